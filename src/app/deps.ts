@@ -1,0 +1,81 @@
+import type { Kysely } from 'kysely';
+import type pg from 'pg';
+import { TenancyRepository, TenancyService, TenantProvisioner } from '../modules/tenancy/index.js';
+import { systemClock, type Clock } from '../platform/clock/clock.js';
+import type { Config } from '../platform/config/config.js';
+import { createKysely, createPool } from '../platform/db/connect.js';
+import type { PlatformTables } from '../platform/db/schema.js';
+import { TenantPoolRegistry } from '../platform/db/tenant-pools.js';
+import { JobQueue } from '../platform/jobs/queue.js';
+import type { Logger } from '../platform/log/log.js';
+import type { DatabaseHandle } from './database.js';
+
+/** Everything a role of this process (HTTP, worker, CLI command) works with. */
+export interface Platform {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly clock: Clock;
+  readonly database: DatabaseHandle;
+  readonly db: Kysely<PlatformTables>;
+  readonly pool: pg.Pool;
+  readonly tenantPools: TenantPoolRegistry;
+  readonly jobs: JobQueue;
+  readonly tenancy: TenancyService;
+  /** Closes pools; the database handle is stopped by whoever opened it. */
+  close(): Promise<void>;
+}
+
+export interface PlatformOptions {
+  readonly clock?: Clock;
+  /** Size of the control-plane pool. */
+  readonly platformPoolMax?: number;
+  /** Port shown in tenant URLs (the HTTP server's actual port). */
+  readonly publicPort?: number;
+}
+
+/** Wires adapters into services. No I/O happens until something is called. */
+export function createPlatform(config: Config, log: Logger, database: DatabaseHandle, options: PlatformOptions = {}): Platform {
+  const clock = options.clock ?? systemClock;
+  const pool = createPool(database.admin, { max: options.platformPoolMax ?? 10, applicationName: 'steadfast' });
+  const db = createKysely<PlatformTables>(pool);
+  const cluster = { ...database.admin };
+  const tenantPools = new TenantPoolRegistry({
+    cluster,
+    secretKey: database.secretKey,
+    perTenantMax: config.tenantPoolMaxConnections,
+    totalMax: config.tenantPoolsMaxConnections,
+    idleSeconds: config.tenantPoolIdleSeconds,
+  });
+  const provisioner = new TenantProvisioner({
+    admin: db,
+    cluster,
+    secretKey: database.secretKey,
+    platformDatabase: database.platformDatabase,
+    connectionLimit: config.tenantPoolMaxConnections + 2,
+  });
+  const tenancy = new TenancyService({
+    repository: new TenancyRepository(db),
+    provisioner,
+    pools: tenantPools,
+    clock,
+    log: log.child({ module: 'tenancy' }),
+    region: config.region,
+    baseDomain: config.baseDomain,
+    publicPort: options.publicPort ?? config.httpPort,
+  });
+  return {
+    config,
+    log,
+    clock,
+    database,
+    db,
+    pool,
+    tenantPools,
+    jobs: new JobQueue(db),
+    tenancy,
+    async close() {
+      await tenantPools.closeAll();
+      await db.destroy();
+    },
+  };
+}

@@ -1,0 +1,52 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
+import { tenancyRoutes } from '../modules/tenancy/index.js';
+import { latestMigration } from '../platform/db/migrator.js';
+import { registerSecurityHeaders } from '../platform/http/headers.js';
+import { registerHealthRoutes, type ReadinessCheck } from '../platform/http/health.js';
+import { registerProblemHandler } from '../platform/http/problem.js';
+import type { Platform } from './deps.js';
+import { version } from './version.js';
+
+/** Builds the tenant-facing HTTP server (not listening): plugins, health, modules. */
+export async function buildHttp(platform: Platform): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: platform.log.child({ component: 'http' }) as FastifyBaseLogger,
+    disableRequestLogging: platform.log.level !== 'debug' && platform.log.level !== 'trace',
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    bodyLimit: 1024 * 1024,
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  });
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  registerProblemHandler(app);
+  registerSecurityHeaders(app);
+  registerHealthRoutes(app, readinessChecks(platform, await latestMigration('platform')), version);
+  await app.register(tenancyRoutes, { tenancy: platform.tenancy, baseDomain: platform.config.baseDomain });
+  return app;
+}
+
+function readinessChecks(platform: Platform, expectedMigration: string): ReadinessCheck[] {
+  return [
+    {
+      name: 'postgres',
+      check: async () => {
+        await sql`SELECT 1`.execute(platform.db);
+        return 'reachable';
+      },
+    },
+    {
+      name: 'migrations',
+      check: async () => {
+        const { rows } = await sql<{ name: string }>`SELECT max(name) AS name FROM kysely_migration`.execute(platform.db);
+        const applied = rows[0]?.name;
+        if (applied !== expectedMigration) throw new Error(`platform database is at ${applied ?? 'nothing'}, this build expects ${expectedMigration}; run "steadfast migrate"`);
+        return `current (${applied})`;
+      },
+    },
+  ];
+}

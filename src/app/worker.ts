@@ -1,0 +1,56 @@
+import { pruneJobsJob } from '../platform/jobs/builtin.js';
+import { LeaderLock } from '../platform/jobs/leader.js';
+import type { JobDefinition } from '../platform/jobs/queue.js';
+import { JobRunner } from '../platform/jobs/runner.js';
+import { Scheduler, type Schedule } from '../platform/jobs/scheduler.js';
+import type { Platform } from './deps.js';
+
+export interface Worker {
+  readonly runner: JobRunner;
+  readonly leader: LeaderLock;
+  readonly scheduler: Scheduler;
+  stop(): Promise<void>;
+}
+
+/** Stable advisory-lock key for "runs the schedules" in the platform database. */
+const leaderLockKey = 0x5f5f_4c44;
+const scheduleTickMs = 1000;
+
+/**
+ * The worker role: runs queued jobs (every process), and runs the schedules (only the
+ * leader). Modules add their job definitions and schedules here as they arrive.
+ */
+export function startWorker(platform: Platform, extra: { jobs?: JobDefinition[]; schedules?: Schedule[] } = {}): Worker {
+  const log = platform.log.child({ component: 'worker' });
+  const prune = pruneJobsJob(platform.jobs, platform.clock);
+  const runner = new JobRunner(platform.jobs, log, { concurrency: platform.config.jobConcurrency, pollIntervalMs: platform.config.jobPollIntervalMs });
+  runner.register(prune, ...(extra.jobs ?? []));
+  const scheduler = new Scheduler(platform.db, platform.jobs, platform.clock, log);
+  scheduler.add({ name: 'jobs.prune', cron: '17 4 * * *', timeZone: 'UTC', job: prune, payload: { keepDays: 30 } });
+  for (const schedule of extra.schedules ?? []) scheduler.add(schedule);
+
+  const leader = new LeaderLock(platform.database.admin, leaderLockKey, log);
+  let ticker: NodeJS.Timeout | undefined;
+  const tick = (): void => {
+    scheduler.tick().catch((error: unknown) => log.warn({ err: error }, 'schedule tick failed'));
+  };
+  leader.on('acquired', () => {
+    scheduler.reset();
+    tick();
+    ticker = setInterval(tick, scheduleTickMs);
+  });
+  leader.on('lost', () => clearInterval(ticker));
+  leader.start();
+  runner.start();
+
+  return {
+    runner,
+    leader,
+    scheduler,
+    async stop() {
+      clearInterval(ticker);
+      await leader.stop();
+      await runner.stop(platform.config.shutdownGraceSeconds * 1000);
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import type { Command } from 'commander';
+import { attachDatabase, bootstrapPlatform } from '../app/database.js';
+import { createPlatform, type Platform } from '../app/deps.js';
+import type { Actor } from '../platform/actor.js';
+import { loadConfig, type Config } from '../platform/config/config.js';
+import { createLogger, type Logger } from '../platform/log/log.js';
+import { currentUserName } from '../platform/postgres/os-user.js';
+
+/** Options every command accepts (set on the root program). */
+export interface GlobalOptions {
+  home?: string;
+  config?: string;
+  logLevel?: string;
+}
+
+export function globalOptions(command: Command): GlobalOptions {
+  return command.optsWithGlobals<GlobalOptions>();
+}
+
+/** Config from defaults, file, environment and the global flags. */
+export function configFrom(options: GlobalOptions, overrides: Partial<Record<keyof Config, unknown>> = {}): Config {
+  return loadConfig({ file: options.config, overrides: { home: options.home, logLevel: options.logLevel, ...overrides } });
+}
+
+/** Commands other than the servers log only warnings unless asked: their output is the point. */
+export function commandLogger(config: Config, options: GlobalOptions): Logger {
+  return createLogger(options.logLevel ?? (config.logLevel === 'info' ? 'warn' : config.logLevel), { command: true });
+}
+
+export function operator(): Actor {
+  return { kind: 'operator', name: currentUserName() };
+}
+
+/**
+ * Runs a command against the platform: finds its database (external, the running
+ * instance's, or started for this command), brings the schema current, and closes
+ * everything afterwards, also when the command fails.
+ */
+export async function withPlatform<R>(options: GlobalOptions, work: (platform: Platform) => Promise<R>): Promise<R> {
+  const config = configFrom(options);
+  const log = commandLogger(config, options);
+  const database = await attachDatabase(config, log);
+  try {
+    await bootstrapPlatform(database, log);
+    const platform = createPlatform(config, log, database, { platformPoolMax: 3 });
+    try {
+      return await work(platform);
+    } finally {
+      await platform.close();
+    }
+  } finally {
+    await database.stop();
+  }
+}

@@ -1,0 +1,73 @@
+import cliProgress from 'cli-progress';
+import { isAppError, toAppError } from '../platform/errors.js';
+
+/** Prints data as JSON (for `--json`) on stdout. */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Prints rows as an aligned text table on stdout. */
+export function printTable(rows: Array<Record<string, string>>, empty = '(none)'): void {
+  if (rows.length === 0) {
+    process.stdout.write(`${empty}\n`);
+    return;
+  }
+  const columns = Object.keys(rows[0]!);
+  const widths = columns.map((column) => Math.max(column.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const line = (cells: string[]): string => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
+  process.stdout.write(`${line(columns.map((column) => column.toUpperCase()))}\n`);
+  for (const row of rows) process.stdout.write(`${line(columns.map((column) => row[column] ?? ''))}\n`);
+}
+
+/** One human line on stderr for a failure: what was wrong and what to do. Returns the exit code. */
+export function reportError(error: unknown): number {
+  const appError = toAppError(error);
+  if (isAppError(error)) {
+    process.stderr.write(`error: ${appError.title}: ${appError.message}\n`);
+  } else {
+    process.stderr.write(`error: ${(error as Error)?.stack ?? String(error)}\n`);
+  }
+  return 1;
+}
+
+export interface Progress {
+  update(done: number, total: number, detail?: string): void;
+  stop(): void;
+}
+
+/**
+ * Progress of long work: a bar on a terminal, otherwise a plain line at most once a
+ * second (and at the end), so logs stay readable.
+ */
+export function createProgress(label: string, stream: NodeJS.WriteStream = process.stderr): Progress {
+  if (stream.isTTY) {
+    const bar = new cliProgress.SingleBar(
+      { format: `${label} [{bar}] {value}/{total} {percentage}% · eta {eta_formatted} · {detail}`, stream, hideCursor: true, clearOnComplete: false },
+      cliProgress.Presets.shades_classic,
+    );
+    let started = false;
+    return {
+      update(done, total, detail = '') {
+        if (!started) {
+          bar.start(total, done, { detail });
+          started = true;
+        }
+        bar.setTotal(total);
+        bar.update(done, { detail });
+      },
+      stop: () => {
+        if (started) bar.stop();
+      },
+    };
+  }
+  let lastAt = 0;
+  return {
+    update(done, total, detail) {
+      const now = Date.now();
+      if (done < total && now - lastAt < 1000) return;
+      lastAt = now;
+      stream.write(`${label}: ${done}/${total}${detail ? ` (${detail})` : ''}\n`);
+    },
+    stop: () => undefined,
+  };
+}

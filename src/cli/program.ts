@@ -1,0 +1,21 @@
+import { Command } from 'commander';
+import { version } from '../app/version.js';
+import { registerMigrateCommand } from './migrate.js';
+import { registerTenantCommands } from './tenant/index.js';
+import { registerServerCommands } from './up.js';
+
+/** The `steadfast` command line: one build, several roles, and the operator's commands. */
+export function buildProgram(): Command {
+  const program = new Command('steadfast')
+    .description('Steadfast: a multi-tenant work-management platform with its promises built in')
+    .version(version)
+    .option('--home <dir>', 'data directory (default ./.steadfast, or STEADFAST_HOME)')
+    .option('--config <file>', 'JSON config file (default ./steadfast.config.json if present, or STEADFAST_CONFIG)')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({ showGlobalOptions: true });
+  registerServerCommands(program);
+  registerMigrateCommand(program);
+  registerTenantCommands(program);
+  return program;
+}

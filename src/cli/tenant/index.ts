@@ -1,0 +1,13 @@
+import type { Command } from 'commander';
+import { registerTenantCreate } from './create.js';
+import { registerTenantDelete } from './delete.js';
+import { registerTenantList } from './list.js';
+import { registerTenantStatus } from './status.js';
+
+export function registerTenantCommands(program: Command): void {
+  const tenant = program.command('tenant').description('create, list, suspend, resume and delete tenants');
+  registerTenantCreate(tenant);
+  registerTenantList(tenant);
+  registerTenantStatus(tenant);
+  registerTenantDelete(tenant);
+}

@@ -1,0 +1,82 @@
+import { sql, type Kysely } from 'kysely';
+import { createKysely, createPool, type ConnectionTarget } from '../../platform/db/connect.js';
+import { derivePassword } from '../../platform/crypto/secrets.js';
+import { migrateToLatest } from '../../platform/db/migrator.js';
+import type { PlatformTables } from '../../platform/db/schema.js';
+import { quoteIdent, quoteLiteral } from '../../platform/db/sql.js';
+
+export interface ProvisionerOptions {
+  /** Connected to the platform database as a role allowed to create databases and roles. */
+  readonly admin: Kysely<PlatformTables>;
+  /** The cluster's address, for connecting as a tenant role. */
+  readonly cluster: ConnectionTarget;
+  readonly secretKey: string;
+  /** Prefix of every tenant database and role: `<platformDatabase>_t_<slug>`. */
+  readonly platformDatabase: string;
+  /** Connections one tenant role may hold at once (its pool, plus room for migrations). */
+  readonly connectionLimit: number;
+}
+
+/**
+ * The cluster side of tenancy: one database and one login role per tenant. The role owns
+ * its database and may connect to nothing else; PUBLIC loses CONNECT on every database.
+ * Names are derived from validated slugs (a-z, 0-9, hyphen), and quoted all the same.
+ */
+export class TenantProvisioner {
+  constructor(private readonly options: ProvisionerOptions) {}
+
+  namesFor(slug: string): { databaseName: string; roleName: string } {
+    const name = `${this.options.platformDatabase}_t_${slug.replace(/-/g, '_')}`;
+    return { databaseName: name, roleName: name };
+  }
+
+  /** Creates the role and its database. Each statement is idempotent so a retry can follow a crash. */
+  async createDatabase(names: { databaseName: string; roleName: string }): Promise<void> {
+    const { admin, secretKey, connectionLimit } = this.options;
+    const role = quoteIdent(names.roleName);
+    const database = quoteIdent(names.databaseName);
+    const password = quoteLiteral(derivePassword(secretKey, names.roleName));
+    const roleExists = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_roles WHERE rolname = ${names.roleName}`.execute(admin);
+    const verb = roleExists.rows[0]?.n ? 'ALTER' : 'CREATE';
+    await sql.raw(`${verb} ROLE ${role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT ${connectionLimit} PASSWORD ${password}`).execute(admin);
+    const dbExists = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_database WHERE datname = ${names.databaseName}`.execute(admin);
+    if (!dbExists.rows[0]?.n) {
+      await sql.raw(`CREATE DATABASE ${database} OWNER ${role} ENCODING 'UTF8' TEMPLATE template0`).execute(admin);
+    }
+    await sql.raw(`REVOKE ALL ON DATABASE ${database} FROM PUBLIC`).execute(admin);
+  }
+
+  /** Runs the tenant migrations in the tenant's database, as the tenant's role; returns the version reached. */
+  async migrate(names: { databaseName: string; roleName: string }): Promise<string> {
+    const pool = createPool(this.tenantTarget(names), { max: 1, idleSeconds: 1, applicationName: 'steadfast-migrate' });
+    const db = createKysely<unknown>(pool);
+    try {
+      return await migrateToLatest(db, 'tenant', `tenant database ${names.databaseName}`);
+    } finally {
+      await db.destroy();
+    }
+  }
+
+  /** Ends every session of the tenant's database (suspension, deletion). */
+  async terminateSessions(databaseName: string): Promise<void> {
+    await sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${databaseName} AND pid <> pg_backend_pid()`.execute(this.options.admin);
+  }
+
+  /** Drops the database (closing its sessions) and the role. Safe to repeat. */
+  async dropDatabase(names: { databaseName: string; roleName: string }): Promise<void> {
+    const { admin } = this.options;
+    await sql.raw(`DROP DATABASE IF EXISTS ${quoteIdent(names.databaseName)} WITH (FORCE)`).execute(admin);
+    await sql.raw(`DROP ROLE IF EXISTS ${quoteIdent(names.roleName)}`).execute(admin);
+  }
+
+  /** Databases and roles with the tenant prefix, for finding leftovers of interrupted work. */
+  async listClusterTenantDatabases(): Promise<string[]> {
+    const prefix = `${this.options.platformDatabase}_t_`;
+    const result = await sql<{ datname: string }>`SELECT datname FROM pg_database WHERE starts_with(datname, ${prefix}) ORDER BY datname`.execute(this.options.admin);
+    return result.rows.map((row) => row.datname);
+  }
+
+  tenantTarget(names: { databaseName: string; roleName: string }): ConnectionTarget {
+    return { ...this.options.cluster, user: names.roleName, password: derivePassword(this.options.secretKey, names.roleName), database: names.databaseName };
+  }
+}

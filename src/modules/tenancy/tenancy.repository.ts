@@ -1,0 +1,62 @@
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { PlatformTables, TenantStatus, TenantsTable } from '../../platform/db/schema.js';
+
+export type TenantRow = Selectable<TenantsTable>;
+type Db = Kysely<PlatformTables> | Transaction<PlatformTables>;
+
+/** The tenant registry and the platform audit log, in the platform database. */
+export class TenancyRepository {
+  constructor(private readonly db: Kysely<PlatformTables>) {}
+
+  transaction<R>(work: (tx: Transaction<PlatformTables>) => Promise<R>): Promise<R> {
+    return this.db.transaction().execute(work);
+  }
+
+  findBySlug(slug: string, db: Db = this.db): Promise<TenantRow | undefined> {
+    return db.selectFrom('tenants').selectAll().where('slug', '=', slug).executeTakeFirst();
+  }
+
+  /** Locks the tenant's row until the transaction ends, so two commands cannot change it at once. */
+  lockBySlug(tx: Transaction<PlatformTables>, slug: string): Promise<TenantRow | undefined> {
+    return tx.selectFrom('tenants').selectAll().where('slug', '=', slug).forUpdate().executeTakeFirst();
+  }
+
+  list(): Promise<TenantRow[]> {
+    return this.db.selectFrom('tenants').selectAll().orderBy('slug').execute();
+  }
+
+  listInStatus(statuses: readonly TenantStatus[]): Promise<TenantRow[]> {
+    return this.db.selectFrom('tenants').selectAll().where('status', 'in', [...statuses]).orderBy('slug').execute();
+  }
+
+  insertProvisioning(tx: Transaction<PlatformTables>, row: { slug: string; name: string; region: string; databaseName: string; roleName: string }): Promise<TenantRow> {
+    return tx
+      .insertInto('tenants')
+      .values({ slug: row.slug, name: row.name, region: row.region, status: 'provisioning', database_name: row.databaseName, role_name: row.roleName, schema_version: null, status_reason: null })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
+  async setStatus(db: Db, slug: string, status: TenantStatus, reason: string | null = null): Promise<void> {
+    await db.updateTable('tenants').set({ status, status_reason: reason, updated_at: new Date() }).where('slug', '=', slug).execute();
+  }
+
+  async setSchemaVersion(slug: string, version: string, db: Db = this.db): Promise<void> {
+    await db.updateTable('tenants').set({ schema_version: version, updated_at: new Date() }).where('slug', '=', slug).execute();
+  }
+
+  async remove(db: Db, slug: string): Promise<void> {
+    await db.deleteFrom('tenants').where('slug', '=', slug).execute();
+  }
+
+  async audit(db: Db, entry: { actor: string; action: string; tenantSlug: string | null; detail?: Record<string, unknown> }): Promise<void> {
+    await db
+      .insertInto('platform_audit')
+      .values({ actor: entry.actor, action: entry.action, tenant_slug: entry.tenantSlug, detail: JSON.stringify(entry.detail ?? {}) as never })
+      .execute();
+  }
+
+  auditTrail(slug: string): Promise<Array<{ at: Date; actor: string; action: string; detail: Record<string, unknown> }>> {
+    return this.db.selectFrom('platform_audit').select(['at', 'actor', 'action', 'detail']).where('tenant_slug', '=', slug).orderBy('id').execute();
+  }
+}

@@ -1,0 +1,250 @@
+import type { Kysely } from 'kysely';
+import { describeActor, type Actor } from '../../platform/actor.js';
+import type { Clock } from '../../platform/clock/clock.js';
+import { latestMigration } from '../../platform/db/migrator.js';
+import type { TenantTables } from '../../platform/db/schema.js';
+import type { TenantPoolRegistry } from '../../platform/db/tenant-pools.js';
+import { appError, AppError } from '../../platform/errors.js';
+import type { Logger } from '../../platform/log/log.js';
+import { assertCanManageTenants } from './tenancy.policy.js';
+import type { TenantProvisioner } from './tenancy.provisioner.js';
+import type { TenancyRepository, TenantRow } from './tenancy.repository.js';
+import { createTenantSchema, statusReasonSchema, type CreateTenantInput, type TenantView } from './tenancy.schema.js';
+
+export interface TenancyServiceDeps {
+  readonly repository: TenancyRepository;
+  readonly provisioner: TenantProvisioner;
+  readonly pools: TenantPoolRegistry;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly region: string;
+  readonly baseDomain: string;
+  /** Public port of the tenant-facing server, for URLs shown to people; omitted when 80/443. */
+  readonly publicPort?: number | undefined;
+}
+
+export interface MigrationProgress {
+  readonly done: number;
+  readonly total: number;
+  readonly slug: string;
+}
+
+export interface MigrateTenantsResult {
+  readonly latest: string;
+  readonly migrated: string[];
+  readonly failed: Array<{ slug: string; error: string }>;
+  readonly alreadyCurrent: number;
+}
+
+/** Provisioning, lookup, suspension, deletion and migration of tenants. */
+export class TenancyService {
+  constructor(private readonly deps: TenancyServiceDeps) {}
+
+  /**
+   * Creates a tenant: registry row, login role, database, migrations. Any failure
+   * undoes every step, so a failed creation leaves no database, role or row behind.
+   */
+  async create(actor: Actor, input: CreateTenantInput): Promise<TenantView> {
+    assertCanManageTenants(actor);
+    const parsed = createTenantSchema.safeParse(input);
+    if (!parsed.success) throw invalid(parsed.error.issues);
+    const { slug, name } = parsed.data;
+    const { repository, provisioner, log } = this.deps;
+    const names = provisioner.namesFor(slug);
+    const existing = await repository.findBySlug(slug);
+    if (existing) throw appError('TENANT_SLUG_TAKEN', `A tenant with the slug "${slug}" already exists (${existing.status}). Choose another slug, or delete that tenant first.`);
+    try {
+      await repository.transaction((tx) => repository.insertProvisioning(tx, { slug, name, region: parsed.data.region ?? this.deps.region, ...names }));
+    } catch (error) {
+      if ((error as { code?: string }).code === '23505') throw appError('TENANT_SLUG_TAKEN', `A tenant with the slug "${slug}" was just created by someone else. Choose another slug.`);
+      throw error;
+    }
+    try {
+      await provisioner.createDatabase(names);
+      const version = await provisioner.migrate(names);
+      await repository.transaction(async (tx) => {
+        await repository.setSchemaVersion(slug, version, tx);
+        await repository.setStatus(tx, slug, 'active');
+        await repository.audit(tx, { actor: describeActor(actor), action: 'tenant.created', tenantSlug: slug, detail: { name, region: parsed.data.region ?? this.deps.region } });
+      });
+    } catch (error) {
+      log.warn({ err: error, slug }, 'tenant creation failed; undoing it');
+      await this.undoCreate(slug, names);
+      throw error;
+    }
+    log.info({ slug }, 'tenant created');
+    return this.get(slug);
+  }
+
+  async get(slug: string): Promise<TenantView> {
+    return this.present(await this.require(slug));
+  }
+
+  async list(): Promise<TenantView[]> {
+    return (await this.deps.repository.list()).map((row) => this.present(row));
+  }
+
+  /** Suspends a tenant: its host answers 423 and its connections are closed. Its data stays. */
+  async suspend(actor: Actor, slug: string, reason?: string): Promise<TenantView> {
+    assertCanManageTenants(actor);
+    const why = statusReasonSchema.parse(reason) ?? null;
+    const row = await this.transition(actor, slug, ['active'], 'suspended', 'tenant.suspended', why);
+    await this.deps.pools.evict(row.database_name);
+    await this.deps.provisioner.terminateSessions(row.database_name);
+    return this.get(slug);
+  }
+
+  async resume(actor: Actor, slug: string): Promise<TenantView> {
+    assertCanManageTenants(actor);
+    await this.transition(actor, slug, ['suspended'], 'active', 'tenant.resumed', null);
+    return this.get(slug);
+  }
+
+  /**
+   * Deletes a tenant's database, role and registry row; the audit log keeps the record.
+   * A deletion interrupted half-way is finished by running it again.
+   * TODO(#3): keep a final export-able backup before dropping, once the backup module exists.
+   */
+  async delete(actor: Actor, slug: string): Promise<void> {
+    assertCanManageTenants(actor);
+    const row = await this.transition(actor, slug, ['active', 'suspended', 'deleting', 'provisioning'], 'deleting', 'tenant.deletion_started', null);
+    const { repository, provisioner, pools, log } = this.deps;
+    await pools.evict(row.database_name);
+    await provisioner.dropDatabase({ databaseName: row.database_name, roleName: row.role_name });
+    await repository.transaction(async (tx) => {
+      await repository.remove(tx, slug);
+      await repository.audit(tx, { actor: describeActor(actor), action: 'tenant.deleted', tenantSlug: slug, detail: { name: row.name, databaseName: row.database_name } });
+    });
+    log.info({ slug }, 'tenant deleted');
+  }
+
+  /**
+   * Brings every tenant database to the latest tenant migration. Tenants are done one
+   * at a time and each records its version, so a run that fails or is interrupted
+   * resumes where it stopped; one failing tenant does not hold up the others.
+   */
+  async migrateAll(onProgress?: (progress: MigrationProgress) => void): Promise<MigrateTenantsResult> {
+    const { repository, provisioner, log } = this.deps;
+    const latest = await latestMigration('tenant');
+    const tenants = await repository.listInStatus(['active', 'suspended']);
+    const pending = tenants.filter((tenant) => tenant.schema_version !== latest);
+    const migrated: string[] = [];
+    const failed: Array<{ slug: string; error: string }> = [];
+    for (const [index, tenant] of pending.entries()) {
+      try {
+        const version = await provisioner.migrate({ databaseName: tenant.database_name, roleName: tenant.role_name });
+        await repository.setSchemaVersion(tenant.slug, version);
+        migrated.push(tenant.slug);
+      } catch (error) {
+        log.error({ err: error, slug: tenant.slug }, 'tenant migration failed');
+        failed.push({ slug: tenant.slug, error: (error as Error).message });
+      }
+      onProgress?.({ done: index + 1, total: pending.length, slug: tenant.slug });
+    }
+    return { latest, migrated, failed, alreadyCurrent: tenants.length - pending.length };
+  }
+
+  /**
+   * Finishes or undoes work a crash interrupted: creations left `provisioning` for longer
+   * than `olderThanMs` are undone, deletions left `deleting` are completed.
+   */
+  async recoverInterrupted(olderThanMs = 5 * 60_000): Promise<{ undone: string[]; deleted: string[] }> {
+    const { repository, clock } = this.deps;
+    const stuck = await repository.listInStatus(['provisioning', 'deleting']);
+    const undone: string[] = [];
+    const deleted: string[] = [];
+    const system: Actor = { kind: 'system', name: 'recovery' };
+    for (const row of stuck) {
+      if (row.status === 'deleting') {
+        await this.delete(system, row.slug);
+        deleted.push(row.slug);
+      } else if (clock.now().getTime() - row.updated_at.getTime() > olderThanMs) {
+        await this.undoCreate(row.slug, { databaseName: row.database_name, roleName: row.role_name });
+        undone.push(row.slug);
+      }
+    }
+    return { undone, deleted };
+  }
+
+  /** The tenant's own database, through its own role, for modules that store tenant data. */
+  async database(slug: string): Promise<Kysely<TenantTables>> {
+    const row = await this.require(slug);
+    if (row.status !== 'active') throw this.unavailable(row);
+    return this.deps.pools.get({ databaseName: row.database_name, roleName: row.role_name });
+  }
+
+  /** The error a request for an unavailable tenant gets. */
+  unavailable(row: Pick<TenantRow, 'slug' | 'status' | 'status_reason'>): AppError {
+    if (row.status === 'suspended') {
+      return appError('TENANT_SUSPENDED', `The workspace "${row.slug}" is suspended${row.status_reason ? `: ${row.status_reason}` : ''}. Its data is kept; contact your administrator to have it resumed.`);
+    }
+    return appError('TENANT_NOT_FOUND', `There is no workspace at "${row.slug}". Check the address.`);
+  }
+
+  async findRow(slug: string): Promise<TenantRow | undefined> {
+    return this.deps.repository.findBySlug(slug);
+  }
+
+  auditTrail(slug: string): ReturnType<TenancyRepository['auditTrail']> {
+    return this.deps.repository.auditTrail(slug);
+  }
+
+  private async transition(actor: Actor, slug: string, from: readonly TenantRow['status'][], to: TenantRow['status'], action: string, reason: string | null): Promise<TenantRow> {
+    const { repository } = this.deps;
+    return repository.transaction(async (tx) => {
+      const row = await repository.lockBySlug(tx, slug);
+      if (!row) throw notFound(slug);
+      if (!from.includes(row.status)) {
+        throw appError('TENANT_STATE_CONFLICT', `The tenant "${slug}" is ${row.status}; this needs it to be ${from.join(' or ')}.`);
+      }
+      await repository.setStatus(tx, slug, to, reason);
+      await repository.audit(tx, { actor: describeActor(actor), action, tenantSlug: slug, detail: reason ? { reason } : {} });
+      return row;
+    });
+  }
+
+  private async undoCreate(slug: string, names: { databaseName: string; roleName: string }): Promise<void> {
+    const { repository, provisioner, pools, log } = this.deps;
+    try {
+      await pools.evict(names.databaseName);
+      await provisioner.dropDatabase(names);
+      await repository.transaction((tx) => repository.remove(tx, slug));
+    } catch (error) {
+      // The row stays `provisioning`; recoverInterrupted() finishes the cleanup later.
+      log.error({ err: error, slug }, 'could not undo a failed tenant creation; it will be retried');
+    }
+  }
+
+  private async require(slug: string): Promise<TenantRow> {
+    const row = await this.deps.repository.findBySlug(slug);
+    if (!row) throw notFound(slug);
+    return row;
+  }
+
+  /** The registry row as the CLI and API show it. */
+  present(row: TenantRow): TenantView {
+    const port = this.deps.publicPort && ![80, 443].includes(this.deps.publicPort) ? `:${this.deps.publicPort}` : '';
+    return {
+      id: row.id,
+      slug: row.slug,
+      name: row.name,
+      region: row.region,
+      status: row.status,
+      statusReason: row.status_reason,
+      schemaVersion: row.schema_version,
+      databaseName: row.database_name,
+      createdAt: row.created_at.toISOString(),
+      url: `http://${row.slug}.${this.deps.baseDomain}${port}`,
+    };
+  }
+}
+
+function notFound(slug: string): AppError {
+  return appError('TENANT_NOT_FOUND', `No tenant has the slug "${slug}". Run "steadfast tenant list" to see the tenants.`);
+}
+
+function invalid(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): AppError {
+  const messages = issues.map((issue) => issue.message);
+  const aboutSlug = issues.every((issue) => issue.path[0] === 'slug');
+  return appError(aboutSlug ? 'TENANT_SLUG_INVALID' : 'VALIDATION_FAILED', `${messages.join('; ')}.`, { extensions: { errors: issues.map((issue) => ({ field: issue.path.join('.') || 'slug', message: issue.message })) } });
+}

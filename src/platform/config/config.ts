@@ -1,0 +1,180 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { appError } from '../errors.js';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const identifier = z.string().regex(/^[a-z][a-z0-9_]{0,19}$/, 'must be 1-20 characters of a-z, 0-9 and _, starting with a letter');
+
+/**
+ * Every setting Steadfast reads, with its default and why one would change it.
+ * Units are in the names. The schema is strict: unknown keys are reported, not ignored.
+ */
+export const configSchema = z
+  .object({
+    /** Where Steadfast keeps its embedded Postgres, secret key and state. Move it to a larger or backed-up disk. */
+    home: z.string().min(1).default('./.steadfast'),
+    /** Tenant-facing HTTP port. Change it when 8080 is taken or behind a proxy. 0 picks a free port. */
+    httpPort: port.default(8080),
+    /** Address the HTTP server binds. `localhost` keeps it on this machine; `0.0.0.0` serves the network. */
+    httpHost: z.string().min(1).default('localhost'),
+    /** Tenants are served at `<slug>.<baseDomain>`. Set it to your real domain in production. */
+    baseDomain: z.string().min(1).regex(/^[a-z0-9.-]+$/, 'must be a lower-case domain name').default('localhost'),
+    /** An external PostgreSQL 15+ (superuser, or a role with CREATEDB and CREATEROLE). When set, nothing is embedded. */
+    databaseUrl: z.string().url().optional(),
+    /** Port of the embedded Postgres. If it is taken, a free one is chosen and recorded in its data directory. */
+    postgresPort: port.default(54329),
+    /** max_connections of the embedded Postgres. Raise it with the tenant pool cap for many busy tenants. */
+    postgresMaxConnections: positiveInt.default(200),
+    /** OS user the embedded Postgres runs as when Steadfast is started as root (Postgres refuses root). */
+    postgresOsUser: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/).default('steadfast-pg'),
+    /** Name of the control-plane database; tenant databases and roles are prefixed with it. */
+    platformDatabase: identifier.default('steadfast'),
+    /** Region recorded for new tenants; placement across regions comes with replication. */
+    region: z.string().min(1).max(40).default('local'),
+    /** Key from which tenant database passwords are derived. Defaults to `<home>/secret.key`, created on first start. Every process of one platform must share it. */
+    secretKey: z.string().min(32, 'must be at least 32 characters').optional(),
+    /** Connections one tenant's pool may open. */
+    tenantPoolMaxConnections: positiveInt.default(4),
+    /** Connections all tenant pools together may hold; least-recently-used pools are closed to stay under it. Keep it below postgresMaxConnections. */
+    tenantPoolsMaxConnections: positiveInt.default(80),
+    /** Seconds an idle tenant connection is kept before it is closed. */
+    tenantPoolIdleSeconds: positiveInt.default(30),
+    /** Seconds to let in-flight HTTP requests finish on shutdown before they are cut. */
+    shutdownGraceSeconds: positiveInt.default(10),
+    /** Background jobs one process runs at once. */
+    jobConcurrency: positiveInt.default(2),
+    /** How often an idle worker looks for due jobs, in milliseconds. */
+    jobPollIntervalMs: positiveInt.default(1000),
+    /** Slug of the demo tenant created on first start; empty to create none. */
+    demoTenant: z.string().default('demo'),
+    /** pino log level: fatal, error, warn, info, debug, trace or silent. */
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .strict();
+
+export type Config = Readonly<z.infer<typeof configSchema>>;
+type ConfigKey = keyof z.infer<typeof configSchema>;
+
+/** The environment variable that sets each key. */
+export const envNames: Record<ConfigKey, string> = {
+  home: 'STEADFAST_HOME',
+  httpPort: 'PORT',
+  httpHost: 'HOST',
+  baseDomain: 'STEADFAST_BASE_DOMAIN',
+  databaseUrl: 'DATABASE_URL',
+  postgresPort: 'STEADFAST_POSTGRES_PORT',
+  postgresMaxConnections: 'STEADFAST_POSTGRES_MAX_CONNECTIONS',
+  postgresOsUser: 'STEADFAST_POSTGRES_OS_USER',
+  platformDatabase: 'STEADFAST_PLATFORM_DATABASE',
+  region: 'STEADFAST_REGION',
+  secretKey: 'STEADFAST_SECRET_KEY',
+  tenantPoolMaxConnections: 'STEADFAST_TENANT_POOL_MAX_CONNECTIONS',
+  tenantPoolsMaxConnections: 'STEADFAST_TENANT_POOLS_MAX_CONNECTIONS',
+  tenantPoolIdleSeconds: 'STEADFAST_TENANT_POOL_IDLE_SECONDS',
+  shutdownGraceSeconds: 'STEADFAST_SHUTDOWN_GRACE_SECONDS',
+  jobConcurrency: 'STEADFAST_JOB_CONCURRENCY',
+  jobPollIntervalMs: 'STEADFAST_JOB_POLL_INTERVAL_MS',
+  demoTenant: 'STEADFAST_DEMO_TENANT',
+  logLevel: 'LOG_LEVEL',
+};
+
+export interface ConfigSources {
+  env?: NodeJS.ProcessEnv;
+  /** Path of a JSON config file; defaults to $STEADFAST_CONFIG, else ./steadfast.config.json if present. */
+  file?: string;
+  /** Values that win over everything (CLI flags). */
+  overrides?: Partial<Record<ConfigKey, unknown>>;
+  cwd?: string;
+}
+
+/**
+ * Builds the one Config from defaults, the config file, the environment and CLI
+ * overrides, in that order. Reports every invalid or unknown key at once.
+ */
+export function loadConfig(sources: ConfigSources = {}): Config {
+  const env = sources.env ?? process.env;
+  const cwd = sources.cwd ?? process.cwd();
+  const filePath = sources.file ?? env.STEADFAST_CONFIG ?? defaultConfigFile(cwd);
+  const fromFile = filePath ? readConfigFile(path.resolve(cwd, filePath)) : {};
+  const fromEnv: Record<string, unknown> = {};
+  for (const [key, name] of Object.entries(envNames)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') fromEnv[key] = value;
+  }
+  const merged = { ...fromFile, ...fromEnv, ...dropUndefined(sources.overrides ?? {}) };
+  const parsed = configSchema.safeParse(merged);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.flatMap((issue) => describeIssue(issue, filePath));
+    throw appError('CONFIG_INVALID', `The configuration has ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join('\n')}`, {
+      extensions: { errors: problems },
+    });
+  }
+  const config = { ...parsed.data, home: path.resolve(cwd, parsed.data.home) };
+  return Object.freeze(config);
+}
+
+function defaultConfigFile(cwd: string): string | undefined {
+  const candidate = path.join(cwd, 'steadfast.config.json');
+  return existsSync(candidate) ? candidate : undefined;
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw appError('CONFIG_INVALID', `Cannot read the config file ${file}: ${(error as Error).message}. Fix the path in STEADFAST_CONFIG or create the file.`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw appError('CONFIG_INVALID', `The config file ${file} is not valid JSON: ${(error as Error).message}.`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw appError('CONFIG_INVALID', `The config file ${file} must hold one JSON object of settings.`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, filePath: string | undefined): string[] {
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => {
+      const hint = closestKey(key);
+      const where = filePath ? ` in ${filePath}` : '';
+      return `unknown key "${key}"${where}${hint ? ` (did you mean "${hint}"?)` : ''}`;
+    });
+  }
+  const key = String(issue.path[0] ?? '');
+  const envName = envNames[key as ConfigKey];
+  return [`${key}${envName ? ` (${envName})` : ''}: ${issue.message}`];
+}
+
+function closestKey(key: string): string | undefined {
+  let best: { key: string; distance: number } | undefined;
+  for (const candidate of Object.keys(envNames)) {
+    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (!best || distance < best.distance) best = { key: candidate, distance };
+  }
+  return best && best.distance <= Math.max(2, Math.floor(key.length / 3)) ? best.key : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length]!;
+}
+
+function dropUndefined(values: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined));
+}

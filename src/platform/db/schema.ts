@@ -1,0 +1,82 @@
+import type { ColumnType, Generated, JSONColumnType } from 'kysely';
+
+/**
+ * Hand-kept table types, one interface per table, matching the migrations. The platform
+ * database is the control plane; every tenant database has the tenant set.
+ */
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+type Json = JSONColumnType<Record<string, unknown>, Record<string, unknown> | undefined, Record<string, unknown>>;
+type NullableJson = ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+
+export type TenantStatus = 'provisioning' | 'active' | 'suspended' | 'deleting';
+
+export interface TenantsTable {
+  id: Generated<string>;
+  slug: string;
+  name: string;
+  region: string;
+  status: TenantStatus;
+  database_name: string;
+  role_name: string;
+  /** Name of the last tenant migration applied to its database; null until the first one. */
+  schema_version: string | null;
+  status_reason: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface PlatformAuditTable {
+  id: Generated<string>;
+  at: Timestamp;
+  actor: string;
+  action: string;
+  tenant_slug: string | null;
+  detail: Json;
+}
+
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed';
+
+export interface JobsTable {
+  id: Generated<string>;
+  type: string;
+  payload: Json;
+  status: ColumnType<JobStatus, JobStatus | undefined, JobStatus>;
+  priority: ColumnType<number, number | undefined, number>;
+  run_at: Timestamp;
+  attempts: ColumnType<number, number | undefined, number>;
+  max_attempts: number;
+  timeout_seconds: number;
+  backoff_seconds: number;
+  dedupe_key: string | null;
+  locked_by: string | null;
+  locked_until: NullableTimestamp;
+  last_error: string | null;
+  result: NullableJson;
+  progress: NullableJson;
+  created_at: Timestamp;
+  started_at: NullableTimestamp;
+  finished_at: NullableTimestamp;
+}
+
+export interface JobSchedulesTable {
+  name: string;
+  last_fired_at: Timestamp;
+}
+
+export interface PlatformTables {
+  tenants: TenantsTable;
+  platform_audit: PlatformAuditTable;
+  jobs: JobsTable;
+  job_schedules: JobSchedulesTable;
+}
+
+export interface TenantSettingsTable {
+  key: string;
+  value: ColumnType<unknown, string, string>;
+  updated_at: Timestamp;
+}
+
+export interface TenantTables {
+  settings: TenantSettingsTable;
+}

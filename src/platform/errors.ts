@@ -1,0 +1,79 @@
+/**
+ * The error catalogue. Every error Steadfast raises on purpose has a stable code, an
+ * HTTP status, a kind and a title; the throw site adds a detail that says what was
+ * wrong in this case and what to do about it. The HTTP layer turns these into RFC 9457
+ * problem documents and the CLI into one human line and a non-zero exit.
+ *
+ * Kinds: `user` (the caller can fix it), `operational` (the environment is at fault:
+ * a port, a disk, a database that is down), `unexpected` (a bug; logged with its stack).
+ */
+export type ErrorKind = 'user' | 'operational' | 'unexpected';
+
+interface CatalogueEntry {
+  readonly status: number;
+  readonly kind: ErrorKind;
+  readonly title: string;
+}
+
+export const catalogue = {
+  CONFIG_INVALID: { status: 500, kind: 'user', title: 'The configuration is invalid' },
+  VALIDATION_FAILED: { status: 400, kind: 'user', title: 'The request is invalid' },
+  ROUTE_NOT_FOUND: { status: 404, kind: 'user', title: 'No such page or endpoint' },
+  REQUEST_TOO_LARGE: { status: 413, kind: 'user', title: 'Request too large' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, kind: 'user', title: 'Unsupported media type' },
+  FORBIDDEN: { status: 403, kind: 'user', title: 'Not allowed' },
+  CONFIRMATION_REQUIRED: { status: 400, kind: 'user', title: 'Confirmation required' },
+  TENANT_NOT_FOUND: { status: 404, kind: 'user', title: 'Tenant not found' },
+  TENANT_SUSPENDED: { status: 423, kind: 'user', title: 'Tenant suspended' },
+  TENANT_SLUG_INVALID: { status: 400, kind: 'user', title: 'Invalid tenant slug' },
+  TENANT_SLUG_TAKEN: { status: 409, kind: 'user', title: 'Tenant slug already taken' },
+  TENANT_STATE_CONFLICT: { status: 409, kind: 'user', title: 'Tenant is not in a state that allows this' },
+  NOT_READY: { status: 503, kind: 'operational', title: 'Not ready' },
+  DATABASE_UNAVAILABLE: { status: 503, kind: 'operational', title: 'Database unavailable' },
+  HTTP_PORT_IN_USE: { status: 500, kind: 'operational', title: 'HTTP port in use' },
+  POSTGRES_VERSION_MISMATCH: { status: 500, kind: 'operational', title: 'Data directory made by another PostgreSQL version' },
+  POSTGRES_START_FAILED: { status: 500, kind: 'operational', title: 'PostgreSQL did not start' },
+  POSTGRES_NOT_RUNNING: { status: 503, kind: 'operational', title: 'PostgreSQL is not running' },
+  POSTGRES_ALREADY_RUNNING: { status: 500, kind: 'operational', title: 'PostgreSQL is already running for this data directory' },
+  DATA_DIR_UNREACHABLE: { status: 500, kind: 'operational', title: 'Data directory not usable' },
+  MIGRATION_FAILED: { status: 500, kind: 'operational', title: 'Migration failed' },
+  JOB_UNKNOWN: { status: 500, kind: 'unexpected', title: 'Unknown job type' },
+  INTERNAL: { status: 500, kind: 'unexpected', title: 'Internal error' },
+} as const satisfies Record<string, CatalogueEntry>;
+
+export type ErrorCode = keyof typeof catalogue;
+
+/** An error from the catalogue, with a detail written for the person who will read it. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly kind: ErrorKind;
+  readonly title: string;
+  /** Extra members for the problem document (for example `errors` for validation). */
+  readonly extensions: Readonly<Record<string, unknown>>;
+
+  constructor(code: ErrorCode, detail: string, options: { cause?: unknown; extensions?: Record<string, unknown> } = {}) {
+    super(detail, { cause: options.cause });
+    const entry: CatalogueEntry = catalogue[code];
+    this.name = 'AppError';
+    this.code = code;
+    this.status = entry.status;
+    this.kind = entry.kind;
+    this.title = entry.title;
+    this.extensions = options.extensions ?? {};
+  }
+}
+
+export function appError(code: ErrorCode, detail: string, options?: { cause?: unknown; extensions?: Record<string, unknown> }): AppError {
+  return new AppError(code, detail, options);
+}
+
+export function isAppError(error: unknown): error is AppError {
+  return error instanceof AppError;
+}
+
+/** Wraps anything thrown that is not from the catalogue as an unexpected internal error. */
+export function toAppError(error: unknown): AppError {
+  if (isAppError(error)) return error;
+  return new AppError('INTERNAL', 'Something went wrong on our side; it has been logged.', { cause: error });
+}

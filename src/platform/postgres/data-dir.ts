@@ -1,0 +1,70 @@
+import { chown, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+/** What `postmaster.pid` says about a running (or crashed) server. */
+export interface PostmasterInfo {
+  readonly pid: number;
+  readonly port: number;
+  /** `starting`, `stopping`, `ready` or `standby`; empty while the file is being written. */
+  readonly status: string;
+}
+
+/** Reads `postmaster.pid`; undefined when there is none (the server is stopped). */
+export async function readPostmasterPid(dataDir: string): Promise<PostmasterInfo | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  const lines = text.split('\n');
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  return { pid, port, status: (lines[7] ?? '').trim() };
+}
+
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The major version that made a data directory (`PG_VERSION`), or undefined if there is none. */
+export async function readDataDirMajor(dataDir: string): Promise<number | undefined> {
+  try {
+    return Number((await readFile(path.join(dataDir, 'PG_VERSION'), 'utf8')).trim());
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Client authentication: TCP only, passwords by SCRAM. Which database a tenant role may
+ * open is enforced by the CONNECT privilege, not here. Replication rules come with the
+ * replication module.
+ */
+export const hbaRules = `# Written by Steadfast; edits are replaced at the next start.
+# TCP on loopback only, SCRAM passwords. Tenant roles can open only their own database (CONNECT privilege).
+host    all    all    127.0.0.1/32    scram-sha-256
+host    all    all    ::1/128         scram-sha-256
+`;
+
+/** Server settings that Steadfast owns, rewritten on every start so config changes apply. */
+export function steadfastConf(settings: Record<string, string | number>): string {
+  const lines = Object.entries(settings).map(([key, value]) => `${key} = ${typeof value === 'number' ? value : `'${value.replace(/'/g, "''")}'`}`);
+  return `# Written by Steadfast on every start; put your own settings in postgresql.auto.conf (ALTER SYSTEM).\n${lines.join('\n')}\n`;
+}
+
+/** Writes a file under a temporary name and renames it, so a crash leaves the old or the new file. */
+export async function writeFileAtomic(file: string, content: string, owner?: { uid: number; gid: number }): Promise<void> {
+  const temporary = `${file}.${process.pid}.tmp`;
+  await writeFile(temporary, content, { mode: 0o600 });
+  if (owner) await chown(temporary, owner.uid, owner.gid);
+  await rename(temporary, file);
+}

@@ -1,0 +1,286 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { chmod, chown, mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { appError } from '../errors.js';
+import type { Logger } from '../log/log.js';
+import type { PostgresBinaries } from './binaries.js';
+import { hbaRules, isProcessAlive, readDataDirMajor, readPostmasterPid, steadfastConf, writeFileAtomic } from './data-dir.js';
+import { isReachableBy, type RunAs } from './os-user.js';
+
+export interface SupervisorOptions {
+  readonly dataDir: string;
+  readonly binaries: PostgresBinaries;
+  readonly superuser: string;
+  readonly superuserPassword: string;
+  /** Preferred port; a free one is chosen when it is taken. */
+  readonly port: number;
+  readonly maxConnections: number;
+  readonly runAs?: RunAs | undefined;
+  readonly log: Logger;
+  /** Extra server settings (replication and archiving add theirs). */
+  readonly settings?: Record<string, string | number>;
+}
+
+const startTimeoutMs = 60_000;
+const stopTimeoutMs = 30_000;
+const maxRestartsPerMinute = 5;
+
+/**
+ * Runs one embedded PostgreSQL server as a child process: initialises the data
+ * directory on first use, starts it on a free port, restarts it when it crashes and
+ * stops it with a fast shutdown. Postgres is started through `setpriv --pdeathsig`, so
+ * it shuts down even if this process is killed with SIGKILL and cannot outlive us.
+ *
+ * Events: `crash` (exit code or signal), `restarted` (port), `fatal` (error) when it
+ * keeps crashing and is given up on.
+ */
+export class PostgresSupervisor extends EventEmitter {
+  private child: ChildProcess | undefined;
+  private stopping = false;
+  private restarts: number[] = [];
+  private currentPort = 0;
+
+  constructor(private readonly options: SupervisorOptions) {
+    super();
+  }
+
+  get port(): number {
+    return this.currentPort;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Creates the data directory with initdb unless it exists; refuses one from another major version. */
+  async initialise(): Promise<{ created: boolean }> {
+    const { dataDir, binaries, runAs } = this.options;
+    const major = await readDataDirMajor(dataDir);
+    if (major !== undefined) {
+      if (major !== binaries.major) {
+        throw appError('POSTGRES_VERSION_MISMATCH', `The data directory ${dataDir} was made by PostgreSQL ${major}, but this Steadfast ships PostgreSQL ${binaries.major}. Upgrade it with pg_upgrade from PostgreSQL ${binaries.major}, or set STEADFAST_HOME to a new directory.`);
+      }
+      return { created: false };
+    }
+    await this.prepareDirectory();
+    const pwfile = path.join(path.dirname(dataDir), `.pwfile-${process.pid}`);
+    await writeFile(pwfile, `${this.options.superuserPassword}\n`, { mode: 0o600 });
+    if (runAs) await chown(pwfile, runAs.uid, runAs.gid);
+    try {
+      const args = ['-D', dataDir, '-U', this.options.superuser, `--pwfile=${pwfile}`, '-A', 'scram-sha-256', '-E', 'UTF8', '--locale-provider=builtin', '--builtin-locale=C.UTF-8', '--data-checksums'];
+      const { code, output } = await this.runOnce(binaries.initdb, args);
+      if (code !== 0) {
+        await rm(dataDir, { recursive: true, force: true });
+        throw appError('POSTGRES_START_FAILED', `initdb failed for ${dataDir} (exit ${code}):\n${output.trim()}`);
+      }
+    } finally {
+      await rm(pwfile, { force: true });
+    }
+    await writeFile(path.join(dataDir, 'postgresql.conf'), "\n# Steadfast's settings, rewritten on every start.\ninclude_if_exists = 'steadfast.conf'\n", { flag: 'a' });
+    this.options.log.info({ dataDir }, 'initialised a new PostgreSQL data directory');
+    return { created: true };
+  }
+
+  /** Starts the server and resolves once it accepts connections. */
+  async start(): Promise<void> {
+    const { dataDir } = this.options;
+    const running = await readPostmasterPid(dataDir);
+    if (running && isProcessAlive(running.pid)) {
+      throw appError('POSTGRES_ALREADY_RUNNING', `PostgreSQL (pid ${running.pid}, port ${running.port}) is already running on ${dataDir}: another Steadfast is using this data directory. Stop it first, or set STEADFAST_HOME to another directory.`);
+    }
+    this.stopping = false;
+    for (let attempt = 1; ; attempt++) {
+      const port = attempt === 1 && (await isPortFree(this.options.port)) ? this.options.port : await findFreePort();
+      try {
+        await this.launch(port);
+        return;
+      } catch (error) {
+        // Another program may have taken the port between our check and Postgres's bind.
+        if (attempt >= 3 || !/could not (bind|create listen)/i.test(String((error as Error).message))) throw error;
+      }
+    }
+  }
+
+  /** Fast shutdown: open transactions are rolled back, then the server exits. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGINT');
+    const timedOut = await Promise.race([exited.then(() => false), sleep(stopTimeoutMs).then(() => true)]);
+    if (timedOut) {
+      this.options.log.warn('PostgreSQL did not stop in time; sending immediate shutdown');
+      child.kill('SIGQUIT');
+      await Promise.race([exited, sleep(5000)]);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+    await exited;
+    this.options.log.info('PostgreSQL stopped');
+  }
+
+  private async launch(port: number): Promise<void> {
+    const { dataDir, binaries, runAs, log } = this.options;
+    await this.writeSettings(port);
+    const output: string[] = [];
+    const child = this.spawnAsPostgres(binaries.postgres, ['-D', dataDir, '-p', String(port)]);
+    this.child = child;
+    this.pipeLogs(child, output);
+    const exitedEarly = new Promise<never>((_, reject) =>
+      child.once('exit', (code, signal) => reject(appError('POSTGRES_START_FAILED', `PostgreSQL exited while starting (${signal ?? `exit ${code}`}):\n${output.slice(-15).join('\n')}`))),
+    );
+    exitedEarly.catch(() => undefined);
+    await Promise.race([this.waitUntilReady(child), exitedEarly]);
+    this.currentPort = port;
+    child.once('exit', (code, signal) => void this.onExit(code, signal));
+    log.info({ port, postgresPid: child.pid, runAs: runAs?.user }, 'PostgreSQL is ready');
+  }
+
+  private async waitUntilReady(child: ChildProcess): Promise<void> {
+    const deadline = Date.now() + startTimeoutMs;
+    while (Date.now() < deadline) {
+      const info = await readPostmasterPid(this.options.dataDir);
+      if (info && info.pid === child.pid && info.status === 'ready') return;
+      await sleep(25);
+    }
+    child.kill('SIGQUIT');
+    throw appError('POSTGRES_START_FAILED', `PostgreSQL did not become ready within ${startTimeoutMs / 1000} s.`);
+  }
+
+  private async onExit(code: number | null, signal: NodeJS.Signals | null): Promise<void> {
+    if (this.stopping) return;
+    const { log } = this.options;
+    log.error({ code, signal }, 'PostgreSQL exited unexpectedly; restarting it');
+    this.emit('crash', { code, signal });
+    const now = Date.now();
+    this.restarts = [...this.restarts.filter((at) => now - at < 60_000), now];
+    if (this.restarts.length > maxRestartsPerMinute) {
+      const error = appError('POSTGRES_START_FAILED', `PostgreSQL crashed ${this.restarts.length} times within a minute; giving up. Read its log lines above.`);
+      log.fatal(error.message);
+      this.emit('fatal', error);
+      return;
+    }
+    for (let attempt = 1; !this.stopping; attempt++) {
+      await sleep(Math.min(200 * 2 ** attempt, 5000));
+      try {
+        // Same port when we can, so clients with a connection string reconnect.
+        await this.launch(this.currentPort);
+        this.emit('restarted', this.currentPort);
+        log.warn({ port: this.currentPort, attempt }, 'PostgreSQL restarted after a crash');
+        return;
+      } catch (error) {
+        log.warn({ err: error, attempt }, 'PostgreSQL restart attempt failed');
+        if (attempt >= 10) {
+          this.emit('fatal', error);
+          return;
+        }
+      }
+    }
+  }
+
+  private async prepareDirectory(): Promise<void> {
+    const { dataDir, runAs } = this.options;
+    const parent = path.dirname(dataDir);
+    // Ancestors we create must stay searchable for the Postgres user; the parent itself is private to it.
+    await mkdir(parent, { recursive: true, mode: 0o755 });
+    await chmod(parent, 0o700);
+    if (runAs) {
+      await chown(parent, runAs.uid, runAs.gid);
+      const reach = await isReachableBy(parent, runAs);
+      if (!reach.ok) {
+        throw appError('DATA_DIR_UNREACHABLE', `The PostgreSQL user "${runAs.user}" cannot reach ${parent}: ${reach.blockedAt} is not searchable for it. Set STEADFAST_HOME to a directory under a searchable path (for example /var/lib/steadfast), or run "chmod o+x ${reach.blockedAt}".`);
+      }
+    }
+    try {
+      const info = await stat(dataDir);
+      if (info.isDirectory()) await rm(dataDir, { recursive: true }); // No PG_VERSION: a failed initdb's leftovers.
+    } catch {
+      // Does not exist: initdb creates it.
+    }
+  }
+
+  private async writeSettings(port: number): Promise<void> {
+    const { dataDir, runAs, maxConnections, settings } = this.options;
+    const owner = runAs ? { uid: runAs.uid, gid: runAs.gid } : undefined;
+    await writeFileAtomic(path.join(dataDir, 'pg_hba.conf'), hbaRules, owner);
+    const conf = steadfastConf({
+      listen_addresses: '127.0.0.1',
+      port,
+      unix_socket_directories: '',
+      max_connections: maxConnections,
+      password_encryption: 'scram-sha-256',
+      logging_collector: 'off',
+      log_destination: 'stderr',
+      log_line_prefix: '%m [%p] %q%u@%d ',
+      ...settings,
+    });
+    await writeFileAtomic(path.join(dataDir, 'steadfast.conf'), conf, owner);
+  }
+
+  private spawnAsPostgres(program: string, args: string[]): ChildProcess {
+    const { runAs } = this.options;
+    const identity = runAs ? [`--reuid=${runAs.uid}`, `--regid=${runAs.gid}`, '--clear-groups'] : [];
+    // pdeathsig INT: a fast shutdown of Postgres if this process dies without stopping it.
+    return spawn('setpriv', ['--pdeathsig', 'INT', ...identity, '--', program, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, LC_ALL: 'C.UTF-8', TZ: 'UTC' },
+    });
+  }
+
+  private runOnce(program: string, args: string[]): Promise<{ code: number | null; output: string }> {
+    return new Promise((resolve, reject) => {
+      const child = this.spawnAsPostgres(program, args);
+      let output = '';
+      child.stdout?.on('data', (chunk) => (output += chunk));
+      child.stderr?.on('data', (chunk) => (output += chunk));
+      child.once('error', reject);
+      child.once('exit', (code) => resolve({ code, output }));
+    });
+  }
+
+  private pipeLogs(child: ChildProcess, recent: string[]): void {
+    const log = this.options.log;
+    const onLine = (line: string): void => {
+      if (!line.trim()) return;
+      recent.push(line);
+      if (recent.length > 50) recent.shift();
+      if (this.stopping) log.debug({ postgres: line }, 'postgres');
+      else if (/\b(PANIC|FATAL):/.test(line)) log.warn({ postgres: line }, 'postgres');
+      else if (/\bWARNING:/.test(line)) log.warn({ postgres: line }, 'postgres');
+      else log.debug({ postgres: line }, 'postgres');
+    };
+    for (const stream of [child.stdout, child.stderr]) {
+      let buffer = '';
+      stream?.setEncoding('utf8');
+      stream?.on('data', (chunk: string) => {
+        buffer += chunk;
+        const lines = buffer.split('\n');
+        buffer = lines.pop() ?? '';
+        lines.forEach(onLine);
+      });
+    }
+  }
+}
+
+export async function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
+  });
+}
+
+export async function findFreePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
