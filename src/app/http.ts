@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { tenancyRoutes } from '../modules/tenancy/index.js';
 import { latestMigration } from '../platform/db/migrator.js';
@@ -13,7 +13,8 @@ import { version } from './version.js';
 export async function buildHttp(platform: Platform): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: platform.log.child({ component: 'http' }) as FastifyBaseLogger,
-    disableRequestLogging: platform.log.level !== 'debug' && platform.log.level !== 'trace',
+    // One log line per request only when debugging; errors are logged by the problem handler.
+    logController: new LogController({ disableRequestLogging: platform.log.level !== 'debug' && platform.log.level !== 'trace' }),
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     bodyLimit: 1024 * 1024,

@@ -17,7 +17,9 @@ export class JobRunner {
   private readonly definitions = new Map<string, JobDefinition>();
   private readonly running = new Map<string, { controller: AbortController; done: Promise<void> }>();
   private timer: NodeJS.Timeout | undefined;
-  private stopped = true;
+  /** Set by stop(): no more claiming. poll() works before start() so tests can drive it by hand. */
+  private stopped = false;
+  private started = false;
   private polling = false;
 
   constructor(
@@ -32,7 +34,7 @@ export class JobRunner {
   }
 
   start(): void {
-    this.stopped = false;
+    this.started = true;
     this.schedulePoll(0);
   }
 
@@ -111,7 +113,7 @@ export class JobRunner {
   }
 
   private schedulePoll(delayMs: number): void {
-    if (this.stopped) return;
+    if (this.stopped || !this.started) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       void this.poll().finally(() => this.schedulePoll(this.options.pollIntervalMs));

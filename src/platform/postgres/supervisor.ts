@@ -93,7 +93,8 @@ export class PostgresSupervisor extends EventEmitter {
     }
     this.stopping = false;
     for (let attempt = 1; ; attempt++) {
-      const port = attempt === 1 && (await isPortFree(this.options.port)) ? this.options.port : await findFreePort();
+      const preferred = attempt === 1 && this.options.port !== 0 && (await isPortFree(this.options.port));
+      const port = preferred ? this.options.port : await findFreePort();
       try {
         await this.launch(port);
         return;
@@ -111,12 +112,10 @@ export class PostgresSupervisor extends EventEmitter {
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill('SIGINT');
-    const timedOut = await Promise.race([exited.then(() => false), sleep(stopTimeoutMs).then(() => true)]);
-    if (timedOut) {
+    if (!(await settlesWithin(exited, stopTimeoutMs))) {
       this.options.log.warn('PostgreSQL did not stop in time; sending immediate shutdown');
       child.kill('SIGQUIT');
-      await Promise.race([exited, sleep(5000)]);
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      if (!(await settlesWithin(exited, 5000))) child.kill('SIGKILL');
     }
     await exited;
     this.options.log.info('PostgreSQL stopped');
@@ -262,6 +261,17 @@ export class PostgresSupervisor extends EventEmitter {
         lines.forEach(onLine);
       });
     }
+  }
+}
+
+/** Whether `promise` settles within `ms`; the timer is cleared either way so it keeps no process alive. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { buildTenant, testOperator } from '../../../test/helpers/factories.js';
+import { buildTestApp, hostOf } from '../../../test/helpers/http.js';
+import { createTestPlatform, type TestPlatform } from '../../../test/helpers/platform.js';
+
+let platform: TestPlatform;
+let app: FastifyInstance;
+
+before(async () => {
+  platform = await createTestPlatform();
+  app = await buildTestApp(platform);
+});
+after(async () => {
+  await app.close();
+  await platform.destroy();
+});
+
+describe('routing by host', () => {
+  test("serves a tenant's entry page, naming that tenant, on its own host", async () => {
+    const tenant = await buildTenant(platform, { name: 'Acme <Rockets>' });
+    const response = await app.inject({ url: '/', headers: { host: hostOf(tenant.slug), accept: 'text/html' } });
+    assert.equal(response.statusCode, 200);
+    assert.match(response.headers['content-type'] as string, /text\/html/);
+    assert.match(response.body, /<h1>Acme &#60;Rockets&#62;<\/h1>/);
+    assert.match(response.headers['content-security-policy'] as string, /default-src 'none'/);
+    assert.equal(response.headers['x-content-type-options'], 'nosniff');
+  });
+
+  test("answers each host with its own tenant and never another's", async () => {
+    const a = await buildTenant(platform, { name: 'Alpha' });
+    const b = await buildTenant(platform, { name: 'Beta' });
+    for (const tenant of [a, b]) {
+      const response = await app.inject({ url: '/api/v1/tenant', headers: { host: hostOf(tenant.slug) } });
+      assert.deepEqual(response.json(), { slug: tenant.slug, name: tenant.name, status: 'active' });
+    }
+  });
+
+  test('an unknown tenant gets a 404 problem document', async () => {
+    const response = await app.inject({ url: '/api/v1/tenant', headers: { host: hostOf('nobody-here') } });
+    assert.equal(response.statusCode, 404);
+    assert.match(response.headers['content-type'] as string, /application\/problem\+json/);
+    const problem = response.json();
+    assert.equal(problem.code, 'TENANT_NOT_FOUND');
+    assert.equal(problem.status, 404);
+    assert.equal(problem.type, 'urn:steadfast:error:TENANT_NOT_FOUND');
+    assert.match(problem.detail, /no workspace at "nobody-here"/);
+    assert.equal(problem.requestId, response.headers['x-request-id']);
+  });
+
+  test('an unknown tenant gets a readable 404 page in a browser', async () => {
+    const response = await app.inject({ url: '/', headers: { host: hostOf('nobody-here'), accept: 'text/html,application/xhtml+xml' } });
+    assert.equal(response.statusCode, 404);
+    assert.match(response.body, /<h1>Tenant not found<\/h1>/);
+  });
+
+  test('a suspended tenant gets 423 with the reason, and its data is not served', async () => {
+    const tenant = await buildTenant(platform);
+    await platform.tenancy.suspend(testOperator, tenant.slug, 'billing overdue');
+    const api = await app.inject({ url: '/api/v1/tenant', headers: { host: hostOf(tenant.slug) } });
+    assert.equal(api.statusCode, 423);
+    assert.equal(api.json().code, 'TENANT_SUSPENDED');
+    assert.match(api.json().detail, /billing overdue/);
+    const page = await app.inject({ url: '/', headers: { host: hostOf(tenant.slug), accept: 'text/html' } });
+    assert.equal(page.statusCode, 423);
+    assert.doesNotMatch(page.body, new RegExp(tenant.name));
+  });
+
+  test('the bare base domain is not a tenant', async () => {
+    const response = await app.inject({ url: '/api/v1/tenant', headers: { host: 'localhost:8080' } });
+    assert.equal(response.statusCode, 404);
+    assert.match(response.json().detail, /does not name a workspace/);
+  });
+
+  test('an unknown route gets a 404 problem document', async () => {
+    const tenant = await buildTenant(platform);
+    const response = await app.inject({ url: '/api/v1/nothing', headers: { host: hostOf(tenant.slug) } });
+    assert.equal(response.statusCode, 404);
+    assert.equal(response.json().code, 'ROUTE_NOT_FOUND');
+  });
+});
+
+describe('health', () => {
+  test('/healthz says the process is alive on any host', async () => {
+    const response = await app.inject({ url: '/healthz', headers: { host: 'anything.example' } });
+    assert.equal(response.statusCode, 200);
+    assert.equal(response.json().status, 'ok');
+  });
+
+  test('/readyz reports Postgres reachable and migrations current', async () => {
+    const response = await app.inject({ url: '/readyz' });
+    assert.equal(response.statusCode, 200);
+    const body = response.json();
+    assert.equal(body.status, 'ready');
+    assert.equal(body.checks.postgres.ok, true);
+    assert.match(body.checks.migrations.status, /^current/);
+  });
+
+  test('/readyz answers 503 when the platform schema is behind this build', async () => {
+    await platform.db.deleteFrom('kysely_migration' as never).execute();
+    try {
+      const response = await app.inject({ url: '/readyz' });
+      assert.equal(response.statusCode, 503);
+      assert.equal(response.json().checks.migrations.ok, false);
+      assert.match(response.json().checks.migrations.status, /steadfast migrate/);
+    } finally {
+      await platform.db.insertInto('kysely_migration' as never).values({ name: '20261124220000-initial', timestamp: new Date().toISOString() } as never).execute();
+    }
+  });
+});

@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { AppError } from '../errors.js';
+import { loadConfig } from './config.js';
+
+const cwd = '/srv/app';
+
+function configError(run: () => unknown): AppError {
+  try {
+    run();
+  } catch (error) {
+    assert.ok(error instanceof AppError);
+    assert.equal(error.code, 'CONFIG_INVALID');
+    return error;
+  }
+  assert.fail('expected a CONFIG_INVALID error');
+}
+
+function configFile(content: unknown): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'steadfast-config-'));
+  const file = path.join(dir, 'steadfast.config.json');
+  writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content));
+  return file;
+}
+
+test('defaults give a working local platform', () => {
+  const config = loadConfig({ env: {}, cwd });
+  assert.equal(config.home, '/srv/app/.steadfast');
+  assert.equal(config.httpPort, 8080);
+  assert.equal(config.baseDomain, 'localhost');
+  assert.equal(config.databaseUrl, undefined);
+  assert.equal(config.demoTenant, 'demo');
+  assert.ok(Object.isFrozen(config));
+});
+
+test('the environment overrides the config file, and flags override both', () => {
+  const file = configFile({ httpPort: 9000, baseDomain: 'example.com', region: 'eu-1' });
+  const config = loadConfig({ env: { PORT: '9100', STEADFAST_HOME: '/var/lib/steadfast' }, file, cwd, overrides: { region: 'us-2' } });
+  assert.equal(config.httpPort, 9100);
+  assert.equal(config.baseDomain, 'example.com');
+  assert.equal(config.home, '/var/lib/steadfast');
+  assert.equal(config.region, 'us-2');
+});
+
+test('reports every invalid key at once, naming its environment variable', () => {
+  const error = configError(() => loadConfig({ env: { PORT: 'eighty', STEADFAST_POSTGRES_PORT: '70000', LOG_LEVEL: 'loud' }, cwd }));
+  const problems = error.extensions.errors as string[];
+  assert.equal(problems.length, 3);
+  assert.match(error.message, /httpPort \(PORT\)/);
+  assert.match(error.message, /postgresPort \(STEADFAST_POSTGRES_PORT\)/);
+  assert.match(error.message, /logLevel \(LOG_LEVEL\)/);
+});
+
+test('an unknown key in the config file is reported with the key it was probably meant to be', () => {
+  const file = configFile({ httpport: 9000, baseDomian: 'example.com' });
+  const error = configError(() => loadConfig({ env: {}, file, cwd }));
+  assert.match(error.message, /unknown key "httpport".*did you mean "httpPort"/);
+  assert.match(error.message, /unknown key "baseDomian".*did you mean "baseDomain"/);
+});
+
+test('a config file that is not JSON says so', () => {
+  const file = configFile('{ port: 1 ');
+  const error = configError(() => loadConfig({ env: {}, file, cwd }));
+  assert.match(error.message, /is not valid JSON/);
+});
+
+test('a missing config file named explicitly is an error', () => {
+  const error = configError(() => loadConfig({ env: { STEADFAST_CONFIG: '/nonexistent/steadfast.json' }, cwd }));
+  assert.match(error.message, /Cannot read the config file \/nonexistent\/steadfast.json/);
+});
+
+test('a short secret key is refused', () => {
+  const error = configError(() => loadConfig({ env: { STEADFAST_SECRET_KEY: 'short' }, cwd }));
+  assert.match(error.message, /secretKey.*at least 32/);
+});

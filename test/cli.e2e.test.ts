@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import { createServer } from 'node:net';
+import { once } from 'node:events';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isProcessAlive, readPostmasterPid } from '../src/platform/postgres/data-dir.js';
+import { cliHome, runCli, startUp } from './helpers/cli.js';
+
+const dataDirOf = (home: string): string => path.join(home, 'postgres', 'data');
+
+/** A real HTTP request with our own Host header (fetch does not let us set it). */
+function get(port: number, url: string, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.get({ host: '127.0.0.1', port, path: url, headers: { host } }, (response) => {
+      let body = '';
+      response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+    });
+    request.on('error', reject);
+  });
+}
+
+async function waitUntilDead(pid: number): Promise<boolean> {
+  for (let i = 0; i < 100 && isProcessAlive(pid); i++) await sleep(50);
+  return !isProcessAlive(pid);
+}
+
+describe('steadfast up and the operator commands', () => {
+  let setup: Awaited<ReturnType<typeof cliHome>>;
+  before(async () => {
+    setup = await cliHome();
+  });
+  after(async () => {
+    await setup.remove();
+  });
+
+  test('serves the demo tenant, manages tenants while running, and stops cleanly on SIGTERM', async () => {
+    const up = await startUp(setup.env);
+    let postgresPid: number | undefined;
+    try {
+      assert.match(up.output(), new RegExp(`Open http://demo\\.localhost:${setup.httpPort}`));
+      postgresPid = (await readPostmasterPid(dataDirOf(setup.home)))?.pid;
+      assert.ok(postgresPid && isProcessAlive(postgresPid));
+
+      const ready = await get(setup.httpPort, '/readyz', 'localhost');
+      assert.equal(ready.status, 200);
+      assert.equal(JSON.parse(ready.body).status, 'ready');
+      const demo = await get(setup.httpPort, '/', `demo.localhost:${setup.httpPort}`);
+      assert.equal(demo.status, 200);
+      assert.match(demo.body, /Demo workspace/);
+
+      const created = await runCli(['tenant', 'create', 'acme', '--name', 'Acme Inc.'], setup.env);
+      assert.equal(created.code, 0, created.stderr);
+      assert.match(created.stdout, /Created tenant acme \("Acme Inc\."\)/);
+      const acme = await get(setup.httpPort, '/api/v1/tenant', `acme.localhost:${setup.httpPort}`);
+      assert.deepEqual(JSON.parse(acme.body), { slug: 'acme', name: 'Acme Inc.', status: 'active' });
+
+      const duplicate = await runCli(['tenant', 'create', 'acme', '--name', 'Again'], setup.env);
+      assert.equal(duplicate.code, 1);
+      assert.match(duplicate.stderr, /error: Tenant slug already taken: A tenant with the slug "acme" already exists/);
+
+      const invalid = await runCli(['tenant', 'create', 'www', '--name', 'W'], setup.env);
+      assert.equal(invalid.code, 1);
+      assert.match(invalid.stderr, /"www" is reserved/);
+
+      const unconfirmed = await runCli(['tenant', 'delete', 'demo'], setup.env);
+      assert.equal(unconfirmed.code, 1);
+      assert.match(unconfirmed.stderr, /pass --yes/);
+
+      const suspended = await runCli(['tenant', 'suspend', 'acme', '--reason', 'maintenance'], setup.env);
+      assert.equal(suspended.code, 0, suspended.stderr);
+      assert.equal((await get(setup.httpPort, '/api/v1/tenant', `acme.localhost:${setup.httpPort}`)).status, 423);
+      assert.equal((await runCli(['tenant', 'resume', 'acme'], setup.env)).code, 0);
+
+      const deleted = await runCli(['tenant', 'delete', 'demo', '--yes'], setup.env);
+      assert.equal(deleted.code, 0, deleted.stderr);
+      const list = await runCli(['tenant', 'list', '--json'], setup.env);
+      assert.equal(list.code, 0, list.stderr);
+      assert.deepEqual(JSON.parse(list.stdout).map((t: { slug: string; status: string }) => [t.slug, t.status]), [['acme', 'active']]);
+    } finally {
+      assert.equal(await up.stop('SIGTERM'), 0, up.output());
+    }
+    assert.ok(await waitUntilDead(postgresPid!), 'Postgres is still running after steadfast stopped');
+    assert.equal(await readPostmasterPid(dataDirOf(setup.home)), undefined);
+  });
+
+  test('a second start reuses the data and does not recreate a deleted demo tenant', async () => {
+    const up = await startUp(setup.env);
+    try {
+      const list = await runCli(['tenant', 'list', '--json'], setup.env);
+      assert.deepEqual(JSON.parse(list.stdout).map((t: { slug: string }) => t.slug), ['acme']);
+    } finally {
+      assert.equal(await up.stop('SIGINT'), 0, up.output());
+    }
+  });
+
+  test('tenant commands start the embedded Postgres themselves when nothing runs, and stop it after', async () => {
+    const list = await runCli(['tenant', 'list'], setup.env);
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, /acme\s+Acme Inc\.\s+active/);
+    assert.equal(await readPostmasterPid(dataDirOf(setup.home)), undefined);
+  });
+
+  test('if steadfast is killed with SIGKILL, its Postgres does not outlive it', async () => {
+    const up = await startUp(setup.env);
+    const postgresPid = (await readPostmasterPid(dataDirOf(setup.home)))!.pid;
+    await up.stop('SIGKILL');
+    assert.ok(await waitUntilDead(postgresPid), 'Postgres was orphaned');
+  });
+});
+
+describe('steadfast refuses bad starts with a clear message', () => {
+  test('an occupied HTTP port stops the start and leaves no Postgres running', async () => {
+    const setup = await cliHome();
+    const blocker = createServer().listen(setup.httpPort, 'localhost');
+    await once(blocker, 'listening');
+    try {
+      const result = await runCli(['up'], setup.env);
+      assert.equal(result.code, 1);
+      assert.match(result.stderr, new RegExp(`Port ${setup.httpPort} is already in use by another program.*PORT=`));
+      const pid = (await readPostmasterPid(dataDirOf(setup.home)))?.pid;
+      assert.ok(pid === undefined || (await waitUntilDead(pid)));
+    } finally {
+      blocker.close();
+      await setup.remove();
+    }
+  });
+
+  test('a config file with unknown and mistyped keys lists every problem and starts nothing', async () => {
+    const setup = await cliHome();
+    try {
+      const file = path.join(setup.home, 'steadfast.config.json');
+      await writeFile(file, JSON.stringify({ httpPort: 'eighty', baseDomian: 'example.com' }));
+      const { PORT: _port, ...env } = setup.env;
+      const result = await runCli(['up', '--config', file], env);
+      assert.equal(result.code, 1);
+      assert.match(result.stderr, /The configuration has 2 problem\(s\)/);
+      assert.match(result.stderr, /unknown key "baseDomian".*did you mean "baseDomain"/);
+      assert.match(result.stderr, /httpPort \(PORT\)/);
+      assert.equal(await readPostmasterPid(dataDirOf(setup.home)), undefined);
+    } finally {
+      await setup.remove();
+    }
+  });
+
+  test('every command has --help', async () => {
+    for (const args of [['--help'], ['up', '--help'], ['tenant', 'create', '--help'], ['tenant', 'delete', '--help'], ['migrate', '--help']]) {
+      const result = await runCli(args, {});
+      assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
+      assert.match(result.stdout, /Usage: steadfast/);
+    }
+    const create = await runCli(['tenant', 'create', '--help'], {});
+    assert.match(create.stdout, /--name <name>/);
+  });
+});
