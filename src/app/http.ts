@@ -31,22 +31,21 @@ export async function buildHttp(platform: Platform): Promise<FastifyInstance> {
   return app;
 }
 
+/** One round trip answers both: the query reaching Postgres, and the schema version it returns. */
 function readinessChecks(platform: Platform, expectedMigration: string): ReadinessCheck[] {
   return [
     {
       name: 'postgres',
       check: async () => {
-        await sql`SELECT 1`.execute(platform.db);
-        return 'reachable';
-      },
-    },
-    {
-      name: 'migrations',
-      check: async () => {
-        const { rows } = await sql<{ name: string }>`SELECT max(name) AS name FROM kysely_migration`.execute(platform.db);
-        const applied = rows[0]?.name;
-        if (applied !== expectedMigration) throw new Error(`platform database is at ${applied ?? 'nothing'}, this build expects ${expectedMigration}; run "steadfast migrate"`);
-        return `current (${applied})`;
+        let applied: string | null | undefined;
+        try {
+          const { rows } = await sql<{ name: string | null }>`SELECT max(name) AS name FROM kysely_migration`.execute(platform.db);
+          applied = rows[0]?.name;
+        } catch (error) {
+          throw new Error(`unreachable: ${(error as Error).message}`);
+        }
+        if (applied !== expectedMigration) throw new Error(`reachable, but the platform database is at ${applied ?? 'nothing'} and this build expects ${expectedMigration}; run "steadfast migrate"`);
+        return `reachable, migrations current (${applied})`;
       },
     },
   ];

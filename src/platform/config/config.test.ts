@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { AppError } from '../errors.js';
 import { loadConfig } from './config.js';
 
@@ -19,9 +19,12 @@ function configError(run: () => unknown): AppError {
   assert.fail('expected a CONFIG_INVALID error');
 }
 
+const dir = mkdtempSync(path.join(tmpdir(), 'steadfast-config-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+
 function configFile(content: unknown): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'steadfast-config-'));
-  const file = path.join(dir, 'steadfast.config.json');
+  const file = path.join(dir, `steadfast-${++files}.config.json`);
   writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content));
   return file;
 }
