@@ -52,9 +52,11 @@ describe('steadfast up and the operator commands', () => {
       assert.equal(demo.status, 200);
       assert.match(demo.body, /Demo workspace/);
 
-      const created = await runCli(['tenant', 'create', 'acme', '--name', 'Acme Inc.'], setup.env);
+      // Without PORT: the address shown must come from the running server, not the default 8080.
+      const { PORT: _port, ...withoutPort } = setup.env;
+      const created = await runCli(['tenant', 'create', 'acme', '--name', 'Acme Inc.'], withoutPort);
       assert.equal(created.code, 0, created.stderr);
-      assert.match(created.stdout, /Created tenant acme \("Acme Inc\."\)/);
+      assert.match(created.stdout, new RegExp(`Created tenant acme \\("Acme Inc\\."\\): http://acme\\.localhost:${setup.httpPort}`));
       const acme = await get(setup.httpPort, '/api/v1/tenant', `acme.localhost:${setup.httpPort}`);
       assert.deepEqual(JSON.parse(acme.body), { slug: 'acme', name: 'Acme Inc.', status: 'active' });
 

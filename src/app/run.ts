@@ -6,6 +6,7 @@ import { findFreePort } from '../platform/postgres/supervisor.js';
 import { attachDatabase, bootstrapPlatform, startEmbedded, type DatabaseHandle } from './database.js';
 import { createPlatform, type Platform } from './deps.js';
 import { buildHttp } from './http.js';
+import { recordInstance } from './instance.js';
 import { startWorker, type Worker } from './worker.js';
 
 export interface Roles {
@@ -58,6 +59,7 @@ export async function startPlatform(config: Config, log: Logger, roles: Roles): 
       await listen(http, config.httpHost, port!);
       const server = http;
       undo.push(() => closeHttp(server, config.shutdownGraceSeconds * 1000, log));
+      undo.push(await recordInstance(config.home, port!));
     }
     let worker: Worker | undefined;
     if (roles.worker) {

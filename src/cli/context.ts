@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { attachDatabase, bootstrapPlatform } from '../app/database.js';
 import { createPlatform, type Platform } from '../app/deps.js';
+import { readInstance } from '../app/instance.js';
 import type { Actor } from '../platform/actor.js';
 import { loadConfig, type Config } from '../platform/config/config.js';
 import { createLogger, type Logger } from '../platform/log/log.js';
@@ -42,7 +43,8 @@ export async function withPlatform<R>(options: GlobalOptions, work: (platform: P
   const database = await attachDatabase(config, log);
   try {
     await bootstrapPlatform(database, log);
-    const platform = createPlatform(config, log, database, { platformPoolMax: 3 });
+    const running = await readInstance(config.home);
+    const platform = createPlatform(config, log, database, { platformPoolMax: 3, publicPort: running?.httpPort });
     try {
       return await work(platform);
     } finally {

@@ -39,6 +39,10 @@ export class TenantProvisioner {
     const roleExists = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_roles WHERE rolname = ${names.roleName}`.execute(admin);
     const verb = roleExists.rows[0]?.n ? 'ALTER' : 'CREATE';
     await sql.raw(`${verb} ROLE ${role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT ${connectionLimit} PASSWORD ${password}`).execute(admin);
+    // A non-superuser administrator (a managed service's admin role) must be a member of the
+    // tenant role to make it a database owner, to drop that database and to end its sessions.
+    const isSuperuser = await sql<{ su: boolean }>`SELECT rolsuper AS su FROM pg_roles WHERE rolname = current_user`.execute(admin);
+    if (!isSuperuser.rows[0]?.su) await sql.raw(`GRANT ${role} TO CURRENT_USER`).execute(admin);
     const dbExists = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_database WHERE datname = ${names.databaseName}`.execute(admin);
     if (!dbExists.rows[0]?.n) {
       await sql.raw(`CREATE DATABASE ${database} OWNER ${role} ENCODING 'UTF8' TEMPLATE template0`).execute(admin);

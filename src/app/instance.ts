@@ -1,0 +1,31 @@
+import { readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { isProcessAlive, writeFileAtomic } from '../platform/postgres/data-dir.js';
+
+/** What a running server records in its home, so the CLI can show addresses with the right port. */
+export interface InstanceInfo {
+  readonly pid: number;
+  readonly httpPort: number;
+  readonly startedAt: string;
+}
+
+const fileOf = (home: string): string => path.join(home, 'instance.json');
+
+export async function recordInstance(home: string, httpPort: number): Promise<() => Promise<void>> {
+  const info: InstanceInfo = { pid: process.pid, httpPort, startedAt: new Date().toISOString() };
+  await writeFileAtomic(fileOf(home), `${JSON.stringify(info)}\n`);
+  return async () => {
+    const current = await readInstance(home);
+    if (current?.pid === process.pid) await rm(fileOf(home), { force: true });
+  };
+}
+
+/** The running server of this home, or undefined if none is running. */
+export async function readInstance(home: string): Promise<InstanceInfo | undefined> {
+  try {
+    const info = JSON.parse(await readFile(fileOf(home), 'utf8')) as InstanceInfo;
+    return isProcessAlive(info.pid) ? info : undefined;
+  } catch {
+    return undefined;
+  }
+}
