@@ -85,7 +85,13 @@ async function prepareTenants(platform: Platform, firstStart: boolean): Promise<
   const { tenancy, config, log } = platform;
   const recovered = await tenancy.recoverInterrupted();
   if (recovered.undone.length || recovered.deleted.length) log.warn(recovered, 'finished tenant work a crash had interrupted');
-  const result = await tenancy.migrateAll(({ done, total, slug }) => log.info({ done, total, slug }, 'migrating tenant databases'));
+  let loggedAt = 0;
+  const result = await tenancy.migrateAll(({ done, total, slug }) => {
+    // A line a second at most, and the last one: a thousand tenants make a readable log.
+    if (done < total && Date.now() - loggedAt < 1000) return;
+    loggedAt = Date.now();
+    log.info({ done, total, slug }, 'migrating tenant databases');
+  });
   if (result.failed.length) log.error({ failed: result.failed }, 'some tenant databases could not be migrated; run "steadfast migrate" after fixing the cause');
   if (firstStart && config.demoTenant) {
     await tenancy.create({ kind: 'system', name: 'first-start' }, { slug: config.demoTenant, name: 'Demo workspace' });

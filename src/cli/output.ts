@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import { isAppError, toAppError } from '../platform/errors.js';
+import { toAppError } from '../platform/errors.js';
 
 /** Prints data as JSON (for `--json`) on stdout. */
 export function printJson(value: unknown): void {
@@ -22,7 +22,7 @@ export function printTable(rows: Array<Record<string, string>>, empty = '(none)'
 /** One human line on stderr for a failure: what was wrong and what to do. Returns the exit code. */
 export function reportError(error: unknown): number {
   const appError = toAppError(error);
-  if (isAppError(error)) {
+  if (appError.kind !== 'unexpected') {
     process.stderr.write(`error: ${appError.title}: ${appError.message}\n`);
   } else {
     process.stderr.write(`error: ${(error as Error)?.stack ?? String(error)}\n`);

@@ -72,8 +72,33 @@ export function isAppError(error: unknown): error is AppError {
   return error instanceof AppError;
 }
 
-/** Wraps anything thrown that is not from the catalogue as an unexpected internal error. */
+/** Network and server errors that mean "the database cannot be used now", not a bug. */
+const databaseUnavailable: Record<string, string> = {
+  ECONNREFUSED: 'nothing is listening there',
+  ECONNRESET: 'the connection was cut',
+  ETIMEDOUT: 'the connection timed out',
+  ENOTFOUND: 'the host name does not resolve',
+  EHOSTUNREACH: 'the host is unreachable',
+  '28P01': 'the password was refused',
+  '28000': 'the role may not log in',
+  '3D000': 'the database does not exist',
+  '57P01': 'the server is shutting down',
+  '57P03': 'the server is starting up or in recovery',
+  '53300': 'the server has too many connections',
+};
+
+/**
+ * Wraps anything thrown that is not from the catalogue: database connection failures
+ * become DATABASE_UNAVAILABLE with what went wrong; anything else is an unexpected
+ * internal error.
+ */
 export function toAppError(error: unknown): AppError {
   if (isAppError(error)) return error;
+  const code = (error as { code?: unknown } | undefined)?.code;
+  const timeout = error instanceof Error && /timeout exceeded when trying to connect|Connection terminated/i.test(error.message);
+  if ((typeof code === 'string' && code in databaseUnavailable) || timeout) {
+    const reason = typeof code === 'string' ? databaseUnavailable[code] : 'the connection timed out';
+    return new AppError('DATABASE_UNAVAILABLE', `Cannot use PostgreSQL: ${reason} (${(error as Error).message}). Check that it is running and that DATABASE_URL (or the data directory's server) is right.`, { cause: error });
+  }
   return new AppError('INTERNAL', 'Something went wrong on our side; it has been logged.', { cause: error });
 }
