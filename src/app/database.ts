@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Config } from '../platform/config/config.js';
 import { derivePassword, loadOrCreateSecretKey } from '../platform/crypto/secrets.js';
@@ -7,8 +8,8 @@ import { quoteIdent } from '../platform/db/sql.js';
 import { appError } from '../platform/errors.js';
 import type { Logger } from '../platform/log/log.js';
 import { resolveBinaries } from '../platform/postgres/binaries.js';
-import { isProcessAlive, readPostmasterPid } from '../platform/postgres/data-dir.js';
-import { ensurePostgresOsUser } from '../platform/postgres/os-user.js';
+import { isProcessAlive, readDataDirMajor, readPostmasterPid } from '../platform/postgres/data-dir.js';
+import { ensurePostgresOsUser, isReachableBy, isRoot, type RunAs } from '../platform/postgres/os-user.js';
 import { PostgresSupervisor } from '../platform/postgres/supervisor.js';
 
 /** The superuser of an embedded cluster; its password is derived from the secret key. */
@@ -27,8 +28,22 @@ export interface DatabaseHandle {
   stop(): Promise<void>;
 }
 
-export function embeddedDataDir(config: Config): string {
-  return path.join(config.home, 'postgres', 'data');
+/** Where clusters go when Steadfast runs as root from a home the Postgres user cannot reach (e.g. /root). */
+export const rootFallbackClusters = '/var/lib/steadfast/clusters';
+
+/**
+ * The embedded cluster's data directory: `<home>/postgres/data`, unless we are root and
+ * the Postgres OS user cannot reach the home (a checkout under /root, mode 0700). Then it
+ * is kept under /var/lib/steadfast, named after the home, so `npm start` works there too.
+ * A data directory that already exists in either place wins, so the choice never flips.
+ */
+export async function embeddedDataDir(config: Config, runAs?: RunAs): Promise<string> {
+  const inHome = path.join(config.home, 'postgres', 'data');
+  const fallback = path.join(rootFallbackClusters, createHash('sha256').update(config.home).digest('hex').slice(0, 16), 'data');
+  if ((await readDataDirMajor(inHome)) !== undefined) return inHome;
+  if ((await readDataDirMajor(fallback)) !== undefined) return fallback;
+  if (!runAs || (await isReachableBy(config.home, runAs)).ok) return inHome;
+  return fallback;
 }
 
 async function secretKeyOf(config: Config): Promise<string> {
@@ -40,8 +55,10 @@ export async function startEmbedded(config: Config, log: Logger): Promise<Databa
   const secretKey = await secretKeyOf(config);
   const runAs = await ensurePostgresOsUser(config.postgresOsUser);
   const binaries = await resolveBinaries(runAs);
+  const dataDir = await embeddedDataDir(config, runAs);
+  if (!dataDir.startsWith(config.home)) log.info({ home: config.home, dataDir }, `the PostgreSQL user "${runAs?.user}" cannot reach the home directory; keeping the PostgreSQL data outside it`);
   const supervisor = new PostgresSupervisor({
-    dataDir: embeddedDataDir(config),
+    dataDir,
     binaries,
     superuser: embeddedSuperuser,
     superuserPassword: derivePassword(secretKey, embeddedSuperuser),
@@ -69,7 +86,7 @@ export async function startEmbedded(config: Config, log: Logger): Promise<Databa
  */
 export async function attachDatabase(config: Config, log: Logger): Promise<DatabaseHandle> {
   if (config.databaseUrl) return external(config);
-  const running = await readPostmasterPid(embeddedDataDir(config));
+  const running = await readPostmasterPid(await embeddedDataDir(config, await currentRunAs(config)));
   if (running && isProcessAlive(running.pid) && running.status === 'ready') {
     const secretKey = await secretKeyOf(config);
     return {
@@ -90,6 +107,11 @@ async function external(config: Config): Promise<DatabaseHandle> {
     throw appError('CONFIG_INVALID', `The database in DATABASE_URL ("${admin.database}") names the platform database and prefixes tenant databases, so it must be 1-20 characters of a-z, 0-9 and _, starting with a letter.`);
   }
   return { admin, platformDatabase: admin.database, secretKey: await secretKeyOf(config), mode: 'external', stop: async () => undefined };
+}
+
+/** The Postgres OS user when we are root (created if missing, as `up` would), to find its data directory. */
+async function currentRunAs(config: Config): Promise<RunAs | undefined> {
+  return isRoot() ? ensurePostgresOsUser(config.postgresOsUser) : undefined;
 }
 
 function embeddedTarget(secretKey: string, port: number, database: string): ConnectionTarget {
