@@ -17,24 +17,32 @@ const seconds = Number(process.argv[2] ?? 10);
 const connections = 50;
 const here = import.meta.dirname;
 
+/** Every server this benchmark starts, so a failure half-way still stops them all. */
+const children = new Set<{ stop(): Promise<void> }>();
+
 async function startServer(args: string[], env: NodeJS.ProcessEnv): Promise<{ port: number; child: ChildProcess; stop(): Promise<void> }> {
   const port = await findFreePort();
   const child = spawn(process.execPath, args, { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = once(child, 'exit');
-  let output = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  while (!output.includes('is running')) {
-    if (child.exitCode !== null) throw new Error(`server exited early:\n${output}`);
-    await sleep(50);
-  }
-  return {
+  const server = {
     port,
     child,
     async stop() {
-      child.kill('SIGTERM');
+      children.delete(server);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
     },
   };
+  children.add(server);
+  let output = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const deadline = Date.now() + 60_000;
+  while (!output.includes('is running')) {
+    if (child.exitCode !== null) throw new Error(`server exited early:\n${output}`);
+    if (Date.now() > deadline) throw new Error(`server did not start within 60 s:\n${output}`);
+    await sleep(50);
+  }
+  return server;
 }
 
 async function load(port: number, url: string): Promise<{ rps: number; p50: number; p99: number }> {
@@ -70,5 +78,6 @@ try {
     healthz_ratio_vs_bare: round(health.rps / bareFigures.rps),
   });
 } finally {
+  await Promise.all([...children].map((server) => server.stop()));
   await cluster.stop();
 }

@@ -85,8 +85,10 @@ async function serverMemory(n: number): Promise<{ idle: number; touched: number 
   try {
     let output = '';
     server.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    const deadline = Date.now() + 60_000;
     while (!output.includes('is running')) {
       if (server.exitCode !== null) throw new Error(`steadfast serve exited early:\n${output}`);
+      if (Date.now() > deadline) throw new Error(`steadfast serve did not start within 60 s:\n${output}`);
       await sleep(50);
     }
     await sleep(1000);
@@ -98,7 +100,7 @@ async function serverMemory(n: number): Promise<{ idle: number; touched: number 
     await sleep(2000);
     return { idle, touched: await rssMb(server.pid!) };
   } finally {
-    server.kill('SIGTERM');
+    if (server.exitCode === null && server.signalCode === null) server.kill('SIGTERM');
     await exited;
   }
 }

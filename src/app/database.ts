@@ -12,6 +12,9 @@ import { isProcessAlive, readDataDirMajor, readPostmasterPid } from '../platform
 import { ensurePostgresOsUser, isReachableBy, isRoot, type RunAs } from '../platform/postgres/os-user.js';
 import { PostgresSupervisor } from '../platform/postgres/supervisor.js';
 
+/** PostgreSQL 15: the oldest server Steadfast supports (DROP DATABASE ... WITH (FORCE), starts_with, ...). */
+const minimumServerVersion = 150000;
+
 /** The superuser of an embedded cluster; its password is derived from the secret key. */
 export const embeddedSuperuser = 'steadfast';
 
@@ -102,10 +105,8 @@ export async function attachDatabase(config: Config, log: Logger): Promise<Datab
 }
 
 async function external(config: Config): Promise<DatabaseHandle> {
+  // The config schema has checked that the URL's database name can prefix tenant databases.
   const admin = parseDatabaseUrl(config.databaseUrl!);
-  if (!/^[a-z][a-z0-9_]{0,19}$/.test(admin.database)) {
-    throw appError('CONFIG_INVALID', `The database in DATABASE_URL ("${admin.database}") names the platform database and prefixes tenant databases, so it must be 1-20 characters of a-z, 0-9 and _, starting with a letter.`);
-  }
   return { admin, platformDatabase: admin.database, secretKey: await secretKeyOf(config), mode: 'external', stop: async () => undefined };
 }
 
@@ -126,6 +127,10 @@ function embeddedTarget(secretKey: string, port: number, database: string): Conn
 export async function bootstrapPlatform(handle: DatabaseHandle, log: Logger): Promise<{ created: boolean }> {
   const maintenance = { ...handle.admin, database: 'postgres' };
   const created = await withClient(maintenance, async (client) => {
+    const version = await client.query<{ num: string; text: string }>("SELECT current_setting('server_version_num') AS num, current_setting('server_version') AS text");
+    if (Number(version.rows[0]!.num) < minimumServerVersion) {
+      throw appError('POSTGRES_UNSUPPORTED', `The PostgreSQL at ${handle.admin.host}:${handle.admin.port} is version ${version.rows[0]!.text}; Steadfast needs 15 or newer. Upgrade it, or unset DATABASE_URL to use the embedded PostgreSQL 18.`);
+    }
     const { rows } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [handle.platformDatabase]);
     if (rows.length === 0) await client.query(`CREATE DATABASE ${quoteIdent(handle.platformDatabase)} ENCODING 'UTF8' TEMPLATE template0`);
     for (const database of ['postgres', 'template1', handle.platformDatabase]) {

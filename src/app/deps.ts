@@ -51,7 +51,7 @@ export function createPlatform(config: Config, log: Logger, database: DatabaseHa
     cluster,
     secretKey: database.secretKey,
     platformDatabase: database.platformDatabase,
-    connectionLimit: config.tenantPoolMaxConnections + 2,
+    connectionLimit: config.tenantRoleMaxConnections,
   });
   const tenancy = new TenancyService({
     repository: new TenancyRepository(db),

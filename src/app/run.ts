@@ -38,34 +38,43 @@ export interface RunningPlatform {
  * stops what was already started, so nothing is left running.
  */
 export async function startPlatform(config: Config, log: Logger, roles: Roles): Promise<RunningPlatform> {
-  const undo: Array<() => Promise<void>> = [];
+  // Stop steps in layers: the last layer started stops first, the steps of one layer together
+  // (HTTP drains while running jobs finish), then the pools, then Postgres.
+  const layers: Array<Array<() => Promise<void>>> = [];
   const stopAll = async (): Promise<void> => {
-    for (const step of undo.reverse()) await step().catch((error: unknown) => log.error({ err: error }, 'error while stopping'));
-    undo.length = 0;
+    for (const layer of layers.reverse()) {
+      await Promise.all(layer.map((step) => step().catch((error: unknown) => log.error({ err: error }, 'error while stopping'))));
+    }
+    layers.length = 0;
   };
   try {
     const database = await openDatabase(config, log, roles);
-    undo.push(() => database.stop());
+    layers.push([() => database.stop()]);
     const fatal = new Promise<Error>((resolve) => database.supervisor?.once('fatal', resolve));
-    const { created } = await bootstrapPlatform(database, log);
+    await bootstrapPlatform(database, log);
     const port = roles.http ? (config.httpPort === 0 ? await findFreePort() : config.httpPort) : undefined;
     const platform = createPlatform(config, log, database, { publicPort: port });
-    undo.push(() => platform.close());
-    await prepareTenants(platform, created);
+    layers.push([() => platform.close()]);
+    await prepareTenants(platform, roles);
 
+    const serving: Array<() => Promise<void>> = [];
+    layers.push(serving);
     let http: FastifyInstance | undefined;
     if (roles.http) {
-      http = await buildHttp(platform);
-      await listen(http, config.httpHost, port!);
-      const server = http;
-      undo.push(() => closeHttp(server, config.shutdownGraceSeconds * 1000, log));
-      undo.push(await recordInstance(config.home, port!));
+      const server = await buildHttp(platform);
+      await listen(server, config.httpHost, port!);
+      http = server;
+      const forget = await recordInstance(config.home, port!);
+      serving.push(async () => {
+        await forget();
+        await closeHttp(server, config.shutdownGraceSeconds * 1000, log);
+      });
     }
     let worker: Worker | undefined;
     if (roles.worker) {
-      worker = startWorker(platform);
-      const started = worker;
-      undo.push(() => started.stop());
+      const started = startWorker(platform);
+      worker = started;
+      serving.push(() => started.stop());
     }
     const demo = config.demoTenant ? await platform.tenancy.findRow(config.demoTenant) : undefined;
     const entryUrl = port === undefined ? undefined : demo ? platform.tenancy.present(demo).url : `http://${config.baseDomain}:${port}`;
@@ -81,10 +90,16 @@ async function openDatabase(config: Config, log: Logger, roles: Roles): Promise<
   return attachDatabase(config, log);
 }
 
-async function prepareTenants(platform: Platform, firstStart: boolean): Promise<void> {
+/**
+ * Brings tenants up to date before serving: processes that run jobs also finish work a
+ * crash interrupted and create the demo tenant on a platform that never had a tenant.
+ */
+async function prepareTenants(platform: Platform, roles: Roles): Promise<void> {
   const { tenancy, config, log } = platform;
-  const recovered = await tenancy.recoverInterrupted();
-  if (recovered.undone.length || recovered.deleted.length) log.warn(recovered, 'finished tenant work a crash had interrupted');
+  if (roles.worker) {
+    const recovered = await tenancy.recoverInterrupted();
+    if (recovered.undone.length || recovered.deleted.length || recovered.failed.length) log.warn(recovered, 'finished tenant work a crash had interrupted');
+  }
   let loggedAt = 0;
   const result = await tenancy.migrateAll(({ done, total, slug }) => {
     // A line a second at most, and the last one: a thousand tenants make a readable log.
@@ -93,7 +108,7 @@ async function prepareTenants(platform: Platform, firstStart: boolean): Promise<
     log.info({ done, total, slug }, 'migrating tenant databases');
   });
   if (result.failed.length) log.error({ failed: result.failed }, 'some tenant databases could not be migrated; run "steadfast migrate" after fixing the cause');
-  if (firstStart && config.demoTenant) {
+  if (roles.worker && config.demoTenant && (await tenancy.neverHadTenants())) {
     await tenancy.create({ kind: 'system', name: 'first-start' }, { slug: config.demoTenant, name: 'Demo workspace' });
     log.info({ slug: config.demoTenant }, 'created the demo tenant');
   }
@@ -108,7 +123,9 @@ async function listen(app: FastifyInstance, host: string, port: number): Promise
       throw appError('HTTP_PORT_IN_USE', `Port ${port} is already in use by another program. Stop that program, or start Steadfast on another port, e.g. PORT=${port + 1} npm start.`);
     }
     if (isAppError(error)) throw error;
-    throw appError('HTTP_PORT_IN_USE', `Cannot listen on ${host}:${port}: ${(error as Error).message}. Check HOST and PORT.`, { cause: error });
+    const code = (error as NodeJS.ErrnoException).code;
+    const hint = code === 'EACCES' ? 'ports below 1024 need root or CAP_NET_BIND_SERVICE; choose a port above 1024' : code === 'EADDRNOTAVAIL' ? 'this machine has no such address; check HOST' : 'check HOST and PORT';
+    throw appError('HTTP_LISTEN_FAILED', `Cannot listen on ${host}:${port}: ${(error as Error).message}; ${hint}.`, { cause: error });
   }
 }
 

@@ -15,19 +15,38 @@ after(async () => {
   await platform.destroy();
 });
 
-test('of two workers only the leader registers the schedules, and the other takes over when it stops', async () => {
+/** Counts how often a worker's scheduler ticks. */
+function countTicks(worker: ReturnType<typeof startWorker>): { count: number } {
+  const counter = { count: 0 };
+  const tick = worker.scheduler.tick.bind(worker.scheduler);
+  worker.scheduler.tick = () => {
+    counter.count++;
+    return tick();
+  };
+  return counter;
+}
+
+test('of two workers only the leader ticks the schedules, and the other takes over when it stops', async () => {
   const first = startWorker(platform);
+  const firstTicks = countTicks(first);
   await once(first.leader, 'acquired');
   const second = startWorker(platform);
+  const secondTicks = countTicks(second);
   try {
-    await sleep(300);
+    await sleep(1500);
     assert.equal(second.leader.isLeader, false);
+    assert.ok(firstTicks.count >= 1, 'the leader ticks');
+    assert.equal(secondTicks.count, 0, 'the follower must not tick');
     const schedules = await platform.db.selectFrom('job_schedules').select('name').execute();
     assert.deepEqual(schedules.map((row) => row.name), ['jobs.prune']);
     const takeover = once(second.leader, 'acquired');
     await first.stop();
+    const ticksAtStop = firstTicks.count;
     await takeover;
     assert.equal(second.leader.isLeader, true);
+    assert.ok(secondTicks.count >= 1, 'the new leader ticks');
+    await sleep(1200);
+    assert.equal(firstTicks.count, ticksAtStop, 'a stopped worker no longer ticks');
   } finally {
     await first.stop();
     await second.stop();

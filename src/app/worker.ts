@@ -31,10 +31,12 @@ export function startWorker(platform: Platform, extra: { jobs?: JobDefinition[];
 
   const leader = new LeaderLock(platform.database.admin, leaderLockKey, log);
   let ticker: NodeJS.Timeout | undefined;
+  let stopped = false;
   const tick = (): void => {
     scheduler.tick().catch((error: unknown) => log.warn({ err: error }, 'schedule tick failed'));
   };
   leader.on('acquired', () => {
+    if (stopped) return;
     scheduler.reset();
     tick();
     ticker = setInterval(tick, scheduleTickMs);
@@ -48,6 +50,7 @@ export function startWorker(platform: Platform, extra: { jobs?: JobDefinition[];
     leader,
     scheduler,
     async stop() {
+      stopped = true;
       clearInterval(ticker);
       await leader.stop();
       await runner.stop(platform.config.shutdownGraceSeconds * 1000);

@@ -31,17 +31,18 @@ async function runServer(command: Command, role: keyof typeof roleSets, port?: s
   const options = globalOptions(command);
   const config = configFrom(options, { httpPort: port });
   const log = createLogger(config.logLevel, { role });
+  // Listen for Ctrl-C from the start: a signal during start-up stops cleanly once started.
+  const stopRequested = new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
   const running = await startPlatform(config, log, roleSets[role]);
   if (running.entryUrl) {
     process.stdout.write(`\nSteadfast is running. Open ${running.entryUrl}\n  health: http://localhost:${running.port}/healthz · readiness: http://localhost:${running.port}/readyz\n  stop with Ctrl-C\n\n`);
   } else {
     process.stdout.write(`\nSteadfast ${role} is running; stop with Ctrl-C.\n\n`);
   }
-  const reason = await new Promise<string>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    void running.fatal.then((error) => resolve(`fatal: ${error.message}`));
-  });
+  const reason = await Promise.race([stopRequested, running.fatal.then((error) => `fatal: ${error.message}`)]);
   log.info({ reason }, 'shutting down');
   // A second signal while draining stops at once; Postgres follows via its parent-death signal.
   const force = (): never => process.exit(130);

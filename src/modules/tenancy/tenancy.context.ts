@@ -28,8 +28,6 @@ export function registerTenantContext(app: FastifyInstance, tenancy: TenancyServ
     if (target.kind !== 'tenant') {
       throw appError('TENANT_NOT_FOUND', `This address does not name a workspace. Workspaces are served at <name>.${baseDomain}.`);
     }
-    const row = await tenancy.findRow(target.slug);
-    if (!row || row.status !== 'active') throw tenancy.unavailable(row ?? { slug: target.slug, status: 'provisioning', status_reason: null });
-    request.tenant = tenancy.present(row);
+    request.tenant = tenancy.present(await tenancy.resolveActive(target.slug));
   });
 }

@@ -23,8 +23,7 @@ test('the platform runs with an administrator that may only create databases and
 
   const a = await buildTenant(platform);
   const b = await buildTenant(platform);
-  const dbA = await platform.tenancy.database(a.slug);
-  await dbA.insertInto('settings').values({ key: 'k', value: JSON.stringify(1) }).execute();
+  await platform.tenancy.withDatabase(a.slug, (db) => db.insertInto('settings').values({ key: 'k', value: JSON.stringify(1) }).execute());
 
   const intruder = new pg.Client({ ...platform.superuser, user: a.databaseName, password: derivePassword(platform.database.secretKey, a.databaseName), database: b.databaseName });
   await assert.rejects(intruder.connect(), /permission denied for database/);

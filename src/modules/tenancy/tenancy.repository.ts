@@ -21,6 +21,12 @@ export class TenancyRepository {
     return tx.selectFrom('tenants').selectAll().where('slug', '=', slug).forUpdate().executeTakeFirst();
   }
 
+  async neverHadTenants(): Promise<boolean> {
+    const tenant = await this.db.selectFrom('tenants').select('id').limit(1).executeTakeFirst();
+    const created = await this.db.selectFrom('platform_audit').select('id').where('action', '=', 'tenant.created').limit(1).executeTakeFirst();
+    return !tenant && !created;
+  }
+
   list(): Promise<TenantRow[]> {
     return this.db.selectFrom('tenants').selectAll().orderBy('slug').execute();
   }
@@ -39,6 +45,17 @@ export class TenancyRepository {
 
   async setStatus(db: Db, slug: string, status: TenantStatus, reason: string | null = null): Promise<void> {
     await db.updateTable('tenants').set({ status, status_reason: reason, updated_at: new Date() }).where('slug', '=', slug).execute();
+  }
+
+  /** Marks a creation finished; false if the row is no longer `provisioning` (a delete or recovery took it). */
+  async finishProvisioning(tx: Transaction<PlatformTables>, slug: string, version: string): Promise<boolean> {
+    const result = await tx
+      .updateTable('tenants')
+      .set({ status: 'active', schema_version: version, updated_at: new Date() })
+      .where('slug', '=', slug)
+      .where('status', '=', 'provisioning')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
   }
 
   async setSchemaVersion(slug: string, version: string, db: Db = this.db): Promise<void> {

@@ -86,7 +86,7 @@ describe('creating a tenant', () => {
       cluster: platform.database.admin,
       secretKey: platform.database.secretKey,
       platformDatabase: platform.database.platformDatabase,
-      connectionLimit: 5,
+      connectionLimit: 32,
     });
     provisioner.migrate = async () => {
       throw new Error('disk full while migrating');
@@ -98,6 +98,34 @@ describe('creating a tenant', () => {
     assert.equal(await clusterHas('database', names.databaseName), false);
     assert.equal(await clusterHas('role', names.roleName), false);
     assert.equal(await platform.tenancy.findRow(slug), undefined);
+  });
+
+  test('a creation whose row was taken over half-way (by a deletion) undoes itself', async () => {
+    const provisioner = new TenantProvisioner({
+      admin: platform.db,
+      cluster: platform.database.admin,
+      secretKey: platform.database.secretKey,
+      platformDatabase: platform.database.platformDatabase,
+      connectionLimit: 32,
+    });
+    const slug = uniqueSlug('race');
+    const migrate = provisioner.migrate.bind(provisioner);
+    provisioner.migrate = async (names) => {
+      await platform.db.updateTable('tenants').set({ status: 'deleting' }).where('slug', '=', slug).execute();
+      return migrate(names);
+    };
+    const racing = new TenancyService({ repository: new TenancyRepository(platform.db), provisioner, pools: platform.tenantPools, clock: platform.clock, log: platform.log, region: 'local', baseDomain: 'localhost' });
+    await assert.rejects(racing.create(testOperator, { slug, name: 'Race' }), rejectsWith('TENANT_STATE_CONFLICT'));
+    assert.equal(await clusterHas('database', provisioner.namesFor(slug).databaseName), false);
+    assert.equal(await platform.tenancy.findRow(slug), undefined);
+  });
+
+  test('a tenant still being created cannot be deleted', async () => {
+    const repository = new TenancyRepository(platform.db);
+    const slug = uniqueSlug('busy');
+    await repository.transaction((tx) => repository.insertProvisioning(tx, { slug, name: 'Busy', region: 'local', databaseName: `x_${slug}`, roleName: `x_${slug}` }));
+    await assert.rejects(platform.tenancy.delete(testOperator, slug), rejectsWith('TENANT_STATE_CONFLICT'));
+    await repository.transaction((tx) => repository.remove(tx, slug));
   });
 });
 
@@ -113,13 +141,11 @@ describe('tenant isolation', () => {
   test("a tenant's query builder sees only its own rows", async () => {
     const a = await buildTenant(platform);
     const b = await buildTenant(platform);
-    const dbA = await platform.tenancy.database(a.slug);
-    const dbB = await platform.tenancy.database(b.slug);
-    await dbA.insertInto('settings').values({ key: 'owner', value: JSON.stringify('a') }).execute();
-    await dbB.insertInto('settings').values({ key: 'owner', value: JSON.stringify('b') }).execute();
-    assert.deepEqual(await dbA.selectFrom('settings').select('value').execute(), [{ value: 'a' }]);
-    assert.deepEqual(await dbB.selectFrom('settings').select('value').execute(), [{ value: 'b' }]);
-    const { rows } = await sql<{ db: string; who: string }>`SELECT current_database() AS db, current_user AS who`.execute(dbA);
+    await platform.tenancy.withDatabase(a.slug, (db) => db.insertInto('settings').values({ key: 'owner', value: JSON.stringify('a') }).execute());
+    await platform.tenancy.withDatabase(b.slug, (db) => db.insertInto('settings').values({ key: 'owner', value: JSON.stringify('b') }).execute());
+    assert.deepEqual(await platform.tenancy.withDatabase(a.slug, (db) => db.selectFrom('settings').select('value').execute()), [{ value: 'a' }]);
+    assert.deepEqual(await platform.tenancy.withDatabase(b.slug, (db) => db.selectFrom('settings').select('value').execute()), [{ value: 'b' }]);
+    const { rows } = await platform.tenancy.withDatabase(a.slug, (db) => sql<{ db: string; who: string }>`SELECT current_database() AS db, current_user AS who`.execute(db));
     assert.deepEqual(rows[0], { db: a.databaseName, who: a.databaseName });
   });
 });
@@ -127,24 +153,26 @@ describe('tenant isolation', () => {
 describe('suspending, resuming and deleting', () => {
   test('suspension keeps the data, closes connections, refuses new work and is audited', async () => {
     const tenant = await buildTenant(platform);
-    const db = await platform.tenancy.database(tenant.slug);
-    await db.insertInto('settings').values({ key: 'kept', value: JSON.stringify(true) }).execute();
+    await platform.tenancy.withDatabase(tenant.slug, (db) => db.insertInto('settings').values({ key: 'kept', value: JSON.stringify(true) }).execute());
     const suspended = await platform.tenancy.suspend(testOperator, tenant.slug, 'unpaid invoice');
     assert.equal(suspended.status, 'suspended');
     assert.equal(suspended.statusReason, 'unpaid invoice');
-    await assert.rejects(platform.tenancy.database(tenant.slug), rejectsWith('TENANT_SUSPENDED'));
+    await assert.rejects(platform.tenancy.withDatabase(tenant.slug, async () => undefined), rejectsWith('TENANT_SUSPENDED'));
     await assert.rejects(platform.tenancy.suspend(testOperator, tenant.slug), rejectsWith('TENANT_STATE_CONFLICT'));
     await platform.tenancy.resume(testOperator, tenant.slug);
-    const again = await platform.tenancy.database(tenant.slug);
-    assert.equal((await again.selectFrom('settings').selectAll().execute()).length, 1);
+    const kept = await platform.tenancy.withDatabase(tenant.slug, (db) => db.selectFrom('settings').selectAll().execute());
+    assert.equal(kept.length, 1);
     const actions = (await platform.tenancy.auditTrail(tenant.slug)).map((entry) => entry.action);
     assert.deepEqual(actions, ['tenant.created', 'tenant.suspended', 'tenant.resumed']);
   });
 
   test('deletion drops the database, the role and the row, and keeps the audit record', async () => {
     const tenant = await buildTenant(platform);
-    await platform.tenancy.database(tenant.slug); // an open pool must not block the drop
-    await platform.tenancy.delete(testOperator, tenant.slug);
+    // A query under way and an open pool must not block the drop.
+    await platform.tenancy.withDatabase(tenant.slug, async (db) => {
+      await platform.tenancy.delete(testOperator, tenant.slug);
+      await assert.rejects(db.selectFrom('settings').selectAll().execute());
+    });
     assert.equal(await clusterHas('database', tenant.databaseName), false);
     assert.equal(await clusterHas('role', tenant.databaseName), false);
     await assert.rejects(platform.tenancy.get(tenant.slug), rejectsWith('TENANT_NOT_FOUND'));
@@ -205,7 +233,7 @@ describe('recovering interrupted work', () => {
     await platform.db.updateTable('tenants').set({ status: 'deleting' }).where('slug', '=', deleting.slug).execute();
 
     const recovered = await platform.tenancy.recoverInterrupted();
-    assert.deepEqual(recovered, { undone: [slug], deleted: [deleting.slug] });
+    assert.deepEqual(recovered, { undone: [slug], deleted: [deleting.slug], failed: [] });
     assert.equal(await platform.tenancy.findRow(slug), undefined);
     assert.equal(await clusterHas('database', deleting.databaseName), false);
   });

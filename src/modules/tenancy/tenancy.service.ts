@@ -64,8 +64,9 @@ export class TenancyService {
       await provisioner.createDatabase(names);
       const version = await provisioner.migrate(names);
       await repository.transaction(async (tx) => {
-        await repository.setSchemaVersion(slug, version, tx);
-        await repository.setStatus(tx, slug, 'active');
+        if (!(await repository.finishProvisioning(tx, slug, version))) {
+          throw appError('TENANT_STATE_CONFLICT', `The tenant "${slug}" was deleted while it was being created; nothing of it is kept.`);
+        }
         await repository.audit(tx, { actor: describeActor(actor), action: 'tenant.created', tenantSlug: slug, detail: { name, region: parsed.data.region ?? this.deps.region } });
       });
     } catch (error) {
@@ -88,7 +89,9 @@ export class TenancyService {
   /** Suspends a tenant: its host answers 423 and its connections are closed. Its data stays. */
   async suspend(actor: Actor, slug: string, reason?: string): Promise<TenantView> {
     assertCanManageTenants(actor);
-    const why = statusReasonSchema.parse(reason) ?? null;
+    const parsedReason = statusReasonSchema.safeParse(reason);
+    if (!parsedReason.success) throw appError('VALIDATION_FAILED', `The reason must be at most 500 characters.`);
+    const why = parsedReason.data ?? null;
     const row = await this.transition(actor, slug, ['active'], 'suspended', 'tenant.suspended', why);
     await this.deps.pools.evict(row.database_name);
     await this.deps.provisioner.terminateSessions(row.database_name);
@@ -108,7 +111,8 @@ export class TenancyService {
    */
   async delete(actor: Actor, slug: string): Promise<void> {
     assertCanManageTenants(actor);
-    const row = await this.transition(actor, slug, ['active', 'suspended', 'deleting', 'provisioning'], 'deleting', 'tenant.deletion_started', null);
+    // A tenant still `provisioning` is left to its creator, which undoes itself on failure.
+    const row = await this.transition(actor, slug, ['active', 'suspended', 'deleting'], 'deleting', 'tenant.deletion_started', null);
     const { repository, provisioner, pools, log } = this.deps;
     await pools.evict(row.database_name);
     await provisioner.dropDatabase({ databaseName: row.database_name, roleName: row.role_name });
@@ -149,37 +153,55 @@ export class TenancyService {
    * Finishes or undoes work a crash interrupted: creations left `provisioning` for longer
    * than `olderThanMs` are undone, deletions left `deleting` are completed.
    */
-  async recoverInterrupted(olderThanMs = 5 * 60_000): Promise<{ undone: string[]; deleted: string[] }> {
-    const { repository, clock } = this.deps;
+  async recoverInterrupted(olderThanMs = 5 * 60_000): Promise<{ undone: string[]; deleted: string[]; failed: string[] }> {
+    const { repository, clock, log } = this.deps;
     const stuck = await repository.listInStatus(['provisioning', 'deleting']);
-    const undone: string[] = [];
-    const deleted: string[] = [];
+    const result = { undone: [] as string[], deleted: [] as string[], failed: [] as string[] };
     const system: Actor = { kind: 'system', name: 'recovery' };
     for (const row of stuck) {
-      if (row.status === 'deleting') {
-        await this.delete(system, row.slug);
-        deleted.push(row.slug);
-      } else if (clock.now().getTime() - row.updated_at.getTime() > olderThanMs) {
-        await this.undoCreate(row.slug, { databaseName: row.database_name, roleName: row.role_name });
-        undone.push(row.slug);
+      try {
+        if (row.status === 'deleting') {
+          await this.delete(system, row.slug);
+          result.deleted.push(row.slug);
+        } else if (clock.now().getTime() - row.updated_at.getTime() > olderThanMs) {
+          await this.undoCreate(row.slug, { databaseName: row.database_name, roleName: row.role_name });
+          result.undone.push(row.slug);
+        }
+      } catch (error) {
+        log.error({ err: error, slug: row.slug }, 'could not finish interrupted tenant work; it will be retried at the next start');
+        result.failed.push(row.slug);
       }
     }
-    return { undone, deleted };
+    return result;
   }
 
-  /** The tenant's own database, through its own role, for modules that store tenant data. */
-  async database(slug: string): Promise<Kysely<TenantTables>> {
-    const row = await this.require(slug);
+  /**
+   * Runs `work` on the tenant's own database, through its own role, for modules that
+   * store tenant data. Refuses tenants that are not active.
+   */
+  async withDatabase<R>(slug: string, work: (db: Kysely<TenantTables>) => Promise<R>): Promise<R> {
+    const row = await this.resolveActive(slug);
+    return this.deps.pools.use({ databaseName: row.database_name, roleName: row.role_name }, work);
+  }
+
+  /** The tenant's row if it is active; otherwise the 404 or 423 its requests get. */
+  async resolveActive(slug: string): Promise<TenantRow> {
+    const row = await this.deps.repository.findBySlug(slug);
+    if (!row) throw appError('TENANT_NOT_FOUND', `There is no workspace at "${slug}". Check the address.`);
     if (row.status !== 'active') throw this.unavailable(row);
-    return this.deps.pools.get({ databaseName: row.database_name, roleName: row.role_name });
+    return row;
   }
 
-  /** The error a request for an unavailable tenant gets. */
-  unavailable(row: Pick<TenantRow, 'slug' | 'status' | 'status_reason'>): AppError {
+  private unavailable(row: Pick<TenantRow, 'slug' | 'status' | 'status_reason'>): AppError {
     if (row.status === 'suspended') {
       return appError('TENANT_SUSPENDED', `The workspace "${row.slug}" is suspended${row.status_reason ? `: ${row.status_reason}` : ''}. Its data is kept; contact your administrator to have it resumed.`);
     }
     return appError('TENANT_NOT_FOUND', `There is no workspace at "${row.slug}". Check the address.`);
+  }
+
+  /** True on a fresh platform: no tenant now and none ever created (the audit log remembers). */
+  async neverHadTenants(): Promise<boolean> {
+    return this.deps.repository.neverHadTenants();
   }
 
   async findRow(slug: string): Promise<TenantRow | undefined> {

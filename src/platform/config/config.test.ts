@@ -48,6 +48,22 @@ test('the environment overrides the config file, and flags override both', () =>
   assert.equal(config.region, 'us-2');
 });
 
+test('a flag wins over the environment for the same key', () => {
+  const config = loadConfig({ env: { PORT: '9100' }, cwd, overrides: { httpPort: '9200' } });
+  assert.equal(config.httpPort, 9200);
+});
+
+test('connection settings that cannot work together are refused', () => {
+  const error = configError(() => loadConfig({ env: { STEADFAST_TENANT_POOL_MAX_CONNECTIONS: '50', STEADFAST_TENANT_POOLS_MAX_CONNECTIONS: '40', STEADFAST_POSTGRES_MAX_CONNECTIONS: '50' }, cwd }));
+  assert.match(error.message, /tenantPoolMaxConnections.*must not exceed tenantPoolsMaxConnections \(40\)/);
+  assert.match(error.message, /tenantPoolsMaxConnections.*must leave 20 of postgresMaxConnections \(50\)/);
+});
+
+test('a DATABASE_URL whose database name cannot prefix tenant databases is refused', () => {
+  const error = configError(() => loadConfig({ env: { DATABASE_URL: 'postgres://u:p@db.example.com:5432/My-Platform' }, cwd }));
+  assert.match(error.message, /databaseUrl \(DATABASE_URL\): names the platform database "My-Platform"/);
+});
+
 test('reports every invalid key at once, naming its environment variable', () => {
   const error = configError(() => loadConfig({ env: { PORT: 'eighty', STEADFAST_POSTGRES_PORT: '70000', LOG_LEVEL: 'loud' }, cwd }));
   const problems = error.extensions.errors as string[];

@@ -39,6 +39,8 @@ export const configSchema = z
     tenantPoolMaxConnections: positiveInt.default(4),
     /** Connections all tenant pools together may hold; least-recently-used pools are closed to stay under it. Keep it below postgresMaxConnections. */
     tenantPoolsMaxConnections: positiveInt.default(80),
+    /** Connections one tenant's role may hold across all Steadfast processes (CONNECTION LIMIT): a runaway tenant cannot starve the others. Raise it with the number of processes. */
+    tenantRoleMaxConnections: positiveInt.default(32),
     /** Seconds an idle tenant connection is kept before it is closed. */
     tenantPoolIdleSeconds: positiveInt.default(30),
     /** Seconds to let in-flight HTTP requests finish on shutdown before they are cut. */
@@ -52,7 +54,22 @@ export const configSchema = z
     /** pino log level: fatal, error, warn, info, debug, trace or silent. */
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
-  .strict();
+  .strict()
+  .superRefine((config, context) => {
+    if (config.tenantPoolMaxConnections > config.tenantPoolsMaxConnections) {
+      context.addIssue({ code: 'custom', path: ['tenantPoolMaxConnections'], message: `must not exceed tenantPoolsMaxConnections (${config.tenantPoolsMaxConnections})` });
+    }
+    if (!config.databaseUrl && config.tenantPoolsMaxConnections + platformConnectionReserve > config.postgresMaxConnections) {
+      context.addIssue({ code: 'custom', path: ['tenantPoolsMaxConnections'], message: `must leave ${platformConnectionReserve} of postgresMaxConnections (${config.postgresMaxConnections}) for the platform; lower it or raise postgresMaxConnections` });
+    }
+    const database = config.databaseUrl ? decodeURIComponent(new URL(config.databaseUrl).pathname.slice(1)) : undefined;
+    if (database !== undefined && !/^[a-z][a-z0-9_]{0,19}$/.test(database)) {
+      context.addIssue({ code: 'custom', path: ['databaseUrl'], message: `names the platform database "${database}", which also prefixes tenant databases: use 1-20 characters of a-z, 0-9 and _, starting with a letter` });
+    }
+  });
+
+/** Connections of the embedded server kept for the platform pools, the leader lock and operators. */
+const platformConnectionReserve = 20;
 
 export type Config = Readonly<z.infer<typeof configSchema>>;
 type ConfigKey = keyof z.infer<typeof configSchema>;
@@ -72,6 +89,7 @@ export const envNames: Record<ConfigKey, string> = {
   secretKey: 'STEADFAST_SECRET_KEY',
   tenantPoolMaxConnections: 'STEADFAST_TENANT_POOL_MAX_CONNECTIONS',
   tenantPoolsMaxConnections: 'STEADFAST_TENANT_POOLS_MAX_CONNECTIONS',
+  tenantRoleMaxConnections: 'STEADFAST_TENANT_ROLE_MAX_CONNECTIONS',
   tenantPoolIdleSeconds: 'STEADFAST_TENANT_POOL_IDLE_SECONDS',
   shutdownGraceSeconds: 'STEADFAST_SHUTDOWN_GRACE_SECONDS',
   jobConcurrency: 'STEADFAST_JOB_CONCURRENCY',

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
@@ -20,10 +20,17 @@ export async function loadOrCreateSecretKey(home: string): Promise<string> {
   }
   await mkdir(home, { recursive: true });
   const key = randomBytes(32).toString('base64url');
-  const temporary = `${file}.${process.pid}.tmp`;
-  await writeFile(temporary, `${key}\n`, { mode: 0o600, flag: 'wx' });
+  const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  await writeFile(temporary, `${key}\n`, { mode: 0o600 });
   await chmod(temporary, 0o600);
-  await rename(temporary, file);
+  try {
+    // link() fails if the file exists: of two first starts, one key wins and both read it.
+    await link(temporary, file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    await unlink(temporary);
+  }
   return (await readFile(file, 'utf8')).trim();
 }
 

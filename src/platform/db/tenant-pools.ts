@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import { derivePassword } from '../crypto/secrets.js';
+import { appError } from '../errors.js';
 import { createKysely, createPool, type ConnectionTarget } from './connect.js';
 import type { TenantTables } from './schema.js';
 
@@ -10,9 +11,11 @@ export interface TenantPoolOptions {
   readonly secretKey: string;
   /** Connections one tenant's pool may open. */
   readonly perTenantMax: number;
-  /** Connections all pools together may open; pools are closed least-recently-used first to stay under it. */
+  /** Connections all pools together may open; idle pools are closed least-recently-used first to stay under it. */
   readonly totalMax: number;
   readonly idleSeconds: number;
+  /** How long a caller waits for room when every pool is in use before getting a 503. */
+  readonly waitMs?: number;
 }
 
 /** What a pool needs to know of a tenant: its own database and login role. */
@@ -24,17 +27,21 @@ export interface TenantDatabaseRef {
 interface Entry {
   readonly pool: pg.Pool;
   readonly db: Kysely<TenantTables>;
+  /** Callers inside `use()` right now; a pool in use is never evicted. */
+  leases: number;
 }
 
 /**
  * Small connection pools, one per tenant, each logging in as that tenant's own role so
  * that a query can reach no other tenant's database. At most `totalMax / perTenantMax`
- * pools are open at once: a thousand tenants share the server's connections instead of
- * exhausting `max_connections`. A pool evicted while in use finishes its queries first.
+ * pools are open at once, so a thousand tenants share the server's connections instead
+ * of exhausting `max_connections`: to open a pool, the least recently used pool that
+ * nobody is using is closed; when every pool is in use, the caller waits for one.
  */
 export class TenantPoolRegistry {
   // A Map iterates in insertion order; re-inserting on use keeps the least recently used first.
   private readonly entries = new Map<string, Entry>();
+  private readonly waiters: Array<() => void> = [];
   private readonly closing = new Set<Promise<void>>();
   private readonly maxPools: number;
 
@@ -42,29 +49,21 @@ export class TenantPoolRegistry {
     this.maxPools = Math.max(1, Math.floor(options.totalMax / options.perTenantMax));
   }
 
-  /** The tenant's query builder, connected as the tenant's role to the tenant's database. */
-  get(ref: TenantDatabaseRef): Kysely<TenantTables> {
-    const existing = this.entries.get(ref.databaseName);
-    if (existing) {
-      this.entries.delete(ref.databaseName);
-      this.entries.set(ref.databaseName, existing);
-      return existing.db;
+  /**
+   * Runs `work` with the tenant's query builder, connected as the tenant's role to the
+   * tenant's database. The pool stays open at least until `work` settles.
+   */
+  async use<R>(ref: TenantDatabaseRef, work: (db: Kysely<TenantTables>) => Promise<R>): Promise<R> {
+    const entry = await this.acquire(ref);
+    try {
+      return await work(entry.db);
+    } finally {
+      entry.leases--;
+      if (entry.leases === 0) this.waiters.shift()?.();
     }
-    while (this.entries.size >= this.maxPools) {
-      const oldest = this.entries.keys().next().value as string;
-      this.evict(oldest);
-    }
-    const { cluster, secretKey, perTenantMax, idleSeconds } = this.options;
-    const pool = createPool(
-      { ...cluster, user: ref.roleName, password: derivePassword(secretKey, ref.roleName), database: ref.databaseName },
-      { max: perTenantMax, idleSeconds, applicationName: 'steadfast-tenant' },
-    );
-    const entry = { pool, db: createKysely<TenantTables>(pool) };
-    this.entries.set(ref.databaseName, entry);
-    return entry.db;
   }
 
-  /** Closes a tenant's pool (suspension, deletion, restore). In-flight queries finish first. */
+  /** Closes a tenant's pool (suspension, deletion, restore). Queries under way finish first. */
   evict(databaseName: string): Promise<void> {
     const entry = this.entries.get(databaseName);
     if (!entry) return Promise.resolve();
@@ -72,18 +71,71 @@ export class TenantPoolRegistry {
     const closing = entry.pool.end().catch(() => undefined);
     this.closing.add(closing);
     void closing.finally(() => this.closing.delete(closing));
+    this.waiters.shift()?.();
     return closing;
   }
 
   /** Open pools and the connections they hold, for /readyz and metrics. */
-  stats(): { pools: number; maxPools: number; connections: number } {
+  stats(): { pools: number; maxPools: number; connections: number; waiting: number } {
     let connections = 0;
     for (const { pool } of this.entries.values()) connections += pool.totalCount;
-    return { pools: this.entries.size, maxPools: this.maxPools, connections };
+    return { pools: this.entries.size, maxPools: this.maxPools, connections, waiting: this.waiters.length };
   }
 
   async closeAll(): Promise<void> {
     await Promise.all([...this.entries.keys()].map((name) => this.evict(name)));
     await Promise.all(this.closing);
+  }
+
+  private async acquire(ref: TenantDatabaseRef): Promise<Entry> {
+    const deadline = Date.now() + (this.options.waitMs ?? 10_000);
+    for (;;) {
+      const existing = this.entries.get(ref.databaseName);
+      if (existing) {
+        this.entries.delete(ref.databaseName);
+        this.entries.set(ref.databaseName, existing);
+        existing.leases++;
+        return existing;
+      }
+      if (this.entries.size < this.maxPools || this.evictIdle()) return this.open(ref);
+      await this.waitForRoom(deadline);
+    }
+  }
+
+  /** Closes the least recently used pool nobody is using; false if every pool is in use. */
+  private evictIdle(): boolean {
+    for (const [name, entry] of this.entries) {
+      if (entry.leases === 0) {
+        void this.evict(name);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private waitForRoom(deadline: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        const index = this.waiters.indexOf(wake);
+        if (index !== -1) this.waiters.splice(index, 1);
+        reject(appError('DATABASE_UNAVAILABLE', `All ${this.maxPools} tenant connection pools are busy; try again shortly. Operators can raise tenantPoolsMaxConnections.`));
+      }, Math.max(0, deadline - Date.now()));
+      this.waiters.push(wake);
+    });
+  }
+
+  private open(ref: TenantDatabaseRef): Entry {
+    const { cluster, secretKey, perTenantMax, idleSeconds } = this.options;
+    const pool = createPool(
+      { ...cluster, user: ref.roleName, password: derivePassword(secretKey, ref.roleName), database: ref.databaseName },
+      { max: perTenantMax, idleSeconds, applicationName: 'steadfast-tenant' },
+    );
+    const entry: Entry = { pool, db: createKysely<TenantTables>(pool), leases: 1 };
+    this.entries.set(ref.databaseName, entry);
+    return entry;
   }
 }

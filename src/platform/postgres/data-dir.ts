@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { chown, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -63,7 +64,7 @@ export function steadfastConf(settings: Record<string, string | number>): string
 
 /** Writes a file under a temporary name and renames it, so a crash leaves the old or the new file. */
 export async function writeFileAtomic(file: string, content: string, owner?: { uid: number; gid: number }): Promise<void> {
-  const temporary = `${file}.${process.pid}.tmp`;
+  const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   await writeFile(temporary, content, { mode: 0o600 });
   if (owner) await chown(temporary, owner.uid, owner.gid);
   await rename(temporary, file);

@@ -3,6 +3,7 @@ import { cp, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { appError } from '../errors.js';
 
 const run = promisify(execFile);
 
@@ -30,10 +31,12 @@ export async function ensurePostgresOsUser(name: string): Promise<RunAs | undefi
     await run('useradd', ['--system', '--user-group', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', name]);
   } catch (error) {
     // Exit code 9: another process created the same user in the meantime.
-    if ((error as { code?: number }).code !== 9) throw error;
+    if ((error as { code?: number }).code !== 9) {
+      throw appError('OS_USER_FAILED', `PostgreSQL refuses to run as root, and creating the OS user "${name}" for it failed: ${(error as Error).message.trim()}. Create it yourself (useradd --system ${name}), or start Steadfast as a normal user.`, { cause: error });
+    }
   }
   const created = await lookupUser(name);
-  if (!created) throw new Error(`useradd reported success but user ${name} does not exist`);
+  if (!created) throw appError('OS_USER_FAILED', `useradd reported success, but the OS user "${name}" does not exist. Create it yourself, or start Steadfast as a normal user.`);
   return created;
 }
 

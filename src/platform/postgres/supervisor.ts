@@ -40,6 +40,8 @@ const maxRestartsPerMinute = 5;
 export class PostgresSupervisor extends EventEmitter {
   private child: ChildProcess | undefined;
   private stopping = false;
+  /** A restart after a crash, while it runs; stop() waits for it so nothing starts behind it. */
+  private restarting: Promise<void> | undefined;
   private restarts: number[] = [];
   private currentPort = 0;
 
@@ -108,6 +110,7 @@ export class PostgresSupervisor extends EventEmitter {
   /** Fast shutdown: open transactions are rolled back, then the server exits. */
   async stop(): Promise<void> {
     this.stopping = true;
+    await this.restarting;
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -134,7 +137,9 @@ export class PostgresSupervisor extends EventEmitter {
     exitedEarly.catch(() => undefined);
     await Promise.race([this.waitUntilReady(child), exitedEarly]);
     this.currentPort = port;
-    child.once('exit', (code, signal) => void this.onExit(code, signal));
+    child.once('exit', (code, signal) => {
+      this.restarting = this.onExit(code, signal).finally(() => (this.restarting = undefined));
+    });
     log.info({ port, postgresPid: child.pid, runAs: runAs?.user }, 'PostgreSQL is ready');
   }
 
@@ -164,6 +169,7 @@ export class PostgresSupervisor extends EventEmitter {
     }
     for (let attempt = 1; !this.stopping; attempt++) {
       await sleep(Math.min(200 * 2 ** attempt, 5000));
+      if (this.stopping) return;
       try {
         // Same port when we can, so clients with a connection string reconnect.
         await this.launch(this.currentPort);
