@@ -131,6 +131,9 @@ async function listen(app: FastifyInstance, host: string, port: number): Promise
 
 /** Stops accepting, lets in-flight requests finish for up to `graceMs`, then cuts the rest. */
 async function closeHttp(app: FastifyInstance, graceMs: number, log: Logger): Promise<void> {
+  // Keep-alive connections become idle as their last response is sent; close them as they
+  // do, or a client holding one open would make every shutdown wait the whole grace period.
+  const sweeper = setInterval(() => app.server.closeIdleConnections(), 100);
   const timer = setTimeout(() => {
     log.warn('requests still running after the shutdown grace period; closing their connections');
     app.server.closeAllConnections();
@@ -138,6 +141,7 @@ async function closeHttp(app: FastifyInstance, graceMs: number, log: Logger): Pr
   try {
     await app.close();
   } finally {
+    clearInterval(sweeper);
     clearTimeout(timer);
   }
 }
