@@ -45,7 +45,10 @@ export interface EnqueueOptions {
   readonly priority?: number;
 }
 
-/** The Postgres-backed job table: enqueue, claim, finish. */
+/**
+ * The Postgres-backed job table: enqueue, claim, finish. Its times all come from the
+ * database's clock (`now()`), the one every process shares, never from a process's own.
+ */
 export class JobQueue {
   constructor(private readonly db: Kysely<PlatformTables>) {}
 
@@ -56,7 +59,7 @@ export class JobQueue {
       .values({
         type: definition.type,
         payload: JSON.stringify(parsed),
-        run_at: options.runAt ?? new Date(),
+        run_at: options.runAt ?? sql<Date>`now()`,
         priority: options.priority,
         max_attempts: definition.maxAttempts,
         timeout_seconds: definition.timeoutSeconds,
@@ -109,7 +112,7 @@ export class JobQueue {
   async succeed(job: JobRow, result: Record<string, unknown> | void): Promise<void> {
     await this.db
       .updateTable('jobs')
-      .set({ status: 'succeeded', result: JSON.stringify(result ?? {}), finished_at: new Date(), locked_by: null, locked_until: null, last_error: null })
+      .set({ status: 'succeeded', result: JSON.stringify(result ?? {}), finished_at: sql<Date>`now()`, locked_by: null, locked_until: null, last_error: null })
       .where('id', '=', job.id)
       .where('locked_by', '=', job.locked_by)
       .execute();
@@ -124,8 +127,8 @@ export class JobQueue {
       .set({
         status: final ? 'failed' : 'queued',
         last_error: message.slice(0, 4000),
-        run_at: final ? job.run_at : new Date(Date.now() + delaySeconds * 1000),
-        finished_at: final ? new Date() : null,
+        run_at: final ? job.run_at : sql<Date>`now() + make_interval(secs => ${delaySeconds})`,
+        finished_at: final ? sql<Date>`now()` : null,
         locked_by: null,
         locked_until: null,
       })
