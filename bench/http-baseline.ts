@@ -52,19 +52,32 @@ async function load(port: number, url: string): Promise<{ rps: number; p50: numb
   return { rps: round(result.requests.average, 0), p50: result.latency.p50, p99: result.latency.p99 };
 }
 
+/** Mean of each figure over the rounds. */
+function mean(results: Array<{ rps: number; p50: number; p99: number }>): { rps: number; p50: number; p99: number } {
+  const avg = (pick: (r: { rps: number; p50: number; p99: number }) => number) => round(results.reduce((sum, r) => sum + pick(r), 0) / results.length, 1);
+  return { rps: Math.round(avg((r) => r.rps)), p50: avg((r) => r.p50), p99: avg((r) => r.p99) };
+}
+
+const rounds = 2;
 const cluster = await startBenchCluster();
 try {
-  const bare = await startServer(['--import', 'tsx', path.join(here, 'bare-server.ts')], {});
-  const bareFigures = await load(bare.port, '/readyz');
-  await bare.stop();
-
   const env = { STEADFAST_HOME: cluster.home, LOG_LEVEL: 'warn', STEADFAST_SECRET_KEY: cluster.database.secretKey };
+  const bare = await startServer(['--import', 'tsx', path.join(here, 'bare-server.ts')], {});
   const ours = await startServer([path.join(here, '../bin/steadfast.js'), 'serve'], env);
-  const ready = await load(ours.port, '/readyz');
-  const health = await load(ours.port, '/healthz');
+  // Interleaved rounds, so a slow moment of the machine does not fall on one side only.
+  const samples = { bare: [] as Awaited<ReturnType<typeof load>>[], ready: [] as Awaited<ReturnType<typeof load>>[], health: [] as Awaited<ReturnType<typeof load>>[] };
+  for (let i = 0; i < rounds; i++) {
+    samples.bare.push(await load(bare.port, '/readyz'));
+    samples.ready.push(await load(ours.port, '/readyz'));
+    samples.health.push(await load(ours.port, '/healthz'));
+  }
+  await bare.stop();
   await ours.stop();
+  const bareFigures = mean(samples.bare);
+  const ready = mean(samples.ready);
+  const health = mean(samples.health);
 
-  console.log(`${seconds} s per run, ${connections} connections, server and load generator on the same 2 cores`);
+  console.log(`${rounds} interleaved rounds of ${seconds} s each (means shown), ${connections} connections, server and load generator on the same 2 cores`);
   console.log(`bare Fastify route:      ${bareFigures.rps} req/s, p50 ${bareFigures.p50} ms, p99 ${bareFigures.p99} ms`);
   console.log(`steadfast /readyz:       ${ready.rps} req/s, p50 ${ready.p50} ms, p99 ${ready.p99} ms (one Postgres round trip, shared by concurrent probes)`);
   console.log(`steadfast /healthz:      ${health.rps} req/s, p50 ${health.p50} ms, p99 ${health.p99} ms (plugin chain only)`);

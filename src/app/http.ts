@@ -3,7 +3,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { sql } from 'kysely';
 import { tenancyRoutes } from '../modules/tenancy/index.js';
 import { latestMigration } from '../platform/db/migrator.js';
-import { registerSecurityHeaders } from '../platform/http/headers.js';
+import { registerResponseHeaders } from '../platform/http/headers.js';
 import { registerHealthRoutes, type ReadinessCheck } from '../platform/http/health.js';
 import { registerProblemHandler } from '../platform/http/problem.js';
 import type { Platform } from './deps.js';
@@ -21,11 +21,8 @@ export async function buildHttp(platform: Platform): Promise<FastifyInstance> {
     forceCloseConnections: 'idle',
     return503OnClosing: true,
   });
-  app.addHook('onSend', async (request, reply) => {
-    reply.header('x-request-id', request.id);
-  });
   registerProblemHandler(app);
-  registerSecurityHeaders(app);
+  registerResponseHeaders(app);
   registerHealthRoutes(app, readinessChecks(platform, await latestMigration('platform')), version);
   await app.register(tenancyRoutes, { tenancy: platform.tenancy, baseDomain: platform.config.baseDomain });
   return app;
