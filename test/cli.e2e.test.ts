@@ -103,6 +103,9 @@ describe('steadfast up and the operator commands', () => {
     const list = await runCli(['tenant', 'list'], setup.env);
     assert.equal(list.code, 0, list.stderr);
     assert.match(list.stdout, /acme\s+Acme Inc\.\s+active/);
+    const migrate = await runCli(['migrate', '--json'], setup.env);
+    assert.equal(migrate.code, 0, migrate.stderr);
+    assert.deepEqual(JSON.parse(migrate.stdout), { latest: '20261124220000-initial', migrated: [], failed: [], alreadyCurrent: 1 });
     assert.equal(await readPostmasterPid(dataDirOf(setup.home)), undefined);
   });
 

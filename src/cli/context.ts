@@ -25,7 +25,7 @@ export function configFrom(options: GlobalOptions, overrides: Partial<Record<key
 
 /** Commands other than the servers log only warnings unless asked: their output is the point. */
 export function commandLogger(config: Config, options: GlobalOptions): Logger {
-  return createLogger(options.logLevel ?? (config.logLevel === 'info' ? 'warn' : config.logLevel), { command: true });
+  return createLogger(options.logLevel ?? (config.logLevel === 'info' ? 'warn' : config.logLevel), { command: true }, config.logFormat);
 }
 
 export function operator(): Actor {

@@ -30,7 +30,7 @@ export function registerServerCommands(program: Command): void {
 async function runServer(command: Command, role: keyof typeof roleSets, port?: string): Promise<void> {
   const options = globalOptions(command);
   const config = configFrom(options, { httpPort: port });
-  const log = createLogger(config.logLevel, { role });
+  const log = createLogger(config.logLevel, { role }, config.logFormat);
   // Listen for Ctrl-C from the start: a signal during start-up stops cleanly once started.
   const stopRequested = new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));

@@ -53,6 +53,8 @@ export const configSchema = z
     demoTenant: z.string().default('demo'),
     /** pino log level: fatal, error, warn, info, debug, trace or silent. */
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** `json` for log collectors, `pretty` for people, `auto`: pretty on a terminal, JSON otherwise. */
+    logFormat: z.enum(['auto', 'json', 'pretty']).default('auto'),
   })
   .strict()
   .superRefine((config, context) => {
@@ -96,6 +98,7 @@ export const envNames: Record<ConfigKey, string> = {
   jobPollIntervalMs: 'STEADFAST_JOB_POLL_INTERVAL_MS',
   demoTenant: 'STEADFAST_DEMO_TENANT',
   logLevel: 'LOG_LEVEL',
+  logFormat: 'LOG_FORMAT',
 };
 
 export interface ConfigSources {
