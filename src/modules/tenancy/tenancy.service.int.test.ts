@@ -31,6 +31,21 @@ async function connectAs(role: string, database: string): Promise<pg.Client> {
   return client;
 }
 
+/** A provisioner of the test platform's cluster whose steps a test may replace. */
+function ownProvisioner(): TenantProvisioner {
+  return new TenantProvisioner({
+    admin: platform.db,
+    cluster: platform.database.admin,
+    secretKey: platform.database.secretKey,
+    platformDatabase: platform.database.platformDatabase,
+    connectionLimit: 32,
+  });
+}
+
+function serviceWith(provisioner: TenantProvisioner): TenancyService {
+  return new TenancyService({ repository: new TenancyRepository(platform.db), provisioner, pools: platform.tenantPools, clock: platform.clock, log: platform.log, region: 'local', baseDomain: 'localhost' });
+}
+
 function rejectsWith(code: string): (error: unknown) => boolean {
   return (error) => {
     assert.ok(error instanceof AppError, `expected an AppError, got ${String(error)}`);
@@ -81,17 +96,11 @@ describe('creating a tenant', () => {
   }
 
   test('leaves no database, role or registry row when it fails half-way', async () => {
-    const provisioner = new TenantProvisioner({
-      admin: platform.db,
-      cluster: platform.database.admin,
-      secretKey: platform.database.secretKey,
-      platformDatabase: platform.database.platformDatabase,
-      connectionLimit: 32,
-    });
+    const provisioner = ownProvisioner();
     provisioner.migrate = async () => {
       throw new Error('disk full while migrating');
     };
-    const failing = new TenancyService({ repository: new TenancyRepository(platform.db), provisioner, pools: platform.tenantPools, clock: platform.clock, log: platform.log, region: 'local', baseDomain: 'localhost' });
+    const failing = serviceWith(provisioner);
     const slug = uniqueSlug('half');
     const names = provisioner.namesFor(slug);
     await assert.rejects(failing.create(testOperator, { slug, name: 'Half' }), /disk full/);
@@ -101,20 +110,14 @@ describe('creating a tenant', () => {
   });
 
   test('a creation whose row was taken over half-way (by a deletion) undoes itself', async () => {
-    const provisioner = new TenantProvisioner({
-      admin: platform.db,
-      cluster: platform.database.admin,
-      secretKey: platform.database.secretKey,
-      platformDatabase: platform.database.platformDatabase,
-      connectionLimit: 32,
-    });
+    const provisioner = ownProvisioner();
     const slug = uniqueSlug('race');
     const migrate = provisioner.migrate.bind(provisioner);
     provisioner.migrate = async (names) => {
       await platform.db.updateTable('tenants').set({ status: 'deleting' }).where('slug', '=', slug).execute();
       return migrate(names);
     };
-    const racing = new TenancyService({ repository: new TenancyRepository(platform.db), provisioner, pools: platform.tenantPools, clock: platform.clock, log: platform.log, region: 'local', baseDomain: 'localhost' });
+    const racing = serviceWith(provisioner);
     await assert.rejects(racing.create(testOperator, { slug, name: 'Race' }), rejectsWith('TENANT_STATE_CONFLICT'));
     assert.equal(await clusterHas('database', provisioner.namesFor(slug).databaseName), false);
     assert.equal(await platform.tenancy.findRow(slug), undefined);
