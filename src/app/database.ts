@@ -8,7 +8,7 @@ import { quoteIdent } from '../platform/db/sql.js';
 import { appError } from '../platform/errors.js';
 import type { Logger } from '../platform/log/log.js';
 import { resolveBinaries } from '../platform/postgres/binaries.js';
-import { isProcessAlive, readDataDirMajor, readPostmasterPid } from '../platform/postgres/data-dir.js';
+import { isPostmasterRunning, readDataDirMajor, readPostmasterPid } from '../platform/postgres/data-dir.js';
 import { ensurePostgresOsUser, isReachableBy, isRoot, type RunAs } from '../platform/postgres/os-user.js';
 import { PostgresSupervisor } from '../platform/postgres/supervisor.js';
 
@@ -90,7 +90,7 @@ export async function startEmbedded(config: Config, log: Logger): Promise<Databa
 export async function attachDatabase(config: Config, log: Logger): Promise<DatabaseHandle> {
   if (config.databaseUrl) return external(config);
   const running = await readPostmasterPid(await embeddedDataDir(config, await currentRunAs(config)));
-  if (running && isProcessAlive(running.pid) && running.status === 'ready') {
+  if (running && running.status === 'ready' && (await isPostmasterRunning(running))) {
     const secretKey = await secretKeyOf(config);
     return {
       admin: embeddedTarget(secretKey, running.port, config.platformDatabase),

@@ -35,6 +35,20 @@ export function isProcessAlive(pid: number): boolean {
   }
 }
 
+/**
+ * Whether the server `postmaster.pid` names is running: its process is alive and is a
+ * postgres (after a reboot the pid may belong to something else; Postgres itself then
+ * treats the file as stale, and so do we).
+ */
+export async function isPostmasterRunning(info: PostmasterInfo): Promise<boolean> {
+  if (!isProcessAlive(info.pid)) return false;
+  try {
+    return (await readFile(`/proc/${info.pid}/comm`, 'utf8')).trim() === 'postgres';
+  } catch {
+    return true; // No /proc (or no access): trust the liveness check.
+  }
+}
+
 /** The major version that made a data directory (`PG_VERSION`), or undefined if there is none. */
 export async function readDataDirMajor(dataDir: string): Promise<number | undefined> {
   try {

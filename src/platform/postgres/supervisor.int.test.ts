@@ -78,6 +78,20 @@ describe('the embedded Postgres supervisor', () => {
     }
   });
 
+  test('starts over a postmaster.pid left by a crash whose pid now belongs to another program', async () => {
+    const pg = supervisor('stale');
+    await pg.initialise();
+    const dataDir = path.join(home, 'stale', 'data');
+    // This test's own pid: alive, but not a postgres.
+    await writeFile(path.join(dataDir, 'postmaster.pid'), `${process.pid}\n${dataDir}\n0\n5432\n\n127.0.0.1\n0 0\nready\n`);
+    try {
+      await pg.start();
+      assert.deepEqual(await query(pg.port, 'SELECT 4 AS four'), { four: 4 });
+    } finally {
+      await pg.stop();
+    }
+  });
+
   test('chooses a free port when the preferred one is taken', async () => {
     const taken = await findFreePort();
     const blocker: Server = createServer().listen(taken, '127.0.0.1');

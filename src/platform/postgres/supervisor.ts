@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { appError } from '../errors.js';
 import type { Logger } from '../log/log.js';
 import type { PostgresBinaries } from './binaries.js';
-import { hbaRules, isProcessAlive, readDataDirMajor, readPostmasterPid, steadfastConf, writeFileAtomic } from './data-dir.js';
+import { hbaRules, isPostmasterRunning, readDataDirMajor, readPostmasterPid, steadfastConf, writeFileAtomic } from './data-dir.js';
 import { isReachableBy, type RunAs } from './os-user.js';
 
 export interface SupervisorOptions {
@@ -90,7 +90,7 @@ export class PostgresSupervisor extends EventEmitter {
   async start(): Promise<void> {
     const { dataDir } = this.options;
     const running = await readPostmasterPid(dataDir);
-    if (running && isProcessAlive(running.pid)) {
+    if (running && (await isPostmasterRunning(running))) {
       throw appError('POSTGRES_ALREADY_RUNNING', `PostgreSQL (pid ${running.pid}, port ${running.port}) is already running on ${dataDir}: another Steadfast is using this data directory. Stop it first, or set STEADFAST_HOME to another directory.`);
     }
     this.stopping = false;
