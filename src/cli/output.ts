@@ -60,14 +60,39 @@ export function createProgress(label: string, stream: NodeJS.WriteStream = proce
       },
     };
   }
+  // Without a terminal: a line when work starts, at most one a second, and the last one at the end.
   let lastAt = 0;
+  let pending: string | undefined;
   return {
     update(done, total, detail) {
+      const line = `${label}: ${done}/${total}${detail ? ` (${detail})` : ''}\n`;
       const now = Date.now();
-      if (done < total && now - lastAt < 1000) return;
+      if (lastAt !== 0 && now - lastAt < 1000) {
+        pending = line;
+        return;
+      }
       lastAt = now;
-      stream.write(`${label}: ${done}/${total}${detail ? ` (${detail})` : ''}\n`);
+      pending = undefined;
+      stream.write(line);
     },
-    stop: () => undefined,
+    stop: () => {
+      if (pending) stream.write(pending);
+      pending = undefined;
+    },
+  };
+}
+
+const mb = (bytes: number): number => Math.round(bytes / 1048576);
+
+/** A progress display for byte transfers: MB done of total, rate and ETA. */
+export function createTransferProgress(label: string): { update(progress: { doneBytes: number; totalBytes?: number; bytesPerSecond: number; etaSeconds?: number }): void; stop(): void } {
+  const progress = createProgress(label);
+  return {
+    update({ doneBytes, totalBytes, bytesPerSecond, etaSeconds }) {
+      const total = Math.max(mb(totalBytes ?? doneBytes), mb(doneBytes), 1);
+      const eta = etaSeconds === undefined || doneBytes < 1048576 ? '' : ` · ${Math.ceil(etaSeconds)} s left`;
+      progress.update(mb(doneBytes), total, `${mb(doneBytes)} MB · ${mb(bytesPerSecond)} MB/s${eta}`);
+    },
+    stop: () => progress.stop(),
   };
 }

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { version } from '../app/version.js';
+import { registerBackupCommands } from './backup/index.js';
 import { registerMigrateCommand } from './migrate.js';
 import { registerTenantCommands } from './tenant/index.js';
 import { registerServerCommands } from './up.js';
@@ -17,5 +18,6 @@ export function buildProgram(): Command {
   registerServerCommands(program);
   registerMigrateCommand(program);
   registerTenantCommands(program);
+  registerBackupCommands(program);
   return program;
 }

@@ -7,6 +7,28 @@ const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 const identifier = z.string().regex(/^[a-z][a-z0-9_]{0,19}$/, 'must be 1-20 characters of a-z, 0-9 and _, starting with a letter');
 
+/** A backup repository. Each keeps its own copy of every backup and its own retention. */
+export const repositorySchema = z.discriminatedUnion('type', [
+  z
+    .object({
+      name: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be 1-31 characters of a-z, 0-9 and -, starting with a letter'),
+      type: z.literal('fs'),
+      /** A local or mounted directory (another disk, an NFS mount). */
+      path: z.string().min(1),
+    })
+    .strict(),
+]);
+export type RepositoryConfig = z.infer<typeof repositorySchema>;
+
+const jsonArray = z.preprocess((value) => {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value; // reported by the array check below
+  }
+}, z.array(repositorySchema).min(1, 'needs at least one repository'));
+
 /**
  * Every setting Steadfast reads, with its default and why one would change it.
  * Units are in the names. The schema is strict: unknown keys are reported, not ignored.
@@ -49,6 +71,10 @@ export const configSchema = z
     jobConcurrency: positiveInt.default(2),
     /** How often an idle worker looks for due jobs, in milliseconds. */
     jobPollIntervalMs: positiveInt.default(1000),
+    /** Where backups go: a JSON array of repositories. Default: one directory, `<home>/backups`. Add repositories on other disks and providers so one loss is not all. */
+    backupRepositories: jsonArray.optional(),
+    /** The backup encryption key file. Default `<home>/backup.key`, created with the first backup: keep a copy off this machine; without it the backups cannot be restored. */
+    backupKeyFile: z.string().min(1).optional(),
     /** Slug of the demo tenant created on first start; empty to create none. */
     demoTenant: z.string().default('demo'),
     /** pino log level: fatal, error, warn, info, debug, trace or silent. */
@@ -73,7 +99,7 @@ export const configSchema = z
 /** Connections of the embedded server kept for the platform pools, the leader lock and operators. */
 const platformConnectionReserve = 20;
 
-export type Config = Readonly<z.infer<typeof configSchema>>;
+export type Config = Readonly<Omit<z.infer<typeof configSchema>, 'backupRepositories' | 'backupKeyFile'> & { backupRepositories: RepositoryConfig[]; backupKeyFile: string }>;
 type ConfigKey = keyof z.infer<typeof configSchema>;
 
 /** The environment variable that sets each key. */
@@ -96,6 +122,8 @@ export const envNames: Record<ConfigKey, string> = {
   shutdownGraceSeconds: 'STEADFAST_SHUTDOWN_GRACE_SECONDS',
   jobConcurrency: 'STEADFAST_JOB_CONCURRENCY',
   jobPollIntervalMs: 'STEADFAST_JOB_POLL_INTERVAL_MS',
+  backupRepositories: 'STEADFAST_BACKUP_REPOSITORIES',
+  backupKeyFile: 'STEADFAST_BACKUP_KEY_FILE',
   demoTenant: 'STEADFAST_DEMO_TENANT',
   logLevel: 'LOG_LEVEL',
   logFormat: 'LOG_FORMAT',
@@ -132,7 +160,13 @@ export function loadConfig(sources: ConfigSources = {}): Config {
       extensions: { errors: problems },
     });
   }
-  const config = { ...parsed.data, home: path.resolve(cwd, parsed.data.home) };
+  const home = path.resolve(cwd, parsed.data.home);
+  const config = {
+    ...parsed.data,
+    home,
+    backupRepositories: (parsed.data.backupRepositories ?? [{ name: 'local', type: 'fs' as const, path: 'backups' }]).map((repository) => ({ ...repository, path: path.resolve(home, repository.path) })),
+    backupKeyFile: path.resolve(home, parsed.data.backupKeyFile ?? 'backup.key'),
+  };
   return Object.freeze(config);
 }
 

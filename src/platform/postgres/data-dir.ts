@@ -66,8 +66,11 @@ export async function readDataDirMajor(dataDir: string): Promise<number | undefi
  */
 export const hbaRules = `# Written by Steadfast; edits are replaced at the next start.
 # TCP on loopback only, SCRAM passwords. Tenant roles can open only their own database (CONNECT privilege).
-host    all    all    127.0.0.1/32    scram-sha-256
-host    all    all    ::1/128         scram-sha-256
+# Replication rules for standbys in other data centres come with the replication module.
+host    all          all          127.0.0.1/32    scram-sha-256
+host    all          all          ::1/128         scram-sha-256
+# Base backups and WAL streaming by Steadfast's own superuser, on loopback.
+host    replication  steadfast    127.0.0.1/32    scram-sha-256
 `;
 
 /** Server settings that Steadfast owns, rewritten on every start so config changes apply. */

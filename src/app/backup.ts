@@ -1,0 +1,25 @@
+import { BackupService, type Repository } from '../modules/backup/index.js';
+import { systemClock } from '../platform/clock/clock.js';
+import type { Config } from '../platform/config/config.js';
+import type { ConnectionTarget } from '../platform/db/connect.js';
+import type { Logger } from '../platform/log/log.js';
+import { FsStore } from '../platform/storage/fs-store.js';
+
+/** The configured repositories, as object stores. */
+export function repositoriesOf(config: Config): Repository[] {
+  return config.backupRepositories.map((repository) => ({ name: repository.name, store: new FsStore(repository.path) }));
+}
+
+/**
+ * The backup service. `source` is the cluster to back up; listing, verifying and
+ * restoring need only the repositories and the key, so they work on a new machine.
+ */
+export function createBackupService(config: Config, log: Logger, source?: ConnectionTarget, keyFile?: string): BackupService {
+  return new BackupService({
+    repositories: repositoriesOf(config),
+    source,
+    keyFile: keyFile ?? config.backupKeyFile,
+    clock: systemClock,
+    log: log.child({ module: 'backup' }),
+  });
+}

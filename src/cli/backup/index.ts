@@ -1,0 +1,81 @@
+import type { Command } from 'commander';
+import { attachDatabase } from '../../app/database.js';
+import { createBackupService } from '../../app/backup.js';
+import { configFrom, commandLogger, globalOptions } from '../context.js';
+import { createTransferProgress, printJson, printTable } from '../output.js';
+import { registerBackupRestore } from './restore.js';
+
+const mb = (bytes: number): string => `${(bytes / 1048576).toFixed(1)} MB`;
+
+export function registerBackupCommands(program: Command): void {
+  const backup = program.command('backup').description('take, list, verify and restore base backups');
+
+  backup
+    .command('now')
+    .description('take a base backup now and store it in every configured repository')
+    .option('--json', 'print the result as JSON')
+    .action(async (options: { json?: boolean }, command: Command) => {
+      const global = globalOptions(command);
+      const config = configFrom(global);
+      const log = commandLogger(config, global);
+      const database = await attachDatabase(config, log);
+      const progress = createTransferProgress('backing up');
+      try {
+        const result = await createBackupService(config, log, database.admin).take((p) => progress.update(p));
+        progress.stop();
+        if (options.json) return printJson(result);
+        const stored = result.record.objects.reduce((sum, object) => sum + object.bytes, 0);
+        process.stdout.write(`Backup ${result.record.id}: ${mb(result.record.sourceBytes)} from PostgreSQL, ${mb(stored)} stored (compressed, encrypted) in ${result.stored.join(', ')} in ${result.seconds.toFixed(1)} s.\n`);
+        for (const failure of result.failed) process.stdout.write(`  not stored in ${failure.repository}: ${failure.error}\n`);
+        if (result.failed.length) process.exitCode = 1;
+      } finally {
+        progress.stop();
+        await database.stop();
+      }
+    });
+
+  backup
+    .command('list')
+    .description('list the complete backups in the repositories')
+    .option('--json', 'print the backups as JSON')
+    .action(async (options: { json?: boolean }, command: Command) => {
+      const global = globalOptions(command);
+      const config = configFrom(global);
+      const backups = await createBackupService(config, commandLogger(config, global)).list();
+      if (options.json) return printJson(backups);
+      printTable(
+        backups.map(({ record, repositories }) => ({
+          id: record.id,
+          finished: record.finishedAt.slice(0, 19).replace('T', ' '),
+          size: mb(record.sourceBytes),
+          stored: mb(record.objects.reduce((sum, object) => sum + object.bytes, 0)),
+          wal: `${record.startLsn}..${record.endLsn}`,
+          repositories: repositories.join(','),
+        })),
+        'No backups yet. Take one with: steadfast backup now',
+      );
+    });
+
+  backup
+    .command('verify [id]')
+    .description('check a backup (default: the latest) in every repository: checksums, then every file against PostgreSQL\'s manifest')
+    .option('--key-file <file>', 'the backup key (default: backupKeyFile)')
+    .option('--json', 'print the results as JSON')
+    .action(async (id: string | undefined, options: { json?: boolean; keyFile?: string }, command: Command) => {
+      const global = globalOptions(command);
+      const config = configFrom(global);
+      const progress = createTransferProgress('verifying');
+      const results = await createBackupService(config, commandLogger(config, global), undefined, options.keyFile).verify(id, (p) => progress.update(p));
+      progress.stop();
+      if (options.json) printJson(results);
+      else {
+        for (const result of results) {
+          process.stdout.write(`${result.ok ? 'OK    ' : 'FAILED'} ${result.id} in ${result.repository}: ${result.files} files checked${result.problems.length ? `; ${result.problems.length} problem(s):` : ''}\n`);
+          for (const problem of result.problems.slice(0, 20)) process.stdout.write(`         ${problem}\n`);
+        }
+      }
+      if (results.some((result) => !result.ok)) process.exitCode = 1;
+    });
+
+  registerBackupRestore(backup);
+}

@@ -1,0 +1,54 @@
+import { createHmac } from 'node:crypto';
+import type { BackupKey } from '../../platform/crypto/backup-key.js';
+import type { ObjectStore } from '../../platform/storage/store.js';
+import { backupRecordSchema, type BackupRecord } from './backup.schema.js';
+
+/** Where a backup's objects live in a repository. */
+export const backupPrefix = (id: string): string => `backups/${id}/`;
+export const recordKey = (id: string): string => `backups/${id}/backup.json`;
+
+/** The id of a backup started at `at`: sortable, readable, one per second. */
+export function backupIdAt(at: Date): string {
+  return at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
+function macOf(record: Omit<BackupRecord, 'mac'>, key: BackupKey): string {
+  return createHmac('sha256', key.key).update(JSON.stringify(record)).digest('hex');
+}
+
+export function sealRecord(record: Omit<BackupRecord, 'mac'>, key: BackupKey): BackupRecord {
+  return { ...record, mac: macOf(record, key) };
+}
+
+async function* once(buffer: Buffer): AsyncGenerator<Buffer> {
+  yield buffer;
+}
+
+export async function writeRecord(store: ObjectStore, record: BackupRecord): Promise<void> {
+  await store.put(recordKey(record.id), once(Buffer.from(`${JSON.stringify(record, null, 2)}\n`)));
+}
+
+/**
+ * The complete backups in one repository, oldest first. Records that do not parse are
+ * skipped (reported through `onInvalid`); a backup without a record is incomplete.
+ */
+export async function readRecords(store: ObjectStore, onInvalid: (key: string, why: string) => void): Promise<BackupRecord[]> {
+  const keys = (await store.list('backups/')).filter((object) => object.key.endsWith('/backup.json')).map((object) => object.key);
+  const records: BackupRecord[] = [];
+  for (const key of keys) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of store.get(key)) chunks.push(chunk);
+    try {
+      records.push(backupRecordSchema.parse(JSON.parse(Buffer.concat(chunks).toString('utf8'))));
+    } catch (error) {
+      onInvalid(key, (error as Error).message.slice(0, 200));
+    }
+  }
+  return records.sort((a, b) => a.id.localeCompare(b.id));
+}
+
+/** Whether the record was written under this key and not altered since. */
+export function recordIsAuthentic(record: BackupRecord, key: BackupKey): boolean {
+  const { mac, ...rest } = record;
+  return record.keyFingerprint === key.fingerprint && macOf(rest, key) === mac;
+}

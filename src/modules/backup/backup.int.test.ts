@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { withClient } from '../../platform/db/connect.js';
+import { AppError } from '../../platform/errors.js';
+import { manualClock } from '../../platform/clock/clock.js';
+import { silentLogger } from '../../platform/log/log.js';
+import { FsStore } from '../../platform/storage/fs-store.js';
+import { startScratchCluster, type ScratchCluster } from '../../../test/helpers/scratch-cluster.js';
+import { BackupService, type Repository } from './backup.service.js';
+
+let cluster: ScratchCluster;
+let clockAt = Date.parse('2026-11-24T02:00:00Z');
+
+before(async () => {
+  cluster = await startScratchCluster('backup');
+  await cluster.sql('CREATE TABLE orders (id int PRIMARY KEY, note text)');
+  await cluster.sql("INSERT INTO orders SELECT g, 'before the backup ' || g FROM generate_series(1, 5000) g");
+});
+after(async () => {
+  await cluster.stop();
+});
+
+function repositories(...names: string[]): Repository[] {
+  return names.map((name) => ({ name, store: new FsStore(path.join(cluster.dir, 'repositories', name)) }));
+}
+
+/** A service with its own clock, one second later each time, so backup ids differ. */
+function service(repos: Repository[], keyFile = path.join(cluster.dir, 'backup.key')): BackupService {
+  clockAt += 60_000;
+  const clock = manualClock(new Date(clockAt));
+  return new BackupService({ repositories: repos, source: cluster.target(), keyFile, clock, log: silentLogger() });
+}
+
+function failsWith(code: string, detail?: RegExp): (error: unknown) => boolean {
+  return (error) => {
+    assert.ok(error instanceof AppError, String(error));
+    assert.equal(error.code, code);
+    if (detail) assert.match(error.message, detail);
+    return true;
+  };
+}
+
+async function countRows(dataDir: string): Promise<{ orders: number; after: number }> {
+  const restored = await cluster.startOn(dataDir);
+  try {
+    return await withClient(restored.target(), async (client) => {
+      const { rows } = await client.query<{ orders: number; after: number }>("SELECT count(*)::int AS orders, count(*) FILTER (WHERE note LIKE 'after%')::int AS after FROM orders");
+      return rows[0]!;
+    });
+  } finally {
+    await restored.stop();
+  }
+}
+
+describe('base backups', () => {
+  test('a restored backup has exactly what was committed before it, and verifies against the manifest', async () => {
+    const repos = repositories('first', 'second');
+    const progress: number[] = [];
+    const result = await service(repos).take((p) => progress.push(p.doneBytes));
+    await cluster.sql("INSERT INTO orders SELECT g, 'after the backup' FROM generate_series(5001, 5100) g");
+
+    assert.deepEqual(result.stored, ['first', 'second']);
+    assert.deepEqual(result.failed, []);
+    assert.ok(progress.length > 0 && progress.at(-1)! === result.record.sourceBytes, 'progress reaches the total');
+    const stored = result.record.objects.reduce((sum, object) => sum + object.bytes, 0);
+    assert.ok(stored < result.record.sourceBytes / 2, `stored ${stored} of ${result.record.sourceBytes} bytes: compression did little`);
+
+    const listed = await service(repos).list();
+    assert.deepEqual(listed.map((listing) => [listing.record.id, listing.repositories]), [[result.record.id, ['first', 'second']]]);
+    const verified = await service(repos).verify();
+    assert.deepEqual(verified.map((v) => [v.repository, v.ok, v.problems]), [['first', true, []], ['second', true, []]]);
+    assert.ok(verified[0]!.files > 900);
+
+    const target = path.join(cluster.dir, 'restored-1');
+    const restored = await service(repos).restore({ target, owner: cluster.runAs });
+    assert.equal(restored.repository, 'first');
+    assert.deepEqual(await countRows(target), { orders: 5000, after: 0 });
+  });
+
+  test('nothing readable is stored: the repository holds only ciphertext', async () => {
+    const repos = repositories('plain-check');
+    await cluster.sql("INSERT INTO orders VALUES (900001, 'a very recognisable needle 7f3a9c')");
+    const result = await service(repos).take();
+    const base = await readFile(path.join(cluster.dir, 'repositories', 'plain-check', result.record.objects[0]!.key));
+    assert.equal(base.includes(Buffer.from('recognisable needle 7f3a9c')), false);
+    assert.equal(base.includes(Buffer.from('PG_VERSION')), false);
+  });
+
+  test('a damaged copy is detected by verify, and restore falls back to another repository', async () => {
+    const repos = repositories('damaged', 'intact');
+    const result = await service(repos).take();
+    const base = result.record.objects.find((object) => object.name === 'base.tar')!;
+    const file = path.join(cluster.dir, 'repositories', 'damaged', base.key);
+    const bytes = await readFile(file);
+    bytes[Math.floor(bytes.length / 2)]! ^= 0xff;
+    await writeFile(file, bytes);
+
+    const verified = await service(repos).verify(result.record.id);
+    assert.equal(verified.find((v) => v.repository === 'damaged')!.ok, false);
+    assert.match(verified.find((v) => v.repository === 'damaged')!.problems[0]!, /fails authentication|checksum/);
+    assert.equal(verified.find((v) => v.repository === 'intact')!.ok, true);
+
+    const target = path.join(cluster.dir, 'restored-2');
+    const restored = await service(repos).restore({ id: result.record.id, target, owner: cluster.runAs });
+    assert.equal(restored.repository, 'intact');
+    assert.ok((await countRows(target)).orders >= 5000);
+  });
+
+  test('a repository that cannot be written does not stop the others, and is reported', async () => {
+    const blocked = path.join(cluster.dir, 'repositories', 'blocked');
+    await mkdir(path.dirname(blocked), { recursive: true });
+    await writeFile(blocked, 'a file where the repository directory should be');
+    const repos = [...repositories('working'), { name: 'blocked', store: new FsStore(blocked) }];
+    const result = await service(repos).take();
+    assert.deepEqual(result.stored, ['working']);
+    assert.equal(result.failed[0]!.repository, 'blocked');
+    assert.equal((await service(repos).list()).at(-1)!.repositories.join(), 'working');
+  });
+
+  test('with no repository able to store it, the backup fails and says why', async () => {
+    const blocked = path.join(cluster.dir, 'repositories', 'only-blocked');
+    await writeFile(blocked, 'not a directory');
+    await assert.rejects(service([{ name: 'only', store: new FsStore(blocked) }]).take(), failsWith('BACKUP_FAILED', /only/));
+  });
+});
+
+describe('restoring refuses what would lose data or cannot work', () => {
+  test('a non-empty target is refused and left untouched', async () => {
+    const repos = repositories('first', 'second');
+    const target = path.join(cluster.dir, 'occupied');
+    await mkdir(target, { recursive: true });
+    await writeFile(path.join(target, 'precious.txt'), 'keep me');
+    await assert.rejects(service(repos).restore({ target }), failsWith('RESTORE_TARGET_NOT_EMPTY', /not empty/));
+    assert.deepEqual(await readdir(target), ['precious.txt']);
+  });
+
+  test('the wrong key is refused before anything is written, naming both keys', async () => {
+    const repos = repositories('first', 'second');
+    const otherKey = path.join(cluster.dir, 'other.key');
+    await writeFile(otherKey, `${Buffer.alloc(32, 7).toString('base64')}\n`);
+    const target = path.join(cluster.dir, 'wrong-key');
+    await assert.rejects(service(repos, otherKey).restore({ target }), failsWith('BACKUP_KEY_MISMATCH', /encrypted with key [0-9a-f]{16}.*key given is [0-9a-f]{16}/));
+    assert.deepEqual(await readdir(target), []);
+  });
+
+  test('a missing key file says what to do', async () => {
+    const repos = repositories('first');
+    await assert.rejects(service(repos, path.join(cluster.dir, 'no-such.key')).restore({ target: path.join(cluster.dir, 'no-key') }), failsWith('BACKUP_KEY_MISSING', /does not exist.*--key-file/));
+  });
+
+  test('an unknown backup id says how to find the backups', async () => {
+    await assert.rejects(service(repositories('first')).restore({ id: '20200101T000000Z', target: path.join(cluster.dir, 'unknown') }), failsWith('BACKUP_NOT_FOUND', /backup list/));
+  });
+});

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+
+/**
+ * backup.json: a backup's metadata, written to each repository after all its objects,
+ * so its presence marks the copy complete. Plain JSON (no secret in it), authenticated
+ * with an HMAC under the backup key so that it cannot be altered unnoticed.
+ */
+export const backupRecordSchema = z.object({
+  format: z.literal(1),
+  id: z.string().regex(/^\d{8}T\d{6}Z$/),
+  label: z.string(),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  startLsn: z.string(),
+  endLsn: z.string(),
+  timeline: z.number().int().positive(),
+  systemIdentifier: z.string(),
+  postgresVersion: z.number().int(),
+  keyFingerprint: z.string(),
+  includesWal: z.boolean(),
+  /** Bytes Postgres sent (the uncompressed archives and manifest). */
+  sourceBytes: z.number(),
+  objects: z.array(
+    z.object({
+      /** `base.tar`, a tablespace's `<oid>.tar`, or `backup_manifest`. */
+      name: z.string(),
+      key: z.string(),
+      bytes: z.number(),
+      sha256: z.string(),
+      plainBytes: z.number(),
+    }),
+  ),
+  mac: z.string(),
+});
+export type BackupRecord = z.infer<typeof backupRecordSchema>;
+
+/** A backup as listed: its record and the repositories holding a complete copy. */
+export interface BackupListing {
+  readonly record: BackupRecord;
+  readonly repositories: string[];
+}
+
+/** Long work reports this as it goes (bytes, rate, ETA); the CLI draws it. */
+export interface TransferProgress {
+  readonly phase: string;
+  readonly doneBytes: number;
+  readonly totalBytes?: number;
+  readonly bytesPerSecond: number;
+  readonly etaSeconds?: number;
+}
+
+export const backupIdSchema = z.string().regex(/^\d{8}T\d{6}Z$/, 'a backup id looks like 20261124T020000Z (see "steadfast backup list")');

@@ -1,0 +1,376 @@
+import { createHash } from 'node:crypto';
+import type { Clock } from '../../platform/clock/clock.js';
+import { loadBackupKey, type BackupKey } from '../../platform/crypto/backup-key.js';
+import { seal, unseal } from '../../platform/crypto/sealed.js';
+import type { ConnectionTarget } from '../../platform/db/connect.js';
+import { appError, isAppError } from '../../platform/errors.js';
+import type { Logger } from '../../platform/log/log.js';
+import { checkTarAgainstManifest, parseManifest } from '../../platform/postgres/manifest.js';
+import { identifySystem, streamBaseBackup } from '../../platform/postgres/replication.js';
+import { emptyDirectory, requireEmptyDirectory } from '../../platform/storage/dirs.js';
+import type { ObjectStore, StoredObject } from '../../platform/storage/store.js';
+import { extractTar } from '../../platform/storage/tar-extract.js';
+import { broadcast, pushable } from '../../platform/streams.js';
+import { backupIdAt, backupPrefix, readRecords, recordIsAuthentic, sealRecord, writeRecord } from './backup.catalog.js';
+import type { BackupListing, BackupRecord, TransferProgress } from './backup.schema.js';
+
+export interface Repository {
+  readonly name: string;
+  readonly store: ObjectStore;
+}
+
+export interface BackupServiceDeps {
+  readonly repositories: readonly Repository[];
+  /** The cluster to back up, as a role allowed to replicate; not needed to list, verify or restore. */
+  readonly source?: ConnectionTarget | undefined;
+  readonly keyFile: string;
+  readonly clock: Clock;
+  readonly log: Logger;
+}
+
+export interface BackupResult {
+  readonly record: BackupRecord;
+  readonly stored: string[];
+  readonly failed: Array<{ repository: string; error: string }>;
+  readonly seconds: number;
+}
+
+export interface VerifyResult {
+  readonly id: string;
+  readonly repository: string;
+  readonly ok: boolean;
+  readonly files: number;
+  readonly problems: string[];
+}
+
+type ObjectEntry = BackupRecord['objects'][number];
+
+/** Postgres omits the tar trailer (two 512-byte zero blocks); we add it so each archive is a valid tar. */
+const tarTrailer = Buffer.alloc(1024);
+
+/**
+ * Base backups streamed from the server over the replication protocol, compressed and
+ * encrypted on our side, written to every repository at once; listing, verification
+ * against Postgres's own backup manifest, and restore of the whole cluster.
+ */
+export class BackupService {
+  constructor(private readonly deps: BackupServiceDeps) {}
+
+  /** Takes a base backup now. Fails only if no repository could store it. */
+  async take(onProgress?: (progress: TransferProgress) => void): Promise<BackupResult> {
+    const { clock, log, repositories, source } = this.deps;
+    if (!source) throw appError('BACKUP_FAILED', 'There is no database to back up in this process.');
+    const key = await this.key(true);
+    const startedAt = clock.now();
+    const id = backupIdAt(startedAt);
+    const identity = await identifySystem(source).catch((error: unknown) => {
+      throw appError('BACKUP_FAILED', `Cannot open a replication connection to PostgreSQL: ${(error as Error).message}. The backup role needs the REPLICATION privilege and a pg_hba "replication" rule.`, { cause: error });
+    });
+    const failures = new Map<string, string>();
+    const objects = new Map<string, ObjectEntry[]>(repositories.map((repository) => [repository.name, []]));
+    const meter = new Meter(clock, 'backing up');
+    let start: { startLsn: string; timeline: number } | undefined;
+    let end: { endLsn: string } | undefined;
+    let sink: ArchiveSink | undefined;
+    let manifest: Buffer[] | undefined;
+    let sourceBytes = 0;
+
+    const finishSink = async (): Promise<void> => {
+      if (!sink) return;
+      const done = sink;
+      sink = undefined;
+      this.collect(await done.finish(), done.name, objects, failures);
+    };
+
+    for await (const event of streamBaseBackup(source, { label: `steadfast ${id}`, includeWal: true, fastCheckpoint: true })) {
+      if (event.kind === 'start') {
+        start = event;
+        meter.total = event.tablespaces.reduce((sum, space) => sum + (space.sizeKb ?? 0) * 1024, 0) + 16 * 1024 * 1024;
+      } else if (event.kind === 'archive') {
+        await finishSink();
+        sink = this.openSink(event.name, `${backupPrefix(id)}${event.name}.sealed`, key, failures);
+      } else if (event.kind === 'manifest') {
+        await finishSink();
+        manifest = [];
+      } else if (event.kind === 'data') {
+        sourceBytes += event.chunk.length;
+        if (manifest) manifest.push(event.chunk);
+        else await sink?.push(event.chunk);
+        onProgress?.(meter.update(sourceBytes));
+      } else if (event.kind === 'end') {
+        end = event;
+      }
+    }
+    await finishSink();
+    if (!start || !end || !manifest) throw appError('BACKUP_FAILED', 'PostgreSQL ended the base backup stream early; no backup was recorded.');
+
+    const manifestSink = this.openSink('backup_manifest', `${backupPrefix(id)}backup_manifest.sealed`, key, failures);
+    for (const chunk of manifest) await manifestSink.push(chunk);
+    this.collect(await manifestSink.finish(), 'backup_manifest', objects, failures);
+
+    const stored: string[] = [];
+    for (const repository of repositories) {
+      if (failures.has(repository.name)) continue;
+      const record = sealRecord(
+        {
+          format: 1,
+          id,
+          label: `steadfast ${id}`,
+          startedAt: startedAt.toISOString(),
+          finishedAt: clock.now().toISOString(),
+          startLsn: start.startLsn,
+          endLsn: end.endLsn,
+          timeline: start.timeline,
+          systemIdentifier: identity.systemIdentifier,
+          postgresVersion: identity.serverVersionNum,
+          keyFingerprint: key.fingerprint,
+          includesWal: true,
+          sourceBytes,
+          objects: objects.get(repository.name)!,
+        },
+        key,
+      );
+      try {
+        await writeRecord(repository.store, record);
+        stored.push(repository.name);
+      } catch (error) {
+        failures.set(repository.name, (error as Error).message);
+      }
+    }
+    const failed = [...failures].map(([repository, error]) => ({ repository, error }));
+    for (const failure of failed) log.error(failure, 'a backup repository did not store the backup');
+    if (stored.length === 0) throw appError('BACKUP_FAILED', `No repository stored backup ${id}: ${failed.map((f) => `${f.repository}: ${f.error}`).join('; ')}`);
+    const record = (await this.find(id)).record;
+    log.info({ id, stored, sourceBytes }, 'base backup complete');
+    return { record, stored, failed, seconds: (clock.now().getTime() - startedAt.getTime()) / 1000 };
+  }
+
+  /** Complete backups across all repositories, oldest first, with where each is kept. */
+  async list(): Promise<BackupListing[]> {
+    const byId = new Map<string, { record: BackupRecord; repositories: string[] }>();
+    for (const repository of this.deps.repositories) {
+      let records: BackupRecord[];
+      try {
+        records = await readRecords(repository.store, (key, why) => this.deps.log.warn({ repository: repository.name, key, why }, 'skipping an unreadable backup record'));
+      } catch (error) {
+        this.deps.log.warn({ repository: repository.name, err: error }, 'cannot list a backup repository');
+        continue;
+      }
+      for (const record of records) {
+        const entry = byId.get(record.id) ?? { record, repositories: [] };
+        entry.repositories.push(repository.name);
+        byId.set(record.id, entry);
+      }
+    }
+    return [...byId.values()].sort((a, b) => a.record.id.localeCompare(b.record.id));
+  }
+
+  /**
+   * Checks a backup (default: the latest) in every repository holding it: each object's
+   * checksum, then every file against Postgres's manifest after decrypting.
+   */
+  async verify(id?: string, onProgress?: (progress: TransferProgress) => void): Promise<VerifyResult[]> {
+    const key = await this.key(false);
+    const listing = await this.find(id);
+    const results: VerifyResult[] = [];
+    for (const name of listing.repositories) {
+      const repository = this.repository(name);
+      try {
+        const record = await this.authenticRecord(repository, listing.record.id, key);
+        const manifest = parseManifest((await this.readAll(repository, record, 'backup_manifest', key)).toString('utf8'));
+        const base = this.objectOf(record, 'base.tar');
+        const meter = new Meter(this.deps.clock, `verifying in ${name}`, base.plainBytes);
+        const check = await checkTarAgainstManifest(this.metered(this.open(repository, base, key), meter, onProgress), manifest);
+        results.push({ id: record.id, repository: name, ok: check.problems.length === 0, files: check.files, problems: check.problems });
+      } catch (error) {
+        results.push({ id: listing.record.id, repository: name, ok: false, files: 0, problems: [(error as Error).message] });
+      }
+    }
+    return results;
+  }
+
+  /**
+   * Restores the whole cluster from a backup (default: the latest) into an empty
+   * directory, from the first repository whose copy is intact; a damaged copy is
+   * abandoned at the first bad chunk and the next repository is used.
+   */
+  async restore(options: { id?: string; target: string; owner?: { uid: number; gid: number }; onProgress?: (progress: TransferProgress) => void }): Promise<{ record: BackupRecord; repository: string; files: number; bytes: number; seconds: number }> {
+    const key = await this.key(false);
+    const listing = await this.find(options.id);
+    await requireEmptyDirectory(options.target);
+    const startedAt = this.deps.clock.now();
+    const errors: string[] = [];
+    for (const name of listing.repositories) {
+      const repository = this.repository(name);
+      try {
+        const record = await this.authenticRecord(repository, listing.record.id, key);
+        let files = 0;
+        let bytes = 0;
+        for (const object of record.objects.filter((entry) => entry.name.endsWith('.tar'))) {
+          const meter = new Meter(this.deps.clock, `restoring from ${name}`, object.plainBytes);
+          const extracted = await extractTar(this.open(repository, object, key), options.target, {
+            owner: options.owner,
+            onBytes: (done) => options.onProgress?.(meter.update(done)),
+          });
+          files += extracted.files;
+          bytes += extracted.bytes;
+        }
+        this.deps.log.info({ id: record.id, repository: name, files, bytes }, 'restored a base backup');
+        return { record, repository: name, files, bytes, seconds: (this.deps.clock.now().getTime() - startedAt.getTime()) / 1000 };
+      } catch (error) {
+        if (isAppError(error) && error.code === 'BACKUP_KEY_MISMATCH') throw error;
+        errors.push(`${name}: ${(error as Error).message}`);
+        this.deps.log.warn({ repository: name, err: error }, 'restore from this repository failed; trying the next one');
+        await emptyDirectory(options.target);
+      }
+    }
+    throw appError('RESTORE_FAILED', `Backup ${listing.record.id} could not be restored from any repository: ${errors.join('; ')}. The target directory was left empty.`);
+  }
+
+  private async key(create: boolean): Promise<BackupKey> {
+    const { key, created } = await loadBackupKey(this.deps.keyFile, { create });
+    if (created) this.deps.log.warn({ keyFile: this.deps.keyFile, fingerprint: key.fingerprint }, 'created a new backup encryption key: copy it somewhere safe, off this machine; without it the backups cannot be restored');
+    return key;
+  }
+
+  private async find(id?: string): Promise<BackupListing> {
+    const all = await this.list();
+    const found = id ? all.find((listing) => listing.record.id === id) : all.at(-1);
+    if (!found) {
+      throw appError('BACKUP_NOT_FOUND', id ? `No repository holds a complete backup ${id}. Run "steadfast backup list" to see the backups.` : 'There is no complete backup in any repository yet. Take one with "steadfast backup now".');
+    }
+    return found;
+  }
+
+  private repository(name: string): Repository {
+    return this.deps.repositories.find((repository) => repository.name === name)!;
+  }
+
+  private async authenticRecord(repository: Repository, id: string, key: BackupKey): Promise<BackupRecord> {
+    const record = (await readRecords(repository.store, () => undefined)).find((candidate) => candidate.id === id);
+    if (!record) throw appError('BACKUP_NOT_FOUND', `Backup ${id} is no longer in ${repository.name}.`);
+    if (record.keyFingerprint !== key.fingerprint) {
+      throw appError('BACKUP_KEY_MISMATCH', `Backup ${id} was encrypted with key ${record.keyFingerprint}, but the key given is ${key.fingerprint}. Use the key file that was in use when it was taken.`);
+    }
+    if (!recordIsAuthentic(record, key)) throw appError('BACKUP_CORRUPT', `The metadata of backup ${id} in ${repository.name} was altered or damaged.`);
+    return record;
+  }
+
+  private objectOf(record: BackupRecord, name: string): ObjectEntry {
+    const object = record.objects.find((entry) => entry.name === name);
+    if (!object) throw appError('BACKUP_CORRUPT', `Backup ${record.id} has no ${name}.`);
+    return object;
+  }
+
+  /** The object's plaintext, its stored bytes checked against the recorded checksum. */
+  private open(repository: Repository, object: ObjectEntry, key: BackupKey): AsyncIterable<Buffer> {
+    return unseal(checked(repository.store.get(object.key), object, repository.name), key);
+  }
+
+  private async readAll(repository: Repository, record: BackupRecord, name: string, key: BackupKey): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of this.open(repository, this.objectOf(record, name), key)) chunks.push(chunk);
+    return Buffer.concat(chunks);
+  }
+
+  private async *metered(source: AsyncIterable<Buffer>, meter: Meter, onProgress?: (progress: TransferProgress) => void): AsyncGenerator<Buffer> {
+    let done = 0;
+    for await (const chunk of source) {
+      done += chunk.length;
+      onProgress?.(meter.update(done));
+      yield chunk;
+    }
+  }
+
+  private openSink(name: string, key: string, sealing: BackupKey, failures: Map<string, string>): ArchiveSink {
+    const repositories = this.deps.repositories.filter((repository) => !failures.has(repository.name));
+    return new ArchiveSink(name, key, sealing, repositories, name.endsWith('.tar'));
+  }
+
+  private collect(results: Map<string, StoredObject & { plainBytes: number } | Error>, name: string, objects: Map<string, ObjectEntry[]>, failures: Map<string, string>): void {
+    for (const [repository, result] of results) {
+      if (result instanceof Error) failures.set(repository, result.message);
+      else objects.get(repository)!.push({ name, key: result.key, bytes: result.bytes, sha256: result.sha256!, plainBytes: result.plainBytes });
+    }
+  }
+}
+
+/** One archive on its way to every repository: sealed once, written to each at once. */
+class ArchiveSink {
+  private readonly input = pushable<Buffer>(8);
+  private readonly results: Promise<Map<string, (StoredObject & { plainBytes: number }) | Error>>;
+  private plainBytes = 0;
+
+  constructor(
+    readonly name: string,
+    key: string,
+    sealing: BackupKey,
+    repositories: readonly Repository[],
+    private readonly tar: boolean,
+  ) {
+    const fan = broadcast(seal(this.input, sealing), repositories.length);
+    const errors: string[] = [];
+    const puts = repositories.map((repository, index) =>
+      repository.store.put(key, fan.outputs[index]!).then(
+        (stored) => ({ ...stored, plainBytes: this.plainBytes }),
+        (error: Error) => {
+          errors.push(`${repository.name}: ${error.message}`);
+          fan.drop(index, error);
+          return error;
+        },
+      ),
+    );
+    // If every repository has failed, nobody reads the input any more: make pushes fail.
+    void fan.done.then(
+      () => this.input.fail(appError('BACKUP_FAILED', `No repository could store the backup: ${errors.join('; ')}`)),
+      (error: Error) => this.input.fail(error),
+    );
+    this.results = Promise.all(puts).then((settled) => new Map(repositories.map((repository, index) => [repository.name, settled[index]!])));
+  }
+
+  async push(chunk: Buffer): Promise<void> {
+    this.plainBytes += chunk.length;
+    await this.input.push(chunk);
+  }
+
+  async finish(): Promise<Map<string, (StoredObject & { plainBytes: number }) | Error>> {
+    if (this.tar) await this.push(tarTrailer);
+    this.input.end();
+    return this.results;
+  }
+}
+
+/** Passes a stored object through, failing at its end if it does not match its recorded checksum. */
+async function* checked(source: AsyncIterable<Buffer>, object: ObjectEntry, repository: string): AsyncGenerator<Buffer> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of source) {
+    hash.update(chunk);
+    bytes += chunk.length;
+    yield chunk;
+  }
+  if (bytes !== object.bytes || hash.digest('hex') !== object.sha256) {
+    throw appError('BACKUP_CORRUPT', `${object.key} in ${repository} does not match its recorded checksum (${bytes} of ${object.bytes} bytes): it was damaged or truncated.`);
+  }
+}
+
+/** Rate and ETA of a transfer, from the clock. */
+class Meter {
+  private readonly startedAt: number;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly phase: string,
+    public total?: number,
+  ) {
+    this.startedAt = clock.now().getTime();
+  }
+
+  update(doneBytes: number): TransferProgress {
+    const seconds = Math.max(0.001, (this.clock.now().getTime() - this.startedAt) / 1000);
+    const bytesPerSecond = doneBytes / seconds;
+    const totalBytes = this.total && this.total >= doneBytes ? this.total : undefined;
+    const etaSeconds = totalBytes && bytesPerSecond > 0 ? (totalBytes - doneBytes) / bytesPerSecond : undefined;
+    return { phase: this.phase, doneBytes, totalBytes, bytesPerSecond, etaSeconds };
+  }
+}

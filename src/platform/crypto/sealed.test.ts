@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+import { AppError } from '../errors.js';
+import { seal, sealedChunkBytes, unseal, type SealingKey } from './sealed.js';
+
+const sealing: SealingKey = { key: randomBytes(32), id: randomBytes(8) };
+
+async function* pieces(data: Buffer, size: number): AsyncGenerator<Buffer> {
+  for (let offset = 0; offset < data.length; offset += size) yield data.subarray(offset, offset + size);
+}
+
+async function collect(source: AsyncIterable<Buffer>): Promise<Buffer> {
+  const out: Buffer[] = [];
+  for await (const piece of source) out.push(piece);
+  return Buffer.concat(out);
+}
+
+async function sealed(data: Buffer): Promise<Buffer> {
+  return collect(seal(pieces(data, 100_000), sealing));
+}
+
+function failsWith(code: string, detail: RegExp): (error: unknown) => boolean {
+  return (error) => {
+    assert.ok(error instanceof AppError, String(error));
+    assert.equal(error.code, code);
+    assert.match(error.message, detail);
+    return true;
+  };
+}
+
+/** Mixed data: compressible text and incompressible noise, across several chunks. */
+function sample(bytes: number): Buffer {
+  const data = Buffer.alloc(bytes);
+  for (let offset = 0; offset < bytes; offset += 8192) {
+    if ((offset / 8192) % 3 === 0) randomBytes(Math.min(8192, bytes - offset)).copy(data, offset);
+    else data.write(`tuple ${offset} `.repeat(400), offset);
+  }
+  return data;
+}
+
+for (const bytes of [0, 1, 1000, sealedChunkBytes, sealedChunkBytes * 2 + 12345]) {
+  test(`round-trips ${bytes} bytes, cut into any pieces`, async () => {
+    const data = sample(bytes);
+    const stored = await sealed(data);
+    const back = await collect(unseal(pieces(stored, 7777), sealing));
+    assert.equal(createHash('sha256').update(back).digest('hex'), createHash('sha256').update(data).digest('hex'));
+  });
+}
+
+test('compresses what compresses and never stores plaintext', async () => {
+  const text = Buffer.from('SELECT * FROM projects WHERE tenant = 42; '.repeat(200_000));
+  const stored = await sealed(text);
+  assert.ok(stored.length < text.length / 5, `stored ${stored.length} bytes of ${text.length}`);
+  assert.equal(stored.includes(Buffer.from('SELECT * FROM projects')), false);
+});
+
+test('refuses a flipped bit anywhere in the data', async () => {
+  const stored = await sealed(sample(sealedChunkBytes + 5000));
+  const damaged = Buffer.from(stored);
+  damaged[damaged.length - 100]! ^= 0x01;
+  await assert.rejects(collect(unseal(pieces(damaged, 65536), sealing)), failsWith('BACKUP_CORRUPT', /fails authentication/));
+});
+
+test('refuses a stream cut short, even at a chunk boundary', async () => {
+  const stored = await sealed(sample(sealedChunkBytes * 2 + 10));
+  await assert.rejects(collect(unseal(pieces(stored.subarray(0, stored.length - 30), 65536), sealing)), failsWith('BACKUP_CORRUPT', /truncated/));
+  // Drop the whole last frame: what remains is a valid prefix, but has no final chunk.
+  let offset = 32;
+  const frames: number[] = [];
+  while (offset < stored.length) {
+    frames.push(offset);
+    offset += 5 + stored.readUInt32BE(offset + 1) + 16;
+  }
+  await assert.rejects(collect(unseal(pieces(stored.subarray(0, frames.at(-1)), 65536), sealing)), failsWith('BACKUP_CORRUPT', /without its final chunk/));
+});
+
+test('refuses the wrong key before decrypting, naming both keys', async () => {
+  const stored = await sealed(sample(1000));
+  const other: SealingKey = { key: randomBytes(32), id: randomBytes(8) };
+  await assert.rejects(collect(unseal(pieces(stored, 65536), other)), failsWith('BACKUP_KEY_MISMATCH', new RegExp(sealing.id.toString('hex'))));
+});
+
+test('refuses something that is not a sealed object', async () => {
+  await assert.rejects(collect(unseal(pieces(Buffer.from('just a tar file, not sealed at all'), 10), sealing)), failsWith('BACKUP_CORRUPT', /bad header/));
+});

@@ -1,0 +1,208 @@
+import pg from 'pg';
+import type { ConnectionTarget } from '../db/connect.js';
+
+/** What BASE_BACKUP streams, in order: archives (tar data), progress, the manifest, the end. */
+export type BaseBackupEvent =
+  | { readonly kind: 'start'; readonly startLsn: string; readonly timeline: number; readonly tablespaces: ReadonlyArray<{ oid: string | null; location: string | null; sizeKb: number | null }> }
+  | { readonly kind: 'archive'; readonly name: string; readonly location: string }
+  | { readonly kind: 'data'; readonly chunk: Buffer }
+  | { readonly kind: 'progress'; readonly bytes: number }
+  | { readonly kind: 'manifest' }
+  | { readonly kind: 'end'; readonly endLsn: string; readonly timeline: number };
+
+export interface BaseBackupOptions {
+  readonly label: string;
+  /** Include the WAL needed to make the backup consistent by itself (in pg_wal of base.tar). */
+  readonly includeWal: boolean;
+  /** Request an immediate checkpoint rather than waiting for the next scheduled one. */
+  readonly fastCheckpoint: boolean;
+}
+
+/** Pause the socket above this many buffered bytes; resume below a quarter of it. */
+const highWaterBytes = 16 * 1024 * 1024;
+
+/**
+ * Runs BASE_BACKUP on a replication connection and yields what the server sends. The
+ * server's socket is paused while the consumer is behind, so memory stays bounded
+ * whatever the speed of the repository the data goes to.
+ */
+export async function* streamBaseBackup(target: ConnectionTarget, options: BaseBackupOptions): AsyncGenerator<BaseBackupEvent> {
+  const client = new pg.Client({ ...target, replication: 'true', application_name: 'steadfast-backup' } as pg.ClientConfig);
+  client.on('error', () => undefined); // surfaced through the query instead
+  await client.connect();
+  const query = new BaseBackupQuery(baseBackupCommand(options));
+  const done = client.query(query as never) as unknown as Promise<void>;
+  void Promise.resolve(done).catch(() => undefined);
+  try {
+    for (;;) {
+      const event = await query.next();
+      if (event === undefined) break;
+      yield event;
+    }
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+function baseBackupCommand(options: BaseBackupOptions): string {
+  const label = options.label.replace(/'/g, "''");
+  const parts = [
+    `LABEL '${label}'`,
+    'PROGRESS true',
+    `CHECKPOINT '${options.fastCheckpoint ? 'fast' : 'spread'}'`,
+    `WAL ${options.includeWal}`,
+    "MANIFEST 'yes'",
+    "MANIFEST_CHECKSUMS 'SHA256'",
+    "TARGET 'client'",
+  ];
+  return `BASE_BACKUP (${parts.join(', ')})`;
+}
+
+interface Connection {
+  query(text: string): void;
+  stream: { pause(): void; resume(): void };
+}
+
+/**
+ * A node-postgres "submittable": pg hands it the protocol messages of the running query.
+ * Result rows come before and after the COPY stream; CopyData messages carry a type byte.
+ */
+class BaseBackupQuery {
+  private connection: Connection | undefined;
+  private readonly queue: BaseBackupEvent[] = [];
+  private queuedBytes = 0;
+  private paused = false;
+  private resultSet = 0;
+  private rows: unknown[][] = [];
+  private finished = false;
+  private failure: Error | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(private readonly text: string) {}
+
+  submit(connection: Connection): void {
+    this.connection = connection;
+    connection.query(this.text);
+  }
+
+  /** The next event, or undefined at the end; rejects with the server's error. */
+  async next(): Promise<BaseBackupEvent | undefined> {
+    for (;;) {
+      const event = this.queue.shift();
+      if (event) {
+        if (event.kind === 'data') this.queuedBytes -= event.chunk.length;
+        if (this.paused && this.queuedBytes < highWaterBytes / 4) {
+          this.paused = false;
+          this.connection?.stream.resume();
+        }
+        return event;
+      }
+      if (this.failure) throw this.failure;
+      if (this.finished) return undefined;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+
+  handleRowDescription(): void {
+    this.rows = [];
+  }
+
+  handleDataRow(message: { fields: Array<Buffer | string | null> }): void {
+    this.rows.push(message.fields.map((field) => (field === null ? null : field.toString())));
+  }
+
+  handleCommandComplete(): void {
+    this.resultSet++;
+    const rows = this.rows;
+    this.rows = [];
+    if (this.resultSet === 1) {
+      const [lsn, tli] = (rows[0] ?? []) as [string, string];
+      this.pendingStart = { startLsn: lsn, timeline: Number(tli) };
+    } else if (this.resultSet === 2 && this.pendingStart) {
+      const tablespaces = rows.map(([oid, location, size]) => ({ oid: oid as string | null, location: location as string | null, sizeKb: size === null || size === undefined ? null : Number(size) }));
+      this.push({ kind: 'start', ...this.pendingStart, tablespaces });
+      this.pendingStart = undefined;
+    } else if (rows.length > 0) {
+      const [lsn, tli] = rows[0] as [string, string];
+      this.push({ kind: 'end', endLsn: lsn, timeline: Number(tli) });
+    }
+  }
+
+  private pendingStart: { startLsn: string; timeline: number } | undefined;
+
+  handleCopyOutResponse(): void {
+    // The typed CopyData messages that follow say what each one holds.
+  }
+
+  handleCopyData(message: { chunk: Buffer }): void {
+    const data = message.chunk;
+    const type = String.fromCharCode(data[0]!);
+    if (type === 'd') {
+      // A copy: pg-protocol reuses its read buffer, so a slice could be overwritten by later messages.
+      this.push({ kind: 'data', chunk: Buffer.from(data.subarray(1)) });
+    } else if (type === 'n') {
+      const [name, location] = data.subarray(1).toString('utf8').split('\0');
+      this.push({ kind: 'archive', name: name ?? '', location: location ?? '' });
+    } else if (type === 'p') {
+      this.push({ kind: 'progress', bytes: Number(data.readBigInt64BE(1)) });
+    } else if (type === 'm') {
+      this.push({ kind: 'manifest' });
+    }
+  }
+
+  handleCopyDone(): void {
+    // The final result set (the end position) follows.
+  }
+
+  handleError(error: Error): void {
+    this.failure = error;
+    this.notify();
+  }
+
+  handleReadyForQuery(): void {
+    this.finished = true;
+    this.notify();
+  }
+
+  handleEmptyQuery(): void {}
+
+  private push(event: BaseBackupEvent): void {
+    this.queue.push(event);
+    if (event.kind === 'data') {
+      this.queuedBytes += event.chunk.length;
+      if (!this.paused && this.queuedBytes > highWaterBytes) {
+        this.paused = true;
+        this.connection?.stream.pause();
+      }
+    }
+    this.notify();
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+}
+
+/** What IDENTIFY_SYSTEM and the server version say about the cluster being backed up. */
+export interface SystemIdentity {
+  readonly systemIdentifier: string;
+  readonly timeline: number;
+  readonly walPosition: string;
+  readonly serverVersionNum: number;
+}
+
+export async function identifySystem(target: ConnectionTarget): Promise<SystemIdentity> {
+  const client = new pg.Client({ ...target, replication: 'true', application_name: 'steadfast-backup' } as pg.ClientConfig);
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    const identity = await client.query<{ systemid: string; timeline: string; xlogpos: string }>('IDENTIFY_SYSTEM');
+    const version = await client.query<{ server_version_num: string }>('SHOW server_version_num');
+    const row = identity.rows[0]!;
+    return { systemIdentifier: row.systemid, timeline: Number(row.timeline), walPosition: row.xlogpos, serverVersionNum: Number(version.rows[0]!.server_version_num) };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

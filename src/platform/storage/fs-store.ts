@@ -1,0 +1,104 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { appError } from '../errors.js';
+import type { ObjectStore, StoredObject } from './store.js';
+
+/**
+ * A repository in a local or mounted directory. Objects are written to a temporary name,
+ * fsynced, renamed into place and the directory fsynced: after a crash an object is
+ * either complete or absent (temporary files are ignored and cleaned up).
+ */
+export class FsStore implements ObjectStore {
+  constructor(private readonly root: string) {}
+
+  describe(): string {
+    return `directory ${this.root}`;
+  }
+
+  async put(key: string, body: AsyncIterable<Buffer>): Promise<StoredObject> {
+    const file = this.pathOf(key);
+    await mkdir(path.dirname(file), { recursive: true });
+    const temporary = `${file}.part-${randomBytes(4).toString('hex')}`;
+    const hash = createHash('sha256');
+    let bytes = 0;
+    try {
+      await pipeline(
+        Readable.from(
+          (async function* () {
+            for await (const chunk of body) {
+              hash.update(chunk);
+              bytes += chunk.length;
+              yield chunk;
+            }
+          })(),
+        ),
+        createWriteStream(temporary, { mode: 0o600 }),
+      );
+      await fsync(temporary);
+      await rename(temporary, file);
+      await fsync(path.dirname(file));
+    } catch (error) {
+      await rm(temporary, { force: true });
+      throw wrap(error, `writing ${key} to ${this.describe()}`);
+    }
+    return { key, bytes, sha256: hash.digest('hex') };
+  }
+
+  async *get(key: string): AsyncIterable<Buffer> {
+    try {
+      for await (const chunk of createReadStream(this.pathOf(key), { highWaterMark: 1024 * 1024 })) yield chunk as Buffer;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw appError('BACKUP_NOT_FOUND', `${key} does not exist in ${this.describe()}.`);
+      throw wrap(error, `reading ${key} from ${this.describe()}`);
+    }
+  }
+
+  async list(prefix: string): Promise<StoredObject[]> {
+    const base = this.pathOf(prefix.endsWith('/') ? prefix : path.posix.dirname(prefix));
+    let entries: string[];
+    try {
+      entries = (await readdir(base, { recursive: true })) as string[];
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw wrap(error, `listing ${prefix} in ${this.describe()}`);
+    }
+    const objects: StoredObject[] = [];
+    for (const entry of entries.sort()) {
+      if (/\.part-[0-9a-f]{8}$/.test(entry)) continue;
+      const full = path.join(base, entry);
+      const info = await stat(full).catch(() => undefined);
+      const key = path.relative(this.root, full).split(path.sep).join('/');
+      if (info?.isFile() && key.startsWith(prefix)) objects.push({ key, bytes: info.size });
+    }
+    return objects;
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.pathOf(key), { force: true });
+  }
+
+  private pathOf(key: string): string {
+    const resolved = path.resolve(this.root, key);
+    if (resolved !== this.root && !resolved.startsWith(`${this.root}${path.sep}`)) throw new Error(`object key escapes the repository: ${key}`);
+    return resolved;
+  }
+}
+
+async function fsync(file: string): Promise<void> {
+  const handle = await open(file, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+function wrap(error: unknown, doing: string): Error {
+  const code = (error as NodeJS.ErrnoException).code;
+  const reason = code === 'ENOSPC' ? 'the disk is full' : code === 'EACCES' ? 'permission denied' : code === 'EROFS' ? 'the file system is read-only' : (error as Error).message;
+  return appError('REPOSITORY_UNAVAILABLE', `Failed ${doing}: ${reason}.`, { cause: error });
+}

@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { cliHome, runCli } from './helpers/cli.js';
+
+let setup: Awaited<ReturnType<typeof cliHome>>;
+before(async () => {
+  setup = await cliHome();
+});
+after(async () => {
+  await setup.remove();
+});
+
+test('steadfast backup now, list, verify and restore work from the command line', async () => {
+  const created = await runCli(['tenant', 'create', 'acme', '--name', 'Acme'], setup.env);
+  assert.equal(created.code, 0, created.stderr);
+
+  const taken = await runCli(['backup', 'now'], setup.env);
+  assert.equal(taken.code, 0, taken.stderr);
+  assert.match(taken.stdout, /^Backup \d{8}T\d{6}Z: [\d.]+ MB from PostgreSQL, [\d.]+ MB stored \(compressed, encrypted\) in local/);
+  assert.match(taken.stderr, /created a new backup encryption key: copy it somewhere safe/);
+  assert.match(taken.stderr, /backing up: \d+\/\d+/, 'progress is shown as plain lines without a terminal');
+  assert.equal((await stat(path.join(setup.home, 'backup.key'))).mode & 0o777, 0o600);
+
+  const listed = await runCli(['backup', 'list', '--json'], setup.env);
+  const backups = JSON.parse(listed.stdout) as Array<{ record: { id: string }; repositories: string[] }>;
+  assert.equal(backups.length, 1);
+  assert.deepEqual(backups[0]!.repositories, ['local']);
+
+  const verified = await runCli(['backup', 'verify'], setup.env);
+  assert.equal(verified.code, 0, verified.stderr);
+  assert.match(verified.stdout, new RegExp(`^OK +${backups[0]!.record.id} in local: \\d+ files checked`));
+
+  const target = path.join(setup.home, 'restored');
+  const restored = await runCli(['backup', 'restore', '--to', target, '--json'], setup.env);
+  assert.equal(restored.code, 0, restored.stderr);
+  assert.equal(JSON.parse(restored.stdout).record.id, backups[0]!.record.id);
+  await stat(path.join(target, 'PG_VERSION'));
+
+  const again = await runCli(['backup', 'restore', '--to', target], setup.env);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /error: Restore target not empty/);
+
+  const noTarget = await runCli(['backup', 'restore'], setup.env);
+  assert.equal(noTarget.code, 1);
+  assert.match(noTarget.stderr, /required option '--to <dir>'/);
+});
