@@ -1,4 +1,4 @@
-import { BackupService, type Repository } from '../modules/backup/index.js';
+import { BackupService, WalPusher, type Repository } from '../modules/backup/index.js';
 import { systemClock } from '../platform/clock/clock.js';
 import type { Config } from '../platform/config/config.js';
 import type { ConnectionTarget } from '../platform/db/connect.js';
@@ -22,4 +22,9 @@ export function createBackupService(config: Config, log: Logger, source?: Connec
     clock: systemClock,
     log: log.child({ module: 'backup' }),
   });
+}
+
+/** The resident WAL pusher for an embedded Postgres whose archive_command fills `spool`. */
+export function createWalPusher(config: Config, log: Logger, spool: string): WalPusher {
+  return new WalPusher({ spool: new FsStore(spool), repositories: repositoriesOf(config), keyFile: config.backupKeyFile, clock: systemClock, log: log.child({ module: 'backup', component: 'wal-pusher' }) });
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { chown, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../platform/config/config.js';
 import { derivePassword, loadOrCreateSecretKey } from '../platform/crypto/secrets.js';
@@ -7,6 +8,7 @@ import { migrateToLatest } from '../platform/db/migrator.js';
 import { quoteIdent } from '../platform/db/sql.js';
 import { appError } from '../platform/errors.js';
 import type { Logger } from '../platform/log/log.js';
+import { archiveCommand, walSpoolDir } from '../platform/postgres/archive.js';
 import { resolveBinaries } from '../platform/postgres/binaries.js';
 import { isPostmasterRunning, readDataDirMajor, readPostmasterPid } from '../platform/postgres/data-dir.js';
 import { ensurePostgresOsUser, isReachableBy, isRoot, type RunAs } from '../platform/postgres/os-user.js';
@@ -26,6 +28,8 @@ export interface DatabaseHandle {
   readonly secretKey: string;
   /** Set when this process started (and supervises) the embedded server. */
   readonly supervisor?: PostgresSupervisor;
+  /** Where archive_command leaves WAL for this process to push to the repositories (embedded, archiving on). */
+  readonly walSpool?: string | undefined;
   readonly mode: 'external' | 'embedded-owned' | 'embedded-attached';
   /** Stops the embedded server if this process started it. */
   stop(): Promise<void>;
@@ -60,9 +64,14 @@ export async function startEmbedded(config: Config, log: Logger): Promise<Databa
   const binaries = await resolveBinaries(runAs);
   const dataDir = await embeddedDataDir(config, runAs);
   if (!dataDir.startsWith(config.home)) log.info({ home: config.home, dataDir }, `the PostgreSQL user "${runAs?.user}" cannot reach the home directory; keeping the PostgreSQL data outside it`);
+  const spool = walSpoolDir(dataDir);
+  const settings: Record<string, string | number> = config.walArchiving
+    ? { archive_mode: 'on', archive_command: archiveCommand(spool), archive_timeout: config.walArchiveTimeoutSeconds }
+    : { archive_mode: 'off' };
   const supervisor = new PostgresSupervisor({
     dataDir,
     binaries,
+    settings,
     superuser: embeddedSuperuser,
     superuserPassword: derivePassword(secretKey, embeddedSuperuser),
     port: config.postgresPort,
@@ -71,12 +80,15 @@ export async function startEmbedded(config: Config, log: Logger): Promise<Databa
     log: log.child({ component: 'postgres' }),
   });
   await supervisor.initialise();
+  await mkdir(spool, { recursive: true, mode: 0o700 });
+  if (runAs) await chown(spool, runAs.uid, runAs.gid);
   await supervisor.start();
   return {
     admin: embeddedTarget(secretKey, supervisor.port, config.platformDatabase),
     platformDatabase: config.platformDatabase,
     secretKey,
     supervisor,
+    walSpool: config.walArchiving ? spool : undefined,
     mode: 'embedded-owned',
     stop: () => supervisor.stop(),
   };

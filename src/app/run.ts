@@ -3,6 +3,7 @@ import type { Config } from '../platform/config/config.js';
 import { appError, isAppError } from '../platform/errors.js';
 import type { Logger } from '../platform/log/log.js';
 import { findFreePort } from '../platform/postgres/supervisor.js';
+import { createWalPusher } from './backup.js';
 import { attachDatabase, bootstrapPlatform, startEmbedded, type DatabaseHandle } from './database.js';
 import { createPlatform, type Platform } from './deps.js';
 import { buildHttp } from './http.js';
@@ -50,6 +51,12 @@ export async function startPlatform(config: Config, log: Logger, roles: Roles): 
   try {
     const database = await openDatabase(config, log, roles);
     layers.push([() => database.stop()]);
+    if (database.walSpool) {
+      // Pushes the spool to the repositories; stopped after Postgres, so the WAL of its shutdown goes too.
+      const pusher = createWalPusher(config, log, database.walSpool);
+      pusher.start();
+      layers.unshift([() => pusher.stop(config.shutdownGraceSeconds * 1000)]);
+    }
     const fatal = new Promise<Error>((resolve) => database.supervisor?.once('fatal', resolve));
     await bootstrapPlatform(database, log);
     const port = roles.http ? (config.httpPort === 0 ? await findFreePort() : config.httpPort) : undefined;

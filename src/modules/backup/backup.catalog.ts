@@ -52,3 +52,7 @@ export function recordIsAuthentic(record: BackupRecord, key: BackupKey): boolean
   const { mac, ...rest } = record;
   return record.keyFingerprint === key.fingerprint && macOf(rest, key) === mac;
 }
+
+/** Where an archived WAL file (segment, timeline history, backup history) lives in a repository. */
+export const walKey = (file: string): string => `wal/${file}.sealed`;
+export const walFileOf = (key: string): string => key.slice('wal/'.length, -'.sealed'.length);

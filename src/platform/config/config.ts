@@ -75,6 +75,10 @@ export const configSchema = z
     backupRepositories: jsonArray.optional(),
     /** The backup encryption key file. Default `<home>/backup.key`, created with the first backup: keep a copy off this machine; without it the backups cannot be restored. */
     backupKeyFile: z.string().min(1).optional(),
+    /** Archive WAL continuously to the backup repositories (embedded Postgres). Turning it off loses point-in-time recovery. */
+    walArchiving: z.preprocess((value) => (value === 'false' || value === '0' ? false : value === 'true' || value === '1' ? true : value), z.boolean()).default(true),
+    /** Seconds after which a WAL segment with any change in it is archived even if not full: the bound on data lost with the primary's disk when no standby exists. */
+    walArchiveTimeoutSeconds: positiveInt.default(10),
     /** Slug of the demo tenant created on first start; empty to create none. */
     demoTenant: z.string().default('demo'),
     /** pino log level: fatal, error, warn, info, debug, trace or silent. */
@@ -124,6 +128,8 @@ export const envNames: Record<ConfigKey, string> = {
   jobPollIntervalMs: 'STEADFAST_JOB_POLL_INTERVAL_MS',
   backupRepositories: 'STEADFAST_BACKUP_REPOSITORIES',
   backupKeyFile: 'STEADFAST_BACKUP_KEY_FILE',
+  walArchiving: 'STEADFAST_WAL_ARCHIVING',
+  walArchiveTimeoutSeconds: 'STEADFAST_WAL_ARCHIVE_TIMEOUT_SECONDS',
   demoTenant: 'STEADFAST_DEMO_TENANT',
   logLevel: 'LOG_LEVEL',
   logFormat: 'LOG_FORMAT',

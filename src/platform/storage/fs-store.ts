@@ -21,11 +21,11 @@ export class FsStore implements ObjectStore {
 
   async put(key: string, body: AsyncIterable<Buffer>): Promise<StoredObject> {
     const file = this.pathOf(key);
-    await mkdir(path.dirname(file), { recursive: true });
     const temporary = `${file}.part-${randomBytes(4).toString('hex')}`;
     const hash = createHash('sha256');
     let bytes = 0;
     try {
+      await mkdir(path.dirname(file), { recursive: true });
       await pipeline(
         Readable.from(
           (async function* () {
@@ -42,7 +42,7 @@ export class FsStore implements ObjectStore {
       await rename(temporary, file);
       await fsync(path.dirname(file));
     } catch (error) {
-      await rm(temporary, { force: true });
+      await rm(temporary, { force: true }).catch(() => undefined);
       throw wrap(error, `writing ${key} to ${this.describe()}`);
     }
     return { key, bytes, sha256: hash.digest('hex') };

@@ -1,0 +1,145 @@
+import type { Clock } from '../../platform/clock/clock.js';
+import { loadBackupKey, type BackupKey } from '../../platform/crypto/backup-key.js';
+import { seal } from '../../platform/crypto/sealed.js';
+import type { Logger } from '../../platform/log/log.js';
+import type { ObjectStore } from '../../platform/storage/store.js';
+import { walKey } from './backup.catalog.js';
+import type { Repository } from './backup.service.js';
+
+export interface WalPusherDeps {
+  /** The spool archive_command copies finished WAL files into. */
+  readonly spool: ObjectStore;
+  readonly repositories: readonly Repository[];
+  readonly keyFile: string;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** How often the spool is looked at. */
+  readonly pollMs?: number;
+}
+
+export interface ArchiveStatus {
+  /** WAL files waiting in the spool. */
+  readonly spooled: number;
+  readonly repositories: Array<{
+    readonly name: string;
+    readonly lastArchived?: string;
+    readonly lastArchivedAt?: string;
+    readonly failingSince?: string;
+    readonly lastError?: string;
+  }>;
+}
+
+interface RepositoryState {
+  lastArchived?: string;
+  lastArchivedAt?: string;
+  failingSince?: string;
+  lastError?: string;
+  retryAt: number;
+  failures: number;
+}
+
+/**
+ * The resident pusher: copies each WAL file from the local spool to every repository,
+ * each repository at its own pace, and removes it from the spool only once every
+ * repository has it. A repository that fails is retried with backoff and catches up
+ * when it returns; the others are not held up.
+ */
+export class WalPusher {
+  private readonly state = new Map<string, RepositoryState>();
+  /** Spool file -> repositories that already hold it. */
+  private readonly held = new Map<string, Set<string>>();
+  private key: BackupKey | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<number> | undefined;
+  private stopped = false;
+
+  constructor(private readonly deps: WalPusherDeps) {
+    for (const repository of deps.repositories) this.state.set(repository.name, { retryAt: 0, failures: 0 });
+  }
+
+  start(): void {
+    this.schedule(0);
+  }
+
+  /** Stops polling, then pushes what is left for at most `drainMs` (the WAL of a shutdown). */
+  async stop(drainMs: number): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+    const deadline = this.deps.clock.now().getTime() + drainMs;
+    while (this.deps.clock.now().getTime() < deadline && (await this.pass()) > 0) {
+      // keep going while files leave the spool
+    }
+  }
+
+  /** One look at the spool; returns how many files were completed (stored everywhere). */
+  async pass(): Promise<number> {
+    if (this.running) return this.running;
+    this.running = this.push().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  async status(): Promise<ArchiveStatus> {
+    const spooled = (await this.spooled()).length;
+    return {
+      spooled,
+      repositories: [...this.state].map(([name, state]) => ({
+        name,
+        lastArchived: state.lastArchived,
+        lastArchivedAt: state.lastArchivedAt,
+        failingSince: state.failingSince,
+        lastError: state.lastError,
+      })),
+    };
+  }
+
+  private async push(): Promise<number> {
+    const { clock, log, repositories, spool } = this.deps;
+    this.key ??= (await loadBackupKey(this.deps.keyFile, { create: true })).key;
+    let completed = 0;
+    for (const file of await this.spooled()) {
+      const held = this.held.get(file) ?? new Set<string>();
+      this.held.set(file, held);
+      for (const repository of repositories) {
+        const state = this.state.get(repository.name)!;
+        if (held.has(repository.name) || state.retryAt > clock.now().getTime()) continue;
+        try {
+          await repository.store.put(walKey(file), seal(spool.get(file), this.key));
+          held.add(repository.name);
+          if (state.failingSince) log.warn({ repository: repository.name, since: state.failingSince }, 'WAL archiving to this repository works again; catching up');
+          Object.assign(state, { lastArchived: file, lastArchivedAt: clock.now().toISOString(), failingSince: undefined, lastError: undefined, failures: 0, retryAt: 0 });
+        } catch (error) {
+          state.failures++;
+          state.retryAt = clock.now().getTime() + Math.min(60_000, 1000 * 2 ** state.failures);
+          state.lastError = (error as Error).message;
+          if (!state.failingSince) {
+            state.failingSince = clock.now().toISOString();
+            log.error({ repository: repository.name, err: error, file }, 'WAL archiving to this repository fails; WAL is kept in the spool until it recovers');
+          }
+        }
+      }
+      if (held.size === repositories.length) {
+        await spool.delete(file);
+        this.held.delete(file);
+        completed++;
+      }
+    }
+    return completed;
+  }
+
+  private async spooled(): Promise<string[]> {
+    return (await this.deps.spool.list(''))
+      .map((object) => object.key)
+      .filter((name) => !name.startsWith('.') && !name.includes('/'))
+      .sort();
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      void this.pass()
+        .catch((error: unknown) => this.deps.log.warn({ err: error }, 'WAL push pass failed'))
+        .finally(() => this.schedule(this.deps.pollMs ?? 500));
+    }, delayMs);
+  }
+}
