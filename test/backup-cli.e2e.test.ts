@@ -35,8 +35,18 @@ test('steadfast backup now, list, verify and restore work from the command line'
   const target = path.join(setup.home, 'restored');
   const restored = await runCli(['backup', 'restore', '--to', target, '--json'], setup.env);
   assert.equal(restored.code, 0, restored.stderr);
-  assert.equal(JSON.parse(restored.stdout).record.id, backups[0]!.record.id);
+  const result = JSON.parse(restored.stdout);
+  assert.equal(result.record.id, backups[0]!.record.id);
+  assert.match(result.recovery.reachedLsn, /^[0-9A-F]+\/[0-9A-F]+$/, 'recovered and promoted');
   await stat(path.join(target, 'PG_VERSION'));
+
+  const badTime = await runCli(['backup', 'restore', '--to', path.join(setup.home, 'other'), '--time', 'yesterday'], setup.env);
+  assert.equal(badTime.code, 1);
+  assert.match(badTime.stderr, /--time "yesterday" is not a moment with a time zone/);
+
+  const marked = await runCli(['backup', 'mark', 'before-upgrade'], setup.env);
+  assert.equal(marked.code, 0, marked.stderr);
+  assert.match(marked.stdout, /Restore point "before-upgrade" at WAL position/);
 
   const again = await runCli(['backup', 'restore', '--to', target], setup.env);
   assert.equal(again.code, 1);

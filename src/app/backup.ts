@@ -3,6 +3,9 @@ import { systemClock } from '../platform/clock/clock.js';
 import type { Config } from '../platform/config/config.js';
 import type { ConnectionTarget } from '../platform/db/connect.js';
 import type { Logger } from '../platform/log/log.js';
+import { resolveBinaries } from '../platform/postgres/binaries.js';
+import { ensurePostgresOsUser } from '../platform/postgres/os-user.js';
+import { runRecovery } from '../platform/postgres/recovery.js';
 import { FsStore } from '../platform/storage/fs-store.js';
 
 /** The configured repositories, as object stores. */
@@ -15,12 +18,18 @@ export function repositoriesOf(config: Config): Repository[] {
  * restoring need only the repositories and the key, so they work on a new machine.
  */
 export function createBackupService(config: Config, log: Logger, source?: ConnectionTarget, keyFile?: string): BackupService {
+  const backupLog = log.child({ module: 'backup' });
   return new BackupService({
     repositories: repositoriesOf(config),
+    recover: async (run) => {
+      const runAs = await ensurePostgresOsUser(config.postgresOsUser);
+      return runRecovery({ ...run, binaries: await resolveBinaries(runAs), runAs, log: backupLog.child({ component: 'recovery' }) });
+    },
+    localStore: (dir) => new FsStore(dir),
     source,
     keyFile: keyFile ?? config.backupKeyFile,
     clock: systemClock,
-    log: log.child({ module: 'backup' }),
+    log: backupLog,
   });
 }
 

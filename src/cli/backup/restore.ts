@@ -1,32 +1,80 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { createBackupService } from '../../app/backup.js';
+import { attachDatabase } from '../../app/database.js';
+import { appError } from '../../platform/errors.js';
 import { ensurePostgresOsUser } from '../../platform/postgres/os-user.js';
+import type { RecoveryTarget } from '../../platform/postgres/recovery.js';
 import { configFrom, commandLogger, globalOptions } from '../context.js';
 import { createTransferProgress, printJson } from '../output.js';
+
+interface RestoreFlags {
+  to: string;
+  time?: string;
+  name?: string;
+  asTaken?: boolean;
+  keyFile?: string;
+  json?: boolean;
+}
+
+function recoveryTarget(flags: RestoreFlags): RecoveryTarget | 'none' {
+  const chosen = [flags.time, flags.name, flags.asTaken].filter((flag) => flag !== undefined).length;
+  if (chosen > 1) throw appError('VALIDATION_FAILED', 'Choose one of --time, --name and --as-taken.');
+  if (flags.asTaken) return 'none';
+  if (flags.name !== undefined) return { kind: 'name', name: flags.name };
+  if (flags.time !== undefined) {
+    const at = new Date(flags.time);
+    if (Number.isNaN(at.getTime()) || !/([zZ]|[+-]\d\d(:?\d\d)?)$/.test(flags.time)) {
+      throw appError('VALIDATION_FAILED', `--time "${flags.time}" is not a moment with a time zone; write it like 2026-11-24T14:30:00Z or 2026-11-24T15:30:00+01:00.`);
+    }
+    return { kind: 'time', at };
+  }
+  return { kind: 'latest' };
+}
 
 export function registerBackupRestore(backup: Command): void {
   backup
     .command('restore [id]')
-    .description('restore the whole cluster from a backup (default: the latest) into a new, empty data directory')
+    .description('restore the whole cluster into a new, empty data directory and recover it: to the latest archived WAL (default), a moment, or a named restore point')
     .requiredOption('--to <dir>', 'the new data directory; it must not exist or be empty')
+    .option('--time <moment>', 'recover to this moment, e.g. 2026-11-24T14:30:00Z (the latest backup before it is used)')
+    .option('--name <restore-point>', 'recover to a restore point made with "steadfast backup mark"')
+    .option('--as-taken', 'no WAL replay: the cluster as it was when the backup ended')
     .option('--key-file <file>', 'the backup key (default: backupKeyFile)')
     .option('--json', 'print the result as JSON')
-    .action(async (id: string | undefined, options: { to: string; keyFile?: string; json?: boolean }, command: Command) => {
+    .action(async (id: string | undefined, flags: RestoreFlags, command: Command) => {
       const global = globalOptions(command);
       const config = configFrom(global);
+      const recovery = recoveryTarget(flags);
       // Files belong to whoever will run this Postgres: the dedicated OS user when we are root.
       const runAs = await ensurePostgresOsUser(config.postgresOsUser);
       const progress = createTransferProgress('restoring');
-      const target = path.resolve(options.to);
-      const result = await createBackupService(config, commandLogger(config, global), undefined, options.keyFile).restore({
-        id,
-        target,
-        owner: runAs,
-        onProgress: (p) => progress.update(p),
-      });
+      const target = path.resolve(flags.to);
+      const result = await createBackupService(config, commandLogger(config, global), undefined, flags.keyFile).restore({ id, target, recovery, owner: runAs, onProgress: (p) => progress.update(p) });
       progress.stop();
-      if (options.json) return printJson(result);
-      process.stdout.write(`Restored backup ${result.record.id} from ${result.repository} into ${target}: ${result.files} files, ${(result.bytes / 1048576).toFixed(1)} MB in ${result.seconds.toFixed(1)} s.\nIt is consistent as of WAL position ${result.record.endLsn}; start PostgreSQL 18 on it, or point STEADFAST_HOME at a home whose postgres/data it is.\n`);
+      if (flags.json) return printJson(result);
+      process.stdout.write(`Restored backup ${result.record.id} from ${result.repository} into ${target}: ${result.files} files, ${(result.bytes / 1048576).toFixed(1)} MB, ${result.walFiles} WAL files, in ${result.seconds.toFixed(1)} s.\n`);
+      if (result.recovery) {
+        process.stdout.write(`Recovered to WAL position ${result.recovery.reachedLsn} on timeline ${result.recovery.timeline}; last transaction ${result.recovery.lastTransactionAt ?? 'none after the backup'}. The cluster is promoted and stopped.\n`);
+      } else {
+        process.stdout.write(`The cluster is as the backup left it (consistent at ${result.record.endLsn}).\n`);
+      }
+      for (const gap of result.walGaps) process.stdout.write(`warning: the archive lacks WAL ${gap.from} to ${gap.to} (timeline ${gap.timeline}); nothing after it could be recovered.\n`);
+    });
+
+  backup
+    .command('mark <name>')
+    .description('create a named restore point now (and archive it), to restore to later with --name')
+    .action(async (name: string, _flags: unknown, command: Command) => {
+      const global = globalOptions(command);
+      const config = configFrom(global);
+      const log = commandLogger(config, global);
+      const database = await attachDatabase(config, log);
+      try {
+        const lsn = await createBackupService(config, log, database.admin).mark(name);
+        process.stdout.write(`Restore point "${name}" at WAL position ${lsn}; restore to it with: steadfast backup restore --name ${JSON.stringify(name)} --to <dir>\n`);
+      } finally {
+        await database.stop();
+      }
     });
 }

@@ -74,7 +74,7 @@ describe('base backups', () => {
     assert.ok(verified[0]!.files > 900);
 
     const target = path.join(cluster.dir, 'restored-1');
-    const restored = await service(repos).restore({ target, owner: cluster.runAs });
+    const restored = await service(repos).restore({ target, owner: cluster.runAs, recovery: 'none' });
     assert.equal(restored.repository, 'first');
     assert.deepEqual(await countRows(target), { orders: 5000, after: 0 });
   });
@@ -103,7 +103,7 @@ describe('base backups', () => {
     assert.equal(verified.find((v) => v.repository === 'intact')!.ok, true);
 
     const target = path.join(cluster.dir, 'restored-2');
-    const restored = await service(repos).restore({ id: result.record.id, target, owner: cluster.runAs });
+    const restored = await service(repos).restore({ id: result.record.id, target, owner: cluster.runAs, recovery: 'none' });
     assert.equal(restored.repository, 'intact');
     assert.ok((await countRows(target)).orders >= 5000);
   });
@@ -132,7 +132,7 @@ describe('restoring refuses what would lose data or cannot work', () => {
     const target = path.join(cluster.dir, 'occupied');
     await mkdir(target, { recursive: true });
     await writeFile(path.join(target, 'precious.txt'), 'keep me');
-    await assert.rejects(service(repos).restore({ target }), failsWith('RESTORE_TARGET_NOT_EMPTY', /not empty/));
+    await assert.rejects(service(repos).restore({ target, recovery: 'none' }), failsWith('RESTORE_TARGET_NOT_EMPTY', /not empty/));
     assert.deepEqual(await readdir(target), ['precious.txt']);
   });
 
@@ -141,16 +141,16 @@ describe('restoring refuses what would lose data or cannot work', () => {
     const otherKey = path.join(cluster.dir, 'other.key');
     await writeFile(otherKey, `${Buffer.alloc(32, 7).toString('base64')}\n`);
     const target = path.join(cluster.dir, 'wrong-key');
-    await assert.rejects(service(repos, otherKey).restore({ target }), failsWith('BACKUP_KEY_MISMATCH', /encrypted with key [0-9a-f]{16}.*key given is [0-9a-f]{16}/));
+    await assert.rejects(service(repos, otherKey).restore({ target, recovery: 'none' }), failsWith('BACKUP_KEY_MISMATCH', /encrypted with key [0-9a-f]{16}.*key given is [0-9a-f]{16}/));
     assert.deepEqual(await readdir(target), []);
   });
 
   test('a missing key file says what to do', async () => {
     const repos = repositories('first');
-    await assert.rejects(service(repos, path.join(cluster.dir, 'no-such.key')).restore({ target: path.join(cluster.dir, 'no-key') }), failsWith('BACKUP_KEY_MISSING', /does not exist.*--key-file/));
+    await assert.rejects(service(repos, path.join(cluster.dir, 'no-such.key')).restore({ target: path.join(cluster.dir, 'no-key'), recovery: 'none' }), failsWith('BACKUP_KEY_MISSING', /does not exist.*--key-file/));
   });
 
   test('an unknown backup id says how to find the backups', async () => {
-    await assert.rejects(service(repositories('first')).restore({ id: '20200101T000000Z', target: path.join(cluster.dir, 'unknown') }), failsWith('BACKUP_NOT_FOUND', /backup list/));
+    await assert.rejects(service(repositories('first')).restore({ id: '20200101T000000Z', target: path.join(cluster.dir, 'unknown'), recovery: 'none' }), failsWith('BACKUP_NOT_FOUND', /backup list/));
   });
 });

@@ -17,6 +17,8 @@ export const backupRecordSchema = z.object({
   systemIdentifier: z.string(),
   postgresVersion: z.number().int(),
   keyFingerprint: z.string(),
+  /** The role the backup was taken as; it exists in the restored cluster. */
+  role: z.string(),
   includesWal: z.boolean(),
   /** Bytes Postgres sent (the uncompressed archives and manifest). */
   sourceBytes: z.number(),
@@ -50,3 +52,10 @@ export interface TransferProgress {
 }
 
 export const backupIdSchema = z.string().regex(/^\d{8}T\d{6}Z$/, 'a backup id looks like 20261124T020000Z (see "steadfast backup list")');
+
+/** Postgres keeps restore point names to 63 bytes; we keep them readable too. */
+export const restorePointSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(60, 'must be at most 60 characters')
+  .regex(/^[\w.:@+-]+$/, 'may hold only letters, digits and . : @ + - _');

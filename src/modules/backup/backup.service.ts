@@ -2,25 +2,56 @@ import { createHash } from 'node:crypto';
 import type { Clock } from '../../platform/clock/clock.js';
 import { loadBackupKey, type BackupKey } from '../../platform/crypto/backup-key.js';
 import { seal, unseal } from '../../platform/crypto/sealed.js';
-import type { ConnectionTarget } from '../../platform/db/connect.js';
+import { withClient, type ConnectionTarget } from '../../platform/db/connect.js';
 import { appError, isAppError } from '../../platform/errors.js';
 import type { Logger } from '../../platform/log/log.js';
 import { checkTarAgainstManifest, parseManifest } from '../../platform/postgres/manifest.js';
+import type { RecoveryOutcome, RecoveryTarget } from '../../platform/postgres/recovery.js';
 import { identifySystem, streamBaseBackup } from '../../platform/postgres/replication.js';
 import { emptyDirectory, requireEmptyDirectory } from '../../platform/storage/dirs.js';
 import type { ObjectStore, StoredObject } from '../../platform/storage/store.js';
 import { extractTar } from '../../platform/storage/tar-extract.js';
 import { broadcast, pushable } from '../../platform/streams.js';
-import { backupIdAt, backupPrefix, readRecords, recordIsAuthentic, sealRecord, writeRecord } from './backup.catalog.js';
-import type { BackupListing, BackupRecord, TransferProgress } from './backup.schema.js';
+import { backupIdAt, backupPrefix, readRecords, recordIsAuthentic, sealRecord, walFileOf, walKey, writeRecord } from './backup.catalog.js';
+import { planWal, type WalGap } from './backup.wal-plan.js';
+import { restorePointSchema, type BackupListing, type BackupRecord, type TransferProgress } from './backup.schema.js';
 
 export interface Repository {
   readonly name: string;
   readonly store: ObjectStore;
 }
 
+/** Replays fetched WAL on a restored data directory to its target (an adapter around Postgres). */
+export type Recover = (run: { dataDir: string; walDir: string; target: RecoveryTarget; role: string }) => Promise<RecoveryOutcome>;
+
+export interface RestoreOptions {
+  readonly id?: string;
+  /** The new data directory. */
+  readonly target: string;
+  /** Where recovery stops; `none` leaves the backup as taken (consistent at its end). Default: the latest archived WAL. */
+  readonly recovery?: RecoveryTarget | 'none';
+  readonly owner?: { uid: number; gid: number };
+  readonly onProgress?: (progress: TransferProgress) => void;
+}
+
+export interface RestoreResult {
+  readonly record: BackupRecord;
+  readonly repository: string;
+  readonly files: number;
+  readonly bytes: number;
+  readonly walFiles: number;
+  /** Holes in the archived WAL: recovery cannot pass them. */
+  readonly walGaps: WalGap[];
+  readonly recovery?: RecoveryOutcome;
+  readonly seconds: number;
+}
+
 export interface BackupServiceDeps {
   readonly repositories: readonly Repository[];
+  /** Replays WAL after a restore; without it, restores stop at the backup's end. */
+  readonly recover?: Recover;
+  /** A store in a local directory, for the WAL a restore fetches. */
+  readonly localStore?: (dir: string) => ObjectStore;
   /** The cluster to back up, as a role allowed to replicate; not needed to list, verify or restore. */
   readonly source?: ConnectionTarget | undefined;
   readonly keyFile: string;
@@ -124,6 +155,7 @@ export class BackupService {
           systemIdentifier: identity.systemIdentifier,
           postgresVersion: identity.serverVersionNum,
           keyFingerprint: key.fingerprint,
+          role: source.user,
           includesWal: true,
           sourceBytes,
           objects: objects.get(repository.name)!,
@@ -143,6 +175,22 @@ export class BackupService {
     const record = (await this.find(id)).record;
     log.info({ id, stored, sourceBytes }, 'base backup complete');
     return { record, stored, failed, seconds: (clock.now().getTime() - startedAt.getTime()) / 1000 };
+  }
+
+  /**
+   * Creates a named restore point and closes the WAL segment, so the point is archived
+   * at once and `restore --name` can reach it. Returns its WAL position.
+   */
+  async mark(name: string): Promise<string> {
+    const parsed = restorePointSchema.safeParse(name);
+    if (!parsed.success) throw appError('VALIDATION_FAILED', `A restore point name ${parsed.error.issues[0]!.message}.`);
+    if (!this.deps.source) throw appError('BACKUP_FAILED', 'There is no database to mark in this process.');
+    return withClient({ ...this.deps.source, database: 'postgres' }, async (client) => {
+      const { rows } = await client.query<{ lsn: string }>('SELECT pg_create_restore_point($1)::text AS lsn', [parsed.data]);
+      await client.query('SELECT pg_switch_wal()');
+      this.deps.log.info({ name: parsed.data, lsn: rows[0]!.lsn }, 'created a restore point');
+      return rows[0]!.lsn;
+    });
   }
 
   /** Complete backups across all repositories, oldest first, with where each is kept. */
@@ -190,13 +238,16 @@ export class BackupService {
   }
 
   /**
-   * Restores the whole cluster from a backup (default: the latest) into an empty
-   * directory, from the first repository whose copy is intact; a damaged copy is
-   * abandoned at the first bad chunk and the next repository is used.
+   * Restores the whole cluster from a backup into an empty directory, then replays the
+   * archived WAL to the target (default: as far as the archive goes) and promotes it.
+   * The first repository whose copy is intact is used; a damaged copy is abandoned at
+   * its first bad chunk and the next repository is tried.
    */
-  async restore(options: { id?: string; target: string; owner?: { uid: number; gid: number }; onProgress?: (progress: TransferProgress) => void }): Promise<{ record: BackupRecord; repository: string; files: number; bytes: number; seconds: number }> {
+  async restore(options: RestoreOptions): Promise<RestoreResult> {
     const key = await this.key(false);
-    const listing = await this.find(options.id);
+    const recovery = options.recovery ?? { kind: 'latest' as const };
+    if (recovery !== 'none' && (!this.deps.recover || !this.deps.localStore)) throw new Error('this BackupService cannot replay WAL (no recover adapter)');
+    const listing = recovery !== 'none' && recovery.kind === 'time' && !options.id ? await this.findBefore(recovery.at) : await this.find(options.id);
     await requireEmptyDirectory(options.target);
     const startedAt = this.deps.clock.now();
     const errors: string[] = [];
@@ -204,19 +255,22 @@ export class BackupService {
       const repository = this.repository(name);
       try {
         const record = await this.authenticRecord(repository, listing.record.id, key);
-        let files = 0;
-        let bytes = 0;
-        for (const object of record.objects.filter((entry) => entry.name.endsWith('.tar'))) {
-          const meter = new Meter(this.deps.clock, `restoring from ${name}`, object.plainBytes);
-          const extracted = await extractTar(this.open(repository, object, key), options.target, {
-            owner: options.owner,
-            onBytes: (done) => options.onProgress?.(meter.update(done)),
-          });
-          files += extracted.files;
-          bytes += extracted.bytes;
+        const { files, bytes } = await this.extractBase(repository, record, key, options);
+        let walFiles = 0;
+        let walGaps: WalGap[] = [];
+        let outcome: RecoveryOutcome | undefined;
+        if (recovery !== 'none') {
+          const walDir = `${options.target}.wal-restore`;
+          const plan = planWal((await repository.store.list('wal/')).map((object) => walFileOf(object.key)), record);
+          walGaps = plan.gaps;
+          if (plan.gaps.length) this.deps.log.warn({ repository: name, gaps: plan.gaps }, 'the archived WAL has gaps; recovery cannot pass them');
+          const staging = this.deps.localStore!(walDir);
+          for (const file of plan.files) await staging.put(file, unseal(repository.store.get(walKey(file)), key));
+          walFiles = plan.files.length;
+          outcome = await this.deps.recover!({ dataDir: options.target, walDir, target: recovery, role: record.role });
         }
-        this.deps.log.info({ id: record.id, repository: name, files, bytes }, 'restored a base backup');
-        return { record, repository: name, files, bytes, seconds: (this.deps.clock.now().getTime() - startedAt.getTime()) / 1000 };
+        this.deps.log.info({ id: record.id, repository: name, files, bytes, walFiles, outcome }, 'restored a base backup');
+        return { record, repository: name, files, bytes, walFiles, walGaps, recovery: outcome, seconds: (this.deps.clock.now().getTime() - startedAt.getTime()) / 1000 };
       } catch (error) {
         if (isAppError(error) && error.code === 'BACKUP_KEY_MISMATCH') throw error;
         errors.push(`${name}: ${(error as Error).message}`);
@@ -225,6 +279,29 @@ export class BackupService {
       }
     }
     throw appError('RESTORE_FAILED', `Backup ${listing.record.id} could not be restored from any repository: ${errors.join('; ')}. The target directory was left empty.`);
+  }
+
+  private async extractBase(repository: Repository, record: BackupRecord, key: BackupKey, options: RestoreOptions): Promise<{ files: number; bytes: number }> {
+    let files = 0;
+    let bytes = 0;
+    for (const object of record.objects.filter((entry) => entry.name.endsWith('.tar'))) {
+      const meter = new Meter(this.deps.clock, `restoring from ${repository.name}`, object.plainBytes);
+      const extracted = await extractTar(this.open(repository, object, key), options.target, { owner: options.owner, onBytes: (done) => options.onProgress?.(meter.update(done)) });
+      files += extracted.files;
+      bytes += extracted.bytes;
+    }
+    return { files, bytes };
+  }
+
+  /** The latest backup that had finished by `at`: recovery can start from it and reach `at`. */
+  private async findBefore(at: Date): Promise<BackupListing> {
+    const all = await this.list();
+    const usable = all.filter((listing) => Date.parse(listing.record.finishedAt) <= at.getTime());
+    if (usable.length === 0) {
+      const earliest = all[0]?.record.finishedAt;
+      throw appError('RESTORE_FAILED', earliest ? `${at.toISOString()} is before the end of the earliest backup (${earliest}); the recoverable window starts there.` : 'There is no backup to restore from yet.');
+    }
+    return usable.at(-1)!;
   }
 
   private async key(create: boolean): Promise<BackupKey> {

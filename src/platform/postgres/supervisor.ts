@@ -20,8 +20,14 @@ export interface SupervisorOptions {
   readonly maxConnections: number;
   readonly runAs?: RunAs | undefined;
   readonly log: Logger;
-  /** Extra server settings (replication and archiving add theirs). */
+  /** Extra server settings (replication and archiving add theirs); they win over the defaults. */
   readonly settings?: Record<string, string | number>;
+  /** Client authentication rules, instead of Steadfast's usual ones (a recovery run uses a private socket). */
+  readonly hbaRules?: string;
+  /** Restart Postgres when it crashes (default). A one-off run, such as a recovery, does not. */
+  readonly restartOnCrash?: boolean;
+  /** How long a start may take before it is given up (a recovery replays WAL first). */
+  readonly startTimeoutMs?: number;
 }
 
 const startTimeoutMs = 60_000;
@@ -43,6 +49,8 @@ export class PostgresSupervisor extends EventEmitter {
   /** A restart after a crash, while it runs; stop() waits for it so nothing starts behind it. */
   private restarting: Promise<void> | undefined;
   private restarts: number[] = [];
+  /** The server's last log lines, for error messages. */
+  private readonly recent: string[] = [];
   private currentPort = 0;
 
   constructor(private readonly options: SupervisorOptions) {
@@ -51,6 +59,11 @@ export class PostgresSupervisor extends EventEmitter {
 
   get port(): number {
     return this.currentPort;
+  }
+
+  /** The last lines Postgres logged (at most 50). */
+  get recentLog(): readonly string[] {
+    return this.recent;
   }
 
   get pid(): number | undefined {
@@ -127,7 +140,8 @@ export class PostgresSupervisor extends EventEmitter {
   private async launch(port: number): Promise<void> {
     const { dataDir, binaries, runAs, log } = this.options;
     await this.writeSettings(port);
-    const output: string[] = [];
+    const output = this.recent;
+    output.length = 0;
     const child = this.spawnAsPostgres(binaries.postgres, ['-D', dataDir, '-p', String(port)]);
     this.child = child;
     this.pipeLogs(child, output);
@@ -144,19 +158,25 @@ export class PostgresSupervisor extends EventEmitter {
   }
 
   private async waitUntilReady(child: ChildProcess): Promise<void> {
-    const deadline = Date.now() + startTimeoutMs;
+    const timeoutMs = this.options.startTimeoutMs ?? startTimeoutMs;
+    const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       const info = await readPostmasterPid(this.options.dataDir);
-      if (info && info.pid === child.pid && info.status === 'ready') return;
+      // 'standby': a server in recovery that already accepts (read-only) connections.
+      if (info && info.pid === child.pid && (info.status === 'ready' || info.status === 'standby')) return;
       await sleep(25);
     }
     child.kill('SIGQUIT');
-    throw appError('POSTGRES_START_FAILED', `PostgreSQL did not become ready within ${startTimeoutMs / 1000} s.`);
+    throw appError('POSTGRES_START_FAILED', `PostgreSQL did not become ready within ${timeoutMs / 1000} s.`);
   }
 
   private async onExit(code: number | null, signal: NodeJS.Signals | null): Promise<void> {
     if (this.stopping) return;
     const { log } = this.options;
+    if (this.options.restartOnCrash === false) {
+      this.emit('crash', { code, signal });
+      return;
+    }
     log.error({ code, signal }, 'PostgreSQL exited unexpectedly; restarting it');
     this.emit('crash', { code, signal });
     const now = Date.now();
@@ -210,7 +230,7 @@ export class PostgresSupervisor extends EventEmitter {
   private async writeSettings(port: number): Promise<void> {
     const { dataDir, runAs, maxConnections, settings } = this.options;
     const owner = runAs ? { uid: runAs.uid, gid: runAs.gid } : undefined;
-    await writeFileAtomic(path.join(dataDir, 'pg_hba.conf'), hbaRules, owner);
+    await writeFileAtomic(path.join(dataDir, 'pg_hba.conf'), this.options.hbaRules ?? hbaRules, owner);
     const conf = steadfastConf({
       listen_addresses: '127.0.0.1',
       port,

@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { systemClock } from '../../platform/clock/clock.js';
+import { withClient } from '../../platform/db/connect.js';
+import { AppError } from '../../platform/errors.js';
+import { silentLogger } from '../../platform/log/log.js';
+import { resolveBinaries } from '../../platform/postgres/binaries.js';
+import { runRecovery } from '../../platform/postgres/recovery.js';
+import { FsStore } from '../../platform/storage/fs-store.js';
+import { startScratchCluster, type ScratchCluster } from '../../../test/helpers/scratch-cluster.js';
+import { BackupService, type Repository } from './backup.service.js';
+import { WalPusher } from './backup.wal.js';
+
+let cluster: ScratchCluster;
+let repositories: Repository[];
+let service: BackupService;
+let pusher: WalPusher;
+let betweenAandB: Date;
+
+before(async () => {
+  cluster = await startScratchCluster('pitr', { archive: true });
+  repositories = [{ name: 'pitr', store: new FsStore(path.join(cluster.dir, 'repository')) }];
+  const keyFile = path.join(cluster.dir, 'backup.key');
+  const binaries = await resolveBinaries(cluster.runAs);
+  service = new BackupService({
+    repositories,
+    source: cluster.target(),
+    keyFile,
+    clock: systemClock,
+    log: silentLogger(),
+    localStore: (dir) => new FsStore(dir),
+    recover: (run) => runRecovery({ ...run, binaries, runAs: cluster.runAs, log: silentLogger() }),
+  });
+  pusher = new WalPusher({ spool: new FsStore(cluster.spool), repositories, keyFile, clock: systemClock, log: silentLogger() });
+
+  await cluster.sql('CREATE TABLE events (name text PRIMARY KEY, at timestamptz DEFAULT clock_timestamp())');
+  await service.take();
+  await sleep(1100); // the backup's finish time must lie before the target moment
+  await cluster.sql("INSERT INTO events (name) VALUES ('A')");
+  const [{ now }] = (await cluster.sql<{ now: Date }>('SELECT clock_timestamp() AS now')) as [{ now: Date }];
+  betweenAandB = now;
+  await sleep(200);
+  await cluster.sql("INSERT INTO events (name) VALUES ('B')");
+  await service.mark('before-c');
+  await cluster.sql("INSERT INTO events (name) VALUES ('C')");
+  await archiveEverything();
+});
+after(async () => {
+  await cluster.stop();
+});
+
+/** Closes the current segment and pushes everything spooled. */
+async function archiveEverything(): Promise<void> {
+  const [row] = await cluster.sql<{ file: string }>('SELECT pg_walfile_name(pg_switch_wal()) AS file');
+  for (let i = 0; i < 100 && !(await readdir(cluster.spool)).includes(row!.file); i++) await sleep(50);
+  await pusher.pass();
+}
+
+let restores = 0;
+async function restoredEvents(recovery: Parameters<BackupService['restore']>[0]['recovery']): Promise<string[]> {
+  const target = path.join(cluster.dir, `restored-${++restores}`);
+  const result = await service.restore({ target, owner: cluster.runAs, recovery });
+  assert.ok(result.walFiles > 0);
+  assert.deepEqual(result.walGaps, []);
+  const restored = await cluster.startOn(target);
+  try {
+    return await withClient(restored.target(), async (client) => (await client.query<{ name: string }>('SELECT name FROM events ORDER BY name')).rows.map((row) => row.name));
+  } finally {
+    await restored.stop();
+  }
+}
+
+describe('point-in-time recovery from the repositories', () => {
+  test('to a moment between two commits finds exactly the rows committed before it', async () => {
+    assert.deepEqual(await restoredEvents({ kind: 'time', at: betweenAandB }), ['A']);
+  });
+
+  test('to a named restore point stops right there', async () => {
+    assert.deepEqual(await restoredEvents({ kind: 'name', name: 'before-c' }), ['A', 'B']);
+  });
+
+  test('to the latest archived WAL brings back every archived commit', async () => {
+    assert.deepEqual(await restoredEvents({ kind: 'latest' }), ['A', 'B', 'C']);
+  });
+
+  test('a moment beyond the archived WAL is refused with the reason, and nothing is left behind', async () => {
+    const target = path.join(cluster.dir, 'too-late');
+    await assert.rejects(service.restore({ target, owner: cluster.runAs, recovery: { kind: 'time', at: new Date(Date.now() + 3600_000) } }), (error: unknown) => {
+      assert.ok(error instanceof AppError);
+      assert.equal(error.code, 'RESTORE_FAILED');
+      assert.match(error.message, /archived WAL ends before the moment/);
+      return true;
+    });
+    assert.deepEqual(await readdir(target), []);
+  });
+
+  test('a moment before the earliest backup is refused, naming where the window starts', async () => {
+    await assert.rejects(service.restore({ target: path.join(cluster.dir, 'too-early'), recovery: { kind: 'time', at: new Date('2020-01-01T00:00:00Z') } }), /before the end of the earliest backup/);
+  });
+});

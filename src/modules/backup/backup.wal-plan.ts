@@ -1,0 +1,73 @@
+/**
+ * Which archived WAL files a restore needs, and where the archive has holes. Segment
+ * names are TTTTTTTTLLLLLLLLSSSSSSSS (timeline, then the segment number split in two);
+ * with 16 MiB segments there are 256 segments per "L" step.
+ */
+const segmentsPerLog = 256;
+const segmentBytes = 16 * 1024 * 1024;
+const segmentPattern = /^([0-9A-F]{8})([0-9A-F]{8})([0-9A-F]{8})$/;
+
+const hex8 = (value: number): string => value.toString(16).toUpperCase().padStart(8, '0');
+
+/** The WAL segment file that holds `lsn` ("16/B374D848") on `timeline`. */
+export function segmentOf(lsn: string, timeline: number): string {
+  const [high, low] = lsn.split('/').map((part) => BigInt(`0x${part}`)) as [bigint, bigint];
+  const number = ((high << 32n) | low) / BigInt(segmentBytes);
+  return `${hex8(timeline)}${hex8(Number(number / BigInt(segmentsPerLog)))}${hex8(Number(number % BigInt(segmentsPerLog)))}`;
+}
+
+function parse(name: string): { timeline: number; number: number } | undefined {
+  const match = segmentPattern.exec(name);
+  if (!match) return undefined;
+  return { timeline: parseInt(match[1]!, 16), number: parseInt(match[2]!, 16) * segmentsPerLog + parseInt(match[3]!, 16) };
+}
+
+function nameOf(timeline: number, number: number): string {
+  return `${hex8(timeline)}${hex8(Math.floor(number / segmentsPerLog))}${hex8(number % segmentsPerLog)}`;
+}
+
+export interface WalGap {
+  readonly timeline: number;
+  /** First and last missing segment. */
+  readonly from: string;
+  readonly to: string;
+}
+
+export interface WalPlan {
+  /** Files to fetch, in order: timeline histories, then segments. */
+  readonly files: string[];
+  readonly gaps: WalGap[];
+  /** The last segment of the backup's timeline reachable without crossing a gap. */
+  readonly lastContiguous?: string;
+}
+
+/** Plans the WAL a restore of a backup starting at `startLsn` on `timeline` can use. */
+export function planWal(archived: readonly string[], backup: { startLsn: string; timeline: number }): WalPlan {
+  const start = parse(segmentOf(backup.startLsn, backup.timeline))!;
+  const histories = archived.filter((name) => /^[0-9A-F]{8}\.history$/.test(name)).sort();
+  const byTimeline = new Map<number, number[]>();
+  for (const name of archived) {
+    const segment = parse(name);
+    if (!segment || segment.timeline < backup.timeline) continue;
+    if (segment.timeline === backup.timeline && segment.number < start.number) continue;
+    byTimeline.set(segment.timeline, [...(byTimeline.get(segment.timeline) ?? []), segment.number]);
+  }
+  const gaps: WalGap[] = [];
+  let lastContiguous: string | undefined;
+  for (const [timeline, numbers] of byTimeline) {
+    numbers.sort((a, b) => a - b);
+    let expected = timeline === backup.timeline ? start.number : numbers[0]!;
+    let broken = false;
+    for (const number of numbers) {
+      if (number > expected) {
+        gaps.push({ timeline, from: nameOf(timeline, expected), to: nameOf(timeline, number - 1) });
+        broken = true;
+      }
+      if (timeline === backup.timeline && !broken) lastContiguous = nameOf(timeline, number);
+      expected = number + 1;
+    }
+  }
+  if (!byTimeline.has(backup.timeline)) gaps.push({ timeline: backup.timeline, from: nameOf(backup.timeline, start.number), to: nameOf(backup.timeline, start.number) });
+  const segments = [...byTimeline].flatMap(([timeline, numbers]) => numbers.map((number) => nameOf(timeline, number))).sort();
+  return { files: [...histories, ...segments], gaps, lastContiguous };
+}

@@ -1,0 +1,149 @@
+import { chmod, chown, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { appError } from '../errors.js';
+import type { Logger } from '../log/log.js';
+import type { PostgresBinaries } from './binaries.js';
+import type { RunAs } from './os-user.js';
+import { findFreePort, PostgresSupervisor } from './supervisor.js';
+
+/** Where recovery stops: the end of the archived WAL, a moment, a named restore point, or the backup's end. */
+export type RecoveryTarget = { readonly kind: 'latest' } | { readonly kind: 'time'; readonly at: Date } | { readonly kind: 'name'; readonly name: string } | { readonly kind: 'immediate' };
+
+export interface RecoveryOutcome {
+  readonly reachedLsn: string;
+  readonly timeline: number;
+  /** Commit time of the last transaction replayed, if any was. */
+  readonly lastTransactionAt: string | null;
+  readonly seconds: number;
+}
+
+export interface RecoveryRun {
+  readonly dataDir: string;
+  /** Archived WAL fetched for this recovery; removed afterwards. */
+  readonly walDir: string;
+  readonly target: RecoveryTarget;
+  /** A role that exists in the restored cluster (the one the backup was taken as). */
+  readonly role: string;
+  readonly binaries: PostgresBinaries;
+  readonly runAs?: RunAs | undefined;
+  readonly log: Logger;
+}
+
+const finishTimeoutMs = 6 * 3600_000;
+
+/**
+ * Replays archived WAL on a restored data directory up to its target, promotes it and
+ * stops it, leaving a consistent cluster on a new timeline. Postgres runs with no TCP
+ * listener and a private socket, archiving off, so the copy cannot be mistaken for the
+ * primary. restore_command exits 1 only when a file is not there (the end of the WAL) and
+ * 255 on any other failure, which makes recovery stop with an error instead of ending early.
+ */
+export async function runRecovery(run: RecoveryRun): Promise<RecoveryOutcome> {
+  const started = Date.now();
+  const socketDir = await mkdtemp(path.join(tmpdir(), 'steadfast-recovery-'));
+  let supervisor: PostgresSupervisor | undefined;
+  try {
+    await prepare(run, socketDir);
+    supervisor = new PostgresSupervisor({
+      dataDir: run.dataDir,
+      binaries: run.binaries,
+      superuser: run.role,
+      superuserPassword: '',
+      port: await findFreePort(),
+      maxConnections: 10,
+      runAs: run.runAs,
+      log: run.log,
+      restartOnCrash: false,
+      // Accepting connections only once promoted: no hot standby, so no need to match the primary's limits.
+      startTimeoutMs: finishTimeoutMs,
+      hbaRules: '# A recovery run: only its own process, through a private socket.\nlocal all all trust\n',
+      settings: { listen_addresses: '', unix_socket_directories: socketDir, archive_mode: 'off', hot_standby: 'off', restore_command: restoreCommand(run.walDir), ...targetSettings(run.target) },
+    });
+    const server = supervisor;
+    await server.start().catch((error: Error) => {
+      throw explain(error, run.target);
+    });
+    const crashed = new Promise<never>((_, reject) => server.once('crash', () => reject(explain(new Error(server.recentLog.slice(-15).join('\n')), run.target))));
+    crashed.catch(() => undefined);
+    const client = await Promise.race([connectWhenPromoted({ host: socketDir, port: server.port, user: run.role, database: 'postgres' }), crashed]);
+    try {
+      await Promise.race([waitForPromotion(client), crashed]);
+      const { rows } = await client.query<{ lsn: string; tli: number; last: Date | null }>(
+        'SELECT pg_current_wal_lsn()::text AS lsn, (SELECT timeline_id FROM pg_control_checkpoint()) AS tli, pg_last_xact_replay_timestamp() AS last',
+      );
+      const row = rows[0]!;
+      await client.query('CHECKPOINT');
+      return { reachedLsn: row.lsn, timeline: row.tli, lastTransactionAt: row.last?.toISOString() ?? null, seconds: (Date.now() - started) / 1000 };
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  } finally {
+    await supervisor?.stop();
+    await rm(socketDir, { recursive: true, force: true });
+    await rm(run.walDir, { recursive: true, force: true });
+  }
+}
+
+/** The private socket directory, the fetched WAL and recovery.signal, owned by the Postgres user. */
+async function prepare(run: RecoveryRun, socketDir: string): Promise<void> {
+  await chmod(socketDir, 0o700);
+  await mkdir(run.walDir, { recursive: true, mode: 0o700 }); // empty when nothing was archived after the backup
+  await writeFile(path.join(run.dataDir, 'recovery.signal'), '');
+  const owner = run.runAs;
+  if (!owner) return;
+  for (const target of [socketDir, run.walDir, path.join(run.dataDir, 'recovery.signal')]) await chown(target, owner.uid, owner.gid);
+  for (const file of await readdir(run.walDir)) await chown(path.join(run.walDir, file), owner.uid, owner.gid);
+}
+
+function restoreCommand(walDir: string): string {
+  if (/['\n]/.test(walDir)) throw new Error(`the WAL directory may not contain quotes or newlines: ${walDir}`);
+  return `if [ -f '${walDir}/%f' ]; then cp '${walDir}/%f' "%p" || exit 255; else exit 1; fi`;
+}
+
+function targetSettings(target: RecoveryTarget): Record<string, string> {
+  const common = { recovery_target_timeline: 'latest', recovery_target_action: 'promote' };
+  // A numeric offset: Postgres refuses time zone abbreviations here, the 'Z' of ISO 8601 included.
+  if (target.kind === 'time') return { ...common, recovery_target_time: target.at.toISOString().replace('T', ' ').replace('Z', '+00') };
+  if (target.kind === 'name') return { ...common, recovery_target_name: target.name };
+  if (target.kind === 'immediate') return { ...common, recovery_target: 'immediate' };
+  return { ...common };
+}
+
+/** Connects once the server accepts connections, which without hot standby means: recovery is over. */
+async function connectWhenPromoted(config: pg.ClientConfig): Promise<pg.Client> {
+  const deadline = Date.now() + finishTimeoutMs;
+  for (;;) {
+    const client = new pg.Client(config);
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      return client;
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      // 57P03: still in recovery (starting up); anything else is a real failure.
+      if ((error as { code?: string }).code !== '57P03' || Date.now() > deadline) throw error;
+      await sleep(100);
+    }
+  }
+}
+
+async function waitForPromotion(client: pg.Client): Promise<void> {
+  const deadline = Date.now() + finishTimeoutMs;
+  while (Date.now() < deadline) {
+    const { rows } = await client.query<{ recovering: boolean }>('SELECT pg_is_in_recovery() AS recovering');
+    if (!rows[0]!.recovering) return;
+    await sleep(100);
+  }
+  throw appError('RESTORE_FAILED', 'Recovery did not finish within six hours.');
+}
+
+function explain(error: Error, target: RecoveryTarget): Error {
+  if (/recovery ended before configured recovery target was reached/.test(error.message)) {
+    const what = target.kind === 'time' ? `the moment ${target.at.toISOString()}` : target.kind === 'name' ? `the restore point "${target.name}"` : 'the target';
+    return appError('RESTORE_FAILED', `The archived WAL ends before ${what}: it cannot be reached from this backup. Choose an earlier target (see "steadfast backup list" for the recoverable window).`, { cause: error });
+  }
+  return appError('RESTORE_FAILED', `PostgreSQL could not recover the restored data: ${error.message}`, { cause: error });
+}
