@@ -10,7 +10,7 @@ import { FsStore } from '../platform/storage/fs-store.js';
 
 /** The configured repositories, as object stores. */
 export function repositoriesOf(config: Config): Repository[] {
-  return config.backupRepositories.map((repository) => ({ name: repository.name, store: new FsStore(repository.path) }));
+  return config.backupRepositories.map((repository) => ({ name: repository.name, store: new FsStore(repository.path), retention: repository.retention }));
 }
 
 /**
@@ -30,6 +30,7 @@ export function createBackupService(config: Config, log: Logger, source?: Connec
     keyFile: keyFile ?? config.backupKeyFile,
     clock: systemClock,
     log: backupLog,
+    timeZone: config.timeZone,
   });
 }
 

@@ -3,7 +3,10 @@ import type { Config } from '../platform/config/config.js';
 import { appError, isAppError } from '../platform/errors.js';
 import type { Logger } from '../platform/log/log.js';
 import { findFreePort } from '../platform/postgres/supervisor.js';
-import { createWalPusher } from './backup.js';
+import { baseBackupJob, baseBackupSchedule } from '../modules/backup/index.js';
+import type { JobDefinition } from '../platform/jobs/queue.js';
+import type { Schedule } from '../platform/jobs/scheduler.js';
+import { createBackupService, createWalPusher } from './backup.js';
 import { attachDatabase, bootstrapPlatform, startEmbedded, type DatabaseHandle } from './database.js';
 import { createPlatform, type Platform } from './deps.js';
 import { buildHttp } from './http.js';
@@ -79,7 +82,7 @@ export async function startPlatform(config: Config, log: Logger, roles: Roles): 
     }
     let worker: Worker | undefined;
     if (roles.worker) {
-      const started = startWorker(platform);
+      const started = startWorker(platform, backupWork(config, log, database));
       worker = started;
       serving.push(() => started.stop());
     }
@@ -90,6 +93,12 @@ export async function startPlatform(config: Config, log: Logger, roles: Roles): 
     await stopAll();
     throw error;
   }
+}
+
+/** The scheduled backup, when a schedule is configured. */
+function backupWork(config: Config, log: Logger, database: DatabaseHandle): { jobs: JobDefinition[]; schedules: Schedule[] } {
+  const job = baseBackupJob(createBackupService(config, log, database.admin));
+  return { jobs: [job], schedules: config.backupSchedule ? [baseBackupSchedule(job, config.backupSchedule, config.timeZone)] : [] };
 }
 
 async function openDatabase(config: Config, log: Logger, roles: Roles): Promise<DatabaseHandle> {

@@ -77,5 +77,23 @@ export function registerBackupCommands(program: Command): void {
       if (results.some((result) => !result.ok)) process.exitCode = 1;
     });
 
+  backup
+    .command('retention')
+    .description("apply each repository's retention: remove the backups and WAL its policy no longer keeps")
+    .option('--dry-run', 'only say what would be removed and what could still be restored')
+    .option('--json', 'print the reports as JSON')
+    .action(async (options: { dryRun?: boolean; json?: boolean }, command: Command) => {
+      const global = globalOptions(command);
+      const config = configFrom(global);
+      const reports = await createBackupService(config, commandLogger(config, global)).retention({ dryRun: Boolean(options.dryRun) });
+      if (options.json) return printJson(reports);
+      for (const report of reports) {
+        const verb = report.dryRun ? 'would remove' : 'removed';
+        if (report.skipped) process.stdout.write(`${report.repository}: nothing removed: ${report.skipped}.\n`);
+        else process.stdout.write(`${report.repository}: keeps ${report.keep.length} backup(s); ${verb} ${report.remove.length} backup(s)${report.remove.length ? ` (${report.remove.join(', ')})` : ''} and ${report.walFilesRemoved} WAL file(s).\n`);
+        if (report.recoverableFrom) process.stdout.write(`  after this you can restore to any moment from ${report.recoverableFrom} to now.\n`);
+      }
+    });
+
   registerBackupRestore(backup);
 }

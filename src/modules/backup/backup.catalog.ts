@@ -24,8 +24,12 @@ async function* once(buffer: Buffer): AsyncGenerator<Buffer> {
   yield buffer;
 }
 
+export async function writeJson(store: ObjectStore, key: string, value: unknown): Promise<void> {
+  await store.put(key, once(Buffer.from(`${JSON.stringify(value, null, 2)}\n`)));
+}
+
 export async function writeRecord(store: ObjectStore, record: BackupRecord): Promise<void> {
-  await store.put(recordKey(record.id), once(Buffer.from(`${JSON.stringify(record, null, 2)}\n`)));
+  await writeJson(store, recordKey(record.id), record);
 }
 
 /**

@@ -12,13 +12,28 @@ import { emptyDirectory, requireEmptyDirectory } from '../../platform/storage/di
 import type { ObjectStore, StoredObject } from '../../platform/storage/store.js';
 import { extractTar } from '../../platform/storage/tar-extract.js';
 import { broadcast, pushable } from '../../platform/streams.js';
-import { backupIdAt, backupPrefix, readRecords, recordIsAuthentic, sealRecord, walFileOf, walKey, writeRecord } from './backup.catalog.js';
-import { planWal, type WalGap } from './backup.wal-plan.js';
+import { backupIdAt, backupPrefix, readRecords, recordIsAuthentic, recordKey, sealRecord, walFileOf, walKey, writeJson, writeRecord } from './backup.catalog.js';
+import { planRetention, type RetentionPolicy } from './backup.retention.js';
+import { planWal, segmentOf, type WalGap } from './backup.wal-plan.js';
 import { restorePointSchema, type BackupListing, type BackupRecord, type TransferProgress } from './backup.schema.js';
 
 export interface Repository {
   readonly name: string;
   readonly store: ObjectStore;
+  /** Default: 7 daily, 4 weekly, 3 monthly. */
+  readonly retention?: RetentionPolicy;
+}
+
+export interface RetentionReport {
+  readonly repository: string;
+  readonly keep: string[];
+  readonly remove: string[];
+  readonly walFilesRemoved: number;
+  /** From when to now any moment can be restored, after this retention. */
+  readonly recoverableFrom?: string;
+  /** Why nothing was removed, when something held it back (a restore in progress). */
+  readonly skipped?: string;
+  readonly dryRun: boolean;
 }
 
 /** Replays fetched WAL on a restored data directory to its target (an adapter around Postgres). */
@@ -57,7 +72,13 @@ export interface BackupServiceDeps {
   readonly keyFile: string;
   readonly clock: Clock;
   readonly log: Logger;
+  /** For calendar retention. */
+  readonly timeZone?: string;
 }
+
+const defaultRetention: RetentionPolicy = { daily: 7, weekly: 4, monthly: 3 };
+/** A restore's lock older than this is taken to be left over from a crash. */
+const lockStaleMs = 12 * 3600_000;
 
 export interface BackupResult {
   readonly record: BackupRecord;
@@ -178,6 +199,39 @@ export class BackupService {
   }
 
   /**
+   * Applies each repository's retention: removes the backups its policy does not keep
+   * (their record first, so a backup never half-disappears) and the WAL no kept backup
+   * needs. A repository with a restore or drill running is left alone.
+   */
+  async retention(options: { dryRun: boolean }): Promise<RetentionReport[]> {
+    const reports: RetentionReport[] = [];
+    for (const repository of this.deps.repositories) {
+      const records = await readRecords(repository.store, () => undefined);
+      const plan = planRetention(records.map((record) => ({ id: record.id, finishedAt: new Date(record.finishedAt) })), repository.retention ?? defaultRetention, this.deps.timeZone ?? 'UTC');
+      const oldestKept = records.find((record) => record.id === plan.keep[0]);
+      const firstNeeded = oldestKept ? segmentOf(oldestKept.startLsn, oldestKept.timeline) : undefined;
+      const walObjects = (await repository.store.list('wal/')).map((object) => walFileOf(object.key));
+      const walToRemove = firstNeeded ? walObjects.filter((file) => /^[0-9A-F]{24}/.test(file) && file.slice(0, 24) < firstNeeded) : [];
+      const base = { repository: repository.name, keep: plan.keep, remove: plan.remove, walFilesRemoved: walToRemove.length, recoverableFrom: oldestKept?.finishedAt, dryRun: options.dryRun };
+      const lock = await this.activeLock(repository);
+      if (lock) {
+        reports.push({ ...base, remove: [], walFilesRemoved: 0, skipped: `a ${lock} is running; retention waits for it to end` });
+        continue;
+      }
+      if (!options.dryRun) {
+        for (const id of plan.remove) {
+          await repository.store.delete(recordKey(id));
+          for (const object of await repository.store.list(backupPrefix(id))) await repository.store.delete(object.key);
+        }
+        for (const file of walToRemove) await repository.store.delete(walKey(file));
+        if (plan.remove.length) this.deps.log.info({ repository: repository.name, removed: plan.remove, walFilesRemoved: walToRemove.length }, 'retention removed old backups');
+      }
+      reports.push(base);
+    }
+    return reports;
+  }
+
+  /**
    * Creates a named restore point and closes the WAL segment, so the point is archived
    * at once and `restore --name` can reach it. Returns its WAL position.
    */
@@ -253,6 +307,7 @@ export class BackupService {
     const errors: string[] = [];
     for (const name of listing.repositories) {
       const repository = this.repository(name);
+      const unlock = await this.lock(repository, 'restore');
       try {
         const record = await this.authenticRecord(repository, listing.record.id, key);
         const { files, bytes } = await this.extractBase(repository, record, key, options);
@@ -276,6 +331,8 @@ export class BackupService {
         errors.push(`${name}: ${(error as Error).message}`);
         this.deps.log.warn({ repository: name, err: error }, 'restore from this repository failed; trying the next one');
         await emptyDirectory(options.target);
+      } finally {
+        await unlock();
       }
     }
     throw appError('RESTORE_FAILED', `Backup ${listing.record.id} could not be restored from any repository: ${errors.join('; ')}. The target directory was left empty.`);
@@ -302,6 +359,28 @@ export class BackupService {
       throw appError('RESTORE_FAILED', earliest ? `${at.toISOString()} is before the end of the earliest backup (${earliest}); the recoverable window starts there.` : 'There is no backup to restore from yet.');
     }
     return usable.at(-1)!;
+  }
+
+  /** Marks a restore (or drill) in progress in a repository, so retention keeps what it reads. */
+  private async lock(repository: Repository, what: string): Promise<() => Promise<void>> {
+    const key = `locks/${what}-${backupIdAt(this.deps.clock.now())}-${Math.random().toString(16).slice(2, 10)}.json`;
+    try {
+      await writeJson(repository.store, key, { what, since: this.deps.clock.now().toISOString() });
+    } catch {
+      return async () => undefined; // a read-only repository: nothing to protect from this process
+    }
+    return () => repository.store.delete(key).catch(() => undefined);
+  }
+
+  private async activeLock(repository: Repository): Promise<string | undefined> {
+    const now = this.deps.clock.now().getTime();
+    for (const object of await repository.store.list('locks/')) {
+      const match = /^locks\/([a-z]+)-(\d{8}T\d{6}Z)-/.exec(object.key);
+      if (!match) continue;
+      const since = Date.parse(match[2]!.replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, '$1-$2-$3T$4:$5:$6Z'));
+      if (now - since < lockStaleMs) return match[1];
+    }
+    return undefined;
   }
 
   private async key(create: boolean): Promise<BackupKey> {

@@ -1,4 +1,5 @@
 /** Backup: base backups to several repositories, verification against Postgres's manifest, restore. */
-export { BackupService, type Repository, type BackupResult, type VerifyResult } from './backup.service.js';
+export { BackupService, type Repository, type BackupResult, type VerifyResult, type RetentionReport } from './backup.service.js';
 export { backupIdSchema, type BackupListing, type BackupRecord, type TransferProgress } from './backup.schema.js';
 export { WalPusher, type ArchiveStatus } from './backup.wal.js';
+export { baseBackupJob, baseBackupSchedule } from './backup.jobs.js';

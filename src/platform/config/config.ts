@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { appError } from '../errors.js';
+import { validateSchedule } from '../jobs/scheduler.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -13,8 +14,13 @@ export const repositorySchema = z.discriminatedUnion('type', [
     .object({
       name: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be 1-31 characters of a-z, 0-9 and -, starting with a letter'),
       type: z.literal('fs'),
-      /** A local or mounted directory (another disk, an NFS mount). */
+      /** A local or mounted directory (another disk, an NFS mount); relative paths are inside the home. */
       path: z.string().min(1),
+      /** Backups kept: the latest of each of the last N days, weeks and months that have one. */
+      retention: z
+        .object({ daily: z.number().int().min(0).default(7), weekly: z.number().int().min(0).default(4), monthly: z.number().int().min(0).default(3) })
+        .strict()
+        .default({ daily: 7, weekly: 4, monthly: 3 }),
     })
     .strict(),
 ]);
@@ -79,6 +85,17 @@ export const configSchema = z
     walArchiving: z.preprocess((value) => (value === 'false' || value === '0' ? false : value === 'true' || value === '1' ? true : value), z.boolean()).default(true),
     /** Seconds after which a WAL segment with any change in it is archived even if not full: the bound on data lost with the primary's disk when no standby exists. */
     walArchiveTimeoutSeconds: positiveInt.default(10),
+    /** IANA time zone for calendar things: the backup schedule, daily/weekly/monthly retention. */
+    timeZone: z.string().refine((zone) => {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: zone });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be an IANA time zone such as Europe/Berlin or UTC').default('UTC'),
+    /** When the full backup runs (cron, in timeZone). Daily at 02:00 by default; empty to take none automatically. */
+    backupSchedule: z.string().default('0 2 * * *'),
     /** Slug of the demo tenant created on first start; empty to create none. */
     demoTenant: z.string().default('demo'),
     /** pino log level: fatal, error, warn, info, debug, trace or silent. */
@@ -94,6 +111,16 @@ export const configSchema = z
     if (!config.databaseUrl && config.tenantPoolsMaxConnections + platformConnectionReserve > config.postgresMaxConnections) {
       context.addIssue({ code: 'custom', path: ['tenantPoolsMaxConnections'], message: `must leave ${platformConnectionReserve} of postgresMaxConnections (${config.postgresMaxConnections}) for the platform; lower it or raise postgresMaxConnections` });
     }
+    if (config.backupSchedule) {
+      try {
+        validateSchedule(config.backupSchedule, 'UTC');
+      } catch (error) {
+        context.addIssue({ code: 'custom', path: ['backupSchedule'], message: `${(error as Error).message}; write five cron fields like "0 2 * * *"` });
+      }
+    }
+    const names = (config.backupRepositories ?? []).map((repository) => repository.name);
+    const duplicate = names.find((name, index) => names.indexOf(name) !== index);
+    if (duplicate) context.addIssue({ code: 'custom', path: ['backupRepositories'], message: `names the repository "${duplicate}" twice; each needs its own name` });
     const database = config.databaseUrl ? decodeURIComponent(new URL(config.databaseUrl).pathname.slice(1)) : undefined;
     if (database !== undefined && !/^[a-z][a-z0-9_]{0,19}$/.test(database)) {
       context.addIssue({ code: 'custom', path: ['databaseUrl'], message: `names the platform database "${database}", which also prefixes tenant databases: use 1-20 characters of a-z, 0-9 and _, starting with a letter` });
@@ -130,6 +157,8 @@ export const envNames: Record<ConfigKey, string> = {
   backupKeyFile: 'STEADFAST_BACKUP_KEY_FILE',
   walArchiving: 'STEADFAST_WAL_ARCHIVING',
   walArchiveTimeoutSeconds: 'STEADFAST_WAL_ARCHIVE_TIMEOUT_SECONDS',
+  timeZone: 'STEADFAST_TIME_ZONE',
+  backupSchedule: 'STEADFAST_BACKUP_SCHEDULE',
   demoTenant: 'STEADFAST_DEMO_TENANT',
   logLevel: 'LOG_LEVEL',
   logFormat: 'LOG_FORMAT',
@@ -170,7 +199,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   const config = {
     ...parsed.data,
     home,
-    backupRepositories: (parsed.data.backupRepositories ?? [{ name: 'local', type: 'fs' as const, path: 'backups' }]).map((repository) => ({ ...repository, path: path.resolve(home, repository.path) })),
+    backupRepositories: (parsed.data.backupRepositories ?? [{ name: 'local', type: 'fs' as const, path: 'backups', retention: { daily: 7, weekly: 4, monthly: 3 } }]).map((repository) => ({ ...repository, path: path.resolve(home, repository.path) })),
     backupKeyFile: path.resolve(home, parsed.data.backupKeyFile ?? 'backup.key'),
   };
   return Object.freeze(config);
