@@ -1,16 +1,23 @@
 import { BackupService, WalPusher, type Repository } from '../modules/backup/index.js';
 import { systemClock } from '../platform/clock/clock.js';
-import type { Config } from '../platform/config/config.js';
+import type { Config, RepositoryConfig } from '../platform/config/config.js';
 import type { ConnectionTarget } from '../platform/db/connect.js';
 import type { Logger } from '../platform/log/log.js';
 import { resolveBinaries } from '../platform/postgres/binaries.js';
 import { ensurePostgresOsUser } from '../platform/postgres/os-user.js';
 import { runRecovery } from '../platform/postgres/recovery.js';
 import { FsStore } from '../platform/storage/fs-store.js';
+import { S3Store } from '../platform/storage/s3-store.js';
+import type { ObjectStore } from '../platform/storage/store.js';
 
 /** The configured repositories, as object stores. */
 export function repositoriesOf(config: Config): Repository[] {
-  return config.backupRepositories.map((repository) => ({ name: repository.name, store: new FsStore(repository.path), retention: repository.retention }));
+  return config.backupRepositories.map((repository) => ({ name: repository.name, store: storeOf(repository), retention: repository.retention }));
+}
+
+function storeOf(repository: RepositoryConfig): ObjectStore {
+  if (repository.type === 'fs') return new FsStore(repository.path);
+  return new S3Store(repository);
 }
 
 /**

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { withClient } from '../../platform/db/connect.js';
@@ -7,6 +7,7 @@ import { AppError } from '../../platform/errors.js';
 import { manualClock } from '../../platform/clock/clock.js';
 import { silentLogger } from '../../platform/log/log.js';
 import { FsStore } from '../../platform/storage/fs-store.js';
+import { startFakeS3 } from '../../../test/helpers/s3.js';
 import { startScratchCluster, type ScratchCluster } from '../../../test/helpers/scratch-cluster.js';
 import { BackupService, type Repository } from './backup.service.js';
 
@@ -123,6 +124,27 @@ describe('base backups', () => {
     const blocked = path.join(cluster.dir, 'repositories', 'only-blocked');
     await writeFile(blocked, 'not a directory');
     await assert.rejects(service([{ name: 'only', store: new FsStore(blocked) }]).take(), failsWith('BACKUP_FAILED', /only/));
+  });
+});
+
+describe('repositories at other providers', () => {
+  test('a backup goes to a directory and an S3 bucket at once, and restores from S3 when the directory copy is lost', async () => {
+    const s3 = await startFakeS3();
+    try {
+      const local = repositories('local-disk')[0]!;
+      const repos = [local, { name: 'bucket', store: s3.store('prod') }];
+      const result = await service(repos).take();
+      assert.deepEqual(result.stored, ['local-disk', 'bucket']);
+      const verified = await service(repos).verify(result.record.id);
+      assert.deepEqual(verified.map((v) => [v.repository, v.ok]), [['local-disk', true], ['bucket', true]]);
+      await rm(path.join(cluster.dir, 'repositories', 'local-disk', 'backups', result.record.id, 'base.tar.sealed'));
+      const target = path.join(cluster.dir, 'restored-from-s3');
+      const restored = await service(repos).restore({ id: result.record.id, target, owner: cluster.runAs, recovery: 'none' });
+      assert.equal(restored.repository, 'bucket');
+      assert.ok((await countRows(target)).orders >= 5000);
+    } finally {
+      await s3.stop();
+    }
   });
 });
 

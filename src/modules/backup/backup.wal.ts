@@ -95,7 +95,11 @@ export class WalPusher {
 
   private async push(): Promise<number> {
     const { clock, log, repositories, spool } = this.deps;
-    this.key ??= (await loadBackupKey(this.deps.keyFile, { create: true })).key;
+    if (!this.key) {
+      const { key, created } = await loadBackupKey(this.deps.keyFile, { create: true });
+      if (created) log.warn({ keyFile: this.deps.keyFile, fingerprint: key.fingerprint }, 'created a new backup encryption key: copy it somewhere safe, off this machine; without it the backups cannot be restored');
+      this.key = key;
+    }
     let completed = 0;
     for (const file of await this.spooled()) {
       const held = this.held.get(file) ?? new Set<string>();

@@ -8,6 +8,12 @@ const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 const identifier = z.string().regex(/^[a-z][a-z0-9_]{0,19}$/, 'must be 1-20 characters of a-z, 0-9 and _, starting with a letter');
 
+/** Backups kept: the latest of each of the last N days, weeks and months that have one. */
+const retentionSchema = z
+  .object({ daily: z.number().int().min(0).default(7), weekly: z.number().int().min(0).default(4), monthly: z.number().int().min(0).default(3) })
+  .strict()
+  .default({ daily: 7, weekly: 4, monthly: 3 });
+
 /** A backup repository. Each keeps its own copy of every backup and its own retention. */
 export const repositorySchema = z.discriminatedUnion('type', [
   z
@@ -16,11 +22,24 @@ export const repositorySchema = z.discriminatedUnion('type', [
       type: z.literal('fs'),
       /** A local or mounted directory (another disk, an NFS mount); relative paths are inside the home. */
       path: z.string().min(1),
-      /** Backups kept: the latest of each of the last N days, weeks and months that have one. */
-      retention: z
-        .object({ daily: z.number().int().min(0).default(7), weekly: z.number().int().min(0).default(4), monthly: z.number().int().min(0).default(3) })
-        .strict()
-        .default({ daily: 7, weekly: 4, monthly: 3 }),
+      retention: retentionSchema,
+    })
+    .strict(),
+  z
+    .object({
+      name: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be 1-31 characters of a-z, 0-9 and -, starting with a letter'),
+      type: z.literal('s3'),
+      bucket: z.string().min(3),
+      /** Key prefix inside the bucket, so several platforms can share one. */
+      prefix: z.string().default(''),
+      region: z.string().default('us-east-1'),
+      /** An S3-compatible service's URL; AWS when unset. */
+      endpoint: z.string().url().optional(),
+      forcePathStyle: z.boolean().default(false),
+      /** Static credentials; unset to use the AWS SDK's chain (AWS_ACCESS_KEY_ID, profiles, instance roles). */
+      accessKeyId: z.string().optional(),
+      secretAccessKey: z.string().optional(),
+      retention: retentionSchema,
     })
     .strict(),
 ]);
@@ -199,7 +218,9 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   const config = {
     ...parsed.data,
     home,
-    backupRepositories: (parsed.data.backupRepositories ?? [{ name: 'local', type: 'fs' as const, path: 'backups', retention: { daily: 7, weekly: 4, monthly: 3 } }]).map((repository) => ({ ...repository, path: path.resolve(home, repository.path) })),
+    backupRepositories: (parsed.data.backupRepositories ?? [{ name: 'local', type: 'fs' as const, path: 'backups', retention: { daily: 7, weekly: 4, monthly: 3 } }]).map(
+      (repository): RepositoryConfig => (repository.type === 'fs' ? { ...repository, path: path.resolve(home, repository.path) } : repository),
+    ),
     backupKeyFile: path.resolve(home, parsed.data.backupKeyFile ?? 'backup.key'),
   };
   return Object.freeze(config);

@@ -20,7 +20,7 @@ export function createLogger(level: string, bindings: Record<string, unknown> = 
       level,
       base: { pid: process.pid, ...bindings },
       redact: {
-        paths: ['password', '*.password', 'connectionString', '*.connectionString', 'secretKey', '*.secretKey', 'req.headers.authorization', 'req.headers.cookie'],
+        paths: ['password', '*.password', 'connectionString', '*.connectionString', 'secretKey', '*.secretKey', 'secretAccessKey', '*.secretAccessKey', 'req.headers.authorization', 'req.headers.cookie'],
         censor: '[redacted]',
       },
     },
