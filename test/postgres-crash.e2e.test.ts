@@ -27,6 +27,8 @@ test('when Postgres is killed, steadfast up logs it, restarts it and serves agai
       ready = response?.status === 200 && after !== undefined && after.pid !== before.pid;
     }
     assert.ok(ready, `not ready again after the crash:\n${up.output()}`);
+    // Serving may resume a moment before the supervisor's own log line is written.
+    for (let i = 0; i < 100 && !/PostgreSQL restarted after a crash/.test(up.output()); i++) await sleep(50);
     assert.match(up.output(), /PostgreSQL exited unexpectedly; restarting it/);
     assert.match(up.output(), /PostgreSQL restarted after a crash/);
     const list = await runCli(['tenant', 'list', '--json'], setup.env);

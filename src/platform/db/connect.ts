@@ -56,8 +56,10 @@ export function createPool(target: ConnectionTarget, options: PoolOptions): pg.P
     connectionTimeoutMillis: 10_000,
     application_name: options.applicationName ?? 'steadfast',
   });
-  // An idle client losing its server (a restart, a failover) must not crash the process.
+  // A client losing its server (a restart, a failover) must not crash the process: idle ones
+  // report to the pool, checked-out ones to themselves; the query in flight still fails.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 
