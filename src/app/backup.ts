@@ -8,6 +8,7 @@ import { ensurePostgresOsUser } from '../platform/postgres/os-user.js';
 import { runRecovery } from '../platform/postgres/recovery.js';
 import { FsStore } from '../platform/storage/fs-store.js';
 import { S3Store } from '../platform/storage/s3-store.js';
+import { SftpStore } from '../platform/storage/sftp-store.js';
 import type { ObjectStore } from '../platform/storage/store.js';
 
 /** The configured repositories, as object stores. */
@@ -17,6 +18,7 @@ export function repositoriesOf(config: Config): Repository[] {
 
 function storeOf(repository: RepositoryConfig): ObjectStore {
   if (repository.type === 'fs') return new FsStore(repository.path);
+  if (repository.type === 'sftp') return new SftpStore(repository);
   return new S3Store(repository);
 }
 

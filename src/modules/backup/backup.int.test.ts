@@ -8,6 +8,7 @@ import { manualClock } from '../../platform/clock/clock.js';
 import { silentLogger } from '../../platform/log/log.js';
 import { FsStore } from '../../platform/storage/fs-store.js';
 import { startFakeS3 } from '../../../test/helpers/s3.js';
+import { startSshd } from '../../../test/helpers/sshd.js';
 import { startScratchCluster, type ScratchCluster } from '../../../test/helpers/scratch-cluster.js';
 import { BackupService, type Repository } from './backup.service.js';
 
@@ -128,21 +129,30 @@ describe('base backups', () => {
 });
 
 describe('repositories at other providers', () => {
-  test('a backup goes to a directory and an S3 bucket at once, and restores from S3 when the directory copy is lost', async () => {
+  test('a backup goes to a directory, an S3 bucket and an SFTP server at once, and restores from whichever still has it', async () => {
     const s3 = await startFakeS3();
+    const sshd = await startSshd();
+    const sftp = sshd.store();
     try {
       const local = repositories('local-disk')[0]!;
-      const repos = [local, { name: 'bucket', store: s3.store('prod') }];
+      const repos = [local, { name: 'bucket', store: s3.store('prod') }, { name: 'offsite', store: sftp }];
       const result = await service(repos).take();
-      assert.deepEqual(result.stored, ['local-disk', 'bucket']);
+      assert.deepEqual(result.stored, ['local-disk', 'bucket', 'offsite']);
       const verified = await service(repos).verify(result.record.id);
-      assert.deepEqual(verified.map((v) => [v.repository, v.ok]), [['local-disk', true], ['bucket', true]]);
+      assert.deepEqual(verified.map((v) => [v.repository, v.ok]), [['local-disk', true], ['bucket', true], ['offsite', true]]);
+
       await rm(path.join(cluster.dir, 'repositories', 'local-disk', 'backups', result.record.id, 'base.tar.sealed'));
-      const target = path.join(cluster.dir, 'restored-from-s3');
-      const restored = await service(repos).restore({ id: result.record.id, target, owner: cluster.runAs, recovery: 'none' });
-      assert.equal(restored.repository, 'bucket');
-      assert.ok((await countRows(target)).orders >= 5000);
+      const fromS3 = path.join(cluster.dir, 'restored-from-s3');
+      assert.equal((await service(repos).restore({ id: result.record.id, target: fromS3, owner: cluster.runAs, recovery: 'none' })).repository, 'bucket');
+      assert.ok((await countRows(fromS3)).orders >= 5000);
+
+      await s3.store('prod').delete(`backups/${result.record.id}/base.tar.sealed`);
+      const fromSftp = path.join(cluster.dir, 'restored-from-sftp');
+      assert.equal((await service(repos).restore({ id: result.record.id, target: fromSftp, owner: cluster.runAs, recovery: 'none' })).repository, 'offsite');
+      assert.ok((await countRows(fromSftp)).orders >= 5000);
     } finally {
+      await sftp.close();
+      await sshd.remove();
       await s3.stop();
     }
   });

@@ -42,6 +42,22 @@ export const repositorySchema = z.discriminatedUnion('type', [
       retention: retentionSchema,
     })
     .strict(),
+  z
+    .object({
+      name: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be 1-31 characters of a-z, 0-9 and -, starting with a letter'),
+      type: z.literal('sftp'),
+      host: z.string().min(1),
+      port: port.default(22),
+      username: z.string().min(1),
+      /** The private key Steadfast logs in with; the server's authorized_keys holds its public half. */
+      privateKeyFile: z.string().min(1),
+      /** The server's host key as `ssh-keygen -lf` prints it (SHA256:...); any other server is refused. */
+      hostKeyFingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'must look like SHA256: followed by 43 base64 characters (ssh-keygen -lf <host key>.pub)'),
+      /** Absolute directory on the server. */
+      path: z.string().regex(/^\//, 'must be an absolute path on the server'),
+      retention: retentionSchema,
+    })
+    .strict(),
 ]);
 export type RepositoryConfig = z.infer<typeof repositorySchema>;
 
