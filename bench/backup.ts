@@ -1,0 +1,262 @@
+/**
+ * npm run bench -- backup [tenants] [mb] [tenantsForMemory]
+ *
+ * On an embedded cluster of about `mb` MiB (default 2048) across `tenants` (default 100)
+ * tenant databases, with durable settings, in one run:
+ *  - base backup rate (LZ4 + AES-256-GCM, to a directory) vs `tar cf` of the data directory
+ *  - restore rate vs `tar xf` of that tar, both into a new directory on the same disk
+ *  - write transactions/s with WAL archiving on vs off, and the archive lag of each segment
+ *    (closed by Postgres -> stored in the repository) under that load
+ *  - RPO from backups alone: kill -9 the primary under load, restore from the repository
+ *    only, and measure how much acknowledged time was lost
+ *  - peak memory of a backup of a cluster with `tenantsForMemory` (default 1000) databases
+ */
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { createBackupService, createWalPusher } from '../src/app/backup.js';
+import { bootstrapPlatform, embeddedDataDir, startEmbedded, type DatabaseHandle } from '../src/app/database.js';
+import { createPlatform } from '../src/app/deps.js';
+import { loadConfig, type Config } from '../src/platform/config/config.js';
+import { createLogger } from '../src/platform/log/log.js';
+import { ensurePostgresOsUser } from '../src/platform/postgres/os-user.js';
+import { percentile, printResult, round, startBenchCluster } from './lib.js';
+
+const run = promisify(execFile);
+const tenantCount = Number(process.argv[2] ?? 100);
+const targetMb = Number(process.argv[3] ?? 2048);
+const memoryTenants = Number(process.argv[4] ?? 1000);
+const loadSeconds = 15;
+const writers = 8;
+const log = createLogger('warn', { component: 'bench' });
+const operator = { kind: 'operator' as const, name: 'bench' };
+let loadRuns = 0;
+
+const bench = await startBenchCluster({ walArchiving: false, postgresMaxConnections: 300 });
+let database: DatabaseHandle = bench.database;
+let config: Config = bench.config;
+const scratch = path.join(bench.home, 'scratch');
+try {
+  const slugs = await loadData();
+  const dataDir = await embeddedDataDir(config, await ensurePostgresOsUser(config.postgresOsUser));
+  const dataMb = Number((await run('du', ['-sm', dataDir])).stdout.split('\t')[0]);
+  console.log(`cluster: ${tenantCount} tenants, ${dataMb} MB data directory`);
+
+  const tpsOff = await writeLoad(slugs, loadSeconds);
+  await restart(true);
+  const pusher = createWalPusher(config, log, database.walSpool!);
+  pusher.start();
+  const lag = await measureArchiveLag(() => writeLoad(slugs, loadSeconds));
+  const tpsOn = lag.tps;
+
+  const service = createBackupService(config, log, database.admin);
+  let started = performance.now();
+  const backup = await service.take();
+  const backupSeconds = (performance.now() - started) / 1000;
+  const sourceMb = backup.record.sourceBytes / 1048576;
+  await mkdir(scratch, { recursive: true });
+  started = performance.now();
+  await run('tar', ['cf', path.join(scratch, 'data.tar'), '-C', dataDir, '.']);
+  const tarSeconds = (performance.now() - started) / 1000;
+  const tarMb = (await stat(path.join(scratch, 'data.tar'))).size / 1048576;
+
+  const owner = await ensurePostgresOsUser(config.postgresOsUser);
+  started = performance.now();
+  const restored = await service.restore({ target: path.join(scratch, 'restored'), recovery: 'none', owner });
+  const restoreSeconds = (performance.now() - started) / 1000;
+  await mkdir(path.join(scratch, 'untarred'));
+  started = performance.now();
+  await run('tar', ['xf', path.join(scratch, 'data.tar'), '-C', path.join(scratch, 'untarred')]);
+  const untarSeconds = (performance.now() - started) / 1000;
+  await rm(scratch, { recursive: true, force: true });
+
+  const rpo = await measureRpo(slugs, pusher);
+  await pusher.stop(10_000);
+  const peakRss = await backupMemory();
+
+  const figures = {
+    backup_mb_s: round(sourceMb / backupSeconds, 1),
+    tar_mb_s: round(tarMb / tarSeconds, 1),
+    ratio_vs_tar: round(sourceMb / backupSeconds / (tarMb / tarSeconds)),
+    restore_mb_s: round(restored.bytes / 1048576 / restoreSeconds, 1),
+    untar_mb_s: round(tarMb / untarSeconds, 1),
+    restore_ratio_vs_untar: round(restored.bytes / 1048576 / restoreSeconds / (tarMb / untarSeconds)),
+    archive_tps_ratio: round(tpsOn / tpsOff),
+    archive_lag_p50_ms: round(lag.p50, 0),
+    archive_lag_p99_ms: round(lag.p99, 0),
+    rpo_s: round(rpo, 2),
+    peak_rss_mb_1000_tenants: round(peakRss, 0),
+  };
+  console.log(`base backup: ${round(sourceMb, 0)} MB in ${round(backupSeconds)} s = ${figures.backup_mb_s} MB/s; stored ${round(backup.record.objects.reduce((s, o) => s + o.bytes, 0) / 1048576, 0)} MB`);
+  console.log(`tar cf of the data directory: ${round(tarMb, 0)} MB in ${round(tarSeconds)} s = ${figures.tar_mb_s} MB/s; ratio ${figures.ratio_vs_tar} (goal >= 0.9)`);
+  console.log(`restore: ${round(restored.bytes / 1048576, 0)} MB in ${round(restoreSeconds)} s = ${figures.restore_mb_s} MB/s; tar xf ${figures.untar_mb_s} MB/s; ratio ${figures.restore_ratio_vs_untar} (goal >= 0.75)`);
+  console.log(`write load, ${writers} clients: ${round(tpsOff, 0)} tx/s archiving off, ${round(tpsOn, 0)} tx/s on; ratio ${figures.archive_tps_ratio} (goal >= 0.97)`);
+  console.log(`archive lag over ${lag.segments} segments: p50 ${figures.archive_lag_p50_ms} ms, p99 ${figures.archive_lag_p99_ms} ms`);
+  console.log(`RPO from backups alone (kill -9 under load, restore from the repository only): ${figures.rpo_s} s of acknowledged commits lost (goal <= 10 s)`);
+  console.log(`peak RSS of \`steadfast backup now\` with ${memoryTenants} tenant databases: ${figures.peak_rss_mb_1000_tenants} MB`);
+  printResult('backup', figures);
+} finally {
+  await database.stop();
+  await bench.stop();
+}
+
+/** Creates the tenants and fills them to about `targetMb` in total. */
+async function loadData(): Promise<string[]> {
+  const platform = createPlatform(config, log, database);
+  const slugs: string[] = [];
+  for (let i = 0; i < tenantCount; i++) slugs.push((await platform.tenancy.create(operator, { slug: `tenant-${i}`, name: `Tenant ${i}` })).slug);
+  const rowsPerTenant = Math.round((targetMb * 1048576) / tenantCount / 260);
+  const queue = [...slugs];
+  await Promise.all(
+    [0, 1].map(async () => {
+      for (let slug = queue.shift(); slug; slug = queue.shift()) {
+        await withTenant(slug, (client) =>
+          client.query(`CREATE TABLE items (id bigint PRIMARY KEY, owner int NOT NULL, title text NOT NULL, body text NOT NULL, created timestamptz NOT NULL DEFAULT now());
+            INSERT INTO items SELECT g, g % 97, 'Task ' || g, repeat(md5(g::text), 4) || ' ' || repeat('lorem ipsum ', 3), now() FROM generate_series(1, ${rowsPerTenant}) g;`),
+        );
+      }
+    }),
+  );
+  await platform.close();
+  return slugs;
+}
+
+function withTenant<R>(slug: string, work: (client: pg.Client) => Promise<R>): Promise<R> {
+  const client = new pg.Client({ ...database.admin, database: `${database.platformDatabase}_t_${slug.replace(/-/g, '_')}` });
+  return client.connect().then(() => work(client).finally(() => client.end()));
+}
+
+/** `writers` clients inserting one row per transaction until `seconds` pass or `stop` is set; returns transactions/s. */
+async function writeLoad(slugs: string[], seconds: number, stop?: { now: boolean }): Promise<number> {
+  const base = 2_000_000_000 + ++loadRuns * 100_000_000;
+  let commits = 0;
+  const until = Date.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: writers }, (_, writer) =>
+      withTenant(slugs[writer % slugs.length]!, async (client) => {
+        client.on('error', () => undefined);
+        for (let n = 0; Date.now() < until && !stop?.now; n++) {
+          try {
+            await client.query("INSERT INTO items (id, owner, title, body) VALUES ($1, 1, 'load', 'x')", [base + writer * 10_000_000 + n]);
+          } catch {
+            return; // the primary was killed
+          }
+          commits++;
+        }
+      }).catch(() => undefined),
+    ),
+  );
+  return commits / seconds;
+}
+
+/** Runs `load` while timing each WAL segment from closed (by Postgres) to stored (in the repository). */
+async function measureArchiveLag(load: () => Promise<number>): Promise<{ tps: number; p50: number; p99: number; segments: number }> {
+  const closedAt = new Map<string, number>();
+  const storedAt = new Map<string, number>();
+  const repository = path.join(config.backupRepositories[0]!.type === 'fs' ? (config.backupRepositories[0] as { path: string }).path : '', 'wal');
+  let running = true;
+  const watcher = (async () => {
+    const client = new pg.Client({ ...database.admin, database: 'postgres' });
+    await client.connect();
+    let current = '';
+    while (running) {
+      const { rows } = await client.query<{ file: string }>('SELECT pg_walfile_name(pg_current_wal_lsn()) AS file');
+      if (current && rows[0]!.file !== current && !closedAt.has(current)) closedAt.set(current, Date.now());
+      current = rows[0]!.file;
+      for (const name of await readdir(repository).catch(() => [] as string[])) {
+        const segment = name.replace(/\.sealed$/, '');
+        if (!storedAt.has(segment)) storedAt.set(segment, Date.now());
+      }
+      await sleep(20);
+    }
+    await client.end();
+  })();
+  const tps = await load();
+  await sleep(3000);
+  running = false;
+  await watcher;
+  const lags = [...closedAt].filter(([segment]) => storedAt.has(segment)).map(([segment, at]) => Math.max(0, storedAt.get(segment)! - at));
+  return { tps, p50: percentile(lags, 50), p99: percentile(lags, 99), segments: lags.length };
+}
+
+/** kill -9 under load; restore from the repository alone; seconds of acknowledged commits lost. */
+async function measureRpo(slugs: string[], pusher: { pass(): Promise<number> }): Promise<number> {
+  const stop = { now: false };
+  const tenant = slugs[0]!;
+  const marker = new pg.Client({ ...database.admin, database: `${database.platformDatabase}_t_${tenant.replace(/-/g, '_')}` });
+  await marker.connect();
+  marker.on('error', () => undefined);
+  await marker.query('CREATE TABLE IF NOT EXISTS heartbeat (at timestamptz PRIMARY KEY)');
+  const load = writeLoad(slugs, 30, stop);
+  let beatsWritten = 0;
+  const beats = (async () => {
+    while (!stop.now) {
+      const ok = await marker.query('INSERT INTO heartbeat VALUES (clock_timestamp())').then(() => true, () => false);
+      if (!ok) break;
+      beatsWritten++;
+      await sleep(10);
+    }
+  })();
+  await sleep(8000);
+  const killedAt = Date.now();
+  process.kill(database.supervisor!.pid!, 'SIGKILL');
+  const stopping = database.stop();
+  stop.now = true;
+  await Promise.all([load, beats, stopping]);
+  await marker.end().catch(() => undefined);
+  await pusher.pass();
+  const target = path.join(bench.home, 'rpo-restore');
+  const owner = await ensurePostgresOsUser(config.postgresOsUser);
+  await createBackupService(config, log).restore({ target, owner, recovery: { kind: 'latest' } });
+  // Read the last heartbeat the restored cluster has.
+  const restoredConfig = loadConfig({ env: {}, overrides: { home: path.join(bench.home, 'rpo-home'), secretKey: database.secretKey, demoTenant: '', postgresPort: 0, walArchiving: false } });
+  await mkdir(path.join(restoredConfig.home, 'postgres'), { recursive: true });
+  await run('mv', [target, path.join(restoredConfig.home, 'postgres', 'data')]);
+  const restoredDb = await startEmbedded(restoredConfig, log);
+  try {
+    const client = new pg.Client({ ...restoredDb.admin, database: `${database.platformDatabase}_t_${tenant.replace(/-/g, '_')}` });
+    await client.connect();
+    const { rows } = await client.query<{ last: Date; n: number }>('SELECT max(at) AS last, count(*)::int AS n FROM heartbeat');
+    await client.end();
+    console.log(`RPO detail: killed at ${new Date(killedAt).toISOString()}, last restored heartbeat ${rows[0]!.last.toISOString()} (${rows[0]!.n} heartbeats restored, ${beatsWritten} acknowledged)`);
+    return (killedAt - rows[0]!.last.getTime()) / 1000;
+  } finally {
+    await restoredDb.stop();
+    // The original cluster is gone for the rest of the run: restart it for the memory phase.
+    await restart(false);
+  }
+}
+
+async function restart(archiving: boolean): Promise<void> {
+  if (database.supervisor) await database.stop();
+  config = loadConfig({ env: {}, overrides: { home: bench.home, demoTenant: '', postgresPort: 0, logLevel: 'warn', walArchiving: archiving, postgresMaxConnections: 300, secretKey: database.secretKey } });
+  database = await startEmbedded(config, log);
+  await bootstrapPlatform(database, log);
+}
+
+/**
+ * Adds tenants up to `memoryTenants`, then runs `steadfast backup now` as its own process
+ * (attached to the running cluster) and reads its peak resident memory (VmHWM).
+ */
+async function backupMemory(): Promise<number> {
+  const platform = createPlatform(config, log, database);
+  const existing = (await platform.tenancy.list()).length;
+  for (let i = existing; i < memoryTenants; i++) await platform.tenancy.create(operator, { slug: `memory-${i}`, name: `Memory ${i}` });
+  await platform.close();
+  const bin = path.resolve(import.meta.dirname, '../bin/steadfast.js');
+  const child = spawn(process.execPath, [bin, 'backup', 'now'], { env: { ...process.env, STEADFAST_HOME: bench.home, STEADFAST_SECRET_KEY: database.secretKey, LOG_LEVEL: 'warn' }, stdio: 'ignore' });
+  const exited = once(child, 'exit');
+  let peakKb = 0;
+  while (child.exitCode === null) {
+    const status = await readFile(`/proc/${child.pid}/status`, 'utf8').catch(() => '');
+    peakKb = Math.max(peakKb, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0));
+    await sleep(100);
+  }
+  const [code] = (await exited) as [number];
+  if (code !== 0) throw new Error(`steadfast backup now exited with ${code}`);
+  return peakKb / 1024;
+}
