@@ -14,11 +14,13 @@ const retentionSchema = z
   .strict()
   .default({ daily: 7, weekly: 4, monthly: 3 });
 
+const repositoryName = z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be 1-31 characters of a-z, 0-9 and -, starting with a letter');
+
 /** A backup repository. Each keeps its own copy of every backup and its own retention. */
 export const repositorySchema = z.discriminatedUnion('type', [
   z
     .object({
-      name: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be 1-31 characters of a-z, 0-9 and -, starting with a letter'),
+      name: repositoryName,
       type: z.literal('fs'),
       /** A local or mounted directory (another disk, an NFS mount); relative paths are inside the home. */
       path: z.string().min(1),
@@ -27,7 +29,7 @@ export const repositorySchema = z.discriminatedUnion('type', [
     .strict(),
   z
     .object({
-      name: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be 1-31 characters of a-z, 0-9 and -, starting with a letter'),
+      name: repositoryName,
       type: z.literal('s3'),
       bucket: z.string().min(3),
       /** Key prefix inside the bucket, so several platforms can share one. */
@@ -44,7 +46,7 @@ export const repositorySchema = z.discriminatedUnion('type', [
     .strict(),
   z
     .object({
-      name: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be 1-31 characters of a-z, 0-9 and -, starting with a letter'),
+      name: repositoryName,
       type: z.literal('sftp'),
       host: z.string().min(1),
       port: port.default(22),

@@ -1,11 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { appError } from '../errors.js';
-import type { ObjectStore, StoredObject } from './store.js';
+import { isTemporaryName, measured, temporaryNameFor, type ObjectStore, type StoredObject } from './store.js';
 
 /**
  * A repository in a local or mounted directory. Objects are written to a temporary name,
@@ -21,23 +20,11 @@ export class FsStore implements ObjectStore {
 
   async put(key: string, body: AsyncIterable<Buffer>): Promise<StoredObject> {
     const file = this.pathOf(key);
-    const temporary = `${file}.part-${randomBytes(4).toString('hex')}`;
-    const hash = createHash('sha256');
-    let bytes = 0;
+    const temporary = temporaryNameFor(file);
+    const content = measured(body);
     try {
       await mkdir(path.dirname(file), { recursive: true });
-      await pipeline(
-        Readable.from(
-          (async function* () {
-            for await (const chunk of body) {
-              hash.update(chunk);
-              bytes += chunk.length;
-              yield chunk;
-            }
-          })(),
-        ),
-        createWriteStream(temporary, { mode: 0o600 }),
-      );
+      await pipeline(Readable.from(content.stream), createWriteStream(temporary, { mode: 0o600 }));
       await fsync(temporary);
       await rename(temporary, file);
       await fsync(path.dirname(file));
@@ -45,7 +32,7 @@ export class FsStore implements ObjectStore {
       await rm(temporary, { force: true }).catch(() => undefined);
       throw wrap(error, `writing ${key} to ${this.describe()}`);
     }
-    return { key, bytes, sha256: hash.digest('hex') };
+    return content.result(key);
   }
 
   async *get(key: string): AsyncIterable<Buffer> {
@@ -68,7 +55,7 @@ export class FsStore implements ObjectStore {
     }
     const objects: StoredObject[] = [];
     for (const entry of entries.sort()) {
-      if (/\.part-[0-9a-f]{8}$/.test(entry)) continue;
+      if (isTemporaryName(entry)) continue;
       const full = path.join(base, entry);
       const info = await stat(full).catch(() => undefined);
       const key = path.relative(this.root, full).split(path.sep).join('/');

@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { appError } from '../errors.js';
-import type { ObjectStore, StoredObject } from './store.js';
+import { measured, type ObjectStore, type StoredObject } from './store.js';
 
 export interface S3StoreOptions {
   readonly bucket: string;
@@ -40,22 +39,14 @@ export class S3Store implements ObjectStore {
   }
 
   async put(key: string, body: AsyncIterable<Buffer>): Promise<StoredObject> {
-    const hash = createHash('sha256');
-    let bytes = 0;
-    const counted = (async function* () {
-      for await (const chunk of body) {
-        hash.update(chunk);
-        bytes += chunk.length;
-        yield chunk;
-      }
-    })();
+    const content = measured(body);
     try {
-      const upload = new Upload({ client: this.client, params: { Bucket: this.options.bucket, Key: this.prefix + key, Body: Readable.from(counted) }, queueSize: 2, partSize: 8 * 1024 * 1024, leavePartsOnError: false });
+      const upload = new Upload({ client: this.client, params: { Bucket: this.options.bucket, Key: this.prefix + key, Body: Readable.from(content.stream) }, queueSize: 2, partSize: 8 * 1024 * 1024, leavePartsOnError: false });
       await upload.done();
     } catch (error) {
       throw this.unavailable(error, `writing ${key}`);
     }
-    return { key, bytes, sha256: hash.digest('hex') };
+    return content.result(key);
   }
 
   async *get(key: string): AsyncIterable<Buffer> {

@@ -1,9 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Client, type SFTPWrapper } from 'ssh2';
 import { appError } from '../errors.js';
-import type { ObjectStore, StoredObject } from './store.js';
+import { isTemporaryName, measured, temporaryNameFor, type ObjectStore, type StoredObject } from './store.js';
 
 export interface SftpStoreOptions {
   readonly host: string;
@@ -41,18 +41,17 @@ export class SftpStore implements ObjectStore {
 
   async put(key: string, body: AsyncIterable<Buffer>): Promise<StoredObject> {
     const file = this.pathOf(key);
-    const temporary = `${file}.part-${randomBytes(4).toString('hex')}`;
-    const hash = createHash('sha256');
-    let bytes = 0;
+    const temporary = temporaryNameFor(file);
+    const content = measured(body);
+    let offset = 0;
     try {
       const { sftp } = await this.connect();
       await this.makeDirectories(sftp, path.posix.dirname(file));
       const handle = await call<Buffer>((done) => sftp.open(temporary, 'w', 0o600, done));
       try {
-        for await (const chunk of body) {
-          hash.update(chunk);
-          await call((done) => sftp.write(handle, chunk, 0, chunk.length, bytes, done));
-          bytes += chunk.length;
+        for await (const chunk of content.stream) {
+          await call((done) => sftp.write(handle, chunk, 0, chunk.length, offset, done));
+          offset += chunk.length;
         }
         await call((done) => sftp.ext_openssh_fsync(handle, done));
       } finally {
@@ -65,7 +64,7 @@ export class SftpStore implements ObjectStore {
         .catch(() => undefined);
       throw this.unavailable(error, `writing ${key}`);
     }
-    return { key, bytes, sha256: hash.digest('hex') };
+    return content.result(key);
   }
 
   async *get(key: string): AsyncIterable<Buffer> {
@@ -100,7 +99,7 @@ export class SftpStore implements ObjectStore {
         for (const entry of entries) {
           const key = relative === '.' || relative === '' ? entry.filename : `${relative}/${entry.filename}`;
           if (entry.attrs.isDirectory()) await walk(key);
-          else if (!/\.part-[0-9a-f]{8}$/.test(key) && key.startsWith(prefix)) objects.push({ key, bytes: entry.attrs.size });
+          else if (!isTemporaryName(key) && key.startsWith(prefix)) objects.push({ key, bytes: entry.attrs.size });
         }
       };
       await walk(start === '.' ? '' : start);

@@ -1,3 +1,5 @@
+import { createHash, randomBytes } from 'node:crypto';
+
 /**
  * An object store a backup repository lives in: a directory, an S3 bucket, an SFTP
  * server. Keys are `/`-separated paths. `put` is atomic: an object is either absent or
@@ -20,3 +22,27 @@ export interface StoredObject {
   readonly bytes: number;
   readonly sha256?: string;
 }
+
+/** Passes `body` through while counting its bytes and hashing it, for `put`'s result. */
+export function measured(body: AsyncIterable<Buffer>): { stream: AsyncIterable<Buffer>; result(key: string): StoredObject } {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  return {
+    stream: (async function* () {
+      for await (const chunk of body) {
+        hash.update(chunk);
+        bytes += chunk.length;
+        yield chunk;
+      }
+    })(),
+    result: (key) => ({ key, bytes, sha256: hash.digest('hex') }),
+  };
+}
+
+/** A temporary name beside `file` for an atomic write; listings skip such names. */
+export function temporaryNameFor(file: string): string {
+  return `${file}.part-${randomBytes(4).toString('hex')}`;
+}
+
+/** Whether a listed name is a temporary file of an unfinished write. */
+export const isTemporaryName = (name: string): boolean => /\.part-[0-9a-f]{8}$/.test(name);
