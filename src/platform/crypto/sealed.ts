@@ -119,6 +119,17 @@ export function sealedKeyId(header: Buffer): Buffer {
 
 /** Decrypts, authenticates and decompresses a sealed stream; throws on any tampering or truncation. */
 export async function* unseal(source: AsyncIterable<Buffer>, sealing: SealingKey): AsyncGenerator<Buffer> {
+  // Decryption runs here; decompression of the next chunks overlaps on libuv's thread pool.
+  const inFlight: Array<Promise<Buffer>> = [];
+  for await (const { data, compressed } of openFrames(source, sealing)) {
+    inFlight.push(compressed ? uncompress(data) : Promise.resolve(data));
+    if (inFlight.length > compressionDepth) yield await inFlight.shift()!;
+  }
+  while (inFlight.length > 0) yield await inFlight.shift()!;
+}
+
+/** The authenticated, still compressed chunks of a sealed stream, in order. */
+async function* openFrames(source: AsyncIterable<Buffer>, sealing: SealingKey): AsyncGenerator<{ data: Buffer; compressed: boolean }> {
   const reader = new ByteReader(source);
   const header = await reader.read(headerBytes);
   if (!header) throw appError('BACKUP_CORRUPT', 'The backup object is empty or cut short before its header.');
@@ -143,7 +154,7 @@ export async function* unseal(source: AsyncIterable<Buffer>, sealing: SealingKey
     } catch {
       throw appError('BACKUP_CORRUPT', `Chunk ${index} of the backup object fails authentication: it was altered or damaged.`);
     }
-    if (plain.length > 0) yield flags & flagCompressed ? await uncompress(plain) : plain;
+    if (plain.length > 0) yield { data: plain, compressed: (flags & flagCompressed) !== 0 };
     if (flags & flagFinal) {
       if (await reader.read(1)) throw appError('BACKUP_CORRUPT', 'The backup object has data after its final chunk.');
       return;
