@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { attachDatabase } from '../../app/database.js';
-import { createBackupService } from '../../app/backup.js';
 import { configFrom, commandLogger, globalOptions } from '../context.js';
-import { createTransferProgress, printJson, printTable } from '../output.js';
+import { printJson, printTable } from '../output.js';
+import { withBackups } from './session.js';
 import { registerBackupRestore } from './restore.js';
 
 const mb = (bytes: number): string => `${(bytes / 1048576).toFixed(1)} MB`;
@@ -19,17 +19,14 @@ export function registerBackupCommands(program: Command): void {
       const config = configFrom(global);
       const log = commandLogger(config, global);
       const database = await attachDatabase(config, log);
-      const progress = createTransferProgress('backing up');
       try {
-        const result = await createBackupService(config, log, database.admin).take((p) => progress.update(p));
-        progress.stop();
+        const result = await withBackups({ config, log, source: database.admin, label: 'backing up' }, (backups, onProgress) => backups.take(onProgress));
         if (options.json) return printJson(result);
         const stored = result.record.objects.reduce((sum, object) => sum + object.bytes, 0);
         process.stdout.write(`Backup ${result.record.id}: ${mb(result.record.sourceBytes)} from PostgreSQL, ${mb(stored)} stored (compressed, encrypted) in ${result.stored.join(', ')} in ${result.seconds.toFixed(1)} s.\n`);
         for (const failure of result.failed) process.stdout.write(`  not stored in ${failure.repository}: ${failure.error}\n`);
         if (result.failed.length) process.exitCode = 1;
       } finally {
-        progress.stop();
         await database.stop();
       }
     });
@@ -41,7 +38,7 @@ export function registerBackupCommands(program: Command): void {
     .action(async (options: { json?: boolean }, command: Command) => {
       const global = globalOptions(command);
       const config = configFrom(global);
-      const backups = await createBackupService(config, commandLogger(config, global)).list();
+      const backups = await withBackups({ config, log: commandLogger(config, global) }, (service) => service.list());
       if (options.json) return printJson(backups);
       printTable(
         backups.map(({ record, repositories }) => ({
@@ -64,9 +61,7 @@ export function registerBackupCommands(program: Command): void {
     .action(async (id: string | undefined, options: { json?: boolean; keyFile?: string }, command: Command) => {
       const global = globalOptions(command);
       const config = configFrom(global);
-      const progress = createTransferProgress('verifying');
-      const results = await createBackupService(config, commandLogger(config, global), undefined, options.keyFile).verify(id, (p) => progress.update(p));
-      progress.stop();
+      const results = await withBackups({ config, log: commandLogger(config, global), keyFile: options.keyFile, label: 'verifying' }, (backups, onProgress) => backups.verify(id, onProgress));
       if (options.json) printJson(results);
       else {
         for (const result of results) {
@@ -85,7 +80,7 @@ export function registerBackupCommands(program: Command): void {
     .action(async (options: { dryRun?: boolean; json?: boolean }, command: Command) => {
       const global = globalOptions(command);
       const config = configFrom(global);
-      const reports = await createBackupService(config, commandLogger(config, global)).retention({ dryRun: Boolean(options.dryRun) });
+      const reports = await withBackups({ config, log: commandLogger(config, global) }, (backups) => backups.retention({ dryRun: Boolean(options.dryRun) }));
       if (options.json) return printJson(reports);
       for (const report of reports) {
         const verb = report.dryRun ? 'would remove' : 'removed';

@@ -1,12 +1,12 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { createBackupService } from '../../app/backup.js';
 import { attachDatabase } from '../../app/database.js';
 import { appError } from '../../platform/errors.js';
 import { ensurePostgresOsUser } from '../../platform/postgres/os-user.js';
 import type { RecoveryTarget } from '../../platform/postgres/recovery.js';
 import { configFrom, commandLogger, globalOptions } from '../context.js';
-import { createTransferProgress, printJson } from '../output.js';
+import { printJson } from '../output.js';
+import { withBackups } from './session.js';
 
 interface RestoreFlags {
   to: string;
@@ -48,10 +48,10 @@ export function registerBackupRestore(backup: Command): void {
       const recovery = recoveryTarget(flags);
       // Files belong to whoever will run this Postgres: the dedicated OS user when we are root.
       const runAs = await ensurePostgresOsUser(config.postgresOsUser);
-      const progress = createTransferProgress('restoring');
       const target = path.resolve(flags.to);
-      const result = await createBackupService(config, commandLogger(config, global), undefined, flags.keyFile).restore({ id, target, recovery, owner: runAs, onProgress: (p) => progress.update(p) });
-      progress.stop();
+      const result = await withBackups({ config, log: commandLogger(config, global), keyFile: flags.keyFile, label: 'restoring' }, (backups, onProgress) =>
+        backups.restore({ id, target, recovery, owner: runAs, onProgress }),
+      );
       if (flags.json) return printJson(result);
       process.stdout.write(`Restored backup ${result.record.id} from ${result.repository} into ${target}: ${result.files} files, ${(result.bytes / 1048576).toFixed(1)} MB, ${result.walFiles} WAL files, in ${result.seconds.toFixed(1)} s.\n`);
       if (result.recovery) {
@@ -71,7 +71,7 @@ export function registerBackupRestore(backup: Command): void {
       const log = commandLogger(config, global);
       const database = await attachDatabase(config, log);
       try {
-        const lsn = await createBackupService(config, log, database.admin).mark(name);
+        const lsn = await withBackups({ config, log, source: database.admin }, (backups) => backups.mark(name));
         process.stdout.write(`Restore point "${name}" at WAL position ${lsn}; restore to it with: steadfast backup restore --name ${JSON.stringify(name)} --to <dir>\n`);
       } finally {
         await database.stop();

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import type { BackupKey } from '../../platform/crypto/backup-key.js';
 import type { ObjectStore } from '../../platform/storage/store.js';
 import { backupRecordSchema, type BackupRecord } from './backup.schema.js';
@@ -12,8 +12,10 @@ export function backupIdAt(at: Date): string {
   return at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 }
 
+/** The record MAC uses its own subkey: one key, two purposes (encryption, authentication), kept apart. */
 function macOf(record: Omit<BackupRecord, 'mac'>, key: BackupKey): string {
-  return createHmac('sha256', key.key).update(JSON.stringify(record)).digest('hex');
+  const macKey = Buffer.from(hkdfSync('sha256', key.key, Buffer.alloc(0), 'steadfast backup record mac', 32));
+  return createHmac('sha256', macKey).update(JSON.stringify(record)).digest('hex');
 }
 
 export function sealRecord(record: Omit<BackupRecord, 'mac'>, key: BackupKey): BackupRecord {
@@ -54,7 +56,9 @@ export async function readRecords(store: ObjectStore, onInvalid: (key: string, w
 /** Whether the record was written under this key and not altered since. */
 export function recordIsAuthentic(record: BackupRecord, key: BackupKey): boolean {
   const { mac, ...rest } = record;
-  return record.keyFingerprint === key.fingerprint && macOf(rest, key) === mac;
+  const expected = Buffer.from(macOf(rest, key), 'hex');
+  const given = Buffer.from(mac, 'hex');
+  return record.keyFingerprint === key.fingerprint && given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 /** Where an archived WAL file (segment, timeline history, backup history) lives in a repository. */

@@ -57,7 +57,7 @@ async function countRows(dataDir: string): Promise<{ orders: number; after: numb
 }
 
 describe('base backups', () => {
-  test('a restored backup has exactly what was committed before it, and verifies against the manifest', async () => {
+  test('a backup restored as taken has what was committed before it and not after, and verifies against the manifest', async () => {
     const repos = repositories('first', 'second');
     const progress: number[] = [];
     const result = await service(repos).take((p) => progress.push(p.doneBytes));
@@ -119,6 +119,20 @@ describe('base backups', () => {
     assert.deepEqual(result.stored, ['working']);
     assert.equal(result.failed[0]!.repository, 'blocked');
     assert.equal((await service(repos).list()).at(-1)!.repositories.join(), 'working');
+  });
+
+  test('a backup stopped half-way leaves no record and no temporary objects behind', async () => {
+    const repos = repositories('interrupted');
+    const controller = new AbortController();
+    await assert.rejects(
+      service(repos).take((p) => {
+        if (p.doneBytes > 1024 * 1024) controller.abort(new Error('operator pressed Ctrl-C'));
+      }, controller.signal),
+      /operator pressed Ctrl-C/,
+    );
+    const left = await readdir(path.join(cluster.dir, 'repositories', 'interrupted'), { recursive: true });
+    assert.deepEqual(left.filter((name) => /backup\.json$|\.part-/.test(String(name))), []);
+    assert.deepEqual(await service(repos).list(), []);
   });
 
   test('with no repository able to store it, the backup fails and says why', async () => {

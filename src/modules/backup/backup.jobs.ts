@@ -11,8 +11,15 @@ export function baseBackupJob(backups: BackupService): JobDefinition {
     timeoutSeconds: 6 * 3600,
     maxAttempts: 2,
     backoffSeconds: 600,
-    async handle(_payload, { progress }) {
-      const result = await backups.take((p) => void progress({ done: p.doneBytes, total: p.totalBytes, unit: 'bytes', message: p.phase }).catch(() => undefined));
+    async handle(_payload, { progress, signal }) {
+      let reportedAt = 0;
+      const report = (p: { doneBytes: number; totalBytes?: number; phase: string }): void => {
+        // At most once a second: the job row is for people and the API, not a log.
+        if (Date.now() - reportedAt < 1000) return;
+        reportedAt = Date.now();
+        void progress({ done: p.doneBytes, total: p.totalBytes, unit: 'bytes', message: p.phase }).catch(() => undefined);
+      };
+      const result = await backups.take(report, signal);
       const retention = await backups.retention({ dryRun: false });
       return {
         id: result.record.id,

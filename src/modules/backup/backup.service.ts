@@ -108,8 +108,8 @@ const tarTrailer = Buffer.alloc(1024);
 export class BackupService {
   constructor(private readonly deps: BackupServiceDeps) {}
 
-  /** Takes a base backup now. Fails only if no repository could store it. */
-  async take(onProgress?: (progress: TransferProgress) => void): Promise<BackupResult> {
+  /** Takes a base backup now. Fails only if no repository could store it; `signal` stops it cleanly. */
+  async take(onProgress?: (progress: TransferProgress) => void, signal?: AbortSignal): Promise<BackupResult> {
     const { clock, log, repositories, source } = this.deps;
     if (!source) throw appError('BACKUP_FAILED', 'There is no database to back up in this process.');
     const key = await this.key(true);
@@ -134,24 +134,31 @@ export class BackupService {
       this.collect(await done.finish(), done.name, objects, failures);
     };
 
-    for await (const event of streamBaseBackup(source, { label: `steadfast ${id}`, includeWal: true, fastCheckpoint: true })) {
-      if (event.kind === 'start') {
-        start = event;
-        meter.total = event.tablespaces.reduce((sum, space) => sum + (space.sizeKb ?? 0) * 1024, 0) + 16 * 1024 * 1024;
-      } else if (event.kind === 'archive') {
-        await finishSink();
-        sink = this.openSink(event.name, `${backupPrefix(id)}${event.name}.sealed`, key, failures);
-      } else if (event.kind === 'manifest') {
-        await finishSink();
-        manifest = [];
-      } else if (event.kind === 'data') {
-        sourceBytes += event.chunk.length;
-        if (manifest) manifest.push(event.chunk);
-        else await sink?.push(event.chunk);
-        onProgress?.(meter.update(sourceBytes));
-      } else if (event.kind === 'end') {
-        end = event;
+    try {
+      for await (const event of streamBaseBackup(source, { label: `steadfast ${id}`, includeWal: true, fastCheckpoint: true })) {
+        signal?.throwIfAborted();
+        if (event.kind === 'start') {
+          start = event;
+          meter.total = event.tablespaces.reduce((sum, space) => sum + (space.sizeKb ?? 0) * 1024, 0) + 16 * 1024 * 1024;
+        } else if (event.kind === 'archive') {
+          await finishSink();
+          sink = this.openSink(event.name, `${backupPrefix(id)}${event.name}.sealed`, key, failures);
+        } else if (event.kind === 'manifest') {
+          await finishSink();
+          manifest = [];
+        } else if (event.kind === 'data') {
+          sourceBytes += event.chunk.length;
+          if (manifest) manifest.push(event.chunk);
+          else await sink?.push(event.chunk);
+          onProgress?.(meter.update(sourceBytes));
+        } else if (event.kind === 'end') {
+          end = event;
+        }
       }
+    } catch (error) {
+      // Uploads under way are failed, so their temporary objects are removed, then the error goes on.
+      await sink?.abort(error as Error);
+      throw error;
     }
     await finishSink();
     if (!start || !end || !manifest) throw appError('BACKUP_FAILED', 'PostgreSQL ended the base backup stream early; no backup was recorded.');
@@ -204,31 +211,38 @@ export class BackupService {
    * needs. A repository with a restore or drill running is left alone.
    */
   async retention(options: { dryRun: boolean }): Promise<RetentionReport[]> {
+    const key = await this.key(false);
     const reports: RetentionReport[] = [];
     for (const repository of this.deps.repositories) {
-      const records = await readRecords(repository.store, () => undefined);
-      const plan = planRetention(records.map((record) => ({ id: record.id, finishedAt: new Date(record.finishedAt) })), repository.retention ?? defaultRetention, this.deps.timeZone ?? 'UTC');
-      const oldestKept = records.find((record) => record.id === plan.keep[0]);
-      const firstNeeded = oldestKept ? segmentOf(oldestKept.startLsn, oldestKept.timeline) : undefined;
-      const walObjects = (await repository.store.list('wal/')).map((object) => walFileOf(object.key));
-      const walToRemove = firstNeeded ? walObjects.filter((file) => /^[0-9A-F]{24}/.test(file) && file.slice(0, 24) < firstNeeded) : [];
-      const base = { repository: repository.name, keep: plan.keep, remove: plan.remove, walFilesRemoved: walToRemove.length, recoverableFrom: oldestKept?.finishedAt, dryRun: options.dryRun };
-      const lock = await this.activeLock(repository);
-      if (lock) {
-        reports.push({ ...base, remove: [], walFilesRemoved: 0, skipped: `a ${lock} is running; retention waits for it to end` });
-        continue;
+      try {
+        reports.push(await this.retain(repository, key, options.dryRun));
+      } catch (error) {
+        // One unreachable repository must not stop the others' retention.
+        reports.push({ repository: repository.name, keep: [], remove: [], walFilesRemoved: 0, skipped: `it could not be read: ${(error as Error).message}`, dryRun: options.dryRun });
       }
-      if (!options.dryRun) {
-        for (const id of plan.remove) {
-          await repository.store.delete(recordKey(id));
-          for (const object of await repository.store.list(backupPrefix(id))) await repository.store.delete(object.key);
-        }
-        for (const file of walToRemove) await repository.store.delete(walKey(file));
-        if (plan.remove.length) this.deps.log.info({ repository: repository.name, removed: plan.remove, walFilesRemoved: walToRemove.length }, 'retention removed old backups');
-      }
-      reports.push(base);
     }
     return reports;
+  }
+
+  private async retain(repository: Repository, key: BackupKey, dryRun: boolean): Promise<RetentionReport> {
+    // Only backups written under our key and unaltered count: a foreign record can move nothing.
+    const records = (await readRecords(repository.store, () => undefined)).filter((record) => recordIsAuthentic(record, key));
+    const plan = planRetention(records.map((record) => ({ id: record.id, finishedAt: new Date(record.finishedAt) })), repository.retention ?? defaultRetention, this.deps.timeZone ?? 'UTC');
+    const oldestKept = records.find((record) => record.id === plan.keep[0]);
+    const firstNeeded = oldestKept ? segmentOf(oldestKept.startLsn, oldestKept.timeline) : undefined;
+    const walObjects = (await repository.store.list('wal/')).map((object) => walFileOf(object.key));
+    const walToRemove = firstNeeded ? walObjects.filter((file) => /^[0-9A-F]{24}/.test(file) && file.slice(0, 24) < firstNeeded) : [];
+    const report = { repository: repository.name, keep: plan.keep, remove: plan.remove, walFilesRemoved: walToRemove.length, recoverableFrom: oldestKept?.finishedAt, dryRun };
+    const lock = await this.activeLock(repository);
+    if (lock) return { ...report, remove: [], walFilesRemoved: 0, skipped: `a ${lock} is running; retention waits for it to end` };
+    if (dryRun) return report;
+    for (const id of plan.remove) {
+      await repository.store.delete(recordKey(id)); // the record first: the backup is gone from listings at once
+      for (const object of await repository.store.list(backupPrefix(id))) await repository.store.delete(object.key);
+    }
+    for (const file of walToRemove) await repository.store.delete(walKey(file));
+    if (plan.remove.length) this.deps.log.info({ repository: repository.name, removed: plan.remove, walFilesRemoved: walToRemove.length }, 'retention removed old backups');
+    return report;
   }
 
   /**
@@ -245,6 +259,11 @@ export class BackupService {
       this.deps.log.info({ name: parsed.data, lsn: rows[0]!.lsn }, 'created a restore point');
       return rows[0]!.lsn;
     });
+  }
+
+  /** Closes the repositories' connections (SFTP), so a command can exit. */
+  async close(): Promise<void> {
+    await Promise.all(this.deps.repositories.map((repository) => repository.store.close?.()));
   }
 
   /** Complete backups across all repositories, oldest first, with where each is kept. */
@@ -320,17 +339,17 @@ export class BackupService {
           walGaps = plan.gaps;
           if (plan.gaps.length) this.deps.log.warn({ repository: name, gaps: plan.gaps }, 'the archived WAL has gaps; recovery cannot pass them');
           const staging = this.deps.localStore!(walDir);
-          for (const file of plan.files) await staging.put(file, unseal(repository.store.get(walKey(file)), key));
+          for (const file of plan.files) await staging.put(file, unseal(repository.store.get(walKey(file)), key, walKey(file)));
           walFiles = plan.files.length;
           outcome = await this.deps.recover!({ dataDir: options.target, walDir, target: recovery, role: record.role });
         }
         this.deps.log.info({ id: record.id, repository: name, files, bytes, walFiles, outcome }, 'restored a base backup');
         return { record, repository: name, files, bytes, walFiles, walGaps, recovery: outcome, seconds: (this.deps.clock.now().getTime() - startedAt.getTime()) / 1000 };
       } catch (error) {
+        await emptyDirectory(options.target);
         if (isAppError(error) && error.code === 'BACKUP_KEY_MISMATCH') throw error;
         errors.push(`${name}: ${(error as Error).message}`);
         this.deps.log.warn({ repository: name, err: error }, 'restore from this repository failed; trying the next one');
-        await emptyDirectory(options.target);
       } finally {
         await unlock();
       }
@@ -420,7 +439,7 @@ export class BackupService {
 
   /** The object's plaintext, its stored bytes checked against the recorded checksum. */
   private open(repository: Repository, object: ObjectEntry, key: BackupKey): AsyncIterable<Buffer> {
-    return unseal(checked(repository.store.get(object.key), object, repository.name), key);
+    return unseal(checked(repository.store.get(object.key), object, repository.name), key, object.key);
   }
 
   private async readAll(repository: Repository, record: BackupRecord, name: string, key: BackupKey): Promise<Buffer> {
@@ -464,7 +483,7 @@ class ArchiveSink {
     repositories: readonly Repository[],
     private readonly tar: boolean,
   ) {
-    const fan = broadcast(seal(this.input, sealing), repositories.length);
+    const fan = broadcast(seal(this.input, sealing, key), repositories.length);
     const errors: string[] = [];
     const puts = repositories.map((repository, index) =>
       repository.store.put(key, fan.outputs[index]!).then(
@@ -487,6 +506,12 @@ class ArchiveSink {
   async push(chunk: Buffer): Promise<void> {
     this.plainBytes += chunk.length;
     await this.input.push(chunk);
+  }
+
+  /** Fails every upload of this archive; resolves once they have given up (and cleaned up). */
+  async abort(error: Error): Promise<void> {
+    this.input.fail(error);
+    await this.results.catch(() => undefined);
   }
 
   async finish(): Promise<Map<string, (StoredObject & { plainBytes: number }) | Error>> {

@@ -70,6 +70,7 @@ export class WalPusher {
     while (this.deps.clock.now().getTime() < deadline && (await this.pass()) > 0) {
       // keep going while files leave the spool
     }
+    await Promise.all(this.deps.repositories.map((repository) => repository.store.close?.()));
   }
 
   /** One look at the spool; returns how many files were completed (stored everywhere). */
@@ -108,7 +109,7 @@ export class WalPusher {
         const state = this.state.get(repository.name)!;
         if (held.has(repository.name) || state.retryAt > clock.now().getTime()) continue;
         try {
-          await repository.store.put(walKey(file), seal(spool.get(file), this.key));
+          await repository.store.put(walKey(file), seal(spool.get(file), this.key, walKey(file)));
           held.add(repository.name);
           if (state.failingSince) log.warn({ repository: repository.name, since: state.failingSince }, 'WAL archiving to this repository works again; catching up');
           Object.assign(state, { lastArchived: file, lastArchivedAt: clock.now().toISOString(), failingSince: undefined, lastError: undefined, failures: 0, retryAt: 0 });

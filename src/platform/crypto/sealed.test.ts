@@ -5,6 +5,7 @@ import { AppError } from '../errors.js';
 import { seal, sealedChunkBytes, unseal, type SealingKey } from './sealed.js';
 
 const sealing: SealingKey = { key: randomBytes(32), id: randomBytes(8) };
+const context = 'backups/20261124T020000Z/base.tar.sealed';
 
 async function* pieces(data: Buffer, size: number): AsyncGenerator<Buffer> {
   for (let offset = 0; offset < data.length; offset += size) yield data.subarray(offset, offset + size);
@@ -17,7 +18,7 @@ async function collect(source: AsyncIterable<Buffer>): Promise<Buffer> {
 }
 
 async function sealed(data: Buffer): Promise<Buffer> {
-  return collect(seal(pieces(data, 100_000), sealing));
+  return collect(seal(pieces(data, 100_000), sealing, context));
 }
 
 function failsWith(code: string, detail: RegExp): (error: unknown) => boolean {
@@ -43,7 +44,7 @@ for (const bytes of [0, 1, 1000, sealedChunkBytes, sealedChunkBytes * 2 + 12345]
   test(`round-trips ${bytes} bytes, cut into any pieces`, async () => {
     const data = sample(bytes);
     const stored = await sealed(data);
-    const back = await collect(unseal(pieces(stored, 7777), sealing));
+    const back = await collect(unseal(pieces(stored, 7777), sealing, context));
     assert.equal(createHash('sha256').update(back).digest('hex'), createHash('sha256').update(data).digest('hex'));
   });
 }
@@ -55,16 +56,23 @@ test('compresses what compresses and never stores plaintext', async () => {
   assert.equal(stored.includes(Buffer.from('SELECT * FROM projects')), false);
 });
 
-test('refuses a flipped bit anywhere in the data', async () => {
-  const stored = await sealed(sample(sealedChunkBytes + 5000));
-  const damaged = Buffer.from(stored);
-  damaged[damaged.length - 100]! ^= 0x01;
-  await assert.rejects(collect(unseal(pieces(damaged, 65536), sealing)), failsWith('BACKUP_CORRUPT', /fails authentication/));
+test('refuses a flipped bit in the header, the first chunk, a middle chunk or the last tag', async () => {
+  const stored = await sealed(sample(sealedChunkBytes * 2 + 5000));
+  for (const position of [25, 40, Math.floor(stored.length / 2), stored.length - 1]) {
+    const damaged = Buffer.from(stored);
+    damaged[position]! ^= 0x01;
+    await assert.rejects(collect(unseal(pieces(damaged, 65536), sealing, context)), failsWith('BACKUP_CORRUPT', /fails authentication|claims|truncated/), `bit at ${position}`);
+  }
+});
+
+test('refuses an intact object put in another object\'s place', async () => {
+  const stored = await sealed(sample(1000));
+  await assert.rejects(collect(unseal(pieces(stored, 65536), sealing, 'wal/000000010000000000000007.sealed')), failsWith('BACKUP_CORRUPT', /another object put in its place/));
 });
 
 test('refuses a stream cut short, even at a chunk boundary', async () => {
   const stored = await sealed(sample(sealedChunkBytes * 2 + 10));
-  await assert.rejects(collect(unseal(pieces(stored.subarray(0, stored.length - 30), 65536), sealing)), failsWith('BACKUP_CORRUPT', /truncated/));
+  await assert.rejects(collect(unseal(pieces(stored.subarray(0, stored.length - 30), 65536), sealing, context)), failsWith('BACKUP_CORRUPT', /truncated/));
   // Drop the whole last frame: what remains is a valid prefix, but has no final chunk.
   let offset = 32;
   const frames: number[] = [];
@@ -72,15 +80,15 @@ test('refuses a stream cut short, even at a chunk boundary', async () => {
     frames.push(offset);
     offset += 5 + stored.readUInt32BE(offset + 1) + 16;
   }
-  await assert.rejects(collect(unseal(pieces(stored.subarray(0, frames.at(-1)), 65536), sealing)), failsWith('BACKUP_CORRUPT', /without its final chunk/));
+  await assert.rejects(collect(unseal(pieces(stored.subarray(0, frames.at(-1)), 65536), sealing, context)), failsWith('BACKUP_CORRUPT', /without its final chunk/));
 });
 
 test('refuses the wrong key before decrypting, naming both keys', async () => {
   const stored = await sealed(sample(1000));
   const other: SealingKey = { key: randomBytes(32), id: randomBytes(8) };
-  await assert.rejects(collect(unseal(pieces(stored, 65536), other)), failsWith('BACKUP_KEY_MISMATCH', new RegExp(sealing.id.toString('hex'))));
+  await assert.rejects(collect(unseal(pieces(stored, 65536), other, context)), failsWith('BACKUP_KEY_MISMATCH', new RegExp(sealing.id.toString('hex'))));
 });
 
 test('refuses something that is not a sealed object', async () => {
-  await assert.rejects(collect(unseal(pieces(Buffer.from('just a tar file, not sealed at all'), 10), sealing)), failsWith('BACKUP_CORRUPT', /bad header/));
+  await assert.rejects(collect(unseal(pieces(Buffer.from('just a tar file, not sealed at all'), 10), sealing, context)), failsWith('BACKUP_CORRUPT', /bad header/));
 });

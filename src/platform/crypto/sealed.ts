@@ -36,11 +36,14 @@ function nonceFor(base: Buffer, index: number): Buffer {
   return nonce;
 }
 
-function aadFor(header: Buffer, index: number, flags: number): Buffer {
-  const aad = Buffer.alloc(headerBytes + 9);
+/** Authenticated with every chunk: the header, where the object belongs, the chunk's index and flags. */
+function aadFor(header: Buffer, context: Buffer, index: number, flags: number): Buffer {
+  const aad = Buffer.alloc(headerBytes + 4 + context.length + 9);
   header.copy(aad, 0);
-  aad.writeBigUInt64BE(BigInt(index), headerBytes);
-  aad[headerBytes + 8] = flags;
+  aad.writeUInt32BE(context.length, headerBytes);
+  context.copy(aad, headerBytes + 4);
+  aad.writeBigUInt64BE(BigInt(index), headerBytes + 4 + context.length);
+  aad[headerBytes + 4 + context.length + 8] = flags;
   return aad;
 }
 
@@ -70,8 +73,13 @@ async function squeeze(chunk: Buffer): Promise<{ data: Buffer; compressed: boole
   return packed.length < chunk.length ? { data: packed, compressed: true } : { data: chunk, compressed: false };
 }
 
-/** Compresses and encrypts `source`; yields the sealed stream, header first. */
-export async function* seal(source: AsyncIterable<Buffer>, sealing: SealingKey): AsyncGenerator<Buffer> {
+/**
+ * Compresses and encrypts `source`; yields the sealed stream, header first. `context` (the
+ * object's name, e.g. its key in the repository) is authenticated with every chunk, so an
+ * object moved or copied to another name fails to open.
+ */
+export async function* seal(source: AsyncIterable<Buffer>, sealing: SealingKey, context: string): AsyncGenerator<Buffer> {
+  const bound = Buffer.from(context, 'utf8');
   const header = Buffer.alloc(headerBytes);
   magic.copy(header, 0);
   header[8] = 1;
@@ -89,7 +97,7 @@ export async function* seal(source: AsyncIterable<Buffer>, sealing: SealingKey):
   const frame = (data: Buffer, compressed: boolean, final: boolean): Buffer => {
     const flags = (final ? flagFinal : 0) | (compressed ? flagCompressed : 0);
     const cipher = createCipheriv('aes-256-gcm', sealing.key, nonceFor(baseNonce, index));
-    cipher.setAAD(aadFor(header, index, flags));
+    cipher.setAAD(aadFor(header, bound, index, flags));
     const body = Buffer.concat([cipher.update(data), cipher.final()]);
     const out = Buffer.alloc(frameHeaderBytes + body.length + tagBytes);
     out[0] = flags;
@@ -118,10 +126,10 @@ export function sealedKeyId(header: Buffer): Buffer {
 }
 
 /** Decrypts, authenticates and decompresses a sealed stream; throws on any tampering or truncation. */
-export async function* unseal(source: AsyncIterable<Buffer>, sealing: SealingKey): AsyncGenerator<Buffer> {
+export async function* unseal(source: AsyncIterable<Buffer>, sealing: SealingKey, context: string): AsyncGenerator<Buffer> {
   // Decryption runs here; decompression of the next chunks overlaps on libuv's thread pool.
   const inFlight: Array<Promise<Buffer>> = [];
-  for await (const { data, compressed } of openFrames(source, sealing)) {
+  for await (const { data, compressed } of openFrames(source, sealing, Buffer.from(context, 'utf8'))) {
     inFlight.push(compressed ? uncompress(data) : Promise.resolve(data));
     if (inFlight.length > compressionDepth) yield await inFlight.shift()!;
   }
@@ -129,7 +137,7 @@ export async function* unseal(source: AsyncIterable<Buffer>, sealing: SealingKey
 }
 
 /** The authenticated, still compressed chunks of a sealed stream, in order. */
-async function* openFrames(source: AsyncIterable<Buffer>, sealing: SealingKey): AsyncGenerator<{ data: Buffer; compressed: boolean }> {
+async function* openFrames(source: AsyncIterable<Buffer>, sealing: SealingKey, context: Buffer): AsyncGenerator<{ data: Buffer; compressed: boolean }> {
   const reader = new ByteReader(source);
   const header = await reader.read(headerBytes);
   if (!header) throw appError('BACKUP_CORRUPT', 'The backup object is empty or cut short before its header.');
@@ -146,13 +154,13 @@ async function* openFrames(source: AsyncIterable<Buffer>, sealing: SealingKey): 
     const body = await reader.read(length + tagBytes);
     if (!body) throw appError('BACKUP_CORRUPT', `The backup object is truncated inside chunk ${index}.`);
     const decipher = createDecipheriv('aes-256-gcm', sealing.key, nonceFor(baseNonce, index));
-    decipher.setAAD(aadFor(header, index, flags));
+    decipher.setAAD(aadFor(header, context, index, flags));
     decipher.setAuthTag(body.subarray(length));
     let plain: Buffer;
     try {
       plain = Buffer.concat([decipher.update(body.subarray(0, length)), decipher.final()]);
     } catch {
-      throw appError('BACKUP_CORRUPT', `Chunk ${index} of the backup object fails authentication: it was altered or damaged.`);
+      throw appError('BACKUP_CORRUPT', `Chunk ${index} of ${context.toString('utf8')} fails authentication: it was altered, damaged, or is another object put in its place.`);
     }
     if (plain.length > 0) yield { data: plain, compressed: (flags & flagCompressed) !== 0 };
     if (flags & flagFinal) {

@@ -81,8 +81,10 @@ describe('the job queue', () => {
     });
     const { id } = await platform.jobs.enqueue(flaky, {});
     const runner = runnerWith(flaky);
-    for (let i = 0; i < 4; i++) await drain(runner);
-    assert.equal(attempts, 3);
+    // Each drain runs what is due; a retry with no backoff is due at once, so a few drains finish it.
+    for (let i = 0; i < 10 && (await platform.jobs.get(id))?.status !== 'failed'; i++) await drain(runner);
+    await drain(runner);
+    assert.equal(attempts, 3, 'no attempt after the last one');
     const job = await platform.jobs.get(id);
     assert.equal(job?.status, 'failed');
     assert.equal(job?.attempts, 3);

@@ -15,6 +15,8 @@ export interface ObjectStore {
   /** Objects whose keys start with `prefix`, in key order. */
   list(prefix: string): Promise<StoredObject[]>;
   delete(key: string): Promise<void>;
+  /** Releases connections, if the store holds any. */
+  close?(): Promise<void>;
 }
 
 export interface StoredObject {
