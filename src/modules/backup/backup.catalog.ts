@@ -64,3 +64,6 @@ export function recordIsAuthentic(record: BackupRecord, key: BackupKey): boolean
 /** Where an archived WAL file (segment, timeline history, backup history) lives in a repository. */
 export const walKey = (file: string): string => `wal/${file}.sealed`;
 export const walFileOf = (key: string): string => key.slice('wal/'.length, -'.sealed'.length);
+
+/** Where a named restore point made with `backup mark` is recorded. */
+export const markKey = (name: string): string => `marks/${name}.json`;

@@ -97,6 +97,14 @@ describe('point-in-time recovery from the repositories', () => {
     assert.deepEqual(await readdir(target), []);
   });
 
+  test('a second restore point of the same name is refused (Postgres could never reach it)', async () => {
+    await assert.rejects(service.mark('before-c'), /already exists/);
+  });
+
+  test('an unknown restore point name says how restore points are made', async () => {
+    await assert.rejects(service.restore({ target: path.join(cluster.dir, 'no-mark'), recovery: { kind: 'name', name: 'never-made' } }), /backup mark/);
+  });
+
   test('a moment before the earliest backup is refused, naming where the window starts', async () => {
     await assert.rejects(service.restore({ target: path.join(cluster.dir, 'too-early'), recovery: { kind: 'time', at: new Date('2020-01-01T00:00:00Z') } }), /before the end of the earliest backup/);
   });

@@ -12,7 +12,7 @@ import { emptyDirectory, requireEmptyDirectory } from '../../platform/storage/di
 import type { ObjectStore, StoredObject } from '../../platform/storage/store.js';
 import { extractTar } from '../../platform/storage/tar-extract.js';
 import { broadcast, pushable } from '../../platform/streams.js';
-import { backupIdAt, backupPrefix, readRecords, recordIsAuthentic, recordKey, sealRecord, walFileOf, walKey, writeJson, writeRecord } from './backup.catalog.js';
+import { backupIdAt, backupPrefix, markKey, readRecords, recordIsAuthentic, recordKey, sealRecord, walFileOf, walKey, writeJson, writeRecord } from './backup.catalog.js';
 import { planRetention, type RetentionPolicy } from './backup.retention.js';
 import { planWal, segmentOf, type WalGap } from './backup.wal-plan.js';
 import { restorePointSchema, type BackupListing, type BackupRecord, type TransferProgress } from './backup.schema.js';
@@ -253,12 +253,35 @@ export class BackupService {
     const parsed = restorePointSchema.safeParse(name);
     if (!parsed.success) throw appError('VALIDATION_FAILED', `A restore point name ${parsed.error.issues[0]!.message}.`);
     if (!this.deps.source) throw appError('BACKUP_FAILED', 'There is no database to mark in this process.');
-    return withClient({ ...this.deps.source, database: 'postgres' }, async (client) => {
+    const existing = await this.findMark(parsed.data);
+    if (existing) {
+      // Postgres stops at the first point of a name: a second one could never be reached.
+      throw appError('VALIDATION_FAILED', `A restore point named "${parsed.data}" already exists (made at ${existing.createdAt}); choose another name.`);
+    }
+    const lsn = await withClient({ ...this.deps.source, database: 'postgres' }, async (client) => {
       const { rows } = await client.query<{ lsn: string }>('SELECT pg_create_restore_point($1)::text AS lsn', [parsed.data]);
       await client.query('SELECT pg_switch_wal()');
-      this.deps.log.info({ name: parsed.data, lsn: rows[0]!.lsn }, 'created a restore point');
       return rows[0]!.lsn;
     });
+    const mark = { name: parsed.data, lsn, createdAt: this.deps.clock.now().toISOString() };
+    const written = await Promise.allSettled(this.deps.repositories.map((repository) => writeJson(repository.store, markKey(parsed.data), mark)));
+    if (!written.some((result) => result.status === 'fulfilled')) this.deps.log.error({ name: parsed.data }, 'the restore point exists but no repository recorded it; restore to it by time instead');
+    this.deps.log.info(mark, 'created a restore point');
+    return lsn;
+  }
+
+  /** A restore point made with mark(), as recorded in the repositories. */
+  private async findMark(name: string): Promise<{ name: string; lsn: string; createdAt: string } | undefined> {
+    for (const repository of this.deps.repositories) {
+      const chunks: Buffer[] = [];
+      try {
+        for await (const chunk of repository.store.get(markKey(name))) chunks.push(chunk);
+        return JSON.parse(Buffer.concat(chunks).toString('utf8')) as { name: string; lsn: string; createdAt: string };
+      } catch {
+        // not in this repository (or unreadable): try the next
+      }
+    }
+    return undefined;
   }
 
   /** Closes the repositories' connections (SFTP), so a command can exit. */
@@ -320,7 +343,7 @@ export class BackupService {
     const key = await this.key(false);
     const recovery = options.recovery ?? { kind: 'latest' as const };
     if (recovery !== 'none' && (!this.deps.recover || !this.deps.localStore)) throw new Error('this BackupService cannot replay WAL (no recover adapter)');
-    const listing = recovery !== 'none' && recovery.kind === 'time' && !options.id ? await this.findBefore(recovery.at) : await this.find(options.id);
+    const listing = options.id ? await this.find(options.id) : await this.backupFor(recovery);
     await requireEmptyDirectory(options.target);
     const startedAt = this.deps.clock.now();
     const errors: string[] = [];
@@ -367,6 +390,15 @@ export class BackupService {
       bytes += extracted.bytes;
     }
     return { files, bytes };
+  }
+
+  /** The backup a restore without an id starts from: the latest that finished before its target. */
+  private async backupFor(recovery: RecoveryTarget | 'none'): Promise<BackupListing> {
+    if (recovery === 'none' || recovery.kind === 'latest' || recovery.kind === 'immediate') return this.find();
+    if (recovery.kind === 'time') return this.findBefore(recovery.at);
+    const mark = await this.findMark(recovery.name);
+    if (!mark) throw appError('RESTORE_FAILED', `No repository records a restore point named "${recovery.name}". Restore points are made with "steadfast backup mark <name>".`);
+    return this.findBefore(new Date(mark.createdAt));
   }
 
   /** The latest backup that had finished by `at`: recovery can start from it and reach `at`. */
