@@ -11,12 +11,13 @@ import { resolveBinaries } from '../../platform/postgres/binaries.js';
 import { runRecovery } from '../../platform/postgres/recovery.js';
 import { FsStore } from '../../platform/storage/fs-store.js';
 import { startScratchCluster, type ScratchCluster } from '../../../test/helpers/scratch-cluster.js';
-import { BackupService, type Repository } from './backup.service.js';
+import { BackupService, type BackupServiceDeps, type Recover, type Repository } from './backup.service.js';
 import { WalPusher } from './backup.wal.js';
 
 let cluster: ScratchCluster;
 let repositories: Repository[];
 let service: BackupService;
+let serviceDeps: BackupServiceDeps;
 let pusher: WalPusher;
 let betweenAandB: Date;
 
@@ -25,15 +26,16 @@ before(async () => {
   repositories = [{ name: 'pitr', store: new FsStore(path.join(cluster.dir, 'repository')) }];
   const keyFile = path.join(cluster.dir, 'backup.key');
   const binaries = await resolveBinaries(cluster.runAs);
-  service = new BackupService({
+  serviceDeps = {
     repositories,
     source: cluster.target(),
     keyFile,
     clock: systemClock,
     log: silentLogger(),
-    localStore: (dir) => new FsStore(dir),
-    recover: (run) => runRecovery({ ...run, binaries, runAs: cluster.runAs, log: silentLogger() }),
-  });
+    localStore: (dir: string) => new FsStore(dir),
+    recover: (run: Parameters<Recover>[0]) => runRecovery({ ...run, binaries, runAs: cluster.runAs, log: silentLogger() }),
+  };
+  service = new BackupService(serviceDeps);
   pusher = new WalPusher({ spool: new FsStore(cluster.spool), repositories, keyFile, clock: systemClock, log: silentLogger() });
 
   await cluster.sql('CREATE TABLE events (name text PRIMARY KEY, at timestamptz DEFAULT clock_timestamp())');
@@ -95,6 +97,27 @@ describe('point-in-time recovery from the repositories', () => {
       return true;
     });
     assert.deepEqual(await readdir(target), []);
+  });
+
+  test('WAL missing from the repository the backup comes from is fetched from another', async () => {
+    // A second repository holds the backup but none of the WAL (it fell behind): recovery must use the first's.
+    const lagging = { name: 'lagging', store: new FsStore(path.join(cluster.dir, 'lagging')) };
+    const both = new BackupService({ ...serviceDeps, repositories: [lagging, ...repositories] });
+    const [listing] = await service.list();
+    for (const object of await repositories[0]!.store.list(`backups/${listing!.record.id}/`)) {
+      await lagging.store.put(object.key, repositories[0]!.store.get(object.key));
+    }
+    const target = path.join(cluster.dir, `restored-${++restores}`);
+    const result = await both.restore({ id: listing!.record.id, target, owner: cluster.runAs, recovery: { kind: 'latest' } });
+    assert.equal(result.repository, 'lagging');
+    assert.deepEqual(result.walGaps, []);
+    const restored = await cluster.startOn(target);
+    try {
+      const names = await withClient(restored.target(), async (client) => (await client.query<{ name: string }>('SELECT name FROM events ORDER BY name')).rows.map((row) => row.name));
+      assert.deepEqual(names, ['A', 'B', 'C']);
+    } finally {
+      await restored.stop();
+    }
   });
 
   test('a second restore point of the same name is refused (Postgres could never reach it)', async () => {

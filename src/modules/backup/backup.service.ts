@@ -358,11 +358,12 @@ export class BackupService {
         let outcome: RecoveryOutcome | undefined;
         if (recovery !== 'none') {
           const walDir = `${options.target}.wal-restore`;
-          const plan = planWal((await repository.store.list('wal/')).map((object) => walFileOf(object.key)), record);
+          const sources = await this.walSources(repository);
+          const plan = planWal([...sources.keys()], record);
           walGaps = plan.gaps;
-          if (plan.gaps.length) this.deps.log.warn({ repository: name, gaps: plan.gaps }, 'the archived WAL has gaps; recovery cannot pass them');
+          if (plan.gaps.length) this.deps.log.warn({ gaps: plan.gaps }, 'the archived WAL has gaps in every repository; recovery cannot pass them');
           const staging = this.deps.localStore!(walDir);
-          for (const file of plan.files) await staging.put(file, unseal(repository.store.get(walKey(file)), key, walKey(file)));
+          for (const file of plan.files) await staging.put(file, unseal(sources.get(file)!.store.get(walKey(file)), key, walKey(file)));
           walFiles = plan.files.length;
           outcome = await this.deps.recover!({ dataDir: options.target, walDir, target: recovery, role: record.role });
         }
@@ -390,6 +391,28 @@ export class BackupService {
       bytes += extracted.bytes;
     }
     return { files, bytes };
+  }
+
+  /**
+   * Where each archived WAL file can be fetched from: the repository the base backup came
+   * from first, then any other, so one repository that fell behind does not cut recovery short.
+   */
+  private async walSources(preferred: Repository): Promise<Map<string, Repository>> {
+    const sources = new Map<string, Repository>();
+    for (const repository of [preferred, ...this.deps.repositories.filter((other) => other !== preferred)]) {
+      let objects: StoredObject[];
+      try {
+        objects = await repository.store.list('wal/');
+      } catch (error) {
+        this.deps.log.warn({ repository: repository.name, err: error }, 'cannot list archived WAL in this repository');
+        continue;
+      }
+      for (const object of objects) {
+        const file = walFileOf(object.key);
+        if (!sources.has(file)) sources.set(file, repository);
+      }
+    }
+    return sources;
   }
 
   /** The backup a restore without an id starts from: the latest that finished before its target. */
