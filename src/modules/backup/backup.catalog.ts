@@ -1,5 +1,6 @@
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import type { BackupKey } from '../../platform/crypto/backup-key.js';
+import { appError } from '../../platform/errors.js';
 import type { ObjectStore } from '../../platform/storage/store.js';
 import { backupRecordSchema, type BackupRecord } from './backup.schema.js';
 
@@ -67,3 +68,19 @@ export const walFileOf = (key: string): string => key.slice('wal/'.length, -'.se
 
 /** Where a named restore point made with `backup mark` is recorded. */
 export const markKey = (name: string): string => `marks/${name}.json`;
+
+/**
+ * Refuses a backup key that the repositories do not know when they already hold backups
+ * made with another: a key created by accident (a lost key file) would otherwise split
+ * the archive in two, and no single key could restore across the split.
+ */
+export async function assertKeyFitsRepositories(stores: readonly ObjectStore[], key: BackupKey, keyFile: string): Promise<void> {
+  const seen = new Set<string>();
+  for (const store of stores) {
+    const records = await readRecords(store, () => undefined).catch(() => [] as BackupRecord[]);
+    for (const record of records) seen.add(record.keyFingerprint);
+  }
+  if (seen.size > 0 && !seen.has(key.fingerprint)) {
+    throw appError('BACKUP_KEY_MISMATCH', `The repositories hold backups made with key ${[...seen].join(', ')}, but ${keyFile} holds key ${key.fingerprint}. Put the original key file back (or point backupKeyFile at it); nothing was written.`);
+  }
+}

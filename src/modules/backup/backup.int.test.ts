@@ -191,6 +191,11 @@ describe('restoring refuses what would lose data or cannot work', () => {
     assert.deepEqual(await readdir(target), []);
   });
 
+  test('a new key is refused where the repositories hold backups made with another', async () => {
+    const repos = repositories('first', 'second');
+    await assert.rejects(service(repos, path.join(cluster.dir, 'fresh.key')).take(), failsWith('BACKUP_KEY_MISMATCH', /hold backups made with key [0-9a-f]{16}.*Put the original key file back/));
+  });
+
   test('a missing key file says what to do', async () => {
     const repos = repositories('first');
     await assert.rejects(service(repos, path.join(cluster.dir, 'no-such.key')).restore({ target: path.join(cluster.dir, 'no-key'), recovery: 'none' }), failsWith('BACKUP_KEY_MISSING', /does not exist.*--key-file/));

@@ -12,7 +12,7 @@ import { emptyDirectory, requireEmptyDirectory } from '../../platform/storage/di
 import type { ObjectStore, StoredObject } from '../../platform/storage/store.js';
 import { extractTar } from '../../platform/storage/tar-extract.js';
 import { broadcast, pushable } from '../../platform/streams.js';
-import { backupIdAt, backupPrefix, markKey, readRecords, recordIsAuthentic, recordKey, sealRecord, walFileOf, walKey, writeJson, writeRecord } from './backup.catalog.js';
+import { assertKeyFitsRepositories, backupIdAt, backupPrefix, markKey, readRecords, recordIsAuthentic, recordKey, sealRecord, walFileOf, walKey, writeJson, writeRecord } from './backup.catalog.js';
 import { planRetention, type RetentionPolicy } from './backup.retention.js';
 import { planWal, segmentOf, type WalGap } from './backup.wal-plan.js';
 import { restorePointSchema, type BackupListing, type BackupRecord, type TransferProgress } from './backup.schema.js';
@@ -459,6 +459,7 @@ export class BackupService {
 
   private async key(create: boolean): Promise<BackupKey> {
     const { key, created } = await loadBackupKey(this.deps.keyFile, { create });
+    if (create) await assertKeyFitsRepositories(this.deps.repositories.map((repository) => repository.store), key, this.deps.keyFile);
     if (created) this.deps.log.warn({ keyFile: this.deps.keyFile, fingerprint: key.fingerprint }, 'created a new backup encryption key: copy it somewhere safe, off this machine; without it the backups cannot be restored');
     return key;
   }

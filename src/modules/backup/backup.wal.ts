@@ -3,7 +3,7 @@ import { loadBackupKey, type BackupKey } from '../../platform/crypto/backup-key.
 import { seal } from '../../platform/crypto/sealed.js';
 import type { Logger } from '../../platform/log/log.js';
 import type { ObjectStore } from '../../platform/storage/store.js';
-import { walKey } from './backup.catalog.js';
+import { assertKeyFitsRepositories, walKey } from './backup.catalog.js';
 import type { Repository } from './backup.service.js';
 
 export interface WalPusherDeps {
@@ -98,6 +98,7 @@ export class WalPusher {
     const { clock, log, repositories, spool } = this.deps;
     if (!this.key) {
       const { key, created } = await loadBackupKey(this.deps.keyFile, { create: true });
+      await assertKeyFitsRepositories(repositories.map((repository) => repository.store), key, this.deps.keyFile);
       if (created) log.warn({ keyFile: this.deps.keyFile, fingerprint: key.fingerprint }, 'created a new backup encryption key: copy it somewhere safe, off this machine; without it the backups cannot be restored');
       this.key = key;
     }
