@@ -3,7 +3,7 @@ import type { Config } from '../platform/config/config.js';
 import { appError, isAppError } from '../platform/errors.js';
 import type { Logger } from '../platform/log/log.js';
 import { findFreePort } from '../platform/postgres/supervisor.js';
-import { baseBackupJob, baseBackupSchedule } from '../modules/backup/index.js';
+import { baseBackupJob, baseBackupSchedule, type BackupService } from '../modules/backup/index.js';
 import type { JobDefinition } from '../platform/jobs/queue.js';
 import type { Schedule } from '../platform/jobs/scheduler.js';
 import { createBackupService, createWalPusher } from './backup.js';
@@ -82,9 +82,14 @@ export async function startPlatform(config: Config, log: Logger, roles: Roles): 
     }
     let worker: Worker | undefined;
     if (roles.worker) {
-      const started = startWorker(platform, backupWork(config, log, database));
+      const backups = createBackupService(config, log, database.admin);
+      const started = startWorker(platform, backupWork(backups, config));
       worker = started;
-      serving.push(() => started.stop());
+      // Jobs first, then the repositories' connections (an open SFTP session would keep the process alive).
+      serving.push(async () => {
+        await started.stop();
+        await backups.close();
+      });
     }
     const demo = config.demoTenant ? await platform.tenancy.findRow(config.demoTenant) : undefined;
     const entryUrl = port === undefined ? undefined : demo ? platform.tenancy.present(demo).url : `http://${config.baseDomain}:${port}`;
@@ -96,8 +101,8 @@ export async function startPlatform(config: Config, log: Logger, roles: Roles): 
 }
 
 /** The scheduled backup, when a schedule is configured. */
-function backupWork(config: Config, log: Logger, database: DatabaseHandle): { jobs: JobDefinition[]; schedules: Schedule[] } {
-  const job = baseBackupJob(createBackupService(config, log, database.admin));
+function backupWork(backups: BackupService, config: Config): { jobs: JobDefinition[]; schedules: Schedule[] } {
+  const job = baseBackupJob(backups);
   return { jobs: [job], schedules: config.backupSchedule ? [baseBackupSchedule(job, config.backupSchedule, config.timeZone)] : [] };
 }
 
