@@ -28,6 +28,18 @@ test('steadfast backup now, list, verify and restore work from the command line'
   assert.equal(backups.length, 1);
   assert.deepEqual(backups[0]!.repositories, ['local']);
 
+  const status = await runCli(['status', '--json'], setup.env);
+  assert.equal(status.code, 0, status.stderr);
+  const report = JSON.parse(status.stdout);
+  assert.equal(report.postgres.running, false, 'status starts nothing');
+  assert.equal(report.backups.count, 1);
+  assert.equal(report.backups.latest.id, backups[0]!.record.id);
+  assert.deepEqual(report.backups.repositories.map((r: { name: string }) => r.name), ['local']);
+  assert.ok(report.warnings.some((w: string) => /PostgreSQL is not running/.test(w)));
+  const check = await runCli(['status', '--check'], setup.env);
+  assert.equal(check.code, 1, 'something needs attention: Postgres is down');
+  assert.match(check.stdout, /Needs attention:/);
+
   const verified = await runCli(['backup', 'verify'], setup.env);
   assert.equal(verified.code, 0, verified.stderr);
   assert.match(verified.stdout, new RegExp(`^OK +${backups[0]!.record.id} in local: \\d+ files checked`));

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { version } from '../app/version.js';
 import { registerBackupCommands } from './backup/index.js';
 import { registerMigrateCommand } from './migrate.js';
+import { registerStatusCommand } from './status.js';
 import { registerTenantCommands } from './tenant/index.js';
 import { registerServerCommands } from './up.js';
 
@@ -19,5 +20,6 @@ export function buildProgram(): Command {
   registerMigrateCommand(program);
   registerTenantCommands(program);
   registerBackupCommands(program);
+  registerStatusCommand(program);
   return program;
 }

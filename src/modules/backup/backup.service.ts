@@ -284,6 +284,16 @@ export class BackupService {
     return undefined;
   }
 
+  repositoryNames(): string[] {
+    return this.deps.repositories.map((repository) => repository.name);
+  }
+
+  /** The newest WAL segment a repository holds, for status. */
+  async lastArchivedWal(name: string): Promise<string | undefined> {
+    const segments = (await this.repository(name).store.list('wal/')).map((object) => walFileOf(object.key)).filter((file) => /^[0-9A-F]{24}$/.test(file));
+    return segments.sort().at(-1);
+  }
+
   /** Closes the repositories' connections (SFTP), so a command can exit. */
   async close(): Promise<void> {
     await Promise.all(this.deps.repositories.map((repository) => repository.store.close?.()));

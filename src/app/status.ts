@@ -1,0 +1,95 @@
+import { sql } from 'kysely';
+import type { Config } from '../platform/config/config.js';
+import { createKysely, createPool } from '../platform/db/connect.js';
+import type { PlatformTables } from '../platform/db/schema.js';
+import type { Logger } from '../platform/log/log.js';
+import { walSpoolDir } from '../platform/postgres/archive.js';
+import { isPostmasterRunning, readPostmasterPid } from '../platform/postgres/data-dir.js';
+import { ensurePostgresOsUser } from '../platform/postgres/os-user.js';
+import { FsStore } from '../platform/storage/fs-store.js';
+import { createBackupService } from './backup.js';
+import { attachDatabase, embeddedDataDir } from './database.js';
+import { readInstance } from './instance.js';
+
+/** What `steadfast status` reports: observed, never changed (it starts nothing). */
+export interface PlatformStatus {
+  readonly postgres: { mode: 'embedded' | 'external'; running: boolean; port?: number; pid?: number; dataDir?: string };
+  readonly server: { running: boolean; pid?: number; httpPort?: number };
+  readonly tenants?: { total: number; byStatus: Record<string, number> };
+  readonly backups: {
+    readonly count: number;
+    readonly latest?: { id: string; finishedAt: string; ageHours: number; repositories: string[] };
+    readonly repositories: Array<{ name: string; backups: number; lastWal?: string; error?: string }>;
+  };
+  readonly walSpooled?: number;
+  /** Things an operator should act on; empty when all is well. */
+  readonly warnings: string[];
+}
+
+/** A backup older than this is a broken promise (daily backups, with two hours of slack). */
+const backupStaleHours = 26;
+const spoolBacklogFiles = 50;
+
+export async function collectStatus(config: Config, log: Logger): Promise<PlatformStatus> {
+  const warnings: string[] = [];
+  const instance = await readInstance(config.home);
+  const server = { running: Boolean(instance), pid: instance?.pid, httpPort: instance?.httpPort };
+  let postgres: PlatformStatus['postgres'];
+  let walSpooled: number | undefined;
+  if (config.databaseUrl) {
+    postgres = { mode: 'external', running: true };
+  } else {
+    const dataDir = await embeddedDataDir(config, await ensurePostgresOsUser(config.postgresOsUser));
+    const info = await readPostmasterPid(dataDir);
+    const running = Boolean(info && info.status === 'ready' && (await isPostmasterRunning(info)));
+    postgres = { mode: 'embedded', running, port: running ? info!.port : undefined, pid: running ? info!.pid : undefined, dataDir };
+    if (!running) warnings.push('PostgreSQL is not running: start Steadfast with "npm start" (steadfast up).');
+    if (config.walArchiving) {
+      walSpooled = (await new FsStore(walSpoolDir(dataDir)).list('')).filter((object) => !object.key.startsWith('.') && !object.key.includes('/')).length;
+      if (walSpooled > spoolBacklogFiles) warnings.push(`${walSpooled} WAL files are waiting in the spool: a backup repository is failing or slow (see the log).`);
+    }
+  }
+  const tenants = postgres.running ? await countTenants(config, log).catch(() => undefined) : undefined;
+  return { postgres, server, tenants, backups: await backupStatus(config, log, warnings), walSpooled, warnings };
+}
+
+async function countTenants(config: Config, log: Logger): Promise<PlatformStatus['tenants']> {
+  const database = await attachDatabase(config, log);
+  const pool = createPool(database.admin, { max: 1 });
+  const db = createKysely<PlatformTables>(pool);
+  try {
+    const { rows } = await sql<{ status: string; n: number }>`SELECT status, count(*)::int AS n FROM tenants GROUP BY status`.execute(db);
+    return { total: rows.reduce((sum, row) => sum + row.n, 0), byStatus: Object.fromEntries(rows.map((row) => [row.status, row.n])) };
+  } finally {
+    await db.destroy();
+    await database.stop();
+  }
+}
+
+async function backupStatus(config: Config, log: Logger, warnings: string[]): Promise<PlatformStatus['backups']> {
+  const backups = createBackupService(config, log);
+  try {
+    const listings = await backups.list();
+    const latest = listings.at(-1);
+    const repositories = await Promise.all(
+      backups.repositoryNames().map(async (name) => {
+        try {
+          const lastWal = await backups.lastArchivedWal(name);
+          return { name, backups: listings.filter((listing) => listing.repositories.includes(name)).length, lastWal };
+        } catch (error) {
+          warnings.push(`Backup repository ${name} cannot be read: ${(error as Error).message}`);
+          return { name, backups: 0, error: (error as Error).message };
+        }
+      }),
+    );
+    if (!latest) {
+      warnings.push('There is no complete backup yet: take one with "steadfast backup now".');
+      return { count: 0, repositories };
+    }
+    const ageHours = (Date.now() - Date.parse(latest.record.finishedAt)) / 3_600_000;
+    if (ageHours > backupStaleHours) warnings.push(`The latest backup (${latest.record.id}) is ${Math.floor(ageHours)} hours old; backups are due daily.`);
+    return { count: listings.length, latest: { id: latest.record.id, finishedAt: latest.record.finishedAt, ageHours: Math.round(ageHours * 10) / 10, repositories: latest.repositories }, repositories };
+  } finally {
+    await backups.close();
+  }
+}

@@ -1,0 +1,30 @@
+import type { Command } from 'commander';
+import { collectStatus } from '../app/status.js';
+import { commandLogger, configFrom, globalOptions } from './context.js';
+import { printJson } from './output.js';
+
+export function registerStatusCommand(program: Command): void {
+  program
+    .command('status')
+    .description('what runs, the tenants, the latest backup and WAL archiving, and what needs attention (starts nothing)')
+    .option('--json', 'print the status as JSON')
+    .option('--check', 'exit 1 when anything needs attention (for monitoring)')
+    .action(async (options: { json?: boolean; check?: boolean }, command: Command) => {
+      const global = globalOptions(command);
+      const config = configFrom(global);
+      const status = await collectStatus(config, commandLogger(config, global));
+      if (options.json) printJson(status);
+      else {
+        const pg = status.postgres;
+        process.stdout.write(`PostgreSQL: ${pg.mode}, ${pg.running ? `running (pid ${pg.pid ?? '-'}, port ${pg.port ?? '-'})` : 'not running'}\n`);
+        process.stdout.write(`Server:     ${status.server.running ? `running (pid ${status.server.pid}, http port ${status.server.httpPort})` : 'not running'}\n`);
+        if (status.tenants) process.stdout.write(`Tenants:    ${status.tenants.total} (${Object.entries(status.tenants.byStatus).map(([s, n]) => `${n} ${s}`).join(', ') || 'none'})\n`);
+        const latest = status.backups.latest;
+        process.stdout.write(`Backups:    ${status.backups.count}${latest ? `; latest ${latest.id}, ${latest.ageHours} h ago, in ${latest.repositories.join(', ')}` : ''}\n`);
+        for (const repository of status.backups.repositories) process.stdout.write(`  ${repository.name}: ${repository.backups} backup(s), last WAL ${repository.lastWal ?? 'none'}${repository.error ? `, error: ${repository.error}` : ''}\n`);
+        if (status.walSpooled !== undefined) process.stdout.write(`WAL spool:  ${status.walSpooled} file(s) waiting\n`);
+        process.stdout.write(status.warnings.length ? `\nNeeds attention:\n${status.warnings.map((w) => `  - ${w}`).join('\n')}\n` : '\nAll is well.\n');
+      }
+      if (options.check && status.warnings.length) process.exitCode = 1;
+    });
+}
