@@ -201,6 +201,10 @@ describe('restoring refuses what would lose data or cannot work', () => {
     await assert.rejects(service(repos, path.join(cluster.dir, 'no-such.key')).restore({ target: path.join(cluster.dir, 'no-key'), recovery: 'none' }), failsWith('BACKUP_KEY_MISSING', /does not exist.*--key-file/));
   });
 
+  test('something that is not a backup id is refused as such', async () => {
+    await assert.rejects(service(repositories('first')).verify('latest-one'), failsWith('VALIDATION_FAILED', /"latest-one" is not a backup id: a backup id looks like 20261124T020000Z/));
+  });
+
   test('an unknown backup id says how to find the backups', async () => {
     await assert.rejects(service(repositories('first')).restore({ id: '20200101T000000Z', target: path.join(cluster.dir, 'unknown'), recovery: 'none' }), failsWith('BACKUP_NOT_FOUND', /backup list/));
   });

@@ -1,5 +1,8 @@
 import { z } from 'zod';
 
+/** A backup's id: the moment it started, e.g. 20261124T020000Z. */
+export const backupIdSchema = z.string().regex(/^\d{8}T\d{6}Z$/, 'a backup id looks like 20261124T020000Z (see "steadfast backup list")');
+
 /**
  * backup.json: a backup's metadata, written to each repository after all its objects,
  * so its presence marks the copy complete. Plain JSON (no secret in it), authenticated
@@ -7,7 +10,7 @@ import { z } from 'zod';
  */
 export const backupRecordSchema = z.object({
   format: z.literal(1),
-  id: z.string().regex(/^\d{8}T\d{6}Z$/),
+  id: backupIdSchema,
   label: z.string(),
   startedAt: z.string(),
   finishedAt: z.string(),
@@ -51,7 +54,6 @@ export interface TransferProgress {
   readonly etaSeconds?: number;
 }
 
-export const backupIdSchema = z.string().regex(/^\d{8}T\d{6}Z$/, 'a backup id looks like 20261124T020000Z (see "steadfast backup list")');
 
 /** Postgres keeps restore point names to 63 bytes; we keep them readable too. */
 export const restorePointSchema = z

@@ -14,8 +14,8 @@ import { extractTar } from '../../platform/storage/tar-extract.js';
 import { broadcast, pushable } from '../../platform/streams.js';
 import { assertKeyFitsRepositories, backupIdAt, backupPrefix, markKey, readRecords, recordIsAuthentic, recordKey, sealRecord, walFileOf, walKey, writeJson, writeRecord } from './backup.catalog.js';
 import { planRetention, type RetentionPolicy } from './backup.retention.js';
-import { planWal, segmentOf, type WalGap } from './backup.wal-plan.js';
-import { restorePointSchema, type BackupListing, type BackupRecord, type TransferProgress } from './backup.schema.js';
+import { isSegmentName, planWal, segmentOf, type WalGap } from './backup.wal-plan.js';
+import { backupIdSchema, restorePointSchema, type BackupListing, type BackupRecord, type TransferProgress } from './backup.schema.js';
 
 export interface Repository {
   readonly name: string;
@@ -290,7 +290,7 @@ export class BackupService {
 
   /** The newest WAL segment a repository holds, for status. */
   async lastArchivedWal(name: string): Promise<string | undefined> {
-    const segments = (await this.repository(name).store.list('wal/')).map((object) => walFileOf(object.key)).filter((file) => /^[0-9A-F]{24}$/.test(file));
+    const segments = (await this.repository(name).store.list('wal/')).map((object) => walFileOf(object.key)).filter(isSegmentName);
     return segments.sort().at(-1);
   }
 
@@ -475,6 +475,9 @@ export class BackupService {
   }
 
   private async find(id?: string): Promise<BackupListing> {
+    if (id !== undefined && !backupIdSchema.safeParse(id).success) {
+      throw appError('VALIDATION_FAILED', `"${id}" is not a backup id: ${backupIdSchema.safeParse(id).error!.issues[0]!.message}.`);
+    }
     const all = await this.list();
     const found = id ? all.find((listing) => listing.record.id === id) : all.at(-1);
     if (!found) {

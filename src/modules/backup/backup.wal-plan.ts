@@ -7,6 +7,9 @@ const segmentsPerLog = 256;
 const segmentBytes = 16 * 1024 * 1024;
 const segmentPattern = /^([0-9A-F]{8})([0-9A-F]{8})([0-9A-F]{8})$/;
 
+/** Whether a WAL file name is a segment (not a timeline history or backup history file). */
+export const isSegmentName = (name: string): boolean => segmentPattern.test(name);
+
 const hex8 = (value: number): string => value.toString(16).toUpperCase().padStart(8, '0');
 
 /** The WAL segment file that holds `lsn` ("16/B374D848") on `timeline`. */

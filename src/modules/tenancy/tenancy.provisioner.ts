@@ -3,6 +3,7 @@ import { createKysely, createPool, type ConnectionTarget } from '../../platform/
 import { derivePassword } from '../../platform/crypto/secrets.js';
 import { migrateToLatest } from '../../platform/db/migrator.js';
 import type { PlatformTables } from '../../platform/db/schema.js';
+import { tenantTarget } from '../../platform/db/tenant-pools.js';
 import { quoteIdent, quoteLiteral } from '../../platform/db/sql.js';
 
 export interface ProvisionerOptions {
@@ -52,7 +53,7 @@ export class TenantProvisioner {
 
   /** Runs the tenant migrations in the tenant's database, as the tenant's role; returns the version reached. */
   async migrate(names: { databaseName: string; roleName: string }): Promise<string> {
-    const pool = createPool(this.tenantTarget(names), { max: 1, idleSeconds: 1, applicationName: 'steadfast-migrate' });
+    const pool = createPool(tenantTarget(this.options.cluster, this.options.secretKey, names), { max: 1, idleSeconds: 1, applicationName: 'steadfast-migrate' });
     const db = createKysely<unknown>(pool);
     try {
       return await migrateToLatest(db, 'tenant', `tenant database ${names.databaseName}`);
@@ -71,16 +72,5 @@ export class TenantProvisioner {
     const { admin } = this.options;
     await sql.raw(`DROP DATABASE IF EXISTS ${quoteIdent(names.databaseName)} WITH (FORCE)`).execute(admin);
     await sql.raw(`DROP ROLE IF EXISTS ${quoteIdent(names.roleName)}`).execute(admin);
-  }
-
-  /** Databases and roles with the tenant prefix, for finding leftovers of interrupted work. */
-  async listClusterTenantDatabases(): Promise<string[]> {
-    const prefix = `${this.options.platformDatabase}_t_`;
-    const result = await sql<{ datname: string }>`SELECT datname FROM pg_database WHERE starts_with(datname, ${prefix}) ORDER BY datname`.execute(this.options.admin);
-    return result.rows.map((row) => row.datname);
-  }
-
-  tenantTarget(names: { databaseName: string; roleName: string }): ConnectionTarget {
-    return { ...this.options.cluster, user: names.roleName, password: derivePassword(this.options.secretKey, names.roleName), database: names.databaseName };
   }
 }

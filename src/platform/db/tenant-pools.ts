@@ -24,6 +24,11 @@ export interface TenantDatabaseRef {
   readonly roleName: string;
 }
 
+/** How to reach a tenant's database as the tenant's own role (its password derived from the secret key). */
+export function tenantTarget(cluster: ConnectionTarget, secretKey: string, ref: TenantDatabaseRef): ConnectionTarget {
+  return { ...cluster, user: ref.roleName, password: derivePassword(secretKey, ref.roleName), database: ref.databaseName };
+}
+
 interface Entry {
   readonly pool: pg.Pool;
   readonly db: Kysely<TenantTables>;
@@ -131,7 +136,7 @@ export class TenantPoolRegistry {
   private open(ref: TenantDatabaseRef): Entry {
     const { cluster, secretKey, perTenantMax, idleSeconds } = this.options;
     const pool = createPool(
-      { ...cluster, user: ref.roleName, password: derivePassword(secretKey, ref.roleName), database: ref.databaseName },
+      tenantTarget(cluster, secretKey, ref),
       { max: perTenantMax, idleSeconds, applicationName: 'steadfast-tenant' },
     );
     const entry: Entry = { pool, db: createKysely<TenantTables>(pool), leases: 1 };
