@@ -8,7 +8,7 @@ import { createTestPlatform, type TestPlatform } from '../../../test/helpers/pla
 import { manualClock } from '../clock/clock.js';
 import { silentLogger } from '../log/log.js';
 import { LeaderLock } from './leader.js';
-import { defineJob, type JobDefinition } from './queue.js';
+import { defineJob, type JobDefinition, type JobQueue } from './queue.js';
 import { JobRunner } from './runner.js';
 import { Scheduler } from './scheduler.js';
 
@@ -89,6 +89,50 @@ describe('the job queue', () => {
     assert.equal(job?.status, 'failed');
     assert.equal(job?.attempts, 3);
     assert.equal(job?.last_error, 'attempt 3 broke');
+  });
+
+  test('waits for every attempt it started, even a retry claimed before the attempt before it had finished', async () => {
+    // Forces the interleaving CI once hit by chance: attempt 2 is claimed after attempt 1's failure
+    // is recorded but before attempt 1 has finished, so both are in flight under one job id.
+    let attempt1Recorded!: () => void;
+    const recorded = new Promise<void>((resolve) => (attempt1Recorded = resolve));
+    let attempt2Claimed!: () => void;
+    const claimed2 = new Promise<void>((resolve) => (attempt2Claimed = resolve));
+    let attempt2Finished = false;
+    const twice = defineJob({
+      type: jobType(),
+      schema: z.object({}),
+      timeoutSeconds: 5,
+      maxAttempts: 2,
+      backoffSeconds: 0,
+      async handle(_payload, { attempt }) {
+        if (attempt === 2) {
+          await sleep(200);
+          attempt2Finished = true;
+        }
+        throw new Error(`attempt ${attempt} broke`);
+      },
+    });
+    const queue = Object.create(platform.jobs) as JobQueue;
+    let claims = 0;
+    queue.claim = async (worker, types) => {
+      if (claims++ > 0) await recorded;
+      const job = await platform.jobs.claim(worker, types);
+      if (job?.attempts === 2) attempt2Claimed();
+      return job;
+    };
+    queue.fail = async (job, message) => {
+      const outcome = await platform.jobs.fail(job, message);
+      if (job.attempts === 1) {
+        attempt1Recorded();
+        await claimed2;
+      }
+      return outcome;
+    };
+    const { id } = await platform.jobs.enqueue(twice, {});
+    await drain(new JobRunner(queue, log, { concurrency: 2, pollIntervalMs: 50 }).register(twice));
+    assert.ok(attempt2Finished, 'the drain waited for attempt 2');
+    assert.equal((await platform.jobs.get(id))?.status, 'failed');
   });
 
   test('puts a retry off by its backoff', async () => {

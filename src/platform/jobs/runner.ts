@@ -79,11 +79,14 @@ export class JobRunner {
 
   private track(job: JobRow): void {
     const controller = new AbortController();
+    // Keyed by attempt: a job that fails fast can be claimed again (its next attempt) before this
+    // attempt's cleanup runs, and that cleanup must not forget the new attempt.
+    const key = `${job.id}#${job.attempts}`;
     const done = this.execute(job, controller).finally(() => {
-      this.running.delete(job.id);
+      this.running.delete(key);
       if (!this.stopped) this.schedulePoll(0);
     });
-    this.running.set(job.id, { controller, done });
+    this.running.set(key, { controller, done });
   }
 
   private async execute(job: JobRow, controller: AbortController): Promise<void> {
