@@ -26,13 +26,14 @@ export interface ScratchCluster {
 }
 
 /** A small embedded cluster of a test's own (for backup, restore and failover tests). */
-export async function startScratchCluster(name = 'scratch', options: { archive?: boolean } = {}): Promise<ScratchCluster> {
+export async function startScratchCluster(name = 'scratch', options: { archive?: boolean; archiveTimeoutSeconds?: number } = {}): Promise<ScratchCluster> {
   const dir = await mkdtemp(path.join(tmpdir(), `steadfast-${name}-`));
   await chmod(dir, 0o755);
   const runAs = await ensurePostgresOsUser('steadfast-pg');
   const binaries = await resolveBinaries(runAs);
   const spool = path.join(dir, 'wal-spool');
   const settings: Record<string, string | number> = options.archive ? { archive_mode: 'on', archive_command: archiveCommand(spool) } : {};
+  if (options.archiveTimeoutSeconds) settings.archive_timeout = options.archiveTimeoutSeconds;
   const make = (dataDir: string) =>
     new PostgresSupervisor({ dataDir, binaries, superuser: 'steadfast', superuserPassword: scratchPassword, port: 0, maxConnections: 30, runAs, log: silentLogger(), settings });
   const dataDir = path.join(dir, 'primary', 'data');

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startScratchCluster } from '../../../test/helpers/scratch-cluster.js';
 import { withClient } from '../db/connect.js';
 import { AppError } from '../errors.js';
 import { silentLogger } from '../log/log.js';
@@ -119,4 +121,20 @@ describe('the embedded Postgres supervisor', () => {
       return true;
     });
   });
+});
+
+test('a quiet server closes its WAL segment within archive_timeout right after it starts (not only after its first checkpoint)', async () => {
+  const cluster = await startScratchCluster('archive-timeout', { archive: true, archiveTimeoutSeconds: 1 });
+  try {
+    await cluster.sql('CREATE TABLE t (n int)');
+    const [row] = await cluster.sql<{ file: string }>('SELECT pg_walfile_name(pg_current_wal_lsn()) AS file');
+    let spooled = false;
+    for (let i = 0; i < 100 && !spooled; i++) {
+      await sleep(100);
+      spooled = (await readdir(cluster.spool)).includes(row!.file);
+    }
+    assert.ok(spooled, `segment ${row!.file} was archived within 10 s (archive_timeout 1 s; Postgres's checkpointer would otherwise sleep out checkpoint_timeout first)`);
+  } finally {
+    await cluster.stop();
+  }
 });

@@ -150,6 +150,11 @@ export class PostgresSupervisor extends EventEmitter {
     );
     exitedEarly.catch(() => undefined);
     await Promise.race([this.waitUntilReady(child), exitedEarly]);
+    // The checkpointer starts during recovery and then sleeps for checkpoint_timeout without
+    // looking at archive_timeout, so for the first minutes after a start a quiet server would not
+    // close its WAL segment at all (measured: >200 s with archive_timeout = 10 s). A reload wakes it
+    // to recompute its sleep now that recovery is over; it changes no setting.
+    if (this.options.settings?.archive_timeout !== undefined) child.kill('SIGHUP');
     this.currentPort = port;
     child.once('exit', (code, signal) => {
       this.restarting = this.onExit(code, signal).finally(() => (this.restarting = undefined));
