@@ -1,4 +1,7 @@
-import { BackupService, WalPusher, type Repository } from '../modules/backup/index.js';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { BackupService, recordDrill, runDrill, WalPusher, type DrillResult, type Repository } from '../modules/backup/index.js';
+import type { TransferProgress } from '../modules/backup/index.js';
 import { systemClock } from '../platform/clock/clock.js';
 import type { Config, RepositoryConfig } from '../platform/config/config.js';
 import type { ConnectionTarget } from '../platform/db/connect.js';
@@ -10,6 +13,7 @@ import { FsStore } from '../platform/storage/fs-store.js';
 import { S3Store } from '../platform/storage/s3-store.js';
 import { SftpStore } from '../platform/storage/sftp-store.js';
 import type { ObjectStore } from '../platform/storage/store.js';
+import type { Platform } from './deps.js';
 
 /** The configured repositories, as object stores. */
 export function repositoriesOf(config: Config): Repository[] {
@@ -46,4 +50,34 @@ export function createBackupService(config: Config, log: Logger, source?: Connec
 /** The resident WAL pusher for an embedded Postgres whose archive_command fills `spool`. */
 export function createWalPusher(config: Config, log: Logger, spool: string): WalPusher {
   return new WalPusher({ spool: new FsStore(spool), repositories: repositoriesOf(config), keyFile: config.backupKeyFile, clock: systemClock, log: log.child({ module: 'backup', component: 'wal-pusher' }) });
+}
+
+/**
+ * The restore drill of this platform: the tenants' databases compared, the platform's own
+ * checked, the scratch copy beside the data directory (or in drillDirectory), the result
+ * recorded for status and metrics.
+ */
+export function createDrill(platform: Platform, backups: BackupService): (onProgress?: (progress: TransferProgress) => void) => Promise<DrillResult> {
+  return async (onProgress) => {
+    const { config, database } = platform;
+    const runAs = await ensurePostgresOsUser(config.postgresOsUser);
+    const scratchDir = config.drillDirectory ?? (database.dataDir ? path.dirname(database.dataDir) : path.join(config.home, 'drills'));
+    await mkdir(scratchDir, { recursive: true, mode: 0o755 });
+    const result = await runDrill(
+      {
+        backups,
+        source: database.admin,
+        databases: async () =>
+          (await platform.db.selectFrom('tenants').select(['slug', 'database_name']).where('status', 'in', ['active', 'suspended']).orderBy('slug').execute()).map((row) => ({ name: row.slug, database: row.database_name })),
+        checkOnly: [database.platformDatabase],
+        scratchDir,
+        owner: runAs,
+        clock: platform.clock,
+        log: platform.log.child({ module: 'backup', component: 'drill' }),
+      },
+      onProgress,
+    );
+    await recordDrill(platform.db, result);
+    return result;
+  };
 }

@@ -13,6 +13,7 @@ import { resolveBinaries } from '../platform/postgres/binaries.js';
 import { isPostmasterRunning, readDataDirMajor, readPostmasterPid } from '../platform/postgres/data-dir.js';
 import { ensurePostgresOsUser, isReachableBy, isRoot, type RunAs } from '../platform/postgres/os-user.js';
 import { PostgresSupervisor } from '../platform/postgres/supervisor.js';
+import { createWalPusher } from './backup.js';
 
 /** PostgreSQL 15: the oldest server Steadfast supports (DROP DATABASE ... WITH (FORCE), starts_with, ...). */
 const minimumServerVersion = 150000;
@@ -30,6 +31,8 @@ export interface DatabaseHandle {
   readonly supervisor?: PostgresSupervisor;
   /** Where archive_command leaves WAL for this process to push to the repositories (embedded, archiving on). */
   readonly walSpool?: string | undefined;
+  /** The embedded cluster's data directory (not known for an external database). */
+  readonly dataDir?: string | undefined;
   readonly mode: 'external' | 'embedded-owned' | 'embedded-attached';
   /** Stops the embedded server if this process started it. */
   stop(): Promise<void>;
@@ -89,6 +92,7 @@ export async function startEmbedded(config: Config, log: Logger): Promise<Databa
     secretKey,
     supervisor,
     walSpool: config.walArchiving ? spool : undefined,
+    dataDir,
     mode: 'embedded-owned',
     stop: () => supervisor.stop(),
   };
@@ -101,19 +105,33 @@ export async function startEmbedded(config: Config, log: Logger): Promise<Databa
  */
 export async function attachDatabase(config: Config, log: Logger): Promise<DatabaseHandle> {
   if (config.databaseUrl) return external(config);
-  const running = await readPostmasterPid(await embeddedDataDir(config, await currentRunAs(config)));
+  const dataDir = await embeddedDataDir(config, await currentRunAs(config));
+  const running = await readPostmasterPid(dataDir);
   if (running && running.status === 'ready' && (await isPostmasterRunning(running))) {
     const secretKey = await secretKeyOf(config);
     return {
       admin: embeddedTarget(secretKey, running.port, config.platformDatabase),
       platformDatabase: config.platformDatabase,
       secretKey,
+      dataDir,
       mode: 'embedded-attached',
       stop: async () => undefined,
     };
   }
   log.info(`No running Steadfast found for ${config.home}; starting its PostgreSQL for this command.`);
-  return startEmbedded(config, log);
+  const owned = await startEmbedded(config, log);
+  if (!owned.walSpool) return owned;
+  // The command's Postgres writes WAL too (a new tenant, a drill's restore point): it is pushed
+  // to the repositories while the command runs, and what is left once Postgres has stopped.
+  const pusher = createWalPusher(config, log, owned.walSpool);
+  pusher.start();
+  return {
+    ...owned,
+    async stop() {
+      await owned.stop();
+      await pusher.stop(config.shutdownGraceSeconds * 1000);
+    },
+  };
 }
 
 async function external(config: Config): Promise<DatabaseHandle> {

@@ -3,10 +3,10 @@ import type { Config } from '../platform/config/config.js';
 import { appError, isAppError } from '../platform/errors.js';
 import type { Logger } from '../platform/log/log.js';
 import { findFreePort } from '../platform/postgres/supervisor.js';
-import { baseBackupJob, baseBackupSchedule, type BackupService } from '../modules/backup/index.js';
+import { baseBackupJob, baseBackupSchedule, restoreDrillJob, restoreDrillSchedule, type BackupService } from '../modules/backup/index.js';
 import type { JobDefinition } from '../platform/jobs/queue.js';
 import type { Schedule } from '../platform/jobs/scheduler.js';
-import { createBackupService, createWalPusher } from './backup.js';
+import { createBackupService, createDrill, createWalPusher } from './backup.js';
 import { attachDatabase, bootstrapPlatform, startEmbedded, type DatabaseHandle } from './database.js';
 import { createPlatform, type Platform } from './deps.js';
 import { buildHttp } from './http.js';
@@ -83,7 +83,7 @@ export async function startPlatform(config: Config, log: Logger, roles: Roles): 
     let worker: Worker | undefined;
     if (roles.worker) {
       const backups = createBackupService(config, log, database.admin);
-      const started = startWorker(platform, backupWork(backups, config));
+      const started = startWorker(platform, backupWork(platform, backups));
       worker = started;
       // Jobs first, then the repositories' connections (an open SFTP session would keep the process alive).
       serving.push(async () => {
@@ -100,10 +100,15 @@ export async function startPlatform(config: Config, log: Logger, roles: Roles): 
   }
 }
 
-/** The scheduled backup, when a schedule is configured. */
-function backupWork(backups: BackupService, config: Config): { jobs: JobDefinition[]; schedules: Schedule[] } {
-  const job = baseBackupJob(backups);
-  return { jobs: [job], schedules: config.backupSchedule ? [baseBackupSchedule(job, config.backupSchedule, config.timeZone)] : [] };
+/** The backup and the restore drill, each scheduled when a schedule is configured. */
+function backupWork(platform: Platform, backups: BackupService): { jobs: JobDefinition[]; schedules: Schedule[] } {
+  const { config } = platform;
+  const backup = baseBackupJob(backups);
+  const drill = restoreDrillJob(createDrill(platform, backups));
+  const schedules: Schedule[] = [];
+  if (config.backupSchedule) schedules.push(baseBackupSchedule(backup, config.backupSchedule, config.timeZone));
+  if (config.drillSchedule) schedules.push(restoreDrillSchedule(drill, config.drillSchedule, config.timeZone));
+  return { jobs: [backup, drill], schedules };
 }
 
 async function openDatabase(config: Config, log: Logger, roles: Roles): Promise<DatabaseHandle> {

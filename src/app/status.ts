@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { drillSummary, drillWarnings, type DrillSummary } from '../modules/backup/index.js';
 import type { Config } from '../platform/config/config.js';
 import { createKysely, createPool } from '../platform/db/connect.js';
 import type { PlatformTables } from '../platform/db/schema.js';
@@ -22,6 +23,8 @@ export interface PlatformStatus {
     readonly repositories: Array<{ name: string; backups: number; lastWal?: string; error?: string }>;
   };
   readonly walSpooled?: number;
+  /** The restore drills: the last one and when one last passed (read from the platform database). */
+  readonly drills?: DrillSummary;
   /** Things an operator should act on; empty when all is well. */
   readonly warnings: string[];
 }
@@ -49,24 +52,28 @@ export async function collectStatus(config: Config, log: Logger): Promise<Platfo
       if (walSpooled > spoolBacklogFiles) warnings.push(`${walSpooled} WAL files are waiting in the spool: a backup repository is failing or slow (see the log).`);
     }
   }
-  const tenants = postgres.running ? await countTenants(config, log).catch(() => undefined) : undefined;
-  return { postgres, server, tenants, backups: await backupStatus(config, log, warnings), walSpooled, warnings };
+  const recorded = postgres.running ? await readPlatform(config, log).catch(() => undefined) : undefined;
+  const { status: backups, oldestFinishedAt } = await backupStatus(config, log, warnings);
+  if (recorded?.drills) warnings.push(...drillWarnings(recorded.drills, new Date(), oldestFinishedAt));
+  return { postgres, server, tenants: recorded?.tenants, backups, walSpooled, drills: recorded?.drills, warnings };
 }
 
-async function countTenants(config: Config, log: Logger): Promise<PlatformStatus['tenants']> {
+/** What the platform database records: tenants by status, and the drills (absent before its migration). */
+async function readPlatform(config: Config, log: Logger): Promise<{ tenants: PlatformStatus['tenants']; drills?: DrillSummary }> {
   const database = await attachDatabase(config, log);
   const pool = createPool(database.admin, { max: 1 });
   const db = createKysely<PlatformTables>(pool);
   try {
     const { rows } = await sql<{ status: string; n: number }>`SELECT status, count(*)::int AS n FROM tenants GROUP BY status`.execute(db);
-    return { total: rows.reduce((sum, row) => sum + row.n, 0), byStatus: Object.fromEntries(rows.map((row) => [row.status, row.n])) };
+    const tenants = { total: rows.reduce((sum, row) => sum + row.n, 0), byStatus: Object.fromEntries(rows.map((row) => [row.status, row.n])) };
+    return { tenants, drills: await drillSummary(db).catch(() => undefined) };
   } finally {
     await db.destroy();
     await database.stop();
   }
 }
 
-async function backupStatus(config: Config, log: Logger, warnings: string[]): Promise<PlatformStatus['backups']> {
+async function backupStatus(config: Config, log: Logger, warnings: string[]): Promise<{ status: PlatformStatus['backups']; oldestFinishedAt?: string }> {
   const backups = createBackupService(config, log);
   try {
     const listings = await backups.list();
@@ -84,11 +91,14 @@ async function backupStatus(config: Config, log: Logger, warnings: string[]): Pr
     );
     if (!latest) {
       warnings.push('There is no complete backup yet: take one with "steadfast backup now".');
-      return { count: 0, repositories };
+      return { status: { count: 0, repositories } };
     }
     const ageHours = (Date.now() - Date.parse(latest.record.finishedAt)) / 3_600_000;
     if (ageHours > backupStaleHours) warnings.push(`The latest backup (${latest.record.id}) is ${Math.floor(ageHours)} hours old; backups are due daily.`);
-    return { count: listings.length, latest: { id: latest.record.id, finishedAt: latest.record.finishedAt, ageHours: Math.round(ageHours * 10) / 10, repositories: latest.repositories }, repositories };
+    return {
+      status: { count: listings.length, latest: { id: latest.record.id, finishedAt: latest.record.finishedAt, ageHours: Math.round(ageHours * 10) / 10, repositories: latest.repositories }, repositories },
+      oldestFinishedAt: listings[0]!.record.finishedAt,
+    };
   } finally {
     await backups.close();
   }

@@ -31,7 +31,8 @@ export function reportError(error: unknown): number {
 }
 
 export interface Progress {
-  update(done: number, total: number, detail?: string): void;
+  /** `milestone`: a new step began; printed at once even without a terminal. */
+  update(done: number, total: number, detail?: string, milestone?: boolean): void;
   stop(): void;
 }
 
@@ -64,10 +65,10 @@ export function createProgress(label: string, stream: NodeJS.WriteStream = proce
   let lastAt = 0;
   let pending: string | undefined;
   return {
-    update(done, total, detail) {
+    update(done, total, detail, milestone) {
       const line = `${label}: ${done}/${total}${detail ? ` (${detail})` : ''}\n`;
       const now = Date.now();
-      if (lastAt !== 0 && now - lastAt < 1000) {
+      if (!milestone && lastAt !== 0 && now - lastAt < 1000) {
         pending = line;
         return;
       }
@@ -85,13 +86,18 @@ export function createProgress(label: string, stream: NodeJS.WriteStream = proce
 const mb = (bytes: number): number => Math.round(bytes / 1048576);
 
 /** A progress display for byte transfers: MB done of total, rate and ETA. */
-export function createTransferProgress(label: string): { update(progress: { doneBytes: number; totalBytes?: number; bytesPerSecond: number; etaSeconds?: number }): void; stop(): void } {
+export function createTransferProgress(label: string): { update(progress: { phase?: string; doneBytes: number; totalBytes?: number; bytesPerSecond: number; etaSeconds?: number }): void; stop(): void } {
   const progress = createProgress(label);
+  let lastPhase: string | undefined;
   return {
-    update({ doneBytes, totalBytes, bytesPerSecond, etaSeconds }) {
+    update({ phase, doneBytes, totalBytes, bytesPerSecond, etaSeconds }) {
       const total = Math.max(mb(totalBytes ?? doneBytes), mb(doneBytes), 1);
       const eta = etaSeconds === undefined || doneBytes < 1048576 ? '' : ` · ${Math.ceil(etaSeconds)} s left`;
-      progress.update(mb(doneBytes), total, `${mb(doneBytes)} MB · ${mb(bytesPerSecond)} MB/s${eta}`);
+      // A long job of several steps (the drill) names the step; a plain transfer is its label.
+      const step = phase && phase !== label ? `${phase} · ` : '';
+      const milestone = phase !== lastPhase;
+      lastPhase = phase;
+      progress.update(mb(doneBytes), total, `${step}${mb(doneBytes)} MB · ${mb(bytesPerSecond)} MB/s${eta}`, milestone);
     },
     stop: () => progress.stop(),
   };

@@ -23,6 +23,12 @@ export function registerStatusCommand(program: Command): void {
         process.stdout.write(`Backups:    ${status.backups.count}${latest ? `; latest ${latest.id}, ${latest.ageHours} h ago, in ${latest.repositories.join(', ')}` : ''}\n`);
         for (const repository of status.backups.repositories) process.stdout.write(`  ${repository.name}: ${repository.backups} backup(s), last WAL ${repository.lastWal ?? 'none'}${repository.error ? `, error: ${repository.error}` : ''}\n`);
         if (status.walSpooled !== undefined) process.stdout.write(`WAL spool:  ${status.walSpooled} file(s) waiting\n`);
+        const drill = status.drills?.last;
+        if (status.drills) {
+          process.stdout.write(
+            `Drills:     ${drill ? `last ${drill.passed ? 'passed' : 'FAILED'} at ${drill.finishedAt}${drill.rpoSeconds === null ? '' : `, RPO ${drill.rpoSeconds} s`}${drill.restoreMbS === null ? '' : `, restore ${drill.restoreMbS} MB/s`}` : 'none yet'}${status.drills.lastPassedAt && !drill?.passed ? `; last passed ${status.drills.lastPassedAt}` : ''}\n`,
+          );
+        }
         process.stdout.write(status.warnings.length ? `\nNeeds attention:\n${status.warnings.map((w) => `  - ${w}`).join('\n')}\n` : '\nAll is well.\n');
       }
       if (options.check && status.warnings.length) process.exitCode = 1;

@@ -3,6 +3,7 @@ import { attachDatabase } from '../../app/database.js';
 import { configFrom, commandLogger, globalOptions } from '../context.js';
 import { printJson, printTable } from '../output.js';
 import { withBackups } from './session.js';
+import { registerBackupDrill } from './drill.js';
 import { registerBackupRestore } from './restore.js';
 
 const mb = (bytes: number): string => `${(bytes / 1048576).toFixed(1)} MB`;
@@ -91,4 +92,5 @@ export function registerBackupCommands(program: Command): void {
     });
 
   registerBackupRestore(backup);
+  registerBackupDrill(backup);
 }

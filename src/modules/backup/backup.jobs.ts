@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { defineJob, type JobDefinition } from '../../platform/jobs/queue.js';
+import { defineJob, type JobDefinition, type JobProgress } from '../../platform/jobs/queue.js';
 import type { Schedule } from '../../platform/jobs/scheduler.js';
+import type { DrillProgress, DrillResult } from './backup.drill.js';
 import type { BackupService } from './backup.service.js';
 
 /** The scheduled full backup, followed by each repository's retention. */
@@ -12,14 +13,7 @@ export function baseBackupJob(backups: BackupService): JobDefinition {
     maxAttempts: 2,
     backoffSeconds: 600,
     async handle(_payload, { progress, signal }) {
-      let reportedAt = 0;
-      const report = (p: { doneBytes: number; totalBytes?: number; phase: string }): void => {
-        // At most once a second: the job row is for people and the API, not a log.
-        if (Date.now() - reportedAt < 1000) return;
-        reportedAt = Date.now();
-        void progress({ done: p.doneBytes, total: p.totalBytes, unit: 'bytes', message: p.phase }).catch(() => undefined);
-      };
-      const result = await backups.take(report, signal);
+      const result = await backups.take(throttled(progress), signal);
       const retention = await backups.retention({ dryRun: false });
       return {
         id: result.record.id,
@@ -32,7 +26,41 @@ export function baseBackupJob(backups: BackupService): JobDefinition {
   });
 }
 
+/**
+ * The restore drill: `drill` restores, checks and records. A failed drill fails the job (once:
+ * a second try would hide the failure behind a pass), after it is recorded for status and metrics.
+ */
+export function restoreDrillJob(drill: (onProgress: (progress: DrillProgress) => void) => Promise<DrillResult>): JobDefinition {
+  return defineJob({
+    type: 'backup.drill',
+    schema: z.object({}),
+    timeoutSeconds: 12 * 3600,
+    maxAttempts: 1,
+    backoffSeconds: 0,
+    async handle(_payload, { progress }) {
+      const result = await drill(throttled(progress));
+      if (!result.passed) throw new Error(`the restore drill failed: ${result.problems.join('; ')}`);
+      return { ...result };
+    },
+  });
+}
+
+/** Progress into the job row at most once a second: it is for people and the API, not a log. */
+function throttled(progress: (progress: JobProgress) => Promise<void>): (p: { doneBytes: number; totalBytes?: number | undefined; phase: string }) => void {
+  let reportedAt = 0;
+  return (p: { doneBytes: number; totalBytes?: number | undefined; phase: string }): void => {
+    if (Date.now() - reportedAt < 1000) return;
+    reportedAt = Date.now();
+    void progress({ done: p.doneBytes, ...(p.totalBytes === undefined ? {} : { total: p.totalBytes }), unit: 'bytes', message: p.phase }).catch(() => undefined);
+  };
+}
+
 /** Daily at 02:00 by default, in the configured time zone. */
 export function baseBackupSchedule(job: JobDefinition, cron: string, timeZone: string): Schedule {
   return { name: 'backup.base', cron, timeZone, job, payload: {} };
+}
+
+/** Nightly at 03:30 by default, after the backup, in the configured time zone. */
+export function restoreDrillSchedule(job: JobDefinition, cron: string, timeZone: string): Schedule {
+  return { name: 'backup.drill', cron, timeZone, job, payload: {} };
 }

@@ -6,7 +6,7 @@ import { withClient, type ConnectionTarget } from '../../platform/db/connect.js'
 import { appError, isAppError } from '../../platform/errors.js';
 import type { Logger } from '../../platform/log/log.js';
 import { checkTarAgainstManifest, parseManifest } from '../../platform/postgres/manifest.js';
-import type { RecoveryOutcome, RecoveryTarget } from '../../platform/postgres/recovery.js';
+import type { Inspect, RecoveryOutcome, RecoveryTarget } from '../../platform/postgres/recovery.js';
 import { identifySystem, streamBaseBackup } from '../../platform/postgres/replication.js';
 import { emptyDirectory, requireEmptyDirectory } from '../../platform/storage/dirs.js';
 import type { ObjectStore, StoredObject } from '../../platform/storage/store.js';
@@ -37,7 +37,7 @@ export interface RetentionReport {
 }
 
 /** Replays fetched WAL on a restored data directory to its target (an adapter around Postgres). */
-export type Recover = (run: { dataDir: string; walDir: string; target: RecoveryTarget; role: string }) => Promise<RecoveryOutcome>;
+export type Recover = (run: { dataDir: string; walDir: string; target: RecoveryTarget; role: string; inspect?: Inspect | undefined }) => Promise<RecoveryOutcome>;
 
 export interface RestoreOptions {
   readonly id?: string;
@@ -47,6 +47,8 @@ export interface RestoreOptions {
   readonly recovery?: RecoveryTarget | 'none';
   readonly owner?: { uid: number; gid: number };
   readonly onProgress?: (progress: TransferProgress) => void;
+  /** Checks the recovered cluster while it runs, before it is stopped (the nightly drill). */
+  readonly inspect?: Inspect;
 }
 
 export interface RestoreResult {
@@ -294,6 +296,15 @@ export class BackupService {
     return segments.sort().at(-1);
   }
 
+  /** The repositories that hold an archived WAL file (by its name, e.g. 000000010000000000000003). */
+  async walHeldBy(file: string): Promise<string[]> {
+    const key = walKey(file);
+    const held = await Promise.all(
+      this.deps.repositories.map(async (repository) => ((await repository.store.list(key).catch(() => [])).some((object) => object.key === key) ? repository.name : undefined)),
+    );
+    return held.filter((name): name is string => name !== undefined);
+  }
+
   /** Closes the repositories' connections (SFTP), so a command can exit. */
   async close(): Promise<void> {
     await Promise.all(this.deps.repositories.map((repository) => repository.store.close?.()));
@@ -375,7 +386,7 @@ export class BackupService {
           const staging = this.deps.localStore!(walDir);
           for (const file of plan.files) await staging.put(file, unseal(sources.get(file)!.store.get(walKey(file)), key, walKey(file)));
           walFiles = plan.files.length;
-          outcome = await this.deps.recover!({ dataDir: options.target, walDir, target: recovery, role: record.role });
+          outcome = await this.deps.recover!({ dataDir: options.target, walDir, target: recovery, role: record.role, inspect: options.inspect });
         }
         this.deps.log.info({ id: record.id, repository: name, files, bytes, walFiles, outcome }, 'restored a base backup');
         return { record, repository: name, files, bytes, walFiles, walGaps, recovery: outcome, seconds: (this.deps.clock.now().getTime() - startedAt.getTime()) / 1000 };

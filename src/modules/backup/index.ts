@@ -2,4 +2,6 @@
 export { BackupService, type Repository, type BackupResult, type VerifyResult, type RetentionReport } from './backup.service.js';
 export { backupIdSchema, type BackupListing, type BackupRecord, type TransferProgress } from './backup.schema.js';
 export { WalPusher, type ArchiveStatus } from './backup.wal.js';
-export { baseBackupJob, baseBackupSchedule } from './backup.jobs.js';
+export { baseBackupJob, baseBackupSchedule, restoreDrillJob, restoreDrillSchedule } from './backup.jobs.js';
+export { runDrill, type DrillDeps, type DrillResult, type DrilledDatabase } from './backup.drill.js';
+export { recordDrill, drillSummary, drillWarnings, type DrillSummary } from './backup.drill-log.js';

@@ -133,6 +133,10 @@ export const configSchema = z
     }, 'must be an IANA time zone such as Europe/Berlin or UTC').default('UTC'),
     /** When the full backup runs (cron, in timeZone). Daily at 02:00 by default; empty to take none automatically. */
     backupSchedule: z.string().default('0 2 * * *'),
+    /** When the restore drill runs (cron, in timeZone): the latest backup plus WAL restored, checked and compared with the primary. Nightly at 03:30 by default; empty to run none automatically. */
+    drillSchedule: z.string().default('30 3 * * *'),
+    /** Where the drill restores its scratch copy (room for the whole cluster). Default: beside the Postgres data directory. */
+    drillDirectory: z.string().min(1).optional(),
     /** Slug of the demo tenant created on first start; empty to create none. */
     demoTenant: z.string().default('demo'),
     /** pino log level: fatal, error, warn, info, debug, trace or silent. */
@@ -148,11 +152,12 @@ export const configSchema = z
     if (!config.databaseUrl && config.tenantPoolsMaxConnections + platformConnectionReserve > config.postgresMaxConnections) {
       context.addIssue({ code: 'custom', path: ['tenantPoolsMaxConnections'], message: `must leave ${platformConnectionReserve} of postgresMaxConnections (${config.postgresMaxConnections}) for the platform; lower it or raise postgresMaxConnections` });
     }
-    if (config.backupSchedule) {
+    for (const key of ['backupSchedule', 'drillSchedule'] as const) {
+      if (!config[key]) continue;
       try {
-        validateSchedule(config.backupSchedule, 'UTC');
+        validateSchedule(config[key], 'UTC');
       } catch (error) {
-        context.addIssue({ code: 'custom', path: ['backupSchedule'], message: `${(error as Error).message}; write five cron fields like "0 2 * * *"` });
+        context.addIssue({ code: 'custom', path: [key], message: `${(error as Error).message}; write five cron fields like "0 2 * * *"` });
       }
     }
     const names = (config.backupRepositories ?? []).map((repository) => repository.name);
@@ -196,6 +201,8 @@ export const envNames: Record<ConfigKey, string> = {
   walArchiveTimeoutSeconds: 'STEADFAST_WAL_ARCHIVE_TIMEOUT_SECONDS',
   timeZone: 'STEADFAST_TIME_ZONE',
   backupSchedule: 'STEADFAST_BACKUP_SCHEDULE',
+  drillSchedule: 'STEADFAST_DRILL_SCHEDULE',
+  drillDirectory: 'STEADFAST_DRILL_DIRECTORY',
   demoTenant: 'STEADFAST_DEMO_TENANT',
   logLevel: 'LOG_LEVEL',
   logFormat: 'LOG_FORMAT',

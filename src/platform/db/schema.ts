@@ -64,11 +64,31 @@ export interface JobSchedulesTable {
   last_fired_at: Timestamp;
 }
 
+export interface BackupDrillsTable {
+  id: Generated<string>;
+  started_at: Timestamp;
+  finished_at: Timestamp;
+  passed: boolean;
+  backup_id: string | null;
+  repository: string | null;
+  restore_point: string | null;
+  target_lsn: string | null;
+  restored_bytes: ColumnType<string, number, number>;
+  duration_seconds: number;
+  restore_mb_s: number | null;
+  rpo_seconds: number | null;
+  compared: number;
+  changed: ColumnType<string[], string, string>;
+  amcheck: ColumnType<{ databases: number; indexes: number; tables: number }, string, string>;
+  problems: ColumnType<string[], string, string>;
+}
+
 export interface PlatformTables {
   tenants: TenantsTable;
   platform_audit: PlatformAuditTable;
   jobs: JobsTable;
   job_schedules: JobSchedulesTable;
+  backup_drills: BackupDrillsTable;
 }
 
 export interface TenantSettingsTable {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
+import type { ConnectionTarget } from '../db/connect.js';
 import { appError } from '../errors.js';
 import type { Logger } from '../log/log.js';
 import type { PostgresBinaries } from './binaries.js';
@@ -30,7 +31,12 @@ export interface RecoveryRun {
   readonly binaries: PostgresBinaries;
   readonly runAs?: RunAs | undefined;
   readonly log: Logger;
+  /** Runs against the recovered cluster once it is promoted, before it is stopped (a drill's checks). */
+  readonly inspect?: Inspect | undefined;
 }
+
+/** Checks a recovered cluster; `target` names a database of it, reached as a superuser through its private socket. */
+export type Inspect = (target: (database: string) => ConnectionTarget) => Promise<void>;
 
 const finishTimeoutMs = 6 * 3600_000;
 
@@ -75,6 +81,7 @@ export async function runRecovery(run: RecoveryRun): Promise<RecoveryOutcome> {
         'SELECT pg_current_wal_lsn()::text AS lsn, (SELECT timeline_id FROM pg_control_checkpoint()) AS tli, pg_last_xact_replay_timestamp() AS last',
       );
       const row = rows[0]!;
+      await run.inspect?.((database) => ({ host: socketDir, port: server.port, user: run.role, password: '', database }));
       await client.query('CHECKPOINT');
       return { reachedLsn: row.lsn, timeline: row.tli, lastTransactionAt: row.last?.toISOString() ?? null, seconds: (Date.now() - started) / 1000 };
     } finally {

@@ -14,3 +14,8 @@ export async function requireEmptyDirectory(dir: string): Promise<void> {
 export async function emptyDirectory(dir: string): Promise<void> {
   for (const entry of await readdir(dir)) await rm(`${dir}/${entry}`, { recursive: true, force: true });
 }
+
+/** Removes a directory and everything in it, if it exists. */
+export async function removeTree(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+}

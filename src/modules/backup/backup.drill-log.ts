@@ -1,0 +1,71 @@
+import type { Kysely } from 'kysely';
+import type { PlatformTables } from '../../platform/db/schema.js';
+import type { DrillResult } from './backup.drill.js';
+
+/** The drills as status and metrics see them. */
+export interface DrillSummary {
+  readonly last?: { finishedAt: string; passed: boolean; backupId: string | null; durationSeconds: number; restoreMbS: number | null; rpoSeconds: number | null; restoredBytes: number; problems: string[] };
+  readonly lastPassedAt?: string;
+}
+
+/** A drill older than this is a broken promise: they run nightly. */
+export const drillStaleHours = 26;
+
+export async function recordDrill(db: Kysely<PlatformTables>, drill: DrillResult): Promise<void> {
+  await db
+    .insertInto('backup_drills')
+    .values({
+      started_at: drill.startedAt,
+      finished_at: drill.finishedAt,
+      passed: drill.passed,
+      backup_id: drill.backupId ?? null,
+      repository: drill.repository ?? null,
+      restore_point: drill.restorePoint ?? null,
+      target_lsn: drill.targetLsn ?? null,
+      restored_bytes: drill.restoredBytes,
+      duration_seconds: drill.durationSeconds,
+      restore_mb_s: drill.restoreMbS ?? null,
+      rpo_seconds: drill.rpoSeconds ?? null,
+      compared: drill.compared,
+      changed: JSON.stringify(drill.changed),
+      amcheck: JSON.stringify(drill.amcheck),
+      problems: JSON.stringify(drill.problems),
+    })
+    .execute();
+}
+
+export async function drillSummary(db: Kysely<PlatformTables>): Promise<DrillSummary> {
+  const last = await db.selectFrom('backup_drills').selectAll().orderBy('finished_at', 'desc').limit(1).executeTakeFirst();
+  const passed = await db.selectFrom('backup_drills').select('finished_at').where('passed', '=', true).orderBy('finished_at', 'desc').limit(1).executeTakeFirst();
+  return {
+    last: last && {
+      finishedAt: last.finished_at.toISOString(),
+      passed: last.passed,
+      backupId: last.backup_id,
+      durationSeconds: last.duration_seconds,
+      restoreMbS: last.restore_mb_s,
+      rpoSeconds: last.rpo_seconds,
+      restoredBytes: Number(last.restored_bytes),
+      problems: last.problems,
+    },
+    lastPassedAt: passed?.finished_at.toISOString(),
+  };
+}
+
+/**
+ * What an operator must hear about the drills: the last one failed, or none has passed for
+ * a day and a bit although there has been a backup to drill for that long.
+ */
+export function drillWarnings(summary: DrillSummary, now: Date, oldestBackupAt: string | undefined): string[] {
+  const warnings: string[] = [];
+  const hoursSince = (at: string): number => (now.getTime() - Date.parse(at)) / 3_600_000;
+  if (summary.last && !summary.last.passed) {
+    warnings.push(`The last restore drill (${summary.last.finishedAt}) FAILED: ${summary.last.problems[0] ?? 'no reason recorded'}. Run "steadfast backup drill" after fixing it.`);
+  }
+  if (summary.lastPassedAt) {
+    if (hoursSince(summary.lastPassedAt) > drillStaleHours) warnings.push(`No restore drill has passed for ${Math.floor(hoursSince(summary.lastPassedAt))} hours (last at ${summary.lastPassedAt}); they are due nightly.`);
+  } else if (oldestBackupAt && hoursSince(oldestBackupAt) > drillStaleHours) {
+    warnings.push(`No restore drill has ever passed, and there have been backups for ${Math.floor(hoursSince(oldestBackupAt))} hours: run "steadfast backup drill".`);
+  }
+  return warnings;
+}

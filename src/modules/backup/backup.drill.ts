@@ -1,0 +1,190 @@
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Clock } from '../../platform/clock/clock.js';
+import { withClient, type ConnectionTarget } from '../../platform/db/connect.js';
+import type { Logger } from '../../platform/log/log.js';
+import { amcheckDatabase, describeDifference, fingerprintDatabase, type DatabaseFingerprint } from '../../platform/postgres/fingerprint.js';
+import { removeTree } from '../../platform/storage/dirs.js';
+import { backupIdAt } from './backup.catalog.js';
+import type { TransferProgress } from './backup.schema.js';
+import type { BackupService } from './backup.service.js';
+
+/** A database the drill compares between the primary and the restored copy (a tenant's). */
+export interface DrilledDatabase {
+  readonly name: string;
+  readonly database: string;
+}
+
+export interface DrillResult {
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly passed: boolean;
+  readonly backupId?: string;
+  readonly repository?: string;
+  /** The restore point the copy was recovered to, and its WAL position on the primary. */
+  readonly restorePoint?: string;
+  readonly targetLsn?: string;
+  readonly restoredBytes: number;
+  readonly durationSeconds: number;
+  /** Restore rate of the base backup, MB/s. */
+  readonly restoreMbS?: number;
+  /** Seconds from the restore point's commit on the primary to its WAL being in a repository: what a lost primary disk would have cost. */
+  readonly rpoSeconds?: number;
+  /** Databases found identical to what the primary had at the restore point. */
+  readonly compared: number;
+  /** Databases written to while the drill took the primary's fingerprints: checked with amcheck only. */
+  readonly changed: string[];
+  readonly amcheck: { databases: number; indexes: number; tables: number };
+  /** Why it failed; empty when it passed. */
+  readonly problems: string[];
+}
+
+export interface DrillDeps {
+  readonly backups: BackupService;
+  /** The primary, as a superuser (reads every database). */
+  readonly source: ConnectionTarget;
+  /** The databases to compare (the tenants'), listed when the drill starts. */
+  readonly databases: () => Promise<DrilledDatabase[]>;
+  /** Extra databases to check with amcheck only (the platform's own, written to all the time). */
+  readonly checkOnly?: readonly string[];
+  /** A directory on a disk with room for the whole cluster; the drill works in a new directory under it and removes it. */
+  readonly scratchDir: string;
+  readonly owner?: { uid: number; gid: number } | undefined;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** How long to wait for the restore point's WAL to reach a repository. Default 5 minutes. */
+  readonly archiveWaitMs?: number;
+}
+
+export type DrillProgress = TransferProgress;
+
+/**
+ * The nightly proof that the backups restore: the latest base backup plus the archived
+ * WAL is recovered, in a scratch directory with archiving off, to a restore point made
+ * for the drill, then checked with amcheck and compared database by database against what
+ * the primary held at that point.
+ *
+ * "What the primary held at that point" under live writes: each database is fingerprinted
+ * on the primary before and after the restore point is made. Where the two agree, nothing
+ * changed across the point and the copy must match them exactly; where they differ, the
+ * database was written to meanwhile and is reported as such and checked by amcheck only.
+ */
+export async function runDrill(deps: DrillDeps, onProgress?: (progress: DrillProgress) => void): Promise<DrillResult> {
+  const { backups, clock, log } = deps;
+  const started = clock.now();
+  const problems: string[] = [];
+  const changed: string[] = [];
+  const amcheck = { databases: 0, indexes: 0, tables: 0 };
+  let compared = 0;
+  const partial: { -readonly [K in keyof DrillResult]?: DrillResult[K] } = {};
+  const scratch = path.join(deps.scratchDir, `drill-${backupIdAt(started)}`);
+  const phase = (name: string): void => onProgress?.({ phase: name, doneBytes: 0, bytesPerSecond: 0 });
+  try {
+    const latest = (await backups.list()).at(-1);
+    if (!latest) throw new Error('there is no complete backup to restore; take one with "steadfast backup now"');
+    partial.backupId = latest.record.id;
+
+    phase('fingerprinting the primary');
+    const databases = await deps.databases();
+    const before = await fingerprintAll(deps.source, databases);
+    const restorePoint = `steadfast-drill-${backupIdAt(started)}`;
+    const point = await withClient({ ...deps.source, database: 'postgres' }, async (client) => {
+      const { rows } = await client.query<{ lsn: string; segment: string }>('SELECT lsn::text, pg_walfile_name(lsn) AS segment FROM pg_create_restore_point($1) AS lsn', [restorePoint]);
+      return rows[0]!;
+    });
+    const pointAt = clock.now();
+    partial.restorePoint = restorePoint;
+    partial.targetLsn = point.lsn;
+    const after = await fingerprintAll(deps.source, databases);
+
+    phase('waiting for the restore point to be archived');
+    partial.rpoSeconds = await waitForArchive(backups, point.segment, pointAt, clock, deps.archiveWaitMs ?? 300_000);
+
+    const restored = new Map<string, DatabaseFingerprint>();
+    const result = await backups.restore({
+      id: latest.record.id,
+      target: scratch,
+      owner: deps.owner,
+      recovery: { kind: 'name', name: restorePoint },
+      onProgress,
+      inspect: async (restoredTarget) => {
+        phase('checking the restored copy');
+        for (const database of [...databases.map((entry) => entry.database), ...(deps.checkOnly ?? [])]) {
+          await withClient(restoredTarget(database), async (client) => {
+            if (databases.some((entry) => entry.database === database)) restored.set(database, await fingerprintDatabase(client));
+            const check = await amcheckDatabase(client);
+            amcheck.databases++;
+            amcheck.indexes += check.indexes;
+            amcheck.tables += check.tables;
+            problems.push(...check.problems.map((problem) => `amcheck in ${database}: ${problem}`));
+          }).catch((error: Error) => problems.push(`${database} could not be checked in the restored copy: ${error.message}`));
+        }
+      },
+    });
+    partial.repository = result.repository;
+    partial.restoredBytes = result.bytes;
+    partial.restoreMbS = result.seconds > 0 ? round(result.bytes / 1048576 / result.seconds) : undefined;
+
+    for (const { name, database } of databases) {
+      const first = before.get(database);
+      const second = after.get(database);
+      if (!first || !second) continue; // gone from the primary while the drill ran (a deleted tenant)
+      if (first.digest !== second.digest) {
+        changed.push(name);
+        continue;
+      }
+      const copy = restored.get(database);
+      if (!copy) continue; // already reported: it could not be checked
+      const differences = describeDifference(first, copy);
+      if (differences.length) problems.push(`${name} differs from the primary at the restore point: ${differences.slice(0, 5).join('; ')}`);
+      else compared++;
+    }
+  } catch (error) {
+    problems.push((error as Error).message);
+  } finally {
+    await removeTree(scratch);
+    await removeTree(`${scratch}.wal-restore`);
+  }
+  const finished = clock.now();
+  const drill: DrillResult = {
+    ...partial,
+    startedAt: started.toISOString(),
+    finishedAt: finished.toISOString(),
+    passed: problems.length === 0,
+    restoredBytes: partial.restoredBytes ?? 0,
+    durationSeconds: round((finished.getTime() - started.getTime()) / 1000),
+    compared,
+    changed,
+    amcheck,
+    problems,
+  };
+  if (drill.passed) log.info({ ...drill, changed: changed.length }, 'restore drill passed');
+  else log.error(drill, 'restore drill FAILED: the latest backup did not restore to what the primary had');
+  return drill;
+}
+
+/** Fingerprints each database on the primary; a database that is gone is left out. */
+async function fingerprintAll(source: ConnectionTarget, databases: readonly DrilledDatabase[]): Promise<Map<string, DatabaseFingerprint>> {
+  const fingerprints = new Map<string, DatabaseFingerprint>();
+  for (const { database } of databases) {
+    try {
+      fingerprints.set(database, await withClient({ ...source, database }, fingerprintDatabase));
+    } catch (error) {
+      if ((error as { code?: string }).code !== '3D000') throw error; // 3D000: the database does not exist (any more)
+    }
+  }
+  return fingerprints;
+}
+
+/** Waits until some repository holds the WAL segment; returns the seconds since `since`. */
+async function waitForArchive(backups: BackupService, segment: string, since: Date, clock: Clock, timeoutMs: number): Promise<number> {
+  for (;;) {
+    if ((await backups.walHeldBy(segment)).length > 0) return round((clock.now().getTime() - since.getTime()) / 1000);
+    if (clock.now().getTime() - since.getTime() > timeoutMs) {
+      throw new Error(`WAL segment ${segment} (holding the drill's restore point) reached no repository within ${Math.round(timeoutMs / 1000)} s: WAL archiving is stalled, so recent commits are not protected (see "steadfast status")`);
+    }
+    await sleep(250);
+  }
+}
+
+const round = (value: number): number => Math.round(value * 1000) / 1000;
