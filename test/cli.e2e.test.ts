@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { createServer } from 'node:net';
 import { once } from 'node:events';
@@ -59,6 +59,19 @@ describe('steadfast up and the operator commands', () => {
       assert.match(created.stdout, new RegExp(`Created tenant acme \\("Acme Inc\\."\\): http://acme\\.localhost:${setup.httpPort}`));
       const acme = await get(setup.httpPort, '/api/v1/tenant', `acme.localhost:${setup.httpPort}`);
       assert.deepEqual(JSON.parse(acme.body), { slug: 'acme', name: 'Acme Inc.', status: 'active' });
+
+      // The operator port: metrics read at scrape time, on loopback, apart from the tenant-facing port.
+      const { operatorPort } = JSON.parse(await readFile(path.join(setup.home, 'instance.json'), 'utf8')) as { operatorPort: number };
+      assert.ok(operatorPort > 0 && operatorPort !== setup.httpPort);
+      const metrics = await get(operatorPort, '/metrics', 'localhost');
+      assert.equal(metrics.status, 200);
+      for (const line of ['steadfast_postgres_up 1', 'steadfast_tenants{status="active"} 2', 'steadfast_backup_ok 0', 'steadfast_drill_ok 0', 'steadfast_wal_spool_files ']) {
+        assert.ok(metrics.body.includes(line), `/metrics has "${line}":\n${metrics.body}`);
+      }
+      assert.match(metrics.body, /^steadfast_backups\{repository="local"\} 0$/m);
+      const notMetrics = await get(operatorPort, '/api/v1/tenant', `acme.localhost:${operatorPort}`);
+      assert.equal(notMetrics.status, 404, 'tenant routes are not served on the operator port');
+      assert.equal(JSON.parse(notMetrics.body).status, 404);
 
       const duplicate = await runCli(['tenant', 'create', 'acme', '--name', 'Again'], setup.env);
       assert.equal(duplicate.code, 1);

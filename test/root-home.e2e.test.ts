@@ -27,7 +27,7 @@ after(async () => {
 });
 
 test('as root, a home the Postgres user cannot reach still works: the cluster is kept under /var/lib/steadfast', { skip: !isRoot() && 'only root runs Postgres as another OS user' }, async () => {
-  const env = { STEADFAST_HOME: home, PORT: String(await findFreePort()), STEADFAST_POSTGRES_PORT: String(await findFreePort()) };
+  const env = { STEADFAST_HOME: home, PORT: String(await findFreePort()), STEADFAST_POSTGRES_PORT: String(await findFreePort()), STEADFAST_OPERATOR_PORT: '0' };
   const up = await startUp(env);
   try {
     assert.match(up.output(), /cannot reach the home directory; keeping the PostgreSQL data outside it/);

@@ -6,13 +6,15 @@ import { isProcessAlive, writeFileAtomic } from '../platform/postgres/data-dir.j
 export interface InstanceInfo {
   readonly pid: number;
   readonly httpPort: number;
+  /** Where /metrics is served. */
+  readonly operatorPort?: number;
   readonly startedAt: string;
 }
 
 const fileOf = (home: string): string => path.join(home, 'instance.json');
 
-export async function recordInstance(home: string, httpPort: number): Promise<() => Promise<void>> {
-  const info: InstanceInfo = { pid: process.pid, httpPort, startedAt: new Date().toISOString() };
+export async function recordInstance(home: string, httpPort: number, operatorPort?: number): Promise<() => Promise<void>> {
+  const info: InstanceInfo = { pid: process.pid, httpPort, operatorPort, startedAt: new Date().toISOString() };
   await writeFileAtomic(fileOf(home), `${JSON.stringify(info)}\n`);
   return async () => {
     const current = await readInstance(home);

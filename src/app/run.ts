@@ -1,15 +1,17 @@
+import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../platform/config/config.js';
 import { appError, isAppError } from '../platform/errors.js';
 import type { Logger } from '../platform/log/log.js';
 import { findFreePort } from '../platform/postgres/supervisor.js';
-import { baseBackupJob, baseBackupSchedule, restoreDrillJob, restoreDrillSchedule, type BackupService } from '../modules/backup/index.js';
+import { baseBackupJob, baseBackupSchedule, restoreDrillJob, restoreDrillSchedule, type BackupService, type WalPusher } from '../modules/backup/index.js';
 import type { JobDefinition } from '../platform/jobs/queue.js';
 import type { Schedule } from '../platform/jobs/scheduler.js';
 import { createBackupService, createDrill, createWalPusher } from './backup.js';
 import { attachDatabase, bootstrapPlatform, startEmbedded, type DatabaseHandle } from './database.js';
 import { createPlatform, type Platform } from './deps.js';
 import { buildHttp } from './http.js';
+import { buildOperatorHttp, createMetrics } from './metrics.js';
 import { recordInstance } from './instance.js';
 import { startWorker, type Worker } from './worker.js';
 
@@ -28,6 +30,8 @@ export interface RunningPlatform {
   readonly worker?: Worker;
   /** The HTTP port actually listened on. */
   readonly port?: number;
+  /** Where /metrics is served. */
+  readonly operatorPort?: number;
   /** URL of the demo tenant when there is one, else of the base domain. */
   readonly entryUrl?: string;
   /** Resolves with an error when the platform cannot go on (Postgres keeps crashing). */
@@ -54,11 +58,13 @@ export async function startPlatform(config: Config, log: Logger, roles: Roles): 
   try {
     const database = await openDatabase(config, log, roles);
     layers.push([() => database.stop()]);
+    let pusher: WalPusher | undefined;
     if (database.walSpool) {
       // Pushes the spool to the repositories; stopped after Postgres, so the WAL of its shutdown goes too.
-      const pusher = createWalPusher(config, log, database.walSpool);
-      pusher.start();
-      layers.unshift([() => pusher.stop(config.shutdownGraceSeconds * 1000)]);
+      const started = createWalPusher(config, log, database.walSpool);
+      started.start();
+      pusher = started;
+      layers.unshift([() => started.stop(config.shutdownGraceSeconds * 1000)]);
     }
     const fatal = new Promise<Error>((resolve) => database.supervisor?.once('fatal', resolve));
     await bootstrapPlatform(database, log);
@@ -69,31 +75,36 @@ export async function startPlatform(config: Config, log: Logger, roles: Roles): 
 
     const serving: Array<() => Promise<void>> = [];
     layers.push(serving);
+    const backups = createBackupService(config, log, database.admin);
     let http: FastifyInstance | undefined;
+    let operatorPort: number | undefined;
     if (roles.http) {
       const server = await buildHttp(platform);
-      await listen(server, config.httpHost, port!);
+      await listen(server, config.httpHost, port!, { host: 'HOST', port: 'PORT' });
       http = server;
-      const forget = await recordInstance(config.home, port!);
+      const operator = await buildOperatorHttp(createMetrics({ platform, backups, pusher }));
+      await listen(operator, config.operatorHost, config.operatorPort, { host: 'STEADFAST_OPERATOR_HOST', port: 'STEADFAST_OPERATOR_PORT' }).catch(async (error: unknown) => {
+        await closeHttp(server, 0, log);
+        throw error;
+      });
+      operatorPort = (operator.server.address() as AddressInfo).port;
+      const forget = await recordInstance(config.home, port!, operatorPort);
       serving.push(async () => {
         await forget();
-        await closeHttp(server, config.shutdownGraceSeconds * 1000, log);
+        await Promise.all([closeHttp(server, config.shutdownGraceSeconds * 1000, log), operator.close()]);
       });
     }
     let worker: Worker | undefined;
     if (roles.worker) {
-      const backups = createBackupService(config, log, database.admin);
       const started = startWorker(platform, backupWork(platform, backups));
       worker = started;
-      // Jobs first, then the repositories' connections (an open SFTP session would keep the process alive).
-      serving.push(async () => {
-        await started.stop();
-        await backups.close();
-      });
+      serving.push(() => started.stop());
     }
+    // After the jobs and the listeners: the repositories' connections (an open SFTP session would keep the process alive).
+    layers.push([() => backups.close()]);
     const demo = config.demoTenant ? await platform.tenancy.findRow(config.demoTenant) : undefined;
     const entryUrl = port === undefined ? undefined : demo ? platform.tenancy.present(demo).url : `http://${config.baseDomain}:${port}`;
-    return { platform, http, worker, port, entryUrl, fatal, stop: stopAll };
+    return { platform, http, worker, port, operatorPort, entryUrl, fatal, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;
@@ -140,17 +151,18 @@ async function prepareTenants(platform: Platform, roles: Roles): Promise<void> {
   }
 }
 
-async function listen(app: FastifyInstance, host: string, port: number): Promise<void> {
+/** Listens, or says which setting to change (`names`: the environment variables of host and port). */
+async function listen(app: FastifyInstance, host: string, port: number, names: { host: string; port: string }): Promise<void> {
   try {
     await app.listen({ host, port });
   } catch (error) {
     await app.close();
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw appError('HTTP_PORT_IN_USE', `Port ${port} is already in use by another program. Stop that program, or start Steadfast on another port, e.g. PORT=${port + 1} npm start.`);
+      throw appError('HTTP_PORT_IN_USE', `Port ${port} is already in use by another program. Stop that program, or start Steadfast on another port, e.g. ${names.port}=${port + 1} npm start.`);
     }
     if (isAppError(error)) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    const hint = code === 'EACCES' ? 'ports below 1024 need root or CAP_NET_BIND_SERVICE; choose a port above 1024' : code === 'EADDRNOTAVAIL' ? 'this machine has no such address; check HOST' : 'check HOST and PORT';
+    const hint = code === 'EACCES' ? 'ports below 1024 need root or CAP_NET_BIND_SERVICE; choose a port above 1024' : code === 'EADDRNOTAVAIL' ? `this machine has no such address; check ${names.host}` : `check ${names.host} and ${names.port}`;
     throw appError('HTTP_LISTEN_FAILED', `Cannot listen on ${host}:${port}: ${(error as Error).message}; ${hint}.`, { cause: error });
   }
 }

@@ -4,4 +4,4 @@ export { backupIdSchema, type BackupListing, type BackupRecord, type TransferPro
 export { WalPusher, type ArchiveStatus } from './backup.wal.js';
 export { baseBackupJob, baseBackupSchedule, restoreDrillJob, restoreDrillSchedule } from './backup.jobs.js';
 export { runDrill, type DrillDeps, type DrillResult, type DrilledDatabase } from './backup.drill.js';
-export { recordDrill, drillSummary, drillWarnings, type DrillSummary } from './backup.drill-log.js';
+export { recordDrill, drillStaleHours, drillSummary, drillWarnings, type DrillSummary } from './backup.drill-log.js';

@@ -84,6 +84,10 @@ export const configSchema = z
     httpPort: port.default(8080),
     /** Address the HTTP server binds. `localhost` keeps it on this machine; `0.0.0.0` serves the network. */
     httpHost: z.string().min(1).default('localhost'),
+    /** Operator port: `/metrics` for Prometheus. Never tenant-facing. 0 picks a free port (recorded in `<home>/instance.json`). */
+    operatorPort: port.default(9470),
+    /** Address the operator port binds: this machine only by default; widen it only on a trusted network. */
+    operatorHost: z.string().min(1).default('127.0.0.1'),
     /** Tenants are served at `<slug>.<baseDomain>`. Set it to your real domain in production. */
     baseDomain: z.string().min(1).regex(/^[a-z0-9.-]+$/, 'must be a lower-case domain name').default('localhost'),
     /** An external PostgreSQL 15+ (superuser, or a role with CREATEDB and CREATEROLE). When set, nothing is embedded. */
@@ -180,6 +184,8 @@ export const envNames: Record<ConfigKey, string> = {
   home: 'STEADFAST_HOME',
   httpPort: 'PORT',
   httpHost: 'HOST',
+  operatorPort: 'STEADFAST_OPERATOR_PORT',
+  operatorHost: 'STEADFAST_OPERATOR_HOST',
   baseDomain: 'STEADFAST_BASE_DOMAIN',
   databaseUrl: 'DATABASE_URL',
   postgresPort: 'STEADFAST_POSTGRES_PORT',
