@@ -48,6 +48,18 @@ test('steadfast backup now, list, verify and restore work from the command line'
   assert.match(drill.stdout, /the restore point reached a repository [\d.]+ s after it was made/);
   assert.match(drill.stderr, /restore drill: .*fingerprinting the primary/, 'each step is shown');
 
+  const unconfirmed = await runCli(['tenant', 'restore', 'acme'], setup.env);
+  assert.equal(unconfirmed.code, 1);
+  assert.match(unconfirmed.stderr, /This replaces all data of tenant "acme" .* Run it on a terminal to confirm, or pass --yes/);
+  const copied = await runCli(['tenant', 'restore', 'acme', '--into', 'acme-copy', '--json'], setup.env);
+  assert.equal(copied.code, 0, copied.stderr);
+  assert.deepEqual(
+    (({ slug, from, backupId }) => ({ slug, from, backupId }))(JSON.parse(copied.stdout) as { slug: string; from: string; backupId: string }),
+    { slug: 'acme-copy', from: 'acme', backupId: backups[0]!.record.id },
+  );
+  const tenants = await runCli(['tenant', 'list', '--json'], setup.env);
+  assert.deepEqual(JSON.parse(tenants.stdout).map((t: { slug: string }) => t.slug).sort(), ['acme', 'acme-copy']);
+
   const verified = await runCli(['backup', 'verify'], setup.env);
   assert.equal(verified.code, 0, verified.stderr);
   assert.match(verified.stdout, new RegExp(`^OK +${backups[0]!.record.id} in local: \\d+ files checked`));

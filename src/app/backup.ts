@@ -59,10 +59,8 @@ export function createWalPusher(config: Config, log: Logger, spool: string): Wal
  */
 export function createDrill(platform: Platform, backups: BackupService): (onProgress?: (progress: TransferProgress) => void) => Promise<DrillResult> {
   return async (onProgress) => {
-    const { config, database } = platform;
-    const runAs = await ensurePostgresOsUser(config.postgresOsUser);
-    const scratchDir = config.drillDirectory ?? (database.dataDir ? path.dirname(database.dataDir) : path.join(config.home, 'drills'));
-    await mkdir(scratchDir, { recursive: true, mode: 0o755 });
+    const { database } = platform;
+    const { scratchDir, runAs } = await scratchSpace(platform);
     const result = await runDrill(
       {
         backups,
@@ -80,4 +78,16 @@ export function createDrill(platform: Platform, backups: BackupService): (onProg
     await recordDrill(platform.db, result);
     return result;
   };
+}
+
+/**
+ * Where a scratch copy of the cluster goes (drills, per-tenant restores): `drillDirectory`, else
+ * beside the data directory (the same disk, reachable by the Postgres user), and that user.
+ */
+export async function scratchSpace(platform: Platform): Promise<{ scratchDir: string; runAs: Awaited<ReturnType<typeof ensurePostgresOsUser>> }> {
+  const { config, database } = platform;
+  const runAs = await ensurePostgresOsUser(config.postgresOsUser);
+  const scratchDir = config.drillDirectory ?? (database.dataDir ? path.dirname(database.dataDir) : path.join(config.home, 'drills'));
+  await mkdir(scratchDir, { recursive: true, mode: 0o755 });
+  return { scratchDir, runAs };
 }

@@ -17,7 +17,8 @@ interface RestoreFlags {
   json?: boolean;
 }
 
-function recoveryTarget(flags: RestoreFlags): RecoveryTarget | 'none' {
+/** The recovery target the flags choose (one of --time, --name, --as-taken; default: the latest WAL). */
+export function recoveryTarget(flags: { time?: string; name?: string; asTaken?: boolean }): RecoveryTarget | 'none' {
   const chosen = [flags.time, flags.name, flags.asTaken].filter((flag) => flag !== undefined).length;
   if (chosen > 1) throw appError('VALIDATION_FAILED', 'Choose one of --time, --name and --as-taken.');
   if (flags.asTaken) return 'none';

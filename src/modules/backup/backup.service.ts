@@ -368,6 +368,18 @@ export class BackupService {
     await requireEmptyDirectory(options.target);
     const startedAt = this.deps.clock.now();
     const errors: string[] = [];
+    // What the caller's inspection throws is about the data, not the copy: no other repository would do better.
+    let inspectionFailed: { error: unknown } | undefined;
+    const inspect: Inspect | undefined =
+      options.inspect &&
+      (async (target) => {
+        try {
+          await options.inspect!(target);
+        } catch (error) {
+          inspectionFailed = { error };
+          throw error;
+        }
+      });
     for (const name of listing.repositories) {
       const repository = this.repository(name);
       const unlock = await this.lock(repository, 'restore');
@@ -386,13 +398,14 @@ export class BackupService {
           const staging = this.deps.localStore!(walDir);
           for (const file of plan.files) await staging.put(file, unseal(sources.get(file)!.store.get(walKey(file)), key, walKey(file)));
           walFiles = plan.files.length;
-          outcome = await this.deps.recover!({ dataDir: options.target, walDir, target: recovery, role: record.role, inspect: options.inspect });
+          outcome = await this.deps.recover!({ dataDir: options.target, walDir, target: recovery, role: record.role, inspect });
         }
         this.deps.log.info({ id: record.id, repository: name, files, bytes, walFiles, outcome }, 'restored a base backup');
         return { record, repository: name, files, bytes, walFiles, walGaps, recovery: outcome, seconds: (this.deps.clock.now().getTime() - startedAt.getTime()) / 1000 };
       } catch (error) {
         await emptyDirectory(options.target);
         if (isAppError(error) && error.code === 'BACKUP_KEY_MISMATCH') throw error;
+        if (inspectionFailed) throw inspectionFailed.error;
         errors.push(`${name}: ${(error as Error).message}`);
         this.deps.log.warn({ repository: name, err: error }, 'restore from this repository failed; trying the next one');
       } finally {

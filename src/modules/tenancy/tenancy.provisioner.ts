@@ -62,6 +62,24 @@ export class TenantProvisioner {
     }
   }
 
+  /** The administrative role's connection to a tenant's database (data restores run as it, then SET ROLE to the tenant). */
+  adminTarget(databaseName: string): ConnectionTarget {
+    return { ...this.options.cluster, database: databaseName };
+  }
+
+  /**
+   * Copies a tenant's database whole into a new database, owned by the tenant's role and closed
+   * to everyone else: the state kept before a restore overwrites it. Its name uses `_r_`, which no
+   * tenant's name can contain. The tenant's sessions must be ended first (CREATE DATABASE needs that).
+   */
+  async copyDatabase(names: { databaseName: string; roleName: string }, suffix: string): Promise<string> {
+    const copy = `${names.databaseName.replace(/_t_/, '_r_')}_${suffix}`.slice(0, 63);
+    const { admin } = this.options;
+    await sql.raw(`CREATE DATABASE ${quoteIdent(copy)} TEMPLATE ${quoteIdent(names.databaseName)} OWNER ${quoteIdent(names.roleName)}`).execute(admin);
+    await sql.raw(`REVOKE ALL ON DATABASE ${quoteIdent(copy)} FROM PUBLIC`).execute(admin);
+    return copy;
+  }
+
   /** Ends every session of the tenant's database (suspension, deletion). */
   async terminateSessions(databaseName: string): Promise<void> {
     await sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${databaseName} AND pid <> pg_backend_pid()`.execute(this.options.admin);

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { describeActor, type Actor } from '../../platform/actor.js';
 import type { Clock } from '../../platform/clock/clock.js';
+import type { ConnectionTarget } from '../../platform/db/connect.js';
 import { latestMigration } from '../../platform/db/migrator.js';
 import type { TenantTables } from '../../platform/db/schema.js';
 import type { TenantPoolRegistry } from '../../platform/db/tenant-pools.js';
@@ -124,6 +125,45 @@ export class TenancyService {
   }
 
   /**
+   * Replaces a tenant's data with what `load` writes into its database (a restore), the tenant
+   * suspended meanwhile so nobody reads half of it, its previous state first copied whole into a
+   * database of its own when `keepPrevious`. `load` is given the administrative connection to the
+   * tenant's database and must write in one transaction: a failure leaves the data as it was.
+   * The tenant is resumed afterwards if it was active, whether the load worked or not.
+   */
+  async replaceData<T extends object>(
+    actor: Actor,
+    slug: string,
+    load: (target: ConnectionTarget, roleName: string) => Promise<T>,
+    options: { keepPrevious: boolean; detail: Record<string, unknown> },
+  ): Promise<{ previousCopy?: string; loaded: T }> {
+    assertCanManageTenants(actor);
+    const { repository, provisioner, pools, clock, log } = this.deps;
+    const row = await this.require(slug);
+    if (row.status !== 'active' && row.status !== 'suspended') throw appError('TENANT_STATE_CONFLICT', `The tenant "${slug}" is ${row.status}; its data can be restored only when it is active or suspended.`);
+    const wasActive = row.status === 'active';
+    if (wasActive) await this.transition(actor, slug, ['active'], 'suspended', 'tenant.suspended', 'restoring its data from a backup');
+    const who = describeActor(actor);
+    let previousCopy: string | undefined;
+    try {
+      await pools.evict(row.database_name);
+      await provisioner.terminateSessions(row.database_name);
+      if (options.keepPrevious) previousCopy = await provisioner.copyDatabase({ databaseName: row.database_name, roleName: row.role_name }, clock.now().toISOString().replace(/\D/g, '').slice(0, 14));
+      const loaded = await load(provisioner.adminTarget(row.database_name), row.role_name);
+      await repository.transaction((tx) => repository.audit(tx, { actor: who, action: 'tenant.restored', tenantSlug: slug, detail: { ...options.detail, ...loaded, previousCopy } }));
+      log.info({ slug, previousCopy, ...options.detail }, 'tenant data restored');
+      return { previousCopy, loaded };
+    } catch (error) {
+      await repository
+        .transaction((tx) => repository.audit(tx, { actor: who, action: 'tenant.restore_failed', tenantSlug: slug, detail: { ...options.detail, error: (error as Error).message, previousCopy } }))
+        .catch((auditError: unknown) => log.error({ err: auditError }, 'could not record a failed restore in the audit log'));
+      throw error;
+    } finally {
+      if (wasActive) await this.transition(actor, slug, ['suspended'], 'active', 'tenant.resumed', null);
+    }
+  }
+
+  /**
    * Brings every tenant database to the latest tenant migration. Tenants are done one
    * at a time and each records its version, so a run that fails or is interrupted
    * resumes where it stopped; one failing tenant does not hold up the others.
@@ -202,6 +242,11 @@ export class TenancyService {
   /** True on a fresh platform: no tenant now and none ever created (the audit log remembers). */
   async neverHadTenants(): Promise<boolean> {
     return this.deps.repository.neverHadTenants();
+  }
+
+  /** The database and role names a tenant of this slug has (or had). */
+  namesFor(slug: string): { databaseName: string; roleName: string } {
+    return this.deps.provisioner.namesFor(slug);
   }
 
   async findRow(slug: string): Promise<TenantRow | undefined> {

@@ -1,0 +1,140 @@
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { withClient, type ConnectionTarget } from '../db/connect.js';
+import { quoteIdent } from '../db/sql.js';
+
+export interface CopyDataOptions {
+  /** Tables left alone on both sides (e.g. the migration bookkeeping), by `schema.name`. */
+  readonly exclude?: (table: string) => boolean;
+  /** Writes as this role (the owner of the destination's tables) after any superuser setup. */
+  readonly role?: string;
+  readonly onProgress?: (progress: { table: string; tablesDone: number; tables: number; doneBytes: number; totalBytes: number }) => void;
+}
+
+export interface CopyDataResult {
+  readonly tables: number;
+  readonly rows: number;
+  readonly bytes: number;
+}
+
+interface TableInfo {
+  readonly name: string;
+  readonly qualified: string;
+  readonly columns: string[];
+  readonly bytes: number;
+  /** Tables this one references (foreign keys), to load those first. */
+  readonly references: string[];
+}
+
+/**
+ * Replaces every table's rows in `destination` with those of `source`, which must have the
+ * same schema (same migrations): one transaction on the destination (TRUNCATE, then a binary
+ * COPY stream per table, parents before children, then the sequences), so it lands whole or not
+ * at all, read from one snapshot of the source. As a superuser, triggers and foreign-key checks
+ * are off while loading (session_replication_role = replica): the rows were valid where they came from.
+ */
+export async function copyDatabaseData(source: ConnectionTarget, destination: ConnectionTarget, options: CopyDataOptions = {}): Promise<CopyDataResult> {
+  const exclude = options.exclude ?? (() => false);
+  return withClient(source, async (from) => {
+    await from.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const tables = orderByReferences((await describeTables(from)).filter((table) => !exclude(table.name)));
+    const sequences = await readSequences(from);
+    const totalBytes = tables.reduce((sum, table) => sum + table.bytes, 0);
+    const result = await withClient(destination, async (to) => {
+      await to.query('BEGIN');
+      try {
+        const { rows } = await to.query<{ su: boolean }>('SELECT rolsuper AS su FROM pg_roles WHERE rolname = current_user');
+        if (rows[0]?.su) await to.query("SET LOCAL session_replication_role = 'replica'");
+        if (options.role) await to.query(`SET LOCAL ROLE ${quoteIdent(options.role)}`);
+        const present = new Map((await describeTables(to)).filter((table) => !exclude(table.name)).map((table) => [table.name, table]));
+        for (const table of tables) {
+          const there = present.get(table.name);
+          if (!there) throw new Error(`table ${table.name} is not in the destination: the two databases are at different schema versions`);
+          const missing = table.columns.filter((column) => !there.columns.includes(column));
+          if (missing.length) throw new Error(`table ${table.name} has no column ${missing.join(', ')} in the destination: the two databases are at different schema versions`);
+        }
+        if (present.size) await to.query(`TRUNCATE ${[...present.values()].map((table) => table.qualified).join(', ')}`);
+        let doneBytes = 0;
+        let copiedRows = 0;
+        for (const [index, table] of tables.entries()) {
+          const columns = table.columns.map(quoteIdent).join(', ');
+          const reader = from.query(copyTo(`COPY ${table.qualified} (${columns}) TO STDOUT (FORMAT binary)`));
+          const writer = to.query(copyFrom(`COPY ${table.qualified} (${columns}) FROM STDIN (FORMAT binary)`));
+          const meter = new Transform({
+            transform(chunk: Buffer, _encoding, callback) {
+              doneBytes += chunk.length;
+              options.onProgress?.({ table: table.name, tablesDone: index, tables: tables.length, doneBytes, totalBytes });
+              callback(null, chunk);
+            },
+          });
+          await pipeline(reader, meter, writer);
+          copiedRows += writer.rowCount ?? 0;
+        }
+        for (const sequence of sequences) {
+          await to.query('SELECT setval($1::regclass, $2, $3)', [sequence.qualified, sequence.value, sequence.called]).catch((error: Error) => {
+            throw new Error(`sequence ${sequence.qualified} could not be set: ${error.message}`);
+          });
+        }
+        await to.query('COMMIT');
+        options.onProgress?.({ table: '', tablesDone: tables.length, tables: tables.length, doneBytes, totalBytes });
+        return { tables: tables.length, rows: copiedRows, bytes: doneBytes };
+      } catch (error) {
+        await to.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    });
+    await from.query('COMMIT');
+    return result;
+  });
+}
+
+async function describeTables(client: pg.ClientBase): Promise<TableInfo[]> {
+  const { rows } = await client.query<{ schema: string; name: string; columns: string[]; bytes: number; refs: string[] | null }>(
+    `SELECT n.nspname AS schema, c.relname AS name,
+            array(SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' ORDER BY a.attnum) AS columns,
+            pg_total_relation_size(c.oid)::float8 AS bytes,
+            array(SELECT DISTINCT rn.nspname || '.' || rc.relname FROM pg_constraint f JOIN pg_class rc ON rc.oid = f.confrelid JOIN pg_namespace rn ON rn.oid = rc.relnamespace
+                  WHERE f.conrelid = c.oid AND f.contype = 'f' AND f.confrelid <> c.oid) AS refs
+     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relkind IN ('r', 'p') AND c.relpersistence = 'p' AND NOT c.relispartition
+       AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+     ORDER BY 1, 2`,
+  );
+  return rows.map((row) => ({
+    name: `${row.schema}.${row.name}`,
+    qualified: `${quoteIdent(row.schema)}.${quoteIdent(row.name)}`,
+    columns: row.columns,
+    bytes: row.bytes,
+    references: row.refs ?? [],
+  }));
+}
+
+/** Parents before children; a cycle (only possible with deferred or disabled checks) keeps name order. */
+function orderByReferences(tables: TableInfo[]): TableInfo[] {
+  const byName = new Map(tables.map((table) => [table.name, table]));
+  const ordered: TableInfo[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (table: TableInfo): void => {
+    if (state.get(table.name)) return;
+    state.set(table.name, 'visiting');
+    for (const reference of table.references) {
+      const parent = byName.get(reference);
+      if (parent && !state.get(parent.name)) visit(parent);
+    }
+    state.set(table.name, 'done');
+    ordered.push(table);
+  };
+  tables.forEach(visit);
+  return ordered;
+}
+
+async function readSequences(client: pg.ClientBase): Promise<Array<{ qualified: string; value: string; called: boolean }>> {
+  const { rows } = await client.query<{ schema: string; name: string; last: string | null; start: string }>(
+    `SELECT schemaname AS schema, sequencename AS name, last_value::text AS last, start_value::text AS start FROM pg_sequences
+     WHERE schemaname NOT IN ('pg_catalog', 'information_schema')`,
+  );
+  // A sequence never used restarts where it would have; a used one continues after its last value.
+  return rows.map((row) => ({ qualified: `${quoteIdent(row.schema)}.${quoteIdent(row.name)}`, value: row.last ?? row.start, called: row.last !== null }));
+}
