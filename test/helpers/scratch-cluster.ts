@@ -26,7 +26,7 @@ export interface ScratchCluster {
 }
 
 /** A small embedded cluster of a test's own (for backup, restore and failover tests). */
-export async function startScratchCluster(name = 'scratch', options: { archive?: boolean; archiveTimeoutSeconds?: number } = {}): Promise<ScratchCluster> {
+export async function startScratchCluster(name = 'scratch', options: { archive?: boolean; archiveTimeoutSeconds?: number; restartOnCrash?: boolean } = {}): Promise<ScratchCluster> {
   const dir = await mkdtemp(path.join(tmpdir(), `steadfast-${name}-`));
   await chmod(dir, 0o755);
   const runAs = await ensurePostgresOsUser('steadfast-pg');
@@ -35,7 +35,7 @@ export async function startScratchCluster(name = 'scratch', options: { archive?:
   const settings: Record<string, string | number> = options.archive ? { archive_mode: 'on', archive_command: archiveCommand(spool) } : {};
   if (options.archiveTimeoutSeconds) settings.archive_timeout = options.archiveTimeoutSeconds;
   const make = (dataDir: string) =>
-    new PostgresSupervisor({ dataDir, binaries, superuser: 'steadfast', superuserPassword: scratchPassword, port: 0, maxConnections: 30, runAs, log: silentLogger(), settings });
+    new PostgresSupervisor({ dataDir, binaries, superuser: 'steadfast', superuserPassword: scratchPassword, port: 0, maxConnections: 30, runAs, log: silentLogger(), settings, restartOnCrash: options.restartOnCrash ?? true });
   const dataDir = path.join(dir, 'primary', 'data');
   const supervisor = make(dataDir);
   await supervisor.initialise();
