@@ -43,8 +43,7 @@ before(async () => {
   await put('acme', 'k3');
   await put('other', 'o2');
   const lsn = await backups.mark('after-k3');
-  const segment = await withClient({ ...running.platform.database.admin, database: 'postgres' }, async (client) => (await client.query<{ file: string }>('SELECT pg_walfile_name($1::pg_lsn) AS file', [lsn])).rows[0]!.file);
-  for (let i = 0; i < 200 && (await backups.walHeldBy(segment)).length === 0; i++) await sleep(100);
+  for (let i = 0; i < 200 && !(await backups.walHeldUpTo(lsn, 1)); i++) await sleep(100);
 });
 after(async () => {
   await backups?.close();

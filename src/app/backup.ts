@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { BackupService, recordDrill, runDrill, WalPusher, type DrillResult, type Repository } from '../modules/backup/index.js';
+import { BackupService, recordDrill, runDrill, WalPusher, WalStreamer, type DrillResult, type Repository } from '../modules/backup/index.js';
 import type { TransferProgress } from '../modules/backup/index.js';
 import { systemClock } from '../platform/clock/clock.js';
 import type { Config, RepositoryConfig } from '../platform/config/config.js';
@@ -45,6 +45,12 @@ export function createBackupService(config: Config, log: Logger, source?: Connec
     log: backupLog,
     timeZone: config.timeZone,
   });
+}
+
+/** The WAL streamer for an embedded Postgres (walStreaming), or none. `source` may replicate. */
+export function createWalStreamer(config: Config, log: Logger, source: ConnectionTarget): WalStreamer | undefined {
+  if (!config.walStreaming) return undefined;
+  return new WalStreamer({ source, repositories: repositoriesOf(config), keyFile: config.backupKeyFile, clock: systemClock, log: log.child({ module: 'backup', component: 'wal-stream' }) });
 }
 
 /** The resident WAL pusher for an embedded Postgres whose archive_command fills `spool`. */

@@ -13,7 +13,7 @@ import { resolveBinaries } from '../platform/postgres/binaries.js';
 import { isPostmasterRunning, readDataDirMajor, readPostmasterPid } from '../platform/postgres/data-dir.js';
 import { ensurePostgresOsUser, isReachableBy, isRoot, type RunAs } from '../platform/postgres/os-user.js';
 import { PostgresSupervisor } from '../platform/postgres/supervisor.js';
-import { createWalPusher } from './backup.js';
+import { createWalPusher, createWalStreamer } from './backup.js';
 
 /** PostgreSQL 15: the oldest server Steadfast supports (DROP DATABASE ... WITH (FORCE), starts_with, ...). */
 const minimumServerVersion = 150000;
@@ -125,9 +125,12 @@ export async function attachDatabase(config: Config, log: Logger): Promise<Datab
   // to the repositories while the command runs, and what is left once Postgres has stopped.
   const pusher = createWalPusher(config, log, owned.walSpool);
   pusher.start();
+  const streamer = createWalStreamer(config, log, owned.admin);
+  streamer?.start();
   return {
     ...owned,
     async stop() {
+      await streamer?.stop();
       await owned.stop();
       await pusher.stop(config.shutdownGraceSeconds * 1000);
     },

@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { Gauge, Registry } from 'prom-client';
-import { drillStaleHours, drillSummary, type BackupService, type WalPusher } from '../modules/backup/index.js';
+import { drillStaleHours, drillSummary, type BackupService, type WalPusher, type WalStreamer } from '../modules/backup/index.js';
 import { registerProblemHandler } from '../platform/http/problem.js';
 import type { Platform } from './deps.js';
 import { version } from './version.js';
@@ -14,6 +14,7 @@ export interface MetricsSources {
   readonly platform: Platform;
   readonly backups?: BackupService | undefined;
   readonly pusher?: WalPusher | undefined;
+  readonly streamer?: WalStreamer | undefined;
 }
 
 /**
@@ -24,7 +25,7 @@ export interface MetricsSources {
  * (no backup, no drill) is NaN, which no comparison in an alert rule matches.
  */
 export function createMetrics(sources: MetricsSources): Registry {
-  const { platform, backups, pusher } = sources;
+  const { platform, backups, pusher, streamer } = sources;
   const registry = new Registry();
   const gauge = (name: string, help: string, collect: (g: Gauge) => Promise<void> | void, labelNames: string[] = []): void => {
     new Gauge({
@@ -84,6 +85,14 @@ export function createMetrics(sources: MetricsSources): Registry {
     gauge('steadfast_wal_archive_failing', '1 while storing WAL in the repository fails (the spool keeps it).', async (g) => {
       for (const repository of (await pusher.status()).repositories) g.set({ repository: repository.name }, repository.failingSince ? 1 : 0);
     }, ['repository']);
+  }
+
+  if (streamer) {
+    gauge('steadfast_wal_stream_connected', '1 while the WAL is streamed from Postgres as it is written.', (g) => g.set(streamer.status().connected ? 1 : 0));
+    gauge('steadfast_wal_stream_stored_timestamp_seconds', 'When streamed WAL was last stored in a repository (Unix time).', (g) => {
+      const at = streamer.status().storedAt;
+      if (at) g.set(Date.parse(at) / 1000);
+    });
   }
 
   const drills = async (): Promise<Awaited<ReturnType<typeof drillSummary>> | undefined> => drillSummary(platform.db).catch(() => undefined);

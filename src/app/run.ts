@@ -7,7 +7,7 @@ import { findFreePort } from '../platform/postgres/supervisor.js';
 import { baseBackupJob, baseBackupSchedule, restoreDrillJob, restoreDrillSchedule, type BackupService, type WalPusher } from '../modules/backup/index.js';
 import type { JobDefinition } from '../platform/jobs/queue.js';
 import type { Schedule } from '../platform/jobs/scheduler.js';
-import { createBackupService, createDrill, createWalPusher } from './backup.js';
+import { createBackupService, createDrill, createWalPusher, createWalStreamer } from './backup.js';
 import { attachDatabase, bootstrapPlatform, startEmbedded, type DatabaseHandle } from './database.js';
 import { createPlatform, type Platform } from './deps.js';
 import { buildHttp } from './http.js';
@@ -66,6 +66,12 @@ export async function startPlatform(config: Config, log: Logger, roles: Roles): 
       pusher = started;
       layers.unshift([() => started.stop(config.shutdownGraceSeconds * 1000)]);
     }
+    // Streams the WAL being written to the repositories; stopped before Postgres, after the jobs and listeners.
+    const streamer = database.walSpool ? createWalStreamer(config, log, database.admin) : undefined;
+    if (streamer) {
+      streamer.start();
+      layers.push([() => streamer.stop()]);
+    }
     const fatal = new Promise<Error>((resolve) => database.supervisor?.once('fatal', resolve));
     await bootstrapPlatform(database, log);
     const port = roles.http ? (config.httpPort === 0 ? await findFreePort() : config.httpPort) : undefined;
@@ -82,7 +88,7 @@ export async function startPlatform(config: Config, log: Logger, roles: Roles): 
       const server = await buildHttp(platform);
       await listen(server, config.httpHost, port!, { host: 'HOST', port: 'PORT' });
       http = server;
-      const operator = await buildOperatorHttp(createMetrics({ platform, backups, pusher }));
+      const operator = await buildOperatorHttp(createMetrics({ platform, backups, pusher, streamer }));
       await listen(operator, config.operatorHost, config.operatorPort, { host: 'STEADFAST_OPERATOR_HOST', port: 'STEADFAST_OPERATOR_PORT' }).catch(async (error: unknown) => {
         await closeHttp(server, 0, log);
         throw error;

@@ -89,7 +89,10 @@ export async function runDrill(deps: DrillDeps, onProgress?: (progress: DrillPro
     const before = await fingerprintAll(deps.source, databases);
     const restorePoint = `steadfast-drill-${backupIdAt(started)}`;
     const point = await withClient({ ...deps.source, database: 'postgres' }, async (client) => {
-      const { rows } = await client.query<{ lsn: string; segment: string }>('SELECT lsn::text, pg_walfile_name(lsn) AS segment FROM pg_create_restore_point($1) AS lsn', [restorePoint]);
+      const { rows } = await client.query<{ lsn: string; timeline: number }>(
+        'SELECT lsn::text, (SELECT timeline_id FROM pg_control_checkpoint()) AS timeline FROM pg_create_restore_point($1) AS lsn',
+        [restorePoint],
+      );
       return rows[0]!;
     });
     const pointAt = clock.now();
@@ -98,7 +101,7 @@ export async function runDrill(deps: DrillDeps, onProgress?: (progress: DrillPro
     const after = await fingerprintAll(deps.source, databases);
 
     phase('waiting for the restore point to be archived');
-    partial.rpoSeconds = await waitForArchive(backups, point.segment, pointAt, clock, deps.archiveWaitMs ?? 300_000);
+    partial.rpoSeconds = await waitForArchive(backups, point, pointAt, clock, deps.archiveWaitMs ?? 300_000);
 
     const restored = new Map<string, DatabaseFingerprint>();
     const result = await backups.restore({
@@ -176,12 +179,12 @@ async function fingerprintAll(source: ConnectionTarget, databases: readonly Dril
   return fingerprints;
 }
 
-/** Waits until some repository holds the WAL segment; returns the seconds since `since`. */
-async function waitForArchive(backups: BackupService, segment: string, since: Date, clock: Clock, timeoutMs: number): Promise<number> {
+/** Waits until some repository holds the WAL up to the point (streamed or archived); returns the seconds since `since`. */
+async function waitForArchive(backups: BackupService, point: { lsn: string; timeline: number }, since: Date, clock: Clock, timeoutMs: number): Promise<number> {
   for (;;) {
-    if ((await backups.walHeldBy(segment)).length > 0) return round((clock.now().getTime() - since.getTime()) / 1000);
+    if (await backups.walHeldUpTo(point.lsn, point.timeline)) return round((clock.now().getTime() - since.getTime()) / 1000);
     if (clock.now().getTime() - since.getTime() > timeoutMs) {
-      throw new Error(`WAL segment ${segment} (holding the drill's restore point) reached no repository within ${Math.round(timeoutMs / 1000)} s: WAL archiving is stalled, so recent commits are not protected (see "steadfast status")`);
+      throw new Error(`the WAL holding the drill's restore point (${point.lsn}) reached no repository within ${Math.round(timeoutMs / 1000)} s: WAL archiving is stalled, so recent commits are not protected (see "steadfast status")`);
     }
     await sleep(250);
   }

@@ -25,7 +25,9 @@ before(async () => {
   }
   // Archived WAL from before and after the backups (content does not matter to retention).
   await mkdir(path.join(repoDir, 'wal'), { recursive: true });
-  for (const name of ['000000010000000000000001', '0000000100000000000000F0', '00000002.history']) await writeFile(path.join(repoDir, 'wal', `${name}.sealed`), 'x');
+  // Streamed partial copies: one of a segment since stored whole (tidied), one of a segment that only it holds (kept).
+  const names = ['000000010000000000000001', '0000000100000000000000F0', '00000002.history', '0000000100000000000000F0.00010000.partial', '0000000100000000000000F1.00002000.partial'];
+  for (const name of names) await writeFile(path.join(repoDir, 'wal', `${name}.sealed`), 'x');
 });
 after(async () => {
   await cluster.stop();
@@ -38,7 +40,7 @@ test('a dry run says what would go and what stays restorable, and removes nothin
   const [report] = await service.retention({ dryRun: true });
   assert.equal(report!.keep.length, 2);
   assert.deepEqual(report!.remove, before.slice(0, 2));
-  assert.equal(report!.walFilesRemoved, 1, 'only WAL older than the oldest kept backup');
+  assert.equal(report!.walFilesRemoved, 2, 'WAL older than the oldest kept backup, and a partial copy of a segment stored whole');
   assert.equal(report!.recoverableFrom!.slice(0, 10), '2026-11-22');
   assert.deepEqual(await backupsOnDisk(), before);
 });
@@ -53,11 +55,11 @@ test('retention waits while a restore holds the repository', async () => {
   await rm(lock);
 });
 
-test('retention removes old backups whole, and the WAL only they needed', async () => {
+test('retention removes old backups whole, the WAL only they needed, and partial copies of segments stored whole', async () => {
   const before = await backupsOnDisk();
   await service.retention({ dryRun: false });
   assert.deepEqual(await backupsOnDisk(), before.slice(2));
   const wal = (await readdir(path.join(repoDir, 'wal'))).sort();
-  assert.deepEqual(wal, ['0000000100000000000000F0.sealed', '00000002.history.sealed']);
+  assert.deepEqual(wal, ['0000000100000000000000F0.sealed', '0000000100000000000000F1.00002000.partial.sealed', '00000002.history.sealed']);
   assert.deepEqual((await service.list()).map((listing) => listing.record.id), before.slice(2));
 });

@@ -8,13 +8,15 @@ import type { Logger } from '../../platform/log/log.js';
 import { checkTarAgainstManifest, parseManifest } from '../../platform/postgres/manifest.js';
 import type { Inspect, RecoveryOutcome, RecoveryTarget } from '../../platform/postgres/recovery.js';
 import { identifySystem, streamBaseBackup } from '../../platform/postgres/replication.js';
+import { parseLsn } from '../../platform/postgres/wal-stream.js';
 import { emptyDirectory, requireEmptyDirectory } from '../../platform/storage/dirs.js';
 import type { ObjectStore, StoredObject } from '../../platform/storage/store.js';
 import { extractTar } from '../../platform/storage/tar-extract.js';
 import { broadcast, pushable } from '../../platform/streams.js';
 import { assertKeyFitsRepositories, backupIdAt, backupPrefix, markKey, readRecords, recordIsAuthentic, recordKey, sealRecord, walFileOf, walKey, writeJson, writeRecord } from './backup.catalog.js';
 import { planRetention, type RetentionPolicy } from './backup.retention.js';
-import { isSegmentName, planWal, segmentOf, type WalGap } from './backup.wal-plan.js';
+import { isSegmentName, planWal, segmentBytes, segmentOf, type WalGap } from './backup.wal-plan.js';
+import { partialPattern } from './backup.wal-stream.js';
 import { backupIdSchema, restorePointSchema, type BackupListing, type BackupRecord, type TransferProgress } from './backup.schema.js';
 
 export interface Repository {
@@ -233,7 +235,13 @@ export class BackupService {
     const oldestKept = records.find((record) => record.id === plan.keep[0]);
     const firstNeeded = oldestKept ? segmentOf(oldestKept.startLsn, oldestKept.timeline) : undefined;
     const walObjects = (await repository.store.list('wal/')).map((object) => walFileOf(object.key));
-    const walToRemove = firstNeeded ? walObjects.filter((file) => /^[0-9A-F]{24}/.test(file) && file.slice(0, 24) < firstNeeded) : [];
+    const whole = new Set(walObjects.filter(isSegmentName));
+    const walToRemove = walObjects.filter(
+      (file) =>
+        (firstNeeded !== undefined && /^[0-9A-F]{24}/.test(file) && file.slice(0, 24) < firstNeeded) ||
+        // A streamed partial copy whose segment has since been stored whole (the streamer stopped before tidying it).
+        (partialPattern.test(file) && whole.has(file.slice(0, 24))),
+    );
     const report = { repository: repository.name, keep: plan.keep, remove: plan.remove, walFilesRemoved: walToRemove.length, recoverableFrom: oldestKept?.finishedAt, dryRun };
     const lock = await this.activeLock(repository);
     if (lock) return { ...report, remove: [], walFilesRemoved: 0, skipped: `a ${lock} is running; retention waits for it to end` };
@@ -296,13 +304,23 @@ export class BackupService {
     return segments.sort().at(-1);
   }
 
-  /** The repositories that hold an archived WAL file (by its name, e.g. 000000010000000000000003). */
-  async walHeldBy(file: string): Promise<string[]> {
-    const key = walKey(file);
-    const held = await Promise.all(
-      this.deps.repositories.map(async (repository) => ((await repository.store.list(key).catch(() => [])).some((object) => object.key === key) ? repository.name : undefined)),
-    );
-    return held.filter((name): name is string => name !== undefined);
+  /**
+   * Whether some repository holds the WAL up to `lsn` on `timeline`: the whole segment, or a
+   * streamed partial copy reaching that far.
+   */
+  async walHeldUpTo(lsn: string, timeline: number): Promise<boolean> {
+    const segment = segmentOf(lsn, timeline);
+    const needed = Number(parseLsn(lsn) % BigInt(segmentBytes));
+    for (const repository of this.deps.repositories) {
+      const objects = await repository.store.list(`wal/${segment}`).catch(() => []);
+      for (const object of objects) {
+        const file = walFileOf(object.key);
+        if (file === segment) return true;
+        const partial = partialPattern.exec(file);
+        if (partial && partial[1] === segment && parseInt(partial[2]!, 16) >= needed) return true;
+      }
+    }
+    return false;
   }
 
   /** Closes the repositories' connections (SFTP), so a command can exit. */
@@ -392,11 +410,18 @@ export class BackupService {
         if (recovery !== 'none') {
           const walDir = `${options.target}.wal-restore`;
           const sources = await this.walSources(repository);
-          const plan = planWal([...sources.keys()], record);
+          // The streamed copy of a segment stands in for it where the segment was never stored whole.
+          const partials = newestPartials([...sources.keys()]);
+          const plan = planWal([...sources.keys(), ...partials.keys()], record);
           walGaps = plan.gaps;
           if (plan.gaps.length) this.deps.log.warn({ gaps: plan.gaps }, 'the archived WAL has gaps in every repository; recovery cannot pass them');
           const staging = this.deps.localStore!(walDir);
-          for (const file of plan.files) await staging.put(file, unseal(sources.get(file)!.store.get(walKey(file)), key, walKey(file)));
+          for (const file of plan.files) {
+            const partial = partials.get(file);
+            const stored = partial ?? file;
+            const plain = unseal(sources.get(stored)!.store.get(walKey(stored)), key, walKey(stored));
+            await staging.put(file, partial ? paddedToSegment(plain) : plain);
+          }
           walFiles = plan.files.length;
           outcome = await this.deps.recover!({ dataDir: options.target, walDir, target: recovery, role: record.role, inspect });
         }
@@ -612,6 +637,30 @@ class ArchiveSink {
     this.input.end();
     return this.results;
   }
+}
+
+/** For each segment held only as streamed partial copies, the one that goes furthest. */
+function newestPartials(files: readonly string[]): Map<string, string> {
+  const whole = new Set(files.filter(isSegmentName));
+  const newest = new Map<string, string>();
+  for (const file of files) {
+    const match = partialPattern.exec(file);
+    if (!match || whole.has(match[1]!)) continue;
+    const current = newest.get(match[1]!);
+    if (!current || current < file) newest.set(match[1]!, file); // same segment: the name sorts by length
+  }
+  return newest;
+}
+
+/** A partial segment as Postgres will read it: a whole segment's size, zeros after the end (read as the end of WAL). */
+async function* paddedToSegment(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let bytes = 0;
+  for await (const chunk of source) {
+    bytes += chunk.length;
+    yield chunk;
+  }
+  const zeros = Buffer.alloc(1024 * 1024);
+  for (let left = segmentBytes - bytes; left > 0; left -= zeros.length) yield left >= zeros.length ? zeros : zeros.subarray(0, left);
 }
 
 /** Passes a stored object through, failing at its end if it does not match its recorded checksum. */

@@ -4,7 +4,7 @@
  * with 16 MiB segments there are 256 segments per "L" step.
  */
 const segmentsPerLog = 256;
-const segmentBytes = 16 * 1024 * 1024;
+export const segmentBytes = 16 * 1024 * 1024;
 const segmentPattern = /^([0-9A-F]{8})([0-9A-F]{8})([0-9A-F]{8})$/;
 
 /** Whether a WAL file name is a segment (not a timeline history or backup history file). */

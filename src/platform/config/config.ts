@@ -124,6 +124,8 @@ export const configSchema = z
     backupKeyFile: z.string().min(1).optional(),
     /** Archive WAL continuously to the backup repositories (embedded Postgres). Turning it off loses point-in-time recovery. */
     walArchiving: z.preprocess((value) => (value === 'false' || value === '0' ? false : value === 'true' || value === '1' ? true : value), z.boolean()).default(true),
+    /** Stream the WAL as it is written and store the segment in progress in the repositories every second (embedded Postgres): RPO of about a second instead of walArchiveTimeoutSeconds. */
+    walStreaming: z.preprocess((value) => (value === 'false' || value === '0' ? false : value === 'true' || value === '1' ? true : value), z.boolean()).default(true),
     /** Seconds after which a WAL segment with any change in it is archived even if not full: the bound on data lost with the primary's disk when no standby exists. */
     walArchiveTimeoutSeconds: positiveInt.default(10),
     /** IANA time zone for calendar things: the backup schedule, daily/weekly/monthly retention. */
@@ -204,6 +206,7 @@ export const envNames: Record<ConfigKey, string> = {
   backupRepositories: 'STEADFAST_BACKUP_REPOSITORIES',
   backupKeyFile: 'STEADFAST_BACKUP_KEY_FILE',
   walArchiving: 'STEADFAST_WAL_ARCHIVING',
+  walStreaming: 'STEADFAST_WAL_STREAMING',
   walArchiveTimeoutSeconds: 'STEADFAST_WAL_ARCHIVE_TIMEOUT_SECONDS',
   timeZone: 'STEADFAST_TIME_ZONE',
   backupSchedule: 'STEADFAST_BACKUP_SCHEDULE',

@@ -57,9 +57,10 @@ export class FsStore implements ObjectStore {
     for (const entry of entries.sort()) {
       if (isTemporaryName(entry)) continue;
       const full = path.join(base, entry);
-      const info = await stat(full).catch(() => undefined);
       const key = path.relative(this.root, full).split(path.sep).join('/');
-      if (info?.isFile() && key.startsWith(prefix)) objects.push({ key, bytes: info.size });
+      if (!key.startsWith(prefix)) continue; // before stat: a narrow prefix in a big directory stays cheap
+      const info = await stat(full).catch(() => undefined);
+      if (info?.isFile()) objects.push({ key, bytes: info.size });
     }
     return objects;
   }

@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { systemClock } from '../../platform/clock/clock.js';
+import { withClient } from '../../platform/db/connect.js';
+import { silentLogger } from '../../platform/log/log.js';
+import { resolveBinaries } from '../../platform/postgres/binaries.js';
+import { runRecovery } from '../../platform/postgres/recovery.js';
+import { FsStore } from '../../platform/storage/fs-store.js';
+import { startScratchCluster, type ScratchCluster } from '../../../test/helpers/scratch-cluster.js';
+import { BackupService, type Repository } from './backup.service.js';
+import { WalPusher } from './backup.wal.js';
+import { WalStreamer } from './backup.wal-stream.js';
+
+let cluster: ScratchCluster;
+let repositories: Repository[];
+let service: BackupService;
+let keyFile: string;
+
+before(async () => {
+  // No archive_timeout: only the streamer can get the segment in progress to the repository.
+  cluster = await startScratchCluster('wal-stream', { archive: true, restartOnCrash: false });
+  repositories = [{ name: 'offsite', store: new FsStore(path.join(cluster.dir, 'offsite')) }];
+  keyFile = path.join(cluster.dir, 'backup.key');
+  const binaries = await resolveBinaries(cluster.runAs);
+  service = new BackupService({
+    repositories,
+    source: cluster.target(),
+    keyFile,
+    clock: systemClock,
+    log: silentLogger(),
+    localStore: (dir) => new FsStore(dir),
+    recover: (run) => runRecovery({ ...run, binaries, runAs: cluster.runAs, log: silentLogger() }),
+  });
+  await cluster.sql('CREATE TABLE orders (id int PRIMARY KEY)');
+  await service.take();
+});
+after(async () => {
+  await cluster.stop();
+});
+
+const walObjects = async (): Promise<string[]> => (await readdir(path.join(cluster.dir, 'offsite', 'wal')).catch(() => [] as string[])).sort();
+
+test('the segment being written reaches the repository within about a second, and a restore after kill -9 brings back those commits', async () => {
+  const pusher = new WalPusher({ spool: new FsStore(cluster.spool), repositories, keyFile, clock: systemClock, log: silentLogger(), pollMs: 100 });
+  const streamer = new WalStreamer({ source: cluster.target(), repositories, keyFile, clock: systemClock, log: silentLogger(), uploadIntervalMs: 200 });
+  pusher.start();
+  streamer.start();
+  try {
+    // A finished segment goes whole through the archive; its partial copy is then removed.
+    await cluster.sql('INSERT INTO orders SELECT generate_series(1, 100)');
+    const [switched] = await cluster.sql<{ file: string }>('SELECT pg_walfile_name(pg_switch_wal()) AS file');
+    let objects: string[] = [];
+    for (let i = 0; i < 100; i++) {
+      objects = await walObjects();
+      if (objects.includes(`${switched!.file}.sealed`) && !objects.some((name) => name.startsWith(`${switched!.file}.`) && name.includes('.partial'))) break;
+      await sleep(100);
+    }
+    assert.ok(objects.includes(`${switched!.file}.sealed`), `whole segment archived: ${objects.join(' ')}`);
+    assert.ok(!objects.some((name) => name.startsWith(`${switched!.file}.`) && name.includes('.partial')), `its partial copy removed: ${objects.join(' ')}`);
+
+    await cluster.sql('INSERT INTO orders SELECT generate_series(101, 200)');
+    const [{ lsn }] = (await cluster.sql<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')) as [{ lsn: string }];
+    const waitedFrom = Date.now();
+    while (!(await service.walHeldUpTo(lsn, 1)) && Date.now() - waitedFrom < 10_000) await sleep(50);
+    const seconds = (Date.now() - waitedFrom) / 1000;
+    assert.ok(await service.walHeldUpTo(lsn, 1), 'the commit reached the repository without the segment being finished');
+    assert.ok(seconds < 3, `within about a second (${seconds.toFixed(2)} s)`);
+    assert.ok(streamer.status().connected);
+  } finally {
+    // The machine dies: nothing more is archived or pushed.
+    process.kill(cluster.supervisor.pid!, 'SIGKILL');
+    await streamer.stop();
+    await pusher.stop(0);
+  }
+  const target = path.join(cluster.dir, 'restored');
+  const result = await service.restore({ target, owner: cluster.runAs });
+  assert.deepEqual(result.walGaps, []);
+  const restored = await cluster.startOn(target);
+  try {
+    const [{ n }] = (await withClient(restored.target(), async (client) => (await client.query<{ n: number }>('SELECT count(*)::int AS n FROM orders')).rows)) as [{ n: number }];
+    assert.equal(n, 200, 'the commits in the unfinished segment came back from its streamed copy');
+  } finally {
+    await restored.stop();
+  }
+});
