@@ -18,7 +18,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { createBackupService, createWalPusher } from '../src/app/backup.js';
+import { createBackupService, createWalPusher, createWalStreamer } from '../src/app/backup.js';
 import { bootstrapPlatform, embeddedDataDir, startEmbedded, type DatabaseHandle } from '../src/app/database.js';
 import { createPlatform } from '../src/app/deps.js';
 import { loadConfig, type Config } from '../src/platform/config/config.js';
@@ -48,8 +48,11 @@ try {
 
   const tpsOff = await writeLoad(slugs, loadSeconds);
   await restart(true);
+  // Archiving as `steadfast up` runs it: archive_command + pusher, and the WAL streamer.
   const pusher = createWalPusher(config, log, database.walSpool!);
   pusher.start();
+  const streamer = createWalStreamer(config, log, database.admin)!;
+  streamer.start();
   const lag = await measureArchiveLag(() => writeLoad(slugs, loadSeconds));
   const tpsOn = lag.tps;
 
@@ -77,8 +80,7 @@ try {
   const untarSeconds = (performance.now() - started) / 1000;
   await rm(scratch, { recursive: true, force: true });
 
-  const rpo = await measureRpo(slugs, pusher);
-  await pusher.stop(10_000);
+  const rpo = await measureRpo(slugs, pusher, streamer);
   const peakRss = await backupMemory();
 
   const figures = {
@@ -187,7 +189,7 @@ async function measureArchiveLag(load: () => Promise<number>): Promise<{ tps: nu
 }
 
 /** kill -9 under load; restore from the repository alone; seconds of acknowledged commits lost. */
-async function measureRpo(slugs: string[], pusher: { pass(): Promise<number> }): Promise<number> {
+async function measureRpo(slugs: string[], pusher: { stop(drainMs: number): Promise<void> }, streamer: { stop(options: { flush?: boolean }): Promise<void> }): Promise<number> {
   const stop = { now: false };
   const tenant = slugs[0]!;
   const marker = new pg.Client({ ...database.admin, database: `${database.platformDatabase}_t_${tenant.replace(/-/g, '_')}` });
@@ -207,11 +209,12 @@ async function measureRpo(slugs: string[], pusher: { pass(): Promise<number> }):
   await sleep(8000);
   const killedAt = Date.now();
   process.kill(database.supervisor!.pid!, 'SIGKILL');
+  // The machine is gone: nothing more leaves it (no flush of the streamer, no drain of the spool).
+  await Promise.all([streamer.stop({ flush: false }), pusher.stop(0)]);
   const stopping = database.stop();
   stop.now = true;
   await Promise.all([load, beats, stopping]);
   await marker.end().catch(() => undefined);
-  await pusher.pass();
   const target = path.join(bench.home, 'rpo-restore');
   const owner = await ensurePostgresOsUser(config.postgresOsUser);
   await createBackupService(config, log).restore({ target, owner, recovery: { kind: 'latest' } });

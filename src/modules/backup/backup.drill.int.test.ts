@@ -117,7 +117,7 @@ describe('the restore drill', () => {
     await cluster.sql("INSERT INTO items (title) SELECT 'more ' || n FROM generate_series(1, 1000) AS n", [], 't_quiet');
     const [row] = await cluster.sql<{ file: string }>('SELECT pg_walfile_name(pg_switch_wal()) AS file');
     const archived = path.join(repositoryDir(), 'wal', `${row!.file}.sealed`);
-    for (let i = 0; i < 200 && !(await readdir(path.dirname(archived)).catch(() => [] as string[])).includes(path.basename(archived)); i++) await sleep(50);
+    for (let i = 0; i < 1200 && !(await readdir(path.dirname(archived)).catch(() => [] as string[])).includes(path.basename(archived)); i++) await sleep(50);
     await rm(archived);
     const drill = await runDrill(drillDeps);
     assert.equal(drill.passed, false);

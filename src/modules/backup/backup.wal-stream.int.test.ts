@@ -72,7 +72,7 @@ test('the segment being written reaches the repository within about a second, an
   } finally {
     // The machine dies: nothing more is archived or pushed.
     process.kill(cluster.supervisor.pid!, 'SIGKILL');
-    await streamer.stop();
+    await streamer.stop({ flush: false });
     await pusher.stop(0);
   }
   const target = path.join(cluster.dir, 'restored');

@@ -69,13 +69,17 @@ export class WalStreamer {
     this.timer = setInterval(() => void this.tick(), this.deps.uploadIntervalMs ?? 1000);
   }
 
-  /** Stops streaming after storing what was received. */
-  async stop(): Promise<void> {
+  /**
+   * Stops streaming, after storing what was received unless `flush` is false (a test or
+   * benchmark playing the machine's death: what was only in this process's memory is lost).
+   */
+  async stop(options: { flush?: boolean } = {}): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
     await this.stream?.close();
     await this.loop;
     await this.uploading;
+    if (options.flush === false) return;
     await this.tick();
     await this.uploading;
   }
