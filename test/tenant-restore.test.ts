@@ -80,8 +80,17 @@ describe('restoring one tenant from the backups', () => {
     assert.equal((await running.platform.tenancy.get('late')).status, 'active');
   });
 
+  test('deleting a tenant also drops the copies its restores kept', async () => {
+    const copies = async (): Promise<string[]> =>
+      withClient({ ...running.platform.database.admin, database: 'postgres' }, async (client) => (await client.query<{ name: string }>("SELECT datname AS name FROM pg_database WHERE datname LIKE '%\\_r\\_acme\\_%'")).rows.map((row) => row.name));
+    assert.equal((await copies()).length, 1);
+    await running.platform.tenancy.delete(testOperator, 'acme');
+    assert.deepEqual(await copies(), []);
+    assert.equal(await running.platform.tenancy.findRow('acme'), undefined);
+  });
+
   test('refuses an unknown tenant without --into, and --into a slug already taken', async () => {
     await assert.rejects(restoreTenant(running.platform, backups, { actor: testOperator, slug: 'nobody', target: { kind: 'latest' } }), /There is no tenant "nobody" to restore over/);
-    await assert.rejects(restoreTenant(running.platform, backups, { actor: testOperator, slug: 'acme', target: { kind: 'latest' }, into: { slug: 'other' } }), /"other" already exists; --into needs a new slug/);
+    await assert.rejects(restoreTenant(running.platform, backups, { actor: testOperator, slug: 'acme-then', target: { kind: 'latest' }, into: { slug: 'other' } }), /"other" already exists; --into needs a new slug/);
   });
 });

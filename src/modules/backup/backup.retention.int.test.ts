@@ -26,7 +26,7 @@ before(async () => {
   // Archived WAL from before and after the backups (content does not matter to retention).
   await mkdir(path.join(repoDir, 'wal'), { recursive: true });
   // Streamed partial copies: one of a segment since stored whole (tidied), one of a segment that only it holds (kept).
-  const names = ['000000010000000000000001', '0000000100000000000000F0', '00000002.history', '0000000100000000000000F0.00010000.partial', '0000000100000000000000F1.00002000.partial'];
+  const names = ['000000010000000000000001', '0000000100000000000000F0', '00000002.history', '0000000100000000000000F0.00000000-00010000.partial', '0000000100000000000000F1.00000000-00002000.partial'];
   for (const name of names) await writeFile(path.join(repoDir, 'wal', `${name}.sealed`), 'x');
 });
 after(async () => {
@@ -60,6 +60,6 @@ test('retention removes old backups whole, the WAL only they needed, and partial
   await service.retention({ dryRun: false });
   assert.deepEqual(await backupsOnDisk(), before.slice(2));
   const wal = (await readdir(path.join(repoDir, 'wal'))).sort();
-  assert.deepEqual(wal, ['0000000100000000000000F0.sealed', '0000000100000000000000F1.00002000.partial.sealed', '00000002.history.sealed']);
+  assert.deepEqual(wal, ['0000000100000000000000F0.sealed', '0000000100000000000000F1.00000000-00002000.partial.sealed', '00000002.history.sealed']);
   assert.deepEqual((await service.list()).map((listing) => listing.record.id), before.slice(2));
 });

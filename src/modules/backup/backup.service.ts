@@ -8,7 +8,7 @@ import type { Logger } from '../../platform/log/log.js';
 import { checkTarAgainstManifest, parseManifest } from '../../platform/postgres/manifest.js';
 import type { Inspect, RecoveryOutcome, RecoveryTarget } from '../../platform/postgres/recovery.js';
 import { identifySystem, streamBaseBackup } from '../../platform/postgres/replication.js';
-import { parseLsn } from '../../platform/postgres/wal-stream.js';
+import { formatLsn, parseLsn } from '../../platform/postgres/wal-stream.js';
 import { emptyDirectory, requireEmptyDirectory } from '../../platform/storage/dirs.js';
 import type { ObjectStore, StoredObject } from '../../platform/storage/store.js';
 import { extractTar } from '../../platform/storage/tar-extract.js';
@@ -16,7 +16,7 @@ import { broadcast, pushable } from '../../platform/streams.js';
 import { assertKeyFitsRepositories, backupIdAt, backupPrefix, markKey, readRecords, recordIsAuthentic, recordKey, sealRecord, walFileOf, walKey, writeJson, writeRecord } from './backup.catalog.js';
 import { planRetention, type RetentionPolicy } from './backup.retention.js';
 import { isSegmentName, planWal, segmentBytes, segmentOf, type WalGap } from './backup.wal-plan.js';
-import { partialPattern } from './backup.wal-stream.js';
+import { chainOfPieces, partialPattern, type Piece } from './backup.wal-stream.js';
 import { backupIdSchema, restorePointSchema, type BackupListing, type BackupRecord, type TransferProgress } from './backup.schema.js';
 
 export interface Repository {
@@ -305,20 +305,17 @@ export class BackupService {
   }
 
   /**
-   * Whether some repository holds the WAL up to `lsn` on `timeline`: the whole segment, or a
-   * streamed partial copy reaching that far.
+   * Whether some repository holds the WAL up to `lsn` (an end position, as a commit or
+   * restore point returns it) on `timeline`: the whole segment, or streamed pieces reaching that far.
    */
   async walHeldUpTo(lsn: string, timeline: number): Promise<boolean> {
-    const segment = segmentOf(lsn, timeline);
-    const needed = Number(parseLsn(lsn) % BigInt(segmentBytes));
+    const end = parseLsn(lsn);
+    const segmentStart = ((end - 1n) / BigInt(segmentBytes)) * BigInt(segmentBytes); // an end on a boundary belongs to the segment before
+    const segment = segmentOf(formatLsn(segmentStart), timeline);
+    const needed = Number(end - segmentStart);
     for (const repository of this.deps.repositories) {
-      const objects = await repository.store.list(`wal/${segment}`).catch(() => []);
-      for (const object of objects) {
-        const file = walFileOf(object.key);
-        if (file === segment) return true;
-        const partial = partialPattern.exec(file);
-        if (partial && partial[1] === segment && parseInt(partial[2]!, 16) >= needed) return true;
-      }
+      const files = (await repository.store.list(`wal/${segment}`).catch(() => [])).map((object) => walFileOf(object.key));
+      if (files.includes(segment) || chainOfPieces(files).end >= needed) return true;
     }
     return false;
   }
@@ -387,14 +384,16 @@ export class BackupService {
     const startedAt = this.deps.clock.now();
     const errors: string[] = [];
     // What the caller's inspection throws is about the data, not the copy: no other repository would do better.
-    let inspectionFailed: { error: unknown } | undefined;
+    // Nor is a failure after a successful inspection: it has acted (a tenant restored) and must not act twice.
+    let inspection: { failed?: unknown; done?: boolean } = {};
     const inspect: Inspect | undefined =
       options.inspect &&
       (async (target) => {
         try {
           await options.inspect!(target);
+          inspection = { done: true };
         } catch (error) {
-          inspectionFailed = { error };
+          inspection = { failed: error };
           throw error;
         }
       });
@@ -410,17 +409,16 @@ export class BackupService {
         if (recovery !== 'none') {
           const walDir = `${options.target}.wal-restore`;
           const sources = await this.walSources(repository);
-          // The streamed copy of a segment stands in for it where the segment was never stored whole.
-          const partials = newestPartials([...sources.keys()]);
-          const plan = planWal([...sources.keys(), ...partials.keys()], record);
+          // Streamed pieces stand in for a segment where it was never stored whole (the last moments before a loss).
+          const streamed = streamedSegments([...sources.keys()]);
+          const plan = planWal([...sources.keys(), ...streamed.keys()], record);
           walGaps = plan.gaps;
           if (plan.gaps.length) this.deps.log.warn({ gaps: plan.gaps }, 'the archived WAL has gaps in every repository; recovery cannot pass them');
           const staging = this.deps.localStore!(walDir);
+          const open = (file: string): AsyncIterable<Buffer> => unseal(sources.get(file)!.store.get(walKey(file)), key, walKey(file));
           for (const file of plan.files) {
-            const partial = partials.get(file);
-            const stored = partial ?? file;
-            const plain = unseal(sources.get(stored)!.store.get(walKey(stored)), key, walKey(stored));
-            await staging.put(file, partial ? paddedToSegment(plain) : plain);
+            const pieces = streamed.get(file);
+            await staging.put(file, pieces ? paddedToSegment(joinPieces(pieces, open)) : open(file));
           }
           walFiles = plan.files.length;
           outcome = await this.deps.recover!({ dataDir: options.target, walDir, target: recovery, role: record.role, inspect });
@@ -430,7 +428,8 @@ export class BackupService {
       } catch (error) {
         await emptyDirectory(options.target);
         if (isAppError(error) && error.code === 'BACKUP_KEY_MISMATCH') throw error;
-        if (inspectionFailed) throw inspectionFailed.error;
+        if (inspection.failed !== undefined) throw inspection.failed;
+        if (inspection.done) throw error;
         errors.push(`${name}: ${(error as Error).message}`);
         this.deps.log.warn({ repository: name, err: error }, 'restore from this repository failed; trying the next one');
       } finally {
@@ -639,17 +638,45 @@ class ArchiveSink {
   }
 }
 
-/** For each segment held only as streamed partial copies, the one that goes furthest. */
-function newestPartials(files: readonly string[]): Map<string, string> {
-  const whole = new Set(files.filter(isSegmentName));
-  const newest = new Map<string, string>();
+/**
+ * For each segment held only as streamed pieces, the pieces that make it from byte 0. An
+ * unfinished segment can only be the end of the WAL: one followed by whole segments is left
+ * out, so the plan reports the hole instead of recovery stopping quietly inside it.
+ */
+function streamedSegments(files: readonly string[]): Map<string, Piece[]> {
+  const whole = files.filter(isSegmentName);
+  const wholeSet = new Set(whole);
+  const bySegment = new Map<string, string[]>();
   for (const file of files) {
     const match = partialPattern.exec(file);
-    if (!match || whole.has(match[1]!)) continue;
-    const current = newest.get(match[1]!);
-    if (!current || current < file) newest.set(match[1]!, file); // same segment: the name sorts by length
+    if (match && !wholeSet.has(match[1]!)) bySegment.set(match[1]!, [...(bySegment.get(match[1]!) ?? []), file]);
   }
-  return newest;
+  const usable = new Map<string, Piece[]>();
+  for (const [segment, pieces] of bySegment) {
+    const chain = chainOfPieces(pieces);
+    if (chain.end === 0) continue;
+    const followed = whole.some((other) => other.slice(0, 8) === segment.slice(0, 8) && other > segment);
+    if (chain.end < segmentBytes && followed) continue;
+    usable.set(segment, chain.pieces);
+  }
+  return usable;
+}
+
+/** The bytes of consecutive pieces, each overlap with the piece before skipped. */
+async function* joinPieces(pieces: readonly Piece[], open: (file: string) => AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let end = 0;
+  for (const piece of pieces) {
+    let skip = end - piece.from;
+    for await (const chunk of open(piece.file)) {
+      if (skip >= chunk.length) {
+        skip -= chunk.length;
+        continue;
+      }
+      yield skip > 0 ? chunk.subarray(skip) : chunk;
+      skip = 0;
+    }
+    end = piece.to;
+  }
 }
 
 /** A partial segment as Postgres will read it: a whole segment's size, zeros after the end (read as the end of WAL). */

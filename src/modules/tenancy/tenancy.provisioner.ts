@@ -73,7 +73,8 @@ export class TenantProvisioner {
    * tenant's name can contain. The tenant's sessions must be ended first (CREATE DATABASE needs that).
    */
   async copyDatabase(names: { databaseName: string; roleName: string }, suffix: string): Promise<string> {
-    const copy = `${names.databaseName.replace(/_t_/, '_r_')}_${suffix}`.slice(0, 63);
+    // Postgres cuts names at 63 bytes: shorten the tenant part, never the time that tells copies apart.
+    const copy = `${names.databaseName.replace(/_t_/, '_r_').slice(0, 62 - suffix.length)}_${suffix}`;
     const { admin } = this.options;
     await sql.raw(`CREATE DATABASE ${quoteIdent(copy)} TEMPLATE ${quoteIdent(names.databaseName)} OWNER ${quoteIdent(names.roleName)}`).execute(admin);
     await sql.raw(`REVOKE ALL ON DATABASE ${quoteIdent(copy)} FROM PUBLIC`).execute(admin);
@@ -85,10 +86,12 @@ export class TenantProvisioner {
     await sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${databaseName} AND pid <> pg_backend_pid()`.execute(this.options.admin);
   }
 
-  /** Drops the database (closing its sessions) and the role. Safe to repeat. */
+  /** Drops the database (closing its sessions), the copies kept by restores, and the role. Safe to repeat. */
   async dropDatabase(names: { databaseName: string; roleName: string }): Promise<void> {
     const { admin } = this.options;
     await sql.raw(`DROP DATABASE IF EXISTS ${quoteIdent(names.databaseName)} WITH (FORCE)`).execute(admin);
+    const copies = await sql<{ name: string }>`SELECT datname AS name FROM pg_database WHERE datdba = (SELECT oid FROM pg_roles WHERE rolname = ${names.roleName})`.execute(admin);
+    for (const copy of copies.rows) await sql.raw(`DROP DATABASE IF EXISTS ${quoteIdent(copy.name)} WITH (FORCE)`).execute(admin);
     await sql.raw(`DROP ROLE IF EXISTS ${quoteIdent(names.roleName)}`).execute(admin);
   }
 }

@@ -159,7 +159,8 @@ export class TenancyService {
         .catch((auditError: unknown) => log.error({ err: auditError }, 'could not record a failed restore in the audit log'));
       throw error;
     } finally {
-      if (wasActive) await this.transition(actor, slug, ['suspended'], 'active', 'tenant.resumed', null);
+      // A failure to resume is logged, not thrown: it must not hide how the restore itself went.
+      if (wasActive) await this.transition(actor, slug, ['suspended'], 'active', 'tenant.resumed', null).catch((error: unknown) => log.error({ err: error, slug }, 'could not resume the tenant after restoring it; run "steadfast tenant resume"'));
     }
   }
 

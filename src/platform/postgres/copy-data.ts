@@ -60,7 +60,8 @@ export async function copyDatabaseData(source: ConnectionTarget, destination: Co
         let copiedRows = 0;
         for (const [index, table] of tables.entries()) {
           const columns = table.columns.map(quoteIdent).join(', ');
-          const reader = from.query(copyTo(`COPY ${table.qualified} (${columns}) TO STDOUT (FORMAT binary)`));
+          // The query form also reads a partitioned table (through its parent).
+          const reader = from.query(copyTo(`COPY (SELECT ${columns} FROM ${table.qualified}) TO STDOUT (FORMAT binary)`));
           const writer = to.query(copyFrom(`COPY ${table.qualified} (${columns}) FROM STDIN (FORMAT binary)`));
           const meter = new Transform({
             transform(chunk: Buffer, _encoding, callback) {
