@@ -51,7 +51,7 @@ try {
   // Archiving as `steadfast up` runs it: archive_command + pusher, and the WAL streamer.
   const pusher = createWalPusher(config, log, database.walSpool!);
   pusher.start();
-  const streamer = createWalStreamer(config, log, database.admin)!;
+  const streamer = createWalStreamer(config, log, database)!;
   streamer.start();
   const lag = await measureArchiveLag(() => writeLoad(slugs, loadSeconds));
   const tpsOn = lag.tps;

@@ -4,11 +4,12 @@ import { BackupService, recordDrill, runDrill, WalPusher, WalStreamer, type Dril
 import type { TransferProgress } from '../modules/backup/index.js';
 import { systemClock } from '../platform/clock/clock.js';
 import type { Config, RepositoryConfig } from '../platform/config/config.js';
-import type { ConnectionTarget } from '../platform/db/connect.js';
+import { createPool, type ConnectionTarget } from '../platform/db/connect.js';
 import type { Logger } from '../platform/log/log.js';
 import { resolveBinaries } from '../platform/postgres/binaries.js';
 import { ensurePostgresOsUser } from '../platform/postgres/os-user.js';
 import { runRecovery } from '../platform/postgres/recovery.js';
+import { readWalRange } from '../platform/postgres/wal-files.js';
 import { FsStore } from '../platform/storage/fs-store.js';
 import { S3Store } from '../platform/storage/s3-store.js';
 import { SftpStore } from '../platform/storage/sftp-store.js';
@@ -47,10 +48,26 @@ export function createBackupService(config: Config, log: Logger, source?: Connec
   });
 }
 
-/** The WAL streamer for an embedded Postgres (walStreaming), or none. `source` may replicate. */
-export function createWalStreamer(config: Config, log: Logger, source: ConnectionTarget): WalStreamer | undefined {
-  if (!config.walStreaming) return undefined;
-  return new WalStreamer({ source, repositories: repositoriesOf(config), keyFile: config.backupKeyFile, clock: systemClock, log: log.child({ module: 'backup', component: 'wal-stream' }) });
+/**
+ * The WAL streamer for an embedded Postgres (walStreaming), or none: it reads the WAL Postgres
+ * has flushed from `<dataDir>/pg_wal`, so it runs beside the Postgres it was given.
+ */
+export function createWalStreamer(config: Config, log: Logger, database: { admin: ConnectionTarget; dataDir?: string | undefined }): WalStreamer | undefined {
+  if (!config.walStreaming || !database.dataDir) return undefined;
+  const walDir = path.join(database.dataDir, 'pg_wal');
+  const pool = createPool({ ...database.admin, database: 'postgres' }, { max: 1, idleSeconds: 60, applicationName: 'steadfast-wal-stream' });
+  return new WalStreamer({
+    flushPosition: async () => {
+      const { rows } = await pool.query<{ lsn: string; segment: string }>('SELECT lsn::text, pg_walfile_name(lsn) AS segment FROM pg_current_wal_flush_lsn() AS lsn');
+      return rows[0]!;
+    },
+    readWal: (segment, from, to) => readWalRange(walDir, segment, from, to),
+    close: () => pool.end(),
+    repositories: repositoriesOf(config),
+    keyFile: config.backupKeyFile,
+    clock: systemClock,
+    log: log.child({ module: 'backup', component: 'wal-stream' }),
+  });
 }
 
 /** The resident WAL pusher for an embedded Postgres whose archive_command fills `spool`. */

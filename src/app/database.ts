@@ -125,7 +125,7 @@ export async function attachDatabase(config: Config, log: Logger): Promise<Datab
   // to the repositories while the command runs, and what is left once Postgres has stopped.
   const pusher = createWalPusher(config, log, owned.walSpool);
   pusher.start();
-  const streamer = createWalStreamer(config, log, owned.admin);
+  const streamer = createWalStreamer(config, log, owned);
   streamer?.start();
   return {
     ...owned,

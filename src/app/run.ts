@@ -67,7 +67,7 @@ export async function startPlatform(config: Config, log: Logger, roles: Roles): 
       layers.unshift([() => started.stop(config.shutdownGraceSeconds * 1000)]);
     }
     // Streams the WAL being written to the repositories; stopped before Postgres, after the jobs and listeners.
-    const streamer = database.walSpool ? createWalStreamer(config, log, database.admin) : undefined;
+    const streamer = database.walSpool ? createWalStreamer(config, log, database) : undefined;
     if (streamer) {
       streamer.start();
       layers.push([() => streamer.stop()]);

@@ -8,7 +8,7 @@ import type { Logger } from '../../platform/log/log.js';
 import { checkTarAgainstManifest, parseManifest } from '../../platform/postgres/manifest.js';
 import type { Inspect, RecoveryOutcome, RecoveryTarget } from '../../platform/postgres/recovery.js';
 import { identifySystem, streamBaseBackup } from '../../platform/postgres/replication.js';
-import { formatLsn, parseLsn } from '../../platform/postgres/wal-stream.js';
+import { formatLsn, parseLsn } from '../../platform/postgres/lsn.js';
 import { emptyDirectory, requireEmptyDirectory } from '../../platform/storage/dirs.js';
 import type { ObjectStore, StoredObject } from '../../platform/storage/store.js';
 import { extractTar } from '../../platform/storage/tar-extract.js';

@@ -1,26 +1,29 @@
 import type { Clock } from '../../platform/clock/clock.js';
 import { loadBackupKey, type BackupKey } from '../../platform/crypto/backup-key.js';
 import { seal } from '../../platform/crypto/sealed.js';
-import type { ConnectionTarget } from '../../platform/db/connect.js';
 import type { Logger } from '../../platform/log/log.js';
-import { identifySystem } from '../../platform/postgres/replication.js';
-import { formatLsn, openWalStream, parseLsn, type WalChunk, type WalStream } from '../../platform/postgres/wal-stream.js';
+import { formatLsn, parseLsn } from '../../platform/postgres/lsn.js';
 import { assertKeyFitsRepositories, walFileOf, walKey } from './backup.catalog.js';
 import type { Repository } from './backup.service.js';
-import { segmentBytes, segmentOf } from './backup.wal-plan.js';
+import { segmentBytes } from './backup.wal-plan.js';
 
 export interface WalStreamerDeps {
-  /** The primary, as a role allowed to replicate. */
-  readonly source: ConnectionTarget;
+  /** Where Postgres flushed its WAL to: the end position and the segment file holding it. */
+  readonly flushPosition: () => Promise<{ lsn: string; segment: string }>;
+  /** Bytes `from`..`to` of a segment file in pg_wal, or undefined once the file is gone (recycled after archiving). */
+  readonly readWal: (segment: string, from: number, to: number) => Promise<Buffer | undefined>;
   readonly repositories: readonly Repository[];
   readonly keyFile: string;
   readonly clock: Clock;
   readonly log: Logger;
-  /** How often what arrived is stored. Default 1 s: the RPO. */
+  /** How often what was flushed is stored. Default 1 s: the RPO. */
   readonly uploadIntervalMs?: number;
+  /** Releases what flushPosition holds (its connection), on stop. */
+  readonly close?: () => Promise<void>;
 }
 
 export interface WalStreamStatus {
+  /** Whether the last look at the WAL worked. */
   readonly connected: boolean;
   /** How far the WAL is stored in at least one repository. */
   readonly storedLsn?: string;
@@ -30,14 +33,12 @@ export interface WalStreamStatus {
 
 interface Segment {
   readonly name: string;
-  readonly start: bigint;
-  /** The segment's bytes as received; dropped once it is finished and stored. */
-  buffer: Buffer | undefined;
-  /** Bytes of the segment received so far (from its start). */
+  /** How far the segment is flushed (bytes from its start). */
   end: number;
   /** Per repository: how far its pieces of this segment reach, and their keys (to remove them later). */
   readonly stored: Map<string, { end: number; keys: string[] }>;
-  finishedAt?: number;
+  /** Set once Postgres moved on to the next segment and this one's last piece was stored. */
+  finished: boolean;
 }
 
 /**
@@ -76,149 +77,110 @@ const maxRetired = 64;
 const tidyEveryMs = 5000;
 
 /**
- * Streams the WAL as the primary writes it (as Barman's streaming does) and stores what
- * arrived in every repository every second, as pieces of the segment being written: what a
- * lost primary disk costs drops from archive_timeout to about a second. Finished segments
- * still reach the repositories whole through archive_command and the pusher; the pieces of a
- * segment are removed once the whole segment is there. Restores use pieces only where the
- * whole segment is missing (the last moments before a loss).
+ * Keeps the WAL being written in the repositories, about a second behind Postgres: every
+ * second the bytes Postgres has flushed since the last look are read from the segment file
+ * in pg_wal and stored as a piece of that segment. What a lost primary disk costs drops from
+ * archive_timeout to about a second. Reading the file (rather than holding a walsender) costs
+ * nothing per commit: only the WAL written is read, sealed and stored. Finished segments still
+ * reach the repositories whole through archive_command and the pusher; the pieces of a segment
+ * are removed once the whole segment is there. Restores use pieces only where the whole
+ * segment is missing (the last moments before a loss).
  */
 export class WalStreamer {
   private current: Segment | undefined;
   private retired: Segment[] = [];
-  private stream: WalStream | undefined;
-  private loop: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private uploading: Promise<void> | undefined;
   private key: BackupKey | undefined;
-  private stopped = false;
-  private readonly abort = new AbortController();
-  private timeline = 1;
   private lastTidy = 0;
+  private failing = false;
   private state: { connected: boolean; storedLsn?: string; storedAt?: string; lastError?: string } = { connected: false };
 
   constructor(private readonly deps: WalStreamerDeps) {}
 
   start(): void {
-    this.loop = this.run();
     this.timer = setInterval(() => void this.tick(), this.deps.uploadIntervalMs ?? 1000);
   }
 
   /**
-   * Stops streaming, after storing what was received unless `flush` is false (a test or
-   * benchmark playing the machine's death: what was only in this process's memory is lost).
+   * Stops, after storing what was flushed unless `flush` is false (a test or benchmark
+   * playing the machine's death: nothing more leaves it).
    */
   async stop(options: { flush?: boolean } = {}): Promise<void> {
-    this.stopped = true;
-    this.abort.abort();
     clearInterval(this.timer);
-    await this.stream?.close();
-    await this.loop;
     await this.uploading;
-    if (options.flush === false) return;
-    await this.tick();
-    await this.uploading;
+    if (options.flush !== false) await this.tick();
+    await this.deps.close?.();
   }
 
   status(): WalStreamStatus {
     return { ...this.state };
   }
 
-  private async run(): Promise<void> {
-    const { source, log } = this.deps;
-    let failures = 0;
-    while (!this.stopped) {
-      try {
-        const identity = await identifySystem(source);
-        const position = parseLsn(identity.walPosition);
-        // From the start of the segment being written, so its pieces run from byte 0.
-        const start = position - (position % BigInt(segmentBytes));
-        this.stream = await openWalStream(source, { start, timeline: identity.timeline, applicationName: 'steadfast-wal-stream' });
-        if (this.stopped) break;
-        this.state.connected = true;
-        this.state.lastError = undefined;
-        if (failures > 0) log.info('WAL streaming resumed');
-        failures = 0;
-        this.timeline = identity.timeline;
-        for await (const chunk of this.stream.chunks) this.accept(chunk);
-      } catch (error) {
-        failures++;
-        this.state.lastError = (error as Error).message;
-        if (failures === 1 && !this.stopped) log.warn({ err: error }, 'WAL streaming stopped; retrying (archiving goes on through archive_command)');
-      } finally {
-        this.state.connected = false;
-        await this.stream?.close();
-      }
-      if (!this.stopped) await waitOrAbort(Math.min(30_000, 500 * 2 ** Math.min(failures, 6)), this.abort.signal);
-    }
-  }
-
-  /** Copies received WAL into the segment it belongs to; a finished segment is retired. */
-  private accept(chunk: WalChunk): void {
-    let offset = 0;
-    while (offset < chunk.data.length) {
-      const at = chunk.start + BigInt(offset);
-      const segmentStart = at - (at % BigInt(segmentBytes));
-      const name = segmentOf(formatLsn(segmentStart), this.timeline); // a new timeline is a new segment, too
-      if (this.current?.name !== name) {
-        if (this.current) this.retire(this.current);
-        this.current = { name, start: segmentStart, buffer: Buffer.alloc(segmentBytes), end: 0, stored: new Map() };
-      }
-      const within = Number(at - segmentStart);
-      const take = Math.min(chunk.data.length - offset, segmentBytes - within);
-      chunk.data.copy(this.current.buffer!, within, offset, offset + take);
-      this.current.end = Math.max(this.current.end, within + take);
-      offset += take;
-      if (this.current.end === segmentBytes) {
-        this.retire(this.current); // filled, or closed by a switch
-        this.current = undefined;
-      }
-    }
-  }
-
-  private retire(segment: Segment): void {
-    segment.finishedAt = this.deps.clock.now().getTime();
-    this.retired.push(segment);
-    // Bounded: a long archiving stall must not hold WAL in memory; what is dropped is left to retention.
-    for (const dropped of this.retired.splice(0, Math.max(0, this.retired.length - maxRetired))) dropped.buffer = undefined;
-  }
-
-  /** Stores what arrived (one pass at a time), and now and then removes pieces no longer needed. */
-  private tick(): Promise<void> {
+  /** One look (never two at once): store what was flushed, now and then tidy up. */
+  tick(): Promise<void> {
     if (this.uploading) return this.uploading;
-    this.uploading = this.storeAndTidy()
-      .catch((error: unknown) => this.deps.log.warn({ err: error }, 'storing streamed WAL failed'))
+    this.uploading = this.pass()
+      .then(
+        () => {
+          if (this.failing) this.deps.log.info('storing the WAL being written works again');
+          this.failing = false;
+          this.state.connected = true;
+        },
+        (error: unknown) => {
+          this.state.connected = false;
+          this.state.lastError = (error as Error).message;
+          if (!this.failing) this.deps.log.warn({ err: error }, 'cannot store the WAL being written; archiving goes on through archive_command');
+          this.failing = true;
+        },
+      )
       .finally(() => (this.uploading = undefined));
     return this.uploading;
   }
 
-  private async storeAndTidy(): Promise<void> {
-    // A finished segment's last piece first: until the pusher stores it whole, the pieces are all the repositories have.
-    for (const segment of this.retired) {
-      if (segment.buffer) await this.store(segment);
-      segment.buffer = undefined;
+  private async pass(): Promise<void> {
+    const { lsn, segment } = await this.deps.flushPosition();
+    const flushed = parseLsn(lsn);
+    const within = Number(flushed - ((flushed - 1n) / BigInt(segmentBytes)) * BigInt(segmentBytes)); // an end on a boundary is the segment's end
+    if (this.current && this.current.name !== segment) {
+      // Postgres moved on: the rest of the old segment first (it is all the repositories have of it until the pusher stores it whole).
+      const old = this.current;
+      old.end = segmentBytes;
+      await this.store(old);
+      old.finished = true;
+      this.retire(old);
+      this.current = undefined;
     }
-    if (this.current) await this.store(this.current);
+    this.current ??= { name: segment, end: 0, stored: new Map(), finished: false };
+    this.current.end = Math.max(this.current.end, within);
+    await this.store(this.current);
     if (this.deps.clock.now().getTime() - this.lastTidy >= tidyEveryMs) {
       this.lastTidy = this.deps.clock.now().getTime();
       await this.tidy();
     }
   }
 
-  /** Stores, in each repository, the bytes of the segment it does not have yet. */
+  private retire(segment: Segment): void {
+    this.retired.push(segment);
+    // Bounded: pieces of segments dropped from the list are left to retention.
+    this.retired.splice(0, Math.max(0, this.retired.length - maxRetired));
+  }
+
+  /** Stores, in each repository, the flushed bytes of the segment it does not have yet. */
   private async store(segment: Segment): Promise<void> {
     const end = segment.end;
-    const buffer = segment.buffer;
-    if (!buffer) return;
+    const behind = this.deps.repositories.filter((repository) => (segment.stored.get(repository.name)?.end ?? 0) < end);
+    if (behind.length === 0) return;
+    const from = Math.min(...behind.map((repository) => segment.stored.get(repository.name)?.end ?? 0));
+    const bytes = await this.deps.readWal(segment.name, from, end);
+    if (!bytes) return; // recycled: it was archived whole before Postgres let it go
+    const key = await this.sealingKey();
     let storedSomewhere = false;
-    for (const repository of this.deps.repositories) {
+    for (const repository of behind) {
       const have = segment.stored.get(repository.name) ?? { end: 0, keys: [] };
-      if (have.end >= end) continue;
+      const objectKey = walKey(partialName(segment.name, have.end, end));
       try {
-        const key = await this.sealingKey();
-        const objectKey = walKey(partialName(segment.name, have.end, end));
-        // Bytes below `end` are not written again while streaming goes on: safe to read during the upload.
-        await repository.store.put(objectKey, seal(once(buffer.subarray(have.end, end)), key, objectKey));
+        await repository.store.put(objectKey, seal(once(bytes.subarray(have.end - from)), key, objectKey));
         segment.stored.set(repository.name, { end, keys: [...have.keys, objectKey] });
         storedSomewhere = true;
       } catch (error) {
@@ -226,11 +188,10 @@ export class WalStreamer {
       }
     }
     if (storedSomewhere) {
-      const lsn = segment.start + BigInt(end);
+      const lsn = segmentStartOf(segment.name) + BigInt(end);
       if (!this.state.storedLsn || parseLsn(this.state.storedLsn) < lsn) {
         this.state.storedLsn = formatLsn(lsn);
         this.state.storedAt = this.deps.clock.now().toISOString();
-        this.stream?.acknowledge(lsn);
       }
     }
   }
@@ -251,7 +212,7 @@ export class WalStreamer {
       }
     }
     // Kept while some repository has only the pieces: they are all it has of that WAL (retention sweeps them later).
-    this.retired = this.retired.filter((segment) => segment.stored.size > 0 || segment.buffer !== undefined);
+    this.retired = this.retired.filter((segment) => segment.stored.size > 0);
   }
 
   private async sealingKey(): Promise<BackupKey> {
@@ -264,11 +225,9 @@ export class WalStreamer {
   }
 }
 
-async function waitOrAbort(ms: number, signal: AbortSignal): Promise<void> {
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-  });
+/** The LSN where a segment (by its file name) begins. */
+function segmentStartOf(name: string): bigint {
+  return (BigInt(`0x${name.slice(8, 16)}`) * 256n + BigInt(`0x${name.slice(16, 24)}`)) * BigInt(segmentBytes);
 }
 
 async function* once(data: Buffer): AsyncGenerator<Buffer> {

@@ -124,7 +124,7 @@ export const configSchema = z
     backupKeyFile: z.string().min(1).optional(),
     /** Archive WAL continuously to the backup repositories (embedded Postgres). Turning it off loses point-in-time recovery. */
     walArchiving: z.preprocess((value) => (value === 'false' || value === '0' ? false : value === 'true' || value === '1' ? true : value), z.boolean()).default(true),
-    /** Stream the WAL as it is written and store the segment in progress in the repositories every second (embedded Postgres): RPO of about a second instead of walArchiveTimeoutSeconds. */
+    /** Store the WAL being written in the repositories every second, read from pg_wal as Postgres flushes it (embedded Postgres): RPO of about a second instead of walArchiveTimeoutSeconds. */
     walStreaming: z.preprocess((value) => (value === 'false' || value === '0' ? false : value === 'true' || value === '1' ? true : value), z.boolean()).default(true),
     /** Seconds after which a WAL segment with any change in it is archived even if not full: the bound on data lost with the primary's disk when no standby exists. */
     walArchiveTimeoutSeconds: positiveInt.default(10),
