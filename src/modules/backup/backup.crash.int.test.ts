@@ -2,15 +2,9 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { systemClock } from '../../platform/clock/clock.js';
 import { withClient } from '../../platform/db/connect.js';
-import { silentLogger } from '../../platform/log/log.js';
-import { resolveBinaries } from '../../platform/postgres/binaries.js';
-import { runRecovery } from '../../platform/postgres/recovery.js';
-import { FsStore } from '../../platform/storage/fs-store.js';
+import { scratchBackups } from '../../../test/helpers/backups.js';
 import { startScratchCluster, type ScratchCluster } from '../../../test/helpers/scratch-cluster.js';
-import { BackupService } from './backup.service.js';
-import { WalPusher } from './backup.wal.js';
 
 const archiveTimeoutSeconds = 1;
 let cluster: ScratchCluster;
@@ -23,19 +17,7 @@ after(async () => {
 });
 
 test('kill -9 of the primary under a write load, then a restore from the repositories alone, loses only the last moments (within archive_timeout plus a push)', async (t) => {
-  const repositories = [{ name: 'offsite', store: new FsStore(path.join(cluster.dir, 'offsite')) }];
-  const keyFile = path.join(cluster.dir, 'backup.key');
-  const binaries = await resolveBinaries(cluster.runAs);
-  const service = new BackupService({
-    repositories,
-    source: cluster.target(),
-    keyFile,
-    clock: systemClock,
-    log: silentLogger(),
-    localStore: (dir) => new FsStore(dir),
-    recover: (run) => runRecovery({ ...run, binaries, runAs: cluster.runAs, log: silentLogger() }),
-  });
-  const pusher = new WalPusher({ spool: new FsStore(cluster.spool), repositories, keyFile, clock: systemClock, log: silentLogger(), pollMs: 100 });
+  const { service, pusher } = await scratchBackups(cluster, 'offsite');
   await cluster.sql('CREATE TABLE orders (id int PRIMARY KEY, payload text NOT NULL)');
   await service.take();
   pusher.start();

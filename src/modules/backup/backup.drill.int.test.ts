@@ -6,37 +6,23 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { systemClock } from '../../platform/clock/clock.js';
 import { withClient } from '../../platform/db/connect.js';
 import { silentLogger } from '../../platform/log/log.js';
-import { resolveBinaries } from '../../platform/postgres/binaries.js';
-import { runRecovery } from '../../platform/postgres/recovery.js';
-import { FsStore } from '../../platform/storage/fs-store.js';
+import { scratchBackups } from '../../../test/helpers/backups.js';
 import { startScratchCluster, type ScratchCluster } from '../../../test/helpers/scratch-cluster.js';
 import { runDrill, type DrillDeps } from './backup.drill.js';
 import { describeDifference, fingerprintDatabase } from '../../platform/postgres/fingerprint.js';
-import { BackupService } from './backup.service.js';
-import { WalPusher } from './backup.wal.js';
+import type { BackupService } from './backup.service.js';
+import type { WalPusher } from './backup.wal.js';
 
 let cluster: ScratchCluster;
 let service: BackupService;
 let pusher: WalPusher;
 let drillDeps: DrillDeps;
-const repositoryDir = (): string => path.join(cluster.dir, 'repository');
+const repositoryDir = (): string => path.join(cluster.dir, 'local');
 
 before(async () => {
   // A short archive_timeout (Steadfast's own Postgres has one), so the restore point reaches the repository quickly.
   cluster = await startScratchCluster('drill', { archive: true, archiveTimeoutSeconds: 1 });
-  const repositories = [{ name: 'local', store: new FsStore(repositoryDir()) }];
-  const keyFile = path.join(cluster.dir, 'backup.key');
-  const binaries = await resolveBinaries(cluster.runAs);
-  service = new BackupService({
-    repositories,
-    source: cluster.target(),
-    keyFile,
-    clock: systemClock,
-    log: silentLogger(),
-    localStore: (dir) => new FsStore(dir),
-    recover: (run) => runRecovery({ ...run, binaries, runAs: cluster.runAs, log: silentLogger() }),
-  });
-  pusher = new WalPusher({ spool: new FsStore(cluster.spool), repositories, keyFile, clock: systemClock, log: silentLogger(), pollMs: 100 });
+  ({ service, pusher } = await scratchBackups(cluster));
   for (const name of ['quiet', 'busy']) {
     await cluster.sql(`CREATE DATABASE t_${name}`);
     await cluster.sql('CREATE TABLE items (id serial PRIMARY KEY, title text NOT NULL, done boolean DEFAULT false, at timestamptz DEFAULT now())', [], `t_${name}`);

@@ -6,35 +6,24 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { systemClock } from '../../platform/clock/clock.js';
 import { withClient } from '../../platform/db/connect.js';
 import { silentLogger } from '../../platform/log/log.js';
-import { resolveBinaries } from '../../platform/postgres/binaries.js';
-import { runRecovery } from '../../platform/postgres/recovery.js';
 import { readWalRange } from '../../platform/postgres/wal-files.js';
-import { FsStore } from '../../platform/storage/fs-store.js';
+import { scratchBackups } from '../../../test/helpers/backups.js';
 import { startScratchCluster, type ScratchCluster } from '../../../test/helpers/scratch-cluster.js';
-import { BackupService, type Repository } from './backup.service.js';
-import { WalPusher } from './backup.wal.js';
+import type { BackupService} from './backup.service.js';
+import { type Repository } from './backup.service.js';
+import type { WalPusher } from './backup.wal.js';
 import { WalStreamer } from './backup.wal-stream.js';
 
 let cluster: ScratchCluster;
 let repositories: Repository[];
 let service: BackupService;
 let keyFile: string;
+let pusher: WalPusher;
 
 before(async () => {
   // No archive_timeout: only the streamer can get the segment in progress to the repository.
   cluster = await startScratchCluster('wal-stream', { archive: true, restartOnCrash: false });
-  repositories = [{ name: 'offsite', store: new FsStore(path.join(cluster.dir, 'offsite')) }];
-  keyFile = path.join(cluster.dir, 'backup.key');
-  const binaries = await resolveBinaries(cluster.runAs);
-  service = new BackupService({
-    repositories,
-    source: cluster.target(),
-    keyFile,
-    clock: systemClock,
-    log: silentLogger(),
-    localStore: (dir) => new FsStore(dir),
-    recover: (run) => runRecovery({ ...run, binaries, runAs: cluster.runAs, log: silentLogger() }),
-  });
+  ({ service, repositories, keyFile, pusher } = await scratchBackups(cluster, 'offsite'));
   await cluster.sql('CREATE TABLE orders (id int PRIMARY KEY)');
   await service.take();
 });
@@ -45,7 +34,6 @@ after(async () => {
 const walObjects = async (): Promise<string[]> => (await readdir(path.join(cluster.dir, 'offsite', 'wal')).catch(() => [] as string[])).sort();
 
 test('the WAL being written reaches the repository within about a second, and a restore after kill -9 brings back those commits', async () => {
-  const pusher = new WalPusher({ spool: new FsStore(cluster.spool), repositories, keyFile, clock: systemClock, log: silentLogger(), pollMs: 100 });
   const streamer = new WalStreamer({
     flushPosition: async () =>
       (await cluster.sql<{ lsn: string; segment: string }>('SELECT lsn::text, pg_walfile_name(lsn) AS segment FROM pg_current_wal_flush_lsn() AS lsn'))[0]!,
