@@ -56,6 +56,8 @@ try {
   pusher.start();
   const streamer = createWalStreamer(config, log, database)!;
   streamer.start();
+  // The same warm-up after the restart (shared buffers start cold), so both runs start alike.
+  await writeLoad(slugs, 10);
   await settle();
   const lag = await measureArchiveLag(() => writeLoad(slugs, loadSeconds));
   const tpsOn = lag.tps;

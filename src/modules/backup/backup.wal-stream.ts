@@ -37,8 +37,6 @@ interface Segment {
   end: number;
   /** Per repository: how far its pieces of this segment reach, and their keys (to remove them later). */
   readonly stored: Map<string, { end: number; keys: string[] }>;
-  /** Set once Postgres moved on to the next segment and this one's last piece was stored. */
-  finished: boolean;
 }
 
 /**
@@ -77,10 +75,10 @@ const maxRetired = 64;
 const tidyEveryMs = 5000;
 
 /**
- * Keeps the WAL being written in the repositories, about a second behind Postgres: every
- * second the bytes Postgres has flushed since the last look are read from the segment file
+ * Keeps the WAL being written in the repositories, a second or two behind Postgres: every
+ * second the bytes Postgres had flushed by the previous look are read from the segment file
  * in pg_wal and stored as a piece of that segment. What a lost primary disk costs drops from
- * archive_timeout to about a second. Reading the file (rather than holding a walsender) costs
+ * archive_timeout to a second or two. Reading the file (rather than holding a walsender) costs
  * nothing per commit: only the WAL written is read, sealed and stored. Finished segments still
  * reach the repositories whole through archive_command and the pusher; the pieces of a segment
  * are removed once the whole segment is there. Restores use pieces only where the whole
@@ -93,6 +91,7 @@ export class WalStreamer {
   private uploading: Promise<void> | undefined;
   private key: BackupKey | undefined;
   private lastTidy = 0;
+  private lastSeen: { segment: string; within: number } | undefined;
   private failing = false;
   private state: { connected: boolean; storedLsn?: string; storedAt?: string; lastError?: string } = { connected: false };
 
@@ -109,7 +108,7 @@ export class WalStreamer {
   async stop(options: { flush?: boolean } = {}): Promise<void> {
     clearInterval(this.timer);
     await this.uploading;
-    if (options.flush !== false) await this.tick();
+    if (options.flush !== false) await this.tick(true);
     await this.deps.close?.();
   }
 
@@ -118,9 +117,9 @@ export class WalStreamer {
   }
 
   /** One look (never two at once): store what was flushed, now and then tidy up. */
-  tick(): Promise<void> {
+  tick(immediate = false): Promise<void> {
     if (this.uploading) return this.uploading;
-    this.uploading = this.pass()
+    this.uploading = this.pass(immediate)
       .then(
         () => {
           if (this.failing) this.deps.log.info('storing the WAL being written works again');
@@ -138,22 +137,28 @@ export class WalStreamer {
     return this.uploading;
   }
 
-  private async pass(): Promise<void> {
+  /**
+   * Stores the bytes of the segment being written that were already flushed at the previous
+   * look (`immediate`: all flushed now). The delay of one look is what keeps the cost down
+   * under heavy writes: a segment that fills within a second reaches the repositories whole,
+   * through the archive, about as soon, so its bytes are not sealed and stored twice; a quiet
+   * segment's bytes are stored a second or two after their commit.
+   */
+  private async pass(immediate: boolean): Promise<void> {
     const { lsn, segment } = await this.deps.flushPosition();
     const flushed = parseLsn(lsn);
-    const within = Number(flushed - ((flushed - 1n) / BigInt(segmentBytes)) * BigInt(segmentBytes)); // an end on a boundary is the segment's end
+    const seen = { segment, within: Number(flushed - ((flushed - 1n) / BigInt(segmentBytes)) * BigInt(segmentBytes)) }; // an end on a boundary is the segment's end
+    const ready = immediate ? seen : this.lastSeen;
+    this.lastSeen = seen;
     if (this.current && this.current.name !== segment) {
-      // Postgres moved on: the rest of the old segment first (it is all the repositories have of it until the pusher stores it whole).
-      const old = this.current;
-      old.end = segmentBytes;
-      await this.store(old);
-      old.finished = true;
-      this.retire(old);
+      this.retire(this.current); // Postgres moved on: the archive brings that segment whole
       this.current = undefined;
     }
-    this.current ??= { name: segment, end: 0, stored: new Map(), finished: false };
-    this.current.end = Math.max(this.current.end, within);
-    await this.store(this.current);
+    this.current ??= { name: segment, end: 0, stored: new Map() };
+    if (ready?.segment === segment) {
+      this.current.end = Math.max(this.current.end, ready.within);
+      await this.store(this.current);
+    }
     if (this.deps.clock.now().getTime() - this.lastTidy >= tidyEveryMs) {
       this.lastTidy = this.deps.clock.now().getTime();
       await this.tidy();
