@@ -18,7 +18,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { createBackupService, createWalPusher, createWalStreamer } from '../src/app/backup.js';
+import { createBackupService } from '../src/app/backup.js';
 import { bootstrapPlatform, embeddedDataDir, startEmbedded, type DatabaseHandle } from '../src/app/database.js';
 import { createPlatform } from '../src/app/deps.js';
 import { loadConfig, type Config } from '../src/platform/config/config.js';
@@ -51,11 +51,8 @@ try {
   await settle();
   const tpsOff = await writeLoad(slugs, loadSeconds);
   await restart(true);
-  // Archiving as `steadfast up` runs it: archive_command + pusher, and the WAL streamer.
-  const pusher = createWalPusher(config, log, database.walSpool!);
-  pusher.start();
-  const streamer = createWalStreamer(config, log, database)!;
-  streamer.start();
+  // Archiving as `steadfast up` runs it: archive_command, and the pusher and WAL streamer in a process of their own.
+  const archiver = await startArchiver();
   // The same warm-up after the restart (shared buffers start cold), so both runs start alike.
   await writeLoad(slugs, 10);
   await settle();
@@ -86,7 +83,7 @@ try {
   const untarSeconds = (performance.now() - started) / 1000;
   await rm(scratch, { recursive: true, force: true });
 
-  const rpo = await measureRpo(slugs, pusher, streamer);
+  const rpo = await measureRpo(slugs, archiver);
   const peakRss = await backupMemory();
 
   const figures = {
@@ -195,7 +192,7 @@ async function measureArchiveLag(load: () => Promise<number>): Promise<{ tps: nu
 }
 
 /** kill -9 under load; restore from the repository alone; seconds of acknowledged commits lost. */
-async function measureRpo(slugs: string[], pusher: { stop(drainMs: number): Promise<void> }, streamer: { stop(options: { flush?: boolean }): Promise<void> }): Promise<number> {
+async function measureRpo(slugs: string[], archiver: { kill(): Promise<void> }): Promise<number> {
   const stop = { now: false };
   const tenant = slugs[0]!;
   const marker = new pg.Client({ ...database.admin, database: `${database.platformDatabase}_t_${tenant.replace(/-/g, '_')}` });
@@ -215,8 +212,8 @@ async function measureRpo(slugs: string[], pusher: { stop(drainMs: number): Prom
   await sleep(8000);
   const killedAt = Date.now();
   process.kill(database.supervisor!.pid!, 'SIGKILL');
-  // The machine is gone: nothing more leaves it (no flush of the streamer, no drain of the spool).
-  await Promise.all([streamer.stop({ flush: false }), pusher.stop(0)]);
+  // The machine is gone: nothing more leaves it (the archiver dies with it).
+  await archiver.kill();
   const stopping = database.stop();
   stop.now = true;
   await Promise.all([load, beats, stopping]);
@@ -241,6 +238,22 @@ async function measureRpo(slugs: string[], pusher: { stop(drainMs: number): Prom
     // The original cluster is gone for the rest of the run: restart it for the memory phase.
     await restart(false);
   }
+}
+
+/** The pusher and the streamer in a child process (bench/archiver.ts), as in `steadfast up`. */
+async function startArchiver(): Promise<{ kill(): Promise<void> }> {
+  const script = path.resolve(import.meta.dirname, 'archiver.ts');
+  const spec = { home: bench.home, secretKey: database.secretKey, admin: database.admin, dataDir: database.dataDir, walSpool: database.walSpool };
+  const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(spec)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  process.once('exit', () => child.kill('SIGKILL')); // never outlives the benchmark
+  await once(child, 'message');
+  const exited = once(child, 'exit');
+  return {
+    async kill() {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
 }
 
 /** A checkpoint, so each load starts with the same amount of dirty data behind it. */
