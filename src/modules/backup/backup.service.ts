@@ -8,14 +8,14 @@ import type { Logger } from '../../platform/log/log.js';
 import { checkTarAgainstManifest, parseManifest } from '../../platform/postgres/manifest.js';
 import type { Inspect, RecoveryOutcome, RecoveryTarget } from '../../platform/postgres/recovery.js';
 import { identifySystem, streamBaseBackup } from '../../platform/postgres/replication.js';
-import { formatLsn, parseLsn } from '../../platform/postgres/lsn.js';
+import { parseLsn } from '../../platform/postgres/lsn.js';
 import { emptyDirectory, requireEmptyDirectory } from '../../platform/storage/dirs.js';
 import type { ObjectStore, StoredObject } from '../../platform/storage/store.js';
 import { extractTar } from '../../platform/storage/tar-extract.js';
 import { broadcast, pushable } from '../../platform/streams.js';
 import { assertKeyFitsRepositories, backupIdAt, backupPrefix, markKey, readRecords, recordIsAuthentic, recordKey, sealRecord, walFileOf, walKey, writeJson, writeRecord } from './backup.catalog.js';
 import { planRetention, type RetentionPolicy } from './backup.retention.js';
-import { isSegmentName, planWal, segmentBytes, segmentOf, type WalGap } from './backup.wal-plan.js';
+import { isSegmentName, planWal, segmentBytes, segmentEnding, segmentOf, type WalGap } from './backup.wal-plan.js';
 import { chainOfPieces, partialPattern, type Piece } from './backup.wal-stream.js';
 import { backupIdSchema, restorePointSchema, type BackupListing, type BackupRecord, type TransferProgress } from './backup.schema.js';
 
@@ -309,10 +309,7 @@ export class BackupService {
    * restore point returns it) on `timeline`: the whole segment, or streamed pieces reaching that far.
    */
   async walHeldUpTo(lsn: string, timeline: number): Promise<boolean> {
-    const end = parseLsn(lsn);
-    const segmentStart = ((end - 1n) / BigInt(segmentBytes)) * BigInt(segmentBytes); // an end on a boundary belongs to the segment before
-    const segment = segmentOf(formatLsn(segmentStart), timeline);
-    const needed = Number(end - segmentStart);
+    const { segment, within: needed } = segmentEnding(parseLsn(lsn), timeline);
     for (const repository of this.deps.repositories) {
       const files = (await repository.store.list(`wal/${segment}`).catch(() => [])).map((object) => walFileOf(object.key));
       if (files.includes(segment) || chainOfPieces(files).end >= needed) return true;

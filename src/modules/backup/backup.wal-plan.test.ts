@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { planWal, segmentOf } from './backup.wal-plan.js';
+import { planWal, segmentEnding, segmentOf, segmentStartLsn } from './backup.wal-plan.js';
 
 for (const [lsn, timeline, name] of [
   ['0/2000028', 1, '000000010000000000000002'],
@@ -37,4 +37,13 @@ test('reports the backup start segment itself missing', () => {
   const plan = planWal(['000000010000000000000004'], backup);
   assert.deepEqual(plan.gaps, [{ timeline: 1, from: '000000010000000000000003', to: '000000010000000000000003' }]);
   assert.equal(plan.lastContiguous, undefined);
+});
+
+test('an end position belongs to the segment holding the byte before it: a boundary closes the segment before', () => {
+  const segment = 16n * 1024n * 1024n;
+  assert.deepEqual(segmentEnding(3n * segment + 100n, 1), { segment: '000000010000000000000003', within: 100 });
+  assert.deepEqual(segmentEnding(4n * segment, 1), { segment: '000000010000000000000003', within: 16 * 1024 * 1024 });
+  assert.deepEqual(segmentEnding(256n * segment + 1n, 2), { segment: '000000020000000100000000', within: 1 });
+  assert.equal(segmentStartLsn('000000020000000100000000'), 256n * segment);
+  assert.equal(segmentStartLsn('000000010000000000000003'), 3n * segment);
 });

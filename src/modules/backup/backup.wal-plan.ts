@@ -19,6 +19,20 @@ export function segmentOf(lsn: string, timeline: number): string {
   return `${hex8(timeline)}${hex8(Number(number / BigInt(segmentsPerLog)))}${hex8(Number(number % BigInt(segmentsPerLog)))}`;
 }
 
+/**
+ * Where an end position (a commit's, a flush's) falls: the segment holding the byte before it,
+ * and how many bytes of that segment it covers. An end on a boundary closes the segment before.
+ */
+export function segmentEnding(end: bigint, timeline: number): { segment: string; within: number } {
+  const start = ((end - 1n) / BigInt(segmentBytes)) * BigInt(segmentBytes);
+  return { segment: segmentOf(`${(start >> 32n).toString(16)}/${(start & 0xffffffffn).toString(16)}`, timeline), within: Number(end - start) };
+}
+
+/** The WAL position where a segment (by its file name) begins. */
+export function segmentStartLsn(name: string): bigint {
+  return (BigInt(`0x${name.slice(8, 16)}`) * BigInt(segmentsPerLog) + BigInt(`0x${name.slice(16, 24)}`)) * BigInt(segmentBytes);
+}
+
 function parse(name: string): { timeline: number; number: number } | undefined {
   const match = segmentPattern.exec(name);
   if (!match) return undefined;

@@ -5,7 +5,7 @@ import type { Logger } from '../../platform/log/log.js';
 import { formatLsn, parseLsn } from '../../platform/postgres/lsn.js';
 import { assertKeyFitsRepositories, walFileOf, walKey } from './backup.catalog.js';
 import type { Repository } from './backup.service.js';
-import { segmentBytes } from './backup.wal-plan.js';
+import { segmentEnding, segmentStartLsn } from './backup.wal-plan.js';
 
 export interface WalStreamerDeps {
   /** Where Postgres flushed its WAL to: the end position and the segment file holding it. */
@@ -147,7 +147,7 @@ export class WalStreamer {
   private async pass(immediate: boolean): Promise<void> {
     const { lsn, segment } = await this.deps.flushPosition();
     const flushed = parseLsn(lsn);
-    const seen = { segment, within: Number(flushed - ((flushed - 1n) / BigInt(segmentBytes)) * BigInt(segmentBytes)) }; // an end on a boundary is the segment's end
+    const seen = { segment, within: segmentEnding(flushed, 1).within };
     const ready = immediate ? seen : this.lastSeen;
     this.lastSeen = seen;
     if (this.current && this.current.name !== segment) {
@@ -193,7 +193,7 @@ export class WalStreamer {
       }
     }
     if (storedSomewhere) {
-      const lsn = segmentStartOf(segment.name) + BigInt(end);
+      const lsn = segmentStartLsn(segment.name) + BigInt(end);
       if (!this.state.storedLsn || parseLsn(this.state.storedLsn) < lsn) {
         this.state.storedLsn = formatLsn(lsn);
         this.state.storedAt = this.deps.clock.now().toISOString();
@@ -228,11 +228,6 @@ export class WalStreamer {
     this.key = key;
     return key;
   }
-}
-
-/** The LSN where a segment (by its file name) begins. */
-function segmentStartOf(name: string): bigint {
-  return (BigInt(`0x${name.slice(8, 16)}`) * 256n + BigInt(`0x${name.slice(16, 24)}`)) * BigInt(segmentBytes);
 }
 
 async function* once(data: Buffer): AsyncGenerator<Buffer> {
