@@ -16,7 +16,7 @@ after(async () => {
   await cluster.stop();
 });
 
-test('kill -9 of the primary under a write load, then a restore from the repositories alone, loses only the last moments (within archive_timeout plus a push)', async (t) => {
+test('kill -9 of the primary under a write load, then a restore from the repositories alone, loses only the last moments (within archive_timeout plus a push; 8 s of load)', async (t) => {
   const { service, pusher } = await scratchBackups(cluster, 'offsite');
   await cluster.sql('CREATE TABLE orders (id int PRIMARY KEY, payload text NOT NULL)');
   await service.take();
@@ -35,7 +35,7 @@ test('kill -9 of the primary under a write load, then a restore from the reposit
       acknowledged.push({ id, at: Date.now() });
     }
   }).catch(() => undefined);
-  await sleep(4000);
+  await sleep(8000); // longer than the bound below, so a broken archive cannot pass it
   // The primary's machine dies: Postgres is killed, and its disk (pg_wal, the spool) counts as lost.
   crashed = true;
   process.kill(cluster.supervisor.pid!, 'SIGKILL');
@@ -59,5 +59,5 @@ test('kill -9 of the primary under a write load, then a restore from the reposit
   const lostSeconds = lastKept ? (crashAt - lastKept.at) / 1000 : Infinity;
   const lost = acknowledged.length - ids.length;
   t.diagnostic(`lost ${lost} of ${acknowledged.length} commits, the last ${lostSeconds.toFixed(2)} s before the crash; recovered to ${result.recovery?.lastTransactionAt}`);
-  assert.ok(lostSeconds <= archiveTimeoutSeconds + 2, `lost the last ${lostSeconds.toFixed(2)} s of commits (${lost} of ${acknowledged.length}); the bound is archive_timeout (${archiveTimeoutSeconds} s) plus a push`);
+  assert.ok(lostSeconds <= archiveTimeoutSeconds + 4, `lost the last ${lostSeconds.toFixed(2)} s of commits (${lost} of ${acknowledged.length}); the bound is archive_timeout (${archiveTimeoutSeconds} s) plus a push, with room for a loaded machine`);
 });
