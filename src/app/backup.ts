@@ -75,6 +75,34 @@ export function createWalPusher(config: Config, log: Logger, spool: string): Wal
   return new WalPusher({ spool: new FsStore(spool), repositories: repositoriesOf(config), keyFile: config.backupKeyFile, clock: systemClock, log: log.child({ module: 'backup', component: 'wal-pusher' }) });
 }
 
+/** WAL shipping beside the embedded Postgres this process started. */
+export interface WalShipping {
+  readonly pusher: WalPusher;
+  readonly streamer?: WalStreamer | undefined;
+  /** Before Postgres stops: the streamer stores what was flushed and lets go of its connection. */
+  stopStreamer(): Promise<void>;
+  /** After Postgres stops: the pusher stores the WAL of its shutdown too. */
+  stopPusher(): Promise<void>;
+}
+
+/**
+ * Starts the pusher (archive_command's spool to the repositories) and the WAL streamer for
+ * an embedded Postgres this process owns, or nothing when archiving is off.
+ */
+export function startWalShipping(config: Config, log: Logger, database: { admin: ConnectionTarget; dataDir?: string | undefined; walSpool?: string | undefined }): WalShipping | undefined {
+  if (!database.walSpool) return undefined;
+  const pusher = createWalPusher(config, log, database.walSpool);
+  const streamer = createWalStreamer(config, log, database);
+  pusher.start();
+  streamer?.start();
+  return {
+    pusher,
+    streamer,
+    stopStreamer: async () => streamer?.stop(),
+    stopPusher: () => pusher.stop(config.shutdownGraceSeconds * 1000),
+  };
+}
+
 /**
  * The restore drill of this platform: the tenants' databases compared, the platform's own
  * checked, the scratch copy beside the data directory (or in drillDirectory), the result

@@ -13,7 +13,7 @@ import { resolveBinaries } from '../platform/postgres/binaries.js';
 import { isPostmasterRunning, readDataDirMajor, readPostmasterPid } from '../platform/postgres/data-dir.js';
 import { ensurePostgresOsUser, isReachableBy, isRoot, type RunAs } from '../platform/postgres/os-user.js';
 import { PostgresSupervisor } from '../platform/postgres/supervisor.js';
-import { createWalPusher, createWalStreamer } from './backup.js';
+import { startWalShipping } from './backup.js';
 
 /** PostgreSQL 15: the oldest server Steadfast supports (DROP DATABASE ... WITH (FORCE), starts_with, ...). */
 const minimumServerVersion = 150000;
@@ -120,19 +120,16 @@ export async function attachDatabase(config: Config, log: Logger): Promise<Datab
   }
   log.info(`No running Steadfast found for ${config.home}; starting its PostgreSQL for this command.`);
   const owned = await startEmbedded(config, log);
-  if (!owned.walSpool) return owned;
-  // The command's Postgres writes WAL too (a new tenant, a drill's restore point): it is pushed
+  // The command's Postgres writes WAL too (a new tenant, a drill's restore point): it is shipped
   // to the repositories while the command runs, and what is left once Postgres has stopped.
-  const pusher = createWalPusher(config, log, owned.walSpool);
-  pusher.start();
-  const streamer = createWalStreamer(config, log, owned);
-  streamer?.start();
+  const shipping = startWalShipping(config, log, owned);
+  if (!shipping) return owned;
   return {
     ...owned,
     async stop() {
-      await streamer?.stop();
+      await shipping.stopStreamer();
       await owned.stop();
-      await pusher.stop(config.shutdownGraceSeconds * 1000);
+      await shipping.stopPusher();
     },
   };
 }

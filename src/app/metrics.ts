@@ -1,14 +1,13 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { Gauge, Registry } from 'prom-client';
-import { drillStaleHours, drillSummary, type BackupService, type WalPusher, type WalStreamer } from '../modules/backup/index.js';
+import { backupStaleHours, drillStaleHours, drillSummary, type BackupService, type WalPusher, type WalStreamer } from '../modules/backup/index.js';
 import { registerProblemHandler } from '../platform/http/problem.js';
 import type { Platform } from './deps.js';
 import { version } from './version.js';
 
 /** Listing repositories costs requests (S3, SFTP): a scrape reuses a listing this recent. */
 const listingTtlMs = 60_000;
-const backupStaleHours = 26;
 
 export interface MetricsSources {
   readonly platform: Platform;

@@ -4,10 +4,10 @@ import type { Config } from '../platform/config/config.js';
 import { appError, isAppError } from '../platform/errors.js';
 import type { Logger } from '../platform/log/log.js';
 import { findFreePort } from '../platform/postgres/supervisor.js';
-import { baseBackupJob, baseBackupSchedule, restoreDrillJob, restoreDrillSchedule, type BackupService, type WalPusher } from '../modules/backup/index.js';
+import { baseBackupJob, baseBackupSchedule, restoreDrillJob, restoreDrillSchedule, type BackupService } from '../modules/backup/index.js';
 import type { JobDefinition } from '../platform/jobs/queue.js';
 import type { Schedule } from '../platform/jobs/scheduler.js';
-import { createBackupService, createDrill, createWalPusher, createWalStreamer } from './backup.js';
+import { createBackupService, createDrill, startWalShipping } from './backup.js';
 import { attachDatabase, bootstrapPlatform, startEmbedded, type DatabaseHandle } from './database.js';
 import { createPlatform, type Platform } from './deps.js';
 import { buildHttp } from './http.js';
@@ -58,19 +58,11 @@ export async function startPlatform(config: Config, log: Logger, roles: Roles): 
   try {
     const database = await openDatabase(config, log, roles);
     layers.push([() => database.stop()]);
-    let pusher: WalPusher | undefined;
-    if (database.walSpool) {
-      // Pushes the spool to the repositories; stopped after Postgres, so the WAL of its shutdown goes too.
-      const started = createWalPusher(config, log, database.walSpool);
-      started.start();
-      pusher = started;
-      layers.unshift([() => started.stop(config.shutdownGraceSeconds * 1000)]);
-    }
-    // Streams the WAL being written to the repositories; stopped before Postgres, after the jobs and listeners.
-    const streamer = database.walSpool ? createWalStreamer(config, log, database) : undefined;
-    if (streamer) {
-      streamer.start();
-      layers.push([() => streamer.stop()]);
+    // The pusher stops after Postgres (so the WAL of its shutdown goes too); the streamer before it, after the jobs and listeners.
+    const shipping = startWalShipping(config, log, database);
+    if (shipping) {
+      layers.unshift([shipping.stopPusher]);
+      layers.push([shipping.stopStreamer]);
     }
     const fatal = new Promise<Error>((resolve) => database.supervisor?.once('fatal', resolve));
     await bootstrapPlatform(database, log);
@@ -88,7 +80,7 @@ export async function startPlatform(config: Config, log: Logger, roles: Roles): 
       const server = await buildHttp(platform);
       await listen(server, config.httpHost, port!, { host: 'HOST', port: 'PORT' });
       http = server;
-      const operator = await buildOperatorHttp(createMetrics({ platform, backups, pusher, streamer }));
+      const operator = await buildOperatorHttp(createMetrics({ platform, backups, pusher: shipping?.pusher, streamer: shipping?.streamer }));
       await listen(operator, config.operatorHost, config.operatorPort, { host: 'STEADFAST_OPERATOR_HOST', port: 'STEADFAST_OPERATOR_PORT' }).catch(async (error: unknown) => {
         await closeHttp(server, 0, log);
         throw error;

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { drillSummary, drillWarnings, type DrillSummary } from '../modules/backup/index.js';
+import { backupStaleHours, drillSummary, drillWarnings, type DrillSummary } from '../modules/backup/index.js';
 import type { Config } from '../platform/config/config.js';
 import { createKysely, createPool } from '../platform/db/connect.js';
 import type { PlatformTables } from '../platform/db/schema.js';
@@ -29,8 +29,6 @@ export interface PlatformStatus {
   readonly warnings: string[];
 }
 
-/** A backup older than this is a broken promise (daily backups, with two hours of slack). */
-const backupStaleHours = 26;
 const spoolBacklogFiles = 50;
 
 export async function collectStatus(config: Config, log: Logger): Promise<PlatformStatus> {

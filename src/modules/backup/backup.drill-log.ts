@@ -10,6 +10,8 @@ export interface DrillSummary {
 
 /** A drill older than this is a broken promise: they run nightly. */
 export const drillStaleHours = 26;
+/** A backup older than this is a broken promise (daily backups, with two hours of slack). */
+export const backupStaleHours = 26;
 
 export async function recordDrill(db: Kysely<PlatformTables>, drill: DrillResult): Promise<void> {
   await db

@@ -5,4 +5,4 @@ export { WalPusher, type ArchiveStatus } from './backup.wal.js';
 export { WalStreamer, type WalStreamStatus } from './backup.wal-stream.js';
 export { baseBackupJob, baseBackupSchedule, restoreDrillJob, restoreDrillSchedule } from './backup.jobs.js';
 export { runDrill, type DrillDeps, type DrillResult, type DrilledDatabase } from './backup.drill.js';
-export { recordDrill, drillStaleHours, drillSummary, drillWarnings, type DrillSummary } from './backup.drill-log.js';
+export { backupStaleHours, recordDrill, drillStaleHours, drillSummary, drillWarnings, type DrillSummary } from './backup.drill-log.js';
