@@ -31,7 +31,9 @@ export const backupRecordSchema = z.object({
       name: z.string(),
       key: z.string(),
       bytes: z.number(),
-      sha256: z.string(),
+      /** Checksum of the stored bytes: CRC-32C; backups taken by earlier versions carry a SHA-256 instead. */
+      crc32c: z.string().optional(),
+      sha256: z.string().optional(),
       plainBytes: z.number(),
     }),
   ),

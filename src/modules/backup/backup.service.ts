@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../../platform/clock/clock.js';
 import { loadBackupKey, type BackupKey } from '../../platform/crypto/backup-key.js';
-import { seal, unseal } from '../../platform/crypto/sealed.js';
+import { Crc32c } from '../../platform/checksum.js';
+import { seal, sealedChunkBytes, unseal } from '../../platform/crypto/sealed.js';
 import { withClient, type ConnectionTarget } from '../../platform/db/connect.js';
 import { appError, isAppError } from '../../platform/errors.js';
 import type { Logger } from '../../platform/log/log.js';
@@ -139,7 +140,7 @@ export class BackupService {
     };
 
     try {
-      for await (const event of streamBaseBackup(source, { label: `steadfast ${id}`, includeWal: true, fastCheckpoint: true })) {
+      for await (const event of streamBaseBackup(source, { label: `steadfast ${id}`, includeWal: true, fastCheckpoint: true, chunkBytes: sealedChunkBytes })) {
         signal?.throwIfAborted();
         if (event.kind === 'start') {
           start = event;
@@ -579,7 +580,7 @@ export class BackupService {
   private collect(results: Map<string, StoredObject & { plainBytes: number } | Error>, name: string, objects: Map<string, ObjectEntry[]>, failures: Map<string, string>): void {
     for (const [repository, result] of results) {
       if (result instanceof Error) failures.set(repository, result.message);
-      else objects.get(repository)!.push({ name, key: result.key, bytes: result.bytes, sha256: result.sha256!, plainBytes: result.plainBytes });
+      else objects.get(repository)!.push({ name, key: result.key, bytes: result.bytes, crc32c: result.crc32c!, plainBytes: result.plainBytes });
     }
   }
 }
@@ -597,7 +598,8 @@ class ArchiveSink {
     repositories: readonly Repository[],
     private readonly tar: boolean,
   ) {
-    const fan = broadcast(seal(this.input, sealing, key), repositories.length);
+    // The chunks pushed here come from the replication stream and are not used again: they move to the workers uncopied.
+    const fan = broadcast(seal(this.input, sealing, key, { handOver: true }), repositories.length);
     const errors: string[] = [];
     const puts = repositories.map((repository, index) =>
       repository.store.put(key, fan.outputs[index]!).then(
@@ -689,14 +691,18 @@ async function* paddedToSegment(source: AsyncIterable<Buffer>): AsyncGenerator<B
 
 /** Passes a stored object through, failing at its end if it does not match its recorded checksum. */
 async function* checked(source: AsyncIterable<Buffer>, object: ObjectEntry, repository: string): AsyncGenerator<Buffer> {
-  const hash = createHash('sha256');
+  // Backups taken before CRC-32C carry a SHA-256.
+  const crc = new Crc32c();
+  const sha = object.crc32c === undefined ? createHash('sha256') : undefined;
   let bytes = 0;
   for await (const chunk of source) {
-    hash.update(chunk);
+    if (sha) sha.update(chunk);
+    else crc.update(chunk);
     bytes += chunk.length;
     yield chunk;
   }
-  if (bytes !== object.bytes || hash.digest('hex') !== object.sha256) {
+  const matches = sha ? sha.digest('hex') === object.sha256 : crc.hex() === object.crc32c;
+  if (bytes !== object.bytes || !matches) {
     throw appError('BACKUP_CORRUPT', `${object.key} in ${repository} does not match its recorded checksum (${bytes} of ${object.bytes} bytes): it was damaged or truncated.`);
   }
 }

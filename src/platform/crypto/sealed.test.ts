@@ -92,3 +92,16 @@ test('refuses the wrong key before decrypting, naming both keys', async () => {
 test('refuses something that is not a sealed object', async () => {
   await assert.rejects(collect(unseal(pieces(Buffer.from('just a tar file, not sealed at all'), 10), sealing, context)), failsWith('BACKUP_CORRUPT', /bad header/));
 });
+
+test("leaves the caller's buffers alone unless they are handed over, and seals the same either way", async () => {
+  const data = sample(sealedChunkBytes * 2 + 100);
+  // Buffers of exactly one chunk on memory of their own: the ones a worker could take without a copy.
+  const own = (): Buffer[] => [Buffer.from(data.subarray(0, sealedChunkBytes)), Buffer.from(data.subarray(sealedChunkBytes, 2 * sealedChunkBytes)), Buffer.from(data.subarray(2 * sealedChunkBytes))];
+  const kept = own();
+  const storedKept = await collect(seal((async function* () { yield* kept; })(), sealing, context));
+  assert.ok(Buffer.concat(kept).equals(data), 'buffers not handed over are untouched');
+  const given = own();
+  const storedGiven = await collect(seal((async function* () { yield* given; })(), sealing, context, { handOver: true }));
+  assert.equal(given[0]!.length, 0, 'a whole chunk handed over moved to a worker');
+  for (const stored of [storedKept, storedGiven]) assert.ok((await collect(unseal(pieces(stored, 65_536), sealing, context))).equals(data));
+});

@@ -1,6 +1,7 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { compress, uncompress } from 'lz4-napi';
+import { randomBytes } from 'node:crypto';
 import { appError } from '../errors.js';
+import { takeSlab } from '../slabs.js';
+import { sealPool } from './seal-pool.js';
 
 /**
  * The sealed stream: how backup data is stored. The plaintext is cut into chunks; each is
@@ -20,8 +21,6 @@ const flagFinal = 1;
 const flagCompressed = 2;
 /** Plaintext per chunk: large enough for good compression, small enough to keep memory flat. */
 export const sealedChunkBytes = 4 * 1024 * 1024;
-/** Chunks compressed at once (LZ4 runs on libuv's thread pool). */
-const compressionDepth = 3;
 
 export interface SealingKey {
   readonly key: Buffer;
@@ -47,38 +46,80 @@ function aadFor(header: Buffer, context: Buffer, index: number, flags: number): 
   return aad;
 }
 
-/** Re-cuts any stream of buffers into chunks of exactly `size` bytes (the last may be shorter). */
-async function* rechunk(source: AsyncIterable<Buffer>, size: number): AsyncGenerator<Buffer> {
+/**
+ * Re-cuts any stream of buffers into chunks of exactly `size` bytes (the last may be shorter).
+ * A piece already a whole chunk is passed on as it is; `fresh` says the chunk was made here.
+ */
+async function* rechunk(source: AsyncIterable<Buffer>, size: number): AsyncGenerator<{ data: Buffer; fresh: boolean }> {
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   for await (const piece of source) {
     let offset = 0;
     while (offset < piece.length) {
+      if (pendingBytes === 0 && piece.length - offset >= size) {
+        yield { data: piece.subarray(offset, offset + size), fresh: false };
+        offset += size;
+        continue;
+      }
       const take = Math.min(size - pendingBytes, piece.length - offset);
       pending.push(piece.subarray(offset, offset + take));
       pendingBytes += take;
       offset += take;
       if (pendingBytes === size) {
-        yield Buffer.concat(pending, size);
+        yield { data: joined(pending, size), fresh: true };
         pending = [];
         pendingBytes = 0;
       }
     }
   }
-  if (pendingBytes > 0) yield Buffer.concat(pending, pendingBytes);
+  if (pendingBytes > 0) yield { data: Buffer.concat(pending, pendingBytes), fresh: true };
 }
 
-async function squeeze(chunk: Buffer): Promise<{ data: Buffer; compressed: boolean }> {
-  const packed = await compress(chunk);
-  return packed.length < chunk.length ? { data: packed, compressed: true } : { data: chunk, compressed: false };
+/** The pieces copied into one reusable buffer of `size` bytes. */
+function joined(pieces: readonly Buffer[], size: number): Buffer {
+  const out = takeSlab(size);
+  let at = 0;
+  for (const piece of pieces) at += piece.copy(out, at);
+  return out;
+}
+
+/** Chunks sealed or opened at once: enough to keep every worker busy, few enough to keep memory flat. */
+const depth = 2 * sealPool.size;
+
+/** Awaits queued results in order; a failure is reported when its turn comes, never as an unhandled rejection. */
+class InOrder<T> {
+  private readonly queue: Array<Promise<T>> = [];
+
+  get length(): number {
+    return this.queue.length;
+  }
+
+  add(result: Promise<T>): void {
+    result.catch(() => undefined);
+    this.queue.push(result);
+  }
+
+  next(): Promise<T> {
+    return this.queue.shift()!;
+  }
 }
 
 /**
  * Compresses and encrypts `source`; yields the sealed stream, header first. `context` (the
  * object's name, e.g. its key in the repository) is authenticated with every chunk, so an
- * object moved or copied to another name fails to open.
+ * object moved or copied to another name fails to open. Chunks are sealed on the worker
+ * pool, several at once, and come out in order.
  */
-export async function* seal(source: AsyncIterable<Buffer>, sealing: SealingKey, context: string): AsyncGenerator<Buffer> {
+export interface SealOptions {
+  /**
+   * The source's buffers are not used again by anyone, so a whole chunk of them can move to
+   * a worker without a copy (afterwards it is empty). Off by default: buffers are copied.
+   */
+  readonly handOver?: boolean;
+}
+
+
+export async function* seal(source: AsyncIterable<Buffer>, sealing: SealingKey, context: string, options: SealOptions = {}): AsyncGenerator<Buffer> {
   const bound = Buffer.from(context, 'utf8');
   const header = Buffer.alloc(headerBytes);
   magic.copy(header, 0);
@@ -88,33 +129,24 @@ export async function* seal(source: AsyncIterable<Buffer>, sealing: SealingKey, 
   baseNonce.copy(header, 20);
   yield header;
 
-  const inFlight: Array<Promise<{ data: Buffer; compressed: boolean }>> = [];
+  const frames = new InOrder<Buffer>();
   let index = 0;
-  const emit = async (final: boolean): Promise<Buffer> => {
-    const { data, compressed } = await inFlight.shift()!;
-    return frame(data, compressed, final);
-  };
-  const frame = (data: Buffer, compressed: boolean, final: boolean): Buffer => {
-    const flags = (final ? flagFinal : 0) | (compressed ? flagCompressed : 0);
-    const cipher = createCipheriv('aes-256-gcm', sealing.key, nonceFor(baseNonce, index));
-    cipher.setAAD(aadFor(header, bound, index, flags));
-    const body = Buffer.concat([cipher.update(data), cipher.final()]);
-    const out = Buffer.alloc(frameHeaderBytes + body.length + tagBytes);
-    out[0] = flags;
-    out.writeUInt32BE(body.length, 1);
-    body.copy(out, frameHeaderBytes);
-    cipher.getAuthTag().copy(out, frameHeaderBytes + body.length);
+  const submit = (chunk: { data: Buffer; fresh: boolean }, final: boolean): void => {
+    // The worker sets the flags (it decides whether compression pays) in the last byte of the AAD.
+    const handOver = chunk.fresh || options.handOver === true;
+    frames.add(sealPool.seal({ key: sealing.key, nonce: nonceFor(baseNonce, index), aad: aadFor(header, bound, index, 0), plain: chunk.data, final, handOver }));
     index++;
-    return out;
   };
-
+  // Each chunk is held until the next arrives, so the last one is known and marked final.
+  let held: { data: Buffer; fresh: boolean } | undefined;
   for await (const chunk of rechunk(source, sealedChunkBytes)) {
-    inFlight.push(squeeze(chunk));
-    if (inFlight.length > compressionDepth) yield await emit(false);
+    if (held) submit(held, false);
+    held = chunk;
+    if (frames.length >= depth) yield await frames.next();
   }
-  while (inFlight.length > 1) yield await emit(false);
-  // The last frame is marked final; an empty stream still ends with an (empty) final frame.
-  yield inFlight.length === 1 ? await emit(true) : frame(Buffer.alloc(0), false, true);
+  // An empty stream still ends with an (empty) final frame.
+  submit(held ?? { data: Buffer.alloc(0), fresh: true }, true);
+  while (frames.length > 0) yield await frames.next();
 }
 
 /** Reads the key id of a sealed stream's header, to tell "wrong key" from "corrupt data". */
@@ -127,42 +159,45 @@ export function sealedKeyId(header: Buffer): Buffer {
 
 /** Decrypts, authenticates and decompresses a sealed stream; throws on any tampering or truncation. */
 export async function* unseal(source: AsyncIterable<Buffer>, sealing: SealingKey, context: string): AsyncGenerator<Buffer> {
-  // Decryption runs here; decompression of the next chunks overlaps on libuv's thread pool.
-  const inFlight: Array<Promise<Buffer>> = [];
-  for await (const { data, compressed } of openFrames(source, sealing, Buffer.from(context, 'utf8'))) {
-    inFlight.push(compressed ? uncompress(data) : Promise.resolve(data));
-    if (inFlight.length > compressionDepth) yield await inFlight.shift()!;
+  const name = Buffer.from(context, 'utf8');
+  const chunks = new InOrder<Buffer>();
+  for await (const frame of readFrames(source, sealing)) {
+    const { index, flags, sealed, fresh, header } = frame;
+    const opened = sealPool.open({ key: sealing.key, nonce: nonceFor(header.subarray(20, 32), index), aad: aadFor(header, name, index, flags), sealed, compressed: (flags & flagCompressed) !== 0, handOver: fresh });
+    chunks.add(
+      opened.then((plain) => {
+        if (plain) return plain;
+        throw appError('BACKUP_CORRUPT', `Chunk ${index} of ${context} fails authentication: it was altered, damaged, or is another object put in its place.`);
+      }),
+    );
+    if (chunks.length >= depth) {
+      const plain = await chunks.next();
+      if (plain.length > 0) yield plain;
+    }
   }
-  while (inFlight.length > 0) yield await inFlight.shift()!;
+  while (chunks.length > 0) {
+    const plain = await chunks.next();
+    if (plain.length > 0) yield plain;
+  }
 }
 
-/** The authenticated, still compressed chunks of a sealed stream, in order. */
-async function* openFrames(source: AsyncIterable<Buffer>, sealing: SealingKey, context: Buffer): AsyncGenerator<{ data: Buffer; compressed: boolean }> {
+/** The frames of a sealed stream, in order, still encrypted: the framing is checked here, the content by the worker. */
+async function* readFrames(source: AsyncIterable<Buffer>, sealing: SealingKey): AsyncGenerator<{ index: number; flags: number; sealed: Buffer; fresh: boolean; header: Buffer }> {
   const reader = new ByteReader(source);
   const header = await reader.read(headerBytes);
   if (!header) throw appError('BACKUP_CORRUPT', 'The backup object is empty or cut short before its header.');
   if (!sealedKeyId(header).equals(sealing.id.subarray(0, 8))) {
     throw appError('BACKUP_KEY_MISMATCH', `This backup was encrypted with key ${sealedKeyId(header).toString('hex')}, not with the key given (${sealing.id.subarray(0, 8).toString('hex')}). Use the backup key that was in use when it was taken.`);
   }
-  const baseNonce = header.subarray(20, 32);
   for (let index = 0; ; index++) {
     const frameHeader = await reader.read(frameHeaderBytes);
     if (!frameHeader) throw appError('BACKUP_CORRUPT', `The backup object is truncated: it ends after ${index} chunk(s) without its final chunk.`);
     const flags = frameHeader[0]!;
     const length = frameHeader.readUInt32BE(1);
     if (length > sealedChunkBytes + 1024 * 1024) throw appError('BACKUP_CORRUPT', `Chunk ${index} claims ${length} bytes, more than any chunk can hold: the object is corrupt.`);
-    const body = await reader.read(length + tagBytes);
-    if (!body) throw appError('BACKUP_CORRUPT', `The backup object is truncated inside chunk ${index}.`);
-    const decipher = createDecipheriv('aes-256-gcm', sealing.key, nonceFor(baseNonce, index));
-    decipher.setAAD(aadFor(header, context, index, flags));
-    decipher.setAuthTag(body.subarray(length));
-    let plain: Buffer;
-    try {
-      plain = Buffer.concat([decipher.update(body.subarray(0, length)), decipher.final()]);
-    } catch {
-      throw appError('BACKUP_CORRUPT', `Chunk ${index} of ${context.toString('utf8')} fails authentication: it was altered, damaged, or is another object put in its place.`);
-    }
-    if (plain.length > 0) yield { data: plain, compressed: (flags & flagCompressed) !== 0 };
+    const sealed = await reader.read(length + tagBytes);
+    if (!sealed) throw appError('BACKUP_CORRUPT', `The backup object is truncated inside chunk ${index}.`);
+    yield { index, flags, sealed, fresh: reader.fresh, header };
     if (flags & flagFinal) {
       if (await reader.read(1)) throw appError('BACKUP_CORRUPT', 'The backup object has data after its final chunk.');
       return;
@@ -175,12 +210,14 @@ class ByteReader {
   private readonly iterator: AsyncIterator<Buffer>;
   private buffered: Buffer[] = [];
   private bufferedBytes = 0;
+  /** Whether the last read made a buffer of its own (rather than a view into the source's). */
+  fresh = false;
 
   constructor(source: AsyncIterable<Buffer>) {
     this.iterator = source[Symbol.asyncIterator]();
   }
 
-  /** Exactly `count` bytes, or undefined if the stream ends first. */
+  /** Exactly `count` bytes, or undefined if the stream ends first. A read spanning pieces is copied once into a buffer of its own. */
   async read(count: number): Promise<Buffer | undefined> {
     while (this.bufferedBytes < count) {
       const { value, done } = await this.iterator.next();
@@ -188,11 +225,35 @@ class ByteReader {
       this.buffered.push(value);
       this.bufferedBytes += value.length;
     }
-    const all = this.buffered.length === 1 ? this.buffered[0]! : Buffer.concat(this.buffered, this.bufferedBytes);
-    const out = all.subarray(0, count);
-    const rest = all.subarray(count);
-    this.buffered = rest.length ? [rest] : [];
-    this.bufferedBytes = rest.length;
+    const first = this.buffered[0]!;
+    if (first.length >= count) {
+      this.take(count);
+      this.fresh = false;
+      return first.subarray(0, count);
+    }
+    this.fresh = true;
+    const out = Buffer.allocUnsafeSlow(count);
+    let filled = 0;
+    for (const piece of this.buffered) {
+      if (filled === count) break;
+      filled += piece.copy(out, filled, 0, Math.min(piece.length, count - filled));
+    }
+    this.take(count);
     return out;
+  }
+
+  /** Drops the first `count` buffered bytes. */
+  private take(count: number): void {
+    this.bufferedBytes -= count;
+    while (count > 0) {
+      const first = this.buffered[0]!;
+      if (first.length <= count) {
+        count -= first.length;
+        this.buffered.shift();
+      } else {
+        this.buffered[0] = first.subarray(count);
+        count = 0;
+      }
+    }
   }
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
-import tar from 'tar-stream';
 import { z } from 'zod';
+import { Crc32c } from '../checksum.js';
+import { TarReader } from '../storage/tar-reader.js';
 
 /** The parts of PostgreSQL's backup_manifest (JSON, version 1 or 2) that verification uses. */
 const manifestSchema = z.object({
@@ -32,42 +32,57 @@ export interface TarCheck {
 
 /**
  * Reads a base backup's tar stream and checks every file against the manifest, as
- * pg_verifybackup does: present, of the listed size, with the listed SHA-256.
+ * pg_verifybackup does: present, of the listed size, with the listed checksum (CRC32C, what
+ * we ask for, or SHA256; files listed with another algorithm or none are checked by size).
  */
 export async function checkTarAgainstManifest(source: AsyncIterable<Buffer>, manifest: BackupManifest): Promise<TarCheck> {
-  const expected = new Map<string, { size: number; checksum?: string }>();
+  const expected = new Map<string, { size: number; algorithm?: string; checksum?: string }>();
   for (const file of manifest.Files) {
     const name = file.Path ?? Buffer.from(file['Encoded-Path'] ?? '', 'hex').toString('utf8');
-    expected.set(name, { size: file.Size, checksum: file['Checksum-Algorithm'] === 'SHA256' ? file.Checksum : undefined });
+    expected.set(name, { size: file.Size, algorithm: file['Checksum-Algorithm'], checksum: file.Checksum });
   }
   const problems: string[] = [];
   let files = 0;
   let bytes = 0;
-  const extract = tar.extract();
-  Readable.from(source).on('error', (error) => extract.destroy(error)).pipe(extract);
-  for await (const entry of extract) {
-    const name = entry.header.name.replace(/^\.\//, '');
-    if (entry.header.type !== 'file') {
-      entry.resume();
-      continue;
-    }
-    const hash = createHash('sha256');
-    let size = 0;
-    for await (const chunk of entry as AsyncIterable<Buffer>) {
-      hash.update(chunk);
-      size += chunk.length;
-    }
-    files++;
-    bytes += size;
-    const want = expected.get(name);
-    expected.delete(name);
-    if (!want) {
-      if (!name.startsWith('pg_wal/')) problems.push(`${name} is in the archive but not in the manifest`);
-      continue;
-    }
-    if (want.size !== size) problems.push(`${name} has ${size} bytes; the manifest says ${want.size}`);
-    else if (want.checksum && want.checksum !== hash.digest('hex')) problems.push(`${name} does not match its checksum`);
-  }
+  let sum: ReturnType<typeof checksummer>;
+  let size = 0;
+  const reader = new TarReader({
+    entry(entry) {
+      size = 0;
+      sum = checksummer(expected.get(entry.name.replace(/^\.\//, ''))?.algorithm);
+    },
+    data(data) {
+      sum?.update(data);
+      size += data.length;
+    },
+    end(entry) {
+      if (entry.type !== 'file') return;
+      const name = entry.name.replace(/^\.\//, '');
+      files++;
+      bytes += size;
+      const want = expected.get(name);
+      expected.delete(name);
+      if (!want) {
+        if (!name.startsWith('pg_wal/')) problems.push(`${name} is in the archive but not in the manifest`);
+      } else if (want.size !== size) problems.push(`${name} has ${size} bytes; the manifest says ${want.size}`);
+      else if (sum && want.checksum !== sum.digest()) problems.push(`${name} does not match its checksum`);
+    },
+  });
+  for await (const chunk of source) reader.feed(chunk);
+  reader.finish();
   for (const name of expected.keys()) problems.push(`${name} is in the manifest but missing from the archive`);
   return { files, bytes, problems };
+}
+
+/** The manifest's checksum algorithms we compute, with their manifest spelling. */
+function checksummer(algorithm: string | undefined): { update(chunk: Buffer): void; digest(): string } | undefined {
+  if (algorithm === 'CRC32C') {
+    const crc = new Crc32c();
+    return { update: (chunk) => crc.update(chunk), digest: () => crc.manifestHex() };
+  }
+  if (algorithm === 'SHA256') {
+    const hash = createHash('sha256');
+    return { update: (chunk) => hash.update(chunk), digest: () => hash.digest('hex') };
+  }
+  return undefined;
 }

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { startFakeS3 } from '../../../test/helpers/s3.js';
 import { AppError } from '../errors.js';
 import { S3Store } from './s3-store.js';
+import { Crc32c } from '../checksum.js';
 
 let s3: Awaited<ReturnType<typeof startFakeS3>>;
 before(async () => {
@@ -28,7 +29,7 @@ test('writes, lists, reads back and deletes objects, including multipart ones', 
   const big = randomBytes(20 * 1024 * 1024);
   const stored = await store.put('backups/x/base.tar.sealed', pieces(big));
   assert.equal(stored.bytes, big.length);
-  assert.equal(stored.sha256, createHash('sha256').update(big).digest('hex'));
+  assert.equal(stored.crc32c, new Crc32c().update(big).hex());
   await store.put('backups/x/backup.json', pieces(Buffer.from('{}')));
   await store.put('wal/000000010000000000000001.sealed', pieces(Buffer.from('wal')));
   assert.deepEqual((await store.list('backups/')).map((o) => [o.key, o.bytes]), [['backups/x/backup.json', 2], ['backups/x/base.tar.sealed', big.length]]);

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { startSshd, type TestSshd } from '../../../test/helpers/sshd.js';
 import { AppError } from '../errors.js';
 import type { SftpStore } from './sftp-store.js';
+import { Crc32c } from '../checksum.js';
 
 let sshd: TestSshd;
 const stores: SftpStore[] = [];
@@ -44,7 +45,7 @@ test('over real OpenSSH with key pairs: writes atomically, lists, reads back, de
   const repository = store();
   const data = randomBytes(3 * 1024 * 1024 + 17);
   const stored = await repository.put('backups/one/base.tar.sealed', pieces(data));
-  assert.equal(stored.sha256, createHash('sha256').update(data).digest('hex'));
+  assert.equal(stored.crc32c, new Crc32c().update(data).hex());
   await repository.put('wal/000000010000000000000001.sealed', pieces(Buffer.from('segment')));
   assert.deepEqual((await repository.list('')).map((o) => [o.key, o.bytes]), [['backups/one/base.tar.sealed', data.length], ['wal/000000010000000000000001.sealed', 7]]);
   assert.ok((await read(repository.get('backups/one/base.tar.sealed'))).equals(data));

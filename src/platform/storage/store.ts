@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { Crc32c } from '../checksum.js';
 
 /**
  * An object store a backup repository lives in: a directory, an S3 bucket, an SFTP
@@ -8,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 export interface ObjectStore {
   /** Where it is, for people (never containing a secret). */
   describe(): string;
-  /** Writes the object atomically; returns its size and SHA-256. */
+  /** Writes the object atomically; returns its size and CRC-32C. */
   put(key: string, body: AsyncIterable<Buffer>): Promise<StoredObject>;
   /** Reads the object; throws REPOSITORY_UNAVAILABLE or BACKUP_NOT_FOUND. */
   get(key: string): AsyncIterable<Buffer>;
@@ -22,12 +23,13 @@ export interface ObjectStore {
 export interface StoredObject {
   readonly key: string;
   readonly bytes: number;
-  readonly sha256?: string;
+  /** CRC-32C of the object's bytes (8 hex digits); known for objects just written, not for listed ones. */
+  readonly crc32c?: string;
 }
 
-/** Passes `body` through while counting its bytes and hashing it, for `put`'s result. */
+/** Passes `body` through while counting its bytes and checksumming it, for `put`'s result. */
 export function measured(body: AsyncIterable<Buffer>): { stream: AsyncIterable<Buffer>; result(key: string): StoredObject } {
-  const hash = createHash('sha256');
+  const hash = new Crc32c();
   let bytes = 0;
   return {
     stream: (async function* () {
@@ -37,7 +39,7 @@ export function measured(body: AsyncIterable<Buffer>): { stream: AsyncIterable<B
         yield chunk;
       }
     })(),
-    result: (key) => ({ key, bytes, sha256: hash.digest('hex') }),
+    result: (key) => ({ key, bytes, crc32c: hash.hex() }),
   };
 }
 

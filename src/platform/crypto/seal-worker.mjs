@@ -1,0 +1,63 @@
+// The per-chunk work of the sealed format (src/platform/crypto/sealed.ts), run on a worker
+// thread so compression and encryption use every core while the main thread moves data.
+// Plain JavaScript: worker threads do not load TypeScript through tsx on Node 20.
+import { Buffer } from 'node:buffer';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { parentPort } from 'node:worker_threads';
+import { compressSync, uncompressSync } from 'lz4-napi';
+
+const flagFinal = 1;
+const flagCompressed = 2;
+const frameHeaderBytes = 5;
+const tagBytes = 16;
+
+/** Compresses (kept raw if that does not shrink it), encrypts and frames one chunk. */
+function sealChunk({ key, nonce, aad, plain, final }) {
+  const packed = plain.length > 0 ? compressSync(plain) : plain;
+  const compressed = packed.length < plain.length;
+  const body = compressed ? packed : plain;
+  const flags = (final ? flagFinal : 0) | (compressed ? flagCompressed : 0);
+  aad[aad.length - 1] = flags;
+  const cipher = createCipheriv('aes-256-gcm', key, nonce);
+  cipher.setAAD(aad);
+  const frame = Buffer.allocUnsafeSlow(frameHeaderBytes + body.length + tagBytes);
+  frame[0] = flags;
+  frame.writeUInt32BE(body.length, 1);
+  let at = frameHeaderBytes + cipher.update(body).copy(frame, frameHeaderBytes);
+  at += cipher.final().copy(frame, at);
+  cipher.getAuthTag().copy(frame, at);
+  return frame;
+}
+
+/** Authenticates, decrypts and decompresses one frame's body; null if authentication fails. */
+function openChunk({ key, nonce, aad, sealed, compressed }) {
+  const decipher = createDecipheriv('aes-256-gcm', key, nonce);
+  decipher.setAAD(aad);
+  decipher.setAuthTag(sealed.subarray(sealed.length - tagBytes));
+  const plain = decipher.update(sealed.subarray(0, sealed.length - tagBytes));
+  try {
+    decipher.final(); // GCM yields nothing more here; it checks the tag
+  } catch {
+    return null;
+  }
+  return compressed ? uncompressSync(plain) : plain;
+}
+
+/** A buffer on memory of its own (and Node's), so it moves back without a copy. */
+function owned(data) {
+  if (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength) return data;
+  const copy = Buffer.allocUnsafeSlow(data.length);
+  data.copy(copy);
+  return copy;
+}
+
+parentPort.on('message', ({ id, op, args }) => {
+  try {
+    for (const name of ['key', 'nonce', 'aad', 'plain', 'sealed']) if (args[name]) args[name] = Buffer.from(args[name].buffer, args[name].byteOffset, args[name].byteLength);
+    const result = op === 'seal' ? sealChunk(args) : openChunk(args);
+    const out = result && owned(result);
+    parentPort.postMessage({ id, result: out }, out && out.byteLength > 0 ? [out.buffer] : []);
+  } catch (error) {
+    parentPort.postMessage({ id, error: error instanceof Error ? error.message : String(error) });
+  }
+});
