@@ -7,10 +7,22 @@
  */
 const kept = new Map<number, Buffer[]>();
 /** Buffers kept per size: enough for the pieces in flight between a reader and the sealing workers. */
-const keepPerSize = 32;
+const keepPerSize = 16;
+/** Kept buffers are let go after this long without use, so an idle process does not hold them. */
+const idleMs = 10_000;
+let forget: ReturnType<typeof setTimeout> | undefined;
+
+function touched(): void {
+  if (forget) forget.refresh();
+  else forget = setTimeout(() => {
+    kept.clear();
+    forget = undefined;
+  }, idleMs).unref();
+}
 
 /** A buffer of exactly `size` bytes on shared memory of its own (contents undefined). */
 export function takeSlab(size: number): Buffer {
+  touched();
   return kept.get(size)?.pop() ?? Buffer.from(new SharedArrayBuffer(size));
 }
 
@@ -22,6 +34,7 @@ export function isSlab(buffer: Buffer): boolean {
 /** Returns a buffer taken with takeSlab for reuse; anything else is left to the garbage collector. */
 export function giveSlab(buffer: Buffer): void {
   if (!isSlab(buffer)) return;
+  touched();
   const list = kept.get(buffer.byteLength) ?? [];
   if (list.length >= keepPerSize) return;
   list.push(buffer);

@@ -587,7 +587,7 @@ export class BackupService {
 
 /** One archive on its way to every repository: sealed once, written to each at once. */
 class ArchiveSink {
-  private readonly input = pushable<Buffer>(8);
+  private readonly input = pushable<Buffer>(4);
   private readonly results: Promise<Map<string, (StoredObject & { plainBytes: number }) | Error>>;
   private plainBytes = 0;
 
