@@ -63,11 +63,13 @@ try {
   const tpsOn = lag.tps;
 
   const service = createBackupService(config, log, database.admin);
+  await run('sync');
   let started = performance.now();
   const backup = await service.take();
   const backupSeconds = (performance.now() - started) / 1000;
   const sourceMb = backup.record.sourceBytes / 1048576;
   await mkdir(scratch, { recursive: true });
+  await run('sync');
   started = performance.now();
   // A live data directory changes while tar reads it (exit 1, "file changed"): that is the baseline too.
   await run('tar', ['cf', path.join(scratch, 'data.tar'), '--warning=no-file-changed', '-C', dataDir, '.']).catch((error: { code?: number }) => {
@@ -77,15 +79,18 @@ try {
   const tarMb = (await stat(path.join(scratch, 'data.tar'))).size / 1048576;
 
   const owner = await ensurePostgresOsUser(config.postgresOsUser);
+  await run('sync');
   started = performance.now();
   const restored = await service.restore({ target: path.join(scratch, 'restored'), recovery: 'none', owner });
   const restoreSeconds = (performance.now() - started) / 1000;
   await mkdir(path.join(scratch, 'untarred'));
+  await run('sync');
   started = performance.now();
   await run('tar', ['xf', path.join(scratch, 'data.tar'), '-C', path.join(scratch, 'untarred')]);
   const untarSeconds = (performance.now() - started) / 1000;
   await rm(scratch, { recursive: true, force: true });
 
+  await settle();
   const rpo = await measureRpo(slugs, archiver);
   const peakRss = await backupMemory();
 
@@ -259,7 +264,10 @@ async function startArchiver(): Promise<{ kill(): Promise<void> }> {
   };
 }
 
-/** A checkpoint, so each load starts with the same amount of dirty data behind it. */
+/**
+ * A checkpoint, so each load starts with the same amount of dirty data behind it, and a sync,
+ * so no phase pays for the disk writes an earlier one left in the page cache.
+ */
 async function settle(): Promise<void> {
   const client = new pg.Client({ ...database.admin, database: 'postgres' });
   await client.connect();
@@ -268,6 +276,7 @@ async function settle(): Promise<void> {
   } finally {
     await client.end();
   }
+  await run('sync');
 }
 
 async function restart(archiving: boolean): Promise<void> {

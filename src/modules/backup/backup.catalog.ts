@@ -1,6 +1,7 @@
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import type { BackupKey } from '../../platform/crypto/backup-key.js';
-import { appError } from '../../platform/errors.js';
+import { z } from 'zod';
+import { appError, isAppError } from '../../platform/errors.js';
 import type { ObjectStore } from '../../platform/storage/store.js';
 import { backupRecordSchema, type BackupRecord } from './backup.schema.js';
 
@@ -83,4 +84,55 @@ export async function assertKeyFitsRepositories(stores: readonly ObjectStore[], 
   if (seen.size > 0 && !seen.has(key.fingerprint)) {
     throw appError('BACKUP_KEY_MISMATCH', `The repositories hold backups made with key ${[...seen].join(', ')}, but ${keyFile} holds key ${key.fingerprint}. Put the original key file back (or point backupKeyFile at it); nothing was written.`);
   }
+}
+
+/** The object naming the cluster a repository belongs to (plain JSON: a system identifier is no secret). */
+export const ownerKey = 'repository.json';
+const claimed = new WeakMap<ObjectStore, string>();
+
+/**
+ * Claims a repository for one cluster, by its system identifier, or refuses. Two clusters
+ * writing to one repository would overwrite each other's WAL (a new cluster's segment names
+ * start over) and the first one's backups would quietly stop restoring. An unclaimed
+ * repository holding backup records (from before claims existed) is judged by them. A
+ * cluster restored from these backups, or promoted from a standby, has the same identifier.
+ */
+export async function claimRepository(store: ObjectStore, systemIdentifier: string): Promise<void> {
+  if (claimed.get(store) === systemIdentifier) return;
+  let owner = await readOwner(store);
+  if (owner === undefined) {
+    owner = (await readRecords(store, () => undefined)).find((record) => record.systemIdentifier !== systemIdentifier)?.systemIdentifier;
+    if (owner === undefined) await writeJson(store, ownerKey, { systemIdentifier, claimedAt: new Date().toISOString() });
+  }
+  if (owner !== undefined && owner !== systemIdentifier) {
+    throw appError(
+      'REPOSITORY_OF_ANOTHER_CLUSTER',
+      `${store.describe()} holds the backups and WAL of another PostgreSQL cluster (system identifier ${owner}); this cluster is ${systemIdentifier}. Nothing was written there. Give this cluster a repository of its own (another directory, bucket prefix or SFTP path), or, if that other cluster is gone for good, move its repository aside.`,
+    );
+  }
+  claimed.set(store, systemIdentifier);
+}
+
+async function readOwner(store: ObjectStore): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  try {
+    for await (const chunk of store.get(ownerKey)) chunks.push(chunk);
+  } catch (error) {
+    if (isAppError(error) && error.code === 'BACKUP_NOT_FOUND') return undefined;
+    throw error;
+  }
+  const parsed = z.object({ systemIdentifier: z.string() }).safeParse(JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null'));
+  if (!parsed.success) throw appError('BACKUP_CORRUPT', `${ownerKey} in ${store.describe()} is not a repository claim Steadfast wrote; look at it, and remove it if the repository is this cluster's.`);
+  return parsed.data.systemIdentifier;
+}
+
+/**
+ * The system identifier in a WAL segment's first page (its long header: magic, info, timeline,
+ * page address, remaining length, then the identifier at byte 24, little-endian), or
+ * undefined when `head` is too short to hold one.
+ */
+export function walSystemIdentifier(head: Buffer): string | undefined {
+  const longHeader = 0x0002;
+  if (head.length < 32 || (head.readUInt16LE(2) & longHeader) === 0) return undefined;
+  return head.readBigUInt64LE(24).toString();
 }

@@ -121,6 +121,19 @@ describe('base backups', () => {
     assert.equal((await service(repos).list()).at(-1)!.repositories.join(), 'working');
   });
 
+  test("a repository holding another cluster's backups is left alone, and says so; one alone fails the backup", async () => {
+    const theirs = path.join(cluster.dir, 'repositories', 'theirs');
+    await mkdir(theirs, { recursive: true });
+    await writeFile(path.join(theirs, 'repository.json'), JSON.stringify({ systemIdentifier: '7000000000000000002' }));
+    const repos = [...repositories('mine'), { name: 'theirs', store: new FsStore(theirs) }];
+    const result = await service(repos).take();
+    assert.deepEqual(result.stored, ['mine']);
+    assert.equal(result.failed[0]!.repository, 'theirs');
+    assert.match(result.failed[0]!.error, /another PostgreSQL cluster \(system identifier 7000000000000000002\)/);
+    assert.deepEqual(await readdir(theirs), ['repository.json'], 'nothing written there');
+    await assert.rejects(service([{ name: 'theirs', store: new FsStore(theirs) }]).take(), failsWith('BACKUP_FAILED', /theirs: .*another PostgreSQL cluster/));
+  });
+
   test('a backup stopped half-way leaves no record and no temporary objects behind', async () => {
     const repos = repositories('interrupted');
     const controller = new AbortController();

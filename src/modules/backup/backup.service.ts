@@ -14,7 +14,7 @@ import { emptyDirectory, requireEmptyDirectory } from '../../platform/storage/di
 import type { ObjectStore, StoredObject } from '../../platform/storage/store.js';
 import { extractTar } from '../../platform/storage/tar-extract.js';
 import { broadcast, pushable } from '../../platform/streams.js';
-import { assertKeyFitsRepositories, backupIdAt, backupPrefix, markKey, readRecords, recordIsAuthentic, recordKey, sealRecord, walFileOf, walKey, writeJson, writeRecord } from './backup.catalog.js';
+import { assertKeyFitsRepositories, backupIdAt, claimRepository, backupPrefix, markKey, readRecords, recordIsAuthentic, recordKey, sealRecord, walFileOf, walKey, writeJson, writeRecord } from './backup.catalog.js';
 import { planRetention, type RetentionPolicy } from './backup.retention.js';
 import { isSegmentName, planWal, segmentBytes, segmentEnding, segmentOf, type WalGap } from './backup.wal-plan.js';
 import { chainOfPieces, partialPattern, type Piece } from './backup.wal-stream.js';
@@ -124,6 +124,10 @@ export class BackupService {
       throw appError('BACKUP_FAILED', `Cannot open a replication connection to PostgreSQL: ${(error as Error).message}. The backup role needs the REPLICATION privilege and a pg_hba "replication" rule.`, { cause: error });
     });
     const failures = new Map<string, string>();
+    for (const repository of repositories) {
+      await claimRepository(repository.store, identity.systemIdentifier).catch((error: Error) => failures.set(repository.name, error.message));
+    }
+    if (failures.size === repositories.length) throw appError('BACKUP_FAILED', `No repository can take this backup: ${[...failures].map(([name, why]) => `${name}: ${why}`).join('; ')}`);
     const objects = new Map<string, ObjectEntry[]>(repositories.map((repository) => [repository.name, []]));
     const meter = new Meter(clock, 'backing up');
     let start: { startLsn: string; timeline: number } | undefined;

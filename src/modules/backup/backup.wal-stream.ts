@@ -3,7 +3,7 @@ import { loadBackupKey, type BackupKey } from '../../platform/crypto/backup-key.
 import { seal } from '../../platform/crypto/sealed.js';
 import type { Logger } from '../../platform/log/log.js';
 import { formatLsn, parseLsn } from '../../platform/postgres/lsn.js';
-import { assertKeyFitsRepositories, walFileOf, walKey } from './backup.catalog.js';
+import { assertKeyFitsRepositories, claimRepository, walFileOf, walKey, walSystemIdentifier } from './backup.catalog.js';
 import type { Repository } from './backup.service.js';
 import { segmentEnding, segmentStartLsn } from './backup.wal-plan.js';
 
@@ -91,6 +91,8 @@ export class WalStreamer {
   private uploading: Promise<void> | undefined;
   private key: BackupKey | undefined;
   private lastTidy = 0;
+  /** The cluster's system identifier, read from the first segment's header: repositories are claimed for it. */
+  private systemIdentifier: string | undefined;
   private lastSeen: { segment: string; within: number } | undefined;
   private failing = false;
   private state: { connected: boolean; storedLsn?: string; storedAt?: string; lastError?: string } = { connected: false };
@@ -180,11 +182,13 @@ export class WalStreamer {
     const bytes = await this.deps.readWal(segment.name, from, end);
     if (!bytes) return; // recycled: it was archived whole before Postgres let it go
     const key = await this.sealingKey();
+    this.systemIdentifier ??= walSystemIdentifier((await this.deps.readWal(segment.name, 0, 40)) ?? Buffer.alloc(0));
     let storedSomewhere = false;
     for (const repository of behind) {
       const have = segment.stored.get(repository.name) ?? { end: 0, keys: [] };
       const objectKey = walKey(partialName(segment.name, have.end, end));
       try {
+        if (this.systemIdentifier) await claimRepository(repository.store, this.systemIdentifier);
         await repository.store.put(objectKey, seal(once(bytes.subarray(have.end - from)), key, objectKey));
         segment.stored.set(repository.name, { end, keys: [...have.keys, objectKey] });
         storedSomewhere = true;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -72,7 +72,8 @@ test('a failing repository keeps WAL in the spool without holding up the others,
   assert.ok((await readdir(cluster.spool)).includes(first), 'the segment stays spooled until the broken repository has it');
   const status = await pusher.status();
   assert.ok(status.repositories.find((r) => r.name === 'broken')!.failingSince);
-  assert.match(status.repositories.find((r) => r.name === 'broken')!.lastError!, /Failed writing/);
+  // Its first operation fails: reading the repository's claim (see claimRepository), before any write.
+  assert.match(status.repositories.find((r) => r.name === 'broken')!.lastError!, /Failed (reading|writing) .*repos\/broken/);
 
   const second = await switchSegment();
   await pusher.pass();
@@ -85,4 +86,31 @@ test('a failing repository keeps WAL in the spool without holding up the others,
   assert.ok((await walIn('broken')).includes(second));
   assert.deepEqual((await readdir(cluster.spool)).filter((name) => !name.startsWith('.')), []);
   assert.equal((await pusher.status()).repositories.find((r) => r.name === 'broken')!.failingSince, undefined);
+});
+
+test("WAL never goes to a repository claimed by another cluster; the others get it, and the refusal says why", async () => {
+  const [row] = await cluster.sql<{ id: string }>('SELECT system_identifier::text AS id FROM pg_control_system()');
+  const theirs = path.join(cluster.dir, 'repos', 'theirs');
+  await mkdir(theirs, { recursive: true });
+  await writeFile(path.join(theirs, 'repository.json'), JSON.stringify({ systemIdentifier: '7000000000000000001' }));
+  const pusher = new WalPusher({
+    spool: new FsStore(cluster.spool),
+    repositories: [
+      { name: 'ours', store: new FsStore(path.join(cluster.dir, 'repos', 'ours')) },
+      { name: 'theirs', store: new FsStore(theirs) },
+    ],
+    keyFile: path.join(cluster.dir, 'backup.key'),
+    clock: systemClock,
+    log: silentLogger(),
+  });
+  const segment = await switchSegment();
+  await pusher.pass();
+  assert.ok((await walIn('ours')).includes(segment));
+  assert.deepEqual(await walIn('theirs'), [], 'nothing written into the other cluster repository');
+  const refused = (await pusher.status()).repositories.find((r) => r.name === 'theirs')!;
+  assert.match(refused.lastError!, /another PostgreSQL cluster \(system identifier 7000000000000000001\); this cluster is \d+/);
+  assert.ok((await readdir(cluster.spool)).includes(segment), 'kept in the spool: Postgres loses nothing');
+  // The repository this cluster writes to is claimed for it, by the identifier in the WAL's own header.
+  const claim = JSON.parse(await readFile(path.join(cluster.dir, 'repos', 'ours', 'repository.json'), 'utf8')) as { systemIdentifier: string };
+  assert.equal(claim.systemIdentifier, row!.id);
 });

@@ -3,7 +3,7 @@ import { loadBackupKey, type BackupKey } from '../../platform/crypto/backup-key.
 import { seal } from '../../platform/crypto/sealed.js';
 import type { Logger } from '../../platform/log/log.js';
 import type { ObjectStore } from '../../platform/storage/store.js';
-import { assertKeyFitsRepositories, walKey } from './backup.catalog.js';
+import { assertKeyFitsRepositories, claimRepository, walKey, walSystemIdentifier } from './backup.catalog.js';
 import type { Repository } from './backup.service.js';
 
 export interface WalPusherDeps {
@@ -106,10 +106,13 @@ export class WalPusher {
     for (const file of await this.spooled()) {
       const held = this.held.get(file) ?? new Set<string>();
       this.held.set(file, held);
+      const cluster = await this.systemIdentifierOf(file);
       for (const repository of repositories) {
         const state = this.state.get(repository.name)!;
         if (held.has(repository.name) || state.retryAt > clock.now().getTime()) continue;
         try {
+          // WAL of another cluster must never overwrite this repository's (nor this cluster's another's).
+          if (cluster) await claimRepository(repository.store, cluster);
           await repository.store.put(walKey(file), seal(spool.get(file), this.key, walKey(file)));
           held.add(repository.name);
           if (state.failingSince) log.warn({ repository: repository.name, since: state.failingSince }, 'WAL archiving to this repository works again; catching up');
@@ -131,6 +134,13 @@ export class WalPusher {
       }
     }
     return completed;
+  }
+
+  /** The system identifier in a spooled segment's header (undefined for history and backup-label files). */
+  private async systemIdentifierOf(file: string): Promise<string | undefined> {
+    if (!/^[0-9A-F]{24}(\.partial)?$/.test(file)) return undefined;
+    for await (const head of this.deps.spool.get(file)) return walSystemIdentifier(head);
+    return undefined;
   }
 
   private async spooled(): Promise<string[]> {

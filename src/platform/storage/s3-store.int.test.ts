@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { startFakeS3 } from '../../../test/helpers/s3.js';
 import { AppError } from '../errors.js';
@@ -53,4 +54,25 @@ test('a missing object is BACKUP_NOT_FOUND; an unreachable service is REPOSITORY
     assert.doesNotMatch(error.message, /\by\b.*secret/i);
     return true;
   });
+});
+
+test('a service that accepts connections but never answers fails as unavailable once the idle timeout passes', async () => {
+  // Accepts, reads, never replies: a hung repository, not a down one.
+  const sockets = new Set<Socket>();
+  const silent = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('data', () => undefined);
+  });
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  try {
+    const port = (silent.address() as AddressInfo).port;
+    const hung = new S3Store({ bucket: 'backups', region: 'us-east-1', endpoint: `http://127.0.0.1:${port}`, forcePathStyle: true, accessKeyId: 'x', secretAccessKey: 'y', timeouts: { connectMs: 1000, idleMs: 300 } });
+    const started = Date.now();
+    await assert.rejects(hung.put('wal/000000010000000000000001.sealed', pieces(Buffer.from('wal'))), (error: unknown) => error instanceof AppError && error.code === 'REPOSITORY_UNAVAILABLE');
+    // Three attempts of 300 ms each and the SDK's backoff between them: seconds, not forever.
+    assert.ok(Date.now() - started < 15_000, `gave up after ${Date.now() - started} ms`);
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  }
 });

@@ -16,6 +16,12 @@ export interface S3StoreOptions {
   /** Static credentials; when unset the AWS SDK's usual chain (environment, profile, instance role) is used. */
   readonly accessKeyId?: string;
   readonly secretAccessKey?: string;
+  /**
+   * How long a connection may take to open, and a request may go without any byte moving,
+   * before it fails (and is retried): a repository that hangs fails like one that is down,
+   * instead of holding a backup or the WAL pusher forever. Default 10 s and 60 s.
+   */
+  readonly timeouts?: { readonly connectMs: number; readonly idleMs: number };
 }
 
 /**
@@ -28,7 +34,15 @@ export class S3Store implements ObjectStore {
   private readonly prefix: string;
 
   constructor(private readonly options: S3StoreOptions) {
-    const config: S3ClientConfig = { region: options.region, endpoint: options.endpoint, forcePathStyle: options.forcePathStyle, maxAttempts: 3 };
+    const timeouts = options.timeouts ?? { connectMs: 10_000, idleMs: 60_000 };
+    const config: S3ClientConfig = {
+      region: options.region,
+      endpoint: options.endpoint,
+      forcePathStyle: options.forcePathStyle,
+      maxAttempts: 3,
+      // socketTimeout is an inactivity timeout (it covers response bodies too); requestTimeout would bound a whole upload.
+      requestHandler: { connectionTimeout: timeouts.connectMs, socketTimeout: timeouts.idleMs },
+    };
     if (options.accessKeyId && options.secretAccessKey) config.credentials = { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey };
     this.client = new S3Client(config);
     this.prefix = options.prefix ? `${options.prefix.replace(/\/+$/, '')}/` : '';

@@ -15,6 +15,8 @@ export interface SftpStoreOptions {
   readonly hostKeyFingerprint: string;
   /** Absolute directory on the server that holds the repository. */
   readonly path: string;
+  /** Keepalive interval (default 10 s): a server silent for three of them counts as gone, and requests fail. */
+  readonly keepaliveMs?: number;
 }
 
 const noSuchFile = 2;
@@ -148,6 +150,9 @@ export class SftpStore implements ObjectStore {
           username: this.options.username,
           privateKey,
           readyTimeout: 10_000,
+          // A server that stops answering (not closing) is given up after three unanswered keepalives.
+          keepaliveInterval: this.options.keepaliveMs ?? 10_000,
+          keepaliveCountMax: 3,
           hostVerifier: (key: Buffer) => fingerprintOf(key) === this.options.hostKeyFingerprint,
         });
       });
