@@ -4,7 +4,7 @@
  * the sealing. argv[2]: JSON { home, secretKey, admin, dataDir, walSpool }. SIGTERM stops it
  * cleanly; SIGKILL plays the machine's death.
  */
-import { createWalPusher, createWalStreamer } from '../src/app/backup.js';
+import { startWalShipping } from '../src/app/backup.js';
 import { loadConfig } from '../src/platform/config/config.js';
 import type { ConnectionTarget } from '../src/platform/db/connect.js';
 import { createLogger } from '../src/platform/log/log.js';
@@ -12,11 +12,8 @@ import { createLogger } from '../src/platform/log/log.js';
 const { home, secretKey, admin, dataDir, walSpool } = JSON.parse(process.argv[2]!) as { home: string; secretKey: string; admin: ConnectionTarget; dataDir: string; walSpool: string };
 const config = loadConfig({ env: {}, overrides: { home, secretKey, demoTenant: '', postgresPort: 0, logLevel: 'warn' } });
 const log = createLogger('warn', { component: 'bench-archiver' });
-const pusher = createWalPusher(config, log, walSpool);
-const streamer = createWalStreamer(config, log, { admin, dataDir });
-pusher.start();
-streamer?.start();
+const shipping = startWalShipping(config, log, { admin, dataDir, walSpool })!;
 process.send?.('ready');
 process.once('SIGTERM', () => {
-  void Promise.all([pusher.stop(10_000), streamer?.stop()]).finally(() => process.exit(0));
+  void Promise.all([shipping.stopPusher(), shipping.stopStreamer()]).finally(() => process.exit(0));
 });

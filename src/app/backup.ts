@@ -3,6 +3,7 @@ import path from 'node:path';
 import { BackupService, recordDrill, runDrill, WalPusher, WalStreamer, type DrillResult, type Repository } from '../modules/backup/index.js';
 import type { TransferProgress } from '../modules/backup/index.js';
 import { systemClock } from '../platform/clock/clock.js';
+import { sealPool } from '../platform/crypto/seal-pool.js';
 import type { Config, RepositoryConfig } from '../platform/config/config.js';
 import { createPool, type ConnectionTarget } from '../platform/db/connect.js';
 import type { Logger } from '../platform/log/log.js';
@@ -75,6 +76,9 @@ export function createWalPusher(config: Config, log: Logger, spool: string): Wal
   return new WalPusher({ spool: new FsStore(spool), repositories: repositoriesOf(config), keyFile: config.backupKeyFile, clock: systemClock, log: log.child({ module: 'backup', component: 'wal-pusher' }) });
 }
 
+/** The niceness of sealing (compression + encryption) in a process beside its Postgres. */
+const sealingNice = 10;
+
 /** WAL shipping beside the embedded Postgres this process started. */
 export interface WalShipping {
   readonly pusher: WalPusher;
@@ -91,6 +95,8 @@ export interface WalShipping {
  */
 export function startWalShipping(config: Config, log: Logger, database: { admin: ConnectionTarget; dataDir?: string | undefined; walSpool?: string | undefined }): WalShipping | undefined {
   if (!database.walSpool) return undefined;
+  // This process shares the machine with its Postgres: sealing yields the CPU to commits.
+  sealPool.lowerPriority(sealingNice);
   const pusher = createWalPusher(config, log, database.walSpool);
   const streamer = createWalStreamer(config, log, database);
   pusher.start();

@@ -69,7 +69,7 @@ export async function startEmbedded(config: Config, log: Logger): Promise<Databa
   if (!dataDir.startsWith(config.home)) log.info({ home: config.home, dataDir }, `the PostgreSQL user "${runAs?.user}" cannot reach the home directory; keeping the PostgreSQL data outside it`);
   const spool = walSpoolDir(dataDir);
   const settings: Record<string, string | number> = config.walArchiving
-    ? { archive_mode: 'on', archive_command: archiveCommand(spool), archive_timeout: config.walArchiveTimeoutSeconds, wal_keep_size: '1GB' }
+    ? { archive_mode: 'on', archive_command: archiveCommand(spool), archive_timeout: config.walArchiveTimeoutSeconds }
     : { archive_mode: 'off' };
   const supervisor = new PostgresSupervisor({
     dataDir,

@@ -56,8 +56,19 @@ class SealPool {
   private readonly workers: Array<{ worker: Worker; busy: number }> = [];
   private readonly pending = new Map<number, Pending & { worker: Worker }>();
   private nextId = 0;
+  private nice = 0;
 
   constructor(readonly size: number) {}
+
+  /**
+   * Runs sealing at a lower CPU priority (a nice value, 1-19) from now on, for a process that
+   * shares the machine with the PostgreSQL it backs up: WAL shipping and backups then take the
+   * CPU that commits leave, instead of competing with them.
+   */
+  lowerPriority(nice: number): void {
+    this.nice = nice;
+    for (const { worker } of this.workers) worker.postMessage({ op: 'nice', args: { nice } });
+  }
 
   seal(job: SealJob): Promise<Buffer> {
     const plain = owned(job.plain, job.handOver);
@@ -94,7 +105,7 @@ class SealPool {
   }
 
   private spawn(): { worker: Worker; busy: number } {
-    const worker = new Worker(new URL('./seal-worker.mjs', import.meta.url));
+    const worker = new Worker(new URL('./seal-worker.mjs', import.meta.url), { workerData: { nice: this.nice } });
     const slot = { worker, busy: 0 };
     worker.unref();
     worker.on('message', ({ id, result, error }: { id: number; result?: Uint8Array | null; error?: string }) => {

@@ -3,7 +3,8 @@
 // Plain JavaScript: worker threads do not load TypeScript through tsx on Node 20.
 import { Buffer } from 'node:buffer';
 import { createCipheriv, createDecipheriv } from 'node:crypto';
-import { parentPort } from 'node:worker_threads';
+import { setPriority } from 'node:os';
+import { parentPort, workerData } from 'node:worker_threads';
 import { compressSync, uncompressSync } from 'lz4-napi';
 
 const flagFinal = 1;
@@ -51,7 +52,18 @@ function owned(data) {
   return copy;
 }
 
+/** Lowers this thread's CPU priority (on Linux niceness is per thread), so PostgreSQL's own processes come first. */
+function lowerPriority(nice) {
+  try {
+    setPriority(nice);
+  } catch {
+    // Not permitted here: run at normal priority.
+  }
+}
+if (workerData?.nice) lowerPriority(workerData.nice);
+
 parentPort.on('message', ({ id, op, args }) => {
+  if (op === 'nice') return lowerPriority(args.nice);
   try {
     for (const name of ['key', 'nonce', 'aad', 'plain', 'sealed']) if (args[name]) args[name] = Buffer.from(args[name].buffer, args[name].byteOffset, args[name].byteLength);
     const result = op === 'seal' ? sealChunk(args) : openChunk(args);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { ConnectionTarget } from '../db/connect.js';
 import { takeSlab } from '../slabs.js';
@@ -40,6 +41,14 @@ export async function* streamBaseBackup(target: ConnectionTarget, options: BaseB
   const client = new pg.Client({ ...target, ...stream, replication: 'true', application_name: 'steadfast-backup' } as unknown as pg.ClientConfig);
   client.on('error', () => undefined); // surfaced through the query instead
   await client.connect();
+  // A temporary slot holds the WAL this backup will include until its session ends, as
+  // pg_basebackup does: WAL written during a long backup is otherwise recycled before it is sent.
+  try {
+    await client.query(`CREATE_REPLICATION_SLOT steadfast_backup_${process.pid}_${randomBytes(4).toString('hex')} TEMPORARY PHYSICAL RESERVE_WAL`);
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw error;
+  }
   const done = client.query(query as never) as unknown as Promise<void>;
   void Promise.resolve(done).catch(() => undefined);
   try {
