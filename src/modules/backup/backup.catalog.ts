@@ -121,7 +121,13 @@ async function readOwner(store: ObjectStore): Promise<string | undefined> {
     if (isAppError(error) && error.code === 'BACKUP_NOT_FOUND') return undefined;
     throw error;
   }
-  const parsed = z.object({ systemIdentifier: z.string() }).safeParse(JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null'));
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    json = undefined; // not JSON: refused below like any other claim we did not write
+  }
+  const parsed = z.object({ systemIdentifier: z.string() }).safeParse(json);
   if (!parsed.success) throw appError('BACKUP_CORRUPT', `${ownerKey} in ${store.describe()} is not a repository claim Steadfast wrote; look at it, and remove it if the repository is this cluster's.`);
   return parsed.data.systemIdentifier;
 }

@@ -1,3 +1,5 @@
+import { formatLsn } from '../../platform/postgres/lsn.js';
+
 /**
  * Which archived WAL files a restore needs, and where the archive has holes. Segment
  * names are TTTTTTTTLLLLLLLLSSSSSSSS (timeline, then the segment number split in two);
@@ -25,7 +27,7 @@ export function segmentOf(lsn: string, timeline: number): string {
  */
 export function segmentEnding(end: bigint, timeline: number): { segment: string; within: number } {
   const start = ((end - 1n) / BigInt(segmentBytes)) * BigInt(segmentBytes);
-  return { segment: segmentOf(`${(start >> 32n).toString(16)}/${(start & 0xffffffffn).toString(16)}`, timeline), within: Number(end - start) };
+  return { segment: segmentOf(formatLsn(start), timeline), within: Number(end - start) };
 }
 
 /** The WAL position where a segment (by its file name) begins. */

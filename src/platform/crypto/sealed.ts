@@ -104,12 +104,6 @@ class InOrder<T> {
   }
 }
 
-/**
- * Compresses and encrypts `source`; yields the sealed stream, header first. `context` (the
- * object's name, e.g. its key in the repository) is authenticated with every chunk, so an
- * object moved or copied to another name fails to open. Chunks are sealed on the worker
- * pool, several at once, and come out in order.
- */
 export interface SealOptions {
   /**
    * The source's buffers are not used again by anyone, so a whole chunk of them can move to
@@ -118,7 +112,12 @@ export interface SealOptions {
   readonly handOver?: boolean;
 }
 
-
+/**
+ * Compresses and encrypts `source`; yields the sealed stream, header first. `context` (the
+ * object's name, e.g. its key in the repository) is authenticated with every chunk, so an
+ * object moved or copied to another name fails to open. Chunks are sealed on the worker
+ * pool, several at once, and come out in order.
+ */
 export async function* seal(source: AsyncIterable<Buffer>, sealing: SealingKey, context: string, options: SealOptions = {}): AsyncGenerator<Buffer> {
   const bound = Buffer.from(context, 'utf8');
   const header = Buffer.alloc(headerBytes);
