@@ -32,8 +32,11 @@ interface TableInfo {
  * Replaces every table's rows in `destination` with those of `source`, which must have the
  * same schema (same migrations): one transaction on the destination (TRUNCATE, then a binary
  * COPY stream per table, parents before children, then the sequences), so it lands whole or not
- * at all, read from one snapshot of the source. As a superuser, triggers and foreign-key checks
- * are off while loading (session_replication_role = replica): the rows were valid where they came from.
+ * at all, read from one snapshot of the source. The destination's own triggers do not fire
+ * while loading (each is disabled and set back as it was, inside the transaction): the rows
+ * were written, and their triggers run, where they came from. As a superuser, foreign-key
+ * checks are off too (session_replication_role = replica); as the tables' owner they run, and
+ * parents are loaded before children so they pass.
  */
 export async function copyDatabaseData(source: ConnectionTarget, destination: ConnectionTarget, options: CopyDataOptions = {}): Promise<CopyDataResult> {
   const exclude = options.exclude ?? (() => false);
@@ -55,6 +58,8 @@ export async function copyDatabaseData(source: ConnectionTarget, destination: Co
           const missing = table.columns.filter((column) => !there.columns.includes(column));
           if (missing.length) throw new Error(`table ${table.name} has no column ${missing.join(', ')} in the destination: the two databases are at different schema versions`);
         }
+        const triggers = await userTriggers(to, [...present.values()]);
+        for (const trigger of triggers) await to.query(`ALTER TABLE ${trigger.table} DISABLE TRIGGER ${trigger.name}`);
         if (present.size) await to.query(`TRUNCATE ${[...present.values()].map((table) => table.qualified).join(', ')}`);
         let doneBytes = 0;
         let copiedRows = 0;
@@ -78,6 +83,7 @@ export async function copyDatabaseData(source: ConnectionTarget, destination: Co
             throw new Error(`sequence ${sequence.qualified} could not be set: ${error.message}`);
           });
         }
+        for (const trigger of triggers) await to.query(`ALTER TABLE ${trigger.table} ENABLE ${trigger.mode}TRIGGER ${trigger.name}`);
         await to.query('COMMIT');
         options.onProgress?.({ table: '', tablesDone: tables.length, tables: tables.length, doneBytes, totalBytes });
         return { tables: tables.length, rows: copiedRows, bytes: doneBytes };
@@ -110,6 +116,20 @@ async function describeTables(client: pg.ClientBase): Promise<TableInfo[]> {
     bytes: row.bytes,
     references: row.refs ?? [],
   }));
+}
+
+/** The enabled triggers of our own (not foreign-key checks) on `tables`, each with how it is enabled. */
+async function userTriggers(client: pg.ClientBase, tables: readonly TableInfo[]): Promise<Array<{ table: string; name: string; mode: '' | 'ALWAYS ' | 'REPLICA ' }>> {
+  if (tables.length === 0) return [];
+  const { rows } = await client.query<{ schema: string; table: string; name: string; enabled: string }>(
+    `SELECT n.nspname AS schema, c.relname AS table, t.tgname AS name, t.tgenabled AS enabled
+     FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE NOT t.tgisinternal AND t.tgenabled <> 'D' AND (n.nspname || '.' || c.relname) = ANY($1)
+     ORDER BY 1, 2, 3`,
+    [tables.map((table) => table.name)],
+  );
+  const modes = { O: '', A: 'ALWAYS ', R: 'REPLICA ' } as const;
+  return rows.map((row) => ({ table: `${quoteIdent(row.schema)}.${quoteIdent(row.table)}`, name: quoteIdent(row.name), mode: modes[row.enabled as keyof typeof modes] ?? '' }));
 }
 
 /** Parents before children; a cycle (only possible with deferred or disabled checks) keeps name order. */
