@@ -87,6 +87,8 @@ export function registerBackupCommands(program: Command): void {
         const verb = report.dryRun ? 'would remove' : 'removed';
         if (report.skipped) process.stdout.write(`${report.repository}: nothing removed: ${report.skipped}.\n`);
         else process.stdout.write(`${report.repository}: keeps ${report.keep.length} backup(s); ${verb} ${report.remove.length} backup(s)${report.remove.length ? ` (${report.remove.join(', ')})` : ''} and ${report.walFilesRemoved} WAL file(s).\n`);
+        if (report.abandoned.length) process.stdout.write(`  ${verb} the objects of ${report.abandoned.length} backup(s) that never finished (${report.abandoned.join(', ')}).\n`);
+        if (report.unfinishedWritesRemoved) process.stdout.write(`  removed ${report.unfinishedWritesRemoved} temporary file(s) of writes that died.\n`);
         if (report.recoverableFrom) process.stdout.write(`  after this you can restore to any moment from ${report.recoverableFrom} to now.\n`);
       }
     });

@@ -14,6 +14,11 @@ export function backupIdAt(at: Date): string {
   return at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 }
 
+/** The moment a backup id (or a lock's stamp) names: the inverse of backupIdAt. */
+export function timeOfBackupId(id: string): Date {
+  return new Date(id.replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, '$1-$2-$3T$4:$5:$6Z'));
+}
+
 /** The record MAC uses its own subkey: one key, two purposes (encryption, authentication), kept apart. */
 function macOf(record: Omit<BackupRecord, 'mac'>, key: BackupKey): string {
   const macKey = Buffer.from(hkdfSync('sha256', key.key, Buffer.alloc(0), 'steadfast backup record mac', 32));

@@ -1,15 +1,26 @@
 import assert from 'node:assert/strict';
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { manualClock } from '../../platform/clock/clock.js';
 import { silentLogger } from '../../platform/log/log.js';
 import { FsStore } from '../../platform/storage/fs-store.js';
 import { startScratchCluster, type ScratchCluster } from '../../../test/helpers/scratch-cluster.js';
 import { BackupService, type Repository } from './backup.service.js';
 
+/** A directory repository that notes which locks were in place at each removal of a backup's object. */
+class WatchedStore extends FsStore {
+  readonly locksAtRemoval: string[][] = [];
+  override async delete(key: string): Promise<void> {
+    if (key.startsWith('backups/')) this.locksAtRemoval.push((await this.list('locks/')).map((object) => object.key));
+    return super.delete(key);
+  }
+}
+
 let cluster: ScratchCluster;
 let repository: Repository;
+let store: WatchedStore;
 const clock = manualClock(new Date('2026-11-20T02:00:00Z'));
 let service: BackupService;
 let repoDir: string;
@@ -17,7 +28,8 @@ let repoDir: string;
 before(async () => {
   cluster = await startScratchCluster('retention');
   repoDir = path.join(cluster.dir, 'repository');
-  repository = { name: 'main', store: new FsStore(repoDir), retention: { daily: 2, weekly: 0, monthly: 0 } };
+  store = new WatchedStore(repoDir);
+  repository = { name: 'main', store, retention: { daily: 2, weekly: 0, monthly: 0 } };
   service = new BackupService({ repositories: [repository], source: cluster.target(), keyFile: path.join(cluster.dir, 'backup.key'), clock, log: silentLogger(), timeZone: 'UTC' });
   for (let day = 0; day < 4; day++) {
     await service.take();
@@ -33,6 +45,7 @@ after(async () => {
   await cluster.stop();
 });
 
+const stamp = (): string => clock.now().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 const backupsOnDisk = async (): Promise<string[]> => (await readdir(path.join(repoDir, 'backups'))).sort();
 
 test('a dry run says what would go and what stays restorable, and removes nothing', async () => {
@@ -47,7 +60,7 @@ test('a dry run says what would go and what stays restorable, and removes nothin
 
 test('retention waits while a restore holds the repository', async () => {
   await mkdir(path.join(repoDir, 'locks'), { recursive: true });
-  const lock = path.join(repoDir, 'locks', `restore-${clock.now().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-abcd1234.json`);
+  const lock = path.join(repoDir, 'locks', `restore-${stamp()}-abcd1234.json`);
   await writeFile(lock, '{}');
   const [report] = await service.retention({ dryRun: false });
   assert.match(report!.skipped!, /a restore is running/);
@@ -62,4 +75,55 @@ test('retention removes old backups whole, the WAL only they needed, and partial
   const wal = (await readdir(path.join(repoDir, 'wal'))).sort();
   assert.deepEqual(wal, ['0000000100000000000000F0.sealed', '0000000100000000000000F1.00000000-00002000.partial.sealed', '00000002.history.sealed']);
   assert.deepEqual((await service.list()).map((listing) => listing.record.id), before.slice(2));
+  // A restore starting while it removes sees its lock (and waits); none is left behind.
+  assert.ok(store.locksAtRemoval.length > 0);
+  for (const locks of store.locksAtRemoval) assert.ok(locks.some((key) => key.startsWith('locks/retention-')), `no retention lock at a removal: ${locks.join(', ')}`);
+  assert.deepEqual(await store.list('locks/'), []);
+});
+
+test('retention removes backups that never finished and temporary files of writes that died, once a day old', async () => {
+  const day = 86_400_000;
+  const old = (await backupsOnDisk())[0]!.replace(/^\d{8}/, '20261101'); // died three weeks ago
+  const recent = stamp(); // started a moment ago: perhaps still running in another process
+  for (const id of [old, recent]) {
+    await mkdir(path.join(repoDir, 'backups', id), { recursive: true });
+    await writeFile(path.join(repoDir, 'backups', id, 'base.tar.sealed'), 'x');
+  }
+  const deadWrite = path.join(repoDir, 'wal', '0000000100000000000000F2.sealed.part-0badf00d');
+  const liveWrite = path.join(repoDir, 'wal', '0000000100000000000000F3.sealed.part-0000beef');
+  await writeFile(deadWrite, 'half');
+  await writeFile(liveWrite, 'half');
+  const longAgo = new Date(clock.now().getTime() - 2 * day);
+  await utimes(deadWrite, longAgo, longAgo);
+  await utimes(liveWrite, clock.now(), clock.now());
+
+  const [dry] = await service.retention({ dryRun: true });
+  assert.deepEqual(dry!.abandoned, [old]);
+  assert.ok((await backupsOnDisk()).includes(old));
+  const [report] = await service.retention({ dryRun: false });
+  assert.deepEqual(report!.abandoned, [old]);
+  assert.equal(report!.unfinishedWritesRemoved, 1);
+  const left = await backupsOnDisk();
+  assert.ok(!left.includes(old) && left.includes(recent));
+  const wal = await readdir(path.join(repoDir, 'wal'));
+  assert.ok(!wal.includes(path.basename(deadWrite)) && wal.includes(path.basename(liveWrite)));
+  await rm(path.join(repoDir, 'backups', recent), { recursive: true });
+  await rm(liveWrite);
+});
+
+test('a restore waits while a retention is removing things, and not for one that died long ago', async () => {
+  await mkdir(path.join(repoDir, 'locks'), { recursive: true }); // removed with its last lock, as object stores have no directories
+  const dead = path.join(repoDir, 'locks', `retention-${stamp()}-dead0000.json`);
+  await writeFile(dead, '{}');
+  clock.advance(16 * 60_000); // a retention that started 16 minutes ago and never finished holds nothing back
+  const live = path.join(repoDir, 'locks', `retention-${stamp()}-a11ce000.json`);
+  await writeFile(live, '{}');
+  let finished = false;
+  const restoring = service.restore({ target: path.join(cluster.dir, 'restored'), recovery: 'none' }).finally(() => (finished = true));
+  await sleep(2500);
+  assert.equal(finished, false, 'the restore went ahead while a retention was running');
+  await rm(live);
+  const result = await restoring;
+  assert.ok(result.files > 0);
+  await rm(dead);
 });

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../../platform/clock/clock.js';
 import { loadBackupKey, type BackupKey } from '../../platform/crypto/backup-key.js';
 import { Crc32c } from '../../platform/checksum.js';
@@ -14,7 +15,7 @@ import { emptyDirectory, requireEmptyDirectory } from '../../platform/storage/di
 import type { ObjectStore, StoredObject } from '../../platform/storage/store.js';
 import { extractTar } from '../../platform/storage/tar-extract.js';
 import { broadcast, pushable } from '../../platform/streams.js';
-import { assertKeyFitsRepositories, backupIdAt, claimRepository, backupPrefix, markKey, readRecords, recordIsAuthentic, recordKey, sealRecord, walFileOf, walKey, writeJson, writeRecord } from './backup.catalog.js';
+import { assertKeyFitsRepositories, backupIdAt, timeOfBackupId, claimRepository, backupPrefix, markKey, readRecords, recordIsAuthentic, recordKey, sealRecord, walFileOf, walKey, writeJson, writeRecord } from './backup.catalog.js';
 import { planRetention, type RetentionPolicy } from './backup.retention.js';
 import { isSegmentName, planWal, segmentBytes, segmentEnding, segmentOf, type WalGap } from './backup.wal-plan.js';
 import { chainOfPieces, partialPattern, type Piece } from './backup.wal-stream.js';
@@ -34,6 +35,10 @@ export interface RetentionReport {
   readonly walFilesRemoved: number;
   /** From when to now any moment can be restored, after this retention. */
   readonly recoverableFrom?: string;
+  /** Backups that never finished (no record, started over a day ago): their objects go too. */
+  readonly abandoned: string[];
+  /** Temporary files of writes a process died in (over a day old); counted when removed, not in a dry run. */
+  readonly unfinishedWritesRemoved?: number;
   /** Why nothing was removed, when something held it back (a restore in progress). */
   readonly skipped?: string;
   readonly dryRun: boolean;
@@ -83,7 +88,20 @@ export interface BackupServiceDeps {
 
 const defaultRetention: RetentionPolicy = { daily: 7, weekly: 4, monthly: 3 };
 /** A restore's lock older than this is taken to be left over from a crash. */
-const lockStaleMs = 12 * 3600_000;
+const restoreLockStaleMs = 12 * 3600_000;
+/**
+ * How long a retention's lock holds restores back. Short: a restore is the emergency path and
+ * must not wait half a day for a retention that died; one still deleting after this no longer
+ * holds a restore back (which at worst fails over to the next repository).
+ */
+const retentionLockStaleMs = 15 * 60_000;
+/**
+ * A backup without a record this long after its start has failed or died; retention removes its
+ * objects (and temporary files this old are of writes that died). No backup runs this long here.
+ */
+const abandonedAfterMs = 24 * 3600_000;
+/** How often a restore waiting for a retention to end looks again. */
+const lockPollMs = 1000;
 
 export interface BackupResult {
   readonly record: BackupRecord;
@@ -227,7 +245,7 @@ export class BackupService {
         reports.push(await this.retain(repository, key, options.dryRun));
       } catch (error) {
         // One unreachable repository must not stop the others' retention.
-        reports.push({ repository: repository.name, keep: [], remove: [], walFilesRemoved: 0, skipped: `it could not be read: ${(error as Error).message}`, dryRun: options.dryRun });
+        reports.push({ repository: repository.name, keep: [], remove: [], abandoned: [], walFilesRemoved: 0, skipped: `it could not be read: ${(error as Error).message}`, dryRun: options.dryRun });
       }
     }
     return reports;
@@ -247,17 +265,30 @@ export class BackupService {
         // A streamed partial copy whose segment has since been stored whole (the streamer stopped before tidying it).
         (partialPattern.test(file) && whole.has(file.slice(0, 24))),
     );
-    const report = { repository: repository.name, keep: plan.keep, remove: plan.remove, walFilesRemoved: walToRemove.length, recoverableFrom: oldestKept?.finishedAt, dryRun };
-    const lock = await this.activeLock(repository);
-    if (lock) return { ...report, remove: [], walFilesRemoved: 0, skipped: `a ${lock} is running; retention waits for it to end` };
-    if (dryRun) return report;
-    for (const id of plan.remove) {
-      await repository.store.delete(recordKey(id)); // the record first: the backup is gone from listings at once
-      for (const object of await repository.store.list(backupPrefix(id))) await repository.store.delete(object.key);
+    const abandonedBefore = new Date(this.deps.clock.now().getTime() - abandonedAfterMs);
+    const abandoned = unrecordedBackups(await repository.store.list('backups/')).filter((id) => timeOfBackupId(id) < abandonedBefore);
+    const report = { repository: repository.name, keep: plan.keep, remove: plan.remove, abandoned, walFilesRemoved: walToRemove.length, recoverableFrom: oldestKept?.finishedAt, dryRun };
+    // Intent first, then the check: a restore starting meanwhile sees this lock and waits, or
+    // this retention sees the restore's lock and removes nothing. One of them always sees the other.
+    const lock = dryRun ? undefined : await this.lock(repository, 'retention');
+    try {
+      const restoring = await this.activeLock(repository, 'restore');
+      if (restoring) return { ...report, remove: [], abandoned: [], walFilesRemoved: 0, skipped: 'a restore is running; retention waits for it to end' };
+      if (dryRun) return report;
+      for (const id of plan.remove) {
+        await repository.store.delete(recordKey(id)); // the record first: the backup is gone from listings at once
+        for (const object of await repository.store.list(backupPrefix(id))) await repository.store.delete(object.key);
+      }
+      for (const id of abandoned) for (const object of await repository.store.list(backupPrefix(id))) await repository.store.delete(object.key);
+      for (const file of walToRemove) await repository.store.delete(walKey(file));
+      const unfinishedWritesRemoved = (await repository.store.removeUnfinished?.(abandonedBefore)) ?? 0;
+      if (plan.remove.length || abandoned.length || unfinishedWritesRemoved) {
+        this.deps.log.info({ repository: repository.name, removed: plan.remove, abandoned, walFilesRemoved: walToRemove.length, unfinishedWritesRemoved }, 'retention removed old backups');
+      }
+      return { ...report, unfinishedWritesRemoved };
+    } finally {
+      await lock?.release();
     }
-    for (const file of walToRemove) await repository.store.delete(walKey(file));
-    if (plan.remove.length) this.deps.log.info({ repository: repository.name, removed: plan.remove, walFilesRemoved: walToRemove.length }, 'retention removed old backups');
-    return report;
   }
 
   /**
@@ -401,8 +432,9 @@ export class BackupService {
       });
     for (const name of listing.repositories) {
       const repository = this.repository(name);
-      const unlock = await this.lock(repository, 'restore');
+      const lock = await this.lock(repository, 'restore');
       try {
+        await this.awaitRetention(repository);
         const record = await this.authenticRecord(repository, listing.record.id, key);
         const { files, bytes } = await this.extractBase(repository, record, key, options);
         let walFiles = 0;
@@ -435,7 +467,7 @@ export class BackupService {
         errors.push(`${name}: ${(error as Error).message}`);
         this.deps.log.warn({ repository: name, err: error }, 'restore from this repository failed; trying the next one');
       } finally {
-        await unlock();
+        await lock.release();
       }
     }
     throw appError('RESTORE_FAILED', `Backup ${listing.record.id} could not be restored from any repository: ${errors.join('; ')}. The target directory was left empty.`);
@@ -495,26 +527,41 @@ export class BackupService {
     return usable.at(-1)!;
   }
 
-  /** Marks a restore (or drill) in progress in a repository, so retention keeps what it reads. */
-  private async lock(repository: Repository, what: string): Promise<() => Promise<void>> {
+  /**
+   * Marks a restore (or drill) or a retention in progress in a repository: retention keeps what
+   * a restore reads, and a restore waits for a retention under way.
+   */
+  private async lock(repository: Repository, what: 'restore' | 'retention'): Promise<{ key: string; release(): Promise<void> }> {
     const key = `locks/${what}-${backupIdAt(this.deps.clock.now())}-${Math.random().toString(16).slice(2, 10)}.json`;
     try {
       await writeJson(repository.store, key, { what, since: this.deps.clock.now().toISOString() });
     } catch {
-      return async () => undefined; // a read-only repository: nothing to protect from this process
+      return { key, release: async () => undefined }; // a read-only repository: nothing to protect from this process
     }
-    return () => repository.store.delete(key).catch(() => undefined);
+    return { key, release: () => repository.store.delete(key).catch(() => undefined) };
   }
 
-  private async activeLock(repository: Repository): Promise<string | undefined> {
+  /** The key of a live lock of this kind in the repository. */
+  private async activeLock(repository: Repository, what: 'restore' | 'retention'): Promise<string | undefined> {
     const now = this.deps.clock.now().getTime();
-    for (const object of await repository.store.list('locks/')) {
-      const match = /^locks\/([a-z]+)-(\d{8}T\d{6}Z)-/.exec(object.key);
+    const staleMs = what === 'restore' ? restoreLockStaleMs : retentionLockStaleMs;
+    for (const object of await repository.store.list(`locks/${what}-`)) {
+      const match = /^locks\/[a-z]+-(\d{8}T\d{6}Z)-/.exec(object.key);
       if (!match) continue;
-      const since = Date.parse(match[2]!.replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, '$1-$2-$3T$4:$5:$6Z'));
-      if (now - since < lockStaleMs) return match[1];
+      const since = timeOfBackupId(match[1]!).getTime();
+      if (now - since < staleMs) return object.key;
     }
     return undefined;
+  }
+
+  /** Waits while a retention is removing things from the repository (it may be removing this backup). */
+  private async awaitRetention(repository: Repository): Promise<void> {
+    let told = false;
+    while (await this.activeLock(repository, 'retention')) {
+      if (!told) this.deps.log.info({ repository: repository.name }, 'a retention is running in this repository; the restore waits for it to end');
+      told = true;
+      await sleep(lockPollMs);
+    }
   }
 
   private async key(create: boolean): Promise<BackupKey> {
@@ -730,4 +777,17 @@ class Meter {
     const etaSeconds = totalBytes && bytesPerSecond > 0 ? (totalBytes - doneBytes) / bytesPerSecond : undefined;
     return { phase: this.phase, doneBytes, totalBytes, bytesPerSecond, etaSeconds };
   }
+}
+
+/** Ids of backups that have objects in the listing but no record: unfinished, failed or dying. */
+function unrecordedBackups(objects: readonly StoredObject[]): string[] {
+  const ids = new Set<string>();
+  const recorded = new Set<string>();
+  for (const { key } of objects) {
+    const id = key.split('/')[1];
+    if (!id || !backupIdSchema.safeParse(id).success) continue;
+    ids.add(id);
+    if (key === recordKey(id)) recorded.add(id);
+  }
+  return [...ids].filter((id) => !recorded.has(id)).sort();
 }

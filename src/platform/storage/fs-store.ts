@@ -65,6 +65,24 @@ export class FsStore implements ObjectStore {
     return objects;
   }
 
+  async removeUnfinished(olderThan: Date): Promise<number> {
+    let entries: string[];
+    try {
+      entries = (await readdir(this.root, { recursive: true })) as string[];
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+      throw wrap(error, `listing ${this.describe()}`);
+    }
+    let removed = 0;
+    for (const entry of entries.filter(isTemporaryName)) {
+      const info = await stat(path.join(this.root, entry)).catch(() => undefined);
+      if (!info?.isFile() || info.mtime >= olderThan) continue;
+      await this.delete(entry.split(path.sep).join('/'));
+      removed++;
+    }
+    return removed;
+  }
+
   /** Removes the object, and directories it leaves empty (as object stores have no directories). */
   async delete(key: string): Promise<void> {
     const file = this.pathOf(key);

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { startSshd, type TestSshd } from '../../../test/helpers/sshd.js';
 import { AppError } from '../errors.js';
@@ -53,6 +55,21 @@ test('over real OpenSSH with key pairs: writes atomically, lists, reads back, de
   await repository.delete('backups/one/base.tar.sealed'); // deleting twice is fine
   assert.deepEqual((await repository.list('backups/')).map((o) => o.key), []);
   await assert.rejects(read(repository.get('backups/one/base.tar.sealed')), (error: unknown) => error instanceof AppError && error.code === 'BACKUP_NOT_FOUND');
+});
+
+test('removes the temporary files of writes that died once they are old enough, and nothing else', async () => {
+  const root = path.join(sshd.dir, 'unfinished');
+  const repository = store(root);
+  await repository.put('wal/000000010000000000000001.sealed', pieces(Buffer.from('segment')));
+  const dead = path.join(root, 'backups', 'one', 'base.tar.sealed.part-0badf00d');
+  const live = path.join(root, 'wal', '000000010000000000000002.sealed.part-0000beef');
+  await mkdir(path.dirname(dead), { recursive: true });
+  await writeFile(dead, 'half');
+  await writeFile(live, 'half');
+  const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000);
+  await utimes(dead, twoDaysAgo, twoDaysAgo);
+  assert.equal(await repository.removeUnfinished(new Date(Date.now() - 86_400_000)), 1);
+  assert.deepEqual((await readdir(root, { recursive: true })).sort(), ['backups', 'backups/one', 'wal', 'wal/000000010000000000000001.sealed', 'wal/000000010000000000000002.sealed.part-0000beef']);
 });
 
 test('refuses a server whose host key is not the pinned one', async () => {

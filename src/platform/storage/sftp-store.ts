@@ -89,26 +89,43 @@ export class SftpStore implements ObjectStore {
     const start = prefix.endsWith('/') ? prefix.slice(0, -1) : path.posix.dirname(prefix);
     const objects: StoredObject[] = [];
     try {
-      const { sftp } = await this.connect();
-      const walk = async (relative: string): Promise<void> => {
-        let entries;
-        try {
-          entries = await call<Array<{ filename: string; attrs: { size: number; isDirectory(): boolean } }>>((done) => sftp.readdir(this.pathOf(relative), done));
-        } catch (error) {
-          if ((error as { code?: number }).code === noSuchFile) return;
-          throw error;
-        }
-        for (const entry of entries) {
-          const key = relative === '.' || relative === '' ? entry.filename : `${relative}/${entry.filename}`;
-          if (entry.attrs.isDirectory()) await walk(key);
-          else if (!isTemporaryName(key) && key.startsWith(prefix)) objects.push({ key, bytes: entry.attrs.size });
-        }
-      };
-      await walk(start === '.' ? '' : start);
+      await this.walk(start === '.' ? '' : start, (key, attrs) => {
+        if (!isTemporaryName(key) && key.startsWith(prefix)) objects.push({ key, bytes: attrs.size });
+      });
     } catch (error) {
       throw this.unavailable(error, `listing ${prefix}`);
     }
     return objects.sort((a, b) => a.key.localeCompare(b.key));
+  }
+
+  async removeUnfinished(olderThan: Date): Promise<number> {
+    const stale: string[] = [];
+    try {
+      await this.walk('', (key, attrs) => {
+        if (isTemporaryName(key) && attrs.mtime * 1000 < olderThan.getTime()) stale.push(key);
+      });
+    } catch (error) {
+      throw this.unavailable(error, 'listing unfinished writes');
+    }
+    for (const key of stale) await this.delete(key);
+    return stale.length;
+  }
+
+  /** Calls `visit` for every file under `relative` (a missing directory has none). */
+  private async walk(relative: string, visit: (key: string, attrs: { size: number; mtime: number }) => void): Promise<void> {
+    const { sftp } = await this.connect();
+    let entries;
+    try {
+      entries = await call<Array<{ filename: string; attrs: { size: number; mtime: number; isDirectory(): boolean } }>>((done) => sftp.readdir(this.pathOf(relative), done));
+    } catch (error) {
+      if ((error as { code?: number }).code === noSuchFile) return;
+      throw error;
+    }
+    for (const entry of entries) {
+      const key = relative === '.' || relative === '' ? entry.filename : `${relative}/${entry.filename}`;
+      if (entry.attrs.isDirectory()) await this.walk(key, visit);
+      else visit(key, entry.attrs);
+    }
   }
 
   async delete(key: string): Promise<void> {

@@ -16,6 +16,12 @@ export interface ObjectStore {
   /** Objects whose keys start with `prefix`, in key order. */
   list(prefix: string): Promise<StoredObject[]>;
   delete(key: string): Promise<void>;
+  /**
+   * Removes the temporary files of writes a process died in the middle of, last changed before
+   * `olderThan`; returns how many. S3 has none to remove: an unfinished multipart upload is
+   * invisible, and a bucket lifecycle rule (AbortIncompleteMultipartUpload) expires it.
+   */
+  removeUnfinished?(olderThan: Date): Promise<number>;
   /** Releases connections, if the store holds any. */
   close?(): Promise<void>;
 }
