@@ -478,7 +478,7 @@ export class BackupService {
     let bytes = 0;
     for (const object of record.objects.filter((entry) => entry.name.endsWith('.tar'))) {
       const meter = new Meter(this.deps.clock, `restoring from ${repository.name}`, object.plainBytes);
-      const extracted = await extractTar(this.open(repository, object, key), options.target, { owner: options.owner, onBytes: (done) => options.onProgress?.(meter.update(done)) });
+      const extracted = await extractTar(this.open(repository, object, key), options.target, { owner: options.owner, handOver: true, onBytes: (done) => options.onProgress?.(meter.update(done)) });
       files += extracted.files;
       bytes += extracted.bytes;
     }

@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
-import { mkdir, open, symlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { once } from 'node:events';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { TarReader, type TarEntry } from './tar-reader.js';
+import { startWorker } from '../process/workers.js';
+import type { ExtractCommand, ExtractReply } from './tar-extract.worker.js';
 
 const run = promisify(execFile);
 
@@ -11,145 +12,100 @@ export interface ExtractOptions {
   readonly owner?: { uid: number; gid: number } | undefined;
   /** Called with the bytes of file content written so far. */
   readonly onBytes?: (bytes: number) => void;
+  /**
+   * The source's buffers are not used again by anyone, so a buffer owning all of its memory
+   * moves to the writing thread without a copy (afterwards it is empty). Off by default.
+   */
+  readonly handOver?: boolean;
 }
 
-/** Files up to this size are gathered and written in one call; larger ones are written piece by piece. */
-const smallFileBytes = 1024 * 1024;
-/** Bytes of content waiting to be written before reading more of the archive. */
-const bytesQueued = 64 * 1024 * 1024;
+/** Bytes of the archive posted to the writing thread and not yet written. */
+const bytesInFlight = 64 * 1024 * 1024;
 
 /**
- * Unpacks a tar stream into `target`, refusing entries that would land outside it.
- * Returns the number of files and bytes written. Writing runs one operation at a time but
- * behind the reading (up to 64 MiB queued), so unpacking overlaps decryption and decompression;
- * creating files in parallel only cost more kernel time here (the directory's lock), no speed.
- * Directories are made once, ownership set in one pass at the end. On any failure it waits
- * for the queued writes to settle, then throws.
+ * Unpacks a tar stream into `target`, refusing entries that would land outside it, and
+ * returns the number of files and bytes written. The writing runs on a thread of its own
+ * with synchronous calls (see tar-extract.worker.ts), up to 64 MiB behind the reading, so
+ * unpacking overlaps decryption and decompression. Ownership is set in one pass at the end.
+ * On any failure the writing thread has stopped before this throws.
  */
 export async function extractTar(source: AsyncIterable<Buffer>, target: string, options: ExtractOptions = {}): Promise<{ files: number; bytes: number }> {
-  const root = path.resolve(target);
-  const writes = new Writes();
-  const dirs = new Set<string>([root]);
-  const ensureDir = async (dir: string, mode = 0o700): Promise<void> => {
-    if (dirs.has(dir)) return;
-    await mkdir(dir, { recursive: true, mode });
-    dirs.add(dir);
-  };
-  let files = 0;
-  let bytes = 0;
-  let file: FileWrite | undefined;
-
-  const reader = new TarReader({
-    entry(entry) {
-      const destination = path.resolve(root, entry.name);
-      if (destination !== root && !destination.startsWith(`${root}${path.sep}`)) throw new Error(`archive entry ${entry.name} points outside ${root}`);
-      if (entry.type === 'directory') writes.add(() => ensureDir(destination, entry.mode || 0o700), 0);
-      else if (entry.type === 'symlink') writes.add(() => ensureDir(path.dirname(destination)).then(() => symlink(entry.linkname, destination)), 0);
-      else file = new FileWrite(destination, entry, () => ensureDir(path.dirname(destination)), writes);
-    },
-    data(data) {
-      file!.data(data);
-      bytes += data.length;
-    },
-    end(entry) {
-      if (entry.type !== 'file') return;
-      file!.end();
-      file = undefined;
-      files++;
-      options.onBytes?.(bytes);
-    },
-  });
+  const writer = new ExtractWriter(path.resolve(target), options.onBytes);
   try {
     for await (const chunk of source) {
-      reader.feed(chunk);
-      await writes.room();
+      writer.post(chunk, options.handOver === true);
+      await writer.room();
     }
-    reader.finish();
-  } catch (error) {
-    file?.abandon();
-    await writes.settled();
-    throw error;
+    const result = await writer.finish();
+    if (options.owner) await run('chown', ['-R', '--no-dereference', `${options.owner.uid}:${options.owner.gid}`, target]);
+    return result;
+  } finally {
+    await writer.stop();
   }
-  await writes.done();
-  if (options.owner) await run('chown', ['-R', '--no-dereference', `${options.owner.uid}:${options.owner.gid}`, root]);
-  return { files, bytes };
 }
 
-/** One file being written: gathered whole if small, else opened and written piece by piece. */
-class FileWrite {
-  private pieces: Buffer[] = [];
-  private handle: FileHandle | undefined;
+/** The parent's side of the writing thread: posts chunks, counts what is in flight, keeps the first failure. */
+class ExtractWriter {
+  private readonly worker;
+  private posted = 0;
+  private written = 0;
+  private failure: Error | undefined;
+  private result: { files: number; bytes: number } | undefined;
+  private wake: (() => void) | undefined;
 
   constructor(
-    private readonly destination: string,
-    private readonly entry: TarEntry,
-    private readonly dirReady: () => Promise<void>,
-    private readonly writes: Writes,
-  ) {}
-
-  data(data: Buffer): void {
-    if (this.entry.size <= smallFileBytes) {
-      this.pieces.push(data);
-      return;
-    }
-    this.writes.add(async () => {
-      if (!this.handle) {
-        await this.dirReady();
-        this.handle = await open(this.destination, 'w', this.entry.mode || 0o600);
-      }
-      for (let offset = 0; offset < data.length; ) offset += (await this.handle.write(data, offset)).bytesWritten;
-    }, data.length);
+    target: string,
+    private readonly onBytes?: (bytes: number) => void,
+  ) {
+    this.worker = startWorker(new URL('./tar-extract.worker.ts', import.meta.url), { target });
+    this.worker.on('message', (reply: ExtractReply) => this.receive(reply));
+    this.worker.on('error', (error) => this.fail(error));
+    this.worker.on('exit', (code) => this.fail(new Error(`the thread writing the files stopped (exit code ${code})`)));
   }
 
-  end(): void {
-    if (this.entry.size > smallFileBytes) {
-      this.abandon();
-      return;
-    }
-    const content = this.pieces.length === 1 ? this.pieces[0]! : Buffer.concat(this.pieces);
-    this.pieces = [];
-    this.writes.add(() => this.dirReady().then(() => writeFile(this.destination, content, { mode: this.entry.mode || 0o600 })), content.length);
+  post(chunk: Buffer, handOver: boolean): void {
+    if (this.failure) throw this.failure;
+    const owned = handOver && !(chunk.buffer instanceof SharedArrayBuffer) && chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength;
+    const data = owned ? chunk : Buffer.from(chunk);
+    this.posted += data.length;
+    this.worker.postMessage({ chunk: data } satisfies ExtractCommand, data.length > 0 ? [data.buffer as ArrayBuffer] : []);
   }
 
-  /** Closes the file once its queued writes are done (even after a failure: the queue runs everything). */
-  abandon(): void {
-    this.writes.add(async () => this.handle?.close(), 0, true);
-  }
-}
-
-/** Write operations, run one at a time in order; the first failure is kept, and only cleanups run after it. */
-class Writes {
-  private tail: Promise<void> = Promise.resolve();
-  private bytes = 0;
-  private failure: unknown;
-  private drained: (() => void) | undefined;
-
-  add(operation: () => Promise<unknown>, bytes: number, always = false): void {
-    this.bytes += bytes;
-    this.tail = this.tail.then(async () => {
-      try {
-        if (this.failure === undefined || always) await operation();
-      } catch (error) {
-        this.failure ??= error;
-      } finally {
-        this.bytes -= bytes;
-        if (this.bytes <= bytesQueued) this.drained?.();
-      }
-    });
-  }
-
-  /** Waits until the queue is short enough to read more; throws the first failure. */
+  /** Waits until the writing thread is close enough behind; throws its failure. */
   async room(): Promise<void> {
-    while (this.bytes > bytesQueued && this.failure === undefined) await new Promise<void>((resolve) => (this.drained = resolve));
-    if (this.failure !== undefined) throw this.failure;
+    while (this.posted - this.written > bytesInFlight && !this.failure) await new Promise<void>((resolve) => (this.wake = resolve));
+    if (this.failure) throw this.failure;
   }
 
-  async settled(): Promise<void> {
-    await this.tail;
+  async finish(): Promise<{ files: number; bytes: number }> {
+    this.worker.postMessage({ end: true } satisfies ExtractCommand);
+    while (!this.result && !this.failure) await new Promise<void>((resolve) => (this.wake = resolve));
+    if (this.failure) throw this.failure;
+    return this.result!;
   }
 
-  async done(): Promise<void> {
-    await this.tail;
-    if (this.failure !== undefined) throw this.failure;
+  /** Ends the thread; after this nothing more is written. */
+  async stop(): Promise<void> {
+    this.worker.removeAllListeners('exit');
+    const exited = once(this.worker, 'exit');
+    await this.worker.terminate();
+    await exited.catch(() => undefined);
+  }
+
+  private receive(reply: ExtractReply): void {
+    if (reply.kind === 'written') {
+      this.written = reply.fed;
+      this.onBytes?.(reply.bytes);
+    } else if (reply.kind === 'done') {
+      this.result = { files: reply.files, bytes: reply.bytes };
+    } else {
+      this.fail(Object.assign(new Error(reply.message), reply.code ? { code: reply.code } : {}));
+    }
+    this.wake?.();
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    this.wake?.();
   }
 }

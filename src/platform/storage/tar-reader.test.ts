@@ -106,3 +106,29 @@ test('refuses an entry that would land outside the target, having written nothin
   );
   await assert.rejects(stat(path.join(dir, 'escaped')), { code: 'ENOENT' });
 });
+
+test('stops writing when its source fails half-way, and reports the failure', async () => {
+  const target = path.join(dir, 'cut-out');
+  await mkdir(target);
+  const bigStart = archive.indexOf(big.subarray(0, 64));
+  const failing = (async function* () {
+    yield Buffer.from(archive.subarray(0, bigStart + 100_000));
+    // Fail once the writing has begun (the writing thread takes a moment to start).
+    for (let waited = 0; !(await stat(path.join(target, 'base/1/big')).catch(() => undefined)) && waited < 10_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    throw new Error('the repository went away');
+  })();
+  await assert.rejects(extractTar(failing, target, { handOver: true }), /the repository went away/);
+  // Nothing is written once it has thrown, so the caller can empty the target and it stays empty.
+  await rm(target, { recursive: true });
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await assert.rejects(stat(target), { code: 'ENOENT' });
+});
+
+test('reports a file it cannot write with the system error and stops there', async () => {
+  const target = path.join(dir, 'blocked-out');
+  await mkdir(path.join(target, 'base/1/small'), { recursive: true }); // a directory where a file goes
+  await assert.rejects(
+    extractTar((async function* () { yield archive; })(), target),
+    (error: NodeJS.ErrnoException) => error.code === 'EISDIR' && /small/.test(error.message),
+  );
+});

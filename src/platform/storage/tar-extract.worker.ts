@@ -1,0 +1,82 @@
+/**
+ * The writing half of extractTar (tar-extract.ts), on a thread of its own: reads the archive
+ * chunks its parent posts and writes the entries with synchronous calls. Each asynchronous
+ * file operation costs a hand-over to libuv's thread pool and back; for the thousands of small
+ * files of a data directory that made writing 3 to 8 times slower in the kernel than the same
+ * writes done in line (measured on a fresh ext4). A thread of its own keeps the parent's event
+ * loop free while the writes block.
+ */
+import { closeSync, mkdirSync, openSync, symlinkSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { parentPort, workerData } from 'node:worker_threads';
+import { TarReader } from './tar-reader.js';
+
+/** What the parent posts. */
+export type ExtractCommand = { readonly chunk: Uint8Array } | { readonly end: true };
+/** What the worker answers: an acknowledgement per chunk, then the totals or the first failure. */
+export type ExtractReply =
+  /** `fed`: archive bytes taken in so far; `bytes`: file content written so far. */
+  | { readonly kind: 'written'; readonly fed: number; readonly bytes: number }
+  | { readonly kind: 'done'; readonly files: number; readonly bytes: number }
+  | { readonly kind: 'failed'; readonly message: string; readonly code?: string | undefined };
+
+const { target } = (workerData as { data: { target: string } }).data;
+const root = path.resolve(target);
+const port = parentPort!;
+const dirs = new Set<string>([root]);
+let files = 0;
+let bytes = 0;
+let fed = 0;
+let fd: number | undefined;
+let failed = false;
+
+function ensureDir(dir: string, mode = 0o700): void {
+  if (dirs.has(dir)) return;
+  mkdirSync(dir, { recursive: true, mode });
+  dirs.add(dir);
+}
+
+const reader = new TarReader({
+  entry(entry) {
+    const destination = path.resolve(root, entry.name);
+    if (destination !== root && !destination.startsWith(`${root}${path.sep}`)) throw new Error(`archive entry ${entry.name} points outside ${root}`);
+    if (entry.type === 'directory') return ensureDir(destination, entry.mode || 0o700);
+    ensureDir(path.dirname(destination));
+    if (entry.type === 'symlink') return symlinkSync(entry.linkname, destination);
+    fd = openSync(destination, 'w', entry.mode || 0o600);
+  },
+  data(data) {
+    for (let offset = 0; offset < data.length; ) offset += writeSync(fd!, data, offset);
+    bytes += data.length;
+  },
+  end(entry) {
+    if (entry.type !== 'file') return;
+    closeSync(fd!);
+    fd = undefined;
+    files++;
+  },
+});
+
+function fail(error: unknown): void {
+  failed = true;
+  if (fd !== undefined) closeSync(fd);
+  fd = undefined;
+  const { message, code } = error as NodeJS.ErrnoException;
+  port.postMessage({ kind: 'failed', message, code } satisfies ExtractReply);
+}
+
+port.on('message', (command: ExtractCommand) => {
+  if (failed) return; // the parent has been told; it stops posting and ends this thread
+  try {
+    if ('chunk' in command) {
+      reader.feed(Buffer.from(command.chunk.buffer, command.chunk.byteOffset, command.chunk.byteLength));
+      fed += command.chunk.byteLength;
+      port.postMessage({ kind: 'written', fed, bytes } satisfies ExtractReply);
+    } else {
+      reader.finish();
+      port.postMessage({ kind: 'done', files, bytes } satisfies ExtractReply);
+    }
+  } catch (error) {
+    fail(error);
+  }
+});
