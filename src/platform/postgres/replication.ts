@@ -169,12 +169,16 @@ class BaseBackupQuery {
       this.gather(data.subarray(1));
       return;
     }
+    if (type === 'p') {
+      // Progress arrives many times a second, between archive data: the piece being gathered
+      // goes on filling (handing it on part-filled cost a slab and a copy each time).
+      this.push({ kind: 'progress', bytes: Number(data.readBigInt64BE(1)) });
+      return;
+    }
     this.flush();
     if (type === 'n') {
       const [name, location] = data.subarray(1).toString('utf8').split('\0');
       this.push({ kind: 'archive', name: name ?? '', location: location ?? '' });
-    } else if (type === 'p') {
-      this.push({ kind: 'progress', bytes: Number(data.readBigInt64BE(1)) });
     } else if (type === 'm') {
       this.push({ kind: 'manifest' });
     }
