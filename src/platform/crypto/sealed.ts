@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { appError } from '../errors.js';
-import { takeSlab } from '../slabs.js';
+import { copyIntoSlab, takeSlab } from '../slabs.js';
 import { sealPool } from './seal-pool.js';
 
 /**
@@ -79,7 +79,7 @@ async function* rechunk(source: AsyncIterable<Buffer>, size: number): AsyncGener
 function joined(pieces: readonly Buffer[], size: number): Buffer {
   const out = takeSlab(size);
   let at = 0;
-  for (const piece of pieces) at += piece.copy(out, at);
+  for (const piece of pieces) at += copyIntoSlab(piece, out, at);
   return out;
 }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { ConnectionTarget } from '../db/connect.js';
-import { takeSlab } from '../slabs.js';
+import { copyIntoSlab, takeSlab } from '../slabs.js';
 import { copySocket } from './copy-socket.js';
 
 /** What BASE_BACKUP streams, in order: archives (tar data), progress, the manifest, the end. */
@@ -188,7 +188,7 @@ class BaseBackupQuery {
   gather(data: Buffer): void {
     for (let offset = 0; offset < data.length; ) {
       this.slab ??= takeSlab(this.chunkBytes);
-      const copied = data.copy(this.slab, this.filled, offset);
+      const copied = copyIntoSlab(data.subarray(offset), this.slab, this.filled);
       offset += copied;
       this.filled += copied;
       if (this.filled === this.chunkBytes) this.flush();
