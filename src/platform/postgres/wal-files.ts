@@ -14,7 +14,7 @@ export async function readWalRange(walDir: string, segment: string, from: number
   });
   if (!handle) return undefined;
   try {
-    const buffer = Buffer.alloc(to - from);
+    const buffer = Buffer.allocUnsafe(to - from); // filled by the read below, or refused
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, from);
     if (bytesRead !== buffer.length) throw new Error(`WAL segment ${segment} holds ${from + bytesRead} bytes, fewer than the ${to} flushed`);
     return buffer;
