@@ -1,34 +1,15 @@
-import { formatLsn } from '../../platform/postgres/lsn.js';
+import { segmentBytes, segmentName, segmentOf, segmentsPerLog } from '../../platform/postgres/lsn.js';
 
 /**
  * Which archived WAL files a restore needs, and where the archive has holes. Segment
  * names are TTTTTTTTLLLLLLLLSSSSSSSS (timeline, then the segment number split in two);
  * with 16 MiB segments there are 256 segments per "L" step.
  */
-const segmentsPerLog = 256;
-export const segmentBytes = 16 * 1024 * 1024;
+export { segmentBytes, segmentEnding, segmentOf } from '../../platform/postgres/lsn.js';
 const segmentPattern = /^([0-9A-F]{8})([0-9A-F]{8})([0-9A-F]{8})$/;
 
 /** Whether a WAL file name is a segment (not a timeline history or backup history file). */
 export const isSegmentName = (name: string): boolean => segmentPattern.test(name);
-
-const hex8 = (value: number): string => value.toString(16).toUpperCase().padStart(8, '0');
-
-/** The WAL segment file that holds `lsn` ("16/B374D848") on `timeline`. */
-export function segmentOf(lsn: string, timeline: number): string {
-  const [high, low] = lsn.split('/').map((part) => BigInt(`0x${part}`)) as [bigint, bigint];
-  const number = ((high << 32n) | low) / BigInt(segmentBytes);
-  return `${hex8(timeline)}${hex8(Number(number / BigInt(segmentsPerLog)))}${hex8(Number(number % BigInt(segmentsPerLog)))}`;
-}
-
-/**
- * Where an end position (a commit's, a flush's) falls: the segment holding the byte before it,
- * and how many bytes of that segment it covers. An end on a boundary closes the segment before.
- */
-export function segmentEnding(end: bigint, timeline: number): { segment: string; within: number } {
-  const start = ((end - 1n) / BigInt(segmentBytes)) * BigInt(segmentBytes);
-  return { segment: segmentOf(formatLsn(start), timeline), within: Number(end - start) };
-}
 
 /** The WAL position where a segment (by its file name) begins. */
 export function segmentStartLsn(name: string): bigint {
@@ -39,10 +20,6 @@ function parse(name: string): { timeline: number; number: number } | undefined {
   const match = segmentPattern.exec(name);
   if (!match) return undefined;
   return { timeline: parseInt(match[1]!, 16), number: parseInt(match[2]!, 16) * segmentsPerLog + parseInt(match[3]!, 16) };
-}
-
-function nameOf(timeline: number, number: number): string {
-  return `${hex8(timeline)}${hex8(Math.floor(number / segmentsPerLog))}${hex8(number % segmentsPerLog)}`;
 }
 
 export interface WalGap {
@@ -79,14 +56,14 @@ export function planWal(archived: readonly string[], backup: { startLsn: string;
     let broken = false;
     for (const number of numbers) {
       if (number > expected) {
-        gaps.push({ timeline, from: nameOf(timeline, expected), to: nameOf(timeline, number - 1) });
+        gaps.push({ timeline, from: segmentName(timeline, expected), to: segmentName(timeline, number - 1) });
         broken = true;
       }
-      if (timeline === backup.timeline && !broken) lastContiguous = nameOf(timeline, number);
+      if (timeline === backup.timeline && !broken) lastContiguous = segmentName(timeline, number);
       expected = number + 1;
     }
   }
-  if (!byTimeline.has(backup.timeline)) gaps.push({ timeline: backup.timeline, from: nameOf(backup.timeline, start.number), to: nameOf(backup.timeline, start.number) });
-  const segments = [...byTimeline].flatMap(([timeline, numbers]) => numbers.map((number) => nameOf(timeline, number))).sort();
+  if (!byTimeline.has(backup.timeline)) gaps.push({ timeline: backup.timeline, from: segmentName(backup.timeline, start.number), to: segmentName(backup.timeline, start.number) });
+  const segments = [...byTimeline].flatMap(([timeline, numbers]) => numbers.map((number) => segmentName(timeline, number))).sort();
   return { files: [...histories, ...segments], gaps, lastContiguous };
 }
