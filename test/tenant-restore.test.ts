@@ -31,7 +31,7 @@ before(async () => {
     env: { ...setup.env, STEADFAST_WAL_ARCHIVE_TIMEOUT_SECONDS: '1', STEADFAST_DEMO_TENANT: '', STEADFAST_POSTGRES_PORT: String(await findFreePort()) },
   });
   running = await startPlatform(config, silentLogger(), { http: false, worker: false, ownDatabase: true });
-  backups = createBackupService(config, silentLogger(), running.platform.database.admin);
+  backups = createBackupService(config, silentLogger(), running.platform.database);
   for (const slug of ['acme', 'other']) await running.platform.tenancy.create(testOperator, { slug, name: slug });
   await put('acme', 'k1');
   await put('other', 'o1');

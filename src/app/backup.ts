@@ -28,11 +28,17 @@ function storeOf(repository: RepositoryConfig): ObjectStore {
   return new S3Store(repository);
 }
 
+/** The cluster to back up: how to reach it, and its data directory when it runs on this machine. */
+export interface BackupSource {
+  readonly admin: ConnectionTarget;
+  readonly dataDir?: string | undefined;
+}
+
 /**
  * The backup service. `source` is the cluster to back up; listing, verifying and
  * restoring need only the repositories and the key, so they work on a new machine.
  */
-export function createBackupService(config: Config, log: Logger, source?: ConnectionTarget, keyFile?: string): BackupService {
+export function createBackupService(config: Config, log: Logger, source?: BackupSource, keyFile?: string): BackupService {
   const backupLog = log.child({ module: 'backup' });
   return new BackupService({
     repositories: repositoriesOf(config),
@@ -41,7 +47,8 @@ export function createBackupService(config: Config, log: Logger, source?: Connec
       return runRecovery({ ...run, binaries: await resolveBinaries(runAs), runAs, log: backupLog.child({ component: 'recovery' }) });
     },
     localStore: (dir) => new FsStore(dir),
-    source,
+    source: source?.admin,
+    sourceDataDir: source?.dataDir,
     keyFile: keyFile ?? config.backupKeyFile,
     clock: systemClock,
     log: backupLog,

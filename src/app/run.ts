@@ -73,7 +73,7 @@ export async function startPlatform(config: Config, log: Logger, roles: Roles): 
 
     const serving: Array<() => Promise<void>> = [];
     layers.push(serving);
-    const backups = createBackupService(config, log, database.admin);
+    const backups = createBackupService(config, log, database);
     let http: FastifyInstance | undefined;
     let operatorPort: number | undefined;
     if (roles.http) {

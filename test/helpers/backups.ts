@@ -25,6 +25,7 @@ export async function scratchBackups(cluster: ScratchCluster, repositoryName = '
   const service = new BackupService({
     repositories,
     source: cluster.target(),
+    sourceDataDir: cluster.dataDir,
     keyFile,
     clock: systemClock,
     log: silentLogger(),

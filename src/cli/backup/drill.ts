@@ -10,7 +10,7 @@ export function registerBackupDrill(backup: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (options: { json?: boolean }, command: Command) => {
       const result = await withPlatform(globalOptions(command), async (platform) => {
-        const backups = createBackupService(platform.config, platform.log, platform.database.admin);
+        const backups = createBackupService(platform.config, platform.log, platform.database);
         const progress = createTransferProgress('restore drill');
         try {
           return await createDrill(platform, backups)((p) => progress.update(p));

@@ -21,7 +21,7 @@ export function registerBackupCommands(program: Command): void {
       const log = commandLogger(config, global);
       const database = await attachDatabase(config, log);
       try {
-        const result = await withBackups({ config, log, source: database.admin, label: 'backing up' }, (backups, onProgress) => backups.take(onProgress));
+        const result = await withBackups({ config, log, source: database, label: 'backing up' }, (backups, onProgress) => backups.take(onProgress));
         if (options.json) return printJson(result);
         const stored = result.record.objects.reduce((sum, object) => sum + object.bytes, 0);
         process.stdout.write(`Backup ${result.record.id}: ${mb(result.record.sourceBytes)} from PostgreSQL, ${mb(stored)} stored (compressed, encrypted) in ${result.stored.join(', ')} in ${result.seconds.toFixed(1)} s.\n`);

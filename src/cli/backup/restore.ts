@@ -72,7 +72,7 @@ export function registerBackupRestore(backup: Command): void {
       const log = commandLogger(config, global);
       const database = await attachDatabase(config, log);
       try {
-        const lsn = await withBackups({ config, log, source: database.admin }, (backups) => backups.mark(name));
+        const lsn = await withBackups({ config, log, source: database }, (backups) => backups.mark(name));
         process.stdout.write(`Restore point "${name}" at WAL position ${lsn}; restore to it with: steadfast backup restore --name ${JSON.stringify(name)} --to <dir>\n`);
       } finally {
         await database.stop();

@@ -1,7 +1,6 @@
-import { createBackupService } from '../../app/backup.js';
+import { createBackupService, type BackupSource } from '../../app/backup.js';
 import type { BackupService, TransferProgress } from '../../modules/backup/index.js';
 import type { Config } from '../../platform/config/config.js';
-import type { ConnectionTarget } from '../../platform/db/connect.js';
 import type { Logger } from '../../platform/log/log.js';
 import { createTransferProgress } from '../output.js';
 
@@ -10,7 +9,7 @@ import { createTransferProgress } from '../output.js';
  * the way out (success or not) the display stopped and the repositories' connections closed.
  */
 export async function withBackups<R>(
-  options: { config: Config; log: Logger; source?: ConnectionTarget; keyFile?: string; label?: string },
+  options: { config: Config; log: Logger; source?: BackupSource; keyFile?: string; label?: string },
   work: (backups: BackupService, onProgress: (progress: TransferProgress) => void) => Promise<R>,
 ): Promise<R> {
   const backups = createBackupService(options.config, options.log, options.source, options.keyFile);

@@ -31,7 +31,7 @@ export function registerTenantRestore(tenant: Command): void {
         await confirmSlug(slug, `This replaces all data of tenant "${slug}" with its data as of ${flags.time ?? flags.name ?? 'the latest archived WAL'} (its current state is kept in a database of its own first).`, 'nothing was changed');
       }
       const result = await withPlatform(globalOptions(command), async (platform) => {
-        const backups = createBackupService(platform.config, platform.log, platform.database.admin);
+        const backups = createBackupService(platform.config, platform.log, platform.database);
         const progress = createTransferProgress('restoring tenant');
         try {
           return await restoreTenant(platform, backups, { actor: operator(), slug, target, into: flags.into ? { slug: flags.into } : undefined, onProgress: (p) => progress.update(p) });

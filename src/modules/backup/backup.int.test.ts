@@ -28,11 +28,15 @@ function repositories(...names: string[]): Repository[] {
   return names.map((name) => ({ name, store: new FsStore(path.join(cluster.dir, 'repositories', name)) }));
 }
 
-/** A service with its own clock, one second later each time, so backup ids differ. */
-function service(repos: Repository[], keyFile = path.join(cluster.dir, 'backup.key')): BackupService {
+/**
+ * A service with its own clock, a minute later each time, so backup ids differ. It reads the
+ * data directory itself, as for the embedded cluster, unless `streamed` (BASE_BACKUP, as for
+ * a cluster on another machine).
+ */
+function service(repos: Repository[], keyFile = path.join(cluster.dir, 'backup.key'), streamed = false): BackupService {
   clockAt += 60_000;
   const clock = manualClock(new Date(clockAt));
-  return new BackupService({ repositories: repos, source: cluster.target(), keyFile, clock, log: silentLogger() });
+  return new BackupService({ repositories: repos, source: cluster.target(), sourceDataDir: streamed ? undefined : cluster.dataDir, keyFile, clock, log: silentLogger() });
 }
 
 function failsWith(code: string, detail?: RegExp): (error: unknown) => boolean {
@@ -57,28 +61,60 @@ async function countRows(dataDir: string): Promise<{ orders: number; after: numb
 }
 
 describe('base backups', () => {
-  test('a backup restored as taken has what was committed before it and not after, and verifies against the manifest', async () => {
-    const repos = repositories('first', 'second');
-    const progress: number[] = [];
-    const result = await service(repos).take((p) => progress.push(p.doneBytes));
-    await cluster.sql("INSERT INTO orders SELECT g, 'after the backup' FROM generate_series(5001, 5100) g");
+  for (const streamed of [false, true]) {
+    test(`a backup ${streamed ? 'streamed by BASE_BACKUP' : 'read from the data directory'} restored as taken has what was committed before it and not after, and verifies against the manifest`, async () => {
+      const repos = repositories(`first-${streamed}`, `second-${streamed}`);
+      const progress: number[] = [];
+      const result = await service(repos, undefined, streamed).take((p) => progress.push(p.doneBytes));
+      await cluster.sql(`INSERT INTO orders SELECT g, 'after the backup' FROM generate_series(${streamed ? 6001 : 5001}, ${streamed ? 6100 : 5100}) g`);
 
-    assert.deepEqual(result.stored, ['first', 'second']);
-    assert.deepEqual(result.failed, []);
-    assert.ok(progress.length > 0 && progress.at(-1)! === result.record.sourceBytes, 'progress reaches the total');
-    const stored = result.record.objects.reduce((sum, object) => sum + object.bytes, 0);
-    assert.ok(stored < result.record.sourceBytes / 2, `stored ${stored} of ${result.record.sourceBytes} bytes: compression did little`);
+      assert.deepEqual(result.stored, [`first-${streamed}`, `second-${streamed}`]);
+      assert.deepEqual(result.failed, []);
+      assert.ok(progress.length > 0 && progress.at(-1)! === result.record.sourceBytes, 'progress reaches the total');
+      const stored = result.record.objects.reduce((sum, object) => sum + object.bytes, 0);
+      assert.ok(stored < result.record.sourceBytes / 2, `stored ${stored} of ${result.record.sourceBytes} bytes: compression did little`);
 
-    const listed = await service(repos).list();
-    assert.deepEqual(listed.map((listing) => [listing.record.id, listing.repositories]), [[result.record.id, ['first', 'second']]]);
-    const verified = await service(repos).verify();
-    assert.deepEqual(verified.map((v) => [v.repository, v.ok, v.problems]), [['first', true, []], ['second', true, []]]);
-    assert.ok(verified[0]!.files > 900);
+      const listed = await service(repos).list();
+      assert.deepEqual(listed.map((listing) => [listing.record.id, listing.repositories]), [[result.record.id, [`first-${streamed}`, `second-${streamed}`]]]);
+      const verified = await service(repos).verify();
+      assert.deepEqual(verified.map((v) => [v.repository, v.ok, v.problems]), [[`first-${streamed}`, true, []], [`second-${streamed}`, true, []]]);
+      assert.ok(verified[0]!.files > 900);
 
-    const target = path.join(cluster.dir, 'restored-1');
-    const restored = await service(repos).restore({ target, owner: cluster.runAs, recovery: 'none' });
-    assert.equal(restored.repository, 'first');
-    assert.deepEqual(await countRows(target), { orders: 5000, after: 0 });
+      const target = path.join(cluster.dir, `restored-1-${streamed}`);
+      const restored = await service(repos).restore({ target, owner: cluster.runAs, recovery: 'none' });
+      assert.equal(restored.repository, `first-${streamed}`);
+      assert.deepEqual(await countRows(target), { orders: streamed ? 5100 : 5000, after: streamed ? 100 : 0 });
+    });
+  }
+
+  test('a backup read from the data directory leaves out what BASE_BACKUP leaves out, and keeps only the init fork of an unlogged table', async () => {
+    await cluster.sql("CREATE UNLOGGED TABLE scratchpad (id int); INSERT INTO scratchpad SELECT generate_series(1, 1000)");
+    await cluster.sql('CHECKPOINT'); // the unlogged table's main fork is on disk now
+    const { rows } = await withClient(cluster.target(), (client) => client.query<{ file: string }>("SELECT pg_relation_filepath('scratchpad') AS file"));
+    const relation = rows[0]!.file;
+    await writeFile(path.join(cluster.dataDir, 'pg_stat_tmp', 'stray.tmp'), 'left by a crash');
+    await mkdir(path.join(cluster.dataDir, 'base', 'pgsql_tmp'), { recursive: true });
+    await writeFile(path.join(cluster.dataDir, 'base', 'pgsql_tmp', 'pgsql_tmp999.0'), 'a sort spilled to disk');
+    const repos = repositories('exclusions');
+    await service(repos).take();
+
+    const target = path.join(cluster.dir, 'restored-exclusions');
+    await service(repos).restore({ target, owner: cluster.runAs, recovery: 'none' });
+    const present = async (file: string): Promise<boolean> => (await readdir(path.dirname(path.join(target, file)))).includes(path.basename(file));
+    assert.equal(await present('PG_VERSION'), true);
+    assert.equal(await present(`${relation}_init`), true, 'the init fork is kept');
+    for (const file of [relation, 'postmaster.pid', 'postmaster.opts', 'pg_stat_tmp/stray.tmp', 'base/pgsql_tmp']) assert.equal(await present(file), false, `${file} is left out`);
+    assert.deepEqual(await readdir(path.join(target, 'pg_replslot')), [], 'no replication slot travels with a backup');
+    const restored = await cluster.startOn(target);
+    try {
+      const count = await withClient(restored.target(), (client) => client.query<{ n: number }>('SELECT count(*)::int AS n FROM scratchpad'));
+      assert.equal(count.rows[0]!.n, 0, 'an unlogged table restores empty, as after a crash');
+    } finally {
+      await restored.stop();
+    }
+    await cluster.sql('DROP TABLE scratchpad');
+    await rm(path.join(cluster.dataDir, 'pg_stat_tmp', 'stray.tmp'));
+    await rm(path.join(cluster.dataDir, 'base', 'pgsql_tmp'), { recursive: true });
   });
 
   test('nothing readable is stored: the repository holds only ciphertext', async () => {
@@ -187,7 +223,7 @@ describe('repositories at other providers', () => {
 
 describe('restoring refuses what would lose data or cannot work', () => {
   test('a non-empty target is refused and left untouched', async () => {
-    const repos = repositories('first', 'second');
+    const repos = repositories('first-false', 'second-false');
     const target = path.join(cluster.dir, 'occupied');
     await mkdir(target, { recursive: true });
     await writeFile(path.join(target, 'precious.txt'), 'keep me');
@@ -196,7 +232,7 @@ describe('restoring refuses what would lose data or cannot work', () => {
   });
 
   test('the wrong key is refused before anything is written, naming both keys', async () => {
-    const repos = repositories('first', 'second');
+    const repos = repositories('first-false', 'second-false');
     const otherKey = path.join(cluster.dir, 'other.key');
     await writeFile(otherKey, `${Buffer.alloc(32, 7).toString('base64')}\n`);
     const target = path.join(cluster.dir, 'wrong-key');
@@ -205,20 +241,20 @@ describe('restoring refuses what would lose data or cannot work', () => {
   });
 
   test('a new key is refused where the repositories hold backups made with another', async () => {
-    const repos = repositories('first', 'second');
+    const repos = repositories('first-false', 'second-false');
     await assert.rejects(service(repos, path.join(cluster.dir, 'fresh.key')).take(), failsWith('BACKUP_KEY_MISMATCH', /hold backups made with key [0-9a-f]{16}.*Put the original key file back/));
   });
 
   test('a missing key file says what to do', async () => {
-    const repos = repositories('first');
+    const repos = repositories('first-false');
     await assert.rejects(service(repos, path.join(cluster.dir, 'no-such.key')).restore({ target: path.join(cluster.dir, 'no-key'), recovery: 'none' }), failsWith('BACKUP_KEY_MISSING', /does not exist.*--key-file/));
   });
 
   test('something that is not a backup id is refused as such', async () => {
-    await assert.rejects(service(repositories('first')).verify('latest-one'), failsWith('VALIDATION_FAILED', /"latest-one" is not a backup id: a backup id looks like 20261124T020000Z/));
+    await assert.rejects(service(repositories('first-false')).verify('latest-one'), failsWith('VALIDATION_FAILED', /"latest-one" is not a backup id: a backup id looks like 20261124T020000Z/));
   });
 
   test('an unknown backup id says how to find the backups', async () => {
-    await assert.rejects(service(repositories('first')).restore({ id: '20200101T000000Z', target: path.join(cluster.dir, 'unknown'), recovery: 'none' }), failsWith('BACKUP_NOT_FOUND', /backup list/));
+    await assert.rejects(service(repositories('first-false')).restore({ id: '20200101T000000Z', target: path.join(cluster.dir, 'unknown'), recovery: 'none' }), failsWith('BACKUP_NOT_FOUND', /backup list/));
   });
 });

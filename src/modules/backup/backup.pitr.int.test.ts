@@ -29,6 +29,7 @@ before(async () => {
   serviceDeps = {
     repositories,
     source: cluster.target(),
+    sourceDataDir: cluster.dataDir,
     keyFile,
     clock: systemClock,
     log: silentLogger(),

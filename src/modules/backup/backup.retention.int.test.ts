@@ -30,7 +30,7 @@ before(async () => {
   repoDir = path.join(cluster.dir, 'repository');
   store = new WatchedStore(repoDir);
   repository = { name: 'main', store, retention: { daily: 2, weekly: 0, monthly: 0 } };
-  service = new BackupService({ repositories: [repository], source: cluster.target(), keyFile: path.join(cluster.dir, 'backup.key'), clock, log: silentLogger(), timeZone: 'UTC' });
+  service = new BackupService({ repositories: [repository], source: cluster.target(), sourceDataDir: cluster.dataDir, keyFile: path.join(cluster.dir, 'backup.key'), clock, log: silentLogger(), timeZone: 'UTC' });
   for (let day = 0; day < 4; day++) {
     await service.take();
     clock.advance(86_400_000);

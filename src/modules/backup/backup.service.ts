@@ -9,7 +9,8 @@ import { appError, isAppError } from '../../platform/errors.js';
 import type { Logger } from '../../platform/log/log.js';
 import { checkTarAgainstManifest, parseManifest } from '../../platform/postgres/manifest.js';
 import type { Inspect, RecoveryOutcome, RecoveryTarget } from '../../platform/postgres/recovery.js';
-import { identifySystem, streamBaseBackup } from '../../platform/postgres/replication.js';
+import { canBackUpFiles, streamFileBackup } from '../../platform/postgres/file-backup.js';
+import { identifySystem, streamBaseBackup, type BaseBackupEvent } from '../../platform/postgres/replication.js';
 import { parseLsn } from '../../platform/postgres/lsn.js';
 import { emptyDirectory, requireEmptyDirectory } from '../../platform/storage/dirs.js';
 import type { ObjectStore, StoredObject } from '../../platform/storage/store.js';
@@ -79,6 +80,11 @@ export interface BackupServiceDeps {
   readonly localStore?: (dir: string) => ObjectStore;
   /** The cluster to back up, as a role allowed to replicate; not needed to list, verify or restore. */
   readonly source?: ConnectionTarget | undefined;
+  /**
+   * The data directory of `source` when it runs on this machine: a backup then reads the files
+   * itself (the low-level backup API) instead of having a walsender stream them (BASE_BACKUP).
+   */
+  readonly sourceDataDir?: string | undefined;
   readonly keyFile: string;
   readonly clock: Clock;
   readonly log: Logger;
@@ -162,7 +168,7 @@ export class BackupService {
     };
 
     try {
-      for await (const event of streamBaseBackup(source, { label: `steadfast ${id}`, includeWal: true, fastCheckpoint: true, chunkBytes: sealedChunkBytes })) {
+      for await (const event of await this.backupStream(source, `steadfast ${id}`)) {
         signal?.throwIfAborted();
         if (event.kind === 'start') {
           start = event;
@@ -230,6 +236,13 @@ export class BackupService {
     const record = (await this.find(id)).record;
     log.info({ id, stored, sourceBytes }, 'base backup complete');
     return { record, stored, failed, seconds: (clock.now().getTime() - startedAt.getTime()) / 1000 };
+  }
+
+  /** The files of the cluster: read here when it is on this machine (and has no tablespaces), else streamed by BASE_BACKUP. */
+  private async backupStream(source: ConnectionTarget, label: string): Promise<AsyncIterable<BaseBackupEvent>> {
+    const dataDir = this.deps.sourceDataDir;
+    if (dataDir && (await canBackUpFiles(dataDir))) return streamFileBackup(source, dataDir, { label, fastCheckpoint: true, chunkBytes: sealedChunkBytes });
+    return streamBaseBackup(source, { label, includeWal: true, fastCheckpoint: true, chunkBytes: sealedChunkBytes });
   }
 
   /**
