@@ -4,9 +4,11 @@
  * On an embedded cluster of about `mb` MiB (default 2048) across `tenants` (default 100)
  * tenant databases, with durable settings, in one run:
  *  - base backup rate (LZ4 + AES-256-GCM, to a directory) vs `tar cf` of the data directory
+ *    (without pg_wal's segments, as a base backup; fsynced, as the backup's objects are)
  *  - restore rate vs `tar xf` of that tar, both into a new directory on the same disk
- *  - write transactions/s with WAL archiving on vs off, and the archive lag of each segment
- *    (closed by Postgres -> stored in the repository) under that load
+ *    (each of these four twice, in turn)
+ *  - write transactions/s with WAL archiving on vs off (six pairs, off-on then on-off), and the archive
+ *    lag of each segment (closed by Postgres -> stored in the repository) under that load
  *  - RPO from backups alone: kill -9 the primary under load, restore from the repository
  *    only, and measure how much acknowledged time was lost
  *  - peak memory of a backup of a cluster with `tenantsForMemory` (default 1000) databases
@@ -32,7 +34,9 @@ const run = promisify(execFile);
 const tenantCount = Number(process.argv[2] ?? 100);
 const targetMb = Number(process.argv[3] ?? 2048);
 const memoryTenants = Number(process.argv[4] ?? 1000);
-const loadSeconds = 15;
+/** Each load: long enough for a few WAL segments to close, for the lag percentiles. */
+const loadSeconds = 20;
+const loadPairs = 6;
 const writers = 8;
 const log = createLogger('warn', { component: 'bench' });
 const operator = { kind: 'operator' as const, name: 'bench' };
@@ -44,79 +48,118 @@ let config: Config = bench.config;
 const scratch = path.join(bench.home, 'scratch');
 try {
   const slugs = await loadData();
+  await vacuumAll(slugs);
   const dataDir = await embeddedDataDir(config, await ensurePostgresOsUser(config.postgresOsUser));
   const dataMb = Number((await run('du', ['-sm', dataDir])).stdout.split('\t')[0]);
   console.log(`cluster: ${tenantCount} tenants, ${dataMb} MB data directory`);
 
-  // Both loads run on a freshly started server after the same warm-up and a checkpoint: right
+  // Archiving off and on, in pairs (a single load varied by +-10 % from one restart to the next).
+  // Each load runs on a freshly started server after the same warm-up and a checkpoint: right
   // after loading 2 GB the first load ran half as fast, and a run after a restart ran 19 % slower
-  // than one before it with archiving off in both (an A/A run this way gives 0.96).
-  await restart(false);
-  await writeLoad(slugs, 10);
-  await settle();
-  const tpsOff = await writeLoad(slugs, loadSeconds);
-  await restart(true);
-  // Archiving as `steadfast up` runs it: archive_command, and the pusher and WAL streamer in a process of their own.
-  const archiver = await startArchiver();
-  // The same warm-up after the restart (shared buffers start cold), so both runs start alike.
-  await writeLoad(slugs, 10);
-  await settle();
-  const lag = await measureArchiveLag(() => writeLoad(slugs, loadSeconds));
-  const tpsOn = lag.tps;
+  // than one before it with archiving off in both. The same watcher runs in both loads, so its
+  // queries and listings cost both alike.
+  const offRuns: LoadFigures[] = [];
+  const onRuns: LoadFigures[] = [];
+  let archiver: Archiver | undefined;
+  // The order alternates (off-on, on-off, ...), so a drift over the run weighs on both alike.
+  for (const archiving of Array.from({ length: loadPairs }, (_, pair) => (pair % 2 === 0 ? [false, true] : [true, false])).flat()) {
+    await archiver?.stop();
+    archiver = undefined;
+    await restart(archiving);
+    // Archiving as `steadfast up` runs it: archive_command, and the pusher and WAL streamer in a process of their own.
+    if (archiving) archiver = await startArchiver();
+    (archiving ? onRuns : offRuns).push(await measuredLoad(slugs));
+  }
+  // The RPO is measured with archiving as `steadfast up` runs it.
+  if (!archiver) {
+    await restart(true);
+    archiver = await startArchiver();
+  }
+  const tpsOff = offRuns.reduce((sum, load) => sum + load.tps, 0) / offRuns.length;
+  const tpsOn = onRuns.reduce((sum, load) => sum + load.tps, 0) / onRuns.length;
+  const lags = onRuns.flatMap((load) => load.lags);
 
-  const service = createBackupService(config, log, database.admin);
-  await run('sync');
-  let started = performance.now();
-  const backup = await service.take();
-  const backupSeconds = (performance.now() - started) / 1000;
-  const sourceMb = backup.record.sourceBytes / 1048576;
+  // Backup and tar cf, then restore and tar xf, each twice in turn; each rate is over both of its rounds.
+  // tar's archive is fsynced, as each object of a backup is: both are timed until on disk.
+  const service = createBackupService(config, log, database);
   await mkdir(scratch, { recursive: true });
-  await run('sync');
-  started = performance.now();
-  // A live data directory changes while tar reads it (exit 1, "file changed"): that is the baseline too.
-  await run('tar', ['cf', path.join(scratch, 'data.tar'), '--warning=no-file-changed', '-C', dataDir, '.']).catch((error: { code?: number }) => {
-    if (error.code !== 1) throw error;
-  });
-  const tarSeconds = (performance.now() - started) / 1000;
-  const tarMb = (await stat(path.join(scratch, 'data.tar'))).size / 1048576;
+  const tarFile = path.join(scratch, 'data.tar');
+  let backupSeconds = 0;
+  let tarSeconds = 0;
+  let sourceMb = 0;
+  let storedMb = 0;
+  for (let round = 0; round < 2; round++) {
+    await run('sync');
+    let started = performance.now();
+    const backup = await service.take();
+    backupSeconds += (performance.now() - started) / 1000;
+    sourceMb += backup.record.sourceBytes / 1048576;
+    storedMb = backup.record.objects.reduce((sum, object) => sum + object.bytes, 0) / 1048576;
+    await rm(tarFile, { force: true });
+    await run('sync');
+    started = performance.now();
+    // The files a base backup carries: the data directory without the WAL in pg_wal, which no
+    // base backup copies (PostgreSQL's docs: omit it; the backup streams the few segments it
+    // needs). With it tar also wrote the 1-2 GB of recycled segments Postgres keeps there, a
+    // few dozen large files that cost far less per byte than the thousands of table files.
+    // A live data directory changes while tar reads it (exit 1, "file changed"): that is the baseline too.
+    await run('tar', ['cf', tarFile, '--warning=no-file-changed', '--exclude=./pg_wal/*', '-C', dataDir, '.']).catch((error: { code?: number }) => {
+      if (error.code !== 1) throw error;
+    });
+    await run('sync', [tarFile]);
+    tarSeconds += (performance.now() - started) / 1000;
+  }
+  const tarMb = (await stat(tarFile)).size / 1048576;
   const codecMbS = await sealingCeiling(dataDir);
 
   const owner = await ensurePostgresOsUser(config.postgresOsUser);
-  await run('sync');
-  started = performance.now();
-  const restored = await service.restore({ target: path.join(scratch, 'restored'), recovery: 'none', owner });
-  const restoreSeconds = (performance.now() - started) / 1000;
-  await mkdir(path.join(scratch, 'untarred'));
-  await run('sync');
-  started = performance.now();
-  await run('tar', ['xf', path.join(scratch, 'data.tar'), '-C', path.join(scratch, 'untarred')]);
-  const untarSeconds = (performance.now() - started) / 1000;
+  let restoreSeconds = 0;
+  let untarSeconds = 0;
+  let restoredMb = 0;
+  for (let round = 0; round < 2; round++) {
+    // New directories each round, removed only at the end: ext4 skips inodes freed in the last
+    // minutes when it makes new files, so what ran right after a removal paid for it.
+    const restoredDir = path.join(scratch, `restored-${round}`);
+    const untarred = path.join(scratch, `untarred-${round}`);
+    await run('sync');
+    let started = performance.now();
+    const restored = await service.restore({ target: restoredDir, recovery: 'none', owner });
+    restoreSeconds += (performance.now() - started) / 1000;
+    restoredMb += restored.bytes / 1048576;
+    await mkdir(untarred);
+    await run('sync');
+    started = performance.now();
+    await run('tar', ['xf', tarFile, '-C', untarred]);
+    untarSeconds += (performance.now() - started) / 1000;
+  }
   await rm(scratch, { recursive: true, force: true });
 
   await settle();
-  const rpo = await measureRpo(slugs, archiver);
+  const rpo = await measureRpo(slugs, archiver!);
   const peakRss = await backupMemory();
 
   const figures = {
     backup_mb_s: round(sourceMb / backupSeconds, 1),
-    tar_mb_s: round(tarMb / tarSeconds, 1),
-    ratio_vs_tar: round(sourceMb / backupSeconds / (tarMb / tarSeconds)),
-    restore_mb_s: round(restored.bytes / 1048576 / restoreSeconds, 1),
-    untar_mb_s: round(tarMb / untarSeconds, 1),
-    restore_ratio_vs_untar: round(restored.bytes / 1048576 / restoreSeconds / (tarMb / untarSeconds)),
+    tar_mb_s: round((2 * tarMb) / tarSeconds, 1),
+    ratio_vs_tar: round(sourceMb / backupSeconds / ((2 * tarMb) / tarSeconds)),
+    restore_mb_s: round(restoredMb / restoreSeconds, 1),
+    untar_mb_s: round((2 * tarMb) / untarSeconds, 1),
+    restore_ratio_vs_untar: round(restoredMb / restoreSeconds / ((2 * tarMb) / untarSeconds)),
     archive_tps_ratio: round(tpsOn / tpsOff),
-    archive_lag_p50_ms: round(lag.p50, 0),
-    archive_lag_p99_ms: round(lag.p99, 0),
+    archive_lag_p50_ms: round(percentile(lags, 50), 0),
+    archive_lag_p99_ms: round(percentile(lags, 99), 0),
     rpo_s: round(rpo, 2),
     sealing_only_mb_s: round(codecMbS, 1),
     peak_rss_mb_1000_tenants: round(peakRss, 0),
   };
-  console.log(`base backup: ${round(sourceMb, 0)} MB in ${round(backupSeconds)} s = ${figures.backup_mb_s} MB/s; stored ${round(backup.record.objects.reduce((s, o) => s + o.bytes, 0) / 1048576, 0)} MB`);
-  console.log(`tar cf of the data directory: ${round(tarMb, 0)} MB in ${round(tarSeconds)} s = ${figures.tar_mb_s} MB/s; ratio ${figures.ratio_vs_tar} (goal >= 0.9)`);
-  console.log(`sealing alone (LZ4 + AES-256-GCM on every core, up to 1 GiB of the table files from memory, no I/O): ${figures.sealing_only_mb_s} MB/s, ${round(codecMbS / (tarMb / tarSeconds))} of tar cf: the ceiling for any compressed, encrypted backup here`);
-  console.log(`restore: ${round(restored.bytes / 1048576, 0)} MB in ${round(restoreSeconds)} s = ${figures.restore_mb_s} MB/s; tar xf ${figures.untar_mb_s} MB/s; ratio ${figures.restore_ratio_vs_untar} (goal >= 0.75)`);
-  console.log(`write load, ${writers} clients: ${round(tpsOff, 0)} tx/s archiving off, ${round(tpsOn, 0)} tx/s on; ratio ${figures.archive_tps_ratio} (goal >= 0.97)`);
-  console.log(`archive lag over ${lag.segments} segments: p50 ${figures.archive_lag_p50_ms} ms, p99 ${figures.archive_lag_p99_ms} ms`);
+  const perPair = offRuns.map((off, index) => `${round(off.tps, 0)}/${round(onRuns[index]!.tps, 0)}`).join(', '); // in pair order
+  console.log(`base backup (two rounds): ${round(sourceMb, 0)} MB in ${round(backupSeconds)} s = ${figures.backup_mb_s} MB/s; stored ${round(storedMb, 0)} MB each`);
+  console.log(`tar cf of the data directory without pg_wal, fsynced (two rounds): ${round(2 * tarMb, 0)} MB in ${round(tarSeconds)} s = ${figures.tar_mb_s} MB/s; ratio ${figures.ratio_vs_tar} (goal >= 0.9)`);
+  console.log(`sealing alone (LZ4 + AES-256-GCM on every core, up to 1 GiB of the table files from memory, no I/O): ${figures.sealing_only_mb_s} MB/s`);
+  console.log(`restore (two rounds): ${round(restoredMb, 0)} MB in ${round(restoreSeconds)} s = ${figures.restore_mb_s} MB/s; tar xf ${figures.untar_mb_s} MB/s; ratio ${figures.restore_ratio_vs_untar} (goal >= 0.75)`);
+  console.log(`write load, ${writers} clients, ${loadPairs} pairs of ${loadSeconds} s: ${round(tpsOff, 0)} tx/s archiving off, ${round(tpsOn, 0)} tx/s on (off/on per pair: ${perPair}); ratio ${figures.archive_tps_ratio} (goal >= 0.97)`);
+  console.log(`WAL written: ${round(offRuns[0]!.walMbS)} MB/s (${offRuns[0]!.fullPageImages} full-page images) archiving off, ${round(onRuns[0]!.walMbS)} MB/s (${onRuns[0]!.fullPageImages}) on, first pair`);
+  console.log(`archive lag over ${lags.length} segments: p50 ${figures.archive_lag_p50_ms} ms, p99 ${figures.archive_lag_p99_ms} ms`);
   console.log(`RPO from backups alone (kill -9 under load, restore from the repository only): ${figures.rpo_s} s of acknowledged commits lost (goal <= 10 s)`);
   console.log(`peak RSS of \`steadfast backup now\` with ${memoryTenants} tenant databases: ${figures.peak_rss_mb_1000_tenants} MB`);
   printResult('backup', figures);
@@ -146,8 +189,24 @@ async function loadData(): Promise<string[]> {
   return slugs;
 }
 
+/**
+ * VACUUM (FREEZE, ANALYZE) of every tenant, as pgbench's initialisation does after its load.
+ * Without it autovacuum's first pass over the fresh rows ran during the write loads: with data
+ * checksums, each hint bit it set wrote a full-page image (3,400 a second, 29 MB/s of WAL, ten
+ * times what the load itself wrote), so the loads measured archiving the vacuum, not the load.
+ */
+async function vacuumAll(slugs: string[]): Promise<void> {
+  const queue = [...slugs];
+  await Promise.all(
+    [0, 1].map(async () => {
+      for (let slug = queue.shift(); slug; slug = queue.shift()) await withTenant(slug, (client) => client.query('VACUUM (FREEZE, ANALYZE)'));
+    }),
+  );
+}
+
 function withTenant<R>(slug: string, work: (client: pg.Client) => Promise<R>): Promise<R> {
   const client = new pg.Client({ ...database.admin, database: `${database.platformDatabase}_t_${slug.replace(/-/g, '_')}` });
+  client.on('error', () => undefined); // a killed server fails the query instead
   return client.connect().then(() => work(client).finally(() => client.end()));
 }
 
@@ -159,23 +218,51 @@ async function writeLoad(slugs: string[], seconds: number, stop?: { now: boolean
   await Promise.all(
     Array.from({ length: writers }, (_, writer) =>
       withTenant(slugs[writer % slugs.length]!, async (client) => {
-        client.on('error', () => undefined);
         for (let n = 0; Date.now() < until && !stop?.now; n++) {
           try {
-            await client.query("INSERT INTO items (id, owner, title, body) VALUES ($1, 1, 'load', 'x')", [base + writer * 10_000_000 + n]);
-          } catch {
-            return; // the primary was killed
+            // Rows like the loaded ones (about 260 bytes).
+            await client.query("INSERT INTO items (id, owner, title, body) VALUES ($1::bigint, 1, 'Task ' || $1::text, repeat(md5($1::text), 4) || ' ' || repeat('lorem ipsum ', 3))", [base + writer * 10_000_000 + n]);
+          } catch (error) {
+            if (stop) return; // the primary was killed
+            throw error;
           }
           commits++;
         }
-      }).catch(() => undefined),
+      }).catch((error: unknown) => {
+        if (!stop) throw error; // a load that fails would measure nothing
+      }),
     ),
   );
   return commits / seconds;
 }
 
-/** Runs `load` while timing each WAL segment from closed (by Postgres) to stored (in the repository). */
-async function measureArchiveLag(load: () => Promise<number>): Promise<{ tps: number; p50: number; p99: number; segments: number }> {
+interface LoadFigures {
+  readonly tps: number;
+  /** Milliseconds from closed to stored, per WAL segment. */
+  readonly lags: number[];
+  readonly walMbS: number;
+  readonly fullPageImages: number;
+}
+
+/**
+ * The measured write load on a freshly started server: a warm-up (shared buffers start cold),
+ * a VACUUM of the tables it writes and a checkpoint first. Without the VACUUM, autovacuum's
+ * insert-triggered pass (every ~17,000 inserts per table here) fell into some loads and not
+ * others, and with data checksums each hint bit it set wrote a full-page image: loads with one
+ * wrote twice the WAL and ran 10-15 % slower, whichever way archiving was set.
+ */
+async function measuredLoad(slugs: string[]): Promise<LoadFigures> {
+  await writeLoad(slugs, 10);
+  await vacuumAll(slugs.slice(0, writers));
+  await settle();
+  return measureArchiveLag(() => writeLoad(slugs, loadSeconds));
+}
+
+/**
+ * Runs `load` while timing each WAL segment from closed (by Postgres) to stored (in the
+ * repository), and counts the WAL it wrote.
+ */
+async function measureArchiveLag(load: () => Promise<number>): Promise<LoadFigures> {
   const closedAt = new Map<string, number>();
   const storedAt = new Map<string, number>();
   const repository = path.join(config.backupRepositories[0]!.type === 'fs' ? (config.backupRepositories[0] as { path: string }).path : '', 'wal');
@@ -196,16 +283,31 @@ async function measureArchiveLag(load: () => Promise<number>): Promise<{ tps: nu
     }
     await client.end();
   })();
+  const before = await walWritten();
+  const started = performance.now();
   const tps = await load();
+  const after = await walWritten();
+  const walMbS = Number(after.bytes - before.bytes) / 1048576 / ((performance.now() - started) / 1000);
   await sleep(3000);
   running = false;
   await watcher;
   const lags = [...closedAt].filter(([segment]) => storedAt.has(segment)).map(([segment, at]) => Math.max(0, storedAt.get(segment)! - at));
-  return { tps, p50: percentile(lags, 50), p99: percentile(lags, 99), segments: lags.length };
+  return { tps, lags, walMbS, fullPageImages: after.fullPageImages - before.fullPageImages };
+}
+
+async function walWritten(): Promise<{ bytes: bigint; fullPageImages: number }> {
+  const client = new pg.Client({ ...database.admin, database: 'postgres' });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ bytes: string; fpi: string }>("SELECT pg_current_wal_lsn() - '0/0' AS bytes, wal_fpi AS fpi FROM pg_stat_wal");
+    return { bytes: BigInt(rows[0]!.bytes.split('.')[0]!), fullPageImages: Number(rows[0]!.fpi) };
+  } finally {
+    await client.end();
+  }
 }
 
 /** kill -9 under load; restore from the repository alone; seconds of acknowledged commits lost. */
-async function measureRpo(slugs: string[], archiver: { kill(): Promise<void> }): Promise<number> {
+async function measureRpo(slugs: string[], archiver: Archiver): Promise<number> {
   const stop = { now: false };
   const tenant = slugs[0]!;
   const marker = new pg.Client({ ...database.admin, database: `${database.platformDatabase}_t_${tenant.replace(/-/g, '_')}` });
@@ -241,9 +343,10 @@ async function measureRpo(slugs: string[], archiver: { kill(): Promise<void> }):
   const restoredDb = await startEmbedded(restoredConfig, log);
   try {
     const client = new pg.Client({ ...restoredDb.admin, database: `${database.platformDatabase}_t_${tenant.replace(/-/g, '_')}` });
+    client.on('error', () => undefined);
     await client.connect();
-    const { rows } = await client.query<{ last: Date; n: number }>('SELECT max(at) AS last, count(*)::int AS n FROM heartbeat');
-    await client.end();
+    const { rows } = await client.query<{ last: Date | null; n: number }>('SELECT max(at) AS last, count(*)::int AS n FROM heartbeat').finally(() => client.end());
+    if (!rows[0]!.last) throw new Error(`the restored cluster has none of the ${beatsWritten} acknowledged heartbeats`);
     console.log(`RPO detail: killed at ${new Date(killedAt).toISOString()}, last restored heartbeat ${rows[0]!.last.toISOString()} (${rows[0]!.n} heartbeats restored, ${beatsWritten} acknowledged)`);
     return (killedAt - rows[0]!.last.getTime()) / 1000;
   } finally {
@@ -253,15 +356,27 @@ async function measureRpo(slugs: string[], archiver: { kill(): Promise<void> }):
   }
 }
 
+interface Archiver {
+  /** SIGTERM: the pusher and streamer stop cleanly. */
+  stop(): Promise<void>;
+  /** SIGKILL: the machine's death. */
+  kill(): Promise<void>;
+}
+
 /** The pusher and the streamer in a child process (bench/archiver.ts), as in `steadfast up`. */
-async function startArchiver(): Promise<{ kill(): Promise<void> }> {
+async function startArchiver(): Promise<Archiver> {
   const script = path.resolve(import.meta.dirname, 'archiver.ts');
   const spec = { home: bench.home, secretKey: database.secretKey, admin: database.admin, dataDir: database.dataDir, walSpool: database.walSpool };
   const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(spec)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  process.once('exit', () => child.kill('SIGKILL')); // never outlives the benchmark
+  const killAtExit = (): void => void child.kill('SIGKILL'); // never outlives the benchmark
+  process.once('exit', killAtExit);
   await once(child, 'message');
-  const exited = once(child, 'exit');
+  const exited = once(child, 'exit').finally(() => process.off('exit', killAtExit));
   return {
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
     async kill() {
       child.kill('SIGKILL');
       await exited;
@@ -325,8 +440,10 @@ async function sealingCeiling(dataDir: string): Promise<number> {
   const files = (await readdir(path.join(dataDir, 'base'), { recursive: true })).map((name) => path.join(dataDir, 'base', name));
   for (const file of files) {
     if (bytes >= 1024 * 1048576) break;
-    if (!(await stat(file)).isFile()) continue;
-    const data = await readFile(file);
+    // The server is running: a file listed a moment ago may be gone (pg_internal.init, a dropped table).
+    if (!(await stat(file).catch(() => undefined))?.isFile()) continue;
+    const data = await readFile(file).catch(() => undefined);
+    if (!data) continue;
     chunks.push(data);
     bytes += data.length;
   }
