@@ -6,7 +6,7 @@ import pg from 'pg';
 import type { ConnectionTarget } from '../db/connect.js';
 import { startWorker } from '../process/workers.js';
 import { takeSlab } from '../slabs.js';
-import type { ExtraEntry, FileBackupCommand, FileBackupReply, ManifestFile } from './file-backup.worker.js';
+import type { ExtraEntry, FileBackupCommand, FileBackupReply } from './file-backup.worker.js';
 import { formatLsn, parseLsn, segmentBytes, segmentEnding, segmentOf, timelineHex } from './lsn.js';
 import type { BaseBackupEvent } from './replication.js';
 
@@ -81,7 +81,7 @@ export async function* streamFileBackup(target: ConnectionTarget, dataDir: strin
         reader.postMessage({ kind: 'end' } satisfies FileBackupCommand);
       } else if (reply.kind === 'done') {
         yield { kind: 'manifest' };
-        yield { kind: 'data', chunk: manifestOf(reply.files, identity.rows[0]!.system, { timeline, startLsn, endLsn: end!.lsn }) };
+        for (const chunk of manifestOf(reply.manifestLines, identity.rows[0]!.system, { timeline, startLsn, endLsn: end!.lsn })) yield { kind: 'data', chunk };
         yield { kind: 'end', endLsn: end!.lsn, timeline };
         return;
       }
@@ -114,14 +114,16 @@ async function neededWal(dataDir: string, startLsn: string, endLsn: string, time
   return files;
 }
 
-/** backup_manifest as PostgreSQL writes it (version 2): one file a line, then its own SHA-256. */
-function manifestOf(files: readonly ManifestFile[], systemIdentifier: string, wal: { timeline: number; startLsn: string; endLsn: string }): Buffer {
-  const stamp = (iso: string): string => `${iso.slice(0, 10)} ${iso.slice(11, 19)} GMT`;
-  const lines = files.map((file) => JSON.stringify({ Path: file.path, Size: file.size, 'Last-Modified': stamp(file.mtime), 'Checksum-Algorithm': 'CRC32C', Checksum: file.crc32c }));
-  const body =
-    `{ "PostgreSQL-Backup-Manifest-Version": 2,\n"System-Identifier": ${systemIdentifier},\n"Files": [\n${lines.join(',\n')} ],\n` +
-    `"WAL-Ranges": [\n${JSON.stringify({ Timeline: wal.timeline, 'Start-LSN': wal.startLsn, 'End-LSN': wal.endLsn })}\n],\n`;
-  return Buffer.from(`${body}"Manifest-Checksum": "${createHash('sha256').update(body).digest('hex')}"}\n`, 'utf8');
+/** backup_manifest as PostgreSQL writes it (version 2): one file a line, then the SHA-256 of all before it. */
+function manifestOf(fileLines: readonly Uint8Array[], systemIdentifier: string, wal: { timeline: number; startLsn: string; endLsn: string }): Buffer[] {
+  const body = [
+    Buffer.from(`{ "PostgreSQL-Backup-Manifest-Version": 2,\n"System-Identifier": ${systemIdentifier},\n"Files": [\n`),
+    ...fileLines.map((piece) => Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength)),
+    Buffer.from(` ],\n"WAL-Ranges": [\n${JSON.stringify({ Timeline: wal.timeline, 'Start-LSN': wal.startLsn, 'End-LSN': wal.endLsn })}\n],\n`),
+  ];
+  const checksum = createHash('sha256');
+  for (const piece of body) checksum.update(piece);
+  return [...body, Buffer.from(`"Manifest-Checksum": "${checksum.digest('hex')}"}\n`)];
 }
 
 /** The reading thread's replies in order; its failure (or death) as an error. */
