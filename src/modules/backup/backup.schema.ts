@@ -48,14 +48,7 @@ export interface BackupListing {
 }
 
 /** Long work reports this as it goes (bytes, rate, ETA); the CLI draws it. */
-export interface TransferProgress {
-  readonly phase: string;
-  readonly doneBytes: number;
-  readonly totalBytes?: number;
-  readonly bytesPerSecond: number;
-  readonly etaSeconds?: number;
-}
-
+export type { TransferProgress } from '../../platform/progress.js';
 
 /** Postgres keeps restore point names to 63 bytes; we keep them readable too. */
 export const restorePointSchema = z

@@ -6,6 +6,7 @@ import { Crc32c } from '../../platform/checksum.js';
 import { seal, sealedChunkBytes, unseal } from '../../platform/crypto/sealed.js';
 import { withClient, type ConnectionTarget } from '../../platform/db/connect.js';
 import { appError, isAppError } from '../../platform/errors.js';
+import { TransferMeter as Meter } from '../../platform/progress.js';
 import type { Logger } from '../../platform/log/log.js';
 import { checkTarAgainstManifest, parseManifest } from '../../platform/postgres/manifest.js';
 import type { Inspect, RecoveryOutcome, RecoveryTarget } from '../../platform/postgres/recovery.js';
@@ -768,27 +769,6 @@ async function* checked(source: AsyncIterable<Buffer>, object: ObjectEntry, repo
   const matches = sha ? sha.digest('hex') === object.sha256 : crc.hex() === object.crc32c;
   if (bytes !== object.bytes || !matches) {
     throw appError('BACKUP_CORRUPT', `${object.key} in ${repository} does not match its recorded checksum (${bytes} of ${object.bytes} bytes): it was damaged or truncated.`);
-  }
-}
-
-/** Rate and ETA of a transfer, from the clock. */
-class Meter {
-  private readonly startedAt: number;
-
-  constructor(
-    private readonly clock: Clock,
-    private readonly phase: string,
-    public total?: number,
-  ) {
-    this.startedAt = clock.now().getTime();
-  }
-
-  update(doneBytes: number): TransferProgress {
-    const seconds = Math.max(0.001, (this.clock.now().getTime() - this.startedAt) / 1000);
-    const bytesPerSecond = doneBytes / seconds;
-    const totalBytes = this.total && this.total >= doneBytes ? this.total : undefined;
-    const etaSeconds = totalBytes && bytesPerSecond > 0 ? (totalBytes - doneBytes) / bytesPerSecond : undefined;
-    return { phase: this.phase, doneBytes, totalBytes, bytesPerSecond, etaSeconds };
   }
 }
 
