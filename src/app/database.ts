@@ -10,10 +10,12 @@ import { appError } from '../platform/errors.js';
 import type { Logger } from '../platform/log/log.js';
 import { archiveCommand, walSpoolDir } from '../platform/postgres/archive.js';
 import { resolveBinaries } from '../platform/postgres/binaries.js';
-import { isPostmasterRunning, readDataDirMajor, readPostmasterPid } from '../platform/postgres/data-dir.js';
+import { hbaRules, isPostmasterRunning, readDataDirMajor, readPostmasterPid, replicationHbaRules } from '../platform/postgres/data-dir.js';
+import { placedTlsFiles } from '../platform/postgres/tls.js';
 import { ensurePostgresOsUser, isReachableBy, isRoot, type RunAs } from '../platform/postgres/os-user.js';
 import { PostgresSupervisor } from '../platform/postgres/supervisor.js';
 import { startWalShipping } from './backup.js';
+import { nodeTls, readStandbyState, replicationRole, replicationSettings, tlsPaths } from './replication.js';
 
 /** PostgreSQL 15: the oldest server Steadfast supports (DROP DATABASE ... WITH (FORCE), starts_with, ...). */
 const minimumServerVersion = 150000;
@@ -68,13 +70,21 @@ export async function startEmbedded(config: Config, log: Logger): Promise<Databa
   const dataDir = await embeddedDataDir(config, runAs);
   if (!dataDir.startsWith(config.home)) log.info({ home: config.home, dataDir }, `the PostgreSQL user "${runAs?.user}" cannot reach the home directory; keeping the PostgreSQL data outside it`);
   const spool = walSpoolDir(dataDir);
-  const settings: Record<string, string | number> = config.walArchiving
-    ? { archive_mode: 'on', archive_command: archiveCommand(spool), archive_timeout: config.walArchiveTimeoutSeconds }
-    : { archive_mode: 'off' };
+  const tls = await nodeTls(config.home);
+  const standby = await readStandbyState(config.home);
+  if (standby && !tls) throw appError('TLS_INCOMPLETE', `This node is a standby of ${standby.primary.host}:${standby.primary.port} but has no TLS files in ${tlsPaths(config.home).dir}: copy back the ca.crt, node.crt and node.key it joined with.`);
+  const settings: Record<string, string | number> = {
+    ...(config.walArchiving ? { archive_mode: 'on', archive_command: archiveCommand(spool), archive_timeout: config.walArchiveTimeoutSeconds } : { archive_mode: 'off' }),
+    ...replicationSettings(config, standby, tls ? placedTlsFiles(dataDir) : undefined),
+  };
+  if (config.replicationPeers.length && !tls) log.warn(`replicationPeers is set but this node has no TLS files in ${tlsPaths(config.home).dir}: no standby can connect until "steadfast certs create-node" has made them.`);
   const supervisor = new PostgresSupervisor({
     dataDir,
     binaries,
     settings,
+    listenAddresses: config.postgresListenAddresses,
+    tls,
+    hbaRules: hbaRules + (tls ? replicationHbaRules(config.replicationPeers, replicationRole) : ''),
     superuser: embeddedSuperuser,
     superuserPassword: derivePassword(secretKey, embeddedSuperuser),
     port: config.postgresPort,
@@ -167,6 +177,11 @@ export async function bootstrapPlatform(handle: DatabaseHandle, log: Logger): Pr
       await client.query(`REVOKE CONNECT, TEMPORARY ON DATABASE ${quoteIdent(database)} FROM PUBLIC`).catch((error: Error) => {
         log.warn({ database, err: error }, 'could not revoke CONNECT from PUBLIC; tenant roles may open this database');
       });
+    }
+    if (handle.mode !== 'external') {
+      // The role standbys replicate as: no password, so only a client certificate (pg_hba `cert`) lets it in.
+      const role = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [replicationRole]);
+      if (role.rows.length === 0) await client.query(`CREATE ROLE ${quoteIdent(replicationRole)} WITH LOGIN REPLICATION`);
     }
     return rows.length === 0;
   });

@@ -1,7 +1,10 @@
 import { sql } from 'kysely';
 import { backupStaleHours, drillSummary, drillWarnings, type DrillSummary } from '../modules/backup/index.js';
 import type { Config } from '../platform/config/config.js';
-import { createKysely, createPool } from '../platform/db/connect.js';
+import { createKysely, createPool, withClient } from '../platform/db/connect.js';
+import { readReplicationState, type ReplicationState } from '../platform/postgres/replication-status.js';
+import { replicationWarnings } from '../modules/replication/index.js';
+import { readStandbyState } from './replication.js';
 import type { PlatformTables } from '../platform/db/schema.js';
 import type { Logger } from '../platform/log/log.js';
 import { walSpoolDir } from '../platform/postgres/archive.js';
@@ -25,6 +28,8 @@ export interface PlatformStatus {
   readonly walSpooled?: number;
   /** The restore drills: the last one and when one last passed (read from the platform database). */
   readonly drills?: DrillSummary;
+  /** Replication as this server sees it: its standbys and their slots, or (on a standby) what it receives. */
+  readonly replication?: ReplicationState;
   /** Things an operator should act on; empty when all is well. */
   readonly warnings: string[];
 }
@@ -51,9 +56,14 @@ export async function collectStatus(config: Config, log: Logger): Promise<Platfo
     }
   }
   const recorded = postgres.running ? await readPlatform(config, log).catch(() => undefined) : undefined;
+  const replication = postgres.running ? await readReplication(config, log).catch((error: unknown) => {
+    warnings.push(`Replication state could not be read: ${(error as Error).message}`);
+    return undefined;
+  }) : undefined;
+  if (replication) warnings.push(...replicationWarnings(replication, { mode: config.replicationMode, standbyOf: (await readStandbyState(config.home))?.primary }));
   const { status: backups, oldestFinishedAt } = await backupStatus(config, log, warnings);
   if (recorded?.drills) warnings.push(...drillWarnings(recorded.drills, new Date(), oldestFinishedAt));
-  return { postgres, server, tenants: recorded?.tenants, backups, walSpooled, drills: recorded?.drills, warnings };
+  return { postgres, server, tenants: recorded?.tenants, backups, walSpooled, drills: recorded?.drills, replication, warnings };
 }
 
 /** What the platform database records: tenants by status, and the drills (absent before its migration). */
@@ -67,6 +77,15 @@ async function readPlatform(config: Config, log: Logger): Promise<{ tenants: Pla
     return { tenants, drills: await drillSummary(db).catch(() => undefined) };
   } finally {
     await db.destroy();
+    await database.stop();
+  }
+}
+
+async function readReplication(config: Config, log: Logger): Promise<ReplicationState> {
+  const database = await attachDatabase(config, log);
+  try {
+    return await withClient({ ...database.admin, database: 'postgres' }, readReplicationState);
+  } finally {
     await database.stop();
   }
 }

@@ -1,7 +1,9 @@
 import { Command } from 'commander';
 import { version } from '../app/version.js';
 import { registerBackupCommands } from './backup/index.js';
+import { registerCertsCommands } from './certs.js';
 import { registerMigrateCommand } from './migrate.js';
+import { registerStandbyCommands } from './standby/index.js';
 import { registerStatusCommand } from './status.js';
 import { registerTenantCommands } from './tenant/index.js';
 import { registerServerCommands } from './up.js';
@@ -20,6 +22,8 @@ export function buildProgram(): Command {
   registerMigrateCommand(program);
   registerTenantCommands(program);
   registerBackupCommands(program);
+  registerCertsCommands(program);
+  registerStandbyCommands(program);
   registerStatusCommand(program);
   return program;
 }

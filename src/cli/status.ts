@@ -29,6 +29,18 @@ export function registerStatusCommand(program: Command): void {
             `Drills:     ${drill ? `last ${drill.passed ? 'passed' : 'FAILED'} at ${drill.finishedAt}${drill.rpoSeconds === null ? '' : `, RPO ${drill.rpoSeconds} s`}${drill.restoreMbS === null ? '' : `, restore ${drill.restoreMbS} MB/s`}` : 'none yet'}${status.drills.lastPassedAt && !drill?.passed ? `; last passed ${status.drills.lastPassedAt}` : ''}\n`,
           );
         }
+        const replication = status.replication;
+        if (replication?.role === 'primary') {
+          process.stdout.write(`Replication: primary on timeline ${replication.timeline}, WAL at ${replication.currentLsn}; ${replication.standbys.length} standby(s) connected\n`);
+          for (const seen of replication.standbys) {
+            const lag = [seen.lagBytes === null ? undefined : `${(seen.lagBytes / 1024).toFixed(0)} kB behind`, seen.replayLagMs === null ? undefined : `replay lag ${seen.replayLagMs.toFixed(1)} ms`].filter(Boolean).join(', ');
+            process.stdout.write(`  ${seen.name} (${seen.address ?? 'local'}): ${seen.state}, ${seen.syncState}${lag ? `, ${lag}` : ', caught up'}\n`);
+          }
+          for (const slot of replication.slots) process.stdout.write(`  slot ${slot.name}: ${slot.active ? 'active' : 'inactive'}, ${slot.walStatus ?? '-'}${slot.retainedBytes === null ? '' : `, keeps ${(slot.retainedBytes / 1048576).toFixed(1)} MB of WAL`}\n`);
+        } else if (replication?.role === 'standby') {
+          const receiver = replication.receiver;
+          process.stdout.write(`Replication: standby on timeline ${replication.timeline}, ${receiver ? `${receiver.status} from ${receiver.primaryHost}:${receiver.primaryPort}` : 'not receiving'}; received ${replication.receivedLsn ?? '-'}, replayed ${replication.replayedLsn ?? '-'}${replication.lastReplayedCommitAt ? `, last commit replayed ${replication.lastReplayedCommitAt}` : ''}\n`);
+        }
         process.stdout.write(status.warnings.length ? `\nNeeds attention:\n${status.warnings.map((w) => `  - ${w}`).join('\n')}\n` : '\nAll is well.\n');
       }
       if (options.check && status.warnings.length) process.exitCode = 1;

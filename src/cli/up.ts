@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
+import { readStandbyState } from '../app/replication.js';
 import { startPlatform, type Roles } from '../app/run.js';
+import { startStandby } from '../app/standby.js';
 import { createLogger } from '../platform/log/log.js';
 import { configFrom, globalOptions } from './context.js';
 
@@ -36,8 +38,11 @@ async function runServer(command: Command, role: keyof typeof roleSets, port?: s
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
-  const running = await startPlatform(config, log, roleSets[role]);
-  if (running.entryUrl) {
+  const standby = role === 'up' && !config.databaseUrl ? await readStandbyState(config.home) : undefined;
+  const running = standby ? await startStandby(config, log, standby) : await startPlatform(config, log, roleSets[role]);
+  if (standby) {
+    process.stdout.write(`\nSteadfast is running as a standby of ${standby.primary.host}:${standby.primary.port}; it serves no tenants until promoted.\n  see its lag with "steadfast status" · stop with Ctrl-C\n\n`);
+  } else if ('entryUrl' in running && running.entryUrl) {
     process.stdout.write(`\nSteadfast is running. Open ${running.entryUrl}\n  health: http://localhost:${running.port}/healthz · readiness: http://localhost:${running.port}/readyz\n  stop with Ctrl-C\n\n`);
   } else {
     process.stdout.write(`\nSteadfast ${role} is running; stop with Ctrl-C.\n\n`);

@@ -50,6 +50,9 @@ export const catalogue = {
   REPOSITORY_OF_ANOTHER_CLUSTER: { status: 409, kind: 'user', title: 'Backup repository belongs to another cluster' },
   RESTORE_TARGET_NOT_EMPTY: { status: 400, kind: 'user', title: 'Restore target not empty' },
   RESTORE_FAILED: { status: 500, kind: 'operational', title: 'Restore failed' },
+  TLS_INCOMPLETE: { status: 500, kind: 'user', title: 'TLS files missing' },
+  CERTIFICATE_FAILED: { status: 400, kind: 'user', title: 'Certificate not made' },
+  STANDBY_JOIN_FAILED: { status: 500, kind: 'operational', title: 'Standby could not join' },
   JOB_UNKNOWN: { status: 500, kind: 'unexpected', title: 'Unknown job type' },
   INTERNAL: { status: 500, kind: 'unexpected', title: 'Internal error' },
 } as const satisfies Record<string, CatalogueEntry>;

@@ -95,3 +95,21 @@ test('a short secret key is refused', () => {
   const error = configError(() => loadConfig({ env: { STEADFAST_SECRET_KEY: 'short' }, cwd }));
   assert.match(error.message, /secretKey.*at least 32/);
 });
+
+test('replication peers come as a comma-separated list or a JSON array of addresses and ranges; anything else is refused', () => {
+  assert.deepEqual(loadConfig({ env: { STEADFAST_REPLICATION_PEERS: '10.0.0.2, 10.1.0.0/16,fd00::5' }, cwd }).replicationPeers, ['10.0.0.2', '10.1.0.0/16', 'fd00::5']);
+  assert.deepEqual(loadConfig({ env: { STEADFAST_REPLICATION_PEERS: '["192.168.1.7"]' }, cwd }).replicationPeers, ['192.168.1.7']);
+  assert.deepEqual(loadConfig({ env: {}, cwd }).replicationPeers, []);
+  for (const bad of ['db.example.net', '10.0.0.0/33', '10.0.0.1/8/2']) {
+    assert.match(configError(() => loadConfig({ env: { STEADFAST_REPLICATION_PEERS: bad }, cwd })).message, /replicationPeers \(STEADFAST_REPLICATION_PEERS\): must be an IP address or a CIDR range/);
+  }
+  assert.match(configError(() => loadConfig({ env: { STEADFAST_REPLICATION_MODE: 'eventually' }, cwd })).message, /replicationMode/);
+});
+
+test('the node name defaults to the host name, made fit for a slot name', async () => {
+  const { defaultNodeName } = await import('./config.js');
+  assert.equal(defaultNodeName('DB-1.eu-west.example.net'), 'db_1');
+  assert.equal(defaultNodeName('7f3a9c'), 'n7f3a9c');
+  assert.match(loadConfig({ env: {}, cwd }).nodeName, /^[a-z][a-z0-9_]{0,30}$/);
+  assert.match(configError(() => loadConfig({ env: { STEADFAST_NODE_NAME: 'Node A' }, cwd })).message, /nodeName/);
+});

@@ -1,4 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { appError } from '../errors.js';
@@ -13,6 +15,35 @@ const retentionSchema = z
   .object({ daily: z.number().int().min(0).default(7), weekly: z.number().int().min(0).default(4), monthly: z.number().int().min(0).default(3) })
   .strict()
   .default({ daily: 7, weekly: 4, monthly: 3 });
+
+/** Addresses or CIDR ranges, as a JSON array or separated by commas. */
+const peerList = z.preprocess(
+  (value) => (typeof value === 'string' ? (value.trim().startsWith('[') ? safeJson(value) : value.split(',').map((part) => part.trim()).filter(Boolean)) : value),
+  z.array(z.string().refine(isAddressOrRange, 'must be an IP address or a CIDR range such as 10.0.0.0/24')),
+);
+
+function isAddressOrRange(value: string): boolean {
+  const [address, bits, ...rest] = value.split('/');
+  if (rest.length || !address) return false;
+  const family = isIP(address);
+  if (!family) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text; // reported by the check that follows
+  }
+}
+
+/** The host name as a node name: lower case, other characters as _, a letter first. */
+export function defaultNodeName(host = hostname()): string {
+  const name = host.toLowerCase().split('.')[0]!.replace(/[^a-z0-9_]/g, '_').slice(0, 30);
+  return /^[a-z]/.test(name) ? name : `n${name}`.slice(0, 31);
+}
 
 const repositoryName = z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be 1-31 characters of a-z, 0-9 and -, starting with a letter');
 
@@ -63,14 +94,7 @@ export const repositorySchema = z.discriminatedUnion('type', [
 ]);
 export type RepositoryConfig = z.infer<typeof repositorySchema>;
 
-const jsonArray = z.preprocess((value) => {
-  if (typeof value !== 'string') return value;
-  try {
-    return JSON.parse(value);
-  } catch {
-    return value; // reported by the array check below
-  }
-}, z.array(repositorySchema).min(1, 'needs at least one repository'));
+const jsonArray = z.preprocess((value) => (typeof value === 'string' ? safeJson(value) : value), z.array(repositorySchema).min(1, 'needs at least one repository'));
 
 /**
  * Every setting Steadfast reads, with its default and why one would change it.
@@ -94,6 +118,16 @@ export const configSchema = z
     databaseUrl: z.string().url().optional(),
     /** Port of the embedded Postgres. If it is taken, a free one is chosen and recorded in its data directory. */
     postgresPort: port.default(54329),
+    /** Addresses the embedded Postgres listens on, comma-separated. Loopback only by default; add this machine's address on the replication network so a standby can reach it. */
+    postgresListenAddresses: z.string().regex(/^[0-9A-Za-z.:*_-]+(,[0-9A-Za-z.:*_-]+)*$/, 'must be addresses separated by commas, such as 127.0.0.1,10.0.0.1').default('127.0.0.1'),
+    /** Where standbys (and, after a failover, the old primary) connect from: addresses or CIDR ranges. Replication is allowed only from these, over TLS with a certificate of this installation's CA. */
+    replicationPeers: peerList.default([]),
+    /** `async` (default): a commit returns once written here; a failover may lose the last moments. `sync`: once the standby has it on disk too. `sync-apply`: once the standby shows it to its readers. With a synchronous mode, writes wait while no standby is connected. */
+    replicationMode: z.enum(['async', 'sync', 'sync-apply']).default('async'),
+    /** WAL the primary keeps for a standby that is behind or gone (max_slot_wal_keep_size), in MB; beyond it the standby must re-join, and the primary's disk never fills. */
+    replicationMaxSlotWalMb: positiveInt.default(8192),
+    /** This machine's name among the nodes: its replication slot and application_name. Default: the host name. */
+    nodeName: z.string().regex(/^[a-z][a-z0-9_]{0,30}$/, 'must be 1-31 characters of a-z, 0-9 and _, starting with a letter').default(() => defaultNodeName()),
     /** max_connections of the embedded Postgres. Raise it with the tenant pool cap for many busy tenants. */
     postgresMaxConnections: positiveInt.default(200),
     /** OS user the embedded Postgres runs as when Steadfast is started as root (Postgres refuses root). */
@@ -191,6 +225,11 @@ export const envNames: Record<ConfigKey, string> = {
   baseDomain: 'STEADFAST_BASE_DOMAIN',
   databaseUrl: 'DATABASE_URL',
   postgresPort: 'STEADFAST_POSTGRES_PORT',
+  postgresListenAddresses: 'STEADFAST_POSTGRES_LISTEN_ADDRESSES',
+  replicationPeers: 'STEADFAST_REPLICATION_PEERS',
+  replicationMode: 'STEADFAST_REPLICATION_MODE',
+  replicationMaxSlotWalMb: 'STEADFAST_REPLICATION_MAX_SLOT_WAL_MB',
+  nodeName: 'STEADFAST_NODE_NAME',
   postgresMaxConnections: 'STEADFAST_POSTGRES_MAX_CONNECTIONS',
   postgresOsUser: 'STEADFAST_POSTGRES_OS_USER',
   platformDatabase: 'STEADFAST_PLATFORM_DATABASE',

@@ -61,17 +61,26 @@ export async function readDataDirMajor(dataDir: string): Promise<number | undefi
 
 /**
  * Client authentication: TCP only, passwords by SCRAM. Which database a tenant role may
- * open is enforced by the CONNECT privilege, not here. Replication rules come with the
- * replication module.
+ * open is enforced by the CONNECT privilege, not here.
  */
 export const hbaRules = `# Written by Steadfast; edits are replaced at the next start.
 # TCP on loopback only, SCRAM passwords. Tenant roles can open only their own database (CONNECT privilege).
-# Replication rules for standbys in other data centres come with the replication module.
 host    all          all          127.0.0.1/32    scram-sha-256
 host    all          all          ::1/128         scram-sha-256
 # Base backups and WAL streaming by Steadfast's own superuser, on loopback.
 host    replication  steadfast    127.0.0.1/32    scram-sha-256
 `;
+
+/**
+ * The rules that let the other nodes replicate: only `role`, only from `peers` (addresses or
+ * CIDR ranges), only over TLS, authenticated by a client certificate of our CA whose common
+ * name is the role (`cert`: no password exists for it). Everything else from a peer is refused.
+ */
+export function replicationHbaRules(peers: readonly string[], role: string): string {
+  if (peers.length === 0) return '';
+  const lines = peers.map((peer) => `hostssl replication  ${role}  ${peer.includes('/') ? peer : `${peer}/${peer.includes(':') ? 128 : 32}`}  cert`);
+  return `# Streaming replication from the peers in replicationPeers: TLS with a certificate of this installation's CA.\n${lines.join('\n')}\n`;
+}
 
 /** Server settings that Steadfast owns, rewritten on every start so config changes apply. */
 export function steadfastConf(settings: Record<string, string | number>): string {

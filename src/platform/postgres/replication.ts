@@ -244,14 +244,43 @@ export interface SystemIdentity {
 }
 
 export async function identifySystem(target: ConnectionTarget): Promise<SystemIdentity> {
-  const client = new pg.Client({ ...target, replication: 'true', application_name: 'steadfast-backup' } as pg.ClientConfig);
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
+  return withReplicationClient(target, async (client) => {
     const identity = await client.query<{ systemid: string; timeline: string; xlogpos: string }>('IDENTIFY_SYSTEM');
     const version = await client.query<{ server_version_num: string }>('SHOW server_version_num');
     const row = identity.rows[0]!;
     return { systemIdentifier: row.systemid, timeline: Number(row.timeline), walPosition: row.xlogpos, serverVersionNum: Number(version.rows[0]!.server_version_num) };
+  }, 'steadfast-backup');
+}
+
+/**
+ * A physical replication slot for a standby, made anew (one left by an earlier join of the same
+ * node is dropped first: its WAL reservation belongs to a copy that is gone). RESERVE_WAL holds
+ * WAL from now, so the standby's copy, started after this, finds all it needs.
+ */
+export async function createStandbySlot(target: ConnectionTarget, slot: string): Promise<void> {
+  await withReplicationClient(target, async (client) => {
+    await client.query(`DROP_REPLICATION_SLOT ${slot}`).catch((error: { code?: string }) => {
+      if (error.code !== '42704') throw error; // undefined_object: there was none
+    });
+    await client.query(`CREATE_REPLICATION_SLOT ${slot} PHYSICAL RESERVE_WAL`);
+  });
+}
+
+/** Drops a standby's slot if it exists (a join that failed half-way). */
+export async function dropStandbySlot(target: ConnectionTarget, slot: string): Promise<void> {
+  await withReplicationClient(target, (client) =>
+    client.query(`DROP_REPLICATION_SLOT ${slot}`).catch((error: { code?: string }) => {
+      if (error.code !== '42704') throw error;
+    }),
+  );
+}
+
+async function withReplicationClient<R>(target: ConnectionTarget, work: (client: pg.Client) => Promise<R>, applicationName = 'steadfast-standby'): Promise<R> {
+  const client = new pg.Client({ ...target, replication: 'true', application_name: applicationName } as pg.ClientConfig);
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    return await work(client);
   } finally {
     await client.end().catch(() => undefined);
   }

@@ -9,6 +9,7 @@ import type { Logger } from '../log/log.js';
 import type { PostgresBinaries } from './binaries.js';
 import { hbaRules, isPostmasterRunning, readDataDirMajor, readPostmasterPid, steadfastConf, writeFileAtomic } from './data-dir.js';
 import { isReachableBy, type RunAs } from './os-user.js';
+import { installServerTls, type TlsFiles } from './tls.js';
 
 export interface SupervisorOptions {
   readonly dataDir: string;
@@ -24,6 +25,10 @@ export interface SupervisorOptions {
   readonly settings?: Record<string, string | number>;
   /** Client authentication rules, instead of Steadfast's usual ones (a recovery run uses a private socket). */
   readonly hbaRules?: string;
+  /** Addresses to listen on, comma-separated (default loopback only). */
+  readonly listenAddresses?: string;
+  /** TLS for connections from other nodes: the server presents `cert` and trusts client certificates of `ca`. */
+  readonly tls?: TlsFiles | undefined;
   /** Restart Postgres when it crashes (default). A one-off run, such as a recovery, does not. */
   readonly restartOnCrash?: boolean;
   /** How long a start may take before it is given up (a recovery replays WAL first). */
@@ -233,11 +238,12 @@ export class PostgresSupervisor extends EventEmitter {
   }
 
   private async writeSettings(port: number): Promise<void> {
-    const { dataDir, runAs, maxConnections, settings } = this.options;
+    const { dataDir, runAs, maxConnections, settings, tls } = this.options;
     const owner = runAs ? { uid: runAs.uid, gid: runAs.gid } : undefined;
     await writeFileAtomic(path.join(dataDir, 'pg_hba.conf'), this.options.hbaRules ?? hbaRules, owner);
+    const tlsSettings = tls ? await installServerTls(dataDir, tls, owner) : {};
     const conf = steadfastConf({
-      listen_addresses: '127.0.0.1',
+      listen_addresses: this.options.listenAddresses ?? '127.0.0.1',
       port,
       unix_socket_directories: '',
       max_connections: maxConnections,
@@ -245,6 +251,7 @@ export class PostgresSupervisor extends EventEmitter {
       logging_collector: 'off',
       log_destination: 'stderr',
       log_line_prefix: '%m [%p] %q%u@%d ',
+      ...tlsSettings,
       ...settings,
     });
     await writeFileAtomic(path.join(dataDir, 'steadfast.conf'), conf, owner);

@@ -1,0 +1,125 @@
+import { access, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Config } from '../platform/config/config.js';
+import type { ConnectionTarget } from '../platform/db/connect.js';
+import { appError } from '../platform/errors.js';
+import { writeFileAtomic } from '../platform/postgres/data-dir.js';
+import type { TlsFiles } from '../platform/postgres/tls.js';
+
+/** The role nodes replicate as; it has no password: its client certificate's common name is its proof. */
+export const replicationRole = 'steadfast_replication';
+
+/** Where `steadfast certs` keeps this node's TLS files (and, on the machine that made it, the CA's key). */
+export function tlsPaths(home: string): TlsFiles & { caKey: string; dir: string } {
+  const dir = path.join(home, 'tls');
+  return { dir, ca: path.join(dir, 'ca.crt'), cert: path.join(dir, 'node.crt'), key: path.join(dir, 'node.key'), caKey: path.join(dir, 'ca.key') };
+}
+
+const exists = (file: string): Promise<boolean> => access(file).then(
+  () => true,
+  () => false,
+);
+
+/**
+ * This node's TLS files, when it has them: all three, or none (undefined). Some but not all
+ * is a mistake said plainly, not a node silently left without TLS.
+ */
+export async function nodeTls(home: string): Promise<TlsFiles | undefined> {
+  const paths = tlsPaths(home);
+  const present = await Promise.all([paths.ca, paths.cert, paths.key].map(exists));
+  if (present.every(Boolean)) return { ca: paths.ca, cert: paths.cert, key: paths.key };
+  if (present.some(Boolean)) {
+    const missing = [paths.ca, paths.cert, paths.key].filter((_, index) => !present[index]);
+    throw appError('TLS_INCOMPLETE', `This node's TLS files are incomplete: ${missing.join(', ')} missing. Copy ca.crt, node.crt and node.key made by "steadfast certs create-node" into ${paths.dir}.`);
+  }
+  return undefined;
+}
+
+/** A standby's record of what it follows, written by `steadfast standby join`. */
+export interface StandbyState {
+  readonly primary: { readonly host: string; readonly port: number };
+  readonly slot: string;
+  readonly joinedAt: string;
+}
+
+const standbyFile = (home: string): string => path.join(home, 'standby.json');
+
+export async function readStandbyState(home: string): Promise<StandbyState | undefined> {
+  let text: string;
+  try {
+    text = await readFile(standbyFile(home), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    return JSON.parse(text) as StandbyState;
+  } catch {
+    throw appError('CONFIG_INVALID', `${standbyFile(home)} is not valid JSON; run "steadfast standby join" again to rewrite it.`);
+  }
+}
+
+export async function writeStandbyState(home: string, state: StandbyState): Promise<void> {
+  await writeFileAtomic(standbyFile(home), `${JSON.stringify(state, null, 2)}\n`);
+}
+
+export async function forgetStandbyState(home: string): Promise<void> {
+  await rm(standbyFile(home), { force: true });
+}
+
+/** The slot a node's standby holds on its primary: named after the node. */
+export const slotName = (nodeName: string): string => `steadfast_${nodeName}`;
+
+/** How a node reaches a primary to replicate: as the replication role, TLS with its certificate, the primary's verified against our CA and its address. */
+export async function replicationTarget(tls: TlsFiles, primary: { host: string; port: number }): Promise<ConnectionTarget> {
+  const [ca, cert, key] = await Promise.all([tls.ca, tls.cert, tls.key].map((file) => readFile(file, 'utf8')));
+  return { host: primary.host, port: primary.port, user: replicationRole, password: '', database: 'replication', ssl: { ca, cert, key, rejectUnauthorized: true } };
+}
+
+/** primary_conninfo for a standby (libpq syntax): the same channel, verify-full. */
+export function primaryConninfo(tls: TlsFiles, primary: { host: string; port: number }, applicationName: string): string {
+  const quote = (value: string | number): string => `'${String(value).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  const parts: Record<string, string | number> = {
+    host: primary.host,
+    port: primary.port,
+    user: replicationRole,
+    application_name: applicationName,
+    sslmode: 'verify-full',
+    sslrootcert: tls.ca,
+    sslcert: tls.cert,
+    sslkey: tls.key,
+    connect_timeout: 5,
+    keepalives_idle: 5,
+    keepalives_interval: 2,
+    keepalives_count: 3,
+  };
+  return Object.entries(parts)
+    .map(([key, value]) => `${key}=${quote(value)}`)
+    .join(' ');
+}
+
+/**
+ * The server settings replication adds, on every node (a primary and a standby swap roles):
+ * WAL kept for a lagging standby capped (a dead one can never fill the disk), synchronous
+ * commit when configured, fresh status from the standby every second, and the primary a
+ * standby follows. `placedTls` are the TLS files as the server reads them (beside its data
+ * directory), which primary_conninfo names too.
+ */
+export function replicationSettings(config: Config, standby: StandbyState | undefined, placedTls: TlsFiles | undefined): Record<string, string | number> {
+  const settings: Record<string, string | number> = {
+    max_slot_wal_keep_size: `${config.replicationMaxSlotWalMb}MB`,
+    wal_receiver_status_interval: 1,
+    hot_standby_feedback: 'on',
+    wal_sender_timeout: '10s',
+    wal_receiver_timeout: '10s',
+  };
+  if (config.replicationMode !== 'async') {
+    settings.synchronous_standby_names = '*';
+    settings.synchronous_commit = config.replicationMode === 'sync-apply' ? 'remote_apply' : 'on';
+  }
+  if (standby && placedTls) {
+    settings.primary_conninfo = primaryConninfo(placedTls, standby.primary, config.nodeName);
+    settings.primary_slot_name = standby.slot;
+  }
+  return settings;
+}

@@ -1,0 +1,1 @@
+export { lagWarningBytes, replicationWarnings, type ReplicationExpectations } from './replication.status.js';

@@ -1,0 +1,83 @@
+import type pg from 'pg';
+
+/** A standby as its primary sees it (pg_stat_replication, with its slot). */
+export interface StandbySeen {
+  readonly name: string;
+  readonly address: string | null;
+  readonly state: string;
+  readonly syncState: string;
+  readonly sentLsn: string | null;
+  readonly replayLsn: string | null;
+  /** WAL written here that the standby has not replayed yet. */
+  readonly lagBytes: number | null;
+  /** How long the last commits took to be written, flushed and replayed there (null once it has caught up and all is idle). */
+  readonly writeLagMs: number | null;
+  readonly flushLagMs: number | null;
+  readonly replayLagMs: number | null;
+}
+
+/** A physical slot a standby holds (or held) here. */
+export interface SlotSeen {
+  readonly name: string;
+  readonly active: boolean;
+  /** reserved, extended, unreserved or lost (lost: past max_slot_wal_keep_size; the standby must re-join). */
+  readonly walStatus: string | null;
+  /** WAL kept for it now. */
+  readonly retainedBytes: number | null;
+  /** WAL that may still be written before it is lost (null: no cap). */
+  readonly safeWalBytes: number | null;
+}
+
+export type ReplicationState =
+  | { readonly role: 'primary'; readonly timeline: number; readonly currentLsn: string; readonly standbys: readonly StandbySeen[]; readonly slots: readonly SlotSeen[]; readonly synchronousStandbyNames: string }
+  | {
+      readonly role: 'standby';
+      readonly timeline: number;
+      /** The walreceiver: null when it is not running (the primary unreachable, or refused). */
+      readonly receiver: { readonly status: string; readonly primaryHost: string | null; readonly primaryPort: number | null; readonly lastMessageAt: string | null; readonly slot: string | null } | null;
+      readonly receivedLsn: string | null;
+      readonly replayedLsn: string | null;
+      /** Received but not yet replayed. */
+      readonly replayBacklogBytes: number | null;
+      readonly lastReplayedCommitAt: string | null;
+    };
+
+const ms = (column: string): string => `(extract(epoch FROM ${column}) * 1000)::float8`;
+
+/** What replication looks like from this server, primary or standby. */
+export async function readReplicationState(client: pg.ClientBase): Promise<ReplicationState> {
+  const { rows } = await client.query<{ standby: boolean; timeline: number }>('SELECT pg_is_in_recovery() AS standby, timeline_id AS timeline FROM pg_control_checkpoint()');
+  const { standby, timeline } = rows[0]!;
+  if (!standby) {
+    const current = await client.query<{ lsn: string; names: string }>("SELECT pg_current_wal_lsn()::text AS lsn, current_setting('synchronous_standby_names') AS names");
+    const standbys = await client.query<StandbySeen>(
+      `SELECT application_name AS name, host(client_addr) AS address, state, sync_state AS "syncState", sent_lsn::text AS "sentLsn", replay_lsn::text AS "replayLsn",
+              pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::float8 AS "lagBytes",
+              ${ms('write_lag')} AS "writeLagMs", ${ms('flush_lag')} AS "flushLagMs", ${ms('replay_lag')} AS "replayLagMs"
+         FROM pg_stat_replication ORDER BY application_name`,
+    );
+    const slots = await client.query<SlotSeen>(
+      `SELECT slot_name AS name, active, wal_status AS "walStatus", pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::float8 AS "retainedBytes", safe_wal_size::float8 AS "safeWalBytes"
+         FROM pg_replication_slots WHERE slot_type = 'physical' AND NOT temporary ORDER BY slot_name`,
+    );
+    return { role: 'primary', timeline, currentLsn: current.rows[0]!.lsn, standbys: standbys.rows, slots: slots.rows, synchronousStandbyNames: current.rows[0]!.names };
+  }
+  const receiver = await client.query<{ status: string; primaryHost: string | null; primaryPort: number | null; lastMessageAt: Date | null; slot: string | null }>(
+    'SELECT status, sender_host AS "primaryHost", sender_port AS "primaryPort", last_msg_receipt_time AS "lastMessageAt", slot_name AS slot FROM pg_stat_wal_receiver',
+  );
+  const positions = await client.query<{ received: string | null; replayed: string | null; backlog: number | null; replayedAt: Date | null }>(
+    `SELECT pg_last_wal_receive_lsn()::text AS received, pg_last_wal_replay_lsn()::text AS replayed,
+            pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())::float8 AS backlog, pg_last_xact_replay_timestamp() AS "replayedAt"`,
+  );
+  const row = receiver.rows[0];
+  const position = positions.rows[0]!;
+  return {
+    role: 'standby',
+    timeline,
+    receiver: row ? { ...row, lastMessageAt: row.lastMessageAt?.toISOString() ?? null } : null,
+    receivedLsn: position.received,
+    replayedLsn: position.replayed,
+    replayBacklogBytes: position.backlog,
+    lastReplayedCommitAt: position.replayedAt?.toISOString() ?? null,
+  };
+}
