@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { createCa, createNodeCertificate } from '../src/app/certs.js';
+import { collectStatus } from '../src/app/status.js';
 import { bootstrapPlatform, startEmbedded, type DatabaseHandle } from '../src/app/database.js';
 import { readStandbyState, replicationRole, replicationTarget, tlsPaths } from '../src/app/replication.js';
 import { joinStandby, startStandby, type RunningStandby } from '../src/app/standby.js';
@@ -135,6 +136,11 @@ describe('a standby in another data centre', () => {
     assert.equal(onStandby.receiver?.slot, 'steadfast_node_b');
     assert.deepEqual(replicationWarnings(onStandby, { mode: 'async', standbyOf: primaryAddress() }), []);
     assert.match(replicationWarnings(onPrimary, { mode: 'sync' }).join('\n'), /no synchronous standby is streaming/, 'an async standby does not satisfy sync mode');
+    // `steadfast status` on the standby finds its PostgreSQL (in recovery, postmaster.pid says "standby") and reports it.
+    const status = await collectStatus(standbyConfig, log);
+    assert.equal(status.postgres.running, true);
+    assert.equal(status.replication?.role, 'standby');
+    assert.deepEqual(status.warnings.filter((warning) => /standby|replicat|WAL from/i.test(warning)), []);
 
     await standby!.stop();
     await withClient(primary.admin, (client) => client.query("INSERT INTO ledger SELECT g, 'while the standby was down' FROM generate_series(1501, 2000) g"));

@@ -10,7 +10,7 @@ import { appError } from '../platform/errors.js';
 import type { Logger } from '../platform/log/log.js';
 import { archiveCommand, walSpoolDir } from '../platform/postgres/archive.js';
 import { resolveBinaries } from '../platform/postgres/binaries.js';
-import { hbaRules, isPostmasterRunning, readDataDirMajor, readPostmasterPid, replicationHbaRules } from '../platform/postgres/data-dir.js';
+import { acceptsConnections, hbaRules, isPostmasterRunning, readDataDirMajor, readPostmasterPid, replicationHbaRules } from '../platform/postgres/data-dir.js';
 import { placedTlsFiles } from '../platform/postgres/tls.js';
 import { ensurePostgresOsUser, isReachableBy, isRoot, type RunAs } from '../platform/postgres/os-user.js';
 import { PostgresSupervisor } from '../platform/postgres/supervisor.js';
@@ -117,7 +117,7 @@ export async function attachDatabase(config: Config, log: Logger): Promise<Datab
   if (config.databaseUrl) return external(config);
   const dataDir = await embeddedDataDir(config, await currentRunAs(config));
   const running = await readPostmasterPid(dataDir);
-  if (running && running.status === 'ready' && (await isPostmasterRunning(running))) {
+  if (running && acceptsConnections(running) && (await isPostmasterRunning(running))) {
     const secretKey = await secretKeyOf(config);
     return {
       admin: embeddedTarget(secretKey, running.port, config.platformDatabase),

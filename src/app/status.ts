@@ -8,7 +8,7 @@ import { readStandbyState } from './replication.js';
 import type { PlatformTables } from '../platform/db/schema.js';
 import type { Logger } from '../platform/log/log.js';
 import { walSpoolDir } from '../platform/postgres/archive.js';
-import { isPostmasterRunning, readPostmasterPid } from '../platform/postgres/data-dir.js';
+import { acceptsConnections, isPostmasterRunning, readPostmasterPid } from '../platform/postgres/data-dir.js';
 import { ensurePostgresOsUser } from '../platform/postgres/os-user.js';
 import { FsStore } from '../platform/storage/fs-store.js';
 import { createBackupService } from './backup.js';
@@ -47,7 +47,7 @@ export async function collectStatus(config: Config, log: Logger): Promise<Platfo
   } else {
     const dataDir = await embeddedDataDir(config, await ensurePostgresOsUser(config.postgresOsUser));
     const info = await readPostmasterPid(dataDir);
-    const running = Boolean(info && info.status === 'ready' && (await isPostmasterRunning(info)));
+    const running = Boolean(info && acceptsConnections(info) && (await isPostmasterRunning(info)));
     postgres = { mode: 'embedded', running, port: running ? info!.port : undefined, pid: running ? info!.pid : undefined, dataDir };
     if (!running) warnings.push('PostgreSQL is not running: start Steadfast with "npm start" (steadfast up).');
     if (config.walArchiving) {

@@ -35,6 +35,9 @@ export function isProcessAlive(pid: number): boolean {
   }
 }
 
+/** Whether `postmaster.pid` says the server accepts connections: a primary (`ready`) or a standby in recovery (`standby`). */
+export const acceptsConnections = (info: PostmasterInfo): boolean => info.status === 'ready' || info.status === 'standby';
+
 /**
  * Whether the server `postmaster.pid` names is running: its process is alive and is a
  * postgres (after a reboot the pid may belong to something else; Postgres itself then

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { appError } from '../errors.js';
 import type { Logger } from '../log/log.js';
 import type { PostgresBinaries } from './binaries.js';
-import { hbaRules, isPostmasterRunning, readDataDirMajor, readPostmasterPid, steadfastConf, writeFileAtomic } from './data-dir.js';
+import { acceptsConnections, hbaRules, isPostmasterRunning, readDataDirMajor, readPostmasterPid, steadfastConf, writeFileAtomic } from './data-dir.js';
 import { isReachableBy, type RunAs } from './os-user.js';
 import { installServerTls, type TlsFiles } from './tls.js';
 
@@ -172,8 +172,7 @@ export class PostgresSupervisor extends EventEmitter {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       const info = await readPostmasterPid(this.options.dataDir);
-      // 'standby': a server in recovery that already accepts (read-only) connections.
-      if (info && info.pid === child.pid && (info.status === 'ready' || info.status === 'standby')) return;
+      if (info && info.pid === child.pid && acceptsConnections(info)) return;
       await sleep(25);
     }
     child.kill('SIGQUIT');

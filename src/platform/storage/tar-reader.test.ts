@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { extractTar } from './tar-extract.js';
-import { TarReader, type TarEntry } from './tar-reader.js';
+import { readTarEntries } from '../../../test/helpers/tar.js';
 
 const run = promisify(execFile);
 let dir: string;
@@ -31,18 +31,7 @@ before(async () => {
 });
 after(() => rm(dir, { recursive: true, force: true }));
 
-function read(data: Buffer, pieceBytes: number): Map<string, { entry: TarEntry; content: Buffer }> {
-  const seen = new Map<string, { entry: TarEntry; content: Buffer }>();
-  let parts: Buffer[] = [];
-  const reader = new TarReader({
-    entry: () => (parts = []),
-    data: (piece) => parts.push(Buffer.from(piece)),
-    end: (entry) => seen.set(entry.name, { entry, content: Buffer.concat(parts) }),
-  });
-  for (let offset = 0; offset < data.length; offset += pieceBytes) reader.feed(data.subarray(offset, offset + pieceBytes));
-  reader.finish();
-  return seen;
-}
+const read = readTarEntries;
 
 test('reads every entry with its content, whatever the pieces it is fed in', () => {
   for (const pieceBytes of [1, 511, 512, 4096, 1_000_003, archive.length]) {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { TarReader, type TarEntry } from './tar-reader.js';
+import { readTarEntries } from '../../../test/helpers/tar.js';
 import { tarBlockBytes, tarHeader, tarPadding, type TarHeaderEntry } from './tar-writer.js';
 
 const run = promisify(execFile);
@@ -71,15 +71,7 @@ test('GNU tar lists and extracts what the headers describe, checksums included',
 });
 
 test('our own reader reads it back entry by entry', () => {
-  const seen = new Map<string, { entry: TarEntry; content: Buffer }>();
-  let parts: Buffer[] = [];
-  const reader = new TarReader({
-    entry: () => (parts = []),
-    data: (piece) => parts.push(Buffer.from(piece)),
-    end: (entry) => seen.set(entry.name, { entry, content: Buffer.concat(parts) }),
-  });
-  reader.feed(archive(entries));
-  reader.finish();
+  const seen = readTarEntries(archive(entries));
   for (const [name, data] of content) assert.ok(seen.get(name)!.content.equals(data), name);
   assert.equal(seen.get('base/1')!.entry.type, 'directory');
   assert.equal(seen.get('pg_tblspc_link')!.entry.linkname, '/elsewhere/tablespace');
