@@ -83,6 +83,7 @@ export async function startEmbedded(config: Config, log: Logger): Promise<Databa
     binaries,
     settings,
     listenAddresses: config.postgresListenAddresses,
+    fixedPort: config.replicationPeers.length > 0,
     tls,
     hbaRules: hbaRules + (tls ? replicationHbaRules(config.replicationPeers, replicationRole) : ''),
     superuser: embeddedSuperuser,

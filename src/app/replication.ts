@@ -101,19 +101,21 @@ export function primaryConninfo(tls: TlsFiles, primary: { host: string; port: nu
 /**
  * The server settings replication adds, on every node (a primary and a standby swap roles):
  * WAL kept for a lagging standby capped (a dead one can never fill the disk), synchronous
- * commit when configured, fresh status from the standby every second, and the primary a
- * standby follows. `placedTls` are the TLS files as the server reads them (beside its data
+ * commit when configured on a primary with peers, fresh status from the standby every second,
+ * and the primary a standby follows. No hot_standby_feedback: a standby that is gone would
+ * hold back vacuum on every tenant of the primary through its slot. `placedTls` are the TLS files as the server reads them (beside its data
  * directory), which primary_conninfo names too.
  */
 export function replicationSettings(config: Config, standby: StandbyState | undefined, placedTls: TlsFiles | undefined): Record<string, string | number> {
   const settings: Record<string, string | number> = {
     max_slot_wal_keep_size: `${config.replicationMaxSlotWalMb}MB`,
     wal_receiver_status_interval: 1,
-    hot_standby_feedback: 'on',
     wal_sender_timeout: '10s',
     wal_receiver_timeout: '10s',
   };
-  if (config.replicationMode !== 'async') {
+  // Synchronous commit only on a primary that has peers to wait for: a standby (or a node with
+  // no peers) setting it would make every commit wait forever once it is promoted or alone.
+  if (config.replicationMode !== 'async' && config.replicationPeers.length > 0 && !standby) {
     settings.synchronous_standby_names = '*';
     settings.synchronous_commit = config.replicationMode === 'sync-apply' ? 'remote_apply' : 'on';
   }

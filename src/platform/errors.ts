@@ -53,6 +53,7 @@ export const catalogue = {
   TLS_INCOMPLETE: { status: 500, kind: 'user', title: 'TLS files missing' },
   CERTIFICATE_FAILED: { status: 400, kind: 'user', title: 'Certificate not made' },
   STANDBY_JOIN_FAILED: { status: 500, kind: 'operational', title: 'Standby could not join' },
+  STANDBY_MISCONFIGURED: { status: 500, kind: 'user', title: 'Standby misconfigured' },
   JOB_UNKNOWN: { status: 500, kind: 'unexpected', title: 'Unknown job type' },
   INTERNAL: { status: 500, kind: 'unexpected', title: 'Internal error' },
 } as const satisfies Record<string, CatalogueEntry>;

@@ -23,10 +23,17 @@ export function registerStandbyCommands(program: Command): void {
       const config = configFrom(global);
       const primary = parsePrimaryAddress(address, config.postgresPort);
       const progress = createTransferProgress('copying the primary');
+      // Ctrl-C stops the copy and cleans up (the partial copy, the slot on the primary).
+      const stop = new AbortController();
+      const onSignal = (): void => stop.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
       let result;
       try {
-        result = await joinStandby(config, commandLogger(config, global), primary, (p) => progress.update(p));
+        result = await joinStandby(config, commandLogger(config, global), primary, { onProgress: (p) => progress.update(p), signal: stop.signal });
       } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
         progress.stop();
       }
       if (flags.json) return printJson(result);

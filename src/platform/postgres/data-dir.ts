@@ -87,7 +87,8 @@ export function replicationHbaRules(peers: readonly string[], role: string): str
 
 /** Server settings that Steadfast owns, rewritten on every start so config changes apply. */
 export function steadfastConf(settings: Record<string, string | number>): string {
-  const lines = Object.entries(settings).map(([key, value]) => `${key} = ${typeof value === 'number' ? value : `'${value.replace(/'/g, "''")}'`}`);
+  // PostgreSQL's configuration parser reads backslash escapes inside quotes: both \ and ' are doubled.
+  const lines = Object.entries(settings).map(([key, value]) => `${key} = ${typeof value === 'number' ? value : `'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`}`);
   return `# Written by Steadfast on every start; put your own settings in postgresql.auto.conf (ALTER SYSTEM).\n${lines.join('\n')}\n`;
 }
 

@@ -25,6 +25,8 @@ export interface SupervisorOptions {
   readonly settings?: Record<string, string | number>;
   /** Client authentication rules, instead of Steadfast's usual ones (a recovery run uses a private socket). */
   readonly hbaRules?: string;
+  /** Never fall back to another port (other machines reach this one at `port`): a taken port fails the start. */
+  readonly fixedPort?: boolean;
   /** Addresses to listen on, comma-separated (default loopback only). */
   readonly listenAddresses?: string;
   /** TLS for connections from other nodes: the server presents `cert` and trusts client certificates of `ca`. */
@@ -112,6 +114,9 @@ export class PostgresSupervisor extends EventEmitter {
       throw appError('POSTGRES_ALREADY_RUNNING', `PostgreSQL (pid ${running.pid}, port ${running.port}) is already running on ${dataDir}: another Steadfast is using this data directory. Stop it first, or set STEADFAST_HOME to another directory.`);
     }
     this.stopping = false;
+    if (this.options.fixedPort && this.options.port !== 0 && !(await isPortFree(this.options.port))) {
+      throw appError('POSTGRES_START_FAILED', `Port ${this.options.port} is taken by another program, and this PostgreSQL must keep it: its standbys (replicationPeers) connect to it there. Stop that program, or change postgresPort here and on the standbys.`);
+    }
     for (let attempt = 1; ; attempt++) {
       const preferred = attempt === 1 && this.options.port !== 0 && (await isPortFree(this.options.port));
       const port = preferred ? this.options.port : await findFreePort();
