@@ -104,6 +104,10 @@ describe('the restore drill', () => {
     const [row] = await cluster.sql<{ file: string }>('SELECT pg_walfile_name(pg_switch_wal()) AS file');
     const archived = path.join(repositoryDir(), 'wal', `${row!.file}.sealed`);
     for (let i = 0; i < 1200 && !(await readdir(path.dirname(archived)).catch(() => [] as string[])).includes(path.basename(archived)); i++) await sleep(50);
+    // If it never arrives, say what the pusher saw (this wait has failed now and then under a loaded suite).
+    if (!(await readdir(path.dirname(archived)).catch(() => [] as string[])).includes(path.basename(archived))) {
+      assert.fail(`${row!.file} was not archived within 60 s; spool: ${(await readdir(cluster.spool)).join(', ')}; pusher: ${JSON.stringify(await pusher.status())}; archiver: ${JSON.stringify(await cluster.sql('SELECT archived_count, last_archived_wal, failed_count, last_failed_wal FROM pg_stat_archiver'))}`);
+    }
     await rm(archived);
     const drill = await runDrill(drillDeps);
     assert.equal(drill.passed, false);
