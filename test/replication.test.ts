@@ -7,7 +7,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { createCa, createNodeCertificate } from '../src/app/certs.js';
+import { registerReplicationMetrics } from '../src/app/metrics.js';
 import { collectStatus } from '../src/app/status.js';
+import { Registry } from 'prom-client';
 import { bootstrapPlatform, startEmbedded, type DatabaseHandle } from '../src/app/database.js';
 import { readStandbyState, replicationRole, replicationTarget, tlsPaths } from '../src/app/replication.js';
 import { joinStandby, startStandby, type RunningStandby } from '../src/app/standby.js';
@@ -17,7 +19,7 @@ import { withClient, type ConnectionTarget } from '../src/platform/db/connect.js
 import { AppError } from '../src/platform/errors.js';
 import { silentLogger } from '../src/platform/log/log.js';
 import { identifySystem } from '../src/platform/postgres/replication.js';
-import { readReplicationState } from '../src/platform/postgres/replication-status.js';
+import { readReplicationState, type ReplicationState } from '../src/platform/postgres/replication-status.js';
 import { replicationWarnings } from '../src/modules/replication/index.js';
 
 const log = silentLogger();
@@ -63,6 +65,13 @@ const primaryAddress = (): { host: string; port: number } => ({ host: '127.0.0.1
 
 async function standbyRows(): Promise<number> {
   return withClient({ ...standby!.database.admin }, async (client) => (await client.query<{ n: number }>('SELECT count(*)::int AS n FROM ledger')).rows[0]!.n);
+}
+
+/** The replication gauges of /metrics, read through `read`. */
+function metricsOf(read: () => Promise<ReplicationState>): Registry {
+  const registry = new Registry();
+  registerReplicationMetrics(registry, { read, expected: { mode: 'async' }, cacheMs: 0 });
+  return registry;
 }
 
 describe('a standby in another data centre', () => {
@@ -128,9 +137,11 @@ describe('a standby in another data centre', () => {
     assert.equal(await readStandbyState(elsewhere.home), undefined);
     const slots = await withClient(primary.admin, async (client) => (await client.query<{ slot_name: string }>('SELECT slot_name FROM pg_replication_slots WHERE NOT temporary ORDER BY 1')).rows);
     assert.deepEqual(slots.map((row) => row.slot_name), ['steadfast_node_b'], 'a failed join leaves no slot behind');
-    // A second node under a name already streaming is refused rather than taking its slot.
+    // A second node under a name the primary knows is refused rather than taking its slot; with
+    // --replace too while that standby streams.
     const sameName = configFor(elsewhere.home, { nodeName: 'node_b' });
-    await assert.rejects(joinStandby(sameName, log, primaryAddress()), (error: unknown) => error instanceof AppError && /A standby named node_b is connected to the primary now/.test(error.message));
+    await assert.rejects(joinStandby(sameName, log, primaryAddress()), (error: unknown) => error instanceof AppError && /already holds the slot steadfast_node_b .* --replace/.test(error.message));
+    await assert.rejects(joinStandby(sameName, log, primaryAddress(), { replace: true }), (error: unknown) => error instanceof AppError && /A standby named node_b is connected to the primary now/.test(error.message));
   });
 
   test('lag, slot and receiver are visible on both sides; a standby that stops is reported, and catches up when it returns', async () => {
@@ -158,10 +169,23 @@ describe('a standby in another data centre', () => {
     await withClient(primary.admin, (client) => client.query("INSERT INTO ledger SELECT g, 'while the standby was down' FROM generate_series(1501, 2000) g"));
     const stopped = await withClient(primary.admin, readReplicationState);
     assert.match(replicationWarnings(stopped, { mode: 'async' }).join('\n'), /slot steadfast_node_b is not connected; .* of WAL is kept for it, .* more before it must re-join/);
+    const primaryMetrics = metricsOf(() => withClient(primary.admin, readReplicationState));
+    const whileDown = await primaryMetrics.metrics();
+    assert.match(whileDown, /^steadfast_replication_ok 0$/m);
+    assert.match(whileDown, /^steadfast_replication_slot_active\{slot="steadfast_node_b"\} 0$/m);
+    assert.match(whileDown, /^steadfast_replication_slot_retained_bytes\{slot="steadfast_node_b"\} [1-9]\d*$/m);
 
     standby = await startStandby(standbyConfig, log, (await readStandbyState(standbyConfig.home))!);
     const deadline = Date.now() + 15_000;
     while ((await standbyRows()) !== 2000 && Date.now() < deadline) await sleep(50);
     assert.equal(await standbyRows(), 2000, 'what was written while it was down reached it through its slot');
+    const back = await primaryMetrics.metrics();
+    assert.match(back, /^steadfast_replication_ok 1$/m);
+    assert.match(back, /^steadfast_replication_standby_streaming\{standby="node_b",sync_state="async"\} 1$/m);
+    assert.match(back, /^steadfast_replication_slot_active\{slot="steadfast_node_b"\} 1$/m);
+    assert.match(back, /^steadfast_replication_standby_lag_bytes\{standby="node_b"\} \d+$/m);
+    const standbyMetrics = await metricsOf(() => withClient(standby!.database.admin, readReplicationState)).metrics();
+    assert.match(standbyMetrics, /^steadfast_replication_is_standby 1$/m);
+    assert.match(standbyMetrics, /^steadfast_replication_receiving 1$/m);
   });
 });

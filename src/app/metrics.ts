@@ -3,6 +3,8 @@ import { sql } from 'kysely';
 import { Gauge, Registry } from 'prom-client';
 import { backupStaleHours, drillStaleHours, drillSummary, type BackupService, type WalPusher, type WalStreamer } from '../modules/backup/index.js';
 import { registerProblemHandler } from '../platform/http/problem.js';
+import type { ReplicationState } from '../platform/postgres/replication-status.js';
+import { replicationWarnings, type ReplicationExpectations } from '../modules/replication/index.js';
 import type { Platform } from './deps.js';
 import { version } from './version.js';
 
@@ -11,6 +13,8 @@ const listingTtlMs = 60_000;
 
 export interface MetricsSources {
   readonly platform: Platform;
+  /** How to read replication as this server sees it, and what to expect of it (embedded Postgres). */
+  readonly replication?: ReplicationSource | undefined;
   readonly backups?: BackupService | undefined;
   readonly pusher?: WalPusher | undefined;
   readonly streamer?: WalStreamer | undefined;
@@ -112,6 +116,7 @@ export function createMetrics(sources: MetricsSources): Registry {
     const fresh = summary?.lastPassedAt !== undefined && Date.now() - Date.parse(summary.lastPassedAt) <= drillStaleHours * 3_600_000;
     g.set(summary?.last?.passed && fresh ? 1 : 0);
   });
+  if (sources.replication) registerReplicationMetrics(registry, sources.replication);
   const lastFigure = (name: string, help: string, pick: (last: NonNullable<NonNullable<Awaited<ReturnType<typeof drills>>>['last']>) => number | null): void =>
     gauge(name, help, async (g) => {
       const last = (await drills())?.last;
@@ -123,6 +128,65 @@ export function createMetrics(sources: MetricsSources): Registry {
   lastFigure('steadfast_drill_restore_mb_per_second', 'Restore rate of the last drill.', (last) => last.restoreMbS);
   lastFigure('steadfast_drill_rpo_seconds', 'Measured by the last drill: seconds from its restore point to that WAL being in a repository.', (last) => last.rpoSeconds);
   return registry;
+}
+
+export interface ReplicationSource {
+  read(): Promise<ReplicationState>;
+  readonly expected: ReplicationExpectations;
+  /** How long one reading serves the gauges (default 1 s: one reading per scrape). */
+  readonly cacheMs?: number;
+}
+
+/**
+ * Replication, read once per scrape: on a primary each standby's lag and state and each slot's
+ * WAL; on a standby whether it receives and what it has not replayed; everywhere
+ * `steadfast_replication_ok`, 0 when `steadfast status` would warn about replication.
+ */
+export function registerReplicationMetrics(registry: Registry, source: ReplicationSource): void {
+  let reading: { at: number; value: Promise<ReplicationState | undefined> } | undefined;
+  const state = (): Promise<ReplicationState | undefined> => {
+    if (!reading || Date.now() - reading.at > (source.cacheMs ?? 1000)) reading = { at: Date.now(), value: source.read().catch(() => undefined) };
+    return reading.value;
+  };
+  const gauge = (name: string, help: string, labelNames: string[], collect: (g: Gauge, seen: ReplicationState) => void): void => {
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        const seen = await state();
+        if (seen) collect(this, seen);
+      },
+    });
+  };
+  gauge('steadfast_replication_ok', '1 when replication needs no attention (as in steadfast status), 0 when it does.', [], (g, seen) => g.set(replicationWarnings(seen, source.expected).length === 0 ? 1 : 0));
+  gauge('steadfast_replication_is_standby', '1 on a standby (in recovery), 0 on a primary.', [], (g, seen) => g.set(seen.role === 'standby' ? 1 : 0));
+  gauge('steadfast_replication_standby_streaming', 'On a primary: 1 for each standby streaming from it.', ['standby', 'sync_state'], (g, seen) => {
+    if (seen.role === 'primary') for (const standby of seen.standbys) g.set({ standby: standby.name, sync_state: standby.syncState }, standby.state === 'streaming' ? 1 : 0);
+  });
+  gauge('steadfast_replication_standby_lag_bytes', 'On a primary: WAL written here that each standby has not replayed.', ['standby'], (g, seen) => {
+    if (seen.role === 'primary') for (const standby of seen.standbys) if (standby.lagBytes !== null) g.set({ standby: standby.name }, standby.lagBytes);
+  });
+  gauge('steadfast_replication_standby_replay_lag_seconds', 'On a primary: how long the last commits took to be replayed on each standby (absent once caught up and idle).', ['standby'], (g, seen) => {
+    if (seen.role === 'primary') for (const standby of seen.standbys) if (standby.replayLagMs !== null) g.set({ standby: standby.name }, standby.replayLagMs / 1000);
+  });
+  gauge('steadfast_replication_slot_retained_bytes', 'On a primary: WAL kept for each standby slot.', ['slot'], (g, seen) => {
+    if (seen.role === 'primary') for (const slot of seen.slots) if (slot.retainedBytes !== null) g.set({ slot: slot.name }, slot.retainedBytes);
+  });
+  gauge('steadfast_replication_slot_active', 'On a primary: 1 while a standby uses the slot.', ['slot'], (g, seen) => {
+    if (seen.role === 'primary') for (const slot of seen.slots) g.set({ slot: slot.name }, slot.active ? 1 : 0);
+  });
+  gauge('steadfast_replication_slot_lost', 'On a primary: 1 when the slot lost WAL its standby needs (it must re-join).', ['slot'], (g, seen) => {
+    if (seen.role === 'primary') for (const slot of seen.slots) g.set({ slot: slot.name }, slot.walStatus === 'lost' ? 1 : 0);
+  });
+  gauge('steadfast_replication_receiving', 'On a standby: 1 while it streams WAL from its primary.', [], (g, seen) => {
+    if (seen.role === 'standby') g.set(seen.receiver?.status === 'streaming' ? 1 : 0);
+  });
+  gauge('steadfast_replication_replay_backlog_bytes', 'On a standby: WAL received and not yet replayed.', [], (g, seen) => {
+    if (seen.role === 'standby' && seen.replayBacklogBytes !== null) g.set(seen.replayBacklogBytes);
+  });
 }
 
 /** The operator listener: /metrics only, on its own port, never the tenant-facing one. */

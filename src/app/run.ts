@@ -4,6 +4,8 @@ import type { Config } from '../platform/config/config.js';
 import { appError, isAppError } from '../platform/errors.js';
 import type { Logger } from '../platform/log/log.js';
 import { findFreePort } from '../platform/postgres/supervisor.js';
+import { withClient } from '../platform/db/connect.js';
+import { readReplicationState } from '../platform/postgres/replication-status.js';
 import { baseBackupJob, baseBackupSchedule, restoreDrillJob, restoreDrillSchedule, type BackupService } from '../modules/backup/index.js';
 import type { JobDefinition } from '../platform/jobs/queue.js';
 import type { Schedule } from '../platform/jobs/scheduler.js';
@@ -80,7 +82,8 @@ export async function startPlatform(config: Config, log: Logger, roles: Roles): 
       const server = await buildHttp(platform);
       await listen(server, config.httpHost, port!, { host: 'HOST', port: 'PORT' });
       http = server;
-      const operator = await buildOperatorHttp(createMetrics({ platform, backups, pusher: shipping?.pusher, streamer: shipping?.streamer }));
+      const replication = database.mode === 'external' ? undefined : { read: () => withClient({ ...database.admin, database: 'postgres' }, readReplicationState), expected: { mode: config.replicationMode } };
+      const operator = await buildOperatorHttp(createMetrics({ platform, backups, pusher: shipping?.pusher, streamer: shipping?.streamer, replication }));
       await listen(operator, config.operatorHost, config.operatorPort, { host: 'STEADFAST_OPERATOR_HOST', port: 'STEADFAST_OPERATOR_PORT' }).catch(async (error: unknown) => {
         await closeHttp(server, 0, log);
         throw error;

@@ -35,7 +35,7 @@ export async function joinStandby(
   config: Config,
   log: Logger,
   primary: { host: string; port: number },
-  options: { onProgress?: (progress: TransferProgress) => void; signal?: AbortSignal } = {},
+  options: { onProgress?: (progress: TransferProgress) => void; signal?: AbortSignal; replace?: boolean } = {},
 ): Promise<JoinResult> {
   if (config.databaseUrl) throw appError('VALIDATION_FAILED', 'A standby is a copy of the embedded PostgreSQL; this Steadfast uses DATABASE_URL. Replicate that server with its own tools, or unset DATABASE_URL.');
   const tls = await nodeTls(config.home);
@@ -55,10 +55,13 @@ export async function joinStandby(
   }
   const slot = slotName(config.nodeName);
   const startedAt = Date.now();
-  await createStandbySlot(target, slot).catch((error: { code?: string; message?: string }) => {
+  const made = await createStandbySlot(target, slot, { replace: options.replace === true }).catch((error: { code?: string; message?: string }) => {
     if (error.code === '55006') throw appError('STANDBY_JOIN_FAILED', `A standby named ${config.nodeName} is connected to the primary now (slot ${slot} is in use): give this node its own name (nodeName, STEADFAST_NODE_NAME).`);
     throw error;
   });
+  if (made === 'exists') {
+    throw appError('STANDBY_JOIN_FAILED', `The primary already holds the slot ${slot} for a node named ${config.nodeName}. If this machine is that node joining again (its copy was lost), run "steadfast standby join --replace"; otherwise give this node its own name (nodeName, STEADFAST_NODE_NAME).`);
+  }
   log.info({ primary, slot }, 'created the replication slot on the primary; copying its data directory');
   const owner = runAs ? { uid: runAs.uid, gid: runAs.gid } : undefined;
   // The copy lands beside the data directory and takes its place only once whole, with its

@@ -17,8 +17,9 @@ export function registerStandbyCommands(program: Command): void {
   standby
     .command('join <primary>')
     .description('copy the primary (host[:port]) over the TLS replication channel and follow it; then run "steadfast up"')
+    .option('--replace', "this node is joining again (its copy was lost): replace its slot on the primary")
     .option('--json', 'print the result as JSON')
-    .action(async (address: string, flags: { json?: boolean }, command: Command) => {
+    .action(async (address: string, flags: { json?: boolean; replace?: boolean }, command: Command) => {
       const global = globalOptions(command);
       const config = configFrom(global);
       const primary = parsePrimaryAddress(address, config.postgresPort);
@@ -30,7 +31,7 @@ export function registerStandbyCommands(program: Command): void {
       process.once('SIGTERM', onSignal);
       let result;
       try {
-        result = await joinStandby(config, commandLogger(config, global), primary, { onProgress: (p) => progress.update(p), signal: stop.signal });
+        result = await joinStandby(config, commandLogger(config, global), primary, { onProgress: (p) => progress.update(p), signal: stop.signal, replace: flags.replace });
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);

@@ -253,16 +253,24 @@ export async function identifySystem(target: ConnectionTarget): Promise<SystemId
 }
 
 /**
- * A physical replication slot for a standby, made anew (one left by an earlier join of the same
- * node is dropped first: its WAL reservation belongs to a copy that is gone). RESERVE_WAL holds
- * WAL from now, so the standby's copy, started after this, finds all it needs.
+ * A physical replication slot for a standby. RESERVE_WAL holds WAL from now, so the standby's
+ * copy, started after this, finds all it needs. One that exists already is another node's, or
+ * this node's from an earlier join: it is replaced only when `replace` says so (and never while
+ * a standby streams through it: PostgreSQL refuses to drop an active slot, 55006).
  */
-export async function createStandbySlot(target: ConnectionTarget, slot: string): Promise<void> {
-  await withReplicationClient(target, async (client) => {
-    await client.query(`DROP_REPLICATION_SLOT ${slot}`).catch((error: { code?: string }) => {
-      if (error.code !== '42704') throw error; // undefined_object: there was none
-    });
-    await client.query(`CREATE_REPLICATION_SLOT ${slot} PHYSICAL RESERVE_WAL`);
+export async function createStandbySlot(target: ConnectionTarget, slot: string, options: { replace: boolean }): Promise<'created' | 'replaced' | 'exists'> {
+  return withReplicationClient(target, async (client) => {
+    const create = (): Promise<unknown> => client.query(`CREATE_REPLICATION_SLOT ${slot} PHYSICAL RESERVE_WAL`);
+    try {
+      await create();
+      return 'created';
+    } catch (error) {
+      if ((error as { code?: string }).code !== '42710') throw error; // duplicate_object: it exists
+    }
+    if (!options.replace) return 'exists';
+    await client.query(`DROP_REPLICATION_SLOT ${slot}`);
+    await create();
+    return 'replaced';
   });
 }
 
