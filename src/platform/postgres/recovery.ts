@@ -75,9 +75,9 @@ export async function runRecovery(run: RecoveryRun): Promise<RecoveryOutcome> {
     const crashed = new Promise<never>((_, reject) => server.once('crash', () => reject(explain(new Error(server.recentLog.slice(-15).join('\n')), run.target))));
     crashed.catch(() => undefined);
     const client = await Promise.race([connectWhenPromoted({ host: socketDir, port: server.port, user: run.role, database: 'postgres' }), crashed]).catch(async (error: unknown) => {
-      // No socket any more: Postgres stopped (recovery failed), and its own reason, which the crash
-      // handler brings a moment later, says more than this connect error.
-      if (['ENOENT', 'ECONNREFUSED'].includes((error as { code?: string }).code ?? '')) await Promise.race([crashed, sleep(5000)]);
+      // No socket any more, or the connection cut while Postgres stopped (recovery failed): its own
+      // reason, which the crash handler brings a moment later, says more than this connect error.
+      if (['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes((error as { code?: string }).code ?? '')) await Promise.race([crashed, sleep(5000)]);
       throw error;
     });
     try {
