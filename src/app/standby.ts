@@ -77,6 +77,7 @@ export async function joinStandby(
       owner,
       onBytes: (done) => options.onProgress?.(meter.update(done)),
     });
+    options.signal?.throwIfAborted(); // stopped while the last of the copy was written: nothing is kept
     const signal = path.join(copying, 'standby.signal');
     await writeFile(signal, '');
     if (owner) await chown(signal, owner.uid, owner.gid);
