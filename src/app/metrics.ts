@@ -30,19 +30,7 @@ export interface MetricsSources {
 export function createMetrics(sources: MetricsSources): Registry {
   const { platform, backups, pusher, streamer } = sources;
   const registry = new Registry();
-  const gauge = (name: string, help: string, collect: (g: Gauge) => Promise<void> | void, labelNames: string[] = []): void => {
-    new Gauge({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      async collect() {
-        this.reset();
-        if (labelNames.length === 0) this.set(Number.NaN);
-        await collect(this);
-      },
-    });
-  };
+  const gauge = gaugesOf(registry);
 
   gauge('steadfast_build_info', 'Always 1; the version is in its label.', (g) => g.set({ version }, 1), ['version']);
 
@@ -130,6 +118,26 @@ export function createMetrics(sources: MetricsSources): Registry {
   return registry;
 }
 
+/**
+ * Gauges read when scraped: each is reset, set to NaN when it has no labels (a value not known
+ * yet), then collected.
+ */
+function gaugesOf(registry: Registry): (name: string, help: string, collect: (g: Gauge) => Promise<void> | void, labelNames?: string[]) => void {
+  return (name, help, collect, labelNames = []) => {
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        if (labelNames.length === 0) this.set(Number.NaN);
+        await collect(this);
+      },
+    });
+  };
+}
+
 export interface ReplicationSource {
   read(): Promise<ReplicationState>;
   readonly expected: ReplicationExpectations;
@@ -148,19 +156,12 @@ export function registerReplicationMetrics(registry: Registry, source: Replicati
     if (!reading || Date.now() - reading.at > (source.cacheMs ?? 1000)) reading = { at: Date.now(), value: source.read().catch(() => undefined) };
     return reading.value;
   };
-  const gauge = (name: string, help: string, labelNames: string[], collect: (g: Gauge, seen: ReplicationState) => void): void => {
-    new Gauge({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      async collect() {
-        this.reset();
-        const seen = await state();
-        if (seen) collect(this, seen);
-      },
-    });
-  };
+  const add = gaugesOf(registry);
+  const gauge = (name: string, help: string, labelNames: string[], collect: (g: Gauge, seen: ReplicationState) => void): void =>
+    add(name, help, async (g) => {
+      const seen = await state();
+      if (seen) collect(g, seen);
+    }, labelNames);
   gauge('steadfast_replication_ok', '1 when replication needs no attention (as in steadfast status), 0 when it does.', [], (g, seen) => g.set(replicationWarnings(seen, source.expected).length === 0 ? 1 : 0));
   gauge('steadfast_replication_is_standby', '1 on a standby (in recovery), 0 on a primary.', [], (g, seen) => g.set(seen.role === 'standby' ? 1 : 0));
   gauge('steadfast_replication_standby_streaming', 'On a primary: 1 for each standby streaming from it.', ['standby', 'sync_state'], (g, seen) => {
