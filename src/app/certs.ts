@@ -1,14 +1,9 @@
-import { access, mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createCertificateAuthority, describeCertificate, isSignedBy, issueNodeCertificate, type CertificateSummary } from '../platform/crypto/certs.js';
 import { appError } from '../platform/errors.js';
 import { writeFileAtomic } from '../platform/postgres/data-dir.js';
-import { replicationRole, tlsPaths } from './replication.js';
-
-const exists = (file: string): Promise<boolean> => access(file).then(
-  () => true,
-  () => false,
-);
+import { exists, replicationRole, tlsPaths } from './replication.js';
 
 /**
  * `steadfast certs create-ca`: the installation's CA in `<home>/tls` (ca.crt, and ca.key,

@@ -15,7 +15,8 @@ export function tlsPaths(home: string): TlsFiles & { caKey: string; dir: string 
   return { dir, ca: path.join(dir, 'ca.crt'), cert: path.join(dir, 'node.crt'), key: path.join(dir, 'node.key'), caKey: path.join(dir, 'ca.key') };
 }
 
-const exists = (file: string): Promise<boolean> => access(file).then(
+/** Whether a file is there (and reachable). */
+export const exists = (file: string): Promise<boolean> => access(file).then(
   () => true,
   () => false,
 );

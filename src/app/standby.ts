@@ -1,4 +1,4 @@
-import { chmod, chown, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { systemClock } from '../platform/clock/clock.js';
 import type { Config } from '../platform/config/config.js';
@@ -8,6 +8,7 @@ import type { Logger } from '../platform/log/log.js';
 import { readDataDirMajor } from '../platform/postgres/data-dir.js';
 import { resolveBinaries } from '../platform/postgres/binaries.js';
 import { ensurePostgresOsUser } from '../platform/postgres/os-user.js';
+import { prepareDataDirParent } from '../platform/postgres/supervisor.js';
 import { createStandbySlot, dropStandbySlot, identifySystem, streamBaseBackup, type BaseBackupEvent } from '../platform/postgres/replication.js';
 import { TransferMeter, type TransferProgress } from '../platform/progress.js';
 import { extractTar } from '../platform/storage/tar-extract.js';
@@ -68,7 +69,7 @@ export async function joinStandby(
   // standby.signal: an interrupted join can never leave something that starts as a primary.
   const copying = `${dataDir}.joining`;
   try {
-    await prepareParent(dataDir, owner);
+    await prepareDataDirParent(dataDir, runAs);
     await rm(copying, { recursive: true, force: true });
     await mkdir(copying, { mode: 0o700 });
     const meter = new TransferMeter(systemClock, 'copying the primary');
@@ -110,13 +111,6 @@ async function* baseArchive(events: AsyncIterable<BaseBackupEvent>, meter: Trans
       yield event.chunk;
     }
   }
-}
-
-async function prepareParent(dataDir: string, owner: { uid: number; gid: number } | undefined): Promise<void> {
-  const parent = path.dirname(dataDir);
-  await mkdir(parent, { recursive: true, mode: 0o755 });
-  await chmod(parent, 0o700);
-  if (owner) await chown(parent, owner.uid, owner.gid);
 }
 
 /** What a failed first connection to the primary means, in words an operator can act on. */

@@ -222,17 +222,7 @@ export class PostgresSupervisor extends EventEmitter {
 
   private async prepareDirectory(): Promise<void> {
     const { dataDir, runAs } = this.options;
-    const parent = path.dirname(dataDir);
-    // Ancestors we create must stay searchable for the Postgres user; the parent itself is private to it.
-    await mkdir(parent, { recursive: true, mode: 0o755 });
-    await chmod(parent, 0o700);
-    if (runAs) {
-      await chown(parent, runAs.uid, runAs.gid);
-      const reach = await isReachableBy(parent, runAs);
-      if (!reach.ok) {
-        throw appError('DATA_DIR_UNREACHABLE', `The PostgreSQL user "${runAs.user}" cannot reach ${parent}: ${reach.blockedAt} is not searchable for it. Set STEADFAST_HOME to a directory under a searchable path (for example /var/lib/steadfast), or run "chmod o+x ${reach.blockedAt}".`);
-      }
-    }
+    await prepareDataDirParent(dataDir, runAs);
     try {
       const info = await stat(dataDir);
       if (info.isDirectory()) await rm(dataDir, { recursive: true }); // No PG_VERSION: a failed initdb's leftovers.
@@ -303,6 +293,22 @@ export class PostgresSupervisor extends EventEmitter {
         lines.forEach(onLine);
       });
     }
+  }
+}
+
+/**
+ * Makes the directory a data directory goes in: private to the Postgres user, its ancestors we
+ * create searchable for it; refuses one that user cannot reach, saying what to change.
+ */
+export async function prepareDataDirParent(dataDir: string, runAs: RunAs | undefined): Promise<void> {
+  const parent = path.dirname(dataDir);
+  await mkdir(parent, { recursive: true, mode: 0o755 });
+  await chmod(parent, 0o700);
+  if (!runAs) return;
+  await chown(parent, runAs.uid, runAs.gid);
+  const reach = await isReachableBy(parent, runAs);
+  if (!reach.ok) {
+    throw appError('DATA_DIR_UNREACHABLE', `The PostgreSQL user "${runAs.user}" cannot reach ${parent}: ${reach.blockedAt} is not searchable for it. Set STEADFAST_HOME to a directory under a searchable path (for example /var/lib/steadfast), or run "chmod o+x ${reach.blockedAt}".`);
   }
 }
 
