@@ -15,7 +15,7 @@ import { placedTlsFiles } from '../platform/postgres/tls.js';
 import { ensurePostgresOsUser, isReachableBy, isRoot, type RunAs } from '../platform/postgres/os-user.js';
 import { PostgresSupervisor } from '../platform/postgres/supervisor.js';
 import { startWalShipping } from './backup.js';
-import { nodeTls, readStandbyState, replicationRole, replicationSettings, tlsPaths } from './replication.js';
+import { nodeTls, readStandbyState, replicationRole, replicationSettings, tlsPaths, type StandbyState } from './replication.js';
 
 /** PostgreSQL 15: the oldest server Steadfast supports (DROP DATABASE ... WITH (FORCE), starts_with, ...). */
 const minimumServerVersion = 150000;
@@ -63,6 +63,14 @@ async function secretKeyOf(config: Config): Promise<string> {
 }
 
 /** Starts (initialising on first use) the embedded server under our supervision. */
+/** The embedded server's settings beyond the defaults: archiving, and replication as a primary or (with `standby`) a standby. */
+export function embeddedSettings(config: Config, dataDir: string, standby: StandbyState | undefined, hasTls: boolean): Record<string, string | number> {
+  return {
+    ...(config.walArchiving ? { archive_mode: 'on', archive_command: archiveCommand(walSpoolDir(dataDir)), archive_timeout: config.walArchiveTimeoutSeconds } : { archive_mode: 'off' }),
+    ...replicationSettings(config, standby, hasTls ? placedTlsFiles(dataDir) : undefined),
+  };
+}
+
 export async function startEmbedded(config: Config, log: Logger): Promise<DatabaseHandle> {
   const secretKey = await secretKeyOf(config);
   const runAs = await ensurePostgresOsUser(config.postgresOsUser);
@@ -73,10 +81,7 @@ export async function startEmbedded(config: Config, log: Logger): Promise<Databa
   const tls = await nodeTls(config.home);
   const standby = await readStandbyState(config.home);
   if (standby && !tls) throw appError('TLS_INCOMPLETE', `This node is a standby of ${standby.primary.host}:${standby.primary.port} but has no TLS files in ${tlsPaths(config.home).dir}: copy back the ca.crt, node.crt and node.key it joined with.`);
-  const settings: Record<string, string | number> = {
-    ...(config.walArchiving ? { archive_mode: 'on', archive_command: archiveCommand(spool), archive_timeout: config.walArchiveTimeoutSeconds } : { archive_mode: 'off' }),
-    ...replicationSettings(config, standby, tls ? placedTlsFiles(dataDir) : undefined),
-  };
+  const settings = embeddedSettings(config, dataDir, standby, tls !== undefined);
   if (config.replicationPeers.length && !tls) log.warn(`replicationPeers is set but this node has no TLS files in ${tlsPaths(config.home).dir}: no standby can connect until "steadfast certs create-node" has made them.`);
   const supervisor = new PostgresSupervisor({
     dataDir,
@@ -109,6 +114,23 @@ export async function startEmbedded(config: Config, log: Logger): Promise<Databa
   };
 }
 
+/** The embedded PostgreSQL of this home when it runs and takes connections (a primary or a standby), else undefined. */
+export async function attachRunning(config: Config): Promise<(DatabaseHandle & { port: number }) | undefined> {
+  const dataDir = await embeddedDataDir(config, await currentRunAs(config));
+  const running = await readPostmasterPid(dataDir);
+  if (!running || !acceptsConnections(running) || !(await isPostmasterRunning(running))) return undefined;
+  const secretKey = await secretKeyOf(config);
+  return {
+    admin: embeddedTarget(secretKey, running.port, config.platformDatabase),
+    platformDatabase: config.platformDatabase,
+    secretKey,
+    dataDir,
+    port: running.port,
+    mode: 'embedded-attached',
+    stop: async () => undefined,
+  };
+}
+
 /**
  * For commands other than `up`: the external database if configured, else the embedded
  * server a running `steadfast up` supervises (found from its data directory), else the
@@ -116,19 +138,8 @@ export async function startEmbedded(config: Config, log: Logger): Promise<Databa
  */
 export async function attachDatabase(config: Config, log: Logger): Promise<DatabaseHandle> {
   if (config.databaseUrl) return external(config);
-  const dataDir = await embeddedDataDir(config, await currentRunAs(config));
-  const running = await readPostmasterPid(dataDir);
-  if (running && acceptsConnections(running) && (await isPostmasterRunning(running))) {
-    const secretKey = await secretKeyOf(config);
-    return {
-      admin: embeddedTarget(secretKey, running.port, config.platformDatabase),
-      platformDatabase: config.platformDatabase,
-      secretKey,
-      dataDir,
-      mode: 'embedded-attached',
-      stop: async () => undefined,
-    };
-  }
+  const running = await attachRunning(config);
+  if (running) return running;
   log.info(`No running Steadfast found for ${config.home}; starting its PostgreSQL for this command.`);
   const owned = await startEmbedded(config, log);
   // The command's Postgres writes WAL too (a new tenant, a drill's restore point): it is shipped

@@ -45,9 +45,10 @@ export interface RunningPlatform {
 /**
  * Starts the roles of one Steadfast process in order: database, schema, recovery of
  * interrupted work, tenant migrations, demo tenant, HTTP, worker. A failure at any step
- * stops what was already started, so nothing is left running.
+ * stops what was already started, so nothing is left running (a database handed over in
+ * `options` included: the platform owns it from then on).
  */
-export async function startPlatform(config: Config, log: Logger, roles: Roles): Promise<RunningPlatform> {
+export async function startPlatform(config: Config, log: Logger, roles: Roles, options: { database?: DatabaseHandle } = {}): Promise<RunningPlatform> {
   // Stop steps in layers: the last layer started stops first, the steps of one layer together
   // (HTTP drains while running jobs finish), then the pools, then Postgres.
   const layers: Array<Array<() => Promise<void>>> = [];
@@ -58,7 +59,8 @@ export async function startPlatform(config: Config, log: Logger, roles: Roles): 
     layers.length = 0;
   };
   try {
-    const database = await openDatabase(config, log, roles);
+    // A standby just promoted hands over its running PostgreSQL: serving starts without a restart.
+    const database = options.database ?? (await openDatabase(config, log, roles));
     layers.push([() => database.stop()]);
     // The pusher stops after Postgres (so the WAL of its shutdown goes too); the streamer before it, after the jobs and listeners.
     const shipping = startWalShipping(config, log, database);

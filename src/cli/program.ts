@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { version } from '../app/version.js';
 import { registerBackupCommands } from './backup/index.js';
 import { registerCertsCommands } from './certs.js';
+import { registerFailoverCommands } from './failover.js';
 import { registerMigrateCommand } from './migrate.js';
 import { registerStandbyCommands } from './standby/index.js';
 import { registerStatusCommand } from './status.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerBackupCommands(program);
   registerCertsCommands(program);
   registerStandbyCommands(program);
+  registerFailoverCommands(program);
   registerStatusCommand(program);
   return program;
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { readStandbyState } from '../app/replication.js';
+import type { FencedState } from '../app/fencing.js';
+import { PlatformNode, type NodeRole } from '../app/node.js';
 import { startPlatform, type Roles } from '../app/run.js';
-import { startStandby } from '../app/standby.js';
 import { createLogger } from '../platform/log/log.js';
 import { configFrom, globalOptions } from './context.js';
 
@@ -38,14 +38,17 @@ async function runServer(command: Command, role: keyof typeof roleSets, port?: s
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
-  const standby = role === 'up' && !config.databaseUrl ? await readStandbyState(config.home) : undefined;
-  const running = standby ? await startStandby(config, log, standby) : await startPlatform(config, log, roleSets[role]);
-  if (standby) {
-    process.stdout.write(`\nSteadfast is running as a standby of ${standby.primary.host}:${standby.primary.port}; it serves no tenants until promoted.\n  see its lag with "steadfast status" · stop with Ctrl-C\n\n`);
-  } else if ('entryUrl' in running && running.entryUrl) {
-    process.stdout.write(`\nSteadfast is running. Open ${running.entryUrl}\n  health: http://localhost:${running.port}/healthz · readiness: http://localhost:${running.port}/readyz\n  stop with Ctrl-C\n\n`);
+  let running: { fatal: Promise<Error>; stop(): Promise<void> };
+  if (role === 'up' && !config.databaseUrl) {
+    // The embedded platform as one node: primary, standby or fenced, moving between them by itself.
+    const node = new PlatformNode(config, log);
+    node.on('role', (now: NodeRole, detail?: { host: string; port: number } | FencedState) => announce(now, node, detail));
+    await node.start();
+    running = node;
   } else {
-    process.stdout.write(`\nSteadfast ${role} is running; stop with Ctrl-C.\n\n`);
+    const platform = await startPlatform(config, log, roleSets[role]);
+    process.stdout.write(platform.entryUrl ? banner(platform.entryUrl, platform.port!) : `\nSteadfast ${role} is running; stop with Ctrl-C.\n\n`);
+    running = platform;
   }
   const reason = await Promise.race([stopRequested, running.fatal.then((error) => `fatal: ${error.message}`)]);
   log.info({ reason }, 'shutting down');
@@ -57,4 +60,19 @@ async function runServer(command: Command, role: keyof typeof roleSets, port?: s
   log.info('stopped');
   log.flush();
   process.exitCode = reason.startsWith('fatal') ? 1 : 0;
+}
+
+const banner = (entryUrl: string, port: number): string =>
+  `\nSteadfast is running. Open ${entryUrl}\n  health: http://localhost:${port}/healthz · readiness: http://localhost:${port}/readyz\n  stop with Ctrl-C\n\n`;
+
+/** What the terminal says when the node starts as, or becomes, a primary, a standby or fenced. */
+function announce(role: NodeRole, node: PlatformNode, detail?: { host: string; port: number } | FencedState): void {
+  if (role === 'primary') {
+    const platform = node.platform;
+    process.stdout.write(platform?.entryUrl ? banner(platform.entryUrl, platform.port!) : '\nSteadfast is running as the primary.\n\n');
+  } else if (role === 'standby' && detail) {
+    process.stdout.write(`\nSteadfast is running as a standby of ${detail.host}:${'port' in detail ? detail.port : ''}; it serves no tenants until promoted ("steadfast failover").\n  see its lag with "steadfast status" · stop with Ctrl-C\n\n`);
+  } else if (role === 'fenced' && detail && 'by' in detail) {
+    process.stdout.write(`\nThis node is fenced: ${detail.by} took over (${detail.reason}). It serves nothing, and follows ${detail.by} as a standby as soon as that node is primary.\n\n`);
+  }
 }

@@ -54,6 +54,11 @@ export const catalogue = {
   CERTIFICATE_FAILED: { status: 400, kind: 'user', title: 'Certificate not made' },
   STANDBY_JOIN_FAILED: { status: 500, kind: 'operational', title: 'Standby could not join' },
   STANDBY_MISCONFIGURED: { status: 500, kind: 'user', title: 'Standby misconfigured' },
+  NODE_UNREACHABLE: { status: 503, kind: 'operational', title: 'Node not reachable' },
+  NODE_REQUEST_FAILED: { status: 502, kind: 'operational', title: 'Node refused the request' },
+  NODE_FENCED: { status: 409, kind: 'user', title: 'This node was fenced' },
+  NODE_STATE_CONFLICT: { status: 409, kind: 'user', title: 'The node is not in a state that allows this' },
+  FAILOVER_FAILED: { status: 500, kind: 'operational', title: 'Failover failed' },
   JOB_UNKNOWN: { status: 500, kind: 'unexpected', title: 'Unknown job type' },
   INTERNAL: { status: 500, kind: 'unexpected', title: 'Internal error' },
 } as const satisfies Record<string, CatalogueEntry>;

@@ -16,11 +16,15 @@ const retentionSchema = z
   .strict()
   .default({ daily: 7, weekly: 4, monthly: 3 });
 
-/** Addresses or CIDR ranges, as a JSON array or separated by commas. */
-const peerList = z.preprocess(
-  (value) => (typeof value === 'string' ? (value.trim().startsWith('[') ? safeJson(value) : value.split(',').map((part) => part.trim()).filter(Boolean)) : value),
-  z.array(z.string().refine(isAddressOrRange, 'must be an IP address or a CIDR range such as 10.0.0.0/24')),
-);
+/** A list setting: a JSON array, or (in the environment) values separated by commas. */
+const listOf = <T extends z.ZodType>(item: T) =>
+  z.preprocess((value) => (typeof value === 'string' ? (value.trim().startsWith('[') ? safeJson(value) : value.split(',').map((part) => part.trim()).filter(Boolean)) : value), z.array(item));
+
+/** Addresses or CIDR ranges. */
+const peerList = listOf(z.string().refine(isAddressOrRange, 'must be an IP address or a CIDR range such as 10.0.0.0/24'));
+
+/** Node control addresses, `host` or `host:port` (default port 7433). */
+const nodeList = listOf(z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[0-9A-Za-z.-]+)(:\d{1,5})?$/, 'must be a host or host:port, such as 10.0.0.2 or 10.0.0.2:7433'));
 
 function isAddressOrRange(value: string): boolean {
   const [address, bits, ...rest] = value.split('/');
@@ -128,6 +132,12 @@ export const configSchema = z
     replicationMaxSlotWalMb: positiveInt.default(8192),
     /** This machine's name among the nodes: its replication slot and application_name. Default: the host name. */
     nodeName: z.string().regex(/^[a-z][a-z0-9_]{0,30}$/, 'must be 1-31 characters of a-z, 0-9 and _, starting with a letter').default(() => defaultNodeName()),
+    /** The other nodes' control APIs (host or host:port, comma-separated): asked before this node starts as a primary, watched while it is one, and told to stand down by a failover. A standby always knows its primary's. */
+    clusterNodes: nodeList.default([]),
+    /** Port of this node's control API (HTTPS, node certificates only), served when the node has TLS files and replication peers. 0 picks a free one. */
+    nodeControlPort: port.default(7433),
+    /** Address the control API listens on. Default: the first non-loopback address of postgresListenAddresses (the replication network), else 127.0.0.1. */
+    nodeControlHost: z.string().min(1).optional(),
     /** max_connections of the embedded Postgres. Raise it with the tenant pool cap for many busy tenants. */
     postgresMaxConnections: positiveInt.default(200),
     /** OS user the embedded Postgres runs as when Steadfast is started as root (Postgres refuses root). */
@@ -230,6 +240,9 @@ export const envNames: Record<ConfigKey, string> = {
   replicationMode: 'STEADFAST_REPLICATION_MODE',
   replicationMaxSlotWalMb: 'STEADFAST_REPLICATION_MAX_SLOT_WAL_MB',
   nodeName: 'STEADFAST_NODE_NAME',
+  clusterNodes: 'STEADFAST_CLUSTER_NODES',
+  nodeControlPort: 'STEADFAST_NODE_CONTROL_PORT',
+  nodeControlHost: 'STEADFAST_NODE_CONTROL_HOST',
   postgresMaxConnections: 'STEADFAST_POSTGRES_MAX_CONNECTIONS',
   postgresOsUser: 'STEADFAST_POSTGRES_OS_USER',
   platformDatabase: 'STEADFAST_PLATFORM_DATABASE',

@@ -44,15 +44,23 @@ export type ReplicationState =
 
 const ms = (column: string): string => `(extract(epoch FROM ${column}) * 1000)::float8`;
 
+// The timeline now: on a primary from the name of the WAL file being written (pg_control_checkpoint
+// lags until the next checkpoint after a promotion), on a standby from what it receives.
+const timelineNow = `CASE WHEN pg_is_in_recovery() THEN coalesce((SELECT received_tli FROM pg_stat_wal_receiver), (SELECT timeline_id FROM pg_control_checkpoint()))
+                          ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END`;
+
+/** Where a server is: standby or not, its cluster, timeline, and WAL position (written on a primary, replayed on a standby). */
+export async function readNodePosition(client: pg.ClientBase): Promise<{ standby: boolean; systemIdentifier: string; timeline: number; lsn: string | null }> {
+  const { rows } = await client.query<{ standby: boolean; systemIdentifier: string; timeline: number; lsn: string | null }>(
+    `SELECT pg_is_in_recovery() AS standby, (SELECT system_identifier::text FROM pg_control_system()) AS "systemIdentifier", ${timelineNow} AS timeline,
+            CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END::text AS lsn`,
+  );
+  return rows[0]!;
+}
+
 /** What replication looks like from this server, primary or standby. */
 export async function readReplicationState(client: pg.ClientBase): Promise<ReplicationState> {
-  // The timeline now: on a primary from the name of the WAL file being written (pg_control_checkpoint
-  // lags until the next checkpoint after a promotion), on a standby from what it receives.
-  const { rows } = await client.query<{ standby: boolean; timeline: number }>(
-    `SELECT pg_is_in_recovery() AS standby,
-            CASE WHEN pg_is_in_recovery() THEN coalesce((SELECT received_tli FROM pg_stat_wal_receiver), (SELECT timeline_id FROM pg_control_checkpoint()))
-                 ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END AS timeline`,
-  );
+  const { rows } = await client.query<{ standby: boolean; timeline: number }>(`SELECT pg_is_in_recovery() AS standby, ${timelineNow} AS timeline`);
   const { standby, timeline } = rows[0]!;
   if (!standby) {
     const current = await client.query<{ lsn: string; names: string }>("SELECT pg_current_wal_lsn()::text AS lsn, current_setting('synchronous_standby_names') AS names");

@@ -59,9 +59,23 @@ export class PostgresSupervisor extends EventEmitter {
   /** The server's last log lines, for error messages. */
   private readonly recent: string[] = [];
   private currentPort = 0;
+  /** The extra settings; a promoted standby's change to a primary's (reconfigure). */
+  private settings: Readonly<Record<string, string | number>>;
 
   constructor(private readonly options: SupervisorOptions) {
     super();
+    this.settings = options.settings ?? {};
+  }
+
+  /**
+   * Replaces the extra settings, rewrites steadfast.conf and has the running server reload it:
+   * for settings PostgreSQL takes on reload (a standby promoted takes a primary's synchronous
+   * commit settings without a restart).
+   */
+  async reconfigure(settings: Record<string, string | number>): Promise<void> {
+    this.settings = settings;
+    await this.writeSettings(this.currentPort);
+    this.child?.kill('SIGHUP');
   }
 
   get port(): number {
@@ -164,7 +178,7 @@ export class PostgresSupervisor extends EventEmitter {
     // looking at archive_timeout, so for the first minutes after a start a quiet server would not
     // close its WAL segment at all (measured: >200 s with archive_timeout = 10 s). A reload wakes it
     // to recompute its sleep now that recovery is over; it changes no setting.
-    if (this.options.settings?.archive_timeout !== undefined) child.kill('SIGHUP');
+    if (this.settings.archive_timeout !== undefined) child.kill('SIGHUP');
     this.currentPort = port;
     child.once('exit', (code, signal) => {
       this.restarting = this.onExit(code, signal).finally(() => (this.restarting = undefined));
@@ -232,7 +246,8 @@ export class PostgresSupervisor extends EventEmitter {
   }
 
   private async writeSettings(port: number): Promise<void> {
-    const { dataDir, runAs, maxConnections, settings, tls } = this.options;
+    const { dataDir, runAs, maxConnections, tls } = this.options;
+    const settings = this.settings;
     const owner = runAs ? { uid: runAs.uid, gid: runAs.gid } : undefined;
     await writeFileAtomic(path.join(dataDir, 'pg_hba.conf'), this.options.hbaRules ?? hbaRules, owner);
     const tlsSettings = tls ? await installServerTls(dataDir, tls, owner) : {};

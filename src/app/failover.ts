@@ -1,0 +1,160 @@
+import type { Actor } from '../platform/actor.js';
+import { describeActor } from '../platform/actor.js';
+import type { Config } from '../platform/config/config.js';
+import { withClient, type ConnectionTarget } from '../platform/db/connect.js';
+import { appError, isAppError } from '../platform/errors.js';
+import type { Logger } from '../platform/log/log.js';
+import { parseLsn } from '../platform/postgres/lsn.js';
+import { readNodePosition } from '../platform/postgres/replication-status.js';
+import type { TlsFiles } from '../platform/postgres/tls.js';
+import { attachRunning } from './database.js';
+import { controlAddressOf } from './fencing.js';
+import { callNode, type FenceReport, type NodeReport } from './node-control.js';
+import { nodeTls, readStandbyState, tlsPaths } from './replication.js';
+
+export interface FailoverResult {
+  /** The timeline this node is primary on now. */
+  readonly timeline: number;
+  readonly oldPrimary: {
+    readonly host: string;
+    readonly port: number;
+    /** `stood down`: it was reached, stopped and marked fenced; `declared down`: the operator said it was gone. */
+    readonly fencing: 'stood down' | 'declared down';
+  };
+  /** Whether this node had replayed all the WAL the old primary had when it stood down (nothing lost); unknown when it was not reached. */
+  readonly caughtUp: boolean | null;
+  /** WAL the old primary had that this node never received, in bytes (0 when caught up; null when unknown). */
+  readonly missingBytes: number | null;
+  readonly seconds: number;
+}
+
+export interface FailoverOptions {
+  /** The operator's word that the old primary is down (powered off, unreachable for good): promote without reaching it. */
+  readonly primaryIsDown?: boolean;
+  /** How long to wait for this node to replay what the stood-down primary had. */
+  readonly catchUpSeconds?: number;
+  readonly onStep?: (message: string) => void;
+  readonly actor: Actor;
+  /**
+   * A switchover: the primary must be reachable and this standby streaming close behind it, and
+   * nothing may be lost: if this node does not get all the stood-down primary had, the primary
+   * is given back its role and nothing changes.
+   */
+  readonly planned?: boolean;
+}
+
+/** How far behind (bytes) a standby may be for a switchover to start: the catch-up is then a moment. */
+const switchoverMaxLagBytes = 16 * 1024 * 1024;
+
+/**
+ * `steadfast failover`, on the standby that takes over: fences the old primary first (over the
+ * node control API it stops its PostgreSQL, whose last WAL reaches this standby on the way
+ * down, and marks itself fenced), waits until this node has replayed that WAL, then promotes
+ * this node's PostgreSQL. The running `steadfast up` here sees the promotion and starts
+ * serving; the old primary, once it sees this node primary, follows it as a standby.
+ * An old primary that cannot be reached is promoted over only on the operator's word
+ * (`primaryIsDown`): if it were in fact running, two primaries would take writes until it
+ * next sees this node (it then stands down by itself).
+ */
+export async function failover(config: Config, log: Logger, options: FailoverOptions): Promise<FailoverResult> {
+  const started = Date.now();
+  const step = options.onStep ?? (() => undefined);
+  const standby = await readStandbyState(config.home);
+  if (!standby) throw appError('NODE_STATE_CONFLICT', `This node is not a standby (there is no ${config.home}/standby.json): run "steadfast failover" on the standby that should take over.`);
+  const tls = await nodeTls(config.home);
+  if (!tls) throw appError('TLS_INCOMPLETE', `This standby has no TLS files in ${tlsPaths(config.home).dir}; it cannot reach the primary's control API to fence it.`);
+  if (config.nodeControlPort === 0) throw appError('CONFIG_INVALID', 'nodeControlPort is 0 (a free port at each start): a failover needs this node at a known control port, for the old primary to follow it. Set nodeControlPort and restart "steadfast up".');
+  const database = await attachRunning(config);
+  if (!database) throw appError('FAILOVER_FAILED', `This standby's PostgreSQL is not running: start it with "steadfast up" first, and run "steadfast failover" while it runs.`);
+  const local = { ...database.admin, database: 'postgres' };
+  const before = await withClient(local, readNodePosition);
+  if (!before.standby) throw appError('NODE_STATE_CONFLICT', 'This node is already a primary (its PostgreSQL is not in recovery).');
+
+  const primary = standby.primary;
+  const control = controlAddressOf(config, primary.host);
+  const what = options.planned ? 'switchover' : 'failover';
+  if (options.planned) await checkReadyToSwitch(tls, control, local);
+  step(`fencing the old primary at ${primary.host} (control API ${control.host}:${control.port})`);
+  let fenced: FenceReport | undefined;
+  try {
+    fenced = await callNode<FenceReport>(tls, control, 'POST', '/v1/fence', { by: config.nodeName, postgresPort: database.port, controlPort: config.nodeControlPort, reason: `${what} to ${config.nodeName} by ${describeActor(options.actor)}` }, 30_000);
+  } catch (error) {
+    if (!isAppError(error) || error.code !== 'NODE_UNREACHABLE') throw appError('FAILOVER_FAILED', `The old primary refused to stand down: ${(error as Error).message} Nothing was changed.`, { cause: error });
+    if (!options.primaryIsDown || options.planned) {
+      throw appError(
+        'FAILOVER_FAILED',
+        `${(error as Error).message} The old primary could not be fenced, so this node was not promoted: if it is still running, two primaries would accept writes. ` +
+          'Make sure it is down (power it off, or cut it off), then run "steadfast failover --primary-is-down". Once it can reach this node again it stands down by itself.',
+        { cause: error },
+      );
+    }
+    log.warn({ primary, err: (error as Error).message }, 'the old primary cannot be reached; promoting on the operator\'s word that it is down');
+    step('the old primary cannot be reached; you said it is down: promoting without fencing it');
+  }
+
+  let caughtUp: boolean | null = null;
+  let missingBytes: number | null = null;
+  if (fenced?.checkpointLsn) {
+    step(`the old primary stood down at ${fenced.checkpointLsn}; waiting for this node to replay everything it had`);
+    const target = parseLsn(fenced.checkpointLsn);
+    const deadline = Date.now() + (options.catchUpSeconds ?? 30) * 1000;
+    for (;;) {
+      const { rows } = await withClient(local, (client) => client.query<{ received: string | null; replayed: string | null }>('SELECT pg_last_wal_receive_lsn()::text AS received, pg_last_wal_replay_lsn()::text AS replayed'));
+      const received = rows[0]!.received ? parseLsn(rows[0]!.received) : 0n;
+      const replayed = rows[0]!.replayed ? parseLsn(rows[0]!.replayed) : 0n;
+      // The stand-down's checkpoint record starts at checkpointLsn: replayed past it, nothing is missing.
+      if (replayed > target) {
+        caughtUp = true;
+        missingBytes = 0;
+        break;
+      }
+      if (Date.now() > deadline) {
+        caughtUp = false;
+        missingBytes = Number(target > received ? target - received : 0n);
+        if (options.planned) {
+          // Zero loss or nothing: the primary gets its role back.
+          await callNode(tls, control, 'POST', '/v1/resume', { by: config.nodeName }, 60_000);
+          throw appError('FAILOVER_FAILED', `The switchover was undone: this standby did not receive all of the primary's WAL within ${options.catchUpSeconds ?? 30} s (${missingBytes} bytes short). The primary serves again; nothing was lost and nothing changed.`);
+        }
+        step(`this node did not receive all of the old primary's WAL in time (${missingBytes} bytes short): promoting anyway`);
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  step('promoting this node');
+  const promoted = await withClient(local, async (client) => (await client.query<{ done: boolean }>('SELECT pg_promote(true, 60) AS done')).rows[0]!.done);
+  if (!promoted) throw appError('FAILOVER_FAILED', `PostgreSQL did not finish promotion within 60 s; see its log. This node may still become primary: check "steadfast status".`);
+  const after = await withClient(local, readNodePosition);
+  const result: FailoverResult = {
+    timeline: after.timeline,
+    oldPrimary: { host: primary.host, port: primary.port, fencing: fenced ? 'stood down' : 'declared down' },
+    caughtUp,
+    missingBytes,
+    seconds: (Date.now() - started) / 1000,
+  };
+  // The record customers and auditors read: who failed over, from where, and what it cost.
+  await withClient(database.admin, (client) =>
+    client.query('INSERT INTO platform_audit (actor, action, tenant_slug, detail) VALUES ($1, $2, NULL, $3)', [describeActor(options.actor), `replication.${what}`, JSON.stringify({ node: config.nodeName, ...result })]),
+  ).catch((error: unknown) => log.error({ err: error }, 'promoted, but the audit entry could not be written'));
+  log.warn(result, `${what} done: this node is the primary`);
+  return result;
+}
+
+/** Before a switchover: the primary answers as one, and this standby streams from it, close behind. */
+async function checkReadyToSwitch(tls: TlsFiles, control: { host: string; port: number }, local: ConnectionTarget): Promise<void> {
+  let report: NodeReport;
+  try {
+    report = await callNode<NodeReport>(tls, control, 'GET', '/v1/node', undefined, 5000);
+  } catch (error) {
+    throw appError('FAILOVER_FAILED', `${(error as Error).message} A switchover needs the primary up and reachable; nothing was changed. If it is down, use "steadfast failover".`, { cause: error });
+  }
+  if (report.role !== 'primary' || !report.lsn) throw appError('FAILOVER_FAILED', `The node this standby follows (${report.name}) is ${report.role}, not a primary; nothing was changed.`);
+  const { rows } = await withClient(local, (client) =>
+    client.query<{ streaming: boolean; behind: number | null }>("SELECT coalesce((SELECT status = 'streaming' FROM pg_stat_wal_receiver), false) AS streaming, pg_wal_lsn_diff($1::pg_lsn, pg_last_wal_receive_lsn())::float8 AS behind", [report.lsn]),
+  );
+  const { streaming, behind } = rows[0]!;
+  if (!streaming) throw appError('FAILOVER_FAILED', 'This standby is not streaming from the primary now (see "steadfast status"); a switchover would have to wait for it to catch up. Nothing was changed.');
+  if ((behind ?? 0) > switchoverMaxLagBytes) throw appError('FAILOVER_FAILED', `This standby is ${((behind ?? 0) / 1048576).toFixed(0)} MB behind the primary; a switchover starts only within ${switchoverMaxLagBytes / 1048576} MB (writes would stop while it catches up). Try again when "steadfast status" shows it close.`);
+}

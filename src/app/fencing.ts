@@ -1,0 +1,106 @@
+import { readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Config } from '../platform/config/config.js';
+import { appError } from '../platform/errors.js';
+import type { Logger } from '../platform/log/log.js';
+import { writeFileAtomic } from '../platform/postgres/data-dir.js';
+import type { TlsFiles } from '../platform/postgres/tls.js';
+import { callNode, type NodeReport } from './node-control.js';
+import type { StandbyState } from './replication.js';
+
+/**
+ * Fencing: a node that another has taken over from must never run as a primary again until it
+ * has re-joined as that node's standby. The mark is a file in its home, written before its
+ * PostgreSQL stops, so it holds across crashes and restarts of the machine.
+ */
+export interface FencedState {
+  /** The node that took over, and where its PostgreSQL is (as this node reaches it). */
+  readonly by: string;
+  readonly host: string;
+  readonly postgresPort: number;
+  readonly controlPort: number;
+  readonly reason: string;
+  readonly at: string;
+  /** The timeline this node was on when it stood down. */
+  readonly timeline?: number;
+}
+
+const fencedFile = (home: string): string => path.join(home, 'fenced.json');
+
+export async function readFenced(home: string): Promise<FencedState | undefined> {
+  let text: string;
+  try {
+    text = await readFile(fencedFile(home), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    return JSON.parse(text) as FencedState;
+  } catch {
+    // A damaged mark is still a mark: the node stays fenced until an operator looks.
+    throw appError('NODE_FENCED', `${fencedFile(home)} is damaged, so this node cannot tell who took over from it; it will not start as a primary. Re-join it as a standby with "steadfast standby join --replace <primary>" (after moving its data directory away).`);
+  }
+}
+
+export const writeFenced = (home: string, state: FencedState): Promise<void> => writeFileAtomic(fencedFile(home), `${JSON.stringify(state, null, 2)}\n`);
+
+export const forgetFenced = (home: string): Promise<void> => rm(fencedFile(home), { force: true });
+
+/** The default port of a node's control API (nodeControlPort). */
+export const defaultControlPort = 7433;
+
+/** A `host` or `host:port` entry of clusterNodes as an address (IPv6 in brackets). */
+export function parseNodeAddress(entry: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]+))(?::(\d+))?$/.exec(entry);
+  if (!match) throw appError('CONFIG_INVALID', `clusterNodes entry "${entry}" is not a host or host:port.`);
+  return { host: match[1] ?? match[2]!, port: match[3] ? Number(match[3]) : defaultControlPort };
+}
+
+/** The control API addresses of the other nodes: clusterNodes, and a standby's primary (at the default port unless clusterNodes names it). */
+export function peerControlAddresses(config: Config, standby?: StandbyState): Array<{ host: string; port: number }> {
+  const peers = config.clusterNodes.map(parseNodeAddress);
+  if (standby && !peers.some((peer) => peer.host === standby.primary.host)) peers.push({ host: standby.primary.host, port: defaultControlPort });
+  return peers;
+}
+
+/** The control address of the node whose PostgreSQL is at `host`. */
+export function controlAddressOf(config: Config, host: string): { host: string; port: number } {
+  return config.clusterNodes.map(parseNodeAddress).find((peer) => peer.host === host) ?? { host, port: defaultControlPort };
+}
+
+export interface PeerPrimary {
+  readonly name: string;
+  readonly host: string;
+  readonly postgresPort: number;
+  readonly controlPort: number;
+  readonly timeline: number;
+}
+
+/**
+ * A peer that is a primary of this cluster on a later timeline than `own`: it was promoted
+ * after this node last ran as primary, so this node must follow it, not compete with it.
+ * Peers that do not answer are skipped (and logged): they cannot say a failover happened.
+ */
+export async function findNewerPrimary(config: Config, tls: TlsFiles, own: { systemIdentifier: string; timeline: number }, log: Logger): Promise<PeerPrimary | undefined> {
+  const answers = await Promise.all(
+    peerControlAddresses(config).map(async (address) => {
+      try {
+        return { address, report: await callNode<NodeReport>(tls, address, 'GET', '/v1/node', undefined, 3000) };
+      } catch (error) {
+        log.info({ peer: address, err: (error as Error).message }, 'a peer did not answer');
+        return undefined;
+      }
+    }),
+  );
+  for (const answer of answers) {
+    const report = answer?.report;
+    if (!answer || !report || report.role !== 'primary' || report.timeline === undefined || report.postgresPort === undefined) continue;
+    if (report.systemIdentifier !== own.systemIdentifier) {
+      log.warn({ peer: answer.address, systemIdentifier: report.systemIdentifier }, 'a peer in clusterNodes is a primary of another cluster; check clusterNodes');
+      continue;
+    }
+    if (report.timeline > own.timeline) return { name: report.name, host: answer.address.host, postgresPort: report.postgresPort, controlPort: answer.address.port, timeline: report.timeline };
+  }
+  return undefined;
+}

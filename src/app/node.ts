@@ -1,0 +1,336 @@
+import { EventEmitter } from 'node:events';
+import { chown, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Config } from '../platform/config/config.js';
+import { withClient } from '../platform/db/connect.js';
+import { appError } from '../platform/errors.js';
+import type { Logger } from '../platform/log/log.js';
+import { readControlFile } from '../platform/postgres/control-file.js';
+import { readDataDirMajor } from '../platform/postgres/data-dir.js';
+import { ensurePostgresOsUser } from '../platform/postgres/os-user.js';
+import { createStandbySlot } from '../platform/postgres/replication.js';
+import { readNodePosition } from '../platform/postgres/replication-status.js';
+import type { TlsFiles } from '../platform/postgres/tls.js';
+import { embeddedDataDir, embeddedSettings } from './database.js';
+import { findNewerPrimary, forgetFenced, readFenced, writeFenced, type FencedState } from './fencing.js';
+import { callNode, startNodeControl, type FenceReport, type FenceRequest, type NodeReport } from './node-control.js';
+import { forgetStandbyState, nodeTls, readStandbyState, replicationTarget, slotName, writeStandbyState, type StandbyState } from './replication.js';
+import { startPlatform, type RunningPlatform } from './run.js';
+import { startStandby, type RunningStandby } from './standby.js';
+
+export type NodeRole = 'primary' | 'standby' | 'fenced';
+
+type State =
+  | { readonly kind: 'starting' }
+  | { readonly kind: 'primary'; readonly platform: RunningPlatform }
+  | { readonly kind: 'standby'; readonly standby: RunningStandby }
+  | { readonly kind: 'fenced'; readonly fenced: FencedState }
+  | { readonly kind: 'stopped' };
+
+export interface NodeTimings {
+  /** How often a standby looks whether it was promoted. */
+  readonly promotionPollMs: number;
+  /** How often a primary asks its peers whether one of them took over. */
+  readonly peerWatchMs: number;
+  /** How often a fenced node asks the node that took over whether it is primary yet. */
+  readonly rejoinPollMs: number;
+}
+
+const defaultTimings: NodeTimings = { promotionPollMs: 250, peerWatchMs: 5000, rejoinPollMs: 1000 };
+
+/**
+ * One node of the embedded platform as `steadfast up` runs it: a primary serving tenants, a
+ * standby following one, or a fenced former primary waiting to follow the node that took
+ * over. It moves between these by itself:
+ *  - a standby promoted (`steadfast failover`) starts serving on its running PostgreSQL;
+ *  - a primary asked to stand down (the control API's fence), or that finds a peer primary on
+ *    a later timeline, marks itself fenced, stops its PostgreSQL, and re-joins that peer as a
+ *    standby without a new copy (its WAL ends where the peer's history forked);
+ *  - a node starting with the fenced mark, or finding on start that a peer took over, never
+ *    starts as a primary.
+ */
+export class PlatformNode extends EventEmitter {
+  private state: State = { kind: 'starting' };
+  private control: { port: number; close(): Promise<void> } | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  /** Changes of state, one at a time. */
+  private queue: Promise<void> = Promise.resolve();
+  private tls: TlsFiles | undefined;
+  private dataDir = '';
+  /** The platform of a primary that stood down, still draining. */
+  private closing: Promise<void> = Promise.resolve();
+  private resolveFatal!: (error: Error) => void;
+  readonly fatal = new Promise<Error>((resolve) => (this.resolveFatal = resolve));
+
+  constructor(
+    private readonly config: Config,
+    private readonly log: Logger,
+    private readonly timings: NodeTimings = defaultTimings,
+  ) {
+    super();
+  }
+
+  get role(): NodeRole | 'starting' | 'stopped' {
+    return this.state.kind;
+  }
+
+  /** The platform while this node is the primary. */
+  get platform(): RunningPlatform | undefined {
+    return this.state.kind === 'primary' ? this.state.platform : undefined;
+  }
+
+  get standby(): RunningStandby | undefined {
+    return this.state.kind === 'standby' ? this.state.standby : undefined;
+  }
+
+  get controlPort(): number | undefined {
+    return this.control?.port;
+  }
+
+  async start(): Promise<void> {
+    const { config } = this;
+    this.tls = await nodeTls(config.home);
+    this.dataDir = await embeddedDataDir(config, await ensurePostgresOsUser(config.postgresOsUser));
+    if (this.tls && (config.replicationPeers.length > 0 || config.clusterNodes.length > 0)) {
+      this.control = await startNodeControl(this.tls, { host: controlHost(config), port: config.nodeControlPort }, { report: () => this.report(), fence: (request) => this.fence(request), resume: (by) => this.resume(by) }, this.log.child({ component: 'node-control' }));
+    }
+    try {
+      await this.serially(() => this.enter());
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.serially(async () => {
+      this.clearTimer();
+      const state = this.state;
+      this.state = { kind: 'stopped' };
+      if (state.kind === 'primary') await state.platform.stop();
+      if (state.kind === 'standby') await state.standby.stop();
+      await this.closing;
+    });
+    await this.control?.close();
+    this.control = undefined;
+  }
+
+  /** What this node is, for a peer's question. */
+  async report(): Promise<NodeReport> {
+    const state = this.state;
+    const name = this.config.nodeName;
+    const admin = state.kind === 'primary' ? state.platform.platform.database.admin : state.kind === 'standby' ? state.standby.database.admin : undefined;
+    if (admin) {
+      const position = await withClient({ ...admin, database: 'postgres' }, readNodePosition);
+      const port = state.kind === 'primary' ? state.platform.platform.database.supervisor?.port : state.kind === 'standby' ? state.standby.database.supervisor?.port : undefined;
+      return { name, role: position.standby ? 'standby' : 'primary', timeline: position.timeline, systemIdentifier: position.systemIdentifier, postgresPort: port, lsn: position.lsn ?? undefined };
+    }
+    const control = (await readDataDirMajor(this.dataDir)) === undefined ? undefined : await readControlFile(this.dataDir);
+    return { name, role: state.kind === 'fenced' ? 'fenced' : 'stopped', timeline: control?.timeline, systemIdentifier: control?.systemIdentifier, lsn: control?.checkpointLsn };
+  }
+
+  /** A peer taking over asks this node to stand down: answered once its PostgreSQL has stopped. */
+  fence(request: FenceRequest): Promise<FenceReport> {
+    return this.serially(async () => {
+      if (this.state.kind === 'standby') throw appError('NODE_STATE_CONFLICT', `${this.config.nodeName} is a standby, not a primary: there is nothing to fence.`);
+      if (this.state.kind !== 'fenced') await this.standDown({ by: request.by, host: request.host, postgresPort: request.postgresPort, controlPort: request.controlPort, reason: request.reason, at: new Date().toISOString() });
+      const control = await readControlFile(this.dataDir);
+      return { name: this.config.nodeName, fenced: true, timeline: control.timeline, checkpointLsn: control.checkpointLsn };
+    });
+  }
+
+  /**
+   * The node that fenced this one did not take over (a switchover that could not finish without
+   * loss): this node is the primary again. Only that node may say so, and only before it is
+   * primary itself.
+   */
+  resume(by: string): Promise<NodeReport> {
+    return this.serially(async () => {
+      const state = this.state;
+      if (state.kind !== 'fenced') throw appError('NODE_STATE_CONFLICT', `${this.config.nodeName} is not fenced; there is nothing to resume.`);
+      if (state.fenced.by !== by) throw appError('NODE_STATE_CONFLICT', `${this.config.nodeName} was fenced by ${state.fenced.by}, not ${by}; only that node can give it back.`);
+      const taker = await callNode<NodeReport>(this.tls!, { host: state.fenced.host, port: state.fenced.controlPort }, 'GET', '/v1/node', undefined, 3000);
+      if (taker.role === 'primary') throw appError('NODE_STATE_CONFLICT', `${by} is a primary already; ${this.config.nodeName} follows it instead of resuming.`);
+      this.clearTimer();
+      await this.closing;
+      await forgetFenced(this.config.home);
+      await this.runPrimary();
+      return this.report();
+    });
+  }
+
+  private serially<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work);
+    this.queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  /** Chooses what to run as from the marks in the home, and what the peers say. */
+  private async enter(): Promise<void> {
+    const { config } = this;
+    const standby = await readStandbyState(config.home);
+    if (standby) return this.runStandby(standby);
+    const fenced = await readFenced(config.home);
+    if (fenced) return this.waitToRejoin(fenced);
+    if (this.tls && config.clusterNodes.length > 0 && (await readDataDirMajor(this.dataDir)) !== undefined) {
+      const own = await readControlFile(this.dataDir);
+      const newer = await findNewerPrimary(config, this.tls, own, this.log);
+      if (newer) {
+        const mark: FencedState = { by: newer.name, host: newer.host, postgresPort: newer.postgresPort, controlPort: newer.controlPort, reason: `on start, ${newer.name} was found primary on timeline ${newer.timeline}, later than this node's ${own.timeline}`, at: new Date().toISOString(), timeline: own.timeline };
+        await writeFenced(config.home, mark);
+        this.log.warn(mark, 'a peer took over while this node was down: not starting as a primary; it will follow that peer');
+        return this.waitToRejoin(mark);
+      }
+    }
+    return this.runPrimary();
+  }
+
+  private async runPrimary(handOver?: RunningStandby): Promise<void> {
+    const platform = await startPlatform(this.config, this.log, { http: true, worker: true, ownDatabase: true }, { database: handOver?.database });
+    this.state = { kind: 'primary', platform };
+    void platform.fatal.then((error) => this.state.kind === 'primary' && this.state.platform === platform && this.resolveFatal(error));
+    this.emit('role', 'primary');
+    if (this.tls && this.config.clusterNodes.length > 0) this.every(this.timings.peerWatchMs, () => this.watchPeers(platform));
+  }
+
+  private async runStandby(standby: StandbyState): Promise<void> {
+    const running = await startStandby(this.config, this.log, standby);
+    this.state = { kind: 'standby', standby: running };
+    void running.fatal.then((error) => this.state.kind === 'standby' && this.state.standby === running && this.resolveFatal(error));
+    this.emit('role', 'standby', standby.primary);
+    this.every(this.timings.promotionPollMs, async () => {
+      const inRecovery = await withClient({ ...running.database.admin, database: 'postgres' }, async (client) => (await client.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r')).rows[0]!.r);
+      if (!inRecovery) await this.serially(() => this.promoted(running));
+    });
+  }
+
+  /** The standby's PostgreSQL was promoted: it becomes the primary's settings and starts serving. */
+  private async promoted(running: RunningStandby): Promise<void> {
+    if (this.state.kind !== 'standby' || this.state.standby !== running) return;
+    this.clearTimer();
+    this.log.warn('this node was promoted: it is the primary now, and starts serving');
+    await forgetStandbyState(this.config.home);
+    await forgetFenced(this.config.home);
+    await running.database.supervisor?.reconfigure(embeddedSettings(this.config, this.dataDir, undefined, this.tls !== undefined));
+    await this.runPrimary(running);
+  }
+
+  /** While primary: a peer primary on a later timeline means this node was failed over from; it stands down. */
+  private async watchPeers(platform: RunningPlatform): Promise<void> {
+    const position = await withClient({ ...platform.platform.database.admin, database: 'postgres' }, readNodePosition);
+    const newer = await findNewerPrimary(this.config, this.tls!, position, this.log);
+    if (!newer) return;
+    await this.serially(async () => {
+      if (this.state.kind !== 'primary' || this.state.platform !== platform) return;
+      await this.standDown({ by: newer.name, host: newer.host, postgresPort: newer.postgresPort, controlPort: newer.controlPort, reason: `${newer.name} is primary on timeline ${newer.timeline}, later than this node's ${position.timeline}`, at: new Date().toISOString(), timeline: position.timeline });
+    });
+  }
+
+  /**
+   * Stops being a primary: the mark first (so no restart can undo it), then PostgreSQL at once
+   * (sessions cut, its last WAL sent to connected standbys on the way down), then the rest.
+   */
+  private async standDown(mark: FencedState): Promise<void> {
+    if (this.state.kind !== 'primary') return;
+    const { platform } = this.state;
+    this.clearTimer();
+    const position = await withClient({ ...platform.platform.database.admin, database: 'postgres' }, readNodePosition).catch(() => undefined);
+    const fenced = { ...mark, timeline: mark.timeline ?? position?.timeline };
+    await writeFenced(this.config.home, fenced);
+    this.log.warn(fenced, 'standing down: this node is fenced and will follow the node that took over');
+    await platform.platform.database.supervisor?.stop();
+    // PostgreSQL is down, so nothing more is written: the answer need not wait for HTTP to drain.
+    // Re-joining does (closing), so the two never overlap.
+    this.closing = platform.stop().catch((error: unknown) => this.log.error({ err: error }, 'error while stopping the platform after standing down'));
+    this.enterFenced(fenced);
+  }
+
+  private waitToRejoin(fenced: FencedState): Promise<void> {
+    this.enterFenced(fenced);
+    return Promise.resolve();
+  }
+
+  /** Fenced: asks the node that took over until it is a primary, then follows it. */
+  private enterFenced(fenced: FencedState): void {
+    this.state = { kind: 'fenced', fenced };
+    this.emit('role', 'fenced', fenced);
+    this.every(this.timings.rejoinPollMs, async () => {
+      const report = await callNode<NodeReport>(this.tls!, { host: fenced.host, port: fenced.controlPort }, 'GET', '/v1/node', undefined, 3000);
+      if (report.role !== 'primary') return;
+      await this.serially(() => this.rejoin(fenced));
+    });
+  }
+
+  /**
+   * Follows the node that took over, on this node's own data directory: a slot on it, a
+   * standby.signal here. A clean stand-down left WAL ending where that node's timeline forked,
+   * so it follows at once; a node that crashed with WAL the other never received cannot, and
+   * says so (it stays a read-only standby until re-copied with "steadfast standby join --replace").
+   */
+  private async rejoin(fenced: FencedState): Promise<void> {
+    if (this.state.kind !== 'fenced') return;
+    this.clearTimer();
+    await this.closing;
+    const primary = { host: fenced.host, port: fenced.postgresPort };
+    const slot = slotName(this.config.nodeName);
+    await createStandbySlot(await replicationTarget(this.tls!, primary), slot, { replace: true });
+    const signal = path.join(this.dataDir, 'standby.signal');
+    await writeFile(signal, '');
+    const runAs = await ensurePostgresOsUser(this.config.postgresOsUser);
+    if (runAs) await chown(signal, runAs.uid, runAs.gid);
+    const standby: StandbyState = { primary, slot, joinedAt: new Date().toISOString() };
+    await writeStandbyState(this.config.home, standby);
+    this.log.warn({ primary, slot }, `re-joining as a standby of ${fenced.by}, on this node's own data`);
+    try {
+      await this.runStandby(standby);
+    } catch (error) {
+      // Still fenced (the mark stays until a standby runs): try again at the next round.
+      this.log.error({ err: error }, 're-joining as a standby failed; trying again');
+      await forgetStandbyState(this.config.home);
+      this.enterFenced(fenced);
+      return;
+    }
+    // In recovery now, so it cannot take writes: the fenced mark has done its work.
+    await forgetFenced(this.config.home);
+  }
+
+  /** Runs `work` every `ms` (after the previous round ends) while the state it was started in lasts; a failed round is logged and retried. */
+  private every(ms: number, work: () => Promise<void>): void {
+    this.clearTimer();
+    let lastLogged = 0;
+    const round = async (): Promise<void> => {
+      try {
+        await work();
+      } catch (error) {
+        if (Date.now() - lastLogged > 60_000) {
+          lastLogged = Date.now();
+          this.log.info({ err: (error as Error).message, state: this.state.kind }, 'a node check failed; retrying');
+        }
+      }
+      if (this.timer === timer) schedule();
+    };
+    let timer: NodeJS.Timeout;
+    const schedule = (): void => {
+      timer = setTimeout(() => void round(), ms);
+      timer.unref();
+      this.timer = timer;
+    };
+    schedule();
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
+
+/** Where the control API listens: nodeControlHost, else the first non-loopback address PostgreSQL listens on, else loopback. */
+export function controlHost(config: Config): string {
+  if (config.nodeControlHost) return config.nodeControlHost;
+  const addresses = config.postgresListenAddresses.split(',').map((address) => address.trim());
+  if (addresses.includes('*')) return '0.0.0.0';
+  return addresses.find((address) => address !== 'localhost' && !address.startsWith('127.') && address !== '::1') ?? '127.0.0.1';
+}
