@@ -1,23 +1,17 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { createCa, createNodeCertificate } from '../src/app/certs.js';
-import { attachRunning, embeddedDataDir } from '../src/app/database.js';
+import { attachRunning } from '../src/app/database.js';
 import { callNode } from '../src/app/node-control.js';
 import { replicationRole, tlsPaths } from '../src/app/replication.js';
 import { createCertificateAuthority, issueNodeCertificate } from '../src/platform/crypto/certs.js';
-import { readControlFile } from '../src/platform/postgres/control-file.js';
-import { loadConfig, type Config } from '../src/platform/config/config.js';
 import { withClient } from '../src/platform/db/connect.js';
-import { readPostmasterPid } from '../src/platform/postgres/data-dir.js';
-import { ensurePostgresOsUser } from '../src/platform/postgres/os-user.js';
-import { findFreePort } from '../src/platform/postgres/supervisor.js';
-import { runCli, startUp, type RunningCli } from './helpers/cli.js';
+import { readControlFile } from '../src/platform/postgres/control-file.js';
+import { runCli, startUp } from './helpers/cli.js';
+import { TwoNodes, type TestNode } from './helpers/nodes.js';
 
 /**
  * Two nodes as `steadfast up` runs them (separate processes, on loopback): a failover with the
@@ -26,133 +20,23 @@ import { runCli, startUp, type RunningCli } from './helpers/cli.js';
  * return the old primary finds the new one and never starts as a primary). Throughout, a
  * watcher asks both servers whether they are primary: two at once fails the test.
  */
-interface Node {
-  readonly name: string;
-  readonly home: string;
-  readonly env: Record<string, string>;
-  readonly config: Config;
-  dataDir: string;
-  process?: RunningCli;
-}
-
-let root: string;
-let a: Node;
-let b: Node;
-const secretKey = randomBytes(32).toString('base64url');
-const bothPrimary: string[] = [];
-let watching = true;
-let watcher: Promise<void>;
-
-async function makeNode(name: string, controlPort: number, peerControlPort: number): Promise<Node> {
-  const home = path.join(root, name);
-  await mkdir(home, { mode: 0o755 });
-  const env = {
-    STEADFAST_HOME: home,
-    STEADFAST_SECRET_KEY: secretKey,
-    STEADFAST_NODE_NAME: name,
-    PORT: String(await findFreePort()),
-    STEADFAST_POSTGRES_PORT: String(await findFreePort()),
-    STEADFAST_OPERATOR_PORT: '0',
-    STEADFAST_REPLICATION_PEERS: '127.0.0.1',
-    STEADFAST_NODE_CONTROL_PORT: String(controlPort),
-    STEADFAST_NODE_CONTROL_HOST: '127.0.0.1',
-    STEADFAST_CLUSTER_NODES: `127.0.0.1:${peerControlPort}`,
-    STEADFAST_WAL_ARCHIVING: 'false',
-    STEADFAST_WAL_STREAMING: 'false',
-    LOG_LEVEL: 'info',
-  };
-  const config = loadConfig({ env, cwd: root });
-  return { name, home, env, config, dataDir: await embeddedDataDir(config, await ensurePostgresOsUser(config.postgresOsUser)) };
-}
-
-/** The node's PostgreSQL as the superuser, while it runs. */
-async function sql<R extends Record<string, unknown>>(node: Node, text: string, values: unknown[] = []): Promise<R[]> {
-  const running = await attachRunning(node.config);
-  if (!running) throw new Error(`${node.name}'s PostgreSQL is not running`);
-  return withClient({ ...running.admin, database: 'postgres' }, async (client) => (await client.query<R>(text, values)).rows);
-}
-
-async function until(what: string, check: () => Promise<boolean>, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}\n--- ${a.name}:\n${a.process?.output().slice(-3000)}\n--- ${b.name}:\n${b.process?.output().slice(-3000)}`);
-    await sleep(100);
-  }
-}
-
-const inRecovery = async (node: Node): Promise<boolean> => (await sql<{ r: boolean }>(node, 'SELECT pg_is_in_recovery() AS r'))[0]!.r;
-const rows = async (node: Node): Promise<number> => (await sql<{ n: number }>(node, 'SELECT count(*)::int AS n FROM ledger'))[0]!.n;
-const streamingFrom = async (node: Node): Promise<boolean> => (await sql<{ status: string }>(node, 'SELECT status FROM pg_stat_wal_receiver')).some((row) => row.status === 'streaming');
-
-/**
- * Asks both servers every few milliseconds whether they are in recovery, each over a connection
- * kept open (and opened again when its server restarts): a moment where both answer "no" is
- * recorded. A server that does not answer takes no writes either.
- */
-async function watchForTwoPrimaries(): Promise<void> {
-  const clients = new Map<Node, { client: pg.Client; port: number }>();
-  const isPrimary = async (node: Node): Promise<boolean> => {
-    try {
-      const running = await attachRunning(node.config);
-      if (!running) return false;
-      let held = clients.get(node);
-      if (held && held.port !== running.port) {
-        clients.delete(node);
-        await held.client.end().catch(() => undefined);
-        held = undefined;
-      }
-      if (!held) {
-        const client = new pg.Client({ ...running.admin, database: 'postgres', connectionTimeoutMillis: 1000 });
-        client.on('error', () => clients.delete(node));
-        await client.connect();
-        held = { client, port: running.port };
-        clients.set(node, held);
-      }
-      return !(await held.client.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r')).rows[0]!.r;
-    } catch {
-      clients.delete(node);
-      return false;
-    }
-  };
-  while (watching) {
-    const [primaryA, primaryB] = await Promise.all([isPrimary(a), isPrimary(b)]);
-    if (primaryA && primaryB) bothPrimary.push(new Date().toISOString());
-    await sleep(5);
-  }
-  await Promise.all([...clients.values()].map(({ client }) => client.end().catch(() => undefined)));
-}
+const nodes = new TwoNodes();
+let a: TestNode;
+let b: TestNode;
+const sql = <R extends Record<string, unknown>>(node: TestNode, text: string, values: unknown[] = []): Promise<R[]> => nodes.sql<R>(node, text, values);
+const until = (what: string, check: () => Promise<boolean>): Promise<void> => nodes.until(what, check);
+const inRecovery = (node: TestNode): Promise<boolean> => nodes.inRecovery(node);
+const rows = (node: TestNode): Promise<number> => nodes.rows(node);
+const streamingFrom = (node: TestNode): Promise<boolean> => nodes.streaming(node);
+const bothPrimary = nodes.bothPrimary;
 
 before(async () => {
-  root = await mkdtemp(path.join(tmpdir(), 'steadfast-failover-'));
-  await chmod(root, 0o755);
-  const [controlA, controlB] = [await findFreePort(), await findFreePort()];
-  a = await makeNode('node_a', controlA, controlB);
-  b = await makeNode('node_b', controlB, controlA);
-  await createCa(a.home);
-  await createNodeCertificate(a.home, ['127.0.0.1']);
-  const handOver = path.join(root, 'for-b');
-  await createNodeCertificate(a.home, ['127.0.0.1'], handOver);
-  await mkdir(tlsPaths(b.home).dir, { mode: 0o700 });
-  for (const file of ['ca.crt', 'node.crt', 'node.key']) await copyFile(path.join(handOver, file), path.join(tlsPaths(b.home).dir, file));
-
-  watcher = watchForTwoPrimaries();
-
-  a.process = await startUp(a.env);
-  await sql(a, "CREATE TABLE ledger (id int PRIMARY KEY, note text); INSERT INTO ledger SELECT g, 'first' FROM generate_series(1, 100) g");
-  const joined = await runCli(['standby', 'join', `127.0.0.1:${a.env.STEADFAST_POSTGRES_PORT}`], b.env);
-  assert.equal(joined.code, 0, joined.stderr);
-  b.process = await startUp(b.env);
-  assert.match(b.process.output(), /running as a standby/);
-  await until('node_b has the first rows', async () => (await rows(b)) === 100);
+  await nodes.start();
+  ({ a, b } = nodes);
+  assert.match(b.process!.output(), /running as a standby/);
 });
 
-after(async () => {
-  watching = false;
-  await watcher;
-  await Promise.all([a?.process?.stop(), b?.process?.stop()]);
-  await rm(root, { recursive: true, force: true });
-});
+after(() => nodes.stop());
 
 describe('failover between two nodes', () => {
   test('the control API admits only node certificates of this installation\'s CA', async () => {
@@ -163,7 +47,7 @@ describe('failover between two nodes', () => {
     assert.equal(report.role, 'primary');
     assert.equal(report.timeline, 1);
 
-    const dir = path.join(root, 'intruders');
+    const dir = path.join(nodes.rootDir, 'intruders');
     await mkdir(dir);
     const write = async (name: string, pair: { certificate: string; privateKey: string }): Promise<{ ca: string; cert: string; key: string }> => {
       await writeFile(path.join(dir, `${name}.crt`), pair.certificate);
@@ -209,13 +93,7 @@ describe('failover between two nodes', () => {
     await sql(b, "INSERT INTO ledger SELECT g, 'before the crash' FROM generate_series(301, 400) g");
     const { lsn } = (await sql<{ lsn: string }>(b, 'SELECT pg_current_wal_lsn()::text AS lsn'))[0]!;
     await until('node_a replayed all of node_b', async () => (await sql<{ ok: boolean }>(a, 'SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS ok', [lsn]))[0]!.ok);
-    // As a machine dies: nothing runs on. The postmaster is frozen first, so the parent-death
-    // signal of its supervisor's end (a fast shutdown) never gets to run.
-    const postmaster = (await readPostmasterPid(b.dataDir))!.pid;
-    process.kill(postmaster, 'SIGSTOP');
-    b.process!.child.kill('SIGKILL');
-    await b.process!.stop();
-    process.kill(postmaster, 'SIGKILL');
+    await nodes.kill(b);
     const control = await readControlFile(b.dataDir);
     assert.equal(control.state, 'in production', 'pg_control says it did not stop cleanly');
     assert.equal(control.systemIdentifier, (await sql<{ id: string }>(a, 'SELECT system_identifier::text AS id FROM pg_control_system()'))[0]!.id);
@@ -250,7 +128,7 @@ describe('failover between two nodes', () => {
     let writing = true;
     let nextId = 10_000;
     const writer = (async () => {
-      const clients = new Map<Node, pg.Client>();
+      const clients = new Map<TestNode, pg.Client>();
       while (writing) {
         const id = nextId;
         for (const node of [a, b]) {

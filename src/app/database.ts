@@ -15,7 +15,7 @@ import { placedTlsFiles } from '../platform/postgres/tls.js';
 import { ensurePostgresOsUser, isReachableBy, isRoot, type RunAs } from '../platform/postgres/os-user.js';
 import { PostgresSupervisor } from '../platform/postgres/supervisor.js';
 import { startWalShipping } from './backup.js';
-import { nodeTls, readStandbyState, replicationRole, replicationSettings, tlsPaths, type StandbyState } from './replication.js';
+import { hasStandbySlot, nodeTls, readModeOverride, readStandbyState, replicationRole, replicationSettings, tlsPaths, type StandbyState, type SyncWait } from './replication.js';
 
 /** PostgreSQL 15: the oldest server Steadfast supports (DROP DATABASE ... WITH (FORCE), starts_with, ...). */
 const minimumServerVersion = 150000;
@@ -64,10 +64,10 @@ async function secretKeyOf(config: Config): Promise<string> {
 
 /** Starts (initialising on first use) the embedded server under our supervision. */
 /** The embedded server's settings beyond the defaults: archiving, and replication as a primary or (with `standby`) a standby. */
-export function embeddedSettings(config: Config, dataDir: string, standby: StandbyState | undefined, hasTls: boolean): Record<string, string | number> {
+export function embeddedSettings(config: Config, dataDir: string, standby: StandbyState | undefined, hasTls: boolean, wait: SyncWait = {}): Record<string, string | number> {
   return {
     ...(config.walArchiving ? { archive_mode: 'on', archive_command: archiveCommand(walSpoolDir(dataDir)), archive_timeout: config.walArchiveTimeoutSeconds } : { archive_mode: 'off' }),
-    ...replicationSettings(config, standby, hasTls ? placedTlsFiles(dataDir) : undefined),
+    ...replicationSettings(config, standby, hasTls ? placedTlsFiles(dataDir) : undefined, wait),
   };
 }
 
@@ -81,7 +81,8 @@ export async function startEmbedded(config: Config, log: Logger): Promise<Databa
   const tls = await nodeTls(config.home);
   const standby = await readStandbyState(config.home);
   if (standby && !tls) throw appError('TLS_INCOMPLETE', `This node is a standby of ${standby.primary.host}:${standby.primary.port} but has no TLS files in ${tlsPaths(config.home).dir}: copy back the ca.crt, node.crt and node.key it joined with.`);
-  const settings = embeddedSettings(config, dataDir, standby, tls !== undefined);
+  // A primary a standby has streamed from (its slot is here) waits for it from the first commit.
+  const settings = embeddedSettings(config, dataDir, standby, tls !== undefined, { override: await readModeOverride(config.home), forStandby: await hasStandbySlot(dataDir) });
   if (config.replicationPeers.length && !tls) log.warn(`replicationPeers is set but this node has no TLS files in ${tlsPaths(config.home).dir}: no standby can connect until "steadfast certs create-node" has made them.`);
   const supervisor = new PostgresSupervisor({
     dataDir,

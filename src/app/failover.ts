@@ -10,7 +10,7 @@ import type { TlsFiles } from '../platform/postgres/tls.js';
 import { attachRunning } from './database.js';
 import { controlAddressOf } from './fencing.js';
 import { callNode, type FenceReport, type NodeReport } from './node-control.js';
-import { nodeTls, readStandbyState, tlsPaths } from './replication.js';
+import { auditReplication, nodeTls, readStandbyState, tlsPaths } from './replication.js';
 
 export interface FailoverResult {
   /** The timeline this node is primary on now. */
@@ -25,6 +25,8 @@ export interface FailoverResult {
   readonly caughtUp: boolean | null;
   /** WAL the old primary had that this node never received, in bytes (0 when caught up; null when unknown). */
   readonly missingBytes: number | null;
+  /** A synchronous mode suspended: the new primary commits alone until a standby streams from it. */
+  readonly asynchronousUntilStandby: boolean;
   readonly seconds: number;
 }
 
@@ -127,17 +129,20 @@ export async function failover(config: Config, log: Logger, options: FailoverOpt
   const promoted = await withClient(local, async (client) => (await client.query<{ done: boolean }>('SELECT pg_promote(true, 60) AS done')).rows[0]!.done);
   if (!promoted) throw appError('FAILOVER_FAILED', `PostgreSQL did not finish promotion within 60 s; see its log. This node may still become primary: check "steadfast status".`);
   const after = await withClient(local, readNodePosition);
+  // In a synchronous mode a primary waits only for a standby that streams from it (its slot):
+  // none does yet, so this node commits alone until the old primary (or another) follows it.
+  const asynchronousUntilStandby = config.replicationMode !== 'async';
+  if (asynchronousUntilStandby) step(`replicationMode is ${config.replicationMode}: commits wait for a standby again once one streams from this node`);
   const result: FailoverResult = {
     timeline: after.timeline,
     oldPrimary: { host: primary.host, port: primary.port, fencing: fenced ? 'stood down' : 'declared down' },
     caughtUp,
     missingBytes,
+    asynchronousUntilStandby,
     seconds: (Date.now() - started) / 1000,
   };
   // The record customers and auditors read: who failed over, from where, and what it cost.
-  await withClient(database.admin, (client) =>
-    client.query('INSERT INTO platform_audit (actor, action, tenant_slug, detail) VALUES ($1, $2, NULL, $3)', [describeActor(options.actor), `replication.${what}`, JSON.stringify({ node: config.nodeName, ...result })]),
-  ).catch((error: unknown) => log.error({ err: error }, 'promoted, but the audit entry could not be written'));
+  await auditReplication(database.admin, describeActor(options.actor), `replication.${what}`, { node: config.nodeName, ...result }).catch((error: unknown) => log.error({ err: error }, 'promoted, but the audit entry could not be written'));
   log.warn(result, `${what} done: this node is the primary`);
   return result;
 }

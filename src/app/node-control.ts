@@ -56,9 +56,23 @@ export interface NodeControlHandlers {
   fence(request: FenceRequest): Promise<FenceReport>;
   /** The node that fenced this one gives up taking over (a switchover that could not finish): serve again. */
   resume(by: string): Promise<NodeReport>;
+  setMode(request: ModeRequest): Promise<{ mode: string; configured: string }>;
 }
 
+export const modeRequestSchema = z
+  .object({
+    mode: z.enum(['async', 'configured']),
+    reason: z.string().trim().min(3, 'say why, for the audit log').max(500),
+    actor: z.string().min(1).max(100),
+  })
+  .strict();
+export type ModeRequest = z.infer<typeof modeRequestSchema>;
+
 const controlCiphers = { minVersion: 'TLSv1.3' as const };
+
+function invalid(what: string, error: z.ZodError): Error {
+  return appError('VALIDATION_FAILED', `The ${what} request is invalid: ${error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ')}.`);
+}
 
 /** Starts the control API on `host:port`; only clients with a node certificate of our CA get in. */
 export async function startNodeControl(tls: TlsFiles, address: { host: string; port: number }, handlers: NodeControlHandlers, log: Logger): Promise<{ port: number; close(): Promise<void> }> {
@@ -77,7 +91,7 @@ export async function startNodeControl(tls: TlsFiles, address: { host: string; p
   app.get('/v1/node', () => handlers.report());
   app.post('/v1/fence', async (request) => {
     const parsed = fenceRequestSchema.safeParse(request.body);
-    if (!parsed.success) throw appError('VALIDATION_FAILED', `The fence request is invalid: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ')}.`);
+    if (!parsed.success) throw invalid('fence', parsed.error);
     const host = request.raw.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '';
     log.warn({ by: parsed.data.by, host, reason: parsed.data.reason }, 'a peer asked this node to stand down (fence)');
     return handlers.fence({ ...parsed.data, host });
@@ -87,6 +101,11 @@ export async function startNodeControl(tls: TlsFiles, address: { host: string; p
     if (!parsed.success) throw appError('VALIDATION_FAILED', 'The resume request is invalid: it names the node that fenced this one, as {"by": "<node name>"}.');
     log.warn({ by: parsed.data.by }, 'the node that fenced this one gave up taking over; resuming as the primary');
     return handlers.resume(parsed.data.by);
+  });
+  app.post('/v1/replication-mode', async (request) => {
+    const parsed = modeRequestSchema.safeParse(request.body);
+    if (!parsed.success) throw invalid('mode', parsed.error);
+    return handlers.setMode(parsed.data);
   });
   try {
     await app.listen({ host: address.host, port: address.port });

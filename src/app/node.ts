@@ -11,10 +11,25 @@ import { ensurePostgresOsUser } from '../platform/postgres/os-user.js';
 import { createStandbySlot } from '../platform/postgres/replication.js';
 import { readNodePosition } from '../platform/postgres/replication-status.js';
 import type { TlsFiles } from '../platform/postgres/tls.js';
-import { embeddedDataDir, embeddedSettings } from './database.js';
+import { embeddedDataDir, embeddedSettings, startEmbedded, type DatabaseHandle } from './database.js';
 import { findNewerPrimary, forgetFenced, readFenced, writeFenced, type FencedState } from './fencing.js';
 import { callNode, startNodeControl, type FenceReport, type FenceRequest, type NodeReport } from './node-control.js';
-import { forgetStandbyState, nodeTls, readStandbyState, replicationTarget, slotName, writeStandbyState, type StandbyState } from './replication.js';
+import {
+  auditReplication,
+  effectiveMode,
+  forgetModeOverride,
+  forgetStandbyState,
+  hasStandbySlot,
+  nodeTls,
+  readModeOverride,
+  readStandbyState,
+  replicationTarget,
+  slotName,
+  writeModeOverride,
+  writeStandbyState,
+  type ModeOverride,
+  type StandbyState,
+} from './replication.js';
 import { startPlatform, type RunningPlatform } from './run.js';
 import { startStandby, type RunningStandby } from './standby.js';
 
@@ -32,11 +47,13 @@ export interface NodeTimings {
   readonly promotionPollMs: number;
   /** How often a primary asks its peers whether one of them took over. */
   readonly peerWatchMs: number;
+  /** How often a primary in a synchronous mode looks whether a standby streams (to wait for it) or its slot is gone. */
+  readonly syncCheckMs: number;
   /** How often a fenced node asks the node that took over whether it is primary yet. */
   readonly rejoinPollMs: number;
 }
 
-const defaultTimings: NodeTimings = { promotionPollMs: 250, peerWatchMs: 5000, rejoinPollMs: 1000 };
+const defaultTimings: NodeTimings = { promotionPollMs: 250, peerWatchMs: 5000, syncCheckMs: 1000, rejoinPollMs: 1000 };
 
 /**
  * One node of the embedded platform as `steadfast up` runs it: a primary serving tenants, a
@@ -57,6 +74,11 @@ export class PlatformNode extends EventEmitter {
   private queue: Promise<void> = Promise.resolve();
   private tls: TlsFiles | undefined;
   private dataDir = '';
+  /** Whether the running primary's commits wait for a standby (synchronous modes), and the replication settings last reloaded. */
+  private waitingForStandby = false;
+  private appliedSettings = '';
+  /** The server of a primary whose platform is starting. */
+  private primaryDatabase: DatabaseHandle | undefined;
   /** The platform of a primary that stood down, still draining. */
   private closing: Promise<void> = Promise.resolve();
   private resolveFatal!: (error: Error) => void;
@@ -92,7 +114,7 @@ export class PlatformNode extends EventEmitter {
     this.tls = await nodeTls(config.home);
     this.dataDir = await embeddedDataDir(config, await ensurePostgresOsUser(config.postgresOsUser));
     if (this.tls && (config.replicationPeers.length > 0 || config.clusterNodes.length > 0)) {
-      this.control = await startNodeControl(this.tls, { host: controlHost(config), port: config.nodeControlPort }, { report: () => this.report(), fence: (request) => this.fence(request), resume: (by) => this.resume(by) }, this.log.child({ component: 'node-control' }));
+      this.control = await startNodeControl(this.tls, { host: controlHost(config), port: config.nodeControlPort }, { report: () => this.report(), fence: (request) => this.fence(request), resume: (by) => this.resume(by), setMode: (request) => this.setMode(request) }, this.log.child({ component: 'node-control' }));
     }
     try {
       await this.serially(() => this.enter());
@@ -189,11 +211,89 @@ export class PlatformNode extends EventEmitter {
   }
 
   private async runPrimary(handOver?: RunningStandby): Promise<void> {
-    const platform = await startPlatform(this.config, this.log, { http: true, worker: true, ownDatabase: true }, { database: handOver?.database });
+    // Started here, the server took its settings from what its data directory holds (a standby's slot: wait for it).
+    if (!handOver) {
+      this.waitingForStandby = await hasStandbySlot(this.dataDir);
+      this.appliedSettings = '';
+    }
+    // The server first, then the platform on it: while the platform starts (its first writes may
+    // wait for an absent synchronous standby), the mode can already be changed on this server.
+    const database = handOver?.database ?? (await startEmbedded(this.config, this.log));
+    this.primaryDatabase = database;
+    let platform: RunningPlatform;
+    try {
+      platform = await startPlatform(this.config, this.log, { http: true, worker: true, ownDatabase: true }, { database });
+    } finally {
+      this.primaryDatabase = undefined;
+    }
     this.state = { kind: 'primary', platform };
     void platform.fatal.then((error) => this.state.kind === 'primary' && this.state.platform === platform && this.resolveFatal(error));
     this.emit('role', 'primary');
-    if (this.tls && this.config.clusterNodes.length > 0) this.every(this.timings.peerWatchMs, () => this.watchPeers(platform));
+    let round = 0;
+    this.every(this.timings.syncCheckMs, async () => {
+      await this.settleSynchronous(platform.platform.database, 'check');
+      if (this.tls && this.config.clusterNodes.length > 0 && round++ % Math.max(1, Math.round(this.timings.peerWatchMs / this.timings.syncCheckMs)) === 0) await this.watchPeers(platform);
+    });
+  }
+
+  /**
+   * Brings synchronous commit in line with what this primary has: in a synchronous mode, commits
+   * wait once a standby of its own streams from it, and for as long as that standby's slot
+   * exists (gone for a while, it is waited for; its slot dropped, it is not), unless an operator
+   * set the mode to async. A change is reloaded into the running server and audited.
+   */
+  private async settleSynchronous(database: DatabaseHandle, cause: 'check' | 'start'): Promise<void> {
+    const override = await readModeOverride(this.config.home);
+    const slots = await withClient({ ...database.admin, database: 'postgres' }, async (client) =>
+      (await client.query<{ active: boolean }>("SELECT active FROM pg_replication_slots WHERE slot_type = 'physical' AND NOT temporary AND slot_name LIKE 'steadfast\\_%'")).rows,
+    );
+    const forStandby = effectiveMode(this.config, override) !== 'async' && (slots.some((slot) => slot.active) || (this.waitingForStandby && slots.length > 0));
+    const settings = embeddedSettings(this.config, this.dataDir, undefined, this.tls !== undefined, { override, forStandby });
+    const key = JSON.stringify(settings);
+    if (key === this.appliedSettings) return;
+    await database.supervisor?.reconfigure(settings);
+    const changed = this.appliedSettings !== '' && forStandby !== this.waitingForStandby;
+    this.appliedSettings = key;
+    this.waitingForStandby = forStandby;
+    if (!changed || cause === 'start' || this.config.replicationMode === 'async' || override) return;
+    const reason = forStandby ? 'a standby streams from this node: commits wait for it' : 'no standby slot is left on this node: commits no longer wait';
+    this.log.warn({ mode: this.config.replicationMode }, reason);
+    await auditReplication(database.admin, 'system:steadfast', 'replication.mode', { node: this.config.nodeName, to: forStandby ? this.config.replicationMode : 'async', reason });
+  }
+
+  /**
+   * `steadfast replication mode`: runs this primary asynchronously whatever replicationMode says
+   * (the synchronous standby is gone and writes must go on), or back in the configured mode.
+   */
+  setMode(request: { mode: 'async' | 'configured'; reason: string; actor: string }): Promise<{ mode: string; configured: string; override?: ModeOverride }> {
+    // Not queued behind other changes: a primary whose start waits for its standby must be able to stop waiting.
+    const database = this.state.kind === 'primary' ? this.state.platform.platform.database : this.primaryDatabase;
+    if (!database) {
+      const what = this.state.kind === 'stopped' || this.state.kind === 'starting' ? 'not running as a primary' : `a ${this.state.kind} node`;
+      return Promise.reject(appError('NODE_STATE_CONFLICT', `${this.config.nodeName} is ${what}: the replication mode is the primary's to change.`));
+    }
+    return this.changeMode(database, request);
+  }
+
+  private async changeMode(database: DatabaseHandle, request: { mode: 'async' | 'configured'; reason: string; actor: string }): Promise<{ mode: string; configured: string; override?: ModeOverride }> {
+    const before = effectiveMode(this.config, await readModeOverride(this.config.home));
+    const entry = (to: string): Promise<void> => auditReplication(database.admin, request.actor, 'replication.mode', { node: this.config.nodeName, from: before, to, reason: request.reason });
+    let override: ModeOverride | undefined;
+    if (request.mode === 'async') {
+      override = { mode: 'async', by: request.actor, reason: request.reason, at: new Date().toISOString() };
+      await writeModeOverride(this.config.home, override);
+      await this.settleSynchronous(database, 'check');
+      await entry('async'); // written once commits no longer wait, or it would wait too
+    } else {
+      await entry(this.config.replicationMode); // written before commits wait again
+      await forgetModeOverride(this.config.home);
+      // Asked for the configured mode: commits wait for this node's standby at once, even while it is away.
+      this.waitingForStandby = true;
+      await this.settleSynchronous(database, 'check');
+    }
+    const mode = effectiveMode(this.config, override);
+    this.log.warn({ from: before, to: mode, by: request.actor, reason: request.reason }, 'replication mode changed');
+    return { mode, configured: this.config.replicationMode, override };
   }
 
   private async runStandby(standby: StandbyState): Promise<void> {
@@ -214,7 +314,9 @@ export class PlatformNode extends EventEmitter {
     this.log.warn('this node was promoted: it is the primary now, and starts serving');
     await forgetStandbyState(this.config.home);
     await forgetFenced(this.config.home);
-    await running.database.supervisor?.reconfigure(embeddedSettings(this.config, this.dataDir, undefined, this.tls !== undefined));
+    this.waitingForStandby = false;
+    this.appliedSettings = '';
+    await this.settleSynchronous(running.database, 'start');
     await this.runPrimary(running);
   }
 
@@ -286,6 +388,7 @@ export class PlatformNode extends EventEmitter {
     this.log.warn({ primary, slot }, `re-joining as a standby of ${fenced.by}, on this node's own data`);
     try {
       await this.runStandby(standby);
+      await this.dropStaleSlots();
     } catch (error) {
       // Still fenced (the mark stays until a standby runs): try again at the next round.
       this.log.error({ err: error }, 're-joining as a standby failed; trying again');
@@ -295,6 +398,19 @@ export class PlatformNode extends EventEmitter {
     }
     // In recovery now, so it cannot take writes: the fenced mark has done its work.
     await forgetFenced(this.config.home);
+  }
+
+  /** A former primary's slots for its standbys: on a standby they would only hold WAL back (the new primary holds the slots now). */
+  private async dropStaleSlots(): Promise<void> {
+    const running = this.standby;
+    if (!running) return;
+    const dropped = await withClient({ ...running.database.admin, database: 'postgres' }, async (client) =>
+      (await client.query<{ slot_name: string }>("SELECT slot_name, pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_type = 'physical' AND NOT active AND NOT temporary AND slot_name LIKE 'steadfast\\_%'")).rows.map((row) => row.slot_name),
+    ).catch((error: unknown) => {
+      this.log.warn({ err: error }, 'could not drop the slots this node held as a primary; drop them with pg_drop_replication_slot');
+      return [] as string[];
+    });
+    if (dropped.length) this.log.info({ dropped }, 'dropped the slots this node held as a primary');
   }
 
   /** Runs `work` every `ms` (after the previous round ends) while the state it was started in lasts; a failed round is logged and retried. */

@@ -1,7 +1,7 @@
-import { access, readFile, rm } from 'node:fs/promises';
+import { access, readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../platform/config/config.js';
-import type { ConnectionTarget } from '../platform/db/connect.js';
+import { withClient, type ConnectionTarget } from '../platform/db/connect.js';
 import { appError } from '../platform/errors.js';
 import { writeFileAtomic } from '../platform/postgres/data-dir.js';
 import type { TlsFiles } from '../platform/postgres/tls.js';
@@ -68,6 +68,56 @@ export async function forgetStandbyState(home: string): Promise<void> {
   await rm(standbyFile(home), { force: true });
 }
 
+/**
+ * A primary running asynchronously although replicationMode asks for more: set by an operator
+ * with `steadfast replication mode async` (the synchronous standby is gone and writes must go
+ * on), until they set it back with `steadfast replication mode configured`.
+ */
+export interface ModeOverride {
+  readonly mode: 'async';
+  readonly by: string;
+  readonly reason: string;
+  readonly at: string;
+}
+
+const modeFile = (home: string): string => path.join(home, 'replication-mode.json');
+
+export async function readModeOverride(home: string): Promise<ModeOverride | undefined> {
+  try {
+    return JSON.parse(await readFile(modeFile(home), 'utf8')) as ModeOverride;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw appError('CONFIG_INVALID', `${modeFile(home)} is damaged (${(error as Error).message}); remove it to run in the configured replicationMode, or run "steadfast replication mode async" to write it again.`);
+  }
+}
+
+export const writeModeOverride = (home: string, override: ModeOverride): Promise<void> => writeFileAtomic(modeFile(home), `${JSON.stringify(override, null, 2)}\n`);
+
+export const forgetModeOverride = (home: string): Promise<void> => rm(modeFile(home), { force: true });
+
+/** The mode a primary runs in: the configured one, unless overridden to async. */
+export const effectiveMode = (config: Config, override: ModeOverride | undefined): Config['replicationMode'] => override?.mode ?? config.replicationMode;
+
+/** An entry in the platform audit log for something done to replication (failover, switchover, a change of mode). */
+export async function auditReplication(admin: ConnectionTarget, actor: string, action: string, detail: Record<string, unknown>): Promise<void> {
+  await withClient(admin, (client) => client.query('INSERT INTO platform_audit (actor, action, tenant_slug, detail) VALUES ($1, $2, NULL, $3)', [actor, action, JSON.stringify(detail)]));
+}
+
+/**
+ * Whether a primary in a synchronous mode makes commits wait now: once a standby of its own has
+ * streamed from it (its slot), and for as long as that slot exists, unless overridden to async.
+ */
+export interface SyncWait {
+  readonly override?: ModeOverride;
+  readonly forStandby?: boolean;
+}
+
+/** Whether the data directory holds a standby's slot (pg_replslot), read before the server starts. */
+export async function hasStandbySlot(dataDir: string): Promise<boolean> {
+  const slots = await readdir(path.join(dataDir, 'pg_replslot')).catch(() => [] as string[]);
+  return slots.some((name) => name.startsWith(slotName('')));
+}
+
 /** The slot a node's standby holds on its primary: named after the node. */
 export const slotName = (nodeName: string): string => `steadfast_${nodeName}`;
 
@@ -105,20 +155,22 @@ export function primaryConninfo(tls: TlsFiles, primary: { host: string; port: nu
  * commit when configured on a primary with peers, fresh status from the standby every second,
  * and the primary a standby follows. No hot_standby_feedback: a standby that is gone would
  * hold back vacuum on every tenant of the primary through its slot. `placedTls` are the TLS files as the server reads them (beside its data
- * directory), which primary_conninfo names too.
+ * directory), which primary_conninfo names too; `wait` says whether a primary in a synchronous mode waits for its standby now.
  */
-export function replicationSettings(config: Config, standby: StandbyState | undefined, placedTls: TlsFiles | undefined): Record<string, string | number> {
+export function replicationSettings(config: Config, standby: StandbyState | undefined, placedTls: TlsFiles | undefined, wait: SyncWait = {}): Record<string, string | number> {
   const settings: Record<string, string | number> = {
     max_slot_wal_keep_size: `${config.replicationMaxSlotWalMb}MB`,
     wal_receiver_status_interval: 1,
     wal_sender_timeout: '10s',
     wal_receiver_timeout: '10s',
   };
-  // Synchronous commit only on a primary that has peers to wait for: a standby (or a node with
-  // no peers) setting it would make every commit wait forever once it is promoted or alone.
-  if (config.replicationMode !== 'async' && config.replicationPeers.length > 0 && !standby) {
+  // Synchronous commit only on a primary that has a standby to wait for: a standby (or a node
+  // with no peers, or a primary none has joined yet) setting it would make every commit wait
+  // for one that does not exist.
+  const mode = effectiveMode(config, wait.override);
+  if (mode !== 'async' && config.replicationPeers.length > 0 && !standby && wait.forStandby) {
     settings.synchronous_standby_names = '*';
-    settings.synchronous_commit = config.replicationMode === 'sync-apply' ? 'remote_apply' : 'on';
+    settings.synchronous_commit = mode === 'sync-apply' ? 'remote_apply' : 'on';
   }
   if (standby && placedTls) {
     settings.primary_conninfo = primaryConninfo(placedTls, standby.primary, config.nodeName);

@@ -4,6 +4,7 @@ import { registerBackupCommands } from './backup/index.js';
 import { registerCertsCommands } from './certs.js';
 import { registerFailoverCommands } from './failover.js';
 import { registerMigrateCommand } from './migrate.js';
+import { registerReplicationCommands } from './replication.js';
 import { registerStandbyCommands } from './standby/index.js';
 import { registerStatusCommand } from './status.js';
 import { registerTenantCommands } from './tenant/index.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerCertsCommands(program);
   registerStandbyCommands(program);
   registerFailoverCommands(program);
+  registerReplicationCommands(program);
   registerStatusCommand(program);
   return program;
 }
