@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { chown, writeFile } from 'node:fs/promises';
+import { chown, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../platform/config/config.js';
 import { withClient } from '../platform/db/connect.js';
@@ -12,7 +12,7 @@ import { createStandbySlot } from '../platform/postgres/replication.js';
 import { readNodePosition } from '../platform/postgres/replication-status.js';
 import type { TlsFiles } from '../platform/postgres/tls.js';
 import { embeddedDataDir, embeddedSettings, startEmbedded, type DatabaseHandle } from './database.js';
-import { findNewerPrimary, forgetFenced, readFenced, writeFenced, type FencedState } from './fencing.js';
+import { controlAddressOf, findNewerPrimary, forgetFenced, readFenced, writeFenced, type FencedState } from './fencing.js';
 import { callNode, startNodeControl, type FenceReport, type FenceRequest, type NodeReport } from './node-control.js';
 import {
   auditReplication,
@@ -31,9 +31,12 @@ import {
   type StandbyState,
 } from './replication.js';
 import { startPlatform, type RunningPlatform } from './run.js';
-import { startStandby, type RunningStandby } from './standby.js';
+import { joinStandby, startStandby, type RunningStandby } from './standby.js';
 
 export type NodeRole = 'primary' | 'standby' | 'fenced';
+
+/** PostgreSQL's words when a standby's WAL went on past the point where its primary's timeline forked off. */
+const divergedPattern = /forked off current database system timeline|is not in this server's history|is ahead of the WAL flush position of this server/;
 
 type State =
   | { readonly kind: 'starting' }
@@ -302,6 +305,7 @@ export class PlatformNode extends EventEmitter {
     void running.fatal.then((error) => this.state.kind === 'standby' && this.state.standby === running && this.resolveFatal(error));
     this.emit('role', 'standby', standby.primary);
     this.every(this.timings.promotionPollMs, async () => {
+      if (running.database.supervisor?.recentLog.some((line) => divergedPattern.test(line))) return this.serially(() => this.rebuild(running, standby));
       const inRecovery = await withClient({ ...running.database.admin, database: 'postgres' }, async (client) => (await client.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r')).rows[0]!.r);
       if (!inRecovery) await this.serially(() => this.promoted(running));
     });
@@ -377,15 +381,14 @@ export class PlatformNode extends EventEmitter {
     this.clearTimer();
     await this.closing;
     const primary = { host: fenced.host, port: fenced.postgresPort };
-    const slot = slotName(this.config.nodeName);
-    await createStandbySlot(await replicationTarget(this.tls!, primary), slot, { replace: true });
-    const signal = path.join(this.dataDir, 'standby.signal');
-    await writeFile(signal, '');
-    const runAs = await ensurePostgresOsUser(this.config.postgresOsUser);
-    if (runAs) await chown(signal, runAs.uid, runAs.gid);
-    const standby: StandbyState = { primary, slot, joinedAt: new Date().toISOString() };
-    await writeStandbyState(this.config.home, standby);
-    this.log.warn({ primary, slot }, `re-joining as a standby of ${fenced.by}, on this node's own data`);
+    let standby: StandbyState;
+    try {
+      standby = (await readDataDirMajor(this.dataDir)) === undefined ? await this.copyPrimary(fenced, primary) : await this.followOnOwnData(fenced, primary);
+    } catch (error) {
+      this.log.error({ err: error }, 're-joining as a standby failed; trying again');
+      this.enterFenced(fenced);
+      return;
+    }
     try {
       await this.runStandby(standby);
       await this.dropStaleSlots();
@@ -398,6 +401,64 @@ export class PlatformNode extends EventEmitter {
     }
     // In recovery now, so it cannot take writes: the fenced mark has done its work.
     await forgetFenced(this.config.home);
+  }
+
+  /** Follows on this node's own data directory: a slot on the new primary, standby.signal here. */
+  private async followOnOwnData(fenced: FencedState, primary: { host: string; port: number }): Promise<StandbyState> {
+    const slot = slotName(this.config.nodeName);
+    await createStandbySlot(await replicationTarget(this.tls!, primary), slot, { replace: true });
+    const signal = path.join(this.dataDir, 'standby.signal');
+    await writeFile(signal, '');
+    const runAs = await ensurePostgresOsUser(this.config.postgresOsUser);
+    if (runAs) await chown(signal, runAs.uid, runAs.gid);
+    const standby: StandbyState = { primary, slot, joinedAt: new Date().toISOString() };
+    await writeStandbyState(this.config.home, standby);
+    this.log.warn({ primary, slot }, `re-joining as a standby of ${fenced.by}, on this node's own data`);
+    return standby;
+  }
+
+  /** No data directory (moved aside as diverged): a new copy of the primary, as "standby join" makes. */
+  private async copyPrimary(fenced: FencedState, primary: { host: string; port: number }): Promise<StandbyState> {
+    this.log.warn({ primary }, `copying ${fenced.by} anew to follow it`);
+    let loggedAt = 0;
+    const joined = await joinStandby(this.config, this.log, primary, {
+      replace: true,
+      onProgress: (progress) => {
+        if (Date.now() - loggedAt < 5000) return;
+        loggedAt = Date.now();
+        this.log.info({ doneBytes: progress.doneBytes, totalBytes: progress.totalBytes }, `copying ${fenced.by}`);
+      },
+    });
+    this.log.warn({ primary, bytes: joined.bytes, seconds: joined.seconds }, `copied ${fenced.by}; following it`);
+    return (await readStandbyState(this.config.home))!;
+  }
+
+  /**
+   * A standby whose WAL went on past the point where its primary's timeline forked (it crashed
+   * with commits the other never received): it cannot follow on its own data. It is marked
+   * fenced again (so no restart runs it as a primary), its data directory is kept aside for
+   * whoever wants to see what was lost, and the primary is copied anew.
+   */
+  private async rebuild(running: RunningStandby, standby: StandbyState): Promise<void> {
+    if (this.state.kind !== 'standby' || this.state.standby !== running) return;
+    this.clearTimer();
+    const control = controlAddressOf(this.config, standby.primary.host);
+    const report = await callNode<NodeReport>(this.tls!, control, 'GET', '/v1/node', undefined, 3000).catch(() => undefined);
+    const mark: FencedState = {
+      by: report?.name ?? standby.primary.host,
+      host: standby.primary.host,
+      postgresPort: standby.primary.port,
+      controlPort: control.port,
+      reason: 'this node has WAL its primary never received (written before the failover, after what the new primary had): copied anew',
+      at: new Date().toISOString(),
+    };
+    await writeFenced(this.config.home, mark);
+    await running.stop();
+    const kept = `${this.dataDir}.diverged-${mark.at.replace(/[:.]/g, '-')}`;
+    await rename(this.dataDir, kept);
+    await forgetStandbyState(this.config.home);
+    this.log.error({ kept, primary: standby.primary }, `this node's WAL went on past the point where ${mark.by} took over, so it cannot follow it on its own data: the data directory is kept at ${kept} (what was lost in the failover is there; remove it when no longer needed) and ${mark.by} is copied anew`);
+    this.enterFenced(mark);
   }
 
   /** A former primary's slots for its standbys: on a standby they would only hold WAL back (the new primary holds the slots now). */

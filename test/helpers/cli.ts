@@ -29,9 +29,20 @@ function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return { ...base, ...env };
 }
 
+/** Where a command runs: in this process's network namespace, or in one a test made (`ip netns exec`). */
+export interface Where {
+  readonly netns?: string;
+}
+
+function spawnSteadfast(args: string[], env: Record<string, string>, where: Where): ChildProcess & { stdout: NodeJS.ReadableStream; stderr: NodeJS.ReadableStream } {
+  const options = { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'] };
+  // `ip netns exec` execs the program, so the child is node itself (signals reach it).
+  return where.netns ? spawn('ip', ['netns', 'exec', where.netns, process.execPath, bin, ...args], options) : spawn(process.execPath, [bin, ...args], options);
+}
+
 /** Runs one `steadfast` command to completion, with no terminal on stdin. */
-export async function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
-  const child = spawn(process.execPath, [bin, ...args], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+export async function runCli(args: string[], env: Record<string, string>, where: Where = {}): Promise<CliResult> {
+  const child = spawnSteadfast(args, env, where);
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -48,8 +59,8 @@ export interface RunningCli {
 }
 
 /** Starts `steadfast up` and resolves once it prints that it is running (or rejects with its output). */
-export async function startUp(env: Record<string, string>, args: string[] = []): Promise<RunningCli> {
-  const child = spawn(process.execPath, [bin, 'up', ...args], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startUp(env: Record<string, string>, args: string[] = [], where: Where = {}): Promise<RunningCli> {
+  const child = spawnSteadfast(['up', ...args], env, where);
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
