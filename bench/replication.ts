@@ -8,7 +8,8 @@
  *    (its LSN read back on the standby every millisecond). PostgreSQL's own account of the same
  *    thing, pg_stat_replication.replay_lag sampled every 100 ms, is the baseline;
  *  - commit latency at 500 writes/s, asynchronous vs synchronous (synchronous_commit = on with the
- *    standby named), in the same run, one after the other.
+ *    standby named: it has flushed the commit) and sync-write (remote_write: it has written it), in
+ *    the same run, one after the other.
  */
 import { copyFile, mkdir, mkdtemp, rm, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -55,24 +56,29 @@ try {
   const streaming = await waitFor(async () => (await query(primary!, "SELECT state FROM pg_stat_replication WHERE state = 'streaming'")).length > 0, 30_000);
   if (!streaming) throw new Error('the standby did not start streaming');
 
-  const setMode = async (sync: boolean): Promise<void> => {
-    await primary!.supervisor!.reconfigure(embeddedSettings({ ...primaryConfig, replicationMode: 'sync' }, primary!.dataDir!, undefined, true, { forStandby: sync }));
-    await waitFor(async () => (await query(primary!, "SELECT current_setting('synchronous_standby_names') AS names"))[0]!.names === (sync ? '*' : ''), 10_000);
+  const setMode = async (mode: 'async' | 'sync-write' | 'sync'): Promise<void> => {
+    const config = { ...primaryConfig, replicationMode: mode };
+    await primary!.supervisor!.reconfigure(embeddedSettings(config, primary!.dataDir!, undefined, true, { forStandby: mode !== 'async' }));
+    const expected = { async: 'off', 'sync-write': 'remote_write', sync: 'on' }[mode];
+    await waitFor(async () => (await query(primary!, "SELECT CASE WHEN current_setting('synchronous_standby_names') = '' THEN 'off' ELSE current_setting('synchronous_commit') END AS mode"))[0]!.mode === expected, 10_000);
   };
 
-  await setMode(false);
+  await setMode('async');
   await load(primary, 200, 5); // warm-up
   const at500 = await load(primary, 500, seconds, standby.database);
   const at2000 = await load(primary, 2000, seconds, standby.database);
   const asyncCommits = await load(primary, 500, seconds);
-  await setMode(true);
+  await setMode('sync');
   const syncCommits = await load(primary, 500, seconds);
-  await setMode(false);
+  await setMode('sync-write');
+  const syncWriteCommits = await load(primary, 500, seconds);
+  await setMode('async');
 
   for (const [label, run] of [['500 writes/s', at500], ['2000 writes/s', at2000]] as const) {
     console.log(`${label} (${run.done} commits, ${run.achievedRate.toFixed(0)}/s achieved): replay lag p50 ${round(percentile(run.lags, 50), 2)} ms, p99 ${round(percentile(run.lags, 99), 2)} ms; PostgreSQL's replay_lag p50 ${round(percentile(run.pgLags, 50), 2)} ms, p99 ${round(percentile(run.pgLags, 99), 2)} ms (${run.pgLags.length} samples)`);
   }
-  console.log(`commit latency at 500 writes/s: asynchronous p50 ${round(percentile(asyncCommits.commits, 50), 3)} ms, p99 ${round(percentile(asyncCommits.commits, 99), 3)} ms; synchronous p50 ${round(percentile(syncCommits.commits, 50), 3)} ms, p99 ${round(percentile(syncCommits.commits, 99), 3)} ms`);
+  const commitLine = (label: string, run: LoadRun): string => `${label} p50 ${round(percentile(run.commits, 50), 3)} ms, p99 ${round(percentile(run.commits, 99), 3)} ms`;
+  console.log(`commit latency at 500 writes/s: ${commitLine('asynchronous', asyncCommits)}; ${commitLine('sync (standby flushed)', syncCommits)}; ${commitLine('sync-write (standby written)', syncWriteCommits)}`);
   printResult('replication', {
     lag_p50_ms_500: round(percentile(at500.lags, 50), 2),
     lag_p99_ms_500: round(percentile(at500.lags, 99), 2),
@@ -83,6 +89,8 @@ try {
     async_commit_ms: round(percentile(asyncCommits.commits, 50), 3),
     sync_commit_ms: round(percentile(syncCommits.commits, 50), 3),
     sync_added_ms: round(percentile(syncCommits.commits, 50) - percentile(asyncCommits.commits, 50), 3),
+    sync_write_commit_ms: round(percentile(syncWriteCommits.commits, 50), 3),
+    sync_write_added_ms: round(percentile(syncWriteCommits.commits, 50) - percentile(asyncCommits.commits, 50), 3),
     async_commit_p99_ms: round(percentile(asyncCommits.commits, 99), 3),
     sync_commit_p99_ms: round(percentile(syncCommits.commits, 99), 3),
   });
@@ -129,14 +137,12 @@ async function load(database: DatabaseHandle, rate: number, duration: number, wa
         const wait = due - performance.now();
         if (wait > 0) await sleep(wait);
         const sent = performance.now();
-        // The commit's own LSN comes back with it: the end of what it wrote, as the standby will replay it.
-        await client.query("INSERT INTO ledger (note) VALUES ('bench')");
+        // Its LSN comes back with it: the end of the row's record, which the commit record (flushed
+        // with it) follows; the standby has the commit when it has replayed past that point.
+        const { rows } = await client.query<{ lsn: string }>("INSERT INTO ledger (note) VALUES ('bench') RETURNING pg_current_wal_insert_lsn()::text AS lsn");
         const at = performance.now();
         commits.push(at - sent);
-        if (watch) {
-          const { rows } = await client.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
-          committed.push({ lsn: parseLsn(rows[0]!.lsn), at });
-        }
+        if (watch) committed.push({ lsn: parseLsn(rows[0]!.lsn), at });
       }
     }),
   );
@@ -161,7 +167,7 @@ async function watchReplay(standbyDatabase: DatabaseHandle, committed: Array<{ l
       // Commits finish out of order across connections: every one up to the replayed position counts.
       for (let i = seen; i < committed.length; i++) {
         const entry = committed[i]!;
-        if (entry.lsn <= replayed && entry.at >= 0) {
+        if (entry.lsn < replayed && entry.at >= 0) {
           lags.push(Math.max(0, now - entry.at));
           entry.at = -1;
         }

@@ -73,6 +73,12 @@ describe('synchronous replication', () => {
     b.process = await startUp(b.env);
     assert.equal(await settled(waitingAgain.done, 30_000), true, 'the standby back, the commit returns');
     assert.equal((await audit(a, 'replication.mode')).filter((entry) => entry.actor.startsWith('operator:')).length, 2);
+
+    // The primary records its standby's state and lag for the status page, and status sums it up.
+    const samples = async (): Promise<number> => withClient((await attachRunning(a.config))!.admin, async (client) => (await client.query<{ n: number }>("SELECT count(*)::int AS n FROM replication_samples WHERE standby = 'node_b'")).rows[0]!.n);
+    await nodes.until('node_a has sampled node_b', async () => (await samples()) > 0, 30_000);
+    const summed = await runCli(['status'], a.env);
+    assert.match(summed.stdout, /last 24 h, node_b: streaming [\d.]+ % of \d+ samples/);
   });
 
   test('a failover with the primary declared down commits alone until a standby streams, then waits for it again', async () => {

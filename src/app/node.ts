@@ -9,7 +9,8 @@ import { readControlFile } from '../platform/postgres/control-file.js';
 import { readDataDirMajor } from '../platform/postgres/data-dir.js';
 import { ensurePostgresOsUser } from '../platform/postgres/os-user.js';
 import { createStandbySlot } from '../platform/postgres/replication.js';
-import { readNodePosition } from '../platform/postgres/replication-status.js';
+import { readNodePosition, readReplicationState } from '../platform/postgres/replication-status.js';
+import { pruneSamples, recordSamples, samplesOf } from '../modules/replication/index.js';
 import type { TlsFiles } from '../platform/postgres/tls.js';
 import { embeddedDataDir, embeddedSettings, startEmbedded, type DatabaseHandle } from './database.js';
 import { controlAddressOf, findNewerPrimary, forgetFenced, readFenced, writeFenced, type FencedState } from './fencing.js';
@@ -52,11 +53,13 @@ export interface NodeTimings {
   readonly peerWatchMs: number;
   /** How often a primary in a synchronous mode looks whether a standby streams (to wait for it) or its slot is gone. */
   readonly syncCheckMs: number;
+  /** How often a primary records its standbys' state and lag in the platform database. */
+  readonly sampleMs: number;
   /** How often a fenced node asks the node that took over whether it is primary yet. */
   readonly rejoinPollMs: number;
 }
 
-const defaultTimings: NodeTimings = { promotionPollMs: 250, peerWatchMs: 5000, syncCheckMs: 1000, rejoinPollMs: 1000 };
+const defaultTimings: NodeTimings = { promotionPollMs: 250, peerWatchMs: 5000, syncCheckMs: 1000, sampleMs: 10_000, rejoinPollMs: 1000 };
 
 /**
  * One node of the embedded platform as `steadfast up` runs it: a primary serving tenants, a
@@ -233,10 +236,22 @@ export class PlatformNode extends EventEmitter {
     void platform.fatal.then((error) => this.state.kind === 'primary' && this.state.platform === platform && this.resolveFatal(error));
     this.emit('role', 'primary');
     let round = 0;
+    const everyNth = (ms: number): boolean => round % Math.max(1, Math.round(ms / this.timings.syncCheckMs)) === 0;
     this.every(this.timings.syncCheckMs, async () => {
+      round++;
       await this.settleSynchronous(platform.platform.database, 'check');
-      if (this.tls && this.config.clusterNodes.length > 0 && round++ % Math.max(1, Math.round(this.timings.peerWatchMs / this.timings.syncCheckMs)) === 0) await this.watchPeers(platform);
+      if (everyNth(this.timings.sampleMs)) await this.sampleReplication(platform, everyNth(3_600_000));
+      if (this.tls && this.config.clusterNodes.length > 0 && everyNth(this.timings.peerWatchMs)) await this.watchPeers(platform);
     });
+  }
+
+  /** Replication as this primary sees it now, into the platform database for the status page; old samples pruned now and then. */
+  private async sampleReplication(platform: RunningPlatform, prune: boolean): Promise<void> {
+    const { database, db } = platform.platform;
+    const state = await withClient({ ...database.admin, database: 'postgres' }, readReplicationState);
+    const now = new Date();
+    await recordSamples(db, samplesOf(state, this.config.nodeName, now));
+    if (prune) await pruneSamples(db, now);
   }
 
   /**

@@ -170,7 +170,7 @@ export function replicationSettings(config: Config, standby: StandbyState | unde
   const mode = effectiveMode(config, wait.override);
   if (mode !== 'async' && config.replicationPeers.length > 0 && !standby && wait.forStandby) {
     settings.synchronous_standby_names = '*';
-    settings.synchronous_commit = mode === 'sync-apply' ? 'remote_apply' : 'on';
+    settings.synchronous_commit = { 'sync-write': 'remote_write', sync: 'on', 'sync-apply': 'remote_apply' }[mode];
   }
   if (standby && placedTls) {
     settings.primary_conninfo = primaryConninfo(placedTls, standby.primary, config.nodeName);

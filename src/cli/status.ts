@@ -37,6 +37,9 @@ export function registerStatusCommand(program: Command): void {
             process.stdout.write(`  ${seen.name} (${seen.address ?? 'local'}): ${seen.state}, ${seen.syncState}${lag ? `, ${lag}` : ', caught up'}\n`);
           }
           for (const slot of replication.slots) process.stdout.write(`  slot ${slot.name}: ${slot.active ? 'active' : 'inactive'}, ${slot.walStatus ?? '-'}${slot.retainedBytes === null ? '' : `, keeps ${(slot.retainedBytes / 1048576).toFixed(1)} MB of WAL`}\n`);
+          for (const seen of status.replicationHistory ?? []) {
+            process.stdout.write(`  last 24 h, ${seen.standby}: streaming ${(seen.streamingShare * 100).toFixed(1)} % of ${seen.samples} samples${seen.replayLagP99Ms === null ? '' : `, replay lag p99 ${seen.replayLagP99Ms.toFixed(1)} ms`}${seen.lagBytesMax === null ? '' : `, at most ${(seen.lagBytesMax / 1048576).toFixed(1)} MB behind`}\n`);
+          }
         } else if (replication?.role === 'standby') {
           const receiver = replication.receiver;
           process.stdout.write(`Replication: standby on timeline ${replication.timeline}, ${receiver ? `${receiver.status} from ${receiver.primaryHost}:${receiver.primaryPort}` : 'not receiving'}; received ${replication.receivedLsn ?? '-'}, replayed ${replication.replayedLsn ?? '-'}${replication.lastReplayedCommitAt ? `, last commit replayed ${replication.lastReplayedCommitAt}` : ''}\n`);

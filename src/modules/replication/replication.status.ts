@@ -2,7 +2,7 @@ import type { ReplicationState } from '../../platform/postgres/replication-statu
 
 export interface ReplicationExpectations {
   /** async, sync or sync-apply (config replicationMode). */
-  readonly mode: 'async' | 'sync' | 'sync-apply';
+  readonly mode: 'async' | 'sync-write' | 'sync' | 'sync-apply';
   /** This node's record says it follows a primary (standby.json). */
   readonly standbyOf?: { readonly host: string; readonly port: number } | undefined;
 }

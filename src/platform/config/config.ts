@@ -126,8 +126,8 @@ export const configSchema = z
     postgresListenAddresses: z.string().regex(/^[0-9A-Za-z.:*_-]+(,[0-9A-Za-z.:*_-]+)*$/, 'must be addresses separated by commas, such as 127.0.0.1,10.0.0.1').default('127.0.0.1'),
     /** Where standbys (and, after a failover, the old primary) connect from: addresses or CIDR ranges. Replication is allowed only from these, over TLS with a certificate of this installation's CA. */
     replicationPeers: peerList.default([]),
-    /** `async` (default): a commit returns once written here; a failover may lose the last moments. `sync`: once the standby has it on disk too. `sync-apply`: once the standby shows it to its readers. With a synchronous mode, writes wait while no standby is connected. */
-    replicationMode: z.enum(['async', 'sync', 'sync-apply']).default('async'),
+    /** `async` (default): a commit returns once written here; a failover may lose the last moments. `sync-write`: once the standby has it in memory (written to its OS, not yet flushed): survives losing the primary, not both machines crashing at once. `sync`: once the standby has it on disk too. `sync-apply`: once the standby shows it to its readers. With a synchronous mode, writes wait while no standby is connected. */
+    replicationMode: z.enum(['async', 'sync-write', 'sync', 'sync-apply']).default('async'),
     /** WAL the primary keeps for a standby that is behind or gone (max_slot_wal_keep_size), in MB; beyond it the standby must re-join, and the primary's disk never fills. */
     replicationMaxSlotWalMb: positiveInt.default(8192),
     /** This machine's name among the nodes: its replication slot and application_name. Default: the host name. */

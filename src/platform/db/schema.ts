@@ -83,12 +83,26 @@ export interface BackupDrillsTable {
   problems: ColumnType<string[], string, string>;
 }
 
+export interface ReplicationSamplesTable {
+  id: Generated<string>;
+  at: Timestamp;
+  node: string;
+  standby: string;
+  state: string;
+  sync_state: string | null;
+  lag_bytes: ColumnType<string | null, number | null, number | null>;
+  replay_lag_ms: number | null;
+  slot_retained_bytes: ColumnType<string | null, number | null, number | null>;
+  slot_lost: boolean;
+}
+
 export interface PlatformTables {
   tenants: TenantsTable;
   platform_audit: PlatformAuditTable;
   jobs: JobsTable;
   job_schedules: JobSchedulesTable;
   backup_drills: BackupDrillsTable;
+  replication_samples: ReplicationSamplesTable;
 }
 
 export interface TenantSettingsTable {
