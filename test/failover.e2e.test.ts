@@ -82,6 +82,9 @@ describe('failover between two nodes', () => {
     assert.match(a.process!.output(), /This node is fenced: node_b took over/);
     await sql(b, "INSERT INTO ledger SELECT g, 'on the new primary' FROM generate_series(201, 300) g");
     await until('node_a has the rows written on node_b', async () => (await rows(a)) === 300);
+    const onStandby = await runCli(['tenant', 'create', 'acme', '--name', 'Acme'], a.env);
+    assert.notEqual(onStandby.code, 0);
+    assert.match(onStandby.stderr, /This node is a standby \(it follows 127\.0\.0\.1:\d+\): its database is read-only.*Run it on the primary/);
     const audit = await withClient((await attachRunning(b.config))!.admin, async (client) => (await client.query<{ action: string; detail: { oldPrimary: { fencing: string } } }>("SELECT action, detail FROM platform_audit WHERE action = 'replication.failover'")).rows);
     assert.equal(audit.length, 1);
     assert.equal(audit[0]!.detail.oldPrimary.fencing, 'stood down');

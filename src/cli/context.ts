@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
-import { attachDatabase, bootstrapPlatform } from '../app/database.js';
+import { attachDatabase, bootstrapPlatform, type DatabaseHandle } from '../app/database.js';
+import { readStandbyState } from '../app/replication.js';
+import { withClient } from '../platform/db/connect.js';
+import { appError } from '../platform/errors.js';
 import { createPlatform, type Platform } from '../app/deps.js';
 import { readInstance } from '../app/instance.js';
 import type { Actor } from '../platform/actor.js';
@@ -42,6 +45,7 @@ export async function withPlatform<R>(options: GlobalOptions, work: (platform: P
   const log = commandLogger(config, options);
   const database = await attachDatabase(config, log);
   try {
+    await refuseOnStandby(config, database);
     await bootstrapPlatform(database, log);
     const running = await readInstance(config.home);
     const platform = createPlatform(config, log, database, { platformPoolMax: 3, publicPort: running?.httpPort });
@@ -53,4 +57,16 @@ export async function withPlatform<R>(options: GlobalOptions, work: (platform: P
   } finally {
     await database.stop();
   }
+}
+
+/** A standby's database is read-only: say so, and where to go, before anything fails on it. */
+async function refuseOnStandby(config: Config, database: DatabaseHandle): Promise<void> {
+  if (database.mode === 'external') return;
+  const standby = await withClient({ ...database.admin, database: 'postgres' }, async (client) => (await client.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r')).rows[0]!.r);
+  if (!standby) return;
+  const following = await readStandbyState(config.home);
+  throw appError(
+    'NODE_STATE_CONFLICT',
+    `This node is a standby${following ? ` (it follows ${following.primary.host}:${following.primary.port})` : ''}: its database is read-only, so this command cannot run here. Run it on the primary; if the primary is gone, make this node the primary first with "steadfast failover".`,
+  );
 }
