@@ -1,4 +1,4 @@
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../platform/config/config.js';
 import { appError } from '../platform/errors.js';
@@ -6,7 +6,7 @@ import type { Logger } from '../platform/log/log.js';
 import { writeFileAtomic } from '../platform/postgres/data-dir.js';
 import type { TlsFiles } from '../platform/postgres/tls.js';
 import { callNode, type NodeReport } from './node-control.js';
-import type { StandbyState } from './replication.js';
+import { readStateFile, type StandbyState } from './replication.js';
 
 /**
  * Fencing: a node that another has taken over from must never run as a primary again until it
@@ -27,21 +27,11 @@ export interface FencedState {
 
 const fencedFile = (home: string): string => path.join(home, 'fenced.json');
 
-export async function readFenced(home: string): Promise<FencedState | undefined> {
-  let text: string;
-  try {
-    text = await readFile(fencedFile(home), 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  try {
-    return JSON.parse(text) as FencedState;
-  } catch {
-    // A damaged mark is still a mark: the node stays fenced until an operator looks.
-    throw appError('NODE_FENCED', `${fencedFile(home)} is damaged, so this node cannot tell who took over from it; it will not start as a primary. Re-join it as a standby with "steadfast standby join --replace <primary>" (after moving its data directory away).`);
-  }
-}
+// A damaged mark is still a mark: the node stays fenced until an operator looks.
+export const readFenced = (home: string): Promise<FencedState | undefined> =>
+  readStateFile<FencedState>(fencedFile(home), () =>
+    appError('NODE_FENCED', `${fencedFile(home)} is damaged, so this node cannot tell who took over from it; it will not start as a primary. Re-join it as a standby with "steadfast standby join --replace <primary>" (after moving its data directory away).`),
+  );
 
 export const writeFenced = (home: string, state: FencedState): Promise<void> => writeFileAtomic(fencedFile(home), `${JSON.stringify(state, null, 2)}\n`);
 

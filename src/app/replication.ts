@@ -45,20 +45,24 @@ export interface StandbyState {
 
 const standbyFile = (home: string): string => path.join(home, 'standby.json');
 
-export async function readStandbyState(home: string): Promise<StandbyState | undefined> {
+/** A JSON state file of this home (standby.json, fenced.json, ...): undefined when there is none, `damaged()` thrown when it cannot be read as JSON. */
+export async function readStateFile<T>(file: string, damaged: () => Error): Promise<T | undefined> {
   let text: string;
   try {
-    text = await readFile(standbyFile(home), 'utf8');
+    text = await readFile(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
   try {
-    return JSON.parse(text) as StandbyState;
+    return JSON.parse(text) as T;
   } catch {
-    throw appError('CONFIG_INVALID', `${standbyFile(home)} is not valid JSON; run "steadfast standby join" again to rewrite it.`);
+    throw damaged();
   }
 }
+
+export const readStandbyState = (home: string): Promise<StandbyState | undefined> =>
+  readStateFile<StandbyState>(standbyFile(home), () => appError('CONFIG_INVALID', `${standbyFile(home)} is not valid JSON; run "steadfast standby join" again to rewrite it.`));
 
 export async function writeStandbyState(home: string, state: StandbyState): Promise<void> {
   await writeFileAtomic(standbyFile(home), `${JSON.stringify(state, null, 2)}\n`);
@@ -82,14 +86,8 @@ export interface ModeOverride {
 
 const modeFile = (home: string): string => path.join(home, 'replication-mode.json');
 
-export async function readModeOverride(home: string): Promise<ModeOverride | undefined> {
-  try {
-    return JSON.parse(await readFile(modeFile(home), 'utf8')) as ModeOverride;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw appError('CONFIG_INVALID', `${modeFile(home)} is damaged (${(error as Error).message}); remove it to run in the configured replicationMode, or run "steadfast replication mode async" to write it again.`);
-  }
-}
+export const readModeOverride = (home: string): Promise<ModeOverride | undefined> =>
+  readStateFile<ModeOverride>(modeFile(home), () => appError('CONFIG_INVALID', `${modeFile(home)} is damaged; remove it to run in the configured replicationMode, or run "steadfast replication mode async" to write it again.`));
 
 export const writeModeOverride = (home: string, override: ModeOverride): Promise<void> => writeFileAtomic(modeFile(home), `${JSON.stringify(override, null, 2)}\n`);
 
