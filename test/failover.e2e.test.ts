@@ -75,6 +75,11 @@ describe('failover between two nodes', () => {
     assert.equal(report.timeline, 2);
     assert.equal(await inRecovery(b), false, 'node_b is the primary');
     assert.equal(await rows(b), 200, 'every row the old primary had is on the new one');
+    // A second node taking over as well would make two primaries on one timeline: refused.
+    await assert.rejects(
+      callNode(tlsPaths(b.home), { host: '127.0.0.1', port: Number(a.env.STEADFAST_NODE_CONTROL_PORT) }, 'POST', '/v1/fence', { by: 'node_c', postgresPort: 1, controlPort: 1, reason: 'a second failover' }),
+      /answered 409: node_a (was already fenced by node_b|is a standby)/,
+    );
     await until('node_b serves tenants', async () => b.process!.output().includes('Steadfast is running. Open'));
 
     // node_a stood down and follows node_b, on its own data directory.

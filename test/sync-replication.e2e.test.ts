@@ -63,7 +63,7 @@ describe('synchronous replication', () => {
     assert.deepEqual({ ...all[0]!, detail: { ...all[0]!.detail } }, { actor: 'system:steadfast', detail: { node: 'node_a', to: 'sync', reason: 'a standby streams from this node: commits wait for it' } }, 'arming, when node_b first streamed, is in the log');
     const entries = all.filter((entry) => entry.actor.startsWith('operator:'));
     assert.equal(entries.length, 1);
-    assert.deepEqual({ ...entries[0]!.detail }, { node: 'node_a', from: 'sync', to: 'async', reason: 'standby machine under repair' });
+    assert.deepEqual({ ...entries[0]!.detail }, { node: 'node_a', from: 'sync', to: 'async', reason: 'standby machine under repair', via: '127.0.0.1' });
 
     // Back to the configured mode: commits wait for a standby again, and return once it is back.
     const back = await runCli(['replication', 'mode', 'configured', '--reason', 'standby repaired'], a.env);

@@ -79,7 +79,8 @@ export async function failover(config: Config, log: Logger, options: FailoverOpt
   step(`fencing the old primary at ${primary.host} (control API ${control.host}:${control.port})`);
   let fenced: FenceReport | undefined;
   try {
-    fenced = await callNode<FenceReport>(tls, control, 'POST', '/v1/fence', { by: config.nodeName, postgresPort: database.port, controlPort: config.nodeControlPort, reason: `${what} to ${config.nodeName} by ${describeActor(options.actor)}` }, 30_000);
+    // Longer than the old primary may take to stop (a fast shutdown, then up to 35 s more before it is killed).
+    fenced = await callNode<FenceReport>(tls, control, 'POST', '/v1/fence', { by: config.nodeName, postgresPort: database.port, controlPort: config.nodeControlPort, reason: `${what} to ${config.nodeName} by ${describeActor(options.actor)}` }, 90_000);
   } catch (error) {
     if (!isAppError(error) || error.code !== 'NODE_UNREACHABLE') throw appError('FAILOVER_FAILED', `The old primary refused to stand down: ${(error as Error).message} Nothing was changed.`, { cause: error });
     if (!options.primaryIsDown || options.planned) {
@@ -96,7 +97,14 @@ export async function failover(config: Config, log: Logger, options: FailoverOpt
 
   let caughtUp: boolean | null = null;
   let missingBytes: number | null = null;
-  if (fenced?.checkpointLsn) {
+  if (fenced && fenced.state !== 'shut down') {
+    // Not a clean stop (it crashed, or was killed when it would not stop): where its WAL ended is not known.
+    if (options.planned) {
+      await callNode(tls, control, 'POST', '/v1/resume', { by: config.nodeName }, 60_000).catch(() => undefined);
+      throw appError('FAILOVER_FAILED', `The switchover was undone: the primary did not stop cleanly (its pg_control says "${fenced.state}"), so this node cannot know it has everything. Nothing was changed; see the primary's log.`);
+    }
+    step(`the old primary stood down but did not stop cleanly (${fenced.state}): what it wrote last may be missing here`);
+  } else if (fenced?.checkpointLsn) {
     step(`the old primary stood down at ${fenced.checkpointLsn}; waiting for this node to replay everything it had`);
     const target = parseLsn(fenced.checkpointLsn);
     const deadline = Date.now() + (options.catchUpSeconds ?? 30) * 1000;

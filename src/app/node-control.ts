@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
+import { networkInterfaces } from 'node:os';
 import type { TLSSocket } from 'node:tls';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -47,6 +48,8 @@ export type FenceRequest = z.infer<typeof fenceRequestSchema> & {
 export interface FenceReport {
   readonly name: string;
   readonly fenced: true;
+  /** What its pg_control says: `shut down` after a clean stop, whose checkpoint ends its WAL; anything else and that end is not known. */
+  readonly state: string;
   readonly timeline?: number;
   readonly checkpointLsn?: string;
 }
@@ -55,8 +58,9 @@ export interface NodeControlHandlers {
   report(): Promise<NodeReport>;
   fence(request: FenceRequest): Promise<FenceReport>;
   /** The node that fenced this one gives up taking over (a switchover that could not finish): serve again. */
-  resume(by: string): Promise<NodeReport>;
-  setMode(request: ModeRequest): Promise<{ mode: string; configured: string }>;
+  /** `from`: the address the request came from. */
+  resume(by: string, from: string): Promise<NodeReport>;
+  setMode(request: ModeRequest & { from: string }): Promise<{ mode: string; configured: string }>;
 }
 
 export const modeRequestSchema = z
@@ -69,6 +73,14 @@ export const modeRequestSchema = z
 export type ModeRequest = z.infer<typeof modeRequestSchema>;
 
 const controlCiphers = { minVersion: 'TLSv1.3' as const };
+
+const remoteAddress = (socket: { remoteAddress?: string }): string => socket.remoteAddress?.replace(/^::ffff:/, '') ?? '';
+
+/** Whether an address is one of this machine's own (loopback, or an interface's). */
+function isThisMachine(address: string): boolean {
+  if (address === '127.0.0.1' || address === '::1' || address.startsWith('127.')) return true;
+  return Object.values(networkInterfaces()).some((entries) => entries?.some((entry) => entry.address === address));
+}
 
 function invalid(what: string, error: z.ZodError): Error {
   return appError('VALIDATION_FAILED', `The ${what} request is invalid: ${error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ')}.`);
@@ -92,7 +104,7 @@ export async function startNodeControl(tls: TlsFiles, address: { host: string; p
   app.post('/v1/fence', async (request) => {
     const parsed = fenceRequestSchema.safeParse(request.body);
     if (!parsed.success) throw invalid('fence', parsed.error);
-    const host = request.raw.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '';
+    const host = remoteAddress(request.raw.socket);
     log.warn({ by: parsed.data.by, host, reason: parsed.data.reason }, 'a peer asked this node to stand down (fence)');
     return handlers.fence({ ...parsed.data, host });
   });
@@ -100,12 +112,15 @@ export async function startNodeControl(tls: TlsFiles, address: { host: string; p
     const parsed = z.object({ by: z.string().min(1).max(63) }).strict().safeParse(request.body);
     if (!parsed.success) throw appError('VALIDATION_FAILED', 'The resume request is invalid: it names the node that fenced this one, as {"by": "<node name>"}.');
     log.warn({ by: parsed.data.by }, 'the node that fenced this one gave up taking over; resuming as the primary');
-    return handlers.resume(parsed.data.by);
+    return handlers.resume(parsed.data.by, remoteAddress(request.raw.socket));
   });
   app.post('/v1/replication-mode', async (request) => {
     const parsed = modeRequestSchema.safeParse(request.body);
     if (!parsed.success) throw invalid('mode', parsed.error);
-    return handlers.setMode(parsed.data);
+    // The mode is changed by an operator on this machine ("steadfast replication mode"), never by a peer.
+    const from = remoteAddress(request.raw.socket);
+    if (!isThisMachine(from)) throw appError('FORBIDDEN', 'The replication mode is changed from this machine only, with "steadfast replication mode".');
+    return handlers.setMode({ ...parsed.data, from });
   });
   try {
     await app.listen({ host: address.host, port: address.port });
@@ -156,8 +171,17 @@ export async function callNode<T>(tls: TlsFiles, address: { host: string; port: 
         });
       },
     );
-    request.on('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    request.on('error', (error) => reject(appError('NODE_UNREACHABLE', `Cannot reach the node control API at ${address.host}:${address.port}: ${error.message}.`, { cause: error })));
+    let timedOut = false;
+    let connected = false;
+    request.on('socket', (socket) => socket.once('secureConnect', () => (connected = true)));
+    request.on('timeout', () => {
+      timedOut = connected;
+      request.destroy(new Error(`no answer within ${timeoutMs} ms`));
+    });
+    // Reached but slow is not unreachable: the request may have been acted on (a fence half done).
+    request.on('error', (error) =>
+      reject(timedOut ? appError('NODE_REQUEST_FAILED', `The node at ${address.host}:${address.port} took the request but gave no answer within ${timeoutMs / 1000} s.`, { cause: error }) : appError('NODE_UNREACHABLE', `Cannot reach the node control API at ${address.host}:${address.port}: ${error.message}.`, { cause: error })),
+    );
     request.end(payload);
   });
 }

@@ -83,6 +83,7 @@ export class PlatformNode extends EventEmitter {
   /** Whether the running primary's commits wait for a standby (synchronous modes), and the replication settings last reloaded. */
   private waitingForStandby = false;
   private appliedSettings = '';
+  private settling: Promise<void> = Promise.resolve();
   /** The server of a primary whose platform is starting. */
   private primaryDatabase: DatabaseHandle | undefined;
   /** The platform of a primary that stood down, still draining. */
@@ -120,7 +121,7 @@ export class PlatformNode extends EventEmitter {
     this.tls = await nodeTls(config.home);
     this.dataDir = await embeddedDataDir(config, await ensurePostgresOsUser(config.postgresOsUser));
     if (this.tls && (config.replicationPeers.length > 0 || config.clusterNodes.length > 0)) {
-      this.control = await startNodeControl(this.tls, { host: controlHost(config), port: config.nodeControlPort }, { report: () => this.report(), fence: (request) => this.fence(request), resume: (by) => this.resume(by), setMode: (request) => this.setMode(request) }, this.log.child({ component: 'node-control' }));
+      this.control = await startNodeControl(this.tls, { host: controlHost(config), port: config.nodeControlPort }, { report: () => this.report(), fence: (request) => this.fence(request), resume: (by, from) => this.resume(by, from), setMode: (request) => this.setMode(request) }, this.log.child({ component: 'node-control' }));
     }
     try {
       await this.serially(() => this.enter());
@@ -159,12 +160,27 @@ export class PlatformNode extends EventEmitter {
 
   /** A peer taking over asks this node to stand down: answered once its PostgreSQL has stopped. */
   fence(request: FenceRequest): Promise<FenceReport> {
-    return this.serially(async () => {
-      if (this.state.kind === 'standby') throw appError('NODE_STATE_CONFLICT', `${this.config.nodeName} is a standby, not a primary: there is nothing to fence.`);
-      if (this.state.kind !== 'fenced') await this.standDown({ by: request.by, host: request.host, postgresPort: request.postgresPort, controlPort: request.controlPort, reason: request.reason, at: new Date().toISOString() });
+    const mark: FencedState = { by: request.by, host: request.host, postgresPort: request.postgresPort, controlPort: request.controlPort, reason: request.reason, at: new Date().toISOString() };
+    const answer = async (): Promise<FenceReport> => {
       const control = await readControlFile(this.dataDir);
-      return { name: this.config.nodeName, fenced: true, timeline: control.timeline, checkpointLsn: control.checkpointLsn };
-    });
+      return { name: this.config.nodeName, fenced: true, state: control.state, timeline: control.timeline, checkpointLsn: control.checkpointLsn };
+    };
+    const state = this.state;
+    if (state.kind === 'standby') return Promise.reject(appError('NODE_STATE_CONFLICT', `${this.config.nodeName} is a standby, not a primary: there is nothing to fence.`));
+    if (state.kind === 'fenced') {
+      // Only one node takes over: a second taker would make two primaries on the same timeline.
+      if (state.fenced.by !== request.by) return Promise.reject(appError('NODE_STATE_CONFLICT', `${this.config.nodeName} was already fenced by ${state.fenced.by}; ${request.by} must not take over as well.`));
+      return answer();
+    }
+    if (state.kind === 'primary') return this.serially(async () => (await this.standDown(mark), answer()));
+    // Starting (its platform may be coming up behind the queue) or stopped: marked at once, and a
+    // server already started is stopped, so the start that is under way ends fenced, not serving.
+    return (async () => {
+      await writeFenced(this.config.home, mark);
+      this.log.warn(mark, 'fenced while not serving: this node will follow the node that took over');
+      await this.primaryDatabase?.supervisor?.stop();
+      return answer();
+    })();
   }
 
   /**
@@ -172,11 +188,12 @@ export class PlatformNode extends EventEmitter {
    * loss): this node is the primary again. Only that node may say so, and only before it is
    * primary itself.
    */
-  resume(by: string): Promise<NodeReport> {
+  resume(by: string, from: string): Promise<NodeReport> {
     return this.serially(async () => {
       const state = this.state;
       if (state.kind !== 'fenced') throw appError('NODE_STATE_CONFLICT', `${this.config.nodeName} is not fenced; there is nothing to resume.`);
-      if (state.fenced.by !== by) throw appError('NODE_STATE_CONFLICT', `${this.config.nodeName} was fenced by ${state.fenced.by}, not ${by}; only that node can give it back.`);
+      // Only the node that fenced this one, from where it fenced it: every node's certificate has the same name.
+      if (state.fenced.by !== by || state.fenced.host !== from) throw appError('NODE_STATE_CONFLICT', `${this.config.nodeName} was fenced by ${state.fenced.by} at ${state.fenced.host}; only that node can give it back.`);
       const taker = await callNode<NodeReport>(this.tls!, { host: state.fenced.host, port: state.fenced.controlPort }, 'GET', '/v1/node', undefined, 3000);
       if (taker.role === 'primary') throw appError('NODE_STATE_CONFLICT', `${by} is a primary already; ${this.config.nodeName} follows it instead of resuming.`);
       this.clearTimer();
@@ -200,10 +217,12 @@ export class PlatformNode extends EventEmitter {
   private async enter(): Promise<void> {
     const { config } = this;
     const standby = await readStandbyState(config.home);
-    if (standby) return this.runStandby(standby);
     const fenced = await readFenced(config.home);
+    const hasData = (await readDataDirMajor(this.dataDir)) !== undefined;
+    if (standby && hasData) return this.runStandby(standby);
     if (fenced) return this.waitToRejoin(fenced);
-    if (this.tls && config.clusterNodes.length > 0 && (await readDataDirMajor(this.dataDir)) !== undefined) {
+    if (standby) throw appError('STANDBY_MISCONFIGURED', `${config.home}/standby.json says this node follows ${standby.primary.host}:${standby.primary.port}, but it has no data directory (${this.dataDir}): a join was interrupted. Run "steadfast standby join --replace ${standby.primary.host}:${standby.primary.port}" to copy the primary again.`);
+    if (this.tls && config.clusterNodes.length > 0 && hasData) {
       const own = await readControlFile(this.dataDir);
       const newer = await findNewerPrimary(config, this.tls, own, this.log);
       if (newer) {
@@ -229,8 +248,20 @@ export class PlatformNode extends EventEmitter {
     let platform: RunningPlatform;
     try {
       platform = await startPlatform(this.config, this.log, { http: true, worker: true, ownDatabase: true }, { database });
+    } catch (error) {
+      // Fenced while starting: its server was stopped under it. It follows the node that took over.
+      const mark = await readFenced(this.config.home);
+      if (!mark) throw error;
+      this.enterFenced(mark);
+      return;
     } finally {
       this.primaryDatabase = undefined;
+    }
+    const fencedMeanwhile = await readFenced(this.config.home);
+    if (fencedMeanwhile) {
+      await platform.stop();
+      this.enterFenced(fencedMeanwhile);
+      return;
     }
     this.state = { kind: 'primary', platform };
     void platform.fatal.then((error) => this.state.kind === 'primary' && this.state.platform === platform && this.resolveFatal(error));
@@ -239,9 +270,13 @@ export class PlatformNode extends EventEmitter {
     const everyNth = (ms: number): boolean => round % Math.max(1, Math.round(ms / this.timings.syncCheckMs)) === 0;
     this.every(this.timings.syncCheckMs, async () => {
       round++;
-      await this.settleSynchronous(platform.platform.database, 'check');
-      if (everyNth(this.timings.sampleMs)) await this.sampleReplication(platform, everyNth(3_600_000));
-      if (this.tls && this.config.clusterNodes.length > 0 && everyNth(this.timings.peerWatchMs)) await this.watchPeers(platform);
+      // Each on its own: a failing one (a damaged file, a busy database) must not stop the others, least of all the peer watch.
+      const checks: Array<Promise<void>> = [];
+      if (this.tls && this.config.clusterNodes.length > 0 && everyNth(this.timings.peerWatchMs)) checks.push(this.watchPeers(platform));
+      checks.push(this.settleSynchronous(platform.platform.database, 'check'));
+      if (everyNth(this.timings.sampleMs)) checks.push(this.sampleReplication(platform, everyNth(3_600_000)));
+      const failed = (await Promise.allSettled(checks)).find((result): result is PromiseRejectedResult => result.status === 'rejected');
+      if (failed) throw failed.reason;
     });
   }
 
@@ -260,7 +295,14 @@ export class PlatformNode extends EventEmitter {
    * exists (gone for a while, it is waited for; its slot dropped, it is not), unless an operator
    * set the mode to async. A change is reloaded into the running server and audited.
    */
-  private async settleSynchronous(database: DatabaseHandle, cause: 'check' | 'start'): Promise<void> {
+  private settleSynchronous(database: DatabaseHandle, cause: 'check' | 'start'): Promise<void> {
+    // One at a time: two reloads finishing in the other order could leave the server's settings and ours apart.
+    const run = this.settling.then(() => this.settleNow(database, cause));
+    this.settling = run.catch(() => undefined);
+    return run;
+  }
+
+  private async settleNow(database: DatabaseHandle, cause: 'check' | 'start'): Promise<void> {
     const override = await readModeOverride(this.config.home);
     const slots = await withClient({ ...database.admin, database: 'postgres' }, async (client) =>
       (await client.query<{ active: boolean }>("SELECT active FROM pg_replication_slots WHERE slot_type = 'physical' AND NOT temporary AND slot_name LIKE 'steadfast\\_%'")).rows,
@@ -283,7 +325,7 @@ export class PlatformNode extends EventEmitter {
    * `steadfast replication mode`: runs this primary asynchronously whatever replicationMode says
    * (the synchronous standby is gone and writes must go on), or back in the configured mode.
    */
-  setMode(request: { mode: 'async' | 'configured'; reason: string; actor: string }): Promise<{ mode: string; configured: string; override?: ModeOverride }> {
+  setMode(request: { mode: 'async' | 'configured'; reason: string; actor: string; from?: string }): Promise<{ mode: string; configured: string; override?: ModeOverride }> {
     // Not queued behind other changes: a primary whose start waits for its standby must be able to stop waiting.
     const database = this.state.kind === 'primary' ? this.state.platform.platform.database : this.primaryDatabase;
     if (!database) {
@@ -293,9 +335,9 @@ export class PlatformNode extends EventEmitter {
     return this.changeMode(database, request);
   }
 
-  private async changeMode(database: DatabaseHandle, request: { mode: 'async' | 'configured'; reason: string; actor: string }): Promise<{ mode: string; configured: string; override?: ModeOverride }> {
+  private async changeMode(database: DatabaseHandle, request: { mode: 'async' | 'configured'; reason: string; actor: string; from?: string }): Promise<{ mode: string; configured: string; override?: ModeOverride }> {
     const before = effectiveMode(this.config, await readModeOverride(this.config.home));
-    const entry = (to: string): Promise<void> => auditReplication(database.admin, request.actor, 'replication.mode', { node: this.config.nodeName, from: before, to, reason: request.reason });
+    const entry = (to: string): Promise<void> => auditReplication(database.admin, request.actor, 'replication.mode', { node: this.config.nodeName, from: before, to, reason: request.reason, ...(request.from ? { via: request.from } : {}) });
     let override: ModeOverride | undefined;
     if (request.mode === 'async') {
       override = { mode: 'async', by: request.actor, reason: request.reason, at: new Date().toISOString() };
@@ -335,8 +377,14 @@ export class PlatformNode extends EventEmitter {
     await forgetFenced(this.config.home);
     this.waitingForStandby = false;
     this.appliedSettings = '';
-    await this.settleSynchronous(running.database, 'start');
-    await this.runPrimary(running);
+    try {
+      await this.settleSynchronous(running.database, 'start');
+      await this.runPrimary(running);
+    } catch (error) {
+      // Promoted but not serving: the process must say so and end, not sit idle as no primary at all.
+      this.log.error({ err: error }, 'promoted, but the platform did not start');
+      this.resolveFatal(error as Error);
+    }
   }
 
   /** While primary: a peer primary on a later timeline means this node was failed over from; it stands down. */
@@ -357,12 +405,12 @@ export class PlatformNode extends EventEmitter {
   private async standDown(mark: FencedState): Promise<void> {
     if (this.state.kind !== 'primary') return;
     const { platform } = this.state;
-    this.clearTimer();
     const position = await withClient({ ...platform.platform.database.admin, database: 'postgres' }, readNodePosition).catch(() => undefined);
     const fenced = { ...mark, timeline: mark.timeline ?? position?.timeline };
     await writeFenced(this.config.home, fenced);
     this.log.warn(fenced, 'standing down: this node is fenced and will follow the node that took over');
     await platform.platform.database.supervisor?.stop();
+    this.clearTimer();
     // PostgreSQL is down, so nothing more is written: the answer need not wait for HTTP to drain.
     // Re-joining does (closing), so the two never overlap.
     this.closing = platform.stop().catch((error: unknown) => this.log.error({ err: error }, 'error while stopping the platform after standing down'));
@@ -389,7 +437,7 @@ export class PlatformNode extends EventEmitter {
    * Follows the node that took over, on this node's own data directory: a slot on it, a
    * standby.signal here. A clean stand-down left WAL ending where that node's timeline forked,
    * so it follows at once; a node that crashed with WAL the other never received cannot, and
-   * says so (it stays a read-only standby until re-copied with "steadfast standby join --replace").
+   * finds out once it runs as a standby, and is copied anew (rebuild).
    */
   private async rejoin(fenced: FencedState): Promise<void> {
     if (this.state.kind !== 'fenced') return;
@@ -468,10 +516,10 @@ export class PlatformNode extends EventEmitter {
       at: new Date().toISOString(),
     };
     await writeFenced(this.config.home, mark);
+    await forgetStandbyState(this.config.home);
     await running.stop();
     const kept = `${this.dataDir}.diverged-${mark.at.replace(/[:.]/g, '-')}`;
     await rename(this.dataDir, kept);
-    await forgetStandbyState(this.config.home);
     this.log.error({ kept, primary: standby.primary }, `this node's WAL went on past the point where ${mark.by} took over, so it cannot follow it on its own data: the data directory is kept at ${kept} (what was lost in the failover is there; remove it when no longer needed) and ${mark.by} is copied anew`);
     this.enterFenced(mark);
   }

@@ -68,6 +68,7 @@ export async function joinStandby(
   // The copy lands beside the data directory and takes its place only once whole, with its
   // standby.signal: an interrupted join can never leave something that starts as a primary.
   const copying = `${dataDir}.joining`;
+  let renamed = false;
   try {
     await prepareDataDirParent(dataDir, runAs);
     await rm(copying, { recursive: true, force: true });
@@ -82,11 +83,13 @@ export async function joinStandby(
     const signal = path.join(copying, 'standby.signal');
     await writeFile(signal, '');
     if (owner) await chown(signal, owner.uid, owner.gid);
-    await writeStandbyState(config.home, { primary, slot, joinedAt: new Date().toISOString() });
+    // The copy in place first, then the record: a record never names a data directory that is not there.
     await rename(copying, dataDir);
+    renamed = true;
+    await writeStandbyState(config.home, { primary, slot, joinedAt: new Date().toISOString() });
     return { dataDir, slot, systemIdentifier: identity.systemIdentifier, files: extracted.files, bytes: extracted.bytes, seconds: (Date.now() - startedAt) / 1000 };
   } catch (error) {
-    await rm(copying, { recursive: true, force: true });
+    await rm(renamed ? dataDir : copying, { recursive: true, force: true });
     await forgetStandbyState(config.home);
     await dropStandbySlot(target, slot).catch((dropError: unknown) => log.warn({ err: dropError, slot }, `could not drop the slot ${slot} on the primary; drop it there with SELECT pg_drop_replication_slot('${slot}')`));
     if (isAppError(error)) throw error;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chown, readFile, rename, writeFile } from 'node:fs/promises';
+import { chown, open, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 
 /** What `postmaster.pid` says about a running (or crashed) server. */
@@ -92,10 +92,26 @@ export function steadfastConf(settings: Record<string, string | number>): string
   return `# Written by Steadfast on every start; put your own settings in postgresql.auto.conf (ALTER SYSTEM).\n${lines.join('\n')}\n`;
 }
 
-/** Writes a file under a temporary name and renames it, so a crash leaves the old or the new file. */
+/**
+ * Writes a file under a temporary name, flushes it, renames it and flushes the directory, so a
+ * crash or a power cut leaves the old or the new file, and once this returns, the new one (a
+ * fencing mark must survive the machine losing power right after).
+ */
 export async function writeFileAtomic(file: string, content: string, owner?: { uid: number; gid: number }): Promise<void> {
   const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(temporary, content, { mode: 0o600 });
+  const handle = await open(temporary, 'w', 0o600);
+  try {
+    await handle.writeFile(content);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
   if (owner) await chown(temporary, owner.uid, owner.gid);
   await rename(temporary, file);
+  const directory = await open(path.dirname(file), 'r');
+  try {
+    await directory.sync();
+  } finally {
+    await directory.close();
+  }
 }
