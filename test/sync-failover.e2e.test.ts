@@ -86,5 +86,9 @@ test(`synchronous mode: no acknowledged write is lost in ${trials} kill -9 trial
     [primary, standby] = [standby, primary];
   }
   assert.deepEqual(nodes.bothPrimary, [], 'never two primaries at once');
+  if (copiedAnew > 0) {
+    const statuses = await Promise.all([nodes.a, nodes.b].map((node) => runCli(['status'], node.env)));
+    assert.ok(statuses.some((status) => /diverged-.* is this node's data from before a failover/.test(status.stdout + status.stderr)), 'status tells of the kept copies');
+  }
   console.log(`${trials} trials: ${acknowledgedTotal} acknowledged commits, none lost; ${copiedAnew} returning primaries had WAL the other never got and were copied anew`);
 });

@@ -9,6 +9,7 @@ import { readNodePosition } from '../platform/postgres/replication-status.js';
 import type { TlsFiles } from '../platform/postgres/tls.js';
 import { attachRunning } from './database.js';
 import { controlAddressOf } from './fencing.js';
+import { controlHost } from './node.js';
 import { callNode, type FenceReport, type NodeReport } from './node-control.js';
 import { auditReplication, nodeTls, readStandbyState, tlsPaths } from './replication.js';
 
@@ -72,6 +73,12 @@ export async function failover(config: Config, log: Logger, options: FailoverOpt
   const before = await withClient(local, readNodePosition);
   if (!before.standby) throw appError('NODE_STATE_CONFLICT', 'This node is already a primary (its PostgreSQL is not in recovery).');
 
+  // The old primary follows this node by asking its control API: it must be served here.
+  const own = { host: controlHost(config) === '0.0.0.0' ? '127.0.0.1' : controlHost(config), port: config.nodeControlPort };
+  const self = await callNode<NodeReport>(tls, own, 'GET', '/v1/node', undefined, 5000).catch(() => undefined);
+  if (self?.name !== config.nodeName) {
+    throw appError('FAILOVER_FAILED', `This node's control API does not answer at ${own.host}:${own.port}, so the old primary could not follow it after the ${options.planned ? 'switchover' : 'failover'}: set replicationPeers and clusterNodes (and nodeControlPort) and restart "steadfast up". Nothing was changed.`);
+  }
   const primary = standby.primary;
   const control = controlAddressOf(config, primary.host);
   const what = options.planned ? 'switchover' : 'failover';

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { loadConfig } from '../platform/config/config.js';
 import { AppError } from '../platform/errors.js';
 import { controlAddressOf, parseNodeAddress, peerControlAddresses, readFenced, writeFenced } from './fencing.js';
-import { controlHost } from './node.js';
+import { controlHost, divergedCopies, divergedCopyName } from './node.js';
 
 const configWith = (overrides: Record<string, unknown>) => loadConfig({ env: {}, cwd: tmpdir(), overrides: { home: '/tmp/x', ...overrides } });
 
@@ -50,5 +50,19 @@ test('the fenced mark survives as written, and a damaged one still fences', asyn
     await assert.rejects(readFenced(home), (error: unknown) => error instanceof AppError && error.code === 'NODE_FENCED' && /will not start as a primary/.test(error.message));
   } finally {
     await rm(home, { recursive: true, force: true });
+  }
+});
+
+test('the data directories kept after a divergence are found beside the data directory, oldest first, and nothing else', async () => {
+  const parent = await mkdtemp(path.join(tmpdir(), 'steadfast-kept-'));
+  try {
+    const dataDir = path.join(parent, 'data');
+    assert.deepEqual(await divergedCopies(dataDir), []);
+    const later = divergedCopyName(dataDir, '2026-12-02T10:00:00.000Z');
+    const earlier = divergedCopyName(dataDir, '2026-12-01T10:00:00.000Z');
+    for (const dir of [dataDir, later, earlier, `${dataDir}.joining`, path.join(parent, 'other.diverged-x')]) await mkdir(dir);
+    assert.deepEqual(await divergedCopies(dataDir), [earlier, later]);
+  } finally {
+    await rm(parent, { recursive: true, force: true });
   }
 });

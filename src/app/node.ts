@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { chown, rename, writeFile } from 'node:fs/promises';
+import { chown, readdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../platform/config/config.js';
 import { withClient } from '../platform/db/connect.js';
@@ -518,7 +518,7 @@ export class PlatformNode extends EventEmitter {
     await writeFenced(this.config.home, mark);
     await forgetStandbyState(this.config.home);
     await running.stop();
-    const kept = `${this.dataDir}.diverged-${mark.at.replace(/[:.]/g, '-')}`;
+    const kept = divergedCopyName(this.dataDir, mark.at);
     await rename(this.dataDir, kept);
     this.log.error({ kept, primary: standby.primary }, `this node's WAL went on past the point where ${mark.by} took over, so it cannot follow it on its own data: the data directory is kept at ${kept} (what was lost in the failover is there; remove it when no longer needed) and ${mark.by} is copied anew`);
     this.enterFenced(mark);
@@ -565,6 +565,16 @@ export class PlatformNode extends EventEmitter {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
   }
+}
+
+/** Where a data directory that could not follow its new primary is kept (`steadfast status` lists them). */
+export const divergedCopyName = (dataDir: string, at: string): string => `${dataDir}.diverged-${at.replace(/[:.]/g, '-')}`;
+
+/** The kept copies beside a data directory, oldest first. */
+export async function divergedCopies(dataDir: string): Promise<string[]> {
+  const prefix = `${path.basename(dataDir)}.diverged-`;
+  const entries = await readdir(path.dirname(dataDir)).catch(() => [] as string[]);
+  return entries.filter((name) => name.startsWith(prefix)).sort().map((name) => path.join(path.dirname(dataDir), name));
 }
 
 /** Where the control API listens: nodeControlHost, else the first non-loopback address PostgreSQL listens on, else loopback. */

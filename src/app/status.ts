@@ -14,6 +14,7 @@ import { FsStore } from '../platform/storage/fs-store.js';
 import { createBackupService } from './backup.js';
 import { attachDatabase, embeddedDataDir } from './database.js';
 import { readInstance } from './instance.js';
+import { divergedCopies } from './node.js';
 
 /** What `steadfast status` reports: observed, never changed (it starts nothing). */
 export interface PlatformStatus {
@@ -52,6 +53,9 @@ export async function collectStatus(config: Config, log: Logger): Promise<Platfo
     const running = Boolean(info && acceptsConnections(info) && (await isPostmasterRunning(info)));
     postgres = { mode: 'embedded', running, port: running ? info!.port : undefined, pid: running ? info!.pid : undefined, dataDir };
     if (!running) warnings.push('PostgreSQL is not running: start Steadfast with "npm start" (steadfast up).');
+    for (const kept of await divergedCopies(dataDir)) {
+      warnings.push(`${kept} is this node's data from before a failover, kept when it could not follow the new primary: the commits the failover lost are in it. Remove it when no longer needed.`);
+    }
     if (config.walArchiving) {
       walSpooled = (await new FsStore(walSpoolDir(dataDir)).list('')).filter((object) => !object.key.startsWith('.') && !object.key.includes('/')).length;
       if (walSpooled > spoolBacklogFiles) warnings.push(`${walSpooled} WAL files are waiting in the spool: a backup repository is failing or slow (see the log).`);
