@@ -62,7 +62,6 @@ async function secretKeyOf(config: Config): Promise<string> {
   return config.secretKey ?? loadOrCreateSecretKey(config.home);
 }
 
-/** Starts (initialising on first use) the embedded server under our supervision. */
 /** The embedded server's settings beyond the defaults: archiving, and replication as a primary or (with `standby`) a standby. */
 export function embeddedSettings(config: Config, dataDir: string, standby: StandbyState | undefined, hasTls: boolean, wait: SyncWait = {}): Record<string, string | number> {
   return {
@@ -71,6 +70,7 @@ export function embeddedSettings(config: Config, dataDir: string, standby: Stand
   };
 }
 
+/** Starts (initialising on first use) the embedded server under our supervision. */
 export async function startEmbedded(config: Config, log: Logger): Promise<DatabaseHandle> {
   const secretKey = await secretKeyOf(config);
   const runAs = await ensurePostgresOsUser(config.postgresOsUser);

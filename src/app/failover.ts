@@ -9,8 +9,8 @@ import { readNodePosition } from '../platform/postgres/replication-status.js';
 import type { TlsFiles } from '../platform/postgres/tls.js';
 import { attachRunning } from './database.js';
 import { controlAddressOf } from './fencing.js';
-import { controlHost } from './node.js';
-import { callNode, type FenceReport, type NodeReport } from './node-control.js';
+import { controlAddressHere } from './node.js';
+import { askNode, callNode, type FenceReport, type NodeReport } from './node-control.js';
 import { auditReplication, nodeTls, readStandbyState, tlsPaths } from './replication.js';
 
 export interface FailoverResult {
@@ -74,8 +74,8 @@ export async function failover(config: Config, log: Logger, options: FailoverOpt
   if (!before.standby) throw appError('NODE_STATE_CONFLICT', 'This node is already a primary (its PostgreSQL is not in recovery).');
 
   // The old primary follows this node by asking its control API: it must be served here.
-  const own = { host: controlHost(config) === '0.0.0.0' ? '127.0.0.1' : controlHost(config), port: config.nodeControlPort };
-  const self = await callNode<NodeReport>(tls, own, 'GET', '/v1/node', undefined, 5000).catch(() => undefined);
+  const own = controlAddressHere(config);
+  const self = await askNode(tls, own, 5000).catch(() => undefined);
   if (self?.name !== config.nodeName) {
     throw appError('FAILOVER_FAILED', `This node's control API does not answer at ${own.host}:${own.port}, so the old primary could not follow it after the ${options.planned ? 'switchover' : 'failover'}: set replicationPeers and clusterNodes (and nodeControlPort) and restart "steadfast up". Nothing was changed.`);
   }
@@ -102,12 +102,14 @@ export async function failover(config: Config, log: Logger, options: FailoverOpt
     step('the old primary cannot be reached; you said it is down: promoting without fencing it');
   }
 
+  // A switchover that cannot be lossless gives the primary its role back.
+  const giveBack = (): Promise<unknown> => callNode(tls, control, 'POST', '/v1/resume', { by: config.nodeName }, 60_000);
   let caughtUp: boolean | null = null;
   let missingBytes: number | null = null;
   if (fenced && fenced.state !== 'shut down') {
     // Not a clean stop (it crashed, or was killed when it would not stop): where its WAL ended is not known.
     if (options.planned) {
-      await callNode(tls, control, 'POST', '/v1/resume', { by: config.nodeName }, 60_000).catch(() => undefined);
+      await giveBack().catch(() => undefined);
       throw appError('FAILOVER_FAILED', `The switchover was undone: the primary did not stop cleanly (its pg_control says "${fenced.state}"), so this node cannot know it has everything. Nothing was changed; see the primary's log.`);
     }
     step(`the old primary stood down but did not stop cleanly (${fenced.state}): what it wrote last may be missing here`);
@@ -130,7 +132,7 @@ export async function failover(config: Config, log: Logger, options: FailoverOpt
         missingBytes = Number(target > received ? target - received : 0n);
         if (options.planned) {
           // Zero loss or nothing: the primary gets its role back.
-          await callNode(tls, control, 'POST', '/v1/resume', { by: config.nodeName }, 60_000);
+          await giveBack();
           throw appError('FAILOVER_FAILED', `The switchover was undone: this standby did not receive all of the primary's WAL within ${options.catchUpSeconds ?? 30} s (${missingBytes} bytes short). The primary serves again; nothing was lost and nothing changed.`);
         }
         step(`this node did not receive all of the old primary's WAL in time (${missingBytes} bytes short): promoting anyway`);
@@ -166,7 +168,7 @@ export async function failover(config: Config, log: Logger, options: FailoverOpt
 async function checkReadyToSwitch(tls: TlsFiles, control: { host: string; port: number }, local: ConnectionTarget): Promise<void> {
   let report: NodeReport;
   try {
-    report = await callNode<NodeReport>(tls, control, 'GET', '/v1/node', undefined, 5000);
+    report = await askNode(tls, control, 5000);
   } catch (error) {
     throw appError('FAILOVER_FAILED', `${(error as Error).message} A switchover needs the primary up and reachable; nothing was changed. If it is down, use "steadfast failover".`, { cause: error });
   }

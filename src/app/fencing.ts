@@ -5,7 +5,7 @@ import { appError } from '../platform/errors.js';
 import type { Logger } from '../platform/log/log.js';
 import { writeFileAtomic } from '../platform/postgres/data-dir.js';
 import type { TlsFiles } from '../platform/postgres/tls.js';
-import { callNode, type NodeReport } from './node-control.js';
+import { askNode } from './node-control.js';
 import { readStateFile, type StandbyState } from './replication.js';
 
 /**
@@ -76,7 +76,7 @@ export async function findNewerPrimary(config: Config, tls: TlsFiles, own: { sys
   const answers = await Promise.all(
     peerControlAddresses(config).map(async (address) => {
       try {
-        return { address, report: await callNode<NodeReport>(tls, address, 'GET', '/v1/node', undefined, 3000) };
+        return { address, report: await askNode(tls, address) };
       } catch (error) {
         log.info({ peer: address, err: (error as Error).message }, 'a peer did not answer');
         return undefined;

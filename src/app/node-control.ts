@@ -132,6 +132,9 @@ export async function startNodeControl(tls: TlsFiles, address: { host: string; p
   return { port, close: () => app.close() };
 }
 
+/** What the node at `address` says it is (GET /v1/node). */
+export const askNode = (tls: TlsFiles, address: { host: string; port: number }, timeoutMs = 3000): Promise<NodeReport> => callNode<NodeReport>(tls, address, 'GET', '/v1/node', undefined, timeoutMs);
+
 /** Calls a peer's control API with this node's certificate; the peer's is checked against our CA and its address. */
 export async function callNode<T>(tls: TlsFiles, address: { host: string; port: number }, method: 'GET' | 'POST', route: string, body?: unknown, timeoutMs = 5000): Promise<T> {
   const [ca, cert, key] = await Promise.all([tls.ca, tls.cert, tls.key].map((file) => readFile(file, 'utf8')));

@@ -9,12 +9,12 @@ import { readControlFile } from '../platform/postgres/control-file.js';
 import { readDataDirMajor } from '../platform/postgres/data-dir.js';
 import { ensurePostgresOsUser } from '../platform/postgres/os-user.js';
 import { createStandbySlot } from '../platform/postgres/replication.js';
-import { readNodePosition, readReplicationState } from '../platform/postgres/replication-status.js';
+import { isInRecovery, readNodePosition, readReplicationState } from '../platform/postgres/replication-status.js';
 import { pruneSamples, recordSamples, samplesOf } from '../modules/replication/index.js';
 import type { TlsFiles } from '../platform/postgres/tls.js';
 import { embeddedDataDir, embeddedSettings, startEmbedded, type DatabaseHandle } from './database.js';
 import { controlAddressOf, findNewerPrimary, forgetFenced, readFenced, writeFenced, type FencedState } from './fencing.js';
-import { callNode, startNodeControl, type FenceReport, type FenceRequest, type NodeReport } from './node-control.js';
+import { askNode, startNodeControl, type FenceReport, type FenceRequest, type NodeReport } from './node-control.js';
 import {
   auditReplication,
   effectiveMode,
@@ -148,11 +148,10 @@ export class PlatformNode extends EventEmitter {
   async report(): Promise<NodeReport> {
     const state = this.state;
     const name = this.config.nodeName;
-    const admin = state.kind === 'primary' ? state.platform.platform.database.admin : state.kind === 'standby' ? state.standby.database.admin : undefined;
-    if (admin) {
-      const position = await withClient({ ...admin, database: 'postgres' }, readNodePosition);
-      const port = state.kind === 'primary' ? state.platform.platform.database.supervisor?.port : state.kind === 'standby' ? state.standby.database.supervisor?.port : undefined;
-      return { name, role: position.standby ? 'standby' : 'primary', timeline: position.timeline, systemIdentifier: position.systemIdentifier, postgresPort: port, lsn: position.lsn ?? undefined };
+    const database = state.kind === 'primary' ? state.platform.platform.database : state.kind === 'standby' ? state.standby.database : undefined;
+    if (database) {
+      const position = await withClient({ ...database.admin, database: 'postgres' }, readNodePosition);
+      return { name, role: position.standby ? 'standby' : 'primary', timeline: position.timeline, systemIdentifier: position.systemIdentifier, postgresPort: database.supervisor?.port, lsn: position.lsn ?? undefined };
     }
     const control = (await readDataDirMajor(this.dataDir)) === undefined ? undefined : await readControlFile(this.dataDir);
     return { name, role: state.kind === 'fenced' ? 'fenced' : 'stopped', timeline: control?.timeline, systemIdentifier: control?.systemIdentifier, lsn: control?.checkpointLsn };
@@ -194,7 +193,7 @@ export class PlatformNode extends EventEmitter {
       if (state.kind !== 'fenced') throw appError('NODE_STATE_CONFLICT', `${this.config.nodeName} is not fenced; there is nothing to resume.`);
       // Only the node that fenced this one, from where it fenced it: every node's certificate has the same name.
       if (state.fenced.by !== by || state.fenced.host !== from) throw appError('NODE_STATE_CONFLICT', `${this.config.nodeName} was fenced by ${state.fenced.by} at ${state.fenced.host}; only that node can give it back.`);
-      const taker = await callNode<NodeReport>(this.tls!, { host: state.fenced.host, port: state.fenced.controlPort }, 'GET', '/v1/node', undefined, 3000);
+      const taker = await askNode(this.tls!, { host: state.fenced.host, port: state.fenced.controlPort });
       if (taker.role === 'primary') throw appError('NODE_STATE_CONFLICT', `${by} is a primary already; ${this.config.nodeName} follows it instead of resuming.`);
       this.clearTimer();
       await this.closing;
@@ -220,7 +219,7 @@ export class PlatformNode extends EventEmitter {
     const fenced = await readFenced(config.home);
     const hasData = (await readDataDirMajor(this.dataDir)) !== undefined;
     if (standby && hasData) return this.runStandby(standby);
-    if (fenced) return this.waitToRejoin(fenced);
+    if (fenced) return this.enterFenced(fenced);
     if (standby) throw appError('STANDBY_MISCONFIGURED', `${config.home}/standby.json says this node follows ${standby.primary.host}:${standby.primary.port}, but it has no data directory (${this.dataDir}): a join was interrupted. Run "steadfast standby join --replace ${standby.primary.host}:${standby.primary.port}" to copy the primary again.`);
     if (this.tls && config.clusterNodes.length > 0 && hasData) {
       const own = await readControlFile(this.dataDir);
@@ -229,7 +228,7 @@ export class PlatformNode extends EventEmitter {
         const mark: FencedState = { by: newer.name, host: newer.host, postgresPort: newer.postgresPort, controlPort: newer.controlPort, reason: `on start, ${newer.name} was found primary on timeline ${newer.timeline}, later than this node's ${own.timeline}`, at: new Date().toISOString(), timeline: own.timeline };
         await writeFenced(config.home, mark);
         this.log.warn(mark, 'a peer took over while this node was down: not starting as a primary; it will follow that peer');
-        return this.waitToRejoin(mark);
+        return this.enterFenced(mark);
       }
     }
     return this.runPrimary();
@@ -363,7 +362,7 @@ export class PlatformNode extends EventEmitter {
     this.emit('role', 'standby', standby.primary);
     this.every(this.timings.promotionPollMs, async () => {
       if (running.database.supervisor?.recentLog.some((line) => divergedPattern.test(line))) return this.serially(() => this.rebuild(running, standby));
-      const inRecovery = await withClient({ ...running.database.admin, database: 'postgres' }, async (client) => (await client.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r')).rows[0]!.r);
+      const inRecovery = await withClient({ ...running.database.admin, database: 'postgres' }, isInRecovery);
       if (!inRecovery) await this.serially(() => this.promoted(running));
     });
   }
@@ -417,17 +416,12 @@ export class PlatformNode extends EventEmitter {
     this.enterFenced(fenced);
   }
 
-  private waitToRejoin(fenced: FencedState): Promise<void> {
-    this.enterFenced(fenced);
-    return Promise.resolve();
-  }
-
   /** Fenced: asks the node that took over until it is a primary, then follows it. */
   private enterFenced(fenced: FencedState): void {
     this.state = { kind: 'fenced', fenced };
     this.emit('role', 'fenced', fenced);
     this.every(this.timings.rejoinPollMs, async () => {
-      const report = await callNode<NodeReport>(this.tls!, { host: fenced.host, port: fenced.controlPort }, 'GET', '/v1/node', undefined, 3000);
+      const report = await askNode(this.tls!, { host: fenced.host, port: fenced.controlPort });
       if (report.role !== 'primary') return;
       await this.serially(() => this.rejoin(fenced));
     });
@@ -444,15 +438,8 @@ export class PlatformNode extends EventEmitter {
     this.clearTimer();
     await this.closing;
     const primary = { host: fenced.host, port: fenced.postgresPort };
-    let standby: StandbyState;
     try {
-      standby = (await readDataDirMajor(this.dataDir)) === undefined ? await this.copyPrimary(fenced, primary) : await this.followOnOwnData(fenced, primary);
-    } catch (error) {
-      this.log.error({ err: error }, 're-joining as a standby failed; trying again');
-      this.enterFenced(fenced);
-      return;
-    }
-    try {
+      const standby = (await readDataDirMajor(this.dataDir)) === undefined ? await this.copyPrimary(fenced, primary) : await this.followOnOwnData(fenced, primary);
       await this.runStandby(standby);
       await this.dropStaleSlots();
     } catch (error) {
@@ -506,7 +493,7 @@ export class PlatformNode extends EventEmitter {
     if (this.state.kind !== 'standby' || this.state.standby !== running) return;
     this.clearTimer();
     const control = controlAddressOf(this.config, standby.primary.host);
-    const report = await callNode<NodeReport>(this.tls!, control, 'GET', '/v1/node', undefined, 3000).catch(() => undefined);
+    const report = await askNode(this.tls!, control).catch(() => undefined);
     const mark: FencedState = {
       by: report?.name ?? standby.primary.host,
       host: standby.primary.host,
@@ -575,6 +562,12 @@ export async function divergedCopies(dataDir: string): Promise<string[]> {
   const prefix = `${path.basename(dataDir)}.diverged-`;
   const entries = await readdir(path.dirname(dataDir)).catch(() => [] as string[]);
   return entries.filter((name) => name.startsWith(prefix)).sort().map((name) => path.join(path.dirname(dataDir), name));
+}
+
+/** This node's own control API as a command on this machine reaches it (an address listening on all of them is reached at loopback). */
+export function controlAddressHere(config: Config): { host: string; port: number } {
+  const host = controlHost(config);
+  return { host: host === '0.0.0.0' ? '127.0.0.1' : host, port: config.nodeControlPort };
 }
 
 /** Where the control API listens: nodeControlHost, else the first non-loopback address PostgreSQL listens on, else loopback. */

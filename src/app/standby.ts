@@ -10,6 +10,7 @@ import { resolveBinaries } from '../platform/postgres/binaries.js';
 import { ensurePostgresOsUser } from '../platform/postgres/os-user.js';
 import { prepareDataDirParent } from '../platform/postgres/supervisor.js';
 import { createStandbySlot, dropStandbySlot, identifySystem, streamBaseBackup, type BaseBackupEvent } from '../platform/postgres/replication.js';
+import { isInRecovery } from '../platform/postgres/replication-status.js';
 import { TransferMeter, type TransferProgress } from '../platform/progress.js';
 import { extractTar } from '../platform/storage/tar-extract.js';
 import { embeddedDataDir, startEmbedded, type DatabaseHandle } from './database.js';
@@ -150,7 +151,7 @@ export interface RunningStandby {
 export async function startStandby(config: Config, log: Logger, standby: StandbyState): Promise<RunningStandby> {
   const database = await startEmbedded(config, log);
   try {
-    const inRecovery = await withClient({ ...database.admin, database: 'postgres' }, async (client) => (await client.query<{ standby: boolean }>('SELECT pg_is_in_recovery() AS standby')).rows[0]!.standby).catch((error: unknown) => {
+    const inRecovery = await withClient({ ...database.admin, database: 'postgres' }, isInRecovery).catch((error: unknown) => {
       if ((error as { code?: string }).code === '28P01') {
         throw appError('STANDBY_MISCONFIGURED', `This standby cannot log in to its own PostgreSQL: its secret key is not the primary's. Copy secret.key from the primary's home into ${config.home} (or set STEADFAST_SECRET_KEY to the primary's), then start again.`);
       }

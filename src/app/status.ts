@@ -12,7 +12,7 @@ import { acceptsConnections, isPostmasterRunning, readPostmasterPid } from '../p
 import { ensurePostgresOsUser } from '../platform/postgres/os-user.js';
 import { FsStore } from '../platform/storage/fs-store.js';
 import { createBackupService } from './backup.js';
-import { attachDatabase, embeddedDataDir } from './database.js';
+import { attachDatabase, embeddedDataDir, type DatabaseHandle } from './database.js';
 import { readInstance } from './instance.js';
 import { divergedCopies } from './node.js';
 
@@ -61,11 +61,26 @@ export async function collectStatus(config: Config, log: Logger): Promise<Platfo
       if (walSpooled > spoolBacklogFiles) warnings.push(`${walSpooled} WAL files are waiting in the spool: a backup repository is failing or slow (see the log).`);
     }
   }
-  const recorded = postgres.running ? await readPlatform(config, log).catch(() => undefined) : undefined;
-  const replication = postgres.running ? await readReplication(config, log).catch((error: unknown) => {
-    warnings.push(`Replication state could not be read: ${(error as Error).message}`);
-    return undefined;
-  }) : undefined;
+  // One handle on the running server for what the platform database records and for replication.
+  const database = postgres.running
+    ? await attachDatabase(config, log).catch((error: unknown) => {
+        warnings.push(`Replication state could not be read: ${(error as Error).message}`);
+        return undefined;
+      })
+    : undefined;
+  let recorded: Awaited<ReturnType<typeof readPlatform>> | undefined;
+  let replication: ReplicationState | undefined;
+  try {
+    recorded = database ? await readPlatform(database).catch(() => undefined) : undefined;
+    replication = database
+      ? await withClient({ ...database.admin, database: 'postgres' }, readReplicationState).catch((error: unknown) => {
+          warnings.push(`Replication state could not be read: ${(error as Error).message}`);
+          return undefined;
+        })
+      : undefined;
+  } finally {
+    await database?.stop();
+  }
   if (replication) warnings.push(...replicationWarnings(replication, { mode: config.replicationMode, standbyOf: (await readStandbyState(config.home))?.primary }));
   const { status: backups, oldestFinishedAt } = await backupStatus(config, log, warnings);
   if (recorded?.drills) warnings.push(...drillWarnings(recorded.drills, new Date(), oldestFinishedAt));
@@ -73,8 +88,7 @@ export async function collectStatus(config: Config, log: Logger): Promise<Platfo
 }
 
 /** What the platform database records: tenants by status, and the drills (absent before its migration). */
-async function readPlatform(config: Config, log: Logger): Promise<{ tenants: PlatformStatus['tenants']; drills?: DrillSummary; replicationHistory?: LagHistory[] }> {
-  const database = await attachDatabase(config, log);
+async function readPlatform(database: DatabaseHandle): Promise<{ tenants: PlatformStatus['tenants']; drills?: DrillSummary; replicationHistory?: LagHistory[] }> {
   const pool = createPool(database.admin, { max: 1 });
   const db = createKysely<PlatformTables>(pool);
   try {
@@ -84,16 +98,6 @@ async function readPlatform(config: Config, log: Logger): Promise<{ tenants: Pla
     return { tenants, drills: await drillSummary(db).catch(() => undefined), replicationHistory };
   } finally {
     await db.destroy();
-    await database.stop();
-  }
-}
-
-async function readReplication(config: Config, log: Logger): Promise<ReplicationState> {
-  const database = await attachDatabase(config, log);
-  try {
-    return await withClient({ ...database.admin, database: 'postgres' }, readReplicationState);
-  } finally {
-    await database.stop();
   }
 }
 

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { attachDatabase, bootstrapPlatform, type DatabaseHandle } from '../app/database.js';
 import { readStandbyState } from '../app/replication.js';
 import { withClient } from '../platform/db/connect.js';
+import { isInRecovery } from '../platform/postgres/replication-status.js';
 import { appError } from '../platform/errors.js';
 import { createPlatform, type Platform } from '../app/deps.js';
 import { readInstance } from '../app/instance.js';
@@ -62,8 +63,7 @@ export async function withPlatform<R>(options: GlobalOptions, work: (platform: P
 /** A standby's database is read-only: say so, and where to go, before anything fails on it. */
 async function refuseOnStandby(config: Config, database: DatabaseHandle): Promise<void> {
   if (database.mode === 'external') return;
-  const standby = await withClient({ ...database.admin, database: 'postgres' }, async (client) => (await client.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r')).rows[0]!.r);
-  if (!standby) return;
+  if (!(await withClient({ ...database.admin, database: 'postgres' }, isInRecovery))) return;
   const following = await readStandbyState(config.home);
   throw appError(
     'NODE_STATE_CONFLICT',

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { callNode } from '../app/node-control.js';
-import { controlHost } from '../app/node.js';
+import { controlAddressHere } from '../app/node.js';
 import { effectiveMode, nodeTls, readModeOverride, tlsPaths } from '../app/replication.js';
 import { describeActor } from '../platform/actor.js';
 import { appError } from '../platform/errors.js';
@@ -27,7 +27,7 @@ export function registerReplicationCommands(program: Command): void {
       if (!flags.reason) throw appError('VALIDATION_FAILED', 'Say why with --reason "<text>": the change goes into the audit log.');
       const tls = await nodeTls(config.home);
       if (!tls) throw appError('TLS_INCOMPLETE', `This node has no TLS files in ${tlsPaths(config.home).dir}; the mode is changed through its node control API, which needs them.`);
-      const result = await callNode<{ mode: string; configured: string }>(tls, { host: controlHost(config) === '0.0.0.0' ? '127.0.0.1' : controlHost(config), port: config.nodeControlPort }, 'POST', '/v1/replication-mode', { mode, reason: flags.reason, actor: describeActor(operator()) });
+      const result = await callNode<{ mode: string; configured: string }>(tls, controlAddressHere(config), 'POST', '/v1/replication-mode', { mode, reason: flags.reason, actor: describeActor(operator()) });
       if (flags.json) return printJson(result);
       process.stdout.write(result.mode === 'async' && result.configured !== 'async' ? `Commits no longer wait for a standby (async; replicationMode is ${result.configured}). Run "steadfast replication mode configured --reason ..." to wait again.\n` : `Replication runs as configured: ${result.mode}.\n`);
     });

@@ -9,6 +9,7 @@ import type { Logger } from '../log/log.js';
 import type { PostgresBinaries } from './binaries.js';
 import type { RunAs } from './os-user.js';
 import { findFreePort, PostgresSupervisor } from './supervisor.js';
+import { isInRecovery } from './replication-status.js';
 
 /** Where recovery stops: the end of the archived WAL, a moment, a named restore point, or the backup's end. */
 export type RecoveryTarget = { readonly kind: 'latest' } | { readonly kind: 'time'; readonly at: Date } | { readonly kind: 'name'; readonly name: string } | { readonly kind: 'immediate' };
@@ -145,8 +146,7 @@ async function connectWhenPromoted(config: pg.ClientConfig): Promise<pg.Client> 
 async function waitForPromotion(client: pg.Client): Promise<void> {
   const deadline = Date.now() + finishTimeoutMs;
   while (Date.now() < deadline) {
-    const { rows } = await client.query<{ recovering: boolean }>('SELECT pg_is_in_recovery() AS recovering');
-    if (!rows[0]!.recovering) return;
+    if (!(await isInRecovery(client))) return;
     await sleep(100);
   }
   throw appError('RESTORE_FAILED', 'Recovery did not finish within six hours.');

@@ -49,6 +49,11 @@ const ms = (column: string): string => `(extract(epoch FROM ${column}) * 1000)::
 const timelineNow = `CASE WHEN pg_is_in_recovery() THEN coalesce((SELECT received_tli FROM pg_stat_wal_receiver), (SELECT timeline_id FROM pg_control_checkpoint()))
                           ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END`;
 
+/** Whether the server is a standby (in recovery). */
+export async function isInRecovery(client: pg.ClientBase): Promise<boolean> {
+  return (await client.query<{ standby: boolean }>('SELECT pg_is_in_recovery() AS standby')).rows[0]!.standby;
+}
+
 /** Where a server is: standby or not, its cluster, timeline, and WAL position (written on a primary, replayed on a standby). */
 export async function readNodePosition(client: pg.ClientBase): Promise<{ standby: boolean; systemIdentifier: string; timeline: number; lsn: string | null }> {
   const { rows } = await client.query<{ standby: boolean; systemIdentifier: string; timeline: number; lsn: string | null }>(
