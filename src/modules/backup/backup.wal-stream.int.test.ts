@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { chown, copyFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -33,8 +34,8 @@ after(async () => {
 
 const walObjects = async (): Promise<string[]> => (await readdir(path.join(cluster.dir, 'offsite', 'wal')).catch(() => [] as string[])).sort();
 
-test('the WAL being written reaches the repository before its segment is finished, and a restore after kill -9 brings back those commits', async (t) => {
-  const streamer = new WalStreamer({
+const streamerOn = (intervalMs: number): WalStreamer =>
+  new WalStreamer({
     flushPosition: async () =>
       (await cluster.sql<{ lsn: string; segment: string }>('SELECT lsn::text, pg_walfile_name(lsn) AS segment FROM pg_current_wal_flush_lsn() AS lsn'))[0]!,
     readWal: (segment, from, to) => readWalRange(path.join(cluster.dataDir, 'pg_wal'), segment, from, to),
@@ -42,8 +43,33 @@ test('the WAL being written reaches the repository before its segment is finishe
     keyFile,
     clock: systemClock,
     log: silentLogger(),
-    uploadIntervalMs: 200,
+    uploadIntervalMs: intervalMs,
   });
+
+test('a flush ending exactly on a segment boundary stores the end of that segment, never the next file (a recycled segment\'s leftovers)', async () => {
+  const streamer = streamerOn(60_000);
+  try {
+    await cluster.sql('INSERT INTO orders VALUES (-1)');
+    const [{ file }] = (await cluster.sql<{ file: string }>('SELECT pg_walfile_name(pg_current_wal_insert_lsn()) AS file')) as [{ file: string }];
+    const next = `${file.slice(0, 16)}${(parseInt(file.slice(16), 16) + 1).toString(16).toUpperCase().padStart(8, '0')}`;
+    // The next segment's file as a recycled one is: there already, holding an older segment's bytes.
+    const walDir = path.join(cluster.dataDir, 'pg_wal');
+    const owner = await stat(path.join(walDir, file));
+    await copyFile(path.join(walDir, file), path.join(walDir, next), constants.COPYFILE_EXCL).then(() => chown(path.join(walDir, next), owner.uid, owner.gid)).catch(() => undefined);
+    // After the switch the flush position is the boundary; PostgreSQL 18 names it by the next segment.
+    await cluster.sql('SELECT pg_switch_wal()');
+    await streamer.tick(true);
+    const pieces = (await walObjects()).filter((name) => name.startsWith(`${next}.`) && name.includes('.partial'));
+    // Anything stored of the next segment can only be the little written since the switch.
+    assert.deepEqual(pieces.filter((name) => name.includes('-01000000.partial')), [], `a whole segment of nothing stored: ${pieces.join(' ')}`);
+  } finally {
+    await streamer.stop({ flush: false });
+  }
+  await cluster.sql('DELETE FROM orders WHERE id = -1');
+});
+
+test('the WAL being written reaches the repository before its segment is finished, and a restore after kill -9 brings back those commits', async (t) => {
+  const streamer = streamerOn(200);
   pusher.start();
   streamer.start();
   try {

@@ -147,9 +147,12 @@ export class WalStreamer {
    * segment's bytes are stored a second or two after their commit.
    */
   private async pass(immediate: boolean): Promise<void> {
-    const { lsn, segment } = await this.deps.flushPosition();
-    const flushed = parseLsn(lsn);
-    const seen = { segment, within: segmentEnding(flushed, 1).within };
+    const position = await this.deps.flushPosition();
+    // The segment holding the last byte flushed, on the timeline PostgreSQL names: an end exactly on
+    // a boundary closes the segment before it (PostgreSQL 18's pg_walfile_name names the one after,
+    // whose file then holds only what a recycled segment left).
+    const seen = segmentEnding(parseLsn(position.lsn), parseInt(position.segment.slice(0, 8), 16));
+    const segment = seen.segment;
     const ready = immediate ? seen : this.lastSeen;
     this.lastSeen = seen;
     if (this.current && this.current.name !== segment) {
