@@ -1,4 +1,4 @@
-import { readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { isProcessAlive, writeFileAtomic } from '../platform/postgres/data-dir.js';
 
@@ -15,6 +15,8 @@ const fileOf = (home: string): string => path.join(home, 'instance.json');
 
 export async function recordInstance(home: string, httpPort: number, operatorPort?: number): Promise<() => Promise<void>> {
   const info: InstanceInfo = { pid: process.pid, httpPort, operatorPort, startedAt: new Date().toISOString() };
+  // `serve` and `worker` against DATABASE_URL may run in a home nothing else has made yet.
+  await mkdir(home, { recursive: true });
   await writeFileAtomic(fileOf(home), `${JSON.stringify(info)}\n`);
   return async () => {
     const current = await readInstance(home);

@@ -91,7 +91,10 @@ export async function startPlatform(config: Config, log: Logger, roles: Roles, o
         throw error;
       });
       operatorPort = (operator.server.address() as AddressInfo).port;
-      const forget = await recordInstance(config.home, port!, operatorPort);
+      const forget = await recordInstance(config.home, port!, operatorPort).catch(async (error: unknown) => {
+        await Promise.all([closeHttp(server, 0, log), operator.close()]);
+        throw error;
+      });
       serving.push(async () => {
         await forget();
         await Promise.all([closeHttp(server, config.shutdownGraceSeconds * 1000, log), operator.close()]);
