@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
+import { drillRoutes } from '../modules/replication/index.js';
 import { tenancyRoutes } from '../modules/tenancy/index.js';
 import { latestMigration } from '../platform/db/migrator.js';
 import { registerResponseHeaders } from '../platform/http/headers.js';
 import { registerHealthRoutes, type ReadinessCheck } from '../platform/http/health.js';
 import { registerProblemHandler } from '../platform/http/problem.js';
+import { registerDatabaseRetry } from '../platform/http/retry.js';
 import type { Platform } from './deps.js';
 import { version } from './version.js';
 
@@ -23,8 +25,12 @@ export async function buildHttp(platform: Platform): Promise<FastifyInstance> {
   });
   registerProblemHandler(app);
   registerResponseHeaders(app);
+  // Before any route: each is wrapped to ride out a failover.
+  registerDatabaseRetry(app, platform.config.databaseRetrySeconds);
   registerHealthRoutes(app, readinessChecks(platform, await latestMigration('platform')), version);
   await app.register(tenancyRoutes, { tenancy: platform.tenancy, baseDomain: platform.config.baseDomain });
+  const token = platform.config.drillWriteToken;
+  if (token) await app.register(drillRoutes, { tenancy: platform.tenancy, baseDomain: platform.config.baseDomain, db: platform.db, token });
   return app;
 }
 

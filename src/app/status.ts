@@ -3,7 +3,7 @@ import { backupStaleHours, drillSummary, drillWarnings, type DrillSummary } from
 import type { Config } from '../platform/config/config.js';
 import { createKysely, createPool, withClient } from '../platform/db/connect.js';
 import { readReplicationState, type ReplicationState } from '../platform/postgres/replication-status.js';
-import { lagHistory, replicationWarnings, type LagHistory } from '../modules/replication/index.js';
+import { lagHistory, lastFailoverDrills, replicationWarnings, type FailoverDrillSummary, type LagHistory } from '../modules/replication/index.js';
 import { readStandbyState } from './replication.js';
 import type { PlatformTables } from '../platform/db/schema.js';
 import type { Logger } from '../platform/log/log.js';
@@ -33,6 +33,8 @@ export interface PlatformStatus {
   readonly replication?: ReplicationState;
   /** Each standby over the last 24 hours, from the primary's samples. */
   readonly replicationHistory?: LagHistory[];
+  /** The last failover drill of each replication mode (`steadfast drill failover`). */
+  readonly failoverDrills?: FailoverDrillSummary[];
   /** Things an operator should act on; empty when all is well. */
   readonly warnings: string[];
 }
@@ -84,18 +86,21 @@ export async function collectStatus(config: Config, log: Logger): Promise<Platfo
   if (replication) warnings.push(...replicationWarnings(replication, { mode: config.replicationMode, standbyOf: (await readStandbyState(config.home))?.primary }));
   const { status: backups, oldestFinishedAt } = await backupStatus(config, log, warnings);
   if (recorded?.drills) warnings.push(...drillWarnings(recorded.drills, new Date(), oldestFinishedAt));
-  return { postgres, server, tenants: recorded?.tenants, backups, walSpooled, drills: recorded?.drills, replication, replicationHistory: recorded?.replicationHistory, warnings };
+  for (const drill of recorded?.failoverDrills ?? []) {
+    if (!drill.passed) warnings.push(`The last ${drill.mode} failover drill (${drill.finishedAt}) FAILED: ${drill.problems[0] ?? 'no reason recorded'}. Run "steadfast drill failover --mode ${drill.mode}" after fixing it.`);
+  }
+  return { postgres, server, tenants: recorded?.tenants, backups, walSpooled, drills: recorded?.drills, replication, replicationHistory: recorded?.replicationHistory, failoverDrills: recorded?.failoverDrills, warnings };
 }
 
 /** What the platform database records: tenants by status, and the drills (absent before its migration). */
-async function readPlatform(database: DatabaseHandle): Promise<{ tenants: PlatformStatus['tenants']; drills?: DrillSummary; replicationHistory?: LagHistory[] }> {
+async function readPlatform(database: DatabaseHandle): Promise<{ tenants: PlatformStatus['tenants']; drills?: DrillSummary; replicationHistory?: LagHistory[]; failoverDrills?: FailoverDrillSummary[] }> {
   const pool = createPool(database.admin, { max: 1 });
   const db = createKysely<PlatformTables>(pool);
   try {
     const { rows } = await sql<{ status: string; n: number }>`SELECT status, count(*)::int AS n FROM tenants GROUP BY status`.execute(db);
     const tenants = { total: rows.reduce((sum, row) => sum + row.n, 0), byStatus: Object.fromEntries(rows.map((row) => [row.status, row.n])) };
     const replicationHistory = await lagHistory(db, new Date(Date.now() - 86_400_000)).catch(() => undefined);
-    return { tenants, drills: await drillSummary(db).catch(() => undefined), replicationHistory };
+    return { tenants, drills: await drillSummary(db).catch(() => undefined), replicationHistory, failoverDrills: await lastFailoverDrills(db).catch(() => undefined) };
   } finally {
     await db.destroy();
   }

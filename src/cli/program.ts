@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { version } from '../app/version.js';
 import { registerBackupCommands } from './backup/index.js';
 import { registerCertsCommands } from './certs.js';
+import { registerDrillCommands } from './drill.js';
 import { registerFailoverCommands } from './failover.js';
 import { registerMigrateCommand } from './migrate.js';
 import { registerReplicationCommands } from './replication.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerStandbyCommands(program);
   registerFailoverCommands(program);
   registerReplicationCommands(program);
+  registerDrillCommands(program);
   registerStatusCommand(program);
   return program;
 }

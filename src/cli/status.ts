@@ -29,6 +29,9 @@ export function registerStatusCommand(program: Command): void {
             `Drills:     ${drill ? `last ${drill.passed ? 'passed' : 'FAILED'} at ${drill.finishedAt}${drill.rpoSeconds === null ? '' : `, RPO ${drill.rpoSeconds} s`}${drill.restoreMbS === null ? '' : `, restore ${drill.restoreMbS} MB/s`}` : 'none yet'}${status.drills.lastPassedAt && !drill?.passed ? `; last passed ${status.drills.lastPassedAt}` : ''}\n`,
           );
         }
+        for (const drill of status.failoverDrills ?? []) {
+          process.stdout.write(`Failover drill (${drill.mode}): last ${drill.passed ? 'passed' : 'FAILED'} at ${drill.finishedAt}, ${drill.trials} trial(s), ${drill.lost} acknowledged write(s) lost${drill.rpoP99Ms === null ? '' : `, RPO p99 ${drill.rpoP99Ms.toFixed(0)} ms`}${drill.rtoP99Seconds === null ? '' : `, RTO p99 ${drill.rtoP99Seconds.toFixed(2)} s`}\n`);
+        }
         const replication = status.replication;
         if (replication?.role === 'primary') {
           process.stdout.write(`Replication: primary on timeline ${replication.timeline}, WAL at ${replication.currentLsn}; ${replication.standbys.length} standby(s) connected\n`);

@@ -21,6 +21,17 @@ for (const [code, reason] of [
   });
 }
 
+for (const [message, reason] of [
+  ['Connection terminated unexpectedly', /the connection was cut/],
+  ['timeout exceeded when trying to connect', /the connection timed out/],
+] as const) {
+  test(`"${message}" from pg becomes DATABASE_UNAVAILABLE saying ${reason.source}`, () => {
+    const error = toAppError(new Error(message));
+    assert.equal(error.code, 'DATABASE_UNAVAILABLE');
+    assert.match(error.message, reason);
+  });
+}
+
 test('anything else is an unexpected internal error that hides its details', () => {
   const error = toAppError(new TypeError('x is undefined'));
   assert.equal(error.code, 'INTERNAL');

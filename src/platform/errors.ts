@@ -21,6 +21,7 @@ export const catalogue = {
   ROUTE_NOT_FOUND: { status: 404, kind: 'user', title: 'No such page or endpoint' },
   REQUEST_TOO_LARGE: { status: 413, kind: 'user', title: 'Request too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, kind: 'user', title: 'Unsupported media type' },
+  UNAUTHENTICATED: { status: 401, kind: 'user', title: 'Authentication required' },
   FORBIDDEN: { status: 403, kind: 'user', title: 'Not allowed' },
   CONFIRMATION_REQUIRED: { status: 400, kind: 'user', title: 'Confirmation required' },
   TENANT_NOT_FOUND: { status: 404, kind: 'user', title: 'Tenant not found' },
@@ -59,6 +60,7 @@ export const catalogue = {
   NODE_FENCED: { status: 409, kind: 'user', title: 'This node was fenced' },
   NODE_STATE_CONFLICT: { status: 409, kind: 'user', title: 'The node is not in a state that allows this' },
   FAILOVER_FAILED: { status: 500, kind: 'operational', title: 'Failover failed' },
+  DRILL_FAILED: { status: 500, kind: 'operational', title: 'Drill failed' },
   JOB_UNKNOWN: { status: 500, kind: 'unexpected', title: 'Unknown job type' },
   INTERNAL: { status: 500, kind: 'unexpected', title: 'Internal error' },
 } as const satisfies Record<string, CatalogueEntry>;
@@ -104,10 +106,40 @@ const databaseUnavailable: Record<string, string> = {
   '28P01': 'the password was refused',
   '28000': 'the role may not log in',
   '3D000': 'the database does not exist',
+  EPIPE: 'the connection was cut',
+  ENETUNREACH: 'the network is unreachable',
+  '08000': 'the connection failed',
+  '08001': 'the connection could not be made',
+  '08003': 'the connection is gone',
+  '08004': 'the server refused the connection',
+  '08006': 'the connection failed',
+  '25006': 'the server is read-only (a standby)',
   '57P01': 'the server is shutting down',
+  '57P02': 'the server crashed',
   '57P03': 'the server is starting up or in recovery',
   '53300': 'the server has too many connections',
 };
+
+/** Of those, the ones a failover or restart causes, which pass once a primary answers again (a refused password does not). */
+const transient = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'EPIPE', 'ENETUNREACH', '08000', '08001', '08003', '08004', '08006', '25006', '57P01', '57P02', '57P03']);
+const transientMessage = /Connection terminated|not queryable|timeout expired|Query read timeout/i;
+/** How pg and its pool say a connection broke, or never came (a full pool says the same: not transient, but still the database's state). */
+const connectionMessages: Array<[RegExp, string]> = [
+  [/Connection terminated unexpectedly|not queryable/i, 'the connection was cut'],
+  [/timeout expired|timeout exceeded when trying to connect|Connection terminated due to connection timeout|Query read timeout/i, 'the connection timed out'],
+];
+
+/**
+ * Whether an error means the database went away under the work (a disconnect, an admin
+ * shutdown, read-only after a failover, no primary found): work that is safe to repeat
+ * may be tried again once a primary answers.
+ */
+export function isTransientDatabaseError(error: unknown): boolean {
+  if (isAppError(error)) return error.code === 'DATABASE_UNAVAILABLE' && (error.extensions.retryable === true || isTransientDatabaseError(error.cause));
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  return (typeof code === 'string' && transient.has(code)) || transientMessage.test(error.message);
+}
 
 /**
  * Wraps anything thrown that is not from the catalogue: database connection failures
@@ -117,9 +149,9 @@ const databaseUnavailable: Record<string, string> = {
 export function toAppError(error: unknown): AppError {
   if (isAppError(error)) return error;
   const code = (error as { code?: unknown } | undefined)?.code;
-  const timeout = error instanceof Error && /timeout exceeded when trying to connect|Connection terminated/i.test(error.message);
-  if ((typeof code === 'string' && code in databaseUnavailable) || timeout) {
-    const reason = typeof code === 'string' ? databaseUnavailable[code] : 'the connection timed out';
+  const byMessage = error instanceof Error ? connectionMessages.find(([pattern]) => pattern.test(error.message))?.[1] : undefined;
+  if ((typeof code === 'string' && code in databaseUnavailable) || byMessage) {
+    const reason = (typeof code === 'string' ? databaseUnavailable[code] : undefined) ?? byMessage;
     return new AppError('DATABASE_UNAVAILABLE', `Cannot use PostgreSQL: ${reason} (${(error as Error).message}). Check that it is running and that DATABASE_URL (or the data directory's server) is right.`, { cause: error });
   }
   return new AppError('INTERNAL', 'Something went wrong on our side; it has been logged.', { cause: error });

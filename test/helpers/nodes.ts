@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { createCa, createNodeCertificate } from '../../src/app/certs.js';
+import { loopbackNodeEnv, pairCertificates } from '../../src/app/drill-pair.js';
 import { attachRunning, embeddedDataDir } from '../../src/app/database.js';
-import { tlsPaths } from '../../src/app/replication.js';
 import { loadConfig, type Config } from '../../src/platform/config/config.js';
 import { withClient } from '../../src/platform/db/connect.js';
 import { isProcessAlive, readPostmasterPid } from '../../src/platform/postgres/data-dir.js';
@@ -45,12 +44,7 @@ export class TwoNodes {
     const [controlA, controlB] = [await findFreePort(), await findFreePort()];
     this.a = await this.makeNode('node_a', controlA, controlB, secretKey, env);
     this.b = await this.makeNode('node_b', controlB, controlA, secretKey, env);
-    await createCa(this.a.home);
-    await createNodeCertificate(this.a.home, ['127.0.0.1']);
-    const handOver = path.join(this.root, 'for-b');
-    await createNodeCertificate(this.a.home, ['127.0.0.1'], handOver);
-    await mkdir(tlsPaths(this.b.home).dir, { mode: 0o700 });
-    for (const file of ['ca.crt', 'node.crt', 'node.key']) await copyFile(path.join(handOver, file), path.join(tlsPaths(this.b.home).dir, file));
+    await pairCertificates(this.root, this.a.home, this.b.home);
     this.watcher = this.watchForTwoPrimaries();
 
     this.a.process = await startUp(this.a.env);
@@ -75,22 +69,7 @@ export class TwoNodes {
   private async makeNode(name: string, controlPort: number, peerControlPort: number, secretKey: string, extra: Record<string, string>): Promise<TestNode> {
     const home = path.join(this.root, name);
     await mkdir(home, { mode: 0o755 });
-    const env = {
-      STEADFAST_HOME: home,
-      STEADFAST_SECRET_KEY: secretKey,
-      STEADFAST_NODE_NAME: name,
-      PORT: String(await findFreePort()),
-      STEADFAST_POSTGRES_PORT: String(await findFreePort()),
-      STEADFAST_OPERATOR_PORT: '0',
-      STEADFAST_REPLICATION_PEERS: '127.0.0.1',
-      STEADFAST_NODE_CONTROL_PORT: String(controlPort),
-      STEADFAST_NODE_CONTROL_HOST: '127.0.0.1',
-      STEADFAST_CLUSTER_NODES: `127.0.0.1:${peerControlPort}`,
-      STEADFAST_WAL_ARCHIVING: 'false',
-      STEADFAST_WAL_STREAMING: 'false',
-      LOG_LEVEL: 'info',
-      ...extra,
-    };
+    const env = { ...(await loopbackNodeEnv({ home, name, secretKey, controlPort, peerControlPort })), LOG_LEVEL: 'info', ...extra };
     const config = loadConfig({ env, cwd: this.root });
     return { name, home, env, config, dataDir: await embeddedDataDir(config, await ensurePostgresOsUser(config.postgresOsUser)) };
   }

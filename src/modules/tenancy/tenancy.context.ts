@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { appError } from '../../platform/errors.js';
+import { retryTransient } from '../../platform/http/retry.js';
 import { targetOfHost } from './tenancy.host.js';
 import type { TenancyService } from './tenancy.service.js';
 import type { TenantView } from './tenancy.schema.js';
@@ -28,6 +29,7 @@ export function registerTenantContext(app: FastifyInstance, tenancy: TenancyServ
     if (target.kind !== 'tenant') {
       throw appError('TENANT_NOT_FOUND', `This address does not name a workspace. Workspaces are served at <name>.${baseDomain}.`);
     }
-    request.tenant = tenancy.present(await tenancy.resolveActive(target.slug));
+    // A read: repeated while a failover is under way, whatever the request's method.
+    request.tenant = tenancy.present(await retryTransient(request, () => tenancy.resolveActive(target.slug), true));
   });
 }

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { appError } from '../errors.js';
 import { validateSchedule } from '../jobs/scheduler.js';
+import { parseDatabaseUrl } from '../db/connect.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -118,8 +119,21 @@ export const configSchema = z
     operatorHost: z.string().min(1).default('127.0.0.1'),
     /** Tenants are served at `<slug>.<baseDomain>`. Set it to your real domain in production. */
     baseDomain: z.string().min(1).regex(/^[a-z0-9.-]+$/, 'must be a lower-case domain name').default('localhost'),
-    /** An external PostgreSQL 15+ (superuser, or a role with CREATEDB and CREATEROLE). When set, nothing is embedded. */
-    databaseUrl: z.string().url().optional(),
+    /** An external PostgreSQL 15+ (superuser, or a role with CREATEDB and CREATEROLE). When set, nothing is embedded. List every server of a replicated cluster (`postgres://u:p@db1:5432,db2:5432/steadfast`): connections go to whichever is the primary and follow it through a failover. */
+    databaseUrl: z
+      .string()
+      .superRefine((url, context) => {
+        try {
+          parseDatabaseUrl(url);
+        } catch (error) {
+          context.addIssue({ code: 'custom', message: (error as Error).message.replace(/^DATABASE_URL /, '') });
+        }
+      })
+      .optional(),
+    /** How long a request that is safe to repeat (GET, PUT, DELETE, or one with an Idempotency-Key) waits for a primary when the database goes away under it (a failover, a restart) before the client gets a 503 with Retry-After. */
+    databaseRetrySeconds: z.coerce.number().min(0).max(120).default(15),
+    /** Set only by `steadfast drill failover` on the scratch app process it starts: serves POST /api/v1/drill/writes to bearers of this token. Leave it unset anywhere else. */
+    drillWriteToken: z.string().min(32, 'must be at least 32 characters').optional(),
     /** Port of the embedded Postgres. If it is taken, a free one is chosen and recorded in its data directory. */
     postgresPort: port.default(54329),
     /** Addresses the embedded Postgres listens on, comma-separated. Loopback only by default; add this machine's address on the replication network so a standby can reach it. */
@@ -213,11 +227,19 @@ export const configSchema = z
     const names = (config.backupRepositories ?? []).map((repository) => repository.name);
     const duplicate = names.find((name, index) => names.indexOf(name) !== index);
     if (duplicate) context.addIssue({ code: 'custom', path: ['backupRepositories'], message: `names the repository "${duplicate}" twice; each needs its own name` });
-    const database = config.databaseUrl ? decodeURIComponent(new URL(config.databaseUrl).pathname.slice(1)) : undefined;
+    const database = config.databaseUrl ? parsedDatabase(config.databaseUrl) : undefined;
     if (database !== undefined && !/^[a-z][a-z0-9_]{0,19}$/.test(database)) {
       context.addIssue({ code: 'custom', path: ['databaseUrl'], message: `names the platform database "${database}", which also prefixes tenant databases: use 1-20 characters of a-z, 0-9 and _, starting with a letter` });
     }
   });
+
+function parsedDatabase(url: string): string | undefined {
+  try {
+    return parseDatabaseUrl(url).database;
+  } catch {
+    return undefined; // reported by the key's own check
+  }
+}
 
 /** Connections of the embedded server kept for the platform pools, the leader lock and operators. */
 const platformConnectionReserve = 20;
@@ -234,6 +256,8 @@ export const envNames: Record<ConfigKey, string> = {
   operatorHost: 'STEADFAST_OPERATOR_HOST',
   baseDomain: 'STEADFAST_BASE_DOMAIN',
   databaseUrl: 'DATABASE_URL',
+  databaseRetrySeconds: 'STEADFAST_DATABASE_RETRY_SECONDS',
+  drillWriteToken: 'STEADFAST_DRILL_WRITE_TOKEN',
   postgresPort: 'STEADFAST_POSTGRES_PORT',
   postgresListenAddresses: 'STEADFAST_POSTGRES_LISTEN_ADDRESSES',
   replicationPeers: 'STEADFAST_REPLICATION_PEERS',

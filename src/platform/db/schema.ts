@@ -96,6 +96,28 @@ export interface ReplicationSamplesTable {
   slot_lost: boolean;
 }
 
+export interface DrillWritesTable {
+  tenant_id: string;
+  sequence: ColumnType<number, number, never>;
+  written_at: Generated<Date>;
+}
+
+export interface FailoverDrillsTable {
+  id: Generated<string>;
+  started_at: Timestamp;
+  finished_at: Timestamp;
+  mode: string;
+  passed: boolean;
+  trials: number;
+  acknowledged_writes: number;
+  lost_writes: number;
+  rpo_p99_ms: number | null;
+  rto_p99_s: number | null;
+  rto_max_s: number | null;
+  detail: Json;
+  problems: ColumnType<string[], string, string>;
+}
+
 export interface PlatformTables {
   tenants: TenantsTable;
   platform_audit: PlatformAuditTable;
@@ -103,6 +125,8 @@ export interface PlatformTables {
   job_schedules: JobSchedulesTable;
   backup_drills: BackupDrillsTable;
   replication_samples: ReplicationSamplesTable;
+  drill_writes: DrillWritesTable;
+  failover_drills: FailoverDrillsTable;
 }
 
 export interface TenantSettingsTable {

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import pg from 'pg';
-import type { ConnectionTarget } from '../db/connect.js';
+import type pg from 'pg';
+import { newClient, type ConnectionTarget } from '../db/connect.js';
 import type { Logger } from '../log/log.js';
 
 /**
@@ -72,7 +72,7 @@ export class LeaderLock extends EventEmitter {
   }
 
   private async connect(): Promise<pg.Client> {
-    const client = new pg.Client({ ...this.target, application_name: 'steadfast-leader', connectionTimeoutMillis: 5000, keepAlive: true });
+    const client = newClient(this.target, { application_name: 'steadfast-leader', connectionTimeoutMillis: 5000, keepAlive: true });
     client.on('error', (error) => {
       this.log.warn({ err: error }, 'leader lock connection failed');
       if (this.client === client) this.dropClient();
