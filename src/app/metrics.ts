@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { Gauge, Registry } from 'prom-client';
 import { backupStaleHours, drillStaleHours, drillSummary, type BackupService, type WalPusher, type WalStreamer } from '../modules/backup/index.js';
+import { lastFailoverDrills, type FailoverDrillSummary } from '../modules/replication/index.js';
 import { registerProblemHandler } from '../platform/http/problem.js';
 import type { ReplicationState } from '../platform/postgres/replication-status.js';
 import { replicationWarnings, type ReplicationExpectations } from '../modules/replication/index.js';
@@ -115,6 +116,20 @@ export function createMetrics(sources: MetricsSources): Registry {
   lastFigure('steadfast_drill_restore_bytes', 'Bytes the last drill restored.', (last) => last.restoredBytes);
   lastFigure('steadfast_drill_restore_mb_per_second', 'Restore rate of the last drill.', (last) => last.restoreMbS);
   lastFigure('steadfast_drill_rpo_seconds', 'Measured by the last drill: seconds from its restore point to that WAL being in a repository.', (last) => last.rpoSeconds);
+
+  // The failover drills (`steadfast drill failover`): the last of each replication mode.
+  const failoverDrill = (name: string, help: string, pick: (drill: FailoverDrillSummary) => number | null): void =>
+    gauge(name, help, async (g) => {
+      for (const drill of await lastFailoverDrills(platform.db).catch(() => [])) {
+        const figure = pick(drill);
+        if (figure !== null) g.set({ mode: drill.mode }, figure);
+      }
+    }, ['mode']);
+  failoverDrill('steadfast_failover_drill_last_timestamp_seconds', 'When the last failover drill of the mode finished (Unix time).', (drill) => Date.parse(drill.finishedAt) / 1000);
+  failoverDrill('steadfast_failover_drill_last_passed', '1 when the last failover drill of the mode passed, 0 when it failed.', (drill) => (drill.passed ? 1 : 0));
+  failoverDrill('steadfast_failover_drill_lost_writes', 'Acknowledged writes the last failover drill of the mode lost, over all its trials.', (drill) => drill.lost);
+  failoverDrill('steadfast_failover_drill_rpo_p99_seconds', 'The last failover drill: the window of acknowledged writes lost, 99th percentile of its trials.', (drill) => (drill.rpoP99Ms === null ? null : drill.rpoP99Ms / 1000));
+  failoverDrill('steadfast_failover_drill_rto_p99_seconds', 'The last failover drill: from the kill to the first write acknowledged through the HTTP API, 99th percentile of its trials.', (drill) => drill.rtoP99Seconds);
   return registry;
 }
 
