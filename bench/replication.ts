@@ -18,7 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { createCa, createNodeCertificate } from '../src/app/certs.js';
 import { bootstrapPlatform, embeddedSettings, startEmbedded, type DatabaseHandle } from '../src/app/database.js';
-import { tlsPaths } from '../src/app/replication.js';
+import { nodeTls, tlsPaths } from '../src/app/replication.js';
 import { joinStandby, startStandby, type RunningStandby } from '../src/app/standby.js';
 import { loadConfig, type Config } from '../src/platform/config/config.js';
 import { randomBytes } from 'node:crypto';
@@ -58,7 +58,7 @@ try {
 
   const setMode = async (mode: 'async' | 'sync-write' | 'sync'): Promise<void> => {
     const config = { ...primaryConfig, replicationMode: mode };
-    await primary!.supervisor!.reconfigure(embeddedSettings(config, primary!.dataDir!, undefined, true, { forStandby: mode !== 'async' }));
+    await primary!.supervisor!.reconfigure(embeddedSettings(config, primary!.dataDir!, undefined, await nodeTls(config.home), { forStandby: mode !== 'async' }));
     const expected = { async: 'off', 'sync-write': 'remote_write', sync: 'on' }[mode];
     await waitFor(async () => (await query(primary!, "SELECT CASE WHEN current_setting('synchronous_standby_names') = '' THEN 'off' ELSE current_setting('synchronous_commit') END AS mode"))[0]!.mode === expected, 10_000);
   };

@@ -1,9 +1,9 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createCertificateAuthority, describeCertificate, isSignedBy, issueNodeCertificate, type CertificateSummary } from '../platform/crypto/certs.js';
+import { createCertificateAuthority, createRevocationList, describeCertificate, isSignedBy, issueNodeCertificate, normalSerial, revokedSerials, wasIssuedBy, type CertificateSummary, type Revocation } from '../platform/crypto/certs.js';
 import { appError } from '../platform/errors.js';
 import { writeFileAtomic } from '../platform/postgres/data-dir.js';
-import { exists, replicationRole, tlsPaths } from './replication.js';
+import { exists, readStateFile, replicationRole, tlsPaths } from './replication.js';
 
 /**
  * `steadfast certs create-ca`: the installation's CA in `<home>/tls` (ca.crt, and ca.key,
@@ -48,14 +48,73 @@ export async function createNodeCertificate(home: string, addresses: readonly st
   return { dir, summary: describeCertificate(pair.certificate) };
 }
 
-/** `steadfast certs show`: what this node holds, and whether its certificate is the CA's. */
-export async function showCertificates(home: string): Promise<{ ca?: CertificateSummary; node?: CertificateSummary & { trusted: boolean }; caKeyHere: boolean }> {
+/** A certificate the CA took back, as the CA's home keeps the list (`<home>/tls/revoked.json`). */
+interface RevokedEntry {
+  readonly serialNumber: string;
+  readonly revokedAt: string;
+  readonly subject?: string;
+  readonly addresses?: readonly string[];
+  readonly reason: string;
+}
+
+/**
+ * `steadfast certs revoke <node.crt | serial>`, where the CA is: adds the certificate to the
+ * CA's revocation list and writes the list anew (`<home>/tls/ca.crl`). Every node that has the
+ * list in its `<home>/tls` refuses that certificate on the replication channel and the control
+ * API from its next start. Revoking twice changes nothing.
+ */
+export async function revokeCertificate(home: string, which: string, reason: string): Promise<{ crl: string; revoked: RevokedEntry; already: boolean; total: number }> {
+  const paths = tlsPaths(home);
+  if (!(await exists(paths.caKey)) || !(await exists(paths.ca))) {
+    throw appError('CERTIFICATE_FAILED', `No CA in ${paths.dir}: revoke on the machine that holds the CA (where "steadfast certs create-ca" ran).`);
+  }
+  const ca = { certificate: await readFile(paths.ca, 'utf8'), privateKey: await readFile(paths.caKey, 'utf8') };
+  const entry = await revocationOf(which, ca.certificate, reason);
+  const damaged = (): Error => appError('CERTIFICATE_FAILED', `${paths.revoked} (the certificates this CA revoked) cannot be read: restore it from a copy of this home, or the new list would take back only this certificate.`);
+  const list = (await readStateFile<RevokedEntry[]>(paths.revoked, damaged)) ?? [];
+  const known = list.find((revoked) => revoked.serialNumber === entry.serialNumber);
+  const updated = known ? list : [...list, entry];
+  const revocations: Revocation[] = updated.map((revoked) => ({ serialNumber: revoked.serialNumber, revokedAt: new Date(revoked.revokedAt) }));
+  const crl = await createRevocationList(ca, revocations);
+  // The list first, then the record: a crash between leaves the record to be written again by the next revoke.
+  await writeFileAtomic(paths.crl, crl);
+  if (!known) await writeFileAtomic(paths.revoked, `${JSON.stringify(updated, null, 2)}\n`);
+  return { crl: paths.crl, revoked: known ?? entry, already: Boolean(known), total: updated.length };
+}
+
+/** The entry for a certificate file (it must be this CA's) or a serial number in hex. */
+async function revocationOf(which: string, caPem: string, reason: string): Promise<RevokedEntry> {
+  const revokedAt = new Date().toISOString();
+  if (/^(0x)?[0-9a-fA-F:]{2,64}$/.test(which) && !(await exists(which))) return { serialNumber: normalSerial(which.replace(/^0x|:/g, '')), revokedAt, reason };
+  let pem: string;
+  try {
+    pem = await readFile(which, 'utf8');
+  } catch (error) {
+    throw appError('CERTIFICATE_FAILED', `Cannot read ${which} (${(error as Error).message}): name a node.crt file, or give the certificate's serial number ("steadfast certs show" on that node prints it).`);
+  }
+  let summary: CertificateSummary;
+  try {
+    summary = describeCertificate(pem);
+  } catch {
+    throw appError('CERTIFICATE_FAILED', `${which} is not a PEM certificate: name a node.crt file, or give the certificate's serial number.`);
+  }
+  if (!wasIssuedBy(pem, caPem)) {
+    throw appError('CERTIFICATE_FAILED', `${which} was not issued by this CA (${describeCertificate(caPem).subject}): there is nothing to revoke here.`);
+  }
+  return { serialNumber: summary.serialNumber, revokedAt, subject: summary.subject, addresses: summary.addresses, reason };
+}
+
+/** `steadfast certs show`: what this node holds, whether its certificate is the CA's, and what its revocation list takes back. */
+export async function showCertificates(home: string): Promise<{ ca?: CertificateSummary; node?: CertificateSummary & { trusted: boolean; revoked: boolean }; caKeyHere: boolean; revokedSerials?: string[] }> {
   const paths = tlsPaths(home);
   const read = async (file: string): Promise<string | undefined> => ((await exists(file)) ? readFile(file, 'utf8') : undefined);
-  const [ca, node] = await Promise.all([read(paths.ca), read(paths.cert)]);
+  const [ca, node, crl] = await Promise.all([read(paths.ca), read(paths.cert), read(paths.crl)]);
+  const revoked = crl ? revokedSerials(crl) : undefined;
+  const summary = node ? describeCertificate(node) : undefined;
   return {
     ca: ca ? describeCertificate(ca) : undefined,
-    node: node ? { ...describeCertificate(node), trusted: Boolean(ca && isSignedBy(node, ca)) } : undefined,
+    node: summary && node ? { ...summary, trusted: Boolean(ca && isSignedBy(node, ca)), revoked: Boolean(revoked?.includes(summary.serialNumber)) } : undefined,
     caKeyHere: await exists(paths.caKey),
+    ...(revoked ? { revokedSerials: revoked } : {}),
   };
 }

@@ -11,7 +11,7 @@ import type { Logger } from '../platform/log/log.js';
 import { archiveCommand, walSpoolDir } from '../platform/postgres/archive.js';
 import { resolveBinaries } from '../platform/postgres/binaries.js';
 import { acceptsConnections, hbaRules, isPostmasterRunning, readDataDirMajor, readPostmasterPid, replicationHbaRules } from '../platform/postgres/data-dir.js';
-import { placedTlsFiles } from '../platform/postgres/tls.js';
+import { placedTlsFiles, type TlsFiles } from '../platform/postgres/tls.js';
 import { ensurePostgresOsUser, isReachableBy, isRoot, type RunAs } from '../platform/postgres/os-user.js';
 import { PostgresSupervisor } from '../platform/postgres/supervisor.js';
 import { startWalShipping } from './backup.js';
@@ -63,10 +63,10 @@ async function secretKeyOf(config: Config): Promise<string> {
 }
 
 /** The embedded server's settings beyond the defaults: archiving, and replication as a primary or (with `standby`) a standby. */
-export function embeddedSettings(config: Config, dataDir: string, standby: StandbyState | undefined, hasTls: boolean, wait: SyncWait = {}): Record<string, string | number> {
+export function embeddedSettings(config: Config, dataDir: string, standby: StandbyState | undefined, tls: TlsFiles | undefined, wait: SyncWait = {}): Record<string, string | number> {
   return {
     ...(config.walArchiving ? { archive_mode: 'on', archive_command: archiveCommand(walSpoolDir(dataDir)), archive_timeout: config.walArchiveTimeoutSeconds } : { archive_mode: 'off' }),
-    ...replicationSettings(config, standby, hasTls ? placedTlsFiles(dataDir) : undefined, wait),
+    ...replicationSettings(config, standby, tls ? placedTlsFiles(dataDir, tls.crl !== undefined) : undefined, wait),
   };
 }
 
@@ -82,7 +82,7 @@ export async function startEmbedded(config: Config, log: Logger): Promise<Databa
   const standby = await readStandbyState(config.home);
   if (standby && !tls) throw appError('TLS_INCOMPLETE', `This node is a standby of ${standby.primary.host}:${standby.primary.port} but has no TLS files in ${tlsPaths(config.home).dir}: copy back the ca.crt, node.crt and node.key it joined with.`);
   // A primary a standby has streamed from (its slot is here) waits for it from the first commit.
-  const settings = embeddedSettings(config, dataDir, standby, tls !== undefined, { override: await readModeOverride(config.home), forStandby: await hasStandbySlot(dataDir) });
+  const settings = embeddedSettings(config, dataDir, standby, tls, { override: await readModeOverride(config.home), forStandby: await hasStandbySlot(dataDir) });
   if (config.replicationPeers.length && !tls) log.warn(`replicationPeers is set but this node has no TLS files in ${tlsPaths(config.home).dir}: no standby can connect until "steadfast certs create-node" has made them.`);
   const supervisor = new PostgresSupervisor({
     dataDir,

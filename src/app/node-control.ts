@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { networkInterfaces } from 'node:os';
 import type { TLSSocket } from 'node:tls';
@@ -7,7 +6,7 @@ import { z } from 'zod';
 import { appError } from '../platform/errors.js';
 import { registerProblemHandler } from '../platform/http/problem.js';
 import type { Logger } from '../platform/log/log.js';
-import type { TlsFiles } from '../platform/postgres/tls.js';
+import { readTlsFiles, type TlsFiles } from '../platform/postgres/tls.js';
 import { replicationRole } from './replication.js';
 
 /**
@@ -88,11 +87,12 @@ function invalid(what: string, error: z.ZodError): Error {
 
 /** Starts the control API on `host:port`; only clients with a node certificate of our CA get in. */
 export async function startNodeControl(tls: TlsFiles, address: { host: string; port: number }, handlers: NodeControlHandlers, log: Logger): Promise<{ port: number; close(): Promise<void> }> {
-  const [ca, cert, key] = await Promise.all([tls.ca, tls.cert, tls.key].map((file) => readFile(file, 'utf8')));
+  const { ca, cert, key, crl } = await readTlsFiles(tls);
   const app: FastifyInstance = Fastify({
     logger: false,
     forceCloseConnections: true,
-    https: { ca, cert, key, requestCert: true, rejectUnauthorized: true, ...controlCiphers },
+    // A revoked certificate is refused in the handshake, like one of another CA.
+    https: { ca, cert, key, ...(crl ? { crl } : {}), requestCert: true, rejectUnauthorized: true, ...controlCiphers },
   }) as unknown as FastifyInstance;
   registerProblemHandler(app);
   app.addHook('onRequest', async (request) => {
@@ -137,7 +137,7 @@ export const askNode = (tls: TlsFiles, address: { host: string; port: number }, 
 
 /** Calls a peer's control API with this node's certificate; the peer's is checked against our CA and its address. */
 export async function callNode<T>(tls: TlsFiles, address: { host: string; port: number }, method: 'GET' | 'POST', route: string, body?: unknown, timeoutMs = 5000): Promise<T> {
-  const [ca, cert, key] = await Promise.all([tls.ca, tls.cert, tls.key].map((file) => readFile(file, 'utf8')));
+  const { ca, cert, key, crl } = await readTlsFiles(tls);
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise<T>((resolve, reject) => {
     const request = httpsRequest(
@@ -149,6 +149,7 @@ export async function callNode<T>(tls: TlsFiles, address: { host: string; port: 
         ca,
         cert,
         key,
+        ...(crl ? { crl } : {}),
         ...controlCiphers,
         timeout: timeoutMs,
         headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },

@@ -307,7 +307,7 @@ export class PlatformNode extends EventEmitter {
       (await client.query<{ active: boolean }>("SELECT active FROM pg_replication_slots WHERE slot_type = 'physical' AND NOT temporary AND slot_name LIKE 'steadfast\\_%'")).rows,
     );
     const forStandby = effectiveMode(this.config, override) !== 'async' && (slots.some((slot) => slot.active) || (this.waitingForStandby && slots.length > 0));
-    const settings = embeddedSettings(this.config, this.dataDir, undefined, this.tls !== undefined, { override, forStandby });
+    const settings = embeddedSettings(this.config, this.dataDir, undefined, this.tls, { override, forStandby });
     const key = JSON.stringify(settings);
     if (key === this.appliedSettings) return;
     await database.supervisor?.reconfigure(settings);

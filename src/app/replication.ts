@@ -4,15 +4,15 @@ import type { Config } from '../platform/config/config.js';
 import { withClient, type ConnectionTarget } from '../platform/db/connect.js';
 import { appError } from '../platform/errors.js';
 import { writeFileAtomic } from '../platform/postgres/data-dir.js';
-import type { TlsFiles } from '../platform/postgres/tls.js';
+import { readTlsFiles, type TlsFiles } from '../platform/postgres/tls.js';
 
 /** The role nodes replicate as; it has no password: its client certificate's common name is its proof. */
 export const replicationRole = 'steadfast_replication';
 
 /** Where `steadfast certs` keeps this node's TLS files (and, on the machine that made it, the CA's key). */
-export function tlsPaths(home: string): TlsFiles & { caKey: string; dir: string } {
+export function tlsPaths(home: string): Required<TlsFiles> & { caKey: string; dir: string; revoked: string } {
   const dir = path.join(home, 'tls');
-  return { dir, ca: path.join(dir, 'ca.crt'), cert: path.join(dir, 'node.crt'), key: path.join(dir, 'node.key'), caKey: path.join(dir, 'ca.key') };
+  return { dir, ca: path.join(dir, 'ca.crt'), cert: path.join(dir, 'node.crt'), key: path.join(dir, 'node.key'), caKey: path.join(dir, 'ca.key'), crl: path.join(dir, 'ca.crl'), revoked: path.join(dir, 'revoked.json') };
 }
 
 /** Whether a file is there (and reachable). */
@@ -28,7 +28,8 @@ export const exists = (file: string): Promise<boolean> => access(file).then(
 export async function nodeTls(home: string): Promise<TlsFiles | undefined> {
   const paths = tlsPaths(home);
   const present = await Promise.all([paths.ca, paths.cert, paths.key].map(exists));
-  if (present.every(Boolean)) return { ca: paths.ca, cert: paths.cert, key: paths.key };
+  // The CA's revocation list, where an operator has placed one: peers' certificates are checked against it.
+  if (present.every(Boolean)) return { ca: paths.ca, cert: paths.cert, key: paths.key, ...((await exists(paths.crl)) ? { crl: paths.crl } : {}) };
   if (present.some(Boolean)) {
     const missing = [paths.ca, paths.cert, paths.key].filter((_, index) => !present[index]);
     throw appError('TLS_INCOMPLETE', `This node's TLS files are incomplete: ${missing.join(', ')} missing. Copy ca.crt, node.crt and node.key made by "steadfast certs create-node" into ${paths.dir}.`);
@@ -121,8 +122,7 @@ export const slotName = (nodeName: string): string => `steadfast_${nodeName}`;
 
 /** How a node reaches a primary to replicate: as the replication role, TLS with its certificate, the primary's verified against our CA and its address. */
 export async function replicationTarget(tls: TlsFiles, primary: { host: string; port: number }): Promise<ConnectionTarget> {
-  const [ca, cert, key] = await Promise.all([tls.ca, tls.cert, tls.key].map((file) => readFile(file, 'utf8')));
-  return { host: primary.host, port: primary.port, user: replicationRole, password: '', database: 'replication', ssl: { ca, cert, key, rejectUnauthorized: true } };
+  return { host: primary.host, port: primary.port, user: replicationRole, password: '', database: 'replication', ssl: { ...(await readTlsFiles(tls)), rejectUnauthorized: true } };
 }
 
 /** primary_conninfo for a standby (libpq syntax): the same channel, verify-full. */
@@ -137,6 +137,7 @@ export function primaryConninfo(tls: TlsFiles, primary: { host: string; port: nu
     sslrootcert: tls.ca,
     sslcert: tls.cert,
     sslkey: tls.key,
+    ...(tls.crl ? { sslcrl: tls.crl } : {}),
     connect_timeout: 5,
     keepalives_idle: 5,
     keepalives_interval: 2,

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import { createCa, createNodeCertificate, showCertificates } from '../app/certs.js';
+import { createCa, createNodeCertificate, revokeCertificate, showCertificates } from '../app/certs.js';
 import type { CertificateSummary } from '../platform/crypto/certs.js';
 import { configFrom, globalOptions } from './context.js';
 import { printJson } from './output.js';
 
 const line = (label: string, summary: CertificateSummary): string =>
-  `${label}: ${summary.subject}, issued by ${summary.issuer}${summary.addresses.length ? `, for ${summary.addresses.join(', ')}` : ''}, valid until ${summary.notAfter.toISOString().slice(0, 10)} (SHA-256 ${summary.fingerprint256})\n`;
+  `${label}: ${summary.subject}, issued by ${summary.issuer}${summary.addresses.length ? `, for ${summary.addresses.join(', ')}` : ''}, valid until ${summary.notAfter.toISOString().slice(0, 10)} (serial ${summary.serialNumber}, SHA-256 ${summary.fingerprint256})\n`;
 
 /** `steadfast certs`: the CA and node certificates of the replication channel. */
 export function registerCertsCommands(program: Command): void {
@@ -35,6 +35,19 @@ export function registerCertsCommands(program: Command): void {
       process.stdout.write(flags.out ? `Wrote ca.crt, node.crt and node.key to ${result.dir}: copy them into the other node's <home>/tls (over a channel you trust), then delete them here.\n` : `Wrote node.crt and node.key to ${result.dir}; restart Steadfast to use them.\n`);
     });
   certs
+    .command('revoke <certificate>')
+    .description('where the CA is: take back a node certificate (its node.crt file, or its serial number), for a machine retired or a key that leaked')
+    .requiredOption('--reason <text>', 'why, for the record')
+    .option('--json', 'print the result as JSON')
+    .action(async (which: string, flags: { reason: string; json?: boolean }, command: Command) => {
+      const config = configFrom(globalOptions(command));
+      const result = await revokeCertificate(config.home, which, flags.reason);
+      if (flags.json) return printJson(result);
+      const what = `${result.revoked.serialNumber}${result.revoked.addresses?.length ? ` (for ${result.revoked.addresses.join(', ')})` : ''}`;
+      process.stdout.write(result.already ? `Certificate ${what} was already revoked; ${result.crl} lists it.\n` : `Revoked certificate ${what}; ${result.crl} now lists ${result.total} certificate(s).\n`);
+      process.stdout.write(`Copy ca.crl into <home>/tls on every node (this one too, if it runs a node) and restart "steadfast up" there: from then on they refuse that certificate. Give the machine that had it a new one ("steadfast certs create-node") if it stays.\n`);
+    });
+  certs
     .command('show')
     .description('the CA and node certificate this node holds')
     .option('--json', 'print the result as JSON')
@@ -44,8 +57,9 @@ export function registerCertsCommands(program: Command): void {
       if (flags.json) return printJson(result);
       if (result.ca) process.stdout.write(line('CA', result.ca));
       else process.stdout.write('No CA certificate: run "steadfast certs create-ca" on one machine, or copy its ca.crt here.\n');
-      if (result.node) process.stdout.write(line('node', result.node) + (result.node.trusted ? '' : 'warning: this node certificate is not signed by the CA here (or has expired): the other nodes will refuse it.\n'));
+      if (result.node) process.stdout.write(line('node', result.node) + (result.node.trusted ? '' : 'warning: this node certificate is not signed by the CA here (or has expired): the other nodes will refuse it.\n') + (result.node.revoked ? 'warning: this node certificate is revoked (ca.crl lists it): the other nodes refuse it; make a new one with "steadfast certs create-node".\n' : ''));
       else process.stdout.write('No node certificate: run "steadfast certs create-node <address>".\n');
+      if (result.revokedSerials) process.stdout.write(`Revocation list: ${result.revokedSerials.length} certificate(s) revoked${result.revokedSerials.length ? ` (${result.revokedSerials.join(', ')})` : ''}.\n`);
       if (result.caKeyHere) process.stdout.write('The CA key is on this machine.\n');
     });
 }

@@ -3,11 +3,11 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import tls from 'node:tls';
-import { createCertificateAuthority, describeCertificate, isSignedBy, issueNodeCertificate, type PemPair } from './certs.js';
+import { createCertificateAuthority, createRevocationList, describeCertificate, isSignedBy, issueNodeCertificate, revokedSerials, type PemPair } from './certs.js';
 
-/** A TLS handshake on loopback, each side presenting its certificate and checking the other's against `trusts`. */
-async function handshake(server: PemPair, client: PemPair, trusts: { server: string; client: string }, servername = '127.0.0.1'): Promise<{ ok: boolean; peerCommonName?: string; error?: string }> {
-  const listener = tls.createServer({ cert: server.certificate, key: server.privateKey, ca: trusts.server, requestCert: true, rejectUnauthorized: true }, (socket) => socket.end('hello'));
+/** A TLS handshake on loopback, each side presenting its certificate and checking the other's against `trusts` (and the server against `crl`). */
+async function handshake(server: PemPair, client: PemPair, trusts: { server: string; client: string }, servername = '127.0.0.1', crl?: string): Promise<{ ok: boolean; peerCommonName?: string; error?: string }> {
+  const listener = tls.createServer({ cert: server.certificate, key: server.privateKey, ca: trusts.server, ...(crl ? { crl } : {}), requestCert: true, rejectUnauthorized: true }, (socket) => socket.end('hello'));
   listener.on('tlsClientError', () => undefined);
   listener.listen(0, '127.0.0.1');
   await once(listener, 'listening');
@@ -83,4 +83,17 @@ test('a node certificate never outlives its CA', async () => {
   const late = new Date(now.getTime() + 3600 * 24 * 3600 * 1000);
   const node = await issueNodeCertificate(ca, { commonName: 'x', addresses: ['127.0.0.1'], now: late });
   assert.ok(describeCertificate(node.certificate).notAfter <= describeCertificate(ca.certificate).notAfter);
+});
+
+test('a revoked node certificate is refused by a node holding the revocation list; the others still get in', async () => {
+  const ca = await createCertificateAuthority('Test CA');
+  const [server, kept, retired] = await Promise.all([1, 2, 3].map(() => issueNodeCertificate(ca, { commonName: 'steadfast_replication', addresses: ['127.0.0.1'] })));
+  const serial = describeCertificate(retired!.certificate).serialNumber;
+  const crl = await createRevocationList(ca, [{ serialNumber: serial, revokedAt: new Date() }]);
+  assert.deepEqual(revokedSerials(crl), [serial], 'the list names the certificate by the serial describeCertificate prints');
+  const trusts = { server: ca.certificate, client: ca.certificate };
+  assert.equal((await handshake(server!, retired!, trusts, '127.0.0.1')).ok, true, 'without the list it gets in');
+  assert.equal((await handshake(server!, retired!, trusts, '127.0.0.1', crl)).ok, false);
+  assert.equal((await handshake(server!, kept!, trusts, '127.0.0.1', crl)).ok, true);
+  assert.equal((await handshake(server!, kept!, trusts, '127.0.0.1', await createRevocationList(ca, []))).ok, true, 'an empty list takes back nothing');
 });

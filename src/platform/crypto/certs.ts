@@ -87,8 +87,44 @@ export async function issueNodeCertificate(ca: PemPair, request: NodeCertificate
   return { certificate: certificate.toString('pem'), privateKey: await exportPrivateKey(keys.privateKey) };
 }
 
+/** A certificate the CA has taken back: its serial number (hex) and since when. */
+export interface Revocation {
+  readonly serialNumber: string;
+  readonly revokedAt: Date;
+}
+
+/**
+ * The CA's certificate revocation list (PEM): every node checks its peers' certificates against
+ * it. Valid until the CA itself expires: a CRL past its next-update date makes OpenSSL refuse
+ * every certificate, and an outage for a forgotten renewal is not a risk worth taking here; a new
+ * list replaces the old one whenever a certificate is revoked.
+ */
+export async function createRevocationList(ca: PemPair, revoked: readonly Revocation[], now = new Date()): Promise<string> {
+  const authority = new x509.X509Certificate(ca.certificate);
+  const crl = await x509.X509CrlGenerator.create({
+    issuer: authority.subject,
+    thisUpdate: backdated(now),
+    nextUpdate: authority.notAfter,
+    signingAlgorithm: algorithm,
+    signingKey: await importPrivateKey(ca.privateKey),
+    entries: revoked.map(({ serialNumber, revokedAt }) => ({ serialNumber, revocationDate: revokedAt, reason: x509.X509CrlReason.keyCompromise })),
+    extensions: [await x509.AuthorityKeyIdentifierExtension.create(authority)],
+  });
+  // OpenSSL (PostgreSQL, Node) reads only the "X509 CRL" label.
+  return x509.PemConverter.encode(crl.rawData, 'X509 CRL');
+}
+
+/** The serial numbers (hex, lower case) a CRL lists. */
+export function revokedSerials(crlPem: string): string[] {
+  return new x509.X509Crl(crlPem).entries.map((entry) => normalSerial(entry.serialNumber));
+}
+
+/** A serial number as hex, lower case, without leading zeros: the form both libraries can be compared in. */
+export const normalSerial = (hex: string): string => hex.toLowerCase().replace(/^0+(?=.)/, '');
+
 /** What an operator wants to know of a certificate file: who, where, signed by whom, until when. */
 export interface CertificateSummary {
+  readonly serialNumber: string;
   readonly subject: string;
   readonly issuer: string;
   readonly addresses: readonly string[];
@@ -103,14 +139,20 @@ export function describeCertificate(pem: string): CertificateSummary {
     .split(', ')
     .filter(Boolean)
     .map((entry) => entry.replace(/^(DNS|IP Address):/, ''));
-  return { subject: certificate.subject, issuer: certificate.issuer, addresses, notAfter: new Date(certificate.validTo), fingerprint256: certificate.fingerprint256, isCa: certificate.ca };
+  return { serialNumber: normalSerial(certificate.serialNumber), subject: certificate.subject, issuer: certificate.issuer, addresses, notAfter: new Date(certificate.validTo), fingerprint256: certificate.fingerprint256, isCa: certificate.ca };
 }
 
 /** Whether `pem` was signed by the CA certificate `caPem` (and is within its validity at `now`). */
 export function isSignedBy(pem: string, caPem: string, now = new Date()): boolean {
   const certificate = new NodeX509(pem);
+  return wasIssuedBy(pem, caPem) && new Date(certificate.validFrom) <= now && now <= new Date(certificate.validTo);
+}
+
+/** Whether `pem` was signed by the CA certificate `caPem`, valid now or not. */
+export function wasIssuedBy(pem: string, caPem: string): boolean {
+  const certificate = new NodeX509(pem);
   const ca = new NodeX509(caPem);
-  return certificate.checkIssued(ca) && certificate.verify(ca.publicKey) && new Date(certificate.validFrom) <= now && now <= new Date(certificate.validTo);
+  return certificate.checkIssued(ca) && certificate.verify(ca.publicKey);
 }
 
 /** A random positive serial number of 16 bytes (RFC 5280 allows up to 20). */
