@@ -77,9 +77,9 @@ export async function revokeCertificate(home: string, which: string, reason: str
   const revocations: Revocation[] = updated.map((revoked) => ({ serialNumber: revoked.serialNumber, revokedAt: new Date(revoked.revokedAt) }));
   const crl = await createRevocationList(ca, revocations);
   // The list first, then the record: a crash between leaves the record to be written again by the next revoke.
-  await writeFileAtomic(paths.crl, crl);
+  await writeFileAtomic(paths.revocationList, crl);
   if (!known) await writeFileAtomic(paths.revoked, `${JSON.stringify(updated, null, 2)}\n`);
-  return { crl: paths.crl, revoked: known ?? entry, already: Boolean(known), total: updated.length };
+  return { crl: paths.revocationList, revoked: known ?? entry, already: Boolean(known), total: updated.length };
 }
 
 /** The entry for a certificate file (it must be this CA's) or a serial number in hex. */
@@ -108,7 +108,7 @@ async function revocationOf(which: string, caPem: string, reason: string): Promi
 export async function showCertificates(home: string): Promise<{ ca?: CertificateSummary; node?: CertificateSummary & { trusted: boolean; revoked: boolean }; caKeyHere: boolean; revokedSerials?: string[] }> {
   const paths = tlsPaths(home);
   const read = async (file: string): Promise<string | undefined> => ((await exists(file)) ? readFile(file, 'utf8') : undefined);
-  const [ca, node, crl] = await Promise.all([read(paths.ca), read(paths.cert), read(paths.crl)]);
+  const [ca, node, crl] = await Promise.all([read(paths.ca), read(paths.cert), read(paths.revocationList)]);
   const revoked = crl ? revokedSerials(crl) : undefined;
   const summary = node ? describeCertificate(node) : undefined;
   return {

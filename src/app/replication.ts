@@ -10,9 +10,10 @@ import { readTlsFiles, type TlsFiles } from '../platform/postgres/tls.js';
 export const replicationRole = 'steadfast_replication';
 
 /** Where `steadfast certs` keeps this node's TLS files (and, on the machine that made it, the CA's key). */
-export function tlsPaths(home: string): Required<TlsFiles> & { caKey: string; dir: string; revoked: string } {
+export function tlsPaths(home: string): TlsFiles & { caKey: string; dir: string; revocationList: string; revoked: string } {
   const dir = path.join(home, 'tls');
-  return { dir, ca: path.join(dir, 'ca.crt'), cert: path.join(dir, 'node.crt'), key: path.join(dir, 'node.key'), caKey: path.join(dir, 'ca.key'), crl: path.join(dir, 'ca.crl'), revoked: path.join(dir, 'revoked.json') };
+  // The revocation list's place, not a TlsFiles `crl`: it is one only where it exists (nodeTls).
+  return { dir, ca: path.join(dir, 'ca.crt'), cert: path.join(dir, 'node.crt'), key: path.join(dir, 'node.key'), caKey: path.join(dir, 'ca.key'), revocationList: path.join(dir, 'ca.crl'), revoked: path.join(dir, 'revoked.json') };
 }
 
 /** Whether a file is there (and reachable). */
@@ -29,7 +30,7 @@ export async function nodeTls(home: string): Promise<TlsFiles | undefined> {
   const paths = tlsPaths(home);
   const present = await Promise.all([paths.ca, paths.cert, paths.key].map(exists));
   // The CA's revocation list, where an operator has placed one: peers' certificates are checked against it.
-  if (present.every(Boolean)) return { ca: paths.ca, cert: paths.cert, key: paths.key, ...((await exists(paths.crl)) ? { crl: paths.crl } : {}) };
+  if (present.every(Boolean)) return { ca: paths.ca, cert: paths.cert, key: paths.key, ...((await exists(paths.revocationList)) ? { crl: paths.revocationList } : {}) };
   if (present.some(Boolean)) {
     const missing = [paths.ca, paths.cert, paths.key].filter((_, index) => !present[index]);
     throw appError('TLS_INCOMPLETE', `This node's TLS files are incomplete: ${missing.join(', ')} missing. Copy ca.crt, node.crt and node.key made by "steadfast certs create-node" into ${paths.dir}.`);
