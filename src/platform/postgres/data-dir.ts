@@ -98,7 +98,9 @@ export function steadfastConf(settings: Record<string, string | number>): string
  * fencing mark must survive the machine losing power right after).
  */
 export async function writeFileAtomic(file: string, content: string, owner?: { uid: number; gid: number }): Promise<void> {
-  const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  // PostgreSQL's temporary-file prefix: a base backup running meanwhile (BASE_BACKUP, or ours)
+  // skips it, instead of failing on a file its server may not read, or copying a half-written one.
+  const temporary = path.join(path.dirname(file), `pgsql_tmp.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}`);
   const handle = await open(temporary, 'w', 0o600);
   try {
     await handle.writeFile(content);
