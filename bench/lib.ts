@@ -5,12 +5,7 @@ import { bootstrapPlatform, startEmbedded, type DatabaseHandle } from '../src/ap
 import { loadConfig, type Config } from '../src/platform/config/config.js';
 import { createLogger, type Logger } from '../src/platform/log/log.js';
 
-/** The value below which `p` of the sorted samples fall (nearest rank). */
-export function percentile(samples: number[], p: number): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const rank = Math.max(0, Math.ceil((p / 100) * sorted.length) - 1);
-  return sorted[rank] ?? Number.NaN;
-}
+export { percentile } from '../src/platform/percentile.js';
 
 export function round(value: number, digits = 2): number {
   const factor = 10 ** digits;

@@ -181,15 +181,15 @@ export class DrillPair {
    * As a machine dies: every PostgreSQL process of the node frozen at once (the postmaster
    * first, so it forks no more, then its children: from that moment nothing of it answers or
    * commits, though its sockets still accept), then its `steadfast up` and all of them killed.
-   * Resolves, once they are gone, with the moment they froze (performance.now() and wall clock).
+   * Resolves, once they are gone, with the moment they froze (performance.now()).
    */
-  async kill(node: DrillNode): Promise<{ at: number; wallAt: number }> {
+  async kill(node: DrillNode): Promise<number> {
     const postmaster = (await readPostmasterPid(node.dataDir))?.pid;
     if (!postmaster) throw appError('DRILL_FAILED', `${node.name}'s PostgreSQL is not running, so there is nothing to kill.`);
     process.kill(postmaster, 'SIGSTOP');
     const processes = [postmaster, ...(await childrenOf(postmaster))];
     for (const pid of processes.slice(1)) process.kill(pid, 'SIGSTOP');
-    const frozen = { at: performance.now(), wallAt: Date.now() };
+    const frozenAt = performance.now();
     node.process?.child.kill('SIGKILL');
     for (const pid of processes) process.kill(pid, 'SIGKILL');
     await node.process?.stop();
@@ -200,7 +200,7 @@ export class DrillPair {
       if (Date.now() > deadline) throw appError('DRILL_FAILED', `${node.name}'s PostgreSQL processes (${processes.join(', ')}) were still there 30 s after SIGKILL.`);
       await sleep(5);
     }
-    return frozen;
+    return frozenAt;
   }
 
   /** Starts a killed node again: it finds a newer primary among its peers and follows it as a standby. */

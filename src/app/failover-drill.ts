@@ -6,6 +6,7 @@ import pg from 'pg';
 import type { Actor } from '../platform/actor.js';
 import type { Config } from '../platform/config/config.js';
 import { appError } from '../platform/errors.js';
+import { percentile } from '../platform/percentile.js';
 import { createLogger, type Logger } from '../platform/log/log.js';
 import { DrillPair, drillTenant, type DrillNode } from './drill-pair.js';
 import { WriteLoad } from './drill-load.js';
@@ -103,7 +104,7 @@ export async function runFailoverDrill(config: Config, options: FailoverDrillOpt
     await pair.stop();
   }
   const lost = sum(trials.map((trial) => trial.lost));
-  const rtoP99 = percentile(trials.map((trial) => trial.rtoSeconds), 0.99);
+  const rtoP99 = p99(trials.map((trial) => trial.rtoSeconds));
   if (mode === 'sync' && lost > 0) problems.push(`synchronous mode lost ${lost} acknowledged writes; it must lose none`);
   if (rtoP99 !== null && rtoP99 > rtoPromiseSeconds) problems.push(`RTO p99 ${rtoP99.toFixed(1)} s is over the ${rtoPromiseSeconds} s promised`);
   if (trials.length < options.trials && problems.length === 0) problems.push(`only ${trials.length} of ${options.trials} trials ran`);
@@ -114,10 +115,10 @@ export async function runFailoverDrill(config: Config, options: FailoverDrillOpt
     trials,
     acknowledged: sum(trials.map((trial) => trial.acknowledged)),
     lost,
-    rpoP99Ms: percentile(trials.map((trial) => trial.rpoMs), 0.99),
+    rpoP99Ms: p99(trials.map((trial) => trial.rpoMs)),
     rtoP99Seconds: rtoP99,
     rtoMaxSeconds: trials.length ? Math.max(...trials.map((trial) => trial.rtoSeconds)) : null,
-    directRtoP99Seconds: percentile(trials.map((trial) => trial.directRtoSeconds), 0.99),
+    directRtoP99Seconds: p99(trials.map((trial) => trial.directRtoSeconds)),
     passed: problems.length === 0,
     problems,
   };
@@ -132,7 +133,7 @@ async function runTrial(pair: DrillPair, primary: DrillNode, trial: number, opti
     load = new WriteLoad({ port: pair.appPort, host: `${drillTenant}.${primary.config.baseDomain}`, token: pair.token }, options.clients ?? 4, randomBytes(6).toString('hex'), firstSequence);
     await sleep((options.loadSeconds ?? 2) * 1000);
     step(`trial ${trial}: killing ${primary.name} (the primary) under a write load`);
-    const { at: killedAt } = await pair.kill(primary);
+    const killedAt = await pair.kill(primary);
     await waitUntilRefused(primary.config.postgresPort);
     const detectedAt = performance.now();
     await failover(standby.config, log, { primaryIsDown: true, actor: options.actor });
@@ -240,9 +241,5 @@ async function waitFor<T>(probe: () => T | undefined, seconds: number, failure: 
 
 const sum = (values: number[]): number => values.reduce((total, value) => total + value, 0);
 
-/** The nearest-rank percentile; null for no values. */
-export function percentile(values: number[], p: number): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
-}
+/** The 99th percentile of the trials' figures; null before any trial ran. */
+const p99 = (values: number[]): number | null => (values.length ? percentile(values, 99) : null);
