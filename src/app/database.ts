@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { chown, mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import type pg from 'pg';
 import type { Config } from '../platform/config/config.js';
 import { derivePassword, loadOrCreateSecretKey } from '../platform/crypto/secrets.js';
 import { createKysely, createPool, parseDatabaseUrl, withClient, type ConnectionTarget } from '../platform/db/connect.js';
@@ -38,6 +39,11 @@ export interface DatabaseHandle {
   readonly mode: 'external' | 'embedded-owned' | 'embedded-attached';
   /** Stops the embedded server if this process started it. */
   stop(): Promise<void>;
+}
+
+/** Runs `work` on the server's own database (`postgres`) as the administrative role: for what belongs to the server, not the platform (replication, recovery). */
+export function withServer<R>(database: Pick<DatabaseHandle, 'admin'>, work: (client: pg.Client) => Promise<R>): Promise<R> {
+  return withClient({ ...database.admin, database: 'postgres' }, work);
 }
 
 /** Where clusters go when Steadfast runs as root from a home the Postgres user cannot reach (e.g. /root). */
@@ -178,8 +184,7 @@ function embeddedTarget(secretKey: string, port: number, database: string): Conn
  * the platform migrations. Returns whether the database was created now.
  */
 export async function bootstrapPlatform(handle: DatabaseHandle, log: Logger): Promise<{ created: boolean }> {
-  const maintenance = { ...handle.admin, database: 'postgres' };
-  const created = await withClient(maintenance, async (client) => {
+  const created = await withServer(handle, async (client) => {
     const version = await client.query<{ num: string; text: string }>("SELECT current_setting('server_version_num') AS num, current_setting('server_version') AS text");
     if (Number(version.rows[0]!.num) < minimumServerVersion) {
       throw appError('POSTGRES_UNSUPPORTED', `The PostgreSQL at ${handle.admin.host}:${handle.admin.port} is version ${version.rows[0]!.text}; Steadfast needs 15 or newer. Upgrade it, or unset DATABASE_URL to use the embedded PostgreSQL 18.`);

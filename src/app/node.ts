@@ -2,7 +2,6 @@ import { EventEmitter } from 'node:events';
 import { chown, readdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../platform/config/config.js';
-import { withClient } from '../platform/db/connect.js';
 import { appError } from '../platform/errors.js';
 import type { Logger } from '../platform/log/log.js';
 import { readControlFile } from '../platform/postgres/control-file.js';
@@ -12,7 +11,7 @@ import { createStandbySlot } from '../platform/postgres/replication.js';
 import { isInRecovery, readNodePosition, readReplicationState } from '../platform/postgres/replication-status.js';
 import { pruneSamples, recordSamples, samplesOf } from '../modules/replication/index.js';
 import type { TlsFiles } from '../platform/postgres/tls.js';
-import { embeddedDataDir, embeddedSettings, startEmbedded, type DatabaseHandle } from './database.js';
+import { embeddedDataDir, embeddedSettings, startEmbedded, withServer, type DatabaseHandle } from './database.js';
 import { controlAddressOf, findNewerPrimary, forgetFenced, readFenced, writeFenced, type FencedState } from './fencing.js';
 import { askNode, startNodeControl, type FenceReport, type FenceRequest, type NodeReport } from './node-control.js';
 import {
@@ -150,7 +149,7 @@ export class PlatformNode extends EventEmitter {
     const name = this.config.nodeName;
     const database = state.kind === 'primary' ? state.platform.platform.database : state.kind === 'standby' ? state.standby.database : undefined;
     if (database) {
-      const position = await withClient({ ...database.admin, database: 'postgres' }, readNodePosition);
+      const position = await withServer(database, readNodePosition);
       return { name, role: position.standby ? 'standby' : 'primary', timeline: position.timeline, systemIdentifier: position.systemIdentifier, postgresPort: database.supervisor?.port, lsn: position.lsn ?? undefined };
     }
     const control = (await readDataDirMajor(this.dataDir)) === undefined ? undefined : await readControlFile(this.dataDir);
@@ -282,7 +281,7 @@ export class PlatformNode extends EventEmitter {
   /** Replication as this primary sees it now, into the platform database for the status page; old samples pruned now and then. */
   private async sampleReplication(platform: RunningPlatform, prune: boolean): Promise<void> {
     const { database, db } = platform.platform;
-    const state = await withClient({ ...database.admin, database: 'postgres' }, readReplicationState);
+    const state = await withServer(database, readReplicationState);
     const now = new Date();
     await recordSamples(db, samplesOf(state, this.config.nodeName, now));
     if (prune) await pruneSamples(db, now);
@@ -303,7 +302,7 @@ export class PlatformNode extends EventEmitter {
 
   private async settleNow(database: DatabaseHandle, cause: 'check' | 'start'): Promise<void> {
     const override = await readModeOverride(this.config.home);
-    const slots = await withClient({ ...database.admin, database: 'postgres' }, async (client) =>
+    const slots = await withServer(database, async (client) =>
       (await client.query<{ active: boolean }>("SELECT active FROM pg_replication_slots WHERE slot_type = 'physical' AND NOT temporary AND slot_name LIKE 'steadfast\\_%'")).rows,
     );
     const forStandby = effectiveMode(this.config, override) !== 'async' && (slots.some((slot) => slot.active) || (this.waitingForStandby && slots.length > 0));
@@ -362,7 +361,7 @@ export class PlatformNode extends EventEmitter {
     this.emit('role', 'standby', standby.primary);
     this.every(this.timings.promotionPollMs, async () => {
       if (running.database.supervisor?.recentLog.some((line) => divergedPattern.test(line))) return this.serially(() => this.rebuild(running, standby));
-      const inRecovery = await withClient({ ...running.database.admin, database: 'postgres' }, isInRecovery);
+      const inRecovery = await withServer(running.database, isInRecovery);
       if (!inRecovery) await this.serially(() => this.promoted(running));
     });
   }
@@ -388,7 +387,7 @@ export class PlatformNode extends EventEmitter {
 
   /** While primary: a peer primary on a later timeline means this node was failed over from; it stands down. */
   private async watchPeers(platform: RunningPlatform): Promise<void> {
-    const position = await withClient({ ...platform.platform.database.admin, database: 'postgres' }, readNodePosition);
+    const position = await withServer(platform.platform.database, readNodePosition);
     const newer = await findNewerPrimary(this.config, this.tls!, position, this.log);
     if (!newer) return;
     await this.serially(async () => {
@@ -404,7 +403,7 @@ export class PlatformNode extends EventEmitter {
   private async standDown(mark: FencedState): Promise<void> {
     if (this.state.kind !== 'primary') return;
     const { platform } = this.state;
-    const position = await withClient({ ...platform.platform.database.admin, database: 'postgres' }, readNodePosition).catch(() => undefined);
+    const position = await withServer(platform.platform.database, readNodePosition).catch(() => undefined);
     const fenced = { ...mark, timeline: mark.timeline ?? position?.timeline };
     await writeFenced(this.config.home, fenced);
     this.log.warn(fenced, 'standing down: this node is fenced and will follow the node that took over');
@@ -515,7 +514,7 @@ export class PlatformNode extends EventEmitter {
   private async dropStaleSlots(): Promise<void> {
     const running = this.standby;
     if (!running) return;
-    const dropped = await withClient({ ...running.database.admin, database: 'postgres' }, async (client) =>
+    const dropped = await withServer(running.database, async (client) =>
       (await client.query<{ slot_name: string }>("SELECT slot_name, pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_type = 'physical' AND NOT active AND NOT temporary AND slot_name LIKE 'steadfast\\_%'")).rows.map((row) => row.slot_name),
     ).catch((error: unknown) => {
       this.log.warn({ err: error }, 'could not drop the slots this node held as a primary; drop them with pg_drop_replication_slot');

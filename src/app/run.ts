@@ -4,13 +4,12 @@ import type { Config } from '../platform/config/config.js';
 import { appError, isAppError } from '../platform/errors.js';
 import type { Logger } from '../platform/log/log.js';
 import { findFreePort } from '../platform/postgres/supervisor.js';
-import { withClient } from '../platform/db/connect.js';
 import { readReplicationState } from '../platform/postgres/replication-status.js';
 import { baseBackupJob, baseBackupSchedule, restoreDrillJob, restoreDrillSchedule, type BackupService } from '../modules/backup/index.js';
 import type { JobDefinition } from '../platform/jobs/queue.js';
 import type { Schedule } from '../platform/jobs/scheduler.js';
 import { createBackupService, createDrill, startWalShipping } from './backup.js';
-import { attachDatabase, bootstrapPlatform, startEmbedded, type DatabaseHandle } from './database.js';
+import { attachDatabase, bootstrapPlatform, startEmbedded, withServer, type DatabaseHandle } from './database.js';
 import { createPlatform, type Platform } from './deps.js';
 import { buildHttp } from './http.js';
 import { buildOperatorHttp, createMetrics } from './metrics.js';
@@ -84,7 +83,7 @@ export async function startPlatform(config: Config, log: Logger, roles: Roles, o
       const server = await buildHttp(platform);
       await listen(server, config.httpHost, port!, { host: 'HOST', port: 'PORT' });
       http = server;
-      const replication = database.mode === 'external' ? undefined : { read: () => withClient({ ...database.admin, database: 'postgres' }, readReplicationState), expected: { mode: config.replicationMode } };
+      const replication = database.mode === 'external' ? undefined : { read: () => withServer(database, readReplicationState), expected: { mode: config.replicationMode } };
       const operator = await buildOperatorHttp(createMetrics({ platform, backups, pusher: shipping?.pusher, streamer: shipping?.streamer, replication }));
       await listen(operator, config.operatorHost, config.operatorPort, { host: 'STEADFAST_OPERATOR_HOST', port: 'STEADFAST_OPERATOR_PORT' }).catch(async (error: unknown) => {
         await closeHttp(server, 0, log);

@@ -2,7 +2,7 @@ import { chown, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { systemClock } from '../platform/clock/clock.js';
 import type { Config } from '../platform/config/config.js';
-import { withClient, type ConnectionTarget } from '../platform/db/connect.js';
+import type { ConnectionTarget } from '../platform/db/connect.js';
 import { appError, isAppError } from '../platform/errors.js';
 import type { Logger } from '../platform/log/log.js';
 import { readDataDirMajor } from '../platform/postgres/data-dir.js';
@@ -13,7 +13,7 @@ import { createStandbySlot, dropStandbySlot, identifySystem, streamBaseBackup, t
 import { isInRecovery } from '../platform/postgres/replication-status.js';
 import { TransferMeter, type TransferProgress } from '../platform/progress.js';
 import { extractTar } from '../platform/storage/tar-extract.js';
-import { embeddedDataDir, startEmbedded, type DatabaseHandle } from './database.js';
+import { embeddedDataDir, startEmbedded, withServer, type DatabaseHandle } from './database.js';
 import { forgetStandbyState, nodeTls, replicationTarget, slotName, tlsPaths, writeStandbyState, type StandbyState } from './replication.js';
 
 export interface JoinResult {
@@ -151,7 +151,7 @@ export interface RunningStandby {
 export async function startStandby(config: Config, log: Logger, standby: StandbyState): Promise<RunningStandby> {
   const database = await startEmbedded(config, log);
   try {
-    const inRecovery = await withClient({ ...database.admin, database: 'postgres' }, isInRecovery).catch((error: unknown) => {
+    const inRecovery = await withServer(database, isInRecovery).catch((error: unknown) => {
       if ((error as { code?: string }).code === '28P01') {
         throw appError('STANDBY_MISCONFIGURED', `This standby cannot log in to its own PostgreSQL: its secret key is not the primary's. Copy secret.key from the primary's home into ${config.home} (or set STEADFAST_SECRET_KEY to the primary's), then start again.`);
       }

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { backupStaleHours, drillSummary, drillWarnings, type DrillSummary } from '../modules/backup/index.js';
 import type { Config } from '../platform/config/config.js';
-import { createKysely, createPool, withClient } from '../platform/db/connect.js';
+import { createKysely, createPool } from '../platform/db/connect.js';
 import { readReplicationState, type ReplicationState } from '../platform/postgres/replication-status.js';
 import { lagHistory, lastFailoverDrills, replicationWarnings, type FailoverDrillSummary, type LagHistory } from '../modules/replication/index.js';
 import { readStandbyState } from './replication.js';
@@ -12,7 +12,7 @@ import { acceptsConnections, isPostmasterRunning, readPostmasterPid } from '../p
 import { ensurePostgresOsUser } from '../platform/postgres/os-user.js';
 import { FsStore } from '../platform/storage/fs-store.js';
 import { createBackupService } from './backup.js';
-import { attachDatabase, embeddedDataDir, type DatabaseHandle } from './database.js';
+import { attachDatabase, embeddedDataDir, withServer, type DatabaseHandle } from './database.js';
 import { readInstance } from './instance.js';
 import { divergedCopies } from './node.js';
 
@@ -75,7 +75,7 @@ export async function collectStatus(config: Config, log: Logger): Promise<Platfo
   try {
     recorded = database ? await readPlatform(database).catch(() => undefined) : undefined;
     replication = database
-      ? await withClient({ ...database.admin, database: 'postgres' }, readReplicationState).catch((error: unknown) => {
+      ? await withServer(database, readReplicationState).catch((error: unknown) => {
           warnings.push(`Replication state could not be read: ${(error as Error).message}`);
           return undefined;
         })

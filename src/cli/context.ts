@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { attachDatabase, bootstrapPlatform, type DatabaseHandle } from '../app/database.js';
+import { attachDatabase, bootstrapPlatform, withServer, type DatabaseHandle } from '../app/database.js';
 import { readStandbyState } from '../app/replication.js';
-import { withClient } from '../platform/db/connect.js';
 import { isInRecovery } from '../platform/postgres/replication-status.js';
 import { appError } from '../platform/errors.js';
 import { createPlatform, type Platform } from '../app/deps.js';
@@ -63,7 +62,7 @@ export async function withPlatform<R>(options: GlobalOptions, work: (platform: P
 /** A standby's database is read-only: say so, and where to go, before anything fails on it. */
 async function refuseOnStandby(config: Config, database: DatabaseHandle): Promise<void> {
   if (database.mode === 'external') return;
-  if (!(await withClient({ ...database.admin, database: 'postgres' }, isInRecovery))) return;
+  if (!(await withServer(database, isInRecovery))) return;
   const following = await readStandbyState(config.home);
   throw appError(
     'NODE_STATE_CONFLICT',
