@@ -6,7 +6,15 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        URL: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+      },
+    },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
@@ -15,7 +23,10 @@ export default tseslint.config(
         {
           paths: [
             { name: 'pg', message: 'Modules use the db adapters in src/platform/db, not pg directly.' },
-            ...['node:fs', 'node:fs/promises', 'node:child_process'].map((name) => ({ name, message: 'Modules receive I/O adapters from src/platform; they do not touch files or processes directly.' })),
+            ...['node:fs', 'node:fs/promises', 'node:child_process'].map((name) => ({
+              name,
+              message: 'Modules receive I/O adapters from src/platform; they do not touch files or processes directly.',
+            })),
           ],
         },
       ],

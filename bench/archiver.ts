@@ -9,8 +9,17 @@ import { loadConfig } from '../src/platform/config/config.js';
 import type { ConnectionTarget } from '../src/platform/db/connect.js';
 import { createLogger } from '../src/platform/log/log.js';
 
-const { home, secretKey, admin, dataDir, walSpool } = JSON.parse(process.argv[2]!) as { home: string; secretKey: string; admin: ConnectionTarget; dataDir: string; walSpool: string };
-const config = loadConfig({ env: {}, overrides: { home, secretKey, demoTenant: '', postgresPort: 0, logLevel: 'warn' } });
+const { home, secretKey, admin, dataDir, walSpool } = JSON.parse(process.argv[2]!) as {
+  home: string;
+  secretKey: string;
+  admin: ConnectionTarget;
+  dataDir: string;
+  walSpool: string;
+};
+const config = loadConfig({
+  env: {},
+  overrides: { home, secretKey, demoTenant: '', postgresPort: 0, logLevel: 'warn' },
+});
 const log = createLogger('warn', { component: 'bench-archiver' });
 const shipping = startWalShipping(config, log, { admin, dataDir, walSpool })!;
 process.send?.('ready');

@@ -62,7 +62,9 @@ try {
   const onRuns: LoadFigures[] = [];
   let archiver: Archiver | undefined;
   // The order alternates (off-on, on-off, ...), so a drift over the run weighs on both alike.
-  for (const archiving of Array.from({ length: loadPairs }, (_, pair) => (pair % 2 === 0 ? [false, true] : [true, false])).flat()) {
+  for (const archiving of Array.from({ length: loadPairs }, (_, pair) =>
+    pair % 2 === 0 ? [false, true] : [true, false],
+  ).flat()) {
     await archiver?.stop();
     archiver = undefined;
     await restart(archiving);
@@ -103,9 +105,11 @@ try {
     // needs). With it tar also wrote the 1-2 GB of recycled segments Postgres keeps there, a
     // few dozen large files that cost far less per byte than the thousands of table files.
     // A live data directory changes while tar reads it (exit 1, "file changed"): that is the baseline too.
-    await run('tar', ['cf', tarFile, '--warning=no-file-changed', '--exclude=./pg_wal/*', '-C', dataDir, '.']).catch((error: { code?: number }) => {
-      if (error.code !== 1) throw error;
-    });
+    await run('tar', ['cf', tarFile, '--warning=no-file-changed', '--exclude=./pg_wal/*', '-C', dataDir, '.']).catch(
+      (error: { code?: number }) => {
+        if (error.code !== 1) throw error;
+      },
+    );
     await run('sync', [tarFile]);
     tarSeconds += (performance.now() - started) / 1000;
   }
@@ -153,15 +157,33 @@ try {
     peak_rss_mb_1000_tenants: round(peakRss, 0),
   };
   const perPair = offRuns.map((off, index) => `${round(off.tps, 0)}/${round(onRuns[index]!.tps, 0)}`).join(', '); // in pair order
-  console.log(`base backup (two rounds): ${round(sourceMb, 0)} MB in ${round(backupSeconds)} s = ${figures.backup_mb_s} MB/s; stored ${round(storedMb, 0)} MB each`);
-  console.log(`tar cf of the data directory without pg_wal, fsynced (two rounds): ${round(2 * tarMb, 0)} MB in ${round(tarSeconds)} s = ${figures.tar_mb_s} MB/s; ratio ${figures.ratio_vs_tar} (goal >= 0.9)`);
-  console.log(`sealing alone (LZ4 + AES-256-GCM on every core, up to 1 GiB of the table files from memory, no I/O): ${figures.sealing_only_mb_s} MB/s`);
-  console.log(`restore (two rounds): ${round(restoredMb, 0)} MB in ${round(restoreSeconds)} s = ${figures.restore_mb_s} MB/s; tar xf ${figures.untar_mb_s} MB/s; ratio ${figures.restore_ratio_vs_untar} (goal >= 0.75)`);
-  console.log(`write load, ${writers} clients, ${loadPairs} pairs of ${loadSeconds} s: ${round(tpsOff, 0)} tx/s archiving off, ${round(tpsOn, 0)} tx/s on (off/on per pair: ${perPair}); ratio ${figures.archive_tps_ratio} (goal >= 0.97)`);
-  console.log(`WAL written: ${round(offRuns[0]!.walMbS)} MB/s (${offRuns[0]!.fullPageImages} full-page images) archiving off, ${round(onRuns[0]!.walMbS)} MB/s (${onRuns[0]!.fullPageImages}) on, first pair`);
-  console.log(`archive lag over ${lags.length} segments: p50 ${figures.archive_lag_p50_ms} ms, p99 ${figures.archive_lag_p99_ms} ms`);
-  console.log(`RPO from backups alone (kill -9 under load, restore from the repository only): ${figures.rpo_s} s of acknowledged commits lost (goal <= 10 s)`);
-  console.log(`peak RSS of \`steadfast backup now\` with ${memoryTenants} tenant databases: ${figures.peak_rss_mb_1000_tenants} MB`);
+  console.log(
+    `base backup (two rounds): ${round(sourceMb, 0)} MB in ${round(backupSeconds)} s = ${figures.backup_mb_s} MB/s; stored ${round(storedMb, 0)} MB each`,
+  );
+  console.log(
+    `tar cf of the data directory without pg_wal, fsynced (two rounds): ${round(2 * tarMb, 0)} MB in ${round(tarSeconds)} s = ${figures.tar_mb_s} MB/s; ratio ${figures.ratio_vs_tar} (goal >= 0.9)`,
+  );
+  console.log(
+    `sealing alone (LZ4 + AES-256-GCM on every core, up to 1 GiB of the table files from memory, no I/O): ${figures.sealing_only_mb_s} MB/s`,
+  );
+  console.log(
+    `restore (two rounds): ${round(restoredMb, 0)} MB in ${round(restoreSeconds)} s = ${figures.restore_mb_s} MB/s; tar xf ${figures.untar_mb_s} MB/s; ratio ${figures.restore_ratio_vs_untar} (goal >= 0.75)`,
+  );
+  console.log(
+    `write load, ${writers} clients, ${loadPairs} pairs of ${loadSeconds} s: ${round(tpsOff, 0)} tx/s archiving off, ${round(tpsOn, 0)} tx/s on (off/on per pair: ${perPair}); ratio ${figures.archive_tps_ratio} (goal >= 0.97)`,
+  );
+  console.log(
+    `WAL written: ${round(offRuns[0]!.walMbS)} MB/s (${offRuns[0]!.fullPageImages} full-page images) archiving off, ${round(onRuns[0]!.walMbS)} MB/s (${onRuns[0]!.fullPageImages}) on, first pair`,
+  );
+  console.log(
+    `archive lag over ${lags.length} segments: p50 ${figures.archive_lag_p50_ms} ms, p99 ${figures.archive_lag_p99_ms} ms`,
+  );
+  console.log(
+    `RPO from backups alone (kill -9 under load, restore from the repository only): ${figures.rpo_s} s of acknowledged commits lost (goal <= 10 s)`,
+  );
+  console.log(
+    `peak RSS of \`steadfast backup now\` with ${memoryTenants} tenant databases: ${figures.peak_rss_mb_1000_tenants} MB`,
+  );
   printResult('backup', figures);
 } finally {
   await database.stop();
@@ -172,7 +194,8 @@ try {
 async function loadData(): Promise<string[]> {
   const platform = createPlatform(config, log, database);
   const slugs: string[] = [];
-  for (let i = 0; i < tenantCount; i++) slugs.push((await platform.tenancy.create(operator, { slug: `tenant-${i}`, name: `Tenant ${i}` })).slug);
+  for (let i = 0; i < tenantCount; i++)
+    slugs.push((await platform.tenancy.create(operator, { slug: `tenant-${i}`, name: `Tenant ${i}` })).slug);
   const rowsPerTenant = Math.round((targetMb * 1048576) / tenantCount / 260);
   const queue = [...slugs];
   await Promise.all(
@@ -199,13 +222,17 @@ async function vacuumAll(slugs: string[]): Promise<void> {
   const queue = [...slugs];
   await Promise.all(
     [0, 1].map(async () => {
-      for (let slug = queue.shift(); slug; slug = queue.shift()) await withTenant(slug, (client) => client.query('VACUUM (FREEZE, ANALYZE)'));
+      for (let slug = queue.shift(); slug; slug = queue.shift())
+        await withTenant(slug, (client) => client.query('VACUUM (FREEZE, ANALYZE)'));
     }),
   );
 }
 
 function withTenant<R>(slug: string, work: (client: pg.Client) => Promise<R>): Promise<R> {
-  const client = new pg.Client({ ...database.admin, database: `${database.platformDatabase}_t_${slug.replace(/-/g, '_')}` });
+  const client = new pg.Client({
+    ...database.admin,
+    database: `${database.platformDatabase}_t_${slug.replace(/-/g, '_')}`,
+  });
   client.on('error', () => undefined); // a killed server fails the query instead
   return client.connect().then(() => work(client).finally(() => client.end()));
 }
@@ -221,7 +248,10 @@ async function writeLoad(slugs: string[], seconds: number, stop?: { now: boolean
         for (let n = 0; Date.now() < until && !stop?.now; n++) {
           try {
             // Rows like the loaded ones (about 260 bytes).
-            await client.query("INSERT INTO items (id, owner, title, body) VALUES ($1::bigint, 1, 'Task ' || $1::text, repeat(md5($1::text), 4) || ' ' || repeat('lorem ipsum ', 3))", [base + writer * 10_000_000 + n]);
+            await client.query(
+              "INSERT INTO items (id, owner, title, body) VALUES ($1::bigint, 1, 'Task ' || $1::text, repeat(md5($1::text), 4) || ' ' || repeat('lorem ipsum ', 3))",
+              [base + writer * 10_000_000 + n],
+            );
           } catch (error) {
             if (stop) return; // the primary was killed
             throw error;
@@ -265,7 +295,10 @@ async function measuredLoad(slugs: string[]): Promise<LoadFigures> {
 async function measureArchiveLag(load: () => Promise<number>): Promise<LoadFigures> {
   const closedAt = new Map<string, number>();
   const storedAt = new Map<string, number>();
-  const repository = path.join(config.backupRepositories[0]!.type === 'fs' ? (config.backupRepositories[0] as { path: string }).path : '', 'wal');
+  const repository = path.join(
+    config.backupRepositories[0]!.type === 'fs' ? (config.backupRepositories[0] as { path: string }).path : '',
+    'wal',
+  );
   let running = true;
   const watcher = (async () => {
     const client = new pg.Client({ ...database.admin, database: 'postgres' });
@@ -291,7 +324,9 @@ async function measureArchiveLag(load: () => Promise<number>): Promise<LoadFigur
   await sleep(3000);
   running = false;
   await watcher;
-  const lags = [...closedAt].filter(([segment]) => storedAt.has(segment)).map(([segment, at]) => Math.max(0, storedAt.get(segment)! - at));
+  const lags = [...closedAt]
+    .filter(([segment]) => storedAt.has(segment))
+    .map(([segment, at]) => Math.max(0, storedAt.get(segment)! - at));
   return { tps, lags, walMbS, fullPageImages: after.fullPageImages - before.fullPageImages };
 }
 
@@ -299,7 +334,9 @@ async function walWritten(): Promise<{ bytes: bigint; fullPageImages: number }> 
   const client = new pg.Client({ ...database.admin, database: 'postgres' });
   await client.connect();
   try {
-    const { rows } = await client.query<{ bytes: string; fpi: string }>("SELECT pg_current_wal_lsn() - '0/0' AS bytes, wal_fpi AS fpi FROM pg_stat_wal");
+    const { rows } = await client.query<{ bytes: string; fpi: string }>(
+      "SELECT pg_current_wal_lsn() - '0/0' AS bytes, wal_fpi AS fpi FROM pg_stat_wal",
+    );
     return { bytes: BigInt(rows[0]!.bytes.split('.')[0]!), fullPageImages: Number(rows[0]!.fpi) };
   } finally {
     await client.end();
@@ -310,7 +347,10 @@ async function walWritten(): Promise<{ bytes: bigint; fullPageImages: number }> 
 async function measureRpo(slugs: string[], archiver: Archiver): Promise<number> {
   const stop = { now: false };
   const tenant = slugs[0]!;
-  const marker = new pg.Client({ ...database.admin, database: `${database.platformDatabase}_t_${tenant.replace(/-/g, '_')}` });
+  const marker = new pg.Client({
+    ...database.admin,
+    database: `${database.platformDatabase}_t_${tenant.replace(/-/g, '_')}`,
+  });
   await marker.connect();
   marker.on('error', () => undefined);
   await marker.query('CREATE TABLE IF NOT EXISTS heartbeat (at timestamptz PRIMARY KEY)');
@@ -318,7 +358,10 @@ async function measureRpo(slugs: string[], archiver: Archiver): Promise<number> 
   let beatsWritten = 0;
   const beats = (async () => {
     while (!stop.now) {
-      const ok = await marker.query('INSERT INTO heartbeat VALUES (clock_timestamp())').then(() => true, () => false);
+      const ok = await marker.query('INSERT INTO heartbeat VALUES (clock_timestamp())').then(
+        () => true,
+        () => false,
+      );
       if (!ok) break;
       beatsWritten++;
       await sleep(10);
@@ -337,17 +380,33 @@ async function measureRpo(slugs: string[], archiver: Archiver): Promise<number> 
   const owner = await ensurePostgresOsUser(config.postgresOsUser);
   await createBackupService(config, log).restore({ target, owner, recovery: { kind: 'latest' } });
   // Read the last heartbeat the restored cluster has.
-  const restoredConfig = loadConfig({ env: {}, overrides: { home: path.join(bench.home, 'rpo-home'), secretKey: database.secretKey, demoTenant: '', postgresPort: 0, walArchiving: false } });
+  const restoredConfig = loadConfig({
+    env: {},
+    overrides: {
+      home: path.join(bench.home, 'rpo-home'),
+      secretKey: database.secretKey,
+      demoTenant: '',
+      postgresPort: 0,
+      walArchiving: false,
+    },
+  });
   await mkdir(path.join(restoredConfig.home, 'postgres'), { recursive: true });
   await run('mv', [target, path.join(restoredConfig.home, 'postgres', 'data')]);
   const restoredDb = await startEmbedded(restoredConfig, log);
   try {
-    const client = new pg.Client({ ...restoredDb.admin, database: `${database.platformDatabase}_t_${tenant.replace(/-/g, '_')}` });
+    const client = new pg.Client({
+      ...restoredDb.admin,
+      database: `${database.platformDatabase}_t_${tenant.replace(/-/g, '_')}`,
+    });
     client.on('error', () => undefined);
     await client.connect();
-    const { rows } = await client.query<{ last: Date | null; n: number }>('SELECT max(at) AS last, count(*)::int AS n FROM heartbeat').finally(() => client.end());
+    const { rows } = await client
+      .query<{ last: Date | null; n: number }>('SELECT max(at) AS last, count(*)::int AS n FROM heartbeat')
+      .finally(() => client.end());
     if (!rows[0]!.last) throw new Error(`the restored cluster has none of the ${beatsWritten} acknowledged heartbeats`);
-    console.log(`RPO detail: killed at ${new Date(killedAt).toISOString()}, last restored heartbeat ${rows[0]!.last.toISOString()} (${rows[0]!.n} heartbeats restored, ${beatsWritten} acknowledged)`);
+    console.log(
+      `RPO detail: killed at ${new Date(killedAt).toISOString()}, last restored heartbeat ${rows[0]!.last.toISOString()} (${rows[0]!.n} heartbeats restored, ${beatsWritten} acknowledged)`,
+    );
     return (killedAt - rows[0]!.last.getTime()) / 1000;
   } finally {
     await restoredDb.stop();
@@ -366,8 +425,16 @@ interface Archiver {
 /** The pusher and the streamer in a child process (bench/archiver.ts), as in `steadfast up`. */
 async function startArchiver(): Promise<Archiver> {
   const script = path.resolve(import.meta.dirname, 'archiver.ts');
-  const spec = { home: bench.home, secretKey: database.secretKey, admin: database.admin, dataDir: database.dataDir, walSpool: database.walSpool };
-  const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(spec)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const spec = {
+    home: bench.home,
+    secretKey: database.secretKey,
+    admin: database.admin,
+    dataDir: database.dataDir,
+    walSpool: database.walSpool,
+  };
+  const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(spec)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const killAtExit = (): void => void child.kill('SIGKILL'); // never outlives the benchmark
   process.once('exit', killAtExit);
   await once(child, 'message');
@@ -401,7 +468,18 @@ async function settle(): Promise<void> {
 
 async function restart(archiving: boolean): Promise<void> {
   if (database.supervisor) await database.stop();
-  config = loadConfig({ env: {}, overrides: { home: bench.home, demoTenant: '', postgresPort: 0, logLevel: 'warn', walArchiving: archiving, postgresMaxConnections: 300, secretKey: database.secretKey } });
+  config = loadConfig({
+    env: {},
+    overrides: {
+      home: bench.home,
+      demoTenant: '',
+      postgresPort: 0,
+      logLevel: 'warn',
+      walArchiving: archiving,
+      postgresMaxConnections: 300,
+      secretKey: database.secretKey,
+    },
+  });
   database = await startEmbedded(config, log);
   await bootstrapPlatform(database, log);
 }
@@ -413,10 +491,14 @@ async function restart(archiving: boolean): Promise<void> {
 async function backupMemory(): Promise<number> {
   const platform = createPlatform(config, log, database);
   const existing = (await platform.tenancy.list()).length;
-  for (let i = existing; i < memoryTenants; i++) await platform.tenancy.create(operator, { slug: `memory-${i}`, name: `Memory ${i}` });
+  for (let i = existing; i < memoryTenants; i++)
+    await platform.tenancy.create(operator, { slug: `memory-${i}`, name: `Memory ${i}` });
   await platform.close();
   const bin = path.resolve(import.meta.dirname, '../bin/steadfast.js');
-  const child = spawn(process.execPath, [bin, 'backup', 'now'], { env: { ...process.env, STEADFAST_HOME: bench.home, STEADFAST_SECRET_KEY: database.secretKey, LOG_LEVEL: 'warn' }, stdio: 'ignore' });
+  const child = spawn(process.execPath, [bin, 'backup', 'now'], {
+    env: { ...process.env, STEADFAST_HOME: bench.home, STEADFAST_SECRET_KEY: database.secretKey, LOG_LEVEL: 'warn' },
+    stdio: 'ignore',
+  });
   const exited = once(child, 'exit');
   let peakKb = 0;
   while (child.exitCode === null) {
@@ -437,7 +519,9 @@ async function backupMemory(): Promise<number> {
 async function sealingCeiling(dataDir: string): Promise<number> {
   const chunks: Buffer[] = [];
   let bytes = 0;
-  const files = (await readdir(path.join(dataDir, 'base'), { recursive: true })).map((name) => path.join(dataDir, 'base', name));
+  const files = (await readdir(path.join(dataDir, 'base'), { recursive: true })).map((name) =>
+    path.join(dataDir, 'base', name),
+  );
   for (const file of files) {
     if (bytes >= 1024 * 1048576) break;
     // The server is running: a file listed a moment ago may be gone (pg_internal.init, a dropped table).
@@ -450,7 +534,14 @@ async function sealingCeiling(dataDir: string): Promise<number> {
   const key = { key: randomBytes(32), id: randomBytes(8) };
   const started = performance.now();
   let sealed = 0;
-  for await (const piece of seal((async function* () { yield* chunks; })(), key, 'ceiling')) sealed += piece.length;
+  for await (const piece of seal(
+    (async function* () {
+      yield* chunks;
+    })(),
+    key,
+    'ceiling',
+  ))
+    sealed += piece.length;
   const seconds = (performance.now() - started) / 1000;
   if (sealed === 0) throw new Error('nothing sealed');
   return bytes / 1048576 / seconds;

@@ -20,9 +20,15 @@ const here = import.meta.dirname;
 /** Every server this benchmark starts, so a failure half-way still stops them all. */
 const children = new Set<{ stop(): Promise<void> }>();
 
-async function startServer(args: string[], env: NodeJS.ProcessEnv): Promise<{ port: number; child: ChildProcess; stop(): Promise<void> }> {
+async function startServer(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ port: number; child: ChildProcess; stop(): Promise<void> }> {
   const port = await findFreePort();
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const exited = once(child, 'exit');
   const server = {
     port,
@@ -48,13 +54,15 @@ async function startServer(args: string[], env: NodeJS.ProcessEnv): Promise<{ po
 async function load(port: number, url: string): Promise<{ rps: number; p50: number; p99: number }> {
   await autocannon({ url: `http://127.0.0.1:${port}${url}`, connections, duration: 2 }); // warm-up
   const result = await autocannon({ url: `http://127.0.0.1:${port}${url}`, connections, duration: seconds });
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx responses, ${result.errors} errors`);
+  if (result.non2xx > 0 || result.errors > 0)
+    throw new Error(`${url}: ${result.non2xx} non-2xx responses, ${result.errors} errors`);
   return { rps: round(result.requests.average, 0), p50: result.latency.p50, p99: result.latency.p99 };
 }
 
 /** Mean of each figure over the rounds. */
 function mean(results: Array<{ rps: number; p50: number; p99: number }>): { rps: number; p50: number; p99: number } {
-  const avg = (pick: (r: { rps: number; p50: number; p99: number }) => number) => round(results.reduce((sum, r) => sum + pick(r), 0) / results.length, 1);
+  const avg = (pick: (r: { rps: number; p50: number; p99: number }) => number) =>
+    round(results.reduce((sum, r) => sum + pick(r), 0) / results.length, 1);
   return { rps: Math.round(avg((r) => r.rps)), p50: avg((r) => r.p50), p99: avg((r) => r.p99) };
 }
 
@@ -65,7 +73,11 @@ try {
   const bare = await startServer(['--import', 'tsx', path.join(here, 'bare-server.ts')], {});
   const ours = await startServer([path.join(here, '../bin/steadfast.js'), 'serve'], env);
   // Interleaved rounds, so a slow moment of the machine does not fall on one side only.
-  const samples = { bare: [] as Awaited<ReturnType<typeof load>>[], ready: [] as Awaited<ReturnType<typeof load>>[], health: [] as Awaited<ReturnType<typeof load>>[] };
+  const samples = {
+    bare: [] as Awaited<ReturnType<typeof load>>[],
+    ready: [] as Awaited<ReturnType<typeof load>>[],
+    health: [] as Awaited<ReturnType<typeof load>>[],
+  };
   for (let i = 0; i < rounds; i++) {
     samples.bare.push(await load(bare.port, '/readyz'));
     samples.ready.push(await load(ours.port, '/readyz'));
@@ -77,10 +89,18 @@ try {
   const ready = mean(samples.ready);
   const health = mean(samples.health);
 
-  console.log(`${rounds} interleaved rounds of ${seconds} s each (means shown), ${connections} connections, server and load generator on the same 2 cores`);
-  console.log(`bare Fastify route:      ${bareFigures.rps} req/s, p50 ${bareFigures.p50} ms, p99 ${bareFigures.p99} ms`);
-  console.log(`steadfast /readyz:       ${ready.rps} req/s, p50 ${ready.p50} ms, p99 ${ready.p99} ms (one Postgres round trip, shared by concurrent probes)`);
-  console.log(`steadfast /healthz:      ${health.rps} req/s, p50 ${health.p50} ms, p99 ${health.p99} ms (plugin chain only)`);
+  console.log(
+    `${rounds} interleaved rounds of ${seconds} s each (means shown), ${connections} connections, server and load generator on the same 2 cores`,
+  );
+  console.log(
+    `bare Fastify route:      ${bareFigures.rps} req/s, p50 ${bareFigures.p50} ms, p99 ${bareFigures.p99} ms`,
+  );
+  console.log(
+    `steadfast /readyz:       ${ready.rps} req/s, p50 ${ready.p50} ms, p99 ${ready.p99} ms (one Postgres round trip, shared by concurrent probes)`,
+  );
+  console.log(
+    `steadfast /healthz:      ${health.rps} req/s, p50 ${health.p50} ms, p99 ${health.p99} ms (plugin chain only)`,
+  );
   printResult('http-baseline', {
     rps: ready.rps,
     p99_ms: ready.p99,

@@ -32,7 +32,10 @@ export interface BenchCluster {
 export async function startBenchCluster(overrides: Record<string, unknown> = {}): Promise<BenchCluster> {
   const home = await mkdtemp(path.join(tmpdir(), 'steadfast-bench-'));
   await chmod(home, 0o755);
-  const config = loadConfig({ env: {}, overrides: { home, demoTenant: '', postgresPort: 0, logLevel: 'warn', ...overrides } });
+  const config = loadConfig({
+    env: {},
+    overrides: { home, demoTenant: '', postgresPort: 0, logLevel: 'warn', ...overrides },
+  });
   const log = createLogger('warn', { component: 'bench' });
   const database = await startEmbedded(config, log);
   try {

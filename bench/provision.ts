@@ -43,9 +43,13 @@ try {
   };
   console.log(`tenants created: ${count} (goal: p95 < 250 ms)`);
   console.log(`steadfast tenant create: p50 ${figures.p50_ms} ms, p95 ${figures.p95_ms} ms`);
-  console.log(`raw SQL baseline (role + database + revoke + first table): p50 ${figures.raw_p50_ms} ms, p95 ${figures.raw_p95_ms} ms`);
+  console.log(
+    `raw SQL baseline (role + database + revoke + first table): p50 ${figures.raw_p50_ms} ms, p95 ${figures.raw_p95_ms} ms`,
+  );
   console.log(`ratio p95 steadfast / raw: ${figures.ratio_p95_vs_raw}`);
-  console.log(`steadfast serve RSS: ${figures.rss_mb_idle} MB after start, ${figures.rss_mb_200_tenants} MB after one request to each of ${count} tenants`);
+  console.log(
+    `steadfast serve RSS: ${figures.rss_mb_idle} MB after start, ${figures.rss_mb_200_tenants} MB after one request to each of ${count} tenants`,
+  );
   printResult('provision', figures);
 } finally {
   await cluster.stop();
@@ -63,7 +67,9 @@ async function rawProvisioning(n: number): Promise<number[]> {
       await client.query(`CREATE DATABASE ${name} OWNER ${name} TEMPLATE template0`);
       await client.query(`REVOKE ALL ON DATABASE ${name} FROM PUBLIC`);
       await withClient({ ...admin, user: name, password: `raw-password-${i}`, database: name }, (tenant) =>
-        tenant.query('CREATE TABLE settings (key text PRIMARY KEY, value jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())'),
+        tenant.query(
+          'CREATE TABLE settings (key text PRIMARY KEY, value jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())',
+        ),
       );
       samples.push(performance.now() - started);
     }
@@ -79,7 +85,13 @@ async function rawProvisioning(n: number): Promise<number[]> {
 async function serverMemory(n: number): Promise<{ idle: number; touched: number }> {
   const port = await findFreePort();
   const bin = path.resolve(import.meta.dirname, '../bin/steadfast.js');
-  const env = { ...process.env, STEADFAST_HOME: cluster.home, PORT: String(port), LOG_LEVEL: 'warn', STEADFAST_SECRET_KEY: cluster.database.secretKey };
+  const env = {
+    ...process.env,
+    STEADFAST_HOME: cluster.home,
+    PORT: String(port),
+    LOG_LEVEL: 'warn',
+    STEADFAST_SECRET_KEY: cluster.database.secretKey,
+  };
   const server = spawn(process.execPath, [bin, 'serve'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = once(server, 'exit');
   try {
@@ -121,4 +133,3 @@ function request(port: number, host: string): Promise<number> {
       .on('error', reject);
   });
 }
-

@@ -33,7 +33,21 @@ const root = await mkdtemp(path.join(tmpdir(), 'steadfast-bench-replication-'));
 await chmod(root, 0o755);
 const secretKey = randomBytes(32).toString('base64url');
 const configFor = (name: string): Config =>
-  loadConfig({ env: {}, cwd: root, overrides: { home: path.join(root, name), secretKey, nodeName: name, postgresPort: 0, walArchiving: false, walStreaming: false, demoTenant: '', replicationPeers: ['127.0.0.1'], logLevel: 'warn' } });
+  loadConfig({
+    env: {},
+    cwd: root,
+    overrides: {
+      home: path.join(root, name),
+      secretKey,
+      nodeName: name,
+      postgresPort: 0,
+      walArchiving: false,
+      walStreaming: false,
+      demoTenant: '',
+      replicationPeers: ['127.0.0.1'],
+      logLevel: 'warn',
+    },
+  });
 
 let primary: DatabaseHandle | undefined;
 let standby: RunningStandby | undefined;
@@ -46,21 +60,45 @@ try {
   const handOver = path.join(root, 'for-b');
   await createNodeCertificate(primaryConfig.home, ['127.0.0.1'], handOver);
   await mkdir(tlsPaths(standbyConfig.home).dir, { mode: 0o700 });
-  for (const file of ['ca.crt', 'node.crt', 'node.key']) await copyFile(path.join(handOver, file), path.join(tlsPaths(standbyConfig.home).dir, file));
+  for (const file of ['ca.crt', 'node.crt', 'node.key'])
+    await copyFile(path.join(handOver, file), path.join(tlsPaths(standbyConfig.home).dir, file));
 
   primary = await startEmbedded(primaryConfig, log);
   await bootstrapPlatform(primary, log);
-  await query(primary, 'CREATE TABLE ledger (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(), note text NOT NULL)');
+  await query(
+    primary,
+    'CREATE TABLE ledger (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(), note text NOT NULL)',
+  );
   await joinStandby(standbyConfig, log, { host: '127.0.0.1', port: primary.supervisor!.port });
-  standby = await startStandby(standbyConfig, log, { primary: { host: '127.0.0.1', port: primary.supervisor!.port }, slot: 'steadfast_node_b', joinedAt: '' });
-  const streaming = await waitFor(async () => (await query(primary!, "SELECT state FROM pg_stat_replication WHERE state = 'streaming'")).length > 0, 30_000);
+  standby = await startStandby(standbyConfig, log, {
+    primary: { host: '127.0.0.1', port: primary.supervisor!.port },
+    slot: 'steadfast_node_b',
+    joinedAt: '',
+  });
+  const streaming = await waitFor(
+    async () => (await query(primary!, "SELECT state FROM pg_stat_replication WHERE state = 'streaming'")).length > 0,
+    30_000,
+  );
   if (!streaming) throw new Error('the standby did not start streaming');
 
   const setMode = async (mode: 'async' | 'sync-write' | 'sync'): Promise<void> => {
     const config = { ...primaryConfig, replicationMode: mode };
-    await primary!.supervisor!.reconfigure(embeddedSettings(config, primary!.dataDir!, undefined, await nodeTls(config.home), { forStandby: mode !== 'async' }));
+    await primary!.supervisor!.reconfigure(
+      embeddedSettings(config, primary!.dataDir!, undefined, await nodeTls(config.home), {
+        forStandby: mode !== 'async',
+      }),
+    );
     const expected = { async: 'off', 'sync-write': 'remote_write', sync: 'on' }[mode];
-    await waitFor(async () => (await query(primary!, "SELECT CASE WHEN current_setting('synchronous_standby_names') = '' THEN 'off' ELSE current_setting('synchronous_commit') END AS mode"))[0]!.mode === expected, 10_000);
+    await waitFor(
+      async () =>
+        (
+          await query(
+            primary!,
+            "SELECT CASE WHEN current_setting('synchronous_standby_names') = '' THEN 'off' ELSE current_setting('synchronous_commit') END AS mode",
+          )
+        )[0]!.mode === expected,
+      10_000,
+    );
   };
 
   await setMode('async');
@@ -74,11 +112,19 @@ try {
   const syncWriteCommits = await load(primary, 500, seconds);
   await setMode('async');
 
-  for (const [label, run] of [['500 writes/s', at500], ['2000 writes/s', at2000]] as const) {
-    console.log(`${label} (${run.done} commits, ${run.achievedRate.toFixed(0)}/s achieved): replay lag p50 ${round(percentile(run.lags, 50), 2)} ms, p99 ${round(percentile(run.lags, 99), 2)} ms; PostgreSQL's replay_lag p50 ${round(percentile(run.pgLags, 50), 2)} ms, p99 ${round(percentile(run.pgLags, 99), 2)} ms (${run.pgLags.length} samples)`);
+  for (const [label, run] of [
+    ['500 writes/s', at500],
+    ['2000 writes/s', at2000],
+  ] as const) {
+    console.log(
+      `${label} (${run.done} commits, ${run.achievedRate.toFixed(0)}/s achieved): replay lag p50 ${round(percentile(run.lags, 50), 2)} ms, p99 ${round(percentile(run.lags, 99), 2)} ms; PostgreSQL's replay_lag p50 ${round(percentile(run.pgLags, 50), 2)} ms, p99 ${round(percentile(run.pgLags, 99), 2)} ms (${run.pgLags.length} samples)`,
+    );
   }
-  const commitLine = (label: string, run: LoadRun): string => `${label} p50 ${round(percentile(run.commits, 50), 3)} ms, p99 ${round(percentile(run.commits, 99), 3)} ms`;
-  console.log(`commit latency at 500 writes/s: ${commitLine('asynchronous', asyncCommits)}; ${commitLine('sync (standby flushed)', syncCommits)}; ${commitLine('sync-write (standby written)', syncWriteCommits)}`);
+  const commitLine = (label: string, run: LoadRun): string =>
+    `${label} p50 ${round(percentile(run.commits, 50), 3)} ms, p99 ${round(percentile(run.commits, 99), 3)} ms`;
+  console.log(
+    `commit latency at 500 writes/s: ${commitLine('asynchronous', asyncCommits)}; ${commitLine('sync (standby flushed)', syncCommits)}; ${commitLine('sync-write (standby written)', syncWriteCommits)}`,
+  );
   printResult('replication', {
     lag_p50_ms_500: round(percentile(at500.lags, 50), 2),
     lag_p99_ms_500: round(percentile(at500.lags, 99), 2),
@@ -116,7 +162,12 @@ interface LoadRun {
  * sent at its scheduled moment (or at once when late). With `watch`, the standby's replay position
  * is read every millisecond to time when each commit became visible there.
  */
-async function load(database: DatabaseHandle, rate: number, duration: number, watch?: DatabaseHandle): Promise<LoadRun> {
+async function load(
+  database: DatabaseHandle,
+  rate: number,
+  duration: number,
+  watch?: DatabaseHandle,
+): Promise<LoadRun> {
   const clients = await Promise.all(Array.from({ length: connections }, () => connect(database)));
   const total = Math.round(rate * duration);
   const committed: Array<{ lsn: bigint; at: number }> = [];
@@ -139,7 +190,9 @@ async function load(database: DatabaseHandle, rate: number, duration: number, wa
         const sent = performance.now();
         // Its LSN comes back with it: the end of the row's record, which the commit record (flushed
         // with it) follows; the standby has the commit when it has replayed past that point.
-        const { rows } = await client.query<{ lsn: string }>("INSERT INTO ledger (note) VALUES ('bench') RETURNING pg_current_wal_insert_lsn()::text AS lsn");
+        const { rows } = await client.query<{ lsn: string }>(
+          "INSERT INTO ledger (note) VALUES ('bench') RETURNING pg_current_wal_insert_lsn()::text AS lsn",
+        );
         const at = performance.now();
         commits.push(at - sent);
         if (watch) committed.push({ lsn: parseLsn(rows[0]!.lsn), at });
@@ -156,7 +209,12 @@ async function load(database: DatabaseHandle, rate: number, duration: number, wa
 }
 
 /** Reads the standby's replay LSN in a tight loop and times each commit's arrival. */
-async function watchReplay(standbyDatabase: DatabaseHandle, committed: Array<{ lsn: bigint; at: number }>, lags: number[], going: () => boolean): Promise<void> {
+async function watchReplay(
+  standbyDatabase: DatabaseHandle,
+  committed: Array<{ lsn: bigint; at: number }>,
+  lags: number[],
+  going: () => boolean,
+): Promise<void> {
   const client = await connect(standbyDatabase);
   let seen = 0;
   try {
@@ -184,7 +242,9 @@ async function samplePgLag(primaryDatabase: DatabaseHandle, samples: number[], g
   const client = await connect(primaryDatabase);
   try {
     while (going()) {
-      const { rows } = await client.query<{ ms: number | null }>('SELECT (extract(epoch FROM replay_lag) * 1000)::float8 AS ms FROM pg_stat_replication');
+      const { rows } = await client.query<{ ms: number | null }>(
+        'SELECT (extract(epoch FROM replay_lag) * 1000)::float8 AS ms FROM pg_stat_replication',
+      );
       if (rows[0]?.ms !== null && rows[0]?.ms !== undefined) samples.push(rows[0].ms);
       await sleep(100);
     }

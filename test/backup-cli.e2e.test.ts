@@ -18,7 +18,10 @@ test('steadfast backup now, list, verify and restore work from the command line'
 
   const taken = await runCli(['backup', 'now'], setup.env);
   assert.equal(taken.code, 0, taken.stderr);
-  assert.match(taken.stdout, /^Backup \d{8}T\d{6}Z: [\d.]+ MB from PostgreSQL, [\d.]+ MB stored \(compressed, encrypted\) in local/);
+  assert.match(
+    taken.stdout,
+    /^Backup \d{8}T\d{6}Z: [\d.]+ MB from PostgreSQL, [\d.]+ MB stored \(compressed, encrypted\) in local/,
+  );
   // The key is made by whichever comes first: archiving the WAL of the first command, or the first backup.
   assert.match(created.stderr + taken.stderr, /created a new backup encryption key: copy it somewhere safe/);
   assert.match(taken.stderr, /backing up: \d+\/\d+/, 'progress is shown as plain lines without a terminal');
@@ -35,7 +38,10 @@ test('steadfast backup now, list, verify and restore work from the command line'
   assert.equal(report.postgres.running, false, 'status starts nothing');
   assert.equal(report.backups.count, 1);
   assert.equal(report.backups.latest.id, backups[0]!.record.id);
-  assert.deepEqual(report.backups.repositories.map((r: { name: string }) => r.name), ['local']);
+  assert.deepEqual(
+    report.backups.repositories.map((r: { name: string }) => r.name),
+    ['local'],
+  );
   assert.ok(report.warnings.some((w: string) => /PostgreSQL is not running/.test(w)));
   const check = await runCli(['status', '--check'], setup.env);
   assert.equal(check.code, 1, 'something needs attention: Postgres is down');
@@ -43,22 +49,35 @@ test('steadfast backup now, list, verify and restore work from the command line'
 
   const drill = await runCli(['backup', 'drill'], setup.env);
   assert.equal(drill.code, 0, drill.stdout + drill.stderr);
-  assert.match(drill.stdout, new RegExp(`^Restore drill PASSED in [\\d.]+ s \\(backup ${backups[0]!.record.id} from local\\)`));
+  assert.match(
+    drill.stdout,
+    new RegExp(`^Restore drill PASSED in [\\d.]+ s \\(backup ${backups[0]!.record.id} from local\\)`),
+  );
   assert.match(drill.stdout, /1 tenant\(s\) identical to the primary; amcheck: 2 database\(s\)/);
   assert.match(drill.stdout, /the restore point reached a repository [\d.]+ s after it was made/);
   assert.match(drill.stderr, /restore drill: .*fingerprinting the primary/, 'each step is shown');
 
   const unconfirmed = await runCli(['tenant', 'restore', 'acme'], setup.env);
   assert.equal(unconfirmed.code, 1);
-  assert.match(unconfirmed.stderr, /This replaces all data of tenant "acme" .* Run it on a terminal to confirm, or pass --yes/);
+  assert.match(
+    unconfirmed.stderr,
+    /This replaces all data of tenant "acme" .* Run it on a terminal to confirm, or pass --yes/,
+  );
   const copied = await runCli(['tenant', 'restore', 'acme', '--into', 'acme-copy', '--json'], setup.env);
   assert.equal(copied.code, 0, copied.stderr);
   assert.deepEqual(
-    (({ slug, from, backupId }) => ({ slug, from, backupId }))(JSON.parse(copied.stdout) as { slug: string; from: string; backupId: string }),
+    (({ slug, from, backupId }) => ({ slug, from, backupId }))(
+      JSON.parse(copied.stdout) as { slug: string; from: string; backupId: string },
+    ),
     { slug: 'acme-copy', from: 'acme', backupId: backups[0]!.record.id },
   );
   const tenants = await runCli(['tenant', 'list', '--json'], setup.env);
-  assert.deepEqual(JSON.parse(tenants.stdout).map((t: { slug: string }) => t.slug).sort(), ['acme', 'acme-copy']);
+  assert.deepEqual(
+    JSON.parse(tenants.stdout)
+      .map((t: { slug: string }) => t.slug)
+      .sort(),
+    ['acme', 'acme-copy'],
+  );
 
   const verified = await runCli(['backup', 'verify'], setup.env);
   assert.equal(verified.code, 0, verified.stderr);
@@ -72,7 +91,10 @@ test('steadfast backup now, list, verify and restore work from the command line'
   assert.match(result.recovery.reachedLsn, /^[0-9A-F]+\/[0-9A-F]+$/, 'recovered and promoted');
   await stat(path.join(target, 'PG_VERSION'));
 
-  const badTime = await runCli(['backup', 'restore', '--to', path.join(setup.home, 'other'), '--time', 'yesterday'], setup.env);
+  const badTime = await runCli(
+    ['backup', 'restore', '--to', path.join(setup.home, 'other'), '--time', 'yesterday'],
+    setup.env,
+  );
   assert.equal(badTime.code, 1);
   assert.match(badTime.stderr, /--time "yesterday" is not a moment with a time zone/);
 

@@ -20,7 +20,9 @@ after(() => nodes.stop());
 test('steadfast certs revoke: the node holding the list refuses the revoked certificate on the replication channel and the control API', async () => {
   const { a, b } = nodes;
   const bCertificate = tlsPaths(b.home).cert;
-  const shown = JSON.parse((await runCli(['certs', 'show', '--json'], b.env)).stdout) as { node: { serialNumber: string; revoked: boolean } };
+  const shown = JSON.parse((await runCli(['certs', 'show', '--json'], b.env)).stdout) as {
+    node: { serialNumber: string; revoked: boolean };
+  };
   assert.equal(shown.node.revoked, false);
 
   const refused = await runCli(['certs', 'revoke', bCertificate, '--reason', 'test'], b.env);
@@ -29,9 +31,16 @@ test('steadfast certs revoke: the node holding the list refuses the revoked cert
 
   const revoked = await runCli(['certs', 'revoke', bCertificate, '--reason', 'machine retired', '--json'], a.env);
   assert.equal(revoked.code, 0, revoked.stderr);
-  const result = JSON.parse(revoked.stdout) as { crl: string; revoked: { serialNumber: string; addresses: string[] }; already: boolean; total: number };
+  const result = JSON.parse(revoked.stdout) as {
+    crl: string;
+    revoked: { serialNumber: string; addresses: string[] };
+    already: boolean;
+    total: number;
+  };
   assert.deepEqual([result.revoked.serialNumber, result.already, result.total], [shown.node.serialNumber, false, 1]);
-  const again = JSON.parse((await runCli(['certs', 'revoke', shown.node.serialNumber, '--reason', 'twice', '--json'], a.env)).stdout) as { already: boolean; total: number };
+  const again = JSON.parse(
+    (await runCli(['certs', 'revoke', shown.node.serialNumber, '--reason', 'twice', '--json'], a.env)).stdout,
+  ) as { already: boolean; total: number };
   assert.deepEqual([again.already, again.total], [true, 1], 'revoking twice changes nothing');
 
   // Before node_a restarts with the list, node_b still gets in: the list takes effect at a node's start.
@@ -41,8 +50,12 @@ test('steadfast certs revoke: the node holding the list refuses the revoked cert
 
   await a.process!.stop();
   a.process = await startUp(a.env);
-  await assert.rejects(askNode(bTls, control), 'node_a refuses node_b\'s certificate in the handshake');
-  assert.equal((await askNode((await nodeTls(a.home))!, control)).name, 'node_a', 'node_a\'s own certificate still works');
+  await assert.rejects(askNode(bTls, control), "node_a refuses node_b's certificate in the handshake");
+  assert.equal(
+    (await askNode((await nodeTls(a.home))!, control)).name,
+    'node_a',
+    "node_a's own certificate still works",
+  );
   // node_b's WAL receiver keeps trying; node_a refuses it each time.
   await sleep(8000);
   assert.equal(await nodes.streaming(b), false, 'node_b cannot replicate with a revoked certificate');
@@ -50,7 +63,10 @@ test('steadfast certs revoke: the node holding the list refuses the revoked cert
 
   // The same list on node_b: it says its own certificate is revoked.
   await copyFile(result.crl, path.join(tlsPaths(b.home).dir, 'ca.crl'));
-  const after = JSON.parse((await runCli(['certs', 'show', '--json'], b.env)).stdout) as { node: { revoked: boolean }; revokedSerials: string[] };
+  const after = JSON.parse((await runCli(['certs', 'show', '--json'], b.env)).stdout) as {
+    node: { revoked: boolean };
+    revokedSerials: string[];
+  };
   assert.equal(after.node.revoked, true);
   assert.deepEqual(after.revokedSerials, [shown.node.serialNumber]);
 });

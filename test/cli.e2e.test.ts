@@ -56,16 +56,27 @@ describe('steadfast up and the operator commands', () => {
       const { PORT: _port, ...withoutPort } = setup.env;
       const created = await runCli(['tenant', 'create', 'acme', '--name', 'Acme Inc.'], withoutPort);
       assert.equal(created.code, 0, created.stderr);
-      assert.match(created.stdout, new RegExp(`Created tenant acme \\("Acme Inc\\."\\): http://acme\\.localhost:${setup.httpPort}`));
+      assert.match(
+        created.stdout,
+        new RegExp(`Created tenant acme \\("Acme Inc\\."\\): http://acme\\.localhost:${setup.httpPort}`),
+      );
       const acme = await get(setup.httpPort, '/api/v1/tenant', `acme.localhost:${setup.httpPort}`);
       assert.deepEqual(JSON.parse(acme.body), { slug: 'acme', name: 'Acme Inc.', status: 'active' });
 
       // The operator port: metrics read at scrape time, on loopback, apart from the tenant-facing port.
-      const { operatorPort } = JSON.parse(await readFile(path.join(setup.home, 'instance.json'), 'utf8')) as { operatorPort: number };
+      const { operatorPort } = JSON.parse(await readFile(path.join(setup.home, 'instance.json'), 'utf8')) as {
+        operatorPort: number;
+      };
       assert.ok(operatorPort > 0 && operatorPort !== setup.httpPort);
       const metrics = await get(operatorPort, '/metrics', 'localhost');
       assert.equal(metrics.status, 200);
-      for (const line of ['steadfast_postgres_up 1', 'steadfast_tenants{status="active"} 2', 'steadfast_backup_ok 0', 'steadfast_drill_ok 0', 'steadfast_wal_spool_files ']) {
+      for (const line of [
+        'steadfast_postgres_up 1',
+        'steadfast_tenants{status="active"} 2',
+        'steadfast_backup_ok 0',
+        'steadfast_drill_ok 0',
+        'steadfast_wal_spool_files ',
+      ]) {
         assert.ok(metrics.body.includes(line), `/metrics has "${line}":\n${metrics.body}`);
       }
       assert.match(metrics.body, /^steadfast_backups\{repository="local"\} 0$/m);
@@ -94,7 +105,10 @@ describe('steadfast up and the operator commands', () => {
       assert.equal(deleted.code, 0, deleted.stderr);
       const list = await runCli(['tenant', 'list', '--json'], setup.env);
       assert.equal(list.code, 0, list.stderr);
-      assert.deepEqual(JSON.parse(list.stdout).map((t: { slug: string; status: string }) => [t.slug, t.status]), [['acme', 'active']]);
+      assert.deepEqual(
+        JSON.parse(list.stdout).map((t: { slug: string; status: string }) => [t.slug, t.status]),
+        [['acme', 'active']],
+      );
     } finally {
       assert.equal(await up.stop('SIGTERM'), 0, up.output());
     }
@@ -106,7 +120,10 @@ describe('steadfast up and the operator commands', () => {
     const up = await startUp(setup.env);
     try {
       const list = await runCli(['tenant', 'list', '--json'], setup.env);
-      assert.deepEqual(JSON.parse(list.stdout).map((t: { slug: string }) => t.slug), ['acme']);
+      assert.deepEqual(
+        JSON.parse(list.stdout).map((t: { slug: string }) => t.slug),
+        ['acme'],
+      );
     } finally {
       assert.equal(await up.stop('SIGINT'), 0, up.output());
     }
@@ -118,7 +135,12 @@ describe('steadfast up and the operator commands', () => {
     assert.match(list.stdout, /acme\s+Acme Inc\.\s+active/);
     const migrate = await runCli(['migrate', '--json'], setup.env);
     assert.equal(migrate.code, 0, migrate.stderr);
-    assert.deepEqual(JSON.parse(migrate.stdout), { latest: '20261124220000-initial', migrated: [], failed: [], alreadyCurrent: 1 });
+    assert.deepEqual(JSON.parse(migrate.stdout), {
+      latest: '20261124220000-initial',
+      migrated: [],
+      failed: [],
+      alreadyCurrent: 1,
+    });
     assert.equal(await readPostmasterPid(dataDirOf(setup.home)), undefined);
   });
 
@@ -165,7 +187,13 @@ describe('steadfast refuses bad starts with a clear message', () => {
   });
 
   test('every command has --help', async () => {
-    for (const args of [['--help'], ['up', '--help'], ['tenant', 'create', '--help'], ['tenant', 'delete', '--help'], ['migrate', '--help']]) {
+    for (const args of [
+      ['--help'],
+      ['up', '--help'],
+      ['tenant', 'create', '--help'],
+      ['tenant', 'delete', '--help'],
+      ['migrate', '--help'],
+    ]) {
       const result = await runCli(args, {});
       assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
       assert.match(result.stdout, /Usage: steadfast/);

@@ -44,11 +44,18 @@ let proxy: Proxy;
 /** A SQL agent in a namespace: one request per line, one answer per line. */
 class Agent {
   private readonly child: ChildProcess;
-  private readonly waiting = new Map<number, { resolve(rows: Array<Record<string, unknown>>): void; reject(error: Error): void }>();
+  private readonly waiting = new Map<
+    number,
+    { resolve(rows: Array<Record<string, unknown>>): void; reject(error: Error): void }
+  >();
   private next = 0;
 
   constructor(side: Side) {
-    this.child = spawn('ip', ['netns', 'exec', side.ns, process.execPath, '--import', 'tsx', path.join(helpers, 'ns-agent.ts')], { env: { ...process.env, ...side.env }, stdio: ['pipe', 'pipe', 'inherit'] });
+    this.child = spawn(
+      'ip',
+      ['netns', 'exec', side.ns, process.execPath, '--import', 'tsx', path.join(helpers, 'ns-agent.ts')],
+      { env: { ...process.env, ...side.env }, stdio: ['pipe', 'pipe', 'inherit'] },
+    );
     readline.createInterface({ input: this.child.stdout! }).on('line', (line) => {
       const answer = JSON.parse(line) as { id: number; rows?: Array<Record<string, unknown>>; error?: string };
       const waiter = this.waiting.get(answer.id);
@@ -78,7 +85,11 @@ class Proxy {
   private readonly lines: string[] = [];
 
   constructor(ns: string, listen: string, target: string) {
-    this.child = spawn('ip', ['netns', 'exec', ns, process.execPath, path.join(helpers, 'tcp-proxy.mjs'), listen, target], { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.child = spawn(
+      'ip',
+      ['netns', 'exec', ns, process.execPath, path.join(helpers, 'tcp-proxy.mjs'), listen, target],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
     readline.createInterface({ input: this.child.stdout! }).on('line', (line) => this.lines.push(line));
   }
 
@@ -89,7 +100,11 @@ class Proxy {
   async command(line: string): Promise<void> {
     const before = this.lines.length;
     this.child.stdin!.write(`${line}\n`);
-    await until(`the proxy took "${line}"`, async () => this.lines.slice(before).includes(`ok ${line.split(' ')[0]}`), 5000);
+    await until(
+      `the proxy took "${line}"`,
+      async () => this.lines.slice(before).includes(`ok ${line.split(' ')[0]}`),
+      5000,
+    );
   }
 
   async stop(): Promise<void> {
@@ -102,13 +117,18 @@ async function until(what: string, check: () => Promise<boolean>, ms = 60_000): 
   const deadline = Date.now() + ms;
   for (;;) {
     if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}\n--- node_a:\n${a?.process?.output().slice(-2000)}\n--- node_b:\n${b?.process?.output().slice(-2000)}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out waiting until ${what}\n--- node_a:\n${a?.process?.output().slice(-2000)}\n--- node_b:\n${b?.process?.output().slice(-2000)}`,
+      );
     await sleep(200);
   }
 }
 
-const rows = async (side: Side): Promise<number> => (await side.agent!.sql<{ n: number }>('SELECT count(*)::int AS n FROM ledger'))[0]!.n;
-const receiverStatus = async (side: Side): Promise<string | undefined> => (await side.agent!.sql<{ status: string }>('SELECT status FROM pg_stat_wal_receiver'))[0]?.status;
+const rows = async (side: Side): Promise<number> =>
+  (await side.agent!.sql<{ n: number }>('SELECT count(*)::int AS n FROM ledger'))[0]!.n;
+const receiverStatus = async (side: Side): Promise<string | undefined> =>
+  (await side.agent!.sql<{ status: string }>('SELECT status FROM pg_stat_wal_receiver'))[0]?.status;
 
 before(async () => {
   for (const side of Object.values(dc)) await run('ip', ['netns', 'add', side.ns]);
@@ -122,8 +142,21 @@ before(async () => {
   root = await mkdtemp(path.join(tmpdir(), 'steadfast-dc-'));
   await chmod(root, 0o755);
   const secretKey = randomBytes(32).toString('base64url');
-  const [pgA, pgB, controlA, controlB, proxyPort] = (await Promise.all([1, 2, 3, 4, 5].map(() => findFreePort()))) as [number, number, number, number, number];
-  const sideEnv = (name: string, address: string, peer: string, pgPort: number, control: number, peerControl: number): Record<string, string> => ({
+  const [pgA, pgB, controlA, controlB, proxyPort] = (await Promise.all([1, 2, 3, 4, 5].map(() => findFreePort()))) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const sideEnv = (
+    name: string,
+    address: string,
+    peer: string,
+    pgPort: number,
+    control: number,
+    peerControl: number,
+  ): Record<string, string> => ({
     STEADFAST_HOME: path.join(root, name),
     STEADFAST_SECRET_KEY: secretKey,
     STEADFAST_NODE_NAME: name,
@@ -149,11 +182,14 @@ before(async () => {
   const handOver = path.join(root, 'for-b');
   await createNodeCertificate(a.env.STEADFAST_HOME!, ['127.0.0.1', dc.b.address], handOver);
   await mkdir(tlsPaths(b.env.STEADFAST_HOME!).dir, { mode: 0o700 });
-  for (const file of ['ca.crt', 'node.crt', 'node.key']) await copyFile(path.join(handOver, file), path.join(tlsPaths(b.env.STEADFAST_HOME!).dir, file));
+  for (const file of ['ca.crt', 'node.crt', 'node.key'])
+    await copyFile(path.join(handOver, file), path.join(tlsPaths(b.env.STEADFAST_HOME!).dir, file));
 
   a.process = await startUp(a.env, [], { netns: a.ns });
   a.agent = new Agent(a);
-  await a.agent.sql("CREATE TABLE ledger (id int PRIMARY KEY, note text); INSERT INTO ledger SELECT g, 'first' FROM generate_series(1, 100) g");
+  await a.agent.sql(
+    "CREATE TABLE ledger (id int PRIMARY KEY, note text); INSERT INTO ledger SELECT g, 'first' FROM generate_series(1, 100) g",
+  );
   proxy = new Proxy(b.ns, `127.0.0.1:${proxyPort}`, `${dc.a.address}:${pgA}`);
   await proxy.ready();
   const joined = await runCli(['standby', 'join', `127.0.0.1:${proxyPort}`], b.env, { netns: b.ns });
@@ -173,14 +209,26 @@ after(async () => {
 describe('two data centres', () => {
   test('a partition between them heals, and replication resumes on its own', async () => {
     assert.equal(await receiverStatus(b), 'streaming');
-    const [sender] = await a.agent!.sql<{ address: string; ssl: boolean }>('SELECT host(r.client_addr) AS address, s.ssl FROM pg_stat_replication r JOIN pg_stat_ssl s USING (pid)');
-    assert.deepEqual(sender, { address: dc.b.address, ssl: true }, 'the standby connects from the other data centre, over TLS');
+    const [sender] = await a.agent!.sql<{ address: string; ssl: boolean }>(
+      'SELECT host(r.client_addr) AS address, s.ssl FROM pg_stat_replication r JOIN pg_stat_ssl s USING (pid)',
+    );
+    assert.deepEqual(
+      sender,
+      { address: dc.b.address, ssl: true },
+      'the standby connects from the other data centre, over TLS',
+    );
 
     await proxy.command('partition');
     await a.agent!.sql("INSERT INTO ledger SELECT g, 'during the partition' FROM generate_series(101, 200) g");
     // Both sides notice within their timeouts (10 s): the primary drops the sender, keeps the slot's WAL.
-    await until('node_a sees no standby', async () => (await a.agent!.sql('SELECT 1 FROM pg_stat_replication')).length === 0, 30_000);
-    const [slot] = await a.agent!.sql<{ active: boolean; retained: number }>("SELECT active, pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::float8 AS retained FROM pg_replication_slots WHERE slot_name = 'steadfast_node_b'");
+    await until(
+      'node_a sees no standby',
+      async () => (await a.agent!.sql('SELECT 1 FROM pg_stat_replication')).length === 0,
+      30_000,
+    );
+    const [slot] = await a.agent!.sql<{ active: boolean; retained: number }>(
+      "SELECT active, pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::float8 AS retained FROM pg_replication_slots WHERE slot_name = 'steadfast_node_b'",
+    );
     assert.equal(slot!.active, false);
     assert.ok(slot!.retained > 0, 'the slot keeps the WAL the standby has not had');
     const status = await runCli(['status'], a.env, { netns: a.ns });
@@ -197,28 +245,56 @@ describe('two data centres', () => {
     await a.agent!.sql("INSERT INTO ledger SELECT g, 'slow link' FROM generate_series(201, 300) g");
     await until('node_b has the rows over the slow link', async () => (await rows(b)) === 300);
     // PostgreSQL's own measure of the round trip (flushed here -> replayed there -> told) shows the link's 50 ms each way.
-    await until('the primary measures the slow link', async () => {
-      await a.agent!.sql("INSERT INTO ledger VALUES (1000 + (random() * 1e6)::int, 'probe') ON CONFLICT DO NOTHING");
-      return ((await a.agent!.sql<{ ms: number | null }>('SELECT (extract(epoch FROM replay_lag) * 1000)::float8 AS ms FROM pg_stat_replication'))[0]?.ms ?? 0) >= 100;
-    }, 20_000);
+    await until(
+      'the primary measures the slow link',
+      async () => {
+        await a.agent!.sql("INSERT INTO ledger VALUES (1000 + (random() * 1e6)::int, 'probe') ON CONFLICT DO NOTHING");
+        return (
+          ((
+            await a.agent!.sql<{ ms: number | null }>(
+              'SELECT (extract(epoch FROM replay_lag) * 1000)::float8 AS ms FROM pg_stat_replication',
+            )
+          )[0]?.ms ?? 0) >= 100
+        );
+      },
+      20_000,
+    );
     await proxy.command('latency 0');
   });
 
-  test('a standby gone for good cannot fill the primary\'s disk: its slot is capped, lost, and reported', async () => {
+  test("a standby gone for good cannot fill the primary's disk: its slot is capped, lost, and reported", async () => {
     await b.process!.stop();
     b.process = undefined;
     // About 150 MB of WAL, beyond the slot's 64 MB cap; checkpoints then remove what it no longer may keep.
-    await a.agent!.sql("CREATE TABLE filler AS SELECT g, repeat(md5(g::text), 30) AS pad FROM generate_series(1, 150000) g");
+    await a.agent!.sql(
+      'CREATE TABLE filler AS SELECT g, repeat(md5(g::text), 30) AS pad FROM generate_series(1, 150000) g',
+    );
     await a.agent!.sql('CHECKPOINT');
     await a.agent!.sql('SELECT pg_switch_wal()');
     await a.agent!.sql('CHECKPOINT');
-    await until('the slot is lost', async () => (await a.agent!.sql<{ wal_status: string }>("SELECT wal_status FROM pg_replication_slots WHERE slot_name = 'steadfast_node_b'"))[0]!.wal_status === 'lost', 30_000);
-    const [wal] = await a.agent!.sql<{ mb: number }>("SELECT (sum(size) / 1048576)::float8 AS mb FROM pg_ls_waldir()");
-    assert.ok(wal!.mb < 64 + 2 * 64 + 64, `pg_wal holds ${wal!.mb} MB: bounded by the cap and max_wal_size, not by what the standby missed`);
+    await until(
+      'the slot is lost',
+      async () =>
+        (
+          await a.agent!.sql<{ wal_status: string }>(
+            "SELECT wal_status FROM pg_replication_slots WHERE slot_name = 'steadfast_node_b'",
+          )
+        )[0]!.wal_status === 'lost',
+      30_000,
+    );
+    const [wal] = await a.agent!.sql<{ mb: number }>('SELECT (sum(size) / 1048576)::float8 AS mb FROM pg_ls_waldir()');
+    assert.ok(
+      wal!.mb < 64 + 2 * 64 + 64,
+      `pg_wal holds ${wal!.mb} MB: bounded by the cap and max_wal_size, not by what the standby missed`,
+    );
     const status = await runCli(['status'], a.env, { netns: a.ns });
     assert.match(status.stdout + status.stderr, /lost/i, 'status says the slot is lost');
     assert.match(status.stdout + status.stderr, /join again/i, 'and that the standby must join again');
     await a.agent!.sql("INSERT INTO ledger VALUES (999, 'after the slot was lost')");
-    assert.equal((await a.agent!.sql<{ n: number }>('SELECT count(*)::int AS n FROM ledger WHERE id = 999'))[0]!.n, 1, 'the primary kept taking writes');
+    assert.equal(
+      (await a.agent!.sql<{ n: number }>('SELECT count(*)::int AS n FROM ledger WHERE id = 999'))[0]!.n,
+      1,
+      'the primary kept taking writes',
+    );
   });
 });

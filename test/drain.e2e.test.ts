@@ -22,17 +22,28 @@ test('on SIGTERM a request under way is answered before steadfast exits', async 
   const up = await startUp(setup.env);
   const secretKey = (await readFile(path.join(setup.home, 'secret.key'), 'utf8')).trim();
   const { port } = (await readPostmasterPid(path.join(setup.home, 'postgres', 'data')))!;
-  const blocker = new pg.Client({ host: '127.0.0.1', port, user: embeddedSuperuser, password: derivePassword(secretKey, embeddedSuperuser), database: 'steadfast' });
+  const blocker = new pg.Client({
+    host: '127.0.0.1',
+    port,
+    user: embeddedSuperuser,
+    password: derivePassword(secretKey, embeddedSuperuser),
+    database: 'steadfast',
+  });
   blocker.on('error', () => undefined); // Postgres stops with steadfast; this client is ours to close.
   await blocker.connect();
   try {
     // Hold a lock /readyz's query must wait for, so the request is in flight when the signal comes.
     await blocker.query('BEGIN; LOCK TABLE kysely_migration IN ACCESS EXCLUSIVE MODE');
     const response = new Promise<number>((resolve, reject) => {
-      http.get({ host: '127.0.0.1', port: setup.httpPort, path: '/readyz', agent: new http.Agent({ keepAlive: true }) }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      }).on('error', reject);
+      http
+        .get(
+          { host: '127.0.0.1', port: setup.httpPort, path: '/readyz', agent: new http.Agent({ keepAlive: true }) },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        )
+        .on('error', reject);
     });
     await sleep(300);
     const exited = up.stop('SIGTERM');

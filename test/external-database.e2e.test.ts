@@ -18,7 +18,11 @@ after(async () => {
 });
 
 test('with DATABASE_URL, steadfast up embeds nothing and keeps tenants in that server', async () => {
-  const env = { ...setup.env, DATABASE_URL: toUrl(platform.database.admin), STEADFAST_SECRET_KEY: platform.database.secretKey };
+  const env = {
+    ...setup.env,
+    DATABASE_URL: toUrl(platform.database.admin),
+    STEADFAST_SECRET_KEY: platform.database.secretKey,
+  };
   const up = await startUp(env);
   try {
     const created = await runCli(['tenant', 'create', 'beta', '--name', 'Beta', '--json'], env);

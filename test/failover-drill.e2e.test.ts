@@ -16,14 +16,39 @@ interface Answer {
 }
 
 /** One request on a fresh connection, with the Host header a tenant is served on (fetch() may not set it). */
-function call(port: number, method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<Answer> {
+function call(
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: unknown,
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const request = http.request({ host: '127.0.0.1', port, method, path, agent: false, headers: { ...headers, ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}) } }, (response) => {
-      let text = '';
-      response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
-      response.on('end', () => resolve({ status: response.statusCode!, headers: response.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} }));
-    });
+    const request = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path,
+        agent: false,
+        headers: {
+          ...headers,
+          ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
+        },
+      },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode!,
+            headers: response.headers,
+            body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+          }),
+        );
+      },
+    );
     request.on('error', reject);
     request.end(payload);
   });
@@ -32,8 +57,15 @@ function call(port: number, method: string, path: string, headers: Record<string
 describe('an app process that knows both servers (DATABASE_URL with a host list)', () => {
   let pair: DrillPair;
   const post = (body: unknown, headers: Record<string, string> = {}): Promise<Answer> =>
-    call(pair.appPort, 'POST', '/api/v1/drill/writes', { host: `${drillTenant}.localhost`, authorization: `Bearer ${pair.token}`, ...headers }, body);
-  const tenant = (): Promise<Answer> => call(pair.appPort, 'GET', '/api/v1/tenant', { host: `${drillTenant}.localhost` });
+    call(
+      pair.appPort,
+      'POST',
+      '/api/v1/drill/writes',
+      { host: `${drillTenant}.localhost`, authorization: `Bearer ${pair.token}`, ...headers },
+      body,
+    );
+  const tenant = (): Promise<Answer> =>
+    call(pair.appPort, 'GET', '/api/v1/tenant', { host: `${drillTenant}.localhost` });
 
   before(async () => {
     pair = await DrillPair.create({ mode: 'async', log, retrySeconds: 3 });
@@ -108,7 +140,10 @@ test('steadfast drill failover: in both modes, kills the primary, measures RPO a
       for (const trial of result.trials) {
         assert.ok(trial.acknowledged > 0, 'writes were acknowledged before the kill');
         assert.ok(trial.rtoSeconds > 0 && trial.rtoSeconds < 30, `RTO ${trial.rtoSeconds} s`);
-        assert.ok(trial.directRtoSeconds > 0 && trial.directRtoSeconds <= trial.rtoSeconds + 1, 'the baseline is measured in the same trial');
+        assert.ok(
+          trial.directRtoSeconds > 0 && trial.directRtoSeconds <= trial.rtoSeconds + 1,
+          'the baseline is measured in the same trial',
+        );
         assert.match(trial.oldPrimary, /followed on its own data|copied anew/);
       }
     }
@@ -118,7 +153,9 @@ test('steadfast drill failover: in both modes, kills the primary, measures RPO a
     const up = await startUp(home.env);
     const status = await runCli(['status', '--json'], home.env);
     await up.stop();
-    const drills = (JSON.parse(status.stdout) as { failoverDrills: Array<{ mode: string; passed: boolean; trials: number }> }).failoverDrills;
+    const drills = (
+      JSON.parse(status.stdout) as { failoverDrills: Array<{ mode: string; passed: boolean; trials: number }> }
+    ).failoverDrills;
     assert.deepEqual(
       drills.map(({ mode, passed, trials }) => ({ mode, passed, trials })),
       [

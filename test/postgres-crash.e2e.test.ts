@@ -32,7 +32,10 @@ test('when Postgres is killed, steadfast up logs it, restarts it and serves agai
     assert.match(up.output(), /PostgreSQL exited unexpectedly; restarting it/);
     assert.match(up.output(), /PostgreSQL restarted after a crash/);
     const list = await runCli(['tenant', 'list', '--json'], setup.env);
-    assert.deepEqual(JSON.parse(list.stdout).map((t: { slug: string }) => t.slug), ['demo']);
+    assert.deepEqual(
+      JSON.parse(list.stdout).map((t: { slug: string }) => t.slug),
+      ['demo'],
+    );
   } finally {
     assert.equal(await up.stop(), 0, up.output());
   }

@@ -31,7 +31,20 @@ let primary: DatabaseHandle;
 let standby: RunningStandby | undefined;
 
 function configFor(home: string, overrides: Record<string, unknown>): Config {
-  return loadConfig({ env: {}, cwd: root, overrides: { home, secretKey, postgresPort: 0, walArchiving: false, walStreaming: false, demoTenant: '', replicationPeers: ['127.0.0.1'], ...overrides } });
+  return loadConfig({
+    env: {},
+    cwd: root,
+    overrides: {
+      home,
+      secretKey,
+      postgresPort: 0,
+      walArchiving: false,
+      walStreaming: false,
+      demoTenant: '',
+      replicationPeers: ['127.0.0.1'],
+      ...overrides,
+    },
+  });
 }
 
 before(async () => {
@@ -48,11 +61,16 @@ before(async () => {
   const handOver = path.join(root, 'for-node-b');
   await createNodeCertificate(primaryHome, ['127.0.0.1'], handOver);
   await mkdir(tlsPaths(standbyHome).dir, { mode: 0o700 });
-  for (const file of ['ca.crt', 'node.crt', 'node.key']) await copyFile(path.join(handOver, file), path.join(tlsPaths(standbyHome).dir, file));
+  for (const file of ['ca.crt', 'node.crt', 'node.key'])
+    await copyFile(path.join(handOver, file), path.join(tlsPaths(standbyHome).dir, file));
 
   primary = await startEmbedded(primaryConfig, log);
   await bootstrapPlatform(primary, log);
-  await withClient(primary.admin, (client) => client.query("CREATE TABLE ledger (id int PRIMARY KEY, note text); INSERT INTO ledger SELECT g, 'before the join' FROM generate_series(1, 1000) g"));
+  await withClient(primary.admin, (client) =>
+    client.query(
+      "CREATE TABLE ledger (id int PRIMARY KEY, note text); INSERT INTO ledger SELECT g, 'before the join' FROM generate_series(1, 1000) g",
+    ),
+  );
 });
 
 after(async () => {
@@ -64,7 +82,10 @@ after(async () => {
 const primaryAddress = (): { host: string; port: number } => ({ host: '127.0.0.1', port: primary.supervisor!.port });
 
 async function standbyRows(): Promise<number> {
-  return withClient({ ...standby!.database.admin }, async (client) => (await client.query<{ n: number }>('SELECT count(*)::int AS n FROM ledger')).rows[0]!.n);
+  return withClient(
+    { ...standby!.database.admin },
+    async (client) => (await client.query<{ n: number }>('SELECT count(*)::int AS n FROM ledger')).rows[0]!.n,
+  );
 }
 
 /** The replication gauges of /metrics, read through `read`. */
@@ -77,31 +98,59 @@ function metricsOf(read: () => Promise<ReplicationState>): Registry {
 describe('a standby in another data centre', () => {
   test('joins over TLS with its certificate, follows the primary through its slot, and serves reads only', async () => {
     const progress: number[] = [];
-    const joined = await joinStandby(standbyConfig, log, primaryAddress(), { onProgress: (p) => progress.push(p.doneBytes) });
+    const joined = await joinStandby(standbyConfig, log, primaryAddress(), {
+      onProgress: (p) => progress.push(p.doneBytes),
+    });
     assert.equal(joined.slot, 'steadfast_node_b');
     assert.ok(joined.files > 900 && joined.bytes > 10_000_000, `copied ${joined.files} files, ${joined.bytes} bytes`);
     assert.ok(progress.length > 0 && progress.at(-1)! === joined.bytes, 'progress reaches what was copied');
     assert.deepEqual((await readStandbyState(standbyConfig.home))?.primary, primaryAddress());
     assert.ok((await readdir(joined.dataDir)).includes('standby.signal'));
-    assert.equal((await readdir(path.dirname(joined.dataDir))).includes('tls'), false, 'the TLS files are installed at start, not copied from the primary');
+    assert.equal(
+      (await readdir(path.dirname(joined.dataDir))).includes('tls'),
+      false,
+      'the TLS files are installed at start, not copied from the primary',
+    );
 
     standby = await startStandby(standbyConfig, log, (await readStandbyState(standbyConfig.home))!);
-    await withClient(primary.admin, (client) => client.query("INSERT INTO ledger SELECT g, 'after the join' FROM generate_series(1001, 1500) g"));
+    await withClient(primary.admin, (client) =>
+      client.query("INSERT INTO ledger SELECT g, 'after the join' FROM generate_series(1001, 1500) g"),
+    );
     const deadline = Date.now() + 15_000;
     while ((await standbyRows()) !== 1500 && Date.now() < deadline) await sleep(50);
     assert.equal(await standbyRows(), 1500, 'the rows written after the join reached the standby');
 
-    const sender = await withClient(primary.admin, async (client) =>
-      (
-        await client.query<{ application_name: string; state: string; ssl: boolean; version: string; client_dn: string; slot_active: boolean }>(
-          `SELECT r.application_name, r.state, s.ssl, s.version, s.client_dn, sl.active AS slot_active
+    const sender = await withClient(
+      primary.admin,
+      async (client) =>
+        (
+          await client.query<{
+            application_name: string;
+            state: string;
+            ssl: boolean;
+            version: string;
+            client_dn: string;
+            slot_active: boolean;
+          }>(
+            `SELECT r.application_name, r.state, s.ssl, s.version, s.client_dn, sl.active AS slot_active
              FROM pg_stat_replication r JOIN pg_stat_ssl s USING (pid) JOIN pg_replication_slots sl ON sl.active_pid = r.pid`,
-        )
-      ).rows,
+          )
+        ).rows,
     );
-    assert.deepEqual(sender, [{ application_name: 'node_b', state: 'streaming', ssl: true, version: 'TLSv1.3', client_dn: `/CN=${replicationRole}`, slot_active: true }]);
+    assert.deepEqual(sender, [
+      {
+        application_name: 'node_b',
+        state: 'streaming',
+        ssl: true,
+        version: 'TLSv1.3',
+        client_dn: `/CN=${replicationRole}`,
+        slot_active: true,
+      },
+    ]);
     await assert.rejects(
-      withClient(standby.database.admin, (client) => client.query("INSERT INTO ledger VALUES (9999, 'on the standby')")),
+      withClient(standby.database.admin, (client) =>
+        client.query("INSERT INTO ledger VALUES (9999, 'on the standby')"),
+      ),
       /read-only transaction/,
     );
   });
@@ -109,47 +158,107 @@ describe('a standby in another data centre', () => {
   test('a certificate of another CA is refused, and so is the replication role without one', async () => {
     const foreign = await createCertificateAuthority('someone else');
     const intruder = await issueNodeCertificate(foreign, { commonName: replicationRole, addresses: ['127.0.0.1'] });
-    const ours = await replicationTarget({ ca: tlsPaths(primaryConfig.home).ca, cert: tlsPaths(primaryConfig.home).cert, key: tlsPaths(primaryConfig.home).key }, primaryAddress());
-    const withIntruderCert: ConnectionTarget = { ...ours, ssl: { ...(ours.ssl as object), cert: intruder.certificate, key: intruder.privateKey } };
-    await assert.rejects(identifySystem(withIntruderCert), /alert unknown ca/, 'the primary refuses a client certificate of another CA in the handshake');
+    const ours = await replicationTarget(
+      {
+        ca: tlsPaths(primaryConfig.home).ca,
+        cert: tlsPaths(primaryConfig.home).cert,
+        key: tlsPaths(primaryConfig.home).key,
+      },
+      primaryAddress(),
+    );
+    const withIntruderCert: ConnectionTarget = {
+      ...ours,
+      ssl: { ...(ours.ssl as object), cert: intruder.certificate, key: intruder.privateKey },
+    };
+    await assert.rejects(
+      identifySystem(withIntruderCert),
+      /alert unknown ca/,
+      'the primary refuses a client certificate of another CA in the handshake',
+    );
     const noTls: ConnectionTarget = { ...ours, ssl: false };
     await assert.rejects(identifySystem(noTls), /no pg_hba\.conf entry/);
-    const client = new pg.Client({ host: '127.0.0.1', port: primary.supervisor!.port, user: replicationRole, password: 'guess', database: 'postgres' });
+    const client = new pg.Client({
+      host: '127.0.0.1',
+      port: primary.supervisor!.port,
+      user: replicationRole,
+      password: 'guess',
+      database: 'postgres',
+    });
     client.on('error', () => undefined);
     await assert.rejects(client.connect(), /password authentication failed/);
   });
 
   test('joining refuses a machine that already has a cluster, and a primary that does not answer, saying why', async () => {
-    await assert.rejects(joinStandby(standbyConfig, log, primaryAddress()), (error: unknown) => error instanceof AppError && /already has a PostgreSQL data directory/.test(error.message));
+    await assert.rejects(
+      joinStandby(standbyConfig, log, primaryAddress()),
+      (error: unknown) => error instanceof AppError && /already has a PostgreSQL data directory/.test(error.message),
+    );
     const elsewhere = configFor(path.join(root, 'dc3'), { nodeName: 'node_c' });
-    await assert.rejects(joinStandby(elsewhere, log, primaryAddress()), (error: unknown) => error instanceof AppError && error.code === 'TLS_INCOMPLETE' && /create-node/.test(error.message));
+    await assert.rejects(
+      joinStandby(elsewhere, log, primaryAddress()),
+      (error: unknown) =>
+        error instanceof AppError && error.code === 'TLS_INCOMPLETE' && /create-node/.test(error.message),
+    );
     await mkdir(tlsPaths(elsewhere.home).dir, { recursive: true });
-    for (const file of ['ca.crt', 'node.crt', 'node.key']) await copyFile(path.join(tlsPaths(standbyConfig.home).dir, file), path.join(tlsPaths(elsewhere.home).dir, file));
-    await assert.rejects(joinStandby(elsewhere, log, { host: '127.0.0.1', port: 1 }), (error: unknown) => error instanceof AppError && /nothing answers at 127\.0\.0\.1:1/.test(error.message));
+    for (const file of ['ca.crt', 'node.crt', 'node.key'])
+      await copyFile(path.join(tlsPaths(standbyConfig.home).dir, file), path.join(tlsPaths(elsewhere.home).dir, file));
+    await assert.rejects(
+      joinStandby(elsewhere, log, { host: '127.0.0.1', port: 1 }),
+      (error: unknown) => error instanceof AppError && /nothing answers at 127\.0\.0\.1:1/.test(error.message),
+    );
     // Stopped half-way through the copy (Ctrl-C): the partial copy, its record and its slot are gone.
     const stop = new AbortController();
     await assert.rejects(
-      joinStandby(elsewhere, log, primaryAddress(), { onProgress: (p) => p.doneBytes > 1_000_000 && stop.abort(), signal: stop.signal }),
+      joinStandby(elsewhere, log, primaryAddress(), {
+        onProgress: (p) => p.doneBytes > 1_000_000 && stop.abort(),
+        signal: stop.signal,
+      }),
       (error: unknown) => error instanceof AppError && /stopped; nothing was kept/.test(error.message),
     );
     const dataParent = path.join(elsewhere.home, 'postgres');
     assert.deepEqual(await readdir(dataParent), [], 'no partial copy is left');
     assert.equal(await readStandbyState(elsewhere.home), undefined);
-    const slots = await withClient(primary.admin, async (client) => (await client.query<{ slot_name: string }>('SELECT slot_name FROM pg_replication_slots WHERE NOT temporary ORDER BY 1')).rows);
-    assert.deepEqual(slots.map((row) => row.slot_name), ['steadfast_node_b'], 'a failed join leaves no slot behind');
+    const slots = await withClient(
+      primary.admin,
+      async (client) =>
+        (
+          await client.query<{ slot_name: string }>(
+            'SELECT slot_name FROM pg_replication_slots WHERE NOT temporary ORDER BY 1',
+          )
+        ).rows,
+    );
+    assert.deepEqual(
+      slots.map((row) => row.slot_name),
+      ['steadfast_node_b'],
+      'a failed join leaves no slot behind',
+    );
     // A second node under a name the primary knows is refused rather than taking its slot; with
     // --replace too while that standby streams.
     const sameName = configFor(elsewhere.home, { nodeName: 'node_b' });
-    await assert.rejects(joinStandby(sameName, log, primaryAddress()), (error: unknown) => error instanceof AppError && /already holds the slot steadfast_node_b .* --replace/.test(error.message));
-    await assert.rejects(joinStandby(sameName, log, primaryAddress(), { replace: true }), (error: unknown) => error instanceof AppError && /A standby named node_b is connected to the primary now/.test(error.message));
+    await assert.rejects(
+      joinStandby(sameName, log, primaryAddress()),
+      (error: unknown) =>
+        error instanceof AppError && /already holds the slot steadfast_node_b .* --replace/.test(error.message),
+    );
+    await assert.rejects(
+      joinStandby(sameName, log, primaryAddress(), { replace: true }),
+      (error: unknown) =>
+        error instanceof AppError && /A standby named node_b is connected to the primary now/.test(error.message),
+    );
   });
 
   test('lag, slot and receiver are visible on both sides; a standby that stops is reported, and catches up when it returns', async () => {
     const onPrimary = await withClient(primary.admin, readReplicationState);
     assert.equal(onPrimary.role, 'primary');
     if (onPrimary.role !== 'primary') return;
-    assert.deepEqual(onPrimary.standbys.map((seen) => [seen.name, seen.state, seen.syncState]), [['node_b', 'streaming', 'async']]);
-    assert.deepEqual(onPrimary.slots.map((slot) => [slot.name, slot.active, slot.walStatus]), [['steadfast_node_b', true, 'reserved']]);
+    assert.deepEqual(
+      onPrimary.standbys.map((seen) => [seen.name, seen.state, seen.syncState]),
+      [['node_b', 'streaming', 'async']],
+    );
+    assert.deepEqual(
+      onPrimary.slots.map((slot) => [slot.name, slot.active, slot.walStatus]),
+      [['steadfast_node_b', true, 'reserved']],
+    );
     assert.ok(onPrimary.slots[0]!.safeWalBytes! > 0, 'the slot is capped by max_slot_wal_keep_size');
     assert.deepEqual(replicationWarnings(onPrimary, { mode: 'async' }), []);
     const onStandby = await withClient(standby!.database.admin, readReplicationState);
@@ -158,17 +267,29 @@ describe('a standby in another data centre', () => {
     assert.equal(onStandby.receiver?.status, 'streaming');
     assert.equal(onStandby.receiver?.slot, 'steadfast_node_b');
     assert.deepEqual(replicationWarnings(onStandby, { mode: 'async', standbyOf: primaryAddress() }), []);
-    assert.match(replicationWarnings(onPrimary, { mode: 'sync' }).join('\n'), /no synchronous standby is streaming/, 'an async standby does not satisfy sync mode');
+    assert.match(
+      replicationWarnings(onPrimary, { mode: 'sync' }).join('\n'),
+      /no synchronous standby is streaming/,
+      'an async standby does not satisfy sync mode',
+    );
     // `steadfast status` on the standby finds its PostgreSQL (in recovery, postmaster.pid says "standby") and reports it.
     const status = await collectStatus(standbyConfig, log);
     assert.equal(status.postgres.running, true);
     assert.equal(status.replication?.role, 'standby');
-    assert.deepEqual(status.warnings.filter((warning) => /standby|replicat|WAL from/i.test(warning)), []);
+    assert.deepEqual(
+      status.warnings.filter((warning) => /standby|replicat|WAL from/i.test(warning)),
+      [],
+    );
 
     await standby!.stop();
-    await withClient(primary.admin, (client) => client.query("INSERT INTO ledger SELECT g, 'while the standby was down' FROM generate_series(1501, 2000) g"));
+    await withClient(primary.admin, (client) =>
+      client.query("INSERT INTO ledger SELECT g, 'while the standby was down' FROM generate_series(1501, 2000) g"),
+    );
     const stopped = await withClient(primary.admin, readReplicationState);
-    assert.match(replicationWarnings(stopped, { mode: 'async' }).join('\n'), /slot steadfast_node_b is not connected; .* of WAL is kept for it, .* more before it must re-join/);
+    assert.match(
+      replicationWarnings(stopped, { mode: 'async' }).join('\n'),
+      /slot steadfast_node_b is not connected; .* of WAL is kept for it, .* more before it must re-join/,
+    );
     const primaryMetrics = metricsOf(() => withClient(primary.admin, readReplicationState));
     const whileDown = await primaryMetrics.metrics();
     assert.match(whileDown, /^steadfast_replication_ok 0$/m);

@@ -26,17 +26,29 @@ after(async () => {
   await rm(fallback, { recursive: true, force: true });
 });
 
-test('as root, a home the Postgres user cannot reach still works: the cluster is kept under /var/lib/steadfast', { skip: !isRoot() && 'only root runs Postgres as another OS user' }, async () => {
-  const env = { STEADFAST_HOME: home, PORT: String(await findFreePort()), STEADFAST_POSTGRES_PORT: String(await findFreePort()), STEADFAST_OPERATOR_PORT: '0' };
-  const up = await startUp(env);
-  try {
-    assert.match(up.output(), /cannot reach the home directory; keeping the PostgreSQL data outside it/);
-    const list = await runCli(['tenant', 'list', '--json'], env);
-    assert.equal(list.code, 0, list.stderr);
-    assert.deepEqual(JSON.parse(list.stdout).map((t: { slug: string }) => t.slug), ['demo']);
-  } finally {
-    assert.equal(await up.stop(), 0, up.output());
-  }
-  assert.equal((await readFile(path.join(fallback, 'data', 'PG_VERSION'), 'utf8')).trim(), '18');
-  await assert.rejects(access(path.join(home, 'postgres')), /ENOENT/);
-});
+test(
+  'as root, a home the Postgres user cannot reach still works: the cluster is kept under /var/lib/steadfast',
+  { skip: !isRoot() && 'only root runs Postgres as another OS user' },
+  async () => {
+    const env = {
+      STEADFAST_HOME: home,
+      PORT: String(await findFreePort()),
+      STEADFAST_POSTGRES_PORT: String(await findFreePort()),
+      STEADFAST_OPERATOR_PORT: '0',
+    };
+    const up = await startUp(env);
+    try {
+      assert.match(up.output(), /cannot reach the home directory; keeping the PostgreSQL data outside it/);
+      const list = await runCli(['tenant', 'list', '--json'], env);
+      assert.equal(list.code, 0, list.stderr);
+      assert.deepEqual(
+        JSON.parse(list.stdout).map((t: { slug: string }) => t.slug),
+        ['demo'],
+      );
+    } finally {
+      assert.equal(await up.stop(), 0, up.output());
+    }
+    assert.equal((await readFile(path.join(fallback, 'data', 'PG_VERSION'), 'utf8')).trim(), '18');
+    await assert.rejects(access(path.join(home, 'postgres')), /ENOENT/);
+  },
+);

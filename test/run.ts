@@ -1,5 +1,5 @@
 /**
- * The whole test suite, as `npm test` runs it: type check, lint, then every test file
+ * The whole test suite, as `npm test` runs it: type check, lint, format check, then every test file
  * under Node's own runner against one real embedded PostgreSQL cluster started here
  * (each integration test file clones its own database from a pre-migrated template).
  * Everything started here is stopped here, also when a step fails.
@@ -24,6 +24,7 @@ async function main(): Promise<number> {
   if (only.length === 0) {
     await step('type check', 'npx', ['tsc', '--noEmit']);
     await step('lint', 'npx', ['eslint', '--max-warnings=0', '.']);
+    await step('format', 'npx', ['prettier', '--check', '.']);
   }
   const files = only.length ? only : await testFiles();
   const cluster = await startCluster();
@@ -74,8 +75,17 @@ async function startCluster(): Promise<{ env: Record<string, string>; stop(): Pr
   try {
     await supervisor.initialise();
     await supervisor.start();
-    const admin = { host: '127.0.0.1', port: supervisor.port, user: embeddedSuperuser, password: derivePassword(secretKey, embeddedSuperuser), database: templateDatabase };
-    await bootstrapPlatform({ admin, platformDatabase: templateDatabase, secretKey, mode: 'external', stop: async () => undefined }, log);
+    const admin = {
+      host: '127.0.0.1',
+      port: supervisor.port,
+      user: embeddedSuperuser,
+      password: derivePassword(secretKey, embeddedSuperuser),
+      database: templateDatabase,
+    };
+    await bootstrapPlatform(
+      { admin, platformDatabase: templateDatabase, secretKey, mode: 'external', stop: async () => undefined },
+      log,
+    );
     const env = {
       [testEnvNames.port]: String(supervisor.port),
       [testEnvNames.secretKey]: secretKey,
@@ -97,7 +107,12 @@ async function runTests(files: string[], env: Record<string, string>): Promise<n
   return code;
 }
 
-function run(command: string, args: string[], env: NodeJS.ProcessEnv, onOutput?: (chunk: string) => void): Promise<number> {
+function run(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  onOutput?: (chunk: string) => void,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: root, env, stdio: ['ignore', onOutput ? 'pipe' : 'inherit', 'inherit'] });
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {

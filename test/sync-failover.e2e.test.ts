@@ -21,10 +21,15 @@ const trials = 20;
 before(() => nodes.start({ STEADFAST_REPLICATION_MODE: 'sync' }));
 after(() => nodes.stop());
 
-const waitsForStandby = async (node: TestNode): Promise<boolean> => (await nodes.sql<{ names: string }>(node, "SELECT current_setting('synchronous_standby_names') AS names"))[0]!.names === '*';
+const waitsForStandby = async (node: TestNode): Promise<boolean> =>
+  (await nodes.sql<{ names: string }>(node, "SELECT current_setting('synchronous_standby_names') AS names"))[0]!
+    .names === '*';
 
 /** Four clients inserting on the node until stopped; the ids whose commits returned. */
-async function writeLoad(node: TestNode, firstId: number): Promise<{ acknowledged: number[]; stop(): Promise<number> }> {
+async function writeLoad(
+  node: TestNode,
+  firstId: number,
+): Promise<{ acknowledged: number[]; stop(): Promise<number> }> {
   const running = (await attachRunning(node.config))!;
   const acknowledged: number[] = [];
   let next = firstId;
@@ -65,7 +70,10 @@ test(`synchronous mode: no acknowledged write is lost in ${trials} kill -9 trial
   let acknowledgedTotal = 0;
   let copiedAnew = 0;
   for (let trial = 1; trial <= trials; trial++) {
-    await nodes.until(`trial ${trial}: ${standby.name} streams and ${primary.name} waits for it`, async () => (await nodes.streaming(standby)) && (await waitsForStandby(primary)));
+    await nodes.until(
+      `trial ${trial}: ${standby.name} streams and ${primary.name} waits for it`,
+      async () => (await nodes.streaming(standby)) && (await waitsForStandby(primary)),
+    );
     const load = await writeLoad(primary, nextId);
     await sleep(300 + Math.random() * 300);
     await nodes.kill(primary);
@@ -75,20 +83,39 @@ test(`synchronous mode: no acknowledged write is lost in ${trials} kill -9 trial
 
     const promoted = await runCli(['failover', '--primary-is-down', '--json'], standby.env);
     assert.equal(promoted.code, 0, `trial ${trial}: ${promoted.stderr}`);
-    const present = new Set((await nodes.sql<{ id: number }>(standby, 'SELECT id FROM ledger WHERE id = ANY($1::int[])', [load.acknowledged])).map((row) => row.id));
-    assert.deepEqual(load.acknowledged.filter((id) => !present.has(id)), [], `trial ${trial}: every acknowledged commit is on the new primary`);
+    const present = new Set(
+      (
+        await nodes.sql<{ id: number }>(standby, 'SELECT id FROM ledger WHERE id = ANY($1::int[])', [load.acknowledged])
+      ).map((row) => row.id),
+    );
+    assert.deepEqual(
+      load.acknowledged.filter((id) => !present.has(id)),
+      [],
+      `trial ${trial}: every acknowledged commit is on the new primary`,
+    );
 
     // The killed node returns: fenced on start, it follows the new primary.
     const kept = (await readdir(path.dirname(primary.dataDir))).filter((name) => name.includes('.diverged-')).length;
     primary.process = await startUp(primary.env);
-    await nodes.until(`trial ${trial}: ${primary.name} follows ${standby.name}`, async () => (await nodes.inRecovery(primary)) && (await nodes.streaming(primary)));
-    copiedAnew += (await readdir(path.dirname(primary.dataDir))).filter((name) => name.includes('.diverged-')).length - kept;
+    await nodes.until(
+      `trial ${trial}: ${primary.name} follows ${standby.name}`,
+      async () => (await nodes.inRecovery(primary)) && (await nodes.streaming(primary)),
+    );
+    copiedAnew +=
+      (await readdir(path.dirname(primary.dataDir))).filter((name) => name.includes('.diverged-')).length - kept;
     [primary, standby] = [standby, primary];
   }
   assert.deepEqual(nodes.bothPrimary, [], 'never two primaries at once');
   if (copiedAnew > 0) {
     const statuses = await Promise.all([nodes.a, nodes.b].map((node) => runCli(['status'], node.env)));
-    assert.ok(statuses.some((status) => /diverged-.* is this node's data from before a failover/.test(status.stdout + status.stderr)), 'status tells of the kept copies');
+    assert.ok(
+      statuses.some((status) =>
+        /diverged-.* is this node's data from before a failover/.test(status.stdout + status.stderr),
+      ),
+      'status tells of the kept copies',
+    );
   }
-  console.log(`${trials} trials: ${acknowledgedTotal} acknowledged commits, none lost; ${copiedAnew} returning primaries had WAL the other never got and were copied anew`);
+  console.log(
+    `${trials} trials: ${acknowledgedTotal} acknowledged commits, none lost; ${copiedAnew} returning primaries had WAL the other never got and were copied anew`,
+  );
 });

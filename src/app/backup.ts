@@ -1,6 +1,14 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { BackupService, recordDrill, runDrill, WalPusher, WalStreamer, type DrillResult, type Repository } from '../modules/backup/index.js';
+import {
+  BackupService,
+  recordDrill,
+  runDrill,
+  WalPusher,
+  WalStreamer,
+  type DrillResult,
+  type Repository,
+} from '../modules/backup/index.js';
 import type { TransferProgress } from '../modules/backup/index.js';
 import { systemClock } from '../platform/clock/clock.js';
 import { sealPool } from '../platform/crypto/seal-pool.js';
@@ -19,7 +27,11 @@ import type { Platform } from './deps.js';
 
 /** The configured repositories, as object stores. */
 export function repositoriesOf(config: Config): Repository[] {
-  return config.backupRepositories.map((repository) => ({ name: repository.name, store: storeOf(repository), retention: repository.retention }));
+  return config.backupRepositories.map((repository) => ({
+    name: repository.name,
+    store: storeOf(repository),
+    retention: repository.retention,
+  }));
 }
 
 function storeOf(repository: RepositoryConfig): ObjectStore {
@@ -38,13 +50,23 @@ export interface BackupSource {
  * The backup service. `source` is the cluster to back up; listing, verifying and
  * restoring need only the repositories and the key, so they work on a new machine.
  */
-export function createBackupService(config: Config, log: Logger, source?: BackupSource, keyFile?: string): BackupService {
+export function createBackupService(
+  config: Config,
+  log: Logger,
+  source?: BackupSource,
+  keyFile?: string,
+): BackupService {
   const backupLog = log.child({ module: 'backup' });
   return new BackupService({
     repositories: repositoriesOf(config),
     recover: async (run) => {
       const runAs = await ensurePostgresOsUser(config.postgresOsUser);
-      return runRecovery({ ...run, binaries: await resolveBinaries(runAs), runAs, log: backupLog.child({ component: 'recovery' }) });
+      return runRecovery({
+        ...run,
+        binaries: await resolveBinaries(runAs),
+        runAs,
+        log: backupLog.child({ component: 'recovery' }),
+      });
     },
     localStore: (dir) => new FsStore(dir),
     source: source?.admin,
@@ -60,13 +82,22 @@ export function createBackupService(config: Config, log: Logger, source?: Backup
  * The WAL streamer for an embedded Postgres (walStreaming), or none: it reads the WAL Postgres
  * has flushed from `<dataDir>/pg_wal`, so it runs beside the Postgres it was given.
  */
-export function createWalStreamer(config: Config, log: Logger, database: { admin: ConnectionTarget; dataDir?: string | undefined }): WalStreamer | undefined {
+export function createWalStreamer(
+  config: Config,
+  log: Logger,
+  database: { admin: ConnectionTarget; dataDir?: string | undefined },
+): WalStreamer | undefined {
   if (!config.walStreaming || !database.dataDir) return undefined;
   const walDir = path.join(database.dataDir, 'pg_wal');
-  const pool = createPool({ ...database.admin, database: 'postgres' }, { max: 1, idleSeconds: 60, applicationName: 'steadfast-wal-stream' });
+  const pool = createPool(
+    { ...database.admin, database: 'postgres' },
+    { max: 1, idleSeconds: 60, applicationName: 'steadfast-wal-stream' },
+  );
   return new WalStreamer({
     flushPosition: async () => {
-      const { rows } = await pool.query<{ lsn: string; segment: string }>('SELECT lsn::text, pg_walfile_name(lsn) AS segment FROM pg_current_wal_flush_lsn() AS lsn');
+      const { rows } = await pool.query<{ lsn: string; segment: string }>(
+        'SELECT lsn::text, pg_walfile_name(lsn) AS segment FROM pg_current_wal_flush_lsn() AS lsn',
+      );
       return rows[0]!;
     },
     readWal: (segment, from, to) => readWalRange(walDir, segment, from, to),
@@ -80,7 +111,13 @@ export function createWalStreamer(config: Config, log: Logger, database: { admin
 
 /** The resident WAL pusher for an embedded Postgres whose archive_command fills `spool`. */
 export function createWalPusher(config: Config, log: Logger, spool: string): WalPusher {
-  return new WalPusher({ spool: new FsStore(spool), repositories: repositoriesOf(config), keyFile: config.backupKeyFile, clock: systemClock, log: log.child({ module: 'backup', component: 'wal-pusher' }) });
+  return new WalPusher({
+    spool: new FsStore(spool),
+    repositories: repositoriesOf(config),
+    keyFile: config.backupKeyFile,
+    clock: systemClock,
+    log: log.child({ module: 'backup', component: 'wal-pusher' }),
+  });
 }
 
 /** The niceness of sealing (compression + encryption) in a process beside its Postgres. */
@@ -100,7 +137,11 @@ export interface WalShipping {
  * Starts the pusher (archive_command's spool to the repositories) and the WAL streamer for
  * an embedded Postgres this process owns, or nothing when archiving is off.
  */
-export function startWalShipping(config: Config, log: Logger, database: { admin: ConnectionTarget; dataDir?: string | undefined; walSpool?: string | undefined }): WalShipping | undefined {
+export function startWalShipping(
+  config: Config,
+  log: Logger,
+  database: { admin: ConnectionTarget; dataDir?: string | undefined; walSpool?: string | undefined },
+): WalShipping | undefined {
   if (!database.walSpool) return undefined;
   // This process shares the machine with its Postgres: sealing yields the CPU to commits.
   sealPool.lowerPriority(sealingNice);
@@ -121,7 +162,10 @@ export function startWalShipping(config: Config, log: Logger, database: { admin:
  * checked, the scratch copy beside the data directory (or in drillDirectory), the result
  * recorded for status and metrics.
  */
-export function createDrill(platform: Platform, backups: BackupService): (onProgress?: (progress: TransferProgress) => void) => Promise<DrillResult> {
+export function createDrill(
+  platform: Platform,
+  backups: BackupService,
+): (onProgress?: (progress: TransferProgress) => void) => Promise<DrillResult> {
   return async (onProgress) => {
     const { database } = platform;
     const { scratchDir, runAs } = await scratchSpace(platform);
@@ -130,7 +174,14 @@ export function createDrill(platform: Platform, backups: BackupService): (onProg
         backups,
         source: database.admin,
         databases: async () =>
-          (await platform.db.selectFrom('tenants').select(['slug', 'database_name']).where('status', 'in', ['active', 'suspended']).orderBy('slug').execute()).map((row) => ({ name: row.slug, database: row.database_name })),
+          (
+            await platform.db
+              .selectFrom('tenants')
+              .select(['slug', 'database_name'])
+              .where('status', 'in', ['active', 'suspended'])
+              .orderBy('slug')
+              .execute()
+          ).map((row) => ({ name: row.slug, database: row.database_name })),
         checkOnly: [database.platformDatabase],
         scratchDir,
         owner: runAs,
@@ -148,10 +199,13 @@ export function createDrill(platform: Platform, backups: BackupService): (onProg
  * Where a scratch copy of the cluster goes (drills, per-tenant restores): `drillDirectory`, else
  * beside the data directory (the same disk, reachable by the Postgres user), and that user.
  */
-export async function scratchSpace(platform: Platform): Promise<{ scratchDir: string; runAs: Awaited<ReturnType<typeof ensurePostgresOsUser>> }> {
+export async function scratchSpace(
+  platform: Platform,
+): Promise<{ scratchDir: string; runAs: Awaited<ReturnType<typeof ensurePostgresOsUser>> }> {
   const { config, database } = platform;
   const runAs = await ensurePostgresOsUser(config.postgresOsUser);
-  const scratchDir = config.drillDirectory ?? (database.dataDir ? path.dirname(database.dataDir) : path.join(config.home, 'drills'));
+  const scratchDir =
+    config.drillDirectory ?? (database.dataDir ? path.dirname(database.dataDir) : path.join(config.home, 'drills'));
   await mkdir(scratchDir, { recursive: true, mode: 0o755 });
   return { scratchDir, runAs };
 }

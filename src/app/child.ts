@@ -34,7 +34,10 @@ function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return { ...base, ...env };
 }
 
-function spawnSteadfast(args: string[], options: ChildOptions): ChildProcess & { stdout: NodeJS.ReadableStream; stderr: NodeJS.ReadableStream } {
+function spawnSteadfast(
+  args: string[],
+  options: ChildOptions,
+): ChildProcess & { stdout: NodeJS.ReadableStream; stderr: NodeJS.ReadableStream } {
   // setpriv --pdeathsig: the child stops (a clean TERM) if this process dies without stopping it, so nothing is left running.
   // Both setpriv and `ip netns exec` exec the program, so the child is node itself and signals reach it.
   const command = ['setpriv', '--pdeathsig', 'TERM', process.execPath, bin, ...args];
@@ -54,7 +57,10 @@ export async function runSteadfast(args: string[], options: ChildOptions): Promi
 }
 
 /** Starts a long-running `steadfast` command (`up`, `serve`) and resolves once its output shows `ready`, or rejects with that output. */
-export async function startSteadfast(args: string[], options: ChildOptions & { ready?: string; timeoutSeconds?: number }): Promise<RunningChild> {
+export async function startSteadfast(
+  args: string[],
+  options: ChildOptions & { ready?: string; timeoutSeconds?: number },
+): Promise<RunningChild> {
   const child = spawnSteadfast(args, options);
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
@@ -63,11 +69,18 @@ export async function startSteadfast(args: string[], options: ChildOptions & { r
   const ready = options.ready ?? 'is running';
   const deadline = Date.now() + (options.timeoutSeconds ?? 60) * 1000;
   while (!output.includes(ready)) {
-    if (child.exitCode !== null || child.signalCode !== null) throw appError('DRILL_FAILED', `"steadfast ${args.join(' ')}" exited before it was ready:\n${output.slice(-4000)}`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw appError(
+        'DRILL_FAILED',
+        `"steadfast ${args.join(' ')}" exited before it was ready:\n${output.slice(-4000)}`,
+      );
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       await exited;
-      throw appError('DRILL_FAILED', `"steadfast ${args.join(' ')}" was not ready within ${options.timeoutSeconds ?? 60} s:\n${output.slice(-4000)}`);
+      throw appError(
+        'DRILL_FAILED',
+        `"steadfast ${args.join(' ')}" was not ready within ${options.timeoutSeconds ?? 60} s:\n${output.slice(-4000)}`,
+      );
     }
     await sleep(50);
   }

@@ -4,19 +4,42 @@ import path from 'node:path';
 import type pg from 'pg';
 import type { Config } from '../platform/config/config.js';
 import { derivePassword, loadOrCreateSecretKey } from '../platform/crypto/secrets.js';
-import { createKysely, createPool, parseDatabaseUrl, withClient, type ConnectionTarget } from '../platform/db/connect.js';
+import {
+  createKysely,
+  createPool,
+  parseDatabaseUrl,
+  withClient,
+  type ConnectionTarget,
+} from '../platform/db/connect.js';
 import { migrateToLatest } from '../platform/db/migrator.js';
 import { quoteIdent } from '../platform/db/sql.js';
 import { appError } from '../platform/errors.js';
 import type { Logger } from '../platform/log/log.js';
 import { archiveCommand, walSpoolDir } from '../platform/postgres/archive.js';
 import { resolveBinaries } from '../platform/postgres/binaries.js';
-import { acceptsConnections, hbaRules, isPostmasterRunning, readDataDirMajor, readPostmasterPid, replicationHbaRules } from '../platform/postgres/data-dir.js';
+import {
+  acceptsConnections,
+  hbaRules,
+  isPostmasterRunning,
+  readDataDirMajor,
+  readPostmasterPid,
+  replicationHbaRules,
+} from '../platform/postgres/data-dir.js';
 import { placedTlsFiles, type TlsFiles } from '../platform/postgres/tls.js';
 import { ensurePostgresOsUser, isReachableBy, isRoot, type RunAs } from '../platform/postgres/os-user.js';
 import { PostgresSupervisor } from '../platform/postgres/supervisor.js';
 import { startWalShipping } from './backup.js';
-import { hasStandbySlot, nodeTls, readModeOverride, readStandbyState, replicationRole, replicationSettings, tlsPaths, type StandbyState, type SyncWait } from './replication.js';
+import {
+  hasStandbySlot,
+  nodeTls,
+  readModeOverride,
+  readStandbyState,
+  replicationRole,
+  replicationSettings,
+  tlsPaths,
+  type StandbyState,
+  type SyncWait,
+} from './replication.js';
 
 /** PostgreSQL 15: the oldest server Steadfast supports (DROP DATABASE ... WITH (FORCE), starts_with, ...). */
 const minimumServerVersion = 150000;
@@ -42,7 +65,10 @@ export interface DatabaseHandle {
 }
 
 /** Runs `work` on the server's own database (`postgres`) as the administrative role: for what belongs to the server, not the platform (replication, recovery). */
-export function withServer<R>(database: Pick<DatabaseHandle, 'admin'>, work: (client: pg.Client) => Promise<R>): Promise<R> {
+export function withServer<R>(
+  database: Pick<DatabaseHandle, 'admin'>,
+  work: (client: pg.Client) => Promise<R>,
+): Promise<R> {
   return withClient({ ...database.admin, database: 'postgres' }, work);
 }
 
@@ -57,7 +83,11 @@ export const rootFallbackClusters = '/var/lib/steadfast/clusters';
  */
 export async function embeddedDataDir(config: Config, runAs?: RunAs): Promise<string> {
   const inHome = path.join(config.home, 'postgres', 'data');
-  const fallback = path.join(rootFallbackClusters, createHash('sha256').update(config.home).digest('hex').slice(0, 16), 'data');
+  const fallback = path.join(
+    rootFallbackClusters,
+    createHash('sha256').update(config.home).digest('hex').slice(0, 16),
+    'data',
+  );
   if ((await readDataDirMajor(inHome)) !== undefined) return inHome;
   if ((await readDataDirMajor(fallback)) !== undefined) return fallback;
   if (!runAs || (await isReachableBy(config.home, runAs)).ok) return inHome;
@@ -69,9 +99,21 @@ async function secretKeyOf(config: Config): Promise<string> {
 }
 
 /** The embedded server's settings beyond the defaults: archiving, and replication as a primary or (with `standby`) a standby. */
-export function embeddedSettings(config: Config, dataDir: string, standby: StandbyState | undefined, tls: TlsFiles | undefined, wait: SyncWait = {}): Record<string, string | number> {
+export function embeddedSettings(
+  config: Config,
+  dataDir: string,
+  standby: StandbyState | undefined,
+  tls: TlsFiles | undefined,
+  wait: SyncWait = {},
+): Record<string, string | number> {
   return {
-    ...(config.walArchiving ? { archive_mode: 'on', archive_command: archiveCommand(walSpoolDir(dataDir)), archive_timeout: config.walArchiveTimeoutSeconds } : { archive_mode: 'off' }),
+    ...(config.walArchiving
+      ? {
+          archive_mode: 'on',
+          archive_command: archiveCommand(walSpoolDir(dataDir)),
+          archive_timeout: config.walArchiveTimeoutSeconds,
+        }
+      : { archive_mode: 'off' }),
     ...replicationSettings(config, standby, tls ? placedTlsFiles(dataDir, tls.crl !== undefined) : undefined, wait),
   };
 }
@@ -82,14 +124,28 @@ export async function startEmbedded(config: Config, log: Logger): Promise<Databa
   const runAs = await ensurePostgresOsUser(config.postgresOsUser);
   const binaries = await resolveBinaries(runAs);
   const dataDir = await embeddedDataDir(config, runAs);
-  if (!dataDir.startsWith(config.home)) log.info({ home: config.home, dataDir }, `the PostgreSQL user "${runAs?.user}" cannot reach the home directory; keeping the PostgreSQL data outside it`);
+  if (!dataDir.startsWith(config.home))
+    log.info(
+      { home: config.home, dataDir },
+      `the PostgreSQL user "${runAs?.user}" cannot reach the home directory; keeping the PostgreSQL data outside it`,
+    );
   const spool = walSpoolDir(dataDir);
   const tls = await nodeTls(config.home);
   const standby = await readStandbyState(config.home);
-  if (standby && !tls) throw appError('TLS_INCOMPLETE', `This node is a standby of ${standby.primary.host}:${standby.primary.port} but has no TLS files in ${tlsPaths(config.home).dir}: copy back the ca.crt, node.crt and node.key it joined with.`);
+  if (standby && !tls)
+    throw appError(
+      'TLS_INCOMPLETE',
+      `This node is a standby of ${standby.primary.host}:${standby.primary.port} but has no TLS files in ${tlsPaths(config.home).dir}: copy back the ca.crt, node.crt and node.key it joined with.`,
+    );
   // A primary a standby has streamed from (its slot is here) waits for it from the first commit.
-  const settings = embeddedSettings(config, dataDir, standby, tls, { override: await readModeOverride(config.home), forStandby: await hasStandbySlot(dataDir) });
-  if (config.replicationPeers.length && !tls) log.warn(`replicationPeers is set but this node has no TLS files in ${tlsPaths(config.home).dir}: no standby can connect until "steadfast certs create-node" has made them.`);
+  const settings = embeddedSettings(config, dataDir, standby, tls, {
+    override: await readModeOverride(config.home),
+    forStandby: await hasStandbySlot(dataDir),
+  });
+  if (config.replicationPeers.length && !tls)
+    log.warn(
+      `replicationPeers is set but this node has no TLS files in ${tlsPaths(config.home).dir}: no standby can connect until "steadfast certs create-node" has made them.`,
+    );
   const supervisor = new PostgresSupervisor({
     dataDir,
     binaries,
@@ -166,7 +222,13 @@ export async function attachDatabase(config: Config, log: Logger): Promise<Datab
 async function external(config: Config): Promise<DatabaseHandle> {
   // The config schema has checked that the URL's database name can prefix tenant databases.
   const admin = parseDatabaseUrl(config.databaseUrl!);
-  return { admin, platformDatabase: admin.database, secretKey: await secretKeyOf(config), mode: 'external', stop: async () => undefined };
+  return {
+    admin,
+    platformDatabase: admin.database,
+    secretKey: await secretKeyOf(config),
+    mode: 'external',
+    stop: async () => undefined,
+  };
 }
 
 /** The Postgres OS user when we are root (created if missing, as `up` would), to find its data directory. */
@@ -175,7 +237,13 @@ async function currentRunAs(config: Config): Promise<RunAs | undefined> {
 }
 
 function embeddedTarget(secretKey: string, port: number, database: string): ConnectionTarget {
-  return { host: '127.0.0.1', port, user: embeddedSuperuser, password: derivePassword(secretKey, embeddedSuperuser), database };
+  return {
+    host: '127.0.0.1',
+    port,
+    user: embeddedSuperuser,
+    password: derivePassword(secretKey, embeddedSuperuser),
+    database,
+  };
 }
 
 /**
@@ -185,21 +253,33 @@ function embeddedTarget(secretKey: string, port: number, database: string): Conn
  */
 export async function bootstrapPlatform(handle: DatabaseHandle, log: Logger): Promise<{ created: boolean }> {
   const created = await withServer(handle, async (client) => {
-    const version = await client.query<{ num: string; text: string }>("SELECT current_setting('server_version_num') AS num, current_setting('server_version') AS text");
+    const version = await client.query<{ num: string; text: string }>(
+      "SELECT current_setting('server_version_num') AS num, current_setting('server_version') AS text",
+    );
     if (Number(version.rows[0]!.num) < minimumServerVersion) {
-      throw appError('POSTGRES_UNSUPPORTED', `The PostgreSQL at ${handle.admin.host}:${handle.admin.port} is version ${version.rows[0]!.text}; Steadfast needs 15 or newer. Upgrade it, or unset DATABASE_URL to use the embedded PostgreSQL 18.`);
+      throw appError(
+        'POSTGRES_UNSUPPORTED',
+        `The PostgreSQL at ${handle.admin.host}:${handle.admin.port} is version ${version.rows[0]!.text}; Steadfast needs 15 or newer. Upgrade it, or unset DATABASE_URL to use the embedded PostgreSQL 18.`,
+      );
     }
     const { rows } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [handle.platformDatabase]);
-    if (rows.length === 0) await client.query(`CREATE DATABASE ${quoteIdent(handle.platformDatabase)} ENCODING 'UTF8' TEMPLATE template0`);
+    if (rows.length === 0)
+      await client.query(`CREATE DATABASE ${quoteIdent(handle.platformDatabase)} ENCODING 'UTF8' TEMPLATE template0`);
     for (const database of ['postgres', 'template1', handle.platformDatabase]) {
-      await client.query(`REVOKE CONNECT, TEMPORARY ON DATABASE ${quoteIdent(database)} FROM PUBLIC`).catch((error: Error) => {
-        log.warn({ database, err: error }, 'could not revoke CONNECT from PUBLIC; tenant roles may open this database');
-      });
+      await client
+        .query(`REVOKE CONNECT, TEMPORARY ON DATABASE ${quoteIdent(database)} FROM PUBLIC`)
+        .catch((error: Error) => {
+          log.warn(
+            { database, err: error },
+            'could not revoke CONNECT from PUBLIC; tenant roles may open this database',
+          );
+        });
     }
     if (handle.mode !== 'external') {
       // The role standbys replicate as: no password, so only a client certificate (pg_hba `cert`) lets it in.
       const role = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [replicationRole]);
-      if (role.rows.length === 0) await client.query(`CREATE ROLE ${quoteIdent(replicationRole)} WITH LOGIN REPLICATION`);
+      if (role.rows.length === 0)
+        await client.query(`CREATE ROLE ${quoteIdent(replicationRole)} WITH LOGIN REPLICATION`);
     }
     return rows.length === 0;
   });

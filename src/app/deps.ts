@@ -34,7 +34,12 @@ export interface PlatformOptions {
 }
 
 /** Wires adapters into services. No I/O happens until something is called. */
-export function createPlatform(config: Config, log: Logger, database: DatabaseHandle, options: PlatformOptions = {}): Platform {
+export function createPlatform(
+  config: Config,
+  log: Logger,
+  database: DatabaseHandle,
+  options: PlatformOptions = {},
+): Platform {
   const clock = options.clock ?? systemClock;
   const pool = createPool(database.admin, { max: options.platformPoolMax ?? 10, applicationName: 'steadfast' });
   const db = createKysely<PlatformTables>(pool);

@@ -35,7 +35,12 @@ export class WriteLoad {
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   private readonly loops: Array<Promise<void>>;
 
-  constructor(private readonly target: LoadTarget, clients: number, private readonly runId: string, firstSequence = 1) {
+  constructor(
+    private readonly target: LoadTarget,
+    clients: number,
+    private readonly runId: string,
+    firstSequence = 1,
+  ) {
     this.next = firstSequence;
     this.loops = Array.from({ length: clients }, () => this.loop());
   }

@@ -31,7 +31,13 @@ export const drillTenant = 'drill';
  * The environment of one of two nodes on loopback that know each other (replication from
  * 127.0.0.1, each other's control port, one secret key), with free ports, no WAL archiving.
  */
-export async function loopbackNodeEnv(node: { home: string; name: string; secretKey: string; controlPort: number; peerControlPort: number }): Promise<Record<string, string>> {
+export async function loopbackNodeEnv(node: {
+  home: string;
+  name: string;
+  secretKey: string;
+  controlPort: number;
+  peerControlPort: number;
+}): Promise<Record<string, string>> {
   return {
     STEADFAST_HOME: node.home,
     STEADFAST_SECRET_KEY: node.secretKey,
@@ -55,7 +61,8 @@ export async function pairCertificates(root: string, homeA: string, homeB: strin
   const handOver = path.join(root, 'for-b');
   await createNodeCertificate(homeA, ['127.0.0.1'], handOver);
   await mkdir(tlsPaths(homeB).dir, { mode: 0o700 });
-  for (const file of ['ca.crt', 'node.crt', 'node.key']) await copyFile(path.join(handOver, file), path.join(tlsPaths(homeB).dir, file));
+  for (const file of ['ca.crt', 'node.crt', 'node.key'])
+    await copyFile(path.join(handOver, file), path.join(tlsPaths(homeB).dir, file));
   await rm(handOver, { recursive: true });
 }
 
@@ -99,7 +106,12 @@ export class DrillPair {
   }
 
   /** `retrySeconds`: how long the app process lets a request wait for a primary (its databaseRetrySeconds). */
-  static async create(options: { directory?: string; mode: Config['replicationMode']; log: Logger; retrySeconds?: number }): Promise<DrillPair> {
+  static async create(options: {
+    directory?: string;
+    mode: Config['replicationMode'];
+    log: Logger;
+    retrySeconds?: number;
+  }): Promise<DrillPair> {
     const root = await mkdtemp(path.join(options.directory ?? tmpdir(), 'steadfast-failover-drill-'));
     const pair = await DrillPair.prepare(root, options.mode).catch(async (error: unknown) => {
       await rm(root, { recursive: true, force: true });
@@ -125,7 +137,13 @@ export class DrillPair {
       const home = path.join(root, name);
       await mkdir(home, { mode: 0o755 });
       const env = {
-        ...(await loopbackNodeEnv({ home, name, secretKey, controlPort: controls[index]!, peerControlPort: controls[1 - index]! })),
+        ...(await loopbackNodeEnv({
+          home,
+          name,
+          secretKey,
+          controlPort: controls[index]!,
+          peerControlPort: controls[1 - index]!,
+        })),
         STEADFAST_REPLICATION_MODE: mode,
         STEADFAST_DEMO_TENANT: drillTenant,
         STEADFAST_BACKUP_SCHEDULE: '',
@@ -134,7 +152,12 @@ export class DrillPair {
         LOG_FORMAT: 'json',
       };
       const config = loadConfig({ env, cwd: root });
-      nodes[index] = { name, env, config, dataDir: await embeddedDataDir(config, await ensurePostgresOsUser(config.postgresOsUser)) };
+      nodes[index] = {
+        name,
+        env,
+        config,
+        dataDir: await embeddedDataDir(config, await ensurePostgresOsUser(config.postgresOsUser)),
+      };
     }
     await pairCertificates(root, nodes[0].config.home, nodes[1].config.home);
     return new DrillPair(root, nodes, await findFreePort(), randomBytes(32).toString('base64url'), secretKey);
@@ -148,9 +171,25 @@ export class DrillPair {
     await this.waitFollowing(a, b);
     // The stateless app tier: it knows both servers and finds the primary itself.
     const hosts = this.nodes.map((node) => ({ host: '127.0.0.1', port: node.config.postgresPort }));
-    const url = toUrl({ ...hosts[0]!, hosts, user: embeddedSuperuser, password: derivePassword(this.secretKey, embeddedSuperuser), database: a.config.platformDatabase });
+    const url = toUrl({
+      ...hosts[0]!,
+      hosts,
+      user: embeddedSuperuser,
+      password: derivePassword(this.secretKey, embeddedSuperuser),
+      database: a.config.platformDatabase,
+    });
     this.app = await startSteadfast(['serve'], {
-      env: { STEADFAST_HOME: path.join(this.root, 'app'), STEADFAST_SECRET_KEY: this.secretKey, DATABASE_URL: url, PORT: String(this.appPort), STEADFAST_OPERATOR_PORT: '0', STEADFAST_DRILL_WRITE_TOKEN: this.token, STEADFAST_DATABASE_RETRY_SECONDS: String(retrySeconds), LOG_LEVEL: 'warn', LOG_FORMAT: 'json' },
+      env: {
+        STEADFAST_HOME: path.join(this.root, 'app'),
+        STEADFAST_SECRET_KEY: this.secretKey,
+        DATABASE_URL: url,
+        PORT: String(this.appPort),
+        STEADFAST_OPERATOR_PORT: '0',
+        STEADFAST_DRILL_WRITE_TOKEN: this.token,
+        STEADFAST_DATABASE_RETRY_SECONDS: String(retrySeconds),
+        LOG_LEVEL: 'warn',
+        LOG_FORMAT: 'json',
+      },
     });
   }
 
@@ -170,9 +209,17 @@ export class DrillPair {
     const sync = primary.config.replicationMode !== 'async';
     const deadline = Date.now() + seconds * 1000;
     for (;;) {
-      const rows = await this.sql<{ state: string; sync_state: string }>(primary, 'SELECT state, sync_state FROM pg_stat_replication WHERE application_name = $1', [standby.name]).catch(() => []);
+      const rows = await this.sql<{ state: string; sync_state: string }>(
+        primary,
+        'SELECT state, sync_state FROM pg_stat_replication WHERE application_name = $1',
+        [standby.name],
+      ).catch(() => []);
       if (rows.some((row) => row.state === 'streaming' && (!sync || row.sync_state === 'sync'))) return;
-      if (Date.now() > deadline) throw appError('DRILL_FAILED', `${standby.name} did not ${sync ? 'become the synchronous standby' : 'stream'} from ${primary.name} within ${seconds} s:\n${standby.process?.output().slice(-3000) ?? ''}`);
+      if (Date.now() > deadline)
+        throw appError(
+          'DRILL_FAILED',
+          `${standby.name} did not ${sync ? 'become the synchronous standby' : 'stream'} from ${primary.name} within ${seconds} s:\n${standby.process?.output().slice(-3000) ?? ''}`,
+        );
       await sleep(100);
     }
   }
@@ -185,7 +232,8 @@ export class DrillPair {
    */
   async kill(node: DrillNode): Promise<number> {
     const postmaster = (await readPostmasterPid(node.dataDir))?.pid;
-    if (!postmaster) throw appError('DRILL_FAILED', `${node.name}'s PostgreSQL is not running, so there is nothing to kill.`);
+    if (!postmaster)
+      throw appError('DRILL_FAILED', `${node.name}'s PostgreSQL is not running, so there is nothing to kill.`);
     process.kill(postmaster, 'SIGSTOP');
     const processes = [postmaster, ...(await childrenOf(postmaster))];
     for (const pid of processes.slice(1)) process.kill(pid, 'SIGSTOP');
@@ -197,7 +245,11 @@ export class DrillPair {
     // Their parent is gone, so whoever adopts them reaps them when it will: a zombie is gone enough.
     const deadline = Date.now() + 30_000;
     while ((await Promise.all(processes.map(isRunning))).some(Boolean)) {
-      if (Date.now() > deadline) throw appError('DRILL_FAILED', `${node.name}'s PostgreSQL processes (${processes.join(', ')}) were still there 30 s after SIGKILL.`);
+      if (Date.now() > deadline)
+        throw appError(
+          'DRILL_FAILED',
+          `${node.name}'s PostgreSQL processes (${processes.join(', ')}) were still there 30 s after SIGKILL.`,
+        );
       await sleep(5);
     }
     return frozenAt;

@@ -93,9 +93,15 @@ export async function runFailoverDrill(config: Config, options: FailoverDrillOpt
     for (let trial = 1; trial <= options.trials; trial++) {
       const result = await runTrial(pair, primary, trial, options, quiet, step);
       trials.push(result);
-      if (result.acknowledged === 0) problems.push(`trial ${trial}: no write was acknowledged before the kill, so nothing was measured`);
-      if (!Number.isFinite(result.directRtoSeconds)) problems.push(`trial ${trial}: the baseline client connected straight to ${result.promoted} never got a write through`);
-      step(`trial ${trial}: ${result.lost} of ${result.acknowledged} acknowledged writes lost (RPO ${result.rpoMs.toFixed(0)} ms), RTO ${result.rtoSeconds.toFixed(2)} s (PostgreSQL alone ${result.directRtoSeconds.toFixed(2)} s), old primary ${result.oldPrimary} in ${result.rebuildSeconds.toFixed(1)} s`);
+      if (result.acknowledged === 0)
+        problems.push(`trial ${trial}: no write was acknowledged before the kill, so nothing was measured`);
+      if (!Number.isFinite(result.directRtoSeconds))
+        problems.push(
+          `trial ${trial}: the baseline client connected straight to ${result.promoted} never got a write through`,
+        );
+      step(
+        `trial ${trial}: ${result.lost} of ${result.acknowledged} acknowledged writes lost (RPO ${result.rpoMs.toFixed(0)} ms), RTO ${result.rtoSeconds.toFixed(2)} s (PostgreSQL alone ${result.directRtoSeconds.toFixed(2)} s), old primary ${result.oldPrimary} in ${result.rebuildSeconds.toFixed(1)} s`,
+      );
       primary = pair.other(primary);
     }
   } catch (error) {
@@ -105,9 +111,12 @@ export async function runFailoverDrill(config: Config, options: FailoverDrillOpt
   }
   const lost = sum(trials.map((trial) => trial.lost));
   const rtoP99 = p99(trials.map((trial) => trial.rtoSeconds));
-  if (mode === 'sync' && lost > 0) problems.push(`synchronous mode lost ${lost} acknowledged writes; it must lose none`);
-  if (rtoP99 !== null && rtoP99 > rtoPromiseSeconds) problems.push(`RTO p99 ${rtoP99.toFixed(1)} s is over the ${rtoPromiseSeconds} s promised`);
-  if (trials.length < options.trials && problems.length === 0) problems.push(`only ${trials.length} of ${options.trials} trials ran`);
+  if (mode === 'sync' && lost > 0)
+    problems.push(`synchronous mode lost ${lost} acknowledged writes; it must lose none`);
+  if (rtoP99 !== null && rtoP99 > rtoPromiseSeconds)
+    problems.push(`RTO p99 ${rtoP99.toFixed(1)} s is over the ${rtoPromiseSeconds} s promised`);
+  if (trials.length < options.trials && problems.length === 0)
+    problems.push(`only ${trials.length} of ${options.trials} trials ran`);
   return {
     mode,
     startedAt,
@@ -124,13 +133,25 @@ export async function runFailoverDrill(config: Config, options: FailoverDrillOpt
   };
 }
 
-async function runTrial(pair: DrillPair, primary: DrillNode, trial: number, options: FailoverDrillOptions, log: Logger, step: (message: string) => void): Promise<DrillTrial> {
+async function runTrial(
+  pair: DrillPair,
+  primary: DrillNode,
+  trial: number,
+  options: FailoverDrillOptions,
+  log: Logger,
+  step: (message: string) => void,
+): Promise<DrillTrial> {
   const standby = pair.other(primary);
   const firstSequence = trial * 1_000_000_000;
   const direct = await DirectWriter.open(standby);
   let load: WriteLoad | undefined;
   try {
-    load = new WriteLoad({ port: pair.appPort, host: `${drillTenant}.${primary.config.baseDomain}`, token: pair.token }, options.clients ?? 4, randomBytes(6).toString('hex'), firstSequence);
+    load = new WriteLoad(
+      { port: pair.appPort, host: `${drillTenant}.${primary.config.baseDomain}`, token: pair.token },
+      options.clients ?? 4,
+      randomBytes(6).toString('hex'),
+      firstSequence,
+    );
     await sleep((options.loadSeconds ?? 2) * 1000);
     step(`trial ${trial}: killing ${primary.name} (the primary) under a write load`);
     const killedAt = await pair.kill(primary);
@@ -140,11 +161,21 @@ async function runTrial(pair: DrillPair, primary: DrillNode, trial: number, opti
     const promotedAt = performance.now();
     // Answers just after the kill may be for commits made before it: recovered is the first answer the new primary gave.
     const writer = load;
-    const recovered = await waitFor(() => writer.firstFrom(standby.config.postgresPort, killedAt), 60, `no write was acknowledged by the new primary (${standby.name}) through the HTTP API within 60 s of the kill; see the app process's log`);
+    const recovered = await waitFor(
+      () => writer.firstFrom(standby.config.postgresPort, killedAt),
+      60,
+      `no write was acknowledged by the new primary (${standby.name}) through the HTTP API within 60 s of the kill; see the app process's log`,
+    );
     const directAt = await Promise.race([direct.firstSuccess, sleep(60_000).then(() => Number.NaN)]);
     await sleep(300);
     await load.stop();
-    const present = new Set((await pair.sql<{ sequence: number }>(standby, 'SELECT sequence FROM drill_writes WHERE sequence >= $1', [firstSequence])).map((row) => row.sequence));
+    const present = new Set(
+      (
+        await pair.sql<{ sequence: number }>(standby, 'SELECT sequence FROM drill_writes WHERE sequence >= $1', [
+          firstSequence,
+        ])
+      ).map((row) => row.sequence),
+    );
     const lost = load.journal.filter((write) => !present.has(write.sequence));
 
     step(`trial ${trial}: rebuilding ${primary.name} as a standby of ${standby.name}`);

@@ -63,21 +63,41 @@ export async function failover(config: Config, log: Logger, options: FailoverOpt
   const started = Date.now();
   const step = options.onStep ?? (() => undefined);
   const standby = await readStandbyState(config.home);
-  if (!standby) throw appError('NODE_STATE_CONFLICT', `This node is not a standby (there is no ${config.home}/standby.json): run "steadfast failover" on the standby that should take over.`);
+  if (!standby)
+    throw appError(
+      'NODE_STATE_CONFLICT',
+      `This node is not a standby (there is no ${config.home}/standby.json): run "steadfast failover" on the standby that should take over.`,
+    );
   const tls = await nodeTls(config.home);
-  if (!tls) throw appError('TLS_INCOMPLETE', `This standby has no TLS files in ${tlsPaths(config.home).dir}; it cannot reach the primary's control API to fence it.`);
-  if (config.nodeControlPort === 0) throw appError('CONFIG_INVALID', 'nodeControlPort is 0 (a free port at each start): a failover needs this node at a known control port, for the old primary to follow it. Set nodeControlPort and restart "steadfast up".');
+  if (!tls)
+    throw appError(
+      'TLS_INCOMPLETE',
+      `This standby has no TLS files in ${tlsPaths(config.home).dir}; it cannot reach the primary's control API to fence it.`,
+    );
+  if (config.nodeControlPort === 0)
+    throw appError(
+      'CONFIG_INVALID',
+      'nodeControlPort is 0 (a free port at each start): a failover needs this node at a known control port, for the old primary to follow it. Set nodeControlPort and restart "steadfast up".',
+    );
   const database = await attachRunning(config);
-  if (!database) throw appError('FAILOVER_FAILED', `This standby's PostgreSQL is not running: start it with "steadfast up" first, and run "steadfast failover" while it runs.`);
+  if (!database)
+    throw appError(
+      'FAILOVER_FAILED',
+      `This standby's PostgreSQL is not running: start it with "steadfast up" first, and run "steadfast failover" while it runs.`,
+    );
   const local = { ...database.admin, database: 'postgres' };
   const before = await withClient(local, readNodePosition);
-  if (!before.standby) throw appError('NODE_STATE_CONFLICT', 'This node is already a primary (its PostgreSQL is not in recovery).');
+  if (!before.standby)
+    throw appError('NODE_STATE_CONFLICT', 'This node is already a primary (its PostgreSQL is not in recovery).');
 
   // The old primary follows this node by asking its control API: it must be served here.
   const own = controlAddressHere(config);
   const self = await askNode(tls, own, 5000).catch(() => undefined);
   if (self?.name !== config.nodeName) {
-    throw appError('FAILOVER_FAILED', `This node's control API does not answer at ${own.host}:${own.port}, so the old primary could not follow it after the ${options.planned ? 'switchover' : 'failover'}: set replicationPeers and clusterNodes (and nodeControlPort) and restart "steadfast up". Nothing was changed.`);
+    throw appError(
+      'FAILOVER_FAILED',
+      `This node's control API does not answer at ${own.host}:${own.port}, so the old primary could not follow it after the ${options.planned ? 'switchover' : 'failover'}: set replicationPeers and clusterNodes (and nodeControlPort) and restart "steadfast up". Nothing was changed.`,
+    );
   }
   const primary = standby.primary;
   const control = controlAddressOf(config, primary.host);
@@ -87,9 +107,26 @@ export async function failover(config: Config, log: Logger, options: FailoverOpt
   let fenced: FenceReport | undefined;
   try {
     // Longer than the old primary may take to stop (a fast shutdown, then up to 35 s more before it is killed).
-    fenced = await callNode<FenceReport>(tls, control, 'POST', '/v1/fence', { by: config.nodeName, postgresPort: database.port, controlPort: config.nodeControlPort, reason: `${what} to ${config.nodeName} by ${describeActor(options.actor)}` }, 90_000);
+    fenced = await callNode<FenceReport>(
+      tls,
+      control,
+      'POST',
+      '/v1/fence',
+      {
+        by: config.nodeName,
+        postgresPort: database.port,
+        controlPort: config.nodeControlPort,
+        reason: `${what} to ${config.nodeName} by ${describeActor(options.actor)}`,
+      },
+      90_000,
+    );
   } catch (error) {
-    if (!isAppError(error) || error.code !== 'NODE_UNREACHABLE') throw appError('FAILOVER_FAILED', `The old primary refused to stand down: ${(error as Error).message} Nothing was changed.`, { cause: error });
+    if (!isAppError(error) || error.code !== 'NODE_UNREACHABLE')
+      throw appError(
+        'FAILOVER_FAILED',
+        `The old primary refused to stand down: ${(error as Error).message} Nothing was changed.`,
+        { cause: error },
+      );
     if (!options.primaryIsDown || options.planned) {
       throw appError(
         'FAILOVER_FAILED',
@@ -98,27 +135,40 @@ export async function failover(config: Config, log: Logger, options: FailoverOpt
         { cause: error },
       );
     }
-    log.warn({ primary, err: (error as Error).message }, 'the old primary cannot be reached; promoting on the operator\'s word that it is down');
+    log.warn(
+      { primary, err: (error as Error).message },
+      "the old primary cannot be reached; promoting on the operator's word that it is down",
+    );
     step('the old primary cannot be reached; you said it is down: promoting without fencing it');
   }
 
   // A switchover that cannot be lossless gives the primary its role back.
-  const giveBack = (): Promise<unknown> => callNode(tls, control, 'POST', '/v1/resume', { by: config.nodeName }, 60_000);
+  const giveBack = (): Promise<unknown> =>
+    callNode(tls, control, 'POST', '/v1/resume', { by: config.nodeName }, 60_000);
   let caughtUp: boolean | null = null;
   let missingBytes: number | null = null;
   if (fenced && fenced.state !== 'shut down') {
     // Not a clean stop (it crashed, or was killed when it would not stop): where its WAL ended is not known.
     if (options.planned) {
       await giveBack().catch(() => undefined);
-      throw appError('FAILOVER_FAILED', `The switchover was undone: the primary did not stop cleanly (its pg_control says "${fenced.state}"), so this node cannot know it has everything. Nothing was changed; see the primary's log.`);
+      throw appError(
+        'FAILOVER_FAILED',
+        `The switchover was undone: the primary did not stop cleanly (its pg_control says "${fenced.state}"), so this node cannot know it has everything. Nothing was changed; see the primary's log.`,
+      );
     }
-    step(`the old primary stood down but did not stop cleanly (${fenced.state}): what it wrote last may be missing here`);
+    step(
+      `the old primary stood down but did not stop cleanly (${fenced.state}): what it wrote last may be missing here`,
+    );
   } else if (fenced?.checkpointLsn) {
     step(`the old primary stood down at ${fenced.checkpointLsn}; waiting for this node to replay everything it had`);
     const target = parseLsn(fenced.checkpointLsn);
     const deadline = Date.now() + (options.catchUpSeconds ?? 30) * 1000;
     for (;;) {
-      const { rows } = await withClient(local, (client) => client.query<{ received: string | null; replayed: string | null }>('SELECT pg_last_wal_receive_lsn()::text AS received, pg_last_wal_replay_lsn()::text AS replayed'));
+      const { rows } = await withClient(local, (client) =>
+        client.query<{ received: string | null; replayed: string | null }>(
+          'SELECT pg_last_wal_receive_lsn()::text AS received, pg_last_wal_replay_lsn()::text AS replayed',
+        ),
+      );
       const received = rows[0]!.received ? parseLsn(rows[0]!.received) : 0n;
       const replayed = rows[0]!.replayed ? parseLsn(rows[0]!.replayed) : 0n;
       // The stand-down's checkpoint record starts at checkpointLsn: replayed past it, nothing is missing.
@@ -133,9 +183,14 @@ export async function failover(config: Config, log: Logger, options: FailoverOpt
         if (options.planned) {
           // Zero loss or nothing: the primary gets its role back.
           await giveBack();
-          throw appError('FAILOVER_FAILED', `The switchover was undone: this standby did not receive all of the primary's WAL within ${options.catchUpSeconds ?? 30} s (${missingBytes} bytes short). The primary serves again; nothing was lost and nothing changed.`);
+          throw appError(
+            'FAILOVER_FAILED',
+            `The switchover was undone: this standby did not receive all of the primary's WAL within ${options.catchUpSeconds ?? 30} s (${missingBytes} bytes short). The primary serves again; nothing was lost and nothing changed.`,
+          );
         }
-        step(`this node did not receive all of the old primary's WAL in time (${missingBytes} bytes short): promoting anyway`);
+        step(
+          `this node did not receive all of the old primary's WAL in time (${missingBytes} bytes short): promoting anyway`,
+        );
         break;
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -143,13 +198,23 @@ export async function failover(config: Config, log: Logger, options: FailoverOpt
   }
 
   step('promoting this node');
-  const promoted = await withClient(local, async (client) => (await client.query<{ done: boolean }>('SELECT pg_promote(true, 60) AS done')).rows[0]!.done);
-  if (!promoted) throw appError('FAILOVER_FAILED', `PostgreSQL did not finish promotion within 60 s; see its log. This node may still become primary: check "steadfast status".`);
+  const promoted = await withClient(
+    local,
+    async (client) => (await client.query<{ done: boolean }>('SELECT pg_promote(true, 60) AS done')).rows[0]!.done,
+  );
+  if (!promoted)
+    throw appError(
+      'FAILOVER_FAILED',
+      `PostgreSQL did not finish promotion within 60 s; see its log. This node may still become primary: check "steadfast status".`,
+    );
   const after = await withClient(local, readNodePosition);
   // In a synchronous mode a primary waits only for a standby that streams from it (its slot):
   // none does yet, so this node commits alone until the old primary (or another) follows it.
   const asynchronousUntilStandby = config.replicationMode !== 'async';
-  if (asynchronousUntilStandby) step(`replicationMode is ${config.replicationMode}: commits wait for a standby again once one streams from this node`);
+  if (asynchronousUntilStandby)
+    step(
+      `replicationMode is ${config.replicationMode}: commits wait for a standby again once one streams from this node`,
+    );
   const result: FailoverResult = {
     timeline: after.timeline,
     oldPrimary: { host: primary.host, port: primary.port, fencing: fenced ? 'stood down' : 'declared down' },
@@ -159,24 +224,50 @@ export async function failover(config: Config, log: Logger, options: FailoverOpt
     seconds: (Date.now() - started) / 1000,
   };
   // The record customers and auditors read: who failed over, from where, and what it cost.
-  await auditReplication(database.admin, describeActor(options.actor), `replication.${what}`, { node: config.nodeName, ...result }).catch((error: unknown) => log.error({ err: error }, 'promoted, but the audit entry could not be written'));
+  await auditReplication(database.admin, describeActor(options.actor), `replication.${what}`, {
+    node: config.nodeName,
+    ...result,
+  }).catch((error: unknown) => log.error({ err: error }, 'promoted, but the audit entry could not be written'));
   log.warn(result, `${what} done: this node is the primary`);
   return result;
 }
 
 /** Before a switchover: the primary answers as one, and this standby streams from it, close behind. */
-async function checkReadyToSwitch(tls: TlsFiles, control: { host: string; port: number }, local: ConnectionTarget): Promise<void> {
+async function checkReadyToSwitch(
+  tls: TlsFiles,
+  control: { host: string; port: number },
+  local: ConnectionTarget,
+): Promise<void> {
   let report: NodeReport;
   try {
     report = await askNode(tls, control, 5000);
   } catch (error) {
-    throw appError('FAILOVER_FAILED', `${(error as Error).message} A switchover needs the primary up and reachable; nothing was changed. If it is down, use "steadfast failover".`, { cause: error });
+    throw appError(
+      'FAILOVER_FAILED',
+      `${(error as Error).message} A switchover needs the primary up and reachable; nothing was changed. If it is down, use "steadfast failover".`,
+      { cause: error },
+    );
   }
-  if (report.role !== 'primary' || !report.lsn) throw appError('FAILOVER_FAILED', `The node this standby follows (${report.name}) is ${report.role}, not a primary; nothing was changed.`);
+  if (report.role !== 'primary' || !report.lsn)
+    throw appError(
+      'FAILOVER_FAILED',
+      `The node this standby follows (${report.name}) is ${report.role}, not a primary; nothing was changed.`,
+    );
   const { rows } = await withClient(local, (client) =>
-    client.query<{ streaming: boolean; behind: number | null }>("SELECT coalesce((SELECT status = 'streaming' FROM pg_stat_wal_receiver), false) AS streaming, pg_wal_lsn_diff($1::pg_lsn, pg_last_wal_receive_lsn())::float8 AS behind", [report.lsn]),
+    client.query<{ streaming: boolean; behind: number | null }>(
+      "SELECT coalesce((SELECT status = 'streaming' FROM pg_stat_wal_receiver), false) AS streaming, pg_wal_lsn_diff($1::pg_lsn, pg_last_wal_receive_lsn())::float8 AS behind",
+      [report.lsn],
+    ),
   );
   const { streaming, behind } = rows[0]!;
-  if (!streaming) throw appError('FAILOVER_FAILED', 'This standby is not streaming from the primary now (see "steadfast status"); a switchover would have to wait for it to catch up. Nothing was changed.');
-  if ((behind ?? 0) > switchoverMaxLagBytes) throw appError('FAILOVER_FAILED', `This standby is ${((behind ?? 0) / 1048576).toFixed(0)} MB behind the primary; a switchover starts only within ${switchoverMaxLagBytes / 1048576} MB (writes would stop while it catches up). Try again when "steadfast status" shows it close.`);
+  if (!streaming)
+    throw appError(
+      'FAILOVER_FAILED',
+      'This standby is not streaming from the primary now (see "steadfast status"); a switchover would have to wait for it to catch up. Nothing was changed.',
+    );
+  if ((behind ?? 0) > switchoverMaxLagBytes)
+    throw appError(
+      'FAILOVER_FAILED',
+      `This standby is ${((behind ?? 0) / 1048576).toFixed(0)} MB behind the primary; a switchover starts only within ${switchoverMaxLagBytes / 1048576} MB (writes would stop while it catches up). Try again when "steadfast status" shows it close.`,
+    );
 }

@@ -30,10 +30,14 @@ const fencedFile = (home: string): string => path.join(home, 'fenced.json');
 // A damaged mark is still a mark: the node stays fenced until an operator looks.
 export const readFenced = (home: string): Promise<FencedState | undefined> =>
   readStateFile<FencedState>(fencedFile(home), () =>
-    appError('NODE_FENCED', `${fencedFile(home)} is damaged, so this node cannot tell who took over from it; it will not start as a primary. Re-join it as a standby with "steadfast standby join --replace <primary>" (after moving its data directory away).`),
+    appError(
+      'NODE_FENCED',
+      `${fencedFile(home)} is damaged, so this node cannot tell who took over from it; it will not start as a primary. Re-join it as a standby with "steadfast standby join --replace <primary>" (after moving its data directory away).`,
+    ),
   );
 
-export const writeFenced = (home: string, state: FencedState): Promise<void> => writeFileAtomic(fencedFile(home), `${JSON.stringify(state, null, 2)}\n`);
+export const writeFenced = (home: string, state: FencedState): Promise<void> =>
+  writeFileAtomic(fencedFile(home), `${JSON.stringify(state, null, 2)}\n`);
 
 export const forgetFenced = (home: string): Promise<void> => rm(fencedFile(home), { force: true });
 
@@ -50,13 +54,16 @@ export function parseNodeAddress(entry: string): { host: string; port: number } 
 /** The control API addresses of the other nodes: clusterNodes, and a standby's primary (at the default port unless clusterNodes names it). */
 export function peerControlAddresses(config: Config, standby?: StandbyState): Array<{ host: string; port: number }> {
   const peers = config.clusterNodes.map(parseNodeAddress);
-  if (standby && !peers.some((peer) => peer.host === standby.primary.host)) peers.push({ host: standby.primary.host, port: defaultControlPort });
+  if (standby && !peers.some((peer) => peer.host === standby.primary.host))
+    peers.push({ host: standby.primary.host, port: defaultControlPort });
   return peers;
 }
 
 /** The control address of the node whose PostgreSQL is at `host`. */
 export function controlAddressOf(config: Config, host: string): { host: string; port: number } {
-  return config.clusterNodes.map(parseNodeAddress).find((peer) => peer.host === host) ?? { host, port: defaultControlPort };
+  return (
+    config.clusterNodes.map(parseNodeAddress).find((peer) => peer.host === host) ?? { host, port: defaultControlPort }
+  );
 }
 
 export interface PeerPrimary {
@@ -72,7 +79,12 @@ export interface PeerPrimary {
  * after this node last ran as primary, so this node must follow it, not compete with it.
  * Peers that do not answer are skipped (and logged): they cannot say a failover happened.
  */
-export async function findNewerPrimary(config: Config, tls: TlsFiles, own: { systemIdentifier: string; timeline: number }, log: Logger): Promise<PeerPrimary | undefined> {
+export async function findNewerPrimary(
+  config: Config,
+  tls: TlsFiles,
+  own: { systemIdentifier: string; timeline: number },
+  log: Logger,
+): Promise<PeerPrimary | undefined> {
   const answers = await Promise.all(
     peerControlAddresses(config).map(async (address) => {
       try {
@@ -85,12 +97,29 @@ export async function findNewerPrimary(config: Config, tls: TlsFiles, own: { sys
   );
   for (const answer of answers) {
     const report = answer?.report;
-    if (!answer || !report || report.role !== 'primary' || report.timeline === undefined || report.postgresPort === undefined) continue;
+    if (
+      !answer ||
+      !report ||
+      report.role !== 'primary' ||
+      report.timeline === undefined ||
+      report.postgresPort === undefined
+    )
+      continue;
     if (report.systemIdentifier !== own.systemIdentifier) {
-      log.warn({ peer: answer.address, systemIdentifier: report.systemIdentifier }, 'a peer in clusterNodes is a primary of another cluster; check clusterNodes');
+      log.warn(
+        { peer: answer.address, systemIdentifier: report.systemIdentifier },
+        'a peer in clusterNodes is a primary of another cluster; check clusterNodes',
+      );
       continue;
     }
-    if (report.timeline > own.timeline) return { name: report.name, host: answer.address.host, postgresPort: report.postgresPort, controlPort: answer.address.port, timeline: report.timeline };
+    if (report.timeline > own.timeline)
+      return {
+        name: report.name,
+        host: answer.address.host,
+        postgresPort: report.postgresPort,
+        controlPort: answer.address.port,
+        timeline: report.timeline,
+      };
   }
   return undefined;
 }

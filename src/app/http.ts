@@ -16,7 +16,9 @@ export async function buildHttp(platform: Platform): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: platform.log.child({ component: 'http' }) as FastifyBaseLogger,
     // One log line per request only when debugging; errors are logged by the problem handler.
-    logController: new LogController({ disableRequestLogging: platform.log.level !== 'debug' && platform.log.level !== 'trace' }),
+    logController: new LogController({
+      disableRequestLogging: platform.log.level !== 'debug' && platform.log.level !== 'trace',
+    }),
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     bodyLimit: 1024 * 1024,
@@ -30,7 +32,13 @@ export async function buildHttp(platform: Platform): Promise<FastifyInstance> {
   registerHealthRoutes(app, readinessChecks(platform, await latestMigration('platform')), version);
   await app.register(tenancyRoutes, { tenancy: platform.tenancy, baseDomain: platform.config.baseDomain });
   const token = platform.config.drillWriteToken;
-  if (token) await app.register(drillRoutes, { tenancy: platform.tenancy, baseDomain: platform.config.baseDomain, db: platform.db, token });
+  if (token)
+    await app.register(drillRoutes, {
+      tenancy: platform.tenancy,
+      baseDomain: platform.config.baseDomain,
+      db: platform.db,
+      token,
+    });
   return app;
 }
 
@@ -42,12 +50,17 @@ function readinessChecks(platform: Platform, expectedMigration: string): Readine
       check: async () => {
         let applied: string | null | undefined;
         try {
-          const { rows } = await sql<{ name: string | null }>`SELECT max(name) AS name FROM kysely_migration`.execute(platform.db);
+          const { rows } = await sql<{ name: string | null }>`SELECT max(name) AS name FROM kysely_migration`.execute(
+            platform.db,
+          );
           applied = rows[0]?.name;
         } catch (error) {
           throw new Error(`unreachable: ${(error as Error).message}`);
         }
-        if (applied !== expectedMigration) throw new Error(`reachable, but the platform database is at ${applied ?? 'nothing'} and this build expects ${expectedMigration}; run "steadfast migrate"`);
+        if (applied !== expectedMigration)
+          throw new Error(
+            `reachable, but the platform database is at ${applied ?? 'nothing'} and this build expects ${expectedMigration}; run "steadfast migrate"`,
+          );
         return `reachable, migrations current (${applied})`;
       },
     },

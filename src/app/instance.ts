@@ -13,7 +13,11 @@ export interface InstanceInfo {
 
 const fileOf = (home: string): string => path.join(home, 'instance.json');
 
-export async function recordInstance(home: string, httpPort: number, operatorPort?: number): Promise<() => Promise<void>> {
+export async function recordInstance(
+  home: string,
+  httpPort: number,
+  operatorPort?: number,
+): Promise<() => Promise<void>> {
   const info: InstanceInfo = { pid: process.pid, httpPort, operatorPort, startedAt: new Date().toISOString() };
   // `serve` and `worker` against DATABASE_URL may run in a home nothing else has made yet.
   await mkdir(home, { recursive: true });

@@ -73,7 +73,8 @@ export type ModeRequest = z.infer<typeof modeRequestSchema>;
 
 const controlCiphers = { minVersion: 'TLSv1.3' as const };
 
-const remoteAddress = (socket: { remoteAddress?: string }): string => socket.remoteAddress?.replace(/^::ffff:/, '') ?? '';
+const remoteAddress = (socket: { remoteAddress?: string }): string =>
+  socket.remoteAddress?.replace(/^::ffff:/, '') ?? '';
 
 /** Whether an address is one of this machine's own (loopback, or an interface's). */
 function isThisMachine(address: string): boolean {
@@ -82,11 +83,19 @@ function isThisMachine(address: string): boolean {
 }
 
 function invalid(what: string, error: z.ZodError): Error {
-  return appError('VALIDATION_FAILED', `The ${what} request is invalid: ${error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ')}.`);
+  return appError(
+    'VALIDATION_FAILED',
+    `The ${what} request is invalid: ${error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ')}.`,
+  );
 }
 
 /** Starts the control API on `host:port`; only clients with a node certificate of our CA get in. */
-export async function startNodeControl(tls: TlsFiles, address: { host: string; port: number }, handlers: NodeControlHandlers, log: Logger): Promise<{ port: number; close(): Promise<void> }> {
+export async function startNodeControl(
+  tls: TlsFiles,
+  address: { host: string; port: number },
+  handlers: NodeControlHandlers,
+  log: Logger,
+): Promise<{ port: number; close(): Promise<void> }> {
   const { ca, cert, key, crl } = await readTlsFiles(tls);
   const app: FastifyInstance = Fastify({
     logger: false,
@@ -98,7 +107,8 @@ export async function startNodeControl(tls: TlsFiles, address: { host: string; p
   app.addHook('onRequest', async (request) => {
     // The handshake already refused certificates of other CAs; the name says it is a node's.
     const peer = (request.raw.socket as TLSSocket).getPeerCertificate();
-    if (peer?.subject?.CN !== replicationRole) throw appError('FORBIDDEN', 'Only the nodes of this cluster may use the node control API.');
+    if (peer?.subject?.CN !== replicationRole)
+      throw appError('FORBIDDEN', 'Only the nodes of this cluster may use the node control API.');
   });
   app.get('/v1/node', () => handlers.report());
   app.post('/v1/fence', async (request) => {
@@ -109,8 +119,15 @@ export async function startNodeControl(tls: TlsFiles, address: { host: string; p
     return handlers.fence({ ...parsed.data, host });
   });
   app.post('/v1/resume', async (request) => {
-    const parsed = z.object({ by: z.string().min(1).max(63) }).strict().safeParse(request.body);
-    if (!parsed.success) throw appError('VALIDATION_FAILED', 'The resume request is invalid: it names the node that fenced this one, as {"by": "<node name>"}.');
+    const parsed = z
+      .object({ by: z.string().min(1).max(63) })
+      .strict()
+      .safeParse(request.body);
+    if (!parsed.success)
+      throw appError(
+        'VALIDATION_FAILED',
+        'The resume request is invalid: it names the node that fenced this one, as {"by": "<node name>"}.',
+      );
     log.warn({ by: parsed.data.by }, 'the node that fenced this one gave up taking over; resuming as the primary');
     return handlers.resume(parsed.data.by, remoteAddress(request.raw.socket));
   });
@@ -119,24 +136,43 @@ export async function startNodeControl(tls: TlsFiles, address: { host: string; p
     if (!parsed.success) throw invalid('mode', parsed.error);
     // The mode is changed by an operator on this machine ("steadfast replication mode"), never by a peer.
     const from = remoteAddress(request.raw.socket);
-    if (!isThisMachine(from)) throw appError('FORBIDDEN', 'The replication mode is changed from this machine only, with "steadfast replication mode".');
+    if (!isThisMachine(from))
+      throw appError(
+        'FORBIDDEN',
+        'The replication mode is changed from this machine only, with "steadfast replication mode".',
+      );
     return handlers.setMode({ ...parsed.data, from });
   });
   try {
     await app.listen({ host: address.host, port: address.port });
   } catch (error) {
     await app.close();
-    throw appError('HTTP_LISTEN_FAILED', `Cannot listen for the node control API on ${address.host}:${address.port}: ${(error as Error).message}; set nodeControlPort (STEADFAST_NODE_CONTROL_PORT) to a free port.`, { cause: error });
+    throw appError(
+      'HTTP_LISTEN_FAILED',
+      `Cannot listen for the node control API on ${address.host}:${address.port}: ${(error as Error).message}; set nodeControlPort (STEADFAST_NODE_CONTROL_PORT) to a free port.`,
+      { cause: error },
+    );
   }
   const port = (app.server.address() as { port: number }).port;
   return { port, close: () => app.close() };
 }
 
 /** What the node at `address` says it is (GET /v1/node). */
-export const askNode = (tls: TlsFiles, address: { host: string; port: number }, timeoutMs = 3000): Promise<NodeReport> => callNode<NodeReport>(tls, address, 'GET', '/v1/node', undefined, timeoutMs);
+export const askNode = (
+  tls: TlsFiles,
+  address: { host: string; port: number },
+  timeoutMs = 3000,
+): Promise<NodeReport> => callNode<NodeReport>(tls, address, 'GET', '/v1/node', undefined, timeoutMs);
 
 /** Calls a peer's control API with this node's certificate; the peer's is checked against our CA and its address. */
-export async function callNode<T>(tls: TlsFiles, address: { host: string; port: number }, method: 'GET' | 'POST', route: string, body?: unknown, timeoutMs = 5000): Promise<T> {
+export async function callNode<T>(
+  tls: TlsFiles,
+  address: { host: string; port: number },
+  method: 'GET' | 'POST',
+  route: string,
+  body?: unknown,
+  timeoutMs = 5000,
+): Promise<T> {
   const { ca, cert, key, crl } = await readTlsFiles(tls);
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise<T>((resolve, reject) => {
@@ -152,7 +188,10 @@ export async function callNode<T>(tls: TlsFiles, address: { host: string; port: 
         ...(crl ? { crl } : {}),
         ...controlCiphers,
         timeout: timeoutMs,
-        headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+        headers:
+          payload === undefined
+            ? {}
+            : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
       },
       (response) => {
         const chunks: Buffer[] = [];
@@ -168,7 +207,12 @@ export async function callNode<T>(tls: TlsFiles, address: { host: string; port: 
           }
           if ((response.statusCode ?? 500) >= 400) {
             const detail = (parsed as { detail?: string } | undefined)?.detail ?? text.slice(0, 200);
-            reject(appError('NODE_REQUEST_FAILED', `The node at ${address.host}:${address.port} answered ${response.statusCode}: ${detail}`));
+            reject(
+              appError(
+                'NODE_REQUEST_FAILED',
+                `The node at ${address.host}:${address.port} answered ${response.statusCode}: ${detail}`,
+              ),
+            );
           } else {
             resolve(parsed as T);
           }
@@ -184,7 +228,19 @@ export async function callNode<T>(tls: TlsFiles, address: { host: string; port: 
     });
     // Reached but slow is not unreachable: the request may have been acted on (a fence half done).
     request.on('error', (error) =>
-      reject(timedOut ? appError('NODE_REQUEST_FAILED', `The node at ${address.host}:${address.port} took the request but gave no answer within ${timeoutMs / 1000} s.`, { cause: error }) : appError('NODE_UNREACHABLE', `Cannot reach the node control API at ${address.host}:${address.port}: ${error.message}.`, { cause: error })),
+      reject(
+        timedOut
+          ? appError(
+              'NODE_REQUEST_FAILED',
+              `The node at ${address.host}:${address.port} took the request but gave no answer within ${timeoutMs / 1000} s.`,
+              { cause: error },
+            )
+          : appError(
+              'NODE_UNREACHABLE',
+              `Cannot reach the node control API at ${address.host}:${address.port}: ${error.message}.`,
+              { cause: error },
+            ),
+      ),
     );
     request.end(payload);
   });

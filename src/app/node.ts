@@ -12,7 +12,14 @@ import { isInRecovery, readNodePosition, readReplicationState } from '../platfor
 import { pruneSamples, recordSamples, samplesOf } from '../modules/replication/index.js';
 import type { TlsFiles } from '../platform/postgres/tls.js';
 import { embeddedDataDir, embeddedSettings, startEmbedded, withServer, type DatabaseHandle } from './database.js';
-import { controlAddressOf, findNewerPrimary, forgetFenced, readFenced, writeFenced, type FencedState } from './fencing.js';
+import {
+  controlAddressOf,
+  findNewerPrimary,
+  forgetFenced,
+  readFenced,
+  writeFenced,
+  type FencedState,
+} from './fencing.js';
 import { askNode, startNodeControl, type FenceReport, type FenceRequest, type NodeReport } from './node-control.js';
 import {
   auditReplication,
@@ -36,7 +43,8 @@ import { joinStandby, startStandby, type RunningStandby } from './standby.js';
 export type NodeRole = 'primary' | 'standby' | 'fenced';
 
 /** PostgreSQL's words when a standby's WAL went on past the point where its primary's timeline forked off. */
-const divergedPattern = /forked off current database system timeline|is not in this server's history|is ahead of the WAL flush position of this server/;
+const divergedPattern =
+  /forked off current database system timeline|is not in this server's history|is ahead of the WAL flush position of this server/;
 
 type State =
   | { readonly kind: 'starting' }
@@ -58,7 +66,13 @@ export interface NodeTimings {
   readonly rejoinPollMs: number;
 }
 
-const defaultTimings: NodeTimings = { promotionPollMs: 250, peerWatchMs: 5000, syncCheckMs: 1000, sampleMs: 10_000, rejoinPollMs: 1000 };
+const defaultTimings: NodeTimings = {
+  promotionPollMs: 250,
+  peerWatchMs: 5000,
+  syncCheckMs: 1000,
+  sampleMs: 10_000,
+  rejoinPollMs: 1000,
+};
 
 /**
  * One node of the embedded platform as `steadfast up` runs it: a primary serving tenants, a
@@ -120,7 +134,17 @@ export class PlatformNode extends EventEmitter {
     this.tls = await nodeTls(config.home);
     this.dataDir = await embeddedDataDir(config, await ensurePostgresOsUser(config.postgresOsUser));
     if (this.tls && (config.replicationPeers.length > 0 || config.clusterNodes.length > 0)) {
-      this.control = await startNodeControl(this.tls, { host: controlHost(config), port: config.nodeControlPort }, { report: () => this.report(), fence: (request) => this.fence(request), resume: (by, from) => this.resume(by, from), setMode: (request) => this.setMode(request) }, this.log.child({ component: 'node-control' }));
+      this.control = await startNodeControl(
+        this.tls,
+        { host: controlHost(config), port: config.nodeControlPort },
+        {
+          report: () => this.report(),
+          fence: (request) => this.fence(request),
+          resume: (by, from) => this.resume(by, from),
+          setMode: (request) => this.setMode(request),
+        },
+        this.log.child({ component: 'node-control' }),
+      );
     }
     try {
       await this.serially(() => this.enter());
@@ -147,27 +171,71 @@ export class PlatformNode extends EventEmitter {
   async report(): Promise<NodeReport> {
     const state = this.state;
     const name = this.config.nodeName;
-    const database = state.kind === 'primary' ? state.platform.platform.database : state.kind === 'standby' ? state.standby.database : undefined;
+    const database =
+      state.kind === 'primary'
+        ? state.platform.platform.database
+        : state.kind === 'standby'
+          ? state.standby.database
+          : undefined;
     if (database) {
       const position = await withServer(database, readNodePosition);
-      return { name, role: position.standby ? 'standby' : 'primary', timeline: position.timeline, systemIdentifier: position.systemIdentifier, postgresPort: database.supervisor?.port, lsn: position.lsn ?? undefined };
+      return {
+        name,
+        role: position.standby ? 'standby' : 'primary',
+        timeline: position.timeline,
+        systemIdentifier: position.systemIdentifier,
+        postgresPort: database.supervisor?.port,
+        lsn: position.lsn ?? undefined,
+      };
     }
-    const control = (await readDataDirMajor(this.dataDir)) === undefined ? undefined : await readControlFile(this.dataDir);
-    return { name, role: state.kind === 'fenced' ? 'fenced' : 'stopped', timeline: control?.timeline, systemIdentifier: control?.systemIdentifier, lsn: control?.checkpointLsn };
+    const control =
+      (await readDataDirMajor(this.dataDir)) === undefined ? undefined : await readControlFile(this.dataDir);
+    return {
+      name,
+      role: state.kind === 'fenced' ? 'fenced' : 'stopped',
+      timeline: control?.timeline,
+      systemIdentifier: control?.systemIdentifier,
+      lsn: control?.checkpointLsn,
+    };
   }
 
   /** A peer taking over asks this node to stand down: answered once its PostgreSQL has stopped. */
   fence(request: FenceRequest): Promise<FenceReport> {
-    const mark: FencedState = { by: request.by, host: request.host, postgresPort: request.postgresPort, controlPort: request.controlPort, reason: request.reason, at: new Date().toISOString() };
+    const mark: FencedState = {
+      by: request.by,
+      host: request.host,
+      postgresPort: request.postgresPort,
+      controlPort: request.controlPort,
+      reason: request.reason,
+      at: new Date().toISOString(),
+    };
     const answer = async (): Promise<FenceReport> => {
       const control = await readControlFile(this.dataDir);
-      return { name: this.config.nodeName, fenced: true, state: control.state, timeline: control.timeline, checkpointLsn: control.checkpointLsn };
+      return {
+        name: this.config.nodeName,
+        fenced: true,
+        state: control.state,
+        timeline: control.timeline,
+        checkpointLsn: control.checkpointLsn,
+      };
     };
     const state = this.state;
-    if (state.kind === 'standby') return Promise.reject(appError('NODE_STATE_CONFLICT', `${this.config.nodeName} is a standby, not a primary: there is nothing to fence.`));
+    if (state.kind === 'standby')
+      return Promise.reject(
+        appError(
+          'NODE_STATE_CONFLICT',
+          `${this.config.nodeName} is a standby, not a primary: there is nothing to fence.`,
+        ),
+      );
     if (state.kind === 'fenced') {
       // Only one node takes over: a second taker would make two primaries on the same timeline.
-      if (state.fenced.by !== request.by) return Promise.reject(appError('NODE_STATE_CONFLICT', `${this.config.nodeName} was already fenced by ${state.fenced.by}; ${request.by} must not take over as well.`));
+      if (state.fenced.by !== request.by)
+        return Promise.reject(
+          appError(
+            'NODE_STATE_CONFLICT',
+            `${this.config.nodeName} was already fenced by ${state.fenced.by}; ${request.by} must not take over as well.`,
+          ),
+        );
       return answer();
     }
     if (state.kind === 'primary') return this.serially(async () => (await this.standDown(mark), answer()));
@@ -189,11 +257,20 @@ export class PlatformNode extends EventEmitter {
   resume(by: string, from: string): Promise<NodeReport> {
     return this.serially(async () => {
       const state = this.state;
-      if (state.kind !== 'fenced') throw appError('NODE_STATE_CONFLICT', `${this.config.nodeName} is not fenced; there is nothing to resume.`);
+      if (state.kind !== 'fenced')
+        throw appError('NODE_STATE_CONFLICT', `${this.config.nodeName} is not fenced; there is nothing to resume.`);
       // Only the node that fenced this one, from where it fenced it: every node's certificate has the same name.
-      if (state.fenced.by !== by || state.fenced.host !== from) throw appError('NODE_STATE_CONFLICT', `${this.config.nodeName} was fenced by ${state.fenced.by} at ${state.fenced.host}; only that node can give it back.`);
+      if (state.fenced.by !== by || state.fenced.host !== from)
+        throw appError(
+          'NODE_STATE_CONFLICT',
+          `${this.config.nodeName} was fenced by ${state.fenced.by} at ${state.fenced.host}; only that node can give it back.`,
+        );
       const taker = await askNode(this.tls!, { host: state.fenced.host, port: state.fenced.controlPort });
-      if (taker.role === 'primary') throw appError('NODE_STATE_CONFLICT', `${by} is a primary already; ${this.config.nodeName} follows it instead of resuming.`);
+      if (taker.role === 'primary')
+        throw appError(
+          'NODE_STATE_CONFLICT',
+          `${by} is a primary already; ${this.config.nodeName} follows it instead of resuming.`,
+        );
       this.clearTimer();
       await this.closing;
       await forgetFenced(this.config.home);
@@ -219,14 +296,29 @@ export class PlatformNode extends EventEmitter {
     const hasData = (await readDataDirMajor(this.dataDir)) !== undefined;
     if (standby && hasData) return this.runStandby(standby);
     if (fenced) return this.enterFenced(fenced);
-    if (standby) throw appError('STANDBY_MISCONFIGURED', `${config.home}/standby.json says this node follows ${standby.primary.host}:${standby.primary.port}, but it has no data directory (${this.dataDir}): a join was interrupted. Run "steadfast standby join --replace ${standby.primary.host}:${standby.primary.port}" to copy the primary again.`);
+    if (standby)
+      throw appError(
+        'STANDBY_MISCONFIGURED',
+        `${config.home}/standby.json says this node follows ${standby.primary.host}:${standby.primary.port}, but it has no data directory (${this.dataDir}): a join was interrupted. Run "steadfast standby join --replace ${standby.primary.host}:${standby.primary.port}" to copy the primary again.`,
+      );
     if (this.tls && config.clusterNodes.length > 0 && hasData) {
       const own = await readControlFile(this.dataDir);
       const newer = await findNewerPrimary(config, this.tls, own, this.log);
       if (newer) {
-        const mark: FencedState = { by: newer.name, host: newer.host, postgresPort: newer.postgresPort, controlPort: newer.controlPort, reason: `on start, ${newer.name} was found primary on timeline ${newer.timeline}, later than this node's ${own.timeline}`, at: new Date().toISOString(), timeline: own.timeline };
+        const mark: FencedState = {
+          by: newer.name,
+          host: newer.host,
+          postgresPort: newer.postgresPort,
+          controlPort: newer.controlPort,
+          reason: `on start, ${newer.name} was found primary on timeline ${newer.timeline}, later than this node's ${own.timeline}`,
+          at: new Date().toISOString(),
+          timeline: own.timeline,
+        };
         await writeFenced(config.home, mark);
-        this.log.warn(mark, 'a peer took over while this node was down: not starting as a primary; it will follow that peer');
+        this.log.warn(
+          mark,
+          'a peer took over while this node was down: not starting as a primary; it will follow that peer',
+        );
         return this.enterFenced(mark);
       }
     }
@@ -245,7 +337,12 @@ export class PlatformNode extends EventEmitter {
     this.primaryDatabase = database;
     let platform: RunningPlatform;
     try {
-      platform = await startPlatform(this.config, this.log, { http: true, worker: true, ownDatabase: true }, { database });
+      platform = await startPlatform(
+        this.config,
+        this.log,
+        { http: true, worker: true, ownDatabase: true },
+        { database },
+      );
     } catch (error) {
       // Fenced while starting: its server was stopped under it. It follows the node that took over.
       const mark = await readFenced(this.config.home);
@@ -262,7 +359,9 @@ export class PlatformNode extends EventEmitter {
       return;
     }
     this.state = { kind: 'primary', platform };
-    void platform.fatal.then((error) => this.state.kind === 'primary' && this.state.platform === platform && this.resolveFatal(error));
+    void platform.fatal.then(
+      (error) => this.state.kind === 'primary' && this.state.platform === platform && this.resolveFatal(error),
+    );
     this.emit('role', 'primary');
     let round = 0;
     const everyNth = (ms: number): boolean => round % Math.max(1, Math.round(ms / this.timings.syncCheckMs)) === 0;
@@ -270,10 +369,13 @@ export class PlatformNode extends EventEmitter {
       round++;
       // Each on its own: a failing one (a damaged file, a busy database) must not stop the others, least of all the peer watch.
       const checks: Array<Promise<void>> = [];
-      if (this.tls && this.config.clusterNodes.length > 0 && everyNth(this.timings.peerWatchMs)) checks.push(this.watchPeers(platform));
+      if (this.tls && this.config.clusterNodes.length > 0 && everyNth(this.timings.peerWatchMs))
+        checks.push(this.watchPeers(platform));
       checks.push(this.settleSynchronous(platform.platform.database, 'check'));
       if (everyNth(this.timings.sampleMs)) checks.push(this.sampleReplication(platform, everyNth(3_600_000)));
-      const failed = (await Promise.allSettled(checks)).find((result): result is PromiseRejectedResult => result.status === 'rejected');
+      const failed = (await Promise.allSettled(checks)).find(
+        (result): result is PromiseRejectedResult => result.status === 'rejected',
+      );
       if (failed) throw failed.reason;
     });
   }
@@ -302,10 +404,18 @@ export class PlatformNode extends EventEmitter {
 
   private async settleNow(database: DatabaseHandle, cause: 'check' | 'start'): Promise<void> {
     const override = await readModeOverride(this.config.home);
-    const slots = await withServer(database, async (client) =>
-      (await client.query<{ active: boolean }>("SELECT active FROM pg_replication_slots WHERE slot_type = 'physical' AND NOT temporary AND slot_name LIKE 'steadfast\\_%'")).rows,
+    const slots = await withServer(
+      database,
+      async (client) =>
+        (
+          await client.query<{ active: boolean }>(
+            "SELECT active FROM pg_replication_slots WHERE slot_type = 'physical' AND NOT temporary AND slot_name LIKE 'steadfast\\_%'",
+          )
+        ).rows,
     );
-    const forStandby = effectiveMode(this.config, override) !== 'async' && (slots.some((slot) => slot.active) || (this.waitingForStandby && slots.length > 0));
+    const forStandby =
+      effectiveMode(this.config, override) !== 'async' &&
+      (slots.some((slot) => slot.active) || (this.waitingForStandby && slots.length > 0));
     const settings = embeddedSettings(this.config, this.dataDir, undefined, this.tls, { override, forStandby });
     const key = JSON.stringify(settings);
     if (key === this.appliedSettings) return;
@@ -314,28 +424,57 @@ export class PlatformNode extends EventEmitter {
     this.appliedSettings = key;
     this.waitingForStandby = forStandby;
     if (!changed || cause === 'start' || this.config.replicationMode === 'async' || override) return;
-    const reason = forStandby ? 'a standby streams from this node: commits wait for it' : 'no standby slot is left on this node: commits no longer wait';
+    const reason = forStandby
+      ? 'a standby streams from this node: commits wait for it'
+      : 'no standby slot is left on this node: commits no longer wait';
     this.log.warn({ mode: this.config.replicationMode }, reason);
-    await auditReplication(database.admin, 'system:steadfast', 'replication.mode', { node: this.config.nodeName, to: forStandby ? this.config.replicationMode : 'async', reason });
+    await auditReplication(database.admin, 'system:steadfast', 'replication.mode', {
+      node: this.config.nodeName,
+      to: forStandby ? this.config.replicationMode : 'async',
+      reason,
+    });
   }
 
   /**
    * `steadfast replication mode`: runs this primary asynchronously whatever replicationMode says
    * (the synchronous standby is gone and writes must go on), or back in the configured mode.
    */
-  setMode(request: { mode: 'async' | 'configured'; reason: string; actor: string; from?: string }): Promise<{ mode: string; configured: string; override?: ModeOverride }> {
+  setMode(request: {
+    mode: 'async' | 'configured';
+    reason: string;
+    actor: string;
+    from?: string;
+  }): Promise<{ mode: string; configured: string; override?: ModeOverride }> {
     // Not queued behind other changes: a primary whose start waits for its standby must be able to stop waiting.
     const database = this.state.kind === 'primary' ? this.state.platform.platform.database : this.primaryDatabase;
     if (!database) {
-      const what = this.state.kind === 'stopped' || this.state.kind === 'starting' ? 'not running as a primary' : `a ${this.state.kind} node`;
-      return Promise.reject(appError('NODE_STATE_CONFLICT', `${this.config.nodeName} is ${what}: the replication mode is the primary's to change.`));
+      const what =
+        this.state.kind === 'stopped' || this.state.kind === 'starting'
+          ? 'not running as a primary'
+          : `a ${this.state.kind} node`;
+      return Promise.reject(
+        appError(
+          'NODE_STATE_CONFLICT',
+          `${this.config.nodeName} is ${what}: the replication mode is the primary's to change.`,
+        ),
+      );
     }
     return this.changeMode(database, request);
   }
 
-  private async changeMode(database: DatabaseHandle, request: { mode: 'async' | 'configured'; reason: string; actor: string; from?: string }): Promise<{ mode: string; configured: string; override?: ModeOverride }> {
+  private async changeMode(
+    database: DatabaseHandle,
+    request: { mode: 'async' | 'configured'; reason: string; actor: string; from?: string },
+  ): Promise<{ mode: string; configured: string; override?: ModeOverride }> {
     const before = effectiveMode(this.config, await readModeOverride(this.config.home));
-    const entry = (to: string): Promise<void> => auditReplication(database.admin, request.actor, 'replication.mode', { node: this.config.nodeName, from: before, to, reason: request.reason, ...(request.from ? { via: request.from } : {}) });
+    const entry = (to: string): Promise<void> =>
+      auditReplication(database.admin, request.actor, 'replication.mode', {
+        node: this.config.nodeName,
+        from: before,
+        to,
+        reason: request.reason,
+        ...(request.from ? { via: request.from } : {}),
+      });
     let override: ModeOverride | undefined;
     if (request.mode === 'async') {
       override = { mode: 'async', by: request.actor, reason: request.reason, at: new Date().toISOString() };
@@ -357,10 +496,13 @@ export class PlatformNode extends EventEmitter {
   private async runStandby(standby: StandbyState): Promise<void> {
     const running = await startStandby(this.config, this.log, standby);
     this.state = { kind: 'standby', standby: running };
-    void running.fatal.then((error) => this.state.kind === 'standby' && this.state.standby === running && this.resolveFatal(error));
+    void running.fatal.then(
+      (error) => this.state.kind === 'standby' && this.state.standby === running && this.resolveFatal(error),
+    );
     this.emit('role', 'standby', standby.primary);
     this.every(this.timings.promotionPollMs, async () => {
-      if (running.database.supervisor?.recentLog.some((line) => divergedPattern.test(line))) return this.serially(() => this.rebuild(running, standby));
+      if (running.database.supervisor?.recentLog.some((line) => divergedPattern.test(line)))
+        return this.serially(() => this.rebuild(running, standby));
       const inRecovery = await withServer(running.database, isInRecovery);
       if (!inRecovery) await this.serially(() => this.promoted(running));
     });
@@ -392,7 +534,15 @@ export class PlatformNode extends EventEmitter {
     if (!newer) return;
     await this.serially(async () => {
       if (this.state.kind !== 'primary' || this.state.platform !== platform) return;
-      await this.standDown({ by: newer.name, host: newer.host, postgresPort: newer.postgresPort, controlPort: newer.controlPort, reason: `${newer.name} is primary on timeline ${newer.timeline}, later than this node's ${position.timeline}`, at: new Date().toISOString(), timeline: position.timeline });
+      await this.standDown({
+        by: newer.name,
+        host: newer.host,
+        postgresPort: newer.postgresPort,
+        controlPort: newer.controlPort,
+        reason: `${newer.name} is primary on timeline ${newer.timeline}, later than this node's ${position.timeline}`,
+        at: new Date().toISOString(),
+        timeline: position.timeline,
+      });
     });
   }
 
@@ -411,7 +561,11 @@ export class PlatformNode extends EventEmitter {
     this.clearTimer();
     // PostgreSQL is down, so nothing more is written: the answer need not wait for HTTP to drain.
     // Re-joining does (closing), so the two never overlap.
-    this.closing = platform.stop().catch((error: unknown) => this.log.error({ err: error }, 'error while stopping the platform after standing down'));
+    this.closing = platform
+      .stop()
+      .catch((error: unknown) =>
+        this.log.error({ err: error }, 'error while stopping the platform after standing down'),
+      );
     this.enterFenced(fenced);
   }
 
@@ -438,7 +592,10 @@ export class PlatformNode extends EventEmitter {
     await this.closing;
     const primary = { host: fenced.host, port: fenced.postgresPort };
     try {
-      const standby = (await readDataDirMajor(this.dataDir)) === undefined ? await this.copyPrimary(fenced, primary) : await this.followOnOwnData(fenced, primary);
+      const standby =
+        (await readDataDirMajor(this.dataDir)) === undefined
+          ? await this.copyPrimary(fenced, primary)
+          : await this.followOnOwnData(fenced, primary);
       await this.runStandby(standby);
       await this.dropStaleSlots();
     } catch (error) {
@@ -498,7 +655,8 @@ export class PlatformNode extends EventEmitter {
       host: standby.primary.host,
       postgresPort: standby.primary.port,
       controlPort: control.port,
-      reason: 'this node has WAL its primary never received (written before the failover, after what the new primary had): copied anew',
+      reason:
+        'this node has WAL its primary never received (written before the failover, after what the new primary had): copied anew',
       at: new Date().toISOString(),
     };
     await writeFenced(this.config.home, mark);
@@ -506,7 +664,10 @@ export class PlatformNode extends EventEmitter {
     await running.stop();
     const kept = divergedCopyName(this.dataDir, mark.at);
     await rename(this.dataDir, kept);
-    this.log.error({ kept, primary: standby.primary }, `this node's WAL went on past the point where ${mark.by} took over, so it cannot follow it on its own data: the data directory is kept at ${kept} (what was lost in the failover is there; remove it when no longer needed) and ${mark.by} is copied anew`);
+    this.log.error(
+      { kept, primary: standby.primary },
+      `this node's WAL went on past the point where ${mark.by} took over, so it cannot follow it on its own data: the data directory is kept at ${kept} (what was lost in the failover is there; remove it when no longer needed) and ${mark.by} is copied anew`,
+    );
     this.enterFenced(mark);
   }
 
@@ -515,9 +676,16 @@ export class PlatformNode extends EventEmitter {
     const running = this.standby;
     if (!running) return;
     const dropped = await withServer(running.database, async (client) =>
-      (await client.query<{ slot_name: string }>("SELECT slot_name, pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_type = 'physical' AND NOT active AND NOT temporary AND slot_name LIKE 'steadfast\\_%'")).rows.map((row) => row.slot_name),
+      (
+        await client.query<{ slot_name: string }>(
+          "SELECT slot_name, pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_type = 'physical' AND NOT active AND NOT temporary AND slot_name LIKE 'steadfast\\_%'",
+        )
+      ).rows.map((row) => row.slot_name),
     ).catch((error: unknown) => {
-      this.log.warn({ err: error }, 'could not drop the slots this node held as a primary; drop them with pg_drop_replication_slot');
+      this.log.warn(
+        { err: error },
+        'could not drop the slots this node held as a primary; drop them with pg_drop_replication_slot',
+      );
       return [] as string[];
     });
     if (dropped.length) this.log.info({ dropped }, 'dropped the slots this node held as a primary');
@@ -554,13 +722,17 @@ export class PlatformNode extends EventEmitter {
 }
 
 /** Where a data directory that could not follow its new primary is kept (`steadfast status` lists them). */
-export const divergedCopyName = (dataDir: string, at: string): string => `${dataDir}.diverged-${at.replace(/[:.]/g, '-')}`;
+export const divergedCopyName = (dataDir: string, at: string): string =>
+  `${dataDir}.diverged-${at.replace(/[:.]/g, '-')}`;
 
 /** The kept copies beside a data directory, oldest first. */
 export async function divergedCopies(dataDir: string): Promise<string[]> {
   const prefix = `${path.basename(dataDir)}.diverged-`;
   const entries = await readdir(path.dirname(dataDir)).catch(() => [] as string[]);
-  return entries.filter((name) => name.startsWith(prefix)).sort().map((name) => path.join(path.dirname(dataDir), name));
+  return entries
+    .filter((name) => name.startsWith(prefix))
+    .sort()
+    .map((name) => path.join(path.dirname(dataDir), name));
 }
 
 /** This node's own control API as a command on this machine reaches it (an address listening on all of them is reached at loopback). */
@@ -574,5 +746,8 @@ export function controlHost(config: Config): string {
   if (config.nodeControlHost) return config.nodeControlHost;
   const addresses = config.postgresListenAddresses.split(',').map((address) => address.trim());
   if (addresses.includes('*')) return '0.0.0.0';
-  return addresses.find((address) => address !== 'localhost' && !address.startsWith('127.') && address !== '::1') ?? '127.0.0.1';
+  return (
+    addresses.find((address) => address !== 'localhost' && !address.startsWith('127.') && address !== '::1') ??
+    '127.0.0.1'
+  );
 }

@@ -10,17 +10,28 @@ import { readTlsFiles, type TlsFiles } from '../platform/postgres/tls.js';
 export const replicationRole = 'steadfast_replication';
 
 /** Where `steadfast certs` keeps this node's TLS files (and, on the machine that made it, the CA's key). */
-export function tlsPaths(home: string): TlsFiles & { caKey: string; dir: string; revocationList: string; revoked: string } {
+export function tlsPaths(
+  home: string,
+): TlsFiles & { caKey: string; dir: string; revocationList: string; revoked: string } {
   const dir = path.join(home, 'tls');
   // The revocation list's place, not a TlsFiles `crl`: it is one only where it exists (nodeTls).
-  return { dir, ca: path.join(dir, 'ca.crt'), cert: path.join(dir, 'node.crt'), key: path.join(dir, 'node.key'), caKey: path.join(dir, 'ca.key'), revocationList: path.join(dir, 'ca.crl'), revoked: path.join(dir, 'revoked.json') };
+  return {
+    dir,
+    ca: path.join(dir, 'ca.crt'),
+    cert: path.join(dir, 'node.crt'),
+    key: path.join(dir, 'node.key'),
+    caKey: path.join(dir, 'ca.key'),
+    revocationList: path.join(dir, 'ca.crl'),
+    revoked: path.join(dir, 'revoked.json'),
+  };
 }
 
 /** Whether a file is there (and reachable). */
-export const exists = (file: string): Promise<boolean> => access(file).then(
-  () => true,
-  () => false,
-);
+export const exists = (file: string): Promise<boolean> =>
+  access(file).then(
+    () => true,
+    () => false,
+  );
 
 /**
  * This node's TLS files, when it has them: all three, or none (undefined). Some but not all
@@ -30,10 +41,19 @@ export async function nodeTls(home: string): Promise<TlsFiles | undefined> {
   const paths = tlsPaths(home);
   const present = await Promise.all([paths.ca, paths.cert, paths.key].map(exists));
   // The CA's revocation list, where an operator has placed one: peers' certificates are checked against it.
-  if (present.every(Boolean)) return { ca: paths.ca, cert: paths.cert, key: paths.key, ...((await exists(paths.revocationList)) ? { crl: paths.revocationList } : {}) };
+  if (present.every(Boolean))
+    return {
+      ca: paths.ca,
+      cert: paths.cert,
+      key: paths.key,
+      ...((await exists(paths.revocationList)) ? { crl: paths.revocationList } : {}),
+    };
   if (present.some(Boolean)) {
     const missing = [paths.ca, paths.cert, paths.key].filter((_, index) => !present[index]);
-    throw appError('TLS_INCOMPLETE', `This node's TLS files are incomplete: ${missing.join(', ')} missing. Copy ca.crt, node.crt and node.key made by "steadfast certs create-node" into ${paths.dir}.`);
+    throw appError(
+      'TLS_INCOMPLETE',
+      `This node's TLS files are incomplete: ${missing.join(', ')} missing. Copy ca.crt, node.crt and node.key made by "steadfast certs create-node" into ${paths.dir}.`,
+    );
   }
   return undefined;
 }
@@ -64,7 +84,12 @@ export async function readStateFile<T>(file: string, damaged: () => Error): Prom
 }
 
 export const readStandbyState = (home: string): Promise<StandbyState | undefined> =>
-  readStateFile<StandbyState>(standbyFile(home), () => appError('CONFIG_INVALID', `${standbyFile(home)} is not valid JSON; run "steadfast standby join" again to rewrite it.`));
+  readStateFile<StandbyState>(standbyFile(home), () =>
+    appError(
+      'CONFIG_INVALID',
+      `${standbyFile(home)} is not valid JSON; run "steadfast standby join" again to rewrite it.`,
+    ),
+  );
 
 export async function writeStandbyState(home: string, state: StandbyState): Promise<void> {
   await writeFileAtomic(standbyFile(home), `${JSON.stringify(state, null, 2)}\n`);
@@ -89,18 +114,36 @@ export interface ModeOverride {
 const modeFile = (home: string): string => path.join(home, 'replication-mode.json');
 
 export const readModeOverride = (home: string): Promise<ModeOverride | undefined> =>
-  readStateFile<ModeOverride>(modeFile(home), () => appError('CONFIG_INVALID', `${modeFile(home)} is damaged; remove it to run in the configured replicationMode, or run "steadfast replication mode async" to write it again.`));
+  readStateFile<ModeOverride>(modeFile(home), () =>
+    appError(
+      'CONFIG_INVALID',
+      `${modeFile(home)} is damaged; remove it to run in the configured replicationMode, or run "steadfast replication mode async" to write it again.`,
+    ),
+  );
 
-export const writeModeOverride = (home: string, override: ModeOverride): Promise<void> => writeFileAtomic(modeFile(home), `${JSON.stringify(override, null, 2)}\n`);
+export const writeModeOverride = (home: string, override: ModeOverride): Promise<void> =>
+  writeFileAtomic(modeFile(home), `${JSON.stringify(override, null, 2)}\n`);
 
 export const forgetModeOverride = (home: string): Promise<void> => rm(modeFile(home), { force: true });
 
 /** The mode a primary runs in: the configured one, unless overridden to async. */
-export const effectiveMode = (config: Config, override: ModeOverride | undefined): Config['replicationMode'] => override?.mode ?? config.replicationMode;
+export const effectiveMode = (config: Config, override: ModeOverride | undefined): Config['replicationMode'] =>
+  override?.mode ?? config.replicationMode;
 
 /** An entry in the platform audit log for something done to replication (failover, switchover, a change of mode). */
-export async function auditReplication(admin: ConnectionTarget, actor: string, action: string, detail: Record<string, unknown>): Promise<void> {
-  await withClient(admin, (client) => client.query('INSERT INTO platform_audit (actor, action, tenant_slug, detail) VALUES ($1, $2, NULL, $3)', [actor, action, JSON.stringify(detail)]));
+export async function auditReplication(
+  admin: ConnectionTarget,
+  actor: string,
+  action: string,
+  detail: Record<string, unknown>,
+): Promise<void> {
+  await withClient(admin, (client) =>
+    client.query('INSERT INTO platform_audit (actor, action, tenant_slug, detail) VALUES ($1, $2, NULL, $3)', [
+      actor,
+      action,
+      JSON.stringify(detail),
+    ]),
+  );
 }
 
 /**
@@ -122,12 +165,26 @@ export async function hasStandbySlot(dataDir: string): Promise<boolean> {
 export const slotName = (nodeName: string): string => `steadfast_${nodeName}`;
 
 /** How a node reaches a primary to replicate: as the replication role, TLS with its certificate, the primary's verified against our CA and its address. */
-export async function replicationTarget(tls: TlsFiles, primary: { host: string; port: number }): Promise<ConnectionTarget> {
-  return { host: primary.host, port: primary.port, user: replicationRole, password: '', database: 'replication', ssl: { ...(await readTlsFiles(tls)), rejectUnauthorized: true } };
+export async function replicationTarget(
+  tls: TlsFiles,
+  primary: { host: string; port: number },
+): Promise<ConnectionTarget> {
+  return {
+    host: primary.host,
+    port: primary.port,
+    user: replicationRole,
+    password: '',
+    database: 'replication',
+    ssl: { ...(await readTlsFiles(tls)), rejectUnauthorized: true },
+  };
 }
 
 /** primary_conninfo for a standby (libpq syntax): the same channel, verify-full. */
-export function primaryConninfo(tls: TlsFiles, primary: { host: string; port: number }, applicationName: string): string {
+export function primaryConninfo(
+  tls: TlsFiles,
+  primary: { host: string; port: number },
+  applicationName: string,
+): string {
   const quote = (value: string | number): string => `'${String(value).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
   const parts: Record<string, string | number> = {
     host: primary.host,
@@ -157,7 +214,12 @@ export function primaryConninfo(tls: TlsFiles, primary: { host: string; port: nu
  * hold back vacuum on every tenant of the primary through its slot. `placedTls` are the TLS files as the server reads them (beside its data
  * directory), which primary_conninfo names too; `wait` says whether a primary in a synchronous mode waits for its standby now.
  */
-export function replicationSettings(config: Config, standby: StandbyState | undefined, placedTls: TlsFiles | undefined, wait: SyncWait = {}): Record<string, string | number> {
+export function replicationSettings(
+  config: Config,
+  standby: StandbyState | undefined,
+  placedTls: TlsFiles | undefined,
+  wait: SyncWait = {},
+): Record<string, string | number> {
   const settings: Record<string, string | number> = {
     max_slot_wal_keep_size: `${config.replicationMaxSlotWalMb}MB`,
     wal_receiver_status_interval: 1,

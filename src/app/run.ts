@@ -5,7 +5,13 @@ import { appError, isAppError } from '../platform/errors.js';
 import type { Logger } from '../platform/log/log.js';
 import { findFreePort } from '../platform/postgres/supervisor.js';
 import { readReplicationState } from '../platform/postgres/replication-status.js';
-import { baseBackupJob, baseBackupSchedule, restoreDrillJob, restoreDrillSchedule, type BackupService } from '../modules/backup/index.js';
+import {
+  baseBackupJob,
+  baseBackupSchedule,
+  restoreDrillJob,
+  restoreDrillSchedule,
+  type BackupService,
+} from '../modules/backup/index.js';
 import type { JobDefinition } from '../platform/jobs/queue.js';
 import type { Schedule } from '../platform/jobs/scheduler.js';
 import { createBackupService, createDrill, startWalShipping } from './backup.js';
@@ -47,13 +53,20 @@ export interface RunningPlatform {
  * stops what was already started, so nothing is left running (a database handed over in
  * `options` included: the platform owns it from then on).
  */
-export async function startPlatform(config: Config, log: Logger, roles: Roles, options: { database?: DatabaseHandle } = {}): Promise<RunningPlatform> {
+export async function startPlatform(
+  config: Config,
+  log: Logger,
+  roles: Roles,
+  options: { database?: DatabaseHandle } = {},
+): Promise<RunningPlatform> {
   // Stop steps in layers: the last layer started stops first, the steps of one layer together
   // (HTTP drains while running jobs finish), then the pools, then Postgres.
   const layers: Array<Array<() => Promise<void>>> = [];
   const stopAll = async (): Promise<void> => {
     for (const layer of layers.reverse()) {
-      await Promise.all(layer.map((step) => step().catch((error: unknown) => log.error({ err: error }, 'error while stopping'))));
+      await Promise.all(
+        layer.map((step) => step().catch((error: unknown) => log.error({ err: error }, 'error while stopping'))),
+      );
     }
     layers.length = 0;
   };
@@ -83,9 +96,17 @@ export async function startPlatform(config: Config, log: Logger, roles: Roles, o
       const server = await buildHttp(platform);
       await listen(server, config.httpHost, port!, { host: 'HOST', port: 'PORT' });
       http = server;
-      const replication = database.mode === 'external' ? undefined : { read: () => withServer(database, readReplicationState), expected: { mode: config.replicationMode } };
-      const operator = await buildOperatorHttp(createMetrics({ platform, backups, pusher: shipping?.pusher, streamer: shipping?.streamer, replication }));
-      await listen(operator, config.operatorHost, config.operatorPort, { host: 'STEADFAST_OPERATOR_HOST', port: 'STEADFAST_OPERATOR_PORT' }).catch(async (error: unknown) => {
+      const replication =
+        database.mode === 'external'
+          ? undefined
+          : { read: () => withServer(database, readReplicationState), expected: { mode: config.replicationMode } };
+      const operator = await buildOperatorHttp(
+        createMetrics({ platform, backups, pusher: shipping?.pusher, streamer: shipping?.streamer, replication }),
+      );
+      await listen(operator, config.operatorHost, config.operatorPort, {
+        host: 'STEADFAST_OPERATOR_HOST',
+        port: 'STEADFAST_OPERATOR_PORT',
+      }).catch(async (error: unknown) => {
         await closeHttp(server, 0, log);
         throw error;
       });
@@ -108,7 +129,12 @@ export async function startPlatform(config: Config, log: Logger, roles: Roles, o
     // After the jobs and the listeners: the repositories' connections (an open SFTP session would keep the process alive).
     layers.push([() => backups.close()]);
     const demo = config.demoTenant ? await platform.tenancy.findRow(config.demoTenant) : undefined;
-    const entryUrl = port === undefined ? undefined : demo ? platform.tenancy.present(demo).url : `http://${config.baseDomain}:${port}`;
+    const entryUrl =
+      port === undefined
+        ? undefined
+        : demo
+          ? platform.tenancy.present(demo).url
+          : `http://${config.baseDomain}:${port}`;
     return { platform, http, worker, port, operatorPort, entryUrl, fatal, stop: stopAll };
   } catch (error) {
     await stopAll();
@@ -140,7 +166,8 @@ async function prepareTenants(platform: Platform, roles: Roles): Promise<void> {
   const { tenancy, config, log } = platform;
   if (roles.worker) {
     const recovered = await tenancy.recoverInterrupted();
-    if (recovered.undone.length || recovered.deleted.length || recovered.failed.length) log.warn(recovered, 'finished tenant work a crash had interrupted');
+    if (recovered.undone.length || recovered.deleted.length || recovered.failed.length)
+      log.warn(recovered, 'finished tenant work a crash had interrupted');
   }
   let loggedAt = 0;
   const result = await tenancy.migrateAll(({ done, total, slug }) => {
@@ -149,7 +176,11 @@ async function prepareTenants(platform: Platform, roles: Roles): Promise<void> {
     loggedAt = Date.now();
     log.info({ done, total, slug }, 'migrating tenant databases');
   });
-  if (result.failed.length) log.error({ failed: result.failed }, 'some tenant databases could not be migrated; run "steadfast migrate" after fixing the cause');
+  if (result.failed.length)
+    log.error(
+      { failed: result.failed },
+      'some tenant databases could not be migrated; run "steadfast migrate" after fixing the cause',
+    );
   if (roles.worker && config.demoTenant && (await tenancy.neverHadTenants())) {
     await tenancy.create({ kind: 'system', name: 'first-start' }, { slug: config.demoTenant, name: 'Demo workspace' });
     log.info({ slug: config.demoTenant }, 'created the demo tenant');
@@ -157,18 +188,33 @@ async function prepareTenants(platform: Platform, roles: Roles): Promise<void> {
 }
 
 /** Listens, or says which setting to change (`names`: the environment variables of host and port). */
-async function listen(app: FastifyInstance, host: string, port: number, names: { host: string; port: string }): Promise<void> {
+async function listen(
+  app: FastifyInstance,
+  host: string,
+  port: number,
+  names: { host: string; port: string },
+): Promise<void> {
   try {
     await app.listen({ host, port });
   } catch (error) {
     await app.close();
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw appError('HTTP_PORT_IN_USE', `Port ${port} is already in use by another program. Stop that program, or start Steadfast on another port, e.g. ${names.port}=${port + 1} npm start.`);
+      throw appError(
+        'HTTP_PORT_IN_USE',
+        `Port ${port} is already in use by another program. Stop that program, or start Steadfast on another port, e.g. ${names.port}=${port + 1} npm start.`,
+      );
     }
     if (isAppError(error)) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    const hint = code === 'EACCES' ? 'ports below 1024 need root or CAP_NET_BIND_SERVICE; choose a port above 1024' : code === 'EADDRNOTAVAIL' ? `this machine has no such address; check ${names.host}` : `check ${names.host} and ${names.port}`;
-    throw appError('HTTP_LISTEN_FAILED', `Cannot listen on ${host}:${port}: ${(error as Error).message}; ${hint}.`, { cause: error });
+    const hint =
+      code === 'EACCES'
+        ? 'ports below 1024 need root or CAP_NET_BIND_SERVICE; choose a port above 1024'
+        : code === 'EADDRNOTAVAIL'
+          ? `this machine has no such address; check ${names.host}`
+          : `check ${names.host} and ${names.port}`;
+    throw appError('HTTP_LISTEN_FAILED', `Cannot listen on ${host}:${port}: ${(error as Error).message}; ${hint}.`, {
+      cause: error,
+    });
   }
 }
 

@@ -9,12 +9,26 @@ import { readDataDirMajor } from '../platform/postgres/data-dir.js';
 import { resolveBinaries } from '../platform/postgres/binaries.js';
 import { ensurePostgresOsUser } from '../platform/postgres/os-user.js';
 import { prepareDataDirParent } from '../platform/postgres/supervisor.js';
-import { createStandbySlot, dropStandbySlot, identifySystem, streamBaseBackup, type BaseBackupEvent } from '../platform/postgres/replication.js';
+import {
+  createStandbySlot,
+  dropStandbySlot,
+  identifySystem,
+  streamBaseBackup,
+  type BaseBackupEvent,
+} from '../platform/postgres/replication.js';
 import { isInRecovery } from '../platform/postgres/replication-status.js';
 import { TransferMeter, type TransferProgress } from '../platform/progress.js';
 import { extractTar } from '../platform/storage/tar-extract.js';
 import { embeddedDataDir, startEmbedded, withServer, type DatabaseHandle } from './database.js';
-import { forgetStandbyState, nodeTls, replicationTarget, slotName, tlsPaths, writeStandbyState, type StandbyState } from './replication.js';
+import {
+  forgetStandbyState,
+  nodeTls,
+  replicationTarget,
+  slotName,
+  tlsPaths,
+  writeStandbyState,
+  type StandbyState,
+} from './replication.js';
 
 export interface JoinResult {
   readonly dataDir: string;
@@ -39,13 +53,24 @@ export async function joinStandby(
   primary: { host: string; port: number },
   options: { onProgress?: (progress: TransferProgress) => void; signal?: AbortSignal; replace?: boolean } = {},
 ): Promise<JoinResult> {
-  if (config.databaseUrl) throw appError('VALIDATION_FAILED', 'A standby is a copy of the embedded PostgreSQL; this Steadfast uses DATABASE_URL. Replicate that server with its own tools, or unset DATABASE_URL.');
+  if (config.databaseUrl)
+    throw appError(
+      'VALIDATION_FAILED',
+      'A standby is a copy of the embedded PostgreSQL; this Steadfast uses DATABASE_URL. Replicate that server with its own tools, or unset DATABASE_URL.',
+    );
   const tls = await nodeTls(config.home);
-  if (!tls) throw appError('TLS_INCOMPLETE', `This node has no TLS files in ${tlsPaths(config.home).dir}. On the machine that holds the CA, run "steadfast certs create-node <this machine's address> --out <dir>", and copy ca.crt, node.crt and node.key from there into ${tlsPaths(config.home).dir}.`);
+  if (!tls)
+    throw appError(
+      'TLS_INCOMPLETE',
+      `This node has no TLS files in ${tlsPaths(config.home).dir}. On the machine that holds the CA, run "steadfast certs create-node <this machine's address> --out <dir>", and copy ca.crt, node.crt and node.key from there into ${tlsPaths(config.home).dir}.`,
+    );
   const runAs = await ensurePostgresOsUser(config.postgresOsUser);
   const dataDir = await embeddedDataDir(config, runAs);
   if ((await readDataDirMajor(dataDir)) !== undefined || (await readdir(dataDir).catch(() => [])).length > 0) {
-    throw appError('STANDBY_JOIN_FAILED', `This machine already has a PostgreSQL data directory at ${dataDir}. A standby starts as a full copy of the primary: give it an empty home (STEADFAST_HOME), or move the old data directory away if it is no longer needed.`);
+    throw appError(
+      'STANDBY_JOIN_FAILED',
+      `This machine already has a PostgreSQL data directory at ${dataDir}. A standby starts as a full copy of the primary: give it an empty home (STEADFAST_HOME), or move the old data directory away if it is no longer needed.`,
+    );
   }
   const target = await replicationTarget(tls, primary);
   const identity = await identifySystem(target).catch((error: unknown) => {
@@ -53,16 +78,28 @@ export async function joinStandby(
   });
   const { major } = await resolveBinaries(runAs);
   if (Math.floor(identity.serverVersionNum / 10000) !== major) {
-    throw appError('STANDBY_JOIN_FAILED', `The primary runs PostgreSQL ${Math.floor(identity.serverVersionNum / 10000)} and this Steadfast ships PostgreSQL ${major}: a standby must run the same major version. Install the same Steadfast release on both machines.`);
+    throw appError(
+      'STANDBY_JOIN_FAILED',
+      `The primary runs PostgreSQL ${Math.floor(identity.serverVersionNum / 10000)} and this Steadfast ships PostgreSQL ${major}: a standby must run the same major version. Install the same Steadfast release on both machines.`,
+    );
   }
   const slot = slotName(config.nodeName);
   const startedAt = Date.now();
-  const made = await createStandbySlot(target, slot, { replace: options.replace === true }).catch((error: { code?: string; message?: string }) => {
-    if (error.code === '55006') throw appError('STANDBY_JOIN_FAILED', `A standby named ${config.nodeName} is connected to the primary now (slot ${slot} is in use): give this node its own name (nodeName, STEADFAST_NODE_NAME).`);
-    throw error;
-  });
+  const made = await createStandbySlot(target, slot, { replace: options.replace === true }).catch(
+    (error: { code?: string; message?: string }) => {
+      if (error.code === '55006')
+        throw appError(
+          'STANDBY_JOIN_FAILED',
+          `A standby named ${config.nodeName} is connected to the primary now (slot ${slot} is in use): give this node its own name (nodeName, STEADFAST_NODE_NAME).`,
+        );
+      throw error;
+    },
+  );
   if (made === 'exists') {
-    throw appError('STANDBY_JOIN_FAILED', `The primary already holds the slot ${slot} for a node named ${config.nodeName}. If this machine is that node joining again (its copy was lost), run "steadfast standby join --replace"; otherwise give this node its own name (nodeName, STEADFAST_NODE_NAME).`);
+    throw appError(
+      'STANDBY_JOIN_FAILED',
+      `The primary already holds the slot ${slot} for a node named ${config.nodeName}. If this machine is that node joining again (its copy was lost), run "steadfast standby join --replace"; otherwise give this node its own name (nodeName, STEADFAST_NODE_NAME).`,
+    );
   }
   log.info({ primary, slot }, 'created the replication slot on the primary; copying its data directory');
   const owner = runAs ? { uid: runAs.uid, gid: runAs.gid } : undefined;
@@ -75,7 +112,11 @@ export async function joinStandby(
     await rm(copying, { recursive: true, force: true });
     await mkdir(copying, { mode: 0o700 });
     const meter = new TransferMeter(systemClock, 'copying the primary');
-    const events = streamBaseBackup(target, { label: `steadfast standby ${config.nodeName}`, includeWal: true, fastCheckpoint: true });
+    const events = streamBaseBackup(target, {
+      label: `steadfast standby ${config.nodeName}`,
+      includeWal: true,
+      fastCheckpoint: true,
+    });
     const extracted = await extractTar(baseArchive(events, meter, options.signal), copying, {
       owner,
       onBytes: (done) => options.onProgress?.(meter.update(done)),
@@ -88,24 +129,52 @@ export async function joinStandby(
     await rename(copying, dataDir);
     renamed = true;
     await writeStandbyState(config.home, { primary, slot, joinedAt: new Date().toISOString() });
-    return { dataDir, slot, systemIdentifier: identity.systemIdentifier, files: extracted.files, bytes: extracted.bytes, seconds: (Date.now() - startedAt) / 1000 };
+    return {
+      dataDir,
+      slot,
+      systemIdentifier: identity.systemIdentifier,
+      files: extracted.files,
+      bytes: extracted.bytes,
+      seconds: (Date.now() - startedAt) / 1000,
+    };
   } catch (error) {
     await rm(renamed ? dataDir : copying, { recursive: true, force: true });
     await forgetStandbyState(config.home);
-    await dropStandbySlot(target, slot).catch((dropError: unknown) => log.warn({ err: dropError, slot }, `could not drop the slot ${slot} on the primary; drop it there with SELECT pg_drop_replication_slot('${slot}')`));
+    await dropStandbySlot(target, slot).catch((dropError: unknown) =>
+      log.warn(
+        { err: dropError, slot },
+        `could not drop the slot ${slot} on the primary; drop it there with SELECT pg_drop_replication_slot('${slot}')`,
+      ),
+    );
     if (isAppError(error)) throw error;
-    if (options.signal?.aborted) throw appError('STANDBY_JOIN_FAILED', 'The join was stopped; nothing was kept, and the slot on the primary was dropped.');
-    throw appError('STANDBY_JOIN_FAILED', `Copying the primary failed: ${(error as Error).message}. Nothing was kept; run "steadfast standby join" again once the cause is fixed.`, { cause: error });
+    if (options.signal?.aborted)
+      throw appError(
+        'STANDBY_JOIN_FAILED',
+        'The join was stopped; nothing was kept, and the slot on the primary was dropped.',
+      );
+    throw appError(
+      'STANDBY_JOIN_FAILED',
+      `Copying the primary failed: ${(error as Error).message}. Nothing was kept; run "steadfast standby join" again once the cause is fixed.`,
+      { cause: error },
+    );
   }
 }
 
 /** The data of base.tar from a BASE_BACKUP stream (the total size set on the meter); tablespaces are refused. */
-async function* baseArchive(events: AsyncIterable<BaseBackupEvent>, meter: TransferMeter, signal?: AbortSignal): AsyncGenerator<Buffer> {
+async function* baseArchive(
+  events: AsyncIterable<BaseBackupEvent>,
+  meter: TransferMeter,
+  signal?: AbortSignal,
+): AsyncGenerator<Buffer> {
   let inBase = false;
   for await (const event of events) {
     signal?.throwIfAborted();
     if (event.kind === 'start') {
-      if (event.tablespaces.some((space) => space.oid !== null)) throw appError('STANDBY_JOIN_FAILED', 'The primary has tablespaces outside its data directory; Steadfast standbys copy only the data directory.');
+      if (event.tablespaces.some((space) => space.oid !== null))
+        throw appError(
+          'STANDBY_JOIN_FAILED',
+          'The primary has tablespaces outside its data directory; Steadfast standbys copy only the data directory.',
+        );
       meter.total = event.tablespaces.reduce((sum, space) => sum + (space.sizeKb ?? 0) * 1024, 0) || undefined;
     } else if (event.kind === 'archive') {
       inBase = event.name === 'base.tar';
@@ -122,16 +191,25 @@ function explainConnectFailure(error: unknown, primary: { host: string; port: nu
   const message = (error as Error).message ?? String(error);
   const where = `${primary.host}:${primary.port}`;
   let hint: string;
-  if (/ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND/.test(message)) hint = `nothing answers at ${where}: check the address, and that the primary's postgresListenAddresses includes it and its postgresPort is ${primary.port}`;
-  else if (/no pg_hba\.conf entry/.test(message)) hint = `the primary does not allow this machine: add this machine's address to the primary's replicationPeers and restart it`;
-  else if (/does not support SSL/.test(message)) hint = 'the primary has no TLS files: run "steadfast certs create-node" for it and restart it';
-  else if (/certificate|self.signed|unable to verify|SSL|TLS|altname|alert/i.test(message)) hint = `the TLS check failed: both nodes need certificates from the same CA ("steadfast certs"), and the primary's certificate must name ${primary.host}`;
+  if (/ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND/.test(message))
+    hint = `nothing answers at ${where}: check the address, and that the primary's postgresListenAddresses includes it and its postgresPort is ${primary.port}`;
+  else if (/no pg_hba\.conf entry/.test(message))
+    hint = `the primary does not allow this machine: add this machine's address to the primary's replicationPeers and restart it`;
+  else if (/does not support SSL/.test(message))
+    hint = 'the primary has no TLS files: run "steadfast certs create-node" for it and restart it';
+  else if (/certificate|self.signed|unable to verify|SSL|TLS|altname|alert/i.test(message))
+    hint = `the TLS check failed: both nodes need certificates from the same CA ("steadfast certs"), and the primary's certificate must name ${primary.host}`;
   else hint = 'see the message';
-  return appError('STANDBY_JOIN_FAILED', `Cannot reach the primary at ${where} to replicate: ${message}; ${hint}.`, { cause: error });
+  return appError('STANDBY_JOIN_FAILED', `Cannot reach the primary at ${where} to replicate: ${message}; ${hint}.`, {
+    cause: error,
+  });
 }
 
 /** For status and tests: the replication target of this node's primary. */
-export async function primaryTarget(config: Config, primary: { host: string; port: number }): Promise<ConnectionTarget | undefined> {
+export async function primaryTarget(
+  config: Config,
+  primary: { host: string; port: number },
+): Promise<ConnectionTarget | undefined> {
   const tls = await nodeTls(config.home);
   return tls ? replicationTarget(tls, primary) : undefined;
 }
@@ -153,18 +231,27 @@ export async function startStandby(config: Config, log: Logger, standby: Standby
   try {
     const inRecovery = await withServer(database, isInRecovery).catch((error: unknown) => {
       if ((error as { code?: string }).code === '28P01') {
-        throw appError('STANDBY_MISCONFIGURED', `This standby cannot log in to its own PostgreSQL: its secret key is not the primary's. Copy secret.key from the primary's home into ${config.home} (or set STEADFAST_SECRET_KEY to the primary's), then start again.`);
+        throw appError(
+          'STANDBY_MISCONFIGURED',
+          `This standby cannot log in to its own PostgreSQL: its secret key is not the primary's. Copy secret.key from the primary's home into ${config.home} (or set STEADFAST_SECRET_KEY to the primary's), then start again.`,
+        );
       }
       throw error;
     });
     if (!inRecovery) {
-      throw appError('STANDBY_MISCONFIGURED', `${path.join(config.home, 'standby.json')} says this node follows ${standby.primary.host}:${standby.primary.port}, but its PostgreSQL is a primary (promoted). Remove standby.json if this node is now the primary.`);
+      throw appError(
+        'STANDBY_MISCONFIGURED',
+        `${path.join(config.home, 'standby.json')} says this node follows ${standby.primary.host}:${standby.primary.port}, but its PostgreSQL is a primary (promoted). Remove standby.json if this node is now the primary.`,
+      );
     }
   } catch (error) {
     await database.stop();
     throw error;
   }
-  log.info({ primary: standby.primary, slot: standby.slot }, 'running as a standby: following the primary, serving no tenants until promoted');
+  log.info(
+    { primary: standby.primary, slot: standby.slot },
+    'running as a standby: following the primary, serving no tenants until promoted',
+  );
   const fatal = new Promise<Error>((resolve) => database.supervisor?.once('fatal', resolve));
   return { primary: standby.primary, database, fatal, stop: () => database.stop() };
 }

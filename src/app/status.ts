@@ -3,7 +3,13 @@ import { backupStaleHours, drillSummary, drillWarnings, type DrillSummary } from
 import type { Config } from '../platform/config/config.js';
 import { createKysely, createPool } from '../platform/db/connect.js';
 import { readReplicationState, type ReplicationState } from '../platform/postgres/replication-status.js';
-import { lagHistory, lastFailoverDrills, replicationWarnings, type FailoverDrillSummary, type LagHistory } from '../modules/replication/index.js';
+import {
+  lagHistory,
+  lastFailoverDrills,
+  replicationWarnings,
+  type FailoverDrillSummary,
+  type LagHistory,
+} from '../modules/replication/index.js';
 import { readStandbyState } from './replication.js';
 import type { PlatformTables } from '../platform/db/schema.js';
 import type { Logger } from '../platform/log/log.js';
@@ -53,14 +59,27 @@ export async function collectStatus(config: Config, log: Logger): Promise<Platfo
     const dataDir = await embeddedDataDir(config, await ensurePostgresOsUser(config.postgresOsUser));
     const info = await readPostmasterPid(dataDir);
     const running = Boolean(info && acceptsConnections(info) && (await isPostmasterRunning(info)));
-    postgres = { mode: 'embedded', running, port: running ? info!.port : undefined, pid: running ? info!.pid : undefined, dataDir };
+    postgres = {
+      mode: 'embedded',
+      running,
+      port: running ? info!.port : undefined,
+      pid: running ? info!.pid : undefined,
+      dataDir,
+    };
     if (!running) warnings.push('PostgreSQL is not running: start Steadfast with "npm start" (steadfast up).');
     for (const kept of await divergedCopies(dataDir)) {
-      warnings.push(`${kept} is this node's data from before a failover, kept when it could not follow the new primary: the commits the failover lost are in it. Remove it when no longer needed.`);
+      warnings.push(
+        `${kept} is this node's data from before a failover, kept when it could not follow the new primary: the commits the failover lost are in it. Remove it when no longer needed.`,
+      );
     }
     if (config.walArchiving) {
-      walSpooled = (await new FsStore(walSpoolDir(dataDir)).list('')).filter((object) => !object.key.startsWith('.') && !object.key.includes('/')).length;
-      if (walSpooled > spoolBacklogFiles) warnings.push(`${walSpooled} WAL files are waiting in the spool: a backup repository is failing or slow (see the log).`);
+      walSpooled = (await new FsStore(walSpoolDir(dataDir)).list('')).filter(
+        (object) => !object.key.startsWith('.') && !object.key.includes('/'),
+      ).length;
+      if (walSpooled > spoolBacklogFiles)
+        warnings.push(
+          `${walSpooled} WAL files are waiting in the spool: a backup repository is failing or slow (see the log).`,
+        );
     }
   }
   // One handle on the running server for what the platform database records and for replication.
@@ -83,30 +102,70 @@ export async function collectStatus(config: Config, log: Logger): Promise<Platfo
   } finally {
     await database?.stop();
   }
-  if (replication) warnings.push(...replicationWarnings(replication, { mode: config.replicationMode, standbyOf: (await readStandbyState(config.home))?.primary }));
+  if (replication)
+    warnings.push(
+      ...replicationWarnings(replication, {
+        mode: config.replicationMode,
+        standbyOf: (await readStandbyState(config.home))?.primary,
+      }),
+    );
   const { status: backups, oldestFinishedAt } = await backupStatus(config, log, warnings);
   if (recorded?.drills) warnings.push(...drillWarnings(recorded.drills, new Date(), oldestFinishedAt));
   for (const drill of recorded?.failoverDrills ?? []) {
-    if (!drill.passed) warnings.push(`The last ${drill.mode} failover drill (${drill.finishedAt}) FAILED: ${drill.problems[0] ?? 'no reason recorded'}. Run "steadfast drill failover --mode ${drill.mode}" after fixing it.`);
+    if (!drill.passed)
+      warnings.push(
+        `The last ${drill.mode} failover drill (${drill.finishedAt}) FAILED: ${drill.problems[0] ?? 'no reason recorded'}. Run "steadfast drill failover --mode ${drill.mode}" after fixing it.`,
+      );
   }
-  return { postgres, server, tenants: recorded?.tenants, backups, walSpooled, drills: recorded?.drills, replication, replicationHistory: recorded?.replicationHistory, failoverDrills: recorded?.failoverDrills, warnings };
+  return {
+    postgres,
+    server,
+    tenants: recorded?.tenants,
+    backups,
+    walSpooled,
+    drills: recorded?.drills,
+    replication,
+    replicationHistory: recorded?.replicationHistory,
+    failoverDrills: recorded?.failoverDrills,
+    warnings,
+  };
 }
 
 /** What the platform database records: tenants by status, and the drills (absent before its migration). */
-async function readPlatform(database: DatabaseHandle): Promise<{ tenants: PlatformStatus['tenants']; drills?: DrillSummary; replicationHistory?: LagHistory[]; failoverDrills?: FailoverDrillSummary[] }> {
+async function readPlatform(database: DatabaseHandle): Promise<{
+  tenants: PlatformStatus['tenants'];
+  drills?: DrillSummary;
+  replicationHistory?: LagHistory[];
+  failoverDrills?: FailoverDrillSummary[];
+}> {
   const pool = createPool(database.admin, { max: 1 });
   const db = createKysely<PlatformTables>(pool);
   try {
-    const { rows } = await sql<{ status: string; n: number }>`SELECT status, count(*)::int AS n FROM tenants GROUP BY status`.execute(db);
-    const tenants = { total: rows.reduce((sum, row) => sum + row.n, 0), byStatus: Object.fromEntries(rows.map((row) => [row.status, row.n])) };
+    const { rows } = await sql<{
+      status: string;
+      n: number;
+    }>`SELECT status, count(*)::int AS n FROM tenants GROUP BY status`.execute(db);
+    const tenants = {
+      total: rows.reduce((sum, row) => sum + row.n, 0),
+      byStatus: Object.fromEntries(rows.map((row) => [row.status, row.n])),
+    };
     const replicationHistory = await lagHistory(db, new Date(Date.now() - 86_400_000)).catch(() => undefined);
-    return { tenants, drills: await drillSummary(db).catch(() => undefined), replicationHistory, failoverDrills: await lastFailoverDrills(db).catch(() => undefined) };
+    return {
+      tenants,
+      drills: await drillSummary(db).catch(() => undefined),
+      replicationHistory,
+      failoverDrills: await lastFailoverDrills(db).catch(() => undefined),
+    };
   } finally {
     await db.destroy();
   }
 }
 
-async function backupStatus(config: Config, log: Logger, warnings: string[]): Promise<{ status: PlatformStatus['backups']; oldestFinishedAt?: string }> {
+async function backupStatus(
+  config: Config,
+  log: Logger,
+  warnings: string[],
+): Promise<{ status: PlatformStatus['backups']; oldestFinishedAt?: string }> {
   const backups = createBackupService(config, log);
   try {
     const listings = await backups.list();
@@ -127,9 +186,21 @@ async function backupStatus(config: Config, log: Logger, warnings: string[]): Pr
       return { status: { count: 0, repositories } };
     }
     const ageHours = (Date.now() - Date.parse(latest.record.finishedAt)) / 3_600_000;
-    if (ageHours > backupStaleHours) warnings.push(`The latest backup (${latest.record.id}) is ${Math.floor(ageHours)} hours old; backups are due daily.`);
+    if (ageHours > backupStaleHours)
+      warnings.push(
+        `The latest backup (${latest.record.id}) is ${Math.floor(ageHours)} hours old; backups are due daily.`,
+      );
     return {
-      status: { count: listings.length, latest: { id: latest.record.id, finishedAt: latest.record.finishedAt, ageHours: Math.round(ageHours * 10) / 10, repositories: latest.repositories }, repositories },
+      status: {
+        count: listings.length,
+        latest: {
+          id: latest.record.id,
+          finishedAt: latest.record.finishedAt,
+          ageHours: Math.round(ageHours * 10) / 10,
+          repositories: latest.repositories,
+        },
+        repositories,
+      },
       oldestFinishedAt: listings[0]!.record.finishedAt,
     };
   } finally {

@@ -45,13 +45,24 @@ const migrationTables = (table: string): boolean => /^public\.kysely_migration(_
  * one transaction; a failure anywhere leaves the live tenant as it was, and a new tenant made
  * for the restore is removed again.
  */
-export async function restoreTenant(platform: Platform, backups: BackupService, options: TenantRestoreOptions): Promise<TenantRestoreResult> {
+export async function restoreTenant(
+  platform: Platform,
+  backups: BackupService,
+  options: TenantRestoreOptions,
+): Promise<TenantRestoreResult> {
   const { tenancy, clock } = platform;
   const started = clock.now();
   const existing = await tenancy.findRow(options.slug);
-  if (!existing && !options.into) throw appError('TENANT_NOT_FOUND', `There is no tenant "${options.slug}" to restore over. To bring back a deleted tenant, restore it into a new one with --into <new-slug>.`);
+  if (!existing && !options.into)
+    throw appError(
+      'TENANT_NOT_FOUND',
+      `There is no tenant "${options.slug}" to restore over. To bring back a deleted tenant, restore it into a new one with --into <new-slug>.`,
+    );
   if (options.into && (await tenancy.findRow(options.into.slug))) {
-    throw appError('TENANT_SLUG_TAKEN', `A tenant with the slug "${options.into.slug}" already exists; --into needs a new slug.`);
+    throw appError(
+      'TENANT_SLUG_TAKEN',
+      `A tenant with the slug "${options.into.slug}" already exists; --into needs a new slug.`,
+    );
   }
   const sourceDatabase = existing?.database_name ?? tenancy.namesFor(options.slug).databaseName;
   const { scratchDir, runAs } = await scratchSpace(platform);
@@ -65,14 +76,27 @@ export async function restoreTenant(platform: Platform, backups: BackupService, 
       onProgress: options.onProgress,
       inspect: async (restoredTarget) => {
         const source = restoredTarget(sourceDatabase);
-        const existed = await withClient(restoredTarget('postgres'), async (client) => (await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [sourceDatabase])).rowCount === 1);
-        if (!existed) throw appError('RESTORE_FAILED', `The tenant "${options.slug}" had no database at that moment (it did not exist yet, or was already deleted). Choose another moment.`);
+        const existed = await withClient(
+          restoredTarget('postgres'),
+          async (client) =>
+            (await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [sourceDatabase])).rowCount === 1,
+        );
+        if (!existed)
+          throw appError(
+            'RESTORE_FAILED',
+            `The tenant "${options.slug}" had no database at that moment (it did not exist yet, or was already deleted). Choose another moment.`,
+          );
         await migrateCopy(source);
         options.onProgress?.({ phase: 'copying the tenant', doneBytes: 0, bytesPerSecond: 0 });
         outcome = await load(platform, options, source);
       },
     });
-    return { ...outcome!, backupId: restored.record.id, restoredTo: restored.recovery?.lastTransactionAt ?? null, seconds: (clock.now().getTime() - started.getTime()) / 1000 };
+    return {
+      ...outcome!,
+      backupId: restored.record.id,
+      restoredTo: restored.recovery?.lastTransactionAt ?? null,
+      seconds: (clock.now().getTime() - started.getTime()) / 1000,
+    };
   } finally {
     await removeTree(scratch);
     await removeTree(`${scratch}.wal-restore`);
@@ -81,7 +105,9 @@ export async function restoreTenant(platform: Platform, backups: BackupService, 
 
 /** The copy's tenant database at the current tenant schema, so its rows fit the live tables. */
 async function migrateCopy(source: ConnectionTarget): Promise<void> {
-  const db = createKysely<unknown>(createPool(source, { max: 1, idleSeconds: 1, applicationName: 'steadfast-restore' }));
+  const db = createKysely<unknown>(
+    createPool(source, { max: 1, idleSeconds: 1, applicationName: 'steadfast-restore' }),
+  );
   try {
     await migrateToLatest(db, 'tenant', `the restored copy of ${source.database}`);
   } finally {
@@ -89,15 +115,26 @@ async function migrateCopy(source: ConnectionTarget): Promise<void> {
   }
 }
 
-async function load(platform: Platform, options: TenantRestoreOptions, source: ConnectionTarget): Promise<Omit<TenantRestoreResult, 'backupId' | 'restoredTo' | 'seconds'>> {
+async function load(
+  platform: Platform,
+  options: TenantRestoreOptions,
+  source: ConnectionTarget,
+): Promise<Omit<TenantRestoreResult, 'backupId' | 'restoredTo' | 'seconds'>> {
   const { tenancy } = platform;
   const detail = { from: options.slug, target: describeTarget(options.target) };
-  const copy = (target: ConnectionTarget, roleName: string) => copyDatabaseData(source, target, { exclude: migrationTables, role: roleName });
+  const copy = (target: ConnectionTarget, roleName: string) =>
+    copyDatabaseData(source, target, { exclude: migrationTables, role: roleName });
   if (!options.into) {
-    const { loaded, previousCopy } = await tenancy.replaceData(options.actor, options.slug, copy, { keepPrevious: true, detail });
+    const { loaded, previousCopy } = await tenancy.replaceData(options.actor, options.slug, copy, {
+      keepPrevious: true,
+      detail,
+    });
     return { slug: options.slug, from: options.slug, ...loaded, previousCopy };
   }
-  const created = await tenancy.create(options.actor, { slug: options.into.slug, name: options.into.name ?? `${options.slug} (restored)` });
+  const created = await tenancy.create(options.actor, {
+    slug: options.into.slug,
+    name: options.into.name ?? `${options.slug} (restored)`,
+  });
   try {
     const { loaded } = await tenancy.replaceData(options.actor, created.slug, copy, { keepPrevious: false, detail });
     return { slug: created.slug, from: options.slug, ...loaded };

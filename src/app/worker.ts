@@ -20,10 +20,16 @@ const scheduleTickMs = 1000;
  * The worker role: runs queued jobs (every process), and runs the schedules (only the
  * leader). Modules add their job definitions and schedules here as they arrive.
  */
-export function startWorker(platform: Platform, extra: { jobs?: JobDefinition[]; schedules?: Schedule[] } = {}): Worker {
+export function startWorker(
+  platform: Platform,
+  extra: { jobs?: JobDefinition[]; schedules?: Schedule[] } = {},
+): Worker {
   const log = platform.log.child({ component: 'worker' });
   const prune = pruneJobsJob(platform.jobs, platform.clock);
-  const runner = new JobRunner(platform.jobs, log, { concurrency: platform.config.jobConcurrency, pollIntervalMs: platform.config.jobPollIntervalMs });
+  const runner = new JobRunner(platform.jobs, log, {
+    concurrency: platform.config.jobConcurrency,
+    pollIntervalMs: platform.config.jobPollIntervalMs,
+  });
   runner.register(prune, ...(extra.jobs ?? []));
   const scheduler = new Scheduler(platform.db, platform.jobs, platform.clock, log);
   scheduler.add({ name: 'jobs.prune', cron: '17 4 * * *', timeZone: 'UTC', job: prune, payload: { keepDays: 30 } });

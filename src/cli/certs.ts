@@ -9,18 +9,22 @@ const line = (label: string, summary: CertificateSummary): string =>
 
 /** `steadfast certs`: the CA and node certificates of the replication channel. */
 export function registerCertsCommands(program: Command): void {
-  const certs = program.command('certs').description('the certificates nodes replicate with: TLS both ways, no passwords');
+  const certs = program
+    .command('certs')
+    .description('the certificates nodes replicate with: TLS both ways, no passwords');
   certs
     .command('create-ca')
-    .description('create this installation\'s CA in <home>/tls (once, on one machine; keep ca.key safe)')
-    .option('--name <name>', 'the CA\'s common name', 'Steadfast replication CA')
+    .description("create this installation's CA in <home>/tls (once, on one machine; keep ca.key safe)")
+    .option('--name <name>', "the CA's common name", 'Steadfast replication CA')
     .option('--json', 'print the result as JSON')
     .action(async (flags: { name: string; json?: boolean }, command: Command) => {
       const config = configFrom(globalOptions(command));
       const result = await createCa(config.home, flags.name);
       if (flags.json) return printJson(result);
       process.stdout.write(line('CA', result.summary));
-      process.stdout.write(`Wrote ${result.certificate} and ${result.key}. Whoever holds ca.key can make certificates your nodes trust: keep it on this machine (or offline), never on a standby.\n`);
+      process.stdout.write(
+        `Wrote ${result.certificate} and ${result.key}. Whoever holds ca.key can make certificates your nodes trust: keep it on this machine (or offline), never on a standby.\n`,
+      );
     });
   certs
     .command('create-node <address...>')
@@ -32,11 +36,17 @@ export function registerCertsCommands(program: Command): void {
       const result = await createNodeCertificate(config.home, addresses, flags.out);
       if (flags.json) return printJson(result);
       process.stdout.write(line('node', result.summary));
-      process.stdout.write(flags.out ? `Wrote ca.crt, node.crt and node.key to ${result.dir}: copy them into the other node's <home>/tls (over a channel you trust), then delete them here.\n` : `Wrote node.crt and node.key to ${result.dir}; restart Steadfast to use them.\n`);
+      process.stdout.write(
+        flags.out
+          ? `Wrote ca.crt, node.crt and node.key to ${result.dir}: copy them into the other node's <home>/tls (over a channel you trust), then delete them here.\n`
+          : `Wrote node.crt and node.key to ${result.dir}; restart Steadfast to use them.\n`,
+      );
     });
   certs
     .command('revoke <certificate>')
-    .description('where the CA is: take back a node certificate (its node.crt file, or its serial number), for a machine retired or a key that leaked')
+    .description(
+      'where the CA is: take back a node certificate (its node.crt file, or its serial number), for a machine retired or a key that leaked',
+    )
     .requiredOption('--reason <text>', 'why, for the record')
     .option('--json', 'print the result as JSON')
     .action(async (which: string, flags: { reason: string; json?: boolean }, command: Command) => {
@@ -44,8 +54,14 @@ export function registerCertsCommands(program: Command): void {
       const result = await revokeCertificate(config.home, which, flags.reason);
       if (flags.json) return printJson(result);
       const what = `${result.revoked.serialNumber}${result.revoked.addresses?.length ? ` (for ${result.revoked.addresses.join(', ')})` : ''}`;
-      process.stdout.write(result.already ? `Certificate ${what} was already revoked; ${result.crl} lists it.\n` : `Revoked certificate ${what}; ${result.crl} now lists ${result.total} certificate(s).\n`);
-      process.stdout.write(`Copy ca.crl into <home>/tls on every node (this one too, if it runs a node) and restart "steadfast up" there: from then on they refuse that certificate. Give the machine that had it a new one ("steadfast certs create-node") if it stays.\n`);
+      process.stdout.write(
+        result.already
+          ? `Certificate ${what} was already revoked; ${result.crl} lists it.\n`
+          : `Revoked certificate ${what}; ${result.crl} now lists ${result.total} certificate(s).\n`,
+      );
+      process.stdout.write(
+        `Copy ca.crl into <home>/tls on every node (this one too, if it runs a node) and restart "steadfast up" there: from then on they refuse that certificate. Give the machine that had it a new one ("steadfast certs create-node") if it stays.\n`,
+      );
     });
   certs
     .command('show')
@@ -56,10 +72,25 @@ export function registerCertsCommands(program: Command): void {
       const result = await showCertificates(config.home);
       if (flags.json) return printJson(result);
       if (result.ca) process.stdout.write(line('CA', result.ca));
-      else process.stdout.write('No CA certificate: run "steadfast certs create-ca" on one machine, or copy its ca.crt here.\n');
-      if (result.node) process.stdout.write(line('node', result.node) + (result.node.trusted ? '' : 'warning: this node certificate is not signed by the CA here (or has expired): the other nodes will refuse it.\n') + (result.node.revoked ? 'warning: this node certificate is revoked (ca.crl lists it): the other nodes refuse it; make a new one with "steadfast certs create-node".\n' : ''));
+      else
+        process.stdout.write(
+          'No CA certificate: run "steadfast certs create-ca" on one machine, or copy its ca.crt here.\n',
+        );
+      if (result.node)
+        process.stdout.write(
+          line('node', result.node) +
+            (result.node.trusted
+              ? ''
+              : 'warning: this node certificate is not signed by the CA here (or has expired): the other nodes will refuse it.\n') +
+            (result.node.revoked
+              ? 'warning: this node certificate is revoked (ca.crl lists it): the other nodes refuse it; make a new one with "steadfast certs create-node".\n'
+              : ''),
+        );
       else process.stdout.write('No node certificate: run "steadfast certs create-node <address>".\n');
-      if (result.revokedSerials) process.stdout.write(`Revocation list: ${result.revokedSerials.length} certificate(s) revoked${result.revokedSerials.length ? ` (${result.revokedSerials.join(', ')})` : ''}.\n`);
+      if (result.revokedSerials)
+        process.stdout.write(
+          `Revocation list: ${result.revokedSerials.length} certificate(s) revoked${result.revokedSerials.length ? ` (${result.revokedSerials.join(', ')})` : ''}.\n`,
+        );
       if (result.caKeyHere) process.stdout.write('The CA key is on this machine.\n');
     });
 }

@@ -23,12 +23,19 @@ export function globalOptions(command: Command): GlobalOptions {
 
 /** Config from defaults, file, environment and the global flags. */
 export function configFrom(options: GlobalOptions, overrides: Partial<Record<keyof Config, unknown>> = {}): Config {
-  return loadConfig({ file: options.config, overrides: { home: options.home, logLevel: options.logLevel, ...overrides } });
+  return loadConfig({
+    file: options.config,
+    overrides: { home: options.home, logLevel: options.logLevel, ...overrides },
+  });
 }
 
 /** Commands other than the servers log only warnings unless asked: their output is the point. */
 export function commandLogger(config: Config, options: GlobalOptions): Logger {
-  return createLogger(options.logLevel ?? (config.logLevel === 'info' ? 'warn' : config.logLevel), { command: true }, config.logFormat);
+  return createLogger(
+    options.logLevel ?? (config.logLevel === 'info' ? 'warn' : config.logLevel),
+    { command: true },
+    config.logFormat,
+  );
 }
 
 export function operator(): Actor {

@@ -6,18 +6,30 @@ import { printJson } from './output.js';
 export function registerFailoverCommands(program: Command): void {
   program
     .command('switchover')
-    .description('on a standby: planned role swap with nothing lost; the primary stops writes for a moment, this node takes over, the old primary follows it')
+    .description(
+      'on a standby: planned role swap with nothing lost; the primary stops writes for a moment, this node takes over, the old primary follows it',
+    )
     .option('--json', 'print the result as JSON')
     .action((flags: { json?: boolean }, command: Command) => run(command, { planned: true, json: flags.json }));
   program
     .command('failover')
-    .description('on a standby: fence the primary (stop it over the node control API), then promote this node; the old primary follows it once it can')
-    .option('--primary-is-down', 'the primary cannot be reached and you know it is down (powered off, cut off): promote without fencing it')
+    .description(
+      'on a standby: fence the primary (stop it over the node control API), then promote this node; the old primary follows it once it can',
+    )
+    .option(
+      '--primary-is-down',
+      'the primary cannot be reached and you know it is down (powered off, cut off): promote without fencing it',
+    )
     .option('--json', 'print the result as JSON')
-    .action((flags: { json?: boolean; primaryIsDown?: boolean }, command: Command) => run(command, { primaryIsDown: flags.primaryIsDown, json: flags.json }));
+    .action((flags: { json?: boolean; primaryIsDown?: boolean }, command: Command) =>
+      run(command, { primaryIsDown: flags.primaryIsDown, json: flags.json }),
+    );
 }
 
-async function run(command: Command, flags: { planned?: boolean; primaryIsDown?: boolean; json?: boolean }): Promise<void> {
+async function run(
+  command: Command,
+  flags: { planned?: boolean; primaryIsDown?: boolean; json?: boolean },
+): Promise<void> {
   const global = globalOptions(command);
   const config = configFrom(global);
   const result = await failover(config, commandLogger(config, global), {

@@ -18,11 +18,15 @@ export function registerMigrateCommand(program: Command): void {
       });
       if (options.json) printJson(result);
       else {
-        process.stdout.write(`Platform database is current. Tenants: ${result.migrated.length} migrated, ${result.alreadyCurrent} already at ${result.latest}, ${result.failed.length} failed.\n`);
+        process.stdout.write(
+          `Platform database is current. Tenants: ${result.migrated.length} migrated, ${result.alreadyCurrent} already at ${result.latest}, ${result.failed.length} failed.\n`,
+        );
         for (const failure of result.failed) process.stdout.write(`  ${failure.slug}: ${failure.error}\n`);
       }
       if (result.failed.length) {
-        process.stderr.write('error: some tenant databases were not migrated; fix the cause above and run "steadfast migrate" again: it resumes with those.\n');
+        process.stderr.write(
+          'error: some tenant databases were not migrated; fix the cause above and run "steadfast migrate" again: it resumes with those.\n',
+        );
         process.exitCode = 1;
       }
     });

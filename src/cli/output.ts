@@ -14,7 +14,11 @@ export function printTable(rows: Array<Record<string, string>>, empty = '(none)'
   }
   const columns = Object.keys(rows[0]!);
   const widths = columns.map((column) => Math.max(column.length, ...rows.map((row) => (row[column] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((cell, i) => cell.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   process.stdout.write(`${line(columns.map((column) => column.toUpperCase()))}\n`);
   for (const row of rows) process.stdout.write(`${line(columns.map((column) => row[column] ?? ''))}\n`);
 }
@@ -43,7 +47,12 @@ export interface Progress {
 export function createProgress(label: string, stream: NodeJS.WriteStream = process.stderr): Progress {
   if (stream.isTTY) {
     const bar = new cliProgress.SingleBar(
-      { format: `${label} [{bar}] {value}/{total} {percentage}% · eta {eta_formatted} · {detail}`, stream, hideCursor: true, clearOnComplete: false },
+      {
+        format: `${label} [{bar}] {value}/{total} {percentage}% · eta {eta_formatted} · {detail}`,
+        stream,
+        hideCursor: true,
+        clearOnComplete: false,
+      },
       cliProgress.Presets.shades_classic,
     );
     let started = false;
@@ -86,7 +95,16 @@ export function createProgress(label: string, stream: NodeJS.WriteStream = proce
 const mb = (bytes: number): number => Math.round(bytes / 1048576);
 
 /** A progress display for byte transfers: MB done of total, rate and ETA. */
-export function createTransferProgress(label: string): { update(progress: { phase?: string; doneBytes: number; totalBytes?: number; bytesPerSecond: number; etaSeconds?: number }): void; stop(): void } {
+export function createTransferProgress(label: string): {
+  update(progress: {
+    phase?: string;
+    doneBytes: number;
+    totalBytes?: number;
+    bytesPerSecond: number;
+    etaSeconds?: number;
+  }): void;
+  stop(): void;
+} {
   const progress = createProgress(label);
   let lastPhase: string | undefined;
   return {

@@ -42,12 +42,18 @@ async function runServer(command: Command, role: keyof typeof roleSets, port?: s
   if (role === 'up' && !config.databaseUrl) {
     // The embedded platform as one node: primary, standby or fenced, moving between them by itself.
     const node = new PlatformNode(config, log);
-    node.on('role', (now: NodeRole, detail?: { host: string; port: number } | FencedState) => announce(now, node, detail));
+    node.on('role', (now: NodeRole, detail?: { host: string; port: number } | FencedState) =>
+      announce(now, node, detail),
+    );
     await node.start();
     running = node;
   } else {
     const platform = await startPlatform(config, log, roleSets[role]);
-    process.stdout.write(platform.entryUrl ? banner(platform.entryUrl, platform.port!) : `\nSteadfast ${role} is running; stop with Ctrl-C.\n\n`);
+    process.stdout.write(
+      platform.entryUrl
+        ? banner(platform.entryUrl, platform.port!)
+        : `\nSteadfast ${role} is running; stop with Ctrl-C.\n\n`,
+    );
     running = platform;
   }
   const reason = await Promise.race([stopRequested, running.fatal.then((error) => `fatal: ${error.message}`)]);
@@ -69,10 +75,16 @@ const banner = (entryUrl: string, port: number): string =>
 function announce(role: NodeRole, node: PlatformNode, detail?: { host: string; port: number } | FencedState): void {
   if (role === 'primary') {
     const platform = node.platform;
-    process.stdout.write(platform?.entryUrl ? banner(platform.entryUrl, platform.port!) : '\nSteadfast is running as the primary.\n\n');
+    process.stdout.write(
+      platform?.entryUrl ? banner(platform.entryUrl, platform.port!) : '\nSteadfast is running as the primary.\n\n',
+    );
   } else if (role === 'standby' && detail) {
-    process.stdout.write(`\nSteadfast is running as a standby of ${detail.host}:${'port' in detail ? detail.port : ''}; it serves no tenants until promoted ("steadfast failover").\n  see its lag with "steadfast status" · stop with Ctrl-C\n\n`);
+    process.stdout.write(
+      `\nSteadfast is running as a standby of ${detail.host}:${'port' in detail ? detail.port : ''}; it serves no tenants until promoted ("steadfast failover").\n  see its lag with "steadfast status" · stop with Ctrl-C\n\n`,
+    );
   } else if (role === 'fenced' && detail && 'by' in detail) {
-    process.stdout.write(`\nThis node is fenced: ${detail.by} took over (${detail.reason}). It serves nothing, and follows ${detail.by} as a standby as soon as that node is primary.\n\n`);
+    process.stdout.write(
+      `\nThis node is fenced: ${detail.by} took over (${detail.reason}). It serves nothing, and follows ${detail.by} as a standby as soon as that node is primary.\n\n`,
+    );
   }
 }

@@ -4,7 +4,10 @@ import { appError, toAppError } from './errors.js';
 
 test('catalogue errors keep their code, status and message', () => {
   const error = toAppError(appError('TENANT_SUSPENDED', 'The workspace "acme" is suspended.'));
-  assert.deepEqual([error.code, error.status, error.kind, error.message], ['TENANT_SUSPENDED', 423, 'user', 'The workspace "acme" is suspended.']);
+  assert.deepEqual(
+    [error.code, error.status, error.kind, error.message],
+    ['TENANT_SUSPENDED', 423, 'user', 'The workspace "acme" is suspended.'],
+  );
 });
 
 for (const [code, reason] of [

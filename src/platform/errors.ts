@@ -36,10 +36,18 @@ export const catalogue = {
   POSTGRES_UNSUPPORTED: { status: 500, kind: 'operational', title: 'PostgreSQL version not supported' },
   POSTGRES_BINARIES_MISSING: { status: 500, kind: 'operational', title: 'PostgreSQL binaries missing' },
   OS_USER_FAILED: { status: 500, kind: 'operational', title: 'Cannot create the PostgreSQL OS user' },
-  POSTGRES_VERSION_MISMATCH: { status: 500, kind: 'operational', title: 'Data directory made by another PostgreSQL version' },
+  POSTGRES_VERSION_MISMATCH: {
+    status: 500,
+    kind: 'operational',
+    title: 'Data directory made by another PostgreSQL version',
+  },
   POSTGRES_START_FAILED: { status: 500, kind: 'operational', title: 'PostgreSQL did not start' },
   POSTGRES_NOT_RUNNING: { status: 503, kind: 'operational', title: 'PostgreSQL is not running' },
-  POSTGRES_ALREADY_RUNNING: { status: 500, kind: 'operational', title: 'PostgreSQL is already running for this data directory' },
+  POSTGRES_ALREADY_RUNNING: {
+    status: 500,
+    kind: 'operational',
+    title: 'PostgreSQL is already running for this data directory',
+  },
   DATA_DIR_UNREACHABLE: { status: 500, kind: 'operational', title: 'Data directory not usable' },
   MIGRATION_FAILED: { status: 500, kind: 'operational', title: 'Migration failed' },
   BACKUP_CORRUPT: { status: 500, kind: 'operational', title: 'Backup damaged' },
@@ -76,7 +84,11 @@ export class AppError extends Error {
   /** Extra members for the problem document (for example `errors` for validation). */
   readonly extensions: Readonly<Record<string, unknown>>;
 
-  constructor(code: ErrorCode, detail: string, options: { cause?: unknown; extensions?: Record<string, unknown> } = {}) {
+  constructor(
+    code: ErrorCode,
+    detail: string,
+    options: { cause?: unknown; extensions?: Record<string, unknown> } = {},
+  ) {
     super(detail, { cause: options.cause });
     const entry: CatalogueEntry = catalogue[code];
     this.name = 'AppError';
@@ -88,7 +100,11 @@ export class AppError extends Error {
   }
 }
 
-export function appError(code: ErrorCode, detail: string, options?: { cause?: unknown; extensions?: Record<string, unknown> }): AppError {
+export function appError(
+  code: ErrorCode,
+  detail: string,
+  options?: { cause?: unknown; extensions?: Record<string, unknown> },
+): AppError {
   return new AppError(code, detail, options);
 }
 
@@ -121,12 +137,31 @@ const databaseUnavailable: Record<string, string> = {
 };
 
 /** Of those, the ones a failover or restart causes, which pass once a primary answers again (a refused password does not). */
-const transient = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'EPIPE', 'ENETUNREACH', '08000', '08001', '08003', '08004', '08006', '25006', '57P01', '57P02', '57P03']);
+const transient = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'EPIPE',
+  'ENETUNREACH',
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+  '25006',
+  '57P01',
+  '57P02',
+  '57P03',
+]);
 const transientMessage = /Connection terminated|not queryable|timeout expired|Query read timeout/i;
 /** How pg and its pool say a connection broke, or never came (a full pool says the same: not transient, but still the database's state). */
 const connectionMessages: Array<[RegExp, string]> = [
   [/Connection terminated unexpectedly|not queryable/i, 'the connection was cut'],
-  [/timeout expired|timeout exceeded when trying to connect|Connection terminated due to connection timeout|Query read timeout/i, 'the connection timed out'],
+  [
+    /timeout expired|timeout exceeded when trying to connect|Connection terminated due to connection timeout|Query read timeout/i,
+    'the connection timed out',
+  ],
 ];
 
 /**
@@ -135,7 +170,11 @@ const connectionMessages: Array<[RegExp, string]> = [
  * may be tried again once a primary answers.
  */
 export function isTransientDatabaseError(error: unknown): boolean {
-  if (isAppError(error)) return error.code === 'DATABASE_UNAVAILABLE' && (error.extensions.retryable === true || isTransientDatabaseError(error.cause));
+  if (isAppError(error))
+    return (
+      error.code === 'DATABASE_UNAVAILABLE' &&
+      (error.extensions.retryable === true || isTransientDatabaseError(error.cause))
+    );
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
   return (typeof code === 'string' && transient.has(code)) || transientMessage.test(error.message);
@@ -149,10 +188,15 @@ export function isTransientDatabaseError(error: unknown): boolean {
 export function toAppError(error: unknown): AppError {
   if (isAppError(error)) return error;
   const code = (error as { code?: unknown } | undefined)?.code;
-  const byMessage = error instanceof Error ? connectionMessages.find(([pattern]) => pattern.test(error.message))?.[1] : undefined;
+  const byMessage =
+    error instanceof Error ? connectionMessages.find(([pattern]) => pattern.test(error.message))?.[1] : undefined;
   if ((typeof code === 'string' && code in databaseUnavailable) || byMessage) {
     const reason = (typeof code === 'string' ? databaseUnavailable[code] : undefined) ?? byMessage;
-    return new AppError('DATABASE_UNAVAILABLE', `Cannot use PostgreSQL: ${reason} (${(error as Error).message}). Check that it is running and that DATABASE_URL (or the data directory's server) is right.`, { cause: error });
+    return new AppError(
+      'DATABASE_UNAVAILABLE',
+      `Cannot use PostgreSQL: ${reason} (${(error as Error).message}). Check that it is running and that DATABASE_URL (or the data directory's server) is right.`,
+      { cause: error },
+    );
   }
   return new AppError('INTERNAL', 'Something went wrong on our side; it has been logged.', { cause: error });
 }

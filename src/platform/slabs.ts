@@ -14,10 +14,11 @@ let forget: ReturnType<typeof setTimeout> | undefined;
 
 function touched(): void {
   if (forget) forget.refresh();
-  else forget = setTimeout(() => {
-    kept.clear();
-    forget = undefined;
-  }, idleMs).unref();
+  else
+    forget = setTimeout(() => {
+      kept.clear();
+      forget = undefined;
+    }, idleMs).unref();
 }
 
 /** A buffer of exactly `size` bytes on shared memory of its own (contents undefined). */
@@ -28,7 +29,12 @@ export function takeSlab(size: number): Buffer {
 
 /** Whether `buffer` is a whole slab (as takeSlab makes), not a view into one. */
 export function isSlab(buffer: Buffer): boolean {
-  return buffer.buffer instanceof SharedArrayBuffer && buffer.byteOffset === 0 && buffer.byteLength === buffer.buffer.byteLength && buffer.byteLength > 0;
+  return (
+    buffer.buffer instanceof SharedArrayBuffer &&
+    buffer.byteOffset === 0 &&
+    buffer.byteLength === buffer.buffer.byteLength &&
+    buffer.byteLength > 0
+  );
 }
 
 /** Returns a buffer taken with takeSlab for reuse; anything else is left to the garbage collector. */

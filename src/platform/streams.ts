@@ -60,13 +60,20 @@ export function pushable<T>(capacity = 4): Pushable<T> {
  * slowest one. A consumer that fails stops receiving; the others go on. Resolves when the
  * source is exhausted and every live consumer has been given everything.
  */
-export function broadcast<T>(source: AsyncIterable<T>, count: number): { outputs: Array<AsyncIterable<T>>; done: Promise<void>; drop(index: number, error: Error): void } {
+export function broadcast<T>(
+  source: AsyncIterable<T>,
+  count: number,
+): { outputs: Array<AsyncIterable<T>>; done: Promise<void>; drop(index: number, error: Error): void } {
   const outputs = Array.from({ length: count }, () => pushable<T>(2));
   const dropped = new Set<number>();
   const done = (async () => {
     try {
       for await (const value of source) {
-        await Promise.all(outputs.map((output, index) => (dropped.has(index) ? undefined : output.push(value).catch(() => dropped.add(index)))));
+        await Promise.all(
+          outputs.map((output, index) =>
+            dropped.has(index) ? undefined : output.push(value).catch(() => dropped.add(index)),
+          ),
+        );
         if (dropped.size === count) return;
       }
       outputs.forEach((output) => output.end());

@@ -32,6 +32,13 @@ export async function scratchBackups(cluster: ScratchCluster, repositoryName = '
     localStore: (dir) => new FsStore(dir),
     recover: (run) => runRecovery({ ...run, binaries, runAs: cluster.runAs, log: silentLogger() }),
   });
-  const pusher = new WalPusher({ spool: new FsStore(cluster.spool), repositories, keyFile, clock: systemClock, log: silentLogger(), pollMs: 100 });
+  const pusher = new WalPusher({
+    spool: new FsStore(cluster.spool),
+    repositories,
+    keyFile,
+    clock: systemClock,
+    log: silentLogger(),
+    pollMs: 100,
+  });
   return { service, pusher, repositories, repositoryDir, keyFile };
 }

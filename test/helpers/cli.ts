@@ -8,11 +8,22 @@ export type CliResult = CommandResult;
 export type RunningCli = RunningChild;
 
 /** A data directory of its own (reachable by the Postgres OS user), with free ports. */
-export async function cliHome(): Promise<{ env: Record<string, string>; home: string; httpPort: number; remove(): Promise<void> }> {
+export async function cliHome(): Promise<{
+  env: Record<string, string>;
+  home: string;
+  httpPort: number;
+  remove(): Promise<void>;
+}> {
   const home = await mkdtemp(path.join(tmpdir(), 'steadfast-cli-'));
   await chmod(home, 0o755);
   const httpPort = await findFreePort();
-  const env = { STEADFAST_HOME: home, PORT: String(httpPort), STEADFAST_POSTGRES_PORT: String(await findFreePort()), STEADFAST_OPERATOR_PORT: '0', LOG_LEVEL: 'info' };
+  const env = {
+    STEADFAST_HOME: home,
+    PORT: String(httpPort),
+    STEADFAST_POSTGRES_PORT: String(await findFreePort()),
+    STEADFAST_OPERATOR_PORT: '0',
+    LOG_LEVEL: 'info',
+  };
   return { env, home, httpPort, remove: () => rm(home, { recursive: true, force: true }) };
 }
 

@@ -11,7 +11,10 @@ export function uniqueSlug(prefix = 't'): string {
 }
 
 /** Creates a real tenant (database, role, migrations) through the tenancy service. */
-export async function buildTenant(platform: Platform, overrides: { slug?: string; name?: string } = {}): Promise<TenantView> {
+export async function buildTenant(
+  platform: Platform,
+  overrides: { slug?: string; name?: string } = {},
+): Promise<TenantView> {
   const slug = overrides.slug ?? uniqueSlug();
   return platform.tenancy.create(testOperator, { slug, name: overrides.name ?? `Tenant ${slug}` });
 }

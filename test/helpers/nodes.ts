@@ -48,7 +48,10 @@ export class TwoNodes {
     this.watcher = this.watchForTwoPrimaries();
 
     this.a.process = await startUp(this.a.env);
-    await this.sql(this.a, "CREATE TABLE ledger (id int PRIMARY KEY, note text); INSERT INTO ledger SELECT g, 'first' FROM generate_series(1, 100) g");
+    await this.sql(
+      this.a,
+      "CREATE TABLE ledger (id int PRIMARY KEY, note text); INSERT INTO ledger SELECT g, 'first' FROM generate_series(1, 100) g",
+    );
     const joined = await runCli(['standby', 'join', `127.0.0.1:${this.a.env.STEADFAST_POSTGRES_PORT}`], this.b.env);
     if (joined.code !== 0) throw new Error(`standby join failed: ${joined.stderr}`);
     this.b.process = await startUp(this.b.env);
@@ -66,33 +69,60 @@ export class TwoNodes {
     return this.root;
   }
 
-  private async makeNode(name: string, controlPort: number, peerControlPort: number, secretKey: string, extra: Record<string, string>): Promise<TestNode> {
+  private async makeNode(
+    name: string,
+    controlPort: number,
+    peerControlPort: number,
+    secretKey: string,
+    extra: Record<string, string>,
+  ): Promise<TestNode> {
     const home = path.join(this.root, name);
     await mkdir(home, { mode: 0o755 });
-    const env = { ...(await loopbackNodeEnv({ home, name, secretKey, controlPort, peerControlPort })), LOG_LEVEL: 'info', ...extra };
+    const env = {
+      ...(await loopbackNodeEnv({ home, name, secretKey, controlPort, peerControlPort })),
+      LOG_LEVEL: 'info',
+      ...extra,
+    };
     const config = loadConfig({ env, cwd: this.root });
-    return { name, home, env, config, dataDir: await embeddedDataDir(config, await ensurePostgresOsUser(config.postgresOsUser)) };
+    return {
+      name,
+      home,
+      env,
+      config,
+      dataDir: await embeddedDataDir(config, await ensurePostgresOsUser(config.postgresOsUser)),
+    };
   }
 
   /** A statement on the node's PostgreSQL as the superuser, while it runs. */
   async sql<R extends Record<string, unknown>>(node: TestNode, text: string, values: unknown[] = []): Promise<R[]> {
     const running = await attachRunning(node.config);
     if (!running) throw new Error(`${node.name}'s PostgreSQL is not running`);
-    return withClient({ ...running.admin, database: 'postgres' }, async (client) => (await client.query<R>(text, values)).rows);
+    return withClient(
+      { ...running.admin, database: 'postgres' },
+      async (client) => (await client.query<R>(text, values)).rows,
+    );
   }
 
   async until(what: string, check: () => Promise<boolean>, ms = 60_000): Promise<void> {
     const deadline = Date.now() + ms;
     for (;;) {
       if (await check().catch(() => false)) return;
-      if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}\n--- node_a:\n${this.a.process?.output().slice(-3000)}\n--- node_b:\n${this.b.process?.output().slice(-3000)}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `timed out waiting until ${what}\n--- node_a:\n${this.a.process?.output().slice(-3000)}\n--- node_b:\n${this.b.process?.output().slice(-3000)}`,
+        );
       await sleep(100);
     }
   }
 
-  inRecovery = async (node: TestNode): Promise<boolean> => (await this.sql<{ r: boolean }>(node, 'SELECT pg_is_in_recovery() AS r'))[0]!.r;
-  rows = async (node: TestNode): Promise<number> => (await this.sql<{ n: number }>(node, 'SELECT count(*)::int AS n FROM ledger'))[0]!.n;
-  streaming = async (node: TestNode): Promise<boolean> => (await this.sql<{ status: string }>(node, 'SELECT status FROM pg_stat_wal_receiver')).some((row) => row.status === 'streaming');
+  inRecovery = async (node: TestNode): Promise<boolean> =>
+    (await this.sql<{ r: boolean }>(node, 'SELECT pg_is_in_recovery() AS r'))[0]!.r;
+  rows = async (node: TestNode): Promise<number> =>
+    (await this.sql<{ n: number }>(node, 'SELECT count(*)::int AS n FROM ledger'))[0]!.n;
+  streaming = async (node: TestNode): Promise<boolean> =>
+    (await this.sql<{ status: string }>(node, 'SELECT status FROM pg_stat_wal_receiver')).some(
+      (row) => row.status === 'streaming',
+    );
 
   /** As a machine dies: the postmaster frozen first (so its supervisor's parent-death signal, a fast shutdown, never runs), then both killed. */
   async kill(node: TestNode): Promise<void> {
@@ -102,7 +132,8 @@ export class TwoNodes {
     await node.process!.stop();
     node.process = undefined;
     process.kill(postmaster, 'SIGKILL');
-    while (await readPostmasterPid(node.dataDir).then((info) => info !== undefined && isProcessAlive(info.pid))) await sleep(20);
+    while (await readPostmasterPid(node.dataDir).then((info) => info !== undefined && isProcessAlive(info.pid)))
+      await sleep(20);
   }
 
   /**

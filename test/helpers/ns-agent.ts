@@ -14,7 +14,10 @@ readline.createInterface({ input: process.stdin }).on('line', (line) => {
     try {
       const running = await attachRunning(config);
       if (!running) throw new Error('PostgreSQL is not running');
-      const rows = await withClient({ ...running.admin, database: 'postgres' }, async (client) => (await client.query(sql, values)).rows);
+      const rows = await withClient(
+        { ...running.admin, database: 'postgres' },
+        async (client) => (await client.query(sql, values)).rows,
+      );
       process.stdout.write(`${JSON.stringify({ id, rows })}\n`);
     } catch (error) {
       process.stdout.write(`${JSON.stringify({ id, error: (error as Error).message })}\n`);

@@ -26,16 +26,32 @@ export interface ScratchCluster {
 }
 
 /** A small embedded cluster of a test's own (for backup, restore and failover tests). */
-export async function startScratchCluster(name = 'scratch', options: { archive?: boolean; archiveTimeoutSeconds?: number; restartOnCrash?: boolean } = {}): Promise<ScratchCluster> {
+export async function startScratchCluster(
+  name = 'scratch',
+  options: { archive?: boolean; archiveTimeoutSeconds?: number; restartOnCrash?: boolean } = {},
+): Promise<ScratchCluster> {
   const dir = await mkdtemp(path.join(tmpdir(), `steadfast-${name}-`));
   await chmod(dir, 0o755);
   const runAs = await ensurePostgresOsUser('steadfast-pg');
   const binaries = await resolveBinaries(runAs);
   const spool = path.join(dir, 'wal-spool');
-  const settings: Record<string, string | number> = options.archive ? { archive_mode: 'on', archive_command: archiveCommand(spool) } : {};
+  const settings: Record<string, string | number> = options.archive
+    ? { archive_mode: 'on', archive_command: archiveCommand(spool) }
+    : {};
   if (options.archiveTimeoutSeconds) settings.archive_timeout = options.archiveTimeoutSeconds;
   const make = (dataDir: string) =>
-    new PostgresSupervisor({ dataDir, binaries, superuser: 'steadfast', superuserPassword: scratchPassword, port: 0, maxConnections: 30, runAs, log: silentLogger(), settings, restartOnCrash: options.restartOnCrash ?? true });
+    new PostgresSupervisor({
+      dataDir,
+      binaries,
+      superuser: 'steadfast',
+      superuserPassword: scratchPassword,
+      port: 0,
+      maxConnections: 30,
+      runAs,
+      log: silentLogger(),
+      settings,
+      restartOnCrash: options.restartOnCrash ?? true,
+    });
   const dataDir = path.join(dir, 'primary', 'data');
   const supervisor = make(dataDir);
   await supervisor.initialise();
@@ -44,7 +60,15 @@ export async function startScratchCluster(name = 'scratch', options: { archive?:
     if (runAs) await chown(spool, runAs.uid, runAs.gid);
   }
   await supervisor.start();
-  const targetOn = (port: number) => (database = 'postgres'): ConnectionTarget => ({ host: '127.0.0.1', port, user: 'steadfast', password: scratchPassword, database });
+  const targetOn =
+    (port: number) =>
+    (database = 'postgres'): ConnectionTarget => ({
+      host: '127.0.0.1',
+      port,
+      user: 'steadfast',
+      password: scratchPassword,
+      database,
+    });
   const target = targetOn(supervisor.port);
   const others: PostgresSupervisor[] = [];
   return {
@@ -54,7 +78,8 @@ export async function startScratchCluster(name = 'scratch', options: { archive?:
     runAs,
     supervisor,
     target,
-    sql: (text, values = [], database = 'postgres') => withClient(target(database), async (client) => (await client.query(text, values)).rows),
+    sql: (text, values = [], database = 'postgres') =>
+      withClient(target(database), async (client) => (await client.query(text, values)).rows),
     async startOn(otherDataDir) {
       const other = make(otherDataDir);
       others.push(other);

@@ -59,7 +59,9 @@ export async function startSshd(): Promise<TestSshd> {
   await mkdir('/run/sshd', { recursive: true, mode: 0o755 }); // privilege separation directory
   let child: ChildProcess | undefined;
   const start = async (): Promise<void> => {
-    child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', path.join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', path.join(dir, 'sshd_config')], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let log = '';
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (log += chunk));
     for (let i = 0; i < 100 && !/Server listening/.test(log); i++) {
@@ -90,7 +92,15 @@ export async function startSshd(): Promise<TestSshd> {
     clientKey,
     hostKeyFingerprint,
     store: (repositoryPath = path.join(dir, 'repository'), overrides = {}) =>
-      new SftpStore({ host: '127.0.0.1', port, username, privateKeyFile: clientKey, hostKeyFingerprint, path: repositoryPath, ...overrides }),
+      new SftpStore({
+        host: '127.0.0.1',
+        port,
+        username,
+        privateKeyFile: clientKey,
+        hostKeyFingerprint,
+        path: repositoryPath,
+        ...overrides,
+      }),
     stop,
     start,
     async remove() {

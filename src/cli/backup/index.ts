@@ -21,11 +21,17 @@ export function registerBackupCommands(program: Command): void {
       const log = commandLogger(config, global);
       const database = await attachDatabase(config, log);
       try {
-        const result = await withBackups({ config, log, source: database, label: 'backing up' }, (backups, onProgress) => backups.take(onProgress));
+        const result = await withBackups(
+          { config, log, source: database, label: 'backing up' },
+          (backups, onProgress) => backups.take(onProgress),
+        );
         if (options.json) return printJson(result);
         const stored = result.record.objects.reduce((sum, object) => sum + object.bytes, 0);
-        process.stdout.write(`Backup ${result.record.id}: ${mb(result.record.sourceBytes)} from PostgreSQL, ${mb(stored)} stored (compressed, encrypted) in ${result.stored.join(', ')} in ${result.seconds.toFixed(1)} s.\n`);
-        for (const failure of result.failed) process.stdout.write(`  not stored in ${failure.repository}: ${failure.error}\n`);
+        process.stdout.write(
+          `Backup ${result.record.id}: ${mb(result.record.sourceBytes)} from PostgreSQL, ${mb(stored)} stored (compressed, encrypted) in ${result.stored.join(', ')} in ${result.seconds.toFixed(1)} s.\n`,
+        );
+        for (const failure of result.failed)
+          process.stdout.write(`  not stored in ${failure.repository}: ${failure.error}\n`);
         if (result.failed.length) process.exitCode = 1;
       } finally {
         await database.stop();
@@ -56,17 +62,24 @@ export function registerBackupCommands(program: Command): void {
 
   backup
     .command('verify [id]')
-    .description('check a backup (default: the latest) in every repository: checksums, then every file against PostgreSQL\'s manifest')
+    .description(
+      "check a backup (default: the latest) in every repository: checksums, then every file against PostgreSQL's manifest",
+    )
     .option('--key-file <file>', 'the backup key (default: backupKeyFile)')
     .option('--json', 'print the results as JSON')
     .action(async (id: string | undefined, options: { json?: boolean; keyFile?: string }, command: Command) => {
       const global = globalOptions(command);
       const config = configFrom(global);
-      const results = await withBackups({ config, log: commandLogger(config, global), keyFile: options.keyFile, label: 'verifying' }, (backups, onProgress) => backups.verify(id, onProgress));
+      const results = await withBackups(
+        { config, log: commandLogger(config, global), keyFile: options.keyFile, label: 'verifying' },
+        (backups, onProgress) => backups.verify(id, onProgress),
+      );
       if (options.json) printJson(results);
       else {
         for (const result of results) {
-          process.stdout.write(`${result.ok ? 'OK    ' : 'FAILED'} ${result.id} in ${result.repository}: ${result.files} files checked${result.problems.length ? `; ${result.problems.length} problem(s):` : ''}\n`);
+          process.stdout.write(
+            `${result.ok ? 'OK    ' : 'FAILED'} ${result.id} in ${result.repository}: ${result.files} files checked${result.problems.length ? `; ${result.problems.length} problem(s):` : ''}\n`,
+          );
           for (const problem of result.problems.slice(0, 20)) process.stdout.write(`         ${problem}\n`);
         }
       }
@@ -81,15 +94,25 @@ export function registerBackupCommands(program: Command): void {
     .action(async (options: { dryRun?: boolean; json?: boolean }, command: Command) => {
       const global = globalOptions(command);
       const config = configFrom(global);
-      const reports = await withBackups({ config, log: commandLogger(config, global) }, (backups) => backups.retention({ dryRun: Boolean(options.dryRun) }));
+      const reports = await withBackups({ config, log: commandLogger(config, global) }, (backups) =>
+        backups.retention({ dryRun: Boolean(options.dryRun) }),
+      );
       if (options.json) return printJson(reports);
       for (const report of reports) {
         const verb = report.dryRun ? 'would remove' : 'removed';
         if (report.skipped) process.stdout.write(`${report.repository}: nothing removed: ${report.skipped}.\n`);
-        else process.stdout.write(`${report.repository}: keeps ${report.keep.length} backup(s); ${verb} ${report.remove.length} backup(s)${report.remove.length ? ` (${report.remove.join(', ')})` : ''} and ${report.walFilesRemoved} WAL file(s).\n`);
-        if (report.abandoned.length) process.stdout.write(`  ${verb} the objects of ${report.abandoned.length} backup(s) that never finished (${report.abandoned.join(', ')}).\n`);
-        if (report.unfinishedWritesRemoved) process.stdout.write(`  removed ${report.unfinishedWritesRemoved} temporary file(s) of writes that died.\n`);
-        if (report.recoverableFrom) process.stdout.write(`  after this you can restore to any moment from ${report.recoverableFrom} to now.\n`);
+        else
+          process.stdout.write(
+            `${report.repository}: keeps ${report.keep.length} backup(s); ${verb} ${report.remove.length} backup(s)${report.remove.length ? ` (${report.remove.join(', ')})` : ''} and ${report.walFilesRemoved} WAL file(s).\n`,
+          );
+        if (report.abandoned.length)
+          process.stdout.write(
+            `  ${verb} the objects of ${report.abandoned.length} backup(s) that never finished (${report.abandoned.join(', ')}).\n`,
+          );
+        if (report.unfinishedWritesRemoved)
+          process.stdout.write(`  removed ${report.unfinishedWritesRemoved} temporary file(s) of writes that died.\n`);
+        if (report.recoverableFrom)
+          process.stdout.write(`  after this you can restore to any moment from ${report.recoverableFrom} to now.\n`);
       }
     });
 

@@ -26,7 +26,10 @@ export function recoveryTarget(flags: { time?: string; name?: string; asTaken?: 
   if (flags.time !== undefined) {
     const at = new Date(flags.time);
     if (Number.isNaN(at.getTime()) || !/([zZ]|[+-]\d\d(:?\d\d)?)$/.test(flags.time)) {
-      throw appError('VALIDATION_FAILED', `--time "${flags.time}" is not a moment with a time zone; write it like 2026-11-24T14:30:00Z or 2026-11-24T15:30:00+01:00.`);
+      throw appError(
+        'VALIDATION_FAILED',
+        `--time "${flags.time}" is not a moment with a time zone; write it like 2026-11-24T14:30:00Z or 2026-11-24T15:30:00+01:00.`,
+      );
     }
     return { kind: 'time', at };
   }
@@ -36,9 +39,14 @@ export function recoveryTarget(flags: { time?: string; name?: string; asTaken?: 
 export function registerBackupRestore(backup: Command): void {
   backup
     .command('restore [id]')
-    .description('restore the whole cluster into a new, empty data directory and recover it: to the latest archived WAL (default), a moment, or a named restore point')
+    .description(
+      'restore the whole cluster into a new, empty data directory and recover it: to the latest archived WAL (default), a moment, or a named restore point',
+    )
     .requiredOption('--to <dir>', 'the new data directory; it must not exist or be empty')
-    .option('--time <moment>', 'recover to this moment, e.g. 2026-11-24T14:30:00Z (the latest backup before it is used)')
+    .option(
+      '--time <moment>',
+      'recover to this moment, e.g. 2026-11-24T14:30:00Z (the latest backup before it is used)',
+    )
     .option('--name <restore-point>', 'recover to a restore point made with "steadfast backup mark"')
     .option('--as-taken', 'no WAL replay: the cluster as it was when the backup ended')
     .option('--key-file <file>', 'the backup key (default: backupKeyFile)')
@@ -50,17 +58,25 @@ export function registerBackupRestore(backup: Command): void {
       // Files belong to whoever will run this Postgres: the dedicated OS user when we are root.
       const runAs = await ensurePostgresOsUser(config.postgresOsUser);
       const target = path.resolve(flags.to);
-      const result = await withBackups({ config, log: commandLogger(config, global), keyFile: flags.keyFile, label: 'restoring' }, (backups, onProgress) =>
-        backups.restore({ id, target, recovery, owner: runAs, onProgress }),
+      const result = await withBackups(
+        { config, log: commandLogger(config, global), keyFile: flags.keyFile, label: 'restoring' },
+        (backups, onProgress) => backups.restore({ id, target, recovery, owner: runAs, onProgress }),
       );
       if (flags.json) return printJson(result);
-      process.stdout.write(`Restored backup ${result.record.id} from ${result.repository} into ${target}: ${result.files} files, ${(result.bytes / 1048576).toFixed(1)} MB, ${result.walFiles} WAL files, in ${result.seconds.toFixed(1)} s.\n`);
+      process.stdout.write(
+        `Restored backup ${result.record.id} from ${result.repository} into ${target}: ${result.files} files, ${(result.bytes / 1048576).toFixed(1)} MB, ${result.walFiles} WAL files, in ${result.seconds.toFixed(1)} s.\n`,
+      );
       if (result.recovery) {
-        process.stdout.write(`Recovered to WAL position ${result.recovery.reachedLsn} on timeline ${result.recovery.timeline}; last transaction ${result.recovery.lastTransactionAt ?? 'none after the backup'}. The cluster is promoted and stopped.\n`);
+        process.stdout.write(
+          `Recovered to WAL position ${result.recovery.reachedLsn} on timeline ${result.recovery.timeline}; last transaction ${result.recovery.lastTransactionAt ?? 'none after the backup'}. The cluster is promoted and stopped.\n`,
+        );
       } else {
         process.stdout.write(`The cluster is as the backup left it (consistent at ${result.record.endLsn}).\n`);
       }
-      for (const gap of result.walGaps) process.stdout.write(`warning: the archive lacks WAL ${gap.from} to ${gap.to} (timeline ${gap.timeline}); nothing after it could be recovered.\n`);
+      for (const gap of result.walGaps)
+        process.stdout.write(
+          `warning: the archive lacks WAL ${gap.from} to ${gap.to} (timeline ${gap.timeline}); nothing after it could be recovered.\n`,
+        );
     });
 
   backup
@@ -73,7 +89,9 @@ export function registerBackupRestore(backup: Command): void {
       const database = await attachDatabase(config, log);
       try {
         const lsn = await withBackups({ config, log, source: database }, (backups) => backups.mark(name));
-        process.stdout.write(`Restore point "${name}" at WAL position ${lsn}; restore to it with: steadfast backup restore --name ${JSON.stringify(name)} --to <dir>\n`);
+        process.stdout.write(
+          `Restore point "${name}" at WAL position ${lsn}; restore to it with: steadfast backup restore --name ${JSON.stringify(name)} --to <dir>\n`,
+        );
       } finally {
         await database.stop();
       }

@@ -9,7 +9,8 @@ export function registerTenantDelete(tenant: Command): void {
     .description('delete a tenant, its database and its role, after confirmation')
     .option('-y, --yes', 'do not ask for the slug again (for scripts)')
     .action(async (slug: string, options: { yes?: boolean }, command: Command) => {
-      if (!options.yes) await confirmSlug(slug, `This deletes tenant "${slug}" and all its data.`, 'nothing was deleted');
+      if (!options.yes)
+        await confirmSlug(slug, `This deletes tenant "${slug}" and all its data.`, 'nothing was deleted');
       await withPlatform(globalOptions(command), (platform) => platform.tenancy.delete(operator(), slug));
       process.stdout.write(`Deleted tenant ${slug}.\n`);
     });
@@ -23,7 +24,8 @@ export async function confirmSlug(slug: string, what: string, otherwise: string)
   const prompt = createInterface({ input: process.stdin, output: process.stderr });
   try {
     const answer = await prompt.question(`${what} Type the slug to confirm: `);
-    if (answer.trim() !== slug) throw appError('CONFIRMATION_REQUIRED', `You typed "${answer.trim()}", not "${slug}"; ${otherwise}.`);
+    if (answer.trim() !== slug)
+      throw appError('CONFIRMATION_REQUIRED', `You typed "${answer.trim()}", not "${slug}"; ${otherwise}.`);
   } finally {
     prompt.close();
   }

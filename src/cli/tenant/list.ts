@@ -11,7 +11,15 @@ export function registerTenantList(tenant: Command): void {
       const tenants = await withPlatform(globalOptions(command), (platform) => platform.tenancy.list());
       if (options.json) return printJson(tenants);
       printTable(
-        tenants.map((t) => ({ slug: t.slug, name: t.name, status: t.status, region: t.region, schema: t.schemaVersion ?? '-', created: t.createdAt.slice(0, 19).replace('T', ' '), url: t.url })),
+        tenants.map((t) => ({
+          slug: t.slug,
+          name: t.name,
+          status: t.status,
+          region: t.region,
+          schema: t.schemaVersion ?? '-',
+          created: t.createdAt.slice(0, 19).replace('T', ' '),
+          url: t.url,
+        })),
         'No tenants yet. Create one with: steadfast tenant create <slug> --name "Name"',
       );
     });

@@ -9,7 +9,9 @@ export function registerTenantStatus(tenant: Command): void {
     .option('--reason <text>', 'why, shown to its users and kept in the audit log')
     .option('--json', 'print the tenant as JSON')
     .action(async (slug: string, options: { reason?: string; json?: boolean }, command: Command) => {
-      const tenant = await withPlatform(globalOptions(command), (platform) => platform.tenancy.suspend(operator(), slug, options.reason));
+      const tenant = await withPlatform(globalOptions(command), (platform) =>
+        platform.tenancy.suspend(operator(), slug, options.reason),
+      );
       if (options.json) printJson(tenant);
       else process.stdout.write(`Suspended tenant ${tenant.slug}.\n`);
     });
@@ -18,7 +20,9 @@ export function registerTenantStatus(tenant: Command): void {
     .description('resume a suspended tenant')
     .option('--json', 'print the tenant as JSON')
     .action(async (slug: string, options: { json?: boolean }, command: Command) => {
-      const tenant = await withPlatform(globalOptions(command), (platform) => platform.tenancy.resume(operator(), slug));
+      const tenant = await withPlatform(globalOptions(command), (platform) =>
+        platform.tenancy.resume(operator(), slug),
+      );
       if (options.json) printJson(tenant);
       else process.stdout.write(`Resumed tenant ${tenant.slug}: ${tenant.url}\n`);
     });

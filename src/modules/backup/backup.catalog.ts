@@ -11,7 +11,10 @@ export const recordKey = (id: string): string => `backups/${id}/backup.json`;
 
 /** The id of a backup started at `at`: sortable, readable, one per second. */
 export function backupIdAt(at: Date): string {
-  return at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 /** The moment a backup id (or a lock's stamp) names: the inverse of backupIdAt. */
@@ -45,8 +48,13 @@ export async function writeRecord(store: ObjectStore, record: BackupRecord): Pro
  * The complete backups in one repository, oldest first. Records that do not parse are
  * skipped (reported through `onInvalid`); a backup without a record is incomplete.
  */
-export async function readRecords(store: ObjectStore, onInvalid: (key: string, why: string) => void): Promise<BackupRecord[]> {
-  const keys = (await store.list('backups/')).filter((object) => object.key.endsWith('/backup.json')).map((object) => object.key);
+export async function readRecords(
+  store: ObjectStore,
+  onInvalid: (key: string, why: string) => void,
+): Promise<BackupRecord[]> {
+  const keys = (await store.list('backups/'))
+    .filter((object) => object.key.endsWith('/backup.json'))
+    .map((object) => object.key);
   const records: BackupRecord[] = [];
   for (const key of keys) {
     const chunks: Buffer[] = [];
@@ -65,7 +73,9 @@ export function recordIsAuthentic(record: BackupRecord, key: BackupKey): boolean
   const { mac, ...rest } = record;
   const expected = Buffer.from(macOf(rest, key), 'hex');
   const given = Buffer.from(mac, 'hex');
-  return record.keyFingerprint === key.fingerprint && given.length === expected.length && timingSafeEqual(given, expected);
+  return (
+    record.keyFingerprint === key.fingerprint && given.length === expected.length && timingSafeEqual(given, expected)
+  );
 }
 
 /** Where an archived WAL file (segment, timeline history, backup history) lives in a repository. */
@@ -80,14 +90,21 @@ export const markKey = (name: string): string => `marks/${name}.json`;
  * made with another: a key created by accident (a lost key file) would otherwise split
  * the archive in two, and no single key could restore across the split.
  */
-export async function assertKeyFitsRepositories(stores: readonly ObjectStore[], key: BackupKey, keyFile: string): Promise<void> {
+export async function assertKeyFitsRepositories(
+  stores: readonly ObjectStore[],
+  key: BackupKey,
+  keyFile: string,
+): Promise<void> {
   const seen = new Set<string>();
   for (const store of stores) {
     const records = await readRecords(store, () => undefined).catch(() => [] as BackupRecord[]);
     for (const record of records) seen.add(record.keyFingerprint);
   }
   if (seen.size > 0 && !seen.has(key.fingerprint)) {
-    throw appError('BACKUP_KEY_MISMATCH', `The repositories hold backups made with key ${[...seen].join(', ')}, but ${keyFile} holds key ${key.fingerprint}. Put the original key file back (or point backupKeyFile at it); nothing was written.`);
+    throw appError(
+      'BACKUP_KEY_MISMATCH',
+      `The repositories hold backups made with key ${[...seen].join(', ')}, but ${keyFile} holds key ${key.fingerprint}. Put the original key file back (or point backupKeyFile at it); nothing was written.`,
+    );
   }
 }
 
@@ -106,8 +123,11 @@ export async function claimRepository(store: ObjectStore, systemIdentifier: stri
   if (claimed.get(store) === systemIdentifier) return;
   let owner = await readOwner(store);
   if (owner === undefined) {
-    owner = (await readRecords(store, () => undefined)).find((record) => record.systemIdentifier !== systemIdentifier)?.systemIdentifier;
-    if (owner === undefined) await writeJson(store, ownerKey, { systemIdentifier, claimedAt: new Date().toISOString() });
+    owner = (await readRecords(store, () => undefined)).find(
+      (record) => record.systemIdentifier !== systemIdentifier,
+    )?.systemIdentifier;
+    if (owner === undefined)
+      await writeJson(store, ownerKey, { systemIdentifier, claimedAt: new Date().toISOString() });
   }
   if (owner !== undefined && owner !== systemIdentifier) {
     throw appError(
@@ -133,7 +153,11 @@ async function readOwner(store: ObjectStore): Promise<string | undefined> {
     json = undefined; // not JSON: refused below like any other claim we did not write
   }
   const parsed = z.object({ systemIdentifier: z.string() }).safeParse(json);
-  if (!parsed.success) throw appError('BACKUP_CORRUPT', `${ownerKey} in ${store.describe()} is not a repository claim Steadfast wrote; look at it, and remove it if the repository is this cluster's.`);
+  if (!parsed.success)
+    throw appError(
+      'BACKUP_CORRUPT',
+      `${ownerKey} in ${store.describe()} is not a repository claim Steadfast wrote; look at it, and remove it if the repository is this cluster's.`,
+    );
   return parsed.data.systemIdentifier;
 }
 

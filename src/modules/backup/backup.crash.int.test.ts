@@ -49,15 +49,25 @@ test('kill -9 of the primary under a write load, then a restore from the reposit
   const restored = await cluster.startOn(target);
   let ids: number[];
   try {
-    ids = await withClient(restored.target(), async (client) => (await client.query<{ id: number }>('SELECT id FROM orders ORDER BY id')).rows.map((row) => row.id));
+    ids = await withClient(restored.target(), async (client) =>
+      (await client.query<{ id: number }>('SELECT id FROM orders ORDER BY id')).rows.map((row) => row.id),
+    );
   } finally {
     await restored.stop();
   }
   // What came back is exactly a prefix of what was acknowledged: nothing invented, no holes.
-  assert.deepEqual(ids, acknowledged.slice(0, ids.length).map((entry) => entry.id));
+  assert.deepEqual(
+    ids,
+    acknowledged.slice(0, ids.length).map((entry) => entry.id),
+  );
   const lastKept = acknowledged[ids.length - 1];
   const lostSeconds = lastKept ? (crashAt - lastKept.at) / 1000 : Infinity;
   const lost = acknowledged.length - ids.length;
-  t.diagnostic(`lost ${lost} of ${acknowledged.length} commits, the last ${lostSeconds.toFixed(2)} s before the crash; recovered to ${result.recovery?.lastTransactionAt}`);
-  assert.ok(lostSeconds <= archiveTimeoutSeconds + 4, `lost the last ${lostSeconds.toFixed(2)} s of commits (${lost} of ${acknowledged.length}); the bound is archive_timeout (${archiveTimeoutSeconds} s) plus a push, with room for a loaded machine`);
+  t.diagnostic(
+    `lost ${lost} of ${acknowledged.length} commits, the last ${lostSeconds.toFixed(2)} s before the crash; recovered to ${result.recovery?.lastTransactionAt}`,
+  );
+  assert.ok(
+    lostSeconds <= archiveTimeoutSeconds + 4,
+    `lost the last ${lostSeconds.toFixed(2)} s of commits (${lost} of ${acknowledged.length}); the bound is archive_timeout (${archiveTimeoutSeconds} s) plus a push, with room for a loaded machine`,
+  );
 });

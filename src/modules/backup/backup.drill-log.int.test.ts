@@ -27,7 +27,9 @@ const result = (finishedAt: string, passed: boolean): DrillResult => ({
   compared: 3,
   changed: ['busy'],
   amcheck: { databases: 5, indexes: 40, tables: 30 },
-  problems: passed ? [] : ['tenant acme differs from the primary at the restore point: table public.items has 9 rows instead of 10'],
+  problems: passed
+    ? []
+    : ['tenant acme differs from the primary at the restore point: table public.items has 9 rows instead of 10'],
 });
 
 test('drills are recorded, and the summary gives the last one and the last that passed', async () => {
@@ -44,8 +46,18 @@ test('drills are recorded, and the summary gives the last one and the last that 
     restoreMbS: 210.25,
     rpoSeconds: 0.75,
     restoredBytes: 123456789,
-    problems: ['tenant acme differs from the primary at the restore point: table public.items has 9 rows instead of 10'],
+    problems: [
+      'tenant acme differs from the primary at the restore point: table public.items has 9 rows instead of 10',
+    ],
   });
-  const [row] = await platform.db.selectFrom('backup_drills').select(['target_lsn', 'changed', 'amcheck']).where('passed', '=', false).execute();
-  assert.deepEqual(row, { target_lsn: '0/3000028', changed: ['busy'], amcheck: { databases: 5, indexes: 40, tables: 30 } });
+  const [row] = await platform.db
+    .selectFrom('backup_drills')
+    .select(['target_lsn', 'changed', 'amcheck'])
+    .where('passed', '=', false)
+    .execute();
+  assert.deepEqual(row, {
+    target_lsn: '0/3000028',
+    changed: ['busy'],
+    amcheck: { databases: 5, indexes: 40, tables: 30 },
+  });
 });

@@ -20,14 +20,20 @@ test('a drill that passed last night needs no attention', () => {
 });
 
 test('a failed last drill is reported with its first problem, even with a pass the night before', () => {
-  const warnings = drillWarnings({ last: drill(false, 2, ['tenant acme differs from the primary']), lastPassedAt: hoursAgo(26) }, now, hoursAgo(80));
+  const warnings = drillWarnings(
+    { last: drill(false, 2, ['tenant acme differs from the primary']), lastPassedAt: hoursAgo(26) },
+    now,
+    hoursAgo(80),
+  );
   assert.equal(warnings.length, 1);
   assert.match(warnings[0]!, /FAILED: tenant acme differs from the primary/);
 });
 
 test('no pass for more than 26 hours is reported with its age', () => {
   const warnings = drillWarnings({ last: drill(true, 30), lastPassedAt: hoursAgo(30) }, now, hoursAgo(80));
-  assert.deepEqual(warnings, [`No restore drill has passed for 30 hours (last at ${hoursAgo(30)}); they are due nightly.`]);
+  assert.deepEqual(warnings, [
+    `No restore drill has passed for 30 hours (last at ${hoursAgo(30)}); they are due nightly.`,
+  ]);
 });
 
 test('never a drill: due only once a backup has existed for more than 26 hours', () => {

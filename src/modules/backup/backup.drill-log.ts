@@ -4,7 +4,16 @@ import type { DrillResult } from './backup.drill.js';
 
 /** The drills as status and metrics see them. */
 export interface DrillSummary {
-  readonly last?: { finishedAt: string; passed: boolean; backupId: string | null; durationSeconds: number; restoreMbS: number | null; rpoSeconds: number | null; restoredBytes: number; problems: string[] };
+  readonly last?: {
+    finishedAt: string;
+    passed: boolean;
+    backupId: string | null;
+    durationSeconds: number;
+    restoreMbS: number | null;
+    rpoSeconds: number | null;
+    restoredBytes: number;
+    problems: string[];
+  };
   readonly lastPassedAt?: string;
 }
 
@@ -37,8 +46,19 @@ export async function recordDrill(db: Kysely<PlatformTables>, drill: DrillResult
 }
 
 export async function drillSummary(db: Kysely<PlatformTables>): Promise<DrillSummary> {
-  const last = await db.selectFrom('backup_drills').selectAll().orderBy('finished_at', 'desc').limit(1).executeTakeFirst();
-  const passed = await db.selectFrom('backup_drills').select('finished_at').where('passed', '=', true).orderBy('finished_at', 'desc').limit(1).executeTakeFirst();
+  const last = await db
+    .selectFrom('backup_drills')
+    .selectAll()
+    .orderBy('finished_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  const passed = await db
+    .selectFrom('backup_drills')
+    .select('finished_at')
+    .where('passed', '=', true)
+    .orderBy('finished_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
   return {
     last: last && {
       finishedAt: last.finished_at.toISOString(),
@@ -62,12 +82,19 @@ export function drillWarnings(summary: DrillSummary, now: Date, oldestBackupAt: 
   const warnings: string[] = [];
   const hoursSince = (at: string): number => (now.getTime() - Date.parse(at)) / 3_600_000;
   if (summary.last && !summary.last.passed) {
-    warnings.push(`The last restore drill (${summary.last.finishedAt}) FAILED: ${summary.last.problems[0] ?? 'no reason recorded'}. Run "steadfast backup drill" after fixing it.`);
+    warnings.push(
+      `The last restore drill (${summary.last.finishedAt}) FAILED: ${summary.last.problems[0] ?? 'no reason recorded'}. Run "steadfast backup drill" after fixing it.`,
+    );
   }
   if (summary.lastPassedAt) {
-    if (hoursSince(summary.lastPassedAt) > drillStaleHours) warnings.push(`No restore drill has passed for ${Math.floor(hoursSince(summary.lastPassedAt))} hours (last at ${summary.lastPassedAt}); they are due nightly.`);
+    if (hoursSince(summary.lastPassedAt) > drillStaleHours)
+      warnings.push(
+        `No restore drill has passed for ${Math.floor(hoursSince(summary.lastPassedAt))} hours (last at ${summary.lastPassedAt}); they are due nightly.`,
+      );
   } else if (oldestBackupAt && hoursSince(oldestBackupAt) > drillStaleHours) {
-    warnings.push(`No restore drill has ever passed, and there have been backups for ${Math.floor(hoursSince(oldestBackupAt))} hours: run "steadfast backup drill".`);
+    warnings.push(
+      `No restore drill has ever passed, and there have been backups for ${Math.floor(hoursSince(oldestBackupAt))} hours: run "steadfast backup drill".`,
+    );
   }
   return warnings;
 }

@@ -25,8 +25,16 @@ before(async () => {
   ({ service, pusher } = await scratchBackups(cluster));
   for (const name of ['quiet', 'busy']) {
     await cluster.sql(`CREATE DATABASE t_${name}`);
-    await cluster.sql('CREATE TABLE items (id serial PRIMARY KEY, title text NOT NULL, done boolean DEFAULT false, at timestamptz DEFAULT now())', [], `t_${name}`);
-    await cluster.sql("INSERT INTO items (title) SELECT 'item ' || n FROM generate_series(1, 2000) AS n", [], `t_${name}`);
+    await cluster.sql(
+      'CREATE TABLE items (id serial PRIMARY KEY, title text NOT NULL, done boolean DEFAULT false, at timestamptz DEFAULT now())',
+      [],
+      `t_${name}`,
+    );
+    await cluster.sql(
+      "INSERT INTO items (title) SELECT 'item ' || n FROM generate_series(1, 2000) AS n",
+      [],
+      `t_${name}`,
+    );
     await cluster.sql('CREATE INDEX items_title ON items (title)', [], `t_${name}`);
   }
   await service.take();
@@ -70,22 +78,41 @@ describe('the restore drill', () => {
     assert.deepEqual(drill.problems, []);
     assert.equal(drill.passed, true);
     // The quiet database did not change across the restore point, so it was compared exactly; the busy one may have.
-    assert.ok(drill.compared >= 1 && !drill.changed.includes('quiet'), `quiet compared (changed: ${drill.changed.join(',')})`);
+    assert.ok(
+      drill.compared >= 1 && !drill.changed.includes('quiet'),
+      `quiet compared (changed: ${drill.changed.join(',')})`,
+    );
     assert.equal(drill.compared + drill.changed.length, 2);
-    assert.ok(drill.amcheck.databases === 3 && drill.amcheck.indexes > 0 && drill.amcheck.tables > 0, JSON.stringify(drill.amcheck));
+    assert.ok(
+      drill.amcheck.databases === 3 && drill.amcheck.indexes > 0 && drill.amcheck.tables > 0,
+      JSON.stringify(drill.amcheck),
+    );
     assert.ok(drill.restoredBytes > 1_000_000 && (drill.restoreMbS ?? 0) > 0);
-    assert.ok(drill.rpoSeconds !== undefined && drill.rpoSeconds >= 0 && drill.rpoSeconds < 30, `rpo ${drill.rpoSeconds}`);
+    assert.ok(
+      drill.rpoSeconds !== undefined && drill.rpoSeconds >= 0 && drill.rpoSeconds < 30,
+      `rpo ${drill.rpoSeconds}`,
+    );
     assert.match(drill.targetLsn ?? '', /^[0-9A-F]+\/[0-9A-F]+$/);
-    assert.ok(phases.has('fingerprinting the primary') && phases.has('checking the restored copy'), [...phases].join(', '));
+    assert.ok(
+      phases.has('fingerprinting the primary') && phases.has('checking the restored copy'),
+      [...phases].join(', '),
+    );
     const left = (await readdir(cluster.dir)).filter((name) => name.startsWith('drill-'));
     assert.deepEqual(left, [], 'the scratch copy is removed');
   });
 
   test('fingerprints ignore the order rows are stored in, and name the table whose contents differ', async () => {
-    for (const [name, order] of [['fp_a', 'ASC'], ['fp_b', 'DESC']] as const) {
+    for (const [name, order] of [
+      ['fp_a', 'ASC'],
+      ['fp_b', 'DESC'],
+    ] as const) {
       await cluster.sql(`CREATE DATABASE ${name}`);
       await cluster.sql('CREATE TABLE notes (id int PRIMARY KEY, body text, due date, score float8)', [], name);
-      await cluster.sql(`INSERT INTO notes SELECT n, 'note ' || n, date '2026-01-01' + n, n / 3.0 FROM generate_series(1, 500) AS n ORDER BY n ${order}`, [], name);
+      await cluster.sql(
+        `INSERT INTO notes SELECT n, 'note ' || n, date '2026-01-01' + n, n / 3.0 FROM generate_series(1, 500) AS n ORDER BY n ${order}`,
+        [],
+        name,
+      );
     }
     const a = await withClient(cluster.target('fp_a'), fingerprintDatabase);
     const b = await withClient(cluster.target('fp_b'), fingerprintDatabase);
@@ -93,17 +120,30 @@ describe('the restore drill', () => {
     assert.equal(a.digest, b.digest);
     await cluster.sql("UPDATE notes SET body = 'changed' WHERE id = 250", [], 'fp_b');
     const changed = await withClient(cluster.target('fp_b'), fingerprintDatabase);
-    assert.deepEqual(describeDifference(a, changed), ['table public.notes has the same 500 rows in number but different contents']);
+    assert.deepEqual(describeDifference(a, changed), [
+      'table public.notes has the same 500 rows in number but different contents',
+    ]);
     await cluster.sql('DELETE FROM notes WHERE id = 1', [], 'fp_b');
-    assert.deepEqual(describeDifference(a, await withClient(cluster.target('fp_b'), fingerprintDatabase)), ['table public.notes has 499 rows instead of 500']);
+    assert.deepEqual(describeDifference(a, await withClient(cluster.target('fp_b'), fingerprintDatabase)), [
+      'table public.notes has 499 rows instead of 500',
+    ]);
   });
 
   test('fails, saying why, when the archived WAL has a hole between the backup and the restore point', async () => {
     // Some WAL after the backup, archived, then lost from the repository.
-    await cluster.sql("INSERT INTO items (title) SELECT 'more ' || n FROM generate_series(1, 1000) AS n", [], 't_quiet');
+    await cluster.sql(
+      "INSERT INTO items (title) SELECT 'more ' || n FROM generate_series(1, 1000) AS n",
+      [],
+      't_quiet',
+    );
     const [row] = await cluster.sql<{ file: string }>('SELECT pg_walfile_name(pg_switch_wal()) AS file');
     const archived = path.join(repositoryDir(), 'wal', `${row!.file}.sealed`);
-    for (let i = 1; i <= 1200 && !(await readdir(path.dirname(archived)).catch(() => [] as string[])).includes(path.basename(archived)); i++) {
+    for (
+      let i = 1;
+      i <= 1200 &&
+      !(await readdir(path.dirname(archived)).catch(() => [] as string[])).includes(path.basename(archived));
+      i++
+    ) {
       // PostgreSQL's archiver now and then misses the wake-up for a finished segment and takes it
       // at its own 60 s round (seen: spool empty, pg_stat_archiver one segment behind). Finishing
       // another segment every 10 s wakes it; what it then archives is all that is ready.
@@ -115,13 +155,18 @@ describe('the restore drill', () => {
     }
     // If it never arrives, say what the pusher saw (this wait has failed now and then under a loaded suite).
     if (!(await readdir(path.dirname(archived)).catch(() => [] as string[])).includes(path.basename(archived))) {
-      assert.fail(`${row!.file} was not archived within 60 s; spool: ${(await readdir(cluster.spool)).join(', ')}; pusher: ${JSON.stringify(await pusher.status())}; archiver: ${JSON.stringify(await cluster.sql('SELECT archived_count, last_archived_wal, failed_count, last_failed_wal FROM pg_stat_archiver'))}`);
+      assert.fail(
+        `${row!.file} was not archived within 60 s; spool: ${(await readdir(cluster.spool)).join(', ')}; pusher: ${JSON.stringify(await pusher.status())}; archiver: ${JSON.stringify(await cluster.sql('SELECT archived_count, last_archived_wal, failed_count, last_failed_wal FROM pg_stat_archiver'))}`,
+      );
     }
     await rm(archived);
     const drill = await runDrill(drillDeps);
     assert.equal(drill.passed, false);
     assert.match(drill.problems.join('\n'), /WAL ends before the restore point/);
     assert.equal(drill.compared, 0);
-    assert.deepEqual((await readdir(cluster.dir)).filter((name) => name.startsWith('drill-')), []);
+    assert.deepEqual(
+      (await readdir(cluster.dir)).filter((name) => name.startsWith('drill-')),
+      [],
+    );
   });
 });

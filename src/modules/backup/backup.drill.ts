@@ -3,7 +3,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../../platform/clock/clock.js';
 import { withClient, type ConnectionTarget } from '../../platform/db/connect.js';
 import type { Logger } from '../../platform/log/log.js';
-import { amcheckDatabase, describeDifference, fingerprintDatabase, type DatabaseFingerprint } from '../../platform/postgres/fingerprint.js';
+import {
+  amcheckDatabase,
+  describeDifference,
+  fingerprintDatabase,
+  type DatabaseFingerprint,
+} from '../../platform/postgres/fingerprint.js';
 import { removeTree } from '../../platform/storage/dirs.js';
 import { backupIdAt } from './backup.catalog.js';
 import type { TransferProgress } from './backup.schema.js';
@@ -118,13 +123,16 @@ export async function runDrill(deps: DrillDeps, onProgress?: (progress: DrillPro
         phase('checking the restored copy');
         for (const database of [...databases.map((entry) => entry.database), ...(deps.checkOnly ?? [])]) {
           await withClient(restoredTarget(database), async (client) => {
-            if (databases.some((entry) => entry.database === database)) restored.set(database, await fingerprintDatabase(client));
+            if (databases.some((entry) => entry.database === database))
+              restored.set(database, await fingerprintDatabase(client));
             const check = await amcheckDatabase(client);
             amcheck.databases++;
             amcheck.indexes += check.indexes;
             amcheck.tables += check.tables;
             problems.push(...check.problems.map((problem) => `amcheck in ${database}: ${problem}`));
-          }).catch((error: Error) => problems.push(`${database} could not be checked in the restored copy: ${error.message}`));
+          }).catch((error: Error) =>
+            problems.push(`${database} could not be checked in the restored copy: ${error.message}`),
+          );
         }
       },
     });
@@ -143,7 +151,8 @@ export async function runDrill(deps: DrillDeps, onProgress?: (progress: DrillPro
       const copy = restored.get(database);
       if (!copy) continue; // already reported: it could not be checked
       const differences = describeDifference(first, copy);
-      if (differences.length) problems.push(`${name} differs from the primary at the restore point: ${differences.slice(0, 5).join('; ')}`);
+      if (differences.length)
+        problems.push(`${name} differs from the primary at the restore point: ${differences.slice(0, 5).join('; ')}`);
       else compared++;
     }
   } catch (error) {
@@ -171,7 +180,10 @@ export async function runDrill(deps: DrillDeps, onProgress?: (progress: DrillPro
 }
 
 /** Fingerprints each database on the primary; a database that is gone is left out. */
-async function fingerprintAll(source: ConnectionTarget, databases: readonly DrilledDatabase[]): Promise<Map<string, DatabaseFingerprint>> {
+async function fingerprintAll(
+  source: ConnectionTarget,
+  databases: readonly DrilledDatabase[],
+): Promise<Map<string, DatabaseFingerprint>> {
   const fingerprints = new Map<string, DatabaseFingerprint>();
   for (const { database } of databases) {
     try {
@@ -184,11 +196,20 @@ async function fingerprintAll(source: ConnectionTarget, databases: readonly Dril
 }
 
 /** Waits until some repository holds the WAL up to the point (streamed or archived); returns the seconds since `since`. */
-async function waitForArchive(backups: BackupService, point: { lsn: string; timeline: number }, since: Date, clock: Clock, timeoutMs: number): Promise<number> {
+async function waitForArchive(
+  backups: BackupService,
+  point: { lsn: string; timeline: number },
+  since: Date,
+  clock: Clock,
+  timeoutMs: number,
+): Promise<number> {
   for (;;) {
-    if (await backups.walHeldUpTo(point.lsn, point.timeline)) return round((clock.now().getTime() - since.getTime()) / 1000);
+    if (await backups.walHeldUpTo(point.lsn, point.timeline))
+      return round((clock.now().getTime() - since.getTime()) / 1000);
     if (clock.now().getTime() - since.getTime() > timeoutMs) {
-      throw new Error(`the WAL holding the drill's restore point (${point.lsn}) reached no repository within ${Math.round(timeoutMs / 1000)} s: WAL archiving is stalled, so recent commits are not protected (see "steadfast status")`);
+      throw new Error(
+        `the WAL holding the drill's restore point (${point.lsn}) reached no repository within ${Math.round(timeoutMs / 1000)} s: WAL archiving is stalled, so recent commits are not protected (see "steadfast status")`,
+      );
     }
     await sleep(250);
   }

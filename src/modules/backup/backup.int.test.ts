@@ -36,7 +36,14 @@ function repositories(...names: string[]): Repository[] {
 function service(repos: Repository[], keyFile = path.join(cluster.dir, 'backup.key'), streamed = false): BackupService {
   clockAt += 60_000;
   const clock = manualClock(new Date(clockAt));
-  return new BackupService({ repositories: repos, source: cluster.target(), sourceDataDir: streamed ? undefined : cluster.dataDir, keyFile, clock, log: silentLogger() });
+  return new BackupService({
+    repositories: repos,
+    source: cluster.target(),
+    sourceDataDir: streamed ? undefined : cluster.dataDir,
+    keyFile,
+    clock,
+    log: silentLogger(),
+  });
 }
 
 function failsWith(code: string, detail?: RegExp): (error: unknown) => boolean {
@@ -52,7 +59,9 @@ async function countRows(dataDir: string): Promise<{ orders: number; after: numb
   const restored = await cluster.startOn(dataDir);
   try {
     return await withClient(restored.target(), async (client) => {
-      const { rows } = await client.query<{ orders: number; after: number }>("SELECT count(*)::int AS orders, count(*) FILTER (WHERE note LIKE 'after%')::int AS after FROM orders");
+      const { rows } = await client.query<{ orders: number; after: number }>(
+        "SELECT count(*)::int AS orders, count(*) FILTER (WHERE note LIKE 'after%')::int AS after FROM orders",
+      );
       return rows[0]!;
     });
   } finally {
@@ -66,18 +75,32 @@ describe('base backups', () => {
       const repos = repositories(`first-${streamed}`, `second-${streamed}`);
       const progress: number[] = [];
       const result = await service(repos, undefined, streamed).take((p) => progress.push(p.doneBytes));
-      await cluster.sql(`INSERT INTO orders SELECT g, 'after the backup' FROM generate_series(${streamed ? 6001 : 5001}, ${streamed ? 6100 : 5100}) g`);
+      await cluster.sql(
+        `INSERT INTO orders SELECT g, 'after the backup' FROM generate_series(${streamed ? 6001 : 5001}, ${streamed ? 6100 : 5100}) g`,
+      );
 
       assert.deepEqual(result.stored, [`first-${streamed}`, `second-${streamed}`]);
       assert.deepEqual(result.failed, []);
       assert.ok(progress.length > 0 && progress.at(-1)! === result.record.sourceBytes, 'progress reaches the total');
       const stored = result.record.objects.reduce((sum, object) => sum + object.bytes, 0);
-      assert.ok(stored < result.record.sourceBytes / 2, `stored ${stored} of ${result.record.sourceBytes} bytes: compression did little`);
+      assert.ok(
+        stored < result.record.sourceBytes / 2,
+        `stored ${stored} of ${result.record.sourceBytes} bytes: compression did little`,
+      );
 
       const listed = await service(repos).list();
-      assert.deepEqual(listed.map((listing) => [listing.record.id, listing.repositories]), [[result.record.id, [`first-${streamed}`, `second-${streamed}`]]]);
+      assert.deepEqual(
+        listed.map((listing) => [listing.record.id, listing.repositories]),
+        [[result.record.id, [`first-${streamed}`, `second-${streamed}`]]],
+      );
       const verified = await service(repos).verify();
-      assert.deepEqual(verified.map((v) => [v.repository, v.ok, v.problems]), [[`first-${streamed}`, true, []], [`second-${streamed}`, true, []]]);
+      assert.deepEqual(
+        verified.map((v) => [v.repository, v.ok, v.problems]),
+        [
+          [`first-${streamed}`, true, []],
+          [`second-${streamed}`, true, []],
+        ],
+      );
       assert.ok(verified[0]!.files > 900);
 
       const target = path.join(cluster.dir, `restored-1-${streamed}`);
@@ -88,9 +111,13 @@ describe('base backups', () => {
   }
 
   test('a backup read from the data directory leaves out what BASE_BACKUP leaves out, and keeps only the init fork of an unlogged table', async () => {
-    await cluster.sql("CREATE UNLOGGED TABLE scratchpad (id int); INSERT INTO scratchpad SELECT generate_series(1, 1000)");
+    await cluster.sql(
+      'CREATE UNLOGGED TABLE scratchpad (id int); INSERT INTO scratchpad SELECT generate_series(1, 1000)',
+    );
     await cluster.sql('CHECKPOINT'); // the unlogged table's main fork is on disk now
-    const { rows } = await withClient(cluster.target(), (client) => client.query<{ file: string }>("SELECT pg_relation_filepath('scratchpad') AS file"));
+    const { rows } = await withClient(cluster.target(), (client) =>
+      client.query<{ file: string }>("SELECT pg_relation_filepath('scratchpad') AS file"),
+    );
     const relation = rows[0]!.file;
     await writeFile(path.join(cluster.dataDir, 'pg_stat_tmp', 'stray.tmp'), 'left by a crash');
     await mkdir(path.join(cluster.dataDir, 'base', 'pgsql_tmp'), { recursive: true });
@@ -100,14 +127,18 @@ describe('base backups', () => {
 
     const target = path.join(cluster.dir, 'restored-exclusions');
     await service(repos).restore({ target, owner: cluster.runAs, recovery: 'none' });
-    const present = async (file: string): Promise<boolean> => (await readdir(path.dirname(path.join(target, file)))).includes(path.basename(file));
+    const present = async (file: string): Promise<boolean> =>
+      (await readdir(path.dirname(path.join(target, file)))).includes(path.basename(file));
     assert.equal(await present('PG_VERSION'), true);
     assert.equal(await present(`${relation}_init`), true, 'the init fork is kept');
-    for (const file of [relation, 'postmaster.pid', 'postmaster.opts', 'pg_stat_tmp/stray.tmp', 'base/pgsql_tmp']) assert.equal(await present(file), false, `${file} is left out`);
+    for (const file of [relation, 'postmaster.pid', 'postmaster.opts', 'pg_stat_tmp/stray.tmp', 'base/pgsql_tmp'])
+      assert.equal(await present(file), false, `${file} is left out`);
     assert.deepEqual(await readdir(path.join(target, 'pg_replslot')), [], 'no replication slot travels with a backup');
     const restored = await cluster.startOn(target);
     try {
-      const count = await withClient(restored.target(), (client) => client.query<{ n: number }>('SELECT count(*)::int AS n FROM scratchpad'));
+      const count = await withClient(restored.target(), (client) =>
+        client.query<{ n: number }>('SELECT count(*)::int AS n FROM scratchpad'),
+      );
       assert.equal(count.rows[0]!.n, 0, 'an unlogged table restores empty, as after a crash');
     } finally {
       await restored.stop();
@@ -141,7 +172,12 @@ describe('base backups', () => {
     assert.equal(verified.find((v) => v.repository === 'intact')!.ok, true);
 
     const target = path.join(cluster.dir, 'restored-2');
-    const restored = await service(repos).restore({ id: result.record.id, target, owner: cluster.runAs, recovery: 'none' });
+    const restored = await service(repos).restore({
+      id: result.record.id,
+      target,
+      owner: cluster.runAs,
+      recovery: 'none',
+    });
     assert.equal(restored.repository, 'intact');
     assert.ok((await countRows(target)).orders >= 5000);
   });
@@ -167,7 +203,10 @@ describe('base backups', () => {
     assert.equal(result.failed[0]!.repository, 'theirs');
     assert.match(result.failed[0]!.error, /another PostgreSQL cluster \(system identifier 7000000000000000002\)/);
     assert.deepEqual(await readdir(theirs), ['repository.json'], 'nothing written there');
-    await assert.rejects(service([{ name: 'theirs', store: new FsStore(theirs) }]).take(), failsWith('BACKUP_FAILED', /theirs: .*another PostgreSQL cluster/));
+    await assert.rejects(
+      service([{ name: 'theirs', store: new FsStore(theirs) }]).take(),
+      failsWith('BACKUP_FAILED', /theirs: .*another PostgreSQL cluster/),
+    );
   });
 
   test('a backup stopped half-way leaves no record and no temporary objects behind', async () => {
@@ -180,14 +219,20 @@ describe('base backups', () => {
       /operator pressed Ctrl-C/,
     );
     const left = await readdir(path.join(cluster.dir, 'repositories', 'interrupted'), { recursive: true });
-    assert.deepEqual(left.filter((name) => /backup\.json$|\.part-/.test(String(name))), []);
+    assert.deepEqual(
+      left.filter((name) => /backup\.json$|\.part-/.test(String(name))),
+      [],
+    );
     assert.deepEqual(await service(repos).list(), []);
   });
 
   test('with no repository able to store it, the backup fails and says why', async () => {
     const blocked = path.join(cluster.dir, 'repositories', 'only-blocked');
     await writeFile(blocked, 'not a directory');
-    await assert.rejects(service([{ name: 'only', store: new FsStore(blocked) }]).take(), failsWith('BACKUP_FAILED', /only/));
+    await assert.rejects(
+      service([{ name: 'only', store: new FsStore(blocked) }]).take(),
+      failsWith('BACKUP_FAILED', /only/),
+    );
   });
 });
 
@@ -202,16 +247,37 @@ describe('repositories at other providers', () => {
       const result = await service(repos).take();
       assert.deepEqual(result.stored, ['local-disk', 'bucket', 'offsite']);
       const verified = await service(repos).verify(result.record.id);
-      assert.deepEqual(verified.map((v) => [v.repository, v.ok]), [['local-disk', true], ['bucket', true], ['offsite', true]]);
+      assert.deepEqual(
+        verified.map((v) => [v.repository, v.ok]),
+        [
+          ['local-disk', true],
+          ['bucket', true],
+          ['offsite', true],
+        ],
+      );
 
       await rm(path.join(cluster.dir, 'repositories', 'local-disk', 'backups', result.record.id, 'base.tar.sealed'));
       const fromS3 = path.join(cluster.dir, 'restored-from-s3');
-      assert.equal((await service(repos).restore({ id: result.record.id, target: fromS3, owner: cluster.runAs, recovery: 'none' })).repository, 'bucket');
+      assert.equal(
+        (await service(repos).restore({ id: result.record.id, target: fromS3, owner: cluster.runAs, recovery: 'none' }))
+          .repository,
+        'bucket',
+      );
       assert.ok((await countRows(fromS3)).orders >= 5000);
 
       await s3.store('prod').delete(`backups/${result.record.id}/base.tar.sealed`);
       const fromSftp = path.join(cluster.dir, 'restored-from-sftp');
-      assert.equal((await service(repos).restore({ id: result.record.id, target: fromSftp, owner: cluster.runAs, recovery: 'none' })).repository, 'offsite');
+      assert.equal(
+        (
+          await service(repos).restore({
+            id: result.record.id,
+            target: fromSftp,
+            owner: cluster.runAs,
+            recovery: 'none',
+          })
+        ).repository,
+        'offsite',
+      );
       assert.ok((await countRows(fromSftp)).orders >= 5000);
     } finally {
       await sftp.close();
@@ -227,7 +293,10 @@ describe('restoring refuses what would lose data or cannot work', () => {
     const target = path.join(cluster.dir, 'occupied');
     await mkdir(target, { recursive: true });
     await writeFile(path.join(target, 'precious.txt'), 'keep me');
-    await assert.rejects(service(repos).restore({ target, recovery: 'none' }), failsWith('RESTORE_TARGET_NOT_EMPTY', /not empty/));
+    await assert.rejects(
+      service(repos).restore({ target, recovery: 'none' }),
+      failsWith('RESTORE_TARGET_NOT_EMPTY', /not empty/),
+    );
     assert.deepEqual(await readdir(target), ['precious.txt']);
   });
 
@@ -236,25 +305,47 @@ describe('restoring refuses what would lose data or cannot work', () => {
     const otherKey = path.join(cluster.dir, 'other.key');
     await writeFile(otherKey, `${Buffer.alloc(32, 7).toString('base64')}\n`);
     const target = path.join(cluster.dir, 'wrong-key');
-    await assert.rejects(service(repos, otherKey).restore({ target, recovery: 'none' }), failsWith('BACKUP_KEY_MISMATCH', /encrypted with key [0-9a-f]{16}.*key given is [0-9a-f]{16}/));
+    await assert.rejects(
+      service(repos, otherKey).restore({ target, recovery: 'none' }),
+      failsWith('BACKUP_KEY_MISMATCH', /encrypted with key [0-9a-f]{16}.*key given is [0-9a-f]{16}/),
+    );
     assert.deepEqual(await readdir(target), []);
   });
 
   test('a new key is refused where the repositories hold backups made with another', async () => {
     const repos = repositories('first-false', 'second-false');
-    await assert.rejects(service(repos, path.join(cluster.dir, 'fresh.key')).take(), failsWith('BACKUP_KEY_MISMATCH', /hold backups made with key [0-9a-f]{16}.*Put the original key file back/));
+    await assert.rejects(
+      service(repos, path.join(cluster.dir, 'fresh.key')).take(),
+      failsWith('BACKUP_KEY_MISMATCH', /hold backups made with key [0-9a-f]{16}.*Put the original key file back/),
+    );
   });
 
   test('a missing key file says what to do', async () => {
     const repos = repositories('first-false');
-    await assert.rejects(service(repos, path.join(cluster.dir, 'no-such.key')).restore({ target: path.join(cluster.dir, 'no-key'), recovery: 'none' }), failsWith('BACKUP_KEY_MISSING', /does not exist.*--key-file/));
+    await assert.rejects(
+      service(repos, path.join(cluster.dir, 'no-such.key')).restore({
+        target: path.join(cluster.dir, 'no-key'),
+        recovery: 'none',
+      }),
+      failsWith('BACKUP_KEY_MISSING', /does not exist.*--key-file/),
+    );
   });
 
   test('something that is not a backup id is refused as such', async () => {
-    await assert.rejects(service(repositories('first-false')).verify('latest-one'), failsWith('VALIDATION_FAILED', /"latest-one" is not a backup id: a backup id looks like 20261124T020000Z/));
+    await assert.rejects(
+      service(repositories('first-false')).verify('latest-one'),
+      failsWith('VALIDATION_FAILED', /"latest-one" is not a backup id: a backup id looks like 20261124T020000Z/),
+    );
   });
 
   test('an unknown backup id says how to find the backups', async () => {
-    await assert.rejects(service(repositories('first-false')).restore({ id: '20200101T000000Z', target: path.join(cluster.dir, 'unknown'), recovery: 'none' }), failsWith('BACKUP_NOT_FOUND', /backup list/));
+    await assert.rejects(
+      service(repositories('first-false')).restore({
+        id: '20200101T000000Z',
+        target: path.join(cluster.dir, 'unknown'),
+        recovery: 'none',
+      }),
+      failsWith('BACKUP_NOT_FOUND', /backup list/),
+    );
   });
 });

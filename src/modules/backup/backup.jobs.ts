@@ -30,7 +30,9 @@ export function baseBackupJob(backups: BackupService): JobDefinition {
  * The restore drill: `drill` restores, checks and records. A failed drill fails the job (once:
  * a second try would hide the failure behind a pass), after it is recorded for status and metrics.
  */
-export function restoreDrillJob(drill: (onProgress: (progress: DrillProgress) => void) => Promise<DrillResult>): JobDefinition {
+export function restoreDrillJob(
+  drill: (onProgress: (progress: DrillProgress) => void) => Promise<DrillResult>,
+): JobDefinition {
   return defineJob({
     type: 'backup.drill',
     schema: z.object({}),
@@ -46,12 +48,19 @@ export function restoreDrillJob(drill: (onProgress: (progress: DrillProgress) =>
 }
 
 /** Progress into the job row at most once a second: it is for people and the API, not a log. */
-function throttled(progress: (progress: JobProgress) => Promise<void>): (p: { doneBytes: number; totalBytes?: number | undefined; phase: string }) => void {
+function throttled(
+  progress: (progress: JobProgress) => Promise<void>,
+): (p: { doneBytes: number; totalBytes?: number | undefined; phase: string }) => void {
   let reportedAt = 0;
   return (p: { doneBytes: number; totalBytes?: number | undefined; phase: string }): void => {
     if (Date.now() - reportedAt < 1000) return;
     reportedAt = Date.now();
-    void progress({ done: p.doneBytes, ...(p.totalBytes === undefined ? {} : { total: p.totalBytes }), unit: 'bytes', message: p.phase }).catch(() => undefined);
+    void progress({
+      done: p.doneBytes,
+      ...(p.totalBytes === undefined ? {} : { total: p.totalBytes }),
+      unit: 'bytes',
+      message: p.phase,
+    }).catch(() => undefined);
   };
 }
 

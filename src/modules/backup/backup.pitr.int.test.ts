@@ -34,10 +34,17 @@ before(async () => {
     clock: systemClock,
     log: silentLogger(),
     localStore: (dir: string) => new FsStore(dir),
-    recover: (run: Parameters<Recover>[0]) => runRecovery({ ...run, binaries, runAs: cluster.runAs, log: silentLogger() }),
+    recover: (run: Parameters<Recover>[0]) =>
+      runRecovery({ ...run, binaries, runAs: cluster.runAs, log: silentLogger() }),
   };
   service = new BackupService(serviceDeps);
-  pusher = new WalPusher({ spool: new FsStore(cluster.spool), repositories, keyFile, clock: systemClock, log: silentLogger() });
+  pusher = new WalPusher({
+    spool: new FsStore(cluster.spool),
+    repositories,
+    keyFile,
+    clock: systemClock,
+    log: silentLogger(),
+  });
 
   await cluster.sql('CREATE TABLE events (name text PRIMARY KEY, at timestamptz DEFAULT clock_timestamp())');
   await service.take();
@@ -70,7 +77,9 @@ async function restoredEvents(recovery: Parameters<BackupService['restore']>[0][
   assert.deepEqual(result.walGaps, []);
   const restored = await cluster.startOn(target);
   try {
-    return await withClient(restored.target(), async (client) => (await client.query<{ name: string }>('SELECT name FROM events ORDER BY name')).rows.map((row) => row.name));
+    return await withClient(restored.target(), async (client) =>
+      (await client.query<{ name: string }>('SELECT name FROM events ORDER BY name')).rows.map((row) => row.name),
+    );
   } finally {
     await restored.stop();
   }
@@ -91,12 +100,19 @@ describe('point-in-time recovery from the repositories', () => {
 
   test('a moment beyond the archived WAL is refused with the reason, and nothing is left behind', async () => {
     const target = path.join(cluster.dir, 'too-late');
-    await assert.rejects(service.restore({ target, owner: cluster.runAs, recovery: { kind: 'time', at: new Date(Date.now() + 3600_000) } }), (error: unknown) => {
-      assert.ok(error instanceof AppError);
-      assert.equal(error.code, 'RESTORE_FAILED');
-      assert.match(error.message, /archived WAL ends before the moment/);
-      return true;
-    });
+    await assert.rejects(
+      service.restore({
+        target,
+        owner: cluster.runAs,
+        recovery: { kind: 'time', at: new Date(Date.now() + 3600_000) },
+      }),
+      (error: unknown) => {
+        assert.ok(error instanceof AppError);
+        assert.equal(error.code, 'RESTORE_FAILED');
+        assert.match(error.message, /archived WAL ends before the moment/);
+        return true;
+      },
+    );
     assert.deepEqual(await readdir(target), []);
   });
 
@@ -109,12 +125,19 @@ describe('point-in-time recovery from the repositories', () => {
       await lagging.store.put(object.key, repositories[0]!.store.get(object.key));
     }
     const target = path.join(cluster.dir, `restored-${++restores}`);
-    const result = await both.restore({ id: listing!.record.id, target, owner: cluster.runAs, recovery: { kind: 'latest' } });
+    const result = await both.restore({
+      id: listing!.record.id,
+      target,
+      owner: cluster.runAs,
+      recovery: { kind: 'latest' },
+    });
     assert.equal(result.repository, 'lagging');
     assert.deepEqual(result.walGaps, []);
     const restored = await cluster.startOn(target);
     try {
-      const names = await withClient(restored.target(), async (client) => (await client.query<{ name: string }>('SELECT name FROM events ORDER BY name')).rows.map((row) => row.name));
+      const names = await withClient(restored.target(), async (client) =>
+        (await client.query<{ name: string }>('SELECT name FROM events ORDER BY name')).rows.map((row) => row.name),
+      );
       assert.deepEqual(names, ['A', 'B', 'C']);
     } finally {
       await restored.stop();
@@ -126,10 +149,19 @@ describe('point-in-time recovery from the repositories', () => {
   });
 
   test('an unknown restore point name says how restore points are made', async () => {
-    await assert.rejects(service.restore({ target: path.join(cluster.dir, 'no-mark'), recovery: { kind: 'name', name: 'never-made' } }), /backup mark/);
+    await assert.rejects(
+      service.restore({ target: path.join(cluster.dir, 'no-mark'), recovery: { kind: 'name', name: 'never-made' } }),
+      /backup mark/,
+    );
   });
 
   test('a moment before the earliest backup is refused, naming where the window starts', async () => {
-    await assert.rejects(service.restore({ target: path.join(cluster.dir, 'too-early'), recovery: { kind: 'time', at: new Date('2020-01-01T00:00:00Z') } }), /before the end of the earliest backup/);
+    await assert.rejects(
+      service.restore({
+        target: path.join(cluster.dir, 'too-early'),
+        recovery: { kind: 'time', at: new Date('2020-01-01T00:00:00Z') },
+      }),
+      /before the end of the earliest backup/,
+    );
   });
 });

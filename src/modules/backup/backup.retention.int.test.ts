@@ -30,7 +30,15 @@ before(async () => {
   repoDir = path.join(cluster.dir, 'repository');
   store = new WatchedStore(repoDir);
   repository = { name: 'main', store, retention: { daily: 2, weekly: 0, monthly: 0 } };
-  service = new BackupService({ repositories: [repository], source: cluster.target(), sourceDataDir: cluster.dataDir, keyFile: path.join(cluster.dir, 'backup.key'), clock, log: silentLogger(), timeZone: 'UTC' });
+  service = new BackupService({
+    repositories: [repository],
+    source: cluster.target(),
+    sourceDataDir: cluster.dataDir,
+    keyFile: path.join(cluster.dir, 'backup.key'),
+    clock,
+    log: silentLogger(),
+    timeZone: 'UTC',
+  });
   for (let day = 0; day < 4; day++) {
     await service.take();
     clock.advance(86_400_000);
@@ -38,14 +46,25 @@ before(async () => {
   // Archived WAL from before and after the backups (content does not matter to retention).
   await mkdir(path.join(repoDir, 'wal'), { recursive: true });
   // Streamed partial copies: one of a segment since stored whole (tidied), one of a segment that only it holds (kept).
-  const names = ['000000010000000000000001', '0000000100000000000000F0', '00000002.history', '0000000100000000000000F0.00000000-00010000.partial', '0000000100000000000000F1.00000000-00002000.partial'];
+  const names = [
+    '000000010000000000000001',
+    '0000000100000000000000F0',
+    '00000002.history',
+    '0000000100000000000000F0.00000000-00010000.partial',
+    '0000000100000000000000F1.00000000-00002000.partial',
+  ];
   for (const name of names) await writeFile(path.join(repoDir, 'wal', `${name}.sealed`), 'x');
 });
 after(async () => {
   await cluster.stop();
 });
 
-const stamp = (): string => clock.now().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+const stamp = (): string =>
+  clock
+    .now()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 const backupsOnDisk = async (): Promise<string[]> => (await readdir(path.join(repoDir, 'backups'))).sort();
 
 test('a dry run says what would go and what stays restorable, and removes nothing', async () => {
@@ -53,7 +72,11 @@ test('a dry run says what would go and what stays restorable, and removes nothin
   const [report] = await service.retention({ dryRun: true });
   assert.equal(report!.keep.length, 2);
   assert.deepEqual(report!.remove, before.slice(0, 2));
-  assert.equal(report!.walFilesRemoved, 2, 'WAL older than the oldest kept backup, and a partial copy of a segment stored whole');
+  assert.equal(
+    report!.walFilesRemoved,
+    2,
+    'WAL older than the oldest kept backup, and a partial copy of a segment stored whole',
+  );
   assert.equal(report!.recoverableFrom!.slice(0, 10), '2026-11-22');
   assert.deepEqual(await backupsOnDisk(), before);
 });
@@ -73,11 +96,22 @@ test('retention removes old backups whole, the WAL only they needed, and partial
   await service.retention({ dryRun: false });
   assert.deepEqual(await backupsOnDisk(), before.slice(2));
   const wal = (await readdir(path.join(repoDir, 'wal'))).sort();
-  assert.deepEqual(wal, ['0000000100000000000000F0.sealed', '0000000100000000000000F1.00000000-00002000.partial.sealed', '00000002.history.sealed']);
-  assert.deepEqual((await service.list()).map((listing) => listing.record.id), before.slice(2));
+  assert.deepEqual(wal, [
+    '0000000100000000000000F0.sealed',
+    '0000000100000000000000F1.00000000-00002000.partial.sealed',
+    '00000002.history.sealed',
+  ]);
+  assert.deepEqual(
+    (await service.list()).map((listing) => listing.record.id),
+    before.slice(2),
+  );
   // A restore starting while it removes sees its lock (and waits); none is left behind.
   assert.ok(store.locksAtRemoval.length > 0);
-  for (const locks of store.locksAtRemoval) assert.ok(locks.some((key) => key.startsWith('locks/retention-')), `no retention lock at a removal: ${locks.join(', ')}`);
+  for (const locks of store.locksAtRemoval)
+    assert.ok(
+      locks.some((key) => key.startsWith('locks/retention-')),
+      `no retention lock at a removal: ${locks.join(', ')}`,
+    );
   assert.deepEqual(await store.list('locks/'), []);
 });
 
@@ -119,7 +153,9 @@ test('a restore waits while a retention is removing things, and not for one that
   const live = path.join(repoDir, 'locks', `retention-${stamp()}-a11ce000.json`);
   await writeFile(live, '{}');
   let finished = false;
-  const restoring = service.restore({ target: path.join(cluster.dir, 'restored'), recovery: 'none' }).finally(() => (finished = true));
+  const restoring = service
+    .restore({ target: path.join(cluster.dir, 'restored'), recovery: 'none' })
+    .finally(() => (finished = true));
   await sleep(2500);
   assert.equal(finished, false, 'the restore went ahead while a retention was running');
   await rm(live);

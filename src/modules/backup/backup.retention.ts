@@ -28,16 +28,28 @@ function calendar(at: Date, timeZone: string): { day: string; week: string; mont
   date.setUTCDate(date.getUTCDate() - weekday + 3);
   const isoYear = date.getUTCFullYear();
   const firstThursday = new Date(Date.UTC(isoYear, 0, 4));
-  const week = 1 + Math.round((date.getTime() - firstThursday.getTime()) / 86_400_000 / 7 - ((firstThursday.getUTCDay() + 6) % 7) / 7 + 3 / 7);
+  const week =
+    1 +
+    Math.round(
+      (date.getTime() - firstThursday.getTime()) / 86_400_000 / 7 - ((firstThursday.getUTCDay() + 6) % 7) / 7 + 3 / 7,
+    );
   return { day, week: `${isoYear}-W${String(week).padStart(2, '0')}`, month: `${parts.year}-${parts.month}` };
 }
 
 /** Which backups (by id, with the moment each finished) a policy keeps. */
-export function planRetention(backups: ReadonlyArray<{ id: string; finishedAt: Date }>, policy: RetentionPolicy, timeZone: string): RetentionPlan {
+export function planRetention(
+  backups: ReadonlyArray<{ id: string; finishedAt: Date }>,
+  policy: RetentionPolicy,
+  timeZone: string,
+): RetentionPlan {
   const newestFirst = [...backups].sort((a, b) => b.finishedAt.getTime() - a.finishedAt.getTime());
   const keep = new Set<string>();
   if (newestFirst[0]) keep.add(newestFirst[0].id);
-  for (const [period, count] of [['day', policy.daily], ['week', policy.weekly], ['month', policy.monthly]] as const) {
+  for (const [period, count] of [
+    ['day', policy.daily],
+    ['week', policy.weekly],
+    ['month', policy.monthly],
+  ] as const) {
     const seen = new Set<string>();
     for (const backup of newestFirst) {
       const bucket = calendar(backup.finishedAt, timeZone)[period];

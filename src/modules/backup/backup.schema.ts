@@ -1,7 +1,9 @@
 import { z } from 'zod';
 
 /** A backup's id: the moment it started, e.g. 20261124T020000Z. */
-export const backupIdSchema = z.string().regex(/^\d{8}T\d{6}Z$/, 'a backup id looks like 20261124T020000Z (see "steadfast backup list")');
+export const backupIdSchema = z
+  .string()
+  .regex(/^\d{8}T\d{6}Z$/, 'a backup id looks like 20261124T020000Z (see "steadfast backup list")');
 
 /**
  * backup.json: a backup's metadata, written to each repository after all its objects,

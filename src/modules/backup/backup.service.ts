@@ -17,11 +17,32 @@ import { emptyDirectory, requireEmptyDirectory } from '../../platform/storage/di
 import type { ObjectStore, StoredObject } from '../../platform/storage/store.js';
 import { extractTar } from '../../platform/storage/tar-extract.js';
 import { broadcast, pushable } from '../../platform/streams.js';
-import { assertKeyFitsRepositories, backupIdAt, timeOfBackupId, claimRepository, backupPrefix, markKey, readRecords, recordIsAuthentic, recordKey, sealRecord, walFileOf, walKey, writeJson, writeRecord } from './backup.catalog.js';
+import {
+  assertKeyFitsRepositories,
+  backupIdAt,
+  timeOfBackupId,
+  claimRepository,
+  backupPrefix,
+  markKey,
+  readRecords,
+  recordIsAuthentic,
+  recordKey,
+  sealRecord,
+  walFileOf,
+  walKey,
+  writeJson,
+  writeRecord,
+} from './backup.catalog.js';
 import { planRetention, type RetentionPolicy } from './backup.retention.js';
 import { isSegmentName, planWal, segmentBytes, segmentEnding, segmentOf, type WalGap } from './backup.wal-plan.js';
 import { chainOfPieces, partialPattern, type Piece } from './backup.wal-stream.js';
-import { backupIdSchema, restorePointSchema, type BackupListing, type BackupRecord, type TransferProgress } from './backup.schema.js';
+import {
+  backupIdSchema,
+  restorePointSchema,
+  type BackupListing,
+  type BackupRecord,
+  type TransferProgress,
+} from './backup.schema.js';
 
 export interface Repository {
   readonly name: string;
@@ -47,7 +68,13 @@ export interface RetentionReport {
 }
 
 /** Replays fetched WAL on a restored data directory to its target (an adapter around Postgres). */
-export type Recover = (run: { dataDir: string; walDir: string; target: RecoveryTarget; role: string; inspect?: Inspect | undefined }) => Promise<RecoveryOutcome>;
+export type Recover = (run: {
+  dataDir: string;
+  walDir: string;
+  target: RecoveryTarget;
+  role: string;
+  inspect?: Inspect | undefined;
+}) => Promise<RecoveryOutcome>;
 
 export interface RestoreOptions {
   readonly id?: string;
@@ -146,13 +173,23 @@ export class BackupService {
     const startedAt = clock.now();
     const id = backupIdAt(startedAt);
     const identity = await identifySystem(source).catch((error: unknown) => {
-      throw appError('BACKUP_FAILED', `Cannot open a replication connection to PostgreSQL: ${(error as Error).message}. The backup role needs the REPLICATION privilege and a pg_hba "replication" rule.`, { cause: error });
+      throw appError(
+        'BACKUP_FAILED',
+        `Cannot open a replication connection to PostgreSQL: ${(error as Error).message}. The backup role needs the REPLICATION privilege and a pg_hba "replication" rule.`,
+        { cause: error },
+      );
     });
     const failures = new Map<string, string>();
     for (const repository of repositories) {
-      await claimRepository(repository.store, identity.systemIdentifier).catch((error: Error) => failures.set(repository.name, error.message));
+      await claimRepository(repository.store, identity.systemIdentifier).catch((error: Error) =>
+        failures.set(repository.name, error.message),
+      );
     }
-    if (failures.size === repositories.length) throw appError('BACKUP_FAILED', `No repository can take this backup: ${[...failures].map(([name, why]) => `${name}: ${why}`).join('; ')}`);
+    if (failures.size === repositories.length)
+      throw appError(
+        'BACKUP_FAILED',
+        `No repository can take this backup: ${[...failures].map(([name, why]) => `${name}: ${why}`).join('; ')}`,
+      );
     const objects = new Map<string, ObjectEntry[]>(repositories.map((repository) => [repository.name, []]));
     const meter = new Meter(clock, 'backing up');
     let start: { startLsn: string; timeline: number } | undefined;
@@ -173,7 +210,8 @@ export class BackupService {
         signal?.throwIfAborted();
         if (event.kind === 'start') {
           start = event;
-          meter.total = event.tablespaces.reduce((sum, space) => sum + (space.sizeKb ?? 0) * 1024, 0) + 16 * 1024 * 1024;
+          meter.total =
+            event.tablespaces.reduce((sum, space) => sum + (space.sizeKb ?? 0) * 1024, 0) + 16 * 1024 * 1024;
         } else if (event.kind === 'archive') {
           await finishSink();
           sink = this.openSink(event.name, `${backupPrefix(id)}${event.name}.sealed`, key, failures);
@@ -195,7 +233,8 @@ export class BackupService {
       throw error;
     }
     await finishSink();
-    if (!start || !end || !manifest) throw appError('BACKUP_FAILED', 'PostgreSQL ended the base backup stream early; no backup was recorded.');
+    if (!start || !end || !manifest)
+      throw appError('BACKUP_FAILED', 'PostgreSQL ended the base backup stream early; no backup was recorded.');
 
     const manifestSink = this.openSink('backup_manifest', `${backupPrefix(id)}backup_manifest.sealed`, key, failures);
     for (const chunk of manifest) await manifestSink.push(chunk);
@@ -233,7 +272,11 @@ export class BackupService {
     }
     const failed = [...failures].map(([repository, error]) => ({ repository, error }));
     for (const failure of failed) log.error(failure, 'a backup repository did not store the backup');
-    if (stored.length === 0) throw appError('BACKUP_FAILED', `No repository stored backup ${id}: ${failed.map((f) => `${f.repository}: ${f.error}`).join('; ')}`);
+    if (stored.length === 0)
+      throw appError(
+        'BACKUP_FAILED',
+        `No repository stored backup ${id}: ${failed.map((f) => `${f.repository}: ${f.error}`).join('; ')}`,
+      );
     const record = (await this.find(id)).record;
     log.info({ id, stored, sourceBytes }, 'base backup complete');
     return { record, stored, failed, seconds: (clock.now().getTime() - startedAt.getTime()) / 1000 };
@@ -242,7 +285,8 @@ export class BackupService {
   /** The files of the cluster: read here when it is on this machine (and has no tablespaces), else streamed by BASE_BACKUP. */
   private async backupStream(source: ConnectionTarget, label: string): Promise<AsyncIterable<BaseBackupEvent>> {
     const dataDir = this.deps.sourceDataDir;
-    if (dataDir && (await canBackUpFiles(dataDir))) return streamFileBackup(source, dataDir, { label, fastCheckpoint: true, chunkBytes: sealedChunkBytes });
+    if (dataDir && (await canBackUpFiles(dataDir)))
+      return streamFileBackup(source, dataDir, { label, fastCheckpoint: true, chunkBytes: sealedChunkBytes });
     return streamBaseBackup(source, { label, includeWal: true, fastCheckpoint: true, chunkBytes: sealedChunkBytes });
   }
 
@@ -259,7 +303,15 @@ export class BackupService {
         reports.push(await this.retain(repository, key, options.dryRun));
       } catch (error) {
         // One unreachable repository must not stop the others' retention.
-        reports.push({ repository: repository.name, keep: [], remove: [], abandoned: [], walFilesRemoved: 0, skipped: `it could not be read: ${(error as Error).message}`, dryRun: options.dryRun });
+        reports.push({
+          repository: repository.name,
+          keep: [],
+          remove: [],
+          abandoned: [],
+          walFilesRemoved: 0,
+          skipped: `it could not be read: ${(error as Error).message}`,
+          dryRun: options.dryRun,
+        });
       }
     }
     return reports;
@@ -267,8 +319,14 @@ export class BackupService {
 
   private async retain(repository: Repository, key: BackupKey, dryRun: boolean): Promise<RetentionReport> {
     // Only backups written under our key and unaltered count: a foreign record can move nothing.
-    const records = (await readRecords(repository.store, () => undefined)).filter((record) => recordIsAuthentic(record, key));
-    const plan = planRetention(records.map((record) => ({ id: record.id, finishedAt: new Date(record.finishedAt) })), repository.retention ?? defaultRetention, this.deps.timeZone ?? 'UTC');
+    const records = (await readRecords(repository.store, () => undefined)).filter((record) =>
+      recordIsAuthentic(record, key),
+    );
+    const plan = planRetention(
+      records.map((record) => ({ id: record.id, finishedAt: new Date(record.finishedAt) })),
+      repository.retention ?? defaultRetention,
+      this.deps.timeZone ?? 'UTC',
+    );
     const oldestKept = records.find((record) => record.id === plan.keep[0]);
     const firstNeeded = oldestKept ? segmentOf(oldestKept.startLsn, oldestKept.timeline) : undefined;
     const walObjects = (await repository.store.list('wal/')).map((object) => walFileOf(object.key));
@@ -280,24 +338,51 @@ export class BackupService {
         (partialPattern.test(file) && whole.has(file.slice(0, 24))),
     );
     const abandonedBefore = new Date(this.deps.clock.now().getTime() - abandonedAfterMs);
-    const abandoned = unrecordedBackups(await repository.store.list('backups/')).filter((id) => timeOfBackupId(id) < abandonedBefore);
-    const report = { repository: repository.name, keep: plan.keep, remove: plan.remove, abandoned, walFilesRemoved: walToRemove.length, recoverableFrom: oldestKept?.finishedAt, dryRun };
+    const abandoned = unrecordedBackups(await repository.store.list('backups/')).filter(
+      (id) => timeOfBackupId(id) < abandonedBefore,
+    );
+    const report = {
+      repository: repository.name,
+      keep: plan.keep,
+      remove: plan.remove,
+      abandoned,
+      walFilesRemoved: walToRemove.length,
+      recoverableFrom: oldestKept?.finishedAt,
+      dryRun,
+    };
     // Intent first, then the check: a restore starting meanwhile sees this lock and waits, or
     // this retention sees the restore's lock and removes nothing. One of them always sees the other.
     const lock = dryRun ? undefined : await this.lock(repository, 'retention');
     try {
       const restoring = await this.activeLock(repository, 'restore');
-      if (restoring) return { ...report, remove: [], abandoned: [], walFilesRemoved: 0, skipped: 'a restore is running; retention waits for it to end' };
+      if (restoring)
+        return {
+          ...report,
+          remove: [],
+          abandoned: [],
+          walFilesRemoved: 0,
+          skipped: 'a restore is running; retention waits for it to end',
+        };
       if (dryRun) return report;
       for (const id of plan.remove) {
         await repository.store.delete(recordKey(id)); // the record first: the backup is gone from listings at once
         for (const object of await repository.store.list(backupPrefix(id))) await repository.store.delete(object.key);
       }
-      for (const id of abandoned) for (const object of await repository.store.list(backupPrefix(id))) await repository.store.delete(object.key);
+      for (const id of abandoned)
+        for (const object of await repository.store.list(backupPrefix(id))) await repository.store.delete(object.key);
       for (const file of walToRemove) await repository.store.delete(walKey(file));
       const unfinishedWritesRemoved = (await repository.store.removeUnfinished?.(abandonedBefore)) ?? 0;
       if (plan.remove.length || abandoned.length || unfinishedWritesRemoved) {
-        this.deps.log.info({ repository: repository.name, removed: plan.remove, abandoned, walFilesRemoved: walToRemove.length, unfinishedWritesRemoved }, 'retention removed old backups');
+        this.deps.log.info(
+          {
+            repository: repository.name,
+            removed: plan.remove,
+            abandoned,
+            walFilesRemoved: walToRemove.length,
+            unfinishedWritesRemoved,
+          },
+          'retention removed old backups',
+        );
       }
       return { ...report, unfinishedWritesRemoved };
     } finally {
@@ -311,21 +396,33 @@ export class BackupService {
    */
   async mark(name: string): Promise<string> {
     const parsed = restorePointSchema.safeParse(name);
-    if (!parsed.success) throw appError('VALIDATION_FAILED', `A restore point name ${parsed.error.issues[0]!.message}.`);
+    if (!parsed.success)
+      throw appError('VALIDATION_FAILED', `A restore point name ${parsed.error.issues[0]!.message}.`);
     if (!this.deps.source) throw appError('BACKUP_FAILED', 'There is no database to mark in this process.');
     const existing = await this.findMark(parsed.data);
     if (existing) {
       // Postgres stops at the first point of a name: a second one could never be reached.
-      throw appError('VALIDATION_FAILED', `A restore point named "${parsed.data}" already exists (made at ${existing.createdAt}); choose another name.`);
+      throw appError(
+        'VALIDATION_FAILED',
+        `A restore point named "${parsed.data}" already exists (made at ${existing.createdAt}); choose another name.`,
+      );
     }
     const lsn = await withClient({ ...this.deps.source, database: 'postgres' }, async (client) => {
-      const { rows } = await client.query<{ lsn: string }>('SELECT pg_create_restore_point($1)::text AS lsn', [parsed.data]);
+      const { rows } = await client.query<{ lsn: string }>('SELECT pg_create_restore_point($1)::text AS lsn', [
+        parsed.data,
+      ]);
       await client.query('SELECT pg_switch_wal()');
       return rows[0]!.lsn;
     });
     const mark = { name: parsed.data, lsn, createdAt: this.deps.clock.now().toISOString() };
-    const written = await Promise.allSettled(this.deps.repositories.map((repository) => writeJson(repository.store, markKey(parsed.data), mark)));
-    if (!written.some((result) => result.status === 'fulfilled')) this.deps.log.error({ name: parsed.data }, 'the restore point exists but no repository recorded it; restore to it by time instead');
+    const written = await Promise.allSettled(
+      this.deps.repositories.map((repository) => writeJson(repository.store, markKey(parsed.data), mark)),
+    );
+    if (!written.some((result) => result.status === 'fulfilled'))
+      this.deps.log.error(
+        { name: parsed.data },
+        'the restore point exists but no repository recorded it; restore to it by time instead',
+      );
     this.deps.log.info(mark, 'created a restore point');
     return lsn;
   }
@@ -350,7 +447,9 @@ export class BackupService {
 
   /** The newest WAL segment a repository holds, for status. */
   async lastArchivedWal(name: string): Promise<string | undefined> {
-    const segments = (await this.repository(name).store.list('wal/')).map((object) => walFileOf(object.key)).filter(isSegmentName);
+    const segments = (await this.repository(name).store.list('wal/'))
+      .map((object) => walFileOf(object.key))
+      .filter(isSegmentName);
     return segments.sort().at(-1);
   }
 
@@ -361,7 +460,9 @@ export class BackupService {
   async walHeldUpTo(lsn: string, timeline: number): Promise<boolean> {
     const { segment, within: needed } = segmentEnding(parseLsn(lsn), timeline);
     for (const repository of this.deps.repositories) {
-      const files = (await repository.store.list(`wal/${segment}`).catch(() => [])).map((object) => walFileOf(object.key));
+      const files = (await repository.store.list(`wal/${segment}`).catch(() => [])).map((object) =>
+        walFileOf(object.key),
+      );
       if (files.includes(segment) || chainOfPieces(files).end >= needed) return true;
     }
     return false;
@@ -378,7 +479,9 @@ export class BackupService {
     for (const repository of this.deps.repositories) {
       let records: BackupRecord[];
       try {
-        records = await readRecords(repository.store, (key, why) => this.deps.log.warn({ repository: repository.name, key, why }, 'skipping an unreadable backup record'));
+        records = await readRecords(repository.store, (key, why) =>
+          this.deps.log.warn({ repository: repository.name, key, why }, 'skipping an unreadable backup record'),
+        );
       } catch (error) {
         this.deps.log.warn({ repository: repository.name, err: error }, 'cannot list a backup repository');
         continue;
@@ -404,13 +507,30 @@ export class BackupService {
       const repository = this.repository(name);
       try {
         const record = await this.authenticRecord(repository, listing.record.id, key);
-        const manifest = parseManifest((await this.readAll(repository, record, 'backup_manifest', key)).toString('utf8'));
+        const manifest = parseManifest(
+          (await this.readAll(repository, record, 'backup_manifest', key)).toString('utf8'),
+        );
         const base = this.objectOf(record, 'base.tar');
         const meter = new Meter(this.deps.clock, `verifying in ${name}`, base.plainBytes);
-        const check = await checkTarAgainstManifest(this.metered(this.open(repository, base, key), meter, onProgress), manifest);
-        results.push({ id: record.id, repository: name, ok: check.problems.length === 0, files: check.files, problems: check.problems });
+        const check = await checkTarAgainstManifest(
+          this.metered(this.open(repository, base, key), meter, onProgress),
+          manifest,
+        );
+        results.push({
+          id: record.id,
+          repository: name,
+          ok: check.problems.length === 0,
+          files: check.files,
+          problems: check.problems,
+        });
       } catch (error) {
-        results.push({ id: listing.record.id, repository: name, ok: false, files: 0, problems: [(error as Error).message] });
+        results.push({
+          id: listing.record.id,
+          repository: name,
+          ok: false,
+          files: 0,
+          problems: [(error as Error).message],
+        });
       }
     }
     return results;
@@ -425,7 +545,8 @@ export class BackupService {
   async restore(options: RestoreOptions): Promise<RestoreResult> {
     const key = await this.key(false);
     const recovery = options.recovery ?? { kind: 'latest' as const };
-    if (recovery !== 'none' && (!this.deps.recover || !this.deps.localStore)) throw new Error('this BackupService cannot replay WAL (no recover adapter)');
+    if (recovery !== 'none' && (!this.deps.recover || !this.deps.localStore))
+      throw new Error('this BackupService cannot replay WAL (no recover adapter)');
     const listing = options.id ? await this.find(options.id) : await this.backupFor(recovery);
     await requireEmptyDirectory(options.target);
     const startedAt = this.deps.clock.now();
@@ -461,38 +582,76 @@ export class BackupService {
           const streamed = streamedSegments([...sources.keys()]);
           const plan = planWal([...sources.keys(), ...streamed.keys()], record);
           walGaps = plan.gaps;
-          if (plan.gaps.length) this.deps.log.warn({ gaps: plan.gaps }, 'the archived WAL has gaps in every repository; recovery cannot pass them');
+          if (plan.gaps.length)
+            this.deps.log.warn(
+              { gaps: plan.gaps },
+              'the archived WAL has gaps in every repository; recovery cannot pass them',
+            );
           const staging = this.deps.localStore!(walDir);
-          const open = (file: string): AsyncIterable<Buffer> => unseal(sources.get(file)!.store.get(walKey(file)), key, walKey(file));
+          const open = (file: string): AsyncIterable<Buffer> =>
+            unseal(sources.get(file)!.store.get(walKey(file)), key, walKey(file));
           for (const file of plan.files) {
             const pieces = streamed.get(file);
             await staging.put(file, pieces ? paddedToSegment(joinPieces(pieces, open)) : open(file));
           }
           walFiles = plan.files.length;
-          outcome = await this.deps.recover!({ dataDir: options.target, walDir, target: recovery, role: record.role, inspect });
+          outcome = await this.deps.recover!({
+            dataDir: options.target,
+            walDir,
+            target: recovery,
+            role: record.role,
+            inspect,
+          });
         }
-        this.deps.log.info({ id: record.id, repository: name, files, bytes, walFiles, outcome }, 'restored a base backup');
-        return { record, repository: name, files, bytes, walFiles, walGaps, recovery: outcome, seconds: (this.deps.clock.now().getTime() - startedAt.getTime()) / 1000 };
+        this.deps.log.info(
+          { id: record.id, repository: name, files, bytes, walFiles, outcome },
+          'restored a base backup',
+        );
+        return {
+          record,
+          repository: name,
+          files,
+          bytes,
+          walFiles,
+          walGaps,
+          recovery: outcome,
+          seconds: (this.deps.clock.now().getTime() - startedAt.getTime()) / 1000,
+        };
       } catch (error) {
         await emptyDirectory(options.target);
         if (isAppError(error) && error.code === 'BACKUP_KEY_MISMATCH') throw error;
         if (inspection.failed !== undefined) throw inspection.failed;
         if (inspection.done) throw error;
         errors.push(`${name}: ${(error as Error).message}`);
-        this.deps.log.warn({ repository: name, err: error }, 'restore from this repository failed; trying the next one');
+        this.deps.log.warn(
+          { repository: name, err: error },
+          'restore from this repository failed; trying the next one',
+        );
       } finally {
         await lock.release();
       }
     }
-    throw appError('RESTORE_FAILED', `Backup ${listing.record.id} could not be restored from any repository: ${errors.join('; ')}. The target directory was left empty.`);
+    throw appError(
+      'RESTORE_FAILED',
+      `Backup ${listing.record.id} could not be restored from any repository: ${errors.join('; ')}. The target directory was left empty.`,
+    );
   }
 
-  private async extractBase(repository: Repository, record: BackupRecord, key: BackupKey, options: RestoreOptions): Promise<{ files: number; bytes: number }> {
+  private async extractBase(
+    repository: Repository,
+    record: BackupRecord,
+    key: BackupKey,
+    options: RestoreOptions,
+  ): Promise<{ files: number; bytes: number }> {
     let files = 0;
     let bytes = 0;
     for (const object of record.objects.filter((entry) => entry.name.endsWith('.tar'))) {
       const meter = new Meter(this.deps.clock, `restoring from ${repository.name}`, object.plainBytes);
-      const extracted = await extractTar(this.open(repository, object, key), options.target, { owner: options.owner, handOver: true, onBytes: (done) => options.onProgress?.(meter.update(done)) });
+      const extracted = await extractTar(this.open(repository, object, key), options.target, {
+        owner: options.owner,
+        handOver: true,
+        onBytes: (done) => options.onProgress?.(meter.update(done)),
+      });
       files += extracted.files;
       bytes += extracted.bytes;
     }
@@ -526,7 +685,11 @@ export class BackupService {
     if (recovery === 'none' || recovery.kind === 'latest' || recovery.kind === 'immediate') return this.find();
     if (recovery.kind === 'time') return this.findBefore(recovery.at);
     const mark = await this.findMark(recovery.name);
-    if (!mark) throw appError('RESTORE_FAILED', `No repository records a restore point named "${recovery.name}". Restore points are made with "steadfast backup mark <name>".`);
+    if (!mark)
+      throw appError(
+        'RESTORE_FAILED',
+        `No repository records a restore point named "${recovery.name}". Restore points are made with "steadfast backup mark <name>".`,
+      );
     return this.findBefore(new Date(mark.createdAt));
   }
 
@@ -536,7 +699,12 @@ export class BackupService {
     const usable = all.filter((listing) => Date.parse(listing.record.finishedAt) <= at.getTime());
     if (usable.length === 0) {
       const earliest = all[0]?.record.finishedAt;
-      throw appError('RESTORE_FAILED', earliest ? `${at.toISOString()} is before the end of the earliest backup (${earliest}); the recoverable window starts there.` : 'There is no backup to restore from yet.');
+      throw appError(
+        'RESTORE_FAILED',
+        earliest
+          ? `${at.toISOString()} is before the end of the earliest backup (${earliest}); the recoverable window starts there.`
+          : 'There is no backup to restore from yet.',
+      );
     }
     return usable.at(-1)!;
   }
@@ -545,7 +713,10 @@ export class BackupService {
    * Marks a restore (or drill) or a retention in progress in a repository: retention keeps what
    * a restore reads, and a restore waits for a retention under way.
    */
-  private async lock(repository: Repository, what: 'restore' | 'retention'): Promise<{ key: string; release(): Promise<void> }> {
+  private async lock(
+    repository: Repository,
+    what: 'restore' | 'retention',
+  ): Promise<{ key: string; release(): Promise<void> }> {
     const key = `locks/${what}-${backupIdAt(this.deps.clock.now())}-${Math.random().toString(16).slice(2, 10)}.json`;
     try {
       await writeJson(repository.store, key, { what, since: this.deps.clock.now().toISOString() });
@@ -572,7 +743,11 @@ export class BackupService {
   private async awaitRetention(repository: Repository): Promise<void> {
     let told = false;
     while (await this.activeLock(repository, 'retention')) {
-      if (!told) this.deps.log.info({ repository: repository.name }, 'a retention is running in this repository; the restore waits for it to end');
+      if (!told)
+        this.deps.log.info(
+          { repository: repository.name },
+          'a retention is running in this repository; the restore waits for it to end',
+        );
       told = true;
       await sleep(lockPollMs);
     }
@@ -580,19 +755,36 @@ export class BackupService {
 
   private async key(create: boolean): Promise<BackupKey> {
     const { key, created } = await loadBackupKey(this.deps.keyFile, { create });
-    if (create) await assertKeyFitsRepositories(this.deps.repositories.map((repository) => repository.store), key, this.deps.keyFile);
-    if (created) this.deps.log.warn({ keyFile: this.deps.keyFile, fingerprint: key.fingerprint }, 'created a new backup encryption key: copy it somewhere safe, off this machine; without it the backups cannot be restored');
+    if (create)
+      await assertKeyFitsRepositories(
+        this.deps.repositories.map((repository) => repository.store),
+        key,
+        this.deps.keyFile,
+      );
+    if (created)
+      this.deps.log.warn(
+        { keyFile: this.deps.keyFile, fingerprint: key.fingerprint },
+        'created a new backup encryption key: copy it somewhere safe, off this machine; without it the backups cannot be restored',
+      );
     return key;
   }
 
   private async find(id?: string): Promise<BackupListing> {
     if (id !== undefined && !backupIdSchema.safeParse(id).success) {
-      throw appError('VALIDATION_FAILED', `"${id}" is not a backup id: ${backupIdSchema.safeParse(id).error!.issues[0]!.message}.`);
+      throw appError(
+        'VALIDATION_FAILED',
+        `"${id}" is not a backup id: ${backupIdSchema.safeParse(id).error!.issues[0]!.message}.`,
+      );
     }
     const all = await this.list();
     const found = id ? all.find((listing) => listing.record.id === id) : all.at(-1);
     if (!found) {
-      throw appError('BACKUP_NOT_FOUND', id ? `No repository holds a complete backup ${id}. Run "steadfast backup list" to see the backups.` : 'There is no complete backup in any repository yet. Take one with "steadfast backup now".');
+      throw appError(
+        'BACKUP_NOT_FOUND',
+        id
+          ? `No repository holds a complete backup ${id}. Run "steadfast backup list" to see the backups.`
+          : 'There is no complete backup in any repository yet. Take one with "steadfast backup now".',
+      );
     }
     return found;
   }
@@ -605,9 +797,13 @@ export class BackupService {
     const record = (await readRecords(repository.store, () => undefined)).find((candidate) => candidate.id === id);
     if (!record) throw appError('BACKUP_NOT_FOUND', `Backup ${id} is no longer in ${repository.name}.`);
     if (record.keyFingerprint !== key.fingerprint) {
-      throw appError('BACKUP_KEY_MISMATCH', `Backup ${id} was encrypted with key ${record.keyFingerprint}, but the key given is ${key.fingerprint}. Use the key file that was in use when it was taken.`);
+      throw appError(
+        'BACKUP_KEY_MISMATCH',
+        `Backup ${id} was encrypted with key ${record.keyFingerprint}, but the key given is ${key.fingerprint}. Use the key file that was in use when it was taken.`,
+      );
     }
-    if (!recordIsAuthentic(record, key)) throw appError('BACKUP_CORRUPT', `The metadata of backup ${id} in ${repository.name} was altered or damaged.`);
+    if (!recordIsAuthentic(record, key))
+      throw appError('BACKUP_CORRUPT', `The metadata of backup ${id} in ${repository.name} was altered or damaged.`);
     return record;
   }
 
@@ -628,7 +824,11 @@ export class BackupService {
     return Buffer.concat(chunks);
   }
 
-  private async *metered(source: AsyncIterable<Buffer>, meter: Meter, onProgress?: (progress: TransferProgress) => void): AsyncGenerator<Buffer> {
+  private async *metered(
+    source: AsyncIterable<Buffer>,
+    meter: Meter,
+    onProgress?: (progress: TransferProgress) => void,
+  ): AsyncGenerator<Buffer> {
     let done = 0;
     for await (const chunk of source) {
       done += chunk.length;
@@ -642,10 +842,18 @@ export class BackupService {
     return new ArchiveSink(name, key, sealing, repositories, name.endsWith('.tar'));
   }
 
-  private collect(results: Map<string, StoredObject & { plainBytes: number } | Error>, name: string, objects: Map<string, ObjectEntry[]>, failures: Map<string, string>): void {
+  private collect(
+    results: Map<string, (StoredObject & { plainBytes: number }) | Error>,
+    name: string,
+    objects: Map<string, ObjectEntry[]>,
+    failures: Map<string, string>,
+  ): void {
     for (const [repository, result] of results) {
       if (result instanceof Error) failures.set(repository, result.message);
-      else objects.get(repository)!.push({ name, key: result.key, bytes: result.bytes, crc32c: result.crc32c!, plainBytes: result.plainBytes });
+      else
+        objects
+          .get(repository)!
+          .push({ name, key: result.key, bytes: result.bytes, crc32c: result.crc32c!, plainBytes: result.plainBytes });
     }
   }
 }
@@ -681,7 +889,9 @@ class ArchiveSink {
       () => this.input.fail(appError('BACKUP_FAILED', `No repository could store the backup: ${errors.join('; ')}`)),
       (error: Error) => this.input.fail(error),
     );
-    this.results = Promise.all(puts).then((settled) => new Map(repositories.map((repository, index) => [repository.name, settled[index]!])));
+    this.results = Promise.all(puts).then(
+      (settled) => new Map(repositories.map((repository, index) => [repository.name, settled[index]!])),
+    );
   }
 
   async push(chunk: Buffer): Promise<void> {
@@ -727,7 +937,10 @@ function streamedSegments(files: readonly string[]): Map<string, Piece[]> {
 }
 
 /** The bytes of consecutive pieces, each overlap with the piece before skipped. */
-async function* joinPieces(pieces: readonly Piece[], open: (file: string) => AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+async function* joinPieces(
+  pieces: readonly Piece[],
+  open: (file: string) => AsyncIterable<Buffer>,
+): AsyncGenerator<Buffer> {
   let end = 0;
   for (const piece of pieces) {
     let skip = end - piece.from;
@@ -751,11 +964,16 @@ async function* paddedToSegment(source: AsyncIterable<Buffer>): AsyncGenerator<B
     yield chunk;
   }
   const zeros = Buffer.alloc(1024 * 1024);
-  for (let left = segmentBytes - bytes; left > 0; left -= zeros.length) yield left >= zeros.length ? zeros : zeros.subarray(0, left);
+  for (let left = segmentBytes - bytes; left > 0; left -= zeros.length)
+    yield left >= zeros.length ? zeros : zeros.subarray(0, left);
 }
 
 /** Passes a stored object through, failing at its end if it does not match its recorded checksum. */
-async function* checked(source: AsyncIterable<Buffer>, object: ObjectEntry, repository: string): AsyncGenerator<Buffer> {
+async function* checked(
+  source: AsyncIterable<Buffer>,
+  object: ObjectEntry,
+  repository: string,
+): AsyncGenerator<Buffer> {
   // Backups taken before CRC-32C carry a SHA-256.
   const crc = new Crc32c();
   const sha = object.crc32c === undefined ? createHash('sha256') : undefined;
@@ -768,7 +986,10 @@ async function* checked(source: AsyncIterable<Buffer>, object: ObjectEntry, repo
   }
   const matches = sha ? sha.digest('hex') === object.sha256 : crc.hex() === object.crc32c;
   if (bytes !== object.bytes || !matches) {
-    throw appError('BACKUP_CORRUPT', `${object.key} in ${repository} does not match its recorded checksum (${bytes} of ${object.bytes} bytes): it was damaged or truncated.`);
+    throw appError(
+      'BACKUP_CORRUPT',
+      `${object.key} in ${repository} does not match its recorded checksum (${bytes} of ${object.bytes} bytes): it was damaged or truncated.`,
+    );
   }
 }
 

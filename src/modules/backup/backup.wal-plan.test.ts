@@ -16,20 +16,41 @@ for (const [lsn, timeline, name] of [
 const backup = { startLsn: '0/3000028', timeline: 1 };
 
 test('takes the segments from the backup start on, timeline histories first, and finds no gap in a whole archive', () => {
-  const plan = planWal(['000000010000000000000001', '000000010000000000000002', '000000010000000000000003', '000000010000000000000004', '00000002.history', '000000020000000000000004'], backup);
-  assert.deepEqual(plan.files, ['00000002.history', '000000010000000000000003', '000000010000000000000004', '000000020000000000000004']);
+  const plan = planWal(
+    [
+      '000000010000000000000001',
+      '000000010000000000000002',
+      '000000010000000000000003',
+      '000000010000000000000004',
+      '00000002.history',
+      '000000020000000000000004',
+    ],
+    backup,
+  );
+  assert.deepEqual(plan.files, [
+    '00000002.history',
+    '000000010000000000000003',
+    '000000010000000000000004',
+    '000000020000000000000004',
+  ]);
   assert.deepEqual(plan.gaps, []);
   assert.equal(plan.lastContiguous, '000000010000000000000004');
 });
 
 test('reports a hole with the range that cannot be recovered', () => {
-  const plan = planWal(['000000010000000000000003', '000000010000000000000004', '000000010000000000000007', '000000010000000000000008'], backup);
+  const plan = planWal(
+    ['000000010000000000000003', '000000010000000000000004', '000000010000000000000007', '000000010000000000000008'],
+    backup,
+  );
   assert.deepEqual(plan.gaps, [{ timeline: 1, from: '000000010000000000000005', to: '000000010000000000000006' }]);
   assert.equal(plan.lastContiguous, '000000010000000000000004');
 });
 
 test('crosses from one log file number to the next without a false gap', () => {
-  const plan = planWal(['0000000100000000000000FE', '0000000100000000000000FF', '000000010000000100000000'], { startLsn: '0/FE000028', timeline: 1 });
+  const plan = planWal(['0000000100000000000000FE', '0000000100000000000000FF', '000000010000000100000000'], {
+    startLsn: '0/FE000028',
+    timeline: 1,
+  });
   assert.deepEqual(plan.gaps, []);
 });
 

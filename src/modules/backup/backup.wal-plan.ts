@@ -13,13 +13,19 @@ export const isSegmentName = (name: string): boolean => segmentPattern.test(name
 
 /** The WAL position where a segment (by its file name) begins. */
 export function segmentStartLsn(name: string): bigint {
-  return (BigInt(`0x${name.slice(8, 16)}`) * BigInt(segmentsPerLog) + BigInt(`0x${name.slice(16, 24)}`)) * BigInt(segmentBytes);
+  return (
+    (BigInt(`0x${name.slice(8, 16)}`) * BigInt(segmentsPerLog) + BigInt(`0x${name.slice(16, 24)}`)) *
+    BigInt(segmentBytes)
+  );
 }
 
 function parse(name: string): { timeline: number; number: number } | undefined {
   const match = segmentPattern.exec(name);
   if (!match) return undefined;
-  return { timeline: parseInt(match[1]!, 16), number: parseInt(match[2]!, 16) * segmentsPerLog + parseInt(match[3]!, 16) };
+  return {
+    timeline: parseInt(match[1]!, 16),
+    number: parseInt(match[2]!, 16) * segmentsPerLog + parseInt(match[3]!, 16),
+  };
 }
 
 export interface WalGap {
@@ -63,7 +69,14 @@ export function planWal(archived: readonly string[], backup: { startLsn: string;
       expected = number + 1;
     }
   }
-  if (!byTimeline.has(backup.timeline)) gaps.push({ timeline: backup.timeline, from: segmentName(backup.timeline, start.number), to: segmentName(backup.timeline, start.number) });
-  const segments = [...byTimeline].flatMap(([timeline, numbers]) => numbers.map((number) => segmentName(timeline, number))).sort();
+  if (!byTimeline.has(backup.timeline))
+    gaps.push({
+      timeline: backup.timeline,
+      from: segmentName(backup.timeline, start.number),
+      to: segmentName(backup.timeline, start.number),
+    });
+  const segments = [...byTimeline]
+    .flatMap(([timeline, numbers]) => numbers.map((number) => segmentName(timeline, number)))
+    .sort();
   return { files: [...histories, ...segments], gaps, lastContiguous };
 }

@@ -7,13 +7,19 @@ const piece = (from: number, to: number): string => partialName(segment, from, t
 
 test('pieces of a segment chain from byte 0, in order, whatever order they are listed in', () => {
   const chain = chainOfPieces([piece(0x2000, 0x5000), piece(0, 0x2000), piece(0x5000, 0x5100)]);
-  assert.deepEqual(chain.pieces.map((p) => p.file), [piece(0, 0x2000), piece(0x2000, 0x5000), piece(0x5000, 0x5100)]);
+  assert.deepEqual(
+    chain.pieces.map((p) => p.file),
+    [piece(0, 0x2000), piece(0x2000, 0x5000), piece(0x5000, 0x5100)],
+  );
   assert.equal(chain.end, 0x5100);
 });
 
 test('overlapping pieces (a reconnect stores from byte 0 again): the furthest-reaching one is taken', () => {
   const chain = chainOfPieces([piece(0, 0x2000), piece(0, 0x3000), piece(0x2000, 0x2800), piece(0x3000, 0x4000)]);
-  assert.deepEqual(chain.pieces.map((p) => p.file), [piece(0, 0x3000), piece(0x3000, 0x4000)]);
+  assert.deepEqual(
+    chain.pieces.map((p) => p.file),
+    [piece(0, 0x3000), piece(0x3000, 0x4000)],
+  );
   assert.equal(chain.end, 0x4000);
 });
 

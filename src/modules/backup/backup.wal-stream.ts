@@ -3,7 +3,13 @@ import { loadBackupKey, type BackupKey } from '../../platform/crypto/backup-key.
 import { seal } from '../../platform/crypto/sealed.js';
 import type { Logger } from '../../platform/log/log.js';
 import { formatLsn, parseLsn } from '../../platform/postgres/lsn.js';
-import { assertKeyFitsRepositories, claimRepository, walFileOf, walKey, walSystemIdentifier } from './backup.catalog.js';
+import {
+  assertKeyFitsRepositories,
+  claimRepository,
+  walFileOf,
+  walKey,
+  walSystemIdentifier,
+} from './backup.catalog.js';
 import type { Repository } from './backup.service.js';
 import { segmentEnding, segmentStartLsn } from './backup.wal-plan.js';
 
@@ -43,7 +49,8 @@ interface Segment {
  * A piece of a segment as streamed: `<segment>.<from>-<to>.partial`, byte offsets in 8 hex
  * digits. Only new bytes are stored each time, so the cost follows the WAL written.
  */
-export const partialName = (segment: string, from: number, to: number): string => `${segment}.${hex8(from)}-${hex8(to)}.partial`;
+export const partialName = (segment: string, from: number, to: number): string =>
+  `${segment}.${hex8(from)}-${hex8(to)}.partial`;
 export const partialPattern = /^([0-9A-F]{24})\.([0-9A-F]{8})-([0-9A-F]{8})\.partial$/;
 const hex8 = (value: number): string => value.toString(16).toUpperCase().padStart(8, '0');
 
@@ -95,7 +102,9 @@ export class WalStreamer {
   private systemIdentifier: string | undefined;
   private lastSeen: { segment: string; within: number } | undefined;
   private failing = false;
-  private state: { connected: boolean; storedLsn?: string; storedAt?: string; lastError?: string } = { connected: false };
+  private state: { connected: boolean; storedLsn?: string; storedAt?: string; lastError?: string } = {
+    connected: false,
+  };
 
   constructor(private readonly deps: WalStreamerDeps) {}
 
@@ -131,7 +140,11 @@ export class WalStreamer {
         (error: unknown) => {
           this.state.connected = false;
           this.state.lastError = (error as Error).message;
-          if (!this.failing) this.deps.log.warn({ err: error }, 'cannot store the WAL being written; archiving goes on through archive_command');
+          if (!this.failing)
+            this.deps.log.warn(
+              { err: error },
+              'cannot store the WAL being written; archiving goes on through archive_command',
+            );
           this.failing = true;
         },
       )
@@ -216,10 +229,12 @@ export class WalStreamer {
       if (waiting.length === 0) continue;
       const prefixes = [...new Set(waiting.map((segment) => `wal/${segment.name.slice(0, 16)}`))];
       const whole = new Set<string>();
-      for (const prefix of prefixes) for (const object of await repository.store.list(prefix).catch(() => [])) whole.add(walFileOf(object.key));
+      for (const prefix of prefixes)
+        for (const object of await repository.store.list(prefix).catch(() => [])) whole.add(walFileOf(object.key));
       for (const segment of waiting) {
         if (!whole.has(segment.name)) continue;
-        for (const key of segment.stored.get(repository.name)!.keys) await repository.store.delete(key).catch(() => undefined);
+        for (const key of segment.stored.get(repository.name)!.keys)
+          await repository.store.delete(key).catch(() => undefined);
         segment.stored.delete(repository.name);
       }
     }
@@ -230,8 +245,16 @@ export class WalStreamer {
   private async sealingKey(): Promise<BackupKey> {
     if (this.key) return this.key;
     const { key, created } = await loadBackupKey(this.deps.keyFile, { create: true });
-    await assertKeyFitsRepositories(this.deps.repositories.map((repository) => repository.store), key, this.deps.keyFile);
-    if (created) this.deps.log.warn({ keyFile: this.deps.keyFile, fingerprint: key.fingerprint }, 'created a new backup encryption key: copy it somewhere safe, off this machine; without it the backups cannot be restored');
+    await assertKeyFitsRepositories(
+      this.deps.repositories.map((repository) => repository.store),
+      key,
+      this.deps.keyFile,
+    );
+    if (created)
+      this.deps.log.warn(
+        { keyFile: this.deps.keyFile, fingerprint: key.fingerprint },
+        'created a new backup encryption key: copy it somewhere safe, off this machine; without it the backups cannot be restored',
+      );
     this.key = key;
     return key;
   }

@@ -31,7 +31,9 @@ async function switchSegment(): Promise<string> {
 }
 
 const walIn = async (repository: string): Promise<string[]> =>
-  (await readdir(path.join(cluster.dir, 'repos', repository, 'wal')).catch(() => [] as string[])).map((name) => name.replace(/\.sealed$/, ''));
+  (await readdir(path.join(cluster.dir, 'repos', repository, 'wal')).catch(() => [] as string[])).map((name) =>
+    name.replace(/\.sealed$/, ''),
+  );
 
 test('archive_command spools each finished segment, and the pusher stores it in every repository, then frees the spool', async () => {
   const segment = await switchSegment();
@@ -48,7 +50,13 @@ test('archive_command spools each finished segment, and the pusher stores it in 
   assert.equal((await readdir(cluster.spool)).filter((name) => !name.startsWith('.')).length, 0);
   const status = await pusher.status();
   assert.equal(status.spooled, 0);
-  assert.deepEqual(status.repositories.map((r) => [r.name, r.failingSince]), [['one', undefined], ['two', undefined]]);
+  assert.deepEqual(
+    status.repositories.map((r) => [r.name, r.failingSince]),
+    [
+      ['one', undefined],
+      ['two', undefined],
+    ],
+  );
 });
 
 test('a failing repository keeps WAL in the spool without holding up the others, and catches up when it returns', async () => {
@@ -69,11 +77,17 @@ test('a failing repository keeps WAL in the spool without holding up the others,
   const first = await switchSegment();
   await pusher.pass();
   assert.ok((await walIn('good')).includes(first));
-  assert.ok((await readdir(cluster.spool)).includes(first), 'the segment stays spooled until the broken repository has it');
+  assert.ok(
+    (await readdir(cluster.spool)).includes(first),
+    'the segment stays spooled until the broken repository has it',
+  );
   const status = await pusher.status();
   assert.ok(status.repositories.find((r) => r.name === 'broken')!.failingSince);
   // Its first operation fails: reading the repository's claim (see claimRepository), before any write.
-  assert.match(status.repositories.find((r) => r.name === 'broken')!.lastError!, /Failed (reading|writing) .*repos\/broken/);
+  assert.match(
+    status.repositories.find((r) => r.name === 'broken')!.lastError!,
+    /Failed (reading|writing) .*repos\/broken/,
+  );
 
   const second = await switchSegment();
   await pusher.pass();
@@ -84,11 +98,14 @@ test('a failing repository keeps WAL in the spool without holding up the others,
   await pusher.pass();
   assert.ok((await walIn('broken')).includes(first));
   assert.ok((await walIn('broken')).includes(second));
-  assert.deepEqual((await readdir(cluster.spool)).filter((name) => !name.startsWith('.')), []);
+  assert.deepEqual(
+    (await readdir(cluster.spool)).filter((name) => !name.startsWith('.')),
+    [],
+  );
   assert.equal((await pusher.status()).repositories.find((r) => r.name === 'broken')!.failingSince, undefined);
 });
 
-test("WAL never goes to a repository claimed by another cluster; the others get it, and the refusal says why", async () => {
+test('WAL never goes to a repository claimed by another cluster; the others get it, and the refusal says why', async () => {
   const [row] = await cluster.sql<{ id: string }>('SELECT system_identifier::text AS id FROM pg_control_system()');
   const theirs = path.join(cluster.dir, 'repos', 'theirs');
   await mkdir(theirs, { recursive: true });
@@ -108,9 +125,14 @@ test("WAL never goes to a repository claimed by another cluster; the others get 
   assert.ok((await walIn('ours')).includes(segment));
   assert.deepEqual(await walIn('theirs'), [], 'nothing written into the other cluster repository');
   const refused = (await pusher.status()).repositories.find((r) => r.name === 'theirs')!;
-  assert.match(refused.lastError!, /another PostgreSQL cluster \(system identifier 7000000000000000001\); this cluster is \d+/);
+  assert.match(
+    refused.lastError!,
+    /another PostgreSQL cluster \(system identifier 7000000000000000001\); this cluster is \d+/,
+  );
   assert.ok((await readdir(cluster.spool)).includes(segment), 'kept in the spool: Postgres loses nothing');
   // The repository this cluster writes to is claimed for it, by the identifier in the WAL's own header.
-  const claim = JSON.parse(await readFile(path.join(cluster.dir, 'repos', 'ours', 'repository.json'), 'utf8')) as { systemIdentifier: string };
+  const claim = JSON.parse(await readFile(path.join(cluster.dir, 'repos', 'ours', 'repository.json'), 'utf8')) as {
+    systemIdentifier: string;
+  };
   assert.equal(claim.systemIdentifier, row!.id);
 });

@@ -98,8 +98,16 @@ export class WalPusher {
     const { clock, log, repositories, spool } = this.deps;
     if (!this.key) {
       const { key, created } = await loadBackupKey(this.deps.keyFile, { create: true });
-      await assertKeyFitsRepositories(repositories.map((repository) => repository.store), key, this.deps.keyFile);
-      if (created) log.warn({ keyFile: this.deps.keyFile, fingerprint: key.fingerprint }, 'created a new backup encryption key: copy it somewhere safe, off this machine; without it the backups cannot be restored');
+      await assertKeyFitsRepositories(
+        repositories.map((repository) => repository.store),
+        key,
+        this.deps.keyFile,
+      );
+      if (created)
+        log.warn(
+          { keyFile: this.deps.keyFile, fingerprint: key.fingerprint },
+          'created a new backup encryption key: copy it somewhere safe, off this machine; without it the backups cannot be restored',
+        );
       this.key = key;
     }
     let completed = 0;
@@ -115,15 +123,29 @@ export class WalPusher {
           if (cluster) await claimRepository(repository.store, cluster);
           await repository.store.put(walKey(file), seal(spool.get(file), this.key, walKey(file)));
           held.add(repository.name);
-          if (state.failingSince) log.warn({ repository: repository.name, since: state.failingSince }, 'WAL archiving to this repository works again; catching up');
-          Object.assign(state, { lastArchived: file, lastArchivedAt: clock.now().toISOString(), failingSince: undefined, lastError: undefined, failures: 0, retryAt: 0 });
+          if (state.failingSince)
+            log.warn(
+              { repository: repository.name, since: state.failingSince },
+              'WAL archiving to this repository works again; catching up',
+            );
+          Object.assign(state, {
+            lastArchived: file,
+            lastArchivedAt: clock.now().toISOString(),
+            failingSince: undefined,
+            lastError: undefined,
+            failures: 0,
+            retryAt: 0,
+          });
         } catch (error) {
           state.failures++;
           state.retryAt = clock.now().getTime() + Math.min(60_000, 1000 * 2 ** state.failures);
           state.lastError = (error as Error).message;
           if (!state.failingSince) {
             state.failingSince = clock.now().toISOString();
-            log.error({ repository: repository.name, err: error, file }, 'WAL archiving to this repository fails; WAL is kept in the spool until it recovers');
+            log.error(
+              { repository: repository.name, err: error, file },
+              'WAL archiving to this repository fails; WAL is kept in the spool until it recovers',
+            );
           }
         }
       }

@@ -1,8 +1,21 @@
 /** Backup: base backups to several repositories, verification against Postgres's manifest, restore. */
-export { BackupService, type Repository, type BackupResult, type VerifyResult, type RetentionReport } from './backup.service.js';
+export {
+  BackupService,
+  type Repository,
+  type BackupResult,
+  type VerifyResult,
+  type RetentionReport,
+} from './backup.service.js';
 export { backupIdSchema, type BackupListing, type BackupRecord, type TransferProgress } from './backup.schema.js';
 export { WalPusher, type ArchiveStatus } from './backup.wal.js';
 export { WalStreamer, type WalStreamStatus } from './backup.wal-stream.js';
 export { baseBackupJob, baseBackupSchedule, restoreDrillJob, restoreDrillSchedule } from './backup.jobs.js';
 export { runDrill, type DrillDeps, type DrillResult, type DrilledDatabase } from './backup.drill.js';
-export { backupStaleHours, recordDrill, drillStaleHours, drillSummary, drillWarnings, type DrillSummary } from './backup.drill-log.js';
+export {
+  backupStaleHours,
+  recordDrill,
+  drillStaleHours,
+  drillSummary,
+  drillWarnings,
+  type DrillSummary,
+} from './backup.drill-log.js';

@@ -4,7 +4,18 @@ import type { ReplicationState } from '../../platform/postgres/replication-statu
 import { samplesOf } from './replication.history.js';
 
 const at = new Date('2026-12-01T12:00:00Z');
-const streaming = { name: 'node_b', address: '10.0.0.2', state: 'streaming', syncState: 'sync', sentLsn: '0/5000000', replayLsn: '0/5000000', lagBytes: 128, writeLagMs: 0.4, flushLagMs: 0.6, replayLagMs: 0.8 };
+const streaming = {
+  name: 'node_b',
+  address: '10.0.0.2',
+  state: 'streaming',
+  syncState: 'sync',
+  sentLsn: '0/5000000',
+  replayLsn: '0/5000000',
+  lagBytes: 128,
+  writeLagMs: 0.4,
+  flushLagMs: 0.6,
+  replayLagMs: 0.8,
+};
 
 test('a sample per standby: the connected ones with their lag and slot, the away ones from their slot alone', () => {
   const state: ReplicationState = {
@@ -19,11 +30,46 @@ test('a sample per standby: the connected ones with their lag and slot, the away
     ],
   };
   assert.deepEqual(samplesOf(state, 'node_a', at), [
-    { at, node: 'node_a', standby: 'node_b', state: 'streaming', syncState: 'sync', lagBytes: 128, replayLagMs: 0.8, slotRetainedBytes: 4096, slotLost: false },
-    { at, node: 'node_a', standby: 'node_c', state: 'disconnected', syncState: null, lagBytes: null, replayLagMs: null, slotRetainedBytes: null, slotLost: true },
+    {
+      at,
+      node: 'node_a',
+      standby: 'node_b',
+      state: 'streaming',
+      syncState: 'sync',
+      lagBytes: 128,
+      replayLagMs: 0.8,
+      slotRetainedBytes: 4096,
+      slotLost: false,
+    },
+    {
+      at,
+      node: 'node_a',
+      standby: 'node_c',
+      state: 'disconnected',
+      syncState: null,
+      lagBytes: null,
+      replayLagMs: null,
+      slotRetainedBytes: null,
+      slotLost: true,
+    },
   ]);
 });
 
 test('a standby has nothing to sample', () => {
-  assert.deepEqual(samplesOf({ role: 'standby', timeline: 1, receiver: null, receivedLsn: null, replayedLsn: null, replayBacklogBytes: null, lastReplayedCommitAt: null }, 'node_b', at), []);
+  assert.deepEqual(
+    samplesOf(
+      {
+        role: 'standby',
+        timeline: 1,
+        receiver: null,
+        receivedLsn: null,
+        replayedLsn: null,
+        replayBacklogBytes: null,
+        lastReplayedCommitAt: null,
+      },
+      'node_b',
+      at,
+    ),
+    [],
+  );
 });

@@ -43,7 +43,17 @@ export function samplesOf(state: ReplicationState, node: string, at: Date): Repl
   for (const slot of state.slots) {
     const standby = slot.name.replace(/^steadfast_/, '');
     if (samples.has(standby)) continue;
-    samples.set(standby, { at, node, standby, state: 'disconnected', syncState: null, lagBytes: null, replayLagMs: null, slotRetainedBytes: slot.retainedBytes, slotLost: slot.walStatus === 'lost' });
+    samples.set(standby, {
+      at,
+      node,
+      standby,
+      state: 'disconnected',
+      syncState: null,
+      lagBytes: null,
+      replayLagMs: null,
+      slotRetainedBytes: slot.retainedBytes,
+      slotLost: slot.walStatus === 'lost',
+    });
   }
   return [...samples.values()];
 }
@@ -108,5 +118,11 @@ export async function lagHistory(db: Kysely<PlatformTables>, since: Date): Promi
     .groupBy('standby')
     .orderBy('standby')
     .execute();
-  return rows.map((row) => ({ standby: row.standby, samples: row.samples, streamingShare: row.streaming_share, replayLagP99Ms: row.replay_lag_p99_ms, lagBytesMax: row.lag_bytes_max }));
+  return rows.map((row) => ({
+    standby: row.standby,
+    samples: row.samples,
+    streamingShare: row.streaming_share,
+    replayLagP99Ms: row.replay_lag_p99_ms,
+    lagBytesMax: row.lag_bytes_max,
+  }));
 }

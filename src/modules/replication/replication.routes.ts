@@ -28,14 +28,22 @@ export async function drillRoutes(app: FastifyInstance, options: DrillRoutesOpti
     requireBearer(request, options.token);
     const tenant = requireTenant(request);
     const parsed = drillWriteBody.safeParse(request.body);
-    if (!parsed.success) throw appError('VALIDATION_FAILED', `The body must be {"sequence": <a positive integer>}: ${parsed.error.issues.map((issue) => issue.message).join('; ')}.`);
+    if (!parsed.success)
+      throw appError(
+        'VALIDATION_FAILED',
+        `The body must be {"sequence": <a positive integer>}: ${parsed.error.issues.map((issue) => issue.message).join('; ')}.`,
+      );
     const written = await recordDrillWrite(options.db, tenant.id, parsed.data.sequence);
     return reply.status(written.written ? 201 : 200).send({ sequence: parsed.data.sequence, ...written });
   });
 }
 
 /** Writes the journal row once; says whether it was written now, and by which server (its port: the drill tells the new primary from the old by it). */
-async function recordDrillWrite(db: Kysely<PlatformTables>, tenantId: string, sequence: number): Promise<{ written: boolean; serverPort: number }> {
+async function recordDrillWrite(
+  db: Kysely<PlatformTables>,
+  tenantId: string,
+  sequence: number,
+): Promise<{ written: boolean; serverPort: number }> {
   const { rows } = await sql<{ written: boolean; serverPort: number }>`
     WITH made AS (INSERT INTO drill_writes (tenant_id, sequence) VALUES (${tenantId}, ${sequence}) ON CONFLICT DO NOTHING RETURNING 1)
     SELECT EXISTS (SELECT 1 FROM made) AS written, inet_server_port() AS "serverPort"`.execute(db);
@@ -46,6 +54,9 @@ function requireBearer(request: FastifyRequest, token: string): void {
   const presented = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '';
   const [a, b] = [Buffer.from(presented), Buffer.from(token)];
   if (a.length !== b.length || !timingSafeEqual(a, b)) {
-    throw appError('UNAUTHENTICATED', 'This endpoint takes the drill token as "Authorization: Bearer <token>"; the one sent is missing or wrong.');
+    throw appError(
+      'UNAUTHENTICATED',
+      'This endpoint takes the drill token as "Authorization: Bearer <token>"; the one sent is missing or wrong.',
+    );
   }
 }

@@ -17,24 +17,39 @@ export function replicationWarnings(state: ReplicationState, expected: Replicati
   if (state.role === 'standby') {
     const where = expected.standbyOf ? `${expected.standbyOf.host}:${expected.standbyOf.port}` : 'its primary';
     if (!state.receiver || state.receiver.status !== 'streaming') {
-      warnings.push(`This standby is not receiving WAL from ${where}${state.receiver ? ` (walreceiver ${state.receiver.status})` : ''}: check that the primary runs, is reachable, lists this machine in replicationPeers, and still holds this node's slot (see the PostgreSQL log).`);
+      warnings.push(
+        `This standby is not receiving WAL from ${where}${state.receiver ? ` (walreceiver ${state.receiver.status})` : ''}: check that the primary runs, is reachable, lists this machine in replicationPeers, and still holds this node's slot (see the PostgreSQL log).`,
+      );
     }
-    if (state.replayBacklogBytes !== null && state.replayBacklogBytes > lagWarningBytes) warnings.push(`This standby has ${mb(state.replayBacklogBytes)} of received WAL not yet replayed.`);
+    if (state.replayBacklogBytes !== null && state.replayBacklogBytes > lagWarningBytes)
+      warnings.push(`This standby has ${mb(state.replayBacklogBytes)} of received WAL not yet replayed.`);
     return warnings;
   }
-  if (expected.standbyOf) warnings.push(`standby.json says this node follows ${expected.standbyOf.host}:${expected.standbyOf.port}, but its PostgreSQL is a primary: remove standby.json if it was promoted.`);
+  if (expected.standbyOf)
+    warnings.push(
+      `standby.json says this node follows ${expected.standbyOf.host}:${expected.standbyOf.port}, but its PostgreSQL is a primary: remove standby.json if it was promoted.`,
+    );
   for (const slot of state.slots) {
     const standby = state.standbys.find((seen) => `steadfast_${seen.name}` === slot.name);
     if (slot.walStatus === 'lost') {
-      warnings.push(`The standby of slot ${slot.name} fell further behind than replicationMaxSlotWalMb allows and can no longer catch up: make it join again ("steadfast standby join" on it, after moving its data directory away), or drop the slot with SELECT pg_drop_replication_slot('${slot.name}').`);
+      warnings.push(
+        `The standby of slot ${slot.name} fell further behind than replicationMaxSlotWalMb allows and can no longer catch up: make it join again ("steadfast standby join" on it, after moving its data directory away), or drop the slot with SELECT pg_drop_replication_slot('${slot.name}').`,
+      );
     } else if (!slot.active) {
-      warnings.push(`The standby of slot ${slot.name} is not connected; ${slot.retainedBytes === null ? 'WAL is kept for it' : `${mb(slot.retainedBytes)} of WAL is kept for it`}${slot.safeWalBytes === null ? '' : `, ${mb(Math.max(0, slot.safeWalBytes))} more before it must re-join`}.`);
+      warnings.push(
+        `The standby of slot ${slot.name} is not connected; ${slot.retainedBytes === null ? 'WAL is kept for it' : `${mb(slot.retainedBytes)} of WAL is kept for it`}${slot.safeWalBytes === null ? '' : `, ${mb(Math.max(0, slot.safeWalBytes))} more before it must re-join`}.`,
+      );
     } else if (standby?.lagBytes != null && standby.lagBytes > lagWarningBytes) {
       warnings.push(`Standby ${standby.name} is ${mb(standby.lagBytes)} behind.`);
     }
   }
-  if (expected.mode !== 'async' && !state.standbys.some((seen) => seen.syncState === 'sync' && seen.state === 'streaming')) {
-    warnings.push(`replicationMode is ${expected.mode} but no synchronous standby is streaming: commits wait until one is. Bring a standby back, or switch to async deliberately (replicationMode=async, then restart).`);
+  if (
+    expected.mode !== 'async' &&
+    !state.standbys.some((seen) => seen.syncState === 'sync' && seen.state === 'streaming')
+  ) {
+    warnings.push(
+      `replicationMode is ${expected.mode} but no synchronous standby is streaming: commits wait until one is. Bring a standby back, or switch to async deliberately (replicationMode=async, then restart).`,
+    );
   }
   return warnings;
 }

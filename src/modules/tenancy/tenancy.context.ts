@@ -27,7 +27,10 @@ export function registerTenantContext(app: FastifyInstance, tenancy: TenancyServ
   app.addHook('onRequest', async (request) => {
     const target = targetOfHost(request.headers.host, baseDomain);
     if (target.kind !== 'tenant') {
-      throw appError('TENANT_NOT_FOUND', `This address does not name a workspace. Workspaces are served at <name>.${baseDomain}.`);
+      throw appError(
+        'TENANT_NOT_FOUND',
+        `This address does not name a workspace. Workspaces are served at <name>.${baseDomain}.`,
+      );
     }
     // A read: repeated while a failover is under way, whatever the request's method.
     request.tenant = tenancy.present(await retryTransient(request, () => tenancy.resolveActive(target.slug), true));

@@ -18,19 +18,33 @@ after(async () => {
 });
 
 test('the platform runs with an administrator that may only create databases and roles', async () => {
-  const { rows } = await sql<{ su: boolean }>`SELECT rolsuper AS su FROM pg_roles WHERE rolname = current_user`.execute(platform.db);
+  const { rows } = await sql<{ su: boolean }>`SELECT rolsuper AS su FROM pg_roles WHERE rolname = current_user`.execute(
+    platform.db,
+  );
   assert.equal(rows[0]!.su, false);
 
   const a = await buildTenant(platform);
   const b = await buildTenant(platform);
-  await platform.tenancy.withDatabase(a.slug, (db) => db.insertInto('settings').values({ key: 'k', value: JSON.stringify(1) }).execute());
+  await platform.tenancy.withDatabase(a.slug, (db) =>
+    db
+      .insertInto('settings')
+      .values({ key: 'k', value: JSON.stringify(1) })
+      .execute(),
+  );
 
-  const intruder = new pg.Client({ ...platform.superuser, user: a.databaseName, password: derivePassword(platform.database.secretKey, a.databaseName), database: b.databaseName });
+  const intruder = new pg.Client({
+    ...platform.superuser,
+    user: a.databaseName,
+    password: derivePassword(platform.database.secretKey, a.databaseName),
+    database: b.databaseName,
+  });
   await assert.rejects(intruder.connect(), /permission denied for database/);
 
   await platform.tenancy.suspend(testOperator, a.slug, 'test');
   await platform.tenancy.resume(testOperator, a.slug);
   await platform.tenancy.delete(testOperator, a.slug);
-  const gone = await withClient(platform.superuser, (client) => client.query('SELECT 1 FROM pg_database WHERE datname = $1', [a.databaseName]));
+  const gone = await withClient(platform.superuser, (client) =>
+    client.query('SELECT 1 FROM pg_database WHERE datname = $1', [a.databaseName]),
+  );
   assert.equal(gone.rows.length, 0);
 });

@@ -10,5 +10,6 @@ export function canManageTenants(actor: Actor): boolean {
 }
 
 export function assertCanManageTenants(actor: Actor): void {
-  if (!canManageTenants(actor)) throw appError('FORBIDDEN', 'Only operators may create, suspend, resume or delete tenants.');
+  if (!canManageTenants(actor))
+    throw appError('FORBIDDEN', 'Only operators may create, suspend, resume or delete tenants.');
 }

@@ -37,14 +37,24 @@ export class TenantProvisioner {
     const role = quoteIdent(names.roleName);
     const database = quoteIdent(names.databaseName);
     const password = quoteLiteral(derivePassword(secretKey, names.roleName));
-    const roleExists = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_roles WHERE rolname = ${names.roleName}`.execute(admin);
+    const roleExists = await sql<{
+      n: number;
+    }>`SELECT count(*)::int AS n FROM pg_roles WHERE rolname = ${names.roleName}`.execute(admin);
     const verb = roleExists.rows[0]?.n ? 'ALTER' : 'CREATE';
-    await sql.raw(`${verb} ROLE ${role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT ${connectionLimit} PASSWORD ${password}`).execute(admin);
+    await sql
+      .raw(
+        `${verb} ROLE ${role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT ${connectionLimit} PASSWORD ${password}`,
+      )
+      .execute(admin);
     // A non-superuser administrator (a managed service's admin role) must be a member of the
     // tenant role to make it a database owner, to drop that database and to end its sessions.
-    const isSuperuser = await sql<{ su: boolean }>`SELECT rolsuper AS su FROM pg_roles WHERE rolname = current_user`.execute(admin);
+    const isSuperuser = await sql<{
+      su: boolean;
+    }>`SELECT rolsuper AS su FROM pg_roles WHERE rolname = current_user`.execute(admin);
     if (!isSuperuser.rows[0]?.su) await sql.raw(`GRANT ${role} TO CURRENT_USER`).execute(admin);
-    const dbExists = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_database WHERE datname = ${names.databaseName}`.execute(admin);
+    const dbExists = await sql<{
+      n: number;
+    }>`SELECT count(*)::int AS n FROM pg_database WHERE datname = ${names.databaseName}`.execute(admin);
     if (!dbExists.rows[0]?.n) {
       await sql.raw(`CREATE DATABASE ${database} OWNER ${role} ENCODING 'UTF8' TEMPLATE template0`).execute(admin);
     }
@@ -53,7 +63,11 @@ export class TenantProvisioner {
 
   /** Runs the tenant migrations in the tenant's database, as the tenant's role; returns the version reached. */
   async migrate(names: { databaseName: string; roleName: string }): Promise<string> {
-    const pool = createPool(tenantTarget(this.options.cluster, this.options.secretKey, names), { max: 1, idleSeconds: 1, applicationName: 'steadfast-migrate' });
+    const pool = createPool(tenantTarget(this.options.cluster, this.options.secretKey, names), {
+      max: 1,
+      idleSeconds: 1,
+      applicationName: 'steadfast-migrate',
+    });
     const db = createKysely<unknown>(pool);
     try {
       return await migrateToLatest(db, 'tenant', `tenant database ${names.databaseName}`);
@@ -76,22 +90,33 @@ export class TenantProvisioner {
     // Postgres cuts names at 63 bytes: shorten the tenant part, never the time that tells copies apart.
     const copy = `${names.databaseName.replace(/_t_/, '_r_').slice(0, 62 - suffix.length)}_${suffix}`;
     const { admin } = this.options;
-    await sql.raw(`CREATE DATABASE ${quoteIdent(copy)} TEMPLATE ${quoteIdent(names.databaseName)} OWNER ${quoteIdent(names.roleName)}`).execute(admin);
+    await sql
+      .raw(
+        `CREATE DATABASE ${quoteIdent(copy)} TEMPLATE ${quoteIdent(names.databaseName)} OWNER ${quoteIdent(names.roleName)}`,
+      )
+      .execute(admin);
     await sql.raw(`REVOKE ALL ON DATABASE ${quoteIdent(copy)} FROM PUBLIC`).execute(admin);
     return copy;
   }
 
   /** Ends every session of the tenant's database (suspension, deletion). */
   async terminateSessions(databaseName: string): Promise<void> {
-    await sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${databaseName} AND pid <> pg_backend_pid()`.execute(this.options.admin);
+    await sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${databaseName} AND pid <> pg_backend_pid()`.execute(
+      this.options.admin,
+    );
   }
 
   /** Drops the database (closing its sessions), the copies kept by restores, and the role. Safe to repeat. */
   async dropDatabase(names: { databaseName: string; roleName: string }): Promise<void> {
     const { admin } = this.options;
     await sql.raw(`DROP DATABASE IF EXISTS ${quoteIdent(names.databaseName)} WITH (FORCE)`).execute(admin);
-    const copies = await sql<{ name: string }>`SELECT datname AS name FROM pg_database WHERE datdba = (SELECT oid FROM pg_roles WHERE rolname = ${names.roleName})`.execute(admin);
-    for (const copy of copies.rows) await sql.raw(`DROP DATABASE IF EXISTS ${quoteIdent(copy.name)} WITH (FORCE)`).execute(admin);
+    const copies = await sql<{
+      name: string;
+    }>`SELECT datname AS name FROM pg_database WHERE datdba = (SELECT oid FROM pg_roles WHERE rolname = ${names.roleName})`.execute(
+      admin,
+    );
+    for (const copy of copies.rows)
+      await sql.raw(`DROP DATABASE IF EXISTS ${quoteIdent(copy.name)} WITH (FORCE)`).execute(admin);
     await sql.raw(`DROP ROLE IF EXISTS ${quoteIdent(names.roleName)}`).execute(admin);
   }
 }

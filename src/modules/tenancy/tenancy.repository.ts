@@ -23,7 +23,12 @@ export class TenancyRepository {
 
   async neverHadTenants(): Promise<boolean> {
     const tenant = await this.db.selectFrom('tenants').select('id').limit(1).executeTakeFirst();
-    const created = await this.db.selectFrom('platform_audit').select('id').where('action', '=', 'tenant.created').limit(1).executeTakeFirst();
+    const created = await this.db
+      .selectFrom('platform_audit')
+      .select('id')
+      .where('action', '=', 'tenant.created')
+      .limit(1)
+      .executeTakeFirst();
     return !tenant && !created;
   }
 
@@ -32,19 +37,40 @@ export class TenancyRepository {
   }
 
   listInStatus(statuses: readonly TenantStatus[]): Promise<TenantRow[]> {
-    return this.db.selectFrom('tenants').selectAll().where('status', 'in', [...statuses]).orderBy('slug').execute();
+    return this.db
+      .selectFrom('tenants')
+      .selectAll()
+      .where('status', 'in', [...statuses])
+      .orderBy('slug')
+      .execute();
   }
 
-  insertProvisioning(tx: Transaction<PlatformTables>, row: { slug: string; name: string; region: string; databaseName: string; roleName: string }): Promise<TenantRow> {
+  insertProvisioning(
+    tx: Transaction<PlatformTables>,
+    row: { slug: string; name: string; region: string; databaseName: string; roleName: string },
+  ): Promise<TenantRow> {
     return tx
       .insertInto('tenants')
-      .values({ slug: row.slug, name: row.name, region: row.region, status: 'provisioning', database_name: row.databaseName, role_name: row.roleName, schema_version: null, status_reason: null })
+      .values({
+        slug: row.slug,
+        name: row.name,
+        region: row.region,
+        status: 'provisioning',
+        database_name: row.databaseName,
+        role_name: row.roleName,
+        schema_version: null,
+        status_reason: null,
+      })
       .returningAll()
       .executeTakeFirstOrThrow();
   }
 
   async setStatus(db: Db, slug: string, status: TenantStatus, reason: string | null = null): Promise<void> {
-    await db.updateTable('tenants').set({ status, status_reason: reason, updated_at: new Date() }).where('slug', '=', slug).execute();
+    await db
+      .updateTable('tenants')
+      .set({ status, status_reason: reason, updated_at: new Date() })
+      .where('slug', '=', slug)
+      .execute();
   }
 
   /** Marks a creation finished; false if the row is no longer `provisioning` (a delete or recovery took it). */
@@ -59,21 +85,40 @@ export class TenancyRepository {
   }
 
   async setSchemaVersion(slug: string, version: string, db: Db = this.db): Promise<void> {
-    await db.updateTable('tenants').set({ schema_version: version, updated_at: new Date() }).where('slug', '=', slug).execute();
+    await db
+      .updateTable('tenants')
+      .set({ schema_version: version, updated_at: new Date() })
+      .where('slug', '=', slug)
+      .execute();
   }
 
   async remove(db: Db, slug: string): Promise<void> {
     await db.deleteFrom('tenants').where('slug', '=', slug).execute();
   }
 
-  async audit(db: Db, entry: { actor: string; action: string; tenantSlug: string | null; detail?: Record<string, unknown> }): Promise<void> {
+  async audit(
+    db: Db,
+    entry: { actor: string; action: string; tenantSlug: string | null; detail?: Record<string, unknown> },
+  ): Promise<void> {
     await db
       .insertInto('platform_audit')
-      .values({ actor: entry.actor, action: entry.action, tenant_slug: entry.tenantSlug, detail: JSON.stringify(entry.detail ?? {}) as never })
+      .values({
+        actor: entry.actor,
+        action: entry.action,
+        tenant_slug: entry.tenantSlug,
+        detail: JSON.stringify(entry.detail ?? {}) as never,
+      })
       .execute();
   }
 
-  auditTrail(slug: string): Promise<Array<{ at: Date; actor: string; action: string; detail: Record<string, unknown> }>> {
-    return this.db.selectFrom('platform_audit').select(['at', 'actor', 'action', 'detail']).where('tenant_slug', '=', slug).orderBy('id').execute();
+  auditTrail(
+    slug: string,
+  ): Promise<Array<{ at: Date; actor: string; action: string; detail: Record<string, unknown> }>> {
+    return this.db
+      .selectFrom('platform_audit')
+      .select(['at', 'actor', 'action', 'detail'])
+      .where('tenant_slug', '=', slug)
+      .orderBy('id')
+      .execute();
   }
 }

@@ -50,7 +50,10 @@ describe('routing by host', () => {
   });
 
   test('an unknown tenant gets a readable 404 page in a browser', async () => {
-    const response = await app.inject({ url: '/', headers: { host: hostOf('nobody-here'), accept: 'text/html,application/xhtml+xml' } });
+    const response = await app.inject({
+      url: '/',
+      headers: { host: hostOf('nobody-here'), accept: 'text/html,application/xhtml+xml' },
+    });
     assert.equal(response.statusCode, 404);
     assert.match(response.body, /<h1>Tenant not found<\/h1>/);
   });
@@ -105,7 +108,10 @@ describe('health', () => {
       assert.equal(response.json().checks.postgres.ok, false);
       assert.match(response.json().checks.postgres.status, /steadfast migrate/);
     } finally {
-      await platform.db.insertInto('kysely_migration' as never).values({ name: '20261124220000-initial', timestamp: new Date().toISOString() } as never).execute();
+      await platform.db
+        .insertInto('kysely_migration' as never)
+        .values({ name: '20261124220000-initial', timestamp: new Date().toISOString() } as never)
+        .execute();
     }
   });
 });

@@ -2,9 +2,37 @@ import { z } from 'zod';
 
 /** Names that would collide with the platform's own hosts or confuse people. */
 export const reservedSlugs = new Set([
-  'www', 'api', 'app', 'admin', 'status', 'staff', 'support', 'help', 'docs', 'mail', 'smtp', 'imap', 'ftp', 'sftp',
-  'static', 'assets', 'cdn', 'metrics', 'health', 'login', 'auth', 'sso', 'billing', 'trust', 'security', 'root',
-  'postgres', 'steadfast', 'system', 'internal', 'localhost',
+  'www',
+  'api',
+  'app',
+  'admin',
+  'status',
+  'staff',
+  'support',
+  'help',
+  'docs',
+  'mail',
+  'smtp',
+  'imap',
+  'ftp',
+  'sftp',
+  'static',
+  'assets',
+  'cdn',
+  'metrics',
+  'health',
+  'login',
+  'auth',
+  'sso',
+  'billing',
+  'trust',
+  'security',
+  'root',
+  'postgres',
+  'steadfast',
+  'system',
+  'internal',
+  'localhost',
 ]);
 
 /** A tenant's slug is its host name label: `<slug>.<base domain>`. */
@@ -15,9 +43,15 @@ export const slugSchema = z
   .regex(/^[a-z0-9-]+$/, 'a slug may hold only lower-case letters a-z, digits and hyphens')
   .regex(/^[a-z0-9].*[a-z0-9]$/, 'a slug must start and end with a letter or digit')
   .refine((slug) => !slug.includes('--'), 'a slug must not contain two hyphens in a row')
-  .refine((slug) => !reservedSlugs.has(slug), { error: (issue) => `"${String(issue.input)}" is reserved for the platform; choose another slug` });
+  .refine((slug) => !reservedSlugs.has(slug), {
+    error: (issue) => `"${String(issue.input)}" is reserved for the platform; choose another slug`,
+  });
 
-export const tenantNameSchema = z.string().trim().min(1, 'a name is required').max(200, 'a name must be at most 200 characters');
+export const tenantNameSchema = z
+  .string()
+  .trim()
+  .min(1, 'a name is required')
+  .max(200, 'a name must be at most 200 characters');
 
 export const createTenantSchema = z.object({
   slug: slugSchema,

@@ -21,12 +21,18 @@ after(async () => {
 });
 
 async function clusterHas(kind: 'database' | 'role', name: string): Promise<boolean> {
-  const query = kind === 'database' ? 'SELECT 1 FROM pg_database WHERE datname = $1' : 'SELECT 1 FROM pg_roles WHERE rolname = $1';
+  const query =
+    kind === 'database' ? 'SELECT 1 FROM pg_database WHERE datname = $1' : 'SELECT 1 FROM pg_roles WHERE rolname = $1';
   return withClient(platform.superuser, async (client) => (await client.query(query, [name])).rows.length === 1);
 }
 
 async function connectAs(role: string, database: string): Promise<pg.Client> {
-  const client = new pg.Client({ ...platform.superuser, user: role, password: derivePassword(platform.database.secretKey, role), database });
+  const client = new pg.Client({
+    ...platform.superuser,
+    user: role,
+    password: derivePassword(platform.database.secretKey, role),
+    database,
+  });
   await client.connect();
   return client;
 }
@@ -43,7 +49,15 @@ function ownProvisioner(): TenantProvisioner {
 }
 
 function serviceWith(provisioner: TenantProvisioner): TenancyService {
-  return new TenancyService({ repository: new TenancyRepository(platform.db), provisioner, pools: platform.tenantPools, clock: platform.clock, log: platform.log, region: 'local', baseDomain: 'localhost' });
+  return new TenancyService({
+    repository: new TenancyRepository(platform.db),
+    provisioner,
+    pools: platform.tenantPools,
+    clock: platform.clock,
+    log: platform.log,
+    region: 'local',
+    baseDomain: 'localhost',
+  });
 }
 
 function rejectsWith(code: string): (error: unknown) => boolean {
@@ -66,7 +80,10 @@ describe('creating a tenant', () => {
     await client.end();
     assert.equal(rows[0].migrated, true);
     const trail = await platform.tenancy.auditTrail(tenant.slug);
-    assert.deepEqual(trail.map((entry) => entry.action), ['tenant.created']);
+    assert.deepEqual(
+      trail.map((entry) => entry.action),
+      ['tenant.created'],
+    );
     assert.equal(trail[0]!.actor, 'operator:test');
   });
 
@@ -126,7 +143,15 @@ describe('creating a tenant', () => {
   test('a tenant still being created cannot be deleted', async () => {
     const repository = new TenancyRepository(platform.db);
     const slug = uniqueSlug('busy');
-    await repository.transaction((tx) => repository.insertProvisioning(tx, { slug, name: 'Busy', region: 'local', databaseName: `x_${slug}`, roleName: `x_${slug}` }));
+    await repository.transaction((tx) =>
+      repository.insertProvisioning(tx, {
+        slug,
+        name: 'Busy',
+        region: 'local',
+        databaseName: `x_${slug}`,
+        roleName: `x_${slug}`,
+      }),
+    );
     await assert.rejects(platform.tenancy.delete(testOperator, slug), rejectsWith('TENANT_STATE_CONFLICT'));
     await repository.transaction((tx) => repository.remove(tx, slug));
   });
@@ -137,18 +162,40 @@ describe('tenant isolation', () => {
     const a = await buildTenant(platform);
     const b = await buildTenant(platform);
     for (const database of [b.databaseName, platform.database.platformDatabase, 'postgres', 'template1']) {
-      await assert.rejects(connectAs(a.databaseName, database), /permission denied for database|not permitted/, `connected to ${database}`);
+      await assert.rejects(
+        connectAs(a.databaseName, database),
+        /permission denied for database|not permitted/,
+        `connected to ${database}`,
+      );
     }
   });
 
   test("a tenant's query builder sees only its own rows", async () => {
     const a = await buildTenant(platform);
     const b = await buildTenant(platform);
-    await platform.tenancy.withDatabase(a.slug, (db) => db.insertInto('settings').values({ key: 'owner', value: JSON.stringify('a') }).execute());
-    await platform.tenancy.withDatabase(b.slug, (db) => db.insertInto('settings').values({ key: 'owner', value: JSON.stringify('b') }).execute());
-    assert.deepEqual(await platform.tenancy.withDatabase(a.slug, (db) => db.selectFrom('settings').select('value').execute()), [{ value: 'a' }]);
-    assert.deepEqual(await platform.tenancy.withDatabase(b.slug, (db) => db.selectFrom('settings').select('value').execute()), [{ value: 'b' }]);
-    const { rows } = await platform.tenancy.withDatabase(a.slug, (db) => sql<{ db: string; who: string }>`SELECT current_database() AS db, current_user AS who`.execute(db));
+    await platform.tenancy.withDatabase(a.slug, (db) =>
+      db
+        .insertInto('settings')
+        .values({ key: 'owner', value: JSON.stringify('a') })
+        .execute(),
+    );
+    await platform.tenancy.withDatabase(b.slug, (db) =>
+      db
+        .insertInto('settings')
+        .values({ key: 'owner', value: JSON.stringify('b') })
+        .execute(),
+    );
+    assert.deepEqual(
+      await platform.tenancy.withDatabase(a.slug, (db) => db.selectFrom('settings').select('value').execute()),
+      [{ value: 'a' }],
+    );
+    assert.deepEqual(
+      await platform.tenancy.withDatabase(b.slug, (db) => db.selectFrom('settings').select('value').execute()),
+      [{ value: 'b' }],
+    );
+    const { rows } = await platform.tenancy.withDatabase(a.slug, (db) =>
+      sql<{ db: string; who: string }>`SELECT current_database() AS db, current_user AS who`.execute(db),
+    );
     assert.deepEqual(rows[0], { db: a.databaseName, who: a.databaseName });
   });
 });
@@ -156,14 +203,24 @@ describe('tenant isolation', () => {
 describe('suspending, resuming and deleting', () => {
   test('suspension keeps the data, closes connections, refuses new work and is audited', async () => {
     const tenant = await buildTenant(platform);
-    await platform.tenancy.withDatabase(tenant.slug, (db) => db.insertInto('settings').values({ key: 'kept', value: JSON.stringify(true) }).execute());
+    await platform.tenancy.withDatabase(tenant.slug, (db) =>
+      db
+        .insertInto('settings')
+        .values({ key: 'kept', value: JSON.stringify(true) })
+        .execute(),
+    );
     const suspended = await platform.tenancy.suspend(testOperator, tenant.slug, 'unpaid invoice');
     assert.equal(suspended.status, 'suspended');
     assert.equal(suspended.statusReason, 'unpaid invoice');
-    await assert.rejects(platform.tenancy.withDatabase(tenant.slug, async () => undefined), rejectsWith('TENANT_SUSPENDED'));
+    await assert.rejects(
+      platform.tenancy.withDatabase(tenant.slug, async () => undefined),
+      rejectsWith('TENANT_SUSPENDED'),
+    );
     await assert.rejects(platform.tenancy.suspend(testOperator, tenant.slug), rejectsWith('TENANT_STATE_CONFLICT'));
     await platform.tenancy.resume(testOperator, tenant.slug);
-    const kept = await platform.tenancy.withDatabase(tenant.slug, (db) => db.selectFrom('settings').selectAll().execute());
+    const kept = await platform.tenancy.withDatabase(tenant.slug, (db) =>
+      db.selectFrom('settings').selectAll().execute(),
+    );
     assert.equal(kept.length, 1);
     const actions = (await platform.tenancy.auditTrail(tenant.slug)).map((entry) => entry.action);
     assert.deepEqual(actions, ['tenant.created', 'tenant.suspended', 'tenant.resumed']);
@@ -217,9 +274,13 @@ describe('tenant migrations across tenants', () => {
     const broken = await buildTenant(platform);
     const fine = await buildTenant(platform);
     await withClient(platform.superuser, (c) => c.query(`ALTER ROLE "${broken.databaseName}" NOLOGIN`));
-    for (const slug of [broken.slug, fine.slug]) await platform.db.updateTable('tenants').set({ schema_version: null }).where('slug', '=', slug).execute();
+    for (const slug of [broken.slug, fine.slug])
+      await platform.db.updateTable('tenants').set({ schema_version: null }).where('slug', '=', slug).execute();
     const result = await platform.tenancy.migrateAll();
-    assert.deepEqual(result.failed.map((failure) => failure.slug), [broken.slug]);
+    assert.deepEqual(
+      result.failed.map((failure) => failure.slug),
+      [broken.slug],
+    );
     assert.ok(result.migrated.includes(fine.slug));
     assert.equal((await platform.tenancy.get(broken.slug)).schemaVersion, null);
   });
@@ -229,9 +290,18 @@ describe('recovering interrupted work', () => {
   test('undoes a creation left half-done by a crash and finishes an interrupted deletion', async () => {
     const repository = new TenancyRepository(platform.db);
     const slug = uniqueSlug('crash');
-    const names = { databaseName: `${platform.database.platformDatabase}_t_${slug.replace(/-/g, '_')}`, roleName: `${platform.database.platformDatabase}_t_${slug.replace(/-/g, '_')}` };
-    await repository.transaction((tx) => repository.insertProvisioning(tx, { slug, name: 'Crashed', region: 'local', ...names }));
-    await platform.db.updateTable('tenants').set({ updated_at: new Date(Date.now() - 3_600_000) }).where('slug', '=', slug).execute();
+    const names = {
+      databaseName: `${platform.database.platformDatabase}_t_${slug.replace(/-/g, '_')}`,
+      roleName: `${platform.database.platformDatabase}_t_${slug.replace(/-/g, '_')}`,
+    };
+    await repository.transaction((tx) =>
+      repository.insertProvisioning(tx, { slug, name: 'Crashed', region: 'local', ...names }),
+    );
+    await platform.db
+      .updateTable('tenants')
+      .set({ updated_at: new Date(Date.now() - 3_600_000) })
+      .where('slug', '=', slug)
+      .execute();
     const deleting = await buildTenant(platform);
     await platform.db.updateTable('tenants').set({ status: 'deleting' }).where('slug', '=', deleting.slug).execute();
 

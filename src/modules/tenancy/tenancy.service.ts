@@ -54,11 +54,21 @@ export class TenancyService {
     const { repository, provisioner, log } = this.deps;
     const names = provisioner.namesFor(slug);
     const existing = await repository.findBySlug(slug);
-    if (existing) throw appError('TENANT_SLUG_TAKEN', `A tenant with the slug "${slug}" already exists (${existing.status}). Choose another slug, or delete that tenant first.`);
+    if (existing)
+      throw appError(
+        'TENANT_SLUG_TAKEN',
+        `A tenant with the slug "${slug}" already exists (${existing.status}). Choose another slug, or delete that tenant first.`,
+      );
     try {
-      await repository.transaction((tx) => repository.insertProvisioning(tx, { slug, name, region: parsed.data.region ?? this.deps.region, ...names }));
+      await repository.transaction((tx) =>
+        repository.insertProvisioning(tx, { slug, name, region: parsed.data.region ?? this.deps.region, ...names }),
+      );
     } catch (error) {
-      if ((error as { code?: string }).code === '23505') throw appError('TENANT_SLUG_TAKEN', `A tenant with the slug "${slug}" was just created by someone else. Choose another slug.`);
+      if ((error as { code?: string }).code === '23505')
+        throw appError(
+          'TENANT_SLUG_TAKEN',
+          `A tenant with the slug "${slug}" was just created by someone else. Choose another slug.`,
+        );
       throw error;
     }
     try {
@@ -66,9 +76,17 @@ export class TenancyService {
       const version = await provisioner.migrate(names);
       await repository.transaction(async (tx) => {
         if (!(await repository.finishProvisioning(tx, slug, version))) {
-          throw appError('TENANT_STATE_CONFLICT', `The tenant "${slug}" was deleted while it was being created; nothing of it is kept.`);
+          throw appError(
+            'TENANT_STATE_CONFLICT',
+            `The tenant "${slug}" was deleted while it was being created; nothing of it is kept.`,
+          );
         }
-        await repository.audit(tx, { actor: describeActor(actor), action: 'tenant.created', tenantSlug: slug, detail: { name, region: parsed.data.region ?? this.deps.region } });
+        await repository.audit(tx, {
+          actor: describeActor(actor),
+          action: 'tenant.created',
+          tenantSlug: slug,
+          detail: { name, region: parsed.data.region ?? this.deps.region },
+        });
       });
     } catch (error) {
       log.warn({ err: error, slug }, 'tenant creation failed; undoing it');
@@ -113,13 +131,25 @@ export class TenancyService {
   async delete(actor: Actor, slug: string): Promise<void> {
     assertCanManageTenants(actor);
     // A tenant still `provisioning` is left to its creator, which undoes itself on failure.
-    const row = await this.transition(actor, slug, ['active', 'suspended', 'deleting'], 'deleting', 'tenant.deletion_started', null);
+    const row = await this.transition(
+      actor,
+      slug,
+      ['active', 'suspended', 'deleting'],
+      'deleting',
+      'tenant.deletion_started',
+      null,
+    );
     const { repository, provisioner, pools, log } = this.deps;
     await pools.evict(row.database_name);
     await provisioner.dropDatabase({ databaseName: row.database_name, roleName: row.role_name });
     await repository.transaction(async (tx) => {
       await repository.remove(tx, slug);
-      await repository.audit(tx, { actor: describeActor(actor), action: 'tenant.deleted', tenantSlug: slug, detail: { name: row.name, databaseName: row.database_name } });
+      await repository.audit(tx, {
+        actor: describeActor(actor),
+        action: 'tenant.deleted',
+        tenantSlug: slug,
+        detail: { name: row.name, databaseName: row.database_name },
+      });
     });
     log.info({ slug }, 'tenant deleted');
   }
@@ -140,27 +170,65 @@ export class TenancyService {
     assertCanManageTenants(actor);
     const { repository, provisioner, pools, clock, log } = this.deps;
     const row = await this.require(slug);
-    if (row.status !== 'active' && row.status !== 'suspended') throw appError('TENANT_STATE_CONFLICT', `The tenant "${slug}" is ${row.status}; its data can be restored only when it is active or suspended.`);
+    if (row.status !== 'active' && row.status !== 'suspended')
+      throw appError(
+        'TENANT_STATE_CONFLICT',
+        `The tenant "${slug}" is ${row.status}; its data can be restored only when it is active or suspended.`,
+      );
     const wasActive = row.status === 'active';
-    if (wasActive) await this.transition(actor, slug, ['active'], 'suspended', 'tenant.suspended', 'restoring its data from a backup');
+    if (wasActive)
+      await this.transition(
+        actor,
+        slug,
+        ['active'],
+        'suspended',
+        'tenant.suspended',
+        'restoring its data from a backup',
+      );
     const who = describeActor(actor);
     let previousCopy: string | undefined;
     try {
       await pools.evict(row.database_name);
       await provisioner.terminateSessions(row.database_name);
-      if (options.keepPrevious) previousCopy = await provisioner.copyDatabase({ databaseName: row.database_name, roleName: row.role_name }, clock.now().toISOString().replace(/\D/g, '').slice(0, 14));
+      if (options.keepPrevious)
+        previousCopy = await provisioner.copyDatabase(
+          { databaseName: row.database_name, roleName: row.role_name },
+          clock.now().toISOString().replace(/\D/g, '').slice(0, 14),
+        );
       const loaded = await load(provisioner.adminTarget(row.database_name), row.role_name);
-      await repository.transaction((tx) => repository.audit(tx, { actor: who, action: 'tenant.restored', tenantSlug: slug, detail: { ...options.detail, ...loaded, previousCopy } }));
+      await repository.transaction((tx) =>
+        repository.audit(tx, {
+          actor: who,
+          action: 'tenant.restored',
+          tenantSlug: slug,
+          detail: { ...options.detail, ...loaded, previousCopy },
+        }),
+      );
       log.info({ slug, previousCopy, ...options.detail }, 'tenant data restored');
       return { previousCopy, loaded };
     } catch (error) {
       await repository
-        .transaction((tx) => repository.audit(tx, { actor: who, action: 'tenant.restore_failed', tenantSlug: slug, detail: { ...options.detail, error: (error as Error).message, previousCopy } }))
-        .catch((auditError: unknown) => log.error({ err: auditError }, 'could not record a failed restore in the audit log'));
+        .transaction((tx) =>
+          repository.audit(tx, {
+            actor: who,
+            action: 'tenant.restore_failed',
+            tenantSlug: slug,
+            detail: { ...options.detail, error: (error as Error).message, previousCopy },
+          }),
+        )
+        .catch((auditError: unknown) =>
+          log.error({ err: auditError }, 'could not record a failed restore in the audit log'),
+        );
       throw error;
     } finally {
       // A failure to resume is logged, not thrown: it must not hide how the restore itself went.
-      if (wasActive) await this.transition(actor, slug, ['suspended'], 'active', 'tenant.resumed', null).catch((error: unknown) => log.error({ err: error, slug }, 'could not resume the tenant after restoring it; run "steadfast tenant resume"'));
+      if (wasActive)
+        await this.transition(actor, slug, ['suspended'], 'active', 'tenant.resumed', null).catch((error: unknown) =>
+          log.error(
+            { err: error, slug },
+            'could not resume the tenant after restoring it; run "steadfast tenant resume"',
+          ),
+        );
     }
   }
 
@@ -194,7 +262,9 @@ export class TenancyService {
    * Finishes or undoes work a crash interrupted: creations left `provisioning` for longer
    * than `olderThanMs` are undone, deletions left `deleting` are completed.
    */
-  async recoverInterrupted(olderThanMs = 5 * 60_000): Promise<{ undone: string[]; deleted: string[]; failed: string[] }> {
+  async recoverInterrupted(
+    olderThanMs = 5 * 60_000,
+  ): Promise<{ undone: string[]; deleted: string[]; failed: string[] }> {
     const { repository, clock, log } = this.deps;
     const stuck = await repository.listInStatus(['provisioning', 'deleting']);
     const result = { undone: [] as string[], deleted: [] as string[], failed: [] as string[] };
@@ -209,7 +279,10 @@ export class TenancyService {
           result.undone.push(row.slug);
         }
       } catch (error) {
-        log.error({ err: error, slug: row.slug }, 'could not finish interrupted tenant work; it will be retried at the next start');
+        log.error(
+          { err: error, slug: row.slug },
+          'could not finish interrupted tenant work; it will be retried at the next start',
+        );
         result.failed.push(row.slug);
       }
     }
@@ -235,7 +308,10 @@ export class TenancyService {
 
   private unavailable(row: Pick<TenantRow, 'slug' | 'status' | 'status_reason'>): AppError {
     if (row.status === 'suspended') {
-      return appError('TENANT_SUSPENDED', `The workspace "${row.slug}" is suspended${row.status_reason ? `: ${row.status_reason}` : ''}. Its data is kept; contact your administrator to have it resumed.`);
+      return appError(
+        'TENANT_SUSPENDED',
+        `The workspace "${row.slug}" is suspended${row.status_reason ? `: ${row.status_reason}` : ''}. Its data is kept; contact your administrator to have it resumed.`,
+      );
     }
     return appError('TENANT_NOT_FOUND', `There is no workspace at "${row.slug}". Check the address.`);
   }
@@ -258,16 +334,31 @@ export class TenancyService {
     return this.deps.repository.auditTrail(slug);
   }
 
-  private async transition(actor: Actor, slug: string, from: readonly TenantRow['status'][], to: TenantRow['status'], action: string, reason: string | null): Promise<TenantRow> {
+  private async transition(
+    actor: Actor,
+    slug: string,
+    from: readonly TenantRow['status'][],
+    to: TenantRow['status'],
+    action: string,
+    reason: string | null,
+  ): Promise<TenantRow> {
     const { repository } = this.deps;
     return repository.transaction(async (tx) => {
       const row = await repository.lockBySlug(tx, slug);
       if (!row) throw notFound(slug);
       if (!from.includes(row.status)) {
-        throw appError('TENANT_STATE_CONFLICT', `The tenant "${slug}" is ${row.status}; this needs it to be ${from.join(' or ')}.`);
+        throw appError(
+          'TENANT_STATE_CONFLICT',
+          `The tenant "${slug}" is ${row.status}; this needs it to be ${from.join(' or ')}.`,
+        );
       }
       await repository.setStatus(tx, slug, to, reason);
-      await repository.audit(tx, { actor: describeActor(actor), action, tenantSlug: slug, detail: reason ? { reason } : {} });
+      await repository.audit(tx, {
+        actor: describeActor(actor),
+        action,
+        tenantSlug: slug,
+        detail: reason ? { reason } : {},
+      });
       return row;
     });
   }
@@ -309,11 +400,16 @@ export class TenancyService {
 }
 
 function notFound(slug: string): AppError {
-  return appError('TENANT_NOT_FOUND', `No tenant has the slug "${slug}". Run "steadfast tenant list" to see the tenants.`);
+  return appError(
+    'TENANT_NOT_FOUND',
+    `No tenant has the slug "${slug}". Run "steadfast tenant list" to see the tenants.`,
+  );
 }
 
 function invalid(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): AppError {
   const messages = issues.map((issue) => issue.message);
   const aboutSlug = issues.every((issue) => issue.path[0] === 'slug');
-  return appError(aboutSlug ? 'TENANT_SLUG_INVALID' : 'VALIDATION_FAILED', `${messages.join('; ')}.`, { extensions: { errors: issues.map((issue) => ({ field: issue.path.join('.') || 'slug', message: issue.message })) } });
+  return appError(aboutSlug ? 'TENANT_SLUG_INVALID' : 'VALIDATION_FAILED', `${messages.join('; ')}.`, {
+    extensions: { errors: issues.map((issue) => ({ field: issue.path.join('.') || 'slug', message: issue.message })) },
+  });
 }

@@ -41,7 +41,12 @@ test('defaults give a working local platform', () => {
 
 test('the environment overrides the config file, and flags override both', () => {
   const file = configFile({ httpPort: 9000, baseDomain: 'example.com', region: 'eu-1' });
-  const config = loadConfig({ env: { PORT: '9100', STEADFAST_HOME: '/var/lib/steadfast' }, file, cwd, overrides: { region: 'us-2' } });
+  const config = loadConfig({
+    env: { PORT: '9100', STEADFAST_HOME: '/var/lib/steadfast' },
+    file,
+    cwd,
+    overrides: { region: 'us-2' },
+  });
   assert.equal(config.httpPort, 9100);
   assert.equal(config.baseDomain, 'example.com');
   assert.equal(config.home, '/var/lib/steadfast');
@@ -54,18 +59,31 @@ test('a flag wins over the environment for the same key', () => {
 });
 
 test('connection settings that cannot work together are refused', () => {
-  const error = configError(() => loadConfig({ env: { STEADFAST_TENANT_POOL_MAX_CONNECTIONS: '50', STEADFAST_TENANT_POOLS_MAX_CONNECTIONS: '40', STEADFAST_POSTGRES_MAX_CONNECTIONS: '50' }, cwd }));
+  const error = configError(() =>
+    loadConfig({
+      env: {
+        STEADFAST_TENANT_POOL_MAX_CONNECTIONS: '50',
+        STEADFAST_TENANT_POOLS_MAX_CONNECTIONS: '40',
+        STEADFAST_POSTGRES_MAX_CONNECTIONS: '50',
+      },
+      cwd,
+    }),
+  );
   assert.match(error.message, /tenantPoolMaxConnections.*must not exceed tenantPoolsMaxConnections \(40\)/);
   assert.match(error.message, /tenantPoolsMaxConnections.*must leave 20 of postgresMaxConnections \(50\)/);
 });
 
 test('a DATABASE_URL whose database name cannot prefix tenant databases is refused', () => {
-  const error = configError(() => loadConfig({ env: { DATABASE_URL: 'postgres://u:p@db.example.com:5432/My-Platform' }, cwd }));
+  const error = configError(() =>
+    loadConfig({ env: { DATABASE_URL: 'postgres://u:p@db.example.com:5432/My-Platform' }, cwd }),
+  );
   assert.match(error.message, /databaseUrl \(DATABASE_URL\): names the platform database "My-Platform"/);
 });
 
 test('reports every invalid key at once, naming its environment variable', () => {
-  const error = configError(() => loadConfig({ env: { PORT: 'eighty', STEADFAST_POSTGRES_PORT: '70000', LOG_LEVEL: 'loud' }, cwd }));
+  const error = configError(() =>
+    loadConfig({ env: { PORT: 'eighty', STEADFAST_POSTGRES_PORT: '70000', LOG_LEVEL: 'loud' }, cwd }),
+  );
   const problems = error.extensions.errors as string[];
   assert.equal(problems.length, 3);
   assert.match(error.message, /httpPort \(PORT\)/);
@@ -97,13 +115,24 @@ test('a short secret key is refused', () => {
 });
 
 test('replication peers come as a comma-separated list or a JSON array of addresses and ranges; anything else is refused', () => {
-  assert.deepEqual(loadConfig({ env: { STEADFAST_REPLICATION_PEERS: '10.0.0.2, 10.1.0.0/16,fd00::5' }, cwd }).replicationPeers, ['10.0.0.2', '10.1.0.0/16', 'fd00::5']);
-  assert.deepEqual(loadConfig({ env: { STEADFAST_REPLICATION_PEERS: '["192.168.1.7"]' }, cwd }).replicationPeers, ['192.168.1.7']);
+  assert.deepEqual(
+    loadConfig({ env: { STEADFAST_REPLICATION_PEERS: '10.0.0.2, 10.1.0.0/16,fd00::5' }, cwd }).replicationPeers,
+    ['10.0.0.2', '10.1.0.0/16', 'fd00::5'],
+  );
+  assert.deepEqual(loadConfig({ env: { STEADFAST_REPLICATION_PEERS: '["192.168.1.7"]' }, cwd }).replicationPeers, [
+    '192.168.1.7',
+  ]);
   assert.deepEqual(loadConfig({ env: {}, cwd }).replicationPeers, []);
   for (const bad of ['db.example.net', '10.0.0.0/33', '10.0.0.1/8/2']) {
-    assert.match(configError(() => loadConfig({ env: { STEADFAST_REPLICATION_PEERS: bad }, cwd })).message, /replicationPeers \(STEADFAST_REPLICATION_PEERS\): must be an IP address or a CIDR range/);
+    assert.match(
+      configError(() => loadConfig({ env: { STEADFAST_REPLICATION_PEERS: bad }, cwd })).message,
+      /replicationPeers \(STEADFAST_REPLICATION_PEERS\): must be an IP address or a CIDR range/,
+    );
   }
-  assert.match(configError(() => loadConfig({ env: { STEADFAST_REPLICATION_MODE: 'eventually' }, cwd })).message, /replicationMode/);
+  assert.match(
+    configError(() => loadConfig({ env: { STEADFAST_REPLICATION_MODE: 'eventually' }, cwd })).message,
+    /replicationMode/,
+  );
 });
 
 test('the node name defaults to the host name, made fit for a slot name', async () => {

@@ -9,23 +9,49 @@ import { parseDatabaseUrl } from '../db/connect.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
-const identifier = z.string().regex(/^[a-z][a-z0-9_]{0,19}$/, 'must be 1-20 characters of a-z, 0-9 and _, starting with a letter');
+const identifier = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]{0,19}$/, 'must be 1-20 characters of a-z, 0-9 and _, starting with a letter');
 
 /** Backups kept: the latest of each of the last N days, weeks and months that have one. */
 const retentionSchema = z
-  .object({ daily: z.number().int().min(0).default(7), weekly: z.number().int().min(0).default(4), monthly: z.number().int().min(0).default(3) })
+  .object({
+    daily: z.number().int().min(0).default(7),
+    weekly: z.number().int().min(0).default(4),
+    monthly: z.number().int().min(0).default(3),
+  })
   .strict()
   .default({ daily: 7, weekly: 4, monthly: 3 });
 
 /** A list setting: a JSON array, or (in the environment) values separated by commas. */
 const listOf = <T extends z.ZodType>(item: T) =>
-  z.preprocess((value) => (typeof value === 'string' ? (value.trim().startsWith('[') ? safeJson(value) : value.split(',').map((part) => part.trim()).filter(Boolean)) : value), z.array(item));
+  z.preprocess(
+    (value) =>
+      typeof value === 'string'
+        ? value.trim().startsWith('[')
+          ? safeJson(value)
+          : value
+              .split(',')
+              .map((part) => part.trim())
+              .filter(Boolean)
+        : value,
+    z.array(item),
+  );
 
 /** Addresses or CIDR ranges. */
-const peerList = listOf(z.string().refine(isAddressOrRange, 'must be an IP address or a CIDR range such as 10.0.0.0/24'));
+const peerList = listOf(
+  z.string().refine(isAddressOrRange, 'must be an IP address or a CIDR range such as 10.0.0.0/24'),
+);
 
 /** Node control addresses, `host` or `host:port` (default port 7433). */
-const nodeList = listOf(z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[0-9A-Za-z.-]+)(:\d{1,5})?$/, 'must be a host or host:port, such as 10.0.0.2 or 10.0.0.2:7433'));
+const nodeList = listOf(
+  z
+    .string()
+    .regex(
+      /^(\[[0-9a-fA-F:.]+\]|[0-9A-Za-z.-]+)(:\d{1,5})?$/,
+      'must be a host or host:port, such as 10.0.0.2 or 10.0.0.2:7433',
+    ),
+);
 
 function isAddressOrRange(value: string): boolean {
   const [address, bits, ...rest] = value.split('/');
@@ -46,11 +72,17 @@ function safeJson(text: string): unknown {
 
 /** The host name as a node name: lower case, other characters as _, a letter first. */
 export function defaultNodeName(host = hostname()): string {
-  const name = host.toLowerCase().split('.')[0]!.replace(/[^a-z0-9_]/g, '_').slice(0, 30);
+  const name = host
+    .toLowerCase()
+    .split('.')[0]!
+    .replace(/[^a-z0-9_]/g, '_')
+    .slice(0, 30);
   return /^[a-z]/.test(name) ? name : `n${name}`.slice(0, 31);
 }
 
-const repositoryName = z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be 1-31 characters of a-z, 0-9 and -, starting with a letter');
+const repositoryName = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be 1-31 characters of a-z, 0-9 and -, starting with a letter');
 
 /** A backup repository. Each keeps its own copy of every backup and its own retention. */
 export const repositorySchema = z.discriminatedUnion('type', [
@@ -90,7 +122,12 @@ export const repositorySchema = z.discriminatedUnion('type', [
       /** The private key Steadfast logs in with; the server's authorized_keys holds its public half. */
       privateKeyFile: z.string().min(1),
       /** The server's host key as `ssh-keygen -lf` prints it (SHA256:...); any other server is refused. */
-      hostKeyFingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'must look like SHA256: followed by 43 base64 characters (ssh-keygen -lf <host key>.pub)'),
+      hostKeyFingerprint: z
+        .string()
+        .regex(
+          /^SHA256:[A-Za-z0-9+/]{43}$/,
+          'must look like SHA256: followed by 43 base64 characters (ssh-keygen -lf <host key>.pub)',
+        ),
       /** Absolute directory on the server. */
       path: z.string().regex(/^\//, 'must be an absolute path on the server'),
       retention: retentionSchema,
@@ -99,7 +136,10 @@ export const repositorySchema = z.discriminatedUnion('type', [
 ]);
 export type RepositoryConfig = z.infer<typeof repositorySchema>;
 
-const jsonArray = z.preprocess((value) => (typeof value === 'string' ? safeJson(value) : value), z.array(repositorySchema).min(1, 'needs at least one repository'));
+const jsonArray = z.preprocess(
+  (value) => (typeof value === 'string' ? safeJson(value) : value),
+  z.array(repositorySchema).min(1, 'needs at least one repository'),
+);
 
 /**
  * Every setting Steadfast reads, with its default and why one would change it.
@@ -118,7 +158,11 @@ export const configSchema = z
     /** Address the operator port binds: this machine only by default; widen it only on a trusted network. */
     operatorHost: z.string().min(1).default('127.0.0.1'),
     /** Tenants are served at `<slug>.<baseDomain>`. Set it to your real domain in production. */
-    baseDomain: z.string().min(1).regex(/^[a-z0-9.-]+$/, 'must be a lower-case domain name').default('localhost'),
+    baseDomain: z
+      .string()
+      .min(1)
+      .regex(/^[a-z0-9.-]+$/, 'must be a lower-case domain name')
+      .default('localhost'),
     /** An external PostgreSQL 15+ (superuser, or a role with CREATEDB and CREATEROLE). When set, nothing is embedded. List every server of a replicated cluster (`postgres://u:p@db1:5432,db2:5432/steadfast`): connections go to whichever is the primary and follow it through a failover. */
     databaseUrl: z
       .string()
@@ -137,7 +181,13 @@ export const configSchema = z
     /** Port of the embedded Postgres. If it is taken, a free one is chosen and recorded in its data directory. */
     postgresPort: port.default(54329),
     /** Addresses the embedded Postgres listens on, comma-separated. Loopback only by default; add this machine's address on the replication network so a standby can reach it. */
-    postgresListenAddresses: z.string().regex(/^[0-9A-Za-z.:*_-]+(,[0-9A-Za-z.:*_-]+)*$/, 'must be addresses separated by commas, such as 127.0.0.1,10.0.0.1').default('127.0.0.1'),
+    postgresListenAddresses: z
+      .string()
+      .regex(
+        /^[0-9A-Za-z.:*_-]+(,[0-9A-Za-z.:*_-]+)*$/,
+        'must be addresses separated by commas, such as 127.0.0.1,10.0.0.1',
+      )
+      .default('127.0.0.1'),
     /** Where standbys (and, after a failover, the old primary) connect from: addresses or CIDR ranges. Replication is allowed only from these, over TLS with a certificate of this installation's CA. */
     replicationPeers: peerList.default([]),
     /** `async` (default): a commit returns once written here; a failover may lose the last moments. `sync-write`: once the standby has it in memory (written to its OS, not yet flushed): survives losing the primary, not both machines crashing at once. `sync`: once the standby has it on disk too. `sync-apply`: once the standby shows it to its readers. With a synchronous mode, writes wait while no standby is connected. */
@@ -145,7 +195,10 @@ export const configSchema = z
     /** WAL the primary keeps for a standby that is behind or gone (max_slot_wal_keep_size), in MB; beyond it the standby must re-join, and the primary's disk never fills. */
     replicationMaxSlotWalMb: positiveInt.default(8192),
     /** This machine's name among the nodes: its replication slot and application_name. Default: the host name. */
-    nodeName: z.string().regex(/^[a-z][a-z0-9_]{0,30}$/, 'must be 1-31 characters of a-z, 0-9 and _, starting with a letter').default(() => defaultNodeName()),
+    nodeName: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]{0,30}$/, 'must be 1-31 characters of a-z, 0-9 and _, starting with a letter')
+      .default(() => defaultNodeName()),
     /** The other nodes' control APIs (host or host:port, comma-separated): asked before this node starts as a primary, watched while it is one, and told to stand down by a failover. A standby always knows its primary's. */
     clusterNodes: nodeList.default([]),
     /** Port of this node's control API (HTTPS, node certificates only), served when the node has TLS files and replication peers. 0 picks a free one. */
@@ -155,7 +208,10 @@ export const configSchema = z
     /** max_connections of the embedded Postgres. Raise it with the tenant pool cap for many busy tenants. */
     postgresMaxConnections: positiveInt.default(200),
     /** OS user the embedded Postgres runs as when Steadfast is started as root (Postgres refuses root). */
-    postgresOsUser: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/).default('steadfast-pg'),
+    postgresOsUser: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_-]{0,31}$/)
+      .default('steadfast-pg'),
     /** Name of the control-plane database; tenant databases and roles are prefixed with it. */
     platformDatabase: identifier.default('steadfast'),
     /** Region recorded for new tenants; placement across regions comes with replication. */
@@ -181,20 +237,33 @@ export const configSchema = z
     /** The backup encryption key file. Default `<home>/backup.key`, created with the first backup: keep a copy off this machine; without it the backups cannot be restored. */
     backupKeyFile: z.string().min(1).optional(),
     /** Archive WAL continuously to the backup repositories (embedded Postgres). Turning it off loses point-in-time recovery. */
-    walArchiving: z.preprocess((value) => (value === 'false' || value === '0' ? false : value === 'true' || value === '1' ? true : value), z.boolean()).default(true),
+    walArchiving: z
+      .preprocess(
+        (value) => (value === 'false' || value === '0' ? false : value === 'true' || value === '1' ? true : value),
+        z.boolean(),
+      )
+      .default(true),
     /** Store the WAL being written in the repositories every second, read from pg_wal as Postgres flushes it (embedded Postgres): RPO of about a second instead of walArchiveTimeoutSeconds. */
-    walStreaming: z.preprocess((value) => (value === 'false' || value === '0' ? false : value === 'true' || value === '1' ? true : value), z.boolean()).default(true),
+    walStreaming: z
+      .preprocess(
+        (value) => (value === 'false' || value === '0' ? false : value === 'true' || value === '1' ? true : value),
+        z.boolean(),
+      )
+      .default(true),
     /** Seconds after which a WAL segment with any change in it is archived even if not full: the bound on data lost with the primary's disk when no standby exists. */
     walArchiveTimeoutSeconds: positiveInt.default(10),
     /** IANA time zone for calendar things: the backup schedule, daily/weekly/monthly retention. */
-    timeZone: z.string().refine((zone) => {
-      try {
-        new Intl.DateTimeFormat('en', { timeZone: zone });
-        return true;
-      } catch {
-        return false;
-      }
-    }, 'must be an IANA time zone such as Europe/Berlin or UTC').default('UTC'),
+    timeZone: z
+      .string()
+      .refine((zone) => {
+        try {
+          new Intl.DateTimeFormat('en', { timeZone: zone });
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'must be an IANA time zone such as Europe/Berlin or UTC')
+      .default('UTC'),
     /** When the full backup runs (cron, in timeZone). Daily at 02:00 by default; empty to take none automatically. */
     backupSchedule: z.string().default('0 2 * * *'),
     /** When the restore drill runs (cron, in timeZone): the latest backup plus WAL restored, checked and compared with the primary. Nightly at 03:30 by default; empty to run none automatically. */
@@ -211,25 +280,49 @@ export const configSchema = z
   .strict()
   .superRefine((config, context) => {
     if (config.tenantPoolMaxConnections > config.tenantPoolsMaxConnections) {
-      context.addIssue({ code: 'custom', path: ['tenantPoolMaxConnections'], message: `must not exceed tenantPoolsMaxConnections (${config.tenantPoolsMaxConnections})` });
+      context.addIssue({
+        code: 'custom',
+        path: ['tenantPoolMaxConnections'],
+        message: `must not exceed tenantPoolsMaxConnections (${config.tenantPoolsMaxConnections})`,
+      });
     }
-    if (!config.databaseUrl && config.tenantPoolsMaxConnections + platformConnectionReserve > config.postgresMaxConnections) {
-      context.addIssue({ code: 'custom', path: ['tenantPoolsMaxConnections'], message: `must leave ${platformConnectionReserve} of postgresMaxConnections (${config.postgresMaxConnections}) for the platform; lower it or raise postgresMaxConnections` });
+    if (
+      !config.databaseUrl &&
+      config.tenantPoolsMaxConnections + platformConnectionReserve > config.postgresMaxConnections
+    ) {
+      context.addIssue({
+        code: 'custom',
+        path: ['tenantPoolsMaxConnections'],
+        message: `must leave ${platformConnectionReserve} of postgresMaxConnections (${config.postgresMaxConnections}) for the platform; lower it or raise postgresMaxConnections`,
+      });
     }
     for (const key of ['backupSchedule', 'drillSchedule'] as const) {
       if (!config[key]) continue;
       try {
         validateSchedule(config[key], 'UTC');
       } catch (error) {
-        context.addIssue({ code: 'custom', path: [key], message: `${(error as Error).message}; write five cron fields like "0 2 * * *"` });
+        context.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `${(error as Error).message}; write five cron fields like "0 2 * * *"`,
+        });
       }
     }
     const names = (config.backupRepositories ?? []).map((repository) => repository.name);
     const duplicate = names.find((name, index) => names.indexOf(name) !== index);
-    if (duplicate) context.addIssue({ code: 'custom', path: ['backupRepositories'], message: `names the repository "${duplicate}" twice; each needs its own name` });
+    if (duplicate)
+      context.addIssue({
+        code: 'custom',
+        path: ['backupRepositories'],
+        message: `names the repository "${duplicate}" twice; each needs its own name`,
+      });
     const database = config.databaseUrl ? parsedDatabase(config.databaseUrl) : undefined;
     if (database !== undefined && !/^[a-z][a-z0-9_]{0,19}$/.test(database)) {
-      context.addIssue({ code: 'custom', path: ['databaseUrl'], message: `names the platform database "${database}", which also prefixes tenant databases: use 1-20 characters of a-z, 0-9 and _, starting with a letter` });
+      context.addIssue({
+        code: 'custom',
+        path: ['databaseUrl'],
+        message: `names the platform database "${database}", which also prefixes tenant databases: use 1-20 characters of a-z, 0-9 and _, starting with a letter`,
+      });
     }
   });
 
@@ -244,7 +337,12 @@ function parsedDatabase(url: string): string | undefined {
 /** Connections of the embedded server kept for the platform pools, the leader lock and operators. */
 const platformConnectionReserve = 20;
 
-export type Config = Readonly<Omit<z.infer<typeof configSchema>, 'backupRepositories' | 'backupKeyFile'> & { backupRepositories: RepositoryConfig[]; backupKeyFile: string }>;
+export type Config = Readonly<
+  Omit<z.infer<typeof configSchema>, 'backupRepositories' | 'backupKeyFile'> & {
+    backupRepositories: RepositoryConfig[];
+    backupKeyFile: string;
+  }
+>;
 type ConfigKey = keyof z.infer<typeof configSchema>;
 
 /** The environment variable that sets each key. */
@@ -320,16 +418,24 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) {
     const problems = parsed.error.issues.flatMap((issue) => describeIssue(issue, filePath));
-    throw appError('CONFIG_INVALID', `The configuration has ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join('\n')}`, {
-      extensions: { errors: problems },
-    });
+    throw appError(
+      'CONFIG_INVALID',
+      `The configuration has ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+      {
+        extensions: { errors: problems },
+      },
+    );
   }
   const home = path.resolve(cwd, parsed.data.home);
   const config = {
     ...parsed.data,
     home,
-    backupRepositories: (parsed.data.backupRepositories ?? [{ name: 'local', type: 'fs' as const, path: 'backups', retention: { daily: 7, weekly: 4, monthly: 3 } }]).map(
-      (repository): RepositoryConfig => (repository.type === 'fs' ? { ...repository, path: path.resolve(home, repository.path) } : repository),
+    backupRepositories: (
+      parsed.data.backupRepositories ?? [
+        { name: 'local', type: 'fs' as const, path: 'backups', retention: { daily: 7, weekly: 4, monthly: 3 } },
+      ]
+    ).map((repository): RepositoryConfig =>
+      repository.type === 'fs' ? { ...repository, path: path.resolve(home, repository.path) } : repository,
     ),
     backupKeyFile: path.resolve(home, parsed.data.backupKeyFile ?? 'backup.key'),
   };
@@ -346,7 +452,10 @@ function readConfigFile(file: string): Record<string, unknown> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw appError('CONFIG_INVALID', `Cannot read the config file ${file}: ${(error as Error).message}. Fix the path in STEADFAST_CONFIG or create the file.`);
+    throw appError(
+      'CONFIG_INVALID',
+      `Cannot read the config file ${file}: ${(error as Error).message}. Fix the path in STEADFAST_CONFIG or create the file.`,
+    );
   }
   let value: unknown;
   try {

@@ -15,19 +15,29 @@ export interface BackupKey extends SealingKey {
 
 function fromText(text: string, file: string): BackupKey {
   const key = Buffer.from(text.trim(), 'base64');
-  if (key.length !== 32) throw appError('BACKUP_KEY_MISSING', `${file} does not hold a backup key (32 bytes, base64). Restore the right key file, or point backupKeyFile at it.`);
+  if (key.length !== 32)
+    throw appError(
+      'BACKUP_KEY_MISSING',
+      `${file} does not hold a backup key (32 bytes, base64). Restore the right key file, or point backupKeyFile at it.`,
+    );
   const id = createHash('sha256').update(key).digest().subarray(0, 8);
   return { key, id, fingerprint: id.toString('hex') };
 }
 
 /** Reads the key file; with `create`, makes one (mode 0600) if there is none. */
-export async function loadBackupKey(file: string, options: { create: boolean }): Promise<{ key: BackupKey; created: boolean }> {
+export async function loadBackupKey(
+  file: string,
+  options: { create: boolean },
+): Promise<{ key: BackupKey; created: boolean }> {
   try {
     return { key: fromText(await readFile(file, 'utf8'), file), created: false };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     if (!options.create) {
-      throw appError('BACKUP_KEY_MISSING', `The backup key file ${file} does not exist. Copy the key that was used for these backups there (or pass --key-file); without it they cannot be decrypted.`);
+      throw appError(
+        'BACKUP_KEY_MISSING',
+        `The backup key file ${file} does not exist. Copy the key that was used for these backups there (or pass --key-file); without it they cannot be decrypted.`,
+      );
     }
   }
   await mkdir(path.dirname(file), { recursive: true });

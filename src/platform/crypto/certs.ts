@@ -55,14 +55,19 @@ export async function createCertificateAuthority(name: string, now = new Date())
 
 /** A node certificate signed by `ca`, good for TLS as server and as client. */
 export async function issueNodeCertificate(ca: PemPair, request: NodeCertificateRequest): Promise<PemPair> {
-  if (request.addresses.length === 0) throw new Error('a node certificate needs at least one address (an IP address or DNS name)');
+  if (request.addresses.length === 0)
+    throw new Error('a node certificate needs at least one address (an IP address or DNS name)');
   for (const address of request.addresses) {
-    if (!isIP(address) && !/^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(address)) {
+    if (
+      !isIP(address) &&
+      !/^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(address)
+    ) {
       throw new Error(`"${address}" is neither an IP address nor a DNS name`);
     }
   }
   const now = request.now ?? new Date();
-  if (!new NodeX509(ca.certificate).checkPrivateKey(createPrivateKey(ca.privateKey))) throw new Error('the CA private key does not belong to the CA certificate');
+  if (!new NodeX509(ca.certificate).checkPrivateKey(createPrivateKey(ca.privateKey)))
+    throw new Error('the CA private key does not belong to the CA certificate');
   const authority = new x509.X509Certificate(ca.certificate);
   const signingKey = await importPrivateKey(ca.privateKey);
   const keys = await crypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
@@ -71,7 +76,9 @@ export async function issueNodeCertificate(ca: PemPair, request: NodeCertificate
     subject: `CN=${escapeDn(request.commonName)}`,
     issuer: authority.subject,
     notBefore: backdated(now),
-    notAfter: new Date(Math.min(now.getTime() + (request.validityDays ?? nodeValidityDays) * dayMs, authority.notAfter.getTime())),
+    notAfter: new Date(
+      Math.min(now.getTime() + (request.validityDays ?? nodeValidityDays) * dayMs, authority.notAfter.getTime()),
+    ),
     signingKey,
     publicKey: keys.publicKey,
     signingAlgorithm: algorithm,
@@ -79,7 +86,9 @@ export async function issueNodeCertificate(ca: PemPair, request: NodeCertificate
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyAgreement, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
-      new x509.SubjectAlternativeNameExtension(request.addresses.map((value) => ({ type: isIP(value) ? 'ip' : 'dns', value }))),
+      new x509.SubjectAlternativeNameExtension(
+        request.addresses.map((value) => ({ type: isIP(value) ? 'ip' : 'dns', value })),
+      ),
       await x509.AuthorityKeyIdentifierExtension.create(authority),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
@@ -99,7 +108,11 @@ export interface Revocation {
  * every certificate, and an outage for a forgotten renewal is not a risk worth taking here; a new
  * list replaces the old one whenever a certificate is revoked.
  */
-export async function createRevocationList(ca: PemPair, revoked: readonly Revocation[], now = new Date()): Promise<string> {
+export async function createRevocationList(
+  ca: PemPair,
+  revoked: readonly Revocation[],
+  now = new Date(),
+): Promise<string> {
   const authority = new x509.X509Certificate(ca.certificate);
   const crl = await x509.X509CrlGenerator.create({
     issuer: authority.subject,
@@ -107,7 +120,11 @@ export async function createRevocationList(ca: PemPair, revoked: readonly Revoca
     nextUpdate: authority.notAfter,
     signingAlgorithm: algorithm,
     signingKey: await importPrivateKey(ca.privateKey),
-    entries: revoked.map(({ serialNumber, revokedAt }) => ({ serialNumber, revocationDate: revokedAt, reason: x509.X509CrlReason.keyCompromise })),
+    entries: revoked.map(({ serialNumber, revokedAt }) => ({
+      serialNumber,
+      revocationDate: revokedAt,
+      reason: x509.X509CrlReason.keyCompromise,
+    })),
     extensions: [await x509.AuthorityKeyIdentifierExtension.create(authority)],
   });
   // OpenSSL (PostgreSQL, Node) reads only the "X509 CRL" label.
@@ -139,7 +156,15 @@ export function describeCertificate(pem: string): CertificateSummary {
     .split(', ')
     .filter(Boolean)
     .map((entry) => entry.replace(/^(DNS|IP Address):/, ''));
-  return { serialNumber: normalSerial(certificate.serialNumber), subject: certificate.subject, issuer: certificate.issuer, addresses, notAfter: new Date(certificate.validTo), fingerprint256: certificate.fingerprint256, isCa: certificate.ca };
+  return {
+    serialNumber: normalSerial(certificate.serialNumber),
+    subject: certificate.subject,
+    issuer: certificate.issuer,
+    addresses,
+    notAfter: new Date(certificate.validTo),
+    fingerprint256: certificate.fingerprint256,
+    isCa: certificate.ca,
+  };
 }
 
 /** Whether `pem` was signed by the CA certificate `caPem` (and is within its validity at `now`). */
@@ -169,7 +194,10 @@ const escapeDn = (value: string): string => value.replace(/([,+"\\<>;=])/g, '\\$
 
 async function exportPrivateKey(key: CryptoKey): Promise<string> {
   const der = Buffer.from(await crypto.subtle.exportKey('pkcs8', key));
-  return `-----BEGIN PRIVATE KEY-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n?$/, '\n')}-----END PRIVATE KEY-----\n`;
+  return `-----BEGIN PRIVATE KEY-----\n${der
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n?$/, '\n')}-----END PRIVATE KEY-----\n`;
 }
 
 async function importPrivateKey(pem: string): Promise<CryptoKey> {

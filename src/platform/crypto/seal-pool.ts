@@ -82,7 +82,13 @@ class SealPool {
   /** The plaintext, or null when the frame fails authentication. */
   open(job: OpenJob): Promise<Buffer | null> {
     const sealed = owned(job.sealed, job.handOver);
-    const args = { key: small(job.key), nonce: small(job.nonce), aad: small(job.aad), sealed, compressed: job.compressed };
+    const args = {
+      key: small(job.key),
+      nonce: small(job.nonce),
+      aad: small(job.aad),
+      sealed,
+      compressed: job.compressed,
+    };
     return this.run('open', args, sealed);
   }
 
@@ -93,7 +99,10 @@ class SealPool {
       this.pending.set(id, { resolve, reject, worker: slot.worker });
       if (slot.busy++ === 0) slot.worker.ref();
       // Shared memory is shared by posting it; other memory moves (is transferred).
-      slot.worker.postMessage({ id, op, args }, data.byteLength > 0 && !isSlab(data) ? [data.buffer as ArrayBuffer] : []);
+      slot.worker.postMessage(
+        { id, op, args },
+        data.byteLength > 0 && !isSlab(data) ? [data.buffer as ArrayBuffer] : [],
+      );
     });
   }
 

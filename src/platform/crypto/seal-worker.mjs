@@ -65,7 +65,8 @@ if (workerData?.nice) lowerPriority(workerData.nice);
 parentPort.on('message', ({ id, op, args }) => {
   if (op === 'nice') return lowerPriority(args.nice);
   try {
-    for (const name of ['key', 'nonce', 'aad', 'plain', 'sealed']) if (args[name]) args[name] = Buffer.from(args[name].buffer, args[name].byteOffset, args[name].byteLength);
+    for (const name of ['key', 'nonce', 'aad', 'plain', 'sealed'])
+      if (args[name]) args[name] = Buffer.from(args[name].buffer, args[name].byteOffset, args[name].byteLength);
     const result = op === 'seal' ? sealChunk(args) : openChunk(args);
     const out = result && owned(result);
     parentPort.postMessage({ id, result: out }, out && out.byteLength > 0 ? [out.buffer] : []);

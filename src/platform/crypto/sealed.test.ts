@@ -61,18 +61,28 @@ test('refuses a flipped bit in the header, the first chunk, a middle chunk or th
   for (const position of [25, 40, Math.floor(stored.length / 2), stored.length - 1]) {
     const damaged = Buffer.from(stored);
     damaged[position]! ^= 0x01;
-    await assert.rejects(collect(unseal(pieces(damaged, 65536), sealing, context)), failsWith('BACKUP_CORRUPT', /fails authentication|claims|truncated/), `bit at ${position}`);
+    await assert.rejects(
+      collect(unseal(pieces(damaged, 65536), sealing, context)),
+      failsWith('BACKUP_CORRUPT', /fails authentication|claims|truncated/),
+      `bit at ${position}`,
+    );
   }
 });
 
-test('refuses an intact object put in another object\'s place', async () => {
+test("refuses an intact object put in another object's place", async () => {
   const stored = await sealed(sample(1000));
-  await assert.rejects(collect(unseal(pieces(stored, 65536), sealing, 'wal/000000010000000000000007.sealed')), failsWith('BACKUP_CORRUPT', /another object put in its place/));
+  await assert.rejects(
+    collect(unseal(pieces(stored, 65536), sealing, 'wal/000000010000000000000007.sealed')),
+    failsWith('BACKUP_CORRUPT', /another object put in its place/),
+  );
 });
 
 test('refuses a stream cut short, even at a chunk boundary', async () => {
   const stored = await sealed(sample(sealedChunkBytes * 2 + 10));
-  await assert.rejects(collect(unseal(pieces(stored.subarray(0, stored.length - 30), 65536), sealing, context)), failsWith('BACKUP_CORRUPT', /truncated/));
+  await assert.rejects(
+    collect(unseal(pieces(stored.subarray(0, stored.length - 30), 65536), sealing, context)),
+    failsWith('BACKUP_CORRUPT', /truncated/),
+  );
   // Drop the whole last frame: what remains is a valid prefix, but has no final chunk.
   let offset = 32;
   const frames: number[] = [];
@@ -80,28 +90,59 @@ test('refuses a stream cut short, even at a chunk boundary', async () => {
     frames.push(offset);
     offset += 5 + stored.readUInt32BE(offset + 1) + 16;
   }
-  await assert.rejects(collect(unseal(pieces(stored.subarray(0, frames.at(-1)), 65536), sealing, context)), failsWith('BACKUP_CORRUPT', /without its final chunk/));
+  await assert.rejects(
+    collect(unseal(pieces(stored.subarray(0, frames.at(-1)), 65536), sealing, context)),
+    failsWith('BACKUP_CORRUPT', /without its final chunk/),
+  );
 });
 
 test('refuses the wrong key before decrypting, naming both keys', async () => {
   const stored = await sealed(sample(1000));
   const other: SealingKey = { key: randomBytes(32), id: randomBytes(8) };
-  await assert.rejects(collect(unseal(pieces(stored, 65536), other, context)), failsWith('BACKUP_KEY_MISMATCH', new RegExp(sealing.id.toString('hex'))));
+  await assert.rejects(
+    collect(unseal(pieces(stored, 65536), other, context)),
+    failsWith('BACKUP_KEY_MISMATCH', new RegExp(sealing.id.toString('hex'))),
+  );
 });
 
 test('refuses something that is not a sealed object', async () => {
-  await assert.rejects(collect(unseal(pieces(Buffer.from('just a tar file, not sealed at all'), 10), sealing, context)), failsWith('BACKUP_CORRUPT', /bad header/));
+  await assert.rejects(
+    collect(unseal(pieces(Buffer.from('just a tar file, not sealed at all'), 10), sealing, context)),
+    failsWith('BACKUP_CORRUPT', /bad header/),
+  );
 });
 
 test("leaves the caller's buffers alone unless they are handed over, and seals the same either way", async () => {
   const data = sample(sealedChunkBytes * 2 + 100);
   // Buffers of exactly one chunk on memory of their own: the ones a worker could take without a copy.
-  const own = (): Buffer[] => [Buffer.from(data.subarray(0, sealedChunkBytes)), Buffer.from(data.subarray(sealedChunkBytes, 2 * sealedChunkBytes)), Buffer.from(data.subarray(2 * sealedChunkBytes))];
+  const own = (): Buffer[] => [
+    Buffer.from(data.subarray(0, sealedChunkBytes)),
+    Buffer.from(data.subarray(sealedChunkBytes, 2 * sealedChunkBytes)),
+    Buffer.from(data.subarray(2 * sealedChunkBytes)),
+  ];
   const kept = own();
-  const storedKept = await collect(seal((async function* () { yield* kept; })(), sealing, context));
+  const storedKept = await collect(
+    seal(
+      (async function* () {
+        yield* kept;
+      })(),
+      sealing,
+      context,
+    ),
+  );
   assert.ok(Buffer.concat(kept).equals(data), 'buffers not handed over are untouched');
   const given = own();
-  const storedGiven = await collect(seal((async function* () { yield* given; })(), sealing, context, { handOver: true }));
+  const storedGiven = await collect(
+    seal(
+      (async function* () {
+        yield* given;
+      })(),
+      sealing,
+      context,
+      { handOver: true },
+    ),
+  );
   assert.equal(given[0]!.length, 0, 'a whole chunk handed over moved to a worker');
-  for (const stored of [storedKept, storedGiven]) assert.ok((await collect(unseal(pieces(stored, 65_536), sealing, context))).equals(data));
+  for (const stored of [storedKept, storedGiven])
+    assert.ok((await collect(unseal(pieces(stored, 65_536), sealing, context))).equals(data));
 });

@@ -118,7 +118,12 @@ export interface SealOptions {
  * object moved or copied to another name fails to open. Chunks are sealed on the worker
  * pool, several at once, and come out in order.
  */
-export async function* seal(source: AsyncIterable<Buffer>, sealing: SealingKey, context: string, options: SealOptions = {}): AsyncGenerator<Buffer> {
+export async function* seal(
+  source: AsyncIterable<Buffer>,
+  sealing: SealingKey,
+  context: string,
+  options: SealOptions = {},
+): AsyncGenerator<Buffer> {
   const bound = Buffer.from(context, 'utf8');
   const header = Buffer.alloc(headerBytes);
   magic.copy(header, 0);
@@ -133,7 +138,16 @@ export async function* seal(source: AsyncIterable<Buffer>, sealing: SealingKey, 
   const submit = (chunk: { data: Buffer; fresh: boolean }, final: boolean): void => {
     // The worker sets the flags (it decides whether compression pays) in the last byte of the AAD.
     const handOver = chunk.fresh || options.handOver === true;
-    frames.add(sealPool.seal({ key: sealing.key, nonce: nonceFor(baseNonce, index), aad: aadFor(header, bound, index, 0), plain: chunk.data, final, handOver }));
+    frames.add(
+      sealPool.seal({
+        key: sealing.key,
+        nonce: nonceFor(baseNonce, index),
+        aad: aadFor(header, bound, index, 0),
+        plain: chunk.data,
+        final,
+        handOver,
+      }),
+    );
     index++;
   };
   // Each chunk is held until the next arrives, so the last one is known and marked final.
@@ -157,16 +171,30 @@ export function sealedKeyId(header: Buffer): Buffer {
 }
 
 /** Decrypts, authenticates and decompresses a sealed stream; throws on any tampering or truncation. */
-export async function* unseal(source: AsyncIterable<Buffer>, sealing: SealingKey, context: string): AsyncGenerator<Buffer> {
+export async function* unseal(
+  source: AsyncIterable<Buffer>,
+  sealing: SealingKey,
+  context: string,
+): AsyncGenerator<Buffer> {
   const name = Buffer.from(context, 'utf8');
   const chunks = new InOrder<Buffer>();
   for await (const frame of readFrames(source, sealing)) {
     const { index, flags, sealed, fresh, header } = frame;
-    const opened = sealPool.open({ key: sealing.key, nonce: nonceFor(header.subarray(20, 32), index), aad: aadFor(header, name, index, flags), sealed, compressed: (flags & flagCompressed) !== 0, handOver: fresh });
+    const opened = sealPool.open({
+      key: sealing.key,
+      nonce: nonceFor(header.subarray(20, 32), index),
+      aad: aadFor(header, name, index, flags),
+      sealed,
+      compressed: (flags & flagCompressed) !== 0,
+      handOver: fresh,
+    });
     chunks.add(
       opened.then((plain) => {
         if (plain) return plain;
-        throw appError('BACKUP_CORRUPT', `Chunk ${index} of ${context} fails authentication: it was altered, damaged, or is another object put in its place.`);
+        throw appError(
+          'BACKUP_CORRUPT',
+          `Chunk ${index} of ${context} fails authentication: it was altered, damaged, or is another object put in its place.`,
+        );
       }),
     );
     if (chunks.length >= depth) {
@@ -181,19 +209,33 @@ export async function* unseal(source: AsyncIterable<Buffer>, sealing: SealingKey
 }
 
 /** The frames of a sealed stream, in order, still encrypted: the framing is checked here, the content by the worker. */
-async function* readFrames(source: AsyncIterable<Buffer>, sealing: SealingKey): AsyncGenerator<{ index: number; flags: number; sealed: Buffer; fresh: boolean; header: Buffer }> {
+async function* readFrames(
+  source: AsyncIterable<Buffer>,
+  sealing: SealingKey,
+): AsyncGenerator<{ index: number; flags: number; sealed: Buffer; fresh: boolean; header: Buffer }> {
   const reader = new ByteReader(source);
   const header = await reader.read(headerBytes);
   if (!header) throw appError('BACKUP_CORRUPT', 'The backup object is empty or cut short before its header.');
   if (!sealedKeyId(header).equals(sealing.id.subarray(0, 8))) {
-    throw appError('BACKUP_KEY_MISMATCH', `This backup was encrypted with key ${sealedKeyId(header).toString('hex')}, not with the key given (${sealing.id.subarray(0, 8).toString('hex')}). Use the backup key that was in use when it was taken.`);
+    throw appError(
+      'BACKUP_KEY_MISMATCH',
+      `This backup was encrypted with key ${sealedKeyId(header).toString('hex')}, not with the key given (${sealing.id.subarray(0, 8).toString('hex')}). Use the backup key that was in use when it was taken.`,
+    );
   }
   for (let index = 0; ; index++) {
     const frameHeader = await reader.read(frameHeaderBytes);
-    if (!frameHeader) throw appError('BACKUP_CORRUPT', `The backup object is truncated: it ends after ${index} chunk(s) without its final chunk.`);
+    if (!frameHeader)
+      throw appError(
+        'BACKUP_CORRUPT',
+        `The backup object is truncated: it ends after ${index} chunk(s) without its final chunk.`,
+      );
     const flags = frameHeader[0]!;
     const length = frameHeader.readUInt32BE(1);
-    if (length > sealedChunkBytes + 1024 * 1024) throw appError('BACKUP_CORRUPT', `Chunk ${index} claims ${length} bytes, more than any chunk can hold: the object is corrupt.`);
+    if (length > sealedChunkBytes + 1024 * 1024)
+      throw appError(
+        'BACKUP_CORRUPT',
+        `Chunk ${index} claims ${length} bytes, more than any chunk can hold: the object is corrupt.`,
+      );
     const sealed = await reader.read(length + tagBytes);
     if (!sealed) throw appError('BACKUP_CORRUPT', `The backup object is truncated inside chunk ${index}.`);
     yield { index, flags, sealed, fresh: reader.fresh, header };

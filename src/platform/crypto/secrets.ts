@@ -33,4 +33,3 @@ export async function loadOrCreateSecretKey(home: string): Promise<string> {
   }
   return (await readFile(file, 'utf8')).trim();
 }
-

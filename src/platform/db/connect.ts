@@ -29,7 +29,11 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
  */
 export function parseDatabaseUrl(url: string): ConnectionTarget {
   const scheme = /^postgres(?:ql)?:\/\//i.exec(url)?.[0];
-  if (!scheme) throw appError('CONFIG_INVALID', 'DATABASE_URL must be a postgres:// URL, like postgres://steadfast:secret@db.example.com:5432/steadfast.');
+  if (!scheme)
+    throw appError(
+      'CONFIG_INVALID',
+      'DATABASE_URL must be a postgres:// URL, like postgres://steadfast:secret@db.example.com:5432/steadfast.',
+    );
   // As URLs are read: the authority ends at the first / ? or #, and its user part at its last @.
   const rest = url.slice(scheme.length);
   const authorityEnd = rest.search(/[/?#]/);
@@ -39,12 +43,17 @@ export function parseDatabaseUrl(url: string): ConnectionTarget {
   const hosts = hostList === '' ? [] : hostList.split(',').map(parseHostPort);
   let parsed: ReturnType<typeof parse>;
   try {
-    parsed = parse(`${scheme}${authority.slice(0, at + 1)}${hostList.split(',')[0]}${authorityEnd === -1 ? '' : rest.slice(authorityEnd)}`);
+    parsed = parse(
+      `${scheme}${authority.slice(0, at + 1)}${hostList.split(',')[0]}${authorityEnd === -1 ? '' : rest.slice(authorityEnd)}`,
+    );
   } catch {
     throw appError('CONFIG_INVALID', `DATABASE_URL cannot be read as a URL. ${encodingHint}`);
   }
   if (!parsed.host || !parsed.database || !parsed.user) {
-    throw appError('CONFIG_INVALID', `DATABASE_URL must name a host, a user and a database, like postgres://steadfast:secret@db.example.com:5432/steadfast. ${encodingHint}`);
+    throw appError(
+      'CONFIG_INVALID',
+      `DATABASE_URL must name a host, a user and a database, like postgres://steadfast:secret@db.example.com:5432/steadfast. ${encodingHint}`,
+    );
   }
   // No host in the authority (a Unix socket given as ?host=/run/postgresql): the one host pg reads.
   const first = hosts[0] ?? { host: parsed.host, port: Number(parsed.port ?? 5432) };
@@ -66,7 +75,10 @@ function parseHostPort(text: string, index: number, all: string[]): HostPort {
   const port = Number(match?.[3] ?? 5432);
   if (!match || port < 1 || port > 65535) {
     const which = all.length > 1 ? `host ${index + 1} of ${all.length} in DATABASE_URL` : 'the host in DATABASE_URL';
-    throw appError('CONFIG_INVALID', `${which[0]!.toUpperCase()}${which.slice(1)} is not host or host:port; separate several hosts with commas, like db1:5432,db2:5432. ${encodingHint}`);
+    throw appError(
+      'CONFIG_INVALID',
+      `${which[0]!.toUpperCase()}${which.slice(1)} is not host or host:port; separate several hosts with commas, like db1:5432,db2:5432. ${encodingHint}`,
+    );
   }
   return { host: match[1] ? match[1].replace('%25', '%') : match[2]!, port };
 }

@@ -43,7 +43,11 @@ export async function migrateToLatest(db: Kysely<unknown>, set: MigrationSet, la
   const { error, results }: MigrationResultSet = await migratorFor(db, set).migrateToLatest();
   if (error) {
     const failed = results?.find((result) => result.status === 'Error')?.migrationName ?? 'unknown';
-    throw appError('MIGRATION_FAILED', `Migration ${failed} failed on ${label}: ${(error as Error).message}. Nothing of that migration was applied; fix the cause and run "steadfast migrate" again.`, { cause: error });
+    throw appError(
+      'MIGRATION_FAILED',
+      `Migration ${failed} failed on ${label}: ${(error as Error).message}. Nothing of that migration was applied; fix the cause and run "steadfast migrate" again.`,
+      { cause: error },
+    );
   }
   return latestMigration(set);
 }

@@ -66,20 +66,33 @@ export class PrimaryLocator {
     }
     // Every server turned this login away (a wrong password, no such database): no failover explains that.
     if (refusals === this.hosts.length) throw refusal;
-    throw appError('DATABASE_UNAVAILABLE', `No primary among the database hosts: ${findings.join('; ')}. A failover may be under way; try again in a few seconds.`, { extensions: { retryable: true } });
+    throw appError(
+      'DATABASE_UNAVAILABLE',
+      `No primary among the database hosts: ${findings.join('; ')}. A failover may be under way; try again in a few seconds.`,
+      { extensions: { retryable: true } },
+    );
   }
 }
 
 /** True when the server takes writes; else what it is instead, and the server's refusal of the login if it was one. */
 async function takesWrites(host: HostPort, login: Login): Promise<true | { what: string; refused?: unknown }> {
-  const client = new pg.Client({ ...login, ...host, connectionTimeoutMillis: probeTimeoutMs, query_timeout: probeTimeoutMs, application_name: 'steadfast-probe' });
+  const client = new pg.Client({
+    ...login,
+    ...host,
+    connectionTimeoutMillis: probeTimeoutMs,
+    query_timeout: probeTimeoutMs,
+    application_name: 'steadfast-probe',
+  });
   client.on('error', () => undefined);
   try {
     await client.connect();
     return (await isReadOnly(client)) ? { what: 'is a standby (read-only)' } : true;
   } catch (error) {
     const refused = !isTransientDatabaseError(error) && typeof (error as { code?: unknown }).code === 'string';
-    return { what: `${refused ? 'refused the login' : 'cannot be reached'} (${(error as Error).message})`, ...(refused ? { refused: error } : {}) };
+    return {
+      what: `${refused ? 'refused the login' : 'cannot be reached'} (${(error as Error).message})`,
+      ...(refused ? { refused: error } : {}),
+    };
   } finally {
     await client.end().catch(() => undefined);
   }
@@ -131,7 +144,10 @@ export function primaryClientClass(locator: PrimaryLocator): typeof pg.Client {
       try {
         // Read one by one: pg keeps the password out of enumeration (a spread would drop it).
         const { user, password, database, ssl } = self.connectionParameters;
-        const primary = await withinMs(locator.primary({ user, password, database, ssl }), self._connectionTimeoutMillis || 10_000);
+        const primary = await withinMs(
+          locator.primary({ user, password, database, ssl }),
+          self._connectionTimeoutMillis || 10_000,
+        );
         // pg connects to `host` and `port` as set on the client (its connection parameters were read at construction).
         Object.assign(this, { host: primary.host, port: primary.port });
         try {
@@ -144,7 +160,11 @@ export function primaryClientClass(locator: PrimaryLocator): typeof pg.Client {
         }
         locator.forget(primary);
         await this.end().catch(() => undefined);
-        throw appError('DATABASE_UNAVAILABLE', `The database at ${hostLabel(primary)} is no longer the primary (it is read-only); looking for the new one.`, { extensions: { retryable: true } });
+        throw appError(
+          'DATABASE_UNAVAILABLE',
+          `The database at ${hostLabel(primary)} is no longer the primary (it is read-only); looking for the new one.`,
+          { extensions: { retryable: true } },
+        );
       } finally {
         this.removeListener('error', unheard);
       }
@@ -155,7 +175,17 @@ export function primaryClientClass(locator: PrimaryLocator): typeof pg.Client {
 function withinMs<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(appError('DATABASE_UNAVAILABLE', `No primary among the database hosts answered within ${(ms / 1000).toFixed(0)} s; a failover may be under way.`, { extensions: { retryable: true } })), ms);
+    timer = setTimeout(
+      () =>
+        reject(
+          appError(
+            'DATABASE_UNAVAILABLE',
+            `No primary among the database hosts answered within ${(ms / 1000).toFixed(0)} s; a failover may be under way.`,
+            { extensions: { retryable: true } },
+          ),
+        ),
+      ms,
+    );
   });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

@@ -21,13 +21,19 @@ test('many busy tenants share the global connection cap instead of exhausting th
   let sampling = true;
   const sampler = (async () => {
     while (sampling) {
-      const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE starts_with(usename, ${prefix})`.execute(platform.db);
+      const { rows } = await sql<{
+        n: number;
+      }>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE starts_with(usename, ${prefix})`.execute(platform.db);
       peak = Math.max(peak, rows[0]!.n);
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   })();
   // Two queries per tenant at once, each holding its connection for 150 ms.
-  await Promise.all(tenants.flatMap((tenant) => [1, 2].map(() => platform.tenancy.withDatabase(tenant.slug, (db) => sql`SELECT pg_sleep(0.15)`.execute(db)))));
+  await Promise.all(
+    tenants.flatMap((tenant) =>
+      [1, 2].map(() => platform.tenancy.withDatabase(tenant.slug, (db) => sql`SELECT pg_sleep(0.15)`.execute(db))),
+    ),
+  );
   sampling = false;
   await sampler;
   assert.ok(peak >= 4, `the sampler saw only ${peak} connections; it did not watch the burst`);

@@ -18,7 +18,8 @@ function registry(totalMax: number, perTenantMax: number, waitMs = 1000): Tenant
 }
 
 const ref = (n: number) => ({ databaseName: `db${n}`, roleName: `db${n}` });
-const grab = (pools: TenantPoolRegistry, n: number): Promise<Kysely<TenantTables>> => pools.use(ref(n), async (db) => db);
+const grab = (pools: TenantPoolRegistry, n: number): Promise<Kysely<TenantTables>> =>
+  pools.use(ref(n), async (db) => db);
 
 /** Holds a lease on a tenant's pool until the returned function is called. */
 function hold(pools: TenantPoolRegistry, n: number): { release: () => void; done: Promise<void> } {

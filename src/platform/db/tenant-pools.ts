@@ -26,7 +26,12 @@ export interface TenantDatabaseRef {
 
 /** How to reach a tenant's database as the tenant's own role (its password derived from the secret key). */
 export function tenantTarget(cluster: ConnectionTarget, secretKey: string, ref: TenantDatabaseRef): ConnectionTarget {
-  return { ...cluster, user: ref.roleName, password: derivePassword(secretKey, ref.roleName), database: ref.databaseName };
+  return {
+    ...cluster,
+    user: ref.roleName,
+    password: derivePassword(secretKey, ref.roleName),
+    database: ref.databaseName,
+  };
 }
 
 interface Entry {
@@ -124,21 +129,30 @@ export class TenantPoolRegistry {
         clearTimeout(timer);
         resolve();
       };
-      const timer = setTimeout(() => {
-        const index = this.waiters.indexOf(wake);
-        if (index !== -1) this.waiters.splice(index, 1);
-        reject(appError('DATABASE_UNAVAILABLE', `All ${this.maxPools} tenant connection pools are busy; try again shortly. Operators can raise tenantPoolsMaxConnections.`));
-      }, Math.max(0, deadline - Date.now()));
+      const timer = setTimeout(
+        () => {
+          const index = this.waiters.indexOf(wake);
+          if (index !== -1) this.waiters.splice(index, 1);
+          reject(
+            appError(
+              'DATABASE_UNAVAILABLE',
+              `All ${this.maxPools} tenant connection pools are busy; try again shortly. Operators can raise tenantPoolsMaxConnections.`,
+            ),
+          );
+        },
+        Math.max(0, deadline - Date.now()),
+      );
       this.waiters.push(wake);
     });
   }
 
   private open(ref: TenantDatabaseRef): Entry {
     const { cluster, secretKey, perTenantMax, idleSeconds } = this.options;
-    const pool = createPool(
-      tenantTarget(cluster, secretKey, ref),
-      { max: perTenantMax, idleSeconds, applicationName: 'steadfast-tenant' },
-    );
+    const pool = createPool(tenantTarget(cluster, secretKey, ref), {
+      max: perTenantMax,
+      idleSeconds,
+      applicationName: 'steadfast-tenant',
+    });
     const entry: Entry = { pool, db: createKysely<TenantTables>(pool), leases: 1 };
     this.entries.set(ref.databaseName, entry);
     return entry;

@@ -7,7 +7,20 @@ test('concurrent /readyz requests share one check, and a later request runs a ne
   let calls = 0;
   let release: () => void = () => undefined;
   const app = Fastify();
-  registerHealthRoutes(app, [{ name: 'db', check: () => new Promise((resolve) => { calls++; release = () => resolve('ok'); }) }], 'test');
+  registerHealthRoutes(
+    app,
+    [
+      {
+        name: 'db',
+        check: () =>
+          new Promise((resolve) => {
+            calls++;
+            release = () => resolve('ok');
+          }),
+      },
+    ],
+    'test',
+  );
   const burst = Array.from({ length: 10 }, () => app.inject({ url: '/readyz' }));
   await new Promise((resolve) => setImmediate(resolve));
   release();
@@ -28,6 +41,9 @@ test('a failing check makes /readyz answer 503 with the reason and Retry-After',
   const response = await app.inject({ url: '/readyz' });
   assert.equal(response.statusCode, 503);
   assert.equal(response.headers['retry-after'], '5');
-  assert.deepEqual(response.json(), { status: 'not_ready', checks: { db: { ok: false, status: 'connection refused' } } });
+  assert.deepEqual(response.json(), {
+    status: 'not_ready',
+    checks: { db: { ok: false, status: 'connection refused' } },
+  });
   await app.close();
 });

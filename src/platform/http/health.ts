@@ -12,7 +12,11 @@ export interface ReadinessCheck {
  */
 export function registerHealthRoutes(app: FastifyInstance, checks: readonly ReadinessCheck[], version: string): void {
   const startedAt = Date.now();
-  app.get('/healthz', async () => ({ status: 'ok', version, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000) }));
+  app.get('/healthz', async () => ({
+    status: 'ok',
+    version,
+    uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+  }));
 
   // Requests arriving while a check runs share its answer: under a burst of probes the
   // database sees one query at a time, and no answer is older than one round trip.
@@ -33,6 +37,9 @@ export function registerHealthRoutes(app: FastifyInstance, checks: readonly Read
     const results = await Promise.all(checks.map(run));
     const ready = results.every((result) => result.ok);
     if (!ready) reply.status(503).header('retry-after', '5');
-    return { status: ready ? 'ready' : 'not_ready', checks: Object.fromEntries(results.map(({ name, ok, status }) => [name, { ok, status }])) };
+    return {
+      status: ready ? 'ready' : 'not_ready',
+      checks: Object.fromEntries(results.map(({ name, ok, status }) => [name, { ok, status }])),
+    };
   });
 }

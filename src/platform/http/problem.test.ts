@@ -16,12 +16,58 @@ app.post('/echo', async (request) => request.body);
 after(() => app.close());
 
 const cases = [
-  { name: 'a catalogue error keeps its status, code and message', request: { method: 'GET', url: '/suspended' }, status: 423, code: 'TENANT_SUSPENDED', detail: /"acme" is suspended/ },
-  { name: 'a bug is a 500 that does not leak its message', request: { method: 'GET', url: '/bug' }, status: 500, code: 'INTERNAL', detail: /^Something went wrong on our side/ },
-  { name: 'malformed JSON is a 400 saying so', request: { method: 'POST', url: '/echo', payload: '{"a":', headers: { 'content-type': 'application/json' } }, status: 400, code: 'VALIDATION_FAILED', detail: /could not be read/ },
-  { name: 'an oversized body is a 413', request: { method: 'POST', url: '/echo', payload: JSON.stringify({ a: 'x'.repeat(200) }), headers: { 'content-type': 'application/json' } }, status: 413, code: 'REQUEST_TOO_LARGE', detail: /larger than this endpoint accepts/ },
-  { name: 'an unsupported content type is a 415 naming what to send', request: { method: 'POST', url: '/echo', payload: 'a=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', detail: /application\/json/ },
-  { name: 'an unknown route is a 404', request: { method: 'GET', url: '/nothing?x=1' }, status: 404, code: 'ROUTE_NOT_FOUND', detail: /GET \/nothing\.$/ },
+  {
+    name: 'a catalogue error keeps its status, code and message',
+    request: { method: 'GET', url: '/suspended' },
+    status: 423,
+    code: 'TENANT_SUSPENDED',
+    detail: /"acme" is suspended/,
+  },
+  {
+    name: 'a bug is a 500 that does not leak its message',
+    request: { method: 'GET', url: '/bug' },
+    status: 500,
+    code: 'INTERNAL',
+    detail: /^Something went wrong on our side/,
+  },
+  {
+    name: 'malformed JSON is a 400 saying so',
+    request: { method: 'POST', url: '/echo', payload: '{"a":', headers: { 'content-type': 'application/json' } },
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    detail: /could not be read/,
+  },
+  {
+    name: 'an oversized body is a 413',
+    request: {
+      method: 'POST',
+      url: '/echo',
+      payload: JSON.stringify({ a: 'x'.repeat(200) }),
+      headers: { 'content-type': 'application/json' },
+    },
+    status: 413,
+    code: 'REQUEST_TOO_LARGE',
+    detail: /larger than this endpoint accepts/,
+  },
+  {
+    name: 'an unsupported content type is a 415 naming what to send',
+    request: {
+      method: 'POST',
+      url: '/echo',
+      payload: 'a=1',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    },
+    status: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+    detail: /application\/json/,
+  },
+  {
+    name: 'an unknown route is a 404',
+    request: { method: 'GET', url: '/nothing?x=1' },
+    status: 404,
+    code: 'ROUTE_NOT_FOUND',
+    detail: /GET \/nothing\.$/,
+  },
 ] as const;
 
 for (const { name, request, status, code, detail } of cases) {

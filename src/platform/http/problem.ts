@@ -57,7 +57,11 @@ export function registerProblemHandler(app: FastifyInstance): void {
     return send(error, request, reply);
   });
   app.setNotFoundHandler((request, reply) =>
-    send(appError('ROUTE_NOT_FOUND', `Nothing is served at ${request.method} ${request.url.split('?')[0]}.`), request, reply),
+    send(
+      appError('ROUTE_NOT_FOUND', `Nothing is served at ${request.method} ${request.url.split('?')[0]}.`),
+      request,
+      reply,
+    ),
   );
 }
 
@@ -67,8 +71,16 @@ function translate(error: FastifyError | Error): AppError {
   if (fastifyError.validation) {
     return appError('VALIDATION_FAILED', `The request is invalid: ${fastifyError.message}.`);
   }
-  if (fastifyError.statusCode === 413) return appError('REQUEST_TOO_LARGE', `The request body is larger than this endpoint accepts: ${fastifyError.message}.`);
-  if (fastifyError.statusCode === 415) return appError('UNSUPPORTED_MEDIA_TYPE', `${fastifyError.message}. Send JSON with Content-Type: application/json.`);
+  if (fastifyError.statusCode === 413)
+    return appError(
+      'REQUEST_TOO_LARGE',
+      `The request body is larger than this endpoint accepts: ${fastifyError.message}.`,
+    );
+  if (fastifyError.statusCode === 415)
+    return appError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `${fastifyError.message}. Send JSON with Content-Type: application/json.`,
+    );
   if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
     return appError('VALIDATION_FAILED', `The request could not be read: ${fastifyError.message}.`);
   }

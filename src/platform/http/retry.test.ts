@@ -5,7 +5,8 @@ import { registerProblemHandler } from './problem.js';
 import { registerDatabaseRetry } from './retry.js';
 
 /** A pg error as the driver raises it when the server goes away under a query. */
-const adminShutdown = (): Error => Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
+const adminShutdown = (): Error =>
+  Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
 
 const app = Fastify();
 registerProblemHandler(app);

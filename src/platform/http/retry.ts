@@ -24,7 +24,10 @@ const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
 export function isRepeatable(request: FastifyRequest): boolean {
   if (safeMethods.has(request.method)) return true;
   const repeatable = request.routeOptions.config.repeatable;
-  return repeatable === 'always' || (repeatable === 'idempotency-key' && typeof request.headers['idempotency-key'] === 'string');
+  return (
+    repeatable === 'always' ||
+    (repeatable === 'idempotency-key' && typeof request.headers['idempotency-key'] === 'string')
+  );
 }
 
 /**
@@ -32,7 +35,11 @@ export function isRepeatable(request: FastifyRequest): boolean {
  * primary yet), runs it again after a short pause, until the request's deadline. Work that is
  * not safe to repeat fails at once with a 503 that says it may or may not have been applied.
  */
-export async function retryTransient<R>(request: FastifyRequest, work: () => Promise<R>, repeatable = isRepeatable(request)): Promise<R> {
+export async function retryTransient<R>(
+  request: FastifyRequest,
+  work: () => Promise<R>,
+  repeatable = isRepeatable(request),
+): Promise<R> {
   const deadline = request.databaseDeadline ?? Date.now();
   for (let attempt = 0; ; attempt++) {
     try {
@@ -42,10 +49,19 @@ export async function retryTransient<R>(request: FastifyRequest, work: () => Pro
       // The client has gone: nobody waits for the answer (and a resend of its own may be under way).
       if (request.raw.socket?.destroyed) throw error;
       if (!repeatable) {
-        throw appError('DATABASE_UNAVAILABLE', `The database went away while this ${request.method} request ran (a failover or a restart), so it may or may not have been applied. Check before sending it again${request.routeOptions.config.repeatable === 'idempotency-key' ? ', or send it with an Idempotency-Key header to have the server retry it safely' : ''}.`, { cause: error, extensions: { retryable: true } });
+        throw appError(
+          'DATABASE_UNAVAILABLE',
+          `The database went away while this ${request.method} request ran (a failover or a restart), so it may or may not have been applied. Check before sending it again${request.routeOptions.config.repeatable === 'idempotency-key' ? ', or send it with an Idempotency-Key header to have the server retry it safely' : ''}.`,
+          { cause: error, extensions: { retryable: true } },
+        );
       }
       const pause = Math.min(25 * 2 ** attempt, 100, deadline - Date.now());
-      if (pause <= 0) throw appError('DATABASE_UNAVAILABLE', `No database primary answered in time (a failover may be under way): ${(error as Error).message}`, { cause: error, extensions: { retryable: true } });
+      if (pause <= 0)
+        throw appError(
+          'DATABASE_UNAVAILABLE',
+          `No database primary answered in time (a failover may be under way): ${(error as Error).message}`,
+          { cause: error, extensions: { retryable: true } },
+        );
       await sleep(pause);
     }
   }

@@ -62,7 +62,14 @@ describe('the job queue', () => {
   });
 
   test('refuses a payload that does not match the job schema', async () => {
-    const typed = defineJob({ type: jobType(), schema: z.object({ n: z.number() }), timeoutSeconds: 5, maxAttempts: 1, backoffSeconds: 0, handle: async () => undefined });
+    const typed = defineJob({
+      type: jobType(),
+      schema: z.object({ n: z.number() }),
+      timeoutSeconds: 5,
+      maxAttempts: 1,
+      backoffSeconds: 0,
+      handle: async () => undefined,
+    });
     await assert.rejects(platform.jobs.enqueue(typed, { n: 'x' } as never), /expected number/);
   });
 
@@ -136,7 +143,14 @@ describe('the job queue', () => {
   });
 
   test('puts a retry off by its backoff', async () => {
-    const failing = defineJob({ type: jobType(), schema: z.object({}), timeoutSeconds: 5, maxAttempts: 2, backoffSeconds: 3600, handle: async () => Promise.reject(new Error('no')) });
+    const failing = defineJob({
+      type: jobType(),
+      schema: z.object({}),
+      timeoutSeconds: 5,
+      maxAttempts: 2,
+      backoffSeconds: 3600,
+      handle: async () => Promise.reject(new Error('no')),
+    });
     const { id } = await platform.jobs.enqueue(failing, {});
     const runner = runnerWith(failing);
     await drain(runner);
@@ -170,7 +184,14 @@ describe('the job queue', () => {
   });
 
   test('enqueues a job with the same dedupe key only once', async () => {
-    const noop = defineJob({ type: jobType(), schema: z.object({}), timeoutSeconds: 5, maxAttempts: 1, backoffSeconds: 0, handle: async () => undefined });
+    const noop = defineJob({
+      type: jobType(),
+      schema: z.object({}),
+      timeoutSeconds: 5,
+      maxAttempts: 1,
+      backoffSeconds: 0,
+      handle: async () => undefined,
+    });
     const first = await platform.jobs.enqueue(noop, {}, { dedupeKey: `once-${noop.type}` });
     const second = await platform.jobs.enqueue(noop, {}, { dedupeKey: `once-${noop.type}` });
     assert.equal(first.created, true);
@@ -179,11 +200,22 @@ describe('the job queue', () => {
   });
 
   test('gives a job back to the queue when its worker died holding it', async () => {
-    const noop = defineJob({ type: jobType(), schema: z.object({}), timeoutSeconds: 5, maxAttempts: 2, backoffSeconds: 0, handle: async () => ({ ok: true }) });
+    const noop = defineJob({
+      type: jobType(),
+      schema: z.object({}),
+      timeoutSeconds: 5,
+      maxAttempts: 2,
+      backoffSeconds: 0,
+      handle: async () => ({ ok: true }),
+    });
     const { id } = await platform.jobs.enqueue(noop, {});
     const claimed = await platform.jobs.claim('dead-worker', [noop.type]);
     assert.equal(claimed?.id, id);
-    await platform.db.updateTable('jobs').set({ locked_until: new Date(Date.now() - 1000) }).where('id', '=', id).execute();
+    await platform.db
+      .updateTable('jobs')
+      .set({ locked_until: new Date(Date.now() - 1000) })
+      .where('id', '=', id)
+      .execute();
     await drain(runnerWith(noop));
     const job = await platform.jobs.get(id);
     assert.equal(job?.status, 'succeeded');
@@ -235,7 +267,9 @@ describe('leadership', () => {
       lock.start();
       await once(lock, 'acquired');
       const lost = once(lock, 'lost');
-      await sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'steadfast-leader' AND datname = current_database()`.execute(platform.db);
+      await sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'steadfast-leader' AND datname = current_database()`.execute(
+        platform.db,
+      );
       await lost;
       assert.equal(lock.isLeader, false);
     } finally {
@@ -247,11 +281,19 @@ describe('leadership', () => {
 describe('schedules', () => {
   test('fire once per due time even when two schedulers tick, and catch up a missed fire once', async () => {
     const clock = manualClock(new Date('2026-11-24T01:00:00Z'));
-    const nightly = defineJob({ type: jobType(), schema: z.object({}), timeoutSeconds: 5, maxAttempts: 1, backoffSeconds: 0, handle: async () => undefined });
+    const nightly = defineJob({
+      type: jobType(),
+      schema: z.object({}),
+      timeoutSeconds: 5,
+      maxAttempts: 1,
+      backoffSeconds: 0,
+      handle: async () => undefined,
+    });
     const schedule = { name: `nightly-${nightly.type}`, cron: '0 2 * * *', timeZone: 'UTC', job: nightly, payload: {} };
     const a = new Scheduler(platform.db, platform.jobs, clock, log).add(schedule);
     const b = new Scheduler(platform.db, platform.jobs, clock, log).add(schedule);
-    const count = async (): Promise<number> => (await platform.db.selectFrom('jobs').select('id').where('type', '=', nightly.type).execute()).length;
+    const count = async (): Promise<number> =>
+      (await platform.db.selectFrom('jobs').select('id').where('type', '=', nightly.type).execute()).length;
 
     assert.deepEqual(await a.tick(), []);
     clock.set(new Date('2026-11-24T02:00:05Z'));
@@ -266,8 +308,18 @@ describe('schedules', () => {
   });
 
   test('refuse an invalid cron expression with a readable error', async () => {
-    const nightly = defineJob({ type: jobType(), schema: z.object({}), timeoutSeconds: 5, maxAttempts: 1, backoffSeconds: 0, handle: async () => undefined });
+    const nightly = defineJob({
+      type: jobType(),
+      schema: z.object({}),
+      timeoutSeconds: 5,
+      maxAttempts: 1,
+      backoffSeconds: 0,
+      handle: async () => undefined,
+    });
     const scheduler = new Scheduler(platform.db, platform.jobs, manualClock(new Date()), log);
-    assert.throws(() => scheduler.add({ name: 'bad', cron: '61 * * * *', timeZone: 'UTC', job: nightly, payload: {} }), /invalid schedule "61 \* \* \* \*"/);
+    assert.throws(
+      () => scheduler.add({ name: 'bad', cron: '61 * * * *', timeZone: 'UTC', job: nightly, payload: {} }),
+      /invalid schedule "61 \* \* \* \*"/,
+    );
   });
 });

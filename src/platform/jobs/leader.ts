@@ -60,7 +60,9 @@ export class LeaderLock extends EventEmitter {
       if (this.leader) {
         await this.client.query('SELECT 1');
       } else {
-        const { rows } = await this.client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [this.lockKey]);
+        const { rows } = await this.client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [
+          this.lockKey,
+        ]);
         // stop() may have run during the query: it closed the session, so the lock is gone too.
         if (rows[0]?.locked && !this.stopped) this.setLeader(true);
       }
@@ -72,7 +74,11 @@ export class LeaderLock extends EventEmitter {
   }
 
   private async connect(): Promise<pg.Client> {
-    const client = newClient(this.target, { application_name: 'steadfast-leader', connectionTimeoutMillis: 5000, keepAlive: true });
+    const client = newClient(this.target, {
+      application_name: 'steadfast-leader',
+      connectionTimeoutMillis: 5000,
+      keepAlive: true,
+    });
     client.on('error', (error) => {
       this.log.warn({ err: error }, 'leader lock connection failed');
       if (this.client === client) this.dropClient();

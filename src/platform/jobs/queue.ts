@@ -52,7 +52,11 @@ export interface EnqueueOptions {
 export class JobQueue {
   constructor(private readonly db: Kysely<PlatformTables>) {}
 
-  async enqueue<S extends z.ZodType>(definition: JobDefinition<S>, payload: z.input<S>, options: EnqueueOptions = {}): Promise<{ id: string; created: boolean }> {
+  async enqueue<S extends z.ZodType>(
+    definition: JobDefinition<S>,
+    payload: z.input<S>,
+    options: EnqueueOptions = {},
+  ): Promise<{ id: string; created: boolean }> {
     const parsed = definition.schema.parse(payload) as Record<string, unknown>;
     const inserted = await this.db
       .insertInto('jobs')
@@ -70,7 +74,11 @@ export class JobQueue {
       .returning('id')
       .executeTakeFirst();
     if (inserted) return { id: inserted.id, created: true };
-    const existing = await this.db.selectFrom('jobs').select('id').where('dedupe_key', '=', options.dedupeKey!).executeTakeFirstOrThrow();
+    const existing = await this.db
+      .selectFrom('jobs')
+      .select('id')
+      .where('dedupe_key', '=', options.dedupeKey!)
+      .executeTakeFirstOrThrow();
     return { id: existing.id, created: false };
   }
 
@@ -112,7 +120,14 @@ export class JobQueue {
   async succeed(job: JobRow, result: Record<string, unknown> | void): Promise<void> {
     await this.db
       .updateTable('jobs')
-      .set({ status: 'succeeded', result: JSON.stringify(result ?? {}), finished_at: sql<Date>`now()`, locked_by: null, locked_until: null, last_error: null })
+      .set({
+        status: 'succeeded',
+        result: JSON.stringify(result ?? {}),
+        finished_at: sql<Date>`now()`,
+        locked_by: null,
+        locked_until: null,
+        last_error: null,
+      })
       .where('id', '=', job.id)
       .where('locked_by', '=', job.locked_by)
       .execute();
@@ -139,7 +154,11 @@ export class JobQueue {
   }
 
   async reportProgress(jobId: string, progress: JobProgress): Promise<void> {
-    await this.db.updateTable('jobs').set({ progress: JSON.stringify(progress) }).where('id', '=', jobId).execute();
+    await this.db
+      .updateTable('jobs')
+      .set({ progress: JSON.stringify(progress) })
+      .where('id', '=', jobId)
+      .execute();
   }
 
   /** Deletes finished jobs older than the cutoff; returns how many. */

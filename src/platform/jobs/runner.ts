@@ -44,7 +44,10 @@ export class JobRunner {
     if (this.timer) clearTimeout(this.timer);
     await this.polling; // a claim under way finishes, and its job is waited for below
     const all = [...this.running.values()];
-    const grace = setTimeout(() => all.forEach(({ controller }) => controller.abort(new Error('the worker is shutting down'))), graceMs);
+    const grace = setTimeout(
+      () => all.forEach(({ controller }) => controller.abort(new Error('the worker is shutting down'))),
+      graceMs,
+    );
     await Promise.all(all.map(({ done }) => done));
     clearTimeout(grace);
   }
@@ -92,8 +95,13 @@ export class JobRunner {
   private async execute(job: JobRow, controller: AbortController): Promise<void> {
     const definition = this.definitions.get(job.type)!;
     const log = this.log.child({ jobId: job.id, jobType: job.type, attempt: job.attempts });
-    const timeout = setTimeout(() => controller.abort(new Error(`timed out after ${job.timeout_seconds} s`)), job.timeout_seconds * 1000);
-    const aborted = new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason as Error), { once: true }));
+    const timeout = setTimeout(
+      () => controller.abort(new Error(`timed out after ${job.timeout_seconds} s`)),
+      job.timeout_seconds * 1000,
+    );
+    const aborted = new Promise<never>((_, reject) =>
+      controller.signal.addEventListener('abort', () => reject(controller.signal.reason as Error), { once: true }),
+    );
     aborted.catch(() => undefined);
     try {
       const payload = definition.schema.parse(job.payload);

@@ -63,7 +63,9 @@ export class Scheduler {
       const due = latestFireAtOrBefore(schedule.cron, schedule.timeZone, now);
       const last = await this.lastFireOf(schedule.name, due);
       if (due.getTime() <= last.getTime()) continue;
-      await this.queue.enqueue(schedule.job, schedule.payload, { dedupeKey: `schedule:${schedule.name}:${due.toISOString()}` });
+      await this.queue.enqueue(schedule.job, schedule.payload, {
+        dedupeKey: `schedule:${schedule.name}:${due.toISOString()}`,
+      });
       await this.db
         .insertInto('job_schedules')
         .values({ name: schedule.name, last_fired_at: due })
@@ -84,13 +86,21 @@ export class Scheduler {
   private async lastFireOf(name: string, dueNow: Date): Promise<Date> {
     const cached = this.lastFired.get(name);
     if (cached) return cached;
-    const row = await this.db.selectFrom('job_schedules').select('last_fired_at').where('name', '=', name).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('job_schedules')
+      .select('last_fired_at')
+      .where('name', '=', name)
+      .executeTakeFirst();
     if (row) {
       this.lastFired.set(name, row.last_fired_at);
       return row.last_fired_at;
     }
     // A new schedule starts counting from now: it does not fire for times before it existed.
-    await this.db.insertInto('job_schedules').values({ name, last_fired_at: dueNow }).onConflict((conflict) => conflict.column('name').doNothing()).execute();
+    await this.db
+      .insertInto('job_schedules')
+      .values({ name, last_fired_at: dueNow })
+      .onConflict((conflict) => conflict.column('name').doNothing())
+      .execute();
     this.lastFired.set(name, dueNow);
     return dueNow;
   }

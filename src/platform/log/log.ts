@@ -10,17 +10,39 @@ export type LogFormat = 'auto' | 'json' | 'pretty';
  * JSON lines for machines, or readable lines on a terminal (`auto`). Secrets never reach
  * a log: the redact list names the fields that could carry one.
  */
-export function createLogger(level: string, bindings: Record<string, unknown> = {}, format: LogFormat = 'json'): Logger {
+export function createLogger(
+  level: string,
+  bindings: Record<string, unknown> = {},
+  format: LogFormat = 'json',
+): Logger {
   const readable = format === 'pretty' || (format === 'auto' && process.stderr.isTTY);
   const destination: DestinationStream = readable
-    ? pretty({ destination: 2, colorize: process.stderr.isTTY, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l', singleLine: true, sync: true })
+    ? pretty({
+        destination: 2,
+        colorize: process.stderr.isTTY,
+        ignore: 'pid,hostname',
+        translateTime: 'HH:MM:ss.l',
+        singleLine: true,
+        sync: true,
+      })
     : pino.destination({ fd: 2, sync: false });
   return pino(
     {
       level,
       base: { pid: process.pid, ...bindings },
       redact: {
-        paths: ['password', '*.password', 'connectionString', '*.connectionString', 'secretKey', '*.secretKey', 'secretAccessKey', '*.secretAccessKey', 'req.headers.authorization', 'req.headers.cookie'],
+        paths: [
+          'password',
+          '*.password',
+          'connectionString',
+          '*.connectionString',
+          'secretKey',
+          '*.secretKey',
+          'secretAccessKey',
+          '*.secretAccessKey',
+          'req.headers.authorization',
+          'req.headers.cookie',
+        ],
         censor: '[redacted]',
       },
     },

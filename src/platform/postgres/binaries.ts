@@ -25,7 +25,10 @@ export async function resolveBinaries(runAs?: RunAs): Promise<PostgresBinaries> 
     // The package exports only its entry point (dist/index.js); its package.json sits one level up.
     packageJson = path.join(path.dirname(require.resolve(platformPackage)), '..', 'package.json');
   } catch {
-    throw appError('POSTGRES_BINARIES_MISSING', `PostgreSQL binaries for ${process.platform}-${process.arch} are not installed (${platformPackage}). Run "npm ci" again, or set DATABASE_URL to use an external PostgreSQL.`);
+    throw appError(
+      'POSTGRES_BINARIES_MISSING',
+      `PostgreSQL binaries for ${process.platform}-${process.arch} are not installed (${platformPackage}). Run "npm ci" again, or set DATABASE_URL to use an external PostgreSQL.`,
+    );
   }
   const { version } = JSON.parse(await readFile(packageJson, 'utf8')) as { version: string };
   let root = path.join(path.dirname(packageJson), 'native');

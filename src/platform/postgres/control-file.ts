@@ -3,7 +3,15 @@ import path from 'node:path';
 import { formatLsn } from './lsn.js';
 
 /** The cluster states of `pg_control` (DBState in PostgreSQL's pg_control.h), by their number. */
-const states = ['starting up', 'shut down', 'shut down in recovery', 'shutting down', 'in crash recovery', 'in archive recovery', 'in production'] as const;
+const states = [
+  'starting up',
+  'shut down',
+  'shut down in recovery',
+  'shutting down',
+  'in crash recovery',
+  'in archive recovery',
+  'in production',
+] as const;
 export type ClusterState = (typeof states)[number] | 'unknown';
 
 /** What a stopped (or crashed) server's `global/pg_control` says, as `pg_controldata` prints it. */
@@ -27,7 +35,10 @@ const supportedVersions = new Set([1800]);
 export async function readControlFile(dataDir: string): Promise<ControlFile> {
   const bytes = await readFile(path.join(dataDir, 'global', 'pg_control'));
   const version = bytes.readUInt32LE(8);
-  if (!supportedVersions.has(version)) throw new Error(`${dataDir}/global/pg_control has format ${version}, which this Steadfast does not read (it reads PostgreSQL 18's, 1800)`);
+  if (!supportedVersions.has(version))
+    throw new Error(
+      `${dataDir}/global/pg_control has format ${version}, which this Steadfast does not read (it reads PostgreSQL 18's, 1800)`,
+    );
   // uint64 system_identifier, uint32 version, uint32 catalog version, DBState state, (4 bytes of
   // padding), pg_time_t time, XLogRecPtr checkPoint, then CheckPoint { XLogRecPtr redo, TimeLineID ThisTimeLineID, ... }.
   return {

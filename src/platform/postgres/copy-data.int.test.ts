@@ -40,13 +40,17 @@ after(async () => {
 });
 
 async function triggerStates(database: string): Promise<string[]> {
-  const rows = await cluster.sql<{ state: string }>("SELECT tgname::text || '=' || tgenabled::text AS state FROM pg_trigger WHERE NOT tgisinternal ORDER BY tgname", [], database);
+  const rows = await cluster.sql<{ state: string }>(
+    "SELECT tgname::text || '=' || tgenabled::text AS state FROM pg_trigger WHERE NOT tgisinternal ORDER BY tgname",
+    [],
+    database,
+  );
   return rows.map((row) => row.state);
 }
 
 async function assertCopied(database: string): Promise<void> {
   const [counts] = await cluster.sql<{ parents: number; children: number; next: string }>(
-    "SELECT (SELECT count(*)::int FROM parent) AS parents, (SELECT count(*)::int FROM child) AS children, (SELECT last_value::text FROM tickets) AS next",
+    'SELECT (SELECT count(*)::int FROM parent) AS parents, (SELECT count(*)::int FROM child) AS children, (SELECT last_value::text FROM tickets) AS next',
     [],
     database,
   );
@@ -63,15 +67,24 @@ test('as the tables owner (no superuser): rows land, the destination triggers do
 });
 
 test('as a superuser writing as the owner: the same', async () => {
-  const result = await copyDatabaseData(cluster.target('source'), cluster.target('as_superuser'), { role: 'copy_owner' });
+  const result = await copyDatabaseData(cluster.target('source'), cluster.target('as_superuser'), {
+    role: 'copy_owner',
+  });
   assert.equal(result.rows, 550);
   await assertCopied('as_superuser');
 });
 
 test('a load that fails half-way leaves the destination as it was, triggers included', async () => {
   // Half-way through the children a row breaks a rule only the destination has.
-  await cluster.sql("ALTER TABLE child ADD CONSTRAINT short_notes CHECK (length(note) < 8) NOT VALID; UPDATE child SET note = 'kept'", [], 'as_superuser');
-  await assert.rejects(copyDatabaseData(cluster.target('source'), cluster.target('as_superuser'), { role: 'copy_owner' }), /short_notes/);
+  await cluster.sql(
+    "ALTER TABLE child ADD CONSTRAINT short_notes CHECK (length(note) < 8) NOT VALID; UPDATE child SET note = 'kept'",
+    [],
+    'as_superuser',
+  );
+  await assert.rejects(
+    copyDatabaseData(cluster.target('source'), cluster.target('as_superuser'), { role: 'copy_owner' }),
+    /short_notes/,
+  );
   const notes = await cluster.sql<{ note: string }>('SELECT DISTINCT note FROM child', [], 'as_superuser');
   assert.deepEqual(notes, [{ note: 'kept' }]);
   await assertCopied('as_superuser');

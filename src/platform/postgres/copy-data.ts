@@ -10,7 +10,13 @@ export interface CopyDataOptions {
   readonly exclude?: (table: string) => boolean;
   /** Writes as this role (the owner of the destination's tables) after any superuser setup. */
   readonly role?: string;
-  readonly onProgress?: (progress: { table: string; tablesDone: number; tables: number; doneBytes: number; totalBytes: number }) => void;
+  readonly onProgress?: (progress: {
+    table: string;
+    tablesDone: number;
+    tables: number;
+    doneBytes: number;
+    totalBytes: number;
+  }) => void;
 }
 
 export interface CopyDataResult {
@@ -38,7 +44,11 @@ interface TableInfo {
  * checks are off too (session_replication_role = replica); as the tables' owner they run, and
  * parents are loaded before children so they pass.
  */
-export async function copyDatabaseData(source: ConnectionTarget, destination: ConnectionTarget, options: CopyDataOptions = {}): Promise<CopyDataResult> {
+export async function copyDatabaseData(
+  source: ConnectionTarget,
+  destination: ConnectionTarget,
+  options: CopyDataOptions = {},
+): Promise<CopyDataResult> {
   const exclude = options.exclude ?? (() => false);
   return withClient(source, async (from) => {
     await from.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -48,30 +58,49 @@ export async function copyDatabaseData(source: ConnectionTarget, destination: Co
     const result = await withClient(destination, async (to) => {
       await to.query('BEGIN');
       try {
-        const { rows } = await to.query<{ su: boolean }>('SELECT rolsuper AS su FROM pg_roles WHERE rolname = current_user');
+        const { rows } = await to.query<{ su: boolean }>(
+          'SELECT rolsuper AS su FROM pg_roles WHERE rolname = current_user',
+        );
         if (rows[0]?.su) await to.query("SET LOCAL session_replication_role = 'replica'");
         if (options.role) await to.query(`SET LOCAL ROLE ${quoteIdent(options.role)}`);
-        const present = new Map((await describeTables(to)).filter((table) => !exclude(table.name)).map((table) => [table.name, table]));
+        const present = new Map(
+          (await describeTables(to)).filter((table) => !exclude(table.name)).map((table) => [table.name, table]),
+        );
         for (const table of tables) {
           const there = present.get(table.name);
-          if (!there) throw new Error(`table ${table.name} is not in the destination: the two databases are at different schema versions`);
+          if (!there)
+            throw new Error(
+              `table ${table.name} is not in the destination: the two databases are at different schema versions`,
+            );
           const missing = table.columns.filter((column) => !there.columns.includes(column));
-          if (missing.length) throw new Error(`table ${table.name} has no column ${missing.join(', ')} in the destination: the two databases are at different schema versions`);
+          if (missing.length)
+            throw new Error(
+              `table ${table.name} has no column ${missing.join(', ')} in the destination: the two databases are at different schema versions`,
+            );
         }
         const triggers = await userTriggers(to, [...present.values()]);
         for (const trigger of triggers) await to.query(`ALTER TABLE ${trigger.table} DISABLE TRIGGER ${trigger.name}`);
-        if (present.size) await to.query(`TRUNCATE ${[...present.values()].map((table) => table.qualified).join(', ')}`);
+        if (present.size)
+          await to.query(`TRUNCATE ${[...present.values()].map((table) => table.qualified).join(', ')}`);
         let doneBytes = 0;
         let copiedRows = 0;
         for (const [index, table] of tables.entries()) {
           const columns = table.columns.map(quoteIdent).join(', ');
           // The query form also reads a partitioned table (through its parent).
-          const reader = from.query(copyTo(`COPY (SELECT ${columns} FROM ${table.qualified}) TO STDOUT (FORMAT binary)`));
+          const reader = from.query(
+            copyTo(`COPY (SELECT ${columns} FROM ${table.qualified}) TO STDOUT (FORMAT binary)`),
+          );
           const writer = to.query(copyFrom(`COPY ${table.qualified} (${columns}) FROM STDIN (FORMAT binary)`));
           const meter = new Transform({
             transform(chunk: Buffer, _encoding, callback) {
               doneBytes += chunk.length;
-              options.onProgress?.({ table: table.name, tablesDone: index, tables: tables.length, doneBytes, totalBytes });
+              options.onProgress?.({
+                table: table.name,
+                tablesDone: index,
+                tables: tables.length,
+                doneBytes,
+                totalBytes,
+              });
               callback(null, chunk);
             },
           });
@@ -79,11 +108,14 @@ export async function copyDatabaseData(source: ConnectionTarget, destination: Co
           copiedRows += writer.rowCount ?? 0;
         }
         for (const sequence of sequences) {
-          await to.query('SELECT setval($1::regclass, $2, $3)', [sequence.qualified, sequence.value, sequence.called]).catch((error: Error) => {
-            throw new Error(`sequence ${sequence.qualified} could not be set: ${error.message}`);
-          });
+          await to
+            .query('SELECT setval($1::regclass, $2, $3)', [sequence.qualified, sequence.value, sequence.called])
+            .catch((error: Error) => {
+              throw new Error(`sequence ${sequence.qualified} could not be set: ${error.message}`);
+            });
         }
-        for (const trigger of triggers) await to.query(`ALTER TABLE ${trigger.table} ENABLE ${trigger.mode}TRIGGER ${trigger.name}`);
+        for (const trigger of triggers)
+          await to.query(`ALTER TABLE ${trigger.table} ENABLE ${trigger.mode}TRIGGER ${trigger.name}`);
         await to.query('COMMIT');
         options.onProgress?.({ table: '', tablesDone: tables.length, tables: tables.length, doneBytes, totalBytes });
         return { tables: tables.length, rows: copiedRows, bytes: doneBytes };
@@ -98,7 +130,13 @@ export async function copyDatabaseData(source: ConnectionTarget, destination: Co
 }
 
 async function describeTables(client: pg.ClientBase): Promise<TableInfo[]> {
-  const { rows } = await client.query<{ schema: string; name: string; columns: string[]; bytes: number; refs: string[] | null }>(
+  const { rows } = await client.query<{
+    schema: string;
+    name: string;
+    columns: string[];
+    bytes: number;
+    refs: string[] | null;
+  }>(
     `SELECT n.nspname AS schema, c.relname AS name,
             array(SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' ORDER BY a.attnum) AS columns,
             pg_total_relation_size(c.oid)::float8 AS bytes,
@@ -119,7 +157,10 @@ async function describeTables(client: pg.ClientBase): Promise<TableInfo[]> {
 }
 
 /** The enabled triggers of our own (not foreign-key checks) on `tables`, each with how it is enabled. */
-async function userTriggers(client: pg.ClientBase, tables: readonly TableInfo[]): Promise<Array<{ table: string; name: string; mode: '' | 'ALWAYS ' | 'REPLICA ' }>> {
+async function userTriggers(
+  client: pg.ClientBase,
+  tables: readonly TableInfo[],
+): Promise<Array<{ table: string; name: string; mode: '' | 'ALWAYS ' | 'REPLICA ' }>> {
   if (tables.length === 0) return [];
   const { rows } = await client.query<{ schema: string; table: string; name: string; enabled: string }>(
     `SELECT n.nspname AS schema, c.relname AS table, t.tgname AS name, t.tgenabled AS enabled
@@ -129,7 +170,11 @@ async function userTriggers(client: pg.ClientBase, tables: readonly TableInfo[])
     [tables.map((table) => table.name)],
   );
   const modes = { O: '', A: 'ALWAYS ', R: 'REPLICA ' } as const;
-  return rows.map((row) => ({ table: `${quoteIdent(row.schema)}.${quoteIdent(row.table)}`, name: quoteIdent(row.name), mode: modes[row.enabled as keyof typeof modes] ?? '' }));
+  return rows.map((row) => ({
+    table: `${quoteIdent(row.schema)}.${quoteIdent(row.table)}`,
+    name: quoteIdent(row.name),
+    mode: modes[row.enabled as keyof typeof modes] ?? '',
+  }));
 }
 
 /** Parents before children; a cycle (only possible with deferred or disabled checks) keeps name order. */
@@ -151,11 +196,17 @@ function orderByReferences(tables: TableInfo[]): TableInfo[] {
   return ordered;
 }
 
-async function readSequences(client: pg.ClientBase): Promise<Array<{ qualified: string; value: string; called: boolean }>> {
+async function readSequences(
+  client: pg.ClientBase,
+): Promise<Array<{ qualified: string; value: string; called: boolean }>> {
   const { rows } = await client.query<{ schema: string; name: string; last: string | null; start: string }>(
     `SELECT schemaname AS schema, sequencename AS name, last_value::text AS last, start_value::text AS start FROM pg_sequences
      WHERE schemaname NOT IN ('pg_catalog', 'information_schema')`,
   );
   // A sequence never used restarts where it would have; a used one continues after its last value.
-  return rows.map((row) => ({ qualified: `${quoteIdent(row.schema)}.${quoteIdent(row.name)}`, value: row.last ?? row.start, called: row.last !== null }));
+  return rows.map((row) => ({
+    qualified: `${quoteIdent(row.schema)}.${quoteIdent(row.name)}`,
+    value: row.last ?? row.start,
+    called: row.last !== null,
+  }));
 }

@@ -36,7 +36,11 @@ test('takes archive data out of the stream and passes every other message on who
       (whole) => {
         passed.push(whole);
         // CopyData messages by their subtype byte ('-' when empty), others by type.
-        order.push(whole[0] === 0x64 ? `d${whole.length > 5 ? String.fromCharCode(whole[5]!) : '-'}` : String.fromCharCode(whole[0]!));
+        order.push(
+          whole[0] === 0x64
+            ? `d${whole.length > 5 ? String.fromCharCode(whole[5]!) : '-'}`
+            : String.fromCharCode(whole[0]!),
+        );
       },
       (piece) => {
         data.push(Buffer.from(piece));
@@ -44,12 +48,19 @@ test('takes archive data out of the stream and passes every other message on who
       },
     );
     for (let offset = 0; offset < stream.length; offset += cut) splitter.feed(stream.subarray(offset, offset + cut));
-    assert.ok(Buffer.concat(data).equals(Buffer.concat([first, second])), `archive data intact when cut every ${cut} bytes`);
+    assert.ok(
+      Buffer.concat(data).equals(Buffer.concat([first, second])),
+      `archive data intact when cut every ${cut} bytes`,
+    );
     assert.deepEqual(
       passed.map((whole) => `${String.fromCharCode(whole[0]!)}:${whole.length}`),
       ['T:20', 'H:8', 'd:16', 'd:14', 'd:5', 'C:14', 'Z:6'],
       `other messages whole and in order when cut every ${cut} bytes`,
     );
-    assert.deepEqual(order, ['T', 'H', 'dn', 'data', 'dp', 'data', 'd-', 'C', 'Z'], `archive data between the right messages when cut every ${cut} bytes`);
+    assert.deepEqual(
+      order,
+      ['T', 'H', 'dn', 'data', 'dp', 'data', 'd-', 'C', 'Z'],
+      `archive data between the right messages when cut every ${cut} bytes`,
+    );
   }
 });

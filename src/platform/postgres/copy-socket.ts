@@ -18,7 +18,9 @@ const readBytes = 1024 * 1024;
 export function copySocket(onArchiveData: (data: Buffer) => void): Socket {
   const read = Buffer.allocUnsafe(readBytes);
   const splitter = new MessageSplitter((message) => socket.emit('data', message), onArchiveData);
-  const socket = new Socket({ onread: { buffer: read, callback: (bytes: number) => splitter.feed(read.subarray(0, bytes)) } } as ConstructorParameters<typeof Socket>[0]);
+  const socket = new Socket({
+    onread: { buffer: read, callback: (bytes: number) => splitter.feed(read.subarray(0, bytes)) },
+  } as ConstructorParameters<typeof Socket>[0]);
   return socket;
 }
 
@@ -47,7 +49,12 @@ export class MessageSplitter {
         continue;
       }
       if (this.message) {
-        const copied = data.copy(this.message, this.messageFilled, offset, offset + Math.min(this.message.length - this.messageFilled, data.length - offset));
+        const copied = data.copy(
+          this.message,
+          this.messageFilled,
+          offset,
+          offset + Math.min(this.message.length - this.messageFilled, data.length - offset),
+        );
         this.messageFilled += copied;
         offset += copied;
         if (this.messageFilled === this.message.length) {
@@ -58,11 +65,17 @@ export class MessageSplitter {
         continue;
       }
       if (this.headerFilled < headerBytes) {
-        const copied = data.copy(this.header, this.headerFilled, offset, offset + Math.min(headerBytes - this.headerFilled, data.length - offset));
+        const copied = data.copy(
+          this.header,
+          this.headerFilled,
+          offset,
+          offset + Math.min(headerBytes - this.headerFilled, data.length - offset),
+        );
         this.headerFilled += copied;
         offset += copied;
         // A CopyData with a body waits for its first byte (next turn); any other message is gathered whole.
-        if (this.headerFilled === headerBytes && !(this.header[0] === copyData && this.header.readUInt32BE(1) > 4)) this.startMessage(Buffer.alloc(0));
+        if (this.headerFilled === headerBytes && !(this.header[0] === copyData && this.header.readUInt32BE(1) > 4))
+          this.startMessage(Buffer.alloc(0));
         continue;
       }
       // The header is a CopyData's: its first payload byte says whether the rest is archive data.

@@ -36,7 +36,8 @@ export function isProcessAlive(pid: number): boolean {
 }
 
 /** Whether `postmaster.pid` says the server accepts connections: a primary (`ready`) or a standby in recovery (`standby`). */
-export const acceptsConnections = (info: PostmasterInfo): boolean => info.status === 'ready' || info.status === 'standby';
+export const acceptsConnections = (info: PostmasterInfo): boolean =>
+  info.status === 'ready' || info.status === 'standby';
 
 /**
  * Whether the server `postmaster.pid` names is running: its process is alive and is a
@@ -81,14 +82,20 @@ host    replication  steadfast    127.0.0.1/32    scram-sha-256
  */
 export function replicationHbaRules(peers: readonly string[], role: string): string {
   if (peers.length === 0) return '';
-  const lines = peers.map((peer) => `hostssl replication  ${role}  ${peer.includes('/') ? peer : `${peer}/${peer.includes(':') ? 128 : 32}`}  cert`);
+  const lines = peers.map(
+    (peer) =>
+      `hostssl replication  ${role}  ${peer.includes('/') ? peer : `${peer}/${peer.includes(':') ? 128 : 32}`}  cert`,
+  );
   return `# Streaming replication from the peers in replicationPeers: TLS with a certificate of this installation's CA.\n${lines.join('\n')}\n`;
 }
 
 /** Server settings that Steadfast owns, rewritten on every start so config changes apply. */
 export function steadfastConf(settings: Record<string, string | number>): string {
   // PostgreSQL's configuration parser reads backslash escapes inside quotes: both \ and ' are doubled.
-  const lines = Object.entries(settings).map(([key, value]) => `${key} = ${typeof value === 'number' ? value : `'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`}`);
+  const lines = Object.entries(settings).map(
+    ([key, value]) =>
+      `${key} = ${typeof value === 'number' ? value : `'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`}`,
+  );
   return `# Written by Steadfast on every start; put your own settings in postgresql.auto.conf (ALTER SYSTEM).\n${lines.join('\n')}\n`;
 }
 
@@ -97,10 +104,17 @@ export function steadfastConf(settings: Record<string, string | number>): string
  * crash or a power cut leaves the old or the new file, and once this returns, the new one (a
  * fencing mark must survive the machine losing power right after).
  */
-export async function writeFileAtomic(file: string, content: string, owner?: { uid: number; gid: number }): Promise<void> {
+export async function writeFileAtomic(
+  file: string,
+  content: string,
+  owner?: { uid: number; gid: number },
+): Promise<void> {
   // PostgreSQL's temporary-file prefix: a base backup running meanwhile (BASE_BACKUP, or ours)
   // skips it, instead of failing on a file its server may not read, or copying a half-written one.
-  const temporary = path.join(path.dirname(file), `pgsql_tmp.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}`);
+  const temporary = path.join(
+    path.dirname(file),
+    `pgsql_tmp.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}`,
+  );
   const handle = await open(temporary, 'w', 0o600);
   try {
     await handle.writeFile(content);

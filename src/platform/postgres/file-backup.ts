@@ -41,18 +41,35 @@ export async function canBackUpFiles(dataDir: string): Promise<boolean> {
  * A temporary replication slot holds that WAL from the start; the backup session holds the
  * backup: if this stops half-way, PostgreSQL forgets the backup when the session ends.
  */
-export async function* streamFileBackup(target: ConnectionTarget, dataDir: string, options: FileBackupOptions): AsyncGenerator<BaseBackupEvent> {
-  const slot = new pg.Client({ ...target, replication: 'true', application_name: 'steadfast-backup' } as pg.ClientConfig);
+export async function* streamFileBackup(
+  target: ConnectionTarget,
+  dataDir: string,
+  options: FileBackupOptions,
+): AsyncGenerator<BaseBackupEvent> {
+  const slot = new pg.Client({
+    ...target,
+    replication: 'true',
+    application_name: 'steadfast-backup',
+  } as pg.ClientConfig);
   const session = new pg.Client({ ...target, application_name: 'steadfast-backup' });
   for (const client of [slot, session]) client.on('error', () => undefined); // surfaced through their queries
   let reader: ReturnType<typeof startWorker> | undefined;
   try {
     await slot.connect();
-    await slot.query(`CREATE_REPLICATION_SLOT steadfast_backup_${process.pid}_${randomBytes(4).toString('hex')} TEMPORARY PHYSICAL RESERVE_WAL`);
+    await slot.query(
+      `CREATE_REPLICATION_SLOT steadfast_backup_${process.pid}_${randomBytes(4).toString('hex')} TEMPORARY PHYSICAL RESERVE_WAL`,
+    );
     await session.connect();
-    const identity = await session.query<{ system: string }>('SELECT system_identifier::text AS system FROM pg_control_system()');
-    const started = await session.query<{ lsn: string }>('SELECT pg_backup_start($1, $2)::text AS lsn', [options.label, options.fastCheckpoint]);
-    const { rows } = await session.query<{ timeline: number }>('SELECT timeline_id AS timeline FROM pg_control_checkpoint()');
+    const identity = await session.query<{ system: string }>(
+      'SELECT system_identifier::text AS system FROM pg_control_system()',
+    );
+    const started = await session.query<{ lsn: string }>('SELECT pg_backup_start($1, $2)::text AS lsn', [
+      options.label,
+      options.fastCheckpoint,
+    ]);
+    const { rows } = await session.query<{ timeline: number }>(
+      'SELECT timeline_id AS timeline FROM pg_control_checkpoint()',
+    );
     const startLsn = started.rows[0]!.lsn;
     const timeline = rows[0]!.timeline;
 
@@ -64,7 +81,12 @@ export async function* streamFileBackup(target: ConnectionTarget, dataDir: strin
     for (;;) {
       const reply = await replies.next();
       if (reply.kind === 'walked') {
-        yield { kind: 'start', startLsn, timeline, tablespaces: [{ oid: null, location: null, sizeKb: Math.ceil(reply.totalBytes / 1024) }] };
+        yield {
+          kind: 'start',
+          startLsn,
+          timeline,
+          tablespaces: [{ oid: null, location: null, sizeKb: Math.ceil(reply.totalBytes / 1024) }],
+        };
         yield { kind: 'archive', name: 'base.tar', location: '' };
       } else if (reply.kind === 'filled') {
         const slab = Buffer.from(reply.slab.buffer, reply.slab.byteOffset, reply.slab.byteLength);
@@ -72,16 +94,26 @@ export async function* streamFileBackup(target: ConnectionTarget, dataDir: strin
         lend(reader, options.chunkBytes);
       } else if (reply.kind === 'idle' && idles++ === 0) {
         // Every data file is read: the backup ends, and what it needs besides joins the archive.
-        const stopped = await session.query<{ lsn: string; labelfile: string }>('SELECT lsn::text, labelfile FROM pg_backup_stop(false)');
+        const stopped = await session.query<{ lsn: string; labelfile: string }>(
+          'SELECT lsn::text, labelfile FROM pg_backup_stop(false)',
+        );
         end = { lsn: stopped.rows[0]!.lsn };
-        const extra: ExtraEntry[] = [{ name: 'backup_label', content: Buffer.from(stopped.rows[0]!.labelfile, 'utf8') }];
-        for (const file of await neededWal(dataDir, startLsn, end.lsn, timeline)) extra.push({ name: `pg_wal/${file}`, path: path.join(dataDir, 'pg_wal', file) });
+        const extra: ExtraEntry[] = [
+          { name: 'backup_label', content: Buffer.from(stopped.rows[0]!.labelfile, 'utf8') },
+        ];
+        for (const file of await neededWal(dataDir, startLsn, end.lsn, timeline))
+          extra.push({ name: `pg_wal/${file}`, path: path.join(dataDir, 'pg_wal', file) });
         reader.postMessage({ kind: 'add', entries: extra } satisfies FileBackupCommand);
       } else if (reply.kind === 'idle') {
         reader.postMessage({ kind: 'end' } satisfies FileBackupCommand);
       } else if (reply.kind === 'done') {
         yield { kind: 'manifest' };
-        for (const chunk of manifestOf(reply.manifestLines, identity.rows[0]!.system, { timeline, startLsn, endLsn: end!.lsn })) yield { kind: 'data', chunk };
+        for (const chunk of manifestOf(reply.manifestLines, identity.rows[0]!.system, {
+          timeline,
+          startLsn,
+          endLsn: end!.lsn,
+        }))
+          yield { kind: 'data', chunk };
         yield { kind: 'end', endLsn: end!.lsn, timeline };
         return;
       }
@@ -115,11 +147,17 @@ async function neededWal(dataDir: string, startLsn: string, endLsn: string, time
 }
 
 /** backup_manifest as PostgreSQL writes it (version 2): one file a line, then the SHA-256 of all before it. */
-function manifestOf(fileLines: readonly Uint8Array[], systemIdentifier: string, wal: { timeline: number; startLsn: string; endLsn: string }): Buffer[] {
+function manifestOf(
+  fileLines: readonly Uint8Array[],
+  systemIdentifier: string,
+  wal: { timeline: number; startLsn: string; endLsn: string },
+): Buffer[] {
   const body = [
     Buffer.from(`{ "PostgreSQL-Backup-Manifest-Version": 2,\n"System-Identifier": ${systemIdentifier},\n"Files": [\n`),
     ...fileLines.map((piece) => Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength)),
-    Buffer.from(` ],\n"WAL-Ranges": [\n${JSON.stringify({ Timeline: wal.timeline, 'Start-LSN': wal.startLsn, 'End-LSN': wal.endLsn })}\n],\n`),
+    Buffer.from(
+      ` ],\n"WAL-Ranges": [\n${JSON.stringify({ Timeline: wal.timeline, 'Start-LSN': wal.startLsn, 'End-LSN': wal.endLsn })}\n],\n`,
+    ),
   ];
   const checksum = createHash('sha256');
   for (const piece of body) checksum.update(piece);
@@ -134,12 +172,20 @@ class Replies {
 
   constructor(worker: ReturnType<typeof startWorker>) {
     worker.on('message', (reply: FileBackupReply) => {
-      if (reply.kind === 'failed') this.fail(Object.assign(new Error(`reading the data directory failed: ${reply.message}`), reply.code ? { code: reply.code } : {}));
+      if (reply.kind === 'failed')
+        this.fail(
+          Object.assign(
+            new Error(`reading the data directory failed: ${reply.message}`),
+            reply.code ? { code: reply.code } : {},
+          ),
+        );
       else this.queue.push(reply);
       this.wake?.();
     });
     worker.on('error', (error) => this.fail(error));
-    worker.on('exit', (code) => this.fail(new Error(`the thread reading the data directory stopped (exit code ${code})`)));
+    worker.on('exit', (code) =>
+      this.fail(new Error(`the thread reading the data directory stopped (exit code ${code})`)),
+    );
   }
 
   async next(): Promise<FileBackupReply> {

@@ -13,13 +13,13 @@ import { copyIntoSlab } from '../slabs.js';
 import { tarHeader, tarPadding, type TarHeaderEntry } from '../storage/tar-writer.js';
 
 /** A file for the archive: read from `path`, or `content` given whole. */
-export type ExtraEntry = { readonly name: string; readonly path: string } | { readonly name: string; readonly content: Uint8Array };
+export type ExtraEntry =
+  { readonly name: string; readonly path: string } | { readonly name: string; readonly content: Uint8Array };
 
 export type FileBackupCommand =
   | { readonly kind: 'slab'; readonly slab: Uint8Array }
   | { readonly kind: 'add'; readonly entries: readonly ExtraEntry[] }
   | { readonly kind: 'end' };
-
 
 export type FileBackupReply =
   | { readonly kind: 'walked'; readonly totalBytes: number; readonly files: number }
@@ -31,12 +31,29 @@ export type FileBackupReply =
   | { readonly kind: 'failed'; readonly message: string; readonly code?: string | undefined };
 
 /** Directories whose contents no base backup carries (PostgreSQL's basebackup.c), kept as empty directories. */
-const emptiedDirectories = new Set(['pg_wal', 'pg_stat_tmp', 'pg_replslot', 'pg_dynshmem', 'pg_notify', 'pg_serial', 'pg_snapshots', 'pg_subtrans']);
+const emptiedDirectories = new Set([
+  'pg_wal',
+  'pg_stat_tmp',
+  'pg_replslot',
+  'pg_dynshmem',
+  'pg_notify',
+  'pg_serial',
+  'pg_snapshots',
+  'pg_subtrans',
+]);
 /** Kept inside pg_wal, empty. */
 const walSubdirectories = ['archive_status', 'summaries'];
 /** Files left out wherever they are, and files left out at the top. */
 const excludedAnywhere = new Set(['pg_internal.init']);
-const excludedAtTop = new Set(['postgresql.auto.conf.tmp', 'current_logfiles.tmp', 'backup_label', 'tablespace_map', 'backup_manifest', 'postmaster.pid', 'postmaster.opts']);
+const excludedAtTop = new Set([
+  'postgresql.auto.conf.tmp',
+  'current_logfiles.tmp',
+  'backup_label',
+  'tablespace_map',
+  'backup_manifest',
+  'postmaster.pid',
+  'postmaster.opts',
+]);
 
 /**
  * One entry of the archive. Kept small (a cluster of a thousand databases has 300,000 files):
@@ -97,13 +114,21 @@ port.on('message', (command: FileBackupCommand) => {
     waitingForSlab?.();
     return;
   }
-  work = work.then(() => (command.kind === 'add' ? write(command.entries.map(plannedExtra), true) : finish())).catch(fail);
+  work = work
+    .then(() => (command.kind === 'add' ? write(command.entries.map(plannedExtra), true) : finish()))
+    .catch(fail);
 });
-work = work.then(() => {
-  const planned = walk();
-  port.postMessage({ kind: 'walked', totalBytes: planned.reduce((sum, entry) => sum + entry.size, 0), files: planned.length } satisfies FileBackupReply);
-  return write(planned, true);
-}).catch(fail);
+work = work
+  .then(() => {
+    const planned = walk();
+    port.postMessage({
+      kind: 'walked',
+      totalBytes: planned.reduce((sum, entry) => sum + entry.size, 0),
+      files: planned.length,
+    } satisfies FileBackupReply);
+    return write(planned, true);
+  })
+  .catch(fail);
 
 function fail(error: unknown): void {
   const { message, code } = error as NodeJS.ErrnoException;
@@ -117,10 +142,13 @@ function walk(): Planned[] {
   const visit = (relative: string, emptied: boolean): void => {
     const dir = path.join(dataDir, relative);
     const names = readdirSync(dir).sort();
-    const unlogged = new Set(names.filter((name) => /^\d+_init$/.test(name)).map((name) => name.slice(0, -'_init'.length)));
+    const unlogged = new Set(
+      names.filter((name) => /^\d+_init$/.test(name)).map((name) => name.slice(0, -'_init'.length)),
+    );
     for (const name of names) {
       const child = relative ? `${relative}/${name}` : name;
-      if (excludedAnywhere.has(name) || name.startsWith('pgsql_tmp') || (!relative && excludedAtTop.has(name))) continue;
+      if (excludedAnywhere.has(name) || name.startsWith('pgsql_tmp') || (!relative && excludedAtTop.has(name)))
+        continue;
       // An unlogged relation is reset from its init fork on recovery: only that fork is kept.
       const relation = /^(\d+)(?:_(?:fsm|vm))?(?:\.\d+)?$/.exec(name);
       if (relation && unlogged.has(relation[1]!)) continue;
@@ -153,13 +181,28 @@ function addDirectory(planned: Planned[], name: string): void {
 function plannedExtra(entry: ExtraEntry): Planned {
   if ('content' in entry) {
     const content = Buffer.from(entry.content.buffer, entry.content.byteOffset, entry.content.byteLength);
-    return { name: entry.name, type: 'file', mode: 0o600, size: content.length, mtimeMs: Date.now(), content, listed: true };
+    return {
+      name: entry.name,
+      type: 'file',
+      mode: 0o600,
+      size: content.length,
+      mtimeMs: Date.now(),
+      content,
+      listed: true,
+    };
   }
   return { ...entryOf(entry.name, 'file', lstatSync(entry.path)), source: entry.path, listed: false };
 }
 
 function entryOf(name: string, type: TarHeaderEntry['type'], info: Stats): Planned {
-  return { name, type, mode: info.mode, size: type === 'file' ? info.size : 0, mtimeMs: info.mtimeMs, listed: type === 'file' };
+  return {
+    name,
+    type,
+    mode: info.mode,
+    size: type === 'file' ? info.size : 0,
+    mtimeMs: info.mtimeMs,
+    listed: type === 'file',
+  };
 }
 
 function lstatSafe(file: string): Stats | undefined {
@@ -189,14 +232,25 @@ async function writeEntry(entry: Planned): Promise<void> {
   }
   try {
     const mtime = new Date(entry.mtimeMs);
-    await put(tarHeader({ name: entry.name, type: entry.type, mode: entry.mode, size: entry.size, mtime, linkname: entry.linkname }));
+    await put(
+      tarHeader({
+        name: entry.name,
+        type: entry.type,
+        mode: entry.mode,
+        size: entry.size,
+        mtime,
+        linkname: entry.linkname,
+      }),
+    );
     const crc = new Crc32c();
     let done = 0;
     while (done < entry.size) {
       const room = await space();
       const want = Math.min(room, entry.size - done);
       const at = filled;
-      let got = entry.content ? copyIntoSlab(entry.content.subarray(done, done + want), slab!, at) : readSync(fd!, slab!, at, want, done);
+      let got = entry.content
+        ? copyIntoSlab(entry.content.subarray(done, done + want), slab!, at)
+        : readSync(fd!, slab!, at, want, done);
       // Shorter than it was at the walk (truncated meanwhile): zeros, as BASE_BACKUP sends; WAL replay restores it.
       if (got === 0) got = fillZeros(want);
       crc.update(slab!.subarray(at, at + got));
@@ -221,7 +275,7 @@ async function space(): Promise<number> {
 }
 
 async function put(data: Buffer): Promise<void> {
-  for (let done = 0; done < data.length; ) {
+  for (let done = 0; done < data.length;) {
     await space();
     const copied = copyIntoSlab(data.subarray(done), slab!, filled);
     filled += copied;
@@ -230,7 +284,7 @@ async function put(data: Buffer): Promise<void> {
 }
 
 async function putZeros(count: number): Promise<void> {
-  for (let left = count; left > 0; ) {
+  for (let left = count; left > 0;) {
     const zeros = fillZeros(Math.min(left, await space()));
     filled += zeros;
     left -= zeros;
@@ -253,11 +307,20 @@ function handBack(): void {
 async function finish(): Promise<void> {
   handBack();
   const manifestLines = manifest.finish();
-  port.postMessage({ kind: 'done', manifestLines } satisfies FileBackupReply, manifestLines.map((piece) => piece.buffer as ArrayBuffer));
+  port.postMessage(
+    { kind: 'done', manifestLines } satisfies FileBackupReply,
+    manifestLines.map((piece) => piece.buffer as ArrayBuffer),
+  );
 }
 
 /** A file's line in backup_manifest, as PostgreSQL writes it. */
 function manifestLine(name: string, size: number, mtime: Date, crc32c: string): string {
   const iso = mtime.toISOString();
-  return JSON.stringify({ Path: name, Size: size, 'Last-Modified': `${iso.slice(0, 10)} ${iso.slice(11, 19)} GMT`, 'Checksum-Algorithm': 'CRC32C', Checksum: crc32c });
+  return JSON.stringify({
+    Path: name,
+    Size: size,
+    'Last-Modified': `${iso.slice(0, 10)} ${iso.slice(11, 19)} GMT`,
+    'Checksum-Algorithm': 'CRC32C',
+    Checksum: crc32c,
+  });
 }

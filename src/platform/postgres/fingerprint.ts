@@ -14,7 +14,8 @@ export interface DatabaseFingerprint {
  * The settings that decide how a row prints as text, fixed so that the same rows hash
  * the same on the primary and on a restored copy.
  */
-const stableOutput = "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; SET extra_float_digits = 3; SET bytea_output = 'hex'";
+const stableOutput =
+  "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; SET extra_float_digits = 3; SET bytea_output = 'hex'";
 
 /**
  * Fingerprints every permanent table of the connected database in one snapshot: its row
@@ -35,7 +36,9 @@ export async function fingerprintDatabase(client: pg.ClientBase): Promise<Databa
     const result: Record<string, { rows: number; hash: string }> = {};
     for (const table of tables) {
       const qualified = `${quoteIdent(table.schema)}.${quoteIdent(table.name)}`;
-      const { rows } = await client.query<{ rows: string; hash: string }>(`SELECT count(*)::text AS rows, coalesce(sum(hashtextextended(t::text, 0)), 0)::text AS hash FROM ${qualified} AS t`);
+      const { rows } = await client.query<{ rows: string; hash: string }>(
+        `SELECT count(*)::text AS rows, coalesce(sum(hashtextextended(t::text, 0)), 0)::text AS hash FROM ${qualified} AS t`,
+      );
       result[`${table.schema}.${table.name}`] = { rows: Number(rows[0]!.rows), hash: rows[0]!.hash };
     }
     await client.query('COMMIT');
@@ -64,9 +67,11 @@ export function describeDifference(primary: DatabaseFingerprint, restored: Datab
     const copy = restored.tables[name];
     if (!copy) differences.push(`table ${name} is missing`);
     else if (copy.rows !== table.rows) differences.push(`table ${name} has ${copy.rows} rows instead of ${table.rows}`);
-    else if (copy.hash !== table.hash) differences.push(`table ${name} has the same ${table.rows} rows in number but different contents`);
+    else if (copy.hash !== table.hash)
+      differences.push(`table ${name} has the same ${table.rows} rows in number but different contents`);
   }
-  for (const name of Object.keys(restored.tables)) if (!primary.tables[name]) differences.push(`table ${name} is there but was not on the primary`);
+  for (const name of Object.keys(restored.tables))
+    if (!primary.tables[name]) differences.push(`table ${name} is there but was not on the primary`);
   return differences;
 }
 
@@ -75,7 +80,9 @@ export function describeDifference(primary: DatabaseFingerprint, restored: Datab
  * heapallindexed, so a row missing from an index is found) and every table's heap. Needs a
  * superuser and a copy it may change (it installs the extension): a drill's restored cluster.
  */
-export async function amcheckDatabase(client: pg.ClientBase): Promise<{ indexes: number; tables: number; problems: string[] }> {
+export async function amcheckDatabase(
+  client: pg.ClientBase,
+): Promise<{ indexes: number; tables: number; problems: string[] }> {
   await client.query('CREATE EXTENSION IF NOT EXISTS amcheck');
   const problems: string[] = [];
   const { rows: indexes } = await client.query<{ oid: number; name: string }>(
@@ -93,7 +100,10 @@ export async function amcheckDatabase(client: pg.ClientBase): Promise<{ indexes:
     `SELECT c.oid::int AS oid, c.oid::regclass::text AS name FROM pg_class c WHERE c.relkind IN ('r', 'm') AND c.relpersistence = 'p' ORDER BY 1`,
   );
   for (const table of tables) {
-    const { rows } = await client.query<{ blkno: string; msg: string }>('SELECT blkno::text, msg FROM verify_heapam($1::oid, on_error_stop => false) LIMIT 5', [table.oid]);
+    const { rows } = await client.query<{ blkno: string; msg: string }>(
+      'SELECT blkno::text, msg FROM verify_heapam($1::oid, on_error_stop => false) LIMIT 5',
+      [table.oid],
+    );
     for (const row of rows) problems.push(`table ${table.name}, block ${row.blkno}: ${row.msg}`);
   }
   return { indexes: indexes.length, tables: tables.length, problems };

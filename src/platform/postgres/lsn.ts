@@ -4,7 +4,8 @@ export const parseLsn = (lsn: string): bigint => {
   return (BigInt(`0x${high}`) << 32n) | BigInt(`0x${low}`);
 };
 
-export const formatLsn = (lsn: bigint): string => `${(lsn >> 32n).toString(16).toUpperCase()}/${(lsn & 0xffffffffn).toString(16).toUpperCase()}`;
+export const formatLsn = (lsn: bigint): string =>
+  `${(lsn >> 32n).toString(16).toUpperCase()}/${(lsn & 0xffffffffn).toString(16).toUpperCase()}`;
 
 /** WAL segment size (the embedded cluster's, and initdb's default) and segments per "log" step of a name. */
 export const segmentBytes = 16 * 1024 * 1024;
@@ -13,7 +14,8 @@ export const segmentsPerLog = 256;
 export const timelineHex = (value: number): string => value.toString(16).toUpperCase().padStart(8, '0');
 
 /** The file name of segment `number` (counted from the start of WAL) on `timeline`: TTTTTTTTLLLLLLLLSSSSSSSS. */
-export const segmentName = (timeline: number, number: number): string => `${timelineHex(timeline)}${timelineHex(Math.floor(number / segmentsPerLog))}${timelineHex(number % segmentsPerLog)}`;
+export const segmentName = (timeline: number, number: number): string =>
+  `${timelineHex(timeline)}${timelineHex(Math.floor(number / segmentsPerLog))}${timelineHex(number % segmentsPerLog)}`;
 
 /** The WAL segment file that holds `lsn` ("16/B374D848") on `timeline`. */
 export function segmentOf(lsn: string, timeline: number): string {
@@ -28,4 +30,3 @@ export function segmentEnding(end: bigint, timeline: number): { segment: string;
   const start = ((end - 1n) / BigInt(segmentBytes)) * BigInt(segmentBytes);
   return { segment: segmentOf(formatLsn(start), timeline), within: Number(end - start) };
 }
-

@@ -35,7 +35,10 @@ export interface TarCheck {
  * pg_verifybackup does: present, of the listed size, with the listed checksum (CRC32C, what
  * we ask for, or SHA256; files listed with another algorithm or none are checked by size).
  */
-export async function checkTarAgainstManifest(source: AsyncIterable<Buffer>, manifest: BackupManifest): Promise<TarCheck> {
+export async function checkTarAgainstManifest(
+  source: AsyncIterable<Buffer>,
+  manifest: BackupManifest,
+): Promise<TarCheck> {
   const expected = new Map<string, { size: number; algorithm?: string; checksum?: string }>();
   for (const file of manifest.Files) {
     const name = file.Path ?? Buffer.from(file['Encoded-Path'] ?? '', 'hex').toString('utf8');

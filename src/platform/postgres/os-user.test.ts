@@ -25,7 +25,10 @@ test('a directory under searchable parents is reachable', async () => {
 test('a private parent blocks the way, and is named', async () => {
   await mkdir(path.join(root, 'private', 'data'), { recursive: true });
   await chmod(path.join(root, 'private'), 0o700);
-  assert.deepEqual(await isReachableBy(path.join(root, 'private', 'data'), stranger), { ok: false, blockedAt: path.join(root, 'private') });
+  assert.deepEqual(await isReachableBy(path.join(root, 'private', 'data'), stranger), {
+    ok: false,
+    blockedAt: path.join(root, 'private'),
+  });
 });
 
 test('a path not created yet is judged by the part that exists', async () => {

@@ -28,15 +28,32 @@ export async function ensurePostgresOsUser(name: string): Promise<RunAs | undefi
   const existing = await lookupUser(name);
   if (existing) return existing;
   try {
-    await run('useradd', ['--system', '--user-group', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', name]);
+    await run('useradd', [
+      '--system',
+      '--user-group',
+      '--no-create-home',
+      '--home-dir',
+      '/nonexistent',
+      '--shell',
+      '/usr/sbin/nologin',
+      name,
+    ]);
   } catch (error) {
     // Exit code 9: another process created the same user in the meantime.
     if ((error as { code?: number }).code !== 9) {
-      throw appError('OS_USER_FAILED', `PostgreSQL refuses to run as root, and creating the OS user "${name}" for it failed: ${(error as Error).message.trim()}. Create it yourself (useradd --system ${name}), or start Steadfast as a normal user.`, { cause: error });
+      throw appError(
+        'OS_USER_FAILED',
+        `PostgreSQL refuses to run as root, and creating the OS user "${name}" for it failed: ${(error as Error).message.trim()}. Create it yourself (useradd --system ${name}), or start Steadfast as a normal user.`,
+        { cause: error },
+      );
     }
   }
   const created = await lookupUser(name);
-  if (!created) throw appError('OS_USER_FAILED', `useradd reported success, but the OS user "${name}" does not exist. Create it yourself, or start Steadfast as a normal user.`);
+  if (!created)
+    throw appError(
+      'OS_USER_FAILED',
+      `useradd reported success, but the OS user "${name}" does not exist. Create it yourself, or start Steadfast as a normal user.`,
+    );
   return created;
 }
 
@@ -58,7 +75,10 @@ export function currentUserName(): string {
  * Whether `target` can be reached (every ancestor searchable) by the given identity,
  * judged from mode bits. Postgres started as another user fails obscurely otherwise.
  */
-export async function isReachableBy(target: string, who: RunAs): Promise<{ ok: true } | { ok: false; blockedAt: string }> {
+export async function isReachableBy(
+  target: string,
+  who: RunAs,
+): Promise<{ ok: true } | { ok: false; blockedAt: string }> {
   let current = path.resolve(target);
   const ancestors: string[] = [];
   for (;;) {

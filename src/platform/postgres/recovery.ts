@@ -12,7 +12,11 @@ import { findFreePort, PostgresSupervisor } from './supervisor.js';
 import { isInRecovery } from './replication-status.js';
 
 /** Where recovery stops: the end of the archived WAL, a moment, a named restore point, or the backup's end. */
-export type RecoveryTarget = { readonly kind: 'latest' } | { readonly kind: 'time'; readonly at: Date } | { readonly kind: 'name'; readonly name: string } | { readonly kind: 'immediate' };
+export type RecoveryTarget =
+  | { readonly kind: 'latest' }
+  | { readonly kind: 'time'; readonly at: Date }
+  | { readonly kind: 'name'; readonly name: string }
+  | { readonly kind: 'immediate' };
 
 export interface RecoveryOutcome {
   readonly reachedLsn: string;
@@ -67,18 +71,31 @@ export async function runRecovery(run: RecoveryRun): Promise<RecoveryOutcome> {
       // Accepting connections only once promoted: no hot standby, so no need to match the primary's limits.
       startTimeoutMs: finishTimeoutMs,
       hbaRules: '# A recovery run: only its own process, through a private socket.\nlocal all all trust\n',
-      settings: { listen_addresses: '', unix_socket_directories: socketDir, archive_mode: 'off', hot_standby: 'off', restore_command: restoreCommand(run.walDir), ...targetSettings(run.target) },
+      settings: {
+        listen_addresses: '',
+        unix_socket_directories: socketDir,
+        archive_mode: 'off',
+        hot_standby: 'off',
+        restore_command: restoreCommand(run.walDir),
+        ...targetSettings(run.target),
+      },
     });
     const server = supervisor;
     await server.start().catch((error: Error) => {
       throw explain(error, run.target);
     });
-    const crashed = new Promise<never>((_, reject) => server.once('crash', () => reject(explain(new Error(server.recentLog.slice(-15).join('\n')), run.target))));
+    const crashed = new Promise<never>((_, reject) =>
+      server.once('crash', () => reject(explain(new Error(server.recentLog.slice(-15).join('\n')), run.target))),
+    );
     crashed.catch(() => undefined);
-    const client = await Promise.race([connectWhenPromoted({ host: socketDir, port: server.port, user: run.role, database: 'postgres' }), crashed]).catch(async (error: unknown) => {
+    const client = await Promise.race([
+      connectWhenPromoted({ host: socketDir, port: server.port, user: run.role, database: 'postgres' }),
+      crashed,
+    ]).catch(async (error: unknown) => {
       // No socket any more, or the connection cut while Postgres stopped (recovery failed): its own
       // reason, which the crash handler brings a moment later, says more than this connect error.
-      if (['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes((error as { code?: string }).code ?? '')) await Promise.race([crashed, sleep(5000)]);
+      if (['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes((error as { code?: string }).code ?? ''))
+        await Promise.race([crashed, sleep(5000)]);
       throw error;
     });
     try {
@@ -87,9 +104,20 @@ export async function runRecovery(run: RecoveryRun): Promise<RecoveryOutcome> {
         'SELECT pg_current_wal_lsn()::text AS lsn, (SELECT timeline_id FROM pg_control_checkpoint()) AS tli, pg_last_xact_replay_timestamp() AS last',
       );
       const row = rows[0]!;
-      await run.inspect?.((database) => ({ host: socketDir, port: server.port, user: run.role, password: '', database }));
+      await run.inspect?.((database) => ({
+        host: socketDir,
+        port: server.port,
+        user: run.role,
+        password: '',
+        database,
+      }));
       await client.query('CHECKPOINT');
-      return { reachedLsn: row.lsn, timeline: row.tli, lastTransactionAt: row.last?.toISOString() ?? null, seconds: (Date.now() - started) / 1000 };
+      return {
+        reachedLsn: row.lsn,
+        timeline: row.tli,
+        lastTransactionAt: row.last?.toISOString() ?? null,
+        seconds: (Date.now() - started) / 1000,
+      };
     } finally {
       await client.end().catch(() => undefined);
     }
@@ -107,7 +135,8 @@ async function prepare(run: RecoveryRun, socketDir: string): Promise<void> {
   await writeFile(path.join(run.dataDir, 'recovery.signal'), '');
   const owner = run.runAs;
   if (!owner) return;
-  for (const target of [socketDir, run.walDir, path.join(run.dataDir, 'recovery.signal')]) await chown(target, owner.uid, owner.gid);
+  for (const target of [socketDir, run.walDir, path.join(run.dataDir, 'recovery.signal')])
+    await chown(target, owner.uid, owner.gid);
   for (const file of await readdir(run.walDir)) await chown(path.join(run.walDir, file), owner.uid, owner.gid);
 }
 
@@ -119,7 +148,8 @@ function restoreCommand(walDir: string): string {
 function targetSettings(target: RecoveryTarget): Record<string, string> {
   const common = { recovery_target_timeline: 'latest', recovery_target_action: 'promote' };
   // A numeric offset: Postgres refuses time zone abbreviations here, the 'Z' of ISO 8601 included.
-  if (target.kind === 'time') return { ...common, recovery_target_time: target.at.toISOString().replace('T', ' ').replace('Z', '+00') };
+  if (target.kind === 'time')
+    return { ...common, recovery_target_time: target.at.toISOString().replace('T', ' ').replace('Z', '+00') };
   if (target.kind === 'name') return { ...common, recovery_target_name: target.name };
   if (target.kind === 'immediate') return { ...common, recovery_target: 'immediate' };
   return { ...common };
@@ -154,8 +184,19 @@ async function waitForPromotion(client: pg.Client): Promise<void> {
 
 function explain(error: Error, target: RecoveryTarget): Error {
   if (/recovery ended before configured recovery target was reached/.test(error.message)) {
-    const what = target.kind === 'time' ? `the moment ${target.at.toISOString()}` : target.kind === 'name' ? `the restore point "${target.name}"` : 'the target';
-    return appError('RESTORE_FAILED', `The archived WAL ends before ${what}: it cannot be reached from this backup. Choose an earlier target (see "steadfast backup list" for the recoverable window).`, { cause: error });
+    const what =
+      target.kind === 'time'
+        ? `the moment ${target.at.toISOString()}`
+        : target.kind === 'name'
+          ? `the restore point "${target.name}"`
+          : 'the target';
+    return appError(
+      'RESTORE_FAILED',
+      `The archived WAL ends before ${what}: it cannot be reached from this backup. Choose an earlier target (see "steadfast backup list" for the recoverable window).`,
+      { cause: error },
+    );
   }
-  return appError('RESTORE_FAILED', `PostgreSQL could not recover the restored data: ${error.message}`, { cause: error });
+  return appError('RESTORE_FAILED', `PostgreSQL could not recover the restored data: ${error.message}`, {
+    cause: error,
+  });
 }

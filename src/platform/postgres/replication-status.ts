@@ -29,12 +29,25 @@ export interface SlotSeen {
 }
 
 export type ReplicationState =
-  | { readonly role: 'primary'; readonly timeline: number; readonly currentLsn: string; readonly standbys: readonly StandbySeen[]; readonly slots: readonly SlotSeen[]; readonly synchronousStandbyNames: string }
+  | {
+      readonly role: 'primary';
+      readonly timeline: number;
+      readonly currentLsn: string;
+      readonly standbys: readonly StandbySeen[];
+      readonly slots: readonly SlotSeen[];
+      readonly synchronousStandbyNames: string;
+    }
   | {
       readonly role: 'standby';
       readonly timeline: number;
       /** The walreceiver: null when it is not running (the primary unreachable, or refused). */
-      readonly receiver: { readonly status: string; readonly primaryHost: string | null; readonly primaryPort: number | null; readonly lastMessageAt: string | null; readonly slot: string | null } | null;
+      readonly receiver: {
+        readonly status: string;
+        readonly primaryHost: string | null;
+        readonly primaryPort: number | null;
+        readonly lastMessageAt: string | null;
+        readonly slot: string | null;
+      } | null;
       readonly receivedLsn: string | null;
       readonly replayedLsn: string | null;
       /** Received but not yet replayed. */
@@ -55,8 +68,15 @@ export async function isInRecovery(client: pg.ClientBase): Promise<boolean> {
 }
 
 /** Where a server is: standby or not, its cluster, timeline, and WAL position (written on a primary, replayed on a standby). */
-export async function readNodePosition(client: pg.ClientBase): Promise<{ standby: boolean; systemIdentifier: string; timeline: number; lsn: string | null }> {
-  const { rows } = await client.query<{ standby: boolean; systemIdentifier: string; timeline: number; lsn: string | null }>(
+export async function readNodePosition(
+  client: pg.ClientBase,
+): Promise<{ standby: boolean; systemIdentifier: string; timeline: number; lsn: string | null }> {
+  const { rows } = await client.query<{
+    standby: boolean;
+    systemIdentifier: string;
+    timeline: number;
+    lsn: string | null;
+  }>(
     `SELECT pg_is_in_recovery() AS standby, (SELECT system_identifier::text FROM pg_control_system()) AS "systemIdentifier", ${timelineNow} AS timeline,
             CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END::text AS lsn`,
   );
@@ -65,10 +85,14 @@ export async function readNodePosition(client: pg.ClientBase): Promise<{ standby
 
 /** What replication looks like from this server, primary or standby. */
 export async function readReplicationState(client: pg.ClientBase): Promise<ReplicationState> {
-  const { rows } = await client.query<{ standby: boolean; timeline: number }>(`SELECT pg_is_in_recovery() AS standby, ${timelineNow} AS timeline`);
+  const { rows } = await client.query<{ standby: boolean; timeline: number }>(
+    `SELECT pg_is_in_recovery() AS standby, ${timelineNow} AS timeline`,
+  );
   const { standby, timeline } = rows[0]!;
   if (!standby) {
-    const current = await client.query<{ lsn: string; names: string }>("SELECT pg_current_wal_lsn()::text AS lsn, current_setting('synchronous_standby_names') AS names");
+    const current = await client.query<{ lsn: string; names: string }>(
+      "SELECT pg_current_wal_lsn()::text AS lsn, current_setting('synchronous_standby_names') AS names",
+    );
     const standbys = await client.query<StandbySeen>(
       `SELECT application_name AS name, host(client_addr) AS address, state, sync_state AS "syncState", sent_lsn::text AS "sentLsn", replay_lsn::text AS "replayLsn",
               pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::float8 AS "lagBytes",
@@ -79,12 +103,30 @@ export async function readReplicationState(client: pg.ClientBase): Promise<Repli
       `SELECT slot_name AS name, active, wal_status AS "walStatus", pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::float8 AS "retainedBytes", safe_wal_size::float8 AS "safeWalBytes"
          FROM pg_replication_slots WHERE slot_type = 'physical' AND NOT temporary ORDER BY slot_name`,
     );
-    return { role: 'primary', timeline, currentLsn: current.rows[0]!.lsn, standbys: standbys.rows, slots: slots.rows, synchronousStandbyNames: current.rows[0]!.names };
+    return {
+      role: 'primary',
+      timeline,
+      currentLsn: current.rows[0]!.lsn,
+      standbys: standbys.rows,
+      slots: slots.rows,
+      synchronousStandbyNames: current.rows[0]!.names,
+    };
   }
-  const receiver = await client.query<{ status: string; primaryHost: string | null; primaryPort: number | null; lastMessageAt: Date | null; slot: string | null }>(
+  const receiver = await client.query<{
+    status: string;
+    primaryHost: string | null;
+    primaryPort: number | null;
+    lastMessageAt: Date | null;
+    slot: string | null;
+  }>(
     'SELECT status, sender_host AS "primaryHost", sender_port AS "primaryPort", last_msg_receipt_time AS "lastMessageAt", slot_name AS slot FROM pg_stat_wal_receiver',
   );
-  const positions = await client.query<{ received: string | null; replayed: string | null; backlog: number | null; replayedAt: Date | null }>(
+  const positions = await client.query<{
+    received: string | null;
+    replayed: string | null;
+    backlog: number | null;
+    replayedAt: Date | null;
+  }>(
     `SELECT pg_last_wal_receive_lsn()::text AS received, pg_last_wal_replay_lsn()::text AS replayed,
             pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())::float8 AS backlog, pg_last_xact_replay_timestamp() AS "replayedAt"`,
   );

@@ -17,8 +17,16 @@ test('a base backup keeps the WAL it needs while checkpoints recycle segments un
   let manifest = false;
   let ended = false;
   let paused = false;
-  const tar = new TarReader({ entry: (entry) => /^pg_wal\/[0-9A-F]{24}$/.test(entry.name) && segments.push(entry.name), data: () => undefined, end: () => undefined });
-  for await (const event of streamBaseBackup(cluster.target(), { label: 'recycling', includeWal: true, fastCheckpoint: true })) {
+  const tar = new TarReader({
+    entry: (entry) => /^pg_wal\/[0-9A-F]{24}$/.test(entry.name) && segments.push(entry.name),
+    data: () => undefined,
+    end: () => undefined,
+  });
+  for await (const event of streamBaseBackup(cluster.target(), {
+    label: 'recycling',
+    includeWal: true,
+    fastCheckpoint: true,
+  })) {
     if (event.kind === 'manifest') manifest = true;
     if (event.kind === 'data' && !manifest) tar.feed(event.chunk);
     if (event.kind === 'end') ended = true;

@@ -6,7 +6,12 @@ import { copySocket } from './copy-socket.js';
 
 /** What BASE_BACKUP streams, in order: archives (tar data), progress, the manifest, the end. */
 export type BaseBackupEvent =
-  | { readonly kind: 'start'; readonly startLsn: string; readonly timeline: number; readonly tablespaces: ReadonlyArray<{ oid: string | null; location: string | null; sizeKb: number | null }> }
+  | {
+      readonly kind: 'start';
+      readonly startLsn: string;
+      readonly timeline: number;
+      readonly tablespaces: ReadonlyArray<{ oid: string | null; location: string | null; sizeKb: number | null }>;
+    }
   | { readonly kind: 'archive'; readonly name: string; readonly location: string }
   | { readonly kind: 'data'; readonly chunk: Buffer }
   | { readonly kind: 'progress'; readonly bytes: number }
@@ -34,17 +39,27 @@ const highWaterBytes = 16 * 1024 * 1024;
  * server's socket is paused while the consumer is behind, so memory stays bounded
  * whatever the speed of the repository the data goes to.
  */
-export async function* streamBaseBackup(target: ConnectionTarget, options: BaseBackupOptions): AsyncGenerator<BaseBackupEvent> {
+export async function* streamBaseBackup(
+  target: ConnectionTarget,
+  options: BaseBackupOptions,
+): AsyncGenerator<BaseBackupEvent> {
   const query = new BaseBackupQuery(baseBackupCommand(options), options.chunkBytes ?? 1024 * 1024);
   // Without TLS the archive data is read straight off the socket (copySocket); with TLS through node-postgres.
   const stream = target.ssl ? {} : { stream: copySocket((data) => query.gather(data)) };
-  const client = new pg.Client({ ...target, ...stream, replication: 'true', application_name: 'steadfast-backup' } as unknown as pg.ClientConfig);
+  const client = new pg.Client({
+    ...target,
+    ...stream,
+    replication: 'true',
+    application_name: 'steadfast-backup',
+  } as unknown as pg.ClientConfig);
   client.on('error', () => undefined); // surfaced through the query instead
   await client.connect();
   // A temporary slot holds the WAL this backup will include until its session ends, as
   // pg_basebackup does: WAL written during a long backup is otherwise recycled before it is sent.
   try {
-    await client.query(`CREATE_REPLICATION_SLOT steadfast_backup_${process.pid}_${randomBytes(4).toString('hex')} TEMPORARY PHYSICAL RESERVE_WAL`);
+    await client.query(
+      `CREATE_REPLICATION_SLOT steadfast_backup_${process.pid}_${randomBytes(4).toString('hex')} TEMPORARY PHYSICAL RESERVE_WAL`,
+    );
   } catch (error) {
     await client.end().catch(() => undefined);
     throw error;
@@ -146,7 +161,11 @@ class BaseBackupQuery {
       const [lsn, tli] = (rows[0] ?? []) as [string, string];
       this.pendingStart = { startLsn: lsn, timeline: Number(tli) };
     } else if (this.resultSet === 2 && this.pendingStart) {
-      const tablespaces = rows.map(([oid, location, size]) => ({ oid: oid as string | null, location: location as string | null, sizeKb: size === null || size === undefined ? null : Number(size) }));
+      const tablespaces = rows.map(([oid, location, size]) => ({
+        oid: oid as string | null,
+        location: location as string | null,
+        sizeKb: size === null || size === undefined ? null : Number(size),
+      }));
       this.push({ kind: 'start', ...this.pendingStart, tablespaces });
       this.pendingStart = undefined;
     } else if (rows.length > 0) {
@@ -186,7 +205,7 @@ class BaseBackupQuery {
 
   /** Archive data (a CopyData 'd' payload), copied into the slab being filled. */
   gather(data: Buffer): void {
-    for (let offset = 0; offset < data.length; ) {
+    for (let offset = 0; offset < data.length;) {
       this.slab ??= takeSlab(this.chunkBytes);
       const copied = copyIntoSlab(data.subarray(offset), this.slab, this.filled);
       offset += copied;
@@ -244,12 +263,21 @@ export interface SystemIdentity {
 }
 
 export async function identifySystem(target: ConnectionTarget): Promise<SystemIdentity> {
-  return withReplicationClient(target, async (client) => {
-    const identity = await client.query<{ systemid: string; timeline: string; xlogpos: string }>('IDENTIFY_SYSTEM');
-    const version = await client.query<{ server_version_num: string }>('SHOW server_version_num');
-    const row = identity.rows[0]!;
-    return { systemIdentifier: row.systemid, timeline: Number(row.timeline), walPosition: row.xlogpos, serverVersionNum: Number(version.rows[0]!.server_version_num) };
-  }, 'steadfast-backup');
+  return withReplicationClient(
+    target,
+    async (client) => {
+      const identity = await client.query<{ systemid: string; timeline: string; xlogpos: string }>('IDENTIFY_SYSTEM');
+      const version = await client.query<{ server_version_num: string }>('SHOW server_version_num');
+      const row = identity.rows[0]!;
+      return {
+        systemIdentifier: row.systemid,
+        timeline: Number(row.timeline),
+        walPosition: row.xlogpos,
+        serverVersionNum: Number(version.rows[0]!.server_version_num),
+      };
+    },
+    'steadfast-backup',
+  );
 }
 
 /**
@@ -258,7 +286,11 @@ export async function identifySystem(target: ConnectionTarget): Promise<SystemId
  * this node's from an earlier join: it is replaced only when `replace` says so (and never while
  * a standby streams through it: PostgreSQL refuses to drop an active slot, 55006).
  */
-export async function createStandbySlot(target: ConnectionTarget, slot: string, options: { replace: boolean }): Promise<'created' | 'replaced' | 'exists'> {
+export async function createStandbySlot(
+  target: ConnectionTarget,
+  slot: string,
+  options: { replace: boolean },
+): Promise<'created' | 'replaced' | 'exists'> {
   return withReplicationClient(target, async (client) => {
     const create = (): Promise<unknown> => client.query(`CREATE_REPLICATION_SLOT ${slot} PHYSICAL RESERVE_WAL`);
     try {
@@ -283,8 +315,16 @@ export async function dropStandbySlot(target: ConnectionTarget, slot: string): P
   );
 }
 
-async function withReplicationClient<R>(target: ConnectionTarget, work: (client: pg.Client) => Promise<R>, applicationName = 'steadfast-standby'): Promise<R> {
-  const client = new pg.Client({ ...target, replication: 'true', application_name: applicationName } as pg.ClientConfig);
+async function withReplicationClient<R>(
+  target: ConnectionTarget,
+  work: (client: pg.Client) => Promise<R>,
+  applicationName = 'steadfast-standby',
+): Promise<R> {
+  const client = new pg.Client({
+    ...target,
+    replication: 'true',
+    application_name: applicationName,
+  } as pg.ClientConfig);
   client.on('error', () => undefined);
   await client.connect();
   try {

@@ -30,11 +30,23 @@ after(async () => {
 });
 
 function supervisor(name: string, port = 0): PostgresSupervisor {
-  return new PostgresSupervisor({ dataDir: path.join(home, name, 'data'), binaries, superuser: 'steadfast', superuserPassword: 'pw-for-tests', port, maxConnections: 20, runAs, log: silentLogger() });
+  return new PostgresSupervisor({
+    dataDir: path.join(home, name, 'data'),
+    binaries,
+    superuser: 'steadfast',
+    superuserPassword: 'pw-for-tests',
+    port,
+    maxConnections: 20,
+    runAs,
+    log: silentLogger(),
+  });
 }
 
 async function query(port: number, text: string): Promise<unknown> {
-  return withClient({ host: '127.0.0.1', port, user: 'steadfast', password: 'pw-for-tests', database: 'postgres' }, async (client) => (await client.query(text)).rows[0]);
+  return withClient(
+    { host: '127.0.0.1', port, user: 'steadfast', password: 'pw-for-tests', database: 'postgres' },
+    async (client) => (await client.query(text)).rows[0],
+  );
 }
 
 describe('the embedded Postgres supervisor', () => {
@@ -85,7 +97,10 @@ describe('the embedded Postgres supervisor', () => {
     await pg.initialise();
     const dataDir = path.join(home, 'stale', 'data');
     // This test's own pid: alive, but not a postgres.
-    await writeFile(path.join(dataDir, 'postmaster.pid'), `${process.pid}\n${dataDir}\n0\n5432\n\n127.0.0.1\n0 0\nready\n`);
+    await writeFile(
+      path.join(dataDir, 'postmaster.pid'),
+      `${process.pid}\n${dataDir}\n0\n5432\n\n127.0.0.1\n0 0\nready\n`,
+    );
     try {
       await pg.start();
       assert.deepEqual(await query(pg.port, 'SELECT 4 AS four'), { four: 4 });
@@ -133,7 +148,10 @@ test('a quiet server closes its WAL segment within archive_timeout right after i
       await sleep(100);
       spooled = (await readdir(cluster.spool)).includes(row!.file);
     }
-    assert.ok(spooled, `segment ${row!.file} was archived within 10 s (archive_timeout 1 s; Postgres's checkpointer would otherwise sleep out checkpoint_timeout first)`);
+    assert.ok(
+      spooled,
+      `segment ${row!.file} was archived within 10 s (archive_timeout 1 s; Postgres's checkpointer would otherwise sleep out checkpoint_timeout first)`,
+    );
   } finally {
     await cluster.stop();
   }

@@ -7,7 +7,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { appError } from '../errors.js';
 import type { Logger } from '../log/log.js';
 import type { PostgresBinaries } from './binaries.js';
-import { acceptsConnections, hbaRules, isPostmasterRunning, readDataDirMajor, readPostmasterPid, steadfastConf, writeFileAtomic } from './data-dir.js';
+import {
+  acceptsConnections,
+  hbaRules,
+  isPostmasterRunning,
+  readDataDirMajor,
+  readPostmasterPid,
+  steadfastConf,
+  writeFileAtomic,
+} from './data-dir.js';
 import { isReachableBy, type RunAs } from './os-user.js';
 import { installServerTls, type TlsFiles } from './tls.js';
 
@@ -97,7 +105,10 @@ export class PostgresSupervisor extends EventEmitter {
     const major = await readDataDirMajor(dataDir);
     if (major !== undefined) {
       if (major !== binaries.major) {
-        throw appError('POSTGRES_VERSION_MISMATCH', `The data directory ${dataDir} was made by PostgreSQL ${major}, but this Steadfast ships PostgreSQL ${binaries.major}. Upgrade it with pg_upgrade from PostgreSQL ${binaries.major}, or set STEADFAST_HOME to a new directory.`);
+        throw appError(
+          'POSTGRES_VERSION_MISMATCH',
+          `The data directory ${dataDir} was made by PostgreSQL ${major}, but this Steadfast ships PostgreSQL ${binaries.major}. Upgrade it with pg_upgrade from PostgreSQL ${binaries.major}, or set STEADFAST_HOME to a new directory.`,
+        );
       }
       return { created: false };
     }
@@ -106,7 +117,20 @@ export class PostgresSupervisor extends EventEmitter {
     await writeFile(pwfile, `${this.options.superuserPassword}\n`, { mode: 0o600 });
     if (runAs) await chown(pwfile, runAs.uid, runAs.gid);
     try {
-      const args = ['-D', dataDir, '-U', this.options.superuser, `--pwfile=${pwfile}`, '-A', 'scram-sha-256', '-E', 'UTF8', '--locale-provider=builtin', '--builtin-locale=C.UTF-8', '--data-checksums'];
+      const args = [
+        '-D',
+        dataDir,
+        '-U',
+        this.options.superuser,
+        `--pwfile=${pwfile}`,
+        '-A',
+        'scram-sha-256',
+        '-E',
+        'UTF8',
+        '--locale-provider=builtin',
+        '--builtin-locale=C.UTF-8',
+        '--data-checksums',
+      ];
       const { code, output } = await this.runOnce(binaries.initdb, args);
       if (code !== 0) {
         await rm(dataDir, { recursive: true, force: true });
@@ -115,7 +139,11 @@ export class PostgresSupervisor extends EventEmitter {
     } finally {
       await rm(pwfile, { force: true });
     }
-    await writeFile(path.join(dataDir, 'postgresql.conf'), "\n# Steadfast's settings, rewritten on every start.\ninclude_if_exists = 'steadfast.conf'\n", { flag: 'a' });
+    await writeFile(
+      path.join(dataDir, 'postgresql.conf'),
+      "\n# Steadfast's settings, rewritten on every start.\ninclude_if_exists = 'steadfast.conf'\n",
+      { flag: 'a' },
+    );
     this.options.log.info({ dataDir }, 'initialised a new PostgreSQL data directory');
     return { created: true };
   }
@@ -125,11 +153,17 @@ export class PostgresSupervisor extends EventEmitter {
     const { dataDir } = this.options;
     const running = await readPostmasterPid(dataDir);
     if (running && (await isPostmasterRunning(running))) {
-      throw appError('POSTGRES_ALREADY_RUNNING', `PostgreSQL (pid ${running.pid}, port ${running.port}) is already running on ${dataDir}: another Steadfast is using this data directory. Stop it first, or set STEADFAST_HOME to another directory.`);
+      throw appError(
+        'POSTGRES_ALREADY_RUNNING',
+        `PostgreSQL (pid ${running.pid}, port ${running.port}) is already running on ${dataDir}: another Steadfast is using this data directory. Stop it first, or set STEADFAST_HOME to another directory.`,
+      );
     }
     this.stopping = false;
     if (this.options.fixedPort && this.options.port !== 0 && !(await isPortFree(this.options.port))) {
-      throw appError('POSTGRES_START_FAILED', `Port ${this.options.port} is taken by another program, and this PostgreSQL must keep it: its standbys (replicationPeers) connect to it there. Stop that program, or change postgresPort here and on the standbys.`);
+      throw appError(
+        'POSTGRES_START_FAILED',
+        `Port ${this.options.port} is taken by another program, and this PostgreSQL must keep it: its standbys (replicationPeers) connect to it there. Stop that program, or change postgresPort here and on the standbys.`,
+      );
     }
     for (let attempt = 1; ; attempt++) {
       const preferred = attempt === 1 && this.options.port !== 0 && (await isPortFree(this.options.port));
@@ -170,7 +204,14 @@ export class PostgresSupervisor extends EventEmitter {
     this.child = child;
     this.pipeLogs(child, output);
     const exitedEarly = new Promise<never>((_, reject) =>
-      child.once('exit', (code, signal) => reject(appError('POSTGRES_START_FAILED', `PostgreSQL exited while starting (${signal ?? `exit ${code}`}):\n${output.slice(-15).join('\n')}`))),
+      child.once('exit', (code, signal) =>
+        reject(
+          appError(
+            'POSTGRES_START_FAILED',
+            `PostgreSQL exited while starting (${signal ?? `exit ${code}`}):\n${output.slice(-15).join('\n')}`,
+          ),
+        ),
+      ),
     );
     exitedEarly.catch(() => undefined);
     await Promise.race([this.waitUntilReady(child), exitedEarly]);
@@ -210,7 +251,10 @@ export class PostgresSupervisor extends EventEmitter {
     const now = Date.now();
     this.restarts = [...this.restarts.filter((at) => now - at < 60_000), now];
     if (this.restarts.length > maxRestartsPerMinute) {
-      const error = appError('POSTGRES_START_FAILED', `PostgreSQL crashed ${this.restarts.length} times within a minute; giving up. Read its log lines above.`);
+      const error = appError(
+        'POSTGRES_START_FAILED',
+        `PostgreSQL crashed ${this.restarts.length} times within a minute; giving up. Read its log lines above.`,
+      );
       log.fatal(error.message);
       this.emit('fatal', error);
       return;
@@ -323,7 +367,10 @@ export async function prepareDataDirParent(dataDir: string, runAs: RunAs | undef
   await chown(parent, runAs.uid, runAs.gid);
   const reach = await isReachableBy(parent, runAs);
   if (!reach.ok) {
-    throw appError('DATA_DIR_UNREACHABLE', `The PostgreSQL user "${runAs.user}" cannot reach ${parent}: ${reach.blockedAt} is not searchable for it. Set STEADFAST_HOME to a directory under a searchable path (for example /var/lib/steadfast), or run "chmod o+x ${reach.blockedAt}".`);
+    throw appError(
+      'DATA_DIR_UNREACHABLE',
+      `The PostgreSQL user "${runAs.user}" cannot reach ${parent}: ${reach.blockedAt} is not searchable for it. Set STEADFAST_HOME to a directory under a searchable path (for example /var/lib/steadfast), or run "chmod o+x ${reach.blockedAt}".`,
+    );
   }
 }
 

@@ -16,7 +16,11 @@ export interface TlsFiles {
  * PostgreSQL demands of a key, and returns the server settings that turn TLS on. Only TLS 1.3:
  * both ends are ours.
  */
-export async function installServerTls(dataDir: string, files: TlsFiles, owner?: { uid: number; gid: number }): Promise<Record<string, string>> {
+export async function installServerTls(
+  dataDir: string,
+  files: TlsFiles,
+  owner?: { uid: number; gid: number },
+): Promise<Record<string, string>> {
   const placed = placedTlsFiles(dataDir, true);
   const dir = path.dirname(placed.ca);
   await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -31,13 +35,25 @@ export async function installServerTls(dataDir: string, files: TlsFiles, owner?:
   }
   if (owner) await chown(dir, owner.uid, owner.gid);
   // ssl_crl_file empty: no list (the setting is reloaded with the rest).
-  return { ssl: 'on', ssl_ca_file: placed.ca, ssl_cert_file: placed.cert, ssl_key_file: placed.key, ssl_crl_file: files.crl ? placed.crl! : '', ssl_min_protocol_version: 'TLSv1.3' };
+  return {
+    ssl: 'on',
+    ssl_ca_file: placed.ca,
+    ssl_cert_file: placed.cert,
+    ssl_key_file: placed.key,
+    ssl_crl_file: files.crl ? placed.crl! : '',
+    ssl_min_protocol_version: 'TLSv1.3',
+  };
 }
 
 /** Where installServerTls puts the files: what the server (and its walreceiver) reads. The list is there only when the node has one. */
 export function placedTlsFiles(dataDir: string, withCrl = false): TlsFiles & { crl?: string } {
   const dir = path.join(path.dirname(dataDir), 'tls');
-  return { ca: path.join(dir, 'ca.crt'), cert: path.join(dir, 'node.crt'), key: path.join(dir, 'node.key'), ...(withCrl ? { crl: path.join(dir, 'ca.crl') } : {}) };
+  return {
+    ca: path.join(dir, 'ca.crt'),
+    cert: path.join(dir, 'node.crt'),
+    key: path.join(dir, 'node.key'),
+    ...(withCrl ? { crl: path.join(dir, 'ca.crl') } : {}),
+  };
 }
 
 /** The TLS files' contents, for Node's TLS options (the revocation list only where there is one). */

@@ -6,7 +6,12 @@ import path from 'node:path';
  * gone (Postgres recycles a segment only after it was archived). Only bytes below Postgres's
  * flush position are asked for: they are on disk and no longer change.
  */
-export async function readWalRange(walDir: string, segment: string, from: number, to: number): Promise<Buffer | undefined> {
+export async function readWalRange(
+  walDir: string,
+  segment: string,
+  from: number,
+  to: number,
+): Promise<Buffer | undefined> {
   if (!/^[0-9A-F]{24}$/.test(segment)) throw new Error(`not a WAL segment name: ${segment}`);
   const handle = await open(path.join(walDir, segment), 'r').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return undefined;
@@ -16,7 +21,8 @@ export async function readWalRange(walDir: string, segment: string, from: number
   try {
     const buffer = Buffer.allocUnsafe(to - from); // filled by the read below, or refused
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, from);
-    if (bytesRead !== buffer.length) throw new Error(`WAL segment ${segment} holds ${from + bytesRead} bytes, fewer than the ${to} flushed`);
+    if (bytesRead !== buffer.length)
+      throw new Error(`WAL segment ${segment} holds ${from + bytesRead} bytes, fewer than the ${to} flushed`);
     return buffer;
   } finally {
     await handle.close();

@@ -6,7 +6,10 @@ export async function requireEmptyDirectory(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const entries = await readdir(dir);
   if (entries.length > 0) {
-    throw appError('RESTORE_TARGET_NOT_EMPTY', `${dir} is not empty (${entries.length} entries, e.g. ${entries[0]}). Restore into a new or empty directory; nothing was changed.`);
+    throw appError(
+      'RESTORE_TARGET_NOT_EMPTY',
+      `${dir} is not empty (${entries.length} entries, e.g. ${entries[0]}). Restore into a new or empty directory; nothing was changed.`,
+    );
   }
 }
 

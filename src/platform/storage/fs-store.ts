@@ -41,9 +41,11 @@ export class FsStore implements ObjectStore {
 
   async *get(key: string): AsyncIterable<Buffer> {
     try {
-      for await (const chunk of createReadStream(this.pathOf(key), { highWaterMark: 1024 * 1024 })) yield chunk as Buffer;
+      for await (const chunk of createReadStream(this.pathOf(key), { highWaterMark: 1024 * 1024 }))
+        yield chunk as Buffer;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw appError('BACKUP_NOT_FOUND', `${key} does not exist in ${this.describe()}.`);
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+        throw appError('BACKUP_NOT_FOUND', `${key} does not exist in ${this.describe()}.`);
       throw wrap(error, `reading ${key} from ${this.describe()}`);
     }
   }
@@ -102,7 +104,8 @@ export class FsStore implements ObjectStore {
 
   private pathOf(key: string): string {
     const resolved = path.resolve(this.root, key);
-    if (resolved !== this.root && !resolved.startsWith(`${this.root}${path.sep}`)) throw new Error(`object key escapes the repository: ${key}`);
+    if (resolved !== this.root && !resolved.startsWith(`${this.root}${path.sep}`))
+      throw new Error(`object key escapes the repository: ${key}`);
     return resolved;
   }
 }
@@ -131,7 +134,7 @@ async function writeDurably(file: string, body: AsyncIterable<Buffer>): Promise<
 }
 
 async function writeAll(handle: FileHandle, data: Buffer): Promise<void> {
-  for (let offset = 0; offset < data.length; ) offset += (await handle.write(data, offset)).bytesWritten;
+  for (let offset = 0; offset < data.length;) offset += (await handle.write(data, offset)).bytesWritten;
 }
 
 async function fsync(file: string): Promise<void> {
@@ -145,6 +148,13 @@ async function fsync(file: string): Promise<void> {
 
 function wrap(error: unknown, doing: string): Error {
   const code = (error as NodeJS.ErrnoException).code;
-  const reason = code === 'ENOSPC' ? 'the disk is full' : code === 'EACCES' ? 'permission denied' : code === 'EROFS' ? 'the file system is read-only' : (error as Error).message;
+  const reason =
+    code === 'ENOSPC'
+      ? 'the disk is full'
+      : code === 'EACCES'
+        ? 'permission denied'
+        : code === 'EROFS'
+          ? 'the file system is read-only'
+          : (error as Error).message;
   return appError('REPOSITORY_UNAVAILABLE', `Failed ${doing}: ${reason}.`, { cause: error });
 }

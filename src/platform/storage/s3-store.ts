@@ -1,5 +1,11 @@
 import { Readable } from 'node:stream';
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { appError } from '../errors.js';
 import { measured, type ObjectStore, type StoredObject } from './store.js';
@@ -43,7 +49,8 @@ export class S3Store implements ObjectStore {
       // socketTimeout is an inactivity timeout (it covers response bodies too); requestTimeout would bound a whole upload.
       requestHandler: { connectionTimeout: timeouts.connectMs, socketTimeout: timeouts.idleMs },
     };
-    if (options.accessKeyId && options.secretAccessKey) config.credentials = { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey };
+    if (options.accessKeyId && options.secretAccessKey)
+      config.credentials = { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey };
     this.client = new S3Client(config);
     this.prefix = options.prefix ? `${options.prefix.replace(/\/+$/, '')}/` : '';
   }
@@ -55,7 +62,13 @@ export class S3Store implements ObjectStore {
   async put(key: string, body: AsyncIterable<Buffer>): Promise<StoredObject> {
     const content = measured(body);
     try {
-      const upload = new Upload({ client: this.client, params: { Bucket: this.options.bucket, Key: this.prefix + key, Body: Readable.from(content.stream) }, queueSize: 2, partSize: 8 * 1024 * 1024, leavePartsOnError: false });
+      const upload = new Upload({
+        client: this.client,
+        params: { Bucket: this.options.bucket, Key: this.prefix + key, Body: Readable.from(content.stream) },
+        queueSize: 2,
+        partSize: 8 * 1024 * 1024,
+        leavePartsOnError: false,
+      });
       await upload.done();
     } catch (error) {
       throw this.unavailable(error, `writing ${key}`);
@@ -66,10 +79,13 @@ export class S3Store implements ObjectStore {
   async *get(key: string): AsyncIterable<Buffer> {
     let body: AsyncIterable<Buffer>;
     try {
-      const response = await this.client.send(new GetObjectCommand({ Bucket: this.options.bucket, Key: this.prefix + key }));
+      const response = await this.client.send(
+        new GetObjectCommand({ Bucket: this.options.bucket, Key: this.prefix + key }),
+      );
       body = response.Body as unknown as AsyncIterable<Buffer>;
     } catch (error) {
-      if ((error as { name?: string }).name === 'NoSuchKey') throw appError('BACKUP_NOT_FOUND', `${key} does not exist in ${this.describe()}.`);
+      if ((error as { name?: string }).name === 'NoSuchKey')
+        throw appError('BACKUP_NOT_FOUND', `${key} does not exist in ${this.describe()}.`);
       throw this.unavailable(error, `reading ${key}`);
     }
     try {
@@ -84,8 +100,15 @@ export class S3Store implements ObjectStore {
     let token: string | undefined;
     try {
       do {
-        const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.options.bucket, Prefix: this.prefix + prefix, ContinuationToken: token }));
-        for (const object of page.Contents ?? []) objects.push({ key: object.Key!.slice(this.prefix.length), bytes: object.Size ?? 0 });
+        const page = await this.client.send(
+          new ListObjectsV2Command({
+            Bucket: this.options.bucket,
+            Prefix: this.prefix + prefix,
+            ContinuationToken: token,
+          }),
+        );
+        for (const object of page.Contents ?? [])
+          objects.push({ key: object.Key!.slice(this.prefix.length), bytes: object.Size ?? 0 });
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);
     } catch (error) {

@@ -49,12 +49,24 @@ test('over real OpenSSH with key pairs: writes atomically, lists, reads back, de
   const stored = await repository.put('backups/one/base.tar.sealed', pieces(data));
   assert.equal(stored.crc32c, new Crc32c().update(data).hex());
   await repository.put('wal/000000010000000000000001.sealed', pieces(Buffer.from('segment')));
-  assert.deepEqual((await repository.list('')).map((o) => [o.key, o.bytes]), [['backups/one/base.tar.sealed', data.length], ['wal/000000010000000000000001.sealed', 7]]);
+  assert.deepEqual(
+    (await repository.list('')).map((o) => [o.key, o.bytes]),
+    [
+      ['backups/one/base.tar.sealed', data.length],
+      ['wal/000000010000000000000001.sealed', 7],
+    ],
+  );
   assert.ok((await read(repository.get('backups/one/base.tar.sealed'))).equals(data));
   await repository.delete('backups/one/base.tar.sealed');
   await repository.delete('backups/one/base.tar.sealed'); // deleting twice is fine
-  assert.deepEqual((await repository.list('backups/')).map((o) => o.key), []);
-  await assert.rejects(read(repository.get('backups/one/base.tar.sealed')), (error: unknown) => error instanceof AppError && error.code === 'BACKUP_NOT_FOUND');
+  assert.deepEqual(
+    (await repository.list('backups/')).map((o) => o.key),
+    [],
+  );
+  await assert.rejects(
+    read(repository.get('backups/one/base.tar.sealed')),
+    (error: unknown) => error instanceof AppError && error.code === 'BACKUP_NOT_FOUND',
+  );
 });
 
 test('removes the temporary files of writes that died once they are old enough, and nothing else', async () => {
@@ -69,7 +81,13 @@ test('removes the temporary files of writes that died once they are old enough, 
   const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000);
   await utimes(dead, twoDaysAgo, twoDaysAgo);
   assert.equal(await repository.removeUnfinished(new Date(Date.now() - 86_400_000)), 1);
-  assert.deepEqual((await readdir(root, { recursive: true })).sort(), ['backups', 'backups/one', 'wal', 'wal/000000010000000000000001.sealed', 'wal/000000010000000000000002.sealed.part-0000beef']);
+  assert.deepEqual((await readdir(root, { recursive: true })).sort(), [
+    'backups',
+    'backups/one',
+    'wal',
+    'wal/000000010000000000000001.sealed',
+    'wal/000000010000000000000002.sealed.part-0000beef',
+  ]);
 });
 
 test('refuses a server whose host key is not the pinned one', async () => {
@@ -86,7 +104,10 @@ test('an unreachable server is reported, and the store works again when it retur
   const repository = store();
   await repository.put('probe', pieces(Buffer.from('1')));
   await sshd.stop();
-  await assert.rejects(repository.put('probe-2', pieces(Buffer.from('2'))), unavailable(/Failed writing probe-2 in sftp:\/\//));
+  await assert.rejects(
+    repository.put('probe-2', pieces(Buffer.from('2'))),
+    unavailable(/Failed writing probe-2 in sftp:\/\//),
+  );
   await sshd.start();
   await repository.put('probe-3', pieces(Buffer.from('3')));
   assert.ok((await repository.list('')).some((o) => o.key === 'probe-3'));

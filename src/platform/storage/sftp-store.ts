@@ -75,11 +75,13 @@ export class SftpStore implements ObjectStore {
       sftp = (await this.connect()).sftp;
       await call<unknown>((done) => sftp.stat(this.pathOf(key), done));
     } catch (error) {
-      if ((error as { code?: number }).code === noSuchFile) throw appError('BACKUP_NOT_FOUND', `${key} does not exist in ${this.describe()}.`);
+      if ((error as { code?: number }).code === noSuchFile)
+        throw appError('BACKUP_NOT_FOUND', `${key} does not exist in ${this.describe()}.`);
       throw this.unavailable(error, `reading ${key}`);
     }
     try {
-      for await (const chunk of sftp.createReadStream(this.pathOf(key), { highWaterMark: 256 * 1024 })) yield chunk as Buffer;
+      for await (const chunk of sftp.createReadStream(this.pathOf(key), { highWaterMark: 256 * 1024 }))
+        yield chunk as Buffer;
     } catch (error) {
       throw this.unavailable(error, `reading ${key}`);
     }
@@ -112,11 +114,16 @@ export class SftpStore implements ObjectStore {
   }
 
   /** Calls `visit` for every file under `relative` (a missing directory has none). */
-  private async walk(relative: string, visit: (key: string, attrs: { size: number; mtime: number }) => void): Promise<void> {
+  private async walk(
+    relative: string,
+    visit: (key: string, attrs: { size: number; mtime: number }) => void,
+  ): Promise<void> {
     const { sftp } = await this.connect();
     let entries;
     try {
-      entries = await call<Array<{ filename: string; attrs: { size: number; mtime: number; isDirectory(): boolean } }>>((done) => sftp.readdir(this.pathOf(relative), done));
+      entries = await call<Array<{ filename: string; attrs: { size: number; mtime: number; isDirectory(): boolean } }>>(
+        (done) => sftp.readdir(this.pathOf(relative), done),
+      );
     } catch (error) {
       if ((error as { code?: number }).code === noSuchFile) return;
       throw error;
@@ -201,13 +208,18 @@ export class SftpStore implements ObjectStore {
 
   private pathOf(key: string): string {
     const resolved = path.posix.resolve(this.options.path, key);
-    if (resolved !== this.options.path && !resolved.startsWith(`${this.options.path}/`)) throw new Error(`object key escapes the repository: ${key}`);
+    if (resolved !== this.options.path && !resolved.startsWith(`${this.options.path}/`))
+      throw new Error(`object key escapes the repository: ${key}`);
     return resolved;
   }
 
   private unavailable(error: unknown, doing: string): Error {
     const message = (error as Error).message ?? String(error);
-    const reason = /All configured authentication methods failed/.test(message) ? 'our key was refused' : /Host denied|verification failed/i.test(message) ? 'the server\'s host key does not match hostKeyFingerprint' : message;
+    const reason = /All configured authentication methods failed/.test(message)
+      ? 'our key was refused'
+      : /Host denied|verification failed/i.test(message)
+        ? "the server's host key does not match hostKeyFingerprint"
+        : message;
     return appError('REPOSITORY_UNAVAILABLE', `Failed ${doing} in ${this.describe()}: ${reason}.`, { cause: error });
   }
 }
@@ -222,7 +234,8 @@ function guard(sftp: SFTPWrapper, closed: Promise<never>): SFTPWrapper {
   return new Proxy(sftp, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver) as unknown;
-      if (typeof value !== 'function' || property === 'createReadStream') return typeof value === 'function' ? value.bind(target) : value;
+      if (typeof value !== 'function' || property === 'createReadStream')
+        return typeof value === 'function' ? value.bind(target) : value;
       return (...args: unknown[]) => {
         const callback = args.at(-1);
         if (typeof callback !== 'function') return (value as (...a: unknown[]) => unknown).apply(target, args);

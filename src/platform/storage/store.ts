@@ -34,7 +34,10 @@ export interface StoredObject {
 }
 
 /** Passes `body` through while counting its bytes and checksumming it, for `put`'s result. */
-export function measured(body: AsyncIterable<Buffer>): { stream: AsyncIterable<Buffer>; result(key: string): StoredObject } {
+export function measured(body: AsyncIterable<Buffer>): {
+  stream: AsyncIterable<Buffer>;
+  result(key: string): StoredObject;
+} {
   const hash = new Crc32c();
   let bytes = 0;
   return {

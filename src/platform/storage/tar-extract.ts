@@ -29,7 +29,11 @@ const bytesInFlight = 64 * 1024 * 1024;
  * unpacking overlaps decryption and decompression. Ownership is set in one pass at the end.
  * On any failure the writing thread has stopped before this throws.
  */
-export async function extractTar(source: AsyncIterable<Buffer>, target: string, options: ExtractOptions = {}): Promise<{ files: number; bytes: number }> {
+export async function extractTar(
+  source: AsyncIterable<Buffer>,
+  target: string,
+  options: ExtractOptions = {},
+): Promise<{ files: number; bytes: number }> {
   const writer = new ExtractWriter(path.resolve(target), options.onBytes);
   try {
     for await (const chunk of source) {
@@ -37,7 +41,8 @@ export async function extractTar(source: AsyncIterable<Buffer>, target: string, 
       await writer.room();
     }
     const result = await writer.finish();
-    if (options.owner) await run('chown', ['-R', '--no-dereference', `${options.owner.uid}:${options.owner.gid}`, target]);
+    if (options.owner)
+      await run('chown', ['-R', '--no-dereference', `${options.owner.uid}:${options.owner.gid}`, target]);
     return result;
   } finally {
     await writer.stop();
@@ -65,15 +70,23 @@ class ExtractWriter {
 
   post(chunk: Buffer, handOver: boolean): void {
     if (this.failure) throw this.failure;
-    const owned = handOver && !(chunk.buffer instanceof SharedArrayBuffer) && chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength;
+    const owned =
+      handOver &&
+      !(chunk.buffer instanceof SharedArrayBuffer) &&
+      chunk.byteOffset === 0 &&
+      chunk.byteLength === chunk.buffer.byteLength;
     const data = owned ? chunk : Buffer.from(chunk);
     this.posted += data.length;
-    this.worker.postMessage({ chunk: data } satisfies ExtractCommand, data.length > 0 ? [data.buffer as ArrayBuffer] : []);
+    this.worker.postMessage(
+      { chunk: data } satisfies ExtractCommand,
+      data.length > 0 ? [data.buffer as ArrayBuffer] : [],
+    );
   }
 
   /** Waits until the writing thread is close enough behind; throws its failure. */
   async room(): Promise<void> {
-    while (this.posted - this.written > bytesInFlight && !this.failure) await new Promise<void>((resolve) => (this.wake = resolve));
+    while (this.posted - this.written > bytesInFlight && !this.failure)
+      await new Promise<void>((resolve) => (this.wake = resolve));
     if (this.failure) throw this.failure;
   }
 

@@ -39,14 +39,15 @@ function ensureDir(dir: string, mode = 0o700): void {
 const reader = new TarReader({
   entry(entry) {
     const destination = path.resolve(root, entry.name);
-    if (destination !== root && !destination.startsWith(`${root}${path.sep}`)) throw new Error(`archive entry ${entry.name} points outside ${root}`);
+    if (destination !== root && !destination.startsWith(`${root}${path.sep}`))
+      throw new Error(`archive entry ${entry.name} points outside ${root}`);
     if (entry.type === 'directory') return ensureDir(destination, entry.mode || 0o700);
     ensureDir(path.dirname(destination));
     if (entry.type === 'symlink') return symlinkSync(entry.linkname, destination);
     fd = openSync(destination, 'w', entry.mode || 0o600);
   },
   data(data) {
-    for (let offset = 0; offset < data.length; ) offset += writeSync(fd!, data, offset);
+    for (let offset = 0; offset < data.length;) offset += writeSync(fd!, data, offset);
     bytes += data.length;
   },
   end(entry) {

@@ -90,7 +90,12 @@ test('refuses an entry that would land outside the target, having written nothin
   await mkdir(target);
   const data = await readFile(evil);
   await assert.rejects(
-    extractTar((async function* () { yield data; })(), target),
+    extractTar(
+      (async function* () {
+        yield data;
+      })(),
+      target,
+    ),
     /points outside/,
   );
   await assert.rejects(stat(path.join(dir, 'escaped')), { code: 'ENOENT' });
@@ -103,7 +108,12 @@ test('stops writing when its source fails half-way, and reports the failure', as
   const failing = (async function* () {
     yield Buffer.from(archive.subarray(0, bigStart + 100_000));
     // Fail once the writing has begun (the writing thread takes a moment to start).
-    for (let waited = 0; !(await stat(path.join(target, 'base/1/big')).catch(() => undefined)) && waited < 10_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    for (
+      let waited = 0;
+      !(await stat(path.join(target, 'base/1/big')).catch(() => undefined)) && waited < 10_000;
+      waited += 20
+    )
+      await new Promise((resolve) => setTimeout(resolve, 20));
     throw new Error('the repository went away');
   })();
   await assert.rejects(extractTar(failing, target, { handOver: true }), /the repository went away/);
@@ -117,7 +127,12 @@ test('reports a file it cannot write with the system error and stops there', asy
   const target = path.join(dir, 'blocked-out');
   await mkdir(path.join(target, 'base/1/small'), { recursive: true }); // a directory where a file goes
   await assert.rejects(
-    extractTar((async function* () { yield archive; })(), target),
+    extractTar(
+      (async function* () {
+        yield archive;
+      })(),
+      target,
+    ),
     (error: NodeJS.ErrnoException) => error.code === 'EISDIR' && /small/.test(error.message),
   );
 });

@@ -62,7 +62,8 @@ export class TarReader {
 
   /** Throws unless the archive ended cleanly (its end marker, or at least a whole last entry). */
   finish(): void {
-    if (this.current || this.headerFilled > 0) throw new Error(`the archive is cut short${this.current ? ` inside ${this.current.name}` : ''}`);
+    if (this.current || this.headerFilled > 0)
+      throw new Error(`the archive is cut short${this.current ? ` inside ${this.current.name}` : ''}`);
   }
 
   private startEntry(): void {
@@ -70,10 +71,15 @@ export class TarReader {
       this.finished = true; // the end marker: two zero blocks (the first is enough to stop)
       return;
     }
-    if (octal(this.header, 148, 8) !== headerChecksum(this.header)) throw new Error('a tar header fails its checksum: the archive is damaged');
+    if (octal(this.header, 148, 8) !== headerChecksum(this.header))
+      throw new Error('a tar header fails its checksum: the archive is damaged');
     const flag = String.fromCharCode(this.header[156]!);
-    const type = flag === '0' || flag === '\0' ? 'file' : flag === '5' ? 'directory' : flag === '2' ? 'symlink' : undefined;
-    if (!type) throw new Error(`the archive holds a tar entry of type '${flag}', which PostgreSQL does not write: it is not a base backup archive`);
+    const type =
+      flag === '0' || flag === '\0' ? 'file' : flag === '5' ? 'directory' : flag === '2' ? 'symlink' : undefined;
+    if (!type)
+      throw new Error(
+        `the archive holds a tar entry of type '${flag}', which PostgreSQL does not write: it is not a base backup archive`,
+      );
     // POSIX ustar keeps long names' leading directories in a prefix field (GNU tar uses those bytes otherwise).
     const posix = this.header.toString('latin1', 257, 263) === 'ustar\0';
     const prefix = posix ? text(this.header, 345, 155) : '';
@@ -101,7 +107,10 @@ function text(header: Buffer, at: number, length: number): string {
 }
 
 function octal(header: Buffer, at: number, length: number): number {
-  const digits = header.toString('latin1', at, at + length).replace(/[\0 ]+$/, '').trim();
+  const digits = header
+    .toString('latin1', at, at + length)
+    .replace(/[\0 ]+$/, '')
+    .trim();
   return digits ? parseInt(digits, 8) : 0;
 }
 

@@ -35,7 +35,13 @@ function archive(entries: readonly TarHeaderEntry[]): Buffer {
 const entries: TarHeaderEntry[] = [
   { name: 'base', type: 'directory', mode: 0o40700, size: 0, mtime },
   { name: 'base/1', type: 'directory', mode: 0o40700, size: 0, mtime },
-  ...[...content].map(([name, data]): TarHeaderEntry => ({ name, type: 'file', mode: 0o100640, size: data.length, mtime })),
+  ...[...content].map(([name, data]): TarHeaderEntry => ({
+    name,
+    type: 'file',
+    mode: 0o100640,
+    size: data.length,
+    mtime,
+  })),
   { name: 'pg_tblspc_link', type: 'symlink', mode: 0o120777, size: 0, mtime, linkname: '/elsewhere/tablespace' },
 ];
 
@@ -57,9 +63,18 @@ test('GNU tar lists and extracts what the headers describe, checksums included',
   const { stdout } = await run('tar', ['-tvf', file, '--utc']);
   const lines = stdout.trim().split('\n');
   assert.equal(lines.length, entries.length);
-  assert.match(lines.find((line) => line.endsWith(' base/1/odd'))!, /^-rw-r----- 0\/0 +1553 2026-03-04 05:06 base\/1\/odd$/);
-  assert.match(lines.find((line) => line.includes('pg_tblspc_link'))!, /^l.* pg_tblspc_link -> \/elsewhere\/tablespace$/);
-  assert.ok(lines.some((line) => line.endsWith(` ${longName}`)), 'a name past 100 bytes goes through the prefix field');
+  assert.match(
+    lines.find((line) => line.endsWith(' base/1/odd'))!,
+    /^-rw-r----- 0\/0 +1553 2026-03-04 05:06 base\/1\/odd$/,
+  );
+  assert.match(
+    lines.find((line) => line.includes('pg_tblspc_link'))!,
+    /^l.* pg_tblspc_link -> \/elsewhere\/tablespace$/,
+  );
+  assert.ok(
+    lines.some((line) => line.endsWith(` ${longName}`)),
+    'a name past 100 bytes goes through the prefix field',
+  );
 
   const out = path.join(dir, 'out');
   await mkdir(out);
@@ -78,6 +93,12 @@ test('our own reader reads it back entry by entry', () => {
 });
 
 test('refuses what a ustar header cannot hold, rather than writing a wrong one', () => {
-  assert.throws(() => tarHeader({ name: `${'x'.repeat(101)}`, type: 'file', mode: 0o600, size: 1, mtime }), /too long for a tar header/);
-  assert.throws(() => tarHeader({ name: 'huge', type: 'file', mode: 0o600, size: 8 ** 11, mtime }), /does not fit a 12-byte tar field/);
+  assert.throws(
+    () => tarHeader({ name: `${'x'.repeat(101)}`, type: 'file', mode: 0o600, size: 1, mtime }),
+    /too long for a tar header/,
+  );
+  assert.throws(
+    () => tarHeader({ name: 'huge', type: 'file', mode: 0o600, size: 8 ** 11, mtime }),
+    /does not fit a 12-byte tar field/,
+  );
 });
