@@ -1,16 +1,9 @@
 import { createHash } from 'node:crypto';
 import { chown, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type pg from 'pg';
 import type { Config } from '../platform/config/config.js';
 import { derivePassword, loadOrCreateSecretKey } from '../platform/crypto/secrets.js';
-import {
-  createKysely,
-  createPool,
-  parseDatabaseUrl,
-  withClient,
-  type ConnectionTarget,
-} from '../platform/db/connect.js';
+import { createKysely, createPool, parseDatabaseUrl, type ConnectionTarget } from '../platform/db/connect.js';
 import { migrateToLatest } from '../platform/db/migrator.js';
 import { quoteIdent } from '../platform/db/sql.js';
 import { appError } from '../platform/errors.js';
@@ -28,6 +21,8 @@ import {
 import { placedTlsFiles, type TlsFiles } from '../platform/postgres/tls.js';
 import { ensurePostgresOsUser, isReachableBy, isRoot, type RunAs } from '../platform/postgres/os-user.js';
 import { PostgresSupervisor } from '../platform/postgres/supervisor.js';
+import { withServer, type DatabaseHandle } from '../platform/db/handle.js';
+export { withServer, type DatabaseHandle };
 import { startWalShipping } from './backup.js';
 import {
   hasStandbySlot,
@@ -46,31 +41,6 @@ const minimumServerVersion = 150000;
 
 /** The superuser of an embedded cluster; its password is derived from the secret key. */
 export const embeddedSuperuser = 'steadfast';
-
-/** How this process reaches PostgreSQL, and who stops it when we are done. */
-export interface DatabaseHandle {
-  /** The platform database, as the administrative role. */
-  readonly admin: ConnectionTarget;
-  readonly platformDatabase: string;
-  readonly secretKey: string;
-  /** Set when this process started (and supervises) the embedded server. */
-  readonly supervisor?: PostgresSupervisor;
-  /** Where archive_command leaves WAL for this process to push to the repositories (embedded, archiving on). */
-  readonly walSpool?: string | undefined;
-  /** The embedded cluster's data directory (not known for an external database). */
-  readonly dataDir?: string | undefined;
-  readonly mode: 'external' | 'embedded-owned' | 'embedded-attached';
-  /** Stops the embedded server if this process started it. */
-  stop(): Promise<void>;
-}
-
-/** Runs `work` on the server's own database (`postgres`) as the administrative role: for what belongs to the server, not the platform (replication, recovery). */
-export function withServer<R>(
-  database: Pick<DatabaseHandle, 'admin'>,
-  work: (client: pg.Client) => Promise<R>,
-): Promise<R> {
-  return withClient({ ...database.admin, database: 'postgres' }, work);
-}
 
 /** Where clusters go when Steadfast runs as root from a home the Postgres user cannot reach (e.g. /root). */
 export const rootFallbackClusters = '/var/lib/steadfast/clusters';
