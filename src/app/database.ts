@@ -4,7 +4,6 @@ import path from 'node:path';
 import type { Config } from '../platform/config/config.js';
 import { derivePassword, loadOrCreateSecretKey } from '../platform/crypto/secrets.js';
 import { createKysely, createPool, parseDatabaseUrl, type ConnectionTarget } from '../platform/db/connect.js';
-import { migrateToLatest } from '../platform/db/migrator.js';
 import { quoteIdent } from '../platform/db/sql.js';
 import { appError } from '../platform/errors.js';
 import type { Logger } from '../platform/log/log.js';
@@ -24,6 +23,7 @@ import { PostgresSupervisor } from '../platform/postgres/supervisor.js';
 import { withServer, type DatabaseHandle } from '../platform/db/handle.js';
 export { withServer, type DatabaseHandle };
 import { startWalShipping } from './backup.js';
+import { migrations } from './modules.js';
 import {
   hasStandbySlot,
   nodeTls,
@@ -256,7 +256,7 @@ export async function bootstrapPlatform(handle: DatabaseHandle, log: Logger): Pr
   const pool = createPool(handle.admin, { max: 1, applicationName: 'steadfast-migrate' });
   const db = createKysely<unknown>(pool);
   try {
-    await migrateToLatest(db, 'platform', `the platform database ${handle.platformDatabase}`);
+    await migrations.platform.migrateToLatest(db, `the platform database ${handle.platformDatabase}`);
   } finally {
     await db.destroy();
   }

@@ -8,7 +8,10 @@ import type { PlatformTables } from '../platform/db/schema.js';
 import { TenantPoolRegistry } from '../platform/db/tenant-pools.js';
 import { JobQueue } from '../platform/jobs/queue.js';
 import type { Logger } from '../platform/log/log.js';
-import type { DatabaseHandle } from './database.js';
+import type { BackupModuleContext } from '../modules/backup/index.js';
+import type { ReplicationModuleContext } from '../modules/replication/index.js';
+import type { DatabaseHandle } from '../platform/db/handle.js';
+import { migrations } from './modules.js';
 
 /** Everything a role of this process (HTTP, worker, CLI command) works with. */
 export interface Platform {
@@ -23,6 +26,17 @@ export interface Platform {
   readonly tenancy: TenancyService;
   /** Closes pools; the database handle is stopped by whoever opened it. */
   close(): Promise<void>;
+}
+
+/**
+ * What the modules are handed (app/modules.ts): the platform, and the services a role of this
+ * process has beside it (backups and the drill, WAL shipping, replication as this server sees it).
+ */
+export interface ModuleContext extends Platform {
+  readonly backups?: BackupModuleContext['backups'];
+  readonly restoreDrill?: BackupModuleContext['restoreDrill'];
+  readonly shipping?: BackupModuleContext['shipping'];
+  readonly replication?: ReplicationModuleContext['replication'];
 }
 
 export interface PlatformOptions {
@@ -57,6 +71,7 @@ export function createPlatform(
     secretKey: database.secretKey,
     platformDatabase: database.platformDatabase,
     connectionLimit: config.tenantRoleMaxConnections,
+    tenantMigrations: migrations.tenant,
   });
   const tenancy = new TenancyService({
     repository: new TenancyRepository(db),

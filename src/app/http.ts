@@ -1,24 +1,33 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { sql } from 'kysely';
-import { drillRoutes } from '../modules/replication/index.js';
-import { tenancyRoutes } from '../modules/tenancy/index.js';
-import { latestMigration } from '../platform/db/migrator.js';
+import { registerTenantContext } from '../modules/tenancy/index.js';
+import { apiPrefix, registerApiDescription } from '../platform/http/api.js';
+import { registerAuthentication } from '../platform/http/auth.js';
 import { registerResponseHeaders } from '../platform/http/headers.js';
 import { registerHealthRoutes, type ReadinessCheck } from '../platform/http/health.js';
 import { registerProblemHandler } from '../platform/http/problem.js';
 import { registerDatabaseRetry } from '../platform/http/retry.js';
-import type { Platform } from './deps.js';
+import type { SteadfastModule } from '../platform/module.js';
+import type { ModuleContext } from './deps.js';
+import { migrations, modules as allModules } from './modules.js';
 import { version } from './version.js';
 
-/** Builds the tenant-facing HTTP server (not listening): plugins, health, modules. */
-export async function buildHttp(platform: Platform): Promise<FastifyInstance> {
+type Modules = readonly SteadfastModule<ModuleContext>[];
+
+/**
+ * Builds the tenant-facing HTTP server (not listening): plugins, health, then the modules'
+ * routes in two scopes. The tenant scope (every host `<slug>.<base domain>`) resolves the
+ * tenant, then who is asking (`request.actor`), then runs the modules' pages and, under
+ * `/api/v1`, their API; the platform scope holds the platform host's own routes.
+ */
+export async function buildHttp(context: ModuleContext, modules: Modules = allModules): Promise<FastifyInstance> {
+  const { log, config } = context;
   const app = Fastify({
-    loggerInstance: platform.log.child({ component: 'http' }) as FastifyBaseLogger,
+    loggerInstance: log.child({ component: 'http' }) as FastifyBaseLogger,
     // One log line per request only when debugging; errors are logged by the problem handler.
-    logController: new LogController({
-      disableRequestLogging: platform.log.level !== 'debug' && platform.log.level !== 'trace',
-    }),
+    logController: new LogController({ disableRequestLogging: log.level !== 'debug' && log.level !== 'trace' }),
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     bodyLimit: 1024 * 1024,
@@ -28,22 +37,50 @@ export async function buildHttp(platform: Platform): Promise<FastifyInstance> {
   registerProblemHandler(app);
   registerResponseHeaders(app);
   // Before any route: each is wrapped to ride out a failover.
-  registerDatabaseRetry(app, platform.config.databaseRetrySeconds);
-  registerHealthRoutes(app, readinessChecks(platform, await latestMigration('platform')), version);
-  await app.register(tenancyRoutes, { tenancy: platform.tenancy, baseDomain: platform.config.baseDomain });
-  const token = platform.config.drillWriteToken;
-  if (token)
-    await app.register(drillRoutes, {
-      tenancy: platform.tenancy,
-      baseDomain: platform.config.baseDomain,
-      db: platform.db,
-      token,
-    });
+  registerDatabaseRetry(app, config.databaseRetrySeconds);
+  await registerApiDescription(app, version);
+  registerHealthRoutes(app, readinessChecks(context, await migrations.platform.latest()), version);
+  await app.register((scope) => tenantScope(scope, context, modules));
+  await app.register((scope) => platformScope(scope, context, modules, config.baseDomain));
   return app;
 }
 
+/** Tenant context -> authentication -> (rate limit: identity's) -> the modules' pages, and their API under /api/v1. */
+async function tenantScope(scope: FastifyInstance, context: ModuleContext, modules: Modules): Promise<void> {
+  registerTenantContext(scope, context.tenancy, context.config.baseDomain);
+  registerAuthentication(
+    scope,
+    modules.flatMap((module) => module.authenticators?.(context) ?? []),
+  );
+  for (const module of modules) await module.tenantPages?.(scope, context);
+  await scope.register(
+    async (api) => {
+      const typed = api.withTypeProvider<ZodTypeProvider>();
+      for (const module of modules) await module.tenantApi?.(typed, context);
+    },
+    { prefix: apiPrefix },
+  );
+}
+
+/**
+ * The platform host's own routes (the console, the status page): each is bound to the bare base
+ * domain, so it may share a path with a tenant's page without either shadowing the other.
+ */
+async function platformScope(
+  scope: FastifyInstance,
+  context: ModuleContext,
+  modules: Modules,
+  baseDomain: string,
+): Promise<void> {
+  const platformHost = new RegExp(`^${baseDomain.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(:\\d+)?$`, 'i');
+  scope.addHook('onRoute', (route) => {
+    route.constraints = { ...route.constraints, host: platformHost };
+  });
+  for (const module of modules) await module.platformRoutes?.(scope, context);
+}
+
 /** One round trip answers both: the query reaching Postgres, and the schema version it returns. */
-function readinessChecks(platform: Platform, expectedMigration: string): ReadinessCheck[] {
+function readinessChecks(context: ModuleContext, expectedMigration: string): ReadinessCheck[] {
   return [
     {
       name: 'postgres',
@@ -51,7 +88,7 @@ function readinessChecks(platform: Platform, expectedMigration: string): Readine
         let applied: string | null | undefined;
         try {
           const { rows } = await sql<{ name: string | null }>`SELECT max(name) AS name FROM kysely_migration`.execute(
-            platform.db,
+            context.db,
           );
           applied = rows[0]?.name;
         } catch (error) {

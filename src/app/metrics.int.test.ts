@@ -33,7 +33,7 @@ const drill = (hoursAgo: number, passed: boolean): DrillResult => {
 const value = (text: string, name: string): string | undefined => new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1];
 
 test("drill metrics: the last drill's figures, and drill_ok only while the last passed and one passed within 26 hours", async () => {
-  const registry = createMetrics({ platform });
+  const registry = createMetrics(platform);
   let text = await registry.metrics();
   assert.equal(value(text, 'steadfast_drill_ok'), '0', 'no drill yet');
   // Unknown, not failed: NaN (prom-client spells it Nan; Prometheus reads it case-blind).
@@ -63,7 +63,7 @@ test("drill metrics: the last drill's figures, and drill_ok only while the last 
 });
 
 test('failover drill metrics: the last drill of each mode, labelled by mode', async () => {
-  const registry = createMetrics({ platform });
+  const registry = createMetrics(platform);
   const at = (hoursAgo: number): Date => new Date(Date.now() - hoursAgo * 3_600_000);
   const base = { trials: [{}, {}], acknowledged: 2000, problems: [] as string[] };
   await recordFailoverDrill(platform.db, {

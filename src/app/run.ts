@@ -5,21 +5,17 @@ import { appError, isAppError } from '../platform/errors.js';
 import type { Logger } from '../platform/log/log.js';
 import { findFreePort } from '../platform/postgres/supervisor.js';
 import { readReplicationState } from '../platform/postgres/replication-status.js';
-import {
-  baseBackupJob,
-  baseBackupSchedule,
-  restoreDrillJob,
-  restoreDrillSchedule,
-  type BackupService,
-} from '../modules/backup/index.js';
+import type { BackupService } from '../modules/backup/index.js';
+import type { SteadfastModule } from '../platform/module.js';
 import type { JobDefinition } from '../platform/jobs/queue.js';
 import type { Schedule } from '../platform/jobs/scheduler.js';
-import { createBackupService, createDrill, startWalShipping } from './backup.js';
+import { createBackupService, createDrill, startWalShipping, type WalShipping } from './backup.js';
 import { attachDatabase, bootstrapPlatform, startEmbedded, withServer, type DatabaseHandle } from './database.js';
-import { createPlatform, type Platform } from './deps.js';
+import { createPlatform, type ModuleContext, type Platform } from './deps.js';
 import { buildHttp } from './http.js';
 import { buildOperatorHttp, createMetrics } from './metrics.js';
 import { recordInstance } from './instance.js';
+import { modules as allModules } from './modules.js';
 import { startWorker, type Worker } from './worker.js';
 
 export interface Roles {
@@ -89,20 +85,14 @@ export async function startPlatform(
 
     const serving: Array<() => Promise<void>> = [];
     layers.push(serving);
-    const backups = createBackupService(config, log, database);
+    const context = moduleContext(platform, database, shipping);
     let http: FastifyInstance | undefined;
     let operatorPort: number | undefined;
     if (roles.http) {
-      const server = await buildHttp(platform);
+      const server = await buildHttp(context);
       await listen(server, config.httpHost, port!, { host: 'HOST', port: 'PORT' });
       http = server;
-      const replication =
-        database.mode === 'external'
-          ? undefined
-          : { read: () => withServer(database, readReplicationState), expected: { mode: config.replicationMode } };
-      const operator = await buildOperatorHttp(
-        createMetrics({ platform, backups, pusher: shipping?.pusher, streamer: shipping?.streamer, replication }),
-      );
+      const operator = await buildOperatorHttp(createMetrics(context), context);
       await listen(operator, config.operatorHost, config.operatorPort, {
         host: 'STEADFAST_OPERATOR_HOST',
         port: 'STEADFAST_OPERATOR_PORT',
@@ -122,12 +112,12 @@ export async function startPlatform(
     }
     let worker: Worker | undefined;
     if (roles.worker) {
-      const started = startWorker(platform, backupWork(platform, backups));
+      const started = startWorker(platform, moduleWork(context));
       worker = started;
       serving.push(() => started.stop());
     }
     // After the jobs and the listeners: the repositories' connections (an open SFTP session would keep the process alive).
-    layers.push([() => backups.close()]);
+    layers.push([() => context.backups.close()]);
     const demo = config.demoTenant ? await platform.tenancy.findRow(config.demoTenant) : undefined;
     const entryUrl =
       port === undefined
@@ -142,15 +132,32 @@ export async function startPlatform(
   }
 }
 
-/** The backup and the restore drill, each scheduled when a schedule is configured. */
-function backupWork(platform: Platform, backups: BackupService): { jobs: JobDefinition[]; schedules: Schedule[] } {
-  const { config } = platform;
-  const backup = baseBackupJob(backups);
-  const drill = restoreDrillJob(createDrill(platform, backups));
-  const schedules: Schedule[] = [];
-  if (config.backupSchedule) schedules.push(baseBackupSchedule(backup, config.backupSchedule, config.timeZone));
-  if (config.drillSchedule) schedules.push(restoreDrillSchedule(drill, config.drillSchedule, config.timeZone));
-  return { jobs: [backup, drill], schedules };
+/**
+ * What the modules are handed: the platform, the backup service and the restore drill, the WAL
+ * shipping this process runs, and replication as this server sees it (an embedded one).
+ */
+function moduleContext(
+  platform: Platform,
+  database: DatabaseHandle,
+  shipping: WalShipping | undefined,
+): ModuleContext & { backups: BackupService } {
+  const { config, log } = platform;
+  const backups = createBackupService(config, log, database);
+  const replication =
+    database.mode === 'external'
+      ? undefined
+      : { read: () => withServer(database, readReplicationState), expected: { mode: config.replicationMode } };
+  return { ...platform, backups, restoreDrill: createDrill(platform, backups), shipping, replication };
+}
+
+/** Every module's jobs and schedules, for the worker role. */
+function moduleWork(context: ModuleContext): { jobs: JobDefinition[]; schedules: Schedule[] } {
+  const modules: readonly SteadfastModule<ModuleContext>[] = allModules;
+  const work = modules.map((module) => module.work?.(context) ?? { jobs: [] });
+  return {
+    jobs: work.flatMap((piece) => [...piece.jobs]),
+    schedules: work.flatMap((piece) => [...(piece.schedules ?? [])]),
+  };
 }
 
 async function openDatabase(config: Config, log: Logger, roles: Roles): Promise<DatabaseHandle> {

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { BackupService, TransferProgress } from '../modules/backup/index.js';
 import type { Actor } from '../platform/actor.js';
 import { createKysely, createPool, withClient, type ConnectionTarget } from '../platform/db/connect.js';
-import { migrateToLatest } from '../platform/db/migrator.js';
+import { migrations } from './modules.js';
 import { appError } from '../platform/errors.js';
 import { copyDatabaseData } from '../platform/postgres/copy-data.js';
 import type { RecoveryTarget } from '../platform/postgres/recovery.js';
@@ -109,7 +109,7 @@ async function migrateCopy(source: ConnectionTarget): Promise<void> {
     createPool(source, { max: 1, idleSeconds: 1, applicationName: 'steadfast-restore' }),
   );
   try {
-    await migrateToLatest(db, 'tenant', `the restored copy of ${source.database}`);
+    await migrations.tenant.migrateToLatest(db, `the restored copy of ${source.database}`);
   } finally {
     await db.destroy();
   }

@@ -1,10 +1,17 @@
 /**
- * Who is acting, for policies and audit entries. Operators act from the CLI on the
- * host; users and staff arrive with the identity module.
+ * Who is acting, for policies and audit entries. Operators act from the CLI on the host, the
+ * platform acts as `system`, a caller over HTTP is `anonymous` until an authenticator knows it
+ * (a `service` such as the failover drill's load today; users and staff with the identity module).
  */
 export type Actor =
-  { readonly kind: 'operator'; readonly name: string } | { readonly kind: 'system'; readonly name: string };
+  | { readonly kind: 'operator'; readonly name: string }
+  | { readonly kind: 'system'; readonly name: string }
+  | { readonly kind: 'service'; readonly name: string }
+  | { readonly kind: 'anonymous' };
+
+/** A request's actor before any authenticator has spoken. */
+export const anonymous: Actor = Object.freeze({ kind: 'anonymous' });
 
 export function describeActor(actor: Actor): string {
-  return `${actor.kind}:${actor.name}`;
+  return actor.kind === 'anonymous' ? 'anonymous' : `${actor.kind}:${actor.name}`;
 }

@@ -19,3 +19,4 @@ export {
   drillWarnings,
   type DrillSummary,
 } from './backup.drill-log.js';
+export { backupModule, type BackupModuleContext } from './backup.module.js';

@@ -8,7 +8,9 @@ export {
   type LagHistory,
   type ReplicationSample,
 } from './replication.history.js';
-export { drillRoutes, type DrillRoutesOptions } from './replication.routes.js';
+export { replicationModule, type ReplicationModuleContext } from './replication.module.js';
+export { replicationGauges, type ReplicationSource } from './replication.metrics.js';
+export { canWriteDrillJournal } from './replication.policy.js';
 export {
   lastFailoverDrills,
   recordFailoverDrill,

@@ -2,7 +2,7 @@
 export { TenancyService, type MigrateTenantsResult, type MigrationProgress } from './tenancy.service.js';
 export { TenancyRepository } from './tenancy.repository.js';
 export { TenantProvisioner } from './tenancy.provisioner.js';
-export { tenancyRoutes, type TenancyRoutesOptions } from './tenancy.routes.js';
+export { tenancyModule, type TenancyModuleContext } from './tenancy.module.js';
 export { registerTenantContext, requireTenant } from './tenancy.context.js';
 export { targetOfHost, type HostTarget } from './tenancy.host.js';
 export { canManageTenants } from './tenancy.policy.js';

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { createKysely, createPool, type ConnectionTarget } from '../../platform/db/connect.js';
 import { derivePassword } from '../../platform/crypto/secrets.js';
-import { migrateToLatest } from '../../platform/db/migrator.js';
+import type { MigrationSet } from '../../platform/db/migrator.js';
 import type { PlatformTables } from '../../platform/db/schema.js';
 import { tenantTarget } from '../../platform/db/tenant-pools.js';
 import { quoteIdent, quoteLiteral } from '../../platform/db/sql.js';
@@ -16,6 +16,8 @@ export interface ProvisionerOptions {
   readonly platformDatabase: string;
   /** Connections one tenant role may hold at once (its pool, plus room for migrations). */
   readonly connectionLimit: number;
+  /** What every tenant database runs: the platform's tenant migrations and its modules'. */
+  readonly tenantMigrations: MigrationSet;
 }
 
 /**
@@ -70,10 +72,15 @@ export class TenantProvisioner {
     });
     const db = createKysely<unknown>(pool);
     try {
-      return await migrateToLatest(db, 'tenant', `tenant database ${names.databaseName}`);
+      return await this.options.tenantMigrations.migrateToLatest(db, `tenant database ${names.databaseName}`);
     } finally {
       await db.destroy();
     }
+  }
+
+  /** The version a tenant database reaches once migrated: the latest tenant migration. */
+  latestVersion(): Promise<string> {
+    return this.options.tenantMigrations.latest();
   }
 
   /** The administrative role's connection to a tenant's database (data restores run as it, then SET ROLE to the tenant). */

@@ -7,6 +7,7 @@ import { withClient } from '../../platform/db/connect.js';
 import { AppError } from '../../platform/errors.js';
 import { buildTenant, testOperator, uniqueSlug } from '../../../test/helpers/factories.js';
 import { countRows, createTestPlatform, type TestPlatform } from '../../../test/helpers/platform.js';
+import { migrations } from '../../app/modules.js';
 import { TenantProvisioner } from './tenancy.provisioner.js';
 import { TenancyRepository } from './tenancy.repository.js';
 import { TenancyService } from './tenancy.service.js';
@@ -45,6 +46,7 @@ function ownProvisioner(): TenantProvisioner {
     secretKey: platform.database.secretKey,
     platformDatabase: platform.database.platformDatabase,
     connectionLimit: 32,
+    tenantMigrations: migrations.tenant,
   });
 }
 

@@ -2,7 +2,6 @@ import type { Kysely } from 'kysely';
 import { describeActor, type Actor } from '../../platform/actor.js';
 import type { Clock } from '../../platform/clock/clock.js';
 import type { ConnectionTarget } from '../../platform/db/connect.js';
-import { latestMigration } from '../../platform/db/migrator.js';
 import type { TenantTables } from '../../platform/db/schema.js';
 import type { TenantPoolRegistry } from '../../platform/db/tenant-pools.js';
 import type { AppError } from '../../platform/errors.js';
@@ -239,7 +238,7 @@ export class TenancyService {
    */
   async migrateAll(onProgress?: (progress: MigrationProgress) => void): Promise<MigrateTenantsResult> {
     const { repository, provisioner, log } = this.deps;
-    const latest = await latestMigration('tenant');
+    const latest = await provisioner.latestVersion();
     const tenants = await repository.listInStatus(['active', 'suspended']);
     const pending = tenants.filter((tenant) => tenant.schema_version !== latest);
     const migrated: string[] = [];

@@ -1,6 +1,8 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isResponseSerializationError } from 'fastify-type-provider-zod';
 import { AppError, appError, toAppError } from '../errors.js';
 import { escapeHtml, htmlSecurityHeaders, page } from './html.js';
+import { issuesOfFastify, validationFailed } from './validation.js';
 
 /** An RFC 9457 problem document. */
 export interface Problem {
@@ -51,7 +53,7 @@ function send(error: AppError, request: FastifyRequest, reply: FastifyReply): Fa
  */
 export function registerProblemHandler(app: FastifyInstance): void {
   app.setErrorHandler((raw: FastifyError | Error, request, reply) => {
-    const error = translate(raw);
+    const error = translate(raw, request);
     if (error.status >= 500) request.log.error({ err: raw, code: error.code }, error.message);
     else request.log.info({ code: error.code }, error.message);
     return send(error, request, reply);
@@ -65,12 +67,15 @@ export function registerProblemHandler(app: FastifyInstance): void {
   );
 }
 
-function translate(error: FastifyError | Error): AppError {
+function translate(error: FastifyError | Error, request: FastifyRequest): AppError {
   if (error instanceof AppError) return error;
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) {
-    return appError('VALIDATION_FAILED', `The request is invalid: ${fastifyError.message}.`);
+    const issues = issuesOfFastify(fastifyError.validation, fastifyError.validationContext);
+    return validationFailed(issues, request.routeOptions.config?.requestName);
   }
+  // Our answer did not match its own schema: a bug, never the caller's fault.
+  if (isResponseSerializationError(error)) return toAppError(error);
   if (fastifyError.statusCode === 413)
     return appError(
       'REQUEST_TOO_LARGE',

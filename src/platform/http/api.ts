@@ -1,0 +1,61 @@
+import fastifySwagger from '@fastify/swagger';
+import type {
+  FastifyBaseLogger,
+  FastifyInstance,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerDefault,
+} from 'fastify';
+import {
+  createJsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+
+/** A Fastify scope whose routes declare zod schemas: body, query, params and replies typed and checked at the edge. */
+export type ApiScope = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;
+
+/** Where the tenant API lives, and where its OpenAPI document is served. */
+export const apiPrefix = '/api/v1';
+export const openApiPath = `${apiPrefix}/openapi.json`;
+
+const describe = createJsonSchemaTransform({});
+
+/**
+ * Routes validate with their zod schemas and replies are serialized by them; every route
+ * registered under `/api/v1` after this joins the OpenAPI 3.1 document served at
+ * `/api/v1/openapi.json` (on any host: it describes the API, no tenant's data). Health checks,
+ * pages and the document itself stay out of it.
+ */
+export async function registerApiDescription(app: FastifyInstance, version: string): Promise<void> {
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Steadfast API',
+        version,
+        description:
+          "The tenant API: served at each workspace's own address, `https://<workspace>.<base domain>/api/v1`. Errors are RFC 9457 problem documents (`application/problem+json`).",
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+    transform: (input) => {
+      if (!input.url.startsWith(`${apiPrefix}/`) || input.url === openApiPath) {
+        return { schema: { ...input.schema, hide: true }, url: input.url };
+      }
+      return describe(input);
+    },
+    transformObject: jsonSchemaTransformObject,
+  });
+  app.get(openApiPath, { schema: { hide: true } }, async () => app.swagger());
+}

@@ -1,0 +1,41 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { anonymous, type Actor } from '../actor.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who sends this request: set by the authentication hook of the tenant scope, `anonymous` until one knows it. */
+    actor: Actor;
+  }
+}
+
+/**
+ * Knows some callers: the actor a request proves to be (a token, a session), or undefined when
+ * the request carries nothing this authenticator reads. One that finds a credential it reads
+ * but refuses throws the catalogue's UNAUTHENTICATED.
+ */
+export type Authenticator = (request: FastifyRequest) => Promise<Actor | undefined> | Actor | undefined;
+
+/**
+ * The authentication seam of a scope: every request gets its `request.actor` from the first
+ * authenticator that knows it, else `anonymous`. Routes decide what an actor may do through
+ * their module's policies; this hook only says who is asking.
+ */
+export function registerAuthentication(app: FastifyInstance, authenticators: readonly Authenticator[]): void {
+  // Fastify decorates with a primitive; each request gets its own actor in the hook.
+  app.decorateRequest('actor', null as never);
+  app.addHook('onRequest', async (request) => {
+    for (const authenticate of authenticators) {
+      const actor = await authenticate(request);
+      if (actor) {
+        request.actor = actor;
+        return;
+      }
+    }
+    request.actor = anonymous;
+  });
+}
+
+/** The token of an `Authorization: Bearer <token>` header, or undefined. */
+export function bearerToken(request: FastifyRequest): string | undefined {
+  return /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
+}

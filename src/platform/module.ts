@@ -1,0 +1,46 @@
+import type { FastifyInstance } from 'fastify';
+import type { Authenticator } from './http/auth.js';
+import type { ApiScope } from './http/api.js';
+import type { JobDefinition } from './jobs/queue.js';
+import type { Schedule } from './jobs/scheduler.js';
+import type { GaugeDefinition } from './metrics.js';
+
+/** What a module runs in the worker role: its job types, and the schedules the leader fires. */
+export interface ModuleWork {
+  readonly jobs: readonly JobDefinition[];
+  readonly schedules?: readonly Schedule[];
+}
+
+/** Folders of forward-only migrations (`<yyyymmddhhmmss>-<what>.ts`) a module brings. */
+export interface ModuleMigrations {
+  /** Run on the platform database (the control plane). */
+  readonly platform?: string;
+  /** Run on every tenant's own database. */
+  readonly tenant?: string;
+}
+
+/**
+ * The module contract: what a module contributes, each piece optional. A module's `index.ts`
+ * exports one of these; app/ only loops over the list of modules (app/modules.ts), so adding
+ * a module is a folder and one line. `Ctx` is what the module needs of the running platform
+ * (its services, config, database); app/ hands every module the same context, which must
+ * have all of it.
+ */
+export interface SteadfastModule<Ctx> {
+  readonly name: string;
+  readonly migrations?: ModuleMigrations;
+  /** Routes on a tenant's host under `/api/v1`, after the tenant context and authentication; their zod schemas make the OpenAPI document. */
+  readonly tenantApi?: (api: ApiScope, ctx: Ctx) => Promise<void> | void;
+  /** Pages on a tenant's host (outside `/api`), after the tenant context. */
+  readonly tenantPages?: (app: FastifyInstance, ctx: Ctx) => Promise<void> | void;
+  /** Routes on the platform's own host (the console, the status page). */
+  readonly platformRoutes?: (app: FastifyInstance, ctx: Ctx) => Promise<void> | void;
+  /** Routes on the operator port, beside `/metrics` (never reachable from a tenant's address). */
+  readonly operatorRoutes?: (app: FastifyInstance, ctx: Ctx) => Promise<void> | void;
+  /** Who this module can recognise on the tenant scope (a token, a session). */
+  readonly authenticators?: (ctx: Ctx) => readonly Authenticator[];
+  /** Job types and schedules, for processes with the worker role. */
+  readonly work?: (ctx: Ctx) => ModuleWork;
+  /** Gauges for `/metrics`, read when scraped. */
+  readonly metrics?: (ctx: Ctx) => readonly GaugeDefinition[];
+}

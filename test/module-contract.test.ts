@@ -1,0 +1,195 @@
+/**
+ * The module contract, through the real HTTP app: a module's tenant API runs after the tenant
+ * context and authentication, its zod schemas validate requests (one shape of problem) and make
+ * the OpenAPI document, its platform routes answer on the platform's host only, and its
+ * operator routes sit beside /metrics.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { ModuleContext } from '../src/app/deps.js';
+import { buildHttp } from '../src/app/http.js';
+import { buildOperatorHttp, createMetrics } from '../src/app/metrics.js';
+import { modules } from '../src/app/modules.js';
+import { requireTenant } from '../src/modules/tenancy/index.js';
+import { describeActor } from '../src/platform/actor.js';
+import type { SteadfastModule } from '../src/platform/module.js';
+import { buildTenant } from './helpers/factories.js';
+import { hostOf } from './helpers/http.js';
+import { createTestPlatform, type TestPlatform } from './helpers/platform.js';
+
+/** A module of the kind identity, work and status will be: a token, an API route with a schema, a platform page, an operator route. */
+const exampleModule: SteadfastModule<ModuleContext> = {
+  name: 'example',
+  authenticators: () => [
+    (request) =>
+      request.headers.authorization === 'Bearer example-token' ? { kind: 'service', name: 'example' } : undefined,
+  ],
+  tenantApi: (api) => {
+    api.post(
+      '/examples/:kind',
+      {
+        schema: {
+          summary: 'Makes an example',
+          params: z.object({ kind: z.enum(['small', 'large']) }),
+          body: z.object({ title: z.string().min(3), size: z.number().int().positive() }).strict(),
+          response: { 201: z.object({ tenant: z.string(), actor: z.string(), title: z.string() }) },
+        },
+      },
+      async (request, reply) =>
+        reply.status(201).send({
+          tenant: requireTenant(request).slug,
+          actor: describeActor(request.actor),
+          title: request.body.title,
+        }),
+    );
+  },
+  platformRoutes: (app) => {
+    app.get('/', async () => ({ page: 'the platform console' }));
+  },
+  operatorRoutes: (app) => {
+    app.get('/example', async () => ({ operator: true }));
+  },
+};
+
+let platform: TestPlatform;
+let app: FastifyInstance;
+
+before(async () => {
+  platform = await createTestPlatform({ drillWriteToken: 'drill-token-for-the-contract-test' });
+  app = await buildHttp(platform, [...modules, exampleModule]);
+  await app.ready();
+});
+after(async () => {
+  await app.close();
+  await platform.destroy();
+});
+
+describe('the tenant scope under /api/v1', () => {
+  test("runs a module's route after the tenant context, with the actor an authenticator recognised", async () => {
+    const tenant = await buildTenant(platform);
+    const post = (authorization?: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/api/v1/examples/small',
+        headers: { host: hostOf(tenant.slug), ...(authorization ? { authorization } : {}) },
+        payload: { title: 'first', size: 2 },
+      });
+    const known = await post('Bearer example-token');
+    assert.equal(known.statusCode, 201);
+    assert.deepEqual(known.json(), { tenant: tenant.slug, actor: 'service:example', title: 'first' });
+    assert.equal((await post()).json().actor, 'anonymous');
+    assert.equal((await post('Bearer someone-else')).json().actor, 'anonymous');
+  });
+
+  test('refuses an unknown workspace before any module route runs', async () => {
+    const response = await app.inject({
+      method: 'POST',
+      url: '/api/v1/examples/small',
+      headers: { host: hostOf('nobody-here') },
+      payload: {},
+    });
+    assert.equal(response.statusCode, 404);
+    assert.equal(response.json().code, 'TENANT_NOT_FOUND');
+  });
+
+  test('answers a request its schemas refuse with one problem document naming every field and where it was', async () => {
+    const tenant = await buildTenant(platform);
+    const response = await app.inject({
+      method: 'POST',
+      url: '/api/v1/examples/small',
+      headers: { host: hostOf(tenant.slug) },
+      payload: { title: 'no', size: -1, colour: 'red' },
+    });
+    assert.equal(response.statusCode, 400);
+    assert.match(response.headers['content-type'] as string, /^application\/problem\+json/);
+    const problem = response.json();
+    assert.equal(problem.code, 'VALIDATION_FAILED');
+    assert.match(problem.detail, /^The request is invalid: .*title: .*size: /);
+    assert.deepEqual(problem.errors.map((issue: { in: string; path: string }) => `${issue.in}:${issue.path}`).sort(), [
+      'body:',
+      'body:size',
+      'body:title',
+    ]);
+    const params = await app.inject({
+      method: 'POST',
+      url: '/api/v1/examples/huge',
+      headers: { host: hostOf(tenant.slug) },
+      payload: { title: 'fine', size: 1 },
+    });
+    assert.equal(params.statusCode, 400);
+    assert.deepEqual(
+      params.json().errors.map((issue: { in: string; path: string }) => `${issue.in}:${issue.path}`),
+      ['params:kind'],
+    );
+  });
+});
+
+describe('the drill write route, a module route behind a token', () => {
+  test('refuses a caller without the drill token before it looks at the body', async () => {
+    const tenant = await buildTenant(platform);
+    const response = await app.inject({
+      method: 'POST',
+      url: '/api/v1/drill/writes',
+      headers: { host: hostOf(tenant.slug) },
+      payload: { sequence: 'x' },
+    });
+    assert.equal(response.statusCode, 401);
+    assert.equal(response.json().code, 'UNAUTHENTICATED');
+  });
+
+  test('writes a sequence once: 201, then 200 for the same sequence, and 400 for a body that is not one', async () => {
+    const tenant = await buildTenant(platform);
+    const headers = { host: hostOf(tenant.slug), authorization: 'Bearer drill-token-for-the-contract-test' };
+    const send = (payload: unknown) =>
+      app.inject({ method: 'POST', url: '/api/v1/drill/writes', headers, payload: payload as object });
+    const first = await send({ sequence: 7 });
+    assert.equal(first.statusCode, 201);
+    assert.equal(first.json().written, true);
+    const again = await send({ sequence: 7 });
+    assert.equal(again.statusCode, 200);
+    assert.equal(again.json().written, false);
+    const wrong = await send({ sequence: 0 });
+    assert.equal(wrong.statusCode, 400);
+    assert.match(wrong.json().detail, /^The drill write request is invalid: sequence: /);
+  });
+});
+
+describe('the OpenAPI document', () => {
+  test("lists every route of the tenant API from the routes' own schemas, and nothing else", async () => {
+    const response = await app.inject({ url: '/api/v1/openapi.json', headers: { host: 'localhost:8080' } });
+    assert.equal(response.statusCode, 200);
+    const document = response.json();
+    assert.equal(document.openapi, '3.1.0');
+    assert.deepEqual(Object.keys(document.paths).sort(), [
+      '/api/v1/drill/writes',
+      '/api/v1/examples/{kind}',
+      '/api/v1/tenant',
+    ]);
+    assert.deepEqual(Object.keys(document.paths['/api/v1/tenant'].get.responses), ['200']);
+    const example = document.paths['/api/v1/examples/{kind}'].post;
+    assert.deepEqual(example.requestBody.content['application/json'].schema.required.sort(), ['size', 'title']);
+    assert.equal(example.parameters[0].name, 'kind');
+  });
+});
+
+describe('the platform scope and the operator port', () => {
+  test("serves a module's platform route on the platform's host, and the tenant's own page on a tenant's host", async () => {
+    const tenant = await buildTenant(platform, { name: 'Shadowed Not' });
+    const console = await app.inject({ url: '/', headers: { host: 'localhost:8080' } });
+    assert.deepEqual(console.json(), { page: 'the platform console' });
+    const page = await app.inject({ url: '/', headers: { host: hostOf(tenant.slug), accept: 'text/html' } });
+    assert.match(page.body, /<h1>Shadowed Not<\/h1>/);
+  });
+
+  test("registers a module's operator routes beside /metrics", async () => {
+    const operator = await buildOperatorHttp(createMetrics(platform), platform, [exampleModule]);
+    try {
+      assert.deepEqual((await operator.inject({ url: '/example' })).json(), { operator: true });
+      assert.equal((await operator.inject({ url: '/metrics' })).statusCode, 200);
+    } finally {
+      await operator.close();
+    }
+  });
+});
