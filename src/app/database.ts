@@ -3,7 +3,7 @@ import { chown, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../platform/config/config.js';
 import { derivePassword, loadOrCreateSecretKey } from '../platform/crypto/secrets.js';
-import { createKysely, createPool, parseDatabaseUrl, type ConnectionTarget } from '../platform/db/connect.js';
+import { parseDatabaseUrl, withKysely, type ConnectionTarget } from '../platform/db/connect.js';
 import { quoteIdent } from '../platform/db/sql.js';
 import { appError } from '../platform/errors.js';
 import type { Logger } from '../platform/log/log.js';
@@ -253,13 +253,11 @@ export async function bootstrapPlatform(handle: DatabaseHandle, log: Logger): Pr
     }
     return rows.length === 0;
   });
-  const pool = createPool(handle.admin, { max: 1, applicationName: 'steadfast-migrate' });
-  const db = createKysely<unknown>(pool);
-  try {
-    await migrations.platform.migrateToLatest(db, `the platform database ${handle.platformDatabase}`);
-  } finally {
-    await db.destroy();
-  }
+  await withKysely(
+    handle.admin,
+    (db) => migrations.platform.migrateToLatest(db, `the platform database ${handle.platformDatabase}`),
+    { applicationName: 'steadfast-migrate' },
+  );
   if (created) log.info({ database: handle.platformDatabase }, 'created the platform database');
   return { created };
 }

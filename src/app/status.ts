@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { backupStaleHours, drillSummary, drillWarnings, type DrillSummary } from '../modules/backup/index.js';
 import type { Config } from '../platform/config/config.js';
-import { createKysely, createPool } from '../platform/db/connect.js';
+import { withKysely } from '../platform/db/connect.js';
 import { readReplicationState, type ReplicationState } from '../platform/postgres/replication-status.js';
 import {
   lagHistory,
@@ -138,9 +138,7 @@ async function readPlatform(database: DatabaseHandle): Promise<{
   replicationHistory?: LagHistory[];
   failoverDrills?: FailoverDrillSummary[];
 }> {
-  const pool = createPool(database.admin, { max: 1 });
-  const db = createKysely<PlatformTables>(pool);
-  try {
+  return withKysely<PlatformTables, Awaited<ReturnType<typeof readPlatform>>>(database.admin, async (db) => {
     const { rows } = await sql<{
       status: string;
       n: number;
@@ -156,9 +154,7 @@ async function readPlatform(database: DatabaseHandle): Promise<{
       replicationHistory,
       failoverDrills: await lastFailoverDrills(db).catch(() => undefined),
     };
-  } finally {
-    await db.destroy();
-  }
+  });
 }
 
 async function backupStatus(

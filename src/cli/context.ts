@@ -38,6 +38,16 @@ export function commandLogger(config: Config, options: GlobalOptions): Logger {
   );
 }
 
+/** The prologue of every command: its global options, the config they make, and the command's logger. */
+export function commandSetup(
+  command: Command,
+  overrides: Partial<Record<keyof Config, unknown>> = {},
+): { global: GlobalOptions; config: Config; log: Logger } {
+  const global = globalOptions(command);
+  const config = configFrom(global, overrides);
+  return { global, config, log: commandLogger(config, global) };
+}
+
 export function operator(): Actor {
   return { kind: 'operator', name: currentUserName() };
 }

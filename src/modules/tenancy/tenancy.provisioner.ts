@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { createKysely, createPool, type ConnectionTarget } from '../../platform/db/connect.js';
+import { withKysely, type ConnectionTarget } from '../../platform/db/connect.js';
 import { derivePassword } from '../../platform/crypto/secrets.js';
 import type { MigrationSet } from '../../platform/db/migrator.js';
 import type { PlatformTables } from '../../platform/db/schema.js';
@@ -65,17 +65,11 @@ export class TenantProvisioner {
 
   /** Runs the tenant migrations in the tenant's database, as the tenant's role; returns the version reached. */
   async migrate(names: { databaseName: string; roleName: string }): Promise<string> {
-    const pool = createPool(tenantTarget(this.options.cluster, this.options.secretKey, names), {
-      max: 1,
-      idleSeconds: 1,
-      applicationName: 'steadfast-migrate',
-    });
-    const db = createKysely<unknown>(pool);
-    try {
-      return await this.options.tenantMigrations.migrateToLatest(db, `tenant database ${names.databaseName}`);
-    } finally {
-      await db.destroy();
-    }
+    return withKysely(
+      tenantTarget(this.options.cluster, this.options.secretKey, names),
+      (db) => this.options.tenantMigrations.migrateToLatest(db, `tenant database ${names.databaseName}`),
+      { applicationName: 'steadfast-migrate' },
+    );
   }
 
   /** The version a tenant database reaches once migrated: the latest tenant migration. */

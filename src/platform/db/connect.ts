@@ -121,6 +121,20 @@ export function createKysely<T>(pool: pg.Pool): Kysely<T> {
   return new Kysely<T>({ dialect: new PostgresDialect({ pool }) });
 }
 
+/** Runs `work` on a Kysely of one connection to `target` (a migration, a status reading), closed afterwards whatever happens. */
+export async function withKysely<T, R>(
+  target: ConnectionTarget,
+  work: (db: Kysely<T>) => Promise<R>,
+  options: { applicationName?: string } = {},
+): Promise<R> {
+  const db = createKysely<T>(createPool(target, { max: 1, idleSeconds: 1, ...options }));
+  try {
+    return await work(db);
+  } finally {
+    await db.destroy();
+  }
+}
+
 /** A client (not yet connected) for the target: to its one server, or to whichever of its hosts is the primary. */
 export function newClient(target: ConnectionTarget, options: Omit<pg.ClientConfig, keyof ConnectionTarget>): pg.Client {
   const Client = target.hosts && target.hosts.length > 1 ? primaryClientClass(locatorFor(target.hosts)) : pg.Client;
