@@ -1,5 +1,11 @@
 import { sql } from 'kysely';
-import { backupStaleHours, drillSummary, drillWarnings, type DrillSummary } from '../modules/backup/index.js';
+import {
+  drillSummary,
+  drillWarnings,
+  observeBackups,
+  type BackupsStatus,
+  type DrillSummary,
+} from '../modules/backup/index.js';
 import type { Config } from '../platform/config/config.js';
 import { withKysely } from '../platform/db/connect.js';
 import { readReplicationState, type ReplicationState } from '../platform/postgres/replication-status.js';
@@ -27,11 +33,7 @@ export interface PlatformStatus {
   readonly postgres: { mode: 'embedded' | 'external'; running: boolean; port?: number; pid?: number; dataDir?: string };
   readonly server: { running: boolean; pid?: number; httpPort?: number };
   readonly tenants?: { total: number; byStatus: Record<string, number> };
-  readonly backups: {
-    readonly count: number;
-    readonly latest?: { id: string; finishedAt: string; ageHours: number; repositories: string[] };
-    readonly repositories: Array<{ name: string; backups: number; lastWal?: string; error?: string }>;
-  };
+  readonly backups: BackupsStatus;
   readonly walSpooled?: number;
   /** The restore drills: the last one and when one last passed (read from the platform database). */
   readonly drills?: DrillSummary;
@@ -47,76 +49,20 @@ export interface PlatformStatus {
 
 const spoolBacklogFiles = 50;
 
+/** What `steadfast status` sees: each piece observed on its own, what needs attention gathered as it goes. */
 export async function collectStatus(config: Config, log: Logger): Promise<PlatformStatus> {
   const warnings: string[] = [];
   const instance = await readInstance(config.home);
   const server = { running: Boolean(instance), pid: instance?.pid, httpPort: instance?.httpPort };
-  let postgres: PlatformStatus['postgres'];
-  let walSpooled: number | undefined;
-  if (config.databaseUrl) {
-    postgres = { mode: 'external', running: true };
-  } else {
-    const dataDir = await embeddedDataDir(config, await ensurePostgresOsUser(config.postgresOsUser));
-    const info = await readPostmasterPid(dataDir);
-    const running = Boolean(info && acceptsConnections(info) && (await isPostmasterRunning(info)));
-    postgres = {
-      mode: 'embedded',
-      running,
-      port: running ? info!.port : undefined,
-      pid: running ? info!.pid : undefined,
-      dataDir,
-    };
-    if (!running) warnings.push('PostgreSQL is not running: start Steadfast with "npm start" (steadfast up).');
-    for (const kept of await divergedCopies(dataDir)) {
-      warnings.push(
-        `${kept} is this node's data from before a failover, kept when it could not follow the new primary: the commits the failover lost are in it. Remove it when no longer needed.`,
-      );
-    }
-    if (config.walArchiving) {
-      walSpooled = (await new FsStore(walSpoolDir(dataDir)).list('')).filter(
-        (object) => !object.key.startsWith('.') && !object.key.includes('/'),
-      ).length;
-      if (walSpooled > spoolBacklogFiles)
-        warnings.push(
-          `${walSpooled} WAL files are waiting in the spool: a backup repository is failing or slow (see the log).`,
-        );
-    }
-  }
-  // One handle on the running server for what the platform database records and for replication.
-  const database = postgres.running
-    ? await attachDatabase(config, log).catch((error: unknown) => {
-        warnings.push(`Replication state could not be read: ${(error as Error).message}`);
-        return undefined;
-      })
-    : undefined;
-  let recorded: Awaited<ReturnType<typeof readPlatform>> | undefined;
-  let replication: ReplicationState | undefined;
-  try {
-    recorded = database ? await readPlatform(database).catch(() => undefined) : undefined;
-    replication = database
-      ? await withServer(database, readReplicationState).catch((error: unknown) => {
-          warnings.push(`Replication state could not be read: ${(error as Error).message}`);
-          return undefined;
-        })
-      : undefined;
-  } finally {
-    await database?.stop();
-  }
-  if (replication)
-    warnings.push(
-      ...replicationWarnings(replication, {
-        mode: config.replicationMode,
-        standbyOf: (await readStandbyState(config.home))?.primary,
-      }),
-    );
+  const { postgres, walSpooled } = config.databaseUrl
+    ? { postgres: { mode: 'external' as const, running: true }, walSpooled: undefined }
+    : await observeEmbedded(config, warnings);
+  const { recorded, replication } = postgres.running
+    ? await observeRunning(config, log, warnings)
+    : { recorded: undefined, replication: undefined };
   const { status: backups, oldestFinishedAt } = await backupStatus(config, log, warnings);
   if (recorded?.drills) warnings.push(...drillWarnings(recorded.drills, new Date(), oldestFinishedAt));
-  for (const drill of recorded?.failoverDrills ?? []) {
-    if (!drill.passed)
-      warnings.push(
-        `The last ${drill.mode} failover drill (${drill.finishedAt}) FAILED: ${drill.problems[0] ?? 'no reason recorded'}. Run "steadfast drill failover --mode ${drill.mode}" after fixing it.`,
-      );
-  }
+  warnings.push(...failoverDrillWarnings(recorded?.failoverDrills ?? []));
   return {
     postgres,
     server,
@@ -129,6 +75,75 @@ export async function collectStatus(config: Config, log: Logger): Promise<Platfo
     failoverDrills: recorded?.failoverDrills,
     warnings,
   };
+}
+
+/** The embedded server from its data directory: running or not, data kept after a divergence, the WAL spool. */
+async function observeEmbedded(
+  config: Config,
+  warnings: string[],
+): Promise<{ postgres: PlatformStatus['postgres']; walSpooled?: number }> {
+  const dataDir = await embeddedDataDir(config, await ensurePostgresOsUser(config.postgresOsUser));
+  const info = await readPostmasterPid(dataDir);
+  const running = Boolean(info && acceptsConnections(info) && (await isPostmasterRunning(info)));
+  const postgres = {
+    mode: 'embedded' as const,
+    running,
+    port: running ? info!.port : undefined,
+    pid: running ? info!.pid : undefined,
+    dataDir,
+  };
+  if (!running) warnings.push('PostgreSQL is not running: start Steadfast with "npm start" (steadfast up).');
+  for (const kept of await divergedCopies(dataDir)) {
+    warnings.push(
+      `${kept} is this node's data from before a failover, kept when it could not follow the new primary: the commits the failover lost are in it. Remove it when no longer needed.`,
+    );
+  }
+  if (!config.walArchiving) return { postgres };
+  const walSpooled = (await new FsStore(walSpoolDir(dataDir)).list('')).filter(
+    (object) => !object.key.startsWith('.') && !object.key.includes('/'),
+  ).length;
+  if (walSpooled > spoolBacklogFiles)
+    warnings.push(
+      `${walSpooled} WAL files are waiting in the spool: a backup repository is failing or slow (see the log).`,
+    );
+  return { postgres, walSpooled };
+}
+
+/** One handle on the running server for what the platform database records and for replication. */
+async function observeRunning(
+  config: Config,
+  log: Logger,
+  warnings: string[],
+): Promise<{ recorded?: Awaited<ReturnType<typeof readPlatform>>; replication?: ReplicationState }> {
+  const unreadable = (error: unknown): undefined => {
+    warnings.push(`Replication state could not be read: ${(error as Error).message}`);
+    return undefined;
+  };
+  const database = await attachDatabase(config, log).catch(unreadable);
+  if (!database) return {};
+  let recorded: Awaited<ReturnType<typeof readPlatform>> | undefined;
+  let replication: ReplicationState | undefined;
+  try {
+    recorded = await readPlatform(database).catch(() => undefined);
+    replication = await withServer(database, readReplicationState).catch(unreadable);
+  } finally {
+    await database.stop();
+  }
+  if (replication) {
+    const standbyOf = (await readStandbyState(config.home))?.primary;
+    warnings.push(...replicationWarnings(replication, { mode: config.replicationMode, standbyOf }));
+  }
+  return { recorded, replication };
+}
+
+/** A failover drill that failed needs a look until one of its mode passes. */
+function failoverDrillWarnings(drills: readonly FailoverDrillSummary[]): string[] {
+  return drills
+    .filter((drill) => !drill.passed)
+    .map(
+      (drill) =>
+        `The last ${drill.mode} failover drill (${drill.finishedAt}) FAILED: ${drill.problems[0] ?? 'no reason recorded'}. Run "steadfast drill failover --mode ${drill.mode}" after fixing it.`,
+    );
 }
 
 /** What the platform database records: tenants by status, and the drills (absent before its migration). */
@@ -161,44 +176,10 @@ async function backupStatus(
   config: Config,
   log: Logger,
   warnings: string[],
-): Promise<{ status: PlatformStatus['backups']; oldestFinishedAt?: string }> {
+): Promise<{ status: BackupsStatus; oldestFinishedAt?: string }> {
   const backups = createBackupService(config, log);
   try {
-    const listings = await backups.list();
-    const latest = listings.at(-1);
-    const repositories = await Promise.all(
-      backups.repositoryNames().map(async (name) => {
-        try {
-          const lastWal = await backups.lastArchivedWal(name);
-          return { name, backups: listings.filter((listing) => listing.repositories.includes(name)).length, lastWal };
-        } catch (error) {
-          warnings.push(`Backup repository ${name} cannot be read: ${(error as Error).message}`);
-          return { name, backups: 0, error: (error as Error).message };
-        }
-      }),
-    );
-    if (!latest) {
-      warnings.push('There is no complete backup yet: take one with "steadfast backup now".');
-      return { status: { count: 0, repositories } };
-    }
-    const ageHours = (Date.now() - Date.parse(latest.record.finishedAt)) / 3_600_000;
-    if (ageHours > backupStaleHours)
-      warnings.push(
-        `The latest backup (${latest.record.id}) is ${Math.floor(ageHours)} hours old; backups are due daily.`,
-      );
-    return {
-      status: {
-        count: listings.length,
-        latest: {
-          id: latest.record.id,
-          finishedAt: latest.record.finishedAt,
-          ageHours: Math.round(ageHours * 10) / 10,
-          repositories: latest.repositories,
-        },
-        repositories,
-      },
-      oldestFinishedAt: listings[0]!.record.finishedAt,
-    };
+    return await observeBackups(backups, warnings);
   } finally {
     await backups.close();
   }

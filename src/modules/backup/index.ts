@@ -20,3 +20,4 @@ export {
   type DrillSummary,
 } from './backup.drill-log.js';
 export { backupModule, type BackupModuleContext } from './backup.module.js';
+export { observeBackups, type BackupsStatus } from './backup.status.js';

@@ -1,0 +1,51 @@
+import { backupStaleHours } from './backup.drill-log.js';
+import type { BackupService } from './backup.service.js';
+
+/** The backups as `steadfast status` shows them. */
+export interface BackupsStatus {
+  readonly count: number;
+  readonly latest?: { id: string; finishedAt: string; ageHours: number; repositories: string[] };
+  readonly repositories: Array<{ name: string; backups: number; lastWal?: string; error?: string }>;
+}
+
+/**
+ * What the repositories hold: the complete backups, the latest and its age, each repository's
+ * last archived WAL; what needs attention goes into `warnings`. `oldestFinishedAt` is for the
+ * drill's warnings (no drill is due before the first backup).
+ */
+export async function observeBackups(
+  backups: BackupService,
+  warnings: string[],
+): Promise<{ status: BackupsStatus; oldestFinishedAt?: string }> {
+  const listings = await backups.list();
+  const latest = listings.at(-1);
+  const repositories = await Promise.all(
+    backups.repositoryNames().map(async (name) => {
+      try {
+        const lastWal = await backups.lastArchivedWal(name);
+        return { name, backups: listings.filter((listing) => listing.repositories.includes(name)).length, lastWal };
+      } catch (error) {
+        warnings.push(`Backup repository ${name} cannot be read: ${(error as Error).message}`);
+        return { name, backups: 0, error: (error as Error).message };
+      }
+    }),
+  );
+  if (!latest) {
+    warnings.push('There is no complete backup yet: take one with "steadfast backup now".');
+    return { status: { count: 0, repositories } };
+  }
+  const ageHours = (Date.now() - Date.parse(latest.record.finishedAt)) / 3_600_000;
+  if (ageHours > backupStaleHours)
+    warnings.push(
+      `The latest backup (${latest.record.id}) is ${Math.floor(ageHours)} hours old; backups are due daily.`,
+    );
+  const { id, finishedAt } = latest.record;
+  return {
+    status: {
+      count: listings.length,
+      latest: { id, finishedAt, ageHours: Math.round(ageHours * 10) / 10, repositories: latest.repositories },
+      repositories,
+    },
+    oldestFinishedAt: listings[0]!.record.finishedAt,
+  };
+}
