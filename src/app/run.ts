@@ -86,30 +86,8 @@ export async function startPlatform(
     const serving: Array<() => Promise<void>> = [];
     layers.push(serving);
     const context = moduleContext(platform, database, shipping);
-    let http: FastifyInstance | undefined;
-    let operatorPort: number | undefined;
-    if (roles.http) {
-      const server = await buildHttp(context);
-      await listen(server, config.httpHost, port!, { host: 'HOST', port: 'PORT' });
-      http = server;
-      const operator = await buildOperatorHttp(createMetrics(context), context);
-      await listen(operator, config.operatorHost, config.operatorPort, {
-        host: 'STEADFAST_OPERATOR_HOST',
-        port: 'STEADFAST_OPERATOR_PORT',
-      }).catch(async (error: unknown) => {
-        await closeHttp(server, 0, log);
-        throw error;
-      });
-      operatorPort = (operator.server.address() as AddressInfo).port;
-      const forget = await recordInstance(config.home, port!, operatorPort).catch(async (error: unknown) => {
-        await Promise.all([closeHttp(server, 0, log), operator.close()]);
-        throw error;
-      });
-      serving.push(async () => {
-        await forget();
-        await Promise.all([closeHttp(server, config.shutdownGraceSeconds * 1000, log), operator.close()]);
-      });
-    }
+    const listening = roles.http ? await serve(context, port!) : undefined;
+    if (listening) serving.push(listening.stop);
     let worker: Worker | undefined;
     if (roles.worker) {
       const started = startWorker(platform, moduleWork(context));
@@ -125,11 +103,43 @@ export async function startPlatform(
         : demo
           ? platform.tenancy.present(demo).url
           : `http://${config.baseDomain}:${port}`;
+    const { http, operatorPort } = listening ?? {};
     return { platform, http, worker, port, operatorPort, entryUrl, fatal, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;
   }
+}
+
+/**
+ * The HTTP server on `port` and the operator listener (/metrics), recorded in the home for the
+ * CLI; a failure half-way closes what already listens. `stop` drains both.
+ */
+async function serve(
+  context: ModuleContext,
+  port: number,
+): Promise<{ http: FastifyInstance; operatorPort: number; stop(): Promise<void> }> {
+  const { config, log } = context;
+  const http = await buildHttp(context);
+  await listen(http, config.httpHost, port, { host: 'HOST', port: 'PORT' });
+  const operator = await buildOperatorHttp(createMetrics(context), context);
+  await listen(operator, config.operatorHost, config.operatorPort, {
+    host: 'STEADFAST_OPERATOR_HOST',
+    port: 'STEADFAST_OPERATOR_PORT',
+  }).catch(async (error: unknown) => {
+    await closeHttp(http, 0, log);
+    throw error;
+  });
+  const operatorPort = (operator.server.address() as AddressInfo).port;
+  const forget = await recordInstance(config.home, port, operatorPort).catch(async (error: unknown) => {
+    await Promise.all([closeHttp(http, 0, log), operator.close()]);
+    throw error;
+  });
+  const stop = async (): Promise<void> => {
+    await forget();
+    await Promise.all([closeHttp(http, config.shutdownGraceSeconds * 1000, log), operator.close()]);
+  };
+  return { http, operatorPort, stop };
 }
 
 /**
