@@ -46,7 +46,7 @@ const exampleModule: SteadfastModule<ModuleContext> = {
     );
   },
   platformRoutes: (app) => {
-    app.get('/', async () => ({ page: 'the platform console' }));
+    app.get('/', async (request) => ({ page: 'the platform console', actor: describeActor(request.actor) }));
   },
   operatorRoutes: (app) => {
     app.get('/example', async () => ({ operator: true }));
@@ -178,7 +178,12 @@ describe('the platform scope and the operator port', () => {
   test("serves a module's platform route on the platform's host, and the tenant's own page on a tenant's host", async () => {
     const tenant = await buildTenant(platform, { name: 'Shadowed Not' });
     const console = await app.inject({ url: '/', headers: { host: 'localhost:8080' } });
-    assert.deepEqual(console.json(), { page: 'the platform console' });
+    assert.deepEqual(console.json(), { page: 'the platform console', actor: 'anonymous' });
+    const known = await app.inject({
+      url: '/',
+      headers: { host: 'localhost:8080', authorization: 'Bearer example-token' },
+    });
+    assert.equal(known.json().actor, 'service:example');
     const page = await app.inject({ url: '/', headers: { host: hostOf(tenant.slug), accept: 'text/html' } });
     assert.match(page.body, /<h1>Shadowed Not<\/h1>/);
   });

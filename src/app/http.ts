@@ -48,10 +48,7 @@ export async function buildHttp(context: ModuleContext, modules: Modules = allMo
 /** Tenant context -> authentication -> (rate limit: identity's) -> the modules' pages, and their API under /api/v1. */
 async function tenantScope(scope: FastifyInstance, context: ModuleContext, modules: Modules): Promise<void> {
   registerTenantContext(scope, context.tenancy, context.config.baseDomain);
-  registerAuthentication(
-    scope,
-    modules.flatMap((module) => module.authenticators?.(context) ?? []),
-  );
+  registerAuthentication(scope, authenticatorsOf(context, modules));
   for (const module of modules) await module.tenantPages?.(scope, context);
   await scope.register(
     async (api) => {
@@ -64,7 +61,8 @@ async function tenantScope(scope: FastifyInstance, context: ModuleContext, modul
 
 /**
  * The platform host's own routes (the console, the status page): each is bound to the bare base
- * domain, so it may share a path with a tenant's page without either shadowing the other.
+ * domain, so it may share a path with a tenant's page without either shadowing the other, and
+ * knows its caller as the tenant scope does.
  */
 async function platformScope(
   scope: FastifyInstance,
@@ -76,8 +74,12 @@ async function platformScope(
   scope.addHook('onRoute', (route) => {
     route.constraints = { ...route.constraints, host: platformHost };
   });
+  registerAuthentication(scope, authenticatorsOf(context, modules));
   for (const module of modules) await module.platformRoutes?.(scope, context);
 }
+
+const authenticatorsOf = (context: ModuleContext, modules: Modules) =>
+  modules.flatMap((module) => module.authenticators?.(context) ?? []);
 
 /** One round trip answers both: the query reaching Postgres, and the schema version it returns. */
 function readinessChecks(context: ModuleContext, expectedMigration: string): ReadinessCheck[] {
