@@ -50,50 +50,60 @@ export class TenancyService {
     const parsed = createTenantSchema.safeParse(input);
     if (!parsed.success) throw invalid(parsed.error.issues);
     const { slug, name } = parsed.data;
-    const { repository, provisioner, log } = this.deps;
-    const names = provisioner.namesFor(slug);
-    const existing = await repository.findBySlug(slug);
+    const region = parsed.data.region ?? this.deps.region;
+    const names = this.deps.provisioner.namesFor(slug);
+    await this.registerProvisioning({ slug, name, region, ...names });
+    try {
+      await this.provision(actor, slug, names, { name, region });
+    } catch (error) {
+      this.deps.log.warn({ err: error, slug }, 'tenant creation failed; undoing it');
+      await this.undoCreate(slug, names);
+      throw error;
+    }
+    this.deps.log.info({ slug }, 'tenant created');
+    return this.get(slug);
+  }
+
+  /** The registry row in `provisioning`, claiming the slug; a slug already taken is said plainly. */
+  private async registerProvisioning(row: Parameters<TenancyRepository['insertProvisioning']>[1]): Promise<void> {
+    const { repository } = this.deps;
+    const existing = await repository.findBySlug(row.slug);
     if (existing)
       throw appError(
         'TENANT_SLUG_TAKEN',
-        `A tenant with the slug "${slug}" already exists (${existing.status}). Choose another slug, or delete that tenant first.`,
+        `A tenant with the slug "${row.slug}" already exists (${existing.status}). Choose another slug, or delete that tenant first.`,
       );
     try {
-      await repository.transaction((tx) =>
-        repository.insertProvisioning(tx, { slug, name, region: parsed.data.region ?? this.deps.region, ...names }),
-      );
+      await repository.transaction((tx) => repository.insertProvisioning(tx, row));
     } catch (error) {
       if ((error as { code?: string }).code === '23505')
         throw appError(
           'TENANT_SLUG_TAKEN',
-          `A tenant with the slug "${slug}" was just created by someone else. Choose another slug.`,
+          `A tenant with the slug "${row.slug}" was just created by someone else. Choose another slug.`,
         );
       throw error;
     }
-    try {
-      await provisioner.createDatabase(names);
-      const version = await provisioner.migrate(names);
-      await repository.transaction(async (tx) => {
-        if (!(await repository.finishProvisioning(tx, slug, version))) {
-          throw appError(
-            'TENANT_STATE_CONFLICT',
-            `The tenant "${slug}" was deleted while it was being created; nothing of it is kept.`,
-          );
-        }
-        await repository.audit(tx, {
-          actor: describeActor(actor),
-          action: 'tenant.created',
-          tenantSlug: slug,
-          detail: { name, region: parsed.data.region ?? this.deps.region },
-        });
-      });
-    } catch (error) {
-      log.warn({ err: error, slug }, 'tenant creation failed; undoing it');
-      await this.undoCreate(slug, names);
-      throw error;
-    }
-    log.info({ slug }, 'tenant created');
-    return this.get(slug);
+  }
+
+  /** Its database and role, migrated; then the row made active and the creation audited, together. */
+  private async provision(
+    actor: Actor,
+    slug: string,
+    names: { databaseName: string; roleName: string },
+    detail: { name: string; region: string },
+  ): Promise<void> {
+    const { repository, provisioner } = this.deps;
+    await provisioner.createDatabase(names);
+    const version = await provisioner.migrate(names);
+    await repository.transaction(async (tx) => {
+      if (!(await repository.finishProvisioning(tx, slug, version))) {
+        throw appError(
+          'TENANT_STATE_CONFLICT',
+          `The tenant "${slug}" was deleted while it was being created; nothing of it is kept.`,
+        );
+      }
+      await repository.audit(tx, { actor: describeActor(actor), action: 'tenant.created', tenantSlug: slug, detail });
+    });
   }
 
   async get(slug: string): Promise<TenantView> {
@@ -167,7 +177,7 @@ export class TenancyService {
     options: { keepPrevious: boolean; detail: Record<string, unknown> },
   ): Promise<{ previousCopy?: string; loaded: T }> {
     assertCanManageTenants(actor);
-    const { repository, provisioner, pools, clock, log } = this.deps;
+    const { provisioner, pools, clock, log } = this.deps;
     const row = await this.require(slug);
     if (row.status !== 'active' && row.status !== 'suspended')
       throw appError(
@@ -175,60 +185,45 @@ export class TenancyService {
         `The tenant "${slug}" is ${row.status}; its data can be restored only when it is active or suspended.`,
       );
     const wasActive = row.status === 'active';
-    if (wasActive)
-      await this.transition(
-        actor,
-        slug,
-        ['active'],
-        'suspended',
-        'tenant.suspended',
-        'restoring its data from a backup',
-      );
-    const who = describeActor(actor);
+    const reason = 'restoring its data from a backup';
+    if (wasActive) await this.transition(actor, slug, ['active'], 'suspended', 'tenant.suspended', reason);
     let previousCopy: string | undefined;
     try {
       await pools.evict(row.database_name);
       await provisioner.terminateSessions(row.database_name);
-      if (options.keepPrevious)
-        previousCopy = await provisioner.copyDatabase(
-          { databaseName: row.database_name, roleName: row.role_name },
-          clock.now().toISOString().replace(/\D/g, '').slice(0, 14),
-        );
+      const names = { databaseName: row.database_name, roleName: row.role_name };
+      const stamp = clock.now().toISOString().replace(/\D/g, '').slice(0, 14);
+      if (options.keepPrevious) previousCopy = await provisioner.copyDatabase(names, stamp);
       const loaded = await load(provisioner.adminTarget(row.database_name), row.role_name);
-      await repository.transaction((tx) =>
-        repository.audit(tx, {
-          actor: who,
-          action: 'tenant.restored',
-          tenantSlug: slug,
-          detail: { ...options.detail, ...loaded, previousCopy },
-        }),
-      );
+      await this.auditRestore(actor, slug, 'tenant.restored', { ...options.detail, ...loaded, previousCopy });
       log.info({ slug, previousCopy, ...options.detail }, 'tenant data restored');
       return { previousCopy, loaded };
     } catch (error) {
-      await repository
-        .transaction((tx) =>
-          repository.audit(tx, {
-            actor: who,
-            action: 'tenant.restore_failed',
-            tenantSlug: slug,
-            detail: { ...options.detail, error: (error as Error).message, previousCopy },
-          }),
-        )
-        .catch((auditError: unknown) =>
-          log.error({ err: auditError }, 'could not record a failed restore in the audit log'),
-        );
+      const detail = { ...options.detail, error: (error as Error).message, previousCopy };
+      await this.auditRestore(actor, slug, 'tenant.restore_failed', detail).catch((auditError: unknown) =>
+        log.error({ err: auditError }, 'could not record a failed restore in the audit log'),
+      );
       throw error;
     } finally {
-      // A failure to resume is logged, not thrown: it must not hide how the restore itself went.
-      if (wasActive)
-        await this.transition(actor, slug, ['suspended'], 'active', 'tenant.resumed', null).catch((error: unknown) =>
-          log.error(
-            { err: error, slug },
-            'could not resume the tenant after restoring it; run "steadfast tenant resume"',
-          ),
-        );
+      if (wasActive) await this.resumeAfterRestore(actor, slug);
     }
+  }
+
+  private auditRestore(actor: Actor, slug: string, action: string, detail: Record<string, unknown>): Promise<void> {
+    const { repository } = this.deps;
+    return repository.transaction((tx) =>
+      repository.audit(tx, { actor: describeActor(actor), action, tenantSlug: slug, detail }),
+    );
+  }
+
+  /** A failure to resume is logged, not thrown: it must not hide how the restore itself went. */
+  private async resumeAfterRestore(actor: Actor, slug: string): Promise<void> {
+    await this.transition(actor, slug, ['suspended'], 'active', 'tenant.resumed', null).catch((error: unknown) =>
+      this.deps.log.error(
+        { err: error, slug },
+        'could not resume the tenant after restoring it; run "steadfast tenant resume"',
+      ),
+    );
   }
 
   /**
