@@ -34,8 +34,10 @@ import {
   writeRecord,
 } from './backup.catalog.js';
 import { planRetention, type RetentionPolicy } from './backup.retention.js';
-import { isSegmentName, planWal, segmentBytes, segmentEnding, segmentOf, type WalGap } from './backup.wal-plan.js';
-import { chainOfPieces, partialPattern, type Piece } from './backup.wal-stream.js';
+import { isSegmentName, planWal, segmentEnding, segmentOf, type WalGap } from './backup.wal-plan.js';
+import { chainOfPieces, joinPieces, paddedToSegment, partialPattern, streamedSegments } from './backup.wal-pieces.js';
+import type { Repository } from './backup.ports.js';
+export type { Repository } from './backup.ports.js';
 import {
   backupIdSchema,
   restorePointSchema,
@@ -43,13 +45,6 @@ import {
   type BackupRecord,
   type TransferProgress,
 } from './backup.schema.js';
-
-export interface Repository {
-  readonly name: string;
-  readonly store: ObjectStore;
-  /** Default: 7 daily, 4 weekly, 3 monthly. */
-  readonly retention?: RetentionPolicy;
-}
 
 export interface RetentionReport {
   readonly repository: string;
@@ -910,62 +905,6 @@ class ArchiveSink {
     this.input.end();
     return this.results;
   }
-}
-
-/**
- * For each segment held only as streamed pieces, the pieces that make it from byte 0. An
- * unfinished segment can only be the end of the WAL: one followed by whole segments is left
- * out, so the plan reports the hole instead of recovery stopping quietly inside it.
- */
-function streamedSegments(files: readonly string[]): Map<string, Piece[]> {
-  const whole = files.filter(isSegmentName);
-  const wholeSet = new Set(whole);
-  const bySegment = new Map<string, string[]>();
-  for (const file of files) {
-    const match = partialPattern.exec(file);
-    if (match && !wholeSet.has(match[1]!)) bySegment.set(match[1]!, [...(bySegment.get(match[1]!) ?? []), file]);
-  }
-  const usable = new Map<string, Piece[]>();
-  for (const [segment, pieces] of bySegment) {
-    const chain = chainOfPieces(pieces);
-    if (chain.end === 0) continue;
-    const followed = whole.some((other) => other.slice(0, 8) === segment.slice(0, 8) && other > segment);
-    if (chain.end < segmentBytes && followed) continue;
-    usable.set(segment, chain.pieces);
-  }
-  return usable;
-}
-
-/** The bytes of consecutive pieces, each overlap with the piece before skipped. */
-async function* joinPieces(
-  pieces: readonly Piece[],
-  open: (file: string) => AsyncIterable<Buffer>,
-): AsyncGenerator<Buffer> {
-  let end = 0;
-  for (const piece of pieces) {
-    let skip = end - piece.from;
-    for await (const chunk of open(piece.file)) {
-      if (skip >= chunk.length) {
-        skip -= chunk.length;
-        continue;
-      }
-      yield skip > 0 ? chunk.subarray(skip) : chunk;
-      skip = 0;
-    }
-    end = piece.to;
-  }
-}
-
-/** A partial segment as Postgres will read it: a whole segment's size, zeros after the end (read as the end of WAL). */
-async function* paddedToSegment(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-  let bytes = 0;
-  for await (const chunk of source) {
-    bytes += chunk.length;
-    yield chunk;
-  }
-  const zeros = Buffer.alloc(1024 * 1024);
-  for (let left = segmentBytes - bytes; left > 0; left -= zeros.length)
-    yield left >= zeros.length ? zeros : zeros.subarray(0, left);
 }
 
 /** Passes a stored object through, failing at its end if it does not match its recorded checksum. */

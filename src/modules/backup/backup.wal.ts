@@ -4,7 +4,7 @@ import { seal } from '../../platform/crypto/sealed.js';
 import type { Logger } from '../../platform/log/log.js';
 import type { ObjectStore } from '../../platform/storage/store.js';
 import { assertKeyFitsRepositories, claimRepository, walKey, walSystemIdentifier } from './backup.catalog.js';
-import type { Repository } from './backup.service.js';
+import type { Repository } from './backup.ports.js';
 
 export interface WalPusherDeps {
   /** The spool archive_command copies finished WAL files into. */
