@@ -4,7 +4,7 @@ import type { Clock } from '../../platform/clock/clock.js';
 import { loadBackupKey, type BackupKey } from '../../platform/crypto/backup-key.js';
 import { Crc32c } from '../../platform/checksum.js';
 import { seal, sealedChunkBytes, unseal } from '../../platform/crypto/sealed.js';
-import { withClient, type ConnectionTarget } from '../../platform/db/connect.js';
+import type { ConnectionTarget } from '../../platform/db/connect.js';
 import { appError, isAppError } from '../../platform/errors.js';
 import { TransferMeter as Meter } from '../../platform/progress.js';
 import type { Logger } from '../../platform/log/log.js';
@@ -12,6 +12,7 @@ import { checkTarAgainstManifest, parseManifest } from '../../platform/postgres/
 import type { Inspect, RecoveryOutcome, RecoveryTarget } from '../../platform/postgres/recovery.js';
 import { canBackUpFiles, streamFileBackup } from '../../platform/postgres/file-backup.js';
 import { identifySystem, streamBaseBackup, type BaseBackupEvent } from '../../platform/postgres/replication.js';
+import { createRestorePoint } from '../../platform/postgres/restore-point.js';
 import { parseLsn } from '../../platform/postgres/lsn.js';
 import { emptyDirectory, requireEmptyDirectory } from '../../platform/storage/dirs.js';
 import type { ObjectStore, StoredObject } from '../../platform/storage/store.js';
@@ -402,13 +403,7 @@ export class BackupService {
         `A restore point named "${parsed.data}" already exists (made at ${existing.createdAt}); choose another name.`,
       );
     }
-    const lsn = await withClient({ ...this.deps.source, database: 'postgres' }, async (client) => {
-      const { rows } = await client.query<{ lsn: string }>('SELECT pg_create_restore_point($1)::text AS lsn', [
-        parsed.data,
-      ]);
-      await client.query('SELECT pg_switch_wal()');
-      return rows[0]!.lsn;
-    });
+    const { lsn } = await createRestorePoint(this.deps.source, parsed.data, { switchWal: true });
     const mark = { name: parsed.data, lsn, createdAt: this.deps.clock.now().toISOString() };
     const written = await Promise.allSettled(
       this.deps.repositories.map((repository) => writeJson(repository.store, markKey(parsed.data), mark)),
