@@ -12,7 +12,11 @@ import {
 import type { TransferProgress } from '../modules/backup/index.js';
 import { systemClock } from '../platform/clock/clock.js';
 import { sealPool } from '../platform/crypto/seal-pool.js';
+import type { Kysely } from 'kysely';
+import type { Clock } from '../platform/clock/clock.js';
 import type { Config, RepositoryConfig } from '../platform/config/config.js';
+import type { DatabaseHandle } from '../platform/db/handle.js';
+import type { PlatformTables } from '../platform/db/schema.js';
 import { createPool, type ConnectionTarget } from '../platform/db/connect.js';
 import type { Logger } from '../platform/log/log.js';
 import { resolveBinaries } from '../platform/postgres/binaries.js';
@@ -23,7 +27,6 @@ import { FsStore } from '../platform/storage/fs-store.js';
 import { S3Store } from '../platform/storage/s3-store.js';
 import { SftpStore } from '../platform/storage/sftp-store.js';
 import type { ObjectStore } from '../platform/storage/store.js';
-import type { Platform } from './deps.js';
 
 /** The configured repositories, as object stores. */
 export function repositoriesOf(config: Config): Repository[] {
@@ -158,12 +161,24 @@ export function startWalShipping(
 }
 
 /**
+ * What the drill and scratch copies need of the running platform (a Platform is one): taking
+ * no more keeps this file free of the platform's own wiring, which starts WAL shipping from here.
+ */
+export interface BackupPlatform {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly clock: Clock;
+  readonly database: Pick<DatabaseHandle, 'admin' | 'dataDir' | 'platformDatabase'>;
+  readonly db: Kysely<PlatformTables>;
+}
+
+/**
  * The restore drill of this platform: the tenants' databases compared, the platform's own
  * checked, the scratch copy beside the data directory (or in drillDirectory), the result
  * recorded for status and metrics.
  */
 export function createDrill(
-  platform: Platform,
+  platform: BackupPlatform,
   backups: BackupService,
 ): (onProgress?: (progress: TransferProgress) => void) => Promise<DrillResult> {
   return async (onProgress) => {
@@ -200,7 +215,7 @@ export function createDrill(
  * beside the data directory (the same disk, reachable by the Postgres user), and that user.
  */
 export async function scratchSpace(
-  platform: Platform,
+  platform: Pick<BackupPlatform, 'config' | 'database'>,
 ): Promise<{ scratchDir: string; runAs: Awaited<ReturnType<typeof ensurePostgresOsUser>> }> {
   const { config, database } = platform;
   const runAs = await ensurePostgresOsUser(config.postgresOsUser);
