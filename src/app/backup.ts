@@ -19,11 +19,13 @@ import type { DatabaseHandle } from '../platform/db/handle.js';
 import type { PlatformTables } from '../platform/db/schema.js';
 import { createPool, type ConnectionTarget } from '../platform/db/connect.js';
 import type { Logger } from '../platform/log/log.js';
+import { postgresBackupSource } from '../platform/postgres/backup-source.js';
 import { resolveBinaries } from '../platform/postgres/binaries.js';
 import { ensurePostgresOsUser } from '../platform/postgres/os-user.js';
 import { runRecovery } from '../platform/postgres/recovery.js';
 import { readWalRange } from '../platform/postgres/wal-files.js';
 import { FsStore } from '../platform/storage/fs-store.js';
+import { localScratchSpace } from '../platform/storage/scratch-space.js';
 import { S3Store } from '../platform/storage/s3-store.js';
 import { SftpStore } from '../platform/storage/sftp-store.js';
 import type { ObjectStore } from '../platform/storage/store.js';
@@ -71,9 +73,8 @@ export function createBackupService(
         log: backupLog.child({ component: 'recovery' }),
       });
     },
-    localStore: (dir) => new FsStore(dir),
-    source: source?.admin,
-    sourceDataDir: source?.dataDir,
+    scratch: localScratchSpace,
+    source: source && postgresBackupSource(source.admin, source.dataDir),
     keyFile: keyFile ?? config.backupKeyFile,
     clock: systemClock,
     log: backupLog,

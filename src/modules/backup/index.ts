@@ -5,7 +5,10 @@ export {
   type BackupResult,
   type VerifyResult,
   type RetentionReport,
+  type RestoreOptions,
+  type RestoreResult,
 } from './backup.service.js';
+export type { BackupServiceDeps, BackupSource, Recover, ScratchSpace } from './backup.ports.js';
 export { backupIdSchema, type BackupListing, type BackupRecord, type TransferProgress } from './backup.schema.js';
 export { WalPusher, type ArchiveStatus } from './backup.wal.js';
 export { WalStreamer, type WalStreamStatus } from './backup.wal-stream.js';
