@@ -6,9 +6,13 @@ import {
   runDrill,
   WalPusher,
   WalStreamer,
+  TenantRestore,
   type DrillResult,
   type Repository,
+  type TenantRestoreOptions,
+  type TenantRestoreResult,
 } from '../modules/backup/index.js';
+import type { TenancyService } from '../modules/tenancy/index.js';
 import type { TransferProgress } from '../modules/backup/index.js';
 import { systemClock } from '../platform/clock/clock.js';
 import { sealPool } from '../platform/crypto/seal-pool.js';
@@ -23,7 +27,9 @@ import { postgresBackupSource } from '../platform/postgres/backup-source.js';
 import { resolveBinaries } from '../platform/postgres/binaries.js';
 import { ensurePostgresOsUser } from '../platform/postgres/os-user.js';
 import { runRecovery } from '../platform/postgres/recovery.js';
+import { postgresRestoredCopy } from '../platform/postgres/restored-copy.js';
 import { readWalRange } from '../platform/postgres/wal-files.js';
+import { removeTree } from '../platform/storage/dirs.js';
 import { FsStore } from '../platform/storage/fs-store.js';
 import { localScratchSpace } from '../platform/storage/scratch-space.js';
 import { S3Store } from '../platform/storage/s3-store.js';
@@ -224,4 +230,29 @@ export async function scratchSpace(
     config.drillDirectory ?? (database.dataDir ? path.dirname(database.dataDir) : path.join(config.home, 'drills'));
   await mkdir(scratchDir, { recursive: true, mode: 0o755 });
   return { scratchDir, runAs };
+}
+
+/**
+ * Brings one tenant's data back from the backups (see TenantRestore): the scratch copy where
+ * drills make theirs, the tenant loaded through the tenancy service.
+ */
+export async function restoreTenant(
+  platform: BackupPlatform & { readonly tenancy: TenancyService },
+  backups: BackupService,
+  options: TenantRestoreOptions,
+): Promise<TenantRestoreResult> {
+  const restore = new TenantRestore({
+    backups,
+    tenancy: platform.tenancy,
+    copies: postgresRestoredCopy,
+    scratch: {
+      prepare: async () => {
+        const { scratchDir, runAs } = await scratchSpace(platform);
+        return { dir: scratchDir, owner: runAs };
+      },
+      remove: removeTree,
+    },
+    clock: platform.clock,
+  });
+  return restore.run(options);
 }

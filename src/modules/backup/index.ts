@@ -22,3 +22,12 @@ export {
   drillWarnings,
   type DrillSummary,
 } from './backup.drill-log.js';
+export {
+  TenantRestore,
+  type TenantRestoreDeps,
+  type TenantRestoreOptions,
+  type TenantRestoreResult,
+  type TenantDirectory,
+  type RestoredCopy,
+  type ScratchDirectory,
+} from './backup.tenant-restore.js';
