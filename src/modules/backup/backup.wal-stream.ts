@@ -1,15 +1,10 @@
 import type { Clock } from '../../platform/clock/clock.js';
-import { loadBackupKey, type BackupKey } from '../../platform/crypto/backup-key.js';
+import type { BackupKey } from '../../platform/crypto/backup-key.js';
 import { seal } from '../../platform/crypto/sealed.js';
 import type { Logger } from '../../platform/log/log.js';
 import { formatLsn, parseLsn } from '../../platform/postgres/lsn.js';
-import {
-  assertKeyFitsRepositories,
-  claimRepository,
-  walFileOf,
-  walKey,
-  walSystemIdentifier,
-} from './backup.catalog.js';
+import { claimRepository, walFileOf, walKey, walSystemIdentifier } from './backup.catalog.js';
+import { backupKey } from './backup.keys.js';
 import type { Repository } from './backup.ports.js';
 import { partialName } from './backup.wal-pieces.js';
 import { segmentEnding, segmentStartLsn } from './backup.wal-plan.js';
@@ -211,20 +206,7 @@ export class WalStreamer {
   }
 
   private async sealingKey(): Promise<BackupKey> {
-    if (this.key) return this.key;
-    const { key, created } = await loadBackupKey(this.deps.keyFile, { create: true });
-    await assertKeyFitsRepositories(
-      this.deps.repositories.map((repository) => repository.store),
-      key,
-      this.deps.keyFile,
-    );
-    if (created)
-      this.deps.log.warn(
-        { keyFile: this.deps.keyFile, fingerprint: key.fingerprint },
-        'created a new backup encryption key: copy it somewhere safe, off this machine; without it the backups cannot be restored',
-      );
-    this.key = key;
-    return key;
+    return (this.key ??= await backupKey(this.deps, true));
   }
 }
 
