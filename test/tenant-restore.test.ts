@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { createBackupService } from '../src/app/backup.js';
+import { createBackupService, restoreTenant } from '../src/app/backup.js';
 import { startPlatform, type RunningPlatform } from '../src/app/run.js';
-import { restoreTenant } from '../src/app/tenant-restore.js';
 import type { BackupService } from '../src/modules/backup/index.js';
 import { loadConfig } from '../src/platform/config/config.js';
 import { withClient } from '../src/platform/db/connect.js';

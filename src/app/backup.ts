@@ -6,24 +6,36 @@ import {
   runDrill,
   WalPusher,
   WalStreamer,
+  TenantRestore,
   type DrillResult,
   type Repository,
+  type TenantRestoreOptions,
+  type TenantRestoreResult,
 } from '../modules/backup/index.js';
+import type { TenancyService } from '../modules/tenancy/index.js';
 import type { TransferProgress } from '../modules/backup/index.js';
 import { systemClock } from '../platform/clock/clock.js';
 import { sealPool } from '../platform/crypto/seal-pool.js';
+import type { Kysely } from 'kysely';
+import type { Clock } from '../platform/clock/clock.js';
 import type { Config, RepositoryConfig } from '../platform/config/config.js';
+import type { DatabaseHandle } from '../platform/db/handle.js';
+import type { PlatformTables } from '../platform/db/schema.js';
 import { createPool, type ConnectionTarget } from '../platform/db/connect.js';
 import type { Logger } from '../platform/log/log.js';
+import { postgresBackupSource } from '../platform/postgres/backup-source.js';
 import { resolveBinaries } from '../platform/postgres/binaries.js';
 import { ensurePostgresOsUser } from '../platform/postgres/os-user.js';
 import { runRecovery } from '../platform/postgres/recovery.js';
+import { postgresRestoredCopy } from '../platform/postgres/restored-copy.js';
 import { readWalRange } from '../platform/postgres/wal-files.js';
+import { removeTree } from '../platform/storage/dirs.js';
 import { FsStore } from '../platform/storage/fs-store.js';
+import { localScratchSpace } from '../platform/storage/scratch-space.js';
 import { S3Store } from '../platform/storage/s3-store.js';
 import { SftpStore } from '../platform/storage/sftp-store.js';
 import type { ObjectStore } from '../platform/storage/store.js';
-import type { Platform } from './deps.js';
+import { migrations } from './modules.js';
 
 /** The configured repositories, as object stores. */
 export function repositoriesOf(config: Config): Repository[] {
@@ -68,9 +80,8 @@ export function createBackupService(
         log: backupLog.child({ component: 'recovery' }),
       });
     },
-    localStore: (dir) => new FsStore(dir),
-    source: source?.admin,
-    sourceDataDir: source?.dataDir,
+    scratch: localScratchSpace,
+    source: source && postgresBackupSource(source.admin, source.dataDir),
     keyFile: keyFile ?? config.backupKeyFile,
     clock: systemClock,
     log: backupLog,
@@ -158,12 +169,24 @@ export function startWalShipping(
 }
 
 /**
+ * What the drill and scratch copies need of the running platform (a Platform is one): taking
+ * no more keeps this file free of the platform's own wiring, which starts WAL shipping from here.
+ */
+export interface BackupPlatform {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly clock: Clock;
+  readonly database: Pick<DatabaseHandle, 'admin' | 'dataDir' | 'platformDatabase'>;
+  readonly db: Kysely<PlatformTables>;
+}
+
+/**
  * The restore drill of this platform: the tenants' databases compared, the platform's own
  * checked, the scratch copy beside the data directory (or in drillDirectory), the result
  * recorded for status and metrics.
  */
 export function createDrill(
-  platform: Platform,
+  platform: BackupPlatform,
   backups: BackupService,
 ): (onProgress?: (progress: TransferProgress) => void) => Promise<DrillResult> {
   return async (onProgress) => {
@@ -200,7 +223,7 @@ export function createDrill(
  * beside the data directory (the same disk, reachable by the Postgres user), and that user.
  */
 export async function scratchSpace(
-  platform: Platform,
+  platform: Pick<BackupPlatform, 'config' | 'database'>,
 ): Promise<{ scratchDir: string; runAs: Awaited<ReturnType<typeof ensurePostgresOsUser>> }> {
   const { config, database } = platform;
   const runAs = await ensurePostgresOsUser(config.postgresOsUser);
@@ -208,4 +231,29 @@ export async function scratchSpace(
     config.drillDirectory ?? (database.dataDir ? path.dirname(database.dataDir) : path.join(config.home, 'drills'));
   await mkdir(scratchDir, { recursive: true, mode: 0o755 });
   return { scratchDir, runAs };
+}
+
+/**
+ * Brings one tenant's data back from the backups (see TenantRestore): the scratch copy where
+ * drills make theirs, the tenant loaded through the tenancy service.
+ */
+export async function restoreTenant(
+  platform: BackupPlatform & { readonly tenancy: TenancyService },
+  backups: BackupService,
+  options: TenantRestoreOptions,
+): Promise<TenantRestoreResult> {
+  const restore = new TenantRestore({
+    backups,
+    tenancy: platform.tenancy,
+    copies: postgresRestoredCopy(migrations.tenant),
+    scratch: {
+      prepare: async () => {
+        const { scratchDir, runAs } = await scratchSpace(platform);
+        return { dir: scratchDir, owner: runAs };
+      },
+      remove: removeTree,
+    },
+    clock: platform.clock,
+  });
+  return restore.run(options);
 }

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { BackupService, WalPusher, type Repository } from '../../src/modules/backup/index.js';
+import { WalPusher, type Repository } from '../../src/modules/backup/index.js';
+import { BackupService } from './backup-service.js';
 import { systemClock } from '../../src/platform/clock/clock.js';
 import { silentLogger } from '../../src/platform/log/log.js';
 import { resolveBinaries } from '../../src/platform/postgres/binaries.js';

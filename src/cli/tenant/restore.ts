@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { createBackupService } from '../../app/backup.js';
-import { restoreTenant } from '../../app/tenant-restore.js';
+import { createBackupService, restoreTenant } from '../../app/backup.js';
 import { appError } from '../../platform/errors.js';
 import { recoveryTarget } from '../backup/restore.js';
 import { globalOptions, operator, withPlatform } from '../context.js';

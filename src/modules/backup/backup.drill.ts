@@ -9,6 +9,7 @@ import {
   fingerprintDatabase,
   type DatabaseFingerprint,
 } from '../../platform/postgres/fingerprint.js';
+import { createRestorePoint } from '../../platform/postgres/restore-point.js';
 import { removeTree } from '../../platform/storage/dirs.js';
 import { backupIdAt } from './backup.catalog.js';
 import type { TransferProgress } from './backup.schema.js';
@@ -93,14 +94,7 @@ export async function runDrill(deps: DrillDeps, onProgress?: (progress: DrillPro
     const databases = await deps.databases();
     const before = await fingerprintAll(deps.source, databases);
     const restorePoint = `steadfast-drill-${backupIdAt(started)}`;
-    const point = await withClient({ ...deps.source, database: 'postgres' }, async (client) => {
-      // The timeline from the segment's name: pg_control_checkpoint() lags a promotion until the next checkpoint.
-      const { rows } = await client.query<{ lsn: string; timeline: number }>(
-        "SELECT lsn::text, ('x' || left(pg_walfile_name(lsn), 8))::bit(32)::int AS timeline FROM pg_create_restore_point($1) AS lsn",
-        [restorePoint],
-      );
-      return rows[0]!;
-    });
+    const point = await createRestorePoint(deps.source, restorePoint, { switchWal: false });
     const pointAt = clock.now();
     partial.restorePoint = restorePoint;
     partial.targetLsn = point.lsn;

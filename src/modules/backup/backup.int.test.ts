@@ -10,7 +10,7 @@ import { FsStore } from '../../platform/storage/fs-store.js';
 import { startFakeS3 } from '../../../test/helpers/s3.js';
 import { startSshd } from '../../../test/helpers/sshd.js';
 import { startScratchCluster, type ScratchCluster } from '../../../test/helpers/scratch-cluster.js';
-import { BackupService, type Repository } from './backup.service.js';
+import { BackupService, type Repository } from '../../../test/helpers/backup-service.js';
 
 let cluster: ScratchCluster;
 let clockAt = Date.parse('2026-11-24T02:00:00Z');

@@ -11,7 +11,12 @@ import { resolveBinaries } from '../../platform/postgres/binaries.js';
 import { runRecovery } from '../../platform/postgres/recovery.js';
 import { FsStore } from '../../platform/storage/fs-store.js';
 import { startScratchCluster, type ScratchCluster } from '../../../test/helpers/scratch-cluster.js';
-import { BackupService, type BackupServiceDeps, type Recover, type Repository } from './backup.service.js';
+import {
+  BackupService,
+  type BackupServiceDeps,
+  type Recover,
+  type Repository,
+} from '../../../test/helpers/backup-service.js';
 import { WalPusher } from './backup.wal.js';
 
 let cluster: ScratchCluster;

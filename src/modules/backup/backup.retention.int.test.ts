@@ -7,7 +7,7 @@ import { manualClock } from '../../platform/clock/clock.js';
 import { silentLogger } from '../../platform/log/log.js';
 import { FsStore } from '../../platform/storage/fs-store.js';
 import { startScratchCluster, type ScratchCluster } from '../../../test/helpers/scratch-cluster.js';
-import { BackupService, type Repository } from './backup.service.js';
+import { BackupService, type Repository } from '../../../test/helpers/backup-service.js';
 
 /** A directory repository that notes which locks were in place at each removal of a backup's object. */
 class WatchedStore extends FsStore {

@@ -1,16 +1,12 @@
 import type { Clock } from '../../platform/clock/clock.js';
-import { loadBackupKey, type BackupKey } from '../../platform/crypto/backup-key.js';
+import type { BackupKey } from '../../platform/crypto/backup-key.js';
 import { seal } from '../../platform/crypto/sealed.js';
 import type { Logger } from '../../platform/log/log.js';
 import { formatLsn, parseLsn } from '../../platform/postgres/lsn.js';
-import {
-  assertKeyFitsRepositories,
-  claimRepository,
-  walFileOf,
-  walKey,
-  walSystemIdentifier,
-} from './backup.catalog.js';
-import type { Repository } from './backup.service.js';
+import { claimRepository, walFileOf, walKey, walSystemIdentifier } from './backup.catalog.js';
+import { backupKey } from './backup.keys.js';
+import type { Repository } from './backup.ports.js';
+import { partialName } from './backup.wal-pieces.js';
 import { segmentEnding, segmentStartLsn } from './backup.wal-plan.js';
 
 export interface WalStreamerDeps {
@@ -43,39 +39,6 @@ interface Segment {
   end: number;
   /** Per repository: how far its pieces of this segment reach, and their keys (to remove them later). */
   readonly stored: Map<string, { end: number; keys: string[] }>;
-}
-
-/**
- * A piece of a segment as streamed: `<segment>.<from>-<to>.partial`, byte offsets in 8 hex
- * digits. Only new bytes are stored each time, so the cost follows the WAL written.
- */
-export const partialName = (segment: string, from: number, to: number): string =>
-  `${segment}.${hex8(from)}-${hex8(to)}.partial`;
-export const partialPattern = /^([0-9A-F]{24})\.([0-9A-F]{8})-([0-9A-F]{8})\.partial$/;
-const hex8 = (value: number): string => value.toString(16).toUpperCase().padStart(8, '0');
-
-export interface Piece {
-  readonly file: string;
-  readonly from: number;
-  readonly to: number;
-}
-
-/** The pieces that make a segment's longest run from byte 0, in order, and how far it goes. */
-export function chainOfPieces(pieces: readonly string[]): { pieces: Piece[]; end: number } {
-  const parsed: Piece[] = [];
-  for (const file of pieces) {
-    const match = partialPattern.exec(file);
-    if (match) parsed.push({ file, from: parseInt(match[2]!, 16), to: parseInt(match[3]!, 16) });
-  }
-  const chain: Piece[] = [];
-  let end = 0;
-  for (;;) {
-    // At each position, the piece covering it that reaches furthest (pieces overlap after a reconnect).
-    const next = parsed.filter((piece) => piece.from <= end && piece.to > end).sort((a, b) => b.to - a.to)[0];
-    if (!next) return { pieces: chain, end };
-    chain.push(next);
-    end = next.to;
-  }
 }
 
 const maxRetired = 64;
@@ -243,20 +206,7 @@ export class WalStreamer {
   }
 
   private async sealingKey(): Promise<BackupKey> {
-    if (this.key) return this.key;
-    const { key, created } = await loadBackupKey(this.deps.keyFile, { create: true });
-    await assertKeyFitsRepositories(
-      this.deps.repositories.map((repository) => repository.store),
-      key,
-      this.deps.keyFile,
-    );
-    if (created)
-      this.deps.log.warn(
-        { keyFile: this.deps.keyFile, fingerprint: key.fingerprint },
-        'created a new backup encryption key: copy it somewhere safe, off this machine; without it the backups cannot be restored',
-      );
-    this.key = key;
-    return key;
+    return (this.key ??= await backupKey(this.deps, true));
   }
 }
 

@@ -1,10 +1,11 @@
 import type { Clock } from '../../platform/clock/clock.js';
-import { loadBackupKey, type BackupKey } from '../../platform/crypto/backup-key.js';
+import type { BackupKey } from '../../platform/crypto/backup-key.js';
 import { seal } from '../../platform/crypto/sealed.js';
 import type { Logger } from '../../platform/log/log.js';
 import type { ObjectStore } from '../../platform/storage/store.js';
-import { assertKeyFitsRepositories, claimRepository, walKey, walSystemIdentifier } from './backup.catalog.js';
-import type { Repository } from './backup.service.js';
+import { claimRepository, walKey, walSystemIdentifier } from './backup.catalog.js';
+import { backupKey } from './backup.keys.js';
+import type { Repository } from './backup.ports.js';
 
 export interface WalPusherDeps {
   /** The spool archive_command copies finished WAL files into. */
@@ -96,20 +97,7 @@ export class WalPusher {
 
   private async push(): Promise<number> {
     const { clock, log, repositories, spool } = this.deps;
-    if (!this.key) {
-      const { key, created } = await loadBackupKey(this.deps.keyFile, { create: true });
-      await assertKeyFitsRepositories(
-        repositories.map((repository) => repository.store),
-        key,
-        this.deps.keyFile,
-      );
-      if (created)
-        log.warn(
-          { keyFile: this.deps.keyFile, fingerprint: key.fingerprint },
-          'created a new backup encryption key: copy it somewhere safe, off this machine; without it the backups cannot be restored',
-        );
-      this.key = key;
-    }
+    const key = (this.key ??= await backupKey(this.deps, true));
     let completed = 0;
     for (const file of await this.spooled()) {
       const held = this.held.get(file) ?? new Set<string>();
@@ -121,7 +109,7 @@ export class WalPusher {
         try {
           // WAL of another cluster must never overwrite this repository's (nor this cluster's another's).
           if (cluster) await claimRepository(repository.store, cluster);
-          await repository.store.put(walKey(file), seal(spool.get(file), this.key, walKey(file)));
+          await repository.store.put(walKey(file), seal(spool.get(file), key, walKey(file)));
           held.add(repository.name);
           if (state.failingSince)
             log.warn(

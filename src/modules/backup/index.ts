@@ -5,7 +5,10 @@ export {
   type BackupResult,
   type VerifyResult,
   type RetentionReport,
+  type RestoreOptions,
+  type RestoreResult,
 } from './backup.service.js';
+export type { BackupServiceDeps, BackupSource, Recover, ScratchSpace } from './backup.ports.js';
 export { backupIdSchema, type BackupListing, type BackupRecord, type TransferProgress } from './backup.schema.js';
 export { WalPusher, type ArchiveStatus } from './backup.wal.js';
 export { WalStreamer, type WalStreamStatus } from './backup.wal-stream.js';
@@ -21,3 +24,12 @@ export {
 } from './backup.drill-log.js';
 export { backupModule, type BackupModuleContext } from './backup.module.js';
 export { observeBackups, type BackupsStatus } from './backup.status.js';
+export {
+  TenantRestore,
+  type TenantRestoreDeps,
+  type TenantRestoreOptions,
+  type TenantRestoreResult,
+  type TenantDirectory,
+  type RestoredCopy,
+  type ScratchDirectory,
+} from './backup.tenant-restore.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { chainOfPieces, partialName } from './backup.wal-stream.js';
+import { chainOfPieces, partialName } from './backup.wal-pieces.js';
 
 const segment = '000000010000000000000003';
 const piece = (from: number, to: number): string => partialName(segment, from, to);

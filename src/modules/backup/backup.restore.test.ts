@@ -1,0 +1,169 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fakeBackupDeps, fakeScratch, memoryRepositories } from '../../../test/helpers/backup-fakes.js';
+import { loadBackupKey } from '../../platform/crypto/backup-key.js';
+import { seal } from '../../platform/crypto/sealed.js';
+import { AppError } from '../../platform/errors.js';
+import type { RecoveryOutcome } from '../../platform/postgres/recovery.js';
+import { walKey } from './backup.catalog.js';
+import type { BackupServiceDeps, Recover } from './backup.ports.js';
+import { BackupService } from './backup.service.js';
+
+let keyDir: string;
+before(async () => {
+  keyDir = await mkdtemp(path.join(tmpdir(), 'steadfast-restore-'));
+});
+after(async () => {
+  await rm(keyDir, { recursive: true, force: true });
+});
+
+const target = '/scratch/restored';
+const recovered: RecoveryOutcome = {
+  reachedLsn: '0/3000100',
+  timeline: 2,
+  lastTransactionAt: '2026-11-24T02:00:05Z',
+  seconds: 1,
+};
+
+/** A backup taken into two repositories in memory; restores of it go to a fake scratch disk and recover with `recover`. */
+async function backedUp(
+  recover?: Recover,
+): Promise<{ deps: BackupServiceDeps; scratch: ReturnType<typeof fakeScratch> }> {
+  const scratch = fakeScratch();
+  const deps = fakeBackupDeps(await mkdtemp(path.join(keyDir, 'case-')), {
+    repositories: memoryRepositories('first', 'second'),
+    scratch,
+    recover,
+  });
+  await new BackupService(deps).take();
+  return { deps, scratch };
+}
+
+/** Stores a WAL file in a repository, sealed as the archive seals it. */
+async function archiveWal(deps: BackupServiceDeps, repository: number, file: string): Promise<void> {
+  const { key } = await loadBackupKey(deps.keyFile, { create: false });
+  const body = (async function* () {
+    yield Buffer.from(`wal ${file}`);
+  })();
+  await deps.repositories[repository]!.store.put(walKey(file), seal(body, key, walKey(file)));
+}
+
+/** Flips a byte of the stored base archive in a repository: its checksum no longer matches. */
+function damageBase(deps: BackupServiceDeps, repository: number): void {
+  const store = deps.repositories[repository]!.store as unknown as { objects: Map<string, Buffer> };
+  const [key, object] = [...store.objects].find(([name]) => name.endsWith('base.tar.sealed'))!;
+  object[object.length - 1] = object.at(-1)! ^ 0xff;
+  store.objects.set(key, object);
+}
+
+describe('restoring a backup', () => {
+  test('unpacks the backup as taken and fetches no WAL when recovery is none', async () => {
+    const { deps, scratch } = await backedUp();
+    const result = await new BackupService(deps).restore({ target, recovery: 'none' });
+    assert.equal(result.repository, 'first');
+    assert.deepEqual([result.walFiles, result.walGaps, result.recovery], [0, [], undefined]);
+    assert.deepEqual(scratch.calls, [`requireEmpty ${target}`, `extract ${target}`]);
+    assert.match(scratch.unpacked.get(target)!.toString('utf8'), /^base files, part onepart two/);
+  });
+
+  test('fetches the WAL from the backup on and replays it to the target', async () => {
+    const runs: Array<Parameters<Recover>[0]> = [];
+    const { deps, scratch } = await backedUp(async (run) => {
+      runs.push(run);
+      return recovered;
+    });
+    await archiveWal(deps, 0, '000000010000000000000001'); // before the backup: not needed
+    await archiveWal(deps, 0, '000000010000000000000002');
+    await archiveWal(deps, 1, '000000010000000000000003'); // only the second repository has it
+    const result = await new BackupService(deps).restore({ target, recovery: { kind: 'latest' } });
+    assert.equal(result.walFiles, 2);
+    assert.deepEqual(result.walGaps, []);
+    assert.equal(result.recovery, recovered);
+    const fetched = scratch.fetched.get(`${target}.wal-restore`)!;
+    assert.deepEqual([...fetched.objects.keys()], ['000000010000000000000002', '000000010000000000000003']);
+    assert.equal(fetched.objects.get('000000010000000000000003')!.toString('utf8'), 'wal 000000010000000000000003');
+    assert.deepEqual(
+      runs.map((run) => [run.dataDir, run.walDir, run.target.kind, run.role]),
+      [[target, `${target}.wal-restore`, 'latest', 'steadfast_backup']],
+    );
+  });
+
+  test('tries the next repository when a copy is damaged, emptying the target first', async () => {
+    const { deps, scratch } = await backedUp();
+    damageBase(deps, 0);
+    const result = await new BackupService(deps).restore({ target, recovery: 'none' });
+    assert.equal(result.repository, 'second');
+    assert.deepEqual(scratch.calls, [
+      `requireEmpty ${target}`,
+      `extract ${target}`,
+      `empty ${target}`,
+      `extract ${target}`,
+    ]);
+  });
+
+  test('fails naming each repository when no copy restores, and leaves the target empty', async () => {
+    const { deps, scratch } = await backedUp();
+    damageBase(deps, 0);
+    damageBase(deps, 1);
+    await assert.rejects(new BackupService(deps).restore({ target, recovery: 'none' }), (error) => {
+      assert.ok(error instanceof AppError);
+      assert.equal(error.code, 'RESTORE_FAILED');
+      assert.match(error.message, /first: .*checksum.*; second: .*checksum/);
+      return true;
+    });
+    assert.equal(scratch.unpacked.has(target), false);
+  });
+
+  test('does not try another repository when the inspection of the recovered copy fails', async () => {
+    const { deps, scratch } = await backedUp(async (run) => {
+      await run.inspect?.(() => ({ host: '/tmp', port: 1, user: 'x', password: '', database: 'x' }));
+      return recovered;
+    });
+    const inspect = async (): Promise<void> => {
+      throw new Error('the tenant had no database then');
+    };
+    await assert.rejects(new BackupService(deps).restore({ target, inspect }), /the tenant had no database then/);
+    assert.equal(scratch.calls.filter((call) => call.startsWith('extract')).length, 1);
+  });
+
+  const refusals: Array<{ title: string; restore: (deps: BackupServiceDeps) => Promise<unknown>; error: RegExp }> = [
+    {
+      title: 'refuses to replay WAL without a recover adapter',
+      restore: (deps) => new BackupService(deps).restore({ target }),
+      error: /cannot replay WAL/,
+    },
+    {
+      title: 'refuses a backup id that is not one',
+      restore: (deps) => new BackupService(deps).restore({ id: 'yesterday', target, recovery: 'none' }),
+      error: /"yesterday" is not a backup id/,
+    },
+    {
+      title: 'refuses a moment before the end of the earliest backup',
+      restore: (deps) =>
+        new BackupService({ ...deps, recover: async () => recovered }).restore({
+          target,
+          recovery: { kind: 'time', at: new Date('2026-11-23T00:00:00Z') },
+        }),
+      error: /is before the end of the earliest backup/,
+    },
+    {
+      title: 'refuses a restore point no repository records',
+      restore: (deps) =>
+        new BackupService({ ...deps, recover: async () => recovered }).restore({
+          target,
+          recovery: { kind: 'name', name: 'never-made' },
+        }),
+      error: /No repository records a restore point named "never-made"/,
+    },
+  ];
+  for (const { title, restore, error } of refusals) {
+    test(title, async () => {
+      const { deps, scratch } = await backedUp();
+      await assert.rejects(restore(deps), error);
+      assert.equal(scratch.unpacked.size, 0);
+    });
+  }
+});

@@ -1,0 +1,65 @@
+import type { BackupKey } from '../../platform/crypto/backup-key.js';
+import { TransferMeter } from '../../platform/progress.js';
+import { checkTarAgainstManifest, parseManifest } from '../../platform/postgres/manifest.js';
+import { backupKey } from './backup.keys.js';
+import { findBackup, repositoryNamed } from './backup.listing.js';
+import { authenticRecord, metered, objectOf, openObject, readObject } from './backup.objects.js';
+import type { BackupServiceDeps, Repository } from './backup.ports.js';
+import type { TransferProgress } from './backup.schema.js';
+
+export interface VerifyResult {
+  readonly id: string;
+  readonly repository: string;
+  readonly ok: boolean;
+  readonly files: number;
+  readonly problems: string[];
+}
+
+/**
+ * Checks a backup (default: the latest) in every repository holding it: each object's
+ * checksum, then every file against Postgres's manifest after decrypting.
+ */
+export async function verifyBackup(
+  deps: BackupServiceDeps,
+  id?: string,
+  onProgress?: (progress: TransferProgress) => void,
+): Promise<VerifyResult[]> {
+  const key = await backupKey(deps, false);
+  const listing = await findBackup(deps, id);
+  const results: VerifyResult[] = [];
+  for (const name of listing.repositories) {
+    try {
+      results.push(await verifyIn(deps, repositoryNamed(deps, name), listing.record.id, key, onProgress));
+    } catch (error) {
+      results.push({
+        id: listing.record.id,
+        repository: name,
+        ok: false,
+        files: 0,
+        problems: [(error as Error).message],
+      });
+    }
+  }
+  return results;
+}
+
+async function verifyIn(
+  deps: BackupServiceDeps,
+  repository: Repository,
+  id: string,
+  key: BackupKey,
+  onProgress?: (progress: TransferProgress) => void,
+): Promise<VerifyResult> {
+  const record = await authenticRecord(repository, id, key);
+  const manifest = parseManifest((await readObject(repository, record, 'backup_manifest', key)).toString('utf8'));
+  const base = objectOf(record, 'base.tar');
+  const meter = new TransferMeter(deps.clock, `verifying in ${repository.name}`, base.plainBytes);
+  const check = await checkTarAgainstManifest(metered(openObject(repository, base, key), meter, onProgress), manifest);
+  return {
+    id: record.id,
+    repository: repository.name,
+    ok: check.problems.length === 0,
+    files: check.files,
+    problems: check.problems,
+  };
+}
