@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,7 +12,8 @@ import { readPostmasterPid } from '../platform/postgres/data-dir.js';
 import { ensurePostgresOsUser } from '../platform/postgres/os-user.js';
 import { findFreePort } from '../platform/postgres/supervisor.js';
 import { createCa, createNodeCertificate } from './certs.js';
-import { startSteadfast, type RunningChild } from './child.js';
+import { startSteadfast, type RunningChild } from '../platform/process/child.js';
+import { childrenOf, isRunning } from '../platform/process/proc.js';
 import { attachRunning, embeddedDataDir, embeddedSuperuser } from './database.js';
 import { tlsPaths } from './replication.js';
 import { joinStandby } from './standby.js';
@@ -64,25 +65,6 @@ export async function pairCertificates(root: string, homeA: string, homeB: strin
   for (const file of ['ca.crt', 'node.crt', 'node.key'])
     await copyFile(path.join(handOver, file), path.join(tlsPaths(homeB).dir, file));
   await rm(handOver, { recursive: true });
-}
-
-/** The processes whose parent is `pid` (from /proc). */
-async function childrenOf(pid: number): Promise<number[]> {
-  const children: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
-    // pid (comm) state ppid ...: comm may hold spaces and parentheses, so read after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(fields[1]) === pid) children.push(Number(entry));
-  }
-  return children;
-}
-
-/** Whether a process exists and is not a zombie. */
-async function isRunning(pid: number): Promise<boolean> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  return stat !== '' && stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
 }
 
 /**
