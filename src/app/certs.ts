@@ -14,7 +14,8 @@ import {
 } from '../platform/crypto/certs.js';
 import { appError } from '../platform/errors.js';
 import { writeFileAtomic } from '../platform/postgres/data-dir.js';
-import { exists, readStateFile, replicationRole, tlsPaths } from './replication.js';
+import { stateFile } from '../platform/storage/state-file.js';
+import { exists, replicationRole, tlsPaths } from './replication.js';
 
 /**
  * `steadfast certs create-ca`: the installation's CA in `<home>/tls` (ca.crt, and ca.key,
@@ -102,12 +103,14 @@ export async function revokeCertificate(
   }
   const ca = { certificate: await readFile(paths.ca, 'utf8'), privateKey: await readFile(paths.caKey, 'utf8') };
   const entry = await revocationOf(which, ca.certificate, reason);
-  const damaged = (): Error =>
-    appError(
-      'CERTIFICATE_FAILED',
-      `${paths.revoked} (the certificates this CA revoked) cannot be read: restore it from a copy of this home, or the new list would take back only this certificate.`,
-    );
-  const list = (await readStateFile<RevokedEntry[]>(paths.revoked, damaged)) ?? [];
+  const record = stateFile<RevokedEntry[]>(paths.revoked, {
+    damaged: (file) =>
+      appError(
+        'CERTIFICATE_FAILED',
+        `${file} (the certificates this CA revoked) cannot be read: restore it from a copy of this home, or the new list would take back only this certificate.`,
+      ),
+  });
+  const list = (await record.read()) ?? [];
   const known = list.find((revoked) => revoked.serialNumber === entry.serialNumber);
   const updated = known ? list : [...list, entry];
   const revocations: Revocation[] = updated.map((revoked) => ({
@@ -117,7 +120,7 @@ export async function revokeCertificate(
   const crl = await createRevocationList(ca, revocations);
   // The list first, then the record: a crash between leaves the record to be written again by the next revoke.
   await writeFileAtomic(paths.revocationList, crl);
-  if (!known) await writeFileAtomic(paths.revoked, `${JSON.stringify(updated, null, 2)}\n`);
+  if (!known) await record.write(updated);
   return { crl: paths.revocationList, revoked: known ?? entry, already: Boolean(known), total: updated.length };
 }
 

@@ -1,12 +1,11 @@
-import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../platform/config/config.js';
 import { appError } from '../platform/errors.js';
 import type { Logger } from '../platform/log/log.js';
-import { writeFileAtomic } from '../platform/postgres/data-dir.js';
 import type { TlsFiles } from '../platform/postgres/tls.js';
+import { stateFile, type StateFile } from '../platform/storage/state-file.js';
 import { askNode } from './node-control.js';
-import { readStateFile, type StandbyState } from './replication.js';
+import type { StandbyState } from './replication.js';
 
 /**
  * Fencing: a node that another has taken over from must never run as a primary again until it
@@ -25,21 +24,20 @@ export interface FencedState {
   readonly timeline?: number;
 }
 
-const fencedFile = (home: string): string => path.join(home, 'fenced.json');
-
 // A damaged mark is still a mark: the node stays fenced until an operator looks.
-export const readFenced = (home: string): Promise<FencedState | undefined> =>
-  readStateFile<FencedState>(fencedFile(home), () =>
-    appError(
-      'NODE_FENCED',
-      `${fencedFile(home)} is damaged, so this node cannot tell who took over from it; it will not start as a primary. Re-join it as a standby with "steadfast standby join --replace <primary>" (after moving its data directory away).`,
-    ),
-  );
+/** fenced.json: the mark of a node another took over from. */
+export const fencedFile = (home: string): StateFile<FencedState> =>
+  stateFile(path.join(home, 'fenced.json'), {
+    damaged: (file) =>
+      appError(
+        'NODE_FENCED',
+        `${file} is damaged, so this node cannot tell who took over from it; it will not start as a primary. Re-join it as a standby with "steadfast standby join --replace <primary>" (after moving its data directory away).`,
+      ),
+  });
 
-export const writeFenced = (home: string, state: FencedState): Promise<void> =>
-  writeFileAtomic(fencedFile(home), `${JSON.stringify(state, null, 2)}\n`);
+export const readFenced = (home: string): Promise<FencedState | undefined> => fencedFile(home).read();
 
-export const forgetFenced = (home: string): Promise<void> => rm(fencedFile(home), { force: true });
+export const writeFenced = (home: string, state: FencedState): Promise<void> => fencedFile(home).write(state);
 
 /** The default port of a node's control API (nodeControlPort). */
 export const defaultControlPort = 7433;

@@ -15,7 +15,7 @@ import { embeddedDataDir, embeddedSettings, startEmbedded, withServer, type Data
 import {
   controlAddressOf,
   findNewerPrimary,
-  forgetFenced,
+  fencedFile,
   readFenced,
   writeFenced,
   type FencedState,
@@ -24,16 +24,14 @@ import { askNode, startNodeControl, type FenceReport, type FenceRequest, type No
 import {
   auditReplication,
   effectiveMode,
-  forgetModeOverride,
-  forgetStandbyState,
+  modeOverrideFile,
   hasStandbySlot,
   nodeTls,
   readModeOverride,
   readStandbyState,
   replicationTarget,
   slotName,
-  writeModeOverride,
-  writeStandbyState,
+  standbyStateFile,
   type ModeOverride,
   type StandbyState,
 } from './replication.js';
@@ -273,7 +271,7 @@ export class PlatformNode extends EventEmitter {
         );
       this.clearTimer();
       await this.closing;
-      await forgetFenced(this.config.home);
+      await fencedFile(this.config.home).forget();
       await this.runPrimary();
       return this.report();
     });
@@ -478,12 +476,12 @@ export class PlatformNode extends EventEmitter {
     let override: ModeOverride | undefined;
     if (request.mode === 'async') {
       override = { mode: 'async', by: request.actor, reason: request.reason, at: new Date().toISOString() };
-      await writeModeOverride(this.config.home, override);
+      await modeOverrideFile(this.config.home).write(override);
       await this.settleSynchronous(database, 'check');
       await entry('async'); // written once commits no longer wait, or it would wait too
     } else {
       await entry(this.config.replicationMode); // written before commits wait again
-      await forgetModeOverride(this.config.home);
+      await modeOverrideFile(this.config.home).forget();
       // Asked for the configured mode: commits wait for this node's standby at once, even while it is away.
       this.waitingForStandby = true;
       await this.settleSynchronous(database, 'check');
@@ -513,8 +511,8 @@ export class PlatformNode extends EventEmitter {
     if (this.state.kind !== 'standby' || this.state.standby !== running) return;
     this.clearTimer();
     this.log.warn('this node was promoted: it is the primary now, and starts serving');
-    await forgetStandbyState(this.config.home);
-    await forgetFenced(this.config.home);
+    await standbyStateFile(this.config.home).forget();
+    await fencedFile(this.config.home).forget();
     this.waitingForStandby = false;
     this.appliedSettings = '';
     try {
@@ -601,12 +599,12 @@ export class PlatformNode extends EventEmitter {
     } catch (error) {
       // Still fenced (the mark stays until a standby runs): try again at the next round.
       this.log.error({ err: error }, 're-joining as a standby failed; trying again');
-      await forgetStandbyState(this.config.home);
+      await standbyStateFile(this.config.home).forget();
       this.enterFenced(fenced);
       return;
     }
     // In recovery now, so it cannot take writes: the fenced mark has done its work.
-    await forgetFenced(this.config.home);
+    await fencedFile(this.config.home).forget();
   }
 
   /** Follows on this node's own data directory: a slot on the new primary, standby.signal here. */
@@ -618,7 +616,7 @@ export class PlatformNode extends EventEmitter {
     const runAs = await ensurePostgresOsUser(this.config.postgresOsUser);
     if (runAs) await chown(signal, runAs.uid, runAs.gid);
     const standby: StandbyState = { primary, slot, joinedAt: new Date().toISOString() };
-    await writeStandbyState(this.config.home, standby);
+    await standbyStateFile(this.config.home).write(standby);
     this.log.warn({ primary, slot }, `re-joining as a standby of ${fenced.by}, on this node's own data`);
     return standby;
   }
@@ -660,7 +658,7 @@ export class PlatformNode extends EventEmitter {
       at: new Date().toISOString(),
     };
     await writeFenced(this.config.home, mark);
-    await forgetStandbyState(this.config.home);
+    await standbyStateFile(this.config.home).forget();
     await running.stop();
     const kept = divergedCopyName(this.dataDir, mark.at);
     await rename(this.dataDir, kept);

@@ -1,10 +1,10 @@
-import { access, readFile, readdir, rm } from 'node:fs/promises';
+import { access, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../platform/config/config.js';
 import { withClient, type ConnectionTarget } from '../platform/db/connect.js';
 import { appError } from '../platform/errors.js';
-import { writeFileAtomic } from '../platform/postgres/data-dir.js';
 import { readTlsFiles, type TlsFiles } from '../platform/postgres/tls.js';
+import { stateFile, type StateFile } from '../platform/storage/state-file.js';
 
 /** The role nodes replicate as; it has no password: its client certificate's common name is its proof. */
 export const replicationRole = 'steadfast_replication';
@@ -65,39 +65,14 @@ export interface StandbyState {
   readonly joinedAt: string;
 }
 
-const standbyFile = (home: string): string => path.join(home, 'standby.json');
+/** standby.json: what this node follows, while it is a standby. */
+export const standbyStateFile = (home: string): StateFile<StandbyState> =>
+  stateFile(path.join(home, 'standby.json'), {
+    damaged: (file) =>
+      appError('CONFIG_INVALID', `${file} is not valid JSON; run "steadfast standby join" again to rewrite it.`),
+  });
 
-/** A JSON state file of this home (standby.json, fenced.json, ...): undefined when there is none, `damaged()` thrown when it cannot be read as JSON. */
-export async function readStateFile<T>(file: string, damaged: () => Error): Promise<T | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    throw damaged();
-  }
-}
-
-export const readStandbyState = (home: string): Promise<StandbyState | undefined> =>
-  readStateFile<StandbyState>(standbyFile(home), () =>
-    appError(
-      'CONFIG_INVALID',
-      `${standbyFile(home)} is not valid JSON; run "steadfast standby join" again to rewrite it.`,
-    ),
-  );
-
-export async function writeStandbyState(home: string, state: StandbyState): Promise<void> {
-  await writeFileAtomic(standbyFile(home), `${JSON.stringify(state, null, 2)}\n`);
-}
-
-export async function forgetStandbyState(home: string): Promise<void> {
-  await rm(standbyFile(home), { force: true });
-}
+export const readStandbyState = (home: string): Promise<StandbyState | undefined> => standbyStateFile(home).read();
 
 /**
  * A primary running asynchronously although replicationMode asks for more: set by an operator
@@ -111,20 +86,17 @@ export interface ModeOverride {
   readonly at: string;
 }
 
-const modeFile = (home: string): string => path.join(home, 'replication-mode.json');
+/** replication-mode.json: the operator's override, while there is one. */
+export const modeOverrideFile = (home: string): StateFile<ModeOverride> =>
+  stateFile(path.join(home, 'replication-mode.json'), {
+    damaged: (file) =>
+      appError(
+        'CONFIG_INVALID',
+        `${file} is damaged; remove it to run in the configured replicationMode, or run "steadfast replication mode async" to write it again.`,
+      ),
+  });
 
-export const readModeOverride = (home: string): Promise<ModeOverride | undefined> =>
-  readStateFile<ModeOverride>(modeFile(home), () =>
-    appError(
-      'CONFIG_INVALID',
-      `${modeFile(home)} is damaged; remove it to run in the configured replicationMode, or run "steadfast replication mode async" to write it again.`,
-    ),
-  );
-
-export const writeModeOverride = (home: string, override: ModeOverride): Promise<void> =>
-  writeFileAtomic(modeFile(home), `${JSON.stringify(override, null, 2)}\n`);
-
-export const forgetModeOverride = (home: string): Promise<void> => rm(modeFile(home), { force: true });
+export const readModeOverride = (home: string): Promise<ModeOverride | undefined> => modeOverrideFile(home).read();
 
 /** The mode a primary runs in: the configured one, unless overridden to async. */
 export const effectiveMode = (config: Config, override: ModeOverride | undefined): Config['replicationMode'] =>

@@ -20,15 +20,7 @@ import { isInRecovery } from '../platform/postgres/replication-status.js';
 import { TransferMeter, type TransferProgress } from '../platform/progress.js';
 import { extractTar } from '../platform/storage/tar-extract.js';
 import { embeddedDataDir, startEmbedded, withServer, type DatabaseHandle } from './database.js';
-import {
-  forgetStandbyState,
-  nodeTls,
-  replicationTarget,
-  slotName,
-  tlsPaths,
-  writeStandbyState,
-  type StandbyState,
-} from './replication.js';
+import { nodeTls, replicationTarget, slotName, tlsPaths, standbyStateFile, type StandbyState } from './replication.js';
 
 export interface JoinResult {
   readonly dataDir: string;
@@ -128,7 +120,7 @@ export async function joinStandby(
     // The copy in place first, then the record: a record never names a data directory that is not there.
     await rename(copying, dataDir);
     renamed = true;
-    await writeStandbyState(config.home, { primary, slot, joinedAt: new Date().toISOString() });
+    await standbyStateFile(config.home).write({ primary, slot, joinedAt: new Date().toISOString() });
     return {
       dataDir,
       slot,
@@ -139,7 +131,7 @@ export async function joinStandby(
     };
   } catch (error) {
     await rm(renamed ? dataDir : copying, { recursive: true, force: true });
-    await forgetStandbyState(config.home);
+    await standbyStateFile(config.home).forget();
     await dropStandbySlot(target, slot).catch((dropError: unknown) =>
       log.warn(
         { err: dropError, slot },
