@@ -34,7 +34,7 @@ import {
   tlsPaths,
   type StandbyState,
   type SyncWait,
-} from './replication.js';
+} from '../modules/replication/index.js';
 
 /** PostgreSQL 15: the oldest server Steadfast supports (DROP DATABASE ... WITH (FORCE), starts_with, ...). */
 const minimumServerVersion = 150000;

@@ -1,42 +1,61 @@
 import { EventEmitter } from 'node:events';
-import { chown, readdir, rename, writeFile } from 'node:fs/promises';
+import type { Kysely } from 'kysely';
 import path from 'node:path';
-import type { Config } from '../platform/config/config.js';
-import { appError } from '../platform/errors.js';
-import type { Logger } from '../platform/log/log.js';
-import { readControlFile } from '../platform/postgres/control-file.js';
-import { readDataDirMajor } from '../platform/postgres/data-dir.js';
-import { ensurePostgresOsUser } from '../platform/postgres/os-user.js';
-import { createStandbySlot } from '../platform/postgres/replication.js';
-import { isInRecovery, readNodePosition, readReplicationState } from '../platform/postgres/replication-status.js';
-import { pruneSamples, recordSamples, samplesOf } from '../modules/replication/index.js';
-import type { TlsFiles } from '../platform/postgres/tls.js';
-import { embeddedDataDir, embeddedSettings, startEmbedded, withServer, type DatabaseHandle } from './database.js';
-import {
-  controlAddressOf,
-  findNewerPrimary,
-  fencedFile,
-  readFenced,
-  writeFenced,
-  type FencedState,
-} from './fencing.js';
-import { askNode, startNodeControl, type FenceReport, type FenceRequest, type NodeReport } from './node-control.js';
+import type { Config } from '../../platform/config/config.js';
+import type { PlatformTables } from '../../platform/db/schema.js';
+import { appError } from '../../platform/errors.js';
+import type { Logger } from '../../platform/log/log.js';
+import { readControlFile } from '../../platform/postgres/control-file.js';
+import { readDataDirMajor } from '../../platform/postgres/data-dir.js';
+import { ensurePostgresOsUser } from '../../platform/postgres/os-user.js';
+import { createStandbySlot } from '../../platform/postgres/replication.js';
+import { isInRecovery, readNodePosition, readReplicationState } from '../../platform/postgres/replication-status.js';
+import { pruneSamples, recordSamples, samplesOf } from './replication.history.js';
+import type { TlsFiles } from '../../platform/postgres/tls.js';
+import { withServer, type DatabaseHandle } from '../../platform/db/handle.js';
+import { embeddedDataDir } from '../../platform/postgres/embedded.js';
+import { movePath, writeEmptyFile } from '../../platform/storage/local-files.js';
+import { askNode } from './replication.control.client.js';
+import { startNodeControl } from './replication.control.routes.js';
+import type { FenceReport, FenceRequest, NodeReport } from './replication.control.schema.js';
+import { fencedFile, readFenced, writeFenced, type FencedState } from './replication.fencing.js';
+import { controlAddressOf, controlHost, findNewerPrimary } from './replication.peers.js';
+import { joinStandby } from './replication.join.js';
+import { divergedCopyName } from './replication.rejoin.js';
+import { effectiveMode, replicationTarget, type SyncWait } from './replication.settings.js';
+import { startStandbyOn, type RunningStandby } from './replication.standby.js';
 import {
   auditReplication,
-  effectiveMode,
-  modeOverrideFile,
   hasStandbySlot,
+  modeOverrideFile,
   nodeTls,
   readModeOverride,
   readStandbyState,
-  replicationTarget,
   slotName,
   standbyStateFile,
   type ModeOverride,
   type StandbyState,
-} from './replication.js';
-import { startPlatform, type RunningPlatform } from './run.js';
-import { joinStandby, startStandby, type RunningStandby } from './standby.js';
+} from './replication.state.js';
+
+/** What a primary node serves once its PostgreSQL runs: the platform (app's to build), as much of it as replication needs. */
+export interface ServingPlatform {
+  readonly platform: { readonly database: DatabaseHandle; readonly db: Kysely<PlatformTables> };
+  /** Where people open it, and its HTTP port, for the terminal's banner. */
+  readonly entryUrl?: string;
+  readonly port?: number;
+  readonly fatal: Promise<Error>;
+  stop(): Promise<void>;
+}
+
+/** What a node starts but does not own: given by the composition root, so replication never imports app/. */
+export interface NodePorts {
+  /** Starts this home's embedded PostgreSQL, with the settings its marks (standby.json, ...) say. */
+  startDatabase(): Promise<DatabaseHandle>;
+  /** Starts serving on a primary's running PostgreSQL. */
+  startPlatform(database: DatabaseHandle): Promise<ServingPlatform>;
+  /** The running primary's server settings, for a reload when its synchronous wait changes. */
+  serverSettings(dataDir: string, tls: TlsFiles | undefined, wait: SyncWait): Record<string, string | number>;
+}
 
 export type NodeRole = 'primary' | 'standby' | 'fenced';
 
@@ -46,7 +65,7 @@ const divergedPattern =
 
 type State =
   | { readonly kind: 'starting' }
-  | { readonly kind: 'primary'; readonly platform: RunningPlatform }
+  | { readonly kind: 'primary'; readonly platform: ServingPlatform }
   | { readonly kind: 'standby'; readonly standby: RunningStandby }
   | { readonly kind: 'fenced'; readonly fenced: FencedState }
   | { readonly kind: 'stopped' };
@@ -105,6 +124,7 @@ export class PlatformNode extends EventEmitter {
   constructor(
     private readonly config: Config,
     private readonly log: Logger,
+    private readonly ports: NodePorts,
     private readonly timings: NodeTimings = defaultTimings,
   ) {
     super();
@@ -115,7 +135,7 @@ export class PlatformNode extends EventEmitter {
   }
 
   /** The platform while this node is the primary. */
-  get platform(): RunningPlatform | undefined {
+  get platform(): ServingPlatform | undefined {
     return this.state.kind === 'primary' ? this.state.platform : undefined;
   }
 
@@ -331,16 +351,11 @@ export class PlatformNode extends EventEmitter {
     }
     // The server first, then the platform on it: while the platform starts (its first writes may
     // wait for an absent synchronous standby), the mode can already be changed on this server.
-    const database = handOver?.database ?? (await startEmbedded(this.config, this.log));
+    const database = handOver?.database ?? (await this.ports.startDatabase());
     this.primaryDatabase = database;
-    let platform: RunningPlatform;
+    let platform: ServingPlatform;
     try {
-      platform = await startPlatform(
-        this.config,
-        this.log,
-        { http: true, worker: true, ownDatabase: true },
-        { database },
-      );
+      platform = await this.ports.startPlatform(database);
     } catch (error) {
       // Fenced while starting: its server was stopped under it. It follows the node that took over.
       const mark = await readFenced(this.config.home);
@@ -379,7 +394,7 @@ export class PlatformNode extends EventEmitter {
   }
 
   /** Replication as this primary sees it now, into the platform database for the status page; old samples pruned now and then. */
-  private async sampleReplication(platform: RunningPlatform, prune: boolean): Promise<void> {
+  private async sampleReplication(platform: ServingPlatform, prune: boolean): Promise<void> {
     const { database, db } = platform.platform;
     const state = await withServer(database, readReplicationState);
     const now = new Date();
@@ -414,7 +429,7 @@ export class PlatformNode extends EventEmitter {
     const forStandby =
       effectiveMode(this.config, override) !== 'async' &&
       (slots.some((slot) => slot.active) || (this.waitingForStandby && slots.length > 0));
-    const settings = embeddedSettings(this.config, this.dataDir, undefined, this.tls, { override, forStandby });
+    const settings = this.ports.serverSettings(this.dataDir, this.tls, { override, forStandby });
     const key = JSON.stringify(settings);
     if (key === this.appliedSettings) return;
     await database.supervisor?.reconfigure(settings);
@@ -492,7 +507,7 @@ export class PlatformNode extends EventEmitter {
   }
 
   private async runStandby(standby: StandbyState): Promise<void> {
-    const running = await startStandby(this.config, this.log, standby);
+    const running = await startStandbyOn(await this.ports.startDatabase(), this.config, this.log, standby);
     this.state = { kind: 'standby', standby: running };
     void running.fatal.then(
       (error) => this.state.kind === 'standby' && this.state.standby === running && this.resolveFatal(error),
@@ -526,7 +541,7 @@ export class PlatformNode extends EventEmitter {
   }
 
   /** While primary: a peer primary on a later timeline means this node was failed over from; it stands down. */
-  private async watchPeers(platform: RunningPlatform): Promise<void> {
+  private async watchPeers(platform: ServingPlatform): Promise<void> {
     const position = await withServer(platform.platform.database, readNodePosition);
     const newer = await findNewerPrimary(this.config, this.tls!, position, this.log);
     if (!newer) return;
@@ -611,10 +626,8 @@ export class PlatformNode extends EventEmitter {
   private async followOnOwnData(fenced: FencedState, primary: { host: string; port: number }): Promise<StandbyState> {
     const slot = slotName(this.config.nodeName);
     await createStandbySlot(await replicationTarget(this.tls!, primary), slot, { replace: true });
-    const signal = path.join(this.dataDir, 'standby.signal');
-    await writeFile(signal, '');
     const runAs = await ensurePostgresOsUser(this.config.postgresOsUser);
-    if (runAs) await chown(signal, runAs.uid, runAs.gid);
+    await writeEmptyFile(path.join(this.dataDir, 'standby.signal'), runAs && { uid: runAs.uid, gid: runAs.gid });
     const standby: StandbyState = { primary, slot, joinedAt: new Date().toISOString() };
     await standbyStateFile(this.config.home).write(standby);
     this.log.warn({ primary, slot }, `re-joining as a standby of ${fenced.by}, on this node's own data`);
@@ -661,7 +674,7 @@ export class PlatformNode extends EventEmitter {
     await standbyStateFile(this.config.home).forget();
     await running.stop();
     const kept = divergedCopyName(this.dataDir, mark.at);
-    await rename(this.dataDir, kept);
+    await movePath(this.dataDir, kept);
     this.log.error(
       { kept, primary: standby.primary },
       `this node's WAL went on past the point where ${mark.by} took over, so it cannot follow it on its own data: the data directory is kept at ${kept} (what was lost in the failover is there; remove it when no longer needed) and ${mark.by} is copied anew`,
@@ -717,35 +730,4 @@ export class PlatformNode extends EventEmitter {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
   }
-}
-
-/** Where a data directory that could not follow its new primary is kept (`steadfast status` lists them). */
-export const divergedCopyName = (dataDir: string, at: string): string =>
-  `${dataDir}.diverged-${at.replace(/[:.]/g, '-')}`;
-
-/** The kept copies beside a data directory, oldest first. */
-export async function divergedCopies(dataDir: string): Promise<string[]> {
-  const prefix = `${path.basename(dataDir)}.diverged-`;
-  const entries = await readdir(path.dirname(dataDir)).catch(() => [] as string[]);
-  return entries
-    .filter((name) => name.startsWith(prefix))
-    .sort()
-    .map((name) => path.join(path.dirname(dataDir), name));
-}
-
-/** This node's own control API as a command on this machine reaches it (an address listening on all of them is reached at loopback). */
-export function controlAddressHere(config: Config): { host: string; port: number } {
-  const host = controlHost(config);
-  return { host: host === '0.0.0.0' ? '127.0.0.1' : host, port: config.nodeControlPort };
-}
-
-/** Where the control API listens: nodeControlHost, else the first non-loopback address PostgreSQL listens on, else loopback. */
-export function controlHost(config: Config): string {
-  if (config.nodeControlHost) return config.nodeControlHost;
-  const addresses = config.postgresListenAddresses.split(',').map((address) => address.trim());
-  if (addresses.includes('*')) return '0.0.0.0';
-  return (
-    addresses.find((address) => address !== 'localhost' && !address.startsWith('127.') && address !== '::1') ??
-    '127.0.0.1'
-  );
 }

@@ -1,22 +1,23 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadConfig, type Config } from '../platform/config/config.js';
-import { derivePassword } from '../platform/crypto/secrets.js';
-import { toUrl, withClient } from '../platform/db/connect.js';
-import { appError } from '../platform/errors.js';
-import type { Logger } from '../platform/log/log.js';
-import { readPostmasterPid } from '../platform/postgres/data-dir.js';
-import { ensurePostgresOsUser } from '../platform/postgres/os-user.js';
-import { findFreePort } from '../platform/postgres/supervisor.js';
-import { createCa, createNodeCertificate } from './certs.js';
-import { startSteadfast, type RunningChild } from '../platform/process/child.js';
-import { childrenOf, isRunning } from '../platform/process/proc.js';
-import { attachRunning, embeddedDataDir, embeddedSuperuser } from './database.js';
-import { tlsPaths } from './replication.js';
-import { joinStandby } from './standby.js';
+import { loadConfig, type Config } from '../../platform/config/config.js';
+import { derivePassword } from '../../platform/crypto/secrets.js';
+import { toUrl, withClient } from '../../platform/db/connect.js';
+import { appError } from '../../platform/errors.js';
+import type { Logger } from '../../platform/log/log.js';
+import { readPostmasterPid } from '../../platform/postgres/data-dir.js';
+import { ensurePostgresOsUser } from '../../platform/postgres/os-user.js';
+import { findFreePort } from '../../platform/postgres/supervisor.js';
+import { removeTree } from '../../platform/storage/dirs.js';
+import { copyFileTo, makeDirectory, makeTemporaryDirectory, setMode } from '../../platform/storage/local-files.js';
+import { createCa, createNodeCertificate } from './replication.certs.js';
+import { startSteadfast, type RunningChild } from '../../platform/process/child.js';
+import { childrenOf, isRunning } from '../../platform/process/proc.js';
+import { attachRunning, embeddedDataDir, embeddedSuperuser } from '../../platform/postgres/embedded.js';
+import { tlsPaths } from './replication.state.js';
+import { joinStandby } from './replication.join.js';
 
 export interface DrillNode {
   readonly name: string;
@@ -61,10 +62,10 @@ export async function pairCertificates(root: string, homeA: string, homeB: strin
   await createNodeCertificate(homeA, ['127.0.0.1']);
   const handOver = path.join(root, 'for-b');
   await createNodeCertificate(homeA, ['127.0.0.1'], handOver);
-  await mkdir(tlsPaths(homeB).dir, { mode: 0o700 });
+  await makeDirectory(tlsPaths(homeB).dir, { mode: 0o700 });
   for (const file of ['ca.crt', 'node.crt', 'node.key'])
-    await copyFile(path.join(handOver, file), path.join(tlsPaths(homeB).dir, file));
-  await rm(handOver, { recursive: true });
+    await copyFileTo(path.join(handOver, file), path.join(tlsPaths(homeB).dir, file));
+  await removeTree(handOver);
 }
 
 /**
@@ -94,9 +95,9 @@ export class DrillPair {
     log: Logger;
     retrySeconds?: number;
   }): Promise<DrillPair> {
-    const root = await mkdtemp(path.join(options.directory ?? tmpdir(), 'steadfast-failover-drill-'));
+    const root = await makeTemporaryDirectory(path.join(options.directory ?? tmpdir(), 'steadfast-failover-drill-'));
     const pair = await DrillPair.prepare(root, options.mode).catch(async (error: unknown) => {
-      await rm(root, { recursive: true, force: true });
+      await removeTree(root);
       throw error;
     });
     try {
@@ -110,14 +111,14 @@ export class DrillPair {
 
   private static async prepare(root: string, mode: Config['replicationMode']): Promise<DrillPair> {
     // The PostgreSQL OS user (when we are root) must reach the homes.
-    await chmod(root, 0o755);
+    await setMode(root, 0o755);
     const secretKey = randomBytes(32).toString('base64url');
     const controls = [await findFreePort(), await findFreePort()];
     const nodes = [] as unknown as [DrillNode, DrillNode];
     for (const index of [0, 1]) {
       const name = `drill_${'ab'[index]}`;
       const home = path.join(root, name);
-      await mkdir(home, { mode: 0o755 });
+      await makeDirectory(home, { mode: 0o755 });
       const env = {
         ...(await loopbackNodeEnv({
           home,
@@ -245,6 +246,6 @@ export class DrillPair {
   async stop(): Promise<void> {
     await this.app?.stop();
     await Promise.all(this.nodes.map((node) => node.process?.stop()));
-    await rm(this.root, { recursive: true, force: true });
+    await removeTree(this.root);
   }
 }

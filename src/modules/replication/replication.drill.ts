@@ -1,18 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
-import type { Actor } from '../platform/actor.js';
-import type { Config } from '../platform/config/config.js';
-import { appError } from '../platform/errors.js';
-import { percentile } from '../platform/percentile.js';
-import { createLogger, type Logger } from '../platform/log/log.js';
-import { DrillPair, drillTenant, type DrillNode } from './drill-pair.js';
-import { WriteLoad } from './drill-load.js';
-import { failover } from './failover.js';
-import { attachRunning } from './database.js';
-import { divergedCopies } from './node.js';
+import type { Actor } from '../../platform/actor.js';
+import type { Config } from '../../platform/config/config.js';
+import { appError } from '../../platform/errors.js';
+import { percentile } from '../../platform/percentile.js';
+import { newClient } from '../../platform/db/connect.js';
+import { removeTree } from '../../platform/storage/dirs.js';
+import { createLogger, type Logger } from '../../platform/log/log.js';
+import { DrillPair, drillTenant, type DrillNode } from './replication.drill-pair.js';
+import { WriteLoad } from './replication.drill-load.js';
+import { failover } from './replication.failover.js';
+import { attachRunning } from '../../platform/postgres/embedded.js';
+import { divergedCopies } from './replication.rejoin.js';
 
 export type DrillMode = 'async' | 'sync';
 
@@ -185,7 +185,7 @@ async function runTrial(
     await pair.waitFollowing(standby, primary);
     const copies = await divergedCopies(primary.dataDir);
     // A scratch pair keeps nothing: the diverged copies a real node keeps for its operator go.
-    await Promise.all(copies.map((copy) => rm(copy, { recursive: true, force: true })));
+    await Promise.all(copies.map((copy) => removeTree(copy)));
     return {
       trial,
       killed: primary.name,
@@ -214,14 +214,14 @@ class DirectWriter {
   readonly firstSuccess: Promise<number>;
   private running = true;
 
-  private constructor(private readonly client: pg.Client) {
+  private constructor(private readonly client: ReturnType<typeof newClient>) {
     this.firstSuccess = this.poll();
   }
 
   static async open(standby: DrillNode): Promise<DirectWriter> {
     const running = await attachRunning(standby.config);
     if (!running) throw appError('DRILL_FAILED', `${standby.name}'s PostgreSQL is not running.`);
-    const client = new pg.Client({ ...running.admin, application_name: 'steadfast-drill-direct' });
+    const client = newClient(running.admin, { application_name: 'steadfast-drill-direct' });
     client.on('error', () => undefined);
     await client.connect();
     return new DirectWriter(client);

@@ -1,17 +1,17 @@
-import type { Actor } from '../platform/actor.js';
-import { describeActor } from '../platform/actor.js';
-import type { Config } from '../platform/config/config.js';
-import { withClient, type ConnectionTarget } from '../platform/db/connect.js';
-import { appError, isAppError } from '../platform/errors.js';
-import type { Logger } from '../platform/log/log.js';
-import { parseLsn } from '../platform/postgres/lsn.js';
-import { readNodePosition } from '../platform/postgres/replication-status.js';
-import type { TlsFiles } from '../platform/postgres/tls.js';
-import { attachRunning } from './database.js';
-import { controlAddressOf } from './fencing.js';
-import { controlAddressHere } from './node.js';
-import { askNode, callNode, type FenceReport, type NodeReport } from './node-control.js';
-import { auditReplication, nodeTls, readStandbyState, tlsPaths } from './replication.js';
+import type { Actor } from '../../platform/actor.js';
+import { describeActor } from '../../platform/actor.js';
+import type { Config } from '../../platform/config/config.js';
+import { withClient, type ConnectionTarget } from '../../platform/db/connect.js';
+import { appError, isAppError } from '../../platform/errors.js';
+import type { Logger } from '../../platform/log/log.js';
+import { parseLsn } from '../../platform/postgres/lsn.js';
+import { readNodePosition } from '../../platform/postgres/replication-status.js';
+import type { TlsFiles } from '../../platform/postgres/tls.js';
+import { attachRunning } from '../../platform/postgres/embedded.js';
+import { askNode, callNode } from './replication.control.client.js';
+import type { FenceReport, NodeReport } from './replication.control.schema.js';
+import { controlAddressHere, controlAddressOf } from './replication.peers.js';
+import { auditReplication, nodeTls, readStandbyState, tlsPaths } from './replication.state.js';
 
 export interface FailoverResult {
   /** The timeline this node is primary on now. */
