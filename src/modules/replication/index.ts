@@ -15,13 +15,8 @@ export {
   type FailoverDrillRecord,
   type FailoverDrillSummary,
 } from './replication.drills.js';
-export {
-  PlatformNode,
-  type NodePorts,
-  type NodeRole,
-  type NodeTimings,
-  type ServingPlatform,
-} from './replication.node.js';
+export { PlatformNode, type NodeRole } from './replication.node.js';
+export type { NodePorts, NodeTimings, ServingPlatform } from './replication.ports.js';
 export { startStandbyOn, type RunningStandby } from './replication.standby.js';
 export { joinStandby, primaryTarget, type JoinResult } from './replication.join.js';
 export { failover, type FailoverOptions, type FailoverResult } from './replication.failover.js';

@@ -1,61 +1,33 @@
 import { EventEmitter } from 'node:events';
-import type { Kysely } from 'kysely';
-import path from 'node:path';
 import type { Config } from '../../platform/config/config.js';
-import type { PlatformTables } from '../../platform/db/schema.js';
+import { withServer, type DatabaseHandle } from '../../platform/db/handle.js';
 import { appError } from '../../platform/errors.js';
 import type { Logger } from '../../platform/log/log.js';
 import { readControlFile } from '../../platform/postgres/control-file.js';
 import { readDataDirMajor } from '../../platform/postgres/data-dir.js';
-import { ensurePostgresOsUser } from '../../platform/postgres/os-user.js';
-import { createStandbySlot } from '../../platform/postgres/replication.js';
-import { isInRecovery, readNodePosition, readReplicationState } from '../../platform/postgres/replication-status.js';
-import { pruneSamples, recordSamples, samplesOf } from './replication.history.js';
-import type { TlsFiles } from '../../platform/postgres/tls.js';
-import { withServer, type DatabaseHandle } from '../../platform/db/handle.js';
 import { embeddedDataDir } from '../../platform/postgres/embedded.js';
-import { movePath, writeEmptyFile } from '../../platform/storage/local-files.js';
+import { ensurePostgresOsUser } from '../../platform/postgres/os-user.js';
+import { isInRecovery, readNodePosition } from '../../platform/postgres/replication-status.js';
+import type { TlsFiles } from '../../platform/postgres/tls.js';
 import { askNode } from './replication.control.client.js';
 import { startNodeControl } from './replication.control.routes.js';
 import type { FenceReport, FenceRequest, NodeReport } from './replication.control.schema.js';
 import { fencedFile, readFenced, writeFenced, type FencedState } from './replication.fencing.js';
-import { controlAddressOf, controlHost, findNewerPrimary } from './replication.peers.js';
-import { joinStandby } from './replication.join.js';
-import { divergedCopyName } from './replication.rejoin.js';
-import { effectiveMode, replicationTarget, type SyncWait } from './replication.settings.js';
-import { startStandbyOn, type RunningStandby } from './replication.standby.js';
+import { sampleReplication } from './replication.history.js';
+import { controlHost, findNewerPrimary } from './replication.peers.js';
 import {
-  auditReplication,
-  hasStandbySlot,
-  modeOverrideFile,
-  nodeTls,
-  readModeOverride,
-  readStandbyState,
-  slotName,
-  standbyStateFile,
-  type ModeOverride,
-  type StandbyState,
-} from './replication.state.js';
-
-/** What a primary node serves once its PostgreSQL runs: the platform (app's to build), as much of it as replication needs. */
-export interface ServingPlatform {
-  readonly platform: { readonly database: DatabaseHandle; readonly db: Kysely<PlatformTables> };
-  /** Where people open it, and its HTTP port, for the terminal's banner. */
-  readonly entryUrl?: string;
-  readonly port?: number;
-  readonly fatal: Promise<Error>;
-  stop(): Promise<void>;
-}
-
-/** What a node starts but does not own: given by the composition root, so replication never imports app/. */
-export interface NodePorts {
-  /** Starts this home's embedded PostgreSQL, with the settings its marks (standby.json, ...) say. */
-  startDatabase(): Promise<DatabaseHandle>;
-  /** Starts serving on a primary's running PostgreSQL. */
-  startPlatform(database: DatabaseHandle): Promise<ServingPlatform>;
-  /** The running primary's server settings, for a reload when its synchronous wait changes. */
-  serverSettings(dataDir: string, tls: TlsFiles | undefined, wait: SyncWait): Record<string, string | number>;
-}
+  copyPrimary,
+  dropStaleSlots,
+  followOnOwnData,
+  setAsideDiverged,
+  type RejoinContext,
+} from './replication.rejoin.js';
+import { defaultTimings, type NodePorts, type NodeTimings, type ServingPlatform } from './replication.ports.js';
+import { startStandbyOn, type RunningStandby } from './replication.standby.js';
+import { hasStandbySlot, nodeTls, readStandbyState, standbyStateFile, type StandbyState } from './replication.state.js';
+import { fenceReport, markFor, reportOfDataDir, reportOfServer } from './replication.reports.js';
+import { Rounds } from './replication.rounds.js';
+import { SyncSettler, type ModeChange, type ModeChanged } from './replication.sync.js';
 
 export type NodeRole = 'primary' | 'standby' | 'fenced';
 
@@ -69,27 +41,6 @@ type State =
   | { readonly kind: 'standby'; readonly standby: RunningStandby }
   | { readonly kind: 'fenced'; readonly fenced: FencedState }
   | { readonly kind: 'stopped' };
-
-export interface NodeTimings {
-  /** How often a standby looks whether it was promoted. */
-  readonly promotionPollMs: number;
-  /** How often a primary asks its peers whether one of them took over. */
-  readonly peerWatchMs: number;
-  /** How often a primary in a synchronous mode looks whether a standby streams (to wait for it) or its slot is gone. */
-  readonly syncCheckMs: number;
-  /** How often a primary records its standbys' state and lag in the platform database. */
-  readonly sampleMs: number;
-  /** How often a fenced node asks the node that took over whether it is primary yet. */
-  readonly rejoinPollMs: number;
-}
-
-const defaultTimings: NodeTimings = {
-  promotionPollMs: 250,
-  peerWatchMs: 5000,
-  syncCheckMs: 1000,
-  sampleMs: 10_000,
-  rejoinPollMs: 1000,
-};
 
 /**
  * One node of the embedded platform as `steadfast up` runs it: a primary serving tenants, a
@@ -105,15 +56,13 @@ const defaultTimings: NodeTimings = {
 export class PlatformNode extends EventEmitter {
   private state: State = { kind: 'starting' };
   private control: { port: number; close(): Promise<void> } | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly rounds: Rounds;
   /** Changes of state, one at a time. */
   private queue: Promise<void> = Promise.resolve();
   private tls: TlsFiles | undefined;
   private dataDir = '';
-  /** Whether the running primary's commits wait for a standby (synchronous modes), and the replication settings last reloaded. */
-  private waitingForStandby = false;
-  private appliedSettings = '';
-  private settling: Promise<void> = Promise.resolve();
+  /** The running primary's synchronous commit, kept in line with its standbys. */
+  private readonly sync: SyncSettler;
   /** The server of a primary whose platform is starting. */
   private primaryDatabase: DatabaseHandle | undefined;
   /** The platform of a primary that stood down, still draining. */
@@ -128,6 +77,8 @@ export class PlatformNode extends EventEmitter {
     private readonly timings: NodeTimings = defaultTimings,
   ) {
     super();
+    this.rounds = new Rounds(log, () => this.state.kind);
+    this.sync = new SyncSettler(config, log, (wait) => ports.serverSettings(this.dataDir, this.tls, wait));
   }
 
   get role(): NodeRole | 'starting' | 'stopped' {
@@ -174,7 +125,7 @@ export class PlatformNode extends EventEmitter {
 
   async stop(): Promise<void> {
     await this.serially(async () => {
-      this.clearTimer();
+      this.rounds.clear();
       const state = this.state;
       this.state = { kind: 'stopped' };
       if (state.kind === 'primary') await state.platform.stop();
@@ -195,26 +146,8 @@ export class PlatformNode extends EventEmitter {
         : state.kind === 'standby'
           ? state.standby.database
           : undefined;
-    if (database) {
-      const position = await withServer(database, readNodePosition);
-      return {
-        name,
-        role: position.standby ? 'standby' : 'primary',
-        timeline: position.timeline,
-        systemIdentifier: position.systemIdentifier,
-        postgresPort: database.supervisor?.port,
-        lsn: position.lsn ?? undefined,
-      };
-    }
-    const control =
-      (await readDataDirMajor(this.dataDir)) === undefined ? undefined : await readControlFile(this.dataDir);
-    return {
-      name,
-      role: state.kind === 'fenced' ? 'fenced' : 'stopped',
-      timeline: control?.timeline,
-      systemIdentifier: control?.systemIdentifier,
-      lsn: control?.checkpointLsn,
-    };
+    if (database) return reportOfServer(name, database);
+    return reportOfDataDir(name, this.dataDir, state.kind === 'fenced' ? 'fenced' : 'stopped');
   }
 
   /** A peer taking over asks this node to stand down: answered once its PostgreSQL has stopped. */
@@ -227,16 +160,7 @@ export class PlatformNode extends EventEmitter {
       reason: request.reason,
       at: new Date().toISOString(),
     };
-    const answer = async (): Promise<FenceReport> => {
-      const control = await readControlFile(this.dataDir);
-      return {
-        name: this.config.nodeName,
-        fenced: true,
-        state: control.state,
-        timeline: control.timeline,
-        checkpointLsn: control.checkpointLsn,
-      };
-    };
+    const answer = (): Promise<FenceReport> => fenceReport(this.config.nodeName, this.dataDir);
     const state = this.state;
     if (state.kind === 'standby')
       return Promise.reject(
@@ -289,7 +213,7 @@ export class PlatformNode extends EventEmitter {
           'NODE_STATE_CONFLICT',
           `${by} is a primary already; ${this.config.nodeName} follows it instead of resuming.`,
         );
-      this.clearTimer();
+      this.rounds.clear();
       await this.closing;
       await fencedFile(this.config.home).forget();
       await this.runPrimary();
@@ -323,15 +247,8 @@ export class PlatformNode extends EventEmitter {
       const own = await readControlFile(this.dataDir);
       const newer = await findNewerPrimary(config, this.tls, own, this.log);
       if (newer) {
-        const mark: FencedState = {
-          by: newer.name,
-          host: newer.host,
-          postgresPort: newer.postgresPort,
-          controlPort: newer.controlPort,
-          reason: `on start, ${newer.name} was found primary on timeline ${newer.timeline}, later than this node's ${own.timeline}`,
-          at: new Date().toISOString(),
-          timeline: own.timeline,
-        };
+        const reason = `on start, ${newer.name} was found primary on timeline ${newer.timeline}, later than this node's ${own.timeline}`;
+        const mark = markFor(newer, reason, own.timeline);
         await writeFenced(config.home, mark);
         this.log.warn(
           mark,
@@ -345,10 +262,7 @@ export class PlatformNode extends EventEmitter {
 
   private async runPrimary(handOver?: RunningStandby): Promise<void> {
     // Started here, the server took its settings from what its data directory holds (a standby's slot: wait for it).
-    if (!handOver) {
-      this.waitingForStandby = await hasStandbySlot(this.dataDir);
-      this.appliedSettings = '';
-    }
+    if (!handOver) this.sync.reset(await hasStandbySlot(this.dataDir));
     // The server first, then the platform on it: while the platform starts (its first writes may
     // wait for an absent synchronous standby), the mode can already be changed on this server.
     const database = handOver?.database ?? (await this.ports.startDatabase());
@@ -378,14 +292,15 @@ export class PlatformNode extends EventEmitter {
     this.emit('role', 'primary');
     let round = 0;
     const everyNth = (ms: number): boolean => round % Math.max(1, Math.round(ms / this.timings.syncCheckMs)) === 0;
-    this.every(this.timings.syncCheckMs, async () => {
+    this.rounds.every(this.timings.syncCheckMs, async () => {
       round++;
       // Each on its own: a failing one (a damaged file, a busy database) must not stop the others, least of all the peer watch.
       const checks: Array<Promise<void>> = [];
       if (this.tls && this.config.clusterNodes.length > 0 && everyNth(this.timings.peerWatchMs))
         checks.push(this.watchPeers(platform));
-      checks.push(this.settleSynchronous(platform.platform.database, 'check'));
-      if (everyNth(this.timings.sampleMs)) checks.push(this.sampleReplication(platform, everyNth(3_600_000)));
+      checks.push(this.sync.settle(platform.platform.database, 'check'));
+      if (everyNth(this.timings.sampleMs))
+        checks.push(sampleReplication(platform.platform, this.config.nodeName, everyNth(3_600_000)));
       const failed = (await Promise.allSettled(checks)).find(
         (result): result is PromiseRejectedResult => result.status === 'rejected',
       );
@@ -393,71 +308,11 @@ export class PlatformNode extends EventEmitter {
     });
   }
 
-  /** Replication as this primary sees it now, into the platform database for the status page; old samples pruned now and then. */
-  private async sampleReplication(platform: ServingPlatform, prune: boolean): Promise<void> {
-    const { database, db } = platform.platform;
-    const state = await withServer(database, readReplicationState);
-    const now = new Date();
-    await recordSamples(db, samplesOf(state, this.config.nodeName, now));
-    if (prune) await pruneSamples(db, now);
-  }
-
-  /**
-   * Brings synchronous commit in line with what this primary has: in a synchronous mode, commits
-   * wait once a standby of its own streams from it, and for as long as that standby's slot
-   * exists (gone for a while, it is waited for; its slot dropped, it is not), unless an operator
-   * set the mode to async. A change is reloaded into the running server and audited.
-   */
-  private settleSynchronous(database: DatabaseHandle, cause: 'check' | 'start'): Promise<void> {
-    // One at a time: two reloads finishing in the other order could leave the server's settings and ours apart.
-    const run = this.settling.then(() => this.settleNow(database, cause));
-    this.settling = run.catch(() => undefined);
-    return run;
-  }
-
-  private async settleNow(database: DatabaseHandle, cause: 'check' | 'start'): Promise<void> {
-    const override = await readModeOverride(this.config.home);
-    const slots = await withServer(
-      database,
-      async (client) =>
-        (
-          await client.query<{ active: boolean }>(
-            "SELECT active FROM pg_replication_slots WHERE slot_type = 'physical' AND NOT temporary AND slot_name LIKE 'steadfast\\_%'",
-          )
-        ).rows,
-    );
-    const forStandby =
-      effectiveMode(this.config, override) !== 'async' &&
-      (slots.some((slot) => slot.active) || (this.waitingForStandby && slots.length > 0));
-    const settings = this.ports.serverSettings(this.dataDir, this.tls, { override, forStandby });
-    const key = JSON.stringify(settings);
-    if (key === this.appliedSettings) return;
-    await database.supervisor?.reconfigure(settings);
-    const changed = this.appliedSettings !== '' && forStandby !== this.waitingForStandby;
-    this.appliedSettings = key;
-    this.waitingForStandby = forStandby;
-    if (!changed || cause === 'start' || this.config.replicationMode === 'async' || override) return;
-    const reason = forStandby
-      ? 'a standby streams from this node: commits wait for it'
-      : 'no standby slot is left on this node: commits no longer wait';
-    this.log.warn({ mode: this.config.replicationMode }, reason);
-    await auditReplication(database.admin, 'system:steadfast', 'replication.mode', {
-      node: this.config.nodeName,
-      to: forStandby ? this.config.replicationMode : 'async',
-      reason,
-    });
-  }
-
   /**
    * `steadfast replication mode`: runs this primary asynchronously whatever replicationMode says
    * (the synchronous standby is gone and writes must go on), or back in the configured mode.
    */
-  setMode(request: {
-    mode: 'async' | 'configured';
-    reason: string;
-    actor: string;
-    from?: string;
-  }): Promise<{ mode: string; configured: string; override?: ModeOverride }> {
+  setMode(request: ModeChange): Promise<ModeChanged> {
     // Not queued behind other changes: a primary whose start waits for its standby must be able to stop waiting.
     const database = this.state.kind === 'primary' ? this.state.platform.platform.database : this.primaryDatabase;
     if (!database) {
@@ -472,38 +327,7 @@ export class PlatformNode extends EventEmitter {
         ),
       );
     }
-    return this.changeMode(database, request);
-  }
-
-  private async changeMode(
-    database: DatabaseHandle,
-    request: { mode: 'async' | 'configured'; reason: string; actor: string; from?: string },
-  ): Promise<{ mode: string; configured: string; override?: ModeOverride }> {
-    const before = effectiveMode(this.config, await readModeOverride(this.config.home));
-    const entry = (to: string): Promise<void> =>
-      auditReplication(database.admin, request.actor, 'replication.mode', {
-        node: this.config.nodeName,
-        from: before,
-        to,
-        reason: request.reason,
-        ...(request.from ? { via: request.from } : {}),
-      });
-    let override: ModeOverride | undefined;
-    if (request.mode === 'async') {
-      override = { mode: 'async', by: request.actor, reason: request.reason, at: new Date().toISOString() };
-      await modeOverrideFile(this.config.home).write(override);
-      await this.settleSynchronous(database, 'check');
-      await entry('async'); // written once commits no longer wait, or it would wait too
-    } else {
-      await entry(this.config.replicationMode); // written before commits wait again
-      await modeOverrideFile(this.config.home).forget();
-      // Asked for the configured mode: commits wait for this node's standby at once, even while it is away.
-      this.waitingForStandby = true;
-      await this.settleSynchronous(database, 'check');
-    }
-    const mode = effectiveMode(this.config, override);
-    this.log.warn({ from: before, to: mode, by: request.actor, reason: request.reason }, 'replication mode changed');
-    return { mode, configured: this.config.replicationMode, override };
+    return this.sync.changeMode(database, request);
   }
 
   private async runStandby(standby: StandbyState): Promise<void> {
@@ -513,7 +337,7 @@ export class PlatformNode extends EventEmitter {
       (error) => this.state.kind === 'standby' && this.state.standby === running && this.resolveFatal(error),
     );
     this.emit('role', 'standby', standby.primary);
-    this.every(this.timings.promotionPollMs, async () => {
+    this.rounds.every(this.timings.promotionPollMs, async () => {
       if (running.database.supervisor?.recentLog.some((line) => divergedPattern.test(line)))
         return this.serially(() => this.rebuild(running, standby));
       const inRecovery = await withServer(running.database, isInRecovery);
@@ -524,14 +348,13 @@ export class PlatformNode extends EventEmitter {
   /** The standby's PostgreSQL was promoted: it becomes the primary's settings and starts serving. */
   private async promoted(running: RunningStandby): Promise<void> {
     if (this.state.kind !== 'standby' || this.state.standby !== running) return;
-    this.clearTimer();
+    this.rounds.clear();
     this.log.warn('this node was promoted: it is the primary now, and starts serving');
     await standbyStateFile(this.config.home).forget();
     await fencedFile(this.config.home).forget();
-    this.waitingForStandby = false;
-    this.appliedSettings = '';
+    this.sync.reset(false);
     try {
-      await this.settleSynchronous(running.database, 'start');
+      await this.sync.settle(running.database, 'start');
       await this.runPrimary(running);
     } catch (error) {
       // Promoted but not serving: the process must say so and end, not sit idle as no primary at all.
@@ -547,15 +370,8 @@ export class PlatformNode extends EventEmitter {
     if (!newer) return;
     await this.serially(async () => {
       if (this.state.kind !== 'primary' || this.state.platform !== platform) return;
-      await this.standDown({
-        by: newer.name,
-        host: newer.host,
-        postgresPort: newer.postgresPort,
-        controlPort: newer.controlPort,
-        reason: `${newer.name} is primary on timeline ${newer.timeline}, later than this node's ${position.timeline}`,
-        at: new Date().toISOString(),
-        timeline: position.timeline,
-      });
+      const reason = `${newer.name} is primary on timeline ${newer.timeline}, later than this node's ${position.timeline}`;
+      await this.standDown(markFor(newer, reason, position.timeline));
     });
   }
 
@@ -571,7 +387,7 @@ export class PlatformNode extends EventEmitter {
     await writeFenced(this.config.home, fenced);
     this.log.warn(fenced, 'standing down: this node is fenced and will follow the node that took over');
     await platform.platform.database.supervisor?.stop();
-    this.clearTimer();
+    this.rounds.clear();
     // PostgreSQL is down, so nothing more is written: the answer need not wait for HTTP to drain.
     // Re-joining does (closing), so the two never overlap.
     this.closing = platform
@@ -586,7 +402,7 @@ export class PlatformNode extends EventEmitter {
   private enterFenced(fenced: FencedState): void {
     this.state = { kind: 'fenced', fenced };
     this.emit('role', 'fenced', fenced);
-    this.every(this.timings.rejoinPollMs, async () => {
+    this.rounds.every(this.timings.rejoinPollMs, async () => {
       const report = await askNode(this.tls!, { host: fenced.host, port: fenced.controlPort });
       if (report.role !== 'primary') return;
       await this.serially(() => this.rejoin(fenced));
@@ -601,16 +417,16 @@ export class PlatformNode extends EventEmitter {
    */
   private async rejoin(fenced: FencedState): Promise<void> {
     if (this.state.kind !== 'fenced') return;
-    this.clearTimer();
+    this.rounds.clear();
     await this.closing;
     const primary = { host: fenced.host, port: fenced.postgresPort };
     try {
       const standby =
         (await readDataDirMajor(this.dataDir)) === undefined
-          ? await this.copyPrimary(fenced, primary)
-          : await this.followOnOwnData(fenced, primary);
+          ? await copyPrimary(this.rejoinContext(), fenced, primary)
+          : await followOnOwnData(this.rejoinContext(), fenced, primary);
       await this.runStandby(standby);
-      await this.dropStaleSlots();
+      if (this.standby) await dropStaleSlots(this.standby.database, this.log);
     } catch (error) {
       // Still fenced (the mark stays until a standby runs): try again at the next round.
       this.log.error({ err: error }, 're-joining as a standby failed; trying again');
@@ -622,112 +438,17 @@ export class PlatformNode extends EventEmitter {
     await fencedFile(this.config.home).forget();
   }
 
-  /** Follows on this node's own data directory: a slot on the new primary, standby.signal here. */
-  private async followOnOwnData(fenced: FencedState, primary: { host: string; port: number }): Promise<StandbyState> {
-    const slot = slotName(this.config.nodeName);
-    await createStandbySlot(await replicationTarget(this.tls!, primary), slot, { replace: true });
-    const runAs = await ensurePostgresOsUser(this.config.postgresOsUser);
-    await writeEmptyFile(path.join(this.dataDir, 'standby.signal'), runAs && { uid: runAs.uid, gid: runAs.gid });
-    const standby: StandbyState = { primary, slot, joinedAt: new Date().toISOString() };
-    await standbyStateFile(this.config.home).write(standby);
-    this.log.warn({ primary, slot }, `re-joining as a standby of ${fenced.by}, on this node's own data`);
-    return standby;
-  }
-
-  /** No data directory (moved aside as diverged): a new copy of the primary, as "standby join" makes. */
-  private async copyPrimary(fenced: FencedState, primary: { host: string; port: number }): Promise<StandbyState> {
-    this.log.warn({ primary }, `copying ${fenced.by} anew to follow it`);
-    let loggedAt = 0;
-    const joined = await joinStandby(this.config, this.log, primary, {
-      replace: true,
-      onProgress: (progress) => {
-        if (Date.now() - loggedAt < 5000) return;
-        loggedAt = Date.now();
-        this.log.info({ doneBytes: progress.doneBytes, totalBytes: progress.totalBytes }, `copying ${fenced.by}`);
-      },
-    });
-    this.log.warn({ primary, bytes: joined.bytes, seconds: joined.seconds }, `copied ${fenced.by}; following it`);
-    return (await readStandbyState(this.config.home))!;
-  }
-
   /**
-   * A standby whose WAL went on past the point where its primary's timeline forked (it crashed
-   * with commits the other never received): it cannot follow on its own data. It is marked
-   * fenced again (so no restart runs it as a primary), its data directory is kept aside for
-   * whoever wants to see what was lost, and the primary is copied anew.
+   * A standby whose WAL went on past the point where its primary's timeline forked: marked
+   * fenced again, its data directory kept aside, and the primary copied anew.
    */
   private async rebuild(running: RunningStandby, standby: StandbyState): Promise<void> {
     if (this.state.kind !== 'standby' || this.state.standby !== running) return;
-    this.clearTimer();
-    const control = controlAddressOf(this.config, standby.primary.host);
-    const report = await askNode(this.tls!, control).catch(() => undefined);
-    const mark: FencedState = {
-      by: report?.name ?? standby.primary.host,
-      host: standby.primary.host,
-      postgresPort: standby.primary.port,
-      controlPort: control.port,
-      reason:
-        'this node has WAL its primary never received (written before the failover, after what the new primary had): copied anew',
-      at: new Date().toISOString(),
-    };
-    await writeFenced(this.config.home, mark);
-    await standbyStateFile(this.config.home).forget();
-    await running.stop();
-    const kept = divergedCopyName(this.dataDir, mark.at);
-    await movePath(this.dataDir, kept);
-    this.log.error(
-      { kept, primary: standby.primary },
-      `this node's WAL went on past the point where ${mark.by} took over, so it cannot follow it on its own data: the data directory is kept at ${kept} (what was lost in the failover is there; remove it when no longer needed) and ${mark.by} is copied anew`,
-    );
-    this.enterFenced(mark);
+    this.rounds.clear();
+    this.enterFenced(await setAsideDiverged(this.rejoinContext(), running, standby));
   }
 
-  /** A former primary's slots for its standbys: on a standby they would only hold WAL back (the new primary holds the slots now). */
-  private async dropStaleSlots(): Promise<void> {
-    const running = this.standby;
-    if (!running) return;
-    const dropped = await withServer(running.database, async (client) =>
-      (
-        await client.query<{ slot_name: string }>(
-          "SELECT slot_name, pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_type = 'physical' AND NOT active AND NOT temporary AND slot_name LIKE 'steadfast\\_%'",
-        )
-      ).rows.map((row) => row.slot_name),
-    ).catch((error: unknown) => {
-      this.log.warn(
-        { err: error },
-        'could not drop the slots this node held as a primary; drop them with pg_drop_replication_slot',
-      );
-      return [] as string[];
-    });
-    if (dropped.length) this.log.info({ dropped }, 'dropped the slots this node held as a primary');
-  }
-
-  /** Runs `work` every `ms` (after the previous round ends) while the state it was started in lasts; a failed round is logged and retried. */
-  private every(ms: number, work: () => Promise<void>): void {
-    this.clearTimer();
-    let lastLogged = 0;
-    const round = async (): Promise<void> => {
-      try {
-        await work();
-      } catch (error) {
-        if (Date.now() - lastLogged > 60_000) {
-          lastLogged = Date.now();
-          this.log.info({ err: (error as Error).message, state: this.state.kind }, 'a node check failed; retrying');
-        }
-      }
-      if (this.timer === timer) schedule();
-    };
-    let timer: NodeJS.Timeout;
-    const schedule = (): void => {
-      timer = setTimeout(() => void round(), ms);
-      timer.unref();
-      this.timer = timer;
-    };
-    schedule();
-  }
-
-  private clearTimer(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+  private rejoinContext(): RejoinContext {
+    return { config: this.config, log: this.log, tls: this.tls!, dataDir: this.dataDir };
   }
 }

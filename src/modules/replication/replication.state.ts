@@ -109,8 +109,15 @@ export async function auditReplication(
 /** Whether the data directory holds a standby's slot (pg_replslot), read before the server starts. */
 export async function hasStandbySlot(dataDir: string): Promise<boolean> {
   const slots = await listDirectory(path.join(dataDir, 'pg_replslot'));
-  return slots.some((name) => name.startsWith(slotName('')));
+  return slots.some((name) => name.startsWith(slotPrefix));
 }
 
+/** What every slot a standby holds on its primary starts with (a backup's temporary slot is not one). */
+export const slotPrefix = 'steadfast_';
+
 /** The slot a node's standby holds on its primary: named after the node. */
-export const slotName = (nodeName: string): string => `steadfast_${nodeName}`;
+export const slotName = (nodeName: string): string => `${slotPrefix}${nodeName}`;
+
+/** The node a standby's slot is named after (a slot of another name as it is). */
+export const nodeOfSlot = (slot: string): string =>
+  slot.startsWith(slotPrefix) ? slot.slice(slotPrefix.length) : slot;
