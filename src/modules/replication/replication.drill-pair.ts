@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { pollUntil } from '../../platform/clock/clock.js';
 import { loadConfig, type Config } from '../../platform/config/config.js';
 import { derivePassword } from '../../platform/crypto/secrets.js';
 import { toUrl, withClient } from '../../platform/db/connect.js';
@@ -190,21 +190,25 @@ export class DrillPair {
   /** Until `standby` streams from `primary` (and, in a synchronous mode, `primary` waits for it). */
   async waitFollowing(primary: DrillNode, standby: DrillNode, seconds = 120): Promise<void> {
     const sync = primary.config.replicationMode !== 'async';
-    const deadline = Date.now() + seconds * 1000;
-    for (;;) {
-      const rows = await this.sql<{ state: string; sync_state: string }>(
-        primary,
-        'SELECT state, sync_state FROM pg_stat_replication WHERE application_name = $1',
-        [standby.name],
-      ).catch(() => []);
-      if (rows.some((row) => row.state === 'streaming' && (!sync || row.sync_state === 'sync'))) return;
-      if (Date.now() > deadline)
-        throw appError(
-          'DRILL_FAILED',
-          `${standby.name} did not ${sync ? 'become the synchronous standby' : 'stream'} from ${primary.name} within ${seconds} s:\n${standby.process?.output().slice(-3000) ?? ''}`,
-        );
-      await sleep(100);
-    }
+    await pollUntil(
+      async () => {
+        const rows = await this.sql<{ state: string; sync_state: string }>(
+          primary,
+          'SELECT state, sync_state FROM pg_stat_replication WHERE application_name = $1',
+          [standby.name],
+        ).catch(() => []);
+        return rows.some((row) => row.state === 'streaming' && (!sync || row.sync_state === 'sync'));
+      },
+      {
+        timeoutMs: seconds * 1000,
+        intervalMs: 100,
+        timeoutError: () =>
+          appError(
+            'DRILL_FAILED',
+            `${standby.name} did not ${sync ? 'become the synchronous standby' : 'stream'} from ${primary.name} within ${seconds} s:\n${standby.process?.output().slice(-3000) ?? ''}`,
+          ),
+      },
+    );
   }
 
   /**
@@ -226,15 +230,15 @@ export class DrillPair {
     await node.process?.stop();
     node.process = undefined;
     // Their parent is gone, so whoever adopts them reaps them when it will: a zombie is gone enough.
-    const deadline = Date.now() + 30_000;
-    while ((await Promise.all(processes.map(isRunning))).some(Boolean)) {
-      if (Date.now() > deadline)
-        throw appError(
+    await pollUntil(async () => !(await Promise.all(processes.map(isRunning))).some(Boolean), {
+      timeoutMs: 30_000,
+      intervalMs: 5,
+      timeoutError: () =>
+        appError(
           'DRILL_FAILED',
           `${node.name}'s PostgreSQL processes (${processes.join(', ')}) were still there 30 s after SIGKILL.`,
-        );
-      await sleep(5);
-    }
+        ),
+    });
     return frozenAt;
   }
 

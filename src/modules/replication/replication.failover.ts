@@ -2,16 +2,18 @@ import type { Actor } from '../../platform/actor.js';
 import { describeActor } from '../../platform/actor.js';
 import type { Config } from '../../platform/config/config.js';
 import { withClient, type ConnectionTarget } from '../../platform/db/connect.js';
+import type { DatabaseHandle } from '../../platform/db/handle.js';
 import { appError, isAppError } from '../../platform/errors.js';
 import type { Logger } from '../../platform/log/log.js';
 import { parseLsn } from '../../platform/postgres/lsn.js';
 import { readNodePosition } from '../../platform/postgres/replication-status.js';
 import type { TlsFiles } from '../../platform/postgres/tls.js';
 import { attachRunning } from '../../platform/postgres/embedded.js';
+import { checkReadyToSwitch, replayUntil } from './replication.catch-up.js';
 import { askNode, callNode } from './replication.control.client.js';
-import type { FenceReport, NodeReport } from './replication.control.schema.js';
+import type { FenceReport } from './replication.control.schema.js';
 import { controlAddressHere, controlAddressOf } from './replication.peers.js';
-import { auditReplication, nodeTls, readStandbyState, tlsPaths } from './replication.state.js';
+import { auditReplication, nodeTls, readStandbyState, tlsPaths, type StandbyState } from './replication.state.js';
 
 export interface FailoverResult {
   /** The timeline this node is primary on now. */
@@ -46,8 +48,21 @@ export interface FailoverOptions {
   readonly planned?: boolean;
 }
 
-/** How far behind (bytes) a standby may be for a switchover to start: the catch-up is then a moment. */
-const switchoverMaxLagBytes = 16 * 1024 * 1024;
+/** What a failover works with: this standby, what it follows, and how it reaches the old primary's control API. */
+interface Takeover {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly options: FailoverOptions;
+  readonly step: (message: string) => void;
+  /** `failover` or `switchover`, as the messages and the audit log say. */
+  readonly what: string;
+  readonly standby: StandbyState;
+  readonly tls: TlsFiles;
+  readonly database: DatabaseHandle & { port: number };
+  /** This node's own server, as the administrative role. */
+  readonly local: ConnectionTarget;
+  readonly control: { host: string; port: number };
+}
 
 /**
  * `steadfast failover`, on the standby that takes over: fences the old primary first (over the
@@ -61,7 +76,38 @@ const switchoverMaxLagBytes = 16 * 1024 * 1024;
  */
 export async function failover(config: Config, log: Logger, options: FailoverOptions): Promise<FailoverResult> {
   const started = Date.now();
-  const step = options.onStep ?? (() => undefined);
+  const takeover = await prepareTakeover(config, log, options);
+  if (options.planned) await checkReadyToSwitch(takeover.tls, takeover.control, takeover.local);
+  const fenced = await fenceOldPrimary(takeover);
+  const { caughtUp, missingBytes } = await awaitOldPrimaryWal(takeover, fenced);
+  const timeline = await promote(takeover);
+  // In a synchronous mode a primary waits only for a standby that streams from it (its slot):
+  // none does yet, so this node commits alone until the old primary (or another) follows it.
+  const asynchronousUntilStandby = config.replicationMode !== 'async';
+  if (asynchronousUntilStandby)
+    takeover.step(
+      `replicationMode is ${config.replicationMode}: commits wait for a standby again once one streams from this node`,
+    );
+  const primary = takeover.standby.primary;
+  const result: FailoverResult = {
+    timeline,
+    oldPrimary: { host: primary.host, port: primary.port, fencing: fenced ? 'stood down' : 'declared down' },
+    caughtUp,
+    missingBytes,
+    asynchronousUntilStandby,
+    seconds: (Date.now() - started) / 1000,
+  };
+  // The record customers and auditors read: who failed over, from where, and what it cost.
+  await auditReplication(takeover.database.admin, describeActor(options.actor), `replication.${takeover.what}`, {
+    node: config.nodeName,
+    ...result,
+  }).catch((error: unknown) => log.error({ err: error }, 'promoted, but the audit entry could not be written'));
+  log.warn(result, `${takeover.what} done: this node is the primary`);
+  return result;
+}
+
+/** Checks that this node can take over (a standby, with TLS, a known control port, its PostgreSQL running in recovery). */
+async function prepareTakeover(config: Config, log: Logger, options: FailoverOptions): Promise<Takeover> {
   const standby = await readStandbyState(config.home);
   if (!standby)
     throw appError(
@@ -89,8 +135,15 @@ export async function failover(config: Config, log: Logger, options: FailoverOpt
   const before = await withClient(local, readNodePosition);
   if (!before.standby)
     throw appError('NODE_STATE_CONFLICT', 'This node is already a primary (its PostgreSQL is not in recovery).');
+  await requireOwnControlApi(config, tls, options);
+  const step = options.onStep ?? (() => undefined);
+  const what = options.planned ? 'switchover' : 'failover';
+  const control = controlAddressOf(config, standby.primary.host);
+  return { config, log, options, step, what, standby, tls, database, local, control };
+}
 
-  // The old primary follows this node by asking its control API: it must be served here.
+/** The old primary follows this node by asking its control API: it must be served here. */
+async function requireOwnControlApi(config: Config, tls: TlsFiles, options: FailoverOptions): Promise<void> {
   const own = controlAddressHere(config);
   const self = await askNode(tls, own, 5000).catch(() => undefined);
   if (self?.name !== config.nodeName) {
@@ -99,24 +152,28 @@ export async function failover(config: Config, log: Logger, options: FailoverOpt
       `This node's control API does not answer at ${own.host}:${own.port}, so the old primary could not follow it after the ${options.planned ? 'switchover' : 'failover'}: set replicationPeers and clusterNodes (and nodeControlPort) and restart "steadfast up". Nothing was changed.`,
     );
   }
-  const primary = standby.primary;
-  const control = controlAddressOf(config, primary.host);
-  const what = options.planned ? 'switchover' : 'failover';
-  if (options.planned) await checkReadyToSwitch(tls, control, local);
+}
+
+/**
+ * Asks the old primary to stand down (it stops its PostgreSQL and marks itself fenced): its
+ * answer, or undefined when it cannot be reached and the operator said it is down.
+ */
+async function fenceOldPrimary(takeover: Takeover): Promise<FenceReport | undefined> {
+  const { config, control, options, step } = takeover;
+  const primary = takeover.standby.primary;
   step(`fencing the old primary at ${primary.host} (control API ${control.host}:${control.port})`);
-  let fenced: FenceReport | undefined;
   try {
     // Longer than the old primary may take to stop (a fast shutdown, then up to 35 s more before it is killed).
-    fenced = await callNode<FenceReport>(
-      tls,
+    return await callNode<FenceReport>(
+      takeover.tls,
       control,
       'POST',
       '/v1/fence',
       {
         by: config.nodeName,
-        postgresPort: database.port,
+        postgresPort: takeover.database.port,
         controlPort: config.nodeControlPort,
-        reason: `${what} to ${config.nodeName} by ${describeActor(options.actor)}`,
+        reason: `${takeover.what} to ${config.nodeName} by ${describeActor(options.actor)}`,
       },
       90_000,
     );
@@ -135,18 +192,26 @@ export async function failover(config: Config, log: Logger, options: FailoverOpt
         { cause: error },
       );
     }
-    log.warn(
+    takeover.log.warn(
       { primary, err: (error as Error).message },
       "the old primary cannot be reached; promoting on the operator's word that it is down",
     );
     step('the old primary cannot be reached; you said it is down: promoting without fencing it');
+    return undefined;
   }
+}
 
-  // A switchover that cannot be lossless gives the primary its role back.
+/**
+ * After the stand-down: whether this node has all the old primary had (null when unknown). A
+ * switchover that cannot be lossless gives the primary its role back and ends here.
+ */
+async function awaitOldPrimaryWal(
+  takeover: Takeover,
+  fenced: FenceReport | undefined,
+): Promise<{ caughtUp: boolean | null; missingBytes: number | null }> {
+  const { options, step } = takeover;
   const giveBack = (): Promise<unknown> =>
-    callNode(tls, control, 'POST', '/v1/resume', { by: config.nodeName }, 60_000);
-  let caughtUp: boolean | null = null;
-  let missingBytes: number | null = null;
+    callNode(takeover.tls, takeover.control, 'POST', '/v1/resume', { by: takeover.config.nodeName }, 60_000);
   if (fenced && fenced.state !== 'shut down') {
     // Not a clean stop (it crashed, or was killed when it would not stop): where its WAL ended is not known.
     if (options.planned) {
@@ -159,47 +224,32 @@ export async function failover(config: Config, log: Logger, options: FailoverOpt
     step(
       `the old primary stood down but did not stop cleanly (${fenced.state}): what it wrote last may be missing here`,
     );
-  } else if (fenced?.checkpointLsn) {
-    step(`the old primary stood down at ${fenced.checkpointLsn}; waiting for this node to replay everything it had`);
-    const target = parseLsn(fenced.checkpointLsn);
-    const deadline = Date.now() + (options.catchUpSeconds ?? 30) * 1000;
-    for (;;) {
-      const { rows } = await withClient(local, (client) =>
-        client.query<{ received: string | null; replayed: string | null }>(
-          'SELECT pg_last_wal_receive_lsn()::text AS received, pg_last_wal_replay_lsn()::text AS replayed',
-        ),
-      );
-      const received = rows[0]!.received ? parseLsn(rows[0]!.received) : 0n;
-      const replayed = rows[0]!.replayed ? parseLsn(rows[0]!.replayed) : 0n;
-      // The stand-down's checkpoint record starts at checkpointLsn: replayed past it, nothing is missing.
-      if (replayed > target) {
-        caughtUp = true;
-        missingBytes = 0;
-        break;
-      }
-      if (Date.now() > deadline) {
-        caughtUp = false;
-        missingBytes = Number(target > received ? target - received : 0n);
-        if (options.planned) {
-          // Zero loss or nothing: the primary gets its role back.
-          await giveBack();
-          throw appError(
-            'FAILOVER_FAILED',
-            `The switchover was undone: this standby did not receive all of the primary's WAL within ${options.catchUpSeconds ?? 30} s (${missingBytes} bytes short). The primary serves again; nothing was lost and nothing changed.`,
-          );
-        }
-        step(
-          `this node did not receive all of the old primary's WAL in time (${missingBytes} bytes short): promoting anyway`,
-        );
-        break;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    return { caughtUp: null, missingBytes: null };
   }
+  if (!fenced?.checkpointLsn) return { caughtUp: null, missingBytes: null };
+  step(`the old primary stood down at ${fenced.checkpointLsn}; waiting for this node to replay everything it had`);
+  const seconds = options.catchUpSeconds ?? 30;
+  const replayed = await replayUntil(takeover.local, parseLsn(fenced.checkpointLsn), seconds);
+  if (replayed.caughtUp) return replayed;
+  if (options.planned) {
+    // Zero loss or nothing: the primary gets its role back.
+    await giveBack();
+    throw appError(
+      'FAILOVER_FAILED',
+      `The switchover was undone: this standby did not receive all of the primary's WAL within ${seconds} s (${replayed.missingBytes} bytes short). The primary serves again; nothing was lost and nothing changed.`,
+    );
+  }
+  step(
+    `this node did not receive all of the old primary's WAL in time (${replayed.missingBytes} bytes short): promoting anyway`,
+  );
+  return replayed;
+}
 
-  step('promoting this node');
+/** Promotes this node's PostgreSQL and waits for it (up to 60 s): the timeline it is primary on. */
+async function promote(takeover: Takeover): Promise<number> {
+  takeover.step('promoting this node');
   const promoted = await withClient(
-    local,
+    takeover.local,
     async (client) => (await client.query<{ done: boolean }>('SELECT pg_promote(true, 60) AS done')).rows[0]!.done,
   );
   if (!promoted)
@@ -207,67 +257,5 @@ export async function failover(config: Config, log: Logger, options: FailoverOpt
       'FAILOVER_FAILED',
       `PostgreSQL did not finish promotion within 60 s; see its log. This node may still become primary: check "steadfast status".`,
     );
-  const after = await withClient(local, readNodePosition);
-  // In a synchronous mode a primary waits only for a standby that streams from it (its slot):
-  // none does yet, so this node commits alone until the old primary (or another) follows it.
-  const asynchronousUntilStandby = config.replicationMode !== 'async';
-  if (asynchronousUntilStandby)
-    step(
-      `replicationMode is ${config.replicationMode}: commits wait for a standby again once one streams from this node`,
-    );
-  const result: FailoverResult = {
-    timeline: after.timeline,
-    oldPrimary: { host: primary.host, port: primary.port, fencing: fenced ? 'stood down' : 'declared down' },
-    caughtUp,
-    missingBytes,
-    asynchronousUntilStandby,
-    seconds: (Date.now() - started) / 1000,
-  };
-  // The record customers and auditors read: who failed over, from where, and what it cost.
-  await auditReplication(database.admin, describeActor(options.actor), `replication.${what}`, {
-    node: config.nodeName,
-    ...result,
-  }).catch((error: unknown) => log.error({ err: error }, 'promoted, but the audit entry could not be written'));
-  log.warn(result, `${what} done: this node is the primary`);
-  return result;
-}
-
-/** Before a switchover: the primary answers as one, and this standby streams from it, close behind. */
-async function checkReadyToSwitch(
-  tls: TlsFiles,
-  control: { host: string; port: number },
-  local: ConnectionTarget,
-): Promise<void> {
-  let report: NodeReport;
-  try {
-    report = await askNode(tls, control, 5000);
-  } catch (error) {
-    throw appError(
-      'FAILOVER_FAILED',
-      `${(error as Error).message} A switchover needs the primary up and reachable; nothing was changed. If it is down, use "steadfast failover".`,
-      { cause: error },
-    );
-  }
-  if (report.role !== 'primary' || !report.lsn)
-    throw appError(
-      'FAILOVER_FAILED',
-      `The node this standby follows (${report.name}) is ${report.role}, not a primary; nothing was changed.`,
-    );
-  const { rows } = await withClient(local, (client) =>
-    client.query<{ streaming: boolean; behind: number | null }>(
-      "SELECT coalesce((SELECT status = 'streaming' FROM pg_stat_wal_receiver), false) AS streaming, pg_wal_lsn_diff($1::pg_lsn, pg_last_wal_receive_lsn())::float8 AS behind",
-      [report.lsn],
-    ),
-  );
-  const { streaming, behind } = rows[0]!;
-  if (!streaming)
-    throw appError(
-      'FAILOVER_FAILED',
-      'This standby is not streaming from the primary now (see "steadfast status"); a switchover would have to wait for it to catch up. Nothing was changed.',
-    );
-  if ((behind ?? 0) > switchoverMaxLagBytes)
-    throw appError(
-      'FAILOVER_FAILED',
-      `This standby is ${((behind ?? 0) / 1048576).toFixed(0)} MB behind the primary; a switchover starts only within ${switchoverMaxLagBytes / 1048576} MB (writes would stop while it catches up). Try again when "steadfast status" shows it close.`,
-    );
+  return (await withClient(takeover.local, readNodePosition)).timeline;
 }
