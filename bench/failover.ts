@@ -12,7 +12,7 @@
  *  - the baseline, measured in the same trials: a client connected straight to the standby's
  *    PostgreSQL, writing every 5 ms, which gets through the moment promotion ends.
  */
-import { runFailoverDrill, type FailoverDrillResult } from '../src/app/failover-drill.js';
+import { runFailoverDrill, type FailoverDrillResult } from '../src/modules/replication/index.js';
 import { loadConfig } from '../src/platform/config/config.js';
 import { percentile, printResult, round } from './lib.js';
 

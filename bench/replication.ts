@@ -16,10 +16,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { createCa, createNodeCertificate } from '../src/app/certs.js';
 import { bootstrapPlatform, embeddedSettings, startEmbedded, type DatabaseHandle } from '../src/app/database.js';
-import { nodeTls, tlsPaths } from '../src/app/replication.js';
-import { joinStandby, startStandby, type RunningStandby } from '../src/app/standby.js';
+import { startStandby } from '../src/app/replication-node.js';
+import {
+  createCa,
+  createNodeCertificate,
+  joinStandby,
+  nodeTls,
+  tlsPaths,
+  type RunningStandby,
+} from '../src/modules/replication/index.js';
 import { loadConfig, type Config } from '../src/platform/config/config.js';
 import { randomBytes } from 'node:crypto';
 import { createLogger } from '../src/platform/log/log.js';

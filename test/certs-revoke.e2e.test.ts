@@ -3,8 +3,7 @@ import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
-import { askNode } from '../src/app/node-control.js';
-import { nodeTls, tlsPaths } from '../src/app/replication.js';
+import { askNode, nodeTls, tlsPaths } from '../src/modules/replication/index.js';
 import { runCli, startUp } from './helpers/cli.js';
 import { TwoNodes } from './helpers/nodes.js';
 

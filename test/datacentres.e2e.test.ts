@@ -8,8 +8,7 @@ import readline from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
-import { createCa, createNodeCertificate } from '../src/app/certs.js';
-import { tlsPaths } from '../src/app/replication.js';
+import { createCa, createNodeCertificate, tlsPaths } from '../src/modules/replication/index.js';
 import { findFreePort } from '../src/platform/postgres/supervisor.js';
 import { runCli, startUp, type RunningCli } from './helpers/cli.js';
 

@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { DrillPair, drillTenant } from '../src/app/drill-pair.js';
-import { failover } from '../src/app/failover.js';
-import type { FailoverDrillResult } from '../src/app/failover-drill.js';
+import { DrillPair, drillTenant, failover, type FailoverDrillResult } from '../src/modules/replication/index.js';
 import { createLogger } from '../src/platform/log/log.js';
 import { cliHome, runCli, startUp } from './helpers/cli.js';
 

@@ -6,13 +6,22 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { createCa, createNodeCertificate } from '../src/app/certs.js';
+import {
+  createCa,
+  createNodeCertificate,
+  readStandbyState,
+  replicationRole,
+  replicationTarget,
+  tlsPaths,
+  joinStandby,
+  type RunningStandby,
+  replicationWarnings,
+} from '../src/modules/replication/index.js';
 import { registerReplicationMetrics } from '../src/app/metrics.js';
 import { collectStatus } from '../src/app/status.js';
 import { Registry } from 'prom-client';
 import { bootstrapPlatform, startEmbedded, type DatabaseHandle } from '../src/app/database.js';
-import { readStandbyState, replicationRole, replicationTarget, tlsPaths } from '../src/app/replication.js';
-import { joinStandby, startStandby, type RunningStandby } from '../src/app/standby.js';
+import { startStandby } from '../src/app/replication-node.js';
 import { loadConfig, type Config } from '../src/platform/config/config.js';
 import { createCertificateAuthority, issueNodeCertificate } from '../src/platform/crypto/certs.js';
 import { withClient, type ConnectionTarget } from '../src/platform/db/connect.js';
@@ -20,7 +29,6 @@ import { AppError } from '../src/platform/errors.js';
 import { silentLogger } from '../src/platform/log/log.js';
 import { identifySystem } from '../src/platform/postgres/replication.js';
 import { readReplicationState, type ReplicationState } from '../src/platform/postgres/replication-status.js';
-import { replicationWarnings } from '../src/modules/replication/index.js';
 
 const log = silentLogger();
 const secretKey = randomBytes(32).toString('base64url');

@@ -1,24 +1,24 @@
-import { createHash } from 'node:crypto';
 import { chown, mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import type { Config } from '../platform/config/config.js';
-import { derivePassword, loadOrCreateSecretKey } from '../platform/crypto/secrets.js';
-import { parseDatabaseUrl, withKysely, type ConnectionTarget } from '../platform/db/connect.js';
+import { derivePassword } from '../platform/crypto/secrets.js';
+import { parseDatabaseUrl, withKysely } from '../platform/db/connect.js';
 import { quoteIdent } from '../platform/db/sql.js';
 import { appError } from '../platform/errors.js';
 import type { Logger } from '../platform/log/log.js';
 import { archiveCommand, walSpoolDir } from '../platform/postgres/archive.js';
 import { resolveBinaries } from '../platform/postgres/binaries.js';
-import {
-  acceptsConnections,
-  hbaRules,
-  isPostmasterRunning,
-  readDataDirMajor,
-  readPostmasterPid,
-  replicationHbaRules,
-} from '../platform/postgres/data-dir.js';
+import { hbaRules, replicationHbaRules } from '../platform/postgres/data-dir.js';
 import { placedTlsFiles, type TlsFiles } from '../platform/postgres/tls.js';
-import { ensurePostgresOsUser, isReachableBy, isRoot, type RunAs } from '../platform/postgres/os-user.js';
+import { ensurePostgresOsUser } from '../platform/postgres/os-user.js';
+import {
+  attachRunning,
+  embeddedDataDir,
+  embeddedSuperuser,
+  embeddedTarget,
+  rootFallbackClusters,
+  secretKeyOf,
+} from '../platform/postgres/embedded.js';
+export { attachRunning, embeddedDataDir, embeddedSuperuser, rootFallbackClusters };
 import { PostgresSupervisor } from '../platform/postgres/supervisor.js';
 import { withServer, type DatabaseHandle } from '../platform/db/handle.js';
 export { withServer, type DatabaseHandle };
@@ -34,39 +34,10 @@ import {
   tlsPaths,
   type StandbyState,
   type SyncWait,
-} from './replication.js';
+} from '../modules/replication/index.js';
 
 /** PostgreSQL 15: the oldest server Steadfast supports (DROP DATABASE ... WITH (FORCE), starts_with, ...). */
 const minimumServerVersion = 150000;
-
-/** The superuser of an embedded cluster; its password is derived from the secret key. */
-export const embeddedSuperuser = 'steadfast';
-
-/** Where clusters go when Steadfast runs as root from a home the Postgres user cannot reach (e.g. /root). */
-export const rootFallbackClusters = '/var/lib/steadfast/clusters';
-
-/**
- * The embedded cluster's data directory: `<home>/postgres/data`, unless we are root and
- * the Postgres OS user cannot reach the home (a checkout under /root, mode 0700). Then it
- * is kept under /var/lib/steadfast, named after the home, so `npm start` works there too.
- * A data directory that already exists in either place wins, so the choice never flips.
- */
-export async function embeddedDataDir(config: Config, runAs?: RunAs): Promise<string> {
-  const inHome = path.join(config.home, 'postgres', 'data');
-  const fallback = path.join(
-    rootFallbackClusters,
-    createHash('sha256').update(config.home).digest('hex').slice(0, 16),
-    'data',
-  );
-  if ((await readDataDirMajor(inHome)) !== undefined) return inHome;
-  if ((await readDataDirMajor(fallback)) !== undefined) return fallback;
-  if (!runAs || (await isReachableBy(config.home, runAs)).ok) return inHome;
-  return fallback;
-}
-
-async function secretKeyOf(config: Config): Promise<string> {
-  return config.secretKey ?? loadOrCreateSecretKey(config.home);
-}
 
 /** The embedded server's settings beyond the defaults: archiving, and replication as a primary or (with `standby`) a standby. */
 export function embeddedSettings(
@@ -147,23 +118,6 @@ export async function startEmbedded(config: Config, log: Logger): Promise<Databa
   };
 }
 
-/** The embedded PostgreSQL of this home when it runs and takes connections (a primary or a standby), else undefined. */
-export async function attachRunning(config: Config): Promise<(DatabaseHandle & { port: number }) | undefined> {
-  const dataDir = await embeddedDataDir(config, await currentRunAs(config));
-  const running = await readPostmasterPid(dataDir);
-  if (!running || !acceptsConnections(running) || !(await isPostmasterRunning(running))) return undefined;
-  const secretKey = await secretKeyOf(config);
-  return {
-    admin: embeddedTarget(secretKey, running.port, config.platformDatabase),
-    platformDatabase: config.platformDatabase,
-    secretKey,
-    dataDir,
-    port: running.port,
-    mode: 'embedded-attached',
-    stop: async () => undefined,
-  };
-}
-
 /**
  * For commands other than `up`: the external database if configured, else the embedded
  * server a running `steadfast up` supervises (found from its data directory), else the
@@ -198,21 +152,6 @@ async function external(config: Config): Promise<DatabaseHandle> {
     secretKey: await secretKeyOf(config),
     mode: 'external',
     stop: async () => undefined,
-  };
-}
-
-/** The Postgres OS user when we are root (created if missing, as `up` would), to find its data directory. */
-async function currentRunAs(config: Config): Promise<RunAs | undefined> {
-  return isRoot() ? ensurePostgresOsUser(config.postgresOsUser) : undefined;
-}
-
-function embeddedTarget(secretKey: string, port: number, database: string): ConnectionTarget {
-  return {
-    host: '127.0.0.1',
-    port,
-    user: embeddedSuperuser,
-    password: derivePassword(secretKey, embeddedSuperuser),
-    database,
   };
 }
 

@@ -16,7 +16,7 @@ import {
   type FailoverDrillSummary,
   type LagHistory,
 } from '../modules/replication/index.js';
-import { readStandbyState } from './replication.js';
+import { readStandbyState } from '../modules/replication/index.js';
 import type { PlatformTables } from '../platform/db/schema.js';
 import type { Logger } from '../platform/log/log.js';
 import { walSpoolDir } from '../platform/postgres/archive.js';
@@ -26,7 +26,7 @@ import { FsStore } from '../platform/storage/fs-store.js';
 import { createBackupService } from './backup.js';
 import { attachDatabase, embeddedDataDir, withServer, type DatabaseHandle } from './database.js';
 import { readInstance } from './instance.js';
-import { divergedCopies } from './node.js';
+import { divergedCopies } from '../modules/replication/index.js';
 
 /** What `steadfast status` reports: observed, never changed (it starts nothing). */
 export interface PlatformStatus {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createCa, createNodeCertificate, revokeCertificate, showCertificates } from '../app/certs.js';
+import { createCa, createNodeCertificate, revokeCertificate, showCertificates } from '../modules/replication/index.js';
 import type { CertificateSummary } from '../platform/crypto/certs.js';
 import { configFrom, globalOptions } from './context.js';
 import { printJson } from './output.js';

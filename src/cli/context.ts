@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { attachDatabase, bootstrapPlatform, withServer, type DatabaseHandle } from '../app/database.js';
-import { readStandbyState } from '../app/replication.js';
+import { readStandbyState } from '../modules/replication/index.js';
 import { isInRecovery } from '../platform/postgres/replication-status.js';
 import { appError } from '../platform/errors.js';
 import { createPlatform, type Platform } from '../app/deps.js';

@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { runFailoverDrill, type DrillMode, type FailoverDrillResult } from '../app/failover-drill.js';
+import { runFailoverDrill, type DrillMode, type FailoverDrillResult } from '../modules/replication/index.js';
 import { recordFailoverDrill } from '../modules/replication/index.js';
 import { appError } from '../platform/errors.js';
 import { configFrom, globalOptions, operator, withPlatform } from './context.js';

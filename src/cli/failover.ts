@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { failover, type FailoverResult } from '../app/failover.js';
+import { failover, type FailoverResult } from '../modules/replication/index.js';
 import { commandLogger, configFrom, globalOptions, operator } from './context.js';
 import { printJson } from './output.js';
 

@@ -1,7 +1,12 @@
 import type { Command } from 'commander';
-import { callNode } from '../app/node-control.js';
-import { controlAddressHere } from '../app/node.js';
-import { effectiveMode, nodeTls, readModeOverride, tlsPaths } from '../app/replication.js';
+import {
+  callNode,
+  controlAddressHere,
+  effectiveMode,
+  nodeTls,
+  readModeOverride,
+  tlsPaths,
+} from '../modules/replication/index.js';
 import { describeActor } from '../platform/actor.js';
 import { appError } from '../platform/errors.js';
 import { configFrom, globalOptions, operator } from './context.js';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import type { FencedState } from '../app/fencing.js';
-import { PlatformNode, type NodeRole } from '../app/node.js';
+import { createPlatformNode } from '../app/replication-node.js';
 import { startPlatform, type Roles } from '../app/run.js';
+import type { FencedState, NodeRole, PlatformNode } from '../modules/replication/index.js';
 import { createLogger } from '../platform/log/log.js';
 import { configFrom, globalOptions } from './context.js';
 
@@ -41,7 +41,7 @@ async function runServer(command: Command, role: keyof typeof roleSets, port?: s
   let running: { fatal: Promise<Error>; stop(): Promise<void> };
   if (role === 'up' && !config.databaseUrl) {
     // The embedded platform as one node: primary, standby or fenced, moving between them by itself.
-    const node = new PlatformNode(config, log);
+    const node = createPlatformNode(config, log);
     node.on('role', (now: NodeRole, detail?: { host: string; port: number } | FencedState) =>
       announce(now, node, detail),
     );

@@ -1,7 +1,12 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { runSteadfast, startSteadfast, type CommandResult, type RunningChild } from '../../src/app/child.js';
+import {
+  runSteadfast,
+  startSteadfast,
+  type CommandResult,
+  type RunningChild,
+} from '../../src/platform/process/child.js';
 import { findFreePort } from '../../src/platform/postgres/supervisor.js';
 
 export type CliResult = CommandResult;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { loopbackNodeEnv, pairCertificates } from '../../src/app/drill-pair.js';
+import { loopbackNodeEnv, pairCertificates } from '../../src/modules/replication/index.js';
 import { attachRunning, embeddedDataDir } from '../../src/app/database.js';
 import { loadConfig, type Config } from '../../src/platform/config/config.js';
 import { withClient } from '../../src/platform/db/connect.js';

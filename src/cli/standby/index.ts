@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { joinStandby } from '../../app/standby.js';
+import { joinStandby } from '../../modules/replication/index.js';
 import { appError } from '../../platform/errors.js';
 import { commandLogger, configFrom, globalOptions } from '../context.js';
 import { createTransferProgress, printJson } from '../output.js';

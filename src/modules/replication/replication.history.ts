@@ -1,6 +1,8 @@
 import { sql, type Kysely } from 'kysely';
 import type { PlatformTables } from '../../platform/db/schema.js';
-import type { ReplicationState } from '../../platform/postgres/replication-status.js';
+import { withServer, type DatabaseHandle } from '../../platform/db/handle.js';
+import { readReplicationState, type ReplicationState } from '../../platform/postgres/replication-status.js';
+import { nodeOfSlot, slotName } from './replication.state.js';
 
 /** How long samples are kept: the status page shows up to 90 days. */
 export const sampleRetentionDays = 90;
@@ -27,7 +29,7 @@ export function samplesOf(state: ReplicationState, node: string, at: Date): Repl
   if (state.role !== 'primary') return [];
   const samples = new Map<string, ReplicationSample>();
   for (const seen of state.standbys) {
-    const slot = state.slots.find((candidate) => candidate.name === `steadfast_${seen.name}`);
+    const slot = state.slots.find((candidate) => candidate.name === slotName(seen.name));
     samples.set(seen.name, {
       at,
       node,
@@ -41,7 +43,7 @@ export function samplesOf(state: ReplicationState, node: string, at: Date): Repl
     });
   }
   for (const slot of state.slots) {
-    const standby = slot.name.replace(/^steadfast_/, '');
+    const standby = nodeOfSlot(slot.name);
     if (samples.has(standby)) continue;
     samples.set(standby, {
       at,
@@ -125,4 +127,16 @@ export async function lagHistory(db: Kysely<PlatformTables>, since: Date): Promi
     replayLagP99Ms: row.replay_lag_p99_ms,
     lagBytesMax: row.lag_bytes_max,
   }));
+}
+
+/** Replication as a primary sees it now, into the platform database for the status page; old samples pruned when `prune`. */
+export async function sampleReplication(
+  platform: { readonly database: DatabaseHandle; readonly db: Kysely<PlatformTables> },
+  node: string,
+  prune: boolean,
+): Promise<void> {
+  const state = await withServer(platform.database, readReplicationState);
+  const now = new Date();
+  await recordSamples(platform.db, samplesOf(state, node, now));
+  if (prune) await pruneSamples(platform.db, now);
 }

@@ -1,4 +1,5 @@
 import type { ReplicationState } from '../../platform/postgres/replication-status.js';
+import { slotName } from './replication.state.js';
 
 export interface ReplicationExpectations {
   /** async, sync or sync-apply (config replicationMode). */
@@ -30,7 +31,7 @@ export function replicationWarnings(state: ReplicationState, expected: Replicati
       `standby.json says this node follows ${expected.standbyOf.host}:${expected.standbyOf.port}, but its PostgreSQL is a primary: remove standby.json if it was promoted.`,
     );
   for (const slot of state.slots) {
-    const standby = state.standbys.find((seen) => `steadfast_${seen.name}` === slot.name);
+    const standby = state.standbys.find((seen) => slotName(seen.name) === slot.name);
     if (slot.walStatus === 'lost') {
       warnings.push(
         `The standby of slot ${slot.name} fell further behind than replicationMaxSlotWalMb allows and can no longer catch up: make it join again ("steadfast standby join" on it, after moving its data directory away), or drop the slot with SELECT pg_drop_replication_slot('${slot.name}').`,

@@ -3,10 +3,11 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { loadConfig } from '../platform/config/config.js';
-import { AppError } from '../platform/errors.js';
-import { controlAddressOf, parseNodeAddress, peerControlAddresses, readFenced, writeFenced } from './fencing.js';
-import { controlHost, divergedCopies, divergedCopyName } from './node.js';
+import { loadConfig } from '../../platform/config/config.js';
+import { AppError } from '../../platform/errors.js';
+import { readFenced, writeFenced } from './replication.fencing.js';
+import { controlAddressOf, controlHost, parseNodeAddress, peerControlAddresses } from './replication.peers.js';
+import { divergedCopies, divergedCopyName } from './replication.rejoin.js';
 
 const configWith = (overrides: Record<string, unknown>) =>
   loadConfig({ env: {}, cwd: tmpdir(), overrides: { home: '/tmp/x', ...overrides } });

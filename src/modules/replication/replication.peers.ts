@@ -1,45 +1,9 @@
-import { rm } from 'node:fs/promises';
-import path from 'node:path';
-import type { Config } from '../platform/config/config.js';
-import { appError } from '../platform/errors.js';
-import type { Logger } from '../platform/log/log.js';
-import { writeFileAtomic } from '../platform/postgres/data-dir.js';
-import type { TlsFiles } from '../platform/postgres/tls.js';
-import { askNode } from './node-control.js';
-import { readStateFile, type StandbyState } from './replication.js';
-
-/**
- * Fencing: a node that another has taken over from must never run as a primary again until it
- * has re-joined as that node's standby. The mark is a file in its home, written before its
- * PostgreSQL stops, so it holds across crashes and restarts of the machine.
- */
-export interface FencedState {
-  /** The node that took over, and where its PostgreSQL is (as this node reaches it). */
-  readonly by: string;
-  readonly host: string;
-  readonly postgresPort: number;
-  readonly controlPort: number;
-  readonly reason: string;
-  readonly at: string;
-  /** The timeline this node was on when it stood down. */
-  readonly timeline?: number;
-}
-
-const fencedFile = (home: string): string => path.join(home, 'fenced.json');
-
-// A damaged mark is still a mark: the node stays fenced until an operator looks.
-export const readFenced = (home: string): Promise<FencedState | undefined> =>
-  readStateFile<FencedState>(fencedFile(home), () =>
-    appError(
-      'NODE_FENCED',
-      `${fencedFile(home)} is damaged, so this node cannot tell who took over from it; it will not start as a primary. Re-join it as a standby with "steadfast standby join --replace <primary>" (after moving its data directory away).`,
-    ),
-  );
-
-export const writeFenced = (home: string, state: FencedState): Promise<void> =>
-  writeFileAtomic(fencedFile(home), `${JSON.stringify(state, null, 2)}\n`);
-
-export const forgetFenced = (home: string): Promise<void> => rm(fencedFile(home), { force: true });
+import type { Config } from '../../platform/config/config.js';
+import { appError } from '../../platform/errors.js';
+import type { Logger } from '../../platform/log/log.js';
+import type { TlsFiles } from '../../platform/postgres/tls.js';
+import { askNode } from './replication.control.client.js';
+import type { StandbyState } from './replication.state.js';
 
 /** The default port of a node's control API (nodeControlPort). */
 export const defaultControlPort = 7433;
@@ -122,4 +86,21 @@ export async function findNewerPrimary(
       };
   }
   return undefined;
+}
+
+/** This node's own control API as a command on this machine reaches it (an address listening on all of them is reached at loopback). */
+export function controlAddressHere(config: Config): { host: string; port: number } {
+  const host = controlHost(config);
+  return { host: host === '0.0.0.0' ? '127.0.0.1' : host, port: config.nodeControlPort };
+}
+
+/** Where the control API listens: nodeControlHost, else the first non-loopback address PostgreSQL listens on, else loopback. */
+export function controlHost(config: Config): string {
+  if (config.nodeControlHost) return config.nodeControlHost;
+  const addresses = config.postgresListenAddresses.split(',').map((address) => address.trim());
+  if (addresses.includes('*')) return '0.0.0.0';
+  return (
+    addresses.find((address) => address !== 'localhost' && !address.startsWith('127.') && address !== '::1') ??
+    '127.0.0.1'
+  );
 }

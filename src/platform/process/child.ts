@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { appError } from '../platform/errors.js';
+import { pollUntil } from '../clock/clock.js';
+import { appError } from '../errors.js';
 
 /** The package's own `steadfast` executable, run by this Node. */
-const bin = path.resolve(import.meta.dirname, '../../bin/steadfast.js');
+const bin = path.resolve(import.meta.dirname, '../../../bin/steadfast.js');
 
 /** Where and how a child `steadfast` runs. */
 export interface ChildOptions {
@@ -67,23 +67,23 @@ export async function startSteadfast(
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   const exited = once(child, 'exit');
   const ready = options.ready ?? 'is running';
-  const deadline = Date.now() + (options.timeoutSeconds ?? 60) * 1000;
-  while (!output.includes(ready)) {
-    if (child.exitCode !== null || child.signalCode !== null)
-      throw appError(
+  const seconds = options.timeoutSeconds ?? 60;
+  const exitedEarly = (): boolean => child.exitCode !== null || child.signalCode !== null;
+  const outcome = await pollUntil(() => (output.includes(ready) ? 'ready' : exitedEarly() ? 'exited' : undefined), {
+    timeoutMs: seconds * 1000,
+    intervalMs: 50,
+    timeoutError: () =>
+      appError(
         'DRILL_FAILED',
-        `"steadfast ${args.join(' ')}" exited before it was ready:\n${output.slice(-4000)}`,
-      );
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      await exited;
-      throw appError(
-        'DRILL_FAILED',
-        `"steadfast ${args.join(' ')}" was not ready within ${options.timeoutSeconds ?? 60} s:\n${output.slice(-4000)}`,
-      );
-    }
-    await sleep(50);
-  }
+        `"steadfast ${args.join(' ')}" was not ready within ${seconds} s:\n${output.slice(-4000)}`,
+      ),
+  }).catch(async (error: unknown) => {
+    child.kill('SIGKILL');
+    await exited;
+    throw error;
+  });
+  if (outcome === 'exited')
+    throw appError('DRILL_FAILED', `"steadfast ${args.join(' ')}" exited before it was ready:\n${output.slice(-4000)}`);
   return {
     child,
     output: () => output,

@@ -1,21 +1,23 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { loadConfig, type Config } from '../platform/config/config.js';
-import { derivePassword } from '../platform/crypto/secrets.js';
-import { toUrl, withClient } from '../platform/db/connect.js';
-import { appError } from '../platform/errors.js';
-import type { Logger } from '../platform/log/log.js';
-import { readPostmasterPid } from '../platform/postgres/data-dir.js';
-import { ensurePostgresOsUser } from '../platform/postgres/os-user.js';
-import { findFreePort } from '../platform/postgres/supervisor.js';
-import { createCa, createNodeCertificate } from './certs.js';
-import { startSteadfast, type RunningChild } from './child.js';
-import { attachRunning, embeddedDataDir, embeddedSuperuser } from './database.js';
-import { tlsPaths } from './replication.js';
-import { joinStandby } from './standby.js';
+import { pollUntil } from '../../platform/clock/clock.js';
+import { loadConfig, type Config } from '../../platform/config/config.js';
+import { derivePassword } from '../../platform/crypto/secrets.js';
+import { toUrl, withClient } from '../../platform/db/connect.js';
+import { appError } from '../../platform/errors.js';
+import type { Logger } from '../../platform/log/log.js';
+import { readPostmasterPid } from '../../platform/postgres/data-dir.js';
+import { ensurePostgresOsUser } from '../../platform/postgres/os-user.js';
+import { findFreePort } from '../../platform/postgres/supervisor.js';
+import { removeTree } from '../../platform/storage/dirs.js';
+import { copyFileTo, makeDirectory, makeTemporaryDirectory, setMode } from '../../platform/storage/local-files.js';
+import { createCa, createNodeCertificate } from './replication.certs.js';
+import { startSteadfast, type RunningChild } from '../../platform/process/child.js';
+import { childrenOf, isRunning } from '../../platform/process/proc.js';
+import { attachRunning, embeddedDataDir, embeddedSuperuser } from '../../platform/postgres/embedded.js';
+import { tlsPaths } from './replication.state.js';
+import { joinStandby } from './replication.join.js';
 
 export interface DrillNode {
   readonly name: string;
@@ -60,29 +62,10 @@ export async function pairCertificates(root: string, homeA: string, homeB: strin
   await createNodeCertificate(homeA, ['127.0.0.1']);
   const handOver = path.join(root, 'for-b');
   await createNodeCertificate(homeA, ['127.0.0.1'], handOver);
-  await mkdir(tlsPaths(homeB).dir, { mode: 0o700 });
+  await makeDirectory(tlsPaths(homeB).dir, { mode: 0o700 });
   for (const file of ['ca.crt', 'node.crt', 'node.key'])
-    await copyFile(path.join(handOver, file), path.join(tlsPaths(homeB).dir, file));
-  await rm(handOver, { recursive: true });
-}
-
-/** The processes whose parent is `pid` (from /proc). */
-async function childrenOf(pid: number): Promise<number[]> {
-  const children: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
-    // pid (comm) state ppid ...: comm may hold spaces and parentheses, so read after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(fields[1]) === pid) children.push(Number(entry));
-  }
-  return children;
-}
-
-/** Whether a process exists and is not a zombie. */
-async function isRunning(pid: number): Promise<boolean> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  return stat !== '' && stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+    await copyFileTo(path.join(handOver, file), path.join(tlsPaths(homeB).dir, file));
+  await removeTree(handOver);
 }
 
 /**
@@ -112,9 +95,9 @@ export class DrillPair {
     log: Logger;
     retrySeconds?: number;
   }): Promise<DrillPair> {
-    const root = await mkdtemp(path.join(options.directory ?? tmpdir(), 'steadfast-failover-drill-'));
+    const root = await makeTemporaryDirectory(path.join(options.directory ?? tmpdir(), 'steadfast-failover-drill-'));
     const pair = await DrillPair.prepare(root, options.mode).catch(async (error: unknown) => {
-      await rm(root, { recursive: true, force: true });
+      await removeTree(root);
       throw error;
     });
     try {
@@ -128,14 +111,14 @@ export class DrillPair {
 
   private static async prepare(root: string, mode: Config['replicationMode']): Promise<DrillPair> {
     // The PostgreSQL OS user (when we are root) must reach the homes.
-    await chmod(root, 0o755);
+    await setMode(root, 0o755);
     const secretKey = randomBytes(32).toString('base64url');
     const controls = [await findFreePort(), await findFreePort()];
     const nodes = [] as unknown as [DrillNode, DrillNode];
     for (const index of [0, 1]) {
       const name = `drill_${'ab'[index]}`;
       const home = path.join(root, name);
-      await mkdir(home, { mode: 0o755 });
+      await makeDirectory(home, { mode: 0o755 });
       const env = {
         ...(await loopbackNodeEnv({
           home,
@@ -207,21 +190,25 @@ export class DrillPair {
   /** Until `standby` streams from `primary` (and, in a synchronous mode, `primary` waits for it). */
   async waitFollowing(primary: DrillNode, standby: DrillNode, seconds = 120): Promise<void> {
     const sync = primary.config.replicationMode !== 'async';
-    const deadline = Date.now() + seconds * 1000;
-    for (;;) {
-      const rows = await this.sql<{ state: string; sync_state: string }>(
-        primary,
-        'SELECT state, sync_state FROM pg_stat_replication WHERE application_name = $1',
-        [standby.name],
-      ).catch(() => []);
-      if (rows.some((row) => row.state === 'streaming' && (!sync || row.sync_state === 'sync'))) return;
-      if (Date.now() > deadline)
-        throw appError(
-          'DRILL_FAILED',
-          `${standby.name} did not ${sync ? 'become the synchronous standby' : 'stream'} from ${primary.name} within ${seconds} s:\n${standby.process?.output().slice(-3000) ?? ''}`,
-        );
-      await sleep(100);
-    }
+    await pollUntil(
+      async () => {
+        const rows = await this.sql<{ state: string; sync_state: string }>(
+          primary,
+          'SELECT state, sync_state FROM pg_stat_replication WHERE application_name = $1',
+          [standby.name],
+        ).catch(() => []);
+        return rows.some((row) => row.state === 'streaming' && (!sync || row.sync_state === 'sync'));
+      },
+      {
+        timeoutMs: seconds * 1000,
+        intervalMs: 100,
+        timeoutError: () =>
+          appError(
+            'DRILL_FAILED',
+            `${standby.name} did not ${sync ? 'become the synchronous standby' : 'stream'} from ${primary.name} within ${seconds} s:\n${standby.process?.output().slice(-3000) ?? ''}`,
+          ),
+      },
+    );
   }
 
   /**
@@ -243,15 +230,15 @@ export class DrillPair {
     await node.process?.stop();
     node.process = undefined;
     // Their parent is gone, so whoever adopts them reaps them when it will: a zombie is gone enough.
-    const deadline = Date.now() + 30_000;
-    while ((await Promise.all(processes.map(isRunning))).some(Boolean)) {
-      if (Date.now() > deadline)
-        throw appError(
+    await pollUntil(async () => !(await Promise.all(processes.map(isRunning))).some(Boolean), {
+      timeoutMs: 30_000,
+      intervalMs: 5,
+      timeoutError: () =>
+        appError(
           'DRILL_FAILED',
           `${node.name}'s PostgreSQL processes (${processes.join(', ')}) were still there 30 s after SIGKILL.`,
-        );
-      await sleep(5);
-    }
+        ),
+    });
     return frozenAt;
   }
 
@@ -263,6 +250,6 @@ export class DrillPair {
   async stop(): Promise<void> {
     await this.app?.stop();
     await Promise.all(this.nodes.map((node) => node.process?.stop()));
-    await rm(this.root, { recursive: true, force: true });
+    await removeTree(this.root);
   }
 }

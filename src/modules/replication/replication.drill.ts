@@ -1,18 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
-import type { Actor } from '../platform/actor.js';
-import type { Config } from '../platform/config/config.js';
-import { appError } from '../platform/errors.js';
-import { percentile } from '../platform/percentile.js';
-import { createLogger, type Logger } from '../platform/log/log.js';
-import { DrillPair, drillTenant, type DrillNode } from './drill-pair.js';
-import { WriteLoad } from './drill-load.js';
-import { failover } from './failover.js';
-import { attachRunning } from './database.js';
-import { divergedCopies } from './node.js';
+import type { Actor } from '../../platform/actor.js';
+import type { Config } from '../../platform/config/config.js';
+import { appError } from '../../platform/errors.js';
+import { percentile } from '../../platform/percentile.js';
+import { pollUntil } from '../../platform/clock/clock.js';
+import { newClient } from '../../platform/db/connect.js';
+import { removeTree } from '../../platform/storage/dirs.js';
+import { createLogger, type Logger } from '../../platform/log/log.js';
+import { DrillPair, drillTenant, type DrillNode } from './replication.drill-pair.js';
+import { WriteLoad, type Acknowledged } from './replication.drill-load.js';
+import { failover } from './replication.failover.js';
+import { attachRunning } from '../../platform/postgres/embedded.js';
+import { divergedCopies } from './replication.rejoin.js';
 
 export type DrillMode = 'async' | 'sync';
 
@@ -89,34 +90,56 @@ export async function runFailoverDrill(config: Config, options: FailoverDrillOpt
   const trials: DrillTrial[] = [];
   const problems: string[] = [];
   try {
-    let primary = pair.nodes[0];
-    for (let trial = 1; trial <= options.trials; trial++) {
-      const result = await runTrial(pair, primary, trial, options, quiet, step);
-      trials.push(result);
-      if (result.acknowledged === 0)
-        problems.push(`trial ${trial}: no write was acknowledged before the kill, so nothing was measured`);
-      if (!Number.isFinite(result.directRtoSeconds))
-        problems.push(
-          `trial ${trial}: the baseline client connected straight to ${result.promoted} never got a write through`,
-        );
-      step(
-        `trial ${trial}: ${result.lost} of ${result.acknowledged} acknowledged writes lost (RPO ${result.rpoMs.toFixed(0)} ms), RTO ${result.rtoSeconds.toFixed(2)} s (PostgreSQL alone ${result.directRtoSeconds.toFixed(2)} s), old primary ${result.oldPrimary} in ${result.rebuildSeconds.toFixed(1)} s`,
-      );
-      primary = pair.other(primary);
-    }
+    await runTrials(pair, options, quiet, step, trials, problems);
   } catch (error) {
     problems.push(`the drill stopped: ${(error as Error).message}`);
   } finally {
     await pair.stop();
   }
+  return summarise(mode, startedAt, trials, problems, options.trials);
+}
+
+/** The trials, the roles swapping each time; each one's result and problems added as it ends. */
+async function runTrials(
+  pair: DrillPair,
+  options: FailoverDrillOptions,
+  log: Logger,
+  step: (message: string) => void,
+  trials: DrillTrial[],
+  problems: string[],
+): Promise<void> {
+  let primary = pair.nodes[0];
+  for (let trial = 1; trial <= options.trials; trial++) {
+    const result = await runTrial(pair, primary, trial, options, log, step);
+    trials.push(result);
+    if (result.acknowledged === 0)
+      problems.push(`trial ${trial}: no write was acknowledged before the kill, so nothing was measured`);
+    if (!Number.isFinite(result.directRtoSeconds))
+      problems.push(
+        `trial ${trial}: the baseline client connected straight to ${result.promoted} never got a write through`,
+      );
+    step(
+      `trial ${trial}: ${result.lost} of ${result.acknowledged} acknowledged writes lost (RPO ${result.rpoMs.toFixed(0)} ms), RTO ${result.rtoSeconds.toFixed(2)} s (PostgreSQL alone ${result.directRtoSeconds.toFixed(2)} s), old primary ${result.oldPrimary} in ${result.rebuildSeconds.toFixed(1)} s`,
+    );
+    primary = pair.other(primary);
+  }
+}
+
+/** The drill's figures over its trials, held to the promises. */
+function summarise(
+  mode: DrillMode,
+  startedAt: Date,
+  trials: DrillTrial[],
+  problems: string[],
+  planned: number,
+): FailoverDrillResult {
   const lost = sum(trials.map((trial) => trial.lost));
   const rtoP99 = p99(trials.map((trial) => trial.rtoSeconds));
   if (mode === 'sync' && lost > 0)
     problems.push(`synchronous mode lost ${lost} acknowledged writes; it must lose none`);
   if (rtoP99 !== null && rtoP99 > rtoPromiseSeconds)
     problems.push(`RTO p99 ${rtoP99.toFixed(1)} s is over the ${rtoPromiseSeconds} s promised`);
-  if (trials.length < options.trials && problems.length === 0)
-    problems.push(`only ${trials.length} of ${options.trials} trials ran`);
+  if (trials.length < planned && problems.length === 0) problems.push(`only ${trials.length} of ${planned} trials ran`);
   return {
     mode,
     startedAt,
@@ -154,38 +177,15 @@ async function runTrial(
     );
     await sleep((options.loadSeconds ?? 2) * 1000);
     step(`trial ${trial}: killing ${primary.name} (the primary) under a write load`);
-    const killedAt = await pair.kill(primary);
-    await waitUntilRefused(primary.config.postgresPort);
-    const detectedAt = performance.now();
-    await failover(standby.config, log, { primaryIsDown: true, actor: options.actor });
-    const promotedAt = performance.now();
-    // Answers just after the kill may be for commits made before it: recovered is the first answer the new primary gave.
-    const writer = load;
-    const recovered = await waitFor(
-      () => writer.firstFrom(standby.config.postgresPort, killedAt),
-      60,
-      `no write was acknowledged by the new primary (${standby.name}) through the HTTP API within 60 s of the kill; see the app process's log`,
-    );
+    const times = await killAndPromote(pair, primary, standby, options, log);
+    const recovered = await firstAnswerFrom(load, standby, times.killedAt);
     const directAt = await Promise.race([direct.firstSuccess, sleep(60_000).then(() => Number.NaN)]);
     await sleep(300);
     await load.stop();
-    const present = new Set(
-      (
-        await pair.sql<{ sequence: number }>(standby, 'SELECT sequence FROM drill_writes WHERE sequence >= $1', [
-          firstSequence,
-        ])
-      ).map((row) => row.sequence),
-    );
-    const lost = load.journal.filter((write) => !present.has(write.sequence));
-
+    const lost = await lostWrites(pair, standby, load, firstSequence);
     step(`trial ${trial}: rebuilding ${primary.name} as a standby of ${standby.name}`);
-    const rebuildStarted = performance.now();
-    const copiesBefore = (await divergedCopies(primary.dataDir)).length;
-    await pair.restart(primary);
-    await pair.waitFollowing(standby, primary);
-    const copies = await divergedCopies(primary.dataDir);
-    // A scratch pair keeps nothing: the diverged copies a real node keeps for its operator go.
-    await Promise.all(copies.map((copy) => rm(copy, { recursive: true, force: true })));
+    const rebuilt = await rebuildOldPrimary(pair, primary, standby);
+    const { killedAt } = times;
     return {
       trial,
       killed: primary.name,
@@ -193,17 +193,77 @@ async function runTrial(
       acknowledged: load.journal.length,
       lost: lost.length,
       rpoMs: lost.length ? killedAt - Math.min(...lost.map((write) => write.sentAt)) : 0,
-      detectionMs: detectedAt - killedAt,
-      promotionMs: promotedAt - detectedAt,
+      detectionMs: times.detectedAt - killedAt,
+      promotionMs: times.promotedAt - times.detectedAt,
       rtoSeconds: (recovered.at - killedAt) / 1000,
       directRtoSeconds: (directAt - killedAt) / 1000,
-      oldPrimary: copies.length > copiesBefore ? 'copied anew' : 'followed on its own data',
-      rebuildSeconds: (performance.now() - rebuildStarted) / 1000,
+      ...rebuilt,
     };
   } finally {
     await load?.stop();
     await direct.close();
   }
+}
+
+/** Kills the primary as a machine dies and promotes the standby once the primary is seen gone: the moments (performance.now()). */
+async function killAndPromote(
+  pair: DrillPair,
+  primary: DrillNode,
+  standby: DrillNode,
+  options: FailoverDrillOptions,
+  log: Logger,
+): Promise<{ killedAt: number; detectedAt: number; promotedAt: number }> {
+  const killedAt = await pair.kill(primary);
+  await waitUntilRefused(primary.config.postgresPort);
+  const detectedAt = performance.now();
+  await failover(standby.config, log, { primaryIsDown: true, actor: options.actor });
+  return { killedAt, detectedAt, promotedAt: performance.now() };
+}
+
+/** Answers just after the kill may be for commits made before it: recovered is the first answer the new primary gave. */
+function firstAnswerFrom(load: WriteLoad, standby: DrillNode, killedAt: number): Promise<Acknowledged> {
+  return pollUntil(() => load.firstFrom(standby.config.postgresPort, killedAt), {
+    timeoutMs: 60_000,
+    intervalMs: 5,
+    timeoutError: () =>
+      appError(
+        'DRILL_FAILED',
+        `no write was acknowledged by the new primary (${standby.name}) through the HTTP API within 60 s of the kill; see the app process's log`,
+      ),
+  });
+}
+
+/** The acknowledged writes of this trial that the new primary does not have. */
+async function lostWrites(
+  pair: DrillPair,
+  standby: DrillNode,
+  load: WriteLoad,
+  firstSequence: number,
+): Promise<Acknowledged[]> {
+  const rows = await pair.sql<{ sequence: number }>(standby, 'SELECT sequence FROM drill_writes WHERE sequence >= $1', [
+    firstSequence,
+  ]);
+  const present = new Set(rows.map((row) => row.sequence));
+  return load.journal.filter((write) => !present.has(write.sequence));
+}
+
+/** Starts the killed node again, until it follows the new primary: how it came back, and how long that took. */
+async function rebuildOldPrimary(
+  pair: DrillPair,
+  primary: DrillNode,
+  standby: DrillNode,
+): Promise<Pick<DrillTrial, 'oldPrimary' | 'rebuildSeconds'>> {
+  const rebuildStarted = performance.now();
+  const copiesBefore = (await divergedCopies(primary.dataDir)).length;
+  await pair.restart(primary);
+  await pair.waitFollowing(standby, primary);
+  const copies = await divergedCopies(primary.dataDir);
+  // A scratch pair keeps nothing: the diverged copies a real node keeps for its operator go.
+  await Promise.all(copies.map((copy) => removeTree(copy)));
+  return {
+    oldPrimary: copies.length > copiesBefore ? 'copied anew' : 'followed on its own data',
+    rebuildSeconds: (performance.now() - rebuildStarted) / 1000,
+  };
 }
 
 /**
@@ -214,14 +274,14 @@ class DirectWriter {
   readonly firstSuccess: Promise<number>;
   private running = true;
 
-  private constructor(private readonly client: pg.Client) {
+  private constructor(private readonly client: ReturnType<typeof newClient>) {
     this.firstSuccess = this.poll();
   }
 
   static async open(standby: DrillNode): Promise<DirectWriter> {
     const running = await attachRunning(standby.config);
     if (!running) throw appError('DRILL_FAILED', `${standby.name}'s PostgreSQL is not running.`);
-    const client = new pg.Client({ ...running.admin, application_name: 'steadfast-drill-direct' });
+    const client = newClient(running.admin, { application_name: 'steadfast-drill-direct' });
     client.on('error', () => undefined);
     await client.connect();
     return new DirectWriter(client);
@@ -246,28 +306,18 @@ class DirectWriter {
   }
 }
 
-/** Until nothing listens at the port any more: the drill's sign that the primary is gone. */
+/** Until nothing listens at the port any more (asked every 10 ms, for as long as it takes): the drill's sign that the primary is gone. */
 async function waitUntilRefused(port: number): Promise<void> {
-  for (;;) {
-    const refused = await new Promise<boolean>((resolve) => {
-      const socket = net.connect({ host: '127.0.0.1', port, timeout: 200 });
-      socket.once('connect', () => (socket.destroy(), resolve(false)));
-      socket.once('timeout', () => (socket.destroy(), resolve(true)));
-      socket.once('error', () => resolve(true));
-    });
-    if (refused) return;
-    await sleep(10);
-  }
+  await pollUntil(() => isRefused(port), { timeoutMs: Number.POSITIVE_INFINITY, intervalMs: 10 });
 }
 
-async function waitFor<T>(probe: () => T | undefined, seconds: number, failure: string): Promise<T> {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw appError('DRILL_FAILED', failure);
-    await sleep(5);
-  }
+function isRefused(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port, timeout: 200 });
+    socket.once('connect', () => (socket.destroy(), resolve(false)));
+    socket.once('timeout', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(true));
+  });
 }
 
 const sum = (values: number[]): number => values.reduce((total, value) => total + value, 0);

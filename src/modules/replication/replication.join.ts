@@ -1,34 +1,27 @@
-import { chown, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { systemClock } from '../platform/clock/clock.js';
-import type { Config } from '../platform/config/config.js';
-import type { ConnectionTarget } from '../platform/db/connect.js';
-import { appError, isAppError } from '../platform/errors.js';
-import type { Logger } from '../platform/log/log.js';
-import { readDataDirMajor } from '../platform/postgres/data-dir.js';
-import { resolveBinaries } from '../platform/postgres/binaries.js';
-import { ensurePostgresOsUser } from '../platform/postgres/os-user.js';
-import { prepareDataDirParent } from '../platform/postgres/supervisor.js';
+import { systemClock } from '../../platform/clock/clock.js';
+import type { Config } from '../../platform/config/config.js';
+import type { ConnectionTarget } from '../../platform/db/connect.js';
+import { appError, isAppError } from '../../platform/errors.js';
+import type { Logger } from '../../platform/log/log.js';
+import { readDataDirMajor } from '../../platform/postgres/data-dir.js';
+import { resolveBinaries } from '../../platform/postgres/binaries.js';
+import { ensurePostgresOsUser } from '../../platform/postgres/os-user.js';
+import { prepareDataDirParent } from '../../platform/postgres/supervisor.js';
 import {
   createStandbySlot,
   dropStandbySlot,
   identifySystem,
   streamBaseBackup,
   type BaseBackupEvent,
-} from '../platform/postgres/replication.js';
-import { isInRecovery } from '../platform/postgres/replication-status.js';
-import { TransferMeter, type TransferProgress } from '../platform/progress.js';
-import { extractTar } from '../platform/storage/tar-extract.js';
-import { embeddedDataDir, startEmbedded, withServer, type DatabaseHandle } from './database.js';
-import {
-  forgetStandbyState,
-  nodeTls,
-  replicationTarget,
-  slotName,
-  tlsPaths,
-  writeStandbyState,
-  type StandbyState,
-} from './replication.js';
+} from '../../platform/postgres/replication.js';
+import { TransferMeter, type TransferProgress } from '../../platform/progress.js';
+import { removeTree } from '../../platform/storage/dirs.js';
+import { listDirectory, makeDirectory, movePath, writeEmptyFile } from '../../platform/storage/local-files.js';
+import { extractTar } from '../../platform/storage/tar-extract.js';
+import { embeddedDataDir } from '../../platform/postgres/embedded.js';
+import { replicationTarget } from './replication.settings.js';
+import { nodeTls, slotName, standbyStateFile, tlsPaths } from './replication.state.js';
 
 export interface JoinResult {
   readonly dataDir: string;
@@ -66,7 +59,7 @@ export async function joinStandby(
     );
   const runAs = await ensurePostgresOsUser(config.postgresOsUser);
   const dataDir = await embeddedDataDir(config, runAs);
-  if ((await readDataDirMajor(dataDir)) !== undefined || (await readdir(dataDir).catch(() => [])).length > 0) {
+  if ((await readDataDirMajor(dataDir)) !== undefined || (await listDirectory(dataDir)).length > 0) {
     throw appError(
       'STANDBY_JOIN_FAILED',
       `This machine already has a PostgreSQL data directory at ${dataDir}. A standby starts as a full copy of the primary: give it an empty home (STEADFAST_HOME), or move the old data directory away if it is no longer needed.`,
@@ -109,8 +102,8 @@ export async function joinStandby(
   let renamed = false;
   try {
     await prepareDataDirParent(dataDir, runAs);
-    await rm(copying, { recursive: true, force: true });
-    await mkdir(copying, { mode: 0o700 });
+    await removeTree(copying);
+    await makeDirectory(copying, { mode: 0o700 });
     const meter = new TransferMeter(systemClock, 'copying the primary');
     const events = streamBaseBackup(target, {
       label: `steadfast standby ${config.nodeName}`,
@@ -122,13 +115,11 @@ export async function joinStandby(
       onBytes: (done) => options.onProgress?.(meter.update(done)),
     });
     options.signal?.throwIfAborted(); // stopped while the last of the copy was written: nothing is kept
-    const signal = path.join(copying, 'standby.signal');
-    await writeFile(signal, '');
-    if (owner) await chown(signal, owner.uid, owner.gid);
+    await writeEmptyFile(path.join(copying, 'standby.signal'), owner);
     // The copy in place first, then the record: a record never names a data directory that is not there.
-    await rename(copying, dataDir);
+    await movePath(copying, dataDir);
     renamed = true;
-    await writeStandbyState(config.home, { primary, slot, joinedAt: new Date().toISOString() });
+    await standbyStateFile(config.home).write({ primary, slot, joinedAt: new Date().toISOString() });
     return {
       dataDir,
       slot,
@@ -138,8 +129,8 @@ export async function joinStandby(
       seconds: (Date.now() - startedAt) / 1000,
     };
   } catch (error) {
-    await rm(renamed ? dataDir : copying, { recursive: true, force: true });
-    await forgetStandbyState(config.home);
+    await removeTree(renamed ? dataDir : copying);
+    await standbyStateFile(config.home).forget();
     await dropStandbySlot(target, slot).catch((dropError: unknown) =>
       log.warn(
         { err: dropError, slot },
@@ -212,46 +203,4 @@ export async function primaryTarget(
 ): Promise<ConnectionTarget | undefined> {
   const tls = await nodeTls(config.home);
   return tls ? replicationTarget(tls, primary) : undefined;
-}
-
-export interface RunningStandby {
-  readonly primary: { host: string; port: number };
-  readonly database: DatabaseHandle;
-  readonly fatal: Promise<Error>;
-  stop(): Promise<void>;
-}
-
-/**
- * `steadfast up` on a standby: its PostgreSQL, following the primary. It serves no tenants (its
- * data is read-only until promoted) and ships no WAL (the primary does). Checks that this node
- * holds the primary's secret key, without which it could not serve once promoted.
- */
-export async function startStandby(config: Config, log: Logger, standby: StandbyState): Promise<RunningStandby> {
-  const database = await startEmbedded(config, log);
-  try {
-    const inRecovery = await withServer(database, isInRecovery).catch((error: unknown) => {
-      if ((error as { code?: string }).code === '28P01') {
-        throw appError(
-          'STANDBY_MISCONFIGURED',
-          `This standby cannot log in to its own PostgreSQL: its secret key is not the primary's. Copy secret.key from the primary's home into ${config.home} (or set STEADFAST_SECRET_KEY to the primary's), then start again.`,
-        );
-      }
-      throw error;
-    });
-    if (!inRecovery) {
-      throw appError(
-        'STANDBY_MISCONFIGURED',
-        `${path.join(config.home, 'standby.json')} says this node follows ${standby.primary.host}:${standby.primary.port}, but its PostgreSQL is a primary (promoted). Remove standby.json if this node is now the primary.`,
-      );
-    }
-  } catch (error) {
-    await database.stop();
-    throw error;
-  }
-  log.info(
-    { primary: standby.primary, slot: standby.slot },
-    'running as a standby: following the primary, serving no tenants until promoted',
-  );
-  const fatal = new Promise<Error>((resolve) => database.supervisor?.once('fatal', resolve));
-  return { primary: standby.primary, database, fatal, stop: () => database.stop() };
 }

@@ -1,4 +1,3 @@
-import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   createCertificateAuthority,
@@ -11,10 +10,12 @@ import {
   wasIssuedBy,
   type CertificateSummary,
   type Revocation,
-} from '../platform/crypto/certs.js';
-import { appError } from '../platform/errors.js';
-import { writeFileAtomic } from '../platform/postgres/data-dir.js';
-import { exists, readStateFile, replicationRole, tlsPaths } from './replication.js';
+} from '../../platform/crypto/certs.js';
+import { appError } from '../../platform/errors.js';
+import { writeFileAtomic } from '../../platform/postgres/data-dir.js';
+import { makeDirectory, pathExists, readText } from '../../platform/storage/local-files.js';
+import { stateFile } from '../../platform/storage/state-file.js';
+import { replicationRole, tlsPaths } from './replication.state.js';
 
 /**
  * `steadfast certs create-ca`: the installation's CA in `<home>/tls` (ca.crt, and ca.key,
@@ -27,14 +28,14 @@ export async function createCa(
 ): Promise<{ certificate: string; key: string; summary: CertificateSummary }> {
   const paths = tlsPaths(home);
   for (const file of [paths.ca, paths.caKey]) {
-    if (await exists(file))
+    if (await pathExists(file))
       throw appError(
         'CERTIFICATE_FAILED',
         `${file} exists: this home already has a CA, and a new one would make every node certificate it signed untrusted. Use it with "steadfast certs create-node", or remove ${paths.dir} deliberately first.`,
       );
   }
   const ca = await createCertificateAuthority(name);
-  await mkdir(paths.dir, { recursive: true, mode: 0o700 });
+  await makeDirectory(paths.dir, { recursive: true, mode: 0o700 });
   await writeFileAtomic(paths.caKey, ca.privateKey);
   await writeFileAtomic(paths.ca, ca.certificate);
   return { certificate: paths.ca, key: paths.caKey, summary: describeCertificate(ca.certificate) };
@@ -52,13 +53,13 @@ export async function createNodeCertificate(
   outDir?: string,
 ): Promise<{ dir: string; summary: CertificateSummary }> {
   const paths = tlsPaths(home);
-  if (!(await exists(paths.caKey)) || !(await exists(paths.ca))) {
+  if (!(await pathExists(paths.caKey)) || !(await pathExists(paths.ca))) {
     throw appError(
       'CERTIFICATE_FAILED',
       `No CA in ${paths.dir}: run "steadfast certs create-ca" first, on one machine, and make every node's certificate there.`,
     );
   }
-  const ca = { certificate: await readFile(paths.ca, 'utf8'), privateKey: await readFile(paths.caKey, 'utf8') };
+  const ca = { certificate: await readText(paths.ca), privateKey: await readText(paths.caKey) };
   let pair;
   try {
     pair = await issueNodeCertificate(ca, { commonName: replicationRole, addresses });
@@ -66,7 +67,7 @@ export async function createNodeCertificate(
     throw appError('CERTIFICATE_FAILED', `${(error as Error).message}.`, { cause: error });
   }
   const dir = path.resolve(outDir ?? paths.dir);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await makeDirectory(dir, { recursive: true, mode: 0o700 });
   await writeFileAtomic(path.join(dir, 'node.key'), pair.privateKey);
   await writeFileAtomic(path.join(dir, 'node.crt'), pair.certificate);
   if (path.resolve(dir) !== path.resolve(paths.dir)) await writeFileAtomic(path.join(dir, 'ca.crt'), ca.certificate);
@@ -94,20 +95,22 @@ export async function revokeCertificate(
   reason: string,
 ): Promise<{ crl: string; revoked: RevokedEntry; already: boolean; total: number }> {
   const paths = tlsPaths(home);
-  if (!(await exists(paths.caKey)) || !(await exists(paths.ca))) {
+  if (!(await pathExists(paths.caKey)) || !(await pathExists(paths.ca))) {
     throw appError(
       'CERTIFICATE_FAILED',
       `No CA in ${paths.dir}: revoke on the machine that holds the CA (where "steadfast certs create-ca" ran).`,
     );
   }
-  const ca = { certificate: await readFile(paths.ca, 'utf8'), privateKey: await readFile(paths.caKey, 'utf8') };
+  const ca = { certificate: await readText(paths.ca), privateKey: await readText(paths.caKey) };
   const entry = await revocationOf(which, ca.certificate, reason);
-  const damaged = (): Error =>
-    appError(
-      'CERTIFICATE_FAILED',
-      `${paths.revoked} (the certificates this CA revoked) cannot be read: restore it from a copy of this home, or the new list would take back only this certificate.`,
-    );
-  const list = (await readStateFile<RevokedEntry[]>(paths.revoked, damaged)) ?? [];
+  const record = stateFile<RevokedEntry[]>(paths.revoked, {
+    damaged: (file) =>
+      appError(
+        'CERTIFICATE_FAILED',
+        `${file} (the certificates this CA revoked) cannot be read: restore it from a copy of this home, or the new list would take back only this certificate.`,
+      ),
+  });
+  const list = (await record.read()) ?? [];
   const known = list.find((revoked) => revoked.serialNumber === entry.serialNumber);
   const updated = known ? list : [...list, entry];
   const revocations: Revocation[] = updated.map((revoked) => ({
@@ -117,18 +120,18 @@ export async function revokeCertificate(
   const crl = await createRevocationList(ca, revocations);
   // The list first, then the record: a crash between leaves the record to be written again by the next revoke.
   await writeFileAtomic(paths.revocationList, crl);
-  if (!known) await writeFileAtomic(paths.revoked, `${JSON.stringify(updated, null, 2)}\n`);
+  if (!known) await record.write(updated);
   return { crl: paths.revocationList, revoked: known ?? entry, already: Boolean(known), total: updated.length };
 }
 
 /** The entry for a certificate file (it must be this CA's) or a serial number in hex. */
 async function revocationOf(which: string, caPem: string, reason: string): Promise<RevokedEntry> {
   const revokedAt = new Date().toISOString();
-  if (/^(0x)?[0-9a-fA-F:]{2,64}$/.test(which) && !(await exists(which)))
+  if (/^(0x)?[0-9a-fA-F:]{2,64}$/.test(which) && !(await pathExists(which)))
     return { serialNumber: normalSerial(which.replace(/^0x|:/g, '')), revokedAt, reason };
   let pem: string;
   try {
-    pem = await readFile(which, 'utf8');
+    pem = await readText(which);
   } catch (error) {
     throw appError(
       'CERTIFICATE_FAILED',
@@ -168,7 +171,7 @@ export async function showCertificates(home: string): Promise<{
 }> {
   const paths = tlsPaths(home);
   const read = async (file: string): Promise<string | undefined> =>
-    (await exists(file)) ? readFile(file, 'utf8') : undefined;
+    (await pathExists(file)) ? readText(file) : undefined;
   const [ca, node, crl] = await Promise.all([read(paths.ca), read(paths.cert), read(paths.revocationList)]);
   const revoked = crl ? revokedSerials(crl) : undefined;
   const summary = node ? describeCertificate(node) : undefined;
@@ -182,7 +185,7 @@ export async function showCertificates(home: string): Promise<{
             revoked: Boolean(revoked?.includes(summary.serialNumber)),
           }
         : undefined,
-    caKeyHere: await exists(paths.caKey),
+    caKeyHere: await pathExists(paths.caKey),
     ...(revoked ? { revokedSerials: revoked } : {}),
   };
 }
