@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test';
 import { createTestPlatform, type TestPlatform } from '../../../test/helpers/platform.js';
 import type { DrillResult } from './backup.drill.js';
 import { drillSummary, recordDrill } from './backup.drill-log.js';
+import { backupDb } from './backup.tables.js';
 
 let platform: TestPlatform;
 before(async () => {
@@ -50,7 +51,7 @@ test('drills are recorded, and the summary gives the last one and the last that 
       'tenant acme differs from the primary at the restore point: table public.items has 9 rows instead of 10',
     ],
   });
-  const [row] = await platform.db
+  const [row] = await backupDb(platform.db)
     .selectFrom('backup_drills')
     .select(['target_lsn', 'changed', 'amcheck'])
     .where('passed', '=', false)

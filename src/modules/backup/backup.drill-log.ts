@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { PlatformTables } from '../../platform/db/schema.js';
+import { backupDb } from './backup.tables.js';
 import type { DrillResult } from './backup.drill.js';
 
 /** The drills as status and metrics see them. */
@@ -23,7 +24,7 @@ export const drillStaleHours = 26;
 export const backupStaleHours = 26;
 
 export async function recordDrill(db: Kysely<PlatformTables>, drill: DrillResult): Promise<void> {
-  await db
+  await backupDb(db)
     .insertInto('backup_drills')
     .values({
       started_at: drill.startedAt,
@@ -46,13 +47,13 @@ export async function recordDrill(db: Kysely<PlatformTables>, drill: DrillResult
 }
 
 export async function drillSummary(db: Kysely<PlatformTables>): Promise<DrillSummary> {
-  const last = await db
+  const last = await backupDb(db)
     .selectFrom('backup_drills')
     .selectAll()
     .orderBy('finished_at', 'desc')
     .limit(1)
     .executeTakeFirst();
-  const passed = await db
+  const passed = await backupDb(db)
     .selectFrom('backup_drills')
     .select('finished_at')
     .where('passed', '=', true)

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { PlatformTables } from '../../platform/db/schema.js';
+import { replicationDb } from './replication.tables.js';
 
 /** A failover drill's outcome, as the drill reports it and the platform database keeps it. */
 export interface FailoverDrillRecord {
@@ -29,7 +30,7 @@ export interface FailoverDrillSummary {
 }
 
 export async function recordFailoverDrill(db: Kysely<PlatformTables>, drill: FailoverDrillRecord): Promise<void> {
-  await db
+  await replicationDb(db)
     .insertInto('failover_drills')
     .values({
       started_at: drill.startedAt,
@@ -49,7 +50,7 @@ export async function recordFailoverDrill(db: Kysely<PlatformTables>, drill: Fai
 }
 
 export async function lastFailoverDrills(db: Kysely<PlatformTables>): Promise<FailoverDrillSummary[]> {
-  const rows = await db
+  const rows = await replicationDb(db)
     .selectFrom('failover_drills')
     .distinctOn('mode')
     .select(['mode', 'finished_at', 'passed', 'trials', 'lost_writes', 'rpo_p99_ms', 'rto_p99_s', 'problems'])

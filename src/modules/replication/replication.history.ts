@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { PlatformTables } from '../../platform/db/schema.js';
+import { replicationDb } from './replication.tables.js';
 import { withServer, type DatabaseHandle } from '../../platform/db/handle.js';
 import { readReplicationState, type ReplicationState } from '../../platform/postgres/replication-status.js';
 import { nodeOfSlot, slotName } from './replication.state.js';
@@ -66,35 +67,39 @@ export function samplesOf(state: ReplicationState, node: string, at: Date): Repl
  */
 export async function recordSamples(db: Kysely<PlatformTables>, samples: readonly ReplicationSample[]): Promise<void> {
   if (samples.length === 0) return;
-  await db.transaction().execute(async (trx) => {
-    await sql`SET LOCAL synchronous_commit = local`.execute(trx);
-    await trx
-      .insertInto('replication_samples')
-      .values(
-        samples.map((sample) => ({
-          at: sample.at,
-          node: sample.node,
-          standby: sample.standby,
-          state: sample.state,
-          sync_state: sample.syncState,
-          lag_bytes: sample.lagBytes === null ? null : Math.round(sample.lagBytes),
-          replay_lag_ms: sample.replayLagMs,
-          slot_retained_bytes: sample.slotRetainedBytes === null ? null : Math.round(sample.slotRetainedBytes),
-          slot_lost: sample.slotLost,
-        })),
-      )
-      .execute();
-  });
+  await replicationDb(db)
+    .transaction()
+    .execute(async (trx) => {
+      await sql`SET LOCAL synchronous_commit = local`.execute(trx);
+      await trx
+        .insertInto('replication_samples')
+        .values(
+          samples.map((sample) => ({
+            at: sample.at,
+            node: sample.node,
+            standby: sample.standby,
+            state: sample.state,
+            sync_state: sample.syncState,
+            lag_bytes: sample.lagBytes === null ? null : Math.round(sample.lagBytes),
+            replay_lag_ms: sample.replayLagMs,
+            slot_retained_bytes: sample.slotRetainedBytes === null ? null : Math.round(sample.slotRetainedBytes),
+            slot_lost: sample.slotLost,
+          })),
+        )
+        .execute();
+    });
 }
 
 /** Removes samples older than the retention; returns how many. */
 export async function pruneSamples(db: Kysely<PlatformTables>, now: Date): Promise<number> {
   const cutoff = new Date(now.getTime() - sampleRetentionDays * 86_400_000);
-  return db.transaction().execute(async (trx) => {
-    await sql`SET LOCAL synchronous_commit = local`.execute(trx);
-    const result = await trx.deleteFrom('replication_samples').where('at', '<', cutoff).executeTakeFirst();
-    return Number(result.numDeletedRows);
-  });
+  return replicationDb(db)
+    .transaction()
+    .execute(async (trx) => {
+      await sql`SET LOCAL synchronous_commit = local`.execute(trx);
+      const result = await trx.deleteFrom('replication_samples').where('at', '<', cutoff).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    });
 }
 
 /** Per standby since `since`: how much of the time it streamed, and its replay lag and byte lag at the 99th percentile and worst. */
@@ -107,7 +112,7 @@ export interface LagHistory {
 }
 
 export async function lagHistory(db: Kysely<PlatformTables>, since: Date): Promise<LagHistory[]> {
-  const rows = await db
+  const rows = await replicationDb(db)
     .selectFrom('replication_samples')
     .select([
       'standby',
