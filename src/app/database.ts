@@ -70,23 +70,7 @@ export async function startEmbedded(config: Config, log: Logger): Promise<Databa
       { home: config.home, dataDir },
       `the PostgreSQL user "${runAs?.user}" cannot reach the home directory; keeping the PostgreSQL data outside it`,
     );
-  const spool = walSpoolDir(dataDir);
-  const tls = await nodeTls(config.home);
-  const standby = await readStandbyState(config.home);
-  if (standby && !tls)
-    throw appError(
-      'TLS_INCOMPLETE',
-      `This node is a standby of ${standby.primary.host}:${standby.primary.port} but has no TLS files in ${tlsPaths(config.home).dir}: copy back the ca.crt, node.crt and node.key it joined with.`,
-    );
-  // A primary a standby has streamed from (its slot is here) waits for it from the first commit.
-  const settings = embeddedSettings(config, dataDir, standby, tls, {
-    override: await readModeOverride(config.home),
-    forStandby: await hasStandbySlot(dataDir),
-  });
-  if (config.replicationPeers.length && !tls)
-    log.warn(
-      `replicationPeers is set but this node has no TLS files in ${tlsPaths(config.home).dir}: no standby can connect until "steadfast certs create-node" has made them.`,
-    );
+  const { tls, settings } = await nodeSettings(config, log, dataDir);
   const supervisor = new PostgresSupervisor({
     dataDir,
     binaries,
@@ -103,6 +87,7 @@ export async function startEmbedded(config: Config, log: Logger): Promise<Databa
     log: log.child({ component: 'postgres' }),
   });
   await supervisor.initialise();
+  const spool = walSpoolDir(dataDir);
   await mkdir(spool, { recursive: true, mode: 0o700 });
   if (runAs) await chown(spool, runAs.uid, runAs.gid);
   await supervisor.start();
@@ -116,6 +101,31 @@ export async function startEmbedded(config: Config, log: Logger): Promise<Databa
     mode: 'embedded-owned',
     stop: () => supervisor.stop(),
   };
+}
+
+/** This node's TLS files and its server's settings as a primary or (standby.json) a standby; a standby without TLS is refused. */
+async function nodeSettings(
+  config: Config,
+  log: Logger,
+  dataDir: string,
+): Promise<{ tls: TlsFiles | undefined; settings: Record<string, string | number> }> {
+  const tls = await nodeTls(config.home);
+  const standby = await readStandbyState(config.home);
+  if (standby && !tls)
+    throw appError(
+      'TLS_INCOMPLETE',
+      `This node is a standby of ${standby.primary.host}:${standby.primary.port} but has no TLS files in ${tlsPaths(config.home).dir}: copy back the ca.crt, node.crt and node.key it joined with.`,
+    );
+  // A primary a standby has streamed from (its slot is here) waits for it from the first commit.
+  const settings = embeddedSettings(config, dataDir, standby, tls, {
+    override: await readModeOverride(config.home),
+    forStandby: await hasStandbySlot(dataDir),
+  });
+  if (config.replicationPeers.length && !tls)
+    log.warn(
+      `replicationPeers is set but this node has no TLS files in ${tlsPaths(config.home).dir}: no standby can connect until "steadfast certs create-node" has made them.`,
+    );
+  return { tls, settings };
 }
 
 /**

@@ -65,24 +65,7 @@ export function createPlatform(
     totalMax: config.tenantPoolsMaxConnections,
     idleSeconds: config.tenantPoolIdleSeconds,
   });
-  const provisioner = new TenantProvisioner({
-    admin: db,
-    cluster,
-    secretKey: database.secretKey,
-    platformDatabase: database.platformDatabase,
-    connectionLimit: config.tenantRoleMaxConnections,
-    tenantMigrations: migrations.tenant,
-  });
-  const tenancy = new TenancyService({
-    repository: new TenancyRepository(db),
-    provisioner,
-    pools: tenantPools,
-    clock,
-    log: log.child({ module: 'tenancy' }),
-    region: config.region,
-    baseDomain: config.baseDomain,
-    publicPort: options.publicPort ?? config.httpPort,
-  });
+  const tenancy = createTenancy(config, log, database, { db, tenantPools, clock, publicPort: options.publicPort });
   return {
     config,
     log,
@@ -98,4 +81,31 @@ export function createPlatform(
       await db.destroy();
     },
   };
+}
+
+/** Tenancy: the registry in the platform database, the cluster's databases and roles, the tenants' pools. */
+function createTenancy(
+  config: Config,
+  log: Logger,
+  database: DatabaseHandle,
+  parts: { db: Kysely<PlatformTables>; tenantPools: TenantPoolRegistry; clock: Clock; publicPort?: number | undefined },
+): TenancyService {
+  const provisioner = new TenantProvisioner({
+    admin: parts.db,
+    cluster: { ...database.admin },
+    secretKey: database.secretKey,
+    platformDatabase: database.platformDatabase,
+    connectionLimit: config.tenantRoleMaxConnections,
+    tenantMigrations: migrations.tenant,
+  });
+  return new TenancyService({
+    repository: new TenancyRepository(parts.db),
+    provisioner,
+    pools: parts.tenantPools,
+    clock: parts.clock,
+    log: log.child({ module: 'tenancy' }),
+    region: config.region,
+    baseDomain: config.baseDomain,
+    publicPort: parts.publicPort ?? config.httpPort,
+  });
 }
