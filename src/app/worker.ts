@@ -18,7 +18,7 @@ const scheduleTickMs = 1000;
 
 /**
  * The worker role: runs queued jobs (every process), and runs the schedules (only the
- * leader). Modules add their job definitions and schedules here as they arrive.
+ * leader). `extra` holds every module's jobs and schedules (their contract's `work`).
  */
 export function startWorker(
   platform: Platform,

@@ -45,32 +45,38 @@ export interface Progress {
  * second (and at the end), so logs stay readable.
  */
 export function createProgress(label: string, stream: NodeJS.WriteStream = process.stderr): Progress {
-  if (stream.isTTY) {
-    const bar = new cliProgress.SingleBar(
-      {
-        format: `${label} [{bar}] {value}/{total} {percentage}% · eta {eta_formatted} · {detail}`,
-        stream,
-        hideCursor: true,
-        clearOnComplete: false,
-      },
-      cliProgress.Presets.shades_classic,
-    );
-    let started = false;
-    return {
-      update(done, total, detail = '') {
-        if (!started) {
-          bar.start(total, done, { detail });
-          started = true;
-        }
-        bar.setTotal(total);
-        bar.update(done, { detail });
-      },
-      stop: () => {
-        if (started) bar.stop();
-      },
-    };
-  }
-  // Without a terminal: a line when work starts, at most one a second, and the last one at the end.
+  return stream.isTTY ? progressBar(label, stream) : progressLines(label, stream);
+}
+
+/** On a terminal: a bar with the count, percentage, ETA and what is being done. */
+function progressBar(label: string, stream: NodeJS.WriteStream): Progress {
+  const bar = new cliProgress.SingleBar(
+    {
+      format: `${label} [{bar}] {value}/{total} {percentage}% · eta {eta_formatted} · {detail}`,
+      stream,
+      hideCursor: true,
+      clearOnComplete: false,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  return {
+    update(done, total, detail = '') {
+      if (!started) {
+        bar.start(total, done, { detail });
+        started = true;
+      }
+      bar.setTotal(total);
+      bar.update(done, { detail });
+    },
+    stop: () => {
+      if (started) bar.stop();
+    },
+  };
+}
+
+/** Without a terminal: a line when work starts, at most one a second, and the last one at the end. */
+function progressLines(label: string, stream: NodeJS.WriteStream): Progress {
   let lastAt = 0;
   let pending: string | undefined;
   return {
