@@ -8,7 +8,11 @@ import type { ColumnType, Generated, JSONColumnType } from 'kysely';
  */
 export type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 export type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
-export type Json = JSONColumnType<Record<string, unknown>, Record<string, unknown> | undefined, Record<string, unknown>>;
+export type Json = JSONColumnType<
+  Record<string, unknown>,
+  Record<string, unknown> | undefined,
+  Record<string, unknown>
+>;
 export type NullableJson = ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
 
 export type TenantStatus = 'provisioning' | 'active' | 'suspended' | 'deleting';
