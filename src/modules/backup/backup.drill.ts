@@ -76,92 +76,33 @@ export type DrillProgress = TransferProgress;
  * database was written to meanwhile and is reported as such and checked by amcheck only.
  */
 export async function runDrill(deps: DrillDeps, onProgress?: (progress: DrillProgress) => void): Promise<DrillResult> {
-  const { backups, clock, log } = deps;
+  const { clock, log } = deps;
   const started = clock.now();
-  const problems: string[] = [];
-  const changed: string[] = [];
-  const amcheck = { databases: 0, indexes: 0, tables: 0 };
-  let compared = 0;
-  const partial: { -readonly [K in keyof DrillResult]?: DrillResult[K] } = {};
-  const scratch = path.join(deps.scratchDir, `drill-${backupIdAt(started)}`);
-  const phase = (name: string): void => onProgress?.({ phase: name, doneBytes: 0, bytesPerSecond: 0 });
+  const run: DrillRun = {
+    deps,
+    started,
+    scratch: path.join(deps.scratchDir, `drill-${backupIdAt(started)}`),
+    partial: {},
+    findings: { problems: [], changed: [], amcheck: { databases: 0, indexes: 0, tables: 0 }, compared: 0 },
+    onProgress,
+    phase: (name) => onProgress?.({ phase: name, doneBytes: 0, bytesPerSecond: 0 }),
+  };
   try {
-    const latest = (await backups.list()).at(-1);
-    if (!latest) throw new Error('there is no complete backup to restore; take one with "steadfast backup now"');
-    partial.backupId = latest.record.id;
-
-    phase('fingerprinting the primary');
-    const databases = await deps.databases();
-    const before = await fingerprintAll(deps.source, databases);
-    const restorePoint = `steadfast-drill-${backupIdAt(started)}`;
-    const point = await createRestorePoint(deps.source, restorePoint, { switchWal: false });
-    const pointAt = clock.now();
-    partial.restorePoint = restorePoint;
-    partial.targetLsn = point.lsn;
-    // The wait for the point to reach a repository runs alongside the second fingerprints, so it measures only itself.
-    const archived = waitForArchive(backups, point, pointAt, clock, deps.archiveWaitMs ?? 300_000);
-    archived.catch(() => undefined);
-    const after = await fingerprintAll(deps.source, databases);
-
-    phase('waiting for the restore point to be archived');
-    partial.rpoSeconds = await archived;
-
-    const restored = new Map<string, DatabaseFingerprint>();
-    const result = await backups.restore({
-      id: latest.record.id,
-      target: scratch,
-      owner: deps.owner,
-      recovery: { kind: 'name', name: restorePoint },
-      onProgress,
-      inspect: async (restoredTarget) => {
-        phase('checking the restored copy');
-        for (const database of [...databases.map((entry) => entry.database), ...(deps.checkOnly ?? [])]) {
-          await withClient(restoredTarget(database), async (client) => {
-            if (databases.some((entry) => entry.database === database))
-              restored.set(database, await fingerprintDatabase(client));
-            const check = await amcheckDatabase(client);
-            amcheck.databases++;
-            amcheck.indexes += check.indexes;
-            amcheck.tables += check.tables;
-            problems.push(...check.problems.map((problem) => `amcheck in ${database}: ${problem}`));
-          }).catch((error: Error) =>
-            problems.push(`${database} could not be checked in the restored copy: ${error.message}`),
-          );
-        }
-      },
-    });
-    partial.repository = result.repository;
-    partial.restoredBytes = result.bytes;
-    partial.restoreMbS = result.seconds > 0 ? round(result.bytes / 1048576 / result.seconds) : undefined;
-
-    for (const { name, database } of databases) {
-      const first = before.get(database);
-      const second = after.get(database);
-      if (!first || !second) continue; // gone from the primary while the drill ran (a deleted tenant)
-      if (first.digest !== second.digest) {
-        changed.push(name);
-        continue;
-      }
-      const copy = restored.get(database);
-      if (!copy) continue; // already reported: it could not be checked
-      const differences = describeDifference(first, copy);
-      if (differences.length)
-        problems.push(`${name} differs from the primary at the restore point: ${differences.slice(0, 5).join('; ')}`);
-      else compared++;
-    }
+    await drillSteps(run);
   } catch (error) {
-    problems.push((error as Error).message);
+    run.findings.problems.push((error as Error).message);
   } finally {
-    await removeTree(scratch);
-    await removeTree(`${scratch}.wal-restore`);
+    await removeTree(run.scratch);
+    await removeTree(`${run.scratch}.wal-restore`);
   }
   const finished = clock.now();
+  const { problems, changed, amcheck, compared } = run.findings;
   const drill: DrillResult = {
-    ...partial,
+    ...run.partial,
     startedAt: started.toISOString(),
     finishedAt: finished.toISOString(),
     passed: problems.length === 0,
-    restoredBytes: partial.restoredBytes ?? 0,
+    restoredBytes: run.partial.restoredBytes ?? 0,
     durationSeconds: round((finished.getTime() - started.getTime()) / 1000),
     compared,
     changed,
@@ -171,6 +112,115 @@ export async function runDrill(deps: DrillDeps, onProgress?: (progress: DrillPro
   if (drill.passed) log.info({ ...drill, changed: changed.length }, 'restore drill passed');
   else log.error(drill, 'restore drill FAILED: the latest backup did not restore to what the primary had');
   return drill;
+}
+
+/** One drill under way: what it has found so far, and what it has learnt for its result. */
+interface DrillRun {
+  readonly deps: DrillDeps;
+  readonly started: Date;
+  readonly scratch: string;
+  readonly partial: { -readonly [K in keyof DrillResult]?: DrillResult[K] };
+  readonly findings: {
+    readonly problems: string[];
+    readonly changed: string[];
+    readonly amcheck: { databases: number; indexes: number; tables: number };
+    compared: number;
+  };
+  readonly onProgress: ((progress: DrillProgress) => void) | undefined;
+  phase(name: string): void;
+}
+
+/** The drill's steps in order; a step that throws ends it with that problem. */
+async function drillSteps(run: DrillRun): Promise<void> {
+  const { deps, partial, phase } = run;
+  const latest = (await deps.backups.list()).at(-1);
+  if (!latest) throw new Error('there is no complete backup to restore; take one with "steadfast backup now"');
+  partial.backupId = latest.record.id;
+
+  phase('fingerprinting the primary');
+  const databases = await deps.databases();
+  const before = await fingerprintAll(deps.source, databases);
+  const restorePoint = `steadfast-drill-${backupIdAt(run.started)}`;
+  const point = await createRestorePoint(deps.source, restorePoint, { switchWal: false });
+  const pointAt = deps.clock.now();
+  partial.restorePoint = restorePoint;
+  partial.targetLsn = point.lsn;
+  // The wait for the point to reach a repository runs alongside the second fingerprints, so it measures only itself.
+  const archived = waitForArchive(deps.backups, point, pointAt, deps.clock, deps.archiveWaitMs ?? 300_000);
+  archived.catch(() => undefined);
+  const after = await fingerprintAll(deps.source, databases);
+
+  phase('waiting for the restore point to be archived');
+  partial.rpoSeconds = await archived;
+
+  const restored = await restoreAndCheck(run, latest.record.id, restorePoint, databases);
+  compareWithPrimary(run, databases, before, after, restored);
+}
+
+/** Restores the backup to the restore point and, while the copy runs, fingerprints and amchecks its databases. */
+async function restoreAndCheck(
+  run: DrillRun,
+  id: string,
+  restorePoint: string,
+  databases: readonly DrilledDatabase[],
+): Promise<Map<string, DatabaseFingerprint>> {
+  const { deps, partial, findings } = run;
+  const restored = new Map<string, DatabaseFingerprint>();
+  const result = await deps.backups.restore({
+    id,
+    target: run.scratch,
+    owner: deps.owner,
+    recovery: { kind: 'name', name: restorePoint },
+    onProgress: run.onProgress,
+    inspect: async (restoredTarget) => {
+      run.phase('checking the restored copy');
+      for (const database of [...databases.map((entry) => entry.database), ...(deps.checkOnly ?? [])]) {
+        await withClient(restoredTarget(database), async (client) => {
+          if (databases.some((entry) => entry.database === database))
+            restored.set(database, await fingerprintDatabase(client));
+          const check = await amcheckDatabase(client);
+          findings.amcheck.databases++;
+          findings.amcheck.indexes += check.indexes;
+          findings.amcheck.tables += check.tables;
+          findings.problems.push(...check.problems.map((problem) => `amcheck in ${database}: ${problem}`));
+        }).catch((error: Error) =>
+          findings.problems.push(`${database} could not be checked in the restored copy: ${error.message}`),
+        );
+      }
+    },
+  });
+  partial.repository = result.repository;
+  partial.restoredBytes = result.bytes;
+  partial.restoreMbS = result.seconds > 0 ? round(result.bytes / 1048576 / result.seconds) : undefined;
+  return restored;
+}
+
+/** Each database unchanged across the restore point must be identical in the copy; a changed one is only noted. */
+function compareWithPrimary(
+  run: DrillRun,
+  databases: readonly DrilledDatabase[],
+  before: Map<string, DatabaseFingerprint>,
+  after: Map<string, DatabaseFingerprint>,
+  restored: Map<string, DatabaseFingerprint>,
+): void {
+  const { findings } = run;
+  for (const { name, database } of databases) {
+    const first = before.get(database);
+    const second = after.get(database);
+    if (!first || !second) continue; // gone from the primary while the drill ran (a deleted tenant)
+    if (first.digest !== second.digest) {
+      findings.changed.push(name);
+      continue;
+    }
+    const copy = restored.get(database);
+    if (!copy) continue; // already reported: it could not be checked
+    const differences = describeDifference(first, copy);
+    if (differences.length)
+      findings.problems.push(
+        `${name} differs from the primary at the restore point: ${differences.slice(0, 5).join('; ')}`,
+      );
+    else findings.compared++;
+  }
 }
 
 /** Fingerprints each database on the primary; a database that is gone is left out. */
