@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { loopbackNodeEnv, pairCertificates } from '../../src/modules/replication/index.js';
 import { attachRunning, embeddedDataDir } from '../../src/app/database.js';
+import { pollUntil } from '../../src/platform/clock/clock.js';
 import { loadConfig, type Config } from '../../src/platform/config/config.js';
 import { withClient } from '../../src/platform/db/connect.js';
 import { isProcessAlive, readPostmasterPid } from '../../src/platform/postgres/data-dir.js';
@@ -104,15 +105,14 @@ export class TwoNodes {
   }
 
   async until(what: string, check: () => Promise<boolean>, ms = 60_000): Promise<void> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      if (await check().catch(() => false)) return;
-      if (Date.now() > deadline)
-        throw new Error(
+    await pollUntil(() => check().catch(() => false), {
+      timeoutMs: ms,
+      intervalMs: 100,
+      timeoutError: () =>
+        new Error(
           `timed out waiting until ${what}\n--- node_a:\n${this.a.process?.output().slice(-3000)}\n--- node_b:\n${this.b.process?.output().slice(-3000)}`,
-        );
-      await sleep(100);
-    }
+        ),
+    });
   }
 
   inRecovery = async (node: TestNode): Promise<boolean> =>

@@ -71,6 +71,23 @@ export async function startNodeControl(
     if (peer?.subject?.CN !== replicationRole)
       throw appError('FORBIDDEN', 'Only the nodes of this cluster may use the node control API.');
   });
+  controlRoutes(app, handlers, log);
+  try {
+    await app.listen({ host: address.host, port: address.port });
+  } catch (error) {
+    await app.close();
+    throw appError(
+      'HTTP_LISTEN_FAILED',
+      `Cannot listen for the node control API on ${address.host}:${address.port}: ${(error as Error).message}; set nodeControlPort (STEADFAST_NODE_CONTROL_PORT) to a free port.`,
+      { cause: error },
+    );
+  }
+  const port = (app.server.address() as { port: number }).port;
+  return { port, close: () => app.close() };
+}
+
+/** The routes: what a node is, stand down, resume, and (from this machine only) the replication mode. */
+function controlRoutes(app: FastifyInstance, handlers: NodeControlHandlers, log: Logger): void {
   app.get('/v1/node', () => handlers.report());
   app.post('/v1/fence', async (request) => {
     const parsed = fenceRequestSchema.safeParse(request.body);
@@ -101,16 +118,4 @@ export async function startNodeControl(
       );
     return handlers.setMode({ ...parsed.data, from });
   });
-  try {
-    await app.listen({ host: address.host, port: address.port });
-  } catch (error) {
-    await app.close();
-    throw appError(
-      'HTTP_LISTEN_FAILED',
-      `Cannot listen for the node control API on ${address.host}:${address.port}: ${(error as Error).message}; set nodeControlPort (STEADFAST_NODE_CONTROL_PORT) to a free port.`,
-      { cause: error },
-    );
-  }
-  const port = (app.server.address() as { port: number }).port;
-  return { port, close: () => app.close() };
 }

@@ -1,18 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Actor } from '../../platform/actor.js';
 import type { Config } from '../../platform/config/config.js';
 import { appError } from '../../platform/errors.js';
 import { percentile } from '../../platform/percentile.js';
 import { pollUntil } from '../../platform/clock/clock.js';
-import { newClient } from '../../platform/db/connect.js';
 import { removeTree } from '../../platform/storage/dirs.js';
 import { createLogger, type Logger } from '../../platform/log/log.js';
 import { DrillPair, drillTenant, type DrillNode } from './replication.drill-pair.js';
 import { WriteLoad, type Acknowledged } from './replication.drill-load.js';
+import { DirectWriter, waitUntilRefused } from './replication.drill-probes.js';
 import { failover } from './replication.failover.js';
-import { attachRunning } from '../../platform/postgres/embedded.js';
 import { divergedCopies } from './replication.rejoin.js';
 
 export type DrillMode = 'async' | 'sync';
@@ -264,60 +262,6 @@ async function rebuildOldPrimary(
     oldPrimary: copies.length > copiesBefore ? 'copied anew' : 'followed on its own data',
     rebuildSeconds: (performance.now() - rebuildStarted) / 1000,
   };
-}
-
-/**
- * The baseline beside our path: a client holding a connection straight to the standby's
- * PostgreSQL, trying a write (a transaction id) every 5 ms; it gets through once promotion ends.
- */
-class DirectWriter {
-  readonly firstSuccess: Promise<number>;
-  private running = true;
-
-  private constructor(private readonly client: ReturnType<typeof newClient>) {
-    this.firstSuccess = this.poll();
-  }
-
-  static async open(standby: DrillNode): Promise<DirectWriter> {
-    const running = await attachRunning(standby.config);
-    if (!running) throw appError('DRILL_FAILED', `${standby.name}'s PostgreSQL is not running.`);
-    const client = newClient(running.admin, { application_name: 'steadfast-drill-direct' });
-    client.on('error', () => undefined);
-    await client.connect();
-    return new DirectWriter(client);
-  }
-
-  private async poll(): Promise<number> {
-    while (this.running) {
-      const ok = await this.client.query('SELECT pg_current_xact_id()').then(
-        () => true,
-        () => false,
-      );
-      if (ok) return performance.now();
-      await sleep(5);
-    }
-    return Number.NaN;
-  }
-
-  async close(): Promise<void> {
-    this.running = false;
-    await this.firstSuccess;
-    await this.client.end().catch(() => undefined);
-  }
-}
-
-/** Until nothing listens at the port any more (asked every 10 ms, for as long as it takes): the drill's sign that the primary is gone. */
-async function waitUntilRefused(port: number): Promise<void> {
-  await pollUntil(() => isRefused(port), { timeoutMs: Number.POSITIVE_INFINITY, intervalMs: 10 });
-}
-
-function isRefused(port: number): Promise<boolean> {
-  return new Promise<boolean>((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port, timeout: 200 });
-    socket.once('connect', () => (socket.destroy(), resolve(false)));
-    socket.once('timeout', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(true));
-  });
 }
 
 const sum = (values: number[]): number => values.reduce((total, value) => total + value, 0);

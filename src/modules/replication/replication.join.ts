@@ -6,7 +6,7 @@ import { appError, isAppError } from '../../platform/errors.js';
 import type { Logger } from '../../platform/log/log.js';
 import { readDataDirMajor } from '../../platform/postgres/data-dir.js';
 import { resolveBinaries } from '../../platform/postgres/binaries.js';
-import { ensurePostgresOsUser } from '../../platform/postgres/os-user.js';
+import { ensurePostgresOsUser, type RunAs } from '../../platform/postgres/os-user.js';
 import { prepareDataDirParent } from '../../platform/postgres/supervisor.js';
 import {
   createStandbySlot,
@@ -19,6 +19,7 @@ import { TransferMeter, type TransferProgress } from '../../platform/progress.js
 import { removeTree } from '../../platform/storage/dirs.js';
 import { listDirectory, makeDirectory, movePath, writeEmptyFile } from '../../platform/storage/local-files.js';
 import { extractTar } from '../../platform/storage/tar-extract.js';
+import type { TlsFiles } from '../../platform/postgres/tls.js';
 import { embeddedDataDir } from '../../platform/postgres/embedded.js';
 import { replicationTarget } from './replication.settings.js';
 import { nodeTls, slotName, standbyStateFile, tlsPaths } from './replication.state.js';
@@ -44,8 +45,57 @@ export async function joinStandby(
   config: Config,
   log: Logger,
   primary: { host: string; port: number },
-  options: { onProgress?: (progress: TransferProgress) => void; signal?: AbortSignal; replace?: boolean } = {},
+  options: JoinOptions = {},
 ): Promise<JoinResult> {
+  const { tls, runAs, dataDir } = await checkCanJoin(config);
+  const target = await replicationTarget(tls, primary);
+  const identity = await identifySystem(target).catch((error: unknown) => {
+    throw explainConnectFailure(error, primary);
+  });
+  const { major } = await resolveBinaries(runAs);
+  if (Math.floor(identity.serverVersionNum / 10000) !== major) {
+    throw appError(
+      'STANDBY_JOIN_FAILED',
+      `The primary runs PostgreSQL ${Math.floor(identity.serverVersionNum / 10000)} and this Steadfast ships PostgreSQL ${major}: a standby must run the same major version. Install the same Steadfast release on both machines.`,
+    );
+  }
+  const slot = slotName(config.nodeName);
+  const startedAt = Date.now();
+  await createSlot(config, target, slot, options.replace === true);
+  log.info({ primary, slot }, 'created the replication slot on the primary; copying its data directory');
+  const join: Join = { config, log, primary, options, target, slot, runAs, dataDir };
+  const extracted = await copyPrimaryInto(join);
+  return {
+    dataDir,
+    slot,
+    systemIdentifier: identity.systemIdentifier,
+    files: extracted.files,
+    bytes: extracted.bytes,
+    seconds: (Date.now() - startedAt) / 1000,
+  };
+}
+
+export interface JoinOptions {
+  readonly onProgress?: (progress: TransferProgress) => void;
+  readonly signal?: AbortSignal;
+  /** Take over a slot of this node's name already on the primary (this node joining again). */
+  readonly replace?: boolean;
+}
+
+/** A join under way: where from, as whom, into where. */
+interface Join {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly primary: { host: string; port: number };
+  readonly options: JoinOptions;
+  readonly target: ConnectionTarget;
+  readonly slot: string;
+  readonly runAs: RunAs | undefined;
+  readonly dataDir: string;
+}
+
+/** This node can become a standby: embedded, with its TLS files, and no data directory yet. */
+async function checkCanJoin(config: Config): Promise<{ tls: TlsFiles; runAs: RunAs | undefined; dataDir: string }> {
   if (config.databaseUrl)
     throw appError(
       'VALIDATION_FAILED',
@@ -65,20 +115,12 @@ export async function joinStandby(
       `This machine already has a PostgreSQL data directory at ${dataDir}. A standby starts as a full copy of the primary: give it an empty home (STEADFAST_HOME), or move the old data directory away if it is no longer needed.`,
     );
   }
-  const target = await replicationTarget(tls, primary);
-  const identity = await identifySystem(target).catch((error: unknown) => {
-    throw explainConnectFailure(error, primary);
-  });
-  const { major } = await resolveBinaries(runAs);
-  if (Math.floor(identity.serverVersionNum / 10000) !== major) {
-    throw appError(
-      'STANDBY_JOIN_FAILED',
-      `The primary runs PostgreSQL ${Math.floor(identity.serverVersionNum / 10000)} and this Steadfast ships PostgreSQL ${major}: a standby must run the same major version. Install the same Steadfast release on both machines.`,
-    );
-  }
-  const slot = slotName(config.nodeName);
-  const startedAt = Date.now();
-  const made = await createStandbySlot(target, slot, { replace: options.replace === true }).catch(
+  return { tls, runAs, dataDir };
+}
+
+/** This node's slot on the primary; one in use, or already there without `replace`, is another node of the same name. */
+async function createSlot(config: Config, target: ConnectionTarget, slot: string, replace: boolean): Promise<void> {
+  const made = await createStandbySlot(target, slot, { replace }).catch(
     (error: { code?: string; message?: string }) => {
       if (error.code === '55006')
         throw appError(
@@ -94,18 +136,24 @@ export async function joinStandby(
       `The primary already holds the slot ${slot} for a node named ${config.nodeName}. If this machine is that node joining again (its copy was lost), run "steadfast standby join --replace"; otherwise give this node its own name (nodeName, STEADFAST_NODE_NAME).`,
     );
   }
-  log.info({ primary, slot }, 'created the replication slot on the primary; copying its data directory');
-  const owner = runAs ? { uid: runAs.uid, gid: runAs.gid } : undefined;
-  // The copy lands beside the data directory and takes its place only once whole, with its
-  // standby.signal: an interrupted join can never leave something that starts as a primary.
+}
+
+/**
+ * The copy lands beside the data directory and takes its place only once whole, with its
+ * standby.signal: an interrupted join can never leave something that starts as a primary.
+ * A failure removes the copy and the record, and drops the slot.
+ */
+async function copyPrimaryInto(join: Join): Promise<{ files: number; bytes: number }> {
+  const { config, options, dataDir } = join;
+  const owner = join.runAs ? { uid: join.runAs.uid, gid: join.runAs.gid } : undefined;
   const copying = `${dataDir}.joining`;
   let renamed = false;
   try {
-    await prepareDataDirParent(dataDir, runAs);
+    await prepareDataDirParent(dataDir, join.runAs);
     await removeTree(copying);
     await makeDirectory(copying, { mode: 0o700 });
     const meter = new TransferMeter(systemClock, 'copying the primary');
-    const events = streamBaseBackup(target, {
+    const events = streamBaseBackup(join.target, {
       label: `steadfast standby ${config.nodeName}`,
       includeWal: true,
       fastCheckpoint: true,
@@ -119,36 +167,39 @@ export async function joinStandby(
     // The copy in place first, then the record: a record never names a data directory that is not there.
     await movePath(copying, dataDir);
     renamed = true;
-    await standbyStateFile(config.home).write({ primary, slot, joinedAt: new Date().toISOString() });
-    return {
-      dataDir,
-      slot,
-      systemIdentifier: identity.systemIdentifier,
-      files: extracted.files,
-      bytes: extracted.bytes,
-      seconds: (Date.now() - startedAt) / 1000,
-    };
+    await standbyStateFile(config.home).write({
+      primary: join.primary,
+      slot: join.slot,
+      joinedAt: new Date().toISOString(),
+    });
+    return extracted;
   } catch (error) {
     await removeTree(renamed ? dataDir : copying);
-    await standbyStateFile(config.home).forget();
-    await dropStandbySlot(target, slot).catch((dropError: unknown) =>
-      log.warn(
-        { err: dropError, slot },
-        `could not drop the slot ${slot} on the primary; drop it there with SELECT pg_drop_replication_slot('${slot}')`,
-      ),
-    );
-    if (isAppError(error)) throw error;
-    if (options.signal?.aborted)
-      throw appError(
-        'STANDBY_JOIN_FAILED',
-        'The join was stopped; nothing was kept, and the slot on the primary was dropped.',
-      );
-    throw appError(
-      'STANDBY_JOIN_FAILED',
-      `Copying the primary failed: ${(error as Error).message}. Nothing was kept; run "steadfast standby join" again once the cause is fixed.`,
-      { cause: error },
-    );
+    throw await undoJoin(join, error);
   }
+}
+
+/** After a failed copy: the record forgotten, the slot dropped; the error to throw, in words. */
+async function undoJoin(join: Join, error: unknown): Promise<Error> {
+  const { slot } = join;
+  await standbyStateFile(join.config.home).forget();
+  await dropStandbySlot(join.target, slot).catch((dropError: unknown) =>
+    join.log.warn(
+      { err: dropError, slot },
+      `could not drop the slot ${slot} on the primary; drop it there with SELECT pg_drop_replication_slot('${slot}')`,
+    ),
+  );
+  if (isAppError(error)) return error;
+  if (join.options.signal?.aborted)
+    return appError(
+      'STANDBY_JOIN_FAILED',
+      'The join was stopped; nothing was kept, and the slot on the primary was dropped.',
+    );
+  return appError(
+    'STANDBY_JOIN_FAILED',
+    `Copying the primary failed: ${(error as Error).message}. Nothing was kept; run "steadfast standby join" again once the cause is fixed.`,
+    { cause: error },
+  );
 }
 
 /** The data of base.tar from a BASE_BACKUP stream (the total size set on the meter); tablespaces are refused. */

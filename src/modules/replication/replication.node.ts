@@ -290,6 +290,11 @@ export class PlatformNode extends EventEmitter {
       (error) => this.state.kind === 'primary' && this.state.platform === platform && this.resolveFatal(error),
     );
     this.emit('role', 'primary');
+    this.watchAsPrimary(platform);
+  }
+
+  /** While primary, every syncCheckMs: the synchronous wait settled; now and then the peers asked and replication sampled. */
+  private watchAsPrimary(platform: ServingPlatform): void {
     let round = 0;
     const everyNth = (ms: number): boolean => round % Math.max(1, Math.round(ms / this.timings.syncCheckMs)) === 0;
     this.rounds.every(this.timings.syncCheckMs, async () => {

@@ -3,6 +3,7 @@ import { appError } from '../../platform/errors.js';
 import type { Logger } from '../../platform/log/log.js';
 import type { TlsFiles } from '../../platform/postgres/tls.js';
 import { askNode } from './replication.control.client.js';
+import type { NodeReport } from './replication.control.schema.js';
 import type { StandbyState } from './replication.state.js';
 
 /** The default port of a node's control API (nodeControlPort). */
@@ -49,17 +50,7 @@ export async function findNewerPrimary(
   own: { systemIdentifier: string; timeline: number },
   log: Logger,
 ): Promise<PeerPrimary | undefined> {
-  const answers = await Promise.all(
-    peerControlAddresses(config).map(async (address) => {
-      try {
-        return { address, report: await askNode(tls, address) };
-      } catch (error) {
-        log.info({ peer: address, err: (error as Error).message }, 'a peer did not answer');
-        return undefined;
-      }
-    }),
-  );
-  for (const answer of answers) {
+  for (const answer of await askPeers(config, tls, log)) {
     const report = answer?.report;
     if (
       !answer ||
@@ -102,5 +93,23 @@ export function controlHost(config: Config): string {
   return (
     addresses.find((address) => address !== 'localhost' && !address.startsWith('127.') && address !== '::1') ??
     '127.0.0.1'
+  );
+}
+
+/** What each peer says it is; undefined for one that does not answer (logged). */
+function askPeers(
+  config: Config,
+  tls: TlsFiles,
+  log: Logger,
+): Promise<Array<{ address: { host: string; port: number }; report: NodeReport } | undefined>> {
+  return Promise.all(
+    peerControlAddresses(config).map(async (address) => {
+      try {
+        return { address, report: await askNode(tls, address) };
+      } catch (error) {
+        log.info({ peer: address, err: (error as Error).message }, 'a peer did not answer');
+        return undefined;
+      }
+    }),
   );
 }
