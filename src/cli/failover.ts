@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { failover, type FailoverResult } from '../modules/replication/index.js';
-import { commandLogger, configFrom, globalOptions, operator } from './context.js';
+import { commandSetup, operator } from './context.js';
 import { printJson } from './output.js';
 
 export function registerFailoverCommands(program: Command): void {
@@ -30,9 +30,8 @@ async function run(
   command: Command,
   flags: { planned?: boolean; primaryIsDown?: boolean; json?: boolean },
 ): Promise<void> {
-  const global = globalOptions(command);
-  const config = configFrom(global);
-  const result = await failover(config, commandLogger(config, global), {
+  const { config, log } = commandSetup(command);
+  const result = await failover(config, log, {
     planned: flags.planned === true,
     primaryIsDown: flags.primaryIsDown === true,
     actor: operator(),

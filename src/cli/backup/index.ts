@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { attachDatabase } from '../../app/database.js';
-import { configFrom, commandLogger, globalOptions } from '../context.js';
+import { commandSetup } from '../context.js';
 import { printJson, printTable } from '../output.js';
 import { withBackups } from './session.js';
 import { registerBackupDrill } from './drill.js';
@@ -16,9 +16,7 @@ export function registerBackupCommands(program: Command): void {
     .description('take a base backup now and store it in every configured repository')
     .option('--json', 'print the result as JSON')
     .action(async (options: { json?: boolean }, command: Command) => {
-      const global = globalOptions(command);
-      const config = configFrom(global);
-      const log = commandLogger(config, global);
+      const { config, log } = commandSetup(command);
       const database = await attachDatabase(config, log);
       try {
         const result = await withBackups(
@@ -43,9 +41,8 @@ export function registerBackupCommands(program: Command): void {
     .description('list the complete backups in the repositories')
     .option('--json', 'print the backups as JSON')
     .action(async (options: { json?: boolean }, command: Command) => {
-      const global = globalOptions(command);
-      const config = configFrom(global);
-      const backups = await withBackups({ config, log: commandLogger(config, global) }, (service) => service.list());
+      const { config, log } = commandSetup(command);
+      const backups = await withBackups({ config, log: log }, (service) => service.list());
       if (options.json) return printJson(backups);
       printTable(
         backups.map(({ record, repositories }) => ({
@@ -68,10 +65,9 @@ export function registerBackupCommands(program: Command): void {
     .option('--key-file <file>', 'the backup key (default: backupKeyFile)')
     .option('--json', 'print the results as JSON')
     .action(async (id: string | undefined, options: { json?: boolean; keyFile?: string }, command: Command) => {
-      const global = globalOptions(command);
-      const config = configFrom(global);
+      const { config, log } = commandSetup(command);
       const results = await withBackups(
-        { config, log: commandLogger(config, global), keyFile: options.keyFile, label: 'verifying' },
+        { config, log: log, keyFile: options.keyFile, label: 'verifying' },
         (backups, onProgress) => backups.verify(id, onProgress),
       );
       if (options.json) printJson(results);
@@ -92,9 +88,8 @@ export function registerBackupCommands(program: Command): void {
     .option('--dry-run', 'only say what would be removed and what could still be restored')
     .option('--json', 'print the reports as JSON')
     .action(async (options: { dryRun?: boolean; json?: boolean }, command: Command) => {
-      const global = globalOptions(command);
-      const config = configFrom(global);
-      const reports = await withBackups({ config, log: commandLogger(config, global) }, (backups) =>
+      const { config, log } = commandSetup(command);
+      const reports = await withBackups({ config, log: log }, (backups) =>
         backups.retention({ dryRun: Boolean(options.dryRun) }),
       );
       if (options.json) return printJson(reports);

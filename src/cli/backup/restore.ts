@@ -4,7 +4,7 @@ import { attachDatabase } from '../../app/database.js';
 import { appError } from '../../platform/errors.js';
 import { ensurePostgresOsUser } from '../../platform/postgres/os-user.js';
 import type { RecoveryTarget } from '../../platform/postgres/recovery.js';
-import { configFrom, commandLogger, globalOptions } from '../context.js';
+import { commandSetup } from '../context.js';
 import { printJson } from '../output.js';
 import { withBackups } from './session.js';
 
@@ -52,14 +52,13 @@ export function registerBackupRestore(backup: Command): void {
     .option('--key-file <file>', 'the backup key (default: backupKeyFile)')
     .option('--json', 'print the result as JSON')
     .action(async (id: string | undefined, flags: RestoreFlags, command: Command) => {
-      const global = globalOptions(command);
-      const config = configFrom(global);
+      const { config, log } = commandSetup(command);
       const recovery = recoveryTarget(flags);
       // Files belong to whoever will run this Postgres: the dedicated OS user when we are root.
       const runAs = await ensurePostgresOsUser(config.postgresOsUser);
       const target = path.resolve(flags.to);
       const result = await withBackups(
-        { config, log: commandLogger(config, global), keyFile: flags.keyFile, label: 'restoring' },
+        { config, log: log, keyFile: flags.keyFile, label: 'restoring' },
         (backups, onProgress) => backups.restore({ id, target, recovery, owner: runAs, onProgress }),
       );
       if (flags.json) return printJson(result);
@@ -83,9 +82,7 @@ export function registerBackupRestore(backup: Command): void {
     .command('mark <name>')
     .description('create a named restore point now (and archive it), to restore to later with --name')
     .action(async (name: string, _flags: unknown, command: Command) => {
-      const global = globalOptions(command);
-      const config = configFrom(global);
-      const log = commandLogger(config, global);
+      const { config, log } = commandSetup(command);
       const database = await attachDatabase(config, log);
       try {
         const lsn = await withBackups({ config, log, source: database }, (backups) => backups.mark(name));

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { joinStandby } from '../../modules/replication/index.js';
 import { appError } from '../../platform/errors.js';
-import { commandLogger, configFrom, globalOptions } from '../context.js';
+import { commandSetup } from '../context.js';
 import { createTransferProgress, printJson } from '../output.js';
 
 /** `host`, `host:port` or `[v6]:port`; the port defaults to the embedded Postgres's default. */
@@ -28,8 +28,7 @@ export function registerStandbyCommands(program: Command): void {
     .option('--replace', 'this node is joining again (its copy was lost): replace its slot on the primary')
     .option('--json', 'print the result as JSON')
     .action(async (address: string, flags: { json?: boolean; replace?: boolean }, command: Command) => {
-      const global = globalOptions(command);
-      const config = configFrom(global);
+      const { config, log } = commandSetup(command);
       const primary = parsePrimaryAddress(address, config.postgresPort);
       const progress = createTransferProgress('copying the primary');
       // Ctrl-C stops the copy and cleans up (the partial copy, the slot on the primary).
@@ -39,7 +38,7 @@ export function registerStandbyCommands(program: Command): void {
       process.once('SIGTERM', onSignal);
       let result;
       try {
-        result = await joinStandby(config, commandLogger(config, global), primary, {
+        result = await joinStandby(config, log, primary, {
           onProgress: (p) => progress.update(p),
           signal: stop.signal,
           replace: flags.replace,
