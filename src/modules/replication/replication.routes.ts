@@ -10,7 +10,14 @@ import { requireTenant } from '../tenancy/index.js';
 import { assertCanWriteDrillJournal, drillService } from './replication.policy.js';
 
 const drillWriteBody = z
-  .object({ sequence: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).describe("The load's sequence number.") })
+  .object({
+    sequence: z
+      .number({ error: 'must be a positive integer' })
+      .int('must be a positive integer')
+      .min(1, 'must be a positive integer')
+      .max(Number.MAX_SAFE_INTEGER, 'must be a positive integer')
+      .describe("The load's sequence number."),
+  })
   .strict();
 
 const drillWriteReply = z.object({
