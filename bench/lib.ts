@@ -1,7 +1,8 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { bootstrapPlatform, startEmbedded, type DatabaseHandle } from '../src/app/database.js';
+import { bootstrapPlatform, startEmbedded } from '../src/app/database.js';
+import { type DatabaseHandle } from '../src/platform/db/handle.js';
 import { loadConfig, type Config } from '../src/platform/config/config.js';
 import { createLogger, type Logger } from '../src/platform/log/log.js';
 

@@ -16,7 +16,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { bootstrapPlatform, embeddedSettings, startEmbedded, type DatabaseHandle } from '../src/app/database.js';
+import { bootstrapPlatform, embeddedSettings, startEmbedded } from '../src/app/database.js';
+import { type DatabaseHandle } from '../src/platform/db/handle.js';
 import { startStandby } from '../src/app/replication-node.js';
 import {
   createCa,

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { embeddedSuperuser } from '../src/app/database.js';
+import { embeddedSuperuser } from '../src/platform/postgres/embedded.js';
 import { derivePassword } from '../src/platform/crypto/secrets.js';
 import { readPostmasterPid } from '../src/platform/postgres/data-dir.js';
 import { cliHome, startUp } from './helpers/cli.js';

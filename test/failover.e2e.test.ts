@@ -4,7 +4,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { attachRunning } from '../src/app/database.js';
+import { attachRunning } from '../src/platform/postgres/embedded.js';
 import { callNode, replicationRole, tlsPaths } from '../src/modules/replication/index.js';
 import { createCertificateAuthority, issueNodeCertificate } from '../src/platform/crypto/certs.js';
 import { withClient } from '../src/platform/db/connect.js';

@@ -20,7 +20,8 @@ import {
 import { registerReplicationMetrics } from '../src/app/metrics.js';
 import { collectStatus } from '../src/app/status.js';
 import { Registry } from 'prom-client';
-import { bootstrapPlatform, startEmbedded, type DatabaseHandle } from '../src/app/database.js';
+import { bootstrapPlatform, startEmbedded } from '../src/app/database.js';
+import { type DatabaseHandle } from '../src/platform/db/handle.js';
 import { startStandby } from '../src/app/replication-node.js';
 import { loadConfig, type Config } from '../src/platform/config/config.js';
 import { createCertificateAuthority, issueNodeCertificate } from '../src/platform/crypto/certs.js';

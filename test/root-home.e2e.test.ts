@@ -4,7 +4,7 @@ import { access, chmod, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { rootFallbackClusters } from '../src/app/database.js';
+import { rootFallbackClusters } from '../src/platform/postgres/embedded.js';
 import { isRoot } from '../src/platform/postgres/os-user.js';
 import { findFreePort } from '../src/platform/postgres/supervisor.js';
 import { runCli, startUp } from './helpers/cli.js';

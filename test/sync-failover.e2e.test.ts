@@ -4,7 +4,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
-import { attachRunning } from '../src/app/database.js';
+import { attachRunning } from '../src/platform/postgres/embedded.js';
 import { runCli, startUp } from './helpers/cli.js';
 import { TwoNodes, type TestNode } from './helpers/nodes.js';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { attachRunning } from '../src/app/database.js';
+import { attachRunning } from '../src/platform/postgres/embedded.js';
 import { withClient } from '../src/platform/db/connect.js';
 import { runCli, startUp } from './helpers/cli.js';
 import { TwoNodes, type TestNode } from './helpers/nodes.js';

@@ -15,13 +15,10 @@ import {
   embeddedDataDir,
   embeddedSuperuser,
   embeddedTarget,
-  rootFallbackClusters,
   secretKeyOf,
 } from '../platform/postgres/embedded.js';
-export { attachRunning, embeddedDataDir, embeddedSuperuser, rootFallbackClusters };
 import { PostgresSupervisor } from '../platform/postgres/supervisor.js';
 import { withServer, type DatabaseHandle } from '../platform/db/handle.js';
-export { withServer, type DatabaseHandle };
 import { startWalShipping } from './backup.js';
 import { migrations } from './modules.js';
 import {

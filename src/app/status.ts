@@ -24,7 +24,9 @@ import { acceptsConnections, isPostmasterRunning, readPostmasterPid } from '../p
 import { ensurePostgresOsUser } from '../platform/postgres/os-user.js';
 import { FsStore } from '../platform/storage/fs-store.js';
 import { createBackupService } from './backup.js';
-import { attachDatabase, embeddedDataDir, withServer, type DatabaseHandle } from './database.js';
+import { withServer, type DatabaseHandle } from '../platform/db/handle.js';
+import { embeddedDataDir } from '../platform/postgres/embedded.js';
+import { attachDatabase } from './database.js';
 import { readInstance } from './instance.js';
 import { divergedCopies } from '../modules/replication/index.js';
 

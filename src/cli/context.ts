@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { attachDatabase, bootstrapPlatform, withServer, type DatabaseHandle } from '../app/database.js';
+import { attachDatabase, bootstrapPlatform } from '../app/database.js';
+import { withServer, type DatabaseHandle } from '../platform/db/handle.js';
 import { readStandbyState } from '../modules/replication/index.js';
 import { isInRecovery } from '../platform/postgres/replication-status.js';
 import { appError } from '../platform/errors.js';

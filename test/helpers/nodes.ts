@@ -5,7 +5,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { loopbackNodeEnv, pairCertificates } from '../../src/modules/replication/index.js';
-import { attachRunning, embeddedDataDir } from '../../src/app/database.js';
+import { attachRunning, embeddedDataDir } from '../../src/platform/postgres/embedded.js';
 import { pollUntil } from '../../src/platform/clock/clock.js';
 import { loadConfig, type Config } from '../../src/platform/config/config.js';
 import { withClient } from '../../src/platform/db/connect.js';

@@ -3,7 +3,7 @@
 // a line on stdin, {id, sql, values}, runs it on the embedded PostgreSQL of STEADFAST_HOME as the
 // superuser, and answers one JSON line, {id, rows} or {id, error}.
 import readline from 'node:readline';
-import { attachRunning } from '../../src/app/database.js';
+import { attachRunning } from '../../src/platform/postgres/embedded.js';
 import { loadConfig } from '../../src/platform/config/config.js';
 import { withClient } from '../../src/platform/db/connect.js';
 

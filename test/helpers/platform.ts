@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
-import { embeddedSuperuser, type DatabaseHandle } from '../../src/app/database.js';
+import { embeddedSuperuser } from '../../src/platform/postgres/embedded.js';
+import { type DatabaseHandle } from '../../src/platform/db/handle.js';
 import { createPlatform, type Platform, type PlatformOptions } from '../../src/app/deps.js';
 import { loadConfig, type Config } from '../../src/platform/config/config.js';
 import { derivePassword } from '../../src/platform/crypto/secrets.js';
