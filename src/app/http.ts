@@ -4,7 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { sql } from 'kysely';
 import { registerTenantContext } from '../modules/tenancy/index.js';
 import { apiPrefix, registerApiDescription } from '../platform/http/api.js';
-import { registerAuthentication } from '../platform/http/auth.js';
+import { registerAuthentication, type Authenticator } from '../platform/http/auth.js';
 import { registerResponseHeaders } from '../platform/http/headers.js';
 import { registerHealthRoutes, type ReadinessCheck } from '../platform/http/health.js';
 import { registerProblemHandler } from '../platform/http/problem.js';
@@ -40,15 +40,22 @@ export async function buildHttp(context: ModuleContext, modules: Modules = allMo
   registerDatabaseRetry(app, config.databaseRetrySeconds);
   await registerApiDescription(app, version);
   registerHealthRoutes(app, readinessChecks(context, await migrations.platform.latest()), version);
-  await app.register((scope) => tenantScope(scope, context, modules));
-  await app.register((scope) => platformScope(scope, context, modules, config.baseDomain));
+  // One set of authenticators serves both scopes: each module's are made once.
+  const authenticators = modules.flatMap((module) => module.authenticators?.(context) ?? []);
+  await app.register((scope) => tenantScope(scope, context, modules, authenticators));
+  await app.register((scope) => platformScope(scope, context, modules, authenticators));
   return app;
 }
 
 /** Tenant context -> authentication -> (rate limit: identity's) -> the modules' pages, and their API under /api/v1. */
-async function tenantScope(scope: FastifyInstance, context: ModuleContext, modules: Modules): Promise<void> {
+async function tenantScope(
+  scope: FastifyInstance,
+  context: ModuleContext,
+  modules: Modules,
+  authenticators: readonly Authenticator[],
+): Promise<void> {
   registerTenantContext(scope, context.tenancy, context.config.baseDomain);
-  registerAuthentication(scope, authenticatorsOf(context, modules));
+  registerAuthentication(scope, authenticators);
   for (const module of modules) await module.tenantPages?.(scope, context);
   await scope.register(
     async (api) => {
@@ -68,18 +75,16 @@ async function platformScope(
   scope: FastifyInstance,
   context: ModuleContext,
   modules: Modules,
-  baseDomain: string,
+  authenticators: readonly Authenticator[],
 ): Promise<void> {
+  const baseDomain = context.config.baseDomain;
   const platformHost = new RegExp(`^${baseDomain.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(:\\d+)?$`, 'i');
   scope.addHook('onRoute', (route) => {
     route.constraints = { ...route.constraints, host: platformHost };
   });
-  registerAuthentication(scope, authenticatorsOf(context, modules));
+  registerAuthentication(scope, authenticators);
   for (const module of modules) await module.platformRoutes?.(scope, context);
 }
-
-const authenticatorsOf = (context: ModuleContext, modules: Modules) =>
-  modules.flatMap((module) => module.authenticators?.(context) ?? []);
 
 /** One round trip answers both: the query reaching Postgres, and the schema version it returns. */
 function readinessChecks(context: ModuleContext, expectedMigration: string): ReadinessCheck[] {

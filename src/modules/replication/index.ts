@@ -10,7 +10,6 @@ export {
 } from './replication.history.js';
 export { replicationModule, type ReplicationModuleContext } from './replication.module.js';
 export { replicationGauges, type ReplicationSource } from './replication.metrics.js';
-export { canWriteDrillJournal } from './replication.policy.js';
 export {
   lastFailoverDrills,
   recordFailoverDrill,

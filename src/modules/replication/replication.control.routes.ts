@@ -1,9 +1,9 @@
 import { networkInterfaces } from 'node:os';
 import type { TLSSocket } from 'node:tls';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { z } from 'zod';
 import { appError } from '../../platform/errors.js';
 import { registerProblemHandler } from '../../platform/http/problem.js';
+import { issuesOfZod, validationFailed } from '../../platform/http/validation.js';
 import type { Logger } from '../../platform/log/log.js';
 import { readTlsFiles, type TlsFiles } from '../../platform/postgres/tls.js';
 import {
@@ -41,13 +41,6 @@ const remoteAddress = (socket: { remoteAddress?: string }): string =>
 function isThisMachine(address: string): boolean {
   if (address === '127.0.0.1' || address === '::1' || address.startsWith('127.')) return true;
   return Object.values(networkInterfaces()).some((entries) => entries?.some((entry) => entry.address === address));
-}
-
-function invalid(what: string, error: z.ZodError): Error {
-  return appError(
-    'VALIDATION_FAILED',
-    `The ${what} request is invalid: ${error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ')}.`,
-  );
 }
 
 /** Starts the control API on `host:port`; only clients with a node certificate of our CA get in. */
@@ -91,7 +84,7 @@ function controlRoutes(app: FastifyInstance, handlers: NodeControlHandlers, log:
   app.get('/v1/node', () => handlers.report());
   app.post('/v1/fence', async (request) => {
     const parsed = fenceRequestSchema.safeParse(request.body);
-    if (!parsed.success) throw invalid('fence', parsed.error);
+    if (!parsed.success) throw validationFailed(issuesOfZod(parsed.error, 'body'), 'fence');
     const host = remoteAddress(request.raw.socket);
     log.warn({ by: parsed.data.by, host, reason: parsed.data.reason }, 'a peer asked this node to stand down (fence)');
     return handlers.fence({ ...parsed.data, host });
@@ -108,7 +101,7 @@ function controlRoutes(app: FastifyInstance, handlers: NodeControlHandlers, log:
   });
   app.post('/v1/replication-mode', async (request) => {
     const parsed = modeRequestSchema.safeParse(request.body);
-    if (!parsed.success) throw invalid('mode', parsed.error);
+    if (!parsed.success) throw validationFailed(issuesOfZod(parsed.error, 'body'), 'mode');
     // The mode is changed by an operator on this machine ("steadfast replication mode"), never by a peer.
     const from = remoteAddress(request.raw.socket);
     if (!isThisMachine(from))

@@ -1,5 +1,4 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isResponseSerializationError } from 'fastify-type-provider-zod';
 import { AppError, appError, toAppError } from '../errors.js';
 import { escapeHtml, htmlSecurityHeaders, page } from './html.js';
 import { issuesOfFastify, validationFailed } from './validation.js';
@@ -74,8 +73,6 @@ function translate(error: FastifyError | Error, request: FastifyRequest): AppErr
     const issues = issuesOfFastify(fastifyError.validation, fastifyError.validationContext);
     return validationFailed(issues, request.routeOptions.config?.requestName);
   }
-  // Our answer did not match its own schema: a bug, never the caller's fault.
-  if (isResponseSerializationError(error)) return toAppError(error);
   if (fastifyError.statusCode === 413)
     return appError(
       'REQUEST_TOO_LARGE',

@@ -27,7 +27,8 @@ declare module 'fastify' {
  */
 export function validationFailed(issues: readonly ValidationIssue[], requestName?: string): AppError {
   const what = requestName ? `The ${requestName} request` : 'The request';
-  const listed = issues.map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message)).join('; ');
+  // A whole-value issue (an unknown key, a missing body) is named by where it was.
+  const listed = issues.map((issue) => `${issue.path || issue.in}: ${issue.message}`).join('; ');
   return appError('VALIDATION_FAILED', `${what} is invalid: ${listed}.`, { extensions: { errors: issues } });
 }
 
