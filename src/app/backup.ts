@@ -1,5 +1,3 @@
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import {
   BackupService,
   recordDrill,
@@ -11,45 +9,37 @@ import {
   type Repository,
   type TenantRestoreOptions,
   type TenantRestoreResult,
+  type TransferProgress,
 } from '../modules/backup/index.js';
 import type { TenancyService } from '../modules/tenancy/index.js';
-import type { TransferProgress } from '../modules/backup/index.js';
-import { systemClock } from '../platform/clock/clock.js';
-import { sealPool } from '../platform/crypto/seal-pool.js';
 import type { Kysely } from 'kysely';
-import type { Clock } from '../platform/clock/clock.js';
-import type { Config, RepositoryConfig } from '../platform/config/config.js';
+import { systemClock, type Clock } from '../platform/clock/clock.js';
+import type { Config } from '../platform/config/config.js';
+import { sealPool } from '../platform/crypto/seal-pool.js';
+import type { ConnectionTarget } from '../platform/db/connect.js';
 import type { DatabaseHandle } from '../platform/db/handle.js';
 import type { PlatformTables } from '../platform/db/schema.js';
-import { createPool, type ConnectionTarget } from '../platform/db/connect.js';
 import type { Logger } from '../platform/log/log.js';
 import { postgresBackupSource } from '../platform/postgres/backup-source.js';
 import { resolveBinaries } from '../platform/postgres/binaries.js';
 import { ensurePostgresOsUser } from '../platform/postgres/os-user.js';
 import { runRecovery } from '../platform/postgres/recovery.js';
 import { postgresRestoredCopy } from '../platform/postgres/restored-copy.js';
-import { readWalRange } from '../platform/postgres/wal-files.js';
+import { scratchDirectory } from '../platform/postgres/scratch-dir.js';
+import { walFlushSource } from '../platform/postgres/wal-files.js';
 import { removeTree } from '../platform/storage/dirs.js';
 import { FsStore } from '../platform/storage/fs-store.js';
 import { localScratchSpace } from '../platform/storage/scratch-space.js';
-import { S3Store } from '../platform/storage/s3-store.js';
-import { SftpStore } from '../platform/storage/sftp-store.js';
-import type { ObjectStore } from '../platform/storage/store.js';
+import { objectStoreOf } from '../platform/storage/stores.js';
 import { migrations } from './modules.js';
 
 /** The configured repositories, as object stores. */
 export function repositoriesOf(config: Config): Repository[] {
   return config.backupRepositories.map((repository) => ({
     name: repository.name,
-    store: storeOf(repository),
+    store: objectStoreOf(repository),
     retention: repository.retention,
   }));
-}
-
-function storeOf(repository: RepositoryConfig): ObjectStore {
-  if (repository.type === 'fs') return new FsStore(repository.path);
-  if (repository.type === 'sftp') return new SftpStore(repository);
-  return new S3Store(repository);
 }
 
 /** The cluster to back up: how to reach it, and its data directory when it runs on this machine. */
@@ -99,20 +89,8 @@ export function createWalStreamer(
   database: { admin: ConnectionTarget; dataDir?: string | undefined },
 ): WalStreamer | undefined {
   if (!config.walStreaming || !database.dataDir) return undefined;
-  const walDir = path.join(database.dataDir, 'pg_wal');
-  const pool = createPool(
-    { ...database.admin, database: 'postgres' },
-    { max: 1, idleSeconds: 60, applicationName: 'steadfast-wal-stream' },
-  );
   return new WalStreamer({
-    flushPosition: async () => {
-      const { rows } = await pool.query<{ lsn: string; segment: string }>(
-        'SELECT lsn::text, pg_walfile_name(lsn) AS segment FROM pg_current_wal_flush_lsn() AS lsn',
-      );
-      return rows[0]!;
-    },
-    readWal: (segment, from, to) => readWalRange(walDir, segment, from, to),
-    close: () => pool.end(),
+    ...walFlushSource(database.admin, database.dataDir),
     repositories: repositoriesOf(config),
     keyFile: config.backupKeyFile,
     clock: systemClock,
@@ -178,6 +156,7 @@ export interface BackupPlatform {
   readonly clock: Clock;
   readonly database: Pick<DatabaseHandle, 'admin' | 'dataDir' | 'platformDatabase'>;
   readonly db: Kysely<PlatformTables>;
+  readonly tenancy: TenancyService;
 }
 
 /**
@@ -191,23 +170,15 @@ export function createDrill(
 ): (onProgress?: (progress: TransferProgress) => void) => Promise<DrillResult> {
   return async (onProgress) => {
     const { database } = platform;
-    const { scratchDir, runAs } = await scratchSpace(platform);
+    const scratch = await scratchDirectory(platform.config, database.dataDir);
     const result = await runDrill(
       {
         backups,
         source: database.admin,
-        databases: async () =>
-          (
-            await platform.db
-              .selectFrom('tenants')
-              .select(['slug', 'database_name'])
-              .where('status', 'in', ['active', 'suspended'])
-              .orderBy('slug')
-              .execute()
-          ).map((row) => ({ name: row.slug, database: row.database_name })),
+        databases: () => platform.tenancy.databasesWithData(),
         checkOnly: [database.platformDatabase],
-        scratchDir,
-        owner: runAs,
+        scratchDir: scratch.dir,
+        owner: scratch.owner,
         clock: platform.clock,
         log: platform.log.child({ module: 'backup', component: 'drill' }),
       },
@@ -219,26 +190,11 @@ export function createDrill(
 }
 
 /**
- * Where a scratch copy of the cluster goes (drills, per-tenant restores): `drillDirectory`, else
- * beside the data directory (the same disk, reachable by the Postgres user), and that user.
- */
-export async function scratchSpace(
-  platform: Pick<BackupPlatform, 'config' | 'database'>,
-): Promise<{ scratchDir: string; runAs: Awaited<ReturnType<typeof ensurePostgresOsUser>> }> {
-  const { config, database } = platform;
-  const runAs = await ensurePostgresOsUser(config.postgresOsUser);
-  const scratchDir =
-    config.drillDirectory ?? (database.dataDir ? path.dirname(database.dataDir) : path.join(config.home, 'drills'));
-  await mkdir(scratchDir, { recursive: true, mode: 0o755 });
-  return { scratchDir, runAs };
-}
-
-/**
  * Brings one tenant's data back from the backups (see TenantRestore): the scratch copy where
  * drills make theirs, the tenant loaded through the tenancy service.
  */
 export async function restoreTenant(
-  platform: BackupPlatform & { readonly tenancy: TenancyService },
+  platform: BackupPlatform,
   backups: BackupService,
   options: TenantRestoreOptions,
 ): Promise<TenantRestoreResult> {
@@ -247,10 +203,7 @@ export async function restoreTenant(
     tenancy: platform.tenancy,
     copies: postgresRestoredCopy(migrations.tenant),
     scratch: {
-      prepare: async () => {
-        const { scratchDir, runAs } = await scratchSpace(platform);
-        return { dir: scratchDir, owner: runAs };
-      },
+      prepare: () => scratchDirectory(platform.config, platform.database.dataDir),
       remove: removeTree,
     },
     clock: platform.clock,

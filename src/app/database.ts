@@ -1,8 +1,8 @@
 import { chown, mkdir } from 'node:fs/promises';
 import type { Config } from '../platform/config/config.js';
 import { derivePassword } from '../platform/crypto/secrets.js';
-import { parseDatabaseUrl, withKysely } from '../platform/db/connect.js';
-import { quoteIdent } from '../platform/db/sql.js';
+import { withKysely } from '../platform/db/connect.js';
+import { externalDatabase, prepareCluster } from '../platform/db/bootstrap.js';
 import { appError } from '../platform/errors.js';
 import type { Logger } from '../platform/log/log.js';
 import { archiveCommand, walSpoolDir } from '../platform/postgres/archive.js';
@@ -18,7 +18,7 @@ import {
   secretKeyOf,
 } from '../platform/postgres/embedded.js';
 import { PostgresSupervisor } from '../platform/postgres/supervisor.js';
-import { withServer, type DatabaseHandle } from '../platform/db/handle.js';
+import type { DatabaseHandle } from '../platform/db/handle.js';
 import { startWalShipping } from './backup.js';
 import { migrations } from './modules.js';
 import {
@@ -32,9 +32,6 @@ import {
   type StandbyState,
   type SyncWait,
 } from '../modules/replication/index.js';
-
-/** PostgreSQL 15: the oldest server Steadfast supports (DROP DATABASE ... WITH (FORCE), starts_with, ...). */
-const minimumServerVersion = 150000;
 
 /** The embedded server's settings beyond the defaults: archiving, and replication as a primary or (with `standby`) a standby. */
 export function embeddedSettings(
@@ -131,7 +128,7 @@ async function nodeSettings(
  * embedded server started just for this command and stopped after it.
  */
 export async function attachDatabase(config: Config, log: Logger): Promise<DatabaseHandle> {
-  if (config.databaseUrl) return external(config);
+  if (config.databaseUrl) return externalDatabase(config);
   const running = await attachRunning(config);
   if (running) return running;
   log.info(`No running Steadfast found for ${config.home}; starting its PostgreSQL for this command.`);
@@ -150,55 +147,15 @@ export async function attachDatabase(config: Config, log: Logger): Promise<Datab
   };
 }
 
-async function external(config: Config): Promise<DatabaseHandle> {
-  // The config schema has checked that the URL's database name can prefix tenant databases.
-  const admin = parseDatabaseUrl(config.databaseUrl!);
-  return {
-    admin,
-    platformDatabase: admin.database,
-    secretKey: await secretKeyOf(config),
-    mode: 'external',
-    stop: async () => undefined,
-  };
-}
-
 /**
  * Creates the platform database if it does not exist, closes the cluster's shared
  * databases to PUBLIC (so tenant roles can open nothing but their own), and applies
  * the platform migrations. Returns whether the database was created now.
  */
 export async function bootstrapPlatform(handle: DatabaseHandle, log: Logger): Promise<{ created: boolean }> {
-  const created = await withServer(handle, async (client) => {
-    const version = await client.query<{ num: string; text: string }>(
-      "SELECT current_setting('server_version_num') AS num, current_setting('server_version') AS text",
-    );
-    if (Number(version.rows[0]!.num) < minimumServerVersion) {
-      throw appError(
-        'POSTGRES_UNSUPPORTED',
-        `The PostgreSQL at ${handle.admin.host}:${handle.admin.port} is version ${version.rows[0]!.text}; Steadfast needs 15 or newer. Upgrade it, or unset DATABASE_URL to use the embedded PostgreSQL 18.`,
-      );
-    }
-    const { rows } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [handle.platformDatabase]);
-    if (rows.length === 0)
-      await client.query(`CREATE DATABASE ${quoteIdent(handle.platformDatabase)} ENCODING 'UTF8' TEMPLATE template0`);
-    for (const database of ['postgres', 'template1', handle.platformDatabase]) {
-      await client
-        .query(`REVOKE CONNECT, TEMPORARY ON DATABASE ${quoteIdent(database)} FROM PUBLIC`)
-        .catch((error: Error) => {
-          log.warn(
-            { database, err: error },
-            'could not revoke CONNECT from PUBLIC; tenant roles may open this database',
-          );
-        });
-    }
-    if (handle.mode !== 'external') {
-      // The role standbys replicate as: no password, so only a client certificate (pg_hba `cert`) lets it in.
-      const role = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [replicationRole]);
-      if (role.rows.length === 0)
-        await client.query(`CREATE ROLE ${quoteIdent(replicationRole)} WITH LOGIN REPLICATION`);
-    }
-    return rows.length === 0;
-  });
+  // The role standbys replicate as: no password, so only a client certificate (pg_hba `cert`) lets it in.
+  const replicationRoles = handle.mode === 'external' ? [] : [replicationRole];
+  const { created } = await prepareCluster(handle, log, { replicationRoles });
   await withKysely(
     handle.admin,
     (db) => migrations.platform.migrateToLatest(db, `the platform database ${handle.platformDatabase}`),

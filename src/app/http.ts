@@ -12,7 +12,7 @@ import { registerDatabaseRetry } from '../platform/http/retry.js';
 import type { SteadfastModule } from '../platform/module.js';
 import type { ModuleContext } from './deps.js';
 import { migrations, modules as allModules } from './modules.js';
-import { version } from './version.js';
+import { version } from '../platform/version.js';
 
 type Modules = readonly SteadfastModule<ModuleContext>[];
 

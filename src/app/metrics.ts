@@ -7,7 +7,7 @@ import { gauge, registerGauges, type GaugeDefinition } from '../platform/metrics
 import type { SteadfastModule } from '../platform/module.js';
 import type { ModuleContext } from './deps.js';
 import { modules as allModules } from './modules.js';
-import { version } from './version.js';
+import { version } from '../platform/version.js';
 
 /**
  * The operator's metrics, in Prometheus's text format: the platform's own gauges, then each

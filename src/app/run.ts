@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../platform/config/config.js';
-import { appError, isAppError } from '../platform/errors.js';
+import { closeHttp, listen } from '../platform/http/listen.js';
 import type { Logger } from '../platform/log/log.js';
 import { findFreePort } from '../platform/postgres/supervisor.js';
 import { readReplicationState } from '../platform/postgres/replication-status.js';
@@ -15,7 +15,7 @@ import { attachDatabase, bootstrapPlatform, startEmbedded } from './database.js'
 import { createPlatform, type ModuleContext, type Platform } from './deps.js';
 import { buildHttp } from './http.js';
 import { buildOperatorHttp, createMetrics } from './metrics.js';
-import { recordInstance } from './instance.js';
+import { recordInstance } from '../platform/process/instance.js';
 import { modules as allModules } from './modules.js';
 import { startWorker, type Worker } from './worker.js';
 
@@ -56,17 +56,7 @@ export async function startPlatform(
   roles: Roles,
   options: { database?: DatabaseHandle } = {},
 ): Promise<RunningPlatform> {
-  // Stop steps in layers: the last layer started stops first, the steps of one layer together
-  // (HTTP drains while running jobs finish), then the pools, then Postgres.
-  const layers: Array<Array<() => Promise<void>>> = [];
-  const stopAll = async (): Promise<void> => {
-    for (const layer of layers.reverse()) {
-      await Promise.all(
-        layer.map((step) => step().catch((error: unknown) => log.error({ err: error }, 'error while stopping'))),
-      );
-    }
-    layers.length = 0;
-  };
+  const layers = new StopLayers(log);
   try {
     // A standby just promoted hands over its running PostgreSQL: serving starts without a restart.
     const database = options.database ?? (await openDatabase(config, log, roles));
@@ -74,7 +64,7 @@ export async function startPlatform(
     // The pusher stops after Postgres (so the WAL of its shutdown goes too); the streamer before it, after the jobs and listeners.
     const shipping = startWalShipping(config, log, database);
     if (shipping) {
-      layers.unshift([shipping.stopPusher]);
+      layers.first([shipping.stopPusher]);
       layers.push([shipping.stopStreamer]);
     }
     const fatal = new Promise<Error>((resolve) => database.supervisor?.once('fatal', resolve));
@@ -84,32 +74,72 @@ export async function startPlatform(
     layers.push([() => platform.close()]);
     await prepareTenants(platform, roles);
 
-    const serving: Array<() => Promise<void>> = [];
-    layers.push(serving);
     const context = moduleContext(platform, database, shipping);
-    const listening = roles.http ? await serve(context, port!) : undefined;
-    if (listening) serving.push(listening.stop);
-    let worker: Worker | undefined;
-    if (roles.worker) {
-      const started = startWorker(platform, moduleWork(context));
-      worker = started;
-      serving.push(() => started.stop());
-    }
+    const serving = await startServing(context, roles, port, layers.push([]));
     // After the jobs and the listeners: the repositories' connections (an open SFTP session would keep the process alive).
     layers.push([() => context.backups.close()]);
-    const demo = config.demoTenant ? await platform.tenancy.findRow(config.demoTenant) : undefined;
-    const entryUrl =
-      port === undefined
-        ? undefined
-        : demo
-          ? platform.tenancy.present(demo).url
-          : `http://${config.baseDomain}:${port}`;
-    const { http, operatorPort } = listening ?? {};
-    return { platform, http, worker, port, operatorPort, entryUrl, fatal, stop: stopAll };
+    const entryUrl = await entryUrlOf(platform, port);
+    return { platform, ...serving, port, entryUrl, fatal, stop: () => layers.stopAll() };
   } catch (error) {
-    await stopAll();
+    await layers.stopAll();
     throw error;
   }
+}
+
+/**
+ * Stop steps in layers: the last layer started stops first, the steps of one layer together
+ * (HTTP drains while running jobs finish), then the pools, then Postgres.
+ */
+class StopLayers {
+  private readonly layers: Array<Array<() => Promise<void>>> = [];
+
+  constructor(private readonly log: Logger) {}
+
+  /** Adds a layer to stop before those already added; the layer, for steps started later. */
+  push(layer: Array<() => Promise<void>>): Array<() => Promise<void>> {
+    this.layers.push(layer);
+    return layer;
+  }
+
+  /** Adds a layer to stop after all others. */
+  first(layer: Array<() => Promise<void>>): void {
+    this.layers.unshift(layer);
+  }
+
+  async stopAll(): Promise<void> {
+    for (const layer of this.layers.reverse()) {
+      await Promise.all(
+        layer.map((step) => step().catch((error: unknown) => this.log.error({ err: error }, 'error while stopping'))),
+      );
+    }
+    this.layers.length = 0;
+  }
+}
+
+/** The HTTP and worker roles this process has; each one's stop goes into `stops` as it starts. */
+async function startServing(
+  context: ModuleContext,
+  roles: Roles,
+  port: number | undefined,
+  stops: Array<() => Promise<void>>,
+): Promise<{ http?: FastifyInstance; operatorPort?: number; worker?: Worker }> {
+  const listening = roles.http ? await serve(context, port!) : undefined;
+  if (listening) stops.push(listening.stop);
+  let worker: Worker | undefined;
+  if (roles.worker) {
+    const started = startWorker(context, moduleWork(context));
+    worker = started;
+    stops.push(() => started.stop());
+  }
+  return { http: listening?.http, operatorPort: listening?.operatorPort, worker };
+}
+
+/** Where a person starts: the demo tenant when there is one, else the base domain (no HTTP, no URL). */
+async function entryUrlOf(platform: Platform, port: number | undefined): Promise<string | undefined> {
+  if (port === undefined) return undefined;
+  const { config, tenancy } = platform;
+  const demo = config.demoTenant ? await tenancy.findRow(config.demoTenant) : undefined;
+  return demo ? tenancy.present(demo).url : `http://${config.baseDomain}:${port}`;
 }
 
 /**
@@ -202,53 +232,5 @@ async function prepareTenants(platform: Platform, roles: Roles): Promise<void> {
   if (roles.worker && config.demoTenant && (await tenancy.neverHadTenants())) {
     await tenancy.create({ kind: 'system', name: 'first-start' }, { slug: config.demoTenant, name: 'Demo workspace' });
     log.info({ slug: config.demoTenant }, 'created the demo tenant');
-  }
-}
-
-/** Listens, or says which setting to change (`names`: the environment variables of host and port). */
-async function listen(
-  app: FastifyInstance,
-  host: string,
-  port: number,
-  names: { host: string; port: string },
-): Promise<void> {
-  try {
-    await app.listen({ host, port });
-  } catch (error) {
-    await app.close();
-    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw appError(
-        'HTTP_PORT_IN_USE',
-        `Port ${port} is already in use by another program. Stop that program, or start Steadfast on another port, e.g. ${names.port}=${port + 1} npm start.`,
-      );
-    }
-    if (isAppError(error)) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    const hint =
-      code === 'EACCES'
-        ? 'ports below 1024 need root or CAP_NET_BIND_SERVICE; choose a port above 1024'
-        : code === 'EADDRNOTAVAIL'
-          ? `this machine has no such address; check ${names.host}`
-          : `check ${names.host} and ${names.port}`;
-    throw appError('HTTP_LISTEN_FAILED', `Cannot listen on ${host}:${port}: ${(error as Error).message}; ${hint}.`, {
-      cause: error,
-    });
-  }
-}
-
-/** Stops accepting, lets in-flight requests finish for up to `graceMs`, then cuts the rest. */
-async function closeHttp(app: FastifyInstance, graceMs: number, log: Logger): Promise<void> {
-  // Keep-alive connections become idle as their last response is sent; close them as they
-  // do, or a client holding one open would make every shutdown wait the whole grace period.
-  const sweeper = setInterval(() => app.server.closeIdleConnections(), 100);
-  const timer = setTimeout(() => {
-    log.warn('requests still running after the shutdown grace period; closing their connections');
-    app.server.closeAllConnections();
-  }, graceMs);
-  try {
-    await app.close();
-  } finally {
-    clearInterval(sweeper);
-    clearTimeout(timer);
   }
 }

@@ -5,7 +5,7 @@ import { readStandbyState } from '../modules/replication/index.js';
 import { isInRecovery } from '../platform/postgres/replication-status.js';
 import { appError } from '../platform/errors.js';
 import { createPlatform, type Platform } from '../app/deps.js';
-import { readInstance } from '../app/instance.js';
+import { readInstance } from '../platform/process/instance.js';
 import type { Actor } from '../platform/actor.js';
 import { loadConfig, type Config } from '../platform/config/config.js';
 import { createLogger, type Logger } from '../platform/log/log.js';

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { version } from '../app/version.js';
+import { version } from '../platform/version.js';
 import { registerBackupCommands } from './backup/index.js';
 import { registerCertsCommands } from './certs.js';
 import { registerDrillCommands } from './drill.js';

@@ -315,6 +315,12 @@ export class TenancyService {
     return this.deps.repository.neverHadTenants();
   }
 
+  /** The databases that hold tenants' data (active and suspended tenants), by slug: what a restore drill compares. */
+  async databasesWithData(): Promise<Array<{ name: string; database: string }>> {
+    const rows = await this.deps.repository.listInStatus(['active', 'suspended']);
+    return rows.map((row) => ({ name: row.slug, database: row.database_name }));
+  }
+
   /** The database and role names a tenant of this slug has (or had). */
   namesFor(slug: string): { databaseName: string; roleName: string } {
     return this.deps.provisioner.namesFor(slug);

@@ -1,5 +1,6 @@
 import { open } from 'node:fs/promises';
 import path from 'node:path';
+import { createPool, type ConnectionTarget } from '../db/connect.js';
 
 /**
  * Bytes `from`..`to` of a WAL segment file in `walDir` (pg_wal), or undefined when the file is
@@ -27,4 +28,31 @@ export async function readWalRange(
   } finally {
     await handle.close();
   }
+}
+
+/** The WAL a running server has flushed, read from its `pg_wal` beside it (the backup module's WAL source). */
+export interface WalFlushSource {
+  /** Where the server has flushed WAL to, and the segment file that position is in. */
+  flushPosition(): Promise<{ lsn: string; segment: string }>;
+  readWal(segment: string, from: number, to: number): Promise<Buffer | undefined>;
+  close(): Promise<void>;
+}
+
+/** The flushed WAL of the server at `admin` whose data directory is `dataDir` (this machine's), over one connection. */
+export function walFlushSource(admin: ConnectionTarget, dataDir: string): WalFlushSource {
+  const walDir = path.join(dataDir, 'pg_wal');
+  const pool = createPool(
+    { ...admin, database: 'postgres' },
+    { max: 1, idleSeconds: 60, applicationName: 'steadfast-wal-stream' },
+  );
+  return {
+    flushPosition: async () => {
+      const { rows } = await pool.query<{ lsn: string; segment: string }>(
+        'SELECT lsn::text, pg_walfile_name(lsn) AS segment FROM pg_current_wal_flush_lsn() AS lsn',
+      );
+      return rows[0]!;
+    },
+    readWal: (segment, from, to) => readWalRange(walDir, segment, from, to),
+    close: () => pool.end(),
+  };
 }

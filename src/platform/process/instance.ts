@@ -1,6 +1,6 @@
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { isProcessAlive, writeFileAtomic } from '../platform/postgres/data-dir.js';
+import { isProcessAlive, writeFileAtomic } from '../postgres/data-dir.js';
 
 /** What a running server records in its home, so the CLI can show addresses with the right port. */
 export interface InstanceInfo {
