@@ -1,34 +1,34 @@
-import { sql } from 'kysely';
 import {
   drillSummary,
   drillWarnings,
   observeBackups,
+  observeWalSpool,
   type BackupsStatus,
   type DrillSummary,
 } from '../modules/backup/index.js';
-import type { Config } from '../platform/config/config.js';
-import { withKysely } from '../platform/db/connect.js';
-import { readReplicationState, type ReplicationState } from '../platform/postgres/replication-status.js';
 import {
+  divergedCopyWarnings,
+  failoverDrillWarnings,
   lagHistory,
   lastFailoverDrills,
+  readStandbyState,
   replicationWarnings,
   type FailoverDrillSummary,
   type LagHistory,
 } from '../modules/replication/index.js';
-import { readStandbyState } from '../modules/replication/index.js';
+import { TenancyRepository } from '../modules/tenancy/index.js';
+import type { Config } from '../platform/config/config.js';
+import { withKysely } from '../platform/db/connect.js';
+import { withServer, type DatabaseHandle } from '../platform/db/handle.js';
 import type { PlatformTables } from '../platform/db/schema.js';
 import type { Logger } from '../platform/log/log.js';
-import { walSpoolDir } from '../platform/postgres/archive.js';
 import { acceptsConnections, isPostmasterRunning, readPostmasterPid } from '../platform/postgres/data-dir.js';
-import { ensurePostgresOsUser } from '../platform/postgres/os-user.js';
-import { FsStore } from '../platform/storage/fs-store.js';
-import { createBackupService } from './backup.js';
-import { withServer, type DatabaseHandle } from '../platform/db/handle.js';
 import { embeddedDataDir } from '../platform/postgres/embedded.js';
+import { ensurePostgresOsUser } from '../platform/postgres/os-user.js';
+import { readReplicationState, type ReplicationState } from '../platform/postgres/replication-status.js';
+import { readInstance } from '../platform/process/instance.js';
+import { createBackupService } from './backup.js';
 import { attachDatabase } from './database.js';
-import { readInstance } from './instance.js';
-import { divergedCopies } from '../modules/replication/index.js';
 
 /** What `steadfast status` reports: observed, never changed (it starts nothing). */
 export interface PlatformStatus {
@@ -48,8 +48,6 @@ export interface PlatformStatus {
   /** Things an operator should act on; empty when all is well. */
   readonly warnings: string[];
 }
-
-const spoolBacklogFiles = 50;
 
 /** What `steadfast status` sees: each piece observed on its own, what needs attention gathered as it goes. */
 export async function collectStatus(config: Config, log: Logger): Promise<PlatformStatus> {
@@ -95,19 +93,9 @@ async function observeEmbedded(
     dataDir,
   };
   if (!running) warnings.push('PostgreSQL is not running: start Steadfast with "npm start" (steadfast up).');
-  for (const kept of await divergedCopies(dataDir)) {
-    warnings.push(
-      `${kept} is this node's data from before a failover, kept when it could not follow the new primary: the commits the failover lost are in it. Remove it when no longer needed.`,
-    );
-  }
+  warnings.push(...(await divergedCopyWarnings(dataDir)));
   if (!config.walArchiving) return { postgres };
-  const walSpooled = (await new FsStore(walSpoolDir(dataDir)).list('')).filter(
-    (object) => !object.key.startsWith('.') && !object.key.includes('/'),
-  ).length;
-  if (walSpooled > spoolBacklogFiles)
-    warnings.push(
-      `${walSpooled} WAL files are waiting in the spool: a backup repository is failing or slow (see the log).`,
-    );
+  const walSpooled = await observeWalSpool(dataDir, warnings);
   return { postgres, walSpooled };
 }
 
@@ -138,16 +126,6 @@ async function observeRunning(
   return { recorded, replication };
 }
 
-/** A failover drill that failed needs a look until one of its mode passes. */
-function failoverDrillWarnings(drills: readonly FailoverDrillSummary[]): string[] {
-  return drills
-    .filter((drill) => !drill.passed)
-    .map(
-      (drill) =>
-        `The last ${drill.mode} failover drill (${drill.finishedAt}) FAILED: ${drill.problems[0] ?? 'no reason recorded'}. Run "steadfast drill failover --mode ${drill.mode}" after fixing it.`,
-    );
-}
-
 /** What the platform database records: tenants by status, and the drills (absent before its migration). */
 async function readPlatform(database: DatabaseHandle): Promise<{
   tenants: PlatformStatus['tenants'];
@@ -156,14 +134,7 @@ async function readPlatform(database: DatabaseHandle): Promise<{
   failoverDrills?: FailoverDrillSummary[];
 }> {
   return withKysely<PlatformTables, Awaited<ReturnType<typeof readPlatform>>>(database.admin, async (db) => {
-    const { rows } = await sql<{
-      status: string;
-      n: number;
-    }>`SELECT status, count(*)::int AS n FROM tenants GROUP BY status`.execute(db);
-    const tenants = {
-      total: rows.reduce((sum, row) => sum + row.n, 0),
-      byStatus: Object.fromEntries(rows.map((row) => [row.status, row.n])),
-    };
+    const tenants = await new TenancyRepository(db).countByStatus();
     const replicationHistory = await lagHistory(db, new Date(Date.now() - 86_400_000)).catch(() => undefined);
     return {
       tenants,

@@ -1,3 +1,5 @@
+import { walSpoolDir } from '../../platform/postgres/archive.js';
+import { FsStore } from '../../platform/storage/fs-store.js';
 import { backupStaleHours } from './backup.drill-log.js';
 import type { BackupService } from './backup.service.js';
 
@@ -48,4 +50,19 @@ export async function observeBackups(
     },
     oldestFinishedAt: listings[0]!.record.finishedAt,
   };
+}
+
+/** WAL files waiting in the spool past this many: a repository is failing or slow. */
+const spoolBacklogFiles = 50;
+
+/** How many WAL files archive_command has left in the spool of `dataDir` for the pusher; a backlog goes into `warnings`. */
+export async function observeWalSpool(dataDir: string, warnings: string[]): Promise<number> {
+  const spooled = (await new FsStore(walSpoolDir(dataDir)).list('')).filter(
+    (object) => !object.key.startsWith('.') && !object.key.includes('/'),
+  ).length;
+  if (spooled > spoolBacklogFiles)
+    warnings.push(
+      `${spooled} WAL files are waiting in the spool: a backup repository is failing or slow (see the log).`,
+    );
+  return spooled;
 }

@@ -23,7 +23,7 @@ export {
   type DrillSummary,
 } from './backup.drill-log.js';
 export { backupModule, type BackupModuleContext } from './backup.module.js';
-export { observeBackups, type BackupsStatus } from './backup.status.js';
+export { observeBackups, observeWalSpool, type BackupsStatus } from './backup.status.js';
 export {
   TenantRestore,
   type TenantRestoreDeps,

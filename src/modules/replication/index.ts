@@ -1,4 +1,10 @@
-export { lagWarningBytes, replicationWarnings, type ReplicationExpectations } from './replication.status.js';
+export {
+  divergedCopyWarnings,
+  failoverDrillWarnings,
+  lagWarningBytes,
+  replicationWarnings,
+  type ReplicationExpectations,
+} from './replication.status.js';
 export {
   lagHistory,
   pruneSamples,

@@ -1,5 +1,7 @@
 import type { ReplicationState } from '../../platform/postgres/replication-status.js';
+import { divergedCopies } from './replication.rejoin.js';
 import { slotName } from './replication.state.js';
+import type { FailoverDrillSummary } from './replication.drills.js';
 
 export interface ReplicationExpectations {
   /** async, sync or sync-apply (config replicationMode). */
@@ -53,4 +55,22 @@ export function replicationWarnings(state: ReplicationState, expected: Replicati
     );
   }
   return warnings;
+}
+
+/** Data a node kept from before a failover (it could not follow the new primary): each needs its operator's decision. */
+export async function divergedCopyWarnings(dataDir: string): Promise<string[]> {
+  return (await divergedCopies(dataDir)).map(
+    (kept) =>
+      `${kept} is this node's data from before a failover, kept when it could not follow the new primary: the commits the failover lost are in it. Remove it when no longer needed.`,
+  );
+}
+
+/** A failover drill that failed needs a look until one of its mode passes. */
+export function failoverDrillWarnings(drills: readonly FailoverDrillSummary[]): string[] {
+  return drills
+    .filter((drill) => !drill.passed)
+    .map(
+      (drill) =>
+        `The last ${drill.mode} failover drill (${drill.finishedAt}) FAILED: ${drill.problems[0] ?? 'no reason recorded'}. Run "steadfast drill failover --mode ${drill.mode}" after fixing it.`,
+    );
 }

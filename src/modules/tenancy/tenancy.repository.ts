@@ -32,6 +32,19 @@ export class TenancyRepository {
     return !tenant && !created;
   }
 
+  /** How many tenants there are, in all and by status. */
+  async countByStatus(): Promise<{ total: number; byStatus: Record<string, number> }> {
+    const rows = await this.db
+      .selectFrom('tenants')
+      .select((eb) => ['status', eb.fn.countAll<number>().as('n')])
+      .groupBy('status')
+      .execute();
+    return {
+      total: rows.reduce((sum, row) => sum + Number(row.n), 0),
+      byStatus: Object.fromEntries(rows.map((row) => [row.status, Number(row.n)])),
+    };
+  }
+
   list(): Promise<TenantRow[]> {
     return this.db.selectFrom('tenants').selectAll().orderBy('slug').execute();
   }
