@@ -12,6 +12,14 @@ export function registerCertsCommands(program: Command): void {
   const certs = program
     .command('certs')
     .description('the certificates nodes replicate with: TLS both ways, no passwords');
+  registerCertsCreateCa(certs);
+  registerCertsCreateNode(certs);
+  registerCertsRevoke(certs);
+  registerCertsShow(certs);
+}
+
+/** `steadfast certs create-ca`: the CA, once, on one machine. */
+function registerCertsCreateCa(certs: Command): void {
   certs
     .command('create-ca')
     .description("create this installation's CA in <home>/tls (once, on one machine; keep ca.key safe)")
@@ -26,6 +34,10 @@ export function registerCertsCommands(program: Command): void {
         `Wrote ${result.certificate} and ${result.key}. Whoever holds ca.key can make certificates your nodes trust: keep it on this machine (or offline), never on a standby.\n`,
       );
     });
+}
+
+/** `steadfast certs create-node <address...>`: a node certificate for its addresses. */
+function registerCertsCreateNode(certs: Command): void {
   certs
     .command('create-node <address...>')
     .description('make a node certificate for the addresses a node is reached at (IP addresses or DNS names)')
@@ -42,6 +54,10 @@ export function registerCertsCommands(program: Command): void {
           : `Wrote node.crt and node.key to ${result.dir}; restart Steadfast to use them.\n`,
       );
     });
+}
+
+/** `steadfast certs revoke <certificate>`: a certificate taken back, in the CA's revocation list. */
+function registerCertsRevoke(certs: Command): void {
   certs
     .command('revoke <certificate>')
     .description(
@@ -63,6 +79,10 @@ export function registerCertsCommands(program: Command): void {
         `Copy ca.crl into <home>/tls on every node (this one too, if it runs a node) and restart "steadfast up" there: from then on they refuse that certificate. Give the machine that had it a new one ("steadfast certs create-node") if it stays.\n`,
       );
     });
+}
+
+/** `steadfast certs show`: the certificates this node holds, and what is wrong with them. */
+function registerCertsShow(certs: Command): void {
   certs
     .command('show')
     .description('the CA and node certificate this node holds')

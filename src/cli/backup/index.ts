@@ -10,7 +10,16 @@ const mb = (bytes: number): string => `${(bytes / 1048576).toFixed(1)} MB`;
 
 export function registerBackupCommands(program: Command): void {
   const backup = program.command('backup').description('take, list, verify and restore base backups');
+  registerBackupNow(backup);
+  registerBackupList(backup);
+  registerBackupVerify(backup);
+  registerBackupRetention(backup);
+  registerBackupRestore(backup);
+  registerBackupDrill(backup);
+}
 
+/** `steadfast backup now`: a base backup into every repository, with progress. */
+function registerBackupNow(backup: Command): void {
   backup
     .command('now')
     .description('take a base backup now and store it in every configured repository')
@@ -35,14 +44,17 @@ export function registerBackupCommands(program: Command): void {
         await database.stop();
       }
     });
+}
 
+/** `steadfast backup list`: the complete backups and where they are. */
+function registerBackupList(backup: Command): void {
   backup
     .command('list')
     .description('list the complete backups in the repositories')
     .option('--json', 'print the backups as JSON')
     .action(async (options: { json?: boolean }, command: Command) => {
       const { config, log } = commandSetup(command);
-      const backups = await withBackups({ config, log: log }, (service) => service.list());
+      const backups = await withBackups({ config, log }, (service) => service.list());
       if (options.json) return printJson(backups);
       printTable(
         backups.map(({ record, repositories }) => ({
@@ -56,7 +68,10 @@ export function registerBackupCommands(program: Command): void {
         'No backups yet. Take one with: steadfast backup now',
       );
     });
+}
 
+/** `steadfast backup verify [id]`: checksums, then every file against the manifest. */
+function registerBackupVerify(backup: Command): void {
   backup
     .command('verify [id]')
     .description(
@@ -67,7 +82,7 @@ export function registerBackupCommands(program: Command): void {
     .action(async (id: string | undefined, options: { json?: boolean; keyFile?: string }, command: Command) => {
       const { config, log } = commandSetup(command);
       const results = await withBackups(
-        { config, log: log, keyFile: options.keyFile, label: 'verifying' },
+        { config, log, keyFile: options.keyFile, label: 'verifying' },
         (backups, onProgress) => backups.verify(id, onProgress),
       );
       if (options.json) printJson(results);
@@ -81,7 +96,10 @@ export function registerBackupCommands(program: Command): void {
       }
       if (results.some((result) => !result.ok)) process.exitCode = 1;
     });
+}
 
+/** `steadfast backup retention`: each repository's policy applied (or, with --dry-run, shown). */
+function registerBackupRetention(backup: Command): void {
   backup
     .command('retention')
     .description("apply each repository's retention: remove the backups and WAL its policy no longer keeps")
@@ -89,7 +107,7 @@ export function registerBackupCommands(program: Command): void {
     .option('--json', 'print the reports as JSON')
     .action(async (options: { dryRun?: boolean; json?: boolean }, command: Command) => {
       const { config, log } = commandSetup(command);
-      const reports = await withBackups({ config, log: log }, (backups) =>
+      const reports = await withBackups({ config, log }, (backups) =>
         backups.retention({ dryRun: Boolean(options.dryRun) }),
       );
       if (options.json) return printJson(reports);
@@ -110,7 +128,4 @@ export function registerBackupCommands(program: Command): void {
           process.stdout.write(`  after this you can restore to any moment from ${report.recoverableFrom} to now.\n`);
       }
     });
-
-  registerBackupRestore(backup);
-  registerBackupDrill(backup);
 }

@@ -58,7 +58,7 @@ export function registerBackupRestore(backup: Command): void {
       const runAs = await ensurePostgresOsUser(config.postgresOsUser);
       const target = path.resolve(flags.to);
       const result = await withBackups(
-        { config, log: log, keyFile: flags.keyFile, label: 'restoring' },
+        { config, log, keyFile: flags.keyFile, label: 'restoring' },
         (backups, onProgress) => backups.restore({ id, target, recovery, owner: runAs, onProgress }),
       );
       if (flags.json) return printJson(result);
