@@ -46,33 +46,10 @@ export async function* streamFileBackup(
   dataDir: string,
   options: FileBackupOptions,
 ): AsyncGenerator<BaseBackupEvent> {
-  const slot = new pg.Client({
-    ...target,
-    replication: 'true',
-    application_name: 'steadfast-backup',
-  } as pg.ClientConfig);
-  const session = new pg.Client({ ...target, application_name: 'steadfast-backup' });
-  for (const client of [slot, session]) client.on('error', () => undefined); // surfaced through their queries
+  const clients = backupClients(target);
   let reader: ReturnType<typeof startWorker> | undefined;
   try {
-    await slot.connect();
-    await slot.query(
-      `CREATE_REPLICATION_SLOT steadfast_backup_${process.pid}_${randomBytes(4).toString('hex')} TEMPORARY PHYSICAL RESERVE_WAL`,
-    );
-    await session.connect();
-    const identity = await session.query<{ system: string }>(
-      'SELECT system_identifier::text AS system FROM pg_control_system()',
-    );
-    const started = await session.query<{ lsn: string }>('SELECT pg_backup_start($1, $2)::text AS lsn', [
-      options.label,
-      options.fastCheckpoint,
-    ]);
-    const { rows } = await session.query<{ timeline: number }>(
-      'SELECT timeline_id AS timeline FROM pg_control_checkpoint()',
-    );
-    const startLsn = started.rows[0]!.lsn;
-    const timeline = rows[0]!.timeline;
-
+    const { system, startLsn, timeline } = await startBackup(clients, options);
     reader = startWorker(new URL('./file-backup.worker.ts', import.meta.url), { dataDir });
     const replies = new Replies(reader);
     for (let i = 0; i < slabsLent; i++) lend(reader, options.chunkBytes);
@@ -94,21 +71,14 @@ export async function* streamFileBackup(
         lend(reader, options.chunkBytes);
       } else if (reply.kind === 'idle' && idles++ === 0) {
         // Every data file is read: the backup ends, and what it needs besides joins the archive.
-        const stopped = await session.query<{ lsn: string; labelfile: string }>(
-          'SELECT lsn::text, labelfile FROM pg_backup_stop(false)',
-        );
-        end = { lsn: stopped.rows[0]!.lsn };
-        const extra: ExtraEntry[] = [
-          { name: 'backup_label', content: Buffer.from(stopped.rows[0]!.labelfile, 'utf8') },
-        ];
-        for (const file of await neededWal(dataDir, startLsn, end.lsn, timeline))
-          extra.push({ name: `pg_wal/${file}`, path: path.join(dataDir, 'pg_wal', file) });
-        reader.postMessage({ kind: 'add', entries: extra } satisfies FileBackupCommand);
+        const stopped = await stopBackup(clients.session, dataDir, startLsn, timeline);
+        end = { lsn: stopped.lsn };
+        reader.postMessage({ kind: 'add', entries: stopped.extra } satisfies FileBackupCommand);
       } else if (reply.kind === 'idle') {
         reader.postMessage({ kind: 'end' } satisfies FileBackupCommand);
       } else if (reply.kind === 'done') {
         yield { kind: 'manifest' };
-        for (const chunk of manifestOf(reply.manifestLines, identity.rows[0]!.system, {
+        for (const chunk of manifestOf(reply.manifestLines, system, {
           timeline,
           startLsn,
           endLsn: end!.lsn,
@@ -124,8 +94,60 @@ export async function* streamFileBackup(
       await reader.terminate();
       await exited;
     }
-    await Promise.all([session.end().catch(() => undefined), slot.end().catch(() => undefined)]);
+    await Promise.all([clients.session.end().catch(() => undefined), clients.slot.end().catch(() => undefined)]);
   }
+}
+
+/** The backup's two connections: a replication one for the slot that holds its WAL, and the session that holds the backup. */
+function backupClients(target: ConnectionTarget): { slot: pg.Client; session: pg.Client } {
+  const slot = new pg.Client({
+    ...target,
+    replication: 'true',
+    application_name: 'steadfast-backup',
+  } as pg.ClientConfig);
+  const session = new pg.Client({ ...target, application_name: 'steadfast-backup' });
+  for (const client of [slot, session]) client.on('error', () => undefined); // surfaced through their queries
+  return { slot, session };
+}
+
+/** Reserves the WAL (a temporary slot) and starts the backup: the cluster's identity, and where the backup starts. */
+async function startBackup(
+  { slot, session }: { slot: pg.Client; session: pg.Client },
+  options: FileBackupOptions,
+): Promise<{ system: string; startLsn: string; timeline: number }> {
+  await slot.connect();
+  await slot.query(
+    `CREATE_REPLICATION_SLOT steadfast_backup_${process.pid}_${randomBytes(4).toString('hex')} TEMPORARY PHYSICAL RESERVE_WAL`,
+  );
+  await session.connect();
+  const identity = await session.query<{ system: string }>(
+    'SELECT system_identifier::text AS system FROM pg_control_system()',
+  );
+  const started = await session.query<{ lsn: string }>('SELECT pg_backup_start($1, $2)::text AS lsn', [
+    options.label,
+    options.fastCheckpoint,
+  ]);
+  const { rows } = await session.query<{ timeline: number }>(
+    'SELECT timeline_id AS timeline FROM pg_control_checkpoint()',
+  );
+  return { system: identity.rows[0]!.system, startLsn: started.rows[0]!.lsn, timeline: rows[0]!.timeline };
+}
+
+/** Ends the backup: where it ends, and what the archive needs besides the data files (backup_label, the WAL). */
+async function stopBackup(
+  session: pg.Client,
+  dataDir: string,
+  startLsn: string,
+  timeline: number,
+): Promise<{ lsn: string; extra: ExtraEntry[] }> {
+  const stopped = await session.query<{ lsn: string; labelfile: string }>(
+    'SELECT lsn::text, labelfile FROM pg_backup_stop(false)',
+  );
+  const lsn = stopped.rows[0]!.lsn;
+  const extra: ExtraEntry[] = [{ name: 'backup_label', content: Buffer.from(stopped.rows[0]!.labelfile, 'utf8') }];
+  for (const file of await neededWal(dataDir, startLsn, lsn, timeline))
+    extra.push({ name: `pg_wal/${file}`, path: path.join(dataDir, 'pg_wal', file) });
+  return { lsn, extra };
 }
 
 function lend(reader: ReturnType<typeof startWorker>, bytes: number): void {
