@@ -54,7 +54,6 @@ export async function copyDatabaseData(
     await from.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     const tables = orderByReferences((await describeTables(from)).filter((table) => !exclude(table.name)));
     const sequences = await readSequences(from);
-    const totalBytes = tables.reduce((sum, table) => sum + table.bytes, 0);
     const result = await withClient(destination, async (to) => {
       await to.query('BEGIN');
       try {
@@ -63,62 +62,25 @@ export async function copyDatabaseData(
         );
         if (rows[0]?.su) await to.query("SET LOCAL session_replication_role = 'replica'");
         if (options.role) await to.query(`SET LOCAL ROLE ${quoteIdent(options.role)}`);
-        const present = new Map(
-          (await describeTables(to)).filter((table) => !exclude(table.name)).map((table) => [table.name, table]),
-        );
-        for (const table of tables) {
-          const there = present.get(table.name);
-          if (!there)
-            throw new Error(
-              `table ${table.name} is not in the destination: the two databases are at different schema versions`,
-            );
-          const missing = table.columns.filter((column) => !there.columns.includes(column));
-          if (missing.length)
-            throw new Error(
-              `table ${table.name} has no column ${missing.join(', ')} in the destination: the two databases are at different schema versions`,
-            );
-        }
-        const triggers = await userTriggers(to, [...present.values()]);
+        const present = (await describeTables(to)).filter((table) => !exclude(table.name));
+        requireSameTables(tables, present);
+        const triggers = await userTriggers(to, present);
         for (const trigger of triggers) await to.query(`ALTER TABLE ${trigger.table} DISABLE TRIGGER ${trigger.name}`);
-        if (present.size)
-          await to.query(`TRUNCATE ${[...present.values()].map((table) => table.qualified).join(', ')}`);
-        let doneBytes = 0;
-        let copiedRows = 0;
-        for (const [index, table] of tables.entries()) {
-          const columns = table.columns.map(quoteIdent).join(', ');
-          // The query form also reads a partitioned table (through its parent).
-          const reader = from.query(
-            copyTo(`COPY (SELECT ${columns} FROM ${table.qualified}) TO STDOUT (FORMAT binary)`),
-          );
-          const writer = to.query(copyFrom(`COPY ${table.qualified} (${columns}) FROM STDIN (FORMAT binary)`));
-          const meter = new Transform({
-            transform(chunk: Buffer, _encoding, callback) {
-              doneBytes += chunk.length;
-              options.onProgress?.({
-                table: table.name,
-                tablesDone: index,
-                tables: tables.length,
-                doneBytes,
-                totalBytes,
-              });
-              callback(null, chunk);
-            },
-          });
-          await pipeline(reader, meter, writer);
-          copiedRows += writer.rowCount ?? 0;
-        }
-        for (const sequence of sequences) {
-          await to
-            .query('SELECT setval($1::regclass, $2, $3)', [sequence.qualified, sequence.value, sequence.called])
-            .catch((error: Error) => {
-              throw new Error(`sequence ${sequence.qualified} could not be set: ${error.message}`);
-            });
-        }
+        if (present.length) await to.query(`TRUNCATE ${present.map((table) => table.qualified).join(', ')}`);
+        const copied = await copyTables(from, to, tables, options.onProgress);
+        await setSequences(to, sequences);
         for (const trigger of triggers)
           await to.query(`ALTER TABLE ${trigger.table} ENABLE ${trigger.mode}TRIGGER ${trigger.name}`);
         await to.query('COMMIT');
-        options.onProgress?.({ table: '', tablesDone: tables.length, tables: tables.length, doneBytes, totalBytes });
-        return { tables: tables.length, rows: copiedRows, bytes: doneBytes };
+        const totalBytes = tables.reduce((sum, table) => sum + table.bytes, 0);
+        options.onProgress?.({
+          table: '',
+          tablesDone: tables.length,
+          tables: tables.length,
+          doneBytes: copied.bytes,
+          totalBytes,
+        });
+        return copied;
       } catch (error) {
         await to.query('ROLLBACK').catch(() => undefined);
         throw error;
@@ -127,6 +89,61 @@ export async function copyDatabaseData(
     await from.query('COMMIT');
     return result;
   });
+}
+
+/** Every table of the source, with every column, is in the destination; else the two are at different schema versions. */
+function requireSameTables(tables: readonly TableInfo[], present: readonly TableInfo[]): void {
+  const byName = new Map(present.map((table) => [table.name, table]));
+  for (const table of tables) {
+    const there = byName.get(table.name);
+    if (!there)
+      throw new Error(
+        `table ${table.name} is not in the destination: the two databases are at different schema versions`,
+      );
+    const missing = table.columns.filter((column) => !there.columns.includes(column));
+    if (missing.length)
+      throw new Error(
+        `table ${table.name} has no column ${missing.join(', ')} in the destination: the two databases are at different schema versions`,
+      );
+  }
+}
+
+/** A binary COPY stream per table, in the order given, metered for `onProgress`. */
+async function copyTables(
+  from: pg.ClientBase,
+  to: pg.ClientBase,
+  tables: readonly TableInfo[],
+  onProgress: CopyDataOptions['onProgress'],
+): Promise<CopyDataResult> {
+  const totalBytes = tables.reduce((sum, table) => sum + table.bytes, 0);
+  let doneBytes = 0;
+  let copiedRows = 0;
+  for (const [index, table] of tables.entries()) {
+    const columns = table.columns.map(quoteIdent).join(', ');
+    // The query form also reads a partitioned table (through its parent).
+    const reader = from.query(copyTo(`COPY (SELECT ${columns} FROM ${table.qualified}) TO STDOUT (FORMAT binary)`));
+    const writer = to.query(copyFrom(`COPY ${table.qualified} (${columns}) FROM STDIN (FORMAT binary)`));
+    const meter = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        doneBytes += chunk.length;
+        onProgress?.({ table: table.name, tablesDone: index, tables: tables.length, doneBytes, totalBytes });
+        callback(null, chunk);
+      },
+    });
+    await pipeline(reader, meter, writer);
+    copiedRows += writer.rowCount ?? 0;
+  }
+  return { tables: tables.length, rows: copiedRows, bytes: doneBytes };
+}
+
+async function setSequences(to: pg.ClientBase, sequences: Awaited<ReturnType<typeof readSequences>>): Promise<void> {
+  for (const sequence of sequences) {
+    await to
+      .query('SELECT setval($1::regclass, $2, $3)', [sequence.qualified, sequence.value, sequence.called])
+      .catch((error: Error) => {
+        throw new Error(`sequence ${sequence.qualified} could not be set: ${error.message}`);
+      });
+  }
 }
 
 async function describeTables(client: pg.ClientBase): Promise<TableInfo[]> {
