@@ -89,36 +89,42 @@ export async function readReplicationState(client: pg.ClientBase): Promise<Repli
     `SELECT pg_is_in_recovery() AS standby, ${timelineNow} AS timeline`,
   );
   const { standby, timeline } = rows[0]!;
-  if (!standby) {
-    const current = await client.query<{ lsn: string; names: string }>(
-      "SELECT pg_current_wal_lsn()::text AS lsn, current_setting('synchronous_standby_names') AS names",
-    );
-    const standbys = await client.query<StandbySeen>(
-      `SELECT application_name AS name, host(client_addr) AS address, state, sync_state AS "syncState", sent_lsn::text AS "sentLsn", replay_lsn::text AS "replayLsn",
-              pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::float8 AS "lagBytes",
-              ${ms('write_lag')} AS "writeLagMs", ${ms('flush_lag')} AS "flushLagMs", ${ms('replay_lag')} AS "replayLagMs"
-         FROM pg_stat_replication ORDER BY application_name`,
-    );
-    const slots = await client.query<SlotSeen>(
-      `SELECT slot_name AS name, active, wal_status AS "walStatus", pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::float8 AS "retainedBytes", safe_wal_size::float8 AS "safeWalBytes"
-         FROM pg_replication_slots WHERE slot_type = 'physical' AND NOT temporary ORDER BY slot_name`,
-    );
-    return {
-      role: 'primary',
-      timeline,
-      currentLsn: current.rows[0]!.lsn,
-      standbys: standbys.rows,
-      slots: slots.rows,
-      synchronousStandbyNames: current.rows[0]!.names,
-    };
-  }
-  const receiver = await client.query<{
-    status: string;
-    primaryHost: string | null;
-    primaryPort: number | null;
-    lastMessageAt: Date | null;
-    slot: string | null;
-  }>(
+  return standby ? readAsStandby(client, timeline) : readAsPrimary(client, timeline);
+}
+
+type PrimaryState = Extract<ReplicationState, { role: 'primary' }>;
+type StandbyState = Extract<ReplicationState, { role: 'standby' }>;
+
+/** A primary's view: the standbys streaming from it, and the slots it keeps WAL for. */
+async function readAsPrimary(client: pg.ClientBase, timeline: number): Promise<PrimaryState> {
+  const current = await client.query<{ lsn: string; names: string }>(
+    "SELECT pg_current_wal_lsn()::text AS lsn, current_setting('synchronous_standby_names') AS names",
+  );
+  const standbys = await client.query<StandbySeen>(
+    `SELECT application_name AS name, host(client_addr) AS address, state, sync_state AS "syncState", sent_lsn::text AS "sentLsn", replay_lsn::text AS "replayLsn",
+            pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::float8 AS "lagBytes",
+            ${ms('write_lag')} AS "writeLagMs", ${ms('flush_lag')} AS "flushLagMs", ${ms('replay_lag')} AS "replayLagMs"
+       FROM pg_stat_replication ORDER BY application_name`,
+  );
+  const slots = await client.query<SlotSeen>(
+    `SELECT slot_name AS name, active, wal_status AS "walStatus", pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::float8 AS "retainedBytes", safe_wal_size::float8 AS "safeWalBytes"
+       FROM pg_replication_slots WHERE slot_type = 'physical' AND NOT temporary ORDER BY slot_name`,
+  );
+  return {
+    role: 'primary',
+    timeline,
+    currentLsn: current.rows[0]!.lsn,
+    standbys: standbys.rows,
+    slots: slots.rows,
+    synchronousStandbyNames: current.rows[0]!.names,
+  };
+}
+
+/** A standby's view: its walreceiver, and how far it has received and replayed. */
+async function readAsStandby(client: pg.ClientBase, timeline: number): Promise<StandbyState> {
+  const receiver = await client.query<
+    Omit<NonNullable<StandbyState['receiver']>, 'lastMessageAt'> & { lastMessageAt: Date | null }
+  >(
     'SELECT status, sender_host AS "primaryHost", sender_port AS "primaryPort", last_msg_receipt_time AS "lastMessageAt", slot_name AS slot FROM pg_stat_wal_receiver',
   );
   const positions = await client.query<{
