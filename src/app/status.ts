@@ -23,10 +23,12 @@ import { withServer, type DatabaseHandle } from '../platform/db/handle.js';
 import type { PlatformTables } from '../platform/db/schema.js';
 import type { Logger } from '../platform/log/log.js';
 import { acceptsConnections, isPostmasterRunning, readPostmasterPid } from '../platform/postgres/data-dir.js';
+import { walSpoolDir } from '../platform/postgres/archive.js';
 import { embeddedDataDir } from '../platform/postgres/embedded.js';
 import { ensurePostgresOsUser } from '../platform/postgres/os-user.js';
 import { readReplicationState, type ReplicationState } from '../platform/postgres/replication-status.js';
 import { readInstance } from '../platform/process/instance.js';
+import { FsStore } from '../platform/storage/fs-store.js';
 import { createBackupService } from './backup.js';
 import { attachDatabase } from './database.js';
 
@@ -95,7 +97,7 @@ async function observeEmbedded(
   if (!running) warnings.push('PostgreSQL is not running: start Steadfast with "npm start" (steadfast up).');
   warnings.push(...(await divergedCopyWarnings(dataDir)));
   if (!config.walArchiving) return { postgres };
-  const walSpooled = await observeWalSpool(dataDir, warnings);
+  const walSpooled = await observeWalSpool(new FsStore(walSpoolDir(dataDir)), warnings);
   return { postgres, walSpooled };
 }
 

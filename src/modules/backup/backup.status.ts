@@ -1,5 +1,4 @@
-import { walSpoolDir } from '../../platform/postgres/archive.js';
-import { FsStore } from '../../platform/storage/fs-store.js';
+import type { ObjectStore } from '../../platform/storage/store.js';
 import { backupStaleHours } from './backup.drill-log.js';
 import type { BackupService } from './backup.service.js';
 
@@ -55,9 +54,9 @@ export async function observeBackups(
 /** WAL files waiting in the spool past this many: a repository is failing or slow. */
 const spoolBacklogFiles = 50;
 
-/** How many WAL files archive_command has left in the spool of `dataDir` for the pusher; a backlog goes into `warnings`. */
-export async function observeWalSpool(dataDir: string, warnings: string[]): Promise<number> {
-  const spooled = (await new FsStore(walSpoolDir(dataDir)).list('')).filter(
+/** How many WAL files archive_command has left in `spool` for the pusher; a backlog goes into `warnings`. */
+export async function observeWalSpool(spool: ObjectStore, warnings: string[]): Promise<number> {
+  const spooled = (await spool.list('')).filter(
     (object) => !object.key.startsWith('.') && !object.key.includes('/'),
   ).length;
   if (spooled > spoolBacklogFiles)
