@@ -16,8 +16,9 @@ import {
   joinStandby,
   type RunningStandby,
   replicationWarnings,
+  replicationGauges,
 } from '../src/modules/replication/index.js';
-import { registerReplicationMetrics } from '../src/app/metrics.js';
+import { registerGauges } from '../src/platform/metrics.js';
 import { collectStatus } from '../src/app/status.js';
 import { Registry } from 'prom-client';
 import { bootstrapPlatform, startEmbedded } from '../src/app/database.js';
@@ -100,7 +101,7 @@ async function standbyRows(): Promise<number> {
 /** The replication gauges of /metrics, read through `read`. */
 function metricsOf(read: () => Promise<ReplicationState>): Registry {
   const registry = new Registry();
-  registerReplicationMetrics(registry, { read, expected: { mode: 'async' }, cacheMs: 0 });
+  registerGauges(registry, replicationGauges({ read, expected: { mode: 'async' }, cacheMs: 0 }));
   return registry;
 }
 

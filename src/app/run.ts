@@ -17,7 +17,7 @@ import { buildHttp } from './http.js';
 import { buildOperatorHttp, createMetrics } from './metrics.js';
 import { recordInstance } from '../platform/process/instance.js';
 import { modules as allModules } from './modules.js';
-import { startWorker, type Worker } from './worker.js';
+import { startWorker, type Worker } from '../platform/jobs/worker.js';
 
 export interface Roles {
   /** Serve HTTP. */

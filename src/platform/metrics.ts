@@ -1,4 +1,7 @@
+import { sql, type Kysely } from 'kysely';
 import { Gauge, type Registry } from 'prom-client';
+import type { PlatformTables } from './db/schema.js';
+import { version } from './version.js';
 
 /**
  * A gauge read when scraped: `collect` sets its values from the records (the platform
@@ -47,4 +50,33 @@ export function cachedReading<T>(read: () => Promise<T>, ttlMs: number): () => P
     if (!reading || Date.now() - reading.at > ttlMs) reading = { at: Date.now(), value: read() };
     return reading.value;
   };
+}
+
+/** What is the platform's own: the build, the database, the job queue. */
+export function platformGauges(db: Kysely<PlatformTables>): GaugeDefinition[] {
+  return [
+    gauge('steadfast_build_info', 'Always 1; the version is in its label.', (g) => g.set({ version }, 1), ['version']),
+    gauge('steadfast_postgres_up', '1 when the platform database answers.', async (g) => {
+      g.set(
+        await sql`SELECT 1`.execute(db).then(
+          () => 1,
+          () => 0,
+        ),
+      );
+    }),
+    gauge(
+      'steadfast_jobs',
+      'Background jobs by type and status (finished ones are pruned after 30 days).',
+      async (g) => {
+        const rows = await db
+          .selectFrom('jobs')
+          .select(['type', 'status', (eb) => eb.fn.countAll<number>().as('n')])
+          .groupBy(['type', 'status'])
+          .execute()
+          .catch(() => []);
+        for (const row of rows) g.set({ type: row.type, status: row.status }, Number(row.n));
+      },
+      ['type', 'status'],
+    ),
+  ];
 }

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createTestPlatform, type TestPlatform } from '../../test/helpers/platform.js';
-import { pruneJobsJob } from '../platform/jobs/builtin.js';
+import { createTestPlatform, type TestPlatform } from '../../../test/helpers/platform.js';
+import { pruneJobsJob } from './builtin.js';
 import { startWorker } from './worker.js';
 
 let platform: TestPlatform;

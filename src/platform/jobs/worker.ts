@@ -1,9 +1,25 @@
-import { pruneJobsJob } from '../platform/jobs/builtin.js';
-import { LeaderLock } from '../platform/jobs/leader.js';
-import type { JobDefinition } from '../platform/jobs/queue.js';
-import { JobRunner } from '../platform/jobs/runner.js';
-import { Scheduler, type Schedule } from '../platform/jobs/scheduler.js';
-import type { Platform } from './deps.js';
+import type { Kysely } from 'kysely';
+import type { Clock } from '../clock/clock.js';
+import type { Config } from '../config/config.js';
+import type { ConnectionTarget } from '../db/connect.js';
+import type { PlatformTables } from '../db/schema.js';
+import type { Logger } from '../log/log.js';
+import { pruneJobsJob } from './builtin.js';
+import { LeaderLock } from './leader.js';
+import type { JobDefinition, JobQueue } from './queue.js';
+import { JobRunner } from './runner.js';
+import { Scheduler, type Schedule } from './scheduler.js';
+
+/** What the worker role runs on (the platform is one). */
+export interface WorkerDeps {
+  readonly config: Pick<Config, 'jobConcurrency' | 'jobPollIntervalMs' | 'shutdownGraceSeconds'>;
+  readonly log: Logger;
+  readonly clock: Clock;
+  readonly db: Kysely<PlatformTables>;
+  readonly jobs: JobQueue;
+  /** The platform database, for the leader's advisory lock (a connection of its own). */
+  readonly database: { readonly admin: ConnectionTarget };
+}
 
 export interface Worker {
   readonly runner: JobRunner;
@@ -21,7 +37,7 @@ const scheduleTickMs = 1000;
  * leader). `extra` holds every module's jobs and schedules (their contract's `work`).
  */
 export function startWorker(
-  platform: Platform,
+  platform: WorkerDeps,
   extra: { jobs?: JobDefinition[]; schedules?: Schedule[] } = {},
 ): Worker {
   const log = platform.log.child({ component: 'worker' });
