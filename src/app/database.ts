@@ -1,11 +1,10 @@
-import { chown, mkdir } from 'node:fs/promises';
 import type { Config } from '../platform/config/config.js';
 import { derivePassword } from '../platform/crypto/secrets.js';
 import { withKysely } from '../platform/db/connect.js';
 import { externalDatabase, prepareCluster } from '../platform/db/bootstrap.js';
 import { appError } from '../platform/errors.js';
 import type { Logger } from '../platform/log/log.js';
-import { archiveCommand, walSpoolDir } from '../platform/postgres/archive.js';
+import { archiveCommand, prepareWalSpool, walSpoolDir } from '../platform/postgres/archive.js';
 import { resolveBinaries } from '../platform/postgres/binaries.js';
 import { hbaRules, replicationHbaRules } from '../platform/postgres/data-dir.js';
 import { placedTlsFiles, type TlsFiles } from '../platform/postgres/tls.js';
@@ -81,9 +80,7 @@ export async function startEmbedded(config: Config, log: Logger): Promise<Databa
     log: log.child({ component: 'postgres' }),
   });
   await supervisor.initialise();
-  const spool = walSpoolDir(dataDir);
-  await mkdir(spool, { recursive: true, mode: 0o700 });
-  if (runAs) await chown(spool, runAs.uid, runAs.gid);
+  const spool = await prepareWalSpool(dataDir, runAs);
   await supervisor.start();
   return {
     admin: embeddedTarget(secretKey, supervisor.port, config.platformDatabase),

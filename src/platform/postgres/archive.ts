@@ -1,8 +1,18 @@
+import { chown, mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import type { RunAs } from './os-user.js';
 
 /** Where archive_command leaves finished WAL files for the pusher: beside the data directory. */
 export function walSpoolDir(dataDir: string): string {
   return path.join(path.dirname(dataDir), 'wal-spool');
+}
+
+/** Makes the spool of `dataDir` (private to the PostgreSQL user, who writes it): its path. */
+export async function prepareWalSpool(dataDir: string, runAs: RunAs | undefined): Promise<string> {
+  const spool = walSpoolDir(dataDir);
+  await mkdir(spool, { recursive: true, mode: 0o700 });
+  if (runAs) await chown(spool, runAs.uid, runAs.gid);
+  return spool;
 }
 
 /**
