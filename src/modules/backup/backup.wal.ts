@@ -96,7 +96,7 @@ export class WalPusher {
   }
 
   private async push(): Promise<number> {
-    const { clock, log, repositories, spool } = this.deps;
+    const { clock, repositories, spool } = this.deps;
     const key = (this.key ??= await backupKey(this.deps, true));
     let completed = 0;
     for (const file of await this.spooled()) {
@@ -106,36 +106,7 @@ export class WalPusher {
       for (const repository of repositories) {
         const state = this.state.get(repository.name)!;
         if (held.has(repository.name) || state.retryAt > clock.now().getTime()) continue;
-        try {
-          // WAL of another cluster must never overwrite this repository's (nor this cluster's another's).
-          if (cluster) await claimRepository(repository.store, cluster);
-          await repository.store.put(walKey(file), seal(spool.get(file), key, walKey(file)));
-          held.add(repository.name);
-          if (state.failingSince)
-            log.warn(
-              { repository: repository.name, since: state.failingSince },
-              'WAL archiving to this repository works again; catching up',
-            );
-          Object.assign(state, {
-            lastArchived: file,
-            lastArchivedAt: clock.now().toISOString(),
-            failingSince: undefined,
-            lastError: undefined,
-            failures: 0,
-            retryAt: 0,
-          });
-        } catch (error) {
-          state.failures++;
-          state.retryAt = clock.now().getTime() + Math.min(60_000, 1000 * 2 ** state.failures);
-          state.lastError = (error as Error).message;
-          if (!state.failingSince) {
-            state.failingSince = clock.now().toISOString();
-            log.error(
-              { repository: repository.name, err: error, file },
-              'WAL archiving to this repository fails; WAL is kept in the spool until it recovers',
-            );
-          }
-        }
+        if (await this.pushTo(repository, state, { file, cluster, key })) held.add(repository.name);
       }
       if (held.size === repositories.length) {
         await spool.delete(file);
@@ -144,6 +115,47 @@ export class WalPusher {
       }
     }
     return completed;
+  }
+
+  /** Stores one spooled file in one repository: whether it is there now. A failure is recorded and retried later, with backoff. */
+  private async pushTo(
+    repository: Repository,
+    state: RepositoryState,
+    what: { file: string; cluster: string | undefined; key: BackupKey },
+  ): Promise<boolean> {
+    const { clock, log, spool } = this.deps;
+    const { file, cluster, key } = what;
+    try {
+      // WAL of another cluster must never overwrite this repository's (nor this cluster's another's).
+      if (cluster) await claimRepository(repository.store, cluster);
+      await repository.store.put(walKey(file), seal(spool.get(file), key, walKey(file)));
+    } catch (error) {
+      state.failures++;
+      state.retryAt = clock.now().getTime() + Math.min(60_000, 1000 * 2 ** state.failures);
+      state.lastError = (error as Error).message;
+      if (!state.failingSince) {
+        state.failingSince = clock.now().toISOString();
+        log.error(
+          { repository: repository.name, err: error, file },
+          'WAL archiving to this repository fails; WAL is kept in the spool until it recovers',
+        );
+      }
+      return false;
+    }
+    if (state.failingSince)
+      log.warn(
+        { repository: repository.name, since: state.failingSince },
+        'WAL archiving to this repository works again; catching up',
+      );
+    Object.assign(state, {
+      lastArchived: file,
+      lastArchivedAt: clock.now().toISOString(),
+      failingSince: undefined,
+      lastError: undefined,
+      failures: 0,
+      retryAt: 0,
+    });
+    return true;
   }
 
   /** The system identifier in a spooled segment's header (undefined for history and backup-label files). */
