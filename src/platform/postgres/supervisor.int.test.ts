@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -123,6 +123,29 @@ describe('the embedded Postgres supervisor', () => {
       await pg.stop();
       blocker.close();
     }
+  });
+
+  test('a start that cannot succeed ends when PostgreSQL exits, with its reason, and stops watching for it', async () => {
+    const dataDir = path.join(home, 'broken', 'data');
+    const pg = new PostgresSupervisor({
+      dataDir,
+      binaries,
+      superuser: 'steadfast',
+      superuserPassword: 'pw-for-tests',
+      port: 0,
+      maxConnections: 20,
+      runAs,
+      log: silentLogger(),
+      startTimeoutMs: 30_000, // far longer than Postgres takes to fail: the start must not wait it out
+    });
+    await pg.initialise();
+    await appendFile(path.join(dataDir, 'postgresql.conf'), 'this is not a setting\n');
+    const pending = (): number =>
+      process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout' || kind.startsWith('FSReq')).length;
+    const before = pending();
+    await assert.rejects(pg.start(), /PostgreSQL exited while starting \(exit 1\):[\s\S]*syntax error/);
+    await sleep(200);
+    assert.equal(pending(), before, 'nothing keeps polling for a server that has exited');
   });
 
   test('refuses a data directory made by another PostgreSQL major version, and says what to do', async () => {

@@ -215,6 +215,7 @@ export class PostgresSupervisor extends EventEmitter {
     );
     exitedEarly.catch(() => undefined);
     await Promise.race([this.waitUntilReady(child), exitedEarly]);
+    if (child.exitCode !== null || child.signalCode !== null) await exitedEarly;
     // The checkpointer starts during recovery and then sleeps for checkpoint_timeout without
     // looking at archive_timeout, so for the first minutes after a start a quiet server would not
     // close its WAL segment at all (measured: >200 s with archive_timeout = 10 s). A reload wakes it
@@ -227,14 +228,17 @@ export class PostgresSupervisor extends EventEmitter {
     log.info({ port, postgresPid: child.pid, runAs: runAs?.user }, 'PostgreSQL is ready');
   }
 
+  /** Until `postmaster.pid` says it accepts connections; ends at once when the server exits (launch reports why). */
   private async waitUntilReady(child: ChildProcess): Promise<void> {
     const timeoutMs = this.options.startTimeoutMs ?? startTimeoutMs;
     const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
+    const exited = (): boolean => child.exitCode !== null || child.signalCode !== null;
+    while (Date.now() < deadline && !exited()) {
       const info = await readPostmasterPid(this.options.dataDir);
       if (info && info.pid === child.pid && acceptsConnections(info)) return;
       await sleep(25);
     }
+    if (exited()) return; // The exit handler in launch has the reason.
     child.kill('SIGQUIT');
     throw appError('POSTGRES_START_FAILED', `PostgreSQL did not become ready within ${timeoutMs / 1000} s.`);
   }
@@ -314,7 +318,10 @@ export class PostgresSupervisor extends EventEmitter {
     const { runAs } = this.options;
     const identity = runAs ? [`--reuid=${runAs.uid}`, `--regid=${runAs.gid}`, '--clear-groups'] : [];
     // pdeathsig INT: a fast shutdown of Postgres if this process dies without stopping it.
+    // A process group of its own (detached): Ctrl-C on a terminal reaches us, not Postgres, which we
+    // stop last, once requests are drained and the app's connections closed.
     return spawn('setpriv', ['--pdeathsig', 'INT', ...identity, '--', program, ...args], {
+      detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, LC_ALL: 'C.UTF-8', TZ: 'UTC' },
     });
