@@ -75,9 +75,9 @@ export async function startPlatform(
     await prepareTenants(platform, roles);
 
     const context = moduleContext(platform, database, shipping);
-    const serving = await startServing(context, roles, port, layers.push([]));
     // After the jobs and the listeners: the repositories' connections (an open SFTP session would keep the process alive).
     layers.push([() => context.backups.close()]);
+    const serving = await startServing(context, roles, port, layers.push([]));
     const entryUrl = await entryUrlOf(platform, port);
     return { platform, ...serving, port, entryUrl, fatal, stop: () => layers.stopAll() };
   } catch (error) {

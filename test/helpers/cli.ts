@@ -43,6 +43,15 @@ export function runCli(args: string[], env: Record<string, string>, where: Where
 }
 
 /** Starts `steadfast up` and resolves once it prints that it is running (or rejects with its output). */
-export function startUp(env: Record<string, string>, args: string[] = [], where: Where = {}): Promise<RunningCli> {
-  return startSteadfast(['up', ...args], { env, netns: where.netns, ready: 'Steadfast is running' });
+export function startUp(
+  env: Record<string, string>,
+  args: string[] = [],
+  where: Where & { processGroup?: boolean } = {},
+): Promise<RunningCli> {
+  return startSteadfast(['up', ...args], {
+    env,
+    netns: where.netns,
+    processGroup: where.processGroup,
+    ready: 'Steadfast is running',
+  });
 }

@@ -13,6 +13,8 @@ export interface ChildOptions {
   readonly env: Record<string, string>;
   /** A network namespace to run it in (`ip netns exec`), for simulated data centres. */
   readonly netns?: string;
+  /** Leads a process group of its own, as a command started from a terminal does (see `RunningChild.interrupt`). */
+  readonly processGroup?: boolean;
 }
 
 export interface CommandResult {
@@ -26,6 +28,8 @@ export interface RunningChild {
   output(): string;
   /** Sends a signal (TERM by default) and resolves with the exit code once it has exited; killed if it has not within `graceSeconds` (60). */
   stop(signal?: NodeJS.Signals, graceSeconds?: number): Promise<number | null>;
+  /** Ctrl-C on a terminal: SIGINT to its whole process group (started with `processGroup`); resolves with the exit code. */
+  interrupt(): Promise<number | null>;
 }
 
 function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
@@ -42,7 +46,11 @@ function spawnSteadfast(
   // Both setpriv and `ip netns exec` exec the program, so the child is node itself and signals reach it.
   const command = ['setpriv', '--pdeathsig', 'TERM', process.execPath, bin, ...args];
   const argv = options.netns ? ['ip', 'netns', 'exec', options.netns, ...command] : command;
-  return spawn(argv[0]!, argv.slice(1), { env: childEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(argv[0]!, argv.slice(1), {
+    env: childEnv(options.env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.processGroup ?? false,
+  });
 }
 
 /** Runs one `steadfast` command to completion, with no terminal on stdin. */
@@ -87,6 +95,11 @@ export async function startSteadfast(
   return {
     child,
     output: () => output,
+    async interrupt() {
+      process.kill(-child.pid!, 'SIGINT');
+      const [code] = (await exited) as [number | null];
+      return code;
+    },
     async stop(signal = 'SIGTERM', graceSeconds = 60) {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       const overdue = setTimeout(() => child.kill('SIGKILL'), graceSeconds * 1000);
