@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
-import http from 'node:http';
 import { createServer } from 'node:net';
 import { once } from 'node:events';
 import path from 'node:path';
@@ -8,20 +7,9 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isProcessAlive, readPostmasterPid } from '../src/platform/postgres/data-dir.js';
 import { cliHome, runCli, startUp } from './helpers/cli.js';
+import { getWithHost as get } from './helpers/http.js';
 
 const dataDirOf = (home: string): string => path.join(home, 'postgres', 'data');
-
-/** A real HTTP request with our own Host header (fetch does not let us set it). */
-function get(port: number, url: string, host: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const request = http.get({ host: '127.0.0.1', port, path: url, headers: { host } }, (response) => {
-      let body = '';
-      response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
-    });
-    request.on('error', reject);
-  });
-}
 
 async function waitUntilDead(pid: number): Promise<boolean> {
   for (let i = 0; i < 100 && isProcessAlive(pid); i++) await sleep(50);

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { buildHttp } from '../../src/app/http.js';
 import type { Platform } from '../../src/app/deps.js';
@@ -12,4 +13,16 @@ export async function buildTestApp(platform: Platform): Promise<FastifyInstance>
 /** The Host header of a tenant's address. */
 export function hostOf(slug: string, port = 8080): string {
   return `${slug}.localhost:${port}`;
+}
+
+/** A real HTTP request with our own Host header (fetch does not let us set it). */
+export function getWithHost(port: number, url: string, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.get({ host: '127.0.0.1', port, path: url, headers: { host } }, (response) => {
+      let body = '';
+      response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+    });
+    request.on('error', reject);
+  });
 }

@@ -3,9 +3,11 @@ import type { Command } from 'commander';
 import { attachDatabase } from '../../app/database.js';
 import { appError } from '../../platform/errors.js';
 import { ensurePostgresOsUser } from '../../platform/postgres/os-user.js';
+import { leaveStartable, prepareRestoreTarget } from '../../platform/postgres/restore-target.js';
 import type { RecoveryTarget } from '../../platform/postgres/recovery.js';
 import { commandSetup } from '../context.js';
 import { printJson } from '../output.js';
+import type { RestoreResult } from '../../modules/backup/index.js';
 import { withBackups } from './session.js';
 
 interface RestoreFlags {
@@ -36,6 +38,32 @@ export function recoveryTarget(flags: { time?: string; name?: string; asTaken?: 
   return { kind: 'latest' };
 }
 
+function printRestored(result: RestoreResult, target: string): void {
+  process.stdout.write(
+    `Restored backup ${result.record.id} from ${result.repository} into ${target}: ${result.files} files, ${(result.bytes / 1048576).toFixed(1)} MB, ${result.walFiles} WAL files, in ${result.seconds.toFixed(1)} s.\n`,
+  );
+  if (result.recovery) {
+    process.stdout.write(
+      `Recovered to WAL position ${result.recovery.reachedLsn} on timeline ${result.recovery.timeline}; last transaction ${result.recovery.lastTransactionAt ?? 'none after the backup'}. The cluster is promoted and stopped.\n`,
+    );
+  } else {
+    process.stdout.write(`The cluster is as the backup left it (consistent at ${result.record.endLsn}).\n`);
+  }
+  for (const gap of result.walGaps)
+    process.stdout.write(
+      `warning: the archive lacks WAL ${gap.from} to ${gap.to} (timeline ${gap.timeline}); nothing after it could be recovered.\n`,
+    );
+  process.stdout.write(`${nextStep(target)}\n`);
+}
+
+/** How the restored directory becomes a running platform (docs/operations.md, "From a restored directory to a running platform"). */
+function nextStep(target: string): string {
+  const home = path.basename(target) === 'data' && path.basename(path.dirname(target)) === 'postgres';
+  const homeDir = home ? path.dirname(path.dirname(target)) : '<new home>';
+  const move = home ? '' : `move ${target} to ${homeDir}/postgres/data, `;
+  return `Next: to serve it, ${move}copy secret.key and backup.key from the old home into ${homeDir} (the roles' passwords come from secret.key), then run: STEADFAST_HOME=${homeDir} steadfast up`;
+}
+
 export function registerBackupRestore(backup: Command): void {
   backup
     .command('restore [id]')
@@ -56,26 +84,18 @@ export function registerBackupRestore(backup: Command): void {
       const recovery = recoveryTarget(flags);
       // Files belong to whoever will run this Postgres: the dedicated OS user when we are root.
       const runAs = await ensurePostgresOsUser(config.postgresOsUser);
-      const target = path.resolve(flags.to);
+      const prepared = await prepareRestoreTarget(flags.to, runAs);
+      const target = prepared.dataDir;
       const result = await withBackups(
         { config, log, keyFile: flags.keyFile, label: 'restoring' },
         (backups, onProgress) => backups.restore({ id, target, recovery, owner: runAs, onProgress }),
-      );
+      ).catch(async (error: unknown) => {
+        await prepared.discard();
+        throw error;
+      });
+      await leaveStartable(target, runAs);
       if (flags.json) return printJson(result);
-      process.stdout.write(
-        `Restored backup ${result.record.id} from ${result.repository} into ${target}: ${result.files} files, ${(result.bytes / 1048576).toFixed(1)} MB, ${result.walFiles} WAL files, in ${result.seconds.toFixed(1)} s.\n`,
-      );
-      if (result.recovery) {
-        process.stdout.write(
-          `Recovered to WAL position ${result.recovery.reachedLsn} on timeline ${result.recovery.timeline}; last transaction ${result.recovery.lastTransactionAt ?? 'none after the backup'}. The cluster is promoted and stopped.\n`,
-        );
-      } else {
-        process.stdout.write(`The cluster is as the backup left it (consistent at ${result.record.endLsn}).\n`);
-      }
-      for (const gap of result.walGaps)
-        process.stdout.write(
-          `warning: the archive lacks WAL ${gap.from} to ${gap.to} (timeline ${gap.timeline}); nothing after it could be recovered.\n`,
-        );
+      printRestored(result, target);
     });
 
   backup

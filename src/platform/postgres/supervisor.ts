@@ -48,6 +48,9 @@ export interface SupervisorOptions {
 const startTimeoutMs = 60_000;
 const stopTimeoutMs = 30_000;
 const maxRestartsPerMinute = 5;
+/** A client turned away while the server is not yet (or no longer) open: expected, the client retries. */
+const transitionRefusal =
+  /FATAL:\s+the database system is (starting up|not accepting connections|not yet accepting connections|shutting down|in recovery mode)/;
 
 /**
  * Runs one embedded PostgreSQL server as a child process: initialises the data
@@ -344,7 +347,8 @@ export class PostgresSupervisor extends EventEmitter {
       if (!line.trim()) return;
       recent.push(line);
       if (recent.length > 50) recent.shift();
-      if (this.stopping) log.debug({ postgres: line }, 'postgres');
+      // A connection refused while the server starts, recovers or stops: the client waits for that (debug).
+      if (this.stopping || transitionRefusal.test(line)) log.debug({ postgres: line }, 'postgres');
       else if (/\b(PANIC|FATAL):/.test(line)) log.warn({ postgres: line }, 'postgres');
       else if (/\bWARNING:/.test(line)) log.warn({ postgres: line }, 'postgres');
       else log.debug({ postgres: line }, 'postgres');

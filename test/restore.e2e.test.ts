@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { ensurePostgresOsUser, isRoot } from '../src/platform/postgres/os-user.js';
+import { findFreePort } from '../src/platform/postgres/supervisor.js';
+import { cliHome, runCli, startUp } from './helpers/cli.js';
+import { getWithHost } from './helpers/http.js';
+
+/*
+ * The failure paths of a whole-cluster restore from the command line, and the path from a
+ * restored directory to a running platform, as an operator meets them.
+ */
+
+let setup: Awaited<ReturnType<typeof cliHome>>;
+let elsewhere: string;
+before(async () => {
+  setup = await cliHome();
+  elsewhere = await mkdtemp(path.join(tmpdir(), 'steadfast-restore-'));
+  await chmod(elsewhere, 0o755);
+  const created = await runCli(['tenant', 'create', 'acme', '--name', 'Acme'], setup.env);
+  assert.equal(created.code, 0, created.stderr);
+  const taken = await runCli(['backup', 'now'], setup.env);
+  assert.equal(taken.code, 0, taken.stderr);
+});
+after(async () => {
+  await setup.remove();
+  await rm(elsewhere, { recursive: true, force: true });
+});
+
+test(
+  'as root, a directory the PostgreSQL user cannot pass is refused before anything is fetched, and nothing is left in it',
+  { skip: !isRoot() && 'only root runs PostgreSQL as another OS user' },
+  async () => {
+    const closed = path.join(elsewhere, 'closed');
+    await mkdir(closed, { mode: 0o700 });
+    const restored = await runCli(['backup', 'restore', '--to', path.join(closed, 'postgres', 'data')], setup.env);
+    assert.equal(restored.code, 1);
+    assert.match(
+      restored.stderr,
+      /The PostgreSQL user "[\w-]+" could not reach .*closed\/postgres\/data: .*closed is not searchable for it.* run "chmod o\+x /,
+    );
+    assert.doesNotMatch(restored.stderr, /restoring:/, 'refused before any download');
+    assert.deepEqual(await readdir(closed), []);
+  },
+);
+
+test('a restore into a new home leaves a directory that starts as it is, says how, and "up" then serves its tenants', async () => {
+  const newHome = path.join(elsewhere, 'new-home');
+  const dataDir = path.join(newHome, 'postgres', 'data');
+  const restored = await runCli(['backup', 'restore', '--to', dataDir], setup.env);
+  assert.equal(restored.code, 0, restored.stderr);
+  assert.match(
+    restored.stdout,
+    new RegExp(
+      `Next: to serve it, copy secret.key and backup.key from the old home into ${newHome} .*then run: STEADFAST_HOME=${newHome} steadfast up\n$`,
+    ),
+  );
+  assert.doesNotMatch(restored.stderr, /not accepting connections|starting up/, 'expected waits are not warnings');
+  const runAs = await ensurePostgresOsUser('steadfast-pg');
+  const parent = await stat(path.join(newHome, 'postgres'));
+  assert.equal(parent.mode & 0o777, 0o700, 'prepared as "up" prepares <home>/postgres');
+  if (runAs) assert.equal(parent.uid, runAs.uid, 'owned by the PostgreSQL user, who must reach its data');
+  const conf = await readFile(path.join(dataDir, 'steadfast.conf'), 'utf8');
+  assert.doesNotMatch(conf, /restore_command|steadfast-recovery-/, 'nothing of the recovery run is left');
+  assert.match(await readFile(path.join(dataDir, 'pg_hba.conf'), 'utf8'), /scram-sha-256/);
+
+  for (const file of ['secret.key', 'backup.key'])
+    await copyFile(path.join(setup.home, file), path.join(newHome, file));
+  const env = {
+    STEADFAST_HOME: newHome,
+    PORT: String(await findFreePort()),
+    STEADFAST_POSTGRES_PORT: String(await findFreePort()),
+    STEADFAST_OPERATOR_PORT: '0',
+  };
+  const up = await startUp(env);
+  try {
+    const tenants = await runCli(['tenant', 'list', '--json'], env);
+    assert.equal(tenants.code, 0, tenants.stderr);
+    assert.deepEqual(
+      JSON.parse(tenants.stdout).map((tenant: { slug: string }) => tenant.slug),
+      ['acme'],
+    );
+    const answer = await getWithHost(Number(env.PORT), '/api/v1/tenant', `acme.localhost:${env.PORT}`);
+    assert.equal(answer.status, 200, answer.body);
+  } finally {
+    assert.equal(await up.stop(), 0, up.output());
+  }
+});
