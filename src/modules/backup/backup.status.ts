@@ -1,6 +1,7 @@
 import type { ObjectStore } from '../../platform/storage/store.js';
 import { backupStaleHours } from './backup.drill-log.js';
 import type { BackupService } from './backup.service.js';
+import { readArchiveState } from './backup.wal.js';
 
 /** The backups as `steadfast status` shows them. */
 export interface BackupsStatus {
@@ -54,8 +55,18 @@ export async function observeBackups(
 /** WAL files waiting in the spool past this many: a repository is failing or slow. */
 const spoolBacklogFiles = 50;
 
-/** How many WAL files archive_command has left in `spool` for the pusher; a backlog goes into `warnings`. */
-export async function observeWalSpool(spool: ObjectStore, warnings: string[]): Promise<number> {
+/**
+ * How many WAL files archive_command has left in `spool` for the pusher; a repository the pusher
+ * cannot store WAL in is a warning at once, and so is a backlog.
+ */
+export async function observeWalSpool(spool: ObjectStore, warnings: string[], now = new Date()): Promise<number> {
+  const state = await readArchiveState(spool).catch(() => undefined);
+  for (const failing of state?.failing ?? []) {
+    const minutes = Math.floor((now.getTime() - Date.parse(failing.since)) / 60_000);
+    warnings.push(
+      `WAL archiving to repository ${failing.repository} has been failing for ${minutes < 1 ? 'less than a minute' : `${minutes} minute(s)`} (since ${failing.since})${failing.error ? `: ${failing.error.replace(/[.\s]+$/, '')}` : ''}. The WAL waits in the spool and is sent once the repository works again; fix the repository (see "steadfast backup verify" and the log).`,
+    );
+  }
   const spooled = (await spool.list('')).filter(
     (object) => !object.key.startsWith('.') && !object.key.includes('/'),
   ).length;

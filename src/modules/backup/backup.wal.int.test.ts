@@ -8,6 +8,7 @@ import { silentLogger } from '../../platform/log/log.js';
 import { FsStore } from '../../platform/storage/fs-store.js';
 import { startScratchCluster, type ScratchCluster } from '../../../test/helpers/scratch-cluster.js';
 import { WalPusher } from './backup.wal.js';
+import { observeWalSpool } from './backup.status.js';
 
 let cluster: ScratchCluster;
 
@@ -88,6 +89,13 @@ test('a failing repository keeps WAL in the spool without holding up the others,
     status.repositories.find((r) => r.name === 'broken')!.lastError!,
     /Failed (reading|writing) .*repos\/broken/,
   );
+  const warnings: string[] = [];
+  await observeWalSpool(new FsStore(cluster.spool), warnings, new Date(now + 180_000));
+  assert.deepEqual(
+    warnings.map((warning) => warning.replace(/\(since [^)]+\): .*/, '(since …)')),
+    ['WAL archiving to repository broken has been failing for 3 minute(s) (since …)'],
+    'steadfast status, another process, sees it at once',
+  );
 
   const second = await switchSegment();
   await pusher.pass();
@@ -103,6 +111,9 @@ test('a failing repository keeps WAL in the spool without holding up the others,
     [],
   );
   assert.equal((await pusher.status()).repositories.find((r) => r.name === 'broken')!.failingSince, undefined);
+  const later: string[] = [];
+  await observeWalSpool(new FsStore(cluster.spool), later);
+  assert.deepEqual(later, [], 'and sees it work again');
 });
 
 test('WAL never goes to a repository claimed by another cluster; the others get it, and the refusal says why', async () => {

@@ -30,6 +30,27 @@ export interface ArchiveStatus {
   }>;
 }
 
+/** Where the pusher keeps each repository's archiving state for `steadfast status`, in the spool (a hidden file, never pushed). */
+export const archiveStateKey = '.archive-state.json';
+
+/** What `steadfast status` reads of the pusher: the repositories WAL archiving fails for. */
+export interface SavedArchiveState {
+  readonly savedAt: string;
+  readonly failing: Array<{ readonly repository: string; readonly since: string; readonly error?: string }>;
+}
+
+/** The pusher's saved state, if it saved one (a platform that never ran archiving has none). */
+export async function readArchiveState(spool: ObjectStore): Promise<SavedArchiveState | undefined> {
+  const chunks: Buffer[] = [];
+  try {
+    for await (const chunk of spool.get(archiveStateKey)) chunks.push(chunk);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as SavedArchiveState;
+}
+
 interface RepositoryState {
   lastArchived?: string;
   lastArchivedAt?: string;
@@ -53,12 +74,15 @@ export class WalPusher {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<number> | undefined;
   private stopped = false;
+  /** The last state save, so saves never overlap. */
+  private saved: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: WalPusherDeps) {
     for (const repository of deps.repositories) this.state.set(repository.name, { retryAt: 0, failures: 0 });
   }
 
   start(): void {
+    this.saved = this.saveState(); // a fresh start: whatever an earlier run saw failing is retried now
     this.schedule(0);
   }
 
@@ -71,6 +95,7 @@ export class WalPusher {
     while (this.deps.clock.now().getTime() < deadline && (await this.pass()) > 0) {
       // keep going while files leave the spool
     }
+    await this.saved;
     await Promise.all(this.deps.repositories.map((repository) => repository.store.close?.()));
   }
 
@@ -114,6 +139,7 @@ export class WalPusher {
         completed++;
       }
     }
+    await this.saved;
     return completed;
   }
 
@@ -139,10 +165,12 @@ export class WalPusher {
           { repository: repository.name, err: error, file },
           'WAL archiving to this repository fails; WAL is kept in the spool until it recovers',
         );
+        this.stateChanged();
       }
       return false;
     }
-    if (state.failingSince)
+    const recovered = Boolean(state.failingSince);
+    if (recovered)
       log.warn(
         { repository: repository.name, since: state.failingSince },
         'WAL archiving to this repository works again; catching up',
@@ -155,7 +183,30 @@ export class WalPusher {
       failures: 0,
       retryAt: 0,
     });
+    if (recovered) this.stateChanged();
     return true;
+  }
+
+  /** Saves which repositories fail (after the saves before it), for `steadfast status` in another process. */
+  private stateChanged(): void {
+    this.saved = this.saved.then(() => this.saveState());
+  }
+
+  private async saveState(): Promise<void> {
+    const failing = [...this.state]
+      .filter(([, state]) => state.failingSince)
+      .map(([repository, state]) => ({ repository, since: state.failingSince!, error: state.lastError }));
+    const saved: SavedArchiveState = { savedAt: this.deps.clock.now().toISOString(), failing };
+    try {
+      await this.deps.spool.put(
+        archiveStateKey,
+        (async function* () {
+          yield Buffer.from(JSON.stringify(saved));
+        })(),
+      );
+    } catch (error) {
+      this.deps.log.warn({ err: error }, 'could not save the WAL archiving state for "steadfast status"');
+    }
   }
 
   /** The system identifier in a spooled segment's header (undefined for history and backup-label files). */

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ensurePostgresOsUser, isRoot } from '../src/platform/postgres/os-user.js';
 import { findFreePort } from '../src/platform/postgres/supervisor.js';
 import { cliHome, runCli, startUp } from './helpers/cli.js';
@@ -86,5 +87,38 @@ test('a restore into a new home leaves a directory that starts as it is, says ho
     assert.equal(answer.status, 200, answer.body);
   } finally {
     assert.equal(await up.stop(), 0, up.output());
+  }
+});
+
+test('"status --check" fails at once while a repository cannot take WAL, and says which and why', async () => {
+  const own = await cliHome();
+  try {
+    const broken = path.join(own.home, 'broken-repository');
+    await writeFile(broken, 'a file where a directory should be: every write fails');
+    const env = {
+      ...own.env,
+      STEADFAST_BACKUP_REPOSITORIES: JSON.stringify([
+        { name: 'local', type: 'fs', path: 'backups' },
+        { name: 'broken', type: 'fs', path: broken },
+      ]),
+    };
+    const up = await startUp(env);
+    try {
+      let check = await runCli(['status', '--check'], env);
+      for (let i = 0; i < 100 && !/WAL archiving to repository broken/.test(check.stdout); i++) {
+        await sleep(100);
+        check = await runCli(['status', '--check'], env);
+      }
+      assert.equal(check.code, 1, check.stdout + check.stderr);
+      assert.match(
+        check.stdout,
+        /WAL archiving to repository broken has been failing for (less than a minute|\d+ minute\(s\)) \(since [^)]+\): .*broken-repository/,
+      );
+      assert.doesNotMatch(check.stdout, /All is well/);
+    } finally {
+      assert.equal(await up.stop(), 0, up.output());
+    }
+  } finally {
+    await own.remove();
   }
 });
