@@ -81,7 +81,10 @@ test('steadfast backup now, list, verify and restore work from the command line'
 
   const verified = await runCli(['backup', 'verify'], setup.env);
   assert.equal(verified.code, 0, verified.stderr);
-  assert.match(verified.stdout, new RegExp(`^OK +${backups[0]!.record.id} in local: \\d+ files checked`));
+  assert.match(
+    verified.stdout,
+    new RegExp(`^OK +${backups[0]!.record.id} in local: \\d+ files and [1-9]\\d* WAL segment\\(s\\) checked`),
+  );
 
   const target = path.join(setup.home, 'restored');
   const restored = await runCli(['backup', 'restore', '--to', target, '--json'], setup.env);

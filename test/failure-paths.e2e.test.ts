@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { segmentOf } from '../src/platform/postgres/lsn.js';
 import { ensurePostgresOsUser, isRoot } from '../src/platform/postgres/os-user.js';
 import { findFreePort } from '../src/platform/postgres/supervisor.js';
 import { cliHome, runCli, startUp } from './helpers/cli.js';
@@ -121,4 +122,29 @@ test('"status --check" fails at once while a repository cannot take WAL, and say
   } finally {
     await own.remove();
   }
+});
+
+test('"backup verify" fails while an archived WAL segment the latest backup needs is truncated, naming it', async () => {
+  const listed = await runCli(['backup', 'list', '--json'], setup.env);
+  const [latest] = (JSON.parse(listed.stdout) as Array<{ record: { startLsn: string; timeline: number } }>).slice(-1);
+  const segment = segmentOf(latest!.record.startLsn, latest!.record.timeline);
+  const walDir = path.join(setup.home, 'backups', 'wal');
+  const stored = (await readdir(walDir, { recursive: true })).find(
+    (name) => path.basename(name) === `${segment}.sealed`,
+  );
+  assert.ok(stored, `segment ${segment} was archived`);
+  const file = path.join(walDir, stored);
+  const intact = await readFile(file);
+  await writeFile(file, intact.subarray(0, Math.floor(intact.length / 3)));
+  try {
+    const verified = await runCli(['backup', 'verify'], setup.env);
+    assert.equal(verified.code, 1, verified.stdout + verified.stderr);
+    assert.match(verified.stdout, /^FAILED /);
+    assert.match(verified.stdout, new RegExp(`could not read WAL ${segment} from repository local: .*truncated`, 'i'));
+  } finally {
+    await writeFile(file, intact);
+  }
+  const again = await runCli(['backup', 'verify'], setup.env);
+  assert.equal(again.code, 0, again.stdout + again.stderr);
+  assert.match(again.stdout, /^OK +\S+ in local: \d+ files and [1-9]\d* WAL segment\(s\) checked/);
 });

@@ -44,19 +44,16 @@ export function fakeSource(
   };
 }
 
-/** A scratch disk that keeps what is unpacked and fetched in memory, and notes each call. */
+/** A scratch disk that keeps what is unpacked in memory, and notes each call. */
 export function fakeScratch(): ScratchSpace & {
   readonly calls: string[];
   readonly unpacked: Map<string, Buffer>;
-  readonly fetched: Map<string, MemoryStore>;
 } {
   const calls: string[] = [];
   const unpacked = new Map<string, Buffer>();
-  const fetched = new Map<string, MemoryStore>();
   return {
     calls,
     unpacked,
-    fetched,
     requireEmpty: async (dir) => void calls.push(`requireEmpty ${dir}`),
     empty: async (dir) => {
       calls.push(`empty ${dir}`);
@@ -68,11 +65,6 @@ export function fakeScratch(): ScratchSpace & {
       for await (const chunk of archive) chunks.push(Buffer.from(chunk));
       unpacked.set(dir, Buffer.concat(chunks));
       return { files: 1, bytes: Buffer.concat(chunks).length };
-    },
-    store: (dir) => {
-      const store = fetched.get(dir) ?? new MemoryStore();
-      fetched.set(dir, store);
-      return store;
     },
   };
 }

@@ -8,17 +8,14 @@ import type { ConnectionTarget } from '../../src/platform/db/connect.js';
 import type { Logger } from '../../src/platform/log/log.js';
 import { postgresBackupSource } from '../../src/platform/postgres/backup-source.js';
 import { localScratchSpace } from '../../src/platform/storage/scratch-space.js';
-import type { ObjectStore } from '../../src/platform/storage/store.js';
 
 export type { Recover, Repository };
 
 /** A backup service on a real cluster, described by its address, as the integration tests build it. */
 export interface BackupServiceDeps {
   readonly repositories: readonly Repository[];
-  /** Replays WAL after a restore (with `localStore`); without it, restores stop at the backup's end. */
+  /** Replays WAL after a restore; without it, restores stop at the backup's end. */
   readonly recover?: Recover;
-  /** A store in a local directory, for the WAL a restore fetches. */
-  readonly localStore?: (dir: string) => ObjectStore;
   /** The cluster to back up, as a role allowed to replicate. */
   readonly source?: ConnectionTarget | undefined;
   /** Its data directory, when the backup is to read the files itself rather than stream them. */
@@ -35,12 +32,11 @@ export interface BackupServiceDeps {
  */
 export class BackupService extends ModuleBackupService {
   constructor(deps: BackupServiceDeps) {
-    const { source, sourceDataDir, localStore, recover, ...rest } = deps;
+    const { source, sourceDataDir, ...rest } = deps;
     super({
       ...rest,
       source: source && postgresBackupSource(source, sourceDataDir),
-      scratch: localStore ? { ...localScratchSpace, store: localStore } : localScratchSpace,
-      recover: localStore ? recover : undefined,
+      scratch: localScratchSpace,
     });
   }
 }

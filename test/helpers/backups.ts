@@ -30,7 +30,6 @@ export async function scratchBackups(cluster: ScratchCluster, repositoryName = '
     keyFile,
     clock: systemClock,
     log: silentLogger(),
-    localStore: (dir) => new FsStore(dir),
     recover: (run) => runRecovery({ ...run, binaries, runAs: cluster.runAs, log: silentLogger() }),
   });
   const pusher = new WalPusher({

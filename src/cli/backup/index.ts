@@ -75,7 +75,7 @@ function registerBackupVerify(backup: Command): void {
   backup
     .command('verify [id]')
     .description(
-      "check a backup (default: the latest) in every repository: checksums, then every file against PostgreSQL's manifest",
+      "check a backup (default: the latest) in every repository: checksums, every file against PostgreSQL's manifest, the archived WAL it needs and the WAL chain after it",
     )
     .option('--key-file <file>', 'the backup key (default: backupKeyFile)')
     .option('--json', 'print the results as JSON')
@@ -89,7 +89,7 @@ function registerBackupVerify(backup: Command): void {
       else {
         for (const result of results) {
           process.stdout.write(
-            `${result.ok ? 'OK    ' : 'FAILED'} ${result.id} in ${result.repository}: ${result.files} files checked${result.problems.length ? `; ${result.problems.length} problem(s):` : ''}\n`,
+            `${result.ok ? 'OK    ' : 'FAILED'} ${result.id} in ${result.repository}: ${result.files} files and ${result.walFiles} WAL segment(s) checked${result.problems.length ? `; ${result.problems.length} problem(s):` : ''}\n`,
           );
           for (const problem of result.problems.slice(0, 20)) process.stdout.write(`         ${problem}\n`);
         }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -38,7 +38,6 @@ before(async () => {
     keyFile,
     clock: systemClock,
     log: silentLogger(),
-    localStore: (dir: string) => new FsStore(dir),
     recover: (run: Parameters<Recover>[0]) =>
       runRecovery({ ...run, binaries, runAs: cluster.runAs, log: silentLogger() }),
   };
@@ -75,11 +74,17 @@ async function archiveEverything(): Promise<void> {
 }
 
 let restores = 0;
-async function restoredEvents(recovery: Parameters<BackupService['restore']>[0]['recovery']): Promise<string[]> {
+async function restoredEvents(
+  recovery: Parameters<BackupService['restore']>[0]['recovery'],
+  timeline = 1,
+): Promise<string[]> {
   const target = path.join(cluster.dir, `restored-${++restores}`);
   const result = await service.restore({ target, owner: cluster.runAs, recovery });
   assert.ok(result.walFiles > 0);
-  assert.deepEqual(result.walGaps, []);
+  assert.deepEqual(
+    result.walGaps.filter((gap) => gap.timeline === timeline),
+    [],
+  );
   const restored = await cluster.startOn(target);
   try {
     return await withClient(restored.target(), async (client) =>
@@ -146,6 +151,40 @@ describe('point-in-time recovery from the repositories', () => {
       assert.deepEqual(names, ['A', 'B', 'C']);
     } finally {
       await restored.stop();
+    }
+  });
+
+  test('a damaged segment past the target does not fail a restore to the target; one before it stops recovery, naming the file and the repository', async () => {
+    // Restored copies started by the tests above archived WAL of their own timeline 2 by now: this test reads timeline 1.
+    await service.mark('before-d');
+    await archiveEverything(); // the restore point's segment is closed and archived
+    const [row] = await cluster.sql<{ file: string }>('SELECT pg_walfile_name(pg_current_wal_lsn()) AS file');
+    await cluster.sql("INSERT INTO events (name) VALUES ('D')");
+    await archiveEverything();
+    const damaged = row!.file;
+    const key = (await repositories[0]!.store.list('wal/')).find((object) => object.key.includes(damaged))!.key;
+    const file = path.join(cluster.dir, 'repository', key);
+    const intact = await readFile(file);
+    await writeFile(file, intact.subarray(0, intact.length / 2));
+    try {
+      assert.deepEqual(await restoredEvents({ kind: 'name', name: 'before-d' }), ['A', 'B', 'C']);
+
+      const target = path.join(cluster.dir, 'through-damage');
+      await assert.rejects(service.restore({ target, owner: cluster.runAs, recovery: { kind: 'latest' } }), (error) => {
+        assert.ok(error instanceof AppError);
+        assert.equal(error.code, 'RESTORE_FAILED');
+        assert.match(error.message, new RegExp(`could not read WAL ${damaged} from repository pitr: `));
+        assert.doesNotMatch(error.message, /\.\.|\.:|wal-restore/);
+        return true;
+      });
+      assert.deepEqual(await readdir(target), []);
+      assert.deepEqual(
+        (await readdir(cluster.dir)).filter((name) => name.endsWith('.wal-restore')),
+        [],
+        'the fetched WAL is removed',
+      );
+    } finally {
+      await writeFile(file, intact);
     }
   });
 

@@ -1,6 +1,7 @@
 import type { Clock } from '../../platform/clock/clock.js';
 import type { Logger } from '../../platform/log/log.js';
 import type { Inspect, RecoveryOutcome, RecoveryTarget } from '../../platform/postgres/recovery.js';
+import type { WalSupplier } from '../../platform/postgres/wal-feed.js';
 import type { BaseBackupEvent } from '../../platform/postgres/replication.js';
 import type { RestorePoint } from '../../platform/postgres/restore-point.js';
 import type { ObjectStore } from '../../platform/storage/store.js';
@@ -41,14 +42,12 @@ export interface ScratchSpace {
     dir: string,
     options: { owner?: { uid: number; gid: number } | undefined; handOver: boolean; onBytes: (bytes: number) => void },
   ): Promise<{ files: number; bytes: number }>;
-  /** A store in a local directory, for the WAL a restore fetches. */
-  store(dir: string): ObjectStore;
 }
 
-/** Replays fetched WAL on a restored data directory to its target (an adapter around Postgres). */
+/** Replays archived WAL on a restored data directory to its target, fetching it from `wal` as it goes (an adapter around Postgres). */
 export type Recover = (run: {
   dataDir: string;
-  walDir: string;
+  wal: WalSupplier;
   target: RecoveryTarget;
   role: string;
   inspect?: Inspect | undefined;

@@ -8,6 +8,7 @@ import { loadBackupKey } from '../../platform/crypto/backup-key.js';
 import { seal } from '../../platform/crypto/sealed.js';
 import { AppError } from '../../platform/errors.js';
 import type { RecoveryOutcome } from '../../platform/postgres/recovery.js';
+import type { WalSupplier } from '../../platform/postgres/wal-feed.js';
 import { walKey } from './backup.catalog.js';
 import type { BackupServiceDeps, Recover } from './backup.ports.js';
 import { BackupService } from './backup.service.js';
@@ -25,8 +26,22 @@ const recovered: RecoveryOutcome = {
   reachedLsn: '0/3000100',
   timeline: 2,
   lastTransactionAt: '2026-11-24T02:00:05Z',
+  walFiles: 2,
   seconds: 1,
 };
+
+/** What a recovery would read of the archive: each file's text, or null where the archive says it has none. */
+async function readAll(supplier: WalSupplier, files: string[]): Promise<Array<string | null>> {
+  return Promise.all(
+    files.map(async (file) => {
+      const body = supplier.open(file);
+      if (!body) return null;
+      const chunks: Buffer[] = [];
+      for await (const chunk of body) chunks.push(chunk);
+      return Buffer.concat(chunks).toString('utf8');
+    }),
+  );
+}
 
 /** A backup taken into two repositories in memory; restores of it go to a fake scratch disk and recover with `recover`. */
 async function backedUp(
@@ -69,26 +84,51 @@ describe('restoring a backup', () => {
     assert.match(scratch.unpacked.get(target)!.toString('utf8'), /^base files, part onepart two/);
   });
 
-  test('fetches the WAL from the backup on and replays it to the target', async () => {
+  test('replays the WAL from the backup on, handing recovery each file it asks for from whichever repository has it', async () => {
     const runs: Array<Parameters<Recover>[0]> = [];
+    const read: Array<string | null> = [];
     const { deps, scratch } = await backedUp(async (run) => {
       runs.push(run);
+      read.push(...(await readAll(run.wal, ['000000010000000000000001', '000000010000000000000002'])));
+      assert.deepEqual(run.wal.following('000000010000000000000002', 4), ['000000010000000000000003']);
+      read.push(...(await readAll(run.wal, ['000000010000000000000003', '000000010000000000000004'])));
       return recovered;
     });
     await archiveWal(deps, 0, '000000010000000000000001'); // before the backup: not needed
     await archiveWal(deps, 0, '000000010000000000000002');
     await archiveWal(deps, 1, '000000010000000000000003'); // only the second repository has it
     const result = await new BackupService(deps).restore({ target, recovery: { kind: 'latest' } });
+    assert.deepEqual(read, [null, 'wal 000000010000000000000002', 'wal 000000010000000000000003', null]);
     assert.equal(result.walFiles, 2);
     assert.deepEqual(result.walGaps, []);
     assert.equal(result.recovery, recovered);
-    const fetched = scratch.fetched.get(`${target}.wal-restore`)!;
-    assert.deepEqual([...fetched.objects.keys()], ['000000010000000000000002', '000000010000000000000003']);
-    assert.equal(fetched.objects.get('000000010000000000000003')!.toString('utf8'), 'wal 000000010000000000000003');
     assert.deepEqual(
-      runs.map((run) => [run.dataDir, run.walDir, run.target.kind, run.role]),
-      [[target, `${target}.wal-restore`, 'latest', 'steadfast_backup']],
+      scratch.calls,
+      [`requireEmpty ${target}`, `extract ${target}`],
+      'no WAL is fetched ahead of recovery',
     );
+    assert.deepEqual(
+      runs.map((run) => [run.dataDir, run.target.kind, run.role]),
+      [[target, 'latest', 'steadfast_backup']],
+    );
+  });
+
+  test('a WAL file that cannot be read is named with the repository it was read from', async () => {
+    let failure: Error | undefined;
+    const { deps } = await backedUp(async (run) => {
+      failure = await readAll(run.wal, ['000000010000000000000002']).then(
+        () => undefined,
+        (error: Error) => error,
+      );
+      throw failure;
+    });
+    await archiveWal(deps, 0, '000000010000000000000002');
+    const store = deps.repositories[0]!.store as unknown as { objects: Map<string, Buffer> };
+    const [key, object] = [...store.objects].find(([name]) => name.includes('000000010000000000000002'))!;
+    store.objects.set(key, object.subarray(0, object.length - 7)); // truncated
+    await assert.rejects(new BackupService(deps).restore({ target, recovery: { kind: 'latest' } }));
+    assert.match(failure!.message, /^could not read WAL 000000010000000000000002 from repository first: \S.*[^.]$/);
+    assert.doesNotMatch(failure!.message, /\.\.|\.:|wal-restore/);
   });
 
   test('tries the next repository when a copy is damaged, emptying the target first', async () => {

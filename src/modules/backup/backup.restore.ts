@@ -9,7 +9,7 @@ import { authenticRecord, openObject } from './backup.objects.js';
 import type { BackupServiceDeps, Recover, Repository } from './backup.ports.js';
 import type { BackupRecord, TransferProgress } from './backup.schema.js';
 import type { WalGap } from './backup.wal-plan.js';
-import { fetchWal } from './backup.wal-fetch.js';
+import { walSupplier } from './backup.wal-fetch.js';
 
 export interface RestoreOptions {
   readonly id?: string;
@@ -72,7 +72,7 @@ export async function restoreBackup(deps: BackupServiceDeps, options: RestoreOpt
       if (isAppError(error) && error.code === 'BACKUP_KEY_MISMATCH') throw error;
       if (inspection.state.failed !== undefined) throw inspection.state.failed;
       if (inspection.state.done) throw error;
-      errors.push(`${name}: ${(error as Error).message}`);
+      errors.push(`${name}: ${(error as Error).message.replace(/[.\s]+$/, '')}`);
       deps.log.warn({ repository: name, err: error }, 'restore from this repository failed; trying the next one');
     } finally {
       await lock.release();
@@ -115,16 +115,16 @@ async function restoreFrom(deps: BackupServiceDeps, attempt: Attempt, options: R
   let wal: { walFiles: number; walGaps: WalGap[] } = { walFiles: 0, walGaps: [] };
   let outcome: RecoveryOutcome | undefined;
   if (recovery !== 'none') {
-    const walDir = `${options.target}.wal-restore`;
-    wal = await fetchWal(deps, repository, record, key, walDir);
+    const { supplier, gaps } = await walSupplier(deps, repository, record, key);
     const recover: Recover = deps.recover!;
     outcome = await recover({
       dataDir: options.target,
-      walDir,
+      wal: supplier,
       target: recovery,
       role: record.role,
       inspect: attempt.inspect,
     });
+    wal = { walFiles: outcome.walFiles, walGaps: gaps };
   }
   deps.log.info(
     { id: record.id, repository: repository.name, files, bytes, walFiles: wal.walFiles, outcome },

@@ -6,18 +6,22 @@ import { findBackup, repositoryNamed } from './backup.listing.js';
 import { authenticRecord, metered, objectOf, openObject, readObject } from './backup.objects.js';
 import type { BackupServiceDeps, Repository } from './backup.ports.js';
 import type { TransferProgress } from './backup.schema.js';
+import { verifyWal } from './backup.verify-wal.js';
 
 export interface VerifyResult {
   readonly id: string;
   readonly repository: string;
   readonly ok: boolean;
   readonly files: number;
+  /** Archived WAL segments read and checked: the backup's own and the chain after it. */
+  readonly walFiles: number;
   readonly problems: string[];
 }
 
 /**
  * Checks a backup (default: the latest) in every repository holding it: each object's
- * checksum, then every file against Postgres's manifest after decrypting.
+ * checksum, every file against Postgres's manifest after decrypting, then the archived WAL it
+ * needs and the WAL after it (see verifyWal).
  */
 export async function verifyBackup(
   deps: BackupServiceDeps,
@@ -36,6 +40,7 @@ export async function verifyBackup(
         repository: name,
         ok: false,
         files: 0,
+        walFiles: 0,
         problems: [(error as Error).message],
       });
     }
@@ -55,11 +60,18 @@ async function verifyIn(
   const base = objectOf(record, 'base.tar');
   const meter = new TransferMeter(deps.clock, `verifying in ${repository.name}`, base.plainBytes);
   const check = await checkTarAgainstManifest(metered(openObject(repository, base, key), meter, onProgress), manifest);
+  const walMeter = new TransferMeter(deps.clock, `verifying WAL in ${repository.name}`, undefined);
+  const wal = await verifyWal(deps, repository, record, key, (done, total) => {
+    walMeter.total = total;
+    onProgress?.(walMeter.update(done));
+  });
+  const problems = [...check.problems, ...wal.problems];
   return {
     id: record.id,
     repository: repository.name,
-    ok: check.problems.length === 0,
+    ok: problems.length === 0,
     files: check.files,
-    problems: check.problems,
+    walFiles: wal.files,
+    problems,
   };
 }

@@ -1,34 +1,57 @@
 import type { BackupKey } from '../../platform/crypto/backup-key.js';
 import { unseal } from '../../platform/crypto/sealed.js';
+import type { WalSupplier } from '../../platform/postgres/wal-feed.js';
 import type { StoredObject } from '../../platform/storage/store.js';
 import { walFileOf, walKey } from './backup.catalog.js';
 import type { BackupServiceDeps, Repository } from './backup.ports.js';
 import type { BackupRecord } from './backup.schema.js';
-import { planWal, type WalGap } from './backup.wal-plan.js';
+import { isSegmentName, planWal, type WalGap } from './backup.wal-plan.js';
 import { joinPieces, paddedToSegment, streamedSegments } from './backup.wal-pieces.js';
 
-/** The archived WAL the backup needs, into `walDir`, for recovery to replay. */
-export async function fetchWal(
+/**
+ * The archived WAL a restore of `record` can replay, for recovery to fetch file by file as it
+ * asks (nothing past its target is read): the files there are, in order, and the holes recovery cannot pass.
+ */
+export async function walSupplier(
   deps: BackupServiceDeps,
   repository: Repository,
   record: BackupRecord,
   key: BackupKey,
-  walDir: string,
-): Promise<{ walFiles: number; walGaps: WalGap[] }> {
+): Promise<{ supplier: WalSupplier; gaps: WalGap[]; files: string[] }> {
   const sources = await walSources(deps, repository);
   // Streamed pieces stand in for a segment where it was never stored whole (the last moments before a loss).
   const streamed = streamedSegments([...sources.keys()]);
   const plan = planWal([...sources.keys(), ...streamed.keys()], record);
   if (plan.gaps.length)
     deps.log.warn({ gaps: plan.gaps }, 'the archived WAL has gaps in every repository; recovery cannot pass them');
-  const staging = deps.scratch.store(walDir);
-  const open = (file: string): AsyncIterable<Buffer> =>
-    unseal(sources.get(file)!.store.get(walKey(file)), key, walKey(file));
-  for (const file of plan.files) {
-    const pieces = streamed.get(file);
-    await staging.put(file, pieces ? paddedToSegment(joinPieces(pieces, open)) : open(file));
+  const segments = plan.files.filter(isSegmentName);
+  const planned = new Set(plan.files);
+  const open = (file: string): AsyncIterable<Buffer> => {
+    const source = sources.get(file)!;
+    return named(unseal(source.store.get(walKey(file)), key, walKey(file)), file, source.name);
+  };
+  const supplier: WalSupplier = {
+    open: (file) => {
+      if (!planned.has(file)) return undefined;
+      const pieces = streamed.get(file);
+      return pieces ? paddedToSegment(joinPieces(pieces, open)) : open(file);
+    },
+    following: (file, count) => {
+      const at = segments.indexOf(file);
+      return at < 0 ? [] : segments.slice(at + 1, at + 1 + count);
+    },
+  };
+  return { supplier, gaps: plan.gaps, files: plan.files };
+}
+
+/** A WAL file's bytes; a failure to read them names the file and the repository it was read from. */
+async function* named(body: AsyncIterable<Buffer>, file: string, repository: string): AsyncIterable<Buffer> {
+  try {
+    yield* body;
+  } catch (error) {
+    const reason = (error as Error).message.replace(/[.\s]+$/, '');
+    throw new Error(`could not read WAL ${file} from repository ${repository}: ${reason}`, { cause: error });
   }
-  return { walFiles: plan.files.length, walGaps: plan.gaps };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { chmod, chown, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,6 +10,7 @@ import type { PostgresBinaries } from './binaries.js';
 import type { RunAs } from './os-user.js';
 import { findFreePort, PostgresSupervisor } from './supervisor.js';
 import { isInRecovery } from './replication-status.js';
+import { restoreCommand, WalFeed, type WalSupplier } from './wal-feed.js';
 
 /** Where recovery stops: the end of the archived WAL, a moment, a named restore point, or the backup's end. */
 export type RecoveryTarget =
@@ -20,6 +21,8 @@ export type RecoveryTarget =
 
 export interface RecoveryOutcome {
   readonly reachedLsn: string;
+  /** Archived WAL files fetched for the replay. */
+  readonly walFiles: number;
   readonly timeline: number;
   /** Commit time of the last transaction replayed, if any was. */
   readonly lastTransactionAt: string | null;
@@ -28,8 +31,8 @@ export interface RecoveryOutcome {
 
 export interface RecoveryRun {
   readonly dataDir: string;
-  /** Archived WAL fetched for this recovery; removed afterwards. */
-  readonly walDir: string;
+  /** Where archived WAL comes from; fetched as recovery asks for it, beside the data directory, removed afterwards. */
+  readonly wal: WalSupplier;
   readonly target: RecoveryTarget;
   /** A role that exists in the restored cluster (the one the backup was taken as). */
   readonly role: string;
@@ -49,15 +52,19 @@ const finishTimeoutMs = 6 * 3600_000;
  * Replays archived WAL on a restored data directory up to its target, promotes it and
  * stops it, leaving a consistent cluster on a new timeline. Postgres runs with no TCP
  * listener and a private socket, archiving off, so the copy cannot be mistaken for the
- * primary. restore_command exits 1 only when a file is not there (the end of the WAL) and
- * 255 on any other failure, which makes recovery stop with an error instead of ending early.
+ * primary. Archived WAL is fetched as recovery asks for it (see WalFeed and restoreCommand):
+ * a file that cannot be read stops recovery with an error naming it, unless it lies past the
+ * target and recovery never needed it.
  */
 export async function runRecovery(run: RecoveryRun): Promise<RecoveryOutcome> {
   const started = Date.now();
   const socketDir = await mkdtemp(path.join(tmpdir(), 'steadfast-recovery-'));
+  const walDir = `${run.dataDir}.wal-restore`;
+  const feed = new WalFeed(walDir, run.wal, run.runAs, run.log);
   let supervisor: PostgresSupervisor | undefined;
   try {
-    await prepare(run, socketDir);
+    await prepare(run, socketDir, walDir);
+    feed.start();
     supervisor = new PostgresSupervisor({
       dataDir: run.dataDir,
       binaries: run.binaries,
@@ -76,16 +83,18 @@ export async function runRecovery(run: RecoveryRun): Promise<RecoveryOutcome> {
         unix_socket_directories: socketDir,
         archive_mode: 'off',
         hot_standby: 'off',
-        restore_command: restoreCommand(run.walDir),
+        restore_command: restoreCommand(walDir, run.target.kind === 'latest' ? 'stop' : 'end'),
         ...targetSettings(run.target),
       },
     });
     const server = supervisor;
     await server.start().catch((error: Error) => {
-      throw explain(error, run.target);
+      throw explain(error, run.target, feed.failure);
     });
     const crashed = new Promise<never>((_, reject) =>
-      server.once('crash', () => reject(explain(new Error(server.recentLog.slice(-15).join('\n')), run.target))),
+      server.once('crash', () =>
+        reject(explain(new Error(server.recentLog.slice(-15).join('\n')), run.target, feed.failure)),
+      ),
     );
     crashed.catch(() => undefined);
     const client = await Promise.race([
@@ -104,6 +113,11 @@ export async function runRecovery(run: RecoveryRun): Promise<RecoveryOutcome> {
         'SELECT pg_current_wal_lsn()::text AS lsn, (SELECT timeline_id FROM pg_control_checkpoint()) AS tli, pg_last_xact_replay_timestamp() AS last',
       );
       const row = rows[0]!;
+      if (feed.failure)
+        run.log.warn(
+          { err: feed.failure },
+          'a WAL file past the recovery target could not be read; the target was reached before it',
+        );
       await run.inspect?.((database) => ({
         host: socketDir,
         port: server.port,
@@ -114,6 +128,7 @@ export async function runRecovery(run: RecoveryRun): Promise<RecoveryOutcome> {
       await client.query('CHECKPOINT');
       return {
         reachedLsn: row.lsn,
+        walFiles: feed.fetched,
         timeline: row.tli,
         lastTransactionAt: row.last?.toISOString() ?? null,
         seconds: (Date.now() - started) / 1000,
@@ -123,26 +138,22 @@ export async function runRecovery(run: RecoveryRun): Promise<RecoveryOutcome> {
     }
   } finally {
     await supervisor?.stop();
+    await feed.stop();
     await rm(socketDir, { recursive: true, force: true });
-    await rm(run.walDir, { recursive: true, force: true });
+    await rm(walDir, { recursive: true, force: true });
   }
 }
 
-/** The private socket directory, the fetched WAL and recovery.signal, owned by the Postgres user. */
-async function prepare(run: RecoveryRun, socketDir: string): Promise<void> {
+/** The private socket directory, the WAL directory and recovery.signal, owned by the Postgres user. */
+async function prepare(run: RecoveryRun, socketDir: string, walDir: string): Promise<void> {
   await chmod(socketDir, 0o700);
-  await mkdir(run.walDir, { recursive: true, mode: 0o700 }); // empty when nothing was archived after the backup
+  await rm(walDir, { recursive: true, force: true }); // left by a run that was killed
+  await mkdir(walDir, { mode: 0o700 });
   await writeFile(path.join(run.dataDir, 'recovery.signal'), '');
   const owner = run.runAs;
   if (!owner) return;
-  for (const target of [socketDir, run.walDir, path.join(run.dataDir, 'recovery.signal')])
+  for (const target of [socketDir, walDir, path.join(run.dataDir, 'recovery.signal')])
     await chown(target, owner.uid, owner.gid);
-  for (const file of await readdir(run.walDir)) await chown(path.join(run.walDir, file), owner.uid, owner.gid);
-}
-
-function restoreCommand(walDir: string): string {
-  if (/['\n]/.test(walDir)) throw new Error(`the WAL directory may not contain quotes or newlines: ${walDir}`);
-  return `if [ -f '${walDir}/%f' ]; then cp '${walDir}/%f' "%p" || exit 255; else exit 1; fi`;
 }
 
 function targetSettings(target: RecoveryTarget): Record<string, string> {
@@ -182,7 +193,13 @@ async function waitForPromotion(client: pg.Client): Promise<void> {
   throw appError('RESTORE_FAILED', 'Recovery did not finish within six hours.');
 }
 
-function explain(error: Error, target: RecoveryTarget): Error {
+function explain(error: Error, target: RecoveryTarget, walFailure: Error | undefined): Error {
+  if (walFailure)
+    return appError(
+      'RESTORE_FAILED',
+      `Recovery stopped: ${walFailure.message.replace(/[.\s]+$/, '')}. Nothing past that WAL file can be replayed from this repository.`,
+      { cause: walFailure },
+    );
   if (/recovery ended before configured recovery target was reached/.test(error.message)) {
     const what =
       target.kind === 'time'

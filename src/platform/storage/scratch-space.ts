@@ -1,6 +1,4 @@
 import { emptyDirectory, requireEmptyDirectory } from './dirs.js';
-import { FsStore } from './fs-store.js';
-import type { ObjectStore } from './store.js';
 import { extractTar, type ExtractOptions } from './tar-extract.js';
 
 /** The local disk a restore writes to (the backup module's ScratchSpace port). */
@@ -12,13 +10,11 @@ export interface LocalScratchSpace {
     dir: string,
     options: ExtractOptions,
   ): Promise<{ files: number; bytes: number }>;
-  store(dir: string): ObjectStore;
 }
 
-/** Directories on this machine: tar archives unpacked on a thread of their own, WAL fetched into a directory store. */
+/** Directories on this machine: tar archives unpacked on a thread of their own. */
 export const localScratchSpace: LocalScratchSpace = {
   requireEmpty: requireEmptyDirectory,
   empty: emptyDirectory,
   extractTar,
-  store: (dir) => new FsStore(dir),
 };

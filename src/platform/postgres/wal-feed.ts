@@ -1,0 +1,175 @@
+import { createWriteStream } from 'node:fs';
+import { chown, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Logger } from '../log/log.js';
+import type { RunAs } from './os-user.js';
+
+/** Where a recovery gets archived WAL from (the backup module's repositories). */
+export interface WalSupplier {
+  /** The archived file, or undefined when the archive holds none by that name (for recovery: the end of the WAL). */
+  open(file: string): AsyncIterable<Buffer> | undefined;
+  /** Up to `count` files recovery will most likely ask for after `file`, in order: fetched ahead. */
+  following(file: string, count: number): string[];
+}
+
+/** How many segments are fetched ahead of the one recovery replays (16 MiB each). */
+const fetchAhead = 4;
+const pollMs = 10;
+const segmentPattern = /^[0-9A-F]{24}$/;
+
+type Fetched = 'stored' | 'missing' | Error;
+
+/**
+ * Hands archived WAL to PostgreSQL's restore_command one file at a time, as recovery asks for
+ * it, fetching a few segments ahead. restore_command (see `restoreCommand`) asks by creating
+ * `.want-<file>` in the directory (again whenever the request is gone while it waits, so no
+ * request is lost to a race with an answer to an earlier one) and waits for `<file>`,
+ * `<file>.missing` (not archived: the end of the WAL) or `<file>.failed` (it could not be read:
+ * recovery must stop with an error).
+ * So recovery never needs a file past its target: a damaged segment after it is never read,
+ * and the directory holds a few segments, not the whole archive.
+ */
+export class WalFeed {
+  private readonly files = new Map<string, Promise<Fetched>>();
+  private timer: NodeJS.Timeout | undefined;
+  private polling: Promise<void> | undefined;
+  private stopped = false;
+  private firstFailure: Error | undefined;
+  private stored = 0;
+
+  constructor(
+    private readonly dir: string,
+    private readonly supplier: WalSupplier,
+    private readonly owner: RunAs | undefined,
+    private readonly log: Logger,
+  ) {}
+
+  /** The first file that could not be read and recovery asked for: why recovery stopped. */
+  get failure(): Error | undefined {
+    return this.firstFailure;
+  }
+
+  /** How many archived files were fetched. */
+  get fetched(): number {
+    return this.stored;
+  }
+
+  start(): void {
+    this.schedule();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.polling;
+    await Promise.all(this.files.values());
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.polling = this.poll()
+        .catch((error: unknown) => this.log.warn({ err: error }, 'WAL feed: reading its directory failed'))
+        .finally(() => this.schedule());
+    }, pollMs);
+  }
+
+  private async poll(): Promise<void> {
+    for (const entry of await readdir(this.dir)) {
+      if (!entry.startsWith('.want-')) continue;
+      const file = entry.slice('.want-'.length);
+      await rm(path.join(this.dir, entry), { force: true });
+      // Whatever goes wrong, restore_command gets an answer: it waits for one.
+      await this.serve(file).catch((error: unknown) => this.fail(file, error as Error));
+    }
+  }
+
+  /** One file recovery asks for: fetched (or already fetched ahead), the next ones started, the ones before it dropped. */
+  private async serve(file: string): Promise<void> {
+    const ahead = this.supplier.following(file, fetchAhead);
+    await this.forgetBefore(file);
+    let outcome = await this.fetch(file);
+    if (outcome instanceof Error) {
+      this.files.delete(file); // fetched ahead and failed: once more, now that it is needed
+      outcome = await this.fetch(file);
+    }
+    for (const next of ahead) void this.fetch(next);
+    if (outcome === 'missing') await this.mark(file, 'missing', '');
+    else if (outcome instanceof Error) await this.fail(file, outcome);
+  }
+
+  private async fail(file: string, error: Error): Promise<void> {
+    this.firstFailure ??= error;
+    this.log.error({ file, err: error }, 'recovery needs a WAL file that cannot be read');
+    await this.mark(file, 'failed', error.message);
+  }
+
+  private fetch(file: string): Promise<Fetched> {
+    let fetching = this.files.get(file);
+    if (!fetching) {
+      fetching = this.store(file);
+      this.files.set(file, fetching);
+    }
+    return fetching;
+  }
+
+  private async store(file: string): Promise<Fetched> {
+    const temporary = path.join(this.dir, `.fetching-${file}`);
+    try {
+      const body = this.supplier.open(file);
+      if (!body) return 'missing';
+      await pipeline(Readable.from(body), createWriteStream(temporary, { mode: 0o600 }));
+      if (this.owner) await chown(temporary, this.owner.uid, this.owner.gid);
+      await rename(temporary, path.join(this.dir, file));
+      this.stored++;
+      return 'stored';
+    } catch (error) {
+      await rm(temporary, { force: true });
+      return error as Error;
+    }
+  }
+
+  /**
+   * Removes fetched segments recovery has passed, keeping the one just before `file` (at the end
+   * of the WAL recovery reads the last segment again). One it asks for again is fetched again.
+   */
+  private async forgetBefore(file: string): Promise<void> {
+    if (!segmentPattern.test(file)) return;
+    const passed = [...this.files.keys()].filter((known) => segmentPattern.test(known) && known < file).sort();
+    for (const known of passed.slice(0, -1)) {
+      const fetching = this.files.get(known)!;
+      this.files.delete(known);
+      if ((await fetching) === 'stored') await rm(path.join(this.dir, known), { force: true });
+    }
+  }
+
+  private async mark(file: string, kind: 'missing' | 'failed', text: string): Promise<void> {
+    const marker = path.join(this.dir, `${file}.${kind}`);
+    await writeFile(marker, text);
+    if (this.owner) await chown(marker, this.owner.uid, this.owner.gid);
+  }
+}
+
+/**
+ * restore_command for a `WalFeed` in `dir`: asks for the file and waits for the feed's answer.
+ * Exit 1 means "not archived": recovery ends there (or tries the next timeline). A file that
+ * could not be read exits 255 when `unreadable` is `stop`, which makes recovery stop with an
+ * error instead of ending early; with `end` (a recovery to a target) it ends recovery like a
+ * missing file, because PostgreSQL reads WAL ahead of the record it applies: a damaged file past
+ * the target must not fail a recovery that reaches the target, and one before it ends recovery
+ * short of the target, which PostgreSQL reports as an error.
+ */
+export function restoreCommand(dir: string, unreadable: 'stop' | 'end'): string {
+  if (/['\n]/.test(dir)) throw new Error(`the WAL directory may not contain quotes or newlines: ${dir}`);
+  const d = `'${dir}'`;
+  return [
+    `while :; do`,
+    `[ -e ${d}/".want-%f" ] || : > ${d}/".want-%f" || exit 255;`,
+    `if [ -f ${d}/"%f" ]; then cp ${d}/"%f" "%p" && exit 0; exit 255; fi;`,
+    `if [ -f ${d}/"%f.missing" ]; then exit 1; fi;`,
+    `if [ -f ${d}/"%f.failed" ]; then exit ${unreadable === 'stop' ? 255 : 1}; fi;`,
+    `sleep 0.01; done`,
+  ].join(' ');
+}
