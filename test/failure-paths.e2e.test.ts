@@ -6,8 +6,7 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { segmentOf } from '../src/platform/postgres/lsn.js';
 import { ensurePostgresOsUser, isRoot } from '../src/platform/postgres/os-user.js';
-import { findFreePort } from '../src/platform/postgres/supervisor.js';
-import { cliHome, runCli, startUp } from './helpers/cli.js';
+import { cliHome, homeEnv, runCli, startUp } from './helpers/cli.js';
 import { getWithHost } from './helpers/http.js';
 
 /*
@@ -70,12 +69,7 @@ test('a restore into a new home leaves a directory that starts as it is, says ho
 
   for (const file of ['secret.key', 'backup.key'])
     await copyFile(path.join(setup.home, file), path.join(newHome, file));
-  const env = {
-    STEADFAST_HOME: newHome,
-    PORT: String(await findFreePort()),
-    STEADFAST_POSTGRES_PORT: String(await findFreePort()),
-    STEADFAST_OPERATOR_PORT: '0',
-  };
+  const env = await homeEnv(newHome);
   const up = await startUp(env);
   try {
     const tenants = await runCli(['tenant', 'list', '--json'], env);

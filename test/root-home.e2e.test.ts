@@ -6,8 +6,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { rootFallbackClusters } from '../src/platform/postgres/embedded.js';
 import { isRoot } from '../src/platform/postgres/os-user.js';
-import { findFreePort } from '../src/platform/postgres/supervisor.js';
-import { runCli, startUp } from './helpers/cli.js';
+import { homeEnv, runCli, startUp } from './helpers/cli.js';
 
 // Like a checkout under /root: a private (0700) directory the Postgres OS user cannot enter.
 let privateDir: string;
@@ -30,12 +29,7 @@ test(
   'as root, a home the Postgres user cannot reach still works: the cluster is kept under /var/lib/steadfast',
   { skip: !isRoot() && 'only root runs Postgres as another OS user' },
   async () => {
-    const env = {
-      STEADFAST_HOME: home,
-      PORT: String(await findFreePort()),
-      STEADFAST_POSTGRES_PORT: String(await findFreePort()),
-      STEADFAST_OPERATOR_PORT: '0',
-    };
+    const env = await homeEnv(home);
     const up = await startUp(env);
     try {
       assert.match(up.output(), /cannot reach the home directory; keeping the PostgreSQL data outside it/);

@@ -108,6 +108,9 @@ export function appError(
   return new AppError(code, detail, options);
 }
 
+/** A message as a clause of another sentence: without its final full stop (or trailing space). */
+export const asClause = (message: string): string => message.replace(/[.\s]+$/, '');
+
 export function isAppError(error: unknown): error is AppError {
   return error instanceof AppError;
 }

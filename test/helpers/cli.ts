@@ -12,6 +12,21 @@ import { findFreePort } from '../../src/platform/postgres/supervisor.js';
 export type CliResult = CommandResult;
 export type RunningCli = RunningChild;
 
+/** The environment of a `steadfast` run on `home`, with free HTTP and PostgreSQL ports and any operator port. */
+export async function homeEnv(home: string): Promise<{
+  STEADFAST_HOME: string;
+  PORT: string;
+  STEADFAST_POSTGRES_PORT: string;
+  STEADFAST_OPERATOR_PORT: string;
+}> {
+  return {
+    STEADFAST_HOME: home,
+    PORT: String(await findFreePort()),
+    STEADFAST_POSTGRES_PORT: String(await findFreePort()),
+    STEADFAST_OPERATOR_PORT: '0',
+  };
+}
+
 /** A data directory of its own (reachable by the Postgres OS user), with free ports. */
 export async function cliHome(): Promise<{
   env: Record<string, string>;
@@ -21,15 +36,8 @@ export async function cliHome(): Promise<{
 }> {
   const home = await mkdtemp(path.join(tmpdir(), 'steadfast-cli-'));
   await chmod(home, 0o755);
-  const httpPort = await findFreePort();
-  const env = {
-    STEADFAST_HOME: home,
-    PORT: String(httpPort),
-    STEADFAST_POSTGRES_PORT: String(await findFreePort()),
-    STEADFAST_OPERATOR_PORT: '0',
-    LOG_LEVEL: 'info',
-  };
-  return { env, home, httpPort, remove: () => rm(home, { recursive: true, force: true }) };
+  const env = { ...(await homeEnv(home)), LOG_LEVEL: 'info' };
+  return { env, home, httpPort: Number(env.PORT), remove: () => rm(home, { recursive: true, force: true }) };
 }
 
 /** Where a command runs: in this process's network namespace, or in one a test made (`ip netns exec`). */

@@ -1,8 +1,8 @@
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import type { BackupKey } from '../../platform/crypto/backup-key.js';
 import { z } from 'zod';
-import { appError, isAppError } from '../../platform/errors.js';
-import type { ObjectStore } from '../../platform/storage/store.js';
+import { appError } from '../../platform/errors.js';
+import { readWhole, type ObjectStore } from '../../platform/storage/store.js';
 import { backupRecordSchema, type BackupRecord } from './backup.schema.js';
 
 /** Where a backup's objects live in a repository. */
@@ -139,16 +139,11 @@ export async function claimRepository(store: ObjectStore, systemIdentifier: stri
 }
 
 async function readOwner(store: ObjectStore): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  try {
-    for await (const chunk of store.get(ownerKey)) chunks.push(chunk);
-  } catch (error) {
-    if (isAppError(error) && error.code === 'BACKUP_NOT_FOUND') return undefined;
-    throw error;
-  }
+  const body = await readWhole(store, ownerKey);
+  if (!body) return undefined;
   let json: unknown;
   try {
-    json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    json = JSON.parse(body.toString('utf8'));
   } catch {
     json = undefined; // not JSON: refused below like any other claim we did not write
   }

@@ -1,4 +1,5 @@
 import { appError } from '../../platform/errors.js';
+import { readWhole } from '../../platform/storage/store.js';
 import { markKey, writeJson } from './backup.catalog.js';
 import type { BackupServiceDeps, Repository } from './backup.ports.js';
 import { restorePointSchema } from './backup.schema.js';
@@ -46,10 +47,9 @@ export async function createMark(
 /** A restore point made with createMark(), as the first repository that has it records it. */
 export async function findMark(repositories: readonly Repository[], name: string): Promise<Mark | undefined> {
   for (const repository of repositories) {
-    const chunks: Buffer[] = [];
     try {
-      for await (const chunk of repository.store.get(markKey(name))) chunks.push(chunk);
-      return JSON.parse(Buffer.concat(chunks).toString('utf8')) as Mark;
+      const body = await readWhole(repository.store, markKey(name));
+      if (body) return JSON.parse(body.toString('utf8')) as Mark;
     } catch {
       // not in this repository (or unreadable): try the next
     }

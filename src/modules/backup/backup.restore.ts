@@ -1,5 +1,5 @@
 import type { BackupKey } from '../../platform/crypto/backup-key.js';
-import { appError, isAppError } from '../../platform/errors.js';
+import { appError, asClause, isAppError } from '../../platform/errors.js';
 import { TransferMeter } from '../../platform/progress.js';
 import type { Inspect, RecoveryOutcome, RecoveryTarget } from '../../platform/postgres/recovery.js';
 import { backupKey } from './backup.keys.js';
@@ -72,7 +72,7 @@ export async function restoreBackup(deps: BackupServiceDeps, options: RestoreOpt
       if (isAppError(error) && error.code === 'BACKUP_KEY_MISMATCH') throw error;
       if (inspection.state.failed !== undefined) throw inspection.state.failed;
       if (inspection.state.done) throw error;
-      errors.push(`${name}: ${(error as Error).message.replace(/[.\s]+$/, '')}`);
+      errors.push(`${name}: ${asClause((error as Error).message)}`);
       deps.log.warn({ repository: name, err: error }, 'restore from this repository failed; trying the next one');
     } finally {
       await lock.release();

@@ -1,3 +1,4 @@
+import { asClause } from '../../platform/errors.js';
 import type { ObjectStore } from '../../platform/storage/store.js';
 import { backupStaleHours } from './backup.drill-log.js';
 import type { BackupService } from './backup.service.js';
@@ -64,7 +65,7 @@ export async function observeWalSpool(spool: ObjectStore, warnings: string[], no
   for (const failing of state?.failing ?? []) {
     const minutes = Math.floor((now.getTime() - Date.parse(failing.since)) / 60_000);
     warnings.push(
-      `WAL archiving to repository ${failing.repository} has been failing for ${minutes < 1 ? 'less than a minute' : `${minutes} minute(s)`} (since ${failing.since})${failing.error ? `: ${failing.error.replace(/[.\s]+$/, '')}` : ''}. The WAL waits in the spool and is sent once the repository works again; fix the repository (see "steadfast backup verify" and the log).`,
+      `WAL archiving to repository ${failing.repository} has been failing for ${minutes < 1 ? 'less than a minute' : `${minutes} minute(s)`} (since ${failing.since})${failing.error ? `: ${asClause(failing.error)}` : ''}. The WAL waits in the spool and is sent once the repository works again; fix the repository (see "steadfast backup verify" and the log).`,
     );
   }
   const spooled = (await spool.list('')).filter(

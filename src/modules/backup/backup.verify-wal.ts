@@ -1,4 +1,5 @@
 import type { BackupKey } from '../../platform/crypto/backup-key.js';
+import { asClause } from '../../platform/errors.js';
 import { formatLsn, segmentBytes } from '../../platform/postgres/lsn.js';
 import type { WalSupplier } from '../../platform/postgres/wal-feed.js';
 import { walSystemIdentifier } from './backup.catalog.js';
@@ -83,7 +84,7 @@ async function checkSegment(
       onBytes(bytes);
     }
   } catch (error) {
-    return `${capitalised((error as Error).message.replace(/[.\s]+$/, ''))}.`;
+    return `${capitalised(asClause((error as Error).message))}.`;
   }
   if (bytes !== segmentBytes) return `WAL segment ${file} holds ${bytes} bytes, not ${segmentBytes}: it is incomplete.`;
   const pageAddress = head && head.length >= 16 ? head.readBigUInt64LE(8) : undefined;

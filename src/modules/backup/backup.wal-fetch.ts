@@ -1,5 +1,6 @@
 import type { BackupKey } from '../../platform/crypto/backup-key.js';
 import { unseal } from '../../platform/crypto/sealed.js';
+import { asClause } from '../../platform/errors.js';
 import type { WalSupplier } from '../../platform/postgres/wal-feed.js';
 import type { StoredObject } from '../../platform/storage/store.js';
 import { walFileOf, walKey } from './backup.catalog.js';
@@ -49,7 +50,7 @@ async function* named(body: AsyncIterable<Buffer>, file: string, repository: str
   try {
     yield* body;
   } catch (error) {
-    const reason = (error as Error).message.replace(/[.\s]+$/, '');
+    const reason = asClause((error as Error).message);
     throw new Error(`could not read WAL ${file} from repository ${repository}: ${reason}`, { cause: error });
   }
 }

@@ -5,11 +5,8 @@ import { segmentBytes, segmentName, segmentOf, segmentsPerLog } from '../../plat
  * names are TTTTTTTTLLLLLLLLSSSSSSSS (timeline, then the segment number split in two);
  * with 16 MiB segments there are 256 segments per "L" step.
  */
-export { segmentBytes, segmentEnding, segmentOf } from '../../platform/postgres/lsn.js';
+export { isSegmentName, segmentBytes, segmentEnding, segmentOf } from '../../platform/postgres/lsn.js';
 const segmentPattern = /^([0-9A-F]{8})([0-9A-F]{8})([0-9A-F]{8})$/;
-
-/** Whether a WAL file name is a segment (not a timeline history or backup history file). */
-export const isSegmentName = (name: string): boolean => segmentPattern.test(name);
 
 /** The WAL position where a segment (by its file name) begins. */
 export function segmentStartLsn(name: string): bigint {

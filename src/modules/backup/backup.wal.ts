@@ -2,7 +2,7 @@ import type { Clock } from '../../platform/clock/clock.js';
 import type { BackupKey } from '../../platform/crypto/backup-key.js';
 import { seal } from '../../platform/crypto/sealed.js';
 import type { Logger } from '../../platform/log/log.js';
-import type { ObjectStore } from '../../platform/storage/store.js';
+import { readWhole, type ObjectStore } from '../../platform/storage/store.js';
 import { claimRepository, walKey, walSystemIdentifier } from './backup.catalog.js';
 import { backupKey } from './backup.keys.js';
 import type { Repository } from './backup.ports.js';
@@ -41,14 +41,8 @@ export interface SavedArchiveState {
 
 /** The pusher's saved state, if it saved one (a platform that never ran archiving has none). */
 export async function readArchiveState(spool: ObjectStore): Promise<SavedArchiveState | undefined> {
-  const chunks: Buffer[] = [];
-  try {
-    for await (const chunk of spool.get(archiveStateKey)) chunks.push(chunk);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as SavedArchiveState;
+  const body = await readWhole(spool, archiveStateKey);
+  return body && (JSON.parse(body.toString('utf8')) as SavedArchiveState);
 }
 
 interface RepositoryState {

@@ -17,6 +17,9 @@ export const timelineHex = (value: number): string => value.toString(16).toUpper
 export const segmentName = (timeline: number, number: number): string =>
   `${timelineHex(timeline)}${timelineHex(Math.floor(number / segmentsPerLog))}${timelineHex(number % segmentsPerLog)}`;
 
+/** Whether a WAL file name is a segment (not a timeline history or backup history file). */
+export const isSegmentName = (name: string): boolean => /^[0-9A-F]{24}$/.test(name);
+
 /** The WAL segment file that holds `lsn` ("16/B374D848") on `timeline`. */
 export function segmentOf(lsn: string, timeline: number): string {
   return segmentName(timeline, Number(parseLsn(lsn) / BigInt(segmentBytes)));

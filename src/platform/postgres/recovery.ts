@@ -4,7 +4,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import type { ConnectionTarget } from '../db/connect.js';
-import { appError } from '../errors.js';
+import { appError, asClause } from '../errors.js';
 import type { Logger } from '../log/log.js';
 import type { PostgresBinaries } from './binaries.js';
 import type { RunAs } from './os-user.js';
@@ -197,7 +197,7 @@ function explain(error: Error, target: RecoveryTarget, walFailure: Error | undef
   if (walFailure)
     return appError(
       'RESTORE_FAILED',
-      `Recovery stopped: ${walFailure.message.replace(/[.\s]+$/, '')}. Nothing past that WAL file can be replayed from this repository.`,
+      `Recovery stopped: ${asClause(walFailure.message)}. Nothing past that WAL file can be replayed from this repository.`,
       { cause: walFailure },
     );
   if (/recovery ended before configured recovery target was reached/.test(error.message)) {

@@ -1,8 +1,9 @@
-import { chmod, chown, mkdir, rmdir, stat } from 'node:fs/promises';
+import { rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { appError } from '../errors.js';
 import { hbaRules, steadfastConf, writeFileAtomic } from './data-dir.js';
 import { isReachableBy, type RunAs } from './os-user.js';
+import { prepareDataDirParent } from './supervisor.js';
 
 /** A data directory a restore writes into, prepared; `discard` removes what the preparation created. */
 export interface RestoreTarget {
@@ -28,12 +29,8 @@ export async function prepareRestoreTarget(dataDir: string, runAs: RunAs | undef
         `The PostgreSQL user "${runAs.user}" could not reach ${target}: ${reach.blockedAt} is not searchable for it, so the restored cluster could not start. Restore under a searchable path (for example a new STEADFAST_HOME under /var/lib/steadfast), or run "chmod o+x ${reach.blockedAt}".`,
       );
   }
-  const parent = path.dirname(target);
-  for (const dir of missing.filter((dir) => dir !== target)) {
-    await mkdir(dir, { mode: 0o755 });
-    await chmod(dir, dir === parent ? 0o700 : 0o755); // mkdir's mode is narrowed by the umask
-    if (runAs && dir === parent) await chown(dir, runAs.uid, runAs.gid);
-  }
+  // A parent we make is made as `up` makes <home>/postgres; one that exists is never changed.
+  if (missing.includes(path.dirname(target))) await prepareDataDirParent(target, runAs);
   return {
     dataDir: target,
     discard: async () => {

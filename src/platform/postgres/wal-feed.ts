@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from '../log/log.js';
+import { isSegmentName } from './lsn.js';
 import type { RunAs } from './os-user.js';
 
 /** Where a recovery gets archived WAL from (the backup module's repositories). */
@@ -17,7 +18,6 @@ export interface WalSupplier {
 /** How many segments are fetched ahead of the one recovery replays (16 MiB each). */
 const fetchAhead = 4;
 const pollMs = 10;
-const segmentPattern = /^[0-9A-F]{24}$/;
 
 type Fetched = 'stored' | 'missing' | Error;
 
@@ -28,8 +28,8 @@ type Fetched = 'stored' | 'missing' | Error;
  * request is lost to a race with an answer to an earlier one) and waits for `<file>`,
  * `<file>.missing` (not archived: the end of the WAL) or `<file>.failed` (it could not be read:
  * recovery must stop with an error).
- * So recovery never needs a file past its target: a damaged segment after it is never read,
- * and the directory holds a few segments, not the whole archive.
+ * So recovery reads only what it asks for (a damaged segment past its target at most as
+ * read-ahead, see restoreCommand), and the directory holds a few segments, not the whole archive.
  */
 export class WalFeed {
   private readonly files = new Map<string, Promise<Fetched>>();
@@ -136,8 +136,8 @@ export class WalFeed {
    * of the WAL recovery reads the last segment again). One it asks for again is fetched again.
    */
   private async forgetBefore(file: string): Promise<void> {
-    if (!segmentPattern.test(file)) return;
-    const passed = [...this.files.keys()].filter((known) => segmentPattern.test(known) && known < file).sort();
+    if (!isSegmentName(file)) return;
+    const passed = [...this.files.keys()].filter((known) => isSegmentName(known) && known < file).sort();
     for (const known of passed.slice(0, -1)) {
       const fetching = this.files.get(known)!;
       this.files.delete(known);

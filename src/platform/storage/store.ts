@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Crc32c } from '../checksum.js';
+import { isAppError } from '../errors.js';
 
 /**
  * An object store a backup repository lives in: a directory, an S3 bucket, an SFTP
@@ -34,6 +35,18 @@ export interface StoredObject {
 }
 
 /** Passes `body` through while counting its bytes and checksumming it, for `put`'s result. */
+/** An object's whole body (a small one: a record, a claim), or undefined when the store has no such object. */
+export async function readWhole(store: ObjectStore, key: string): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  try {
+    for await (const chunk of store.get(key)) chunks.push(chunk);
+  } catch (error) {
+    if (isAppError(error) && error.code === 'BACKUP_NOT_FOUND') return undefined;
+    throw error;
+  }
+  return Buffer.concat(chunks);
+}
+
 export function measured(body: AsyncIterable<Buffer>): {
   stream: AsyncIterable<Buffer>;
   result(key: string): StoredObject;
