@@ -186,7 +186,7 @@ export class PostgresSupervisor extends EventEmitter {
     this.stopping = true;
     await this.restarting;
     const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    if (!child || hasExited(child)) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill('SIGINT');
     if (!(await settlesWithin(exited, stopTimeoutMs))) {
@@ -218,7 +218,7 @@ export class PostgresSupervisor extends EventEmitter {
     );
     exitedEarly.catch(() => undefined);
     await Promise.race([this.waitUntilReady(child), exitedEarly]);
-    if (child.exitCode !== null || child.signalCode !== null) await exitedEarly;
+    if (hasExited(child)) await exitedEarly;
     // The checkpointer starts during recovery and then sleeps for checkpoint_timeout without
     // looking at archive_timeout, so for the first minutes after a start a quiet server would not
     // close its WAL segment at all (measured: >200 s with archive_timeout = 10 s). A reload wakes it
@@ -235,13 +235,12 @@ export class PostgresSupervisor extends EventEmitter {
   private async waitUntilReady(child: ChildProcess): Promise<void> {
     const timeoutMs = this.options.startTimeoutMs ?? startTimeoutMs;
     const deadline = Date.now() + timeoutMs;
-    const exited = (): boolean => child.exitCode !== null || child.signalCode !== null;
-    while (Date.now() < deadline && !exited()) {
+    while (Date.now() < deadline && !hasExited(child)) {
       const info = await readPostmasterPid(this.options.dataDir);
       if (info && info.pid === child.pid && acceptsConnections(info)) return;
       await sleep(25);
     }
-    if (exited()) return; // The exit handler in launch has the reason.
+    if (hasExited(child)) return; // The exit handler in launch has the reason.
     child.kill('SIGQUIT');
     throw appError('POSTGRES_START_FAILED', `PostgreSQL did not become ready within ${timeoutMs / 1000} s.`);
   }
@@ -384,6 +383,8 @@ export async function prepareDataDirParent(dataDir: string, runAs: RunAs | undef
     );
   }
 }
+
+const hasExited = (child: ChildProcess): boolean => child.exitCode !== null || child.signalCode !== null;
 
 /** Whether `promise` settles within `ms`; the timer is cleared either way so it keeps no process alive. */
 async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
