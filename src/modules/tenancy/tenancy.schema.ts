@@ -41,7 +41,8 @@ export const slugSchema = z
   .min(3, 'a slug must be at least 3 characters')
   .max(40, 'a slug must be at most 40 characters')
   .regex(/^[a-z0-9-]+$/, 'a slug may hold only lower-case letters a-z, digits and hyphens')
-  .regex(/^[a-z0-9].*[a-z0-9]$/, 'a slug must start and end with a letter or digit')
+  // Only a hyphen breaks this rule: other characters are the previous rule's to name.
+  .refine((slug) => !slug.startsWith('-') && !slug.endsWith('-'), 'a slug must start and end with a letter or digit')
   .refine((slug) => !slug.includes('--'), 'a slug must not contain two hyphens in a row')
   .refine((slug) => !reservedSlugs.has(slug), {
     error: (issue) => `"${String(issue.input)}" is reserved for the platform; choose another slug`,
