@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { once } from 'node:events';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isProcessAlive, readPostmasterPid } from '../src/platform/postgres/data-dir.js';
+import { findFreePort } from '../src/platform/postgres/supervisor.js';
 import { cliHome, runCli, startUp } from './helpers/cli.js';
 import { getWithHost as get } from './helpers/http.js';
 
@@ -141,21 +142,37 @@ describe('steadfast up and the operator commands', () => {
 });
 
 describe('steadfast refuses bad starts with a clear message', () => {
-  test('an occupied HTTP port stops the start and leaves no Postgres running', async () => {
-    const setup = await cliHome();
-    const blocker = createServer().listen(setup.httpPort, 'localhost');
-    await once(blocker, 'listening');
-    try {
-      const result = await runCli(['up'], setup.env);
-      assert.equal(result.code, 1);
-      assert.match(result.stderr, new RegExp(`Port ${setup.httpPort} is already in use by another program.*PORT=`));
-      const pid = (await readPostmasterPid(dataDirOf(setup.home)))?.pid;
-      assert.ok(pid === undefined || (await waitUntilDead(pid)));
-    } finally {
-      blocker.close();
-      await setup.remove();
-    }
-  });
+  for (const which of ['HTTP', 'operator'] as const) {
+    test(`an occupied ${which} port is refused before anything starts: no PostgreSQL, no data directory, named as the ${which} port`, async () => {
+      const setup = await cliHome();
+      const port = which === 'HTTP' ? setup.httpPort : await findFreePort();
+      const env = which === 'HTTP' ? setup.env : { ...setup.env, STEADFAST_OPERATOR_PORT: String(port) };
+      const blocker = createServer().listen(port, '127.0.0.1');
+      await once(blocker, 'listening');
+      try {
+        const result = await runCli(['up'], env);
+        assert.equal(result.code, 1);
+        const setting = which === 'HTTP' ? 'PORT' : 'STEADFAST_OPERATOR_PORT';
+        const label = which === 'HTTP' ? 'HTTP port' : 'operator port \\(/metrics\\)';
+        assert.match(
+          result.stderr,
+          new RegExp(
+            `Port in use: The ${label} ${port} is already in use by another program.* ${setting}=${port + 1} `,
+          ),
+        );
+        assert.doesNotMatch(result.stderr, /HTTP port in use/);
+        assert.doesNotMatch(result.stdout + result.stderr, /PostgreSQL is ready|demo tenant/);
+        await assert.rejects(
+          stat(dataDirOf(setup.home)),
+          { code: 'ENOENT' },
+          'initdb ran for a start that could not serve',
+        );
+      } finally {
+        blocker.close();
+        await setup.remove();
+      }
+    });
+  }
 
   test('a config file with unknown and mistyped keys lists every problem and starts nothing', async () => {
     const setup = await cliHome();

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../platform/config/config.js';
-import { closeHttp, listen } from '../platform/http/listen.js';
+import { closeHttp, listen, type ListenSetting } from '../platform/http/listen.js';
 import type { Logger } from '../platform/log/log.js';
 import { findFreePort } from '../platform/postgres/supervisor.js';
 import { readReplicationState } from '../platform/postgres/replication-status.js';
@@ -152,12 +152,10 @@ async function serve(
 ): Promise<{ http: FastifyInstance; operatorPort: number; stop(): Promise<void> }> {
   const { config, log } = context;
   const http = await buildHttp(context);
-  await listen(http, config.httpHost, port, { host: 'HOST', port: 'PORT' });
+  const [httpSetting, operatorSetting] = listenSettings(config, port);
+  await listen(http, httpSetting);
   const operator = await buildOperatorHttp(createMetrics(context), context);
-  await listen(operator, config.operatorHost, config.operatorPort, {
-    host: 'STEADFAST_OPERATOR_HOST',
-    port: 'STEADFAST_OPERATOR_PORT',
-  }).catch(async (error: unknown) => {
+  await listen(operator, operatorSetting).catch(async (error: unknown) => {
     await closeHttp(http, 0, log);
     throw error;
   });
@@ -171,6 +169,19 @@ async function serve(
     await Promise.all([closeHttp(http, config.shutdownGraceSeconds * 1000, log), operator.close()]);
   };
   return { http, operatorPort, stop };
+}
+
+/** The ports a process with the HTTP role listens on: the HTTP port (`port`, once chosen) and the operator port. */
+export function listenSettings(config: Config, port = config.httpPort): [ListenSetting, ListenSetting] {
+  return [
+    { label: 'HTTP port', host: config.httpHost, port, names: { host: 'HOST', port: 'PORT' } },
+    {
+      label: 'operator port (/metrics)',
+      host: config.operatorHost,
+      port: config.operatorPort,
+      names: { host: 'STEADFAST_OPERATOR_HOST', port: 'STEADFAST_OPERATOR_PORT' },
+    },
+  ];
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { createPlatformNode } from '../app/replication-node.js';
-import { startPlatform, type Roles } from '../app/run.js';
+import { listenSettings, startPlatform, type Roles } from '../app/run.js';
+import { assertPortsFree } from '../platform/http/listen.js';
 import type { FencedState, NodeRole, PlatformNode } from '../modules/replication/index.js';
 import { createLogger } from '../platform/log/log.js';
 import { configFrom, globalOptions } from './context.js';
@@ -33,6 +34,8 @@ async function runServer(command: Command, role: keyof typeof roleSets, port?: s
   const options = globalOptions(command);
   const config = configFrom(options, { httpPort: port });
   const log = createLogger(config.logLevel, { role }, config.logFormat);
+  // A taken port is refused before anything starts: no initdb, no demo tenant, for a start that cannot serve.
+  if (roleSets[role].http) await assertPortsFree(listenSettings(config));
   // Listen for Ctrl-C from the start: a signal during start-up stops cleanly once started.
   const stopRequested = new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));

@@ -31,7 +31,7 @@ export const catalogue = {
   TENANT_STATE_CONFLICT: { status: 409, kind: 'user', title: 'Tenant is not in a state that allows this' },
   NOT_READY: { status: 503, kind: 'operational', title: 'Not ready' },
   DATABASE_UNAVAILABLE: { status: 503, kind: 'operational', title: 'Database unavailable' },
-  HTTP_PORT_IN_USE: { status: 500, kind: 'operational', title: 'HTTP port in use' },
+  PORT_IN_USE: { status: 500, kind: 'operational', title: 'Port in use' },
   HTTP_LISTEN_FAILED: { status: 500, kind: 'operational', title: 'Cannot listen for HTTP' },
   POSTGRES_UNSUPPORTED: { status: 500, kind: 'operational', title: 'PostgreSQL version not supported' },
   POSTGRES_BINARIES_MISSING: { status: 500, kind: 'operational', title: 'PostgreSQL binaries missing' },
