@@ -104,9 +104,15 @@ test('a config file that is not JSON says so', () => {
   assert.match(error.message, /is not valid JSON/);
 });
 
-test('a missing config file named explicitly is an error', () => {
-  const error = configError(() => loadConfig({ env: { STEADFAST_CONFIG: '/nonexistent/steadfast.json' }, cwd }));
-  assert.match(error.message, /Cannot read the config file \/nonexistent\/steadfast.json/);
+test('a missing config file named explicitly is an error that names where its path came from', () => {
+  const fromEnv = configError(() => loadConfig({ env: { STEADFAST_CONFIG: '/nonexistent/steadfast.json' }, cwd }));
+  assert.match(
+    fromEnv.message,
+    /^Cannot read the config file \/nonexistent\/steadfast.json: there is no such file. Fix the path given in STEADFAST_CONFIG, or create the file.$/,
+  );
+  const fromOption = configError(() => loadConfig({ env: {}, file: '/nonexistent/given.json', cwd }));
+  assert.match(fromOption.message, /\/nonexistent\/given.json: there is no such file. Fix the path given in --config,/);
+  assert.doesNotMatch(fromOption.message, /STEADFAST_CONFIG/);
 });
 
 test('a short secret key is refused', () => {

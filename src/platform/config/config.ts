@@ -408,7 +408,9 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   const env = sources.env ?? process.env;
   const cwd = sources.cwd ?? process.cwd();
   const filePath = sources.file ?? env.STEADFAST_CONFIG ?? defaultConfigFile(cwd);
-  const fromFile = filePath ? readConfigFile(path.resolve(cwd, filePath)) : {};
+  const namedBy =
+    sources.file !== undefined ? '--config' : env.STEADFAST_CONFIG !== undefined ? 'STEADFAST_CONFIG' : undefined;
+  const fromFile = filePath ? readConfigFile(path.resolve(cwd, filePath), namedBy) : {};
   const fromEnv: Record<string, unknown> = {};
   for (const [key, name] of Object.entries(envNames)) {
     const value = env[name];
@@ -447,15 +449,16 @@ function defaultConfigFile(cwd: string): string | undefined {
   return existsSync(candidate) ? candidate : undefined;
 }
 
-function readConfigFile(file: string): Record<string, unknown> {
+/** The file's settings; `namedBy` is where its path came from (--config, STEADFAST_CONFIG), to say what to fix. */
+function readConfigFile(file: string, namedBy: '--config' | 'STEADFAST_CONFIG' | undefined): Record<string, unknown> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw appError(
-      'CONFIG_INVALID',
-      `Cannot read the config file ${file}: ${(error as Error).message}. Fix the path in STEADFAST_CONFIG or create the file.`,
-    );
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'there is no such file' : (error as Error).message;
+    const fix = namedBy ? `Fix the path given in ${namedBy}, or create the file` : 'Make the file readable';
+    throw appError('CONFIG_INVALID', `Cannot read the config file ${file}: ${why}. ${fix}.`);
   }
   let value: unknown;
   try {
