@@ -142,3 +142,63 @@ test('"backup verify" fails while an archived WAL segment the latest backup need
   assert.equal(again.code, 0, again.stdout + again.stderr);
   assert.match(again.stdout, /^OK +\S+ in local: \d+ files and [1-9]\d* WAL segment\(s\) checked/);
 });
+
+test('with the latest backup damaged in every repository, restore falls back to the next older one and replays the WAL from it; with its id, it names that older one', async () => {
+  const created = await runCli(['tenant', 'create', 'globex', '--name', 'Globex'], setup.env);
+  assert.equal(created.code, 0, created.stderr);
+  const taken = await runCli(['backup', 'now', '--json'], setup.env);
+  assert.equal(taken.code, 0, taken.stderr);
+  const listed = JSON.parse((await runCli(['backup', 'list', '--json'], setup.env)).stdout) as Array<{
+    record: { id: string };
+  }>;
+  const [older, newer] = listed.slice(-2).map((listing) => listing.record.id);
+  const backupsDir = path.join(setup.home, 'backups');
+  const base = (await readdir(backupsDir, { recursive: true })).find(
+    (name) => name.includes(newer!) && name.endsWith('base.tar.sealed'),
+  );
+  assert.ok(base, `backup ${newer} has a base archive`);
+  const file = path.join(backupsDir, base);
+  const intact = await readFile(file);
+  const damaged = Buffer.from(intact);
+  const middle = damaged.length >> 1;
+  damaged[middle] = damaged[middle]! ^ 0xff;
+  await writeFile(file, damaged);
+  try {
+    const byId = await runCli(['backup', 'restore', newer!, '--to', path.join(elsewhere, 'by-id')], setup.env);
+    assert.equal(byId.code, 1, byId.stdout);
+    assert.match(
+      byId.stderr,
+      new RegExp(
+        `Backup ${newer} could not be restored from any repository: local: .* The next older backup is ${older} \\(finished [^)]+\\): "steadfast backup restore ${older} --to <dir>" restores it\\. The target directory was left empty\\.`,
+      ),
+    );
+
+    const newHome = path.join(elsewhere, 'fallback-home');
+    const restored = await runCli(['backup', 'restore', '--to', path.join(newHome, 'postgres', 'data')], setup.env);
+    assert.equal(restored.code, 0, restored.stderr);
+    assert.match(
+      restored.stdout,
+      new RegExp(
+        `^warning: backup ${newer} could not be restored from any repository \\(local: .*\\); restored the older backup ${older} and replayed the WAL from it\\. Run "steadfast backup verify ${newer}"`,
+      ),
+    );
+    assert.match(restored.stdout, new RegExp(`Restored backup ${older} from local`));
+    for (const key of ['secret.key', 'backup.key']) await copyFile(path.join(setup.home, key), path.join(newHome, key));
+    const env = await homeEnv(newHome);
+    const up = await startUp(env);
+    try {
+      const tenants = await runCli(['tenant', 'list', '--json'], env);
+      assert.deepEqual(
+        JSON.parse(tenants.stdout)
+          .map((tenant: { slug: string }) => tenant.slug)
+          .sort(),
+        ['acme', 'globex'],
+        'globex, made after the older backup, came back through the WAL',
+      );
+    } finally {
+      assert.equal(await up.stop(), 0, up.output());
+    }
+  } finally {
+    await writeFile(file, intact);
+  }
+});

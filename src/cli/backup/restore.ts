@@ -7,7 +7,7 @@ import { leaveStartable, prepareRestoreTarget } from '../../platform/postgres/re
 import type { RecoveryTarget } from '../../platform/postgres/recovery.js';
 import { commandSetup } from '../context.js';
 import { printJson } from '../output.js';
-import type { RestoreResult } from '../../modules/backup/index.js';
+import type { PassedOver, RestoreResult } from '../../modules/backup/index.js';
 import { withBackups } from './session.js';
 
 interface RestoreFlags {
@@ -38,7 +38,16 @@ export function recoveryTarget(flags: { time?: string; name?: string; asTaken?: 
   return { kind: 'latest' };
 }
 
+/** Warns of each newer backup a restore passed over, and says which one it used instead. */
+export function printPassedOver(passedOver: readonly PassedOver[], used: string): void {
+  for (const skipped of passedOver)
+    process.stdout.write(
+      `warning: backup ${skipped.id} could not be restored from any repository (${skipped.reason}); restored the older backup ${used} and replayed the WAL from it. Run "steadfast backup verify ${skipped.id}" to see what is damaged.\n`,
+    );
+}
+
 function printRestored(result: RestoreResult, target: string): void {
+  printPassedOver(result.passedOver, result.record.id);
   process.stdout.write(
     `Restored backup ${result.record.id} from ${result.repository} into ${target}: ${result.files} files, ${(result.bytes / 1048576).toFixed(1)} MB, ${result.walFiles} WAL files, in ${result.seconds.toFixed(1)} s.\n`,
   );

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { createBackupService, restoreTenant } from '../../app/backup.js';
 import { appError } from '../../platform/errors.js';
-import { recoveryTarget } from '../backup/restore.js';
+import { printPassedOver, recoveryTarget } from '../backup/restore.js';
 import { globalOptions, operator, withPlatform } from '../context.js';
 import { createTransferProgress, printJson } from '../output.js';
 import { confirmSlug } from './delete.js';
@@ -56,6 +56,7 @@ export function registerTenantRestore(tenant: Command): void {
         }
       });
       if (flags.json) return printJson(result);
+      printPassedOver(result.passedOver, result.backupId);
       process.stdout.write(
         `Restored tenant ${result.from}${result.slug === result.from ? '' : ` into the new tenant ${result.slug}`} as of ${result.restoredTo ?? 'the backup'} (backup ${result.backupId}): ${result.tables} table(s), ${result.rows} row(s), in ${result.seconds.toFixed(1)} s.\n`,
       );

@@ -53,21 +53,28 @@ export async function findBackup(deps: ListingDeps, id?: string): Promise<Backup
   return found;
 }
 
-/** The backup a restore without an id starts from: the latest that finished before its target. */
-export async function backupFor(deps: ListingDeps, recovery: RecoveryTarget | 'none'): Promise<BackupListing> {
-  if (recovery === 'none' || recovery.kind === 'latest' || recovery.kind === 'immediate') return findBackup(deps);
-  if (recovery.kind === 'time') return backupBefore(deps, recovery.at);
+/**
+ * The backups a restore without an id may start from, newest first: every backup for the
+ * latest WAL, those that finished before the target for a moment or a restore point (each can
+ * be replayed to it). The first is the one to use; the rest are what to fall back on.
+ */
+export async function backupsFor(deps: ListingDeps, recovery: RecoveryTarget | 'none'): Promise<BackupListing[]> {
+  if (recovery === 'none' || recovery.kind === 'latest' || recovery.kind === 'immediate') {
+    await findBackup(deps); // no backup at all is said here
+    return (await listBackups(deps)).reverse();
+  }
+  if (recovery.kind === 'time') return backupsBefore(deps, recovery.at);
   const mark = await findMark(deps.repositories, recovery.name);
   if (!mark)
     throw appError(
       'RESTORE_FAILED',
       `No repository records a restore point named "${recovery.name}". Restore points are made with "steadfast backup mark <name>".`,
     );
-  return backupBefore(deps, new Date(mark.createdAt));
+  return backupsBefore(deps, new Date(mark.createdAt));
 }
 
-/** The latest backup that had finished by `at`: recovery can start from it and reach `at`. */
-async function backupBefore(deps: ListingDeps, at: Date): Promise<BackupListing> {
+/** The backups that had finished by `at`, newest first: recovery can start from each and reach `at`. */
+async function backupsBefore(deps: ListingDeps, at: Date): Promise<BackupListing[]> {
   const all = await listBackups(deps);
   const usable = all.filter((listing) => Date.parse(listing.record.finishedAt) <= at.getTime());
   if (usable.length === 0) {
@@ -79,7 +86,12 @@ async function backupBefore(deps: ListingDeps, at: Date): Promise<BackupListing>
         : 'There is no backup to restore from yet.',
     );
   }
-  return usable.at(-1)!;
+  return usable.reverse();
+}
+
+/** The newest backup older than `id`, if any. */
+export async function backupBefore(deps: ListingDeps, id: string): Promise<BackupListing | undefined> {
+  return (await listBackups(deps)).filter((listing) => listing.record.id < id).at(-1);
 }
 
 /** The configured repository of that name (a name a listing gave). */

@@ -6,11 +6,13 @@ import { after, before, describe, test } from 'node:test';
 import { fakeBackupDeps, fakeScratch, memoryRepositories } from '../../../test/helpers/backup-fakes.js';
 import { loadBackupKey } from '../../platform/crypto/backup-key.js';
 import { seal } from '../../platform/crypto/sealed.js';
+import { manualClock } from '../../platform/clock/clock.js';
 import { AppError } from '../../platform/errors.js';
 import type { RecoveryOutcome } from '../../platform/postgres/recovery.js';
 import type { WalSupplier } from '../../platform/postgres/wal-feed.js';
 import { walKey } from './backup.catalog.js';
 import type { BackupServiceDeps, Recover } from './backup.ports.js';
+import type { RestoreOptions } from './backup.restore.js';
 import { BackupService } from './backup.service.js';
 
 let keyDir: string;
@@ -66,10 +68,24 @@ async function archiveWal(deps: BackupServiceDeps, repository: number, file: str
   await deps.repositories[repository]!.store.put(walKey(file), seal(body, key, walKey(file)));
 }
 
-/** Flips a byte of the stored base archive in a repository: its checksum no longer matches. */
-function damageBase(deps: BackupServiceDeps, repository: number): void {
+/** Two backups an hour apart, in both repositories; the clock is left at the second. */
+async function backedUpTwice(recover?: Recover): Promise<{
+  deps: BackupServiceDeps;
+  scratch: ReturnType<typeof fakeScratch>;
+  older: string;
+  newer: string;
+}> {
+  const { deps, scratch } = await backedUp(recover);
+  (deps.clock as ReturnType<typeof manualClock>).advance(3_600_000);
+  const newer = (await new BackupService(deps).take()).record.id;
+  const older = (await new BackupService(deps).list()).map((listing) => listing.record.id).find((id) => id !== newer)!;
+  return { deps, scratch, older, newer };
+}
+
+/** Flips a byte of a stored base archive (backup `id`'s, or the only one) in a repository: its checksum no longer matches. */
+function damageBase(deps: BackupServiceDeps, repository: number, id = ''): void {
   const store = deps.repositories[repository]!.store as unknown as { objects: Map<string, Buffer> };
-  const [key, object] = [...store.objects].find(([name]) => name.endsWith('base.tar.sealed'))!;
+  const [key, object] = [...store.objects].find(([name]) => name.includes(id) && name.endsWith('base.tar.sealed'))!;
   object[object.length - 1] = object.at(-1)! ^ 0xff;
   store.objects.set(key, object);
 }
@@ -155,6 +171,82 @@ describe('restoring a backup', () => {
       return true;
     });
     assert.equal(scratch.unpacked.has(target), false);
+  });
+
+  for (const recovery of [{ kind: 'latest' }, { kind: 'time', at: new Date('2026-11-24T04:00:00Z') }] as const) {
+    test(`without an id (recovery ${recovery.kind}), a backup no repository holds intact is passed over for the next older one, and said`, async () => {
+      const { deps, scratch, older, newer } = await backedUpTwice(async () => recovered);
+      damageBase(deps, 0, newer);
+      damageBase(deps, 1, newer);
+      const result = await new BackupService(deps).restore({ target, recovery });
+      assert.equal(result.record.id, older);
+      assert.equal(result.passedOver.length, 1);
+      assert.equal(result.passedOver[0]!.id, newer);
+      assert.match(result.passedOver[0]!.reason, /^first: .*checksum.*; second: .*checksum/);
+      assert.equal(result.recovery, recovered, 'the WAL is replayed from the older backup');
+      assert.deepEqual(scratch.calls, [
+        `requireEmpty ${target}`,
+        `extract ${target}`,
+        `empty ${target}`,
+        `extract ${target}`,
+        `empty ${target}`,
+        `extract ${target}`,
+      ]);
+    });
+  }
+
+  const namesTheOlder: Array<{ title: string; options: (newer: string) => Omit<RestoreOptions, 'target'> }> = [
+    { title: 'its id is given', options: (newer) => ({ id: newer }) },
+    { title: 'it is restored as taken', options: () => ({ recovery: 'none' }) },
+  ];
+  for (const { title, options } of namesTheOlder) {
+    test(`when ${title}, a backup no repository holds intact is not swapped for another, but the error names the next older one`, async () => {
+      const { deps, scratch, older, newer } = await backedUpTwice(async () => recovered);
+      damageBase(deps, 0, newer);
+      damageBase(deps, 1, newer);
+      await assert.rejects(new BackupService(deps).restore({ target, ...options(newer) }), (error) => {
+        assert.ok(error instanceof AppError);
+        assert.equal(error.code, 'RESTORE_FAILED');
+        assert.match(
+          error.message,
+          new RegExp(
+            `^Backup ${newer} could not be restored from any repository: first: .*; second: .*\\. The next older backup is ${older} \\(finished [^)]+\\): "steadfast backup restore ${older} --to <dir>" restores it\\. The target directory was left empty\\.$`,
+          ),
+        );
+        return true;
+      });
+      assert.equal(scratch.calls.filter((call) => call.startsWith('extract')).length, 2, 'one try per repository');
+      assert.equal(scratch.unpacked.has(target), false);
+    });
+  }
+
+  test('when every backup is damaged, the error names each and says none older is left', async () => {
+    const { deps, older, newer } = await backedUpTwice(async () => recovered);
+    for (const id of [older, newer]) for (const repository of [0, 1]) damageBase(deps, repository, id);
+    await assert.rejects(new BackupService(deps).restore({ target }), (error) => {
+      assert.match(
+        (error as Error).message,
+        new RegExp(
+          `^Backup ${older} could not be restored from any repository: first: .*\\. Nor could the newer ones: backup ${newer} \\(first: .*; second: .*\\)\\. There is no older backup to fall back to\\. The target directory was left empty\\.$`,
+        ),
+      );
+      return true;
+    });
+  });
+
+  test('a restore that fails in recovery, after an intact copy was unpacked, does not fall back: an older backup needs the same WAL', async () => {
+    let recoveries = 0;
+    const { deps, scratch } = await backedUpTwice(async () => {
+      recoveries++;
+      throw new Error('recovery stopped: could not read WAL 000000010000000000000002');
+    });
+    await assert.rejects(new BackupService(deps).restore({ target }), (error) => {
+      assert.match((error as Error).message, /could not be restored from any repository/);
+      assert.doesNotMatch((error as Error).message, /older backup/);
+      return true;
+    });
+    assert.equal(recoveries, 2, 'once per repository, for the newest backup only');
+    assert.equal(scratch.calls.filter((call) => call.startsWith('extract')).length, 2);
   });
 
   test('does not try another repository when the inspection of the recovered copy fails', async () => {

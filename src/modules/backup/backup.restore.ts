@@ -3,11 +3,11 @@ import { appError, asClause, isAppError } from '../../platform/errors.js';
 import { TransferMeter } from '../../platform/progress.js';
 import type { Inspect, RecoveryOutcome, RecoveryTarget } from '../../platform/postgres/recovery.js';
 import { backupKey } from './backup.keys.js';
-import { backupFor, findBackup, repositoryNamed } from './backup.listing.js';
+import { backupBefore, backupsFor, findBackup, repositoryNamed } from './backup.listing.js';
 import { awaitRetention, lockRepository } from './backup.locks.js';
 import { authenticRecord, openObject } from './backup.objects.js';
 import type { BackupServiceDeps, Recover, Repository } from './backup.ports.js';
-import type { BackupRecord, TransferProgress } from './backup.schema.js';
+import type { BackupListing, BackupRecord, TransferProgress } from './backup.schema.js';
 import type { WalGap } from './backup.wal-plan.js';
 import { walSupplier } from './backup.wal-fetch.js';
 
@@ -33,6 +33,14 @@ export interface RestoreResult {
   readonly walGaps: WalGap[];
   readonly recovery?: RecoveryOutcome;
   readonly seconds: number;
+  /** Newer backups passed over because no repository held an intact copy (a restore without an id). */
+  readonly passedOver: PassedOver[];
+}
+
+export interface PassedOver {
+  readonly id: string;
+  /** Each repository's reason. */
+  readonly reason: string;
 }
 
 /** One attempt: the backup from one repository, with the inspection the caller asked for. */
@@ -43,45 +51,108 @@ interface Attempt {
   readonly recovery: RecoveryTarget | 'none';
   readonly inspect: Inspect | undefined;
   readonly startedAt: Date;
+  /** Set once the base backup is unpacked: a failure after it is not about the copy. */
+  baseDone: boolean;
 }
 
 /**
  * Restores the whole cluster from a backup into an empty directory, then replays the
  * archived WAL to the target (default: as far as the archive goes) and promotes it.
  * The first repository whose copy is intact is used; a damaged copy is abandoned at
- * its first bad chunk and the next repository is tried.
+ * its first bad chunk and the next repository is tried. Without an id, a backup no
+ * repository holds intact is passed over for the next older one: replaying the WAL from
+ * it reaches the same target. With an id, or as taken, the error names that older one.
  */
 export async function restoreBackup(deps: BackupServiceDeps, options: RestoreOptions): Promise<RestoreResult> {
   const key = await backupKey(deps, false);
   const recovery = options.recovery ?? { kind: 'latest' as const };
   if (recovery !== 'none' && !deps.recover)
     throw new Error('this BackupService cannot replay WAL (no recover adapter)');
-  const listing = options.id ? await findBackup(deps, options.id) : await backupFor(deps, recovery);
+  const candidates = options.id ? [await findBackup(deps, options.id)] : await backupsFor(deps, recovery);
+  const fallsBack = !options.id && recovery !== 'none' && recovery.kind !== 'immediate';
   await deps.scratch.requireEmpty(options.target);
   const startedAt = deps.clock.now();
-  const errors: string[] = [];
   const inspection = watchInspection(options.inspect);
+  const passedOver: PassedOver[] = [];
+  for (const [index, listing] of candidates.entries()) {
+    const tried = await restoreListing(deps, listing, { key, recovery, inspection, startedAt }, options);
+    if ('result' in tried) return { ...tried.result, passedOver };
+    const reason = tried.errors.join('; ');
+    const older = fallsBack ? candidates[index + 1] : undefined;
+    if (!tried.copiesDamaged || !older) {
+      const newer = passedOver.map((skipped) => `backup ${skipped.id} (${skipped.reason})`);
+      throw appError(
+        'RESTORE_FAILED',
+        `Backup ${listing.record.id} could not be restored from any repository: ${reason}.` +
+          (newer.length ? ` Nor could the newer ones: ${newer.join('; ')}.` : '') +
+          (tried.copiesDamaged ? await olderNote(deps, listing, fallsBack) : '') +
+          ' The target directory was left empty.',
+      );
+    }
+    deps.log.warn(
+      { id: listing.record.id, older: older.record.id, reason },
+      'no repository holds an intact copy of this backup; restoring the next older one and replaying the WAL from it',
+    );
+    passedOver.push({ id: listing.record.id, reason });
+  }
+  throw new Error('unreachable: every candidate either restores or throws');
+}
+
+/** Where to turn when no repository holds an intact copy: the next older backup, named with the command that restores it. */
+async function olderNote(deps: BackupServiceDeps, listing: BackupListing, fellBack: boolean): Promise<string> {
+  const older = fellBack ? undefined : await backupBefore(deps, listing.record.id);
+  if (!older) return ' There is no older backup to fall back to.';
+  return ` The next older backup is ${older.record.id} (finished ${older.record.finishedAt}): "steadfast backup restore ${older.record.id} --to <dir>" restores it.`;
+}
+
+/** What one backup's restore attempt came to: restored, or every repository's reason, and whether each was its copy. */
+type Tried = { result: Omit<RestoreResult, 'passedOver'> } | { errors: string[]; copiesDamaged: boolean };
+
+/** Failures that are about a repository's copy of the backup (not the WAL, the key, or this machine): an older backup may do. */
+const copyFailures = new Set(['BACKUP_CORRUPT', 'BACKUP_NOT_FOUND', 'REPOSITORY_UNAVAILABLE']);
+
+/** One backup, from each repository that holds it in turn; the target is emptied after each failure. */
+async function restoreListing(
+  deps: BackupServiceDeps,
+  listing: BackupListing,
+  common: { key: BackupKey; recovery: RecoveryTarget | 'none'; inspection: Inspection; startedAt: Date },
+  options: RestoreOptions,
+): Promise<Tried> {
+  const { key, recovery, inspection, startedAt } = common;
+  const errors: string[] = [];
+  let copiesDamaged = true;
   for (const name of listing.repositories) {
     const repository = repositoryNamed(deps, name);
     const lock = await lockRepository(deps, repository, 'restore');
+    const attempt = {
+      repository,
+      id: listing.record.id,
+      key,
+      recovery,
+      inspect: inspection.inspect,
+      startedAt,
+      baseDone: false,
+    };
     try {
-      const attempt = { repository, id: listing.record.id, key, recovery, inspect: inspection.inspect, startedAt };
-      return await restoreFrom(deps, attempt, options);
+      return { result: await restoreFrom(deps, attempt, options) };
     } catch (error) {
       await deps.scratch.empty(options.target);
       if (isAppError(error) && error.code === 'BACKUP_KEY_MISMATCH') throw error;
       if (inspection.state.failed !== undefined) throw inspection.state.failed;
       if (inspection.state.done) throw error;
+      if (attempt.baseDone || !isAppError(error) || !copyFailures.has(error.code)) copiesDamaged = false;
       errors.push(`${name}: ${asClause((error as Error).message)}`);
       deps.log.warn({ repository: name, err: error }, 'restore from this repository failed; trying the next one');
     } finally {
       await lock.release();
     }
   }
-  throw appError(
-    'RESTORE_FAILED',
-    `Backup ${listing.record.id} could not be restored from any repository: ${errors.join('; ')}. The target directory was left empty.`,
-  );
+  return { errors, copiesDamaged };
+}
+
+interface Inspection {
+  readonly inspect: Inspect | undefined;
+  readonly state: { failed?: unknown; done?: boolean };
 }
 
 /**
@@ -89,10 +160,7 @@ export async function restoreBackup(deps: BackupServiceDeps, options: RestoreOpt
  * no other repository would do better. Nor is a failure after a successful inspection: it has
  * acted (a tenant restored) and must not act twice.
  */
-function watchInspection(inspect: Inspect | undefined): {
-  inspect: Inspect | undefined;
-  state: { failed?: unknown; done?: boolean };
-} {
+function watchInspection(inspect: Inspect | undefined): Inspection {
   const watched = { inspect: undefined as Inspect | undefined, state: {} as { failed?: unknown; done?: boolean } };
   if (inspect)
     watched.inspect = async (target) => {
@@ -107,11 +175,16 @@ function watchInspection(inspect: Inspect | undefined): {
   return watched;
 }
 
-async function restoreFrom(deps: BackupServiceDeps, attempt: Attempt, options: RestoreOptions): Promise<RestoreResult> {
+async function restoreFrom(
+  deps: BackupServiceDeps,
+  attempt: Attempt,
+  options: RestoreOptions,
+): Promise<Omit<RestoreResult, 'passedOver'>> {
   const { repository, key, recovery } = attempt;
   await awaitRetention(deps, repository);
   const record = await authenticRecord(repository, attempt.id, key);
   const { files, bytes } = await extractBase(deps, repository, record, key, options);
+  attempt.baseDone = true;
   let wal: { walFiles: number; walGaps: WalGap[] } = { walFiles: 0, walGaps: [] };
   let outcome: RecoveryOutcome | undefined;
   if (recovery !== 'none') {

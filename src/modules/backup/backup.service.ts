@@ -9,7 +9,7 @@ import { verifyBackup, type VerifyResult } from './backup.verify.js';
 
 export type { BackupResult } from './backup.take.js';
 export type { BackupServiceDeps, BackupSource, Recover, Repository, ScratchSpace } from './backup.ports.js';
-export type { RestoreOptions, RestoreResult } from './backup.restore.js';
+export type { PassedOver, RestoreOptions, RestoreResult } from './backup.restore.js';
 export type { RetentionReport } from './backup.prune.js';
 export type { VerifyResult } from './backup.verify.js';
 

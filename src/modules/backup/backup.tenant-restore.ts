@@ -5,6 +5,7 @@ import type { ConnectionTarget } from '../../platform/db/connect.js';
 import { appError } from '../../platform/errors.js';
 import type { RecoveryTarget } from '../../platform/postgres/recovery.js';
 import type { TenancyService } from '../tenancy/index.js';
+import type { PassedOver } from './backup.restore.js';
 import type { BackupService } from './backup.service.js';
 import type { TransferProgress } from './backup.schema.js';
 
@@ -22,6 +23,8 @@ export interface TenantRestoreResult {
   readonly slug: string;
   readonly from: string;
   readonly backupId: string;
+  /** Newer backups passed over because no repository held an intact copy. */
+  readonly passedOver: PassedOver[];
   /** The moment the copy reached (last replayed commit), as PostgreSQL reports it. */
   readonly restoredTo: string | null;
   readonly tables: number;
@@ -63,7 +66,7 @@ export interface TenantRestoreDeps {
   readonly clock: Clock;
 }
 
-type Loaded = Omit<TenantRestoreResult, 'backupId' | 'restoredTo' | 'seconds'>;
+type Loaded = Omit<TenantRestoreResult, 'backupId' | 'passedOver' | 'restoredTo' | 'seconds'>;
 
 /** The tenant migrations' own bookkeeping: each side keeps its own. */
 const migrationTables = (table: string): boolean => /^public\.kysely_migration(_lock)?$/.test(table);
@@ -99,6 +102,7 @@ export class TenantRestore {
       return {
         ...loaded!,
         backupId: restored.record.id,
+        passedOver: restored.passedOver,
         restoredTo: restored.recovery?.lastTransactionAt ?? null,
         seconds: (clock.now().getTime() - started.getTime()) / 1000,
       };

@@ -7,6 +7,7 @@ export {
   type RetentionReport,
   type RestoreOptions,
   type RestoreResult,
+  type PassedOver,
 } from './backup.service.js';
 export type { BackupServiceDeps, BackupSource, Recover, ScratchSpace } from './backup.ports.js';
 export { backupIdSchema, type BackupListing, type BackupRecord, type TransferProgress } from './backup.schema.js';
