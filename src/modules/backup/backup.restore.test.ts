@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { fakeBackupDeps, fakeScratch, memoryRepositories } from '../../../test/helpers/backup-fakes.js';
 import { loadBackupKey } from '../../platform/crypto/backup-key.js';
 import { seal } from '../../platform/crypto/sealed.js';
-import { manualClock } from '../../platform/clock/clock.js';
+import type { manualClock } from '../../platform/clock/clock.js';
 import { AppError } from '../../platform/errors.js';
 import type { RecoveryOutcome } from '../../platform/postgres/recovery.js';
 import type { WalSupplier } from '../../platform/postgres/wal-feed.js';
