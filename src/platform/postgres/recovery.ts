@@ -60,7 +60,11 @@ export async function runRecovery(run: RecoveryRun): Promise<RecoveryOutcome> {
   const started = Date.now();
   const socketDir = await mkdtemp(path.join(tmpdir(), 'steadfast-recovery-'));
   const walDir = `${run.dataDir}.wal-restore`;
-  const feed = new WalFeed(walDir, run.wal, run.runAs, run.log);
+  const feed = new WalFeed(walDir, run.wal, {
+    owner: run.runAs,
+    log: run.log,
+    localWal: path.join(run.dataDir, 'pg_wal'),
+  });
   let supervisor: PostgresSupervisor | undefined;
   try {
     await prepare(run, socketDir, walDir);
@@ -88,14 +92,22 @@ export async function runRecovery(run: RecoveryRun): Promise<RecoveryOutcome> {
       },
     });
     const server = supervisor;
-    await server.start().catch((error: Error) => {
+    // Without its feed, restore_command would wait for ever: a broken feed ends the recovery.
+    const feedBroken = feed.broken.catch((error: Error) => {
+      throw appError('RESTORE_FAILED', `Recovery stopped: ${asClause(error.message)}.`, { cause: error });
+    });
+    feedBroken.catch(() => undefined);
+    const starting = server.start().catch((error: Error) => {
       throw explain(error, run.target, feed.failure);
     });
-    const crashed = new Promise<never>((_, reject) =>
+    starting.catch(() => undefined);
+    await Promise.race([starting, feedBroken]);
+    const crashed = new Promise<never>((_, reject) => {
       server.once('crash', () =>
         reject(explain(new Error(server.recentLog.slice(-15).join('\n')), run.target, feed.failure)),
-      ),
-    );
+      );
+      feedBroken.catch(reject);
+    });
     crashed.catch(() => undefined);
     const client = await Promise.race([
       connectWhenPromoted({ host: socketDir, port: server.port, user: run.role, database: 'postgres' }),
@@ -116,7 +128,7 @@ export async function runRecovery(run: RecoveryRun): Promise<RecoveryOutcome> {
       if (feed.failure)
         run.log.warn(
           { err: feed.failure },
-          'a WAL file past the recovery target could not be read; the target was reached before it',
+          'a WAL file PostgreSQL read ahead could not be read; recovery reached its target without it',
         );
       await run.inspect?.((database) => ({
         host: socketDir,
@@ -166,6 +178,12 @@ function targetSettings(target: RecoveryTarget): Record<string, string> {
   return { ...common };
 }
 
+/** The last FATAL or PANIC line of PostgreSQL's output, without its prefix. */
+function postgresComplaint(output: string): string | undefined {
+  const lines = output.split('\n').filter((line) => /\b(FATAL|PANIC):/.test(line));
+  return lines.at(-1)?.replace(/^.*?\b(FATAL|PANIC):\s*/, '');
+}
+
 /** Connects once the server accepts connections, which without hot standby means: recovery is over. */
 async function connectWhenPromoted(config: pg.ClientConfig): Promise<pg.Client> {
   const deadline = Date.now() + finishTimeoutMs;
@@ -194,12 +212,16 @@ async function waitForPromotion(client: pg.Client): Promise<void> {
 }
 
 function explain(error: Error, target: RecoveryTarget, walFailure: Error | undefined): Error {
-  if (walFailure)
+  if (walFailure) {
+    // PostgreSQL's own last complaint, when it is not just the restore_command the failure made fail.
+    const said = postgresComplaint(error.message);
     return appError(
       'RESTORE_FAILED',
-      `Recovery stopped: ${asClause(walFailure.message)}. Nothing past that WAL file can be replayed from this repository.`,
+      `Recovery stopped: ${asClause(walFailure.message)}. Nothing past that WAL file can be replayed from this repository.` +
+        (said && !/restore_command|recovery ended before/.test(said) ? ` PostgreSQL said: ${said}` : ''),
       { cause: walFailure },
     );
+  }
   if (/recovery ended before configured recovery target was reached/.test(error.message)) {
     const what =
       target.kind === 'time'

@@ -1,8 +1,5 @@
-import { createWriteStream } from 'node:fs';
-import { chown, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { chown, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { Logger } from '../log/log.js';
 import { isSegmentName } from './lsn.js';
 import type { RunAs } from './os-user.js';
@@ -18,8 +15,22 @@ export interface WalSupplier {
 /** How many segments are fetched ahead of the one recovery replays (16 MiB each). */
 const fetchAhead = 4;
 const pollMs = 10;
+/** A repository that sends nothing for this long has stalled: the file fails rather than recovery waiting forever (pgBackRest's io-timeout is 60 s too). */
+const defaultIoTimeoutMs = 60_000;
 
 type Fetched = 'stored' | 'missing' | Error;
+
+export interface WalFeedOptions {
+  readonly owner?: RunAs | undefined;
+  readonly log: Logger;
+  /** How long a fetch may go without receiving a byte; 60 s unless a test says otherwise. */
+  readonly ioTimeoutMs?: number;
+  /**
+   * The restored data directory's pg_wal: a segment the backup carries there is answered "not
+   * archived" when its archived copy cannot be read, so PostgreSQL reads its own copy instead.
+   */
+  readonly localWal?: string | undefined;
+}
 
 /**
  * Hands archived WAL to PostgreSQL's restore_command one file at a time, as recovery asks for
@@ -38,13 +49,31 @@ export class WalFeed {
   private stopped = false;
   private firstFailure: Error | undefined;
   private stored = 0;
+  /** Aborts the fetches still running when the feed stops (read-ahead recovery never asked for). */
+  private readonly stopping = new AbortController();
+  private readonly owner: RunAs | undefined;
+  private readonly log: Logger;
+  private readonly ioTimeoutMs: number;
+  private readonly localWal: string | undefined;
+  private breakDown: ((error: Error) => void) | undefined;
+  /**
+   * Rejects when the feed cannot work its directory any more: restore_command would then wait
+   * for an answer that never comes, so recovery must stop instead (see runRecovery).
+   */
+  readonly broken: Promise<never>;
 
   constructor(
     private readonly dir: string,
     private readonly supplier: WalSupplier,
-    private readonly owner: RunAs | undefined,
-    private readonly log: Logger,
-  ) {}
+    options: WalFeedOptions,
+  ) {
+    this.owner = options.owner;
+    this.log = options.log;
+    this.ioTimeoutMs = options.ioTimeoutMs ?? defaultIoTimeoutMs;
+    this.localWal = options.localWal;
+    this.broken = new Promise<never>((_, reject) => (this.breakDown = reject));
+    this.broken.catch(() => undefined);
+  }
 
   /** The first file that could not be read and recovery asked for: why recovery stopped. */
   get failure(): Error | undefined {
@@ -60,9 +89,11 @@ export class WalFeed {
     this.schedule();
   }
 
+  /** Stops answering and abandons the fetches still running; resolves once none writes any more. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    this.stopping.abort();
     await this.polling;
     await Promise.all(this.files.values());
   }
@@ -70,9 +101,14 @@ export class WalFeed {
   private schedule(): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      this.polling = this.poll()
-        .catch((error: unknown) => this.log.warn({ err: error }, 'WAL feed: reading its directory failed'))
-        .finally(() => this.schedule());
+      this.polling = this.poll().then(
+        () => this.schedule(),
+        (error: unknown) => {
+          if (this.stopped) return;
+          this.log.error({ err: error, dir: this.dir }, 'WAL feed: its directory cannot be worked; recovery is stopped');
+          this.breakDown?.(new Error(`the WAL directory ${this.dir} cannot be worked: ${(error as Error).message}`));
+        },
+      );
     }, pollMs);
   }
 
@@ -97,12 +133,24 @@ export class WalFeed {
     }
     for (const next of ahead) void this.fetch(next);
     if (outcome === 'missing') await this.mark(file, 'missing', '');
-    else if (outcome instanceof Error) await this.fail(file, outcome);
+    else if (outcome instanceof Error && (await this.heldLocally(file))) {
+      this.log.warn({ file, err: outcome }, 'the archived copy of a WAL file cannot be read; recovery reads the copy the backup carries');
+      await this.mark(file, 'missing', '');
+    } else if (outcome instanceof Error) await this.fail(file, outcome);
+  }
+
+  private async heldLocally(file: string): Promise<boolean> {
+    if (!this.localWal || !isSegmentName(file)) return false;
+    return stat(path.join(this.localWal, file)).then(
+      (found) => found.isFile(),
+      () => false,
+    );
   }
 
   private async fail(file: string, error: Error): Promise<void> {
     this.firstFailure ??= error;
-    this.log.error({ file, err: error }, 'recovery needs a WAL file that cannot be read');
+    // Recovery decides whether it needed the file: one read ahead past a target is not (see restoreCommand).
+    this.log.warn({ file, err: error }, 'recovery asked for a WAL file that cannot be read');
     await this.mark(file, 'failed', error.message);
   }
 
@@ -120,7 +168,7 @@ export class WalFeed {
     try {
       const body = this.supplier.open(file);
       if (!body) return 'missing';
-      await pipeline(Readable.from(body), createWriteStream(temporary, { mode: 0o600 }));
+      await this.copy(file, body, temporary);
       if (this.owner) await chown(temporary, this.owner.uid, this.owner.gid);
       await rename(temporary, path.join(this.dir, file));
       this.stored++;
@@ -129,6 +177,48 @@ export class WalFeed {
       await rm(temporary, { force: true });
       return error as Error;
     }
+  }
+
+  /**
+   * Writes `body` to `path`, giving up when the source sends nothing for ioTimeoutMs or the feed
+   * stops. Each chunk is raced against both, so a source stuck in a read cannot hold the feed:
+   * it is told to close (iterator.return) and left to do so in its own time.
+   */
+  private async copy(file: string, body: AsyncIterable<Buffer>, target: string): Promise<void> {
+    const iterator = body[Symbol.asyncIterator]();
+    const handle = await open(target, 'w', 0o600);
+    try {
+      for (;;) {
+        const next = await this.withinTimeout(file, iterator.next()).catch((error: unknown) => {
+          void iterator.return?.()?.catch(() => undefined);
+          throw error;
+        });
+        if (next.done) return;
+        await handle.write(next.value);
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private withinTimeout<T>(file: string, step: Promise<T>): Promise<T> {
+    step.catch(() => undefined); // abandoned below, its failure is nobody's to report
+    const signal = this.stopping.signal;
+    if (signal.aborted) return Promise.reject(new Error(`fetching ${file} was abandoned: the recovery is over`));
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    const giveUp = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`the repository sent nothing of ${file} for ${this.ioTimeoutMs / 1000} s`)),
+        this.ioTimeoutMs,
+      );
+      onAbort = () => reject(new Error(`fetching ${file} was abandoned: the recovery is over`));
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    return Promise.race([step, giveUp]).finally(() => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort!);
+    });
   }
 
   /**
