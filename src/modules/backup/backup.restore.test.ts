@@ -195,11 +195,27 @@ describe('restoring a backup', () => {
     });
   }
 
-  const namesTheOlder: Array<{ title: string; options: (newer: string) => Omit<RestoreOptions, 'target'> }> = [
-    { title: 'its id is given', options: (newer) => ({ id: newer }) },
-    { title: 'it is restored as taken', options: () => ({ recovery: 'none' }) },
+  const moment = new Date('2030-01-02T03:04:05.000Z');
+  const namesTheOlder: Array<{
+    title: string;
+    options: (newer: string) => Omit<RestoreOptions, 'target'>;
+    /** The suggested command keeps the recovery target asked for. */
+    flags: string;
+  }> = [
+    { title: 'its id is given', options: (newer) => ({ id: newer }), flags: '' },
+    { title: 'it is restored as taken', options: () => ({ recovery: 'none' }), flags: ' --as-taken' },
+    {
+      title: 'its id is given with a moment',
+      options: (newer) => ({ id: newer, recovery: { kind: 'time', at: moment } }),
+      flags: ` --time ${moment.toISOString()}`,
+    },
+    {
+      title: 'its id is given with a restore point',
+      options: (newer) => ({ id: newer, recovery: { kind: 'name', name: 'before upgrade' } }),
+      flags: ' --name "before upgrade"',
+    },
   ];
-  for (const { title, options } of namesTheOlder) {
+  for (const { title, options, flags } of namesTheOlder) {
     test(`when ${title}, a backup no repository holds intact is not swapped for another, but the error names the next older one`, async () => {
       const { deps, scratch, older, newer } = await backedUpTwice(async () => recovered);
       damageBase(deps, 0, newer);
@@ -210,9 +226,10 @@ describe('restoring a backup', () => {
         assert.match(
           error.message,
           new RegExp(
-            `^Backup ${newer} could not be restored from any repository: first: .*; second: .*\\. The next older backup is ${older} \\(finished [^)]+\\): "steadfast backup restore ${older} --to <dir>" restores it\\. The target directory was left empty\\.$`,
+            `^Backup ${newer} could not be restored from any repository: first: .*; second: .*\\. The next older backup is ${older} \\(finished [^)]+\\): "steadfast backup restore ${older}.* --to <dir>" restores it\\. The target directory was left empty\\.$`,
           ),
         );
+        assert.ok(error.message.includes(`"steadfast backup restore ${older}${flags} --to <dir>"`), error.message);
         return true;
       });
       assert.equal(scratch.calls.filter((call) => call.startsWith('extract')).length, 2, 'one try per repository');

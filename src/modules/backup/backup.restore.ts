@@ -85,7 +85,7 @@ export async function restoreBackup(deps: BackupServiceDeps, options: RestoreOpt
         'RESTORE_FAILED',
         `Backup ${listing.record.id} could not be restored from any repository: ${reason}.` +
           (newer.length ? ` Nor could the newer ones: ${newer.join('; ')}.` : '') +
-          (tried.copiesDamaged ? await olderNote(deps, listing, fallsBack) : '') +
+          (tried.copiesDamaged ? await olderNote(deps, listing, fallsBack, recovery) : '') +
           ' The target directory was left empty.',
       );
     }
@@ -99,10 +99,23 @@ export async function restoreBackup(deps: BackupServiceDeps, options: RestoreOpt
 }
 
 /** Where to turn when no repository holds an intact copy: the next older backup, named with the command that restores it. */
-async function olderNote(deps: BackupServiceDeps, listing: BackupListing, fellBack: boolean): Promise<string> {
+async function olderNote(
+  deps: BackupServiceDeps,
+  listing: BackupListing,
+  fellBack: boolean,
+  recovery: RecoveryTarget | 'none',
+): Promise<string> {
   const older = fellBack ? undefined : await backupBefore(deps, listing.record.id);
   if (!older) return ' There is no older backup to fall back to.';
-  return ` The next older backup is ${older.record.id} (finished ${older.record.finishedAt}): "steadfast backup restore ${older.record.id} --to <dir>" restores it.`;
+  return ` The next older backup is ${older.record.id} (finished ${older.record.finishedAt}): "steadfast backup restore ${older.record.id}${targetFlags(recovery)} --to <dir>" restores it.`;
+}
+
+/** The restore command's flags for a recovery target, so a suggested command recovers to the same one. */
+function targetFlags(recovery: RecoveryTarget | 'none'): string {
+  if (recovery === 'none') return ' --as-taken';
+  if (recovery.kind === 'time') return ` --time ${recovery.at.toISOString()}`;
+  if (recovery.kind === 'name') return ` --name ${JSON.stringify(recovery.name)}`;
+  return '';
 }
 
 /** What one backup's restore attempt came to: restored, or every repository's reason, and whether each was its copy. */
