@@ -28,7 +28,7 @@ const recovered: RecoveryOutcome = {
   reachedLsn: '0/3000100',
   timeline: 2,
   lastTransactionAt: '2026-11-24T02:00:05Z',
-  walFiles: 2,
+  walFiles: 5,
   seconds: 1,
 };
 
@@ -115,7 +115,7 @@ describe('restoring a backup', () => {
     await archiveWal(deps, 1, '000000010000000000000003'); // only the second repository has it
     const result = await new BackupService(deps).restore({ target, recovery: { kind: 'latest' } });
     assert.deepEqual(read, [null, 'wal 000000010000000000000002', 'wal 000000010000000000000003', null]);
-    assert.equal(result.walFiles, 2);
+    assert.equal(result.walFiles, recovered.walFiles, 'the files recovery was handed, as the recovery counts them');
     assert.deepEqual(result.walGaps, []);
     assert.equal(result.recovery, recovered);
     assert.deepEqual(

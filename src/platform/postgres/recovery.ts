@@ -21,7 +21,7 @@ export type RecoveryTarget =
 
 export interface RecoveryOutcome {
   readonly reachedLsn: string;
-  /** Archived WAL files fetched for the replay. */
+  /** Archived WAL files recovery was handed (not those fetched ahead and never needed). */
   readonly walFiles: number;
   readonly timeline: number;
   /** Commit time of the last transaction replayed, if any was. */
@@ -140,7 +140,7 @@ export async function runRecovery(run: RecoveryRun): Promise<RecoveryOutcome> {
       await client.query('CHECKPOINT');
       return {
         reachedLsn: row.lsn,
-        walFiles: feed.fetched,
+        walFiles: feed.handedOver,
         timeline: row.tli,
         lastTransactionAt: row.last?.toISOString() ?? null,
         seconds: (Date.now() - started) / 1000,

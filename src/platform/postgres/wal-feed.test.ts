@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { silentLogger } from '../log/log.js';
 import { restoreCommand, WalFeed, type WalSupplier } from './wal-feed.js';
 
@@ -36,14 +37,14 @@ function supplier(files: Record<string, Buffer | Error | 'stall'>): WalSupplier 
     open(file) {
       const content = files[file];
       if (content === undefined) return undefined;
+      let sent = false;
       return {
         [Symbol.asyncIterator]: () => ({
-          sent: false,
           next(): Promise<IteratorResult<Buffer>> {
             if (content === 'stall') return new Promise(() => undefined);
             if (content instanceof Error) return Promise.reject(content);
-            if (this.sent) return Promise.resolve({ done: true, value: undefined });
-            this.sent = true;
+            if (sent) return Promise.resolve({ done: true, value: undefined });
+            sent = true;
             return Promise.resolve({ done: false, value: content });
           },
           return(): Promise<IteratorResult<Buffer>> {
@@ -69,8 +70,12 @@ describe('WalFeed with restore_command', () => {
     try {
       assert.equal(await askFor(segment(1), 'stop'), 0);
       assert.equal(await readFile(path.join(scratch, 'got'), 'utf8'), 'one');
+      // Read-ahead starts once the file asked for is in place: give it a moment.
+      const listed = async () => (await readdir(dir)).filter((name) => !name.startsWith('.')).sort();
+      for (let tries = 0; tries < 200 && (await listed()).length < 2; tries++) await sleep(10);
+      assert.deepEqual(await listed(), [segment(1), segment(2)], 'the second segment was fetched ahead');
+      assert.equal(feed.handedOver, 1, 'only the segment asked for counts as handed over');
       assert.equal(await askFor(segment(3), 'stop'), 1);
-      assert.equal(feed.fetched, 2, 'the second segment was fetched ahead');
       assert.equal(feed.failure, undefined);
     } finally {
       await feed.stop();

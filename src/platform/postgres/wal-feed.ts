@@ -48,7 +48,8 @@ export class WalFeed {
   private polling: Promise<void> | undefined;
   private stopped = false;
   private firstFailure: Error | undefined;
-  private stored = 0;
+  /** The files recovery was handed (not those read ahead and never asked for). */
+  private readonly handed = new Set<string>();
   /** Aborts the fetches still running when the feed stops (read-ahead recovery never asked for). */
   private readonly stopping = new AbortController();
   private readonly owner: RunAs | undefined;
@@ -80,9 +81,9 @@ export class WalFeed {
     return this.firstFailure;
   }
 
-  /** How many archived files were fetched. */
-  get fetched(): number {
-    return this.stored;
+  /** How many archived files recovery was handed (each once, however often it asked). */
+  get handedOver(): number {
+    return this.handed.size;
   }
 
   start(): void {
@@ -132,7 +133,8 @@ export class WalFeed {
       outcome = await this.fetch(file);
     }
     for (const next of ahead) void this.fetch(next);
-    if (outcome === 'missing') await this.mark(file, 'missing', '');
+    if (outcome === 'stored') this.handed.add(file);
+    else if (outcome === 'missing') await this.mark(file, 'missing', '');
     else if (outcome instanceof Error && (await this.heldLocally(file))) {
       this.log.warn({ file, err: outcome }, 'the archived copy of a WAL file cannot be read; recovery reads the copy the backup carries');
       await this.mark(file, 'missing', '');
@@ -171,7 +173,6 @@ export class WalFeed {
       await this.copy(file, body, temporary);
       if (this.owner) await chown(temporary, this.owner.uid, this.owner.gid);
       await rename(temporary, path.join(this.dir, file));
-      this.stored++;
       return 'stored';
     } catch (error) {
       await rm(temporary, { force: true });
