@@ -115,6 +115,12 @@ test('a missing config file named explicitly is an error that names where its pa
   assert.doesNotMatch(fromOption.message, /STEADFAST_CONFIG/);
 });
 
+test('a config path that cannot be read as a file is not blamed on a missing file', () => {
+  const error = configError(() => loadConfig({ env: {}, file: tmpdir(), cwd }));
+  assert.match(error.message, /^Cannot read the config file .*: EISDIR.*\. Give the path of a readable JSON file\.$/);
+  assert.doesNotMatch(error.message, /create the file/);
+});
+
 test('a short secret key is refused', () => {
   const error = configError(() => loadConfig({ env: { STEADFAST_SECRET_KEY: 'short' }, cwd }));
   assert.match(error.message, /secretKey.*at least 32/);

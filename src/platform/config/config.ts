@@ -457,7 +457,14 @@ function readConfigFile(file: string, namedBy: '--config' | 'STEADFAST_CONFIG' |
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'there is no such file' : (error as Error).message;
-    const fix = namedBy ? `Fix the path given in ${namedBy}, or create the file` : 'Make the file readable';
+    const fix =
+      code === 'EACCES'
+        ? 'Make the file readable by this user'
+        : code !== 'ENOENT'
+          ? 'Give the path of a readable JSON file'
+          : namedBy
+            ? `Fix the path given in ${namedBy}, or create the file`
+            : 'Create the file, or remove it from the settings';
     throw appError('CONFIG_INVALID', `Cannot read the config file ${file}: ${why}. ${fix}.`);
   }
   let value: unknown;

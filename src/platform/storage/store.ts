@@ -34,7 +34,6 @@ export interface StoredObject {
   readonly crc32c?: string;
 }
 
-/** Passes `body` through while counting its bytes and checksumming it, for `put`'s result. */
 /** An object's whole body (a small one: a record, a claim), or undefined when the store has no such object. */
 export async function readWhole(store: ObjectStore, key: string): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
@@ -47,6 +46,7 @@ export async function readWhole(store: ObjectStore, key: string): Promise<Buffer
   return Buffer.concat(chunks);
 }
 
+/** Passes `body` through while counting its bytes and checksumming it, for `put`'s result. */
 export function measured(body: AsyncIterable<Buffer>): {
   stream: AsyncIterable<Buffer>;
   result(key: string): StoredObject;
