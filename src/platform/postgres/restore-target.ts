@@ -29,14 +29,16 @@ export async function prepareRestoreTarget(dataDir: string, runAs: RunAs | undef
         `The PostgreSQL user "${runAs.user}" could not reach ${target}: ${reach.blockedAt} is not searchable for it, so the restored cluster could not start. Restore under a searchable path (for example a new STEADFAST_HOME under /var/lib/steadfast), or run "chmod o+x ${reach.blockedAt}".`,
       );
   }
-  // A parent we make is made as `up` makes <home>/postgres; one that exists is never changed.
-  if (missing.includes(path.dirname(target))) await prepareDataDirParent(target, runAs);
-  return {
-    dataDir: target,
-    discard: async () => {
-      for (const dir of [...missing].reverse()) await rmdir(dir).catch(() => undefined);
-    },
+  const discard = async (): Promise<void> => {
+    for (const dir of [...missing].reverse()) await rmdir(dir).catch(() => undefined);
   };
+  // A parent we make is made as `up` makes <home>/postgres; one that exists is never changed.
+  if (missing.includes(path.dirname(target)))
+    await prepareDataDirParent(target, runAs).catch(async (error: unknown) => {
+      await discard(); // a preparation that failed leaves nothing behind either
+      throw error;
+    });
+  return { dataDir: target, discard };
 }
 
 /** The ancestors of `target` (itself included) that do not exist yet, outermost first. */
