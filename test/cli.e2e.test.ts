@@ -105,7 +105,7 @@ describe('steadfast up and the operator commands', () => {
     assert.equal(await readPostmasterPid(dataDirOf(setup.home)), undefined);
   });
 
-  test('a second start reuses the data and does not recreate a deleted demo tenant', async () => {
+  test('a second start reuses the data and does not recreate a deleted demo tenant; a start beside a running one says that one runs', async () => {
     const up = await startUp(setup.env);
     try {
       const list = await runCli(['tenant', 'list', '--json'], setup.env);
@@ -113,6 +113,11 @@ describe('steadfast up and the operator commands', () => {
         JSON.parse(list.stdout).map((t: { slug: string }) => t.slug),
         ['acme'],
       );
+      // Its ports are taken too, but by itself: the running Steadfast is the news, not the port.
+      const twice = await runCli(['up'], setup.env);
+      assert.equal(twice.code, 1, twice.stdout);
+      assert.match(twice.stderr, /PostgreSQL \(pid \d+, port \d+\) is already running on .*: another Steadfast is using this data directory/);
+      assert.doesNotMatch(twice.stderr, /Port in use/);
     } finally {
       assert.equal(await up.stop('SIGINT'), 0, up.output());
     }

@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { createPlatformNode } from '../app/replication-node.js';
 import { listenSettings, startPlatform, type Roles } from '../app/run.js';
 import { assertPortsFree } from '../platform/http/listen.js';
+import { assertNotServed } from '../platform/postgres/data-dir.js';
+import { embeddedDataDir } from '../platform/postgres/embedded.js';
 import type { FencedState, NodeRole, PlatformNode } from '../modules/replication/index.js';
 import { createLogger } from '../platform/log/log.js';
 import { configFrom, globalOptions } from './context.js';
@@ -34,6 +36,8 @@ async function runServer(command: Command, role: keyof typeof roleSets, port?: s
   const options = globalOptions(command);
   const config = configFrom(options, { httpPort: port });
   const log = createLogger(config.logLevel, { role }, config.logFormat);
+  // A Steadfast already running on this home holds its ports too: say that, not which port is taken.
+  if (roleSets[role].ownDatabase && !config.databaseUrl) await assertNotServed(await embeddedDataDir(config));
   // A taken port is refused before anything starts: no initdb, no demo tenant, for a start that cannot serve.
   if (roleSets[role].http) await assertPortsFree(listenSettings(config));
   // Listen for Ctrl-C from the start: a signal during start-up stops cleanly once started.

@@ -24,9 +24,10 @@ export async function listen(app: FastifyInstance, setting: ListenSetting): Prom
 }
 
 /**
- * Refuses, with the same message `listen` would give, a port that another program holds:
- * asked before a start does anything (initdb, the demo tenant) that a taken port would waste.
- * Port 0 (any free port) always passes.
+ * Refuses a port that another program holds, worded as `listen` words it: asked before a start
+ * does anything (initdb, the demo tenant) that a taken port would waste. A host name is probed
+ * at each of its addresses, and a taken one of them refuses the port: a server half reachable
+ * on "localhost" is not a start. Port 0 (any free port) always passes.
  */
 export async function assertPortsFree(settings: readonly ListenSetting[]): Promise<void> {
   for (const setting of settings) {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chown, open, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
+import { appError } from '../errors.js';
 
 /** What `postmaster.pid` says about a running (or crashed) server. */
 export interface PostmasterInfo {
@@ -51,6 +52,16 @@ export async function isPostmasterRunning(info: PostmasterInfo): Promise<boolean
   } catch {
     return true; // No /proc (or no access): trust the liveness check.
   }
+}
+
+/** Refuses a data directory a running PostgreSQL serves: another Steadfast (or a stray server) has it. */
+export async function assertNotServed(dataDir: string): Promise<void> {
+  const running = await readPostmasterPid(dataDir);
+  if (running && (await isPostmasterRunning(running)))
+    throw appError(
+      'POSTGRES_ALREADY_RUNNING',
+      `PostgreSQL (pid ${running.pid}, port ${running.port}) is already running on ${dataDir}: another Steadfast is using this data directory. Stop it first, or set STEADFAST_HOME to another directory.`,
+    );
 }
 
 /** The major version that made a data directory (`PG_VERSION`), or undefined if there is none. */

@@ -10,7 +10,7 @@ import type { PostgresBinaries } from './binaries.js';
 import {
   acceptsConnections,
   hbaRules,
-  isPostmasterRunning,
+  assertNotServed,
   readDataDirMajor,
   readPostmasterPid,
   steadfastConf,
@@ -154,13 +154,7 @@ export class PostgresSupervisor extends EventEmitter {
   /** Starts the server and resolves once it accepts connections. */
   async start(): Promise<void> {
     const { dataDir } = this.options;
-    const running = await readPostmasterPid(dataDir);
-    if (running && (await isPostmasterRunning(running))) {
-      throw appError(
-        'POSTGRES_ALREADY_RUNNING',
-        `PostgreSQL (pid ${running.pid}, port ${running.port}) is already running on ${dataDir}: another Steadfast is using this data directory. Stop it first, or set STEADFAST_HOME to another directory.`,
-      );
-    }
+    await assertNotServed(dataDir);
     this.stopping = false;
     if (this.options.fixedPort && this.options.port !== 0 && !(await isPortFree(this.options.port))) {
       throw appError(
