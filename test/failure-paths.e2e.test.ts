@@ -118,7 +118,7 @@ test('"status --check" fails at once while a repository cannot take WAL, and say
   }
 });
 
-test('"backup verify" fails while an archived WAL segment the latest backup needs is truncated, naming it', async () => {
+test('"backup verify" fails while an archived WAL segment the latest backup needs is truncated, naming it, and a restore of that backup reads its own copy', async () => {
   const listed = await runCli(['backup', 'list', '--json'], setup.env);
   const [latest] = (JSON.parse(listed.stdout) as Array<{ record: { startLsn: string; timeline: number } }>).slice(-1);
   const segment = segmentOf(latest!.record.startLsn, latest!.record.timeline);
@@ -135,6 +135,14 @@ test('"backup verify" fails while an archived WAL segment the latest backup need
     assert.equal(verified.code, 1, verified.stdout + verified.stderr);
     assert.match(verified.stdout, /^FAILED /);
     assert.match(verified.stdout, new RegExp(`could not read WAL ${segment} from repository local: .*truncated`, 'i'));
+    assert.match(verified.stdout, /This backup carries its own copy of it, but a restore from an older backup would stop there/);
+    // Recovery reads the copy the backup carries in pg_wal instead of stopping at the damaged archive.
+    const restored = await runCli(
+      ['backup', 'restore', '--to', path.join(elsewhere, 'own-copy', 'postgres', 'data')],
+      setup.env,
+    );
+    assert.equal(restored.code, 0, restored.stdout + restored.stderr);
+    assert.match(restored.stdout, /Recovered to WAL position/);
   } finally {
     await writeFile(file, intact);
   }

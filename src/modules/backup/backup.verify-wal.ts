@@ -20,8 +20,8 @@ export interface WalCheck {
  * reads it (other repositories filling in): from the backup's start to the latest archived
  * segment, no holes (the segments the backup itself carries in pg_wal excepted), and each
  * segment read whole: authenticated, 16 MiB long, its first page naming this segment of this
- * cluster. A damaged archived segment the backup needs is reported as such: recovery reads the
- * archive's copy, and stops there.
+ * cluster. A damaged archived segment is a failure even where the backup carries its own copy
+ * (recovery then reads that one): a restore from an older backup replays through it, and stops.
  */
 export async function verifyWal(
   deps: BackupServiceDeps,
@@ -49,7 +49,11 @@ export async function verifyWal(
     done += segmentBytes;
     checked++;
     if (problem)
-      problems.push(needed.includes(file) ? `${problem} The backup needs it to become consistent.` : problem);
+      problems.push(
+        needed.includes(file)
+          ? `${problem} This backup carries its own copy of it, but a restore from an older backup would stop there.`
+          : problem,
+      );
   }
   return { files: checked, problems };
 }
@@ -76,10 +80,11 @@ async function checkSegment(
   const body = supplier.open(file);
   if (!body) return `WAL segment ${file} is in no repository.`;
   let bytes = 0;
-  let head: Buffer | undefined;
+  // The page header with the system identifier: 40 bytes, which a source may send in pieces.
+  let head = Buffer.alloc(0);
   try {
     for await (const chunk of body) {
-      head ??= chunk.subarray(0, 40);
+      if (head.length < 40) head = Buffer.concat([head, chunk.subarray(0, 40 - head.length)]);
       bytes += chunk.length;
       onBytes(bytes);
     }
@@ -87,10 +92,10 @@ async function checkSegment(
     return `${capitalised(asClause((error as Error).message))}.`;
   }
   if (bytes !== segmentBytes) return `WAL segment ${file} holds ${bytes} bytes, not ${segmentBytes}: it is incomplete.`;
-  const pageAddress = head && head.length >= 16 ? head.readBigUInt64LE(8) : undefined;
+  const pageAddress = head.length >= 16 ? head.readBigUInt64LE(8) : undefined;
   if (pageAddress !== segmentStartLsn(file))
     return `WAL segment ${file} does not hold that segment: its first page is for another position.`;
-  const cluster = walSystemIdentifier(head!);
+  const cluster = walSystemIdentifier(head);
   if (cluster !== systemIdentifier)
     return `WAL segment ${file} belongs to another cluster (system identifier ${cluster ?? 'unknown'}, not ${systemIdentifier}).`;
   return undefined;
