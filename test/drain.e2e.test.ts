@@ -77,6 +77,7 @@ test('Ctrl-C on a terminal drains requests, closes the app, then stops PostgreSQ
   const lines = output.split('\n');
   const at = (message: string): number => lines.findIndex((line) => line.includes(`"msg":"${message}"`));
   assert.ok(at('shutting down') >= 0, output);
+  assert.ok(at('this process is no longer the leader') >= 0, output);
   assert.ok(at('PostgreSQL stopped') > at('this process is no longer the leader'), 'PostgreSQL stops last');
   const complaints = lines.filter((line) => /"level":(40|50|60)/.test(line) || /^\s+at /.test(line));
   assert.deepEqual(complaints, [], 'a clean stop warns of nothing and prints no stack trace');
