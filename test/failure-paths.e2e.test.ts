@@ -135,7 +135,10 @@ test('"backup verify" fails while an archived WAL segment the latest backup need
     assert.equal(verified.code, 1, verified.stdout + verified.stderr);
     assert.match(verified.stdout, /^FAILED /);
     assert.match(verified.stdout, new RegExp(`could not read WAL ${segment} from repository local: .*truncated`, 'i'));
-    assert.match(verified.stdout, /This backup carries its own copy of it, but a restore from an older backup would stop there/);
+    assert.match(
+      verified.stdout,
+      /This backup carries its own copy of it, but a restore from an older backup would stop there/,
+    );
     // Recovery reads the copy the backup carries in pg_wal instead of stopping at the damaged archive.
     const restored = await runCli(
       ['backup', 'restore', '--to', path.join(elsewhere, 'own-copy', 'postgres', 'data')],

@@ -21,9 +21,7 @@ afterEach(() => rm(scratch, { recursive: true, force: true }));
 
 /** Runs restore_command as PostgreSQL would, for `file`, into `<scratch>/got`; its exit code. */
 function askFor(file: string, unreadable: 'stop' | 'end'): Promise<number> {
-  const command = restoreCommand(dir, unreadable)
-    .replaceAll('%f', file)
-    .replaceAll('%p', path.join(scratch, 'got'));
+  const command = restoreCommand(dir, unreadable).replaceAll('%f', file).replaceAll('%p', path.join(scratch, 'got'));
   return new Promise((resolve) => {
     execFile('sh', ['-c', command], (error) => resolve(error ? Number(error.code) : 0));
   });

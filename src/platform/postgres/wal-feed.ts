@@ -106,7 +106,10 @@ export class WalFeed {
         () => this.schedule(),
         (error: unknown) => {
           if (this.stopped) return;
-          this.log.error({ err: error, dir: this.dir }, 'WAL feed: its directory cannot be worked; recovery is stopped');
+          this.log.error(
+            { err: error, dir: this.dir },
+            'WAL feed: its directory cannot be worked; recovery is stopped',
+          );
           this.breakDown?.(new Error(`the WAL directory ${this.dir} cannot be worked: ${(error as Error).message}`));
         },
       );
@@ -136,7 +139,10 @@ export class WalFeed {
     if (outcome === 'stored') this.handed.add(file);
     else if (outcome === 'missing') await this.mark(file, 'missing', '');
     else if (outcome instanceof Error && (await this.heldLocally(file))) {
-      this.log.warn({ file, err: outcome }, 'the archived copy of a WAL file cannot be read; recovery reads the copy the backup carries');
+      this.log.warn(
+        { file, err: outcome },
+        'the archived copy of a WAL file cannot be read; recovery reads the copy the backup carries',
+      );
       await this.mark(file, 'missing', '');
     } else if (outcome instanceof Error) await this.fail(file, outcome);
   }
