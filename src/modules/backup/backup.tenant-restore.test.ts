@@ -63,6 +63,7 @@ function world(options: { tenants?: string[]; copyHolds?: string[]; loadFails?: 
         return {
           record: { id: '20261124T020000Z' },
           recovery: { lastTransactionAt: '2026-11-24T01:59:00Z' },
+          passedOver: [],
         } as RestoreResult;
       },
     },
@@ -91,6 +92,7 @@ describe('restoring one tenant', () => {
       bytes: 800,
       previousCopy: 'tenant_acme_before',
       backupId: '20261124T020000Z',
+      passedOver: [],
       restoredTo: '2026-11-24T01:59:00Z',
       seconds: 0,
     });
