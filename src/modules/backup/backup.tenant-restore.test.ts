@@ -64,7 +64,7 @@ function world(options: { tenants?: string[]; copyHolds?: string[]; loadFails?: 
           record: { id: '20261124T020000Z' },
           recovery: { lastTransactionAt: '2026-11-24T01:59:00Z' },
           passedOver: [],
-        } as RestoreResult;
+        } as unknown as RestoreResult;
       },
     },
     tenancy,
