@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { migrations } from '../src/app/modules.js';
 import { isProcessAlive, readPostmasterPid } from '../src/platform/postgres/data-dir.js';
 import { findFreePort } from '../src/platform/postgres/supervisor.js';
 import { cliHome, runCli, startUp } from './helpers/cli.js';
@@ -133,7 +134,7 @@ describe('steadfast up and the operator commands', () => {
     const migrate = await runCli(['migrate', '--json'], setup.env);
     assert.equal(migrate.code, 0, migrate.stderr);
     assert.deepEqual(JSON.parse(migrate.stdout), {
-      latest: '20261124220000-initial',
+      latest: await migrations.tenant.latest(),
       migrated: [],
       failed: [],
       alreadyCurrent: 1,

@@ -165,6 +165,12 @@ describe('the OpenAPI document', () => {
     assert.deepEqual(Object.keys(document.paths).sort(), [
       '/api/v1/drill/writes',
       '/api/v1/examples/{kind}',
+      '/api/v1/me',
+      '/api/v1/me/sessions',
+      '/api/v1/me/sessions/{id}',
+      '/api/v1/me/tokens',
+      '/api/v1/me/tokens/{id}',
+      '/api/v1/session',
       '/api/v1/tenant',
     ]);
     assert.deepEqual(Object.keys(document.paths['/api/v1/tenant'].get.responses), ['200']);

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
+import { IdentityService } from '../modules/identity/index.js';
 import { TenancyRepository, TenancyService, TenantProvisioner } from '../modules/tenancy/index.js';
 import { systemClock, type Clock } from '../platform/clock/clock.js';
 import type { Config } from '../platform/config/config.js';
@@ -24,6 +25,7 @@ export interface Platform {
   readonly tenantPools: TenantPoolRegistry;
   readonly jobs: JobQueue;
   readonly tenancy: TenancyService;
+  readonly identity: IdentityService;
   /** Closes pools; the database handle is stopped by whoever opened it. */
   close(): Promise<void>;
 }
@@ -76,6 +78,11 @@ export function createPlatform(
     tenantPools,
     jobs: new JobQueue(db),
     tenancy,
+    identity: new IdentityService({
+      databases: (slug, work) => tenancy.withDatabase(slug, work),
+      clock,
+      sessions: { idleMinutes: config.sessionIdleMinutes, absoluteHours: config.sessionAbsoluteHours },
+    }),
     async close() {
       await tenantPools.closeAll();
       await db.destroy();

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import fastifyCookie from '@fastify/cookie';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { sql } from 'kysely';
@@ -36,6 +37,8 @@ export async function buildHttp(context: ModuleContext, modules: Modules = allMo
   });
   registerProblemHandler(app);
   registerResponseHeaders(app);
+  // Cookies are parsed for every route (a session is one); none is signed by the plugin: a session token is its own proof.
+  await app.register(fastifyCookie);
   // Before any route: each is wrapped to ride out a failover.
   registerDatabaseRetry(app, config.databaseRetrySeconds);
   await registerApiDescription(app, version);

@@ -7,6 +7,18 @@ export type Actor =
   | { readonly kind: 'operator'; readonly name: string }
   | { readonly kind: 'system'; readonly name: string }
   | { readonly kind: 'service'; readonly name: string }
+  | {
+      readonly kind: 'user';
+      /** The email address the person signs in with. */
+      readonly name: string;
+      readonly userId: string;
+      /** The workspace role; what it allows is the identity module's policy. */
+      readonly role: string;
+      /** Set for a read-only API token: no writes, whatever the role. */
+      readonly readOnly?: boolean;
+      /** The session the request came with (cookie), or undefined for an API token. */
+      readonly sessionId?: string;
+    }
   | { readonly kind: 'anonymous' };
 
 /** A request's actor before any authenticator has spoken. */

@@ -228,6 +228,10 @@ export const configSchema = z
     tenantPoolIdleSeconds: positiveInt.default(30),
     /** Seconds to let in-flight HTTP requests finish on shutdown before they are cut. */
     shutdownGraceSeconds: positiveInt.default(10),
+    /** Minutes a signed-in session may go unused before it ends (OWASP ASVS level 2: 30). Raise it for a trusted intranet. */
+    sessionIdleMinutes: positiveInt.default(30),
+    /** Hours after sign-in when a session ends however busy it is (ASVS level 2: 12); one must sign in again. */
+    sessionAbsoluteHours: positiveInt.default(12),
     /** Background jobs one process runs at once. */
     jobConcurrency: positiveInt.default(2),
     /** How often an idle worker looks for due jobs, in milliseconds. */
@@ -375,6 +379,8 @@ export const envNames: Record<ConfigKey, string> = {
   tenantRoleMaxConnections: 'STEADFAST_TENANT_ROLE_MAX_CONNECTIONS',
   tenantPoolIdleSeconds: 'STEADFAST_TENANT_POOL_IDLE_SECONDS',
   shutdownGraceSeconds: 'STEADFAST_SHUTDOWN_GRACE_SECONDS',
+  sessionIdleMinutes: 'STEADFAST_SESSION_IDLE_MINUTES',
+  sessionAbsoluteHours: 'STEADFAST_SESSION_ABSOLUTE_HOURS',
   jobConcurrency: 'STEADFAST_JOB_CONCURRENCY',
   jobPollIntervalMs: 'STEADFAST_JOB_POLL_INTERVAL_MS',
   backupRepositories: 'STEADFAST_BACKUP_REPOSITORIES',

@@ -37,7 +37,9 @@ function wantsHtml(request: FastifyRequest): boolean {
 
 function send(error: AppError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   reply.status(error.status);
-  if (error.status === 503) reply.header('retry-after', '5');
+  const retryAfter = error.extensions.retryAfterSeconds;
+  if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
+  else if (error.status === 503) reply.header('retry-after', '5');
   if (wantsHtml(request)) {
     const body = `<h1>${escapeHtml(error.title)}</h1>\n<p>${escapeHtml(error.message)}</p>\n<p class="muted">Error ${escapeHtml(error.code)} · request ${escapeHtml(request.id)}</p>`;
     return reply.headers(htmlSecurityHeaders).type('text/html; charset=utf-8').send(page(error.title, body));

@@ -1,0 +1,74 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Actor } from '../../platform/actor.js';
+import { appError } from '../../platform/errors.js';
+import type { Authenticator } from '../../platform/http/auth.js';
+import { requireTenant } from '../tenancy/index.js';
+import type { IdentityService } from './identity.service.js';
+import { csrfToken, sameSecret } from './identity.tokens.js';
+
+/**
+ * The session cookie. Over TLS it is `__Host-` prefixed and `Secure` (the browser then refuses
+ * it from any other origin, subdomains included); over plain HTTP (a laptop's demo) it cannot be.
+ */
+export function sessionCookieName(request: FastifyRequest): string {
+  return request.protocol === 'https' ? '__Host-steadfast_session' : 'steadfast_session';
+}
+
+export function setSessionCookie(request: FastifyRequest, reply: FastifyReply, token: string): void {
+  reply.setCookie(sessionCookieName(request), token, {
+    path: '/',
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: request.protocol === 'https',
+  });
+}
+
+export function clearSessionCookie(request: FastifyRequest, reply: FastifyReply): void {
+  reply.clearCookie(sessionCookieName(request), {
+    path: '/',
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: request.protocol === 'https',
+  });
+}
+
+const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** The header a cookie-authenticated write carries its CSRF token in (the app reads the token from GET /me). */
+export const csrfHeader = 'x-csrf-token';
+
+/**
+ * Knows a workspace's people by their session cookie. A cookie that names no live session is
+ * refused (401) rather than treated as anonymous, so a stale tab learns it was signed out; a write
+ * with the cookie must carry the session's CSRF token in `X-CSRF-Token`.
+ */
+export function sessionAuthenticator(identity: IdentityService, secretKey: string): Authenticator {
+  return async (request) => {
+    const token = request.cookies[sessionCookieName(request)];
+    if (!token) return undefined;
+    const holder = await identity.holder(requireTenant(request).slug, token);
+    if (!holder) {
+      if (isSignIn(request)) return undefined; // signing in again over a stale cookie is allowed
+      throw appError('UNAUTHENTICATED', 'Your session has ended (signed out, or unused for too long). Sign in again.');
+    }
+    if (!safeMethods.has(request.method)) {
+      const given = request.headers[csrfHeader];
+      if (typeof given !== 'string' || !sameSecret(given, csrfToken(secretKey, holder.sessionId)))
+        throw appError(
+          'CSRF_REJECTED',
+          `A change made with a session cookie must carry the session's CSRF token in the ${csrfHeader} header (GET /api/v1/me gives it).`,
+        );
+    }
+    const actor: Actor = {
+      kind: 'user',
+      name: holder.email,
+      userId: holder.userId,
+      role: holder.role,
+      sessionId: holder.sessionId,
+    };
+    return actor;
+  };
+}
+
+const isSignIn = (request: FastifyRequest): boolean =>
+  request.method === 'POST' && request.url.split('?')[0] === '/api/v1/session';

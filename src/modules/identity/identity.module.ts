@@ -1,0 +1,28 @@
+import { fileURLToPath } from 'node:url';
+import type { SteadfastModule } from '../../platform/module.js';
+import { sessionAuthenticator } from './identity.auth.js';
+import { tokenAuthenticator } from './identity.bearer.js';
+import { identityApi } from './identity.routes.js';
+import { tokenApi } from './identity.token-routes.js';
+import type { IdentityService } from './identity.service.js';
+
+/** What identity needs of the running platform. */
+export interface IdentityModuleContext {
+  readonly identity: IdentityService;
+  /** The platform's secret key: CSRF tokens are derived from it. */
+  readonly database: { readonly secretKey: string };
+}
+
+/** A workspace's people: accounts, sign-in, sessions and the audit log, in the workspace's own database. */
+export const identityModule: SteadfastModule<IdentityModuleContext> = {
+  name: 'identity',
+  migrations: { tenant: fileURLToPath(new URL('./migrations/tenant', import.meta.url)) },
+  tenantApi: (api, { identity, database }) => {
+    identityApi(api, identity, database.secretKey);
+    tokenApi(api, identity);
+  },
+  authenticators: ({ identity, database }) => [
+    tokenAuthenticator(identity),
+    sessionAuthenticator(identity, database.secretKey),
+  ],
+};

@@ -1,0 +1,74 @@
+import type { ColumnType, Generated } from 'kysely';
+import type { Json, NullableTimestamp, Timestamp, TenantTables } from '../../platform/db/schema.js';
+
+/** Types of the tables identity's tenant migrations make; reached with `db.withTables<IdentityTables>()`. */
+export type Role = 'owner' | 'admin' | 'member' | 'viewer';
+
+export interface UsersTable {
+  id: Generated<string>;
+  email: string;
+  name: string;
+  role: Role;
+  password_hash: string | null;
+  password_changed_at: NullableTimestamp;
+  created_at: Timestamp;
+  disabled_at: NullableTimestamp;
+}
+
+export interface SignInFailuresTable {
+  email: string;
+  failures: number;
+  last_failed_at: Timestamp;
+  locked_until: NullableTimestamp;
+}
+
+export interface SessionsTable {
+  id: Generated<string>;
+  token_hash: Buffer;
+  user_id: string;
+  created_at: Timestamp;
+  last_seen_at: Timestamp;
+  expires_at: Timestamp;
+  ip: string | null;
+  user_agent: string | null;
+  revoked_at: NullableTimestamp;
+}
+
+export type TokenScope = 'read' | 'read-write';
+
+export interface ApiTokensTable {
+  id: Generated<string>;
+  token_hash: Buffer;
+  user_id: string;
+  name: string;
+  scope: TokenScope;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  last_used_at: NullableTimestamp;
+  revoked_at: NullableTimestamp;
+}
+
+export interface AuditLogTable {
+  /** int8, read as a number (platform/db/connect.ts parses int8 so). */
+  id: ColumnType<number, never, never>;
+  at: Timestamp;
+  actor: string;
+  action: string;
+  target: string | null;
+  ip: string | null;
+  detail: Json;
+  prev_hash: Buffer;
+  hash: Buffer;
+}
+
+// A type, not an interface: Kysely's withTables wants a record type.
+export type IdentityTables = {
+  users: UsersTable;
+  sign_in_failures: SignInFailuresTable;
+  sessions: SessionsTable;
+  api_tokens: ApiTokensTable;
+  audit_log: AuditLogTable;
+};
+
+/** A workspace's database as identity sees it: the tenant set's tables and its own. */
+export type IdentityDatabase = TenantTables & IdentityTables;
