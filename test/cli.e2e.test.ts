@@ -139,6 +139,12 @@ describe('steadfast up and the operator commands', () => {
       failed: [],
       alreadyCurrent: 1,
     });
+    const audit = await runCli(['audit', 'verify', 'acme', '--json'], setup.env);
+    assert.equal(audit.code, 0, audit.stderr);
+    assert.deepEqual(JSON.parse(audit.stdout), { tenant: 'acme', entries: 0 });
+    const unknown = await runCli(['audit', 'verify', 'nobody-here'], setup.env);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /There is no workspace at "nobody-here"/);
     assert.equal(await readPostmasterPid(dataDirOf(setup.home)), undefined);
   });
 

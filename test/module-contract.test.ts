@@ -163,6 +163,8 @@ describe('the OpenAPI document', () => {
     const document = response.json();
     assert.equal(document.openapi, '3.1.0');
     assert.deepEqual(Object.keys(document.paths).sort(), [
+      '/api/v1/audit',
+      '/api/v1/audit.csv',
       '/api/v1/drill/writes',
       '/api/v1/examples/{kind}',
       '/api/v1/me',
@@ -170,6 +172,8 @@ describe('the OpenAPI document', () => {
       '/api/v1/me/sessions/{id}',
       '/api/v1/me/tokens',
       '/api/v1/me/tokens/{id}',
+      '/api/v1/members',
+      '/api/v1/members/{id}',
       '/api/v1/session',
       '/api/v1/tenant',
     ]);

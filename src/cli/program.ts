@@ -8,6 +8,7 @@ import { registerMigrateCommand } from './migrate.js';
 import { registerReplicationCommands } from './replication.js';
 import { registerStandbyCommands } from './standby/index.js';
 import { registerStatusCommand } from './status.js';
+import { registerAuditCommand } from './audit.js';
 import { registerTenantCommands } from './tenant/index.js';
 import { registerServerCommands } from './up.js';
 
@@ -31,5 +32,6 @@ export function buildProgram(): Command {
   registerReplicationCommands(program);
   registerDrillCommands(program);
   registerStatusCommand(program);
+  registerAuditCommand(program);
   return program;
 }

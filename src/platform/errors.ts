@@ -27,6 +27,7 @@ export const catalogue = {
   SIGN_IN_FAILED: { status: 401, kind: 'user', title: 'Sign-in failed' },
   WEAK_PASSWORD: { status: 400, kind: 'user', title: 'Password too weak' },
   TOO_MANY_ATTEMPTS: { status: 429, kind: 'user', title: 'Too many attempts' },
+  LAST_OWNER: { status: 409, kind: 'user', title: 'A workspace keeps an owner' },
   CSRF_REJECTED: { status: 403, kind: 'user', title: 'Request not from this workspace' },
   CONFIRMATION_REQUIRED: { status: 400, kind: 'user', title: 'Confirmation required' },
   TENANT_NOT_FOUND: { status: 404, kind: 'user', title: 'Tenant not found' },

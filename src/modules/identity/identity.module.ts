@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import type { SteadfastModule } from '../../platform/module.js';
 import { sessionAuthenticator } from './identity.auth.js';
 import { tokenAuthenticator } from './identity.bearer.js';
+import { adminApi } from './identity.admin-routes.js';
 import { identityApi } from './identity.routes.js';
 import { tokenApi } from './identity.token-routes.js';
 import type { IdentityService } from './identity.service.js';
@@ -20,6 +21,7 @@ export const identityModule: SteadfastModule<IdentityModuleContext> = {
   tenantApi: (api, { identity, database }) => {
     identityApi(api, identity, database.secretKey);
     tokenApi(api, identity);
+    adminApi(api, identity);
   },
   authenticators: ({ identity, database }) => [
     tokenAuthenticator(identity),

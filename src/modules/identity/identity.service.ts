@@ -2,7 +2,10 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../../platform/clock/clock.js';
 import type { TenantTables } from '../../platform/db/schema.js';
 import { appError } from '../../platform/errors.js';
-import { appendAudit, type AuditEvent } from './identity.audit.js';
+import { appendAudit, verifyAuditChain, type AuditEntry, type AuditEvent, type ChainBreak } from './identity.audit.js';
+import { readAudit, type AuditFilter } from './identity.audit-read.js';
+import { changeRole, listMembers, removeMember, type MemberView } from './identity.members.js';
+import type { UserActor } from './identity.policy.js';
 import { assertStrongPassword, checkPassword, decoyHash, hashPassword } from './identity.passwords.js';
 import { SessionStore, type SessionHolder, type SessionLimits, type SessionView } from './identity.sessions.js';
 import type { IdentityDatabase, IdentityTables, Role, TokenScope } from './identity.tables.js';
@@ -304,6 +307,29 @@ export class IdentityService {
         return holder;
       }),
     );
+  }
+
+  members(tenant: string): Promise<MemberView[]> {
+    return this.use(tenant, listMembers);
+  }
+
+  changeRole(tenant: string, actor: UserActor, memberId: string, role: Role, client: Client): Promise<MemberView> {
+    return this.use(tenant, (db) =>
+      changeRole(db, actor, memberId, role, { ip: client.ip, at: this.deps.clock.now() }),
+    );
+  }
+
+  removeMember(tenant: string, actor: UserActor, memberId: string, client: Client): Promise<void> {
+    return this.use(tenant, (db) => removeMember(db, actor, memberId, { ip: client.ip, at: this.deps.clock.now() }));
+  }
+
+  auditEntries(tenant: string, filter: AuditFilter): Promise<AuditEntry[]> {
+    return this.use(tenant, (db) => readAudit(db, filter));
+  }
+
+  /** Recomputes the audit log's hash chain (`steadfast audit verify`). */
+  verifyAudit(tenant: string): Promise<{ entries: number; broken?: ChainBreak }> {
+    return this.use(tenant, verifyAuditChain);
   }
 
   async user(tenant: string, userId: string): Promise<UserView | undefined> {
