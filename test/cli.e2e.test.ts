@@ -117,10 +117,7 @@ describe('steadfast up and the operator commands', () => {
       // Its ports are taken too, but by itself: the running Steadfast is the news, not the port.
       const twice = await runCli(['up'], setup.env);
       assert.equal(twice.code, 1, twice.stdout);
-      assert.match(
-        twice.stderr,
-        /PostgreSQL \(pid \d+, port \d+\) is already running on .*: another Steadfast is using this data directory/,
-      );
+      assert.match(twice.stderr, /Steadfast \(pid \d+, HTTP port \d+\) is already running on .*\. Stop it first/);
       assert.doesNotMatch(twice.stderr, /Port in use/);
     } finally {
       assert.equal(await up.stop('SIGINT'), 0, up.output());

@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import { createPlatformNode } from '../app/replication-node.js';
 import { listenSettings, startPlatform, type Roles } from '../app/run.js';
 import { assertPortsFree } from '../platform/http/listen.js';
-import { assertNotServed } from '../platform/postgres/data-dir.js';
-import { embeddedDataDir } from '../platform/postgres/embedded.js';
+import { readInstance } from '../platform/process/instance.js';
+import { appError } from '../platform/errors.js';
 import type { FencedState, NodeRole, PlatformNode } from '../modules/replication/index.js';
 import { createLogger } from '../platform/log/log.js';
 import { configFrom, globalOptions } from './context.js';
@@ -37,7 +37,9 @@ async function runServer(command: Command, role: keyof typeof roleSets, port?: s
   const config = configFrom(options, { httpPort: port });
   const log = createLogger(config.logLevel, { role }, config.logFormat);
   // A Steadfast already running on this home holds its ports too: say that, not which port is taken.
-  if (roleSets[role].ownDatabase && !config.databaseUrl) await assertNotServed(await embeddedDataDir(config));
+  // (Its recorded process, not PostgreSQL: a server left by a process just killed may still be
+  // shutting down, and the supervisor waits that out when it starts its own.)
+  if (roleSets[role].ownDatabase && !config.databaseUrl) await assertNoInstance(config.home);
   // A taken port is refused before anything starts: no initdb, no demo tenant, for a start that cannot serve.
   if (roleSets[role].http) await assertPortsFree(listenSettings(config));
   // Listen for Ctrl-C from the start: a signal during start-up stops cleanly once started.
@@ -94,4 +96,13 @@ function announce(role: NodeRole, node: PlatformNode, detail?: { host: string; p
       `\nThis node is fenced: ${detail.by} took over (${detail.reason}). It serves nothing, and follows ${detail.by} as a standby as soon as that node is primary.\n\n`,
     );
   }
+}
+
+async function assertNoInstance(home: string): Promise<void> {
+  const running = await readInstance(home);
+  if (running)
+    throw appError(
+      'ALREADY_RUNNING',
+      `Steadfast (pid ${running.pid}, HTTP port ${running.httpPort}) is already running on ${home}. Stop it first, or set STEADFAST_HOME to another directory.`,
+    );
 }

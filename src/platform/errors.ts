@@ -49,6 +49,7 @@ export const catalogue = {
   },
   POSTGRES_START_FAILED: { status: 500, kind: 'operational', title: 'PostgreSQL did not start' },
   POSTGRES_NOT_RUNNING: { status: 503, kind: 'operational', title: 'PostgreSQL is not running' },
+  ALREADY_RUNNING: { status: 500, kind: 'user', title: 'Steadfast is already running here' },
   POSTGRES_ALREADY_RUNNING: {
     status: 500,
     kind: 'operational',
