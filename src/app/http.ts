@@ -9,6 +9,7 @@ import { registerAuthentication, type Authenticator } from '../platform/http/aut
 import { registerResponseHeaders } from '../platform/http/headers.js';
 import { registerHealthRoutes, type ReadinessCheck } from '../platform/http/health.js';
 import { registerProblemHandler } from '../platform/http/problem.js';
+import { registerRateLimit } from '../platform/http/rate-limit.js';
 import { registerDatabaseRetry } from '../platform/http/retry.js';
 import type { SteadfastModule } from '../platform/module.js';
 import type { ModuleContext } from './deps.js';
@@ -50,7 +51,7 @@ export async function buildHttp(context: ModuleContext, modules: Modules = allMo
   return app;
 }
 
-/** Tenant context -> authentication -> (rate limit: identity's) -> the modules' pages, and their API under /api/v1. */
+/** Tenant context -> per-address rate limit -> authentication -> the modules' pages, and their API under /api/v1. */
 async function tenantScope(
   scope: FastifyInstance,
   context: ModuleContext,
@@ -58,6 +59,8 @@ async function tenantScope(
   authenticators: readonly Authenticator[],
 ): Promise<void> {
   registerTenantContext(scope, context.tenancy, context.config.baseDomain);
+  // Before authentication: a flood of wrong tokens is limited too, not only the requests that pass.
+  await registerRateLimit(scope, context.pool, { max: context.config.rateLimitPerMinute, windowMs: 60_000 });
   registerAuthentication(scope, authenticators);
   for (const module of modules) await module.tenantPages?.(scope, context);
   await scope.register(

@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import type { Config } from '../../platform/config/config.js';
 import type { SteadfastModule } from '../../platform/module.js';
 import { sessionAuthenticator } from './identity.auth.js';
 import { tokenAuthenticator } from './identity.bearer.js';
@@ -12,14 +13,18 @@ export interface IdentityModuleContext {
   readonly identity: IdentityService;
   /** The platform's secret key: CSRF tokens are derived from it. */
   readonly database: { readonly secretKey: string };
+  readonly config: Pick<Config, 'signInRateLimitPerMinute'>;
 }
 
 /** A workspace's people: accounts, sign-in, sessions and the audit log, in the workspace's own database. */
 export const identityModule: SteadfastModule<IdentityModuleContext> = {
   name: 'identity',
   migrations: { tenant: fileURLToPath(new URL('./migrations/tenant', import.meta.url)) },
-  tenantApi: (api, { identity, database }) => {
-    identityApi(api, identity, database.secretKey);
+  tenantApi: (api, { identity, database, config }) => {
+    identityApi(api, identity, {
+      secretKey: database.secretKey,
+      signInRateLimitPerMinute: config.signInRateLimitPerMinute,
+    });
     tokenApi(api, identity);
     adminApi(api, identity);
   },

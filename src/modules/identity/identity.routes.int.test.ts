@@ -19,7 +19,8 @@ let globex: TenantView;
 const password = 'correct horse battery staple 42';
 
 before(async () => {
-  platform = await createTestPlatform({}, { clock });
+  // Many sign-ins from one address here: the per-address limit is tested on its own.
+  platform = await createTestPlatform({ signInRateLimitPerMinute: 1000 }, { clock });
   app = await buildTestApp(platform);
   acme = await buildTenant(platform);
   globex = await buildTenant(platform);

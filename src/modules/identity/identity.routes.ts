@@ -18,7 +18,13 @@ export const requestClient = (request: { ip: string; headers: Record<string, str
 const present = (user: UserView) => ({ ...user, createdAt: user.createdAt.toISOString() });
 
 /** Signing in and out, who one is, and one's sessions; under `/api/v1` on a workspace's host. */
-export function identityApi(api: ApiScope, identity: IdentityService, secretKey: string): void {
+export function identityApi(
+  api: ApiScope,
+  identity: IdentityService,
+  settings: { secretKey: string; signInRateLimitPerMinute: number },
+): void {
+  const { secretKey } = settings;
+  const signInRateLimit = { max: settings.signInRateLimitPerMinute, timeWindow: 60_000 };
   const client = requestClient;
 
   api.post(
@@ -30,6 +36,8 @@ export function identityApi(api: ApiScope, identity: IdentityService, secretKey:
         body: signInBody,
         response: { 200: meSchema },
       },
+      // Stricter than the workspace's limit: guessing passwords from one address is slow whatever the account.
+      config: { rateLimit: signInRateLimit },
     },
     async (request, reply) => {
       const slug = requireTenant(request).slug;

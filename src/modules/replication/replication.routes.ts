@@ -51,7 +51,10 @@ export async function drillApi(api: ApiScope, db: Kysely<PlatformTables>): Promi
     {
       config: { repeatable: 'idempotency-key', requestName: 'drill write' },
       // Who may write is settled before the body is looked at.
-      onRequest: async (request) => assertCanWriteDrillJournal(request.actor),
+      preParsing: async (request, _reply, payload) => {
+        assertCanWriteDrillJournal(request.actor);
+        return payload;
+      },
       schema: {
         summary: "A failover drill's write (only in a drill's own app process)",
         tags: ['replication'],

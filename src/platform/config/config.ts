@@ -228,6 +228,10 @@ export const configSchema = z
     tenantPoolIdleSeconds: positiveInt.default(30),
     /** Seconds to let in-flight HTTP requests finish on shutdown before they are cut. */
     shutdownGraceSeconds: positiveInt.default(10),
+    /** Requests one client address may make per minute to a workspace, on routes without a stricter limit of their own (sign-in has one). */
+    rateLimitPerMinute: positiveInt.default(600),
+    /** Sign-in attempts one client address may make per minute, over all accounts (each account also backs off after three failures). */
+    signInRateLimitPerMinute: positiveInt.default(10),
     /** Minutes a signed-in session may go unused before it ends (OWASP ASVS level 2: 30). Raise it for a trusted intranet. */
     sessionIdleMinutes: positiveInt.default(30),
     /** Hours after sign-in when a session ends however busy it is (ASVS level 2: 12); one must sign in again. */
@@ -379,6 +383,8 @@ export const envNames: Record<ConfigKey, string> = {
   tenantRoleMaxConnections: 'STEADFAST_TENANT_ROLE_MAX_CONNECTIONS',
   tenantPoolIdleSeconds: 'STEADFAST_TENANT_POOL_IDLE_SECONDS',
   shutdownGraceSeconds: 'STEADFAST_SHUTDOWN_GRACE_SECONDS',
+  rateLimitPerMinute: 'STEADFAST_RATE_LIMIT_PER_MINUTE',
+  signInRateLimitPerMinute: 'STEADFAST_SIGN_IN_RATE_LIMIT_PER_MINUTE',
   sessionIdleMinutes: 'STEADFAST_SESSION_IDLE_MINUTES',
   sessionAbsoluteHours: 'STEADFAST_SESSION_ABSOLUTE_HOURS',
   jobConcurrency: 'STEADFAST_JOB_CONCURRENCY',

@@ -70,8 +70,16 @@ export interface JobSchedulesTable {
   last_fired_at: Timestamp;
 }
 
+/** Request counts per client and window (UNLOGGED: see its migration). */
+export interface RateLimitsTable {
+  key: string;
+  hits: number;
+  resets_at: Timestamp;
+}
+
 export interface PlatformTables {
   tenants: TenantsTable;
+  rate_limits: RateLimitsTable;
   platform_audit: PlatformAuditTable;
   jobs: JobsTable;
   job_schedules: JobSchedulesTable;

@@ -18,20 +18,24 @@ export type Authenticator = (request: FastifyRequest) => Promise<Actor | undefin
 /**
  * The authentication seam of a scope: every request gets its `request.actor` from the first
  * authenticator that knows it, else `anonymous`. Routes decide what an actor may do through
- * their module's policies; this hook only says who is asking.
+ * their module's policies; this hook only says who is asking. It runs before the body is parsed
+ * (preParsing) and after every onRequest hook, route-level ones included: the per-address rate
+ * limit (a route-level onRequest hook) counts a request before any credential is looked up, so a
+ * flood of wrong tokens is limited too. A route's own policy hook goes in its preParsing.
  */
 export function registerAuthentication(app: FastifyInstance, authenticators: readonly Authenticator[]): void {
   // Fastify decorates with a primitive; each request gets its own actor in the hook.
   app.decorateRequest('actor', null as never);
-  app.addHook('onRequest', async (request) => {
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    request.actor = anonymous;
     for (const authenticate of authenticators) {
       const actor = await authenticate(request);
       if (actor) {
         request.actor = actor;
-        return;
+        break;
       }
     }
-    request.actor = anonymous;
+    return payload;
   });
 }
 

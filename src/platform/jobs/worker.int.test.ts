@@ -38,10 +38,7 @@ test('of two workers only the leader ticks the schedules, and the other takes ov
     assert.ok(firstTicks.count >= 1, 'the leader ticks');
     assert.equal(secondTicks.count, 0, 'the follower must not tick');
     const schedules = await platform.db.selectFrom('job_schedules').select('name').execute();
-    assert.deepEqual(
-      schedules.map((row) => row.name),
-      ['jobs.prune'],
-    );
+    assert.deepEqual(schedules.map((row) => row.name).sort(), ['jobs.prune', 'rate_limits.prune']);
     const takeover = once(second.leader, 'acquired');
     await first.stop();
     const ticksAtStop = firstTicks.count;

@@ -4,7 +4,7 @@ import type { Config } from '../config/config.js';
 import type { ConnectionTarget } from '../db/connect.js';
 import type { PlatformTables } from '../db/schema.js';
 import type { Logger } from '../log/log.js';
-import { pruneJobsJob } from './builtin.js';
+import { pruneJobsJob, pruneRateLimitsJob } from './builtin.js';
 import { LeaderLock } from './leader.js';
 import type { JobDefinition, JobQueue } from './queue.js';
 import { JobRunner } from './runner.js';
@@ -46,9 +46,17 @@ export function startWorker(
     concurrency: platform.config.jobConcurrency,
     pollIntervalMs: platform.config.jobPollIntervalMs,
   });
-  runner.register(prune, ...(extra.jobs ?? []));
+  const pruneRateLimits = pruneRateLimitsJob(platform.db);
+  runner.register(prune, pruneRateLimits, ...(extra.jobs ?? []));
   const scheduler = new Scheduler(platform.db, platform.jobs, platform.clock, log);
   scheduler.add({ name: 'jobs.prune', cron: '17 4 * * *', timeZone: 'UTC', job: prune, payload: { keepDays: 30 } });
+  scheduler.add({
+    name: 'rate_limits.prune',
+    cron: '*/10 * * * *',
+    timeZone: 'UTC',
+    job: pruneRateLimits,
+    payload: {},
+  });
   for (const schedule of extra.schedules ?? []) scheduler.add(schedule);
 
   const leader = new LeaderLock(platform.database.admin, leaderLockKey, log);
