@@ -139,6 +139,13 @@ describe('steadfast up and the operator commands', () => {
     const audit = await runCli(['audit', 'verify', 'acme', '--json'], setup.env);
     assert.equal(audit.code, 0, audit.stderr);
     assert.deepEqual(JSON.parse(audit.stdout), { tenant: 'acme', entries: 0 });
+    const outbox = await runCli(['mail', 'outbox'], setup.env);
+    assert.equal(outbox.code, 0, outbox.stderr);
+    assert.match(outbox.stdout, /The outbox is empty/);
+    assert.deepEqual(JSON.parse((await runCli(['mail', 'outbox', '--json'], setup.env)).stdout), []);
+    const badLimit = await runCli(['mail', 'outbox', '--limit', 'lots'], setup.env);
+    assert.equal(badLimit.code, 1);
+    assert.match(badLimit.stderr, /--limit.*It must be a whole number from 1 to 1000/);
     const unknown = await runCli(['audit', 'verify', 'nobody-here'], setup.env);
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /There is no workspace at "nobody-here"/);

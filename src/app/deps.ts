@@ -8,6 +8,7 @@ import { createKysely, createPool } from '../platform/db/connect.js';
 import type { PlatformTables } from '../platform/db/schema.js';
 import { TenantPoolRegistry } from '../platform/db/tenant-pools.js';
 import { JobQueue } from '../platform/jobs/queue.js';
+import { Mail } from '../platform/mail/mail.js';
 import type { Logger } from '../platform/log/log.js';
 import type { BackupModuleContext } from '../modules/backup/index.js';
 import type { ReplicationModuleContext } from '../modules/replication/index.js';
@@ -24,6 +25,8 @@ export interface Platform {
   readonly pool: pg.Pool;
   readonly tenantPools: TenantPoolRegistry;
   readonly jobs: JobQueue;
+  /** Outgoing mail: kept in the outbox, delivered by a job when SMTP is configured. */
+  readonly mail: Mail;
   readonly tenancy: TenancyService;
   readonly identity: IdentityService;
   /** Closes pools; the database handle is stopped by whoever opened it. */
@@ -68,6 +71,7 @@ export function createPlatform(
     idleSeconds: config.tenantPoolIdleSeconds,
   });
   const tenancy = createTenancy(config, log, database, { db, tenantPools, clock, publicPort: options.publicPort });
+  const mail = new Mail(db, clock, config);
   return {
     config,
     log,
@@ -77,13 +81,17 @@ export function createPlatform(
     pool,
     tenantPools,
     jobs: new JobQueue(db),
+    mail,
     tenancy,
     identity: new IdentityService({
       databases: (slug, work) => tenancy.withDatabase(slug, work),
       clock,
       sessions: { idleMinutes: config.sessionIdleMinutes, absoluteHours: config.sessionAbsoluteHours },
+      secretKey: database.secretKey,
+      mail,
     }),
     async close() {
+      mail.close();
       await tenantPools.closeAll();
       await db.destroy();
     },

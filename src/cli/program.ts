@@ -9,6 +9,7 @@ import { registerReplicationCommands } from './replication.js';
 import { registerStandbyCommands } from './standby/index.js';
 import { registerStatusCommand } from './status.js';
 import { registerAuditCommand } from './audit.js';
+import { registerMailCommand } from './mail.js';
 import { registerTenantCommands } from './tenant/index.js';
 import { registerServerCommands } from './up.js';
 
@@ -33,5 +34,6 @@ export function buildProgram(): Command {
   registerDrillCommands(program);
   registerStatusCommand(program);
   registerAuditCommand(program);
+  registerMailCommand(program);
   return program;
 }

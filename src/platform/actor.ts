@@ -18,6 +18,8 @@ export type Actor =
       readonly readOnly?: boolean;
       /** The session the request came with (cookie), or undefined for an API token. */
       readonly sessionId?: string;
+      /** The workspace requires a second factor this person has not set up: until they do, only that is allowed. */
+      readonly mustSetUpTwoFactor?: boolean;
     }
   | { readonly kind: 'anonymous' };
 

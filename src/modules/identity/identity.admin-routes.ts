@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ApiScope } from '../../platform/http/api.js';
 import { requireTenant } from '../tenancy/index.js';
-import { assertAllowed, canManageMembers, canRead, canReadAudit } from './identity.policy.js';
+import { assertAllowed, canManageMembers, canManageSecurity, canRead, canReadAudit } from './identity.policy.js';
 import { requestClient } from './identity.routes.js';
 import { roleSchema } from './identity.schema.js';
 import type { IdentityService } from './identity.service.js';
@@ -26,6 +26,15 @@ const auditEntrySchema = z
     detail: z.record(z.string(), z.unknown()),
   })
   .meta({ id: 'AuditEntry' });
+
+const securitySchema = z
+  .object({
+    requireTwoFactor: z
+      .boolean()
+      .describe('Everyone needs a second factor; someone without one can do nothing else until they set it up.'),
+  })
+  .strict()
+  .meta({ id: 'SecuritySettings' });
 
 export const auditQuery = z.object({
   action: z
@@ -92,6 +101,31 @@ export function adminApi(api: ApiScope, identity: IdentityService): void {
       const actor = assertAllowed(request.actor, canManageMembers, 'remove members');
       await identity.removeMember(requireTenant(request).slug, actor, request.params.id, requestClient(request));
       return reply.status(204).send(null);
+    },
+  );
+
+  api.get(
+    '/security',
+    { schema: { summary: "The workspace's sign-in rules", tags, response: { 200: securitySchema } } },
+    async (request) => {
+      assertAllowed(request.actor, canManageSecurity, 'see the sign-in rules');
+      return identity.securitySettings(requireTenant(request).slug);
+    },
+  );
+
+  api.patch(
+    '/security',
+    {
+      schema: {
+        summary: "Changes the workspace's sign-in rules",
+        tags,
+        body: securitySchema.partial(),
+        response: { 200: securitySchema },
+      },
+    },
+    async (request) => {
+      const actor = assertAllowed(request.actor, canManageSecurity, 'change the sign-in rules');
+      return identity.updateSecuritySettings(requireTenant(request).slug, actor, request.body, requestClient(request));
     },
   );
 

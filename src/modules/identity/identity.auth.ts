@@ -65,10 +65,19 @@ export function sessionAuthenticator(identity: IdentityService, secretKey: strin
       userId: holder.userId,
       role: holder.role,
       sessionId: holder.sessionId,
+      ...(holder.secondFactorMissing ? { mustSetUpTwoFactor: true } : {}),
     };
     return actor;
   };
 }
 
+/** Routes that work without a session: a stale cookie on them is ignored, not refused. */
+const signInPaths = new Set([
+  '/api/v1/session',
+  '/api/v1/session/second-factor',
+  '/api/v1/invitations/accept',
+  '/api/v1/password-resets',
+  '/api/v1/password-resets/complete',
+]);
 const isSignIn = (request: FastifyRequest): boolean =>
-  request.method === 'POST' && request.url.split('?')[0] === '/api/v1/session';
+  request.method === 'POST' && signInPaths.has(request.url.split('?')[0]!);

@@ -27,6 +27,7 @@ export function tokenAuthenticator(identity: IdentityService): Authenticator {
       userId: holder.userId,
       role: holder.role,
       readOnly: holder.scope === 'read',
+      ...(holder.secondFactorMissing ? { mustSetUpTwoFactor: true } : {}),
     };
     return actor;
   };

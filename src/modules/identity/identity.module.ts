@@ -5,6 +5,8 @@ import { sessionAuthenticator } from './identity.auth.js';
 import { tokenAuthenticator } from './identity.bearer.js';
 import { adminApi } from './identity.admin-routes.js';
 import { identityApi } from './identity.routes.js';
+import { accountApi } from './identity.account-routes.js';
+import { invitationApi } from './identity.invitation-routes.js';
 import { tokenApi } from './identity.token-routes.js';
 import type { IdentityService } from './identity.service.js';
 
@@ -21,10 +23,10 @@ export const identityModule: SteadfastModule<IdentityModuleContext> = {
   name: 'identity',
   migrations: { tenant: fileURLToPath(new URL('./migrations/tenant', import.meta.url)) },
   tenantApi: (api, { identity, database, config }) => {
-    identityApi(api, identity, {
-      secretKey: database.secretKey,
-      signInRateLimitPerMinute: config.signInRateLimitPerMinute,
-    });
+    const settings = { secretKey: database.secretKey, signInRateLimitPerMinute: config.signInRateLimitPerMinute };
+    identityApi(api, identity, settings);
+    accountApi(api, identity, settings);
+    invitationApi(api, identity, settings);
     tokenApi(api, identity);
     adminApi(api, identity);
   },

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { Actor } from '../../platform/actor.js';
 import { AppError } from '../../platform/errors.js';
 import { assertAllowed, canGrantRole, canManageMembers, canRead, canReadAudit, canWrite } from './identity.policy.js';
-import { lockSeconds } from './identity.service.js';
+import { lockSeconds } from './identity.sign-in.js';
 import type { Role } from './identity.tables.js';
 
 const user = (role: Role, readOnly = false): Actor => ({

@@ -21,21 +21,42 @@ export const canManageMembers = (actor: Actor): boolean =>
   atLeast(actor, 'admin') && !(isUser(actor) && actor.readOnly);
 /** Changes to one's own account (sessions, tokens, password): a person, but not through a read-only token. */
 export const canChangeOwnAccount = (actor: Actor): boolean => isUser(actor) && !actor.readOnly;
+/** A workspace's sign-in rules (2FA requirement, IP allow-list): owners and admins. */
+export const canManageSecurity = (actor: Actor): boolean => canManageMembers(actor);
 export const canReadAudit = (actor: Actor): boolean => atLeast(actor, 'admin');
 
 /** Gives `role` to someone: admins hand out up to admin, only owners make owners. */
 export const canGrantRole = (actor: Actor, role: Role): boolean =>
   canManageMembers(actor) && rank[(actor as UserActor).role] >= rank[role];
 
-/** The signed-in person, or 401: for routes that need someone, whatever their role. */
-export function requireUser(actor: Actor): UserActor {
+/**
+ * The signed-in person, or 401, even one who still has to set up a second factor: for the few
+ * routes that person needs (who am I, sign out, set up the second factor).
+ */
+export function requireSignedIn(actor: Actor): UserActor {
   if (!isUser(actor)) throw appError('UNAUTHENTICATED', 'Sign in first: this needs a session or an API token.');
   return actor;
 }
 
+/** The signed-in person, or 401; 403 while the workspace's required second factor is missing. */
+export function requireUser(actor: Actor): UserActor {
+  const user = requireSignedIn(actor);
+  if (user.mustSetUpTwoFactor)
+    throw appError(
+      'TWO_FACTOR_SETUP_REQUIRED',
+      'This workspace requires two-factor authentication: set up an authenticator app in your account settings first (POST /api/v1/me/totp).',
+    );
+  return user;
+}
+
 /** 401 for nobody, 403 for someone whose role does not allow it. */
-export function assertAllowed(actor: Actor, allowed: (actor: Actor) => boolean, what: string): UserActor {
-  const user = requireUser(actor);
+export function assertAllowed(
+  actor: Actor,
+  allowed: (actor: Actor) => boolean,
+  what: string,
+  options: { duringTwoFactorSetup?: boolean } = {},
+): UserActor {
+  const user = options.duringTwoFactorSetup ? requireSignedIn(actor) : requireUser(actor);
   if (!allowed(user))
     throw appError(
       'FORBIDDEN',

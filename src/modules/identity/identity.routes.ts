@@ -1,11 +1,12 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { appError } from '../../platform/errors.js';
 import type { ApiScope } from '../../platform/http/api.js';
 import { requireTenant } from '../tenancy/index.js';
 import { clearSessionCookie, setSessionCookie } from './identity.auth.js';
-import { assertAllowed, canChangeOwnAccount, requireUser } from './identity.policy.js';
-import { meSchema, sessionSchema, signInBody } from './identity.schema.js';
-import type { IdentityService, UserView } from './identity.service.js';
+import { assertAllowed, canChangeOwnAccount, requireSignedIn, requireUser, type UserActor } from './identity.policy.js';
+import { meSchema, secondFactorBody, secondFactorSchema, sessionSchema, signInBody } from './identity.schema.js';
+import type { IdentityService, SignedIn, UserView } from './identity.service.js';
 import { csrfToken } from './identity.tokens.js';
 
 const tags = ['identity'];
@@ -17,6 +18,45 @@ export const requestClient = (request: { ip: string; headers: Record<string, str
 });
 const present = (user: UserView) => ({ ...user, createdAt: user.createdAt.toISOString() });
 
+/** The sign-in routes' own limit per client address (config signInRateLimitPerMinute): sign-in, its second step, resets, invitations. */
+export const strictRateLimit = (settings: { signInRateLimitPerMinute: number }) => ({
+  max: settings.signInRateLimitPerMinute,
+  timeWindow: 60_000,
+});
+
+/** Sets a new session's cookie and answers who signed in, with the session's CSRF token. */
+export function respondSignedIn(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  outcome: SignedIn,
+  identity: IdentityService,
+  secretKey: string,
+) {
+  setSessionCookie(request, reply, outcome.token);
+  return me(request, identity, secretKey, {
+    kind: 'user',
+    name: outcome.holder.email,
+    userId: outcome.holder.userId,
+    role: outcome.holder.role,
+    sessionId: outcome.holder.sessionId,
+  });
+}
+
+/** Who the actor is, what they have set up, and (for a session) its CSRF token. */
+async function me(request: FastifyRequest, identity: IdentityService, secretKey: string, actor: UserActor) {
+  const slug = requireTenant(request).slug;
+  const user = await identity.user(slug, actor.userId);
+  if (!user) throw appError('UNAUTHENTICATED', 'This account no longer exists. Sign in again.');
+  return {
+    user: present(user),
+    csrfToken: actor.sessionId ? csrfToken(secretKey, actor.sessionId) : null,
+    twoFactor: {
+      ...(await identity.twoFactorStatus(slug, actor.userId)),
+      setupRequired: Boolean(actor.mustSetUpTwoFactor),
+    },
+  };
+}
+
 /** Signing in and out, who one is, and one's sessions; under `/api/v1` on a workspace's host. */
 export function identityApi(
   api: ApiScope,
@@ -24,27 +64,47 @@ export function identityApi(
   settings: { secretKey: string; signInRateLimitPerMinute: number },
 ): void {
   const { secretKey } = settings;
-  const signInRateLimit = { max: settings.signInRateLimitPerMinute, timeWindow: 60_000 };
+  const strictLimit = strictRateLimit(settings);
   const client = requestClient;
+  const signedIn = (request: FastifyRequest, reply: FastifyReply, outcome: SignedIn) =>
+    respondSignedIn(request, reply, outcome, identity, secretKey);
 
   api.post(
     '/session',
     {
       schema: {
         summary: 'Sign in with an email address and a password',
+        description:
+          'Answers the signed-in person, or, for an account with a second factor, `secondFactor`: a challenge to send with the code to POST /api/v1/session/second-factor.',
         tags,
         body: signInBody,
-        response: { 200: meSchema },
+        response: { 200: z.union([meSchema, secondFactorSchema]) },
       },
       // Stricter than the workspace's limit: guessing passwords from one address is slow whatever the account.
-      config: { rateLimit: signInRateLimit },
+      config: { rateLimit: strictLimit },
     },
     async (request, reply) => {
-      const slug = requireTenant(request).slug;
-      const { token, holder } = await identity.signIn(slug, request.body, client(request));
-      setSessionCookie(request, reply, token);
-      const user = await identity.user(slug, holder.userId);
-      return { user: present(user!), csrfToken: csrfToken(secretKey, holder.sessionId) };
+      const outcome = await identity.signIn(requireTenant(request).slug, request.body, client(request));
+      if (outcome.kind === 'second-factor')
+        return { secondFactor: { challenge: outcome.challenge, methods: outcome.methods } };
+      return signedIn(request, reply, outcome);
+    },
+  );
+
+  api.post(
+    '/session/second-factor',
+    {
+      schema: {
+        summary: 'Sign in, second step: a code from the authenticator app or a recovery code',
+        tags,
+        body: secondFactorBody,
+        response: { 200: meSchema },
+      },
+      config: { rateLimit: strictLimit },
+    },
+    async (request, reply) => {
+      const outcome = await identity.signInSecondFactor(requireTenant(request).slug, request.body, client(request));
+      return signedIn(request, reply, outcome);
     },
   );
 
@@ -64,15 +124,8 @@ export function identityApi(
     },
   );
 
-  api.get(
-    '/me',
-    { schema: { summary: 'The signed-in person', tags, response: { 200: meSchema } } },
-    async (request) => {
-      const actor = requireUser(request.actor);
-      const user = await identity.user(requireTenant(request).slug, actor.userId);
-      if (!user) throw appError('UNAUTHENTICATED', 'This account no longer exists. Sign in again.');
-      return { user: present(user), csrfToken: actor.sessionId ? csrfToken(secretKey, actor.sessionId) : null };
-    },
+  api.get('/me', { schema: { summary: 'The signed-in person', tags, response: { 200: meSchema } } }, async (request) =>
+    me(request, identity, secretKey, requireSignedIn(request.actor)),
   );
 
   api.get(

@@ -35,8 +35,51 @@ export const meSchema = z
       .string()
       .nullable()
       .describe('For a session: send it as X-CSRF-Token with every change. Null when signed in with an API token.'),
+    twoFactor: z.object({
+      totp: z.boolean().describe('An authenticator app is set up.'),
+      recoveryCodesLeft: z.number().int(),
+      setupRequired: z
+        .boolean()
+        .describe(
+          'The workspace requires a second factor this person has not set up: nothing else works until they do.',
+        ),
+    }),
   })
   .meta({ id: 'Me' });
+
+export const secondFactorSchema = z
+  .object({
+    secondFactor: z.object({
+      challenge: z.string().describe('Send it back with the code; it lasts 5 minutes and allows 5 tries.'),
+      methods: z.array(z.enum(['totp', 'recovery-code'])),
+    }),
+  })
+  .meta({ id: 'SecondFactorChallenge' });
+
+/** A 6-digit code, spaces allowed (as apps show them). */
+const totpCode = z
+  .string()
+  .trim()
+  .regex(/^\d{3} ?\d{3}$/, 'Type the 6 digits your authenticator app shows.');
+
+export const secondFactorBody = z
+  .object({
+    challenge: z.string().min(1).max(100),
+    code: totpCode.optional(),
+    recoveryCode: z
+      .string()
+      .trim()
+      .regex(/^[a-z0-9]{5}-?[a-z0-9]{5}$/i, 'A recovery code looks like abcde-23456.')
+      .optional(),
+  })
+  .refine((body) => (body.code === undefined) !== (body.recoveryCode === undefined), {
+    message: 'Give either the code from your authenticator app or one recovery code.',
+    path: ['code'],
+  });
+
+export const totpConfirmBody = z.object({ code: totpCode });
+
+export const passwordField = z.string().min(1, 'Give a password.').max(maximumPasswordLength);
 
 export const sessionSchema = z
   .object({

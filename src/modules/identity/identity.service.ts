@@ -6,7 +6,30 @@ import { appendAudit, verifyAuditChain, type AuditEntry, type AuditEvent, type C
 import { readAudit, type AuditFilter } from './identity.audit-read.js';
 import { changeRole, listMembers, removeMember, type MemberView } from './identity.members.js';
 import type { UserActor } from './identity.policy.js';
-import { assertStrongPassword, checkPassword, decoyHash, hashPassword } from './identity.passwords.js';
+import { assertStrongPassword, checkPassword, hashPassword } from './identity.passwords.js';
+import {
+  acceptInvitation,
+  invitationDays,
+  invite,
+  listInvitations,
+  openInvitation,
+  revokeInvitation,
+  type InvitationView,
+} from './identity.invitations.js';
+import { finishReset, resetMinutes, startReset } from './identity.resets.js';
+import { readSecuritySettings, writeSecuritySettings, type SecuritySettings } from './identity.security.js';
+import { beginTotp, confirmTotp, recoveryCodesLeft, removeTotp, replaceRecoveryCodes } from './identity.totp.js';
+import { secretHash } from './identity.tokens.js';
+import {
+  passwordSignIn,
+  recordFailure,
+  secondFactorSignIn,
+  startSession,
+  type Client,
+  type SignedIn,
+  type SignInOutcome,
+} from './identity.sign-in.js';
+import type { Mail } from '../../platform/mail/mail.js';
 import { SessionStore, type SessionHolder, type SessionLimits, type SessionView } from './identity.sessions.js';
 import type { IdentityDatabase, IdentityTables, Role, TokenScope } from './identity.tables.js';
 import { TokenStore, type TokenHolder, type TokenView } from './identity.tokens-store.js';
@@ -18,11 +41,21 @@ export interface IdentityServiceDeps {
   readonly databases: TenantDatabases;
   readonly clock: Clock;
   readonly sessions: SessionLimits;
+  /** The platform's secret key: TOTP seeds are sealed and recovery codes keyed under it. */
+  readonly secretKey: string;
+  readonly mail: Pick<Mail, 'send'>;
 }
 
-export interface Client {
-  readonly ip?: string | undefined;
-  readonly userAgent?: string | undefined;
+/** The workspace as mail and authenticator apps name it. */
+export interface Workspace {
+  readonly name: string;
+  /** Its address, e.g. https://acme.example.com */
+  readonly url: string;
+}
+
+export interface TwoFactorStatus {
+  readonly totp: boolean;
+  readonly recoveryCodesLeft: number;
 }
 
 export interface UserView {
@@ -33,18 +66,11 @@ export interface UserView {
   readonly createdAt: Date;
 }
 
-/** Failures before the back-off starts, and its ceiling. */
-const freeFailures = 3;
-const maxLockSeconds = 15 * 60;
-
-/** Seconds an address is locked after its `failures`-th failure in a row: 2, 4, 8 … up to 15 minutes. */
-export function lockSeconds(failures: number): number {
-  return failures <= freeFailures ? 0 : Math.min(2 ** (failures - freeFailures), maxLockSeconds);
-}
-
 const normalEmail = (email: string): string => email.trim().toLowerCase();
 
 /** A workspace's people: accounts, password sign-in with back-off, sessions, all audited. */
+export type { Client, SignedIn, SignInOutcome };
+
 export class IdentityService {
   constructor(private readonly deps: IdentityServiceDeps) {}
 
@@ -88,92 +114,20 @@ export class IdentityService {
     );
   }
 
-  /**
-   * Signs in with an address and a password. Every failure says the same thing and takes as long
-   * whether or not the address has an account; after three in a row the address waits 2, 4, 8 …
-   * seconds (up to 15 minutes) before the next try, and a success clears the count.
-   */
-  async signIn(
-    tenant: string,
-    input: { email: string; password: string },
-    client: Client,
-  ): Promise<{ token: string; holder: SessionHolder }> {
-    const email = normalEmail(input.email);
-    const now = this.deps.clock.now();
-    return this.use(tenant, async (db) => {
-      const failures = await db
-        .selectFrom('sign_in_failures')
-        .selectAll()
-        .where('email', '=', email)
-        .executeTakeFirst();
-      if (failures?.locked_until && failures.locked_until > now) {
-        const seconds = Math.ceil((failures.locked_until.getTime() - now.getTime()) / 1000);
-        throw appError('TOO_MANY_ATTEMPTS', `Too many failed sign-ins for this address. Try again in ${seconds} s.`, {
-          extensions: { retryAfterSeconds: seconds },
-        });
-      }
-      const user = await db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
-      const { ok, rehash } = await checkPassword(user?.password_hash ?? (await decoyHash()), input.password);
-      if (!user || !ok || user.disabled_at || !user.password_hash) {
-        await this.recordFailure(db, email, now, client);
-        throw appError('SIGN_IN_FAILED', 'The email address or the password is wrong.');
-      }
-      return db.transaction().execute(async (tx) => {
-        await tx.deleteFrom('sign_in_failures').where('email', '=', email).execute();
-        if (rehash)
-          await tx
-            .updateTable('users')
-            .set({ password_hash: await hashPassword(input.password) })
-            .where('id', '=', user.id)
-            .execute();
-        const session = await this.sessionsOf(tx).start(user.id, client);
-        await appendAudit(
-          tx,
-          {
-            actor: `user:${email}`,
-            action: 'session.signed_in',
-            target: email,
-            ip: client.ip,
-            detail: { method: 'password' },
-          },
-          now,
-        );
-        return { token: session.token, holder: { sessionId: session.id, userId: user.id, email, role: user.role } };
-      });
-    });
+  /** Signs in with a password; an account with a second factor gets a challenge instead of a session. */
+  signIn(tenant: string, input: { email: string; password: string }, client: Client): Promise<SignInOutcome> {
+    return this.use(tenant, (db) =>
+      passwordSignIn(db, this.deps, { email: normalEmail(input.email), password: input.password }, client),
+    );
   }
 
-  private async recordFailure(db: Kysely<IdentityDatabase>, email: string, now: Date, client: Client): Promise<void> {
-    await db.transaction().execute(async (tx) => {
-      const row = await tx
-        .insertInto('sign_in_failures')
-        .values({ email, failures: 1, last_failed_at: now })
-        .onConflict((conflict) =>
-          conflict
-            .column('email')
-            .doUpdateSet((eb) => ({ failures: eb('sign_in_failures.failures', '+', 1), last_failed_at: now })),
-        )
-        .returning('failures')
-        .executeTakeFirstOrThrow();
-      const seconds = lockSeconds(row.failures);
-      if (seconds > 0)
-        await tx
-          .updateTable('sign_in_failures')
-          .set({ locked_until: new Date(now.getTime() + seconds * 1000) })
-          .where('email', '=', email)
-          .execute();
-      await appendAudit(
-        tx,
-        {
-          actor: 'anonymous',
-          action: 'session.sign_in_failed',
-          target: email,
-          ip: client.ip,
-          detail: { failures: row.failures },
-        },
-        now,
-      );
-    });
+  /** The second step of a sign-in: a TOTP or recovery code with the password step's challenge. */
+  signInSecondFactor(
+    tenant: string,
+    input: { challenge: string; code?: string | undefined; recoveryCode?: string | undefined },
+    client: Client,
+  ): Promise<SignedIn> {
+    return this.use(tenant, (db) => secondFactorSignIn(db, this.deps, input, client));
   }
 
   /** The holder of a session token, or undefined. */
@@ -307,6 +261,251 @@ export class IdentityService {
         return holder;
       }),
     );
+  }
+
+  /** Invites an address to the workspace and mails it the link; the link itself is never shown to the admin. */
+  async invite(
+    tenant: string,
+    actor: UserActor,
+    input: { email: string; role: Role },
+    client: Client,
+    workspace: Workspace,
+  ): Promise<InvitationView> {
+    const email = normalEmail(input.email);
+    const { token, view } = await this.use(tenant, (db) =>
+      invite(db, actor, { email, role: input.role }, { ip: client.ip, at: this.deps.clock.now() }),
+    );
+    await this.deps.mail.send({
+      kind: 'identity.invitation',
+      tenant,
+      to: email,
+      subject: `${actor.name} invited you to ${workspace.name} on Steadfast`,
+      text: [
+        `${actor.name} invited you to join ${workspace.name} as ${input.role}.`,
+        '',
+        `Accept the invitation and choose your password here (the link works once, for ${invitationDays} days):`,
+        `${workspace.url}/accept-invitation#token=${token}`,
+        '',
+        'If you did not expect this, ignore this message: nothing happens until the link is used.',
+      ].join('\n'),
+    });
+    return view;
+  }
+
+  invitations(tenant: string): Promise<InvitationView[]> {
+    return this.use(tenant, (db) => listInvitations(db, this.deps.clock.now()));
+  }
+
+  revokeInvitation(tenant: string, actor: UserActor, id: string, client: Client): Promise<void> {
+    return this.use(tenant, (db) => revokeInvitation(db, actor, id, { ip: client.ip, at: this.deps.clock.now() }));
+  }
+
+  /** The address and role an invitation link offers, or INVITATION_INVALID. */
+  openInvitation(tenant: string, token: string): Promise<{ email: string; role: Role }> {
+    return this.use(tenant, async (db) => {
+      const { email, role } = await openInvitation(db, token, this.deps.clock.now());
+      return { email, role };
+    });
+  }
+
+  /** Accepts an invitation with a name and a strong password, and signs the new member in. */
+  async acceptInvitation(
+    tenant: string,
+    input: { token: string; name: string; password: string },
+    client: Client,
+  ): Promise<SignedIn> {
+    const { email } = await this.openInvitation(tenant, input.token);
+    assertStrongPassword(input.password, [email, input.name]);
+    const passwordHash = await hashPassword(input.password);
+    return this.use(tenant, (db) =>
+      db.transaction().execute(async (tx) => {
+        const user = await acceptInvitation(
+          tx,
+          { token: input.token, name: input.name, passwordHash },
+          { ip: client.ip, at: this.deps.clock.now() },
+        );
+        return startSession(tx, this.deps, { id: user.userId, email: user.email, role: user.role }, client, {
+          method: 'invitation',
+        });
+      }),
+    );
+  }
+
+  /**
+   * Mails a reset link when the address has an account; otherwise does nothing visible. The
+   * caller answers the same either way.
+   */
+  async requestReset(tenant: string, emailGiven: string, client: Client, workspace: Workspace): Promise<void> {
+    const email = normalEmail(emailGiven);
+    const started = await this.use(tenant, (db) => startReset(db, email, { ip: client.ip, at: this.deps.clock.now() }));
+    if (!started) return;
+    await this.deps.mail.send({
+      kind: 'identity.reset',
+      tenant,
+      to: email,
+      subject: `Reset your password for ${workspace.name}`,
+      text: [
+        `Hello ${started.name},`,
+        '',
+        `Someone (we hope you) asked to reset the password of ${email} in ${workspace.name}.`,
+        `Choose a new one here; the link works once, for ${resetMinutes} minutes:`,
+        `${workspace.url}/reset-password#token=${started.token}`,
+        '',
+        'If it was not you, ignore this message: your password stays as it is.',
+      ].join('\n'),
+    });
+  }
+
+  /** Sets a new password with a reset link; every session of the account ends. */
+  async finishReset(tenant: string, input: { token: string; password: string }, client: Client): Promise<void> {
+    const owner = await this.use(tenant, (db) =>
+      db
+        .selectFrom('password_resets')
+        .innerJoin('users', 'users.id', 'password_resets.user_id')
+        .select(['users.email', 'users.name'])
+        .where('password_resets.token_hash', '=', secretHash(input.token))
+        .executeTakeFirst(),
+    );
+    if (owner) assertStrongPassword(input.password, [owner.email, owner.name]);
+    const passwordHash = await hashPassword(input.password);
+    await this.use(tenant, (db) =>
+      finishReset(db, { token: input.token, passwordHash }, { ip: client.ip, at: this.deps.clock.now() }),
+    );
+  }
+
+  /** Changes one's password, knowing the current one; every other session of the account ends. */
+  async changePassword(
+    tenant: string,
+    actor: UserActor,
+    input: { currentPassword: string; newPassword: string },
+    client: Client,
+  ): Promise<void> {
+    const user = await this.confirmPassword(tenant, actor, input.currentPassword, client);
+    assertStrongPassword(input.newPassword, [user.email, user.name]);
+    const passwordHash = await hashPassword(input.newPassword);
+    const now = this.deps.clock.now();
+    await this.use(tenant, (db) =>
+      db.transaction().execute(async (tx) => {
+        await tx
+          .updateTable('users')
+          .set({ password_hash: passwordHash, password_changed_at: now })
+          .where('id', '=', actor.userId)
+          .execute();
+        const ended = await this.sessionsOf(tx).revokeAll(actor.userId, actor.sessionId);
+        await appendAudit(
+          tx,
+          {
+            actor: `user:${actor.name}`,
+            action: 'password.changed',
+            target: actor.name,
+            ip: client.ip,
+            detail: { otherSessionsEnded: ended },
+          },
+          now,
+        );
+      }),
+    );
+  }
+
+  /** Checks the signed-in person's current password before a sensitive change; a wrong one counts as a failed sign-in. */
+  private async confirmPassword(
+    tenant: string,
+    actor: UserActor,
+    password: string,
+    client: Client,
+  ): Promise<{ email: string; name: string }> {
+    return this.use(tenant, async (db) => {
+      const user = await db.selectFrom('users').selectAll().where('id', '=', actor.userId).executeTakeFirstOrThrow();
+      const { ok } = user.password_hash ? await checkPassword(user.password_hash, password) : { ok: false };
+      if (!ok) {
+        await recordFailure(db, user.email, this.deps.clock.now(), client, 'current-password');
+        throw appError('SIGN_IN_FAILED', 'Your current password is not right.');
+      }
+      return user;
+    });
+  }
+
+  /** Starts setting up an authenticator app: the secret and the otpauth:// link its QR code holds. */
+  beginTotp(tenant: string, actor: UserActor, workspace: Workspace): Promise<{ secret: string; otpauthUrl: string }> {
+    return this.use(tenant, (db) =>
+      beginTotp(db, { id: actor.userId, email: actor.name }, `Steadfast ${workspace.name}`, this.context(undefined)),
+    );
+  }
+
+  confirmTotp(tenant: string, actor: UserActor, code: string, client: Client): Promise<{ recoveryCodes: string[] }> {
+    return this.use(tenant, (db) =>
+      confirmTotp(db, { id: actor.userId, email: actor.name }, code, this.context(client)),
+    );
+  }
+
+  /** Removes the authenticator app, with the current password; refused while the workspace requires a second factor. */
+  async removeTotp(tenant: string, actor: UserActor, password: string, client: Client): Promise<void> {
+    await this.confirmPassword(tenant, actor, password, client);
+    if ((await this.securitySettings(tenant)).requireTwoFactor)
+      throw appError(
+        'TWO_FACTOR_STATE',
+        'This workspace requires two-factor authentication, so the authenticator app cannot be removed. Set up the new one after asking an admin, or keep this one.',
+      );
+    await this.use(tenant, (db) => removeTotp(db, { id: actor.userId, email: actor.name }, this.context(client)));
+  }
+
+  /** New recovery codes (the old ones stop working), with the current password. */
+  async renewRecoveryCodes(tenant: string, actor: UserActor, password: string, client: Client): Promise<string[]> {
+    await this.confirmPassword(tenant, actor, password, client);
+    return this.use(tenant, (db) =>
+      db.transaction().execute(async (tx) => {
+        const user = await tx
+          .selectFrom('users')
+          .select('totp_enabled_at')
+          .where('id', '=', actor.userId)
+          .executeTakeFirstOrThrow();
+        if (!user.totp_enabled_at)
+          throw appError('TWO_FACTOR_STATE', 'Recovery codes come with an authenticator app: set one up first.');
+        const codes = await replaceRecoveryCodes(tx, actor.userId, this.deps.secretKey);
+        await appendAudit(
+          tx,
+          {
+            actor: `user:${actor.name}`,
+            action: 'two_factor.recovery_codes_renewed',
+            target: actor.name,
+            ip: client.ip,
+          },
+          this.deps.clock.now(),
+        );
+        return codes;
+      }),
+    );
+  }
+
+  /** What the person has set up beyond a password. */
+  twoFactorStatus(tenant: string, userId: string): Promise<TwoFactorStatus> {
+    return this.use(tenant, async (db) => {
+      const user = await db.selectFrom('users').select('totp_enabled_at').where('id', '=', userId).executeTakeFirst();
+      return {
+        totp: Boolean(user?.totp_enabled_at),
+        recoveryCodesLeft: await recoveryCodesLeft(db, userId),
+      };
+    });
+  }
+
+  securitySettings(tenant: string): Promise<SecuritySettings> {
+    return this.use(tenant, readSecuritySettings);
+  }
+
+  /** Changes the workspace's security settings. Audited with what changed. */
+  updateSecuritySettings(
+    tenant: string,
+    actor: UserActor,
+    change: Partial<SecuritySettings>,
+    client: Client,
+  ): Promise<SecuritySettings> {
+    return this.use(tenant, (db) =>
+      writeSecuritySettings(db, actor, change, { ip: client.ip, at: this.deps.clock.now() }),
+    );
+  }
+
+  private context(client: Client | undefined) {
+    return { secretKey: this.deps.secretKey, at: this.deps.clock.now(), ip: client?.ip };
   }
 
   members(tenant: string): Promise<MemberView[]> {

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../../platform/clock/clock.js';
 import type { IdentityDatabase, Role } from './identity.tables.js';
 import { newSecret, secretHash } from './identity.tokens.js';
+import { secondFactorMissing } from './identity.security.js';
 
 export interface SessionLimits {
   readonly idleMinutes: number;
@@ -14,6 +15,8 @@ export interface SessionHolder {
   readonly userId: string;
   readonly email: string;
   readonly role: Role;
+  /** The workspace requires a second factor and this person has none yet. */
+  readonly secondFactorMissing?: boolean;
 }
 
 export interface SessionView {
@@ -68,6 +71,7 @@ export class SessionStore {
       .selectFrom('sessions')
       .innerJoin('users', 'users.id', 'sessions.user_id')
       .select(['sessions.id', 'sessions.last_seen_at', 'users.id as userId', 'users.email', 'users.role'])
+      .select(secondFactorMissing.as('secondFactorMissing'))
       .where('sessions.token_hash', '=', secretHash(token))
       .where('sessions.revoked_at', 'is', null)
       .where('sessions.expires_at', '>', now)
@@ -77,7 +81,13 @@ export class SessionStore {
     if (!row) return undefined;
     if (now.getTime() - row.last_seen_at.getTime() > touchEverySeconds * 1000)
       await this.db.updateTable('sessions').set({ last_seen_at: now }).where('id', '=', row.id).execute();
-    return { sessionId: row.id, userId: row.userId, email: row.email, role: row.role };
+    return {
+      sessionId: row.id,
+      userId: row.userId,
+      email: row.email,
+      role: row.role,
+      secondFactorMissing: row.secondFactorMissing,
+    };
   }
 
   /** One person's live sessions, most recent first. */

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../../platform/clock/clock.js';
 import type { IdentityDatabase, Role, TokenScope } from './identity.tables.js';
 import { newSecret, secretHash } from './identity.tokens.js';
+import { secondFactorMissing } from './identity.security.js';
 
 /** What a token's bearer is: its owner, with the token's scope. */
 export interface TokenHolder {
@@ -12,6 +13,8 @@ export interface TokenHolder {
   readonly scope: TokenScope;
   /** Set when this use is the first in an hour: the use is then audited. */
   readonly firstUseInHour: boolean;
+  /** The workspace requires a second factor and the token's owner has none yet. */
+  readonly secondFactorMissing: boolean;
 }
 
 export interface TokenView {
@@ -72,6 +75,7 @@ export class TokenStore {
         'users.email',
         'users.role',
       ])
+      .select(secondFactorMissing.as('secondFactorMissing'))
       .where('api_tokens.token_hash', '=', secretHash(token))
       .where('api_tokens.revoked_at', 'is', null)
       .where('api_tokens.expires_at', '>', now)
@@ -81,7 +85,15 @@ export class TokenStore {
     const firstUseInHour = !row.last_used_at || now.getTime() - row.last_used_at.getTime() >= recordUseEveryMs;
     if (firstUseInHour)
       await this.db.updateTable('api_tokens').set({ last_used_at: now }).where('id', '=', row.id).execute();
-    return { tokenId: row.id, userId: row.userId, email: row.email, role: row.role, scope: row.scope, firstUseInHour };
+    return {
+      tokenId: row.id,
+      userId: row.userId,
+      email: row.email,
+      role: row.role,
+      scope: row.scope,
+      firstUseInHour,
+      secondFactorMissing: row.secondFactorMissing,
+    };
   }
 
   async list(userId: string): Promise<TokenView[]> {

@@ -232,6 +232,16 @@ export const configSchema = z
     rateLimitPerMinute: positiveInt.default(600),
     /** Sign-in attempts one client address may make per minute, over all accounts (each account also backs off after three failures). */
     signInRateLimitPerMinute: positiveInt.default(10),
+    /** Where mail goes: an SMTP server as `smtp://user:password@host:587` (STARTTLS when offered) or `smtps://…:465`. Unset: every message stays in the outbox, read with `steadfast mail outbox`. */
+    smtpUrl: z
+      .string()
+      .regex(
+        /^smtps?:\/\/[^\s]+$/,
+        'must be an smtp:// or smtps:// URL, e.g. smtp://user:password@mail.example.com:587',
+      )
+      .optional(),
+    /** The From of the mail Steadfast sends. Default: `Steadfast <no-reply@<baseDomain>>`. */
+    mailFrom: z.string().min(3).optional(),
     /** Minutes a signed-in session may go unused before it ends (OWASP ASVS level 2: 30). Raise it for a trusted intranet. */
     sessionIdleMinutes: positiveInt.default(30),
     /** Hours after sign-in when a session ends however busy it is (ASVS level 2: 12); one must sign in again. */
@@ -385,6 +395,8 @@ export const envNames: Record<ConfigKey, string> = {
   shutdownGraceSeconds: 'STEADFAST_SHUTDOWN_GRACE_SECONDS',
   rateLimitPerMinute: 'STEADFAST_RATE_LIMIT_PER_MINUTE',
   signInRateLimitPerMinute: 'STEADFAST_SIGN_IN_RATE_LIMIT_PER_MINUTE',
+  smtpUrl: 'STEADFAST_SMTP_URL',
+  mailFrom: 'STEADFAST_MAIL_FROM',
   sessionIdleMinutes: 'STEADFAST_SESSION_IDLE_MINUTES',
   sessionAbsoluteHours: 'STEADFAST_SESSION_ABSOLUTE_HOURS',
   jobConcurrency: 'STEADFAST_JOB_CONCURRENCY',

@@ -77,8 +77,28 @@ export interface RateLimitsTable {
   resets_at: Timestamp;
 }
 
+export type MailStatus = 'kept' | 'queued' | 'sent' | 'failed';
+
+/** Messages kept before they are sent (see its migration). */
+export interface MailOutboxTable {
+  id: Generated<string>;
+  /** int8, read as a number: the order messages were written in. */
+  seq: ColumnType<number, never, never>;
+  created_at: Timestamp;
+  tenant_slug: string | null;
+  kind: string;
+  recipient: string;
+  subject: string;
+  body: string | null;
+  status: MailStatus;
+  attempts: ColumnType<number, number | undefined, number>;
+  last_error: string | null;
+  sent_at: NullableTimestamp;
+}
+
 export interface PlatformTables {
   tenants: TenantsTable;
+  mail_outbox: MailOutboxTable;
   rate_limits: RateLimitsTable;
   platform_audit: PlatformAuditTable;
   jobs: JobsTable;

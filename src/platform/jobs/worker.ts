@@ -17,6 +17,8 @@ export interface WorkerDeps {
   readonly clock: Clock;
   readonly db: Kysely<PlatformTables>;
   readonly jobs: JobQueue;
+  /** Outgoing mail: its delivery job runs in every process. */
+  readonly mail: { readonly deliveryJob: JobDefinition };
   /** The platform database, for the leader's advisory lock (a connection of its own). */
   readonly database: { readonly admin: ConnectionTarget };
 }
@@ -47,7 +49,7 @@ export function startWorker(
     pollIntervalMs: platform.config.jobPollIntervalMs,
   });
   const pruneRateLimits = pruneRateLimitsJob(platform.db);
-  runner.register(prune, pruneRateLimits, ...(extra.jobs ?? []));
+  runner.register(prune, pruneRateLimits, platform.mail.deliveryJob, ...(extra.jobs ?? []));
   const scheduler = new Scheduler(platform.db, platform.jobs, platform.clock, log);
   scheduler.add({ name: 'jobs.prune', cron: '17 4 * * *', timeZone: 'UTC', job: prune, payload: { keepDays: 30 } });
   scheduler.add({
