@@ -5,7 +5,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { sql } from 'kysely';
 import { registerTenantContext } from '../modules/tenancy/index.js';
 import { apiPrefix, registerApiDescription } from '../platform/http/api.js';
-import { registerAuthentication, type Authenticator } from '../platform/http/auth.js';
+import { registerAuthentication, registerGuards, type Authenticator } from '../platform/http/auth.js';
 import { registerResponseHeaders } from '../platform/http/headers.js';
 import { registerHealthRoutes, type ReadinessCheck } from '../platform/http/health.js';
 import { registerProblemHandler } from '../platform/http/problem.js';
@@ -35,6 +35,8 @@ export async function buildHttp(context: ModuleContext, modules: Modules = allMo
     bodyLimit: 1024 * 1024,
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    // X-Forwarded-For/-Proto are believed only from the configured proxies; otherwise the socket's address is the client.
+    ...(config.trustedProxies.length > 0 ? { trustProxy: [...config.trustedProxies] } : {}),
   });
   registerProblemHandler(app);
   registerResponseHeaders(app);
@@ -51,7 +53,7 @@ export async function buildHttp(context: ModuleContext, modules: Modules = allMo
   return app;
 }
 
-/** Tenant context -> per-address rate limit -> authentication -> the modules' pages, and their API under /api/v1. */
+/** Tenant context -> guards (IP allow-list) -> per-address rate limit -> authentication -> the modules' pages, and their API under /api/v1. */
 async function tenantScope(
   scope: FastifyInstance,
   context: ModuleContext,
@@ -59,6 +61,10 @@ async function tenantScope(
   authenticators: readonly Authenticator[],
 ): Promise<void> {
   registerTenantContext(scope, context.tenancy, context.config.baseDomain);
+  registerGuards(
+    scope,
+    modules.flatMap((module) => module.tenantGuards?.(context) ?? []),
+  );
   // Before authentication: a flood of wrong tokens is limited too, not only the requests that pass.
   await registerRateLimit(scope, context.pool, { max: context.config.rateLimitPerMinute, windowMs: 60_000 });
   registerAuthentication(scope, authenticators);

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Authenticator } from './http/auth.js';
+import type { Authenticator, RequestGuard } from './http/auth.js';
 import type { ApiScope } from './http/api.js';
 import type { JobDefinition } from './jobs/queue.js';
 import type { Schedule } from './jobs/scheduler.js';
@@ -37,6 +37,8 @@ export interface SteadfastModule<Ctx> {
   readonly platformRoutes?: (app: FastifyInstance, ctx: Ctx) => Promise<void> | void;
   /** Routes on the operator port, beside `/metrics` (never reachable from a tenant's address). */
   readonly operatorRoutes?: (app: FastifyInstance, ctx: Ctx) => Promise<void> | void;
+  /** Checks every request on a tenant's host must pass, right after the tenant context (an IP allow-list). */
+  readonly tenantGuards?: (ctx: Ctx) => readonly RequestGuard[];
   /** Who this module can recognise on the tenant scope (a token, a session). */
   readonly authenticators?: (ctx: Ctx) => readonly Authenticator[];
   /** Job types and schedules, for processes with the worker role. */

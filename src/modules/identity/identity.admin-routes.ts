@@ -4,6 +4,7 @@ import { requireTenant } from '../tenancy/index.js';
 import { assertAllowed, canManageMembers, canManageSecurity, canRead, canReadAudit } from './identity.policy.js';
 import { requestClient } from './identity.routes.js';
 import { roleSchema } from './identity.schema.js';
+import { maxAllowListEntries, normalEntry } from './identity.allow-list.js';
 import type { IdentityService } from './identity.service.js';
 import type { MemberView } from './identity.members.js';
 import type { AuditEntry } from './identity.audit.js';
@@ -32,9 +33,29 @@ const securitySchema = z
     requireTwoFactor: z
       .boolean()
       .describe('Everyone needs a second factor; someone without one can do nothing else until they set it up.'),
+    ipAllowList: z
+      .array(
+        z
+          .string()
+          .max(60)
+          .refine((entry) => normalEntry(entry) !== undefined, {
+            message: 'Each entry is an IPv4 or IPv6 address or a CIDR block, like 203.0.113.0/24 or 2001:db8::/32.',
+          }),
+      )
+      .max(maxAllowListEntries)
+      .describe('Addresses and CIDR blocks that may reach the workspace (app and API); empty: every address.'),
   })
   .strict()
   .meta({ id: 'SecuritySettings' });
+const securityChange = securitySchema
+  .partial()
+  .extend({
+    confirmLockout: z
+      .boolean()
+      .optional()
+      .describe('Save an allow-list that does not hold your own address (you would be shut out).'),
+  })
+  .strict();
 
 export const auditQuery = z.object({
   action: z
@@ -119,7 +140,7 @@ export function adminApi(api: ApiScope, identity: IdentityService): void {
       schema: {
         summary: "Changes the workspace's sign-in rules",
         tags,
-        body: securitySchema.partial(),
+        body: securityChange,
         response: { 200: securitySchema },
       },
     },

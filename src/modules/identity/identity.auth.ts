@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor } from '../../platform/actor.js';
 import { appError } from '../../platform/errors.js';
-import type { Authenticator } from '../../platform/http/auth.js';
+import type { Authenticator, RequestGuard } from '../../platform/http/auth.js';
 import { requireTenant } from '../tenancy/index.js';
 import type { IdentityService } from './identity.service.js';
 import { csrfToken, sameSecret } from './identity.tokens.js';
@@ -81,3 +81,18 @@ const signInPaths = new Set([
 ]);
 const isSignIn = (request: FastifyRequest): boolean =>
   request.method === 'POST' && signInPaths.has(request.url.split('?')[0]!);
+
+/**
+ * A workspace's IP allow-list, on its app and its API alike: an address outside it gets a 403
+ * naming the address (behind a proxy, the one the trusted proxies report in X-Forwarded-For).
+ */
+export function ipAllowListGuard(identity: IdentityService): RequestGuard {
+  return async (request) => {
+    const tenant = requireTenant(request);
+    if (await identity.allowsAddress(tenant.slug, request.ip)) return;
+    throw appError(
+      'IP_NOT_ALLOWED',
+      `${tenant.name} is reachable only from the addresses its admins allow, and ${request.ip} is not one of them. Ask an admin of the workspace to add it.`,
+    );
+  };
+}

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../../platform/config/config.js';
 import type { SteadfastModule } from '../../platform/module.js';
-import { sessionAuthenticator } from './identity.auth.js';
+import { ipAllowListGuard, sessionAuthenticator } from './identity.auth.js';
 import { tokenAuthenticator } from './identity.bearer.js';
 import { adminApi } from './identity.admin-routes.js';
 import { identityApi } from './identity.routes.js';
@@ -30,6 +30,7 @@ export const identityModule: SteadfastModule<IdentityModuleContext> = {
     tokenApi(api, identity);
     adminApi(api, identity);
   },
+  tenantGuards: ({ identity }) => [ipAllowListGuard(identity)],
   authenticators: ({ identity, database }) => [
     tokenAuthenticator(identity),
     sessionAuthenticator(identity, database.secretKey),

@@ -7,10 +7,11 @@ import type { IdentityDatabase } from './identity.tables.js';
 export interface SecuritySettings {
   /** Everyone must have a second factor: someone without one is led to set it up before anything else. */
   readonly requireTwoFactor: boolean;
+  /** Addresses and CIDR blocks the workspace answers; empty: every address. */
+  readonly ipAllowList: string[];
 }
 
-const keys = { requireTwoFactor: 'identity.require_two_factor' } as const;
-const defaults: SecuritySettings = { requireTwoFactor: false };
+const keys = { requireTwoFactor: 'identity.require_two_factor', ipAllowList: 'identity.ip_allow_list' } as const;
 
 export async function readSecuritySettings(db: Kysely<IdentityDatabase>): Promise<SecuritySettings> {
   const rows = await db
@@ -19,7 +20,22 @@ export async function readSecuritySettings(db: Kysely<IdentityDatabase>): Promis
     .where('key', 'in', Object.values(keys))
     .execute();
   const value = (key: string) => rows.find((row) => row.key === key)?.value;
-  return { requireTwoFactor: value(keys.requireTwoFactor) === true ? true : defaults.requireTwoFactor };
+  const list = value(keys.ipAllowList);
+  return {
+    requireTwoFactor: value(keys.requireTwoFactor) === true,
+    ipAllowList: Array.isArray(list) ? list.filter((entry): entry is string => typeof entry === 'string') : [],
+  };
+}
+
+/** What an audit entry says changed: a flag's old and new value, a list's additions and removals. */
+function changeDetail(before: SecuritySettings, after: SecuritySettings, name: keyof SecuritySettings) {
+  if (name === 'ipAllowList')
+    return {
+      added: after.ipAllowList.filter((entry) => !before.ipAllowList.includes(entry)),
+      removed: before.ipAllowList.filter((entry) => !after.ipAllowList.includes(entry)),
+      entries: after.ipAllowList.length,
+    };
+  return { from: before[name], to: after[name] };
 }
 
 export async function writeSecuritySettings(
@@ -29,16 +45,16 @@ export async function writeSecuritySettings(
   context: { ip?: string | undefined; at: Date },
 ): Promise<SecuritySettings> {
   return db.transaction().execute(async (tx) => {
+    await sql`SELECT pg_advisory_xact_lock(hashtext('steadfast.security_settings'))`.execute(tx);
     const before = await readSecuritySettings(tx);
     const after = { ...before, ...change };
     for (const name of Object.keys(keys) as Array<keyof SecuritySettings>) {
-      if (after[name] === before[name]) continue;
+      const value = JSON.stringify(after[name]);
+      if (value === JSON.stringify(before[name])) continue;
       await tx
         .insertInto('settings')
-        .values({ key: keys[name], value: JSON.stringify(after[name]), updated_at: context.at })
-        .onConflict((conflict) =>
-          conflict.column('key').doUpdateSet({ value: JSON.stringify(after[name]), updated_at: context.at }),
-        )
+        .values({ key: keys[name], value, updated_at: context.at })
+        .onConflict((conflict) => conflict.column('key').doUpdateSet({ value, updated_at: context.at }))
         .execute();
       await appendAudit(
         tx,
@@ -47,13 +63,18 @@ export async function writeSecuritySettings(
           action: 'security.setting_changed',
           target: name,
           ip: context.ip,
-          detail: { from: before[name], to: after[name] },
+          detail: changeDetail(before, after, name),
         },
         context.at,
       );
     }
     return after;
   });
+}
+
+/** The allow-list alone, for the per-request check (cached per process). */
+export async function readAllowList(db: Kysely<IdentityDatabase>): Promise<string[]> {
+  return (await readSecuritySettings(db)).ipAllowList;
 }
 
 /**

@@ -17,7 +17,13 @@ import {
   type InvitationView,
 } from './identity.invitations.js';
 import { finishReset, resetMinutes, startReset } from './identity.resets.js';
-import { readSecuritySettings, writeSecuritySettings, type SecuritySettings } from './identity.security.js';
+import {
+  readAllowList,
+  readSecuritySettings,
+  writeSecuritySettings,
+  type SecuritySettings,
+} from './identity.security.js';
+import { AllowList, AllowListCache, normalEntry } from './identity.allow-list.js';
 import { beginTotp, confirmTotp, recoveryCodesLeft, removeTotp, replaceRecoveryCodes } from './identity.totp.js';
 import { secretHash } from './identity.tokens.js';
 import {
@@ -72,7 +78,11 @@ const normalEmail = (email: string): string => email.trim().toLowerCase();
 export type { Client, SignedIn, SignInOutcome };
 
 export class IdentityService {
-  constructor(private readonly deps: IdentityServiceDeps) {}
+  private readonly allowLists: AllowListCache;
+
+  constructor(private readonly deps: IdentityServiceDeps) {
+    this.allowLists = new AllowListCache((tenant) => this.use(tenant, readAllowList), deps.clock);
+  }
 
   private use<R>(tenant: string, work: (db: Kysely<IdentityDatabase>) => Promise<R>): Promise<R> {
     return this.deps.databases(tenant, (db) => work(db.withTables<IdentityTables>()));
@@ -492,16 +502,36 @@ export class IdentityService {
     return this.use(tenant, readSecuritySettings);
   }
 
-  /** Changes the workspace's security settings. Audited with what changed. */
-  updateSecuritySettings(
+  /**
+   * Changes the workspace's security settings, audited with what changed. An allow-list that would
+   * shut out the address saving it needs `confirmLockout`: it applies to the one saving it too.
+   */
+  async updateSecuritySettings(
     tenant: string,
     actor: UserActor,
-    change: Partial<SecuritySettings>,
+    change: Partial<SecuritySettings> & { confirmLockout?: boolean | undefined },
     client: Client,
   ): Promise<SecuritySettings> {
-    return this.use(tenant, (db) =>
-      writeSecuritySettings(db, actor, change, { ip: client.ip, at: this.deps.clock.now() }),
+    const { confirmLockout, ...settings } = change;
+    if (settings.ipAllowList) {
+      const entries = [...new Set(settings.ipAllowList.map((entry) => normalEntry(entry)!))];
+      Object.assign(settings, { ipAllowList: entries });
+      if (client.ip && !new AllowList(entries).allows(client.ip) && !confirmLockout)
+        throw appError(
+          'CONFIRMATION_REQUIRED',
+          `Your own address (${client.ip}) is not on this list: once saved, you could no longer reach this workspace from here. Add it, or save again with "confirmLockout": true if you mean it.`,
+        );
+    }
+    const saved = await this.use(tenant, (db) =>
+      writeSecuritySettings(db, actor, settings, { ip: client.ip, at: this.deps.clock.now() }),
     );
+    this.allowLists.forget(tenant);
+    return saved;
+  }
+
+  /** Whether the workspace's IP allow-list lets `ip` in (an empty list lets everyone in). */
+  async allowsAddress(tenant: string, ip: string): Promise<boolean> {
+    return (await this.allowLists.get(tenant)).allows(ip);
   }
 
   private context(client: Client | undefined) {

@@ -228,6 +228,8 @@ export const configSchema = z
     tenantPoolIdleSeconds: positiveInt.default(30),
     /** Seconds to let in-flight HTTP requests finish on shutdown before they are cut. */
     shutdownGraceSeconds: positiveInt.default(10),
+    /** Proxies (addresses or CIDR ranges, comma-separated) whose X-Forwarded-For and X-Forwarded-Proto are believed: the client address for rate limits, allow-lists and audit entries. Empty: the connecting address is the client. */
+    trustedProxies: peerList.default([]),
     /** Requests one client address may make per minute to a workspace, on routes without a stricter limit of their own (sign-in has one). */
     rateLimitPerMinute: positiveInt.default(600),
     /** Sign-in attempts one client address may make per minute, over all accounts (each account also backs off after three failures). */
@@ -393,6 +395,7 @@ export const envNames: Record<ConfigKey, string> = {
   tenantRoleMaxConnections: 'STEADFAST_TENANT_ROLE_MAX_CONNECTIONS',
   tenantPoolIdleSeconds: 'STEADFAST_TENANT_POOL_IDLE_SECONDS',
   shutdownGraceSeconds: 'STEADFAST_SHUTDOWN_GRACE_SECONDS',
+  trustedProxies: 'STEADFAST_TRUSTED_PROXIES',
   rateLimitPerMinute: 'STEADFAST_RATE_LIMIT_PER_MINUTE',
   signInRateLimitPerMinute: 'STEADFAST_SIGN_IN_RATE_LIMIT_PER_MINUTE',
   smtpUrl: 'STEADFAST_SMTP_URL',

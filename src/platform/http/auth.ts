@@ -39,6 +39,20 @@ export function registerAuthentication(app: FastifyInstance, authenticators: rea
   });
 }
 
+/**
+ * Refuses requests whoever sends them (a workspace's IP allow-list): throws a catalogue error to
+ * refuse, returns to let the request on. Runs as soon as the tenant is known, before the rate
+ * limit and authentication.
+ */
+export type RequestGuard = (request: FastifyRequest) => Promise<void> | void;
+
+export function registerGuards(app: FastifyInstance, guards: readonly RequestGuard[]): void {
+  if (guards.length === 0) return;
+  app.addHook('onRequest', async (request) => {
+    for (const guard of guards) await guard(request);
+  });
+}
+
 /** The token of an `Authorization: Bearer <token>` header, or undefined. */
 export function bearerToken(request: FastifyRequest): string | undefined {
   return /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
