@@ -1,4 +1,9 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import autocannon from 'autocannon';
+import { findFreePort } from '../src/platform/postgres/supervisor.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { bootstrapPlatform, startEmbedded } from '../src/app/database.js';
@@ -55,4 +60,88 @@ export async function startBenchCluster(overrides: Record<string, unknown> = {})
       await rm(home, { recursive: true, force: true });
     },
   };
+}
+
+export interface BenchServer {
+  readonly port: number;
+  readonly child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * Server processes a benchmark starts (node `args` with `env`, on a free PORT, ready when they
+ * print "is running"), kept so a failure half-way still stops them all.
+ */
+export function benchServers() {
+  const running = new Set<BenchServer>();
+  return {
+    async start(args: string[], env: NodeJS.ProcessEnv): Promise<BenchServer> {
+      const port = await findFreePort();
+      const child = spawn(process.execPath, args, {
+        env: { ...process.env, ...env, PORT: String(port) },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      const exited = once(child, 'exit');
+      const server: BenchServer = {
+        port,
+        child,
+        async stop() {
+          running.delete(server);
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+          await exited;
+        },
+      };
+      running.add(server);
+      let output = '';
+      child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+      const deadline = Date.now() + 60_000;
+      while (!output.includes('is running')) {
+        if (child.exitCode !== null) throw new Error(`server exited early:\n${output}`);
+        if (Date.now() > deadline) throw new Error(`server did not start within 60 s:\n${output}`);
+        await sleep(50);
+      }
+      return server;
+    },
+    async stopAll(): Promise<void> {
+      await Promise.all([...running].map((server) => server.stop()));
+    },
+  };
+}
+
+export interface Load {
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+/** Requests/s and latency of one route under autocannon, after a 2 s warm-up; any non-2xx answer fails the run. */
+export async function loadRoute(
+  port: number,
+  url: string,
+  options: {
+    seconds: number;
+    connections: number;
+    method?: 'GET' | 'POST';
+    headers?: Record<string, string>;
+    body?: string;
+  },
+): Promise<Load> {
+  const request = {
+    url: `http://127.0.0.1:${port}${url}`,
+    connections: options.connections,
+    method: options.method ?? 'GET',
+    headers: options.headers ?? {},
+    ...(options.body ? { body: options.body } : {}),
+  };
+  await autocannon({ ...request, duration: 2 }); // warm-up
+  const result = await autocannon({ ...request, duration: options.seconds });
+  if (result.non2xx > 0 || result.errors > 0)
+    throw new Error(`${url}: ${result.non2xx} non-2xx responses, ${result.errors} errors`);
+  return { rps: round(result.requests.average, 0), p50: result.latency.p50, p99: result.latency.p99 };
+}
+
+/** Mean of each figure over rounds. */
+export function meanLoad(results: readonly Load[]): Load {
+  const avg = (pick: (r: Load) => number) => round(results.reduce((sum, r) => sum + pick(r), 0) / results.length, 1);
+  return { rps: Math.round(avg((r) => r.rps)), p50: avg((r) => r.p50), p99: avg((r) => r.p99) };
 }

@@ -9,7 +9,7 @@ import { migrations } from '../src/app/modules.js';
 import { isProcessAlive, readPostmasterPid } from '../src/platform/postgres/data-dir.js';
 import { findFreePort } from '../src/platform/postgres/supervisor.js';
 import { cliHome, runCli, startUp } from './helpers/cli.js';
-import { getWithHost as get } from './helpers/http.js';
+import { getWithHost as get, sendWithHost } from './helpers/http.js';
 
 const dataDirOf = (home: string): string => path.join(home, 'postgres', 'data');
 
@@ -42,6 +42,43 @@ describe('steadfast up and the operator commands', () => {
       assert.equal(demo.status, 200);
       assert.match(demo.body, /Demo workspace/);
 
+      // The first start's owner: a one-time link on the terminal, never in a log line.
+      assert.match(up.output(), /First start: the demo workspace's owner is owner@example\.com/);
+      const token = /\/reset-password#token=([A-Za-z0-9_-]+)/.exec(up.output())?.[1];
+      assert.ok(token, up.output());
+      assert.equal(up.output().split(token).length, 2, 'the link appears once: in the banner, not in a log line');
+      const demoHost = `demo.localhost:${setup.httpPort}`;
+      const chosen = await sendWithHost(setup.httpPort, {
+        method: 'POST',
+        url: '/api/v1/password-resets/complete',
+        host: demoHost,
+        body: { token, password: 'a demo passphrase to remember' },
+      });
+      assert.equal(chosen.status, 204, chosen.body);
+      const signIn = (password: string) =>
+        sendWithHost(setup.httpPort, {
+          method: 'POST',
+          url: '/api/v1/session',
+          host: demoHost,
+          body: { email: 'owner@example.com', password },
+        });
+      assert.equal((await signIn('a demo passphrase to remember')).status, 200);
+      const again = await runCli(['user', 'link', 'demo', 'owner@example.com', '--hours', '2'], setup.env);
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stdout, /within 2 hours/);
+      const newToken = /#token=([A-Za-z0-9_-]+)/.exec(again.stdout)![1];
+      const reset = await sendWithHost(setup.httpPort, {
+        method: 'POST',
+        url: '/api/v1/password-resets/complete',
+        host: demoHost,
+        body: { token: newToken, password: 'another demo passphrase' },
+      });
+      assert.equal(reset.status, 204, reset.body);
+      assert.equal((await signIn('another demo passphrase')).status, 200);
+      const nobody = await runCli(['user', 'link', 'demo', 'nobody@example.com'], setup.env);
+      assert.equal(nobody.code, 1);
+      assert.match(nobody.stderr, /demo has no member nobody@example.com/);
+
       // Without PORT: the address shown must come from the running server, not the default 8080.
       const { PORT: _port, ...withoutPort } = setup.env;
       const created = await runCli(['tenant', 'create', 'acme', '--name', 'Acme Inc.'], withoutPort);
@@ -52,6 +89,19 @@ describe('steadfast up and the operator commands', () => {
       );
       const acme = await get(setup.httpPort, '/api/v1/tenant', `acme.localhost:${setup.httpPort}`);
       assert.deepEqual(JSON.parse(acme.body), { slug: 'acme', name: 'Acme Inc.', status: 'active' });
+      const added = await runCli(['user', 'add', 'acme', 'ada@example.com', '--role', 'owner'], withoutPort);
+      assert.equal(added.code, 0, added.stderr);
+      assert.match(
+        added.stdout,
+        new RegExp(
+          `Added ada@example.com to acme as owner[^]*http://acme\\.localhost:${setup.httpPort}/reset-password#token=`,
+        ),
+      );
+      const members = await runCli(['user', 'list', 'acme', '--json'], setup.env);
+      assert.deepEqual(
+        JSON.parse(members.stdout).map((m: { email: string; role: string }) => [m.email, m.role]),
+        [['ada@example.com', 'owner']],
+      );
 
       // The operator port: metrics read at scrape time, on loopback, apart from the tenant-facing port.
       const { operatorPort } = JSON.parse(await readFile(path.join(setup.home, 'instance.json'), 'utf8')) as {
@@ -138,7 +188,7 @@ describe('steadfast up and the operator commands', () => {
     });
     const audit = await runCli(['audit', 'verify', 'acme', '--json'], setup.env);
     assert.equal(audit.code, 0, audit.stderr);
-    assert.deepEqual(JSON.parse(audit.stdout), { tenant: 'acme', entries: 0 });
+    assert.deepEqual(JSON.parse(audit.stdout), { tenant: 'acme', entries: 2 }); // ada added, her link issued
     const outbox = await runCli(['mail', 'outbox'], setup.env);
     assert.equal(outbox.code, 0, outbox.stderr);
     assert.match(outbox.stdout, /The outbox is empty/);

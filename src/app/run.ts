@@ -38,6 +38,8 @@ export interface RunningPlatform {
   readonly operatorPort?: number;
   /** URL of the demo tenant when there is one, else of the base domain. */
   readonly entryUrl?: string;
+  /** On the start that made the demo tenant: its owner, and a one-time link to choose their password (for the terminal, never the log). */
+  readonly firstSignIn?: { readonly email: string; readonly tenant: string; readonly link: string };
   /** Resolves with an error when the platform cannot go on (Postgres keeps crashing). */
   readonly fatal: Promise<Error>;
   /** Drains HTTP, stops the worker, closes pools and stops Postgres if we own it. */
@@ -72,14 +74,16 @@ export async function startPlatform(
     const port = roles.http ? (config.httpPort === 0 ? await findFreePort() : config.httpPort) : undefined;
     const platform = createPlatform(config, log, database, { publicPort: port });
     layers.push([() => platform.close()]);
-    await prepareTenants(platform, roles);
+    const demoOwner = await prepareTenants(platform, roles);
 
     const context = moduleContext(platform, database, shipping);
     // After the jobs and the listeners: the repositories' connections (an open SFTP session would keep the process alive).
     layers.push([() => context.backups.close()]);
     const serving = await startServing(context, roles, port, layers.push([]));
     const entryUrl = await entryUrlOf(platform, port);
-    return { platform, ...serving, port, entryUrl, fatal, stop: () => layers.stopAll() };
+    const firstSignIn =
+      demoOwner && entryUrl ? { ...demoOwner, link: `${entryUrl}/reset-password#token=${demoOwner.token}` } : undefined;
+    return { platform, ...serving, port, entryUrl, firstSignIn, fatal, stop: () => layers.stopAll() };
   } catch (error) {
     await layers.stopAll();
     throw error;
@@ -217,11 +221,20 @@ async function openDatabase(config: Config, log: Logger, roles: Roles): Promise<
   return attachDatabase(config, log);
 }
 
+/** The demo workspace's owner, made on the first start: an address no one receives mail at, so the link goes to the terminal. */
+export const demoOwnerEmail = 'owner@example.com';
+/** How long the first start's link to choose the demo owner's password lasts. */
+const firstLinkHours = 24;
+
 /**
  * Brings tenants up to date before serving: processes that run jobs also finish work a
- * crash interrupted and create the demo tenant on a platform that never had a tenant.
+ * crash interrupted and create the demo tenant on a platform that never had a tenant, with an
+ * owner and a one-time link to choose their password.
  */
-async function prepareTenants(platform: Platform, roles: Roles): Promise<void> {
+async function prepareTenants(
+  platform: Platform,
+  roles: Roles,
+): Promise<{ tenant: string; email: string; token: string } | undefined> {
   const { tenancy, config, log } = platform;
   if (roles.worker) {
     const recovered = await tenancy.recoverInterrupted();
@@ -241,7 +254,19 @@ async function prepareTenants(platform: Platform, roles: Roles): Promise<void> {
       'some tenant databases could not be migrated; run "steadfast migrate" after fixing the cause',
     );
   if (roles.worker && config.demoTenant && (await tenancy.neverHadTenants())) {
-    await tenancy.create({ kind: 'system', name: 'first-start' }, { slug: config.demoTenant, name: 'Demo workspace' });
-    log.info({ slug: config.demoTenant }, 'created the demo tenant');
+    const tenant = config.demoTenant;
+    await tenancy.create({ kind: 'system', name: 'first-start' }, { slug: tenant, name: 'Demo workspace' });
+    await platform.identity.createUser(
+      tenant,
+      { email: demoOwnerEmail, name: 'Demo owner', role: 'owner' },
+      { actor: 'system:first-start' },
+    );
+    const token = await platform.identity.passwordLink(tenant, demoOwnerEmail, {
+      hours: firstLinkHours,
+      actor: 'system:first-start',
+    });
+    log.info({ slug: tenant, owner: demoOwnerEmail }, 'created the demo tenant and its owner');
+    return { tenant, email: demoOwnerEmail, token };
   }
+  return undefined;
 }

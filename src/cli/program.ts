@@ -10,6 +10,7 @@ import { registerStandbyCommands } from './standby/index.js';
 import { registerStatusCommand } from './status.js';
 import { registerAuditCommand } from './audit.js';
 import { registerMailCommand } from './mail.js';
+import { registerUserCommand } from './user.js';
 import { registerTenantCommands } from './tenant/index.js';
 import { registerServerCommands } from './up.js';
 
@@ -35,5 +36,6 @@ export function buildProgram(): Command {
   registerStatusCommand(program);
   registerAuditCommand(program);
   registerMailCommand(program);
+  registerUserCommand(program);
   return program;
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { createPlatformNode } from '../app/replication-node.js';
-import { listenSettings, startPlatform, type Roles } from '../app/run.js';
+import { listenSettings, startPlatform, type Roles, type RunningPlatform } from '../app/run.js';
 import { assertPortsFree } from '../platform/http/listen.js';
 import { readInstance } from '../platform/process/instance.js';
 import { appError } from '../platform/errors.js';
@@ -60,7 +60,7 @@ async function runServer(command: Command, role: keyof typeof roleSets, port?: s
     const platform = await startPlatform(config, log, roleSets[role]);
     process.stdout.write(
       platform.entryUrl
-        ? banner(platform.entryUrl, platform.port!)
+        ? banner(platform.entryUrl, platform.port!, platform.firstSignIn)
         : `\nSteadfast ${role} is running; stop with Ctrl-C.\n\n`,
     );
     running = platform;
@@ -77,15 +77,21 @@ async function runServer(command: Command, role: keyof typeof roleSets, port?: s
   process.exitCode = reason.startsWith('fatal') ? 1 : 0;
 }
 
-const banner = (entryUrl: string, port: number): string =>
-  `\nSteadfast is running. Open ${entryUrl}\n  health: http://localhost:${port}/healthz · readiness: http://localhost:${port}/readyz\n  stop with Ctrl-C\n\n`;
+const banner = (entryUrl: string, port: number, first?: RunningPlatform['firstSignIn']): string =>
+  `\nSteadfast is running. Open ${entryUrl}\n  health: http://localhost:${port}/healthz · readiness: http://localhost:${port}/readyz\n  stop with Ctrl-C\n\n${
+    first
+      ? `First start: the demo workspace's owner is ${first.email}. Choose its password here (the link works once, within 24 hours):\n  ${first.link}\nA new link at any time: steadfast user link ${first.tenant} ${first.email}\n\n`
+      : ''
+  }`;
 
 /** What the terminal says when the node starts as, or becomes, a primary, a standby or fenced. */
 function announce(role: NodeRole, node: PlatformNode, detail?: { host: string; port: number } | FencedState): void {
   if (role === 'primary') {
     const platform = node.platform;
     process.stdout.write(
-      platform?.entryUrl ? banner(platform.entryUrl, platform.port!) : '\nSteadfast is running as the primary.\n\n',
+      platform?.entryUrl
+        ? banner(platform.entryUrl, platform.port!, platform.firstSignIn)
+        : '\nSteadfast is running as the primary.\n\n',
     );
   } else if (role === 'standby' && detail) {
     process.stdout.write(

@@ -26,3 +26,29 @@ export function getWithHost(port: number, url: string, host: string): Promise<{ 
     request.on('error', reject);
   });
 }
+
+/** A real HTTP request with our own Host header and a JSON body (fetch does not let us set Host). */
+export function sendWithHost(
+  port: number,
+  request: { method: string; url: string; host: string; body?: unknown },
+): Promise<{ status: number; body: string }> {
+  const payload = request.body === undefined ? undefined : JSON.stringify(request.body);
+  return new Promise((resolve, reject) => {
+    const outgoing = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: request.method,
+        path: request.url,
+        headers: { host: request.host, ...(payload ? { 'content-type': 'application/json' } : {}) },
+      },
+      (response) => {
+        let body = '';
+        response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      },
+    );
+    outgoing.on('error', reject);
+    outgoing.end(payload);
+  });
+}

@@ -12,6 +12,12 @@ interface Context {
   readonly at: Date;
 }
 
+/** Who asked for a link and how long it lasts: a person by mail (30 minutes), or an operator handing it over (longer). */
+export interface ResetRequest extends Context {
+  readonly actor?: string;
+  readonly minutes?: number;
+}
+
 /**
  * Starts a password reset for `email`. When the address has a live account, returns a fresh
  * single-use token (stored as its hash; earlier open links for the account stop working);
@@ -21,7 +27,7 @@ interface Context {
 export async function startReset(
   db: Kysely<IdentityDatabase>,
   email: string,
-  context: Context,
+  context: ResetRequest,
 ): Promise<{ token: string; name: string } | undefined> {
   return db.transaction().execute(async (tx) => {
     const user = await tx
@@ -33,11 +39,11 @@ export async function startReset(
     await appendAudit(
       tx,
       {
-        actor: 'anonymous',
+        actor: context.actor ?? 'anonymous',
         action: 'password.reset_requested',
         target: email,
         ip: context.ip,
-        detail: { account: Boolean(user) },
+        detail: { account: Boolean(user), minutes: context.minutes ?? resetMinutes },
       },
       context.at,
     );
@@ -55,7 +61,7 @@ export async function startReset(
         user_id: user.id,
         token_hash: secretHash(token),
         created_at: context.at,
-        expires_at: new Date(context.at.getTime() + resetMinutes * 60_000),
+        expires_at: new Date(context.at.getTime() + (context.minutes ?? resetMinutes) * 60_000),
       })
       .execute();
     return { token, name: user.name };
@@ -70,7 +76,7 @@ export async function finishReset(
   db: Kysely<IdentityDatabase>,
   input: { token: string; passwordHash: string },
   context: Context,
-): Promise<{ email: string }> {
+): Promise<{ email: string; userId: string }> {
   return db.transaction().execute(async (tx) => {
     const reset = await tx
       .updateTable('password_resets')
@@ -92,7 +98,7 @@ export async function finishReset(
     if (!user)
       throw appError(
         'RESET_INVALID',
-        `This reset link is not valid: it was used already, replaced by a newer one, or it is older than ${resetMinutes} minutes. Ask for a new one.`,
+        'This link to choose a password is not valid: it was used already, replaced by a newer one, or it expired. Ask for a new one.',
       );
     await tx
       .updateTable('sessions')
@@ -106,6 +112,6 @@ export async function finishReset(
       { actor: `user:${user.email}`, action: 'password.reset', target: user.email, ip: context.ip },
       context.at,
     );
-    return { email: user.email };
+    return { email: user.email, userId: user.id };
   });
 }

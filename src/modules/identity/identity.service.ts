@@ -24,6 +24,7 @@ import {
   type SecuritySettings,
 } from './identity.security.js';
 import { AllowList, AllowListCache, normalEntry } from './identity.allow-list.js';
+import { HolderCache } from './identity.holder-cache.js';
 import { beginTotp, confirmTotp, recoveryCodesLeft, removeTotp, replaceRecoveryCodes } from './identity.totp.js';
 import { secretHash } from './identity.tokens.js';
 import {
@@ -79,8 +80,12 @@ export type { Client, SignedIn, SignInOutcome };
 
 export class IdentityService {
   private readonly allowLists: AllowListCache;
+  private readonly sessionHolders: HolderCache<SessionHolder>;
+  private readonly tokenHolders: HolderCache<TokenHolder>;
 
   constructor(private readonly deps: IdentityServiceDeps) {
+    this.sessionHolders = new HolderCache(deps.clock);
+    this.tokenHolders = new HolderCache(deps.clock);
     this.allowLists = new AllowListCache((tenant) => this.use(tenant, readAllowList), deps.clock);
   }
 
@@ -142,7 +147,13 @@ export class IdentityService {
 
   /** The holder of a session token, or undefined. */
   holder(tenant: string, token: string): Promise<SessionHolder | undefined> {
-    return this.use(tenant, (db) => this.sessionsOf(db).holder(token));
+    return this.sessionHolders.get(tenant, token, () => this.use(tenant, (db) => this.sessionsOf(db).holder(token)));
+  }
+
+  /** Forgets what this process remembers of a person's sessions and tokens (or a whole workspace's), after a change to them. */
+  private forget(tenant: string, userId?: string): void {
+    this.sessionHolders.forget(tenant, userId);
+    this.tokenHolders.forget(tenant, userId);
   }
 
   async signOut(tenant: string, holder: SessionHolder, client: Client): Promise<void> {
@@ -156,6 +167,7 @@ export class IdentityService {
         );
       }),
     );
+    this.forget(tenant, holder.userId);
   }
 
   sessions(tenant: string, userId: string): Promise<SessionView[]> {
@@ -169,7 +181,7 @@ export class IdentityService {
     sessionId: string,
     client: Client,
   ): Promise<boolean> {
-    return this.use(tenant, (db) =>
+    const done = await this.use(tenant, (db) =>
       db.transaction().execute(async (tx) => {
         const ended = await this.sessionsOf(tx).revoke(actor.userId, sessionId);
         if (ended)
@@ -187,6 +199,8 @@ export class IdentityService {
         return ended;
       }),
     );
+    this.forget(tenant, actor.userId);
+    return done;
   }
 
   tokens(tenant: string, userId: string): Promise<TokenView[]> {
@@ -231,7 +245,7 @@ export class IdentityService {
     tokenId: string,
     client: Client,
   ): Promise<boolean> {
-    return this.use(tenant, (db) =>
+    const done = await this.use(tenant, (db) =>
       db.transaction().execute(async (tx) => {
         const name = await new TokenStore(tx, this.deps.clock).revoke(actor.userId, tokenId);
         if (name === undefined) return false;
@@ -249,14 +263,19 @@ export class IdentityService {
         return true;
       }),
     );
+    this.forget(tenant, actor.userId);
+    return done;
   }
 
   /** The holder of an API token, or undefined; its first use in an hour is audited. */
-  async tokenHolder(tenant: string, token: string, ip: string): Promise<TokenHolder | undefined> {
-    return this.use(tenant, (db) =>
-      db.transaction().execute(async (tx) => {
-        const holder = await new TokenStore(tx, this.deps.clock).holder(token);
-        if (holder?.firstUseInHour)
+  tokenHolder(tenant: string, token: string, ip: string): Promise<TokenHolder | undefined> {
+    return this.tokenHolders.get(tenant, token, () =>
+      this.use(tenant, async (db) => {
+        const store = new TokenStore(db, this.deps.clock);
+        const holder = await store.holder(token);
+        if (!holder?.firstUseInHour) return holder;
+        await db.transaction().execute(async (tx) => {
+          if (!(await new TokenStore(tx, this.deps.clock).recordUse(holder.tokenId))) return;
           await appendAudit(
             tx,
             {
@@ -268,6 +287,7 @@ export class IdentityService {
             },
             this.deps.clock.now(),
           );
+        });
         return holder;
       }),
     );
@@ -366,6 +386,21 @@ export class IdentityService {
     });
   }
 
+  /**
+   * A link to choose a password for an existing account, handed over by an operator (`steadfast
+   * user link`, the demo owner's first start) instead of mailed. Returns its token, or
+   * NOT_FOUND when the workspace has no such live account.
+   */
+  async passwordLink(tenant: string, emailGiven: string, options: { hours: number; actor: string }): Promise<string> {
+    const email = normalEmail(emailGiven);
+    const started = await this.use(tenant, (db) =>
+      startReset(db, email, { at: this.deps.clock.now(), actor: options.actor, minutes: options.hours * 60 }),
+    );
+    if (!started)
+      throw appError('NOT_FOUND', `${tenant} has no member ${email}. See them with "steadfast user list ${tenant}".`);
+    return started.token;
+  }
+
   /** Sets a new password with a reset link; every session of the account ends. */
   async finishReset(tenant: string, input: { token: string; password: string }, client: Client): Promise<void> {
     const owner = await this.use(tenant, (db) =>
@@ -378,9 +413,10 @@ export class IdentityService {
     );
     if (owner) assertStrongPassword(input.password, [owner.email, owner.name]);
     const passwordHash = await hashPassword(input.password);
-    await this.use(tenant, (db) =>
+    const { userId } = await this.use(tenant, (db) =>
       finishReset(db, { token: input.token, passwordHash }, { ip: client.ip, at: this.deps.clock.now() }),
     );
+    this.forget(tenant, userId);
   }
 
   /** Changes one's password, knowing the current one; every other session of the account ends. */
@@ -415,6 +451,7 @@ export class IdentityService {
         );
       }),
     );
+    this.forget(tenant, actor.userId);
   }
 
   /** Checks the signed-in person's current password before a sensitive change; a wrong one counts as a failed sign-in. */
@@ -442,10 +479,17 @@ export class IdentityService {
     );
   }
 
-  confirmTotp(tenant: string, actor: UserActor, code: string, client: Client): Promise<{ recoveryCodes: string[] }> {
-    return this.use(tenant, (db) =>
+  async confirmTotp(
+    tenant: string,
+    actor: UserActor,
+    code: string,
+    client: Client,
+  ): Promise<{ recoveryCodes: string[] }> {
+    const confirmed = await this.use(tenant, (db) =>
       confirmTotp(db, { id: actor.userId, email: actor.name }, code, this.context(client)),
     );
+    this.forget(tenant, actor.userId);
+    return confirmed;
   }
 
   /** Removes the authenticator app, with the current password; refused while the workspace requires a second factor. */
@@ -457,6 +501,7 @@ export class IdentityService {
         'This workspace requires two-factor authentication, so the authenticator app cannot be removed. Set up the new one after asking an admin, or keep this one.',
       );
     await this.use(tenant, (db) => removeTotp(db, { id: actor.userId, email: actor.name }, this.context(client)));
+    this.forget(tenant, actor.userId);
   }
 
   /** New recovery codes (the old ones stop working), with the current password. */
@@ -526,6 +571,7 @@ export class IdentityService {
       writeSecuritySettings(db, actor, settings, { ip: client.ip, at: this.deps.clock.now() }),
     );
     this.allowLists.forget(tenant);
+    this.forget(tenant);
     return saved;
   }
 
@@ -542,14 +588,23 @@ export class IdentityService {
     return this.use(tenant, listMembers);
   }
 
-  changeRole(tenant: string, actor: UserActor, memberId: string, role: Role, client: Client): Promise<MemberView> {
-    return this.use(tenant, (db) =>
+  async changeRole(
+    tenant: string,
+    actor: UserActor,
+    memberId: string,
+    role: Role,
+    client: Client,
+  ): Promise<MemberView> {
+    const member = await this.use(tenant, (db) =>
       changeRole(db, actor, memberId, role, { ip: client.ip, at: this.deps.clock.now() }),
     );
+    this.forget(tenant, memberId);
+    return member;
   }
 
-  removeMember(tenant: string, actor: UserActor, memberId: string, client: Client): Promise<void> {
-    return this.use(tenant, (db) => removeMember(db, actor, memberId, { ip: client.ip, at: this.deps.clock.now() }));
+  async removeMember(tenant: string, actor: UserActor, memberId: string, client: Client): Promise<void> {
+    await this.use(tenant, (db) => removeMember(db, actor, memberId, { ip: client.ip, at: this.deps.clock.now() }));
+    this.forget(tenant, memberId);
   }
 
   auditEntries(tenant: string, filter: AuditFilter): Promise<AuditEntry[]> {

@@ -83,8 +83,6 @@ export class TokenStore {
       .executeTakeFirst();
     if (!row) return undefined;
     const firstUseInHour = !row.last_used_at || now.getTime() - row.last_used_at.getTime() >= recordUseEveryMs;
-    if (firstUseInHour)
-      await this.db.updateTable('api_tokens').set({ last_used_at: now }).where('id', '=', row.id).execute();
     return {
       tokenId: row.id,
       userId: row.userId,
@@ -94,6 +92,23 @@ export class TokenStore {
       firstUseInHour,
       secondFactorMissing: row.secondFactorMissing,
     };
+  }
+
+  /**
+   * Records a use of the token (at most one an hour is written); true for the request that wrote
+   * it, so that one use an hour is audited however many processes see it at once.
+   */
+  async recordUse(tokenId: string): Promise<boolean> {
+    const now = this.clock.now();
+    const result = await this.db
+      .updateTable('api_tokens')
+      .set({ last_used_at: now })
+      .where('id', '=', tokenId)
+      .where((eb) =>
+        eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<=', new Date(now.getTime() - recordUseEveryMs))]),
+      )
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
   }
 
   async list(userId: string): Promise<TokenView[]> {
