@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { IdentityService } from '../modules/identity/index.js';
 import { TenancyRepository, TenancyService, TenantProvisioner } from '../modules/tenancy/index.js';
 import { systemClock, type Clock } from '../platform/clock/clock.js';
-import type { Config } from '../platform/config/config.js';
+import { tlsEnabled, type Config } from '../platform/config/config.js';
 import { createKysely, createPool } from '../platform/db/connect.js';
 import type { PlatformTables } from '../platform/db/schema.js';
 import { TenantPoolRegistry } from '../platform/db/tenant-pools.js';
@@ -121,6 +121,7 @@ function createTenancy(
     log: log.child({ module: 'tenancy' }),
     region: config.region,
     baseDomain: config.baseDomain,
-    publicPort: parts.publicPort ?? config.httpPort,
+    publicPort: parts.publicPort ?? (tlsEnabled(config) ? config.httpsPort : config.httpPort),
+    publicScheme: tlsEnabled(config) ? 'https' : 'http',
   });
 }

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fastifyCookie from '@fastify/cookie';
+import type http from 'node:http';
+import https from 'node:https';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { sql } from 'kysely';
@@ -15,6 +17,7 @@ import type { SteadfastModule } from '../platform/module.js';
 import type { ModuleContext } from './deps.js';
 import { migrations, modules as allModules } from './modules.js';
 import { version } from '../platform/version.js';
+import type { WebTls } from '../platform/crypto/web-tls.js';
 
 type Modules = readonly SteadfastModule<ModuleContext>[];
 
@@ -24,9 +27,21 @@ type Modules = readonly SteadfastModule<ModuleContext>[];
  * tenant, then who is asking (`request.actor`), then runs the modules' pages and, under
  * `/api/v1`, their API; the platform scope holds the platform host's own routes.
  */
-export async function buildHttp(context: ModuleContext, modules: Modules = allModules): Promise<FastifyInstance> {
+export async function buildHttp(
+  context: ModuleContext,
+  modules: Modules = allModules,
+  options: { tls?: WebTls | undefined } = {},
+): Promise<FastifyInstance> {
   const { log, config } = context;
+  const { tls } = options;
   const app = Fastify({
+    // Over TLS the same app runs on an HTTPS server (TLS 1.2 at least); request.protocol is then https.
+    ...(tls
+      ? {
+          serverFactory: (handler: http.RequestListener) =>
+            https.createServer({ cert: tls.certificate, key: tls.privateKey, minVersion: 'TLSv1.2' }, handler),
+        }
+      : {}),
     loggerInstance: log.child({ component: 'http' }) as FastifyBaseLogger,
     // One log line per request only when debugging; errors are logged by the problem handler.
     logController: new LogController({ disableRequestLogging: log.level !== 'debug' && log.level !== 'trace' }),
@@ -39,7 +54,7 @@ export async function buildHttp(context: ModuleContext, modules: Modules = allMo
     ...(config.trustedProxies.length > 0 ? { trustProxy: [...config.trustedProxies] } : {}),
   });
   registerProblemHandler(app);
-  registerResponseHeaders(app);
+  await registerResponseHeaders(app, { tls: Boolean(tls) });
   // Cookies are parsed for every route (a session is one); none is signed by the plugin: a session token is its own proof.
   await app.register(fastifyCookie);
   // Before any route: each is wrapped to ride out a failover.
@@ -50,6 +65,20 @@ export async function buildHttp(context: ModuleContext, modules: Modules = allMo
   const authenticators = modules.flatMap((module) => module.authenticators?.(context) ?? []);
   await app.register((scope) => tenantScope(scope, context, modules, authenticators));
   await app.register((scope) => platformScope(scope, context, modules, authenticators));
+  return app;
+}
+
+/**
+ * What the HTTP port answers when TLS is on: every request is sent to the same host and path on
+ * the HTTPS port (308 keeps the method and body), so no page or API call is served in clear.
+ */
+export function buildHttpsRedirect(httpsPort: number): FastifyInstance {
+  const app = Fastify({ logger: false });
+  app.all('*', async (request, reply) => {
+    const hostname = (request.headers.host ?? 'localhost').replace(/:\d+$/, '');
+    const port = httpsPort === 443 ? '' : `:${httpsPort}`;
+    return reply.redirect(`https://${hostname}${port}${request.url}`, 308);
+  });
   return app;
 }
 

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import type { Config } from '../platform/config/config.js';
+import { tlsEnabled, type Config } from '../platform/config/config.js';
+import { loadWebTls } from '../platform/crypto/web-tls.js';
 import { closeHttp, listen, type ListenSetting } from '../platform/http/listen.js';
 import type { Logger } from '../platform/log/log.js';
 import { findFreePort } from '../platform/postgres/supervisor.js';
@@ -13,7 +14,7 @@ import { createBackupService, createDrill, startWalShipping, type WalShipping } 
 import { withServer, type DatabaseHandle } from '../platform/db/handle.js';
 import { attachDatabase, bootstrapPlatform, startEmbedded } from './database.js';
 import { createPlatform, type ModuleContext, type Platform } from './deps.js';
-import { buildHttp } from './http.js';
+import { buildHttp, buildHttpsRedirect } from './http.js';
 import { buildOperatorHttp, createMetrics } from './metrics.js';
 import { recordInstance } from '../platform/process/instance.js';
 import { modules as allModules } from './modules.js';
@@ -71,7 +72,8 @@ export async function startPlatform(
     }
     const fatal = new Promise<Error>((resolve) => database.supervisor?.once('fatal', resolve));
     await bootstrapPlatform(database, log);
-    const port = roles.http ? (config.httpPort === 0 ? await findFreePort() : config.httpPort) : undefined;
+    const ports = roles.http ? await choosePorts(config) : undefined;
+    const port = ports?.https ?? ports?.http;
     const platform = createPlatform(config, log, database, { publicPort: port });
     layers.push([() => platform.close()]);
     const demoOwner = await prepareTenants(platform, roles);
@@ -79,7 +81,7 @@ export async function startPlatform(
     const context = moduleContext(platform, database, shipping);
     // After the jobs and the listeners: the repositories' connections (an open SFTP session would keep the process alive).
     layers.push([() => context.backups.close()]);
-    const serving = await startServing(context, roles, port, layers.push([]));
+    const serving = await startServing(context, roles, ports, layers.push([]));
     const entryUrl = await entryUrlOf(platform, port);
     const firstSignIn =
       demoOwner && entryUrl ? { ...demoOwner, link: `${entryUrl}/reset-password#token=${demoOwner.token}` } : undefined;
@@ -124,10 +126,10 @@ class StopLayers {
 async function startServing(
   context: ModuleContext,
   roles: Roles,
-  port: number | undefined,
+  ports: HttpPorts | undefined,
   stops: Array<() => Promise<void>>,
 ): Promise<{ http?: FastifyInstance; operatorPort?: number; worker?: Worker }> {
-  const listening = roles.http ? await serve(context, port!) : undefined;
+  const listening = roles.http ? await serve(context, ports!) : undefined;
   if (listening) stops.push(listening.stop);
   let worker: Worker | undefined;
   if (roles.worker) {
@@ -143,7 +145,7 @@ async function entryUrlOf(platform: Platform, port: number | undefined): Promise
   if (port === undefined) return undefined;
   const { config, tenancy } = platform;
   const demo = config.demoTenant ? await tenancy.findRow(config.demoTenant) : undefined;
-  return demo ? tenancy.present(demo).url : `http://${config.baseDomain}:${port}`;
+  return demo ? tenancy.present(demo).url : `${tlsEnabled(config) ? 'https' : 'http'}://${config.baseDomain}:${port}`;
 }
 
 /**
@@ -152,40 +154,86 @@ async function entryUrlOf(platform: Platform, port: number | undefined): Promise
  */
 async function serve(
   context: ModuleContext,
-  port: number,
+  ports: HttpPorts,
 ): Promise<{ http: FastifyInstance; operatorPort: number; stop(): Promise<void> }> {
   const { config, log } = context;
-  const http = await buildHttp(context);
-  const [httpSetting, operatorSetting] = listenSettings(config, port);
-  await listen(http, httpSetting);
+  const settings = listenSettings(config, ports);
+  const tls = settings.https
+    ? await loadWebTls({
+        home: config.home,
+        baseDomain: config.baseDomain,
+        workspaces: config.demoTenant ? [config.demoTenant] : [],
+        certFile: config.tlsCertFile,
+        keyFile: config.tlsKeyFile,
+      })
+    : undefined;
+  const http = await buildHttp(context, allModules, { tls });
+  // With TLS the app answers on the HTTPS port, and the HTTP port only sends browsers there.
+  const redirect = settings.https ? buildHttpsRedirect(ports.https!) : undefined;
+  const closeAll = (graceMs: number) =>
+    Promise.all([closeHttp(http, graceMs, log), redirect?.close()]).then(() => undefined);
+  await listen(http, settings.https ?? settings.http);
+  if (redirect) await listen(redirect, settings.http).catch(rethrowAfter(() => closeHttp(http, 0, log)));
+  if (tls) log.info({ certificate: tls.source, trust: tls.caFile }, 'serving workspaces over HTTPS');
   const operator = await buildOperatorHttp(createMetrics(context), context);
-  await listen(operator, operatorSetting).catch(async (error: unknown) => {
-    await closeHttp(http, 0, log);
-    throw error;
-  });
+  await listen(operator, settings.operator).catch(rethrowAfter(() => closeAll(0)));
   const operatorPort = (operator.server.address() as AddressInfo).port;
-  const forget = await recordInstance(config.home, port, operatorPort).catch(async (error: unknown) => {
-    await Promise.all([closeHttp(http, 0, log), operator.close()]);
-    throw error;
-  });
+  const forget = await recordInstance(config.home, ports, operatorPort).catch(
+    rethrowAfter(() => Promise.all([closeAll(0), operator.close()])),
+  );
   const stop = async (): Promise<void> => {
     await forget();
-    await Promise.all([closeHttp(http, config.shutdownGraceSeconds * 1000, log), operator.close()]);
+    await Promise.all([closeAll(config.shutdownGraceSeconds * 1000), operator.close()]);
   };
   return { http, operatorPort, stop };
 }
 
-/** The ports a process with the HTTP role listens on: the HTTP port (`port`, once chosen) and the operator port. */
-export function listenSettings(config: Config, port = config.httpPort): [ListenSetting, ListenSetting] {
-  return [
-    { label: 'HTTP port', host: config.httpHost, port, names: { host: 'HOST', port: 'PORT' } },
-    {
+/** Undoes what was started, then fails as before. */
+const rethrowAfter =
+  (undo: () => Promise<unknown>) =>
+  async (error: unknown): Promise<never> => {
+    await undo();
+    throw error;
+  };
+
+/** The ports of the HTTP role: plain HTTP, and HTTPS when TLS is on. */
+export interface HttpPorts {
+  readonly http: number;
+  readonly https?: number;
+}
+
+async function choosePorts(config: Config): Promise<HttpPorts> {
+  const pick = async (port: number) => (port === 0 ? findFreePort() : port);
+  return {
+    http: await pick(config.httpPort),
+    ...(tlsEnabled(config) ? { https: await pick(config.httpsPort) } : {}),
+  };
+}
+
+/** The ports a process with the HTTP role listens on: HTTP, HTTPS when TLS is on, and the operator port. */
+export function listenSettings(
+  config: Config,
+  ports: HttpPorts = { http: config.httpPort, ...(tlsEnabled(config) ? { https: config.httpsPort } : {}) },
+): { http: ListenSetting; https?: ListenSetting; operator: ListenSetting } {
+  return {
+    http: { label: 'HTTP port', host: config.httpHost, port: ports.http, names: { host: 'HOST', port: 'PORT' } },
+    ...(ports.https === undefined
+      ? {}
+      : {
+          https: {
+            label: 'HTTPS port',
+            host: config.httpHost,
+            port: ports.https,
+            names: { host: 'HOST', port: 'STEADFAST_HTTPS_PORT' },
+          },
+        }),
+    operator: {
       label: 'operator port (/metrics)',
       host: config.operatorHost,
       port: config.operatorPort,
       names: { host: 'STEADFAST_OPERATOR_HOST', port: 'STEADFAST_OPERATOR_PORT' },
     },
-  ];
+  };
 }
 
 /**

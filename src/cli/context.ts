@@ -66,7 +66,10 @@ export async function withPlatform<R>(options: GlobalOptions, work: (platform: P
     await refuseOnStandby(config, database);
     await bootstrapPlatform(database, log);
     const running = await readInstance(config.home);
-    const platform = createPlatform(config, log, database, { platformPoolMax: 3, publicPort: running?.httpPort });
+    const platform = createPlatform(config, log, database, {
+      platformPoolMax: 3,
+      publicPort: running?.httpsPort ?? running?.httpPort,
+    });
     try {
       return await work(platform);
     } finally {

@@ -41,7 +41,7 @@ async function runServer(command: Command, role: keyof typeof roleSets, port?: s
   // shutting down, and the supervisor waits that out when it starts its own.)
   if (roleSets[role].ownDatabase && !config.databaseUrl) await assertNoInstance(config.home);
   // A taken port is refused before anything starts: no initdb, no demo tenant, for a start that cannot serve.
-  if (roleSets[role].http) await assertPortsFree(listenSettings(config));
+  if (roleSets[role].http) await assertPortsFree(Object.values(listenSettings(config)));
   // Listen for Ctrl-C from the start: a signal during start-up stops cleanly once started.
   const stopRequested = new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
@@ -78,7 +78,7 @@ async function runServer(command: Command, role: keyof typeof roleSets, port?: s
 }
 
 const banner = (entryUrl: string, port: number, first?: RunningPlatform['firstSignIn']): string =>
-  `\nSteadfast is running. Open ${entryUrl}\n  health: http://localhost:${port}/healthz · readiness: http://localhost:${port}/readyz\n  stop with Ctrl-C\n\n${
+  `\nSteadfast is running. Open ${entryUrl}\n  health: ${new URL(entryUrl).protocol}//localhost:${port}/healthz · readiness: ${new URL(entryUrl).protocol}//localhost:${port}/readyz\n  stop with Ctrl-C\n\n${
     first
       ? `First start: the demo workspace's owner is ${first.email}. Choose its password here (the link works once, within 24 hours):\n  ${first.link}\nA new link at any time: steadfast user link ${first.tenant} ${first.email}\n\n`
       : ''

@@ -16,12 +16,16 @@ export function hostOf(slug: string, port = 8080): string {
 }
 
 /** A real HTTP request with our own Host header (fetch does not let us set it). */
-export function getWithHost(port: number, url: string, host: string): Promise<{ status: number; body: string }> {
+export function getWithHost(
+  port: number,
+  url: string,
+  host: string,
+): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     const request = http.get({ host: '127.0.0.1', port, path: url, headers: { host } }, (response) => {
       let body = '';
       response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body, headers: response.headers }));
     });
     request.on('error', reject);
   });

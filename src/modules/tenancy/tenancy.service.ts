@@ -22,6 +22,8 @@ export interface TenancyServiceDeps {
   readonly baseDomain: string;
   /** Public port of the tenant-facing server, for URLs shown to people; omitted when 80/443. */
   readonly publicPort?: number | undefined;
+  /** https when workspaces are served over TLS. */
+  readonly publicScheme?: 'http' | 'https';
 }
 
 export interface MigrationProgress {
@@ -394,7 +396,7 @@ export class TenancyService {
       schemaVersion: row.schema_version,
       databaseName: row.database_name,
       createdAt: row.created_at.toISOString(),
-      url: `http://${row.slug}.${this.deps.baseDomain}${port}`,
+      url: `${this.deps.publicScheme ?? 'http'}://${row.slug}.${this.deps.baseDomain}${port}`,
     };
   }
 }

@@ -136,6 +136,12 @@ export const repositorySchema = z.discriminatedUnion('type', [
 ]);
 export type RepositoryConfig = z.infer<typeof repositorySchema>;
 
+/** A switch: true/false, or "true"/"1"/"false"/"0" from the environment. */
+const flag = z.preprocess(
+  (value) => (value === 'false' || value === '0' ? false : value === 'true' || value === '1' ? true : value),
+  z.boolean(),
+);
+
 const jsonArray = z.preprocess(
   (value) => (typeof value === 'string' ? safeJson(value) : value),
   z.array(repositorySchema).min(1, 'needs at least one repository'),
@@ -153,6 +159,14 @@ export const configSchema = z
     httpPort: port.default(8080),
     /** Address the HTTP server binds. `localhost` keeps it on this machine; `0.0.0.0` serves the network. */
     httpHost: z.string().min(1).default('localhost'),
+    /** Serve workspaces over HTTPS (on httpsPort); the HTTP port then only redirects to it. Without tlsCertFile and tlsKeyFile a certificate is made for this machine under `<home>/tls` (trust its ca.crt). */
+    tls: flag.default(false),
+    /** The HTTPS port when tls is on. 0 picks a free port. */
+    httpsPort: port.default(8443),
+    /** Your certificate (PEM, with its chain) for the base domain and `*.<baseDomain>`; turns tls on. */
+    tlsCertFile: z.string().min(1).optional(),
+    /** The private key (PEM) of tlsCertFile. */
+    tlsKeyFile: z.string().min(1).optional(),
     /** Operator port: `/metrics` for Prometheus. Never tenant-facing. 0 picks a free port (recorded in `<home>/instance.json`). */
     operatorPort: port.default(9470),
     /** Address the operator port binds: this machine only by default; widen it only on a trusted network. */
@@ -257,19 +271,9 @@ export const configSchema = z
     /** The backup encryption key file. Default `<home>/backup.key`, created with the first backup: keep a copy off this machine; without it the backups cannot be restored. */
     backupKeyFile: z.string().min(1).optional(),
     /** Archive WAL continuously to the backup repositories (embedded Postgres). Turning it off loses point-in-time recovery. */
-    walArchiving: z
-      .preprocess(
-        (value) => (value === 'false' || value === '0' ? false : value === 'true' || value === '1' ? true : value),
-        z.boolean(),
-      )
-      .default(true),
+    walArchiving: flag.default(true),
     /** Store the WAL being written in the repositories every second, read from pg_wal as Postgres flushes it (embedded Postgres): RPO of about a second instead of walArchiveTimeoutSeconds. */
-    walStreaming: z
-      .preprocess(
-        (value) => (value === 'false' || value === '0' ? false : value === 'true' || value === '1' ? true : value),
-        z.boolean(),
-      )
-      .default(true),
+    walStreaming: flag.default(true),
     /** Seconds after which a WAL segment with any change in it is archived even if not full: the bound on data lost with the primary's disk when no standby exists. */
     walArchiveTimeoutSeconds: positiveInt.default(10),
     /** IANA time zone for calendar things: the backup schedule, daily/weekly/monthly retention. */
@@ -316,6 +320,13 @@ export const configSchema = z
         message: `must leave ${platformConnectionReserve} of postgresMaxConnections (${config.postgresMaxConnections}) for the platform; lower it or raise postgresMaxConnections`,
       });
     }
+    if (Boolean(config.tlsCertFile) !== Boolean(config.tlsKeyFile))
+      context.addIssue({
+        code: 'custom',
+        path: [config.tlsCertFile ? 'tlsKeyFile' : 'tlsCertFile'],
+        message:
+          'tlsCertFile and tlsKeyFile go together: give both, or neither for a certificate made for this machine',
+      });
     for (const key of ['backupSchedule', 'drillSchedule'] as const) {
       if (!config[key]) continue;
       try {
@@ -369,6 +380,10 @@ type ConfigKey = keyof z.infer<typeof configSchema>;
 export const envNames: Record<ConfigKey, string> = {
   home: 'STEADFAST_HOME',
   httpPort: 'PORT',
+  tls: 'STEADFAST_TLS',
+  httpsPort: 'STEADFAST_HTTPS_PORT',
+  tlsCertFile: 'STEADFAST_TLS_CERT_FILE',
+  tlsKeyFile: 'STEADFAST_TLS_KEY_FILE',
   httpHost: 'HOST',
   operatorPort: 'STEADFAST_OPERATOR_PORT',
   operatorHost: 'STEADFAST_OPERATOR_HOST',
@@ -544,4 +559,9 @@ function editDistance(a: string, b: string): number {
 
 function dropUndefined(values: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined));
+}
+
+/** Whether workspaces are served over HTTPS: switched on, or a certificate given. */
+export function tlsEnabled(config: Pick<Config, 'tls' | 'tlsCertFile'>): boolean {
+  return config.tls || Boolean(config.tlsCertFile);
 }

@@ -60,7 +60,8 @@ export async function issueNodeCertificate(ca: PemPair, request: NodeCertificate
   for (const address of request.addresses) {
     if (
       !isIP(address) &&
-      !/^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(address)
+      // A DNS name, or a wildcard for the names one level under one (`*.example.com`, for a web server's workspaces).
+      !/^(?=.{1,253}$)(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(address)
     ) {
       throw new Error(`"${address}" is neither an IP address nor a DNS name`);
     }

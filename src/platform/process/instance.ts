@@ -6,6 +6,8 @@ import { isProcessAlive, writeFileAtomic } from '../postgres/data-dir.js';
 export interface InstanceInfo {
   readonly pid: number;
   readonly httpPort: number;
+  /** Where workspaces are served when TLS is on (the HTTP port then redirects there). */
+  readonly httpsPort?: number;
   /** Where /metrics is served. */
   readonly operatorPort?: number;
   readonly startedAt: string;
@@ -15,10 +17,16 @@ const fileOf = (home: string): string => path.join(home, 'instance.json');
 
 export async function recordInstance(
   home: string,
-  httpPort: number,
+  ports: { http: number; https?: number },
   operatorPort?: number,
 ): Promise<() => Promise<void>> {
-  const info: InstanceInfo = { pid: process.pid, httpPort, operatorPort, startedAt: new Date().toISOString() };
+  const info: InstanceInfo = {
+    pid: process.pid,
+    httpPort: ports.http,
+    httpsPort: ports.https,
+    operatorPort,
+    startedAt: new Date().toISOString(),
+  };
   // `serve` and `worker` against DATABASE_URL may run in a home nothing else has made yet.
   await mkdir(home, { recursive: true });
   await writeFileAtomic(fileOf(home), `${JSON.stringify(info)}\n`);
