@@ -2,12 +2,13 @@
 # Installs the operating-system tools the test suite uses, only when missing (idempotent):
 # - setpriv and useradd (util-linux, passwd): the embedded Postgres runs as an unprivileged user
 # - sshd (openssh-server): SFTP backup repositories are tested against a real OpenSSH server
-# Later issues add chromium here.
+# - chromium: the browser tests drive Debian's Chromium with playwright-core
 set -euo pipefail
 need=()
 command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ "$(id -u)" = 0 ]; then command -v useradd >/dev/null 2>&1 || need+=(passwd); fi
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ]; then

@@ -197,7 +197,7 @@ describe('the OpenAPI document', () => {
 });
 
 describe('the platform scope and the operator port', () => {
-  test("serves a module's platform route on the platform's host, and the tenant's own page on a tenant's host", async () => {
+  test("serves a module's platform route on the platform's host, and the workspace's app on a tenant's host", async () => {
     const tenant = await buildTenant(platform, { name: 'Shadowed Not' });
     const console = await app.inject({ url: '/', headers: { host: 'localhost:8080' } });
     assert.deepEqual(console.json(), { page: 'the platform console', actor: 'anonymous' });
@@ -207,7 +207,7 @@ describe('the platform scope and the operator port', () => {
     });
     assert.equal(known.json().actor, 'service:example');
     const page = await app.inject({ url: '/', headers: { host: hostOf(tenant.slug), accept: 'text/html' } });
-    assert.match(page.body, /<h1>Shadowed Not<\/h1>/);
+    assert.match(page.body, /<title>Shadowed Not · Steadfast<\/title>/, "the workspace's app, not the console");
   });
 
   test("registers a module's operator routes beside /metrics", async () => {

@@ -24,6 +24,7 @@ async function main(): Promise<number> {
   const only = process.argv.slice(2);
   if (only.length === 0) {
     await step('type check', 'npx', ['tsc', '--noEmit']);
+    await step('type check of the web app', 'npx', ['tsc', '--noEmit', '-p', 'web']);
     await step('lint', 'npx', ['eslint', '--max-warnings=0', '.']);
     await step('format', 'npx', ['prettier', '--check', '.']);
   }

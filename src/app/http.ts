@@ -16,6 +16,7 @@ import { registerDatabaseRetry } from '../platform/http/retry.js';
 import type { SteadfastModule } from '../platform/module.js';
 import type { ModuleContext } from './deps.js';
 import { migrations, modules as allModules } from './modules.js';
+import { registerWebApp } from './web.js';
 import { version } from '../platform/version.js';
 import type { WebTls } from '../platform/crypto/web-tls.js';
 
@@ -98,6 +99,8 @@ async function tenantScope(
   await registerRateLimit(scope, context.pool, { max: context.config.rateLimitPerMinute, windowMs: 60_000 });
   registerAuthentication(scope, authenticators);
   for (const module of modules) await module.tenantPages?.(scope, context);
+  // Last: every other page a browser asks for is the web app's (its router shows it).
+  await registerWebApp(scope);
   await scope.register(
     async (api) => {
       const typed = api.withTypeProvider<ZodTypeProvider>();

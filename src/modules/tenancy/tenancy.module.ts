@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { PlatformTables } from '../../platform/db/schema.js';
 import { gauge } from '../../platform/metrics.js';
 import type { SteadfastModule } from '../../platform/module.js';
-import { tenancyApi, tenancyPages } from './tenancy.routes.js';
+import { tenancyApi } from './tenancy.routes.js';
 
 /** What tenancy needs of the running platform. */
 export interface TenancyModuleContext {
@@ -12,7 +12,6 @@ export interface TenancyModuleContext {
 /** Tenancy's part of the platform: the tenant's entry page, its description in the API, and the tenant count. */
 export const tenancyModule: SteadfastModule<TenancyModuleContext> = {
   name: 'tenancy',
-  tenantPages: (app) => tenancyPages(app),
   tenantApi: (api) => tenancyApi(api),
   metrics: ({ db }) => [
     gauge(

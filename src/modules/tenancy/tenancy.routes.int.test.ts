@@ -18,14 +18,27 @@ after(async () => {
 });
 
 describe('routing by host', () => {
-  test("serves a tenant's entry page, naming that tenant, on its own host", async () => {
+  test("serves the web app on a tenant's own host, named after that tenant, its files cached, never an API path", async () => {
     const tenant = await buildTenant(platform, { name: 'Acme <Rockets>' });
-    const response = await app.inject({ url: '/', headers: { host: hostOf(tenant.slug), accept: 'text/html' } });
-    assert.equal(response.statusCode, 200);
-    assert.match(response.headers['content-type'] as string, /text\/html/);
-    assert.match(response.body, /<h1>Acme &#60;Rockets&#62;<\/h1>/);
-    assert.match(response.headers['content-security-policy'] as string, /default-src 'none'/);
-    assert.equal(response.headers['x-content-type-options'], 'nosniff');
+    for (const url of ['/', '/sign-in', '/account?tab=x']) {
+      const response = await app.inject({ url, headers: { host: hostOf(tenant.slug), accept: 'text/html' } });
+      assert.equal(response.statusCode, 200, url);
+      assert.match(response.headers['content-type'] as string, /text\/html/);
+      assert.match(response.body, /<title>Acme &#60;Rockets&#62; · Steadfast<\/title>/);
+      assert.equal(response.headers['cache-control'], 'no-cache');
+      assert.match(response.headers['content-security-policy'] as string, /script-src 'self'(;|$)/);
+    }
+    const index = await app.inject({ url: '/', headers: { host: hostOf(tenant.slug), accept: 'text/html' } });
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(index.body)![1]!;
+    const asset = await app.inject({ url: script, headers: { host: hostOf(tenant.slug) } });
+    assert.equal(asset.statusCode, 200, JSON.stringify(asset.headers));
+    assert.match(asset.headers['cache-control'] as string, /max-age=31536000, immutable/);
+    const api = await app.inject({
+      url: '/api/v1/nothing',
+      headers: { host: hostOf(tenant.slug), accept: 'text/html' },
+    });
+    assert.equal(api.statusCode, 404);
+    assert.doesNotMatch(api.body, /<div id="root">/);
   });
 
   test("answers each host with its own tenant and never another's", async () => {

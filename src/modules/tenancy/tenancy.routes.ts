@@ -1,19 +1,6 @@
-import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ApiScope } from '../../platform/http/api.js';
-import { escapeHtml, htmlSecurityHeaders, page } from '../../platform/http/html.js';
 import { requireTenant } from './tenancy.context.js';
-
-/** The tenant's entry page, on its own host. */
-export async function tenancyPages(app: FastifyInstance): Promise<void> {
-  app.get('/', async (request, reply) => {
-    const tenant = requireTenant(request);
-    const body = `<h1>${escapeHtml(tenant.name)}</h1>
-<p>This is the Steadfast workspace <strong>${escapeHtml(tenant.slug)}</strong>.</p>
-<p class="muted">Sign-in arrives with accounts; this workspace's data lives in its own database.</p>`;
-    return reply.headers(htmlSecurityHeaders).type('text/html; charset=utf-8').send(page(tenant.name, body));
-  });
-}
 
 const tenantDescription = z
   .object({

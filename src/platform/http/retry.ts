@@ -79,10 +79,14 @@ export function registerDatabaseRetry(app: FastifyInstance, waitSeconds: number)
   });
   app.addHook('onRoute', (route) => {
     const handler = route.handler;
+    // A callback-style handler (a plugin's, such as @fastify/static's) answers through `reply`
+    // later and returns nothing: wrapped in an async function, it must hand Fastify the reply.
+    const answersLater = handler.constructor.name !== 'AsyncFunction';
     route.handler = async function (request, reply) {
       return retryTransient(request, async () => {
         try {
-          return await (handler as RouteHandlerMethod).call(this, request, reply);
+          const result: unknown = await (handler as RouteHandlerMethod).call(this, request, reply);
+          return result === undefined && answersLater ? reply : result;
         } catch (error) {
           // Half a response out: the client must see it fail, not a second answer.
           if (reply.sent) throw Object.assign(new Error('response already started'), { cause: error });

@@ -1,0 +1,45 @@
+import type { ReactNode } from 'react';
+import { Navigate, Route, Routes, useLocation } from 'react-router';
+import { useSession } from './session';
+import { AcceptInvitation } from './pages/AcceptInvitation';
+import { Account } from './pages/Account';
+import { Home } from './pages/Home';
+import { ResetPassword } from './pages/ResetPassword';
+import { SignIn } from './pages/SignIn';
+
+/** A page for the signed-in: others go to sign in (and come back); someone who must set up 2FA goes there first. */
+function SignedIn({ children, setup = false }: { children: ReactNode; setup?: boolean }) {
+  const { me } = useSession();
+  const location = useLocation();
+  if (me === undefined) return <p className="page muted">Loading…</p>;
+  if (me === null) return <Navigate to={`/sign-in?next=${encodeURIComponent(location.pathname)}`} replace />;
+  if (me.twoFactor.setupRequired && !setup) return <Navigate to="/account" replace />;
+  return <>{children}</>;
+}
+
+export function App() {
+  return (
+    <Routes>
+      <Route path="/sign-in" element={<SignIn />} />
+      <Route path="/reset-password" element={<ResetPassword />} />
+      <Route path="/accept-invitation" element={<AcceptInvitation />} />
+      <Route
+        path="/"
+        element={
+          <SignedIn>
+            <Home />
+          </SignedIn>
+        }
+      />
+      <Route
+        path="/account"
+        element={
+          <SignedIn setup>
+            <Account />
+          </SignedIn>
+        }
+      />
+      <Route path="*" element={<Navigate to="/" replace />} />
+    </Routes>
+  );
+}

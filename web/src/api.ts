@@ -1,0 +1,84 @@
+/** The one way the app talks to Steadfast: JSON over /api/v1, errors as RFC 9457 problem documents. */
+
+export interface Problem {
+  readonly status: number;
+  readonly title: string;
+  readonly detail?: string;
+  readonly code?: string;
+  readonly errors?: ReadonlyArray<{ readonly path?: string; readonly message: string }>;
+}
+
+export class ApiError extends Error {
+  constructor(readonly problem: Problem) {
+    super(problem.detail ?? problem.title);
+  }
+  get status(): number {
+    return this.problem.status;
+  }
+  get code(): string | undefined {
+    return this.problem.code;
+  }
+}
+
+let csrfToken: string | null = null;
+
+/** The session's CSRF token, from /me or a sign-in: every change made with the session cookie carries it. */
+export function setCsrfToken(token: string | null): void {
+  csrfToken = token;
+}
+
+export async function api<T>(
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+  path: string,
+  body?: unknown,
+): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
+  let response: Response;
+  try {
+    response = await fetch(`/api/v1${path}`, {
+      method,
+      headers,
+      credentials: 'same-origin',
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  } catch {
+    throw new ApiError({
+      status: 0,
+      title: 'No connection',
+      detail: 'The workspace cannot be reached. Check your connection and try again.',
+    });
+  }
+  if (response.status === 204) return undefined as T;
+  const data: unknown = await response.json().catch(() => undefined);
+  if (!response.ok)
+    throw new ApiError(
+      (data as Problem | undefined) ?? { status: response.status, title: response.statusText || 'Request failed' },
+    );
+  return data as T;
+}
+
+export type Role = 'owner' | 'admin' | 'member' | 'viewer';
+
+export interface Me {
+  user: { id: string; email: string; name: string; role: Role; createdAt: string };
+  csrfToken: string | null;
+  twoFactor: { totp: boolean; recoveryCodesLeft: number; setupRequired: boolean };
+}
+
+export interface SecondFactorChallenge {
+  secondFactor: { challenge: string; methods: Array<'totp' | 'recovery-code'> };
+}
+
+/** A token from a mailed link: it travels in the #fragment, which no server ever sees. */
+export function tokenFromLink(hash: string): string | undefined {
+  const match = /(?:^#|&)token=([A-Za-z0-9_-]+)/.exec(hash);
+  return match?.[1];
+}
+
+/** A problem's message for one field, if the server named it. */
+export function fieldError(error: unknown, field: string): string | undefined {
+  if (!(error instanceof ApiError)) return undefined;
+  return error.problem.errors?.find((e) => e.path === field || e.path?.endsWith(`.${field}`))?.message;
+}

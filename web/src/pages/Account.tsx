@@ -1,0 +1,378 @@
+import QRCode from 'qrcode';
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { api, fieldError } from '../api';
+import { useSession } from '../session';
+import { ErrorAlert, Field, Notice } from '../ui/Field';
+import { Shell } from '../ui/Shell';
+import { passwordHint } from './ResetPassword';
+
+/** Runs a form's request, keeping its error and whether it is under way. */
+function useAction() {
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+  const run = useCallback(async (work: () => Promise<void>) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await work();
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setBusy(false);
+    }
+  }, []);
+  return { error, busy, run, setError };
+}
+
+const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : 'never');
+
+export function Account() {
+  const { me } = useSession();
+  if (!me) return null;
+  return (
+    <Shell>
+      <h1>Your account</h1>
+      {me.twoFactor.setupRequired && (
+        <div className="alert error" role="alert">
+          This workspace requires two-factor authentication. Set up an authenticator app below to go on.
+        </div>
+      )}
+      <section className="panel" aria-labelledby="profile">
+        <h2 id="profile">Profile</h2>
+        <p>
+          {me.user.name} · {me.user.email} · <span className="badge">{me.user.role}</span>
+        </p>
+      </section>
+      <TwoFactor />
+      <Password />
+      <Sessions />
+      <Tokens />
+    </Shell>
+  );
+}
+
+function Password() {
+  const { error, busy, run } = useAction();
+  const [saved, setSaved] = useState(false);
+  const submit = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const data = new FormData(form);
+    void run(async () => {
+      await api('PUT', '/me/password', { currentPassword: data.get('current'), newPassword: data.get('next') });
+      form.reset();
+      setSaved(true);
+    });
+  };
+  return (
+    <section className="panel" aria-labelledby="password">
+      <h2 id="password">Password</h2>
+      <form onSubmit={submit} noValidate>
+        {saved && <Notice>Password changed. Your other sessions have been signed out.</Notice>}
+        <ErrorAlert error={error} />
+        <Field label="Current password" name="current" type="password" autoComplete="current-password" required />
+        <Field
+          label="New password"
+          name="next"
+          type="password"
+          autoComplete="new-password"
+          required
+          hint={passwordHint}
+        />
+        <div>
+          <button className="primary" type="submit" disabled={busy}>
+            Change password
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}
+
+function TwoFactor() {
+  const { me, refresh } = useSession();
+  const { error, busy, run } = useAction();
+  const [setup, setSetup] = useState<{ secret: string; qr: string } | undefined>();
+  const [codes, setCodes] = useState<string[] | undefined>();
+  if (!me) return null;
+
+  const begin = () =>
+    void run(async () => {
+      const started = await api<{ secret: string; otpauthUrl: string }>('POST', '/me/totp');
+      setSetup({ secret: started.secret, qr: await QRCode.toDataURL(started.otpauthUrl, { margin: 1, width: 180 }) });
+    });
+  const confirm = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const code = new FormData(event.currentTarget).get('code');
+    void run(async () => {
+      const answer = await api<{ recoveryCodes: string[] }>('POST', '/me/totp/confirm', { code });
+      setSetup(undefined);
+      setCodes(answer.recoveryCodes);
+      await refresh();
+    });
+  };
+  const withPassword = (method: 'DELETE' | 'POST', path: string) => (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const password = new FormData(event.currentTarget).get('password');
+    void run(async () => {
+      const answer = await api<{ recoveryCodes: string[] } | undefined>(method, path, { password });
+      setCodes(answer?.recoveryCodes);
+      await refresh();
+    });
+  };
+
+  return (
+    <section className="panel" aria-labelledby="two-factor-title" id="two-factor">
+      <h2 id="two-factor-title">Two-factor authentication</h2>
+      <ErrorAlert error={error} />
+      {codes && (
+        <div>
+          <p>
+            <strong>Your recovery codes.</strong> Each signs you in once if you lose your phone. Save them somewhere
+            safe now: they are not shown again.
+          </p>
+          <ul className="codes" aria-label="Recovery codes">
+            {codes.map((code) => (
+              <li key={code}>{code}</li>
+            ))}
+          </ul>
+        </div>
+      )}
+      {me.twoFactor.totp ? (
+        <>
+          <p>
+            An authenticator app is set up.{' '}
+            <span className="muted">{me.twoFactor.recoveryCodesLeft} recovery codes left.</span>
+          </p>
+          <div className="row top">
+            <form onSubmit={withPassword('POST', '/me/recovery-codes')} noValidate>
+              <Field
+                label="Password, for new recovery codes"
+                name="password"
+                type="password"
+                autoComplete="current-password"
+                required
+              />
+              <div>
+                <button className="secondary" type="submit" disabled={busy}>
+                  New recovery codes
+                </button>
+              </div>
+            </form>
+            <form onSubmit={withPassword('DELETE', '/me/totp')} noValidate>
+              <Field
+                label="Password, to remove the app"
+                name="password"
+                type="password"
+                autoComplete="current-password"
+                required
+              />
+              <div>
+                <button className="danger" type="submit" disabled={busy}>
+                  Remove authenticator app
+                </button>
+              </div>
+            </form>
+          </div>
+        </>
+      ) : setup ? (
+        <form onSubmit={confirm} noValidate>
+          <p>Scan this code with your authenticator app (or type the key), then type the 6-digit code it shows.</p>
+          <img
+            className="qr"
+            src={setup.qr}
+            alt="QR code of the key for your authenticator app"
+            width={180}
+            height={180}
+          />
+          <p className="secret" aria-label="Key to type into the app">
+            {setup.secret}
+          </p>
+          <Field
+            label="Code from the app"
+            name="code"
+            className="code-input"
+            inputMode="numeric"
+            autoComplete="one-time-code"
+            required
+            error={fieldError(error, 'code')}
+          />
+          <div>
+            <button className="primary" type="submit" disabled={busy}>
+              Turn on two-factor authentication
+            </button>
+          </div>
+        </form>
+      ) : (
+        <>
+          <p className="muted">Sign-in then asks for a code from an app on your phone as well as your password.</p>
+          <button className="primary" type="button" onClick={begin} disabled={busy}>
+            Set up an authenticator app
+          </button>
+        </>
+      )}
+    </section>
+  );
+}
+
+interface SessionRow {
+  id: string;
+  createdAt: string;
+  lastSeenAt: string;
+  ip: string | null;
+  userAgent: string | null;
+  current: boolean;
+}
+
+/** A user agent as a person reads it: the browser and the system, roughly. */
+function device(agent: string | null): string {
+  if (!agent) return 'Unknown device';
+  const browser = /(Firefox|Edg|Chrome|Safari)\/[\d.]+/.exec(agent)?.[1]?.replace('Edg', 'Edge') ?? 'Browser';
+  const system = /(Windows|Mac OS X|Android|iPhone|iPad|Linux)/.exec(agent)?.[1]?.replace('Mac OS X', 'macOS') ?? '';
+  return system ? `${browser} on ${system}` : browser;
+}
+
+function Sessions() {
+  const [sessions, setSessions] = useState<SessionRow[]>([]);
+  const { error, run } = useAction();
+  const load = useCallback(() => run(async () => setSessions(await api<SessionRow[]>('GET', '/me/sessions'))), [run]);
+  useEffect(() => void load(), [load]);
+  const revoke = (id: string) =>
+    void run(async () => {
+      await api('DELETE', `/me/sessions/${id}`);
+      await load();
+    });
+  return (
+    <section className="panel" aria-labelledby="sessions">
+      <h2 id="sessions">Where you are signed in</h2>
+      <ErrorAlert error={error} />
+      <table className="table stack">
+        <thead>
+          <tr>
+            <th scope="col">Device</th>
+            <th scope="col">Address</th>
+            <th scope="col">Last seen</th>
+            <th scope="col">
+              <span className="visually-hidden">Action</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {sessions.map((session) => (
+            <tr key={session.id}>
+              <td>
+                {device(session.userAgent)} {session.current && <span className="badge">this one</span>}
+              </td>
+              <td>{session.ip ?? '—'}</td>
+              <td>{when(session.lastSeenAt)}</td>
+              <td>
+                {!session.current && (
+                  <button className="danger" type="button" onClick={() => revoke(session.id)}>
+                    Sign out
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+interface TokenRow {
+  id: string;
+  name: string;
+  scope: 'read' | 'read-write';
+  createdAt: string;
+  expiresAt: string;
+  lastUsedAt: string | null;
+}
+
+function Tokens() {
+  const [tokens, setTokens] = useState<TokenRow[]>([]);
+  const [made, setMade] = useState<string | undefined>();
+  const { error, busy, run } = useAction();
+  const load = useCallback(() => run(async () => setTokens(await api<TokenRow[]>('GET', '/me/tokens'))), [run]);
+  useEffect(() => void load(), [load]);
+  const create = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const data = new FormData(form);
+    void run(async () => {
+      const answer = await api<{ token: string }>('POST', '/me/tokens', {
+        name: data.get('name'),
+        scope: data.get('scope'),
+        expiresInDays: Number(data.get('days')),
+      });
+      setMade(answer.token);
+      form.reset();
+      await load();
+    });
+  };
+  const revoke = (id: string) =>
+    void run(async () => {
+      await api('DELETE', `/me/tokens/${id}`);
+      await load();
+    });
+  return (
+    <section className="panel" aria-labelledby="tokens">
+      <h2 id="tokens">API tokens</h2>
+      <p className="muted small">
+        For scripts and integrations: send one as <code>Authorization: Bearer …</code>.
+      </p>
+      <ErrorAlert error={error} />
+      {made && (
+        <Notice>
+          Your new token (copy it now, it is not shown again): <span className="secret">{made}</span>
+        </Notice>
+      )}
+      {tokens.length > 0 && (
+        <table className="table stack">
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Access</th>
+              <th scope="col">Expires</th>
+              <th scope="col">Last used</th>
+              <th scope="col">
+                <span className="visually-hidden">Action</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {tokens.map((token) => (
+              <tr key={token.id}>
+                <td>{token.name}</td>
+                <td>{token.scope === 'read' ? 'Read' : 'Read and write'}</td>
+                <td>{when(token.expiresAt)}</td>
+                <td>{when(token.lastUsedAt)}</td>
+                <td>
+                  <button className="danger" type="button" onClick={() => revoke(token.id)}>
+                    Revoke
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <form onSubmit={create} noValidate>
+        <Field label="Token name" name="name" required placeholder="CI deploys" error={fieldError(error, 'name')} />
+        <div className="field">
+          <label htmlFor="token-scope">Access</label>
+          <select id="token-scope" name="scope" defaultValue="read">
+            <option value="read">Read only</option>
+            <option value="read-write">Read and write (acts with your role)</option>
+          </select>
+        </div>
+        <Field label="Expires after (days)" name="days" type="number" min={1} max={365} defaultValue={90} required />
+        <div>
+          <button className="primary" type="submit" disabled={busy}>
+            Create token
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}

@@ -1,0 +1,26 @@
+import { Link } from 'react-router';
+import { useSession } from '../session';
+import { Shell } from '../ui/Shell';
+
+export function Home() {
+  const { me, workspace } = useSession();
+  if (!me) return null;
+  return (
+    <Shell>
+      <section className="panel">
+        <h1>Welcome, {me.user.name}</h1>
+        <p className="muted">
+          You are {me.user.role === 'owner' || me.user.role === 'admin' ? 'an' : 'a'}{' '}
+          <span className="badge">{me.user.role}</span> of {workspace?.name ?? 'this workspace'}. Projects and tasks
+          arrive here next.
+        </p>
+        {!me.twoFactor.totp && (
+          <p>
+            Protect your account with a second factor: <Link to="/account#two-factor">set up an authenticator app</Link>
+            .
+          </p>
+        )}
+      </section>
+    </Shell>
+  );
+}

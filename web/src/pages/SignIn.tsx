@@ -1,0 +1,155 @@
+import { useState, type FormEvent } from 'react';
+import { Link, useNavigate, useSearchParams } from 'react-router';
+import { api, fieldError, type Me, type SecondFactorChallenge } from '../api';
+import { AuthCard } from '../ui/AuthCard';
+import { ErrorAlert, Field } from '../ui/Field';
+import { useSession } from '../session';
+
+/** Where to go after signing in: a path of this app only, never another site. */
+function safeNext(next: string | null): string {
+  return next && next.startsWith('/') && !next.startsWith('//') ? next : '/';
+}
+
+export function SignIn() {
+  const { refresh } = useSession();
+  const navigate = useNavigate();
+  const [params] = useSearchParams();
+  const [challenge, setChallenge] = useState<string | undefined>();
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+
+  const done = async (me: Me) => {
+    await refresh(me);
+    navigate(safeNext(params.get('next')), { replace: true });
+  };
+
+  const submitPassword = async (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    setBusy(true);
+    setError(undefined);
+    try {
+      const answer = await api<Me | SecondFactorChallenge>('POST', '/session', {
+        email: form.get('email'),
+        password: form.get('password'),
+      });
+      if ('secondFactor' in answer) setChallenge(answer.secondFactor.challenge);
+      else await done(answer);
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (challenge) return <SecondFactor challenge={challenge} onDone={done} onRestart={() => setChallenge(undefined)} />;
+
+  return (
+    <AuthCard
+      title="Sign in"
+      footer={
+        <>
+          <Link to="/reset-password">Forgot your password?</Link>
+        </>
+      }
+    >
+      <form onSubmit={submitPassword} noValidate>
+        <ErrorAlert error={fieldError(error, 'email') || fieldError(error, 'password') ? undefined : error} />
+        <Field
+          label="Email"
+          name="email"
+          type="email"
+          autoComplete="username"
+          required
+          autoFocus
+          error={fieldError(error, 'email')}
+        />
+        <Field
+          label="Password"
+          name="password"
+          type="password"
+          autoComplete="current-password"
+          required
+          error={fieldError(error, 'password')}
+        />
+        <button className="primary" type="submit" disabled={busy}>
+          {busy ? 'Signing in…' : 'Sign in'}
+        </button>
+      </form>
+    </AuthCard>
+  );
+}
+
+function SecondFactor({
+  challenge,
+  onDone,
+  onRestart,
+}: {
+  challenge: string;
+  onDone(me: Me): Promise<void>;
+  onRestart(): void;
+}) {
+  const [recovery, setRecovery] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const value = String(new FormData(event.currentTarget).get('code') ?? '').trim();
+    setBusy(true);
+    setError(undefined);
+    try {
+      const me = await api<Me>(
+        'POST',
+        '/session/second-factor',
+        recovery ? { challenge, recoveryCode: value } : { challenge, code: value },
+      );
+      await onDone(me);
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <AuthCard
+      title="Two-factor authentication"
+      intro={
+        recovery
+          ? 'Type one of the recovery codes you saved. Each works once.'
+          : 'Type the 6-digit code your authenticator app shows for this workspace.'
+      }
+      footer={
+        <button className="link" type="button" onClick={onRestart}>
+          Start again
+        </button>
+      }
+    >
+      <form onSubmit={submit} noValidate key={recovery ? 'recovery' : 'totp'}>
+        <ErrorAlert error={error} />
+        {recovery ? (
+          <Field label="Recovery code" name="code" autoComplete="off" placeholder="abcde-23456" required autoFocus />
+        ) : (
+          <Field
+            label="Code"
+            name="code"
+            className="code-input"
+            inputMode="numeric"
+            autoComplete="one-time-code"
+            pattern="[0-9 ]*"
+            maxLength={7}
+            required
+            autoFocus
+          />
+        )}
+        <button className="primary" type="submit" disabled={busy}>
+          {busy ? 'Checking…' : 'Continue'}
+        </button>
+        <button className="link" type="button" onClick={() => setRecovery(!recovery)}>
+          {recovery ? 'Use the authenticator app instead' : 'Lost your phone? Use a recovery code'}
+        </button>
+      </form>
+    </AuthCard>
+  );
+}
