@@ -197,4 +197,120 @@ describe('the web app in Chromium', () => {
       await context.close();
     }
   });
+
+  test('an owner invites a member from the workspace page; the invitation is in the audit log', async () => {
+    const { context, page } = await freshPage();
+    try {
+      await signIn(page, 'olive@example.com');
+      await page
+        .getByRole('heading', { name: /Welcome|Two-factor/ })
+        .first()
+        .waitFor();
+      if (await page.getByRole('heading', { name: 'Two-factor authentication' }).isVisible()) {
+        // Olive set up an authenticator app in the first test: this sign-in passes it with a recovery code.
+        await page.getByRole('button', { name: 'Lost your phone? Use a recovery code' }).click();
+        const codes = await platform.identity.twoFactorStatus(acme.slug, (await ownerOf()).id);
+        assert.ok(codes.recoveryCodesLeft > 0);
+        await page.getByLabel('Recovery code').fill(await renewedRecoveryCode());
+        await page.getByRole('button', { name: 'Continue' }).click();
+      }
+      await page.getByRole('link', { name: 'Workspace' }).click();
+      await page.getByRole('heading', { name: 'Workspace settings' }).waitFor();
+      await page.getByRole('row', { name: /Max Member/ }).waitFor();
+      await assertAccessible(page, 'workspace settings');
+      await page.getByLabel('Email').fill('omar@example.com');
+      await page.getByLabel('Role', { exact: true }).selectOption('viewer');
+      await page.getByRole('button', { name: 'Send invitation' }).click();
+      await page.getByText('Invitation sent to omar@example.com').waitFor();
+      await page.getByRole('cell', { name: 'omar@example.com' }).waitFor();
+      await page.reload();
+      await page.getByText('invitation.created').first().waitFor();
+
+      const invited = await browser.newContext();
+      const invitedPage = await invited.newPage();
+      await invitedPage.goto(await mailedLink('omar@example.com'));
+      await invitedPage.getByText(/You are invited as viewer/).waitFor();
+      await invitedPage.getByLabel('Your name').fill('Omar Viewer');
+      await invitedPage.getByLabel('Choose a password').fill('omar picks a long passphrase');
+      await invitedPage.getByRole('button', { name: 'Join the workspace' }).click();
+      await invitedPage.getByRole('heading', { name: 'Welcome, Omar Viewer' }).waitFor();
+      assert.equal(
+        await invitedPage.getByRole('link', { name: 'Workspace' }).count(),
+        0,
+        'a viewer has no workspace page',
+      );
+      await invited.close();
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('stored text that looks like HTML or script is shown as text on every screen, never run', async () => {
+    const payloads = [
+      '<img src=x onerror="window.__xss=1">',
+      '"><svg onload="window.__xss=2">',
+      'javascript:window.__xss=3//<script>window.__xss=4</script>',
+    ];
+    const evil = await buildTenant(platform, { name: `${payloads[0]} Inc` });
+    const port = Number(new URL(origin).port);
+    const evilOrigin = `http://${evil.slug}.localhost:${port}`;
+    await platform.identity.createUser(
+      evil.slug,
+      { email: 'eve@example.com', name: payloads[1]!, role: 'owner', password },
+      { actor: 'operator:test' },
+    );
+    await platform.identity.createUser(
+      evil.slug,
+      { email: 'mallory@example.com', name: payloads[2]!, role: 'member', password },
+      { actor: payloads[2]! },
+    );
+    const { context, page } = await freshPage();
+    try {
+      const dialogs: string[] = [];
+      page.on('dialog', (dialog) => {
+        dialogs.push(dialog.message());
+        void dialog.dismiss();
+      });
+      await page.goto(`${evilOrigin}/sign-in`);
+      await page.getByLabel('Email').fill('eve@example.com');
+      await page.getByLabel('Password', { exact: true }).fill(password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('heading', { name: /Welcome/ }).waitFor();
+      await page.goto(`${evilOrigin}/account`);
+      await page.getByLabel('Token name').fill(payloads[0]!);
+      await page.getByRole('button', { name: 'Create token' }).click();
+      await page.getByRole('cell', { name: payloads[0]! }).waitFor();
+      for (const path of ['/', '/account', '/admin']) {
+        await page.goto(`${evilOrigin}${path}`);
+        await page.getByRole('heading', { level: 1 }).first().waitFor();
+        await page.waitForLoadState('networkidle');
+        const shown = await page.locator('body').innerText();
+        assert.ok(
+          payloads.some((payload) => shown.includes(payload)),
+          `${path} shows the text as typed`,
+        );
+        assert.equal(await page.evaluate('window.__xss'), undefined, `${path} ran stored script`);
+        assert.equal(await page.locator('img[src="x"], svg[onload], script:not([src])').count(), 0, path);
+      }
+      assert.deepEqual(dialogs, []);
+    } finally {
+      await context.close();
+    }
+  });
 });
+
+async function ownerOf() {
+  return (await platform.identity.members(acme.slug)).find((m) => m.email === 'olive@example.com')!;
+}
+
+/** A fresh recovery code of Olive's (her app is on a phone the test does not hold). */
+async function renewedRecoveryCode(): Promise<string> {
+  const owner = await ownerOf();
+  const codes = await platform.identity.renewRecoveryCodes(
+    acme.slug,
+    { kind: 'user', name: owner.email, userId: owner.id, role: 'owner' },
+    password,
+    { ip: '127.0.0.1' },
+  );
+  return codes[0]!;
+}

@@ -2,18 +2,28 @@ import type { ReactNode } from 'react';
 import { Navigate, Route, Routes, useLocation } from 'react-router';
 import { useSession } from './session';
 import { AcceptInvitation } from './pages/AcceptInvitation';
+import { Admin } from './pages/Admin';
 import { Account } from './pages/Account';
 import { Home } from './pages/Home';
 import { ResetPassword } from './pages/ResetPassword';
 import { SignIn } from './pages/SignIn';
 
 /** A page for the signed-in: others go to sign in (and come back); someone who must set up 2FA goes there first. */
-function SignedIn({ children, setup = false }: { children: ReactNode; setup?: boolean }) {
+function SignedIn({
+  children,
+  setup = false,
+  admin = false,
+}: {
+  children: ReactNode;
+  setup?: boolean;
+  admin?: boolean;
+}) {
   const { me } = useSession();
   const location = useLocation();
   if (me === undefined) return <p className="page muted">Loading…</p>;
   if (me === null) return <Navigate to={`/sign-in?next=${encodeURIComponent(location.pathname)}`} replace />;
   if (me.twoFactor.setupRequired && !setup) return <Navigate to="/account" replace />;
+  if (admin && me.user.role !== 'owner' && me.user.role !== 'admin') return <Navigate to="/" replace />;
   return <>{children}</>;
 }
 
@@ -36,6 +46,14 @@ export function App() {
         element={
           <SignedIn setup>
             <Account />
+          </SignedIn>
+        }
+      />
+      <Route
+        path="/admin"
+        element={
+          <SignedIn admin>
+            <Admin />
           </SignedIn>
         }
       />

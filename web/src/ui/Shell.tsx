@@ -5,6 +5,7 @@ import { useSession } from '../session';
 /** The signed-in app: the workspace, its sections, who is signed in, and the page. */
 export function Shell({ children }: { children: ReactNode }) {
   const { me, workspace, signOut } = useSession();
+  const admin = me?.user.role === 'owner' || me?.user.role === 'admin';
   return (
     <>
       <header className="topbar">
@@ -19,6 +20,7 @@ export function Shell({ children }: { children: ReactNode }) {
             <NavLink to="/" end>
               Home
             </NavLink>
+            {admin && <NavLink to="/admin">Workspace</NavLink>}
             <NavLink to="/account">Account</NavLink>
           </nav>
           <div className="row small">
