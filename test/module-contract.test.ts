@@ -172,6 +172,9 @@ describe('the OpenAPI document', () => {
       '/api/v1/invitations/lookup',
       '/api/v1/invitations/{id}',
       '/api/v1/me',
+      '/api/v1/me/passkeys',
+      '/api/v1/me/passkeys/options',
+      '/api/v1/me/passkeys/{id}',
       '/api/v1/me/password',
       '/api/v1/me/recovery-codes',
       '/api/v1/me/sessions',
@@ -186,7 +189,10 @@ describe('the OpenAPI document', () => {
       '/api/v1/password-resets/complete',
       '/api/v1/security',
       '/api/v1/session',
+      '/api/v1/session/passkey',
+      '/api/v1/session/passkey-options',
       '/api/v1/session/second-factor',
+      '/api/v1/session/second-factor/passkey-options',
       '/api/v1/tenant',
     ]);
     assert.deepEqual(Object.keys(document.paths['/api/v1/tenant'].get.responses), ['200']);

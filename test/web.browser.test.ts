@@ -55,7 +55,7 @@ async function signIn(page: Page, email: string, secret = password): Promise<voi
   await page.goto(`${origin}/sign-in`);
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password', { exact: true }).fill(secret);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
 /** The newest one-time link mailed to `to`, as the outbox keeps it. */
@@ -138,7 +138,7 @@ describe('the web app in Chromium', () => {
       await page.getByRole('button', { name: 'Set the password' }).click();
       await page.getByRole('heading', { name: 'Password changed' }).waitFor();
       assert.doesNotMatch(page.url(), /token=/, 'the spent token leaves the address bar');
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
       await signIn(page, 'max@example.com', newPassword);
       await page.getByRole('heading', { name: 'Welcome, Max Member' }).waitFor();
     } finally {
@@ -274,7 +274,7 @@ describe('the web app in Chromium', () => {
       await page.goto(`${evilOrigin}/sign-in`);
       await page.getByLabel('Email').fill('eve@example.com');
       await page.getByLabel('Password', { exact: true }).fill(password);
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
       await page.getByRole('heading', { name: /Welcome/ }).waitFor();
       await page.goto(`${evilOrigin}/account`);
       await page.getByLabel('Token name').fill(payloads[0]!);
@@ -293,6 +293,60 @@ describe('the web app in Chromium', () => {
         assert.equal(await page.locator('img[src="x"], svg[onload], script:not([src])').count(), 0, path);
       }
       assert.deepEqual(dialogs, []);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+describe('passkeys in Chromium, with its virtual authenticator', () => {
+  test('a passkey is added from the account page, signs in alone, and then stands as the second step after a password', async () => {
+    const { context, page } = await freshPage();
+    try {
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('WebAuthn.enable');
+      await cdp.send('WebAuthn.addVirtualAuthenticator', {
+        options: {
+          protocol: 'ctap2',
+          transport: 'internal',
+          hasResidentKey: true,
+          hasUserVerification: true,
+          isUserVerified: true,
+          automaticPresenceSimulation: true,
+        },
+      });
+      await platform.identity.createUser(
+        acme.slug,
+        { email: 'pat@example.com', name: 'Pat Passkey', role: 'member', password },
+        { actor: 'operator:test' },
+      );
+      await signIn(page, 'pat@example.com');
+      await page.getByRole('heading', { name: 'Welcome, Pat Passkey' }).waitFor();
+      await page.goto(`${origin}/account`);
+      await page.getByLabel('Passkey name').fill('Test laptop');
+      await page.getByRole('button', { name: 'Add a passkey' }).click();
+      await page.getByText('Passkey "Test laptop" added').waitFor();
+      await page.getByRole('cell', { name: 'Test laptop' }).waitFor();
+      await assertAccessible(page, 'account with a passkey');
+
+      await page.getByRole('button', { name: 'Sign out' }).first().click();
+      await page.waitForURL(/\/sign-in/);
+      await page.goto(`${origin}/sign-in`);
+      await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+      await page.getByRole('heading', { name: 'Welcome, Pat Passkey' }).waitFor();
+      const [alone] = await platform.identity.auditEntries(acme.slug, { action: 'session.signed_in', limit: 1 });
+      assert.deepEqual([alone!.target, alone!.detail], ['pat@example.com', { method: 'passkey' }]);
+
+      await page.getByRole('button', { name: 'Sign out' }).first().click();
+      await signIn(page, 'pat@example.com');
+      await page.getByRole('button', { name: 'Use your passkey' }).click();
+      await page.getByRole('heading', { name: 'Welcome, Pat Passkey' }).waitFor();
+      const [second] = await platform.identity.auditEntries(acme.slug, { action: 'session.signed_in', limit: 1 });
+      assert.deepEqual(second!.detail, { method: 'password+passkey' });
+      assert.deepEqual(
+        (await platform.identity.auditEntries(acme.slug, { action: 'passkey.', limit: 5 })).map((e) => e.target),
+        ['pat@example.com'],
+      );
     } finally {
       await context.close();
     }

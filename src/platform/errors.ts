@@ -34,6 +34,7 @@ export const catalogue = {
   SECOND_FACTOR_FAILED: { status: 401, kind: 'user', title: 'Second factor not accepted' },
   TWO_FACTOR_SETUP_REQUIRED: { status: 403, kind: 'user', title: 'Two-factor authentication required' },
   TWO_FACTOR_STATE: { status: 409, kind: 'user', title: 'Two-factor authentication is not in that state' },
+  PASSKEY_REJECTED: { status: 400, kind: 'user', title: 'Passkey not registered' },
   IP_NOT_ALLOWED: { status: 403, kind: 'user', title: 'Address not allowed' },
   CSRF_REJECTED: { status: 403, kind: 'user', title: 'Request not from this workspace' },
   CONFIRMATION_REQUIRED: { status: 400, kind: 'user', title: 'Confirmation required' },

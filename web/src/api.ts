@@ -64,11 +64,11 @@ export type Role = 'owner' | 'admin' | 'member' | 'viewer';
 export interface Me {
   user: { id: string; email: string; name: string; role: Role; createdAt: string };
   csrfToken: string | null;
-  twoFactor: { totp: boolean; recoveryCodesLeft: number; setupRequired: boolean };
+  twoFactor: { totp: boolean; recoveryCodesLeft: number; passkeys: number; setupRequired: boolean };
 }
 
 export interface SecondFactorChallenge {
-  secondFactor: { challenge: string; methods: Array<'totp' | 'recovery-code'> };
+  secondFactor: { challenge: string; methods: Array<'totp' | 'recovery-code' | 'passkey'> };
 }
 
 /** A token from a mailed link: it travels in the #fragment, which no server ever sees. */

@@ -2,8 +2,9 @@ import { z } from 'zod';
 import type { ApiScope } from '../../platform/http/api.js';
 import { requireTenant } from '../tenancy/index.js';
 import { assertAllowed, canChangeOwnAccount } from './identity.policy.js';
-import { requestClient, strictRateLimit } from './identity.routes.js';
-import { passwordField, totpConfirmBody } from './identity.schema.js';
+import { json, relyingParty, requestClient, strictRateLimit } from './identity.routes.js';
+import type { PasskeyView } from './identity.passkeys.js';
+import { passwordField, totpConfirmBody, webauthnRegistration } from './identity.schema.js';
 import type { IdentityService } from './identity.service.js';
 
 const tags = ['identity'];
@@ -116,6 +117,89 @@ export function accountApi(
         requestClient(request),
       );
       return { recoveryCodes };
+    },
+  );
+
+  const passkeySchema = z
+    .object({
+      id: z.string(),
+      name: z.string(),
+      createdAt: z.iso.datetime(),
+      lastUsedAt: z.iso.datetime().nullable(),
+      backedUp: z.boolean().describe('Synced to the person’s other devices by their platform.'),
+    })
+    .meta({ id: 'Passkey' });
+  const presentPasskey = (key: PasskeyView) => ({
+    ...key,
+    createdAt: key.createdAt.toISOString(),
+    lastUsedAt: key.lastUsedAt?.toISOString() ?? null,
+  });
+
+  api.get(
+    '/me/passkeys',
+    { schema: { summary: 'Your passkeys', tags, response: { 200: z.array(passkeySchema) } } },
+    async (request) => {
+      const actor = assertAllowed(request.actor, canChangeOwnAccount, 'see your passkeys', duringSetup);
+      return (await identity.passkeys(requireTenant(request).slug, actor.userId)).map(presentPasskey);
+    },
+  );
+
+  api.post(
+    '/me/passkeys/options',
+    {
+      schema: {
+        summary: 'Adding a passkey: the options for the browser (navigator.credentials.create)',
+        tags,
+        response: { 200: z.record(z.string(), z.unknown()) },
+      },
+    },
+    async (request) => {
+      const actor = assertAllowed(request.actor, canChangeOwnAccount, 'add a passkey', duringSetup);
+      return json(await identity.passkeyRegistrationOptions(requireTenant(request).slug, actor, relyingParty(request)));
+    },
+  );
+
+  api.post(
+    '/me/passkeys',
+    {
+      schema: {
+        summary: "Adding a passkey: the browser's answer to the options, and a name for it",
+        tags,
+        body: z.object({
+          name: z.string().trim().min(1, 'Name the passkey, e.g. "Work laptop".').max(100),
+          response: webauthnRegistration,
+        }),
+        response: { 201: passkeySchema },
+      },
+      config: { rateLimit: strictLimit },
+    },
+    async (request, reply) => {
+      const actor = assertAllowed(request.actor, canChangeOwnAccount, 'add a passkey', duringSetup);
+      const added = await identity.addPasskey(
+        requireTenant(request).slug,
+        actor,
+        relyingParty(request),
+        { name: request.body.name, response: request.body.response as never },
+        requestClient(request),
+      );
+      return reply.status(201).send(presentPasskey(added));
+    },
+  );
+
+  api.delete(
+    '/me/passkeys/:id',
+    {
+      schema: {
+        summary: 'Removes one of your passkeys',
+        tags,
+        params: z.object({ id: z.string().min(1).max(1024) }),
+        response: { 204: z.null() },
+      },
+    },
+    async (request, reply) => {
+      const actor = assertAllowed(request.actor, canChangeOwnAccount, 'remove a passkey');
+      await identity.removePasskey(requireTenant(request).slug, actor, request.params.id, requestClient(request));
+      return reply.status(204).send(null);
     },
   );
 }

@@ -75,6 +75,9 @@ export function sessionAuthenticator(identity: IdentityService, secretKey: strin
 const signInPaths = new Set([
   '/api/v1/session',
   '/api/v1/session/second-factor',
+  '/api/v1/session/second-factor/passkey-options',
+  '/api/v1/session/passkey-options',
+  '/api/v1/session/passkey',
   '/api/v1/invitations/accept',
   '/api/v1/password-resets',
   '/api/v1/password-resets/complete',

@@ -18,6 +18,17 @@ export async function createChallenge(
   now: Date,
 ): Promise<string> {
   const token = newSecret();
+  await createChallengeFor(db, token, input, now);
+  return token;
+}
+
+/** Keeps a challenge whose token is given: a WebAuthn ceremony's own challenge, which the browser's answer carries back. */
+export async function createChallengeFor(
+  db: Kysely<IdentityDatabase>,
+  token: string,
+  input: { purpose: ChallengePurpose; userId: string | null; data?: Record<string, unknown>; minutes: number },
+  now: Date,
+): Promise<void> {
   await db.deleteFrom('challenges').where('expires_at', '<', now).execute();
   await db
     .insertInto('challenges')
@@ -30,7 +41,6 @@ export async function createChallenge(
       expires_at: new Date(now.getTime() + input.minutes * 60_000),
     })
     .execute();
-  return token;
 }
 
 /** The live challenge a token names for `purpose`, locked for this transaction; undefined when spent or expired. */

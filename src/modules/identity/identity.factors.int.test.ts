@@ -260,7 +260,7 @@ describe('two-factor authentication', () => {
     assert.equal(recoveryCodes.length, 10);
     assert.equal(new Set(recoveryCodes).size, 10);
     const me = await call('GET', '/me', { session });
-    assert.deepEqual(me.json().twoFactor, { totp: true, recoveryCodesLeft: 10, setupRequired: false });
+    assert.deepEqual(me.json().twoFactor, { totp: true, recoveryCodesLeft: 10, passkeys: 0, setupRequired: false });
 
     const first = await call('POST', '/session', { body: { email: 'member@example.com', password } });
     assert.equal(first.statusCode, 200);

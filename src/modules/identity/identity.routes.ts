@@ -5,7 +5,15 @@ import type { ApiScope } from '../../platform/http/api.js';
 import { requireTenant } from '../tenancy/index.js';
 import { clearSessionCookie, setSessionCookie } from './identity.auth.js';
 import { assertAllowed, canChangeOwnAccount, requireSignedIn, requireUser, type UserActor } from './identity.policy.js';
-import { meSchema, secondFactorBody, secondFactorSchema, sessionSchema, signInBody } from './identity.schema.js';
+import {
+  meSchema,
+  secondFactorBody,
+  secondFactorSchema,
+  sessionSchema,
+  signInBody,
+  webauthnResponse,
+} from './identity.schema.js';
+import type { RelyingParty } from './identity.passkeys.js';
 import type { IdentityService, SignedIn, UserView } from './identity.service.js';
 import { csrfToken } from './identity.tokens.js';
 
@@ -23,6 +31,14 @@ export const strictRateLimit = (settings: { signInRateLimitPerMinute: number }) 
   max: settings.signInRateLimitPerMinute,
   timeWindow: 60_000,
 });
+
+/** WebAuthn options as the JSON object they are (the library's types name every field). */
+export const json = (options: object): Record<string, unknown> => options as Record<string, unknown>;
+
+/** The workspace as a WebAuthn relying party: its host is the RP ID, the address the browser is at the origin. */
+export function relyingParty(request: FastifyRequest): RelyingParty {
+  return { id: request.hostname, origin: `${request.protocol}://${request.host}`, name: requireTenant(request).name };
+}
 
 /** Sets a new session's cookie and answers who signed in, with the session's CSRF token. */
 export function respondSignedIn(
@@ -103,7 +119,64 @@ export function identityApi(
       config: { rateLimit: strictLimit },
     },
     async (request, reply) => {
-      const outcome = await identity.signInSecondFactor(requireTenant(request).slug, request.body, client(request));
+      const { passkey, ...codes } = request.body;
+      const outcome = await identity.signInSecondFactor(
+        requireTenant(request).slug,
+        { ...codes, ...(passkey ? { passkey: { rp: relyingParty(request), response: passkey as never } } : {}) },
+        client(request),
+      );
+      return signedIn(request, reply, outcome);
+    },
+  );
+
+  api.post(
+    '/session/second-factor/passkey-options',
+    {
+      schema: {
+        summary: 'Sign in, second step by passkey: the options for the browser (navigator.credentials.get)',
+        tags,
+        body: z.object({ challenge: z.string().min(1).max(100) }),
+        response: { 200: z.record(z.string(), z.unknown()) },
+      },
+      config: { rateLimit: strictLimit },
+    },
+    async (request) =>
+      json(
+        await identity.passkeySignInOptions(requireTenant(request).slug, relyingParty(request), request.body.challenge),
+      ),
+  );
+
+  api.post(
+    '/session/passkey-options',
+    {
+      schema: {
+        summary: 'Sign in with a passkey alone: the options for the browser (navigator.credentials.get)',
+        tags,
+        response: { 200: z.record(z.string(), z.unknown()) },
+      },
+      config: { rateLimit: strictLimit },
+    },
+    async (request) => json(await identity.passkeySignInOptions(requireTenant(request).slug, relyingParty(request))),
+  );
+
+  api.post(
+    '/session/passkey',
+    {
+      schema: {
+        summary: "Sign in with a passkey alone: the browser's answer to the options",
+        tags,
+        body: z.object({ response: webauthnResponse }),
+        response: { 200: meSchema },
+      },
+      config: { rateLimit: strictLimit },
+    },
+    async (request, reply) => {
+      const outcome = await identity.signInWithPasskey(
+        requireTenant(request).slug,
+        relyingParty(request),
+        request.body.response as never,
+        client(request),
+      );
       return signedIn(request, reply, outcome);
     },
   );

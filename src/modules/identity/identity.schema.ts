@@ -38,6 +38,7 @@ export const meSchema = z
     twoFactor: z.object({
       totp: z.boolean().describe('An authenticator app is set up.'),
       recoveryCodesLeft: z.number().int(),
+      passkeys: z.number().int().describe('Passkeys registered: each signs in alone, or as the second step.'),
       setupRequired: z
         .boolean()
         .describe(
@@ -51,7 +52,7 @@ export const secondFactorSchema = z
   .object({
     secondFactor: z.object({
       challenge: z.string().describe('Send it back with the code; it lasts 5 minutes and allows 5 tries.'),
-      methods: z.array(z.enum(['totp', 'recovery-code'])),
+      methods: z.array(z.enum(['totp', 'recovery-code', 'passkey'])),
     }),
   })
   .meta({ id: 'SecondFactorChallenge' });
@@ -62,9 +63,25 @@ const totpCode = z
   .trim()
   .regex(/^\d{3} ?\d{3}$/, 'Type the 6 digits your authenticator app shows.');
 
+/** A browser's answer to a WebAuthn ceremony (@simplewebauthn/browser's JSON); checked in full by the server library. */
+export const webauthnResponse = z
+  .object({
+    id: z.string().min(1).max(1024),
+    rawId: z.string().min(1).max(1024),
+    type: z.literal('public-key'),
+    response: z.record(z.string(), z.unknown()),
+    clientExtensionResults: z.record(z.string(), z.unknown()).default({}),
+    authenticatorAttachment: z.enum(['platform', 'cross-platform']).optional(),
+  })
+  .meta({ id: 'WebAuthnResponse' });
+
+/** A browser's answer to a registration (navigator.credentials.create), as @simplewebauthn/browser sends it. */
+export const webauthnRegistration = webauthnResponse.meta({ id: 'WebAuthnRegistration' });
+
 export const secondFactorBody = z
   .object({
     challenge: z.string().min(1).max(100),
+    passkey: webauthnResponse.optional(),
     code: totpCode.optional(),
     recoveryCode: z
       .string()
@@ -72,8 +89,8 @@ export const secondFactorBody = z
       .regex(/^[a-z0-9]{5}-?[a-z0-9]{5}$/i, 'A recovery code looks like abcde-23456.')
       .optional(),
   })
-  .refine((body) => (body.code === undefined) !== (body.recoveryCode === undefined), {
-    message: 'Give either the code from your authenticator app or one recovery code.',
+  .refine((body) => [body.code, body.recoveryCode, body.passkey].filter((given) => given !== undefined).length === 1, {
+    message: 'Give one of: the code from your authenticator app, a recovery code, or a passkey.',
     path: ['code'],
   });
 

@@ -83,5 +83,6 @@ export async function readAllowList(db: Kysely<IdentityDatabase>): Promise<strin
  */
 export const secondFactorMissing = sql<boolean>`(
   users.totp_enabled_at IS NULL
+  AND NOT EXISTS (SELECT 1 FROM passkeys WHERE passkeys.user_id = users.id)
   AND EXISTS (SELECT 1 FROM settings WHERE key = ${keys.requireTwoFactor} AND value = 'true'::jsonb)
 )`;

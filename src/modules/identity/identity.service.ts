@@ -25,9 +25,26 @@ import {
 } from './identity.security.js';
 import { AllowList, AllowListCache, normalEntry } from './identity.allow-list.js';
 import { HolderCache } from './identity.holder-cache.js';
+import {
+  addPasskey,
+  listPasskeys,
+  registrationOptions,
+  removePasskey,
+  signInOptions,
+  type PasskeyView,
+  type RelyingParty,
+} from './identity.passkeys.js';
+import { findChallenge } from './identity.challenges.js';
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
+} from '@simplewebauthn/server';
 import { beginTotp, confirmTotp, recoveryCodesLeft, removeTotp, replaceRecoveryCodes } from './identity.totp.js';
 import { secretHash } from './identity.tokens.js';
 import {
+  passkeySignIn,
   passwordSignIn,
   recordFailure,
   secondFactorSignIn,
@@ -63,6 +80,7 @@ export interface Workspace {
 export interface TwoFactorStatus {
   readonly totp: boolean;
   readonly recoveryCodesLeft: number;
+  readonly passkeys: number;
 }
 
 export interface UserView {
@@ -136,13 +154,98 @@ export class IdentityService {
     );
   }
 
-  /** The second step of a sign-in: a TOTP or recovery code with the password step's challenge. */
+  /** The second step of a sign-in: a TOTP or recovery code, or a passkey, with the password step's challenge. */
   signInSecondFactor(
     tenant: string,
-    input: { challenge: string; code?: string | undefined; recoveryCode?: string | undefined },
+    input: {
+      challenge: string;
+      code?: string | undefined;
+      recoveryCode?: string | undefined;
+      passkey?: { rp: RelyingParty; response: AuthenticationResponseJSON } | undefined;
+    },
     client: Client,
   ): Promise<SignedIn> {
     return this.use(tenant, (db) => secondFactorSignIn(db, this.deps, input, client));
+  }
+
+  /**
+   * Options to answer with a passkey: any of the workspace's for a sign-in without a password, or
+   * the person's own for the second step after their password (`challenge` from that step).
+   */
+  passkeySignInOptions(
+    tenant: string,
+    rp: RelyingParty,
+    challenge?: string,
+  ): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    const now = this.deps.clock.now();
+    return this.use(tenant, async (db) => {
+      if (challenge === undefined) return signInOptions(db, rp, now);
+      const step = await findChallenge(db, challenge, 'second-factor', now);
+      if (!step?.user_id)
+        throw appError(
+          'SECOND_FACTOR_FAILED',
+          'This sign-in has expired or used all its tries. Sign in again with your password.',
+        );
+      return signInOptions(db, rp, now, step.user_id);
+    });
+  }
+
+  signInWithPasskey(
+    tenant: string,
+    rp: RelyingParty,
+    response: AuthenticationResponseJSON,
+    client: Client,
+  ): Promise<SignedIn> {
+    return this.use(tenant, (db) => passkeySignIn(db, this.deps, { rp, response }, client));
+  }
+
+  passkeys(tenant: string, userId: string): Promise<PasskeyView[]> {
+    return this.use(tenant, (db) => listPasskeys(db, userId));
+  }
+
+  passkeyRegistrationOptions(
+    tenant: string,
+    actor: UserActor,
+    rp: RelyingParty,
+  ): Promise<PublicKeyCredentialCreationOptionsJSON> {
+    return this.use(tenant, async (db) => {
+      const user = await db
+        .selectFrom('users')
+        .select(['id', 'email', 'name'])
+        .where('id', '=', actor.userId)
+        .executeTakeFirstOrThrow();
+      return registrationOptions(db, user, rp, this.deps.clock.now());
+    });
+  }
+
+  async addPasskey(
+    tenant: string,
+    actor: UserActor,
+    rp: RelyingParty,
+    input: { name: string; response: RegistrationResponseJSON },
+    client: Client,
+  ): Promise<PasskeyView> {
+    const added = await this.use(tenant, (db) =>
+      addPasskey(db, { id: actor.userId, email: actor.name }, rp, input, { at: this.deps.clock.now(), ip: client.ip }),
+    );
+    this.forget(tenant, actor.userId);
+    return added;
+  }
+
+  async removePasskey(tenant: string, actor: UserActor, passkeyId: string, client: Client): Promise<void> {
+    const status = await this.twoFactorStatus(tenant, actor.userId);
+    if ((await this.securitySettings(tenant)).requireTwoFactor && !status.totp && status.passkeys <= 1)
+      throw appError(
+        'TWO_FACTOR_STATE',
+        'This workspace requires two-factor authentication, and this is your only second factor: add another passkey or an authenticator app first.',
+      );
+    await this.use(tenant, (db) =>
+      removePasskey(db, { id: actor.userId, email: actor.name }, passkeyId, {
+        at: this.deps.clock.now(),
+        ip: client.ip,
+      }),
+    );
+    this.forget(tenant, actor.userId);
   }
 
   /** The holder of a session token, or undefined. */
@@ -495,7 +598,10 @@ export class IdentityService {
   /** Removes the authenticator app, with the current password; refused while the workspace requires a second factor. */
   async removeTotp(tenant: string, actor: UserActor, password: string, client: Client): Promise<void> {
     await this.confirmPassword(tenant, actor, password, client);
-    if ((await this.securitySettings(tenant)).requireTwoFactor)
+    if (
+      (await this.securitySettings(tenant)).requireTwoFactor &&
+      (await this.passkeys(tenant, actor.userId)).length === 0
+    )
       throw appError(
         'TWO_FACTOR_STATE',
         'This workspace requires two-factor authentication, so the authenticator app cannot be removed. Set up the new one after asking an admin, or keep this one.',
@@ -539,6 +645,7 @@ export class IdentityService {
       return {
         totp: Boolean(user?.totp_enabled_at),
         recoveryCodesLeft: await recoveryCodesLeft(db, userId),
+        passkeys: (await listPasskeys(db, userId)).length,
       };
     });
   }

@@ -7,6 +7,8 @@ import { checkPassword, decoyHash, hashPassword } from './identity.passwords.js'
 import { SessionStore, type SessionHolder, type SessionLimits } from './identity.sessions.js';
 import type { IdentityDatabase } from './identity.tables.js';
 import { checkSecondFactor, recoveryCodesLeft } from './identity.totp.js';
+import { checkPasskey, type RelyingParty } from './identity.passkeys.js';
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 
 export interface SignInDeps {
   readonly clock: Clock;
@@ -19,7 +21,7 @@ export interface Client {
   readonly userAgent?: string | undefined;
 }
 
-export type SecondFactorMethod = 'totp' | 'recovery-code';
+export type SecondFactorMethod = 'totp' | 'recovery-code' | 'passkey';
 
 /** A sign-in either ends with a session, or asks for the second factor of an account that has one. */
 export interface SignedIn {
@@ -75,13 +77,18 @@ export async function passwordSignIn(
   const newHash = rehash ? await hashPassword(input.password) : undefined;
   return db.transaction().execute(async (tx) => {
     if (newHash) await tx.updateTable('users').set({ password_hash: newHash }).where('id', '=', user.id).execute();
-    if (user.totp_enabled_at) {
+    const passkeys = await tx.selectFrom('passkeys').select('id').where('user_id', '=', user.id).limit(1).execute();
+    const methods: SecondFactorMethod[] = [
+      ...(user.totp_enabled_at ? (['totp', 'recovery-code'] as const) : []),
+      ...(passkeys.length ? (['passkey'] as const) : []),
+    ];
+    if (methods.length > 0) {
       const challenge = await createChallenge(
         tx,
         { purpose: 'second-factor', userId: user.id, minutes: secondFactorMinutes },
         now,
       );
-      return { kind: 'second-factor', challenge, methods: ['totp', 'recovery-code'] };
+      return { kind: 'second-factor', challenge, methods };
     }
     return startSession(tx, deps, { id: user.id, email, role: user.role }, client, { method: 'password' });
   });
@@ -95,7 +102,12 @@ export async function passwordSignIn(
 export async function secondFactorSignIn(
   db: Kysely<IdentityDatabase>,
   deps: SignInDeps,
-  input: { challenge: string; code?: string | undefined; recoveryCode?: string | undefined },
+  input: {
+    challenge: string;
+    code?: string | undefined;
+    recoveryCode?: string | undefined;
+    passkey?: { rp: RelyingParty; response: AuthenticationResponseJSON } | undefined;
+  },
   client: Client,
 ): Promise<SignedIn> {
   const now = deps.clock.now();
@@ -116,7 +128,9 @@ export async function secondFactorSignIn(
         'This sign-in has expired or used all its tries. Sign in again with your password.',
       );
     await assertNotLocked(tx, user.email, now);
-    const method = await checkSecondFactor(tx, user.id, input, context);
+    const method = input.passkey
+      ? await passkeyOf(tx, user.id, input.passkey, now)
+      : await checkSecondFactor(tx, user.id, input, context);
     if (!method) return { ok: false, challengeId: challenge.id, email: user.email } as const;
     await spendChallenge(tx, challenge.id);
     const session = await startSession(tx, deps, user, client, { method: `password+${method}` });
@@ -143,6 +157,41 @@ export async function secondFactorSignIn(
       ? `That code is not right (or was used already). ${left} ${left === 1 ? 'try' : 'tries'} left.`
       : 'That code is not right, and this sign-in has used all its tries. Sign in again with your password.',
   );
+}
+
+/** The second step by passkey: one of this person's, or undefined (a passkey of someone else's counts as wrong). */
+async function passkeyOf(
+  tx: Kysely<IdentityDatabase>,
+  userId: string,
+  passkey: { rp: RelyingParty; response: AuthenticationResponseJSON },
+  now: Date,
+): Promise<'passkey' | undefined> {
+  const owner = await checkPasskey(tx, passkey.rp, passkey.response, now).catch(() => undefined);
+  return owner?.id === userId ? 'passkey' : undefined;
+}
+
+/**
+ * Signs in with a passkey alone: it is something one has, unlocked by something one is or knows
+ * (user verification is required), so it is both factors.
+ */
+export async function passkeySignIn(
+  db: Kysely<IdentityDatabase>,
+  deps: SignInDeps,
+  passkey: { rp: RelyingParty; response: AuthenticationResponseJSON },
+  client: Client,
+): Promise<SignedIn> {
+  return db.transaction().execute(async (tx) => {
+    const owner = await checkPasskey(tx, passkey.rp, passkey.response, deps.clock.now());
+    return startSession(
+      tx,
+      deps,
+      { id: owner.id, email: owner.email, role: owner.role as SessionHolder['role'] },
+      client,
+      {
+        method: 'passkey',
+      },
+    );
+  });
 }
 
 /** Starts a session for someone who passed every step; clears their failures; audits how. */

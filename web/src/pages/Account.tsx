@@ -1,3 +1,4 @@
+import { startRegistration, type PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/browser';
 import QRCode from 'qrcode';
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { api, fieldError } from '../api';
@@ -34,7 +35,8 @@ export function Account() {
       <h1>Your account</h1>
       {me.twoFactor.setupRequired && (
         <div className="alert error" role="alert">
-          This workspace requires two-factor authentication. Set up an authenticator app below to go on.
+          This workspace requires two-factor authentication. Set up an authenticator app or add a passkey below to go
+          on.
         </div>
       )}
       <section className="panel" aria-labelledby="profile">
@@ -44,6 +46,7 @@ export function Account() {
         </p>
       </section>
       <TwoFactor />
+      <Passkeys />
       <Password />
       <Sessions />
       <Tokens />
@@ -211,6 +214,101 @@ function TwoFactor() {
           </button>
         </>
       )}
+    </section>
+  );
+}
+
+interface PasskeyRow {
+  id: string;
+  name: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+}
+
+function Passkeys() {
+  const { refresh } = useSession();
+  const [keys, setKeys] = useState<PasskeyRow[]>([]);
+  const [added, setAdded] = useState<string | undefined>();
+  const { error, busy, run, setError } = useAction();
+  const load = useCallback(() => run(async () => setKeys(await api<PasskeyRow[]>('GET', '/me/passkeys'))), [run]);
+  useEffect(() => void load(), [load]);
+  const add = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const name = new FormData(form).get('name');
+    void run(async () => {
+      const optionsJSON = await api<PublicKeyCredentialCreationOptionsJSON>('POST', '/me/passkeys/options');
+      let response;
+      try {
+        response = await startRegistration({ optionsJSON });
+      } catch (caught) {
+        setError(
+          new Error(
+            caught instanceof Error && caught.name === 'InvalidStateError'
+              ? 'This device already holds a passkey for your account.'
+              : 'No passkey was made: the browser or the device said no.',
+          ),
+        );
+        return;
+      }
+      const key = await api<PasskeyRow>('POST', '/me/passkeys', { name, response });
+      setAdded(`Passkey "${key.name}" added: sign in with it, without a password.`);
+      form.reset();
+      await load();
+      await refresh();
+    });
+  };
+  const remove = (key: PasskeyRow) =>
+    void run(async () => {
+      await api('DELETE', `/me/passkeys/${encodeURIComponent(key.id)}`);
+      await load();
+      await refresh();
+    });
+  return (
+    <section className="panel" aria-labelledby="passkeys">
+      <h2 id="passkeys">Passkeys</h2>
+      <p className="muted">
+        A passkey signs you in with your device's lock (fingerprint, face or PIN) instead of a password, and works as a
+        second factor too.
+      </p>
+      {added && <Notice>{added}</Notice>}
+      <ErrorAlert error={fieldError(error, 'name') ? undefined : error} />
+      {keys.length > 0 && (
+        <table className="table stack">
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Added</th>
+              <th scope="col">Last used</th>
+              <th scope="col">
+                <span className="visually-hidden">Action</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {keys.map((key) => (
+              <tr key={key.id}>
+                <td>{key.name}</td>
+                <td>{when(key.createdAt)}</td>
+                <td>{when(key.lastUsedAt)}</td>
+                <td>
+                  <button className="danger" type="button" onClick={() => remove(key)}>
+                    Remove
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <form onSubmit={add} noValidate>
+        <Field label="Passkey name" name="name" required placeholder="Work laptop" error={fieldError(error, 'name')} />
+        <div>
+          <button className="primary" type="submit" disabled={busy}>
+            Add a passkey
+          </button>
+        </div>
+      </form>
     </section>
   );
 }

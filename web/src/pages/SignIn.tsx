@@ -1,3 +1,4 @@
+import { startAuthentication, type PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/browser';
 import { useState, type FormEvent } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { api, fieldError, type Me, type SecondFactorChallenge } from '../api';
@@ -14,7 +15,7 @@ export function SignIn() {
   const { refresh } = useSession();
   const navigate = useNavigate();
   const [params] = useSearchParams();
-  const [challenge, setChallenge] = useState<string | undefined>();
+  const [challenge, setChallenge] = useState<SecondFactorChallenge['secondFactor'] | undefined>();
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
 
@@ -33,7 +34,7 @@ export function SignIn() {
         email: form.get('email'),
         password: form.get('password'),
       });
-      if ('secondFactor' in answer) setChallenge(answer.secondFactor.challenge);
+      if ('secondFactor' in answer) setChallenge(answer.secondFactor);
       else await done(answer);
     } catch (caught) {
       setError(caught);
@@ -42,7 +43,25 @@ export function SignIn() {
     }
   };
 
-  if (challenge) return <SecondFactor challenge={challenge} onDone={done} onRestart={() => setChallenge(undefined)} />;
+  const withPasskey = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      const optionsJSON = await api<PublicKeyCredentialRequestOptionsJSON>('POST', '/session/passkey-options');
+      const response = await startAuthentication({ optionsJSON });
+      await done(await api<Me>('POST', '/session/passkey', { response }));
+    } catch (caught) {
+      setError(
+        caught instanceof Error && caught.name === 'NotAllowedError'
+          ? new Error('The passkey was not used. Try again, or sign in with your password.')
+          : caught,
+      );
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (challenge) return <SecondFactor step={challenge} onDone={done} onRestart={() => setChallenge(undefined)} />;
 
   return (
     <AuthCard
@@ -75,20 +94,28 @@ export function SignIn() {
         <button className="primary" type="submit" disabled={busy}>
           {busy ? 'Signing in…' : 'Sign in'}
         </button>
+        <div className="divider" role="presentation">
+          or
+        </div>
+        <button className="secondary" type="button" onClick={() => void withPasskey()} disabled={busy}>
+          Sign in with a passkey
+        </button>
       </form>
     </AuthCard>
   );
 }
 
 function SecondFactor({
-  challenge,
+  step,
   onDone,
   onRestart,
 }: {
-  challenge: string;
+  step: SecondFactorChallenge['secondFactor'];
   onDone(me: Me): Promise<void>;
   onRestart(): void;
 }) {
+  const { challenge, methods } = step;
+  const hasTotp = methods.includes('totp');
   const [recovery, setRecovery] = useState(false);
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
@@ -111,6 +138,48 @@ function SecondFactor({
       setBusy(false);
     }
   };
+
+  const withPasskey = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      const optionsJSON = await api<PublicKeyCredentialRequestOptionsJSON>(
+        'POST',
+        '/session/second-factor/passkey-options',
+        { challenge },
+      );
+      const passkey = await startAuthentication({ optionsJSON });
+      await onDone(await api<Me>('POST', '/session/second-factor', { challenge, passkey }));
+    } catch (caught) {
+      setError(
+        caught instanceof Error && caught.name === 'NotAllowedError'
+          ? new Error('The passkey was not used. Try again.')
+          : caught,
+      );
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (!hasTotp)
+    return (
+      <AuthCard
+        title="Two-factor authentication"
+        intro="Confirm it is you with your passkey."
+        footer={
+          <button className="link" type="button" onClick={onRestart}>
+            Start again
+          </button>
+        }
+      >
+        <form onSubmit={(event) => event.preventDefault()}>
+          <ErrorAlert error={error} />
+          <button className="primary" type="button" onClick={() => void withPasskey()} disabled={busy} autoFocus>
+            Use your passkey
+          </button>
+        </form>
+      </AuthCard>
+    );
 
   return (
     <AuthCard
@@ -149,6 +218,11 @@ function SecondFactor({
         <button className="link" type="button" onClick={() => setRecovery(!recovery)}>
           {recovery ? 'Use the authenticator app instead' : 'Lost your phone? Use a recovery code'}
         </button>
+        {methods.includes('passkey') && (
+          <button className="secondary" type="button" onClick={() => void withPasskey()} disabled={busy}>
+            Use a passkey instead
+          </button>
+        )}
       </form>
     </AuthCard>
   );
