@@ -55,7 +55,7 @@ export async function buildHttp(
     ...(config.trustedProxies.length > 0 ? { trustProxy: [...config.trustedProxies] } : {}),
   });
   registerProblemHandler(app);
-  await registerResponseHeaders(app, { tls: Boolean(tls) });
+  registerResponseHeaders(app, { tls: Boolean(tls) });
   // Cookies are parsed for every route (a session is one); none is signed by the plugin: a session token is its own proof.
   await app.register(fastifyCookie);
   // Before any route: each is wrapped to ride out a failover.
