@@ -5,27 +5,9 @@ import { api, fieldError } from '../api';
 import { useSession } from '../session';
 import { ErrorAlert, Field, Notice } from '../ui/Field';
 import { Shell } from '../ui/Shell';
+import { TableHead } from '../ui/TableHead';
+import { useAction, when } from '../ui/useAction';
 import { passwordHint } from './ResetPassword';
-
-/** Runs a form's request, keeping its error and whether it is under way. */
-function useAction() {
-  const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
-  const run = useCallback(async (work: () => Promise<void>) => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      await work();
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
-  }, []);
-  return { error, busy, run, setError };
-}
-
-const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : 'never');
 
 export function Account() {
   const { me } = useSession();
@@ -275,16 +257,7 @@ function Passkeys() {
       <ErrorAlert error={fieldError(error, 'name') ? undefined : error} />
       {keys.length > 0 && (
         <table className="table stack">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Added</th>
-              <th scope="col">Last used</th>
-              <th scope="col">
-                <span className="visually-hidden">Action</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead columns={['Name', 'Added', 'Last used']} action />
           <tbody>
             {keys.map((key) => (
               <tr key={key.id}>
@@ -345,16 +318,7 @@ function Sessions() {
       <h2 id="sessions">Where you are signed in</h2>
       <ErrorAlert error={error} />
       <table className="table stack">
-        <thead>
-          <tr>
-            <th scope="col">Device</th>
-            <th scope="col">Address</th>
-            <th scope="col">Last seen</th>
-            <th scope="col">
-              <span className="visually-hidden">Action</span>
-            </th>
-          </tr>
-        </thead>
+        <TableHead columns={['Device', 'Address', 'Last seen']} action />
         <tbody>
           {sessions.map((session) => (
             <tr key={session.id}>
@@ -427,17 +391,7 @@ function Tokens() {
       )}
       {tokens.length > 0 && (
         <table className="table stack">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Access</th>
-              <th scope="col">Expires</th>
-              <th scope="col">Last used</th>
-              <th scope="col">
-                <span className="visually-hidden">Action</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead columns={['Name', 'Access', 'Expires', 'Last used']} action />
           <tbody>
             {tokens.map((token) => (
               <tr key={token.id}>

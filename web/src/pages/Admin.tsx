@@ -3,28 +3,11 @@ import { api, ApiError, fieldError, type Role } from '../api';
 import { useSession } from '../session';
 import { ErrorAlert, Field, Notice } from '../ui/Field';
 import { Shell } from '../ui/Shell';
+import { TableHead } from '../ui/TableHead';
+import { useAction, when } from '../ui/useAction';
 
 const roles: Role[] = ['owner', 'admin', 'member', 'viewer'];
 const rank: Record<Role, number> = { viewer: 0, member: 1, admin: 2, owner: 3 };
-const when = (iso: string) => new Date(iso).toLocaleString();
-
-/** Runs a request for a section, keeping its error and whether it is under way. */
-function useAction() {
-  const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
-  const run = useCallback(async (work: () => Promise<void>) => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      await work();
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
-  }, []);
-  return { error, busy, run, setError };
-}
 
 export function Admin() {
   return (
@@ -72,16 +55,7 @@ function Members() {
       <h2 id="members">Members</h2>
       <ErrorAlert error={error} />
       <table className="table stack">
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Email</th>
-            <th scope="col">Role</th>
-            <th scope="col">
-              <span className="visually-hidden">Action</span>
-            </th>
-          </tr>
-        </thead>
+        <TableHead columns={['Name', 'Email', 'Role']} action />
         <tbody>
           {members.map((member) => {
             const editable = member.id !== me.user.id && rank[member.role] <= mine;
@@ -186,16 +160,7 @@ function Invitations() {
       </form>
       {invitations.length > 0 && (
         <table className="table stack">
-          <thead>
-            <tr>
-              <th scope="col">Invited</th>
-              <th scope="col">Role</th>
-              <th scope="col">Expires</th>
-              <th scope="col">
-                <span className="visually-hidden">Action</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead columns={['Invited', 'Role', 'Expires']} action />
           <tbody>
             {invitations.map((invitation) => (
               <tr key={invitation.id}>
@@ -359,14 +324,7 @@ function Audit() {
       </form>
       <ErrorAlert error={fieldError(error, 'action') ?? error} />
       <table className="table stack">
-        <thead>
-          <tr>
-            <th scope="col">When</th>
-            <th scope="col">Who</th>
-            <th scope="col">What</th>
-            <th scope="col">Address</th>
-          </tr>
-        </thead>
+        <TableHead columns={['When', 'Who', 'What', 'Address']} />
         <tbody>
           {entries.map((entry) => (
             <tr key={entry.id}>

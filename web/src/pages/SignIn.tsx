@@ -5,6 +5,19 @@ import { api, fieldError, type Me, type SecondFactorChallenge } from '../api';
 import { AuthCard } from '../ui/AuthCard';
 import { ErrorAlert, Field } from '../ui/Field';
 import { useSession } from '../session';
+import { useAction } from '../ui/useAction';
+
+/** Asks the browser for a passkey answering the options at `optionsPath`; a refusal reads as a sentence. */
+async function askPasskey(optionsPath: string, body?: unknown) {
+  const optionsJSON = await api<PublicKeyCredentialRequestOptionsJSON>('POST', optionsPath, body);
+  try {
+    return await startAuthentication({ optionsJSON });
+  } catch (caught) {
+    throw caught instanceof Error && caught.name === 'NotAllowedError'
+      ? new Error('The passkey was not used. Try again, or use another way in.')
+      : caught;
+  }
+}
 
 /** Where to go after signing in: a path of this app only, never another site. */
 function safeNext(next: string | null): string {
@@ -16,50 +29,31 @@ export function SignIn() {
   const navigate = useNavigate();
   const [params] = useSearchParams();
   const [challenge, setChallenge] = useState<SecondFactorChallenge['secondFactor'] | undefined>();
-  const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
+  const { error, busy, run: attempt } = useAction();
 
   const done = async (me: Me) => {
     await refresh(me);
     navigate(safeNext(params.get('next')), { replace: true });
   };
 
-  const submitPassword = async (event: FormEvent<HTMLFormElement>) => {
+  const submitPassword = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    setBusy(true);
-    setError(undefined);
-    try {
+    void attempt(async () => {
       const answer = await api<Me | SecondFactorChallenge>('POST', '/session', {
         email: form.get('email'),
         password: form.get('password'),
       });
       if ('secondFactor' in answer) setChallenge(answer.secondFactor);
       else await done(answer);
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
-  const withPasskey = async () => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      const optionsJSON = await api<PublicKeyCredentialRequestOptionsJSON>('POST', '/session/passkey-options');
-      const response = await startAuthentication({ optionsJSON });
+  const withPasskey = () =>
+    attempt(async () => {
+      const response = await askPasskey('/session/passkey-options');
       await done(await api<Me>('POST', '/session/passkey', { response }));
-    } catch (caught) {
-      setError(
-        caught instanceof Error && caught.name === 'NotAllowedError'
-          ? new Error('The passkey was not used. Try again, or sign in with your password.')
-          : caught,
-      );
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   if (challenge) return <SecondFactor step={challenge} onDone={done} onRestart={() => setChallenge(undefined)} />;
 
@@ -117,49 +111,22 @@ function SecondFactor({
   const { challenge, methods } = step;
   const hasTotp = methods.includes('totp');
   const [recovery, setRecovery] = useState(false);
-  const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
+  const { error, busy, run: attempt } = useAction();
 
-  const submit = async (event: FormEvent<HTMLFormElement>) => {
+  const submit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const value = String(new FormData(event.currentTarget).get('code') ?? '').trim();
-    setBusy(true);
-    setError(undefined);
-    try {
-      const me = await api<Me>(
-        'POST',
-        '/session/second-factor',
-        recovery ? { challenge, recoveryCode: value } : { challenge, code: value },
-      );
-      await onDone(me);
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+    void attempt(async () => {
+      const body = recovery ? { challenge, recoveryCode: value } : { challenge, code: value };
+      await onDone(await api<Me>('POST', '/session/second-factor', body));
+    });
   };
 
-  const withPasskey = async () => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      const optionsJSON = await api<PublicKeyCredentialRequestOptionsJSON>(
-        'POST',
-        '/session/second-factor/passkey-options',
-        { challenge },
-      );
-      const passkey = await startAuthentication({ optionsJSON });
+  const withPasskey = () =>
+    attempt(async () => {
+      const passkey = await askPasskey('/session/second-factor/passkey-options', { challenge });
       await onDone(await api<Me>('POST', '/session/second-factor', { challenge, passkey }));
-    } catch (caught) {
-      setError(
-        caught instanceof Error && caught.name === 'NotAllowedError'
-          ? new Error('The passkey was not used. Try again.')
-          : caught,
-      );
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   if (!hasTotp)
     return (

@@ -1,0 +1,19 @@
+/** A table's column headings; `action` adds the unnamed column of per-row buttons (named for screen readers). */
+export function TableHead({ columns, action = false }: { columns: string[]; action?: boolean }) {
+  return (
+    <thead>
+      <tr>
+        {columns.map((column) => (
+          <th scope="col" key={column}>
+            {column}
+          </th>
+        ))}
+        {action && (
+          <th scope="col">
+            <span className="visually-hidden">Action</span>
+          </th>
+        )}
+      </tr>
+    </thead>
+  );
+}
