@@ -34,8 +34,8 @@ export function getWithHost(
 /** A real HTTP request with our own Host header and a JSON body (fetch does not let us set Host). */
 export function sendWithHost(
   port: number,
-  request: { method: string; url: string; host: string; body?: unknown },
-): Promise<{ status: number; body: string }> {
+  request: { method: string; url: string; host: string; body?: unknown; headers?: Record<string, string> },
+): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
   const payload = request.body === undefined ? undefined : JSON.stringify(request.body);
   return new Promise((resolve, reject) => {
     const outgoing = http.request(
@@ -44,12 +44,16 @@ export function sendWithHost(
         port,
         method: request.method,
         path: request.url,
-        headers: { host: request.host, ...(payload ? { 'content-type': 'application/json' } : {}) },
+        headers: {
+          host: request.host,
+          ...(payload ? { 'content-type': 'application/json' } : {}),
+          ...request.headers,
+        },
       },
       (response) => {
         let body = '';
         response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body, headers: response.headers }));
       },
     );
     outgoing.on('error', reject);

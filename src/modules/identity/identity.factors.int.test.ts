@@ -357,3 +357,42 @@ describe('a workspace that requires two-factor authentication', () => {
     assert.deepEqual(await auditActions('security.'), ['security.setting_changed requireTwoFactor']);
   });
 });
+
+describe('passkey ceremonies that go wrong', () => {
+  const fake = {
+    id: 'bm90LWEtcmVhbC1rZXk',
+    rawId: 'bm90LWEtcmVhbC1rZXk',
+    type: 'public-key',
+    response: { clientDataJSON: 'e30', authenticatorData: 'AAAA', signature: 'AAAA', attestationObject: 'AAAA' },
+    clientExtensionResults: {},
+  };
+
+  test('options name this workspace as the relying party, with a fresh challenge each time', async () => {
+    const first = await call('POST', '/session/passkey-options');
+    const second = await call('POST', '/session/passkey-options');
+    assert.equal(first.statusCode, 200, first.body);
+    assert.equal(first.json().rpId, `${acme.slug}.localhost`);
+    assert.equal(first.json().userVerification, 'required');
+    assert.notEqual(first.json().challenge, second.json().challenge);
+  });
+
+  test('an unknown passkey, a made-up answer, or a second step without its first are refused with a problem document', async () => {
+    const unknown = await call('POST', '/session/passkey', { body: { response: fake } });
+    assert.equal(unknown.statusCode, 401);
+    assert.equal(unknown.json().code, 'SIGN_IN_FAILED');
+    const noStep = await call('POST', '/session/second-factor/passkey-options', {
+      body: { challenge: 'x'.repeat(43) },
+    });
+    assert.equal(noStep.statusCode, 401);
+    assert.match(noStep.json().detail, /expired or used all its tries/);
+    const session = await signIn('owner@example.com');
+    assert.equal((await call('POST', '/me/passkeys/options', { session })).statusCode, 200);
+    const bogus = await call('POST', '/me/passkeys', { session, body: { name: 'Fake', response: fake } });
+    assert.equal(bogus.statusCode, 400);
+    assert.equal(bogus.json().code, 'PASSKEY_REJECTED');
+    assert.deepEqual((await call('GET', '/me/passkeys', { session })).json(), []);
+    const malformed = await call('POST', '/session/passkey', { body: { response: { id: 'x' } } });
+    assert.equal(malformed.statusCode, 400);
+    assert.equal(malformed.json().code, 'VALIDATION_FAILED');
+  });
+});
