@@ -226,7 +226,7 @@ function Security() {
       <form id="security-form" onSubmit={save()} noValidate>
         {saved && <Notice>Saved.</Notice>}
         <ErrorAlert error={error} />
-        <div className="row">
+        <div className="check">
           <input id="two-factor-rule" name="twoFactor" type="checkbox" defaultChecked={settings.requireTwoFactor} />
           <label htmlFor="two-factor-rule">Everyone must use two-factor authentication</label>
         </div>

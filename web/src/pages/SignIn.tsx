@@ -1,4 +1,8 @@
-import { startAuthentication, type PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/browser';
+import {
+  browserSupportsWebAuthn,
+  startAuthentication,
+  type PublicKeyCredentialRequestOptionsJSON,
+} from '@simplewebauthn/browser';
 import { useState, type FormEvent } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { api, fieldError, type Me, type SecondFactorChallenge } from '../api';
@@ -88,12 +92,16 @@ export function SignIn() {
         <button className="primary" type="submit" disabled={busy}>
           {busy ? 'Signing in…' : 'Sign in'}
         </button>
-        <div className="divider" role="presentation">
-          or
-        </div>
-        <button className="secondary" type="button" onClick={() => void withPasskey()} disabled={busy}>
-          Sign in with a passkey
-        </button>
+        {browserSupportsWebAuthn() && (
+          <>
+            <div className="divider" role="presentation">
+              or
+            </div>
+            <button className="secondary" type="button" onClick={() => void withPasskey()} disabled={busy}>
+              Sign in with a passkey
+            </button>
+          </>
+        )}
       </form>
     </AuthCard>
   );

@@ -24,7 +24,7 @@ export function Shell({ children }: { children: ReactNode }) {
             <NavLink to="/account">Account</NavLink>
           </nav>
           <div className="row small">
-            <span className="muted">{me?.user.email}</span>
+            <span className="muted who">{me?.user.email}</span>
             <button className="secondary" type="button" onClick={() => void signOut()}>
               Sign out
             </button>
