@@ -185,6 +185,7 @@ describe('the OpenAPI document', () => {
       '/api/v1/me/totp/confirm',
       '/api/v1/members',
       '/api/v1/members/{id}',
+      '/api/v1/members/{id}/second-factors',
       '/api/v1/password-resets',
       '/api/v1/password-resets/complete',
       '/api/v1/security',

@@ -338,6 +338,7 @@ describe('passkeys in Chromium, with its virtual authenticator', () => {
       assert.deepEqual([alone!.target, alone!.detail], ['pat@example.com', { method: 'passkey' }]);
 
       await page.getByRole('button', { name: 'Sign out' }).first().click();
+      await page.waitForURL(/\/sign-in/);
       await signIn(page, 'pat@example.com');
       await page.getByRole('button', { name: 'Use your passkey' }).click();
       await page.getByRole('heading', { name: 'Welcome, Pat Passkey' }).waitFor();

@@ -125,6 +125,24 @@ export function adminApi(api: ApiScope, identity: IdentityService): void {
     },
   );
 
+  api.delete(
+    '/members/:id/second-factors',
+    {
+      schema: {
+        summary:
+          "Resets a member's lost second factors (authenticator app, recovery codes, passkeys); their sessions end",
+        tags,
+        params: z.object({ id: z.uuid() }),
+        response: { 204: z.null() },
+      },
+    },
+    async (request, reply) => {
+      const actor = assertAllowed(request.actor, canManageMembers, "reset members' second factors");
+      await identity.resetSecondFactors(requireTenant(request).slug, actor, request.params.id, requestClient(request));
+      return reply.status(204).send(null);
+    },
+  );
+
   api.get(
     '/security',
     { schema: { summary: "The workspace's sign-in rules", tags, response: { 200: securitySchema } } },

@@ -396,3 +396,34 @@ describe('passkey ceremonies that go wrong', () => {
     assert.equal(malformed.json().code, 'VALIDATION_FAILED');
   });
 });
+
+describe('an admin resets a member’s lost second factors', () => {
+  test('the member’s app, codes and passkeys go, their sessions end, and they sign in with the password alone', async () => {
+    const owner = (await platform.identity.members(acme.slug)).find((m) => m.email === 'owner@example.com')!;
+    await platform.identity.updateSecuritySettings(
+      acme.slug,
+      { kind: 'user', name: owner.email, userId: owner.id, role: 'owner' },
+      { requireTwoFactor: false },
+      { ip: '127.0.0.1' },
+    );
+    const member = (await platform.identity.members(acme.slug)).find((m) => m.email === 'member@example.com')!;
+    const first = await call('POST', '/session', { body: { email: 'member@example.com', password } });
+    assert.ok(first.json().secondFactor, 'the member has an authenticator app (set up above)');
+
+    const byMember = await call('DELETE', `/members/${owner.id}/second-factors`, {
+      session: await signIn('new.person@example.com'),
+    });
+    assert.equal(byMember.statusCode, 403, 'an admin cannot reset an owner');
+    const session = await signIn('owner@example.com');
+    const self = await call('DELETE', `/members/${owner.id}/second-factors`, { session });
+    assert.equal(self.statusCode, 403);
+    const reset = await call('DELETE', `/members/${member.id}/second-factors`, { session });
+    assert.equal(reset.statusCode, 204, reset.body);
+
+    const again = await call('POST', '/session', { body: { email: 'member@example.com', password } });
+    assert.equal(again.statusCode, 200);
+    assert.equal(again.json().secondFactor, undefined);
+    assert.deepEqual(again.json().twoFactor, { totp: false, recoveryCodesLeft: 0, passkeys: 0, setupRequired: false });
+    assert.deepEqual(await auditActions('two_factor.reset'), ['two_factor.reset member@example.com']);
+  });
+});

@@ -109,6 +109,57 @@ export async function removeMember(
   });
 }
 
+/**
+ * Takes away a member's second factors (authenticator app, recovery codes, passkeys) when they
+ * lost them: their sessions end, and they sign in with their password alone, then set a factor
+ * up again (at once, if the workspace requires one). Admins do it for roles up to admin, owners
+ * for anyone; nobody for themselves (they still hold a factor to remove it with).
+ */
+export async function resetSecondFactors(
+  db: Kysely<IdentityDatabase>,
+  actor: UserActor,
+  memberId: string,
+  context: { ip?: string | undefined; at: Date },
+): Promise<void> {
+  await db.transaction().execute(async (tx) => {
+    const member = await findMember(tx, memberId);
+    if (member.id === actor.userId)
+      throw appError(
+        'FORBIDDEN',
+        'Remove your own second factors from your account page, where your password confirms it.',
+      );
+    if (!canGrantRole(actor, member.role))
+      throw appError(
+        'FORBIDDEN',
+        `Your role (${actor.role}) cannot reset the second factors of an ${member.role}; an owner can.`,
+      );
+    await tx
+      .updateTable('users')
+      .set({ totp_secret: null, totp_enabled_at: null, totp_last_step: null })
+      .where('id', '=', memberId)
+      .execute();
+    await tx.deleteFrom('recovery_codes').where('user_id', '=', memberId).execute();
+    const passkeys = await tx.deleteFrom('passkeys').where('user_id', '=', memberId).returning('id').execute();
+    await tx
+      .updateTable('sessions')
+      .set({ revoked_at: context.at })
+      .where('user_id', '=', memberId)
+      .where('revoked_at', 'is', null)
+      .execute();
+    await appendAudit(
+      tx,
+      {
+        actor: `user:${actor.name}`,
+        action: 'two_factor.reset',
+        target: member.email,
+        ip: context.ip,
+        detail: { passkeysRemoved: passkeys.length },
+      },
+      context.at,
+    );
+  });
+}
+
 async function findMember(db: Kysely<IdentityDatabase>, memberId: string) {
   const member = await db
     .selectFrom('users')

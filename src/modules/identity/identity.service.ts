@@ -4,7 +4,7 @@ import type { TenantTables } from '../../platform/db/schema.js';
 import { appError } from '../../platform/errors.js';
 import { appendAudit, verifyAuditChain, type AuditEntry, type AuditEvent, type ChainBreak } from './identity.audit.js';
 import { readAudit, type AuditFilter } from './identity.audit-read.js';
-import { changeRole, listMembers, removeMember, type MemberView } from './identity.members.js';
+import { changeRole, listMembers, removeMember, resetSecondFactors, type MemberView } from './identity.members.js';
 import type { UserActor } from './identity.policy.js';
 import { assertStrongPassword, checkPassword, hashPassword } from './identity.passwords.js';
 import {
@@ -707,6 +707,14 @@ export class IdentityService {
     );
     this.forget(tenant, memberId);
     return member;
+  }
+
+  /** Takes away a member's lost second factors; their sessions end. Audited. */
+  async resetSecondFactors(tenant: string, actor: UserActor, memberId: string, client: Client): Promise<void> {
+    await this.use(tenant, (db) =>
+      resetSecondFactors(db, actor, memberId, { ip: client.ip, at: this.deps.clock.now() }),
+    );
+    this.forget(tenant, memberId);
   }
 
   async removeMember(tenant: string, actor: UserActor, memberId: string, client: Client): Promise<void> {

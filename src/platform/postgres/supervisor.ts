@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { chmod, chown, mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { randomInt } from 'node:crypto';
+import { chmod, chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -399,7 +400,28 @@ export async function isPortFree(port: number, host = '127.0.0.1'): Promise<bool
   });
 }
 
+/**
+ * A free port to listen on. Chosen below the kernel's ephemeral range (Linux: 32768-60999, from
+ * /proc/sys/net/ipv4/ip_local_port_range): a port from that range, free when asked, can be taken
+ * a moment later by any outgoing connection before the server that asked for it listens (seen as
+ * a rare EADDRINUSE in the failover drill). Falls back to the kernel's pick if none is found.
+ */
+/** Ports this process handed out lately: two callers that have not listened yet never get the same one. */
+const handedOut = new Set<number>();
+
 export async function findFreePort(host = '127.0.0.1'): Promise<number> {
+  const ephemeralLow = await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+    .then((text) => Number(text.trim().split(/\s+/)[0]) || 32768)
+    .catch(() => 32768);
+  const low = 10_000;
+  if (ephemeralLow > low + 1000)
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const port = low + randomInt(ephemeralLow - low);
+      if (handedOut.has(port) || !(await isPortFree(port, host))) continue;
+      handedOut.add(port);
+      if (handedOut.size > 500) handedOut.delete(handedOut.values().next().value!);
+      return port;
+    }
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

@@ -42,6 +42,18 @@ function Members() {
       await api('PATCH', `/members/${member.id}`, { role });
       await load();
     });
+  const resetFactors = (member: Member) => {
+    if (
+      !window.confirm(
+        `Reset the second factors of ${member.name}? Their authenticator app, recovery codes and passkeys stop working and they are signed out; they sign in with their password and set up new ones.`,
+      )
+    )
+      return;
+    void run(async () => {
+      await api('DELETE', `/members/${member.id}/second-factors`);
+      await load();
+    });
+  };
   const remove = (member: Member) => {
     if (!window.confirm(`Remove ${member.name} (${member.email}) from the workspace? Their sessions and tokens end.`))
       return;
@@ -84,9 +96,14 @@ function Members() {
                 </td>
                 <td>
                   {editable && (
-                    <button className="danger" type="button" onClick={() => remove(member)}>
-                      Remove
-                    </button>
+                    <div className="row">
+                      <button className="secondary" type="button" onClick={() => resetFactors(member)}>
+                        Reset 2FA
+                      </button>
+                      <button className="danger" type="button" onClick={() => remove(member)}>
+                        Remove
+                      </button>
+                    </div>
                   )}
                 </td>
               </tr>
