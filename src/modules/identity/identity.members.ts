@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import { appError } from '../../platform/errors.js';
 import { appendAudit } from './identity.audit.js';
 import { canGrantRole, type UserActor } from './identity.policy.js';
+import { endSessions } from './identity.sessions.js';
 import type { IdentityDatabase, Role } from './identity.tables.js';
 
 /** A member of a workspace as its people see them. */
@@ -83,12 +84,7 @@ export async function removeMember(
       throw appError('FORBIDDEN', `Your role (${actor.role}) cannot remove an ${member.role}; an owner can.`);
     if (member.role === 'owner') await assertNotLastOwner(tx, member.email, 'be removed');
     await tx.updateTable('users').set({ disabled_at: context.at }).where('id', '=', memberId).execute();
-    await tx
-      .updateTable('sessions')
-      .set({ revoked_at: context.at })
-      .where('user_id', '=', memberId)
-      .where('revoked_at', 'is', null)
-      .execute();
+    await endSessions(tx, memberId, context.at);
     await tx
       .updateTable('api_tokens')
       .set({ revoked_at: context.at })
@@ -140,12 +136,7 @@ export async function resetSecondFactors(
       .execute();
     await tx.deleteFrom('recovery_codes').where('user_id', '=', memberId).execute();
     const passkeys = await tx.deleteFrom('passkeys').where('user_id', '=', memberId).returning('id').execute();
-    await tx
-      .updateTable('sessions')
-      .set({ revoked_at: context.at })
-      .where('user_id', '=', memberId)
-      .where('revoked_at', 'is', null)
-      .execute();
+    await endSessions(tx, memberId, context.at);
     await appendAudit(
       tx,
       {

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { appError } from '../../platform/errors.js';
 import { appendAudit } from './identity.audit.js';
+import { endSessions } from './identity.sessions.js';
 import type { IdentityDatabase } from './identity.tables.js';
 import { newSecret, secretHash } from './identity.tokens.js';
 
@@ -100,12 +101,7 @@ export async function finishReset(
         'RESET_INVALID',
         'This link to choose a password is not valid: it was used already, replaced by a newer one, or it expired. Ask for a new one.',
       );
-    await tx
-      .updateTable('sessions')
-      .set({ revoked_at: context.at })
-      .where('user_id', '=', user.id)
-      .where('revoked_at', 'is', null)
-      .execute();
+    await endSessions(tx, user.id, context.at);
     await tx.deleteFrom('sign_in_failures').where('email', '=', user.email).execute();
     await appendAudit(
       tx,

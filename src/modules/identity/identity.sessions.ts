@@ -135,3 +135,14 @@ export class SessionStore {
     return Number(result.numUpdatedRows);
   }
 }
+
+/** Ends every live session of a person at `at` (a removal, a reset, lost factors); returns how many. */
+export async function endSessions(db: Kysely<IdentityDatabase>, userId: string, at: Date): Promise<number> {
+  const result = await db
+    .updateTable('sessions')
+    .set({ revoked_at: at })
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
