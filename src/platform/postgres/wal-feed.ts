@@ -229,13 +229,15 @@ export class WalFeed {
   }
 
   /**
-   * Removes fetched segments recovery has passed, keeping the one just before `file` (at the end
-   * of the WAL recovery reads the last segment again). One it asks for again is fetched again.
+   * Removes fetched segments recovery has passed, keeping the four just before `file`: at the end
+   * of the WAL recovery reads the segment it stopped in again, and with its read-ahead that may be
+   * a few behind the newest it asked for (keeping only one lost it, rarely, mid-copy). One it asks
+   * for again after that is fetched again.
    */
   private async forgetBefore(file: string): Promise<void> {
     if (!isSegmentName(file)) return;
     const passed = [...this.files.keys()].filter((known) => isSegmentName(known) && known < file).sort();
-    for (const known of passed.slice(0, -1)) {
+    for (const known of passed.slice(0, -keptBehind)) {
       const fetching = this.files.get(known)!;
       this.files.delete(known);
       if ((await fetching) === 'stored') await rm(path.join(this.dir, known), { force: true });
@@ -258,6 +260,9 @@ export class WalFeed {
  * the target must not fail a recovery that reaches the target, and one before it ends recovery
  * short of the target, which PostgreSQL reports as an error.
  */
+/** Passed segments kept for recovery to read again (see forgetBefore). */
+const keptBehind = 4;
+
 export function restoreCommand(dir: string, unreadable: 'stop' | 'end'): string {
   if (/['\n]/.test(dir)) throw new Error(`the WAL directory may not contain quotes or newlines: ${dir}`);
   const d = `'${dir}'`;
