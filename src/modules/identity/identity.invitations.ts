@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { appError } from '../../platform/errors.js';
 import { appendAudit } from './identity.audit.js';
+import { insertUser } from './identity.members.js';
 import { canGrantRole, type UserActor } from './identity.policy.js';
 import type { IdentityDatabase, Role } from './identity.tables.js';
 import { newSecret, secretHash } from './identity.tokens.js';
@@ -196,20 +197,12 @@ export async function acceptInvitation(
     .returning(['id', 'email', 'role'])
     .executeTakeFirst();
   if (!invitation) throw unusable();
-  const taken = await tx.selectFrom('users').select('id').where('email', '=', invitation.email).executeTakeFirst();
-  if (taken) throw appError('ALREADY_MEMBER', `${invitation.email} is already a member of this workspace. Sign in.`);
-  const user = await tx
-    .insertInto('users')
-    .values({
-      email: invitation.email,
-      name: input.name,
-      role: invitation.role,
-      password_hash: input.passwordHash,
-      password_changed_at: context.at,
-      created_at: context.at,
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
+  const user = await insertUser(
+    tx,
+    { email: invitation.email, name: input.name, role: invitation.role, passwordHash: input.passwordHash },
+    context.at,
+    () => appError('ALREADY_MEMBER', `${invitation.email} is already a member of this workspace. Sign in.`),
+  );
   await appendAudit(
     tx,
     {

@@ -23,6 +23,34 @@ const present = (row: { id: string; email: string; name: string; role: Role; cre
   createdAt: row.created_at,
 });
 
+/**
+ * Makes an account (a password hash, when given, already checked and made), or throws what
+ * `taken` returns when the address has one: the one insert behind an operator's, an admin's and
+ * an invitation's new member.
+ */
+export async function insertUser(
+  tx: Kysely<IdentityDatabase>,
+  input: { email: string; name: string; role: Role; passwordHash: string | null },
+  at: Date,
+  taken: () => Error,
+): Promise<MemberView> {
+  const existing = await tx.selectFrom('users').select('id').where('email', '=', input.email).executeTakeFirst();
+  if (existing) throw taken();
+  const row = await tx
+    .insertInto('users')
+    .values({
+      email: input.email,
+      name: input.name,
+      role: input.role,
+      password_hash: input.passwordHash,
+      password_changed_at: input.passwordHash ? at : null,
+      created_at: at,
+    })
+    .returning(columns)
+    .executeTakeFirstOrThrow();
+  return present(row);
+}
+
 export async function listMembers(db: Kysely<IdentityDatabase>): Promise<MemberView[]> {
   const rows = await db.selectFrom('users').select(columns).where('disabled_at', 'is', null).orderBy('email').execute();
   return rows.map(present);

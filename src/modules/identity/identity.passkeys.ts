@@ -12,7 +12,7 @@ import type { Kysely } from 'kysely';
 import { appError } from '../../platform/errors.js';
 import { appendAudit } from './identity.audit.js';
 import { createChallengeFor, findChallenge, spendChallenge } from './identity.challenges.js';
-import type { ChallengePurpose, IdentityDatabase } from './identity.tables.js';
+import type { ChallengePurpose, IdentityDatabase, Role } from './identity.tables.js';
 
 /**
  * Passkeys (WebAuthn) through @simplewebauthn/server: registered from one's account, used as a
@@ -240,7 +240,7 @@ export async function checkPasskey(
   rp: RelyingParty,
   response: AuthenticationResponseJSON,
   now: Date,
-): Promise<{ id: string; email: string; role: string; passkeyId: string }> {
+): Promise<{ id: string; email: string; role: Role; passkeyId: string }> {
   const refused = () =>
     appError('SIGN_IN_FAILED', 'That passkey was not accepted here. Try again, or sign in with your password.');
   const key = await db

@@ -4,7 +4,14 @@ import type { TenantTables } from '../../platform/db/schema.js';
 import { appError } from '../../platform/errors.js';
 import { appendAudit, verifyAuditChain, type AuditEntry, type AuditEvent, type ChainBreak } from './identity.audit.js';
 import { readAudit, type AuditFilter } from './identity.audit-read.js';
-import { changeRole, listMembers, removeMember, resetSecondFactors, type MemberView } from './identity.members.js';
+import {
+  changeRole,
+  insertUser,
+  listMembers,
+  removeMember,
+  resetSecondFactors,
+  type MemberView,
+} from './identity.members.js';
 import type { UserActor } from './identity.policy.js';
 import { assertStrongPassword, checkPassword, hashPassword } from './identity.passwords.js';
 import {
@@ -93,9 +100,9 @@ export interface UserView {
 
 const normalEmail = (email: string): string => email.trim().toLowerCase();
 
-/** A workspace's people: accounts, password sign-in with back-off, sessions, all audited. */
 export type { Client, SignedIn, SignInOutcome };
 
+/** A workspace's people: accounts, password sign-in with back-off, sessions, all audited. */
 export class IdentityService {
   private readonly allowLists: AllowListCache;
   private readonly sessionHolders: HolderCache<SessionHolder>;
@@ -127,22 +134,11 @@ export class IdentityService {
     const now = this.deps.clock.now();
     return this.use(tenant, (db) =>
       db.transaction().execute(async (tx) => {
-        const taken = await tx.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst();
-        if (taken) throw appError('VALIDATION_FAILED', `There is already an account for ${email} in this workspace.`);
-        const row = await tx
-          .insertInto('users')
-          .values({
-            email,
-            name: input.name,
-            role: input.role,
-            password_hash: passwordHash,
-            password_changed_at: passwordHash ? now : null,
-            created_at: now,
-          })
-          .returning(['id', 'email', 'name', 'role', 'created_at'])
-          .executeTakeFirstOrThrow();
+        const user = await insertUser(tx, { email, name: input.name, role: input.role, passwordHash }, now, () =>
+          appError('VALIDATION_FAILED', `There is already an account for ${email} in this workspace.`),
+        );
         await appendAudit(tx, { ...audit, action: 'user.created', target: email, detail: { role: input.role } }, now);
-        return { id: row.id, email: row.email, name: row.name, role: row.role, createdAt: row.created_at };
+        return user;
       }),
     );
   }

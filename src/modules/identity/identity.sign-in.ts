@@ -182,15 +182,9 @@ export async function passkeySignIn(
 ): Promise<SignedIn> {
   return db.transaction().execute(async (tx) => {
     const owner = await checkPasskey(tx, passkey.rp, passkey.response, deps.clock.now());
-    return startSession(
-      tx,
-      deps,
-      { id: owner.id, email: owner.email, role: owner.role as SessionHolder['role'] },
-      client,
-      {
-        method: 'passkey',
-      },
-    );
+    return startSession(tx, deps, { id: owner.id, email: owner.email, role: owner.role }, client, {
+      method: 'passkey',
+    });
   });
 }
 
