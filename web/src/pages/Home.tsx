@@ -14,10 +14,10 @@ export function Home() {
           <span className="badge">{me.user.role}</span> of {workspace?.name ?? 'this workspace'}. Projects and tasks
           arrive here next.
         </p>
-        {!me.twoFactor.totp && (
+        {!me.twoFactor.totp && me.twoFactor.passkeys === 0 && (
           <p>
-            Protect your account with a second factor: <Link to="/account#two-factor">set up an authenticator app</Link>
-            .
+            Protect your account with a second factor:{' '}
+            <Link to="/account#two-factor">set up an authenticator app or a passkey</Link>.
           </p>
         )}
       </section>
