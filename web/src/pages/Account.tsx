@@ -1,12 +1,12 @@
 import { startRegistration, type PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/browser';
 import QRCode from 'qrcode';
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { api, fieldError } from '../api';
 import { useSession } from '../session';
 import { ErrorAlert, Field, Notice } from '../ui/Field';
 import { Shell } from '../ui/Shell';
 import { TableHead } from '../ui/TableHead';
-import { useAction, when } from '../ui/useAction';
+import { useAction, useList, when } from '../ui/useAction';
 import { passwordHint } from './ResetPassword';
 
 export function Account() {
@@ -130,34 +130,20 @@ function TwoFactor() {
             <span className="muted">{me.twoFactor.recoveryCodesLeft} recovery codes left.</span>
           </p>
           <div className="row top">
-            <form onSubmit={withPassword('POST', '/me/recovery-codes')} noValidate>
-              <Field
-                label="Password, for new recovery codes"
-                name="password"
-                type="password"
-                autoComplete="current-password"
-                required
-              />
-              <div>
-                <button className="secondary" type="submit" disabled={busy}>
-                  New recovery codes
-                </button>
-              </div>
-            </form>
-            <form onSubmit={withPassword('DELETE', '/me/totp')} noValidate>
-              <Field
-                label="Password, to remove the app"
-                name="password"
-                type="password"
-                autoComplete="current-password"
-                required
-              />
-              <div>
-                <button className="danger" type="submit" disabled={busy}>
-                  Remove authenticator app
-                </button>
-              </div>
-            </form>
+            <PasswordForm
+              label="Password, for new recovery codes"
+              button="New recovery codes"
+              kind="secondary"
+              busy={busy}
+              onSubmit={withPassword('POST', '/me/recovery-codes')}
+            />
+            <PasswordForm
+              label="Password, to remove the app"
+              button="Remove authenticator app"
+              kind="danger"
+              busy={busy}
+              onSubmit={withPassword('DELETE', '/me/totp')}
+            />
           </div>
         </>
       ) : setup ? (
@@ -200,6 +186,26 @@ function TwoFactor() {
   );
 }
 
+/** A change to one's account that the current password confirms: one field and its button. */
+function PasswordForm(props: {
+  label: string;
+  button: string;
+  kind: 'secondary' | 'danger';
+  busy: boolean;
+  onSubmit(event: FormEvent<HTMLFormElement>): void;
+}) {
+  return (
+    <form onSubmit={props.onSubmit} noValidate>
+      <Field label={props.label} name="password" type="password" autoComplete="current-password" required />
+      <div>
+        <button className={props.kind} type="submit" disabled={props.busy}>
+          {props.button}
+        </button>
+      </div>
+    </form>
+  );
+}
+
 interface PasskeyRow {
   id: string;
   name: string;
@@ -209,11 +215,9 @@ interface PasskeyRow {
 
 function Passkeys() {
   const { refresh } = useSession();
-  const [keys, setKeys] = useState<PasskeyRow[]>([]);
   const [added, setAdded] = useState<string | undefined>();
   const { error, busy, run, setError } = useAction();
-  const load = useCallback(() => run(async () => setKeys(await api<PasskeyRow[]>('GET', '/me/passkeys'))), [run]);
-  useEffect(() => void load(), [load]);
+  const { items: keys, load } = useList<PasskeyRow>('/me/passkeys', run);
   const add = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const form = event.currentTarget;
@@ -304,10 +308,8 @@ function device(agent: string | null): string {
 }
 
 function Sessions() {
-  const [sessions, setSessions] = useState<SessionRow[]>([]);
   const { error, run } = useAction();
-  const load = useCallback(() => run(async () => setSessions(await api<SessionRow[]>('GET', '/me/sessions'))), [run]);
-  useEffect(() => void load(), [load]);
+  const { items: sessions, load } = useList<SessionRow>('/me/sessions', run);
   const revoke = (id: string) =>
     void run(async () => {
       await api('DELETE', `/me/sessions/${id}`);
@@ -352,11 +354,9 @@ interface TokenRow {
 }
 
 function Tokens() {
-  const [tokens, setTokens] = useState<TokenRow[]>([]);
   const [made, setMade] = useState<string | undefined>();
   const { error, busy, run } = useAction();
-  const load = useCallback(() => run(async () => setTokens(await api<TokenRow[]>('GET', '/me/tokens'))), [run]);
-  useEffect(() => void load(), [load]);
+  const { items: tokens, load } = useList<TokenRow>('/me/tokens', run);
   const create = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const form = event.currentTarget;

@@ -4,7 +4,7 @@ import { useSession } from '../session';
 import { ErrorAlert, Field, Notice } from '../ui/Field';
 import { Shell } from '../ui/Shell';
 import { TableHead } from '../ui/TableHead';
-import { useAction, when } from '../ui/useAction';
+import { useAction, useList, when } from '../ui/useAction';
 
 const roles: Role[] = ['owner', 'admin', 'member', 'viewer'];
 const rank: Record<Role, number> = { viewer: 0, member: 1, admin: 2, owner: 3 };
@@ -31,10 +31,8 @@ interface Member {
 
 function Members() {
   const { me } = useSession();
-  const [members, setMembers] = useState<Member[]>([]);
   const { error, run } = useAction();
-  const load = useCallback(() => run(async () => setMembers(await api<Member[]>('GET', '/members'))), [run]);
-  useEffect(() => void load(), [load]);
+  const { items: members, load } = useList<Member>('/members', run);
   if (!me) return null;
   const mine = rank[me.user.role];
   const change = (member: Member, role: Role) =>
@@ -125,14 +123,9 @@ interface Invitation {
 
 function Invitations() {
   const { me } = useSession();
-  const [invitations, setInvitations] = useState<Invitation[]>([]);
   const [sent, setSent] = useState<string | undefined>();
   const { error, busy, run } = useAction();
-  const load = useCallback(
-    () => run(async () => setInvitations(await api<Invitation[]>('GET', '/invitations'))),
-    [run],
-  );
-  useEffect(() => void load(), [load]);
+  const { items: invitations, load } = useList<Invitation>('/invitations', run);
   if (!me) return null;
   const invite = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
