@@ -77,12 +77,13 @@ async function runServer(command: Command, role: keyof typeof roleSets, port?: s
   process.exitCode = reason.startsWith('fatal') ? 1 : 0;
 }
 
-const banner = (entryUrl: string, port: number, first?: RunningPlatform['firstSignIn']): string =>
-  `\nSteadfast is running. Open ${entryUrl}\n  health: ${new URL(entryUrl).protocol}//localhost:${port}/healthz · readiness: ${new URL(entryUrl).protocol}//localhost:${port}/readyz\n  stop with Ctrl-C\n\n${
-    first
-      ? `First start: the demo workspace's owner is ${first.email}. Choose its password here (the link works once, within 24 hours):\n  ${first.link}\nA new link at any time: steadfast user link ${first.tenant} ${first.email}\n\n`
-      : ''
-  }`;
+function banner(entryUrl: string, port: number, first?: RunningPlatform['firstSignIn']): string {
+  const local = `${new URL(entryUrl).protocol}//localhost:${port}`;
+  const firstStart = first
+    ? `First start: the demo workspace's owner is ${first.email}. Choose its password here (the link works once, within 24 hours):\n  ${first.link}\nA new link at any time: steadfast user link ${first.tenant} ${first.email}\n\n`
+    : '';
+  return `\nSteadfast is running. Open ${entryUrl}\n  health: ${local}/healthz · readiness: ${local}/readyz\n  stop with Ctrl-C\n\n${firstStart}`;
+}
 
 /** What the terminal says when the node starts as, or becomes, a primary, a standby or fenced. */
 function announce(role: NodeRole, node: PlatformNode, detail?: { host: string; port: number } | FencedState): void {
