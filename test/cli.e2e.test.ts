@@ -103,6 +103,31 @@ describe('steadfast up and the operator commands', () => {
         [['ada@example.com', 'owner']],
       );
 
+      // The first member of staff: a one-time setup link on the console's host, never a password.
+      const staff = await runCli(['staff', 'create', 'Ops@Example.com', '--name', 'Ops'], withoutPort);
+      assert.equal(staff.code, 0, staff.stderr);
+      assert.match(staff.stdout, new RegExp(`http://console\\.localhost:${setup.httpPort}/setup#token=`));
+      const setupToken = /#token=([A-Za-z0-9_-]+)/.exec(staff.stdout)![1];
+      const opened = await sendWithHost(setup.httpPort, {
+        method: 'POST',
+        url: '/api/v1/console/setup/open',
+        host: `console.localhost:${setup.httpPort}`,
+        body: { token: setupToken },
+      });
+      assert.equal(opened.status, 200, opened.body);
+      assert.equal(JSON.parse(opened.body).email, 'ops@example.com');
+      const twice = await runCli(['staff', 'create', 'ops@example.com'], setup.env);
+      assert.equal(twice.code, 1);
+      assert.match(twice.stderr, /already a staff account for ops@example.com[^]*steadfast staff link ops@example.com/);
+      const staffList = await runCli(['staff', 'list', '--json'], setup.env);
+      assert.deepEqual(
+        JSON.parse(staffList.stdout).map((s: { email: string; status: string }) => [s.email, s.status]),
+        [['ops@example.com', 'setup']],
+      );
+      assert.equal((await runCli(['staff', 'disable', 'ops@example.com'], setup.env)).code, 0);
+      const renewed = await runCli(['staff', 'link', 'ops@example.com'], setup.env);
+      assert.match(renewed.stdout, /sets a password and an authenticator app here/);
+
       // The operator port: metrics read at scrape time, on loopback, apart from the tenant-facing port.
       const { operatorPort } = JSON.parse(await readFile(path.join(setup.home, 'instance.json'), 'utf8')) as {
         operatorPort: number;

@@ -157,7 +157,7 @@ describe('the drill write route, a module route behind a token', () => {
 });
 
 describe('the OpenAPI document', () => {
-  test("lists every route of the tenant API from the routes' own schemas, and nothing else", async () => {
+  test("lists every route of the API (a workspace's and the staff console's) from the routes' own schemas, and nothing else", async () => {
     const response = await app.inject({ url: '/api/v1/openapi.json', headers: { host: 'localhost:8080' } });
     assert.equal(response.statusCode, 200);
     const document = response.json();
@@ -165,6 +165,15 @@ describe('the OpenAPI document', () => {
     assert.deepEqual(Object.keys(document.paths).sort(), [
       '/api/v1/audit',
       '/api/v1/audit.csv',
+      '/api/v1/console/audit',
+      '/api/v1/console/grants',
+      '/api/v1/console/grants/{id}',
+      '/api/v1/console/grants/{id}/entry',
+      '/api/v1/console/me',
+      '/api/v1/console/session',
+      '/api/v1/console/setup',
+      '/api/v1/console/setup/open',
+      '/api/v1/console/tenants',
       '/api/v1/drill/writes',
       '/api/v1/examples/{kind}',
       '/api/v1/invitations',
@@ -194,8 +203,14 @@ describe('the OpenAPI document', () => {
       '/api/v1/session/passkey-options',
       '/api/v1/session/second-factor',
       '/api/v1/session/second-factor/passkey-options',
+      '/api/v1/support/grants',
+      '/api/v1/support/grants/{id}',
+      '/api/v1/support/grants/{id}/approve',
+      '/api/v1/support/grants/{id}/deny',
+      '/api/v1/support/session',
       '/api/v1/tenant',
     ]);
+    assert.deepEqual(document.paths['/api/v1/console/tenants'].get.tags, ['console']);
     assert.deepEqual(Object.keys(document.paths['/api/v1/tenant'].get.responses), ['200']);
     const example = document.paths['/api/v1/examples/{kind}'].post;
     assert.deepEqual(example.requestBody.content['application/json'].schema.required.sort(), ['size', 'title']);

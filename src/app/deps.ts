@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
-import { IdentityService } from '../modules/identity/index.js';
+import { IdentityService, StaffService, SupportService } from '../modules/identity/index.js';
 import { TenancyRepository, TenancyService, TenantProvisioner } from '../modules/tenancy/index.js';
 import { systemClock, type Clock } from '../platform/clock/clock.js';
 import { tlsEnabled, type Config } from '../platform/config/config.js';
@@ -29,6 +29,9 @@ export interface Platform {
   readonly mail: Mail;
   readonly tenancy: TenancyService;
   readonly identity: IdentityService;
+  /** The platform's staff (the console) and their support grants into workspaces. */
+  readonly staff: StaffService;
+  readonly support: SupportService;
   /** Closes pools; the database handle is stopped by whoever opened it. */
   close(): Promise<void>;
 }
@@ -72,6 +75,19 @@ export function createPlatform(
   });
   const tenancy = createTenancy(config, log, database, { db, tenantPools, clock, publicPort: options.publicPort });
   const mail = new Mail(db, clock, config);
+  const identity = new IdentityService({
+    databases: (slug, work) => tenancy.withDatabase(slug, work),
+    clock,
+    sessions: { idleMinutes: config.sessionIdleMinutes, absoluteHours: config.sessionAbsoluteHours },
+    secretKey: database.secretKey,
+    mail,
+  });
+  const staff = new StaffService({
+    db,
+    clock,
+    secretKey: database.secretKey,
+    consoleUrl: publicUrl(config, `console.${config.baseDomain}`, options.publicPort),
+  });
   return {
     config,
     log,
@@ -83,11 +99,17 @@ export function createPlatform(
     jobs: new JobQueue(db),
     mail,
     tenancy,
-    identity: new IdentityService({
-      databases: (slug, work) => tenancy.withDatabase(slug, work),
+    identity,
+    staff,
+    support: new SupportService({
+      db,
       clock,
-      sessions: { idleMinutes: config.sessionIdleMinutes, absoluteHours: config.sessionAbsoluteHours },
-      secretKey: database.secretKey,
+      staff,
+      identity,
+      workspace: async (slug) => {
+        await tenancy.resolveActive(slug);
+        return tenancy.get(slug);
+      },
       mail,
     }),
     async close() {
@@ -96,6 +118,12 @@ export function createPlatform(
       await db.destroy();
     },
   };
+}
+
+/** The address a browser uses for `host` on this platform: https on the HTTPS port when TLS is on. */
+function publicUrl(config: Config, host: string, publicPort?: number): string {
+  const port = publicPort ?? (tlsEnabled(config) ? config.httpsPort : config.httpPort);
+  return `${tlsEnabled(config) ? 'https' : 'http'}://${host}${[80, 443].includes(port) ? '' : `:${port}`}`;
 }
 
 /** Tenancy: the registry in the platform database, the cluster's databases and roles, the tenants' pools. */

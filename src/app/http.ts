@@ -5,7 +5,7 @@ import https from 'node:https';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { sql } from 'kysely';
-import { registerTenantContext } from '../modules/tenancy/index.js';
+import { registerTenantContext, requireTenant } from '../modules/tenancy/index.js';
 import { apiPrefix, registerApiDescription } from '../platform/http/api.js';
 import { registerAuthentication, registerGuards, type Authenticator } from '../platform/http/auth.js';
 import { registerResponseHeaders } from '../platform/http/headers.js';
@@ -26,7 +26,8 @@ type Modules = readonly SteadfastModule<ModuleContext>[];
  * Builds the tenant-facing HTTP server (not listening): plugins, health, then the modules'
  * routes in two scopes. The tenant scope (every host `<slug>.<base domain>`) resolves the
  * tenant, then who is asking (`request.actor`), then runs the modules' pages and, under
- * `/api/v1`, their API; the platform scope holds the platform host's own routes.
+ * `/api/v1`, their API; the platform scope holds the platform host's own routes, and the console
+ * scope the staff console's (`console.<base domain>`).
  */
 export async function buildHttp(
   context: ModuleContext,
@@ -66,6 +67,7 @@ export async function buildHttp(
   const authenticators = modules.flatMap((module) => module.authenticators?.(context) ?? []);
   await app.register((scope) => tenantScope(scope, context, modules, authenticators));
   await app.register((scope) => platformScope(scope, context, modules, authenticators));
+  await app.register((scope) => consoleScope(scope, context, modules));
   return app;
 }
 
@@ -100,7 +102,7 @@ async function tenantScope(
   registerAuthentication(scope, authenticators);
   for (const module of modules) await module.tenantPages?.(scope, context);
   // Last: every other page a browser asks for is the web app's (its router shows it).
-  await registerWebApp(scope);
+  await registerWebApp(scope, { title: (request) => requireTenant(request).name });
   await scope.register(
     async (api) => {
       const typed = api.withTypeProvider<ZodTypeProvider>();
@@ -121,13 +123,42 @@ async function platformScope(
   modules: Modules,
   authenticators: readonly Authenticator[],
 ): Promise<void> {
-  const baseDomain = context.config.baseDomain;
-  const platformHost = new RegExp(`^${baseDomain.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(:\\d+)?$`, 'i');
-  scope.addHook('onRoute', (route) => {
-    route.constraints = { ...route.constraints, host: platformHost };
-  });
+  bindToHost(scope, context.config.baseDomain);
   registerAuthentication(scope, authenticators);
   for (const module of modules) await module.platformRoutes?.(scope, context);
+}
+
+/** Every route of `scope` answers only on `host` (any port): a tenant's routes on other hosts never shadow it. */
+function bindToHost(scope: FastifyInstance, host: string): void {
+  const pattern = new RegExp(`^${host.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(:\\d+)?$`, 'i');
+  scope.addHook('onRoute', (route) => {
+    route.constraints = { ...route.constraints, host: pattern };
+  });
+}
+
+/**
+ * The staff console on `console.<base domain>`: the staff IP allow-list, the per-address rate
+ * limit, staff authentication, the modules' console API under /api/v1, and the browser app.
+ */
+async function consoleScope(scope: FastifyInstance, context: ModuleContext, modules: Modules): Promise<void> {
+  bindToHost(scope, `console.${context.config.baseDomain}`);
+  registerGuards(
+    scope,
+    modules.flatMap((module) => module.consoleGuards?.(context) ?? []),
+  );
+  await registerRateLimit(scope, context.pool, { max: context.config.rateLimitPerMinute, windowMs: 60_000 });
+  registerAuthentication(
+    scope,
+    modules.flatMap((module) => module.consoleAuthenticators?.(context) ?? []),
+  );
+  await registerWebApp(scope, { title: () => 'Console' });
+  await scope.register(
+    async (api) => {
+      const typed = api.withTypeProvider<ZodTypeProvider>();
+      for (const module of modules) await module.consoleApi?.(typed, context);
+    },
+    { prefix: apiPrefix },
+  );
 }
 
 /** One round trip answers both: the query reaching Postgres, and the schema version it returns. */

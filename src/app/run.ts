@@ -39,6 +39,8 @@ export interface RunningPlatform {
   readonly operatorPort?: number;
   /** URL of the demo tenant when there is one, else of the base domain. */
   readonly entryUrl?: string;
+  /** The staff console's address. */
+  readonly consoleUrl?: string;
   /** On the start that made the demo tenant: its owner, and a one-time link to choose their password (for the terminal, never the log). */
   readonly firstSignIn?: { readonly email: string; readonly tenant: string; readonly link: string };
   /** Resolves with an error when the platform cannot go on (Postgres keeps crashing). */
@@ -85,7 +87,8 @@ export async function startPlatform(
     const entryUrl = await entryUrlOf(platform, port);
     const firstSignIn =
       demoOwner && entryUrl ? { ...demoOwner, link: `${entryUrl}/reset-password#token=${demoOwner.token}` } : undefined;
-    return { platform, ...serving, port, entryUrl, firstSignIn, fatal, stop: () => layers.stopAll() };
+    const consoleUrl = platform.staff.consoleUrl;
+    return { platform, ...serving, port, entryUrl, consoleUrl, firstSignIn, fatal, stop: () => layers.stopAll() };
   } catch (error) {
     await layers.stopAll();
     throw error;

@@ -11,6 +11,7 @@ import { registerStatusCommand } from './status.js';
 import { registerAuditCommand } from './audit.js';
 import { registerMailCommand } from './mail.js';
 import { registerUserCommand } from './user.js';
+import { registerStaffCommand } from './staff.js';
 import { registerTenantCommands } from './tenant/index.js';
 import { registerServerCommands } from './up.js';
 
@@ -37,5 +38,6 @@ export function buildProgram(): Command {
   registerAuditCommand(program);
   registerMailCommand(program);
   registerUserCommand(program);
+  registerStaffCommand(program);
   return program;
 }

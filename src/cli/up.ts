@@ -59,9 +59,7 @@ async function runServer(command: Command, role: keyof typeof roleSets, port?: s
   } else {
     const platform = await startPlatform(config, log, roleSets[role]);
     process.stdout.write(
-      platform.entryUrl
-        ? banner(platform.entryUrl, platform.port!, platform.firstSignIn)
-        : `\nSteadfast ${role} is running; stop with Ctrl-C.\n\n`,
+      platform.entryUrl ? banner(platform) : `\nSteadfast ${role} is running; stop with Ctrl-C.\n\n`,
     );
     running = platform;
   }
@@ -77,23 +75,23 @@ async function runServer(command: Command, role: keyof typeof roleSets, port?: s
   process.exitCode = reason.startsWith('fatal') ? 1 : 0;
 }
 
-function banner(entryUrl: string, port: number, first?: RunningPlatform['firstSignIn']): string {
-  const local = `${new URL(entryUrl).protocol}//localhost:${port}`;
+function banner(platform: Pick<RunningPlatform, 'entryUrl' | 'port' | 'firstSignIn' | 'consoleUrl'>): string {
+  const { entryUrl, port, firstSignIn: first } = platform;
+  const local = `${new URL(entryUrl!).protocol}//localhost:${port}`;
   const firstStart = first
     ? `First start: the demo workspace's owner is ${first.email}. Choose its password here (the link works once, within 24 hours):\n  ${first.link}\nA new link at any time: steadfast user link ${first.tenant} ${first.email}\n\n`
     : '';
-  return `\nSteadfast is running. Open ${entryUrl}\n  health: ${local}/healthz · readiness: ${local}/readyz\n  stop with Ctrl-C\n\n${firstStart}`;
+  const console = platform.consoleUrl
+    ? `  staff console: ${platform.consoleUrl} (an account: steadfast staff create EMAIL)\n`
+    : '';
+  return `\nSteadfast is running. Open ${entryUrl}\n${console}  health: ${local}/healthz · readiness: ${local}/readyz\n  stop with Ctrl-C\n\n${firstStart}`;
 }
 
 /** What the terminal says when the node starts as, or becomes, a primary, a standby or fenced. */
 function announce(role: NodeRole, node: PlatformNode, detail?: { host: string; port: number } | FencedState): void {
   if (role === 'primary') {
     const platform = node.platform;
-    process.stdout.write(
-      platform?.entryUrl
-        ? banner(platform.entryUrl, platform.port!, platform.firstSignIn)
-        : '\nSteadfast is running as the primary.\n\n',
-    );
+    process.stdout.write(platform?.entryUrl ? banner(platform) : '\nSteadfast is running as the primary.\n\n');
   } else if (role === 'standby' && detail) {
     process.stdout.write(
       `\nSteadfast is running as a standby of ${detail.host}:${'port' in detail ? detail.port : ''}; it serves no tenants until promoted ("steadfast failover").\n  see its lag with "steadfast status" · stop with Ctrl-C\n\n`,

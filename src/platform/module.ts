@@ -35,6 +35,12 @@ export interface SteadfastModule<Ctx> {
   readonly tenantPages?: (app: FastifyInstance, ctx: Ctx) => Promise<void> | void;
   /** Routes on the platform's own host (the console, the status page). */
   readonly platformRoutes?: (app: FastifyInstance, ctx: Ctx) => Promise<void> | void;
+  /** Routes on the staff console's host (`console.<base domain>`) under `/api/v1`, after its guards, rate limit and staff authentication. */
+  readonly consoleApi?: (api: ApiScope, ctx: Ctx) => Promise<void> | void;
+  /** Checks every request to the staff console must pass first (the staff IP allow-list). */
+  readonly consoleGuards?: (ctx: Ctx) => readonly RequestGuard[];
+  /** Who this module can recognise on the staff console (a staff session). */
+  readonly consoleAuthenticators?: (ctx: Ctx) => readonly Authenticator[];
   /** Routes on the operator port, beside `/metrics` (never reachable from a tenant's address). */
   readonly operatorRoutes?: (app: FastifyInstance, ctx: Ctx) => Promise<void> | void;
   /** Checks every request on a tenant's host must pass, right after the tenant context (an IP allow-list). */

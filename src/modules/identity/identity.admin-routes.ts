@@ -1,7 +1,15 @@
 import { z } from 'zod';
 import type { ApiScope } from '../../platform/http/api.js';
 import { requireTenant } from '../tenancy/index.js';
-import { assertAllowed, canManageMembers, canManageSecurity, canRead, canReadAudit } from './identity.policy.js';
+import {
+  assertAllowed,
+  assertMaySee,
+  canManageMembers,
+  canManageSecurity,
+  canRead,
+  canReadAudit,
+  canSeeAdminPages,
+} from './identity.policy.js';
 import { requestClient } from './identity.routes.js';
 import { roleSchema } from './identity.schema.js';
 import { maxAllowListEntries, normalEntry } from './identity.allow-list.js';
@@ -44,6 +52,9 @@ const securitySchema = z
       )
       .max(maxAllowListEntries)
       .describe('Addresses and CIDR blocks that may reach the workspace (app and API); empty: every address.'),
+    supportApproval: z
+      .boolean()
+      .describe("The platform's support staff enter only after an owner or admin approves each request."),
   })
   .strict()
   .meta({ id: 'SecuritySettings' });
@@ -79,7 +90,7 @@ export function adminApi(api: ApiScope, identity: IdentityService): void {
     '/members',
     { schema: { summary: "The workspace's members", tags, response: { 200: z.array(memberSchema) } } },
     async (request) => {
-      assertAllowed(request.actor, canRead, 'see the members');
+      assertMaySee(request.actor, canRead, 'see the members');
       return (await identity.members(requireTenant(request).slug)).map(presentMember);
     },
   );
@@ -147,7 +158,7 @@ export function adminApi(api: ApiScope, identity: IdentityService): void {
     '/security',
     { schema: { summary: "The workspace's sign-in rules", tags, response: { 200: securitySchema } } },
     async (request) => {
-      assertAllowed(request.actor, canManageSecurity, 'see the sign-in rules');
+      assertMaySee(request.actor, canSeeAdminPages, 'see the sign-in rules');
       return identity.securitySettings(requireTenant(request).slug);
     },
   );
@@ -179,7 +190,7 @@ export function adminApi(api: ApiScope, identity: IdentityService): void {
       },
     },
     async (request) => {
-      assertAllowed(request.actor, canReadAudit, 'read the audit log');
+      assertMaySee(request.actor, canReadAudit, 'read the audit log');
       const entries = await identity.auditEntries(requireTenant(request).slug, request.query);
       const next = entries.length === request.query.limit ? entries.at(-1)!.id : null;
       return { entries: entries.map(presentEntry), next };
@@ -197,7 +208,7 @@ export function adminApi(api: ApiScope, identity: IdentityService): void {
       },
     },
     async (request, reply) => {
-      assertAllowed(request.actor, canReadAudit, 'export the audit log');
+      assertMaySee(request.actor, canReadAudit, 'export the audit log');
       const tenant = requireTenant(request).slug;
       const entries = await identity.auditEntries(tenant, { ...request.query, limit: 100_000 });
       return reply

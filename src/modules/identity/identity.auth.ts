@@ -7,32 +7,42 @@ import type { IdentityService } from './identity.service.js';
 import { csrfToken, sameSecret } from './identity.tokens.js';
 
 /**
- * The session cookie. Over TLS it is `__Host-` prefixed and `Secure` (the browser then refuses
- * it from any other origin, subdomains included); over plain HTTP (a laptop's demo) it cannot be.
+ * The cookies sessions ride in: a workspace member's (`steadfast_session`), support's inside a
+ * workspace (`steadfast_support`), staff's on the console (`steadfast_console`, SameSite=Strict).
+ * Over TLS each is `__Host-` prefixed and `Secure` (the browser then refuses it from any other
+ * origin, subdomains included); over plain HTTP (a laptop's demo) it cannot be.
  */
-export function sessionCookieName(request: FastifyRequest): string {
-  return request.protocol === 'https' ? '__Host-steadfast_session' : 'steadfast_session';
+export type SessionCookie = 'steadfast_session' | 'steadfast_support' | 'steadfast_console';
+
+export function cookieName(request: FastifyRequest, cookie: SessionCookie = 'steadfast_session'): string {
+  return request.protocol === 'https' ? `__Host-${cookie}` : cookie;
 }
 
-export function setSessionCookie(request: FastifyRequest, reply: FastifyReply, token: string): void {
-  reply.setCookie(sessionCookieName(request), token, {
-    path: '/',
-    httpOnly: true,
-    sameSite: 'lax',
-    secure: request.protocol === 'https',
-  });
+const cookieOptions = (request: FastifyRequest, cookie: SessionCookie) => ({
+  path: '/',
+  httpOnly: true,
+  sameSite: cookie === 'steadfast_console' ? ('strict' as const) : ('lax' as const),
+  secure: request.protocol === 'https',
+});
+
+export function setSessionCookie(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  token: string,
+  cookie: SessionCookie = 'steadfast_session',
+): void {
+  reply.setCookie(cookieName(request, cookie), token, cookieOptions(request, cookie));
 }
 
-export function clearSessionCookie(request: FastifyRequest, reply: FastifyReply): void {
-  reply.clearCookie(sessionCookieName(request), {
-    path: '/',
-    httpOnly: true,
-    sameSite: 'lax',
-    secure: request.protocol === 'https',
-  });
+export function clearSessionCookie(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  cookie: SessionCookie = 'steadfast_session',
+): void {
+  reply.clearCookie(cookieName(request, cookie), cookieOptions(request, cookie));
 }
 
-const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
+export const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** The header a cookie-authenticated write carries its CSRF token in (the app reads the token from GET /me). */
 export const csrfHeader = 'x-csrf-token';
@@ -44,21 +54,14 @@ export const csrfHeader = 'x-csrf-token';
  */
 export function sessionAuthenticator(identity: IdentityService, secretKey: string): Authenticator {
   return async (request) => {
-    const token = request.cookies[sessionCookieName(request)];
+    const token = request.cookies[cookieName(request)];
     if (!token) return undefined;
     const holder = await identity.holder(requireTenant(request).slug, token);
     if (!holder) {
       if (isSignIn(request)) return undefined; // signing in again over a stale cookie is allowed
       throw appError('UNAUTHENTICATED', 'Your session has ended (signed out, or unused for too long). Sign in again.');
     }
-    if (!safeMethods.has(request.method)) {
-      const given = request.headers[csrfHeader];
-      if (typeof given !== 'string' || !sameSecret(given, csrfToken(secretKey, holder.sessionId)))
-        throw appError(
-          'CSRF_REJECTED',
-          `A change made with a session cookie must carry the session's CSRF token in the ${csrfHeader} header (GET /api/v1/me gives it).`,
-        );
-    }
+    assertCsrf(request, secretKey, holder.sessionId);
     const actor: Actor = {
       kind: 'user',
       name: holder.email,
@@ -69,6 +72,20 @@ export function sessionAuthenticator(identity: IdentityService, secretKey: strin
     };
     return actor;
   };
+}
+
+/**
+ * A write made with a session cookie must carry the session's CSRF token in X-CSRF-Token (the
+ * app reads it from the `me` route of its host).
+ */
+export function assertCsrf(request: FastifyRequest, secretKey: string, sessionId: string, mePath = '/api/v1/me'): void {
+  if (safeMethods.has(request.method)) return;
+  const given = request.headers[csrfHeader];
+  if (typeof given !== 'string' || !sameSecret(given, csrfToken(secretKey, sessionId)))
+    throw appError(
+      'CSRF_REJECTED',
+      `A change made with a session cookie must carry the session's CSRF token in the ${csrfHeader} header (GET ${mePath} gives it).`,
+    );
 }
 
 /** Routes that work without a session: a stale cookie on them is ignored, not refused. */

@@ -340,7 +340,7 @@ describe('a workspace that requires two-factor authentication', () => {
     assert.equal(byMember.statusCode, 403);
     const owner = await signIn('owner@example.com');
     const set = await call('PATCH', '/security', { session: owner, body: { requireTwoFactor: true } });
-    assert.deepEqual(set.json(), { requireTwoFactor: true, ipAllowList: [] });
+    assert.deepEqual(set.json(), { requireTwoFactor: true, ipAllowList: [], supportApproval: false });
 
     const me = await call('GET', '/me', { session: member });
     assert.equal(me.json().twoFactor.setupRequired, true);

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ApiScope } from '../../platform/http/api.js';
 import { requireTenant } from '../tenancy/index.js';
 import type { InvitationView } from './identity.invitations.js';
-import { assertAllowed, canManageMembers } from './identity.policy.js';
+import { assertAllowed, assertMaySee, canManageMembers, canSeeAdminPages } from './identity.policy.js';
 import { requestClient, respondSignedIn, strictRateLimit } from './identity.routes.js';
 import { emailSchema, meSchema, passwordField, roleSchema } from './identity.schema.js';
 import type { IdentityService } from './identity.service.js';
@@ -42,7 +42,7 @@ export function invitationApi(
     '/invitations',
     { schema: { summary: 'Open invitations', tags, response: { 200: z.array(invitationSchema) } } },
     async (request) => {
-      assertAllowed(request.actor, canManageMembers, 'see invitations');
+      assertMaySee(request.actor, canSeeAdminPages, 'see invitations');
       return (await identity.invitations(requireTenant(request).slug)).map(presentInvitation);
     },
   );

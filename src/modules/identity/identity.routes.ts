@@ -4,7 +4,15 @@ import { appError } from '../../platform/errors.js';
 import type { ApiScope } from '../../platform/http/api.js';
 import { requireTenant } from '../tenancy/index.js';
 import { clearSessionCookie, setSessionCookie } from './identity.auth.js';
-import { assertAllowed, canChangeOwnAccount, requireSignedIn, requireUser, type UserActor } from './identity.policy.js';
+import {
+  assertAllowed,
+  canChangeOwnAccount,
+  isSupport,
+  requireSignedIn,
+  requireUser,
+  type UserActor,
+} from './identity.policy.js';
+import { supportMe } from './identity.staff-auth.js';
 import {
   meSchema,
   secondFactorBody,
@@ -198,7 +206,9 @@ export function identityApi(
   );
 
   api.get('/me', { schema: { summary: 'The signed-in person', tags, response: { 200: meSchema } } }, async (request) =>
-    me(request, identity, secretKey, requireSignedIn(request.actor)),
+    isSupport(request.actor)
+      ? supportMe(request.actor, secretKey)
+      : me(request, identity, secretKey, requireSignedIn(request.actor)),
   );
 
   api.get(

@@ -45,6 +45,16 @@ export const meSchema = z
           'The workspace requires a second factor this person has not set up: nothing else works until they do.',
         ),
     }),
+    support: z
+      .object({
+        grantId: z.uuid(),
+        reason: z.string(),
+        expiresAt: z.iso.datetime(),
+      })
+      .optional()
+      .describe(
+        "Present when the platform's support staff are in the workspace under a grant: they see what an admin sees and change nothing.",
+      ),
   })
   .meta({ id: 'Me' });
 

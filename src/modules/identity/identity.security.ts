@@ -9,9 +9,15 @@ export interface SecuritySettings {
   readonly requireTwoFactor: boolean;
   /** Addresses and CIDR blocks the workspace answers; empty: every address. */
   readonly ipAllowList: string[];
+  /** The platform's staff enter only after an owner or admin approves their grant. */
+  readonly supportApproval: boolean;
 }
 
-const keys = { requireTwoFactor: 'identity.require_two_factor', ipAllowList: 'identity.ip_allow_list' } as const;
+const keys = {
+  requireTwoFactor: 'identity.require_two_factor',
+  ipAllowList: 'identity.ip_allow_list',
+  supportApproval: 'identity.support_approval',
+} as const;
 
 export async function readSecuritySettings(db: Kysely<IdentityDatabase>): Promise<SecuritySettings> {
   const rows = await db
@@ -24,6 +30,7 @@ export async function readSecuritySettings(db: Kysely<IdentityDatabase>): Promis
   return {
     requireTwoFactor: value(keys.requireTwoFactor) === true,
     ipAllowList: Array.isArray(list) ? list.filter((entry): entry is string => typeof entry === 'string') : [],
+    supportApproval: value(keys.supportApproval) === true,
   };
 }
 

@@ -718,6 +718,11 @@ export class IdentityService {
     this.forget(tenant, memberId);
   }
 
+  /** Appends one entry to the workspace's audit log (support access, written by the staff side). */
+  recordAudit(tenant: string, event: AuditEvent): Promise<void> {
+    return this.use(tenant, (db) => db.transaction().execute((tx) => appendAudit(tx, event, this.deps.clock.now())));
+  }
+
   auditEntries(tenant: string, filter: AuditFilter): Promise<AuditEntry[]> {
     return this.use(tenant, (db) => readAudit(db, filter));
   }

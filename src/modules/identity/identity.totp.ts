@@ -63,17 +63,26 @@ export async function beginTotp(
   const row = await db.selectFrom('users').select('totp_enabled_at').where('id', '=', user.id).executeTakeFirst();
   if (row?.totp_enabled_at)
     throw appError('TWO_FACTOR_STATE', 'An authenticator app is already set up. Remove it first to set up another.');
-  const secret = generateSecret();
-  await db
-    .updateTable('users')
-    .set({ totp_secret: sealField(context.secretKey, sealPurpose, secret), totp_last_step: null })
-    .where('id', '=', user.id)
-    .execute();
-  return { secret, otpauthUrl: generateURI({ issuer, label: user.email, secret }) };
+  const { secret, sealed, otpauthUrl } = newTotpSecret(context.secretKey, { issuer, account: user.email });
+  await db.updateTable('users').set({ totp_secret: sealed, totp_last_step: null }).where('id', '=', user.id).execute();
+  return { secret, otpauthUrl };
 }
 
-/** Whether `code` is the current TOTP code for a sealed secret, and after `lastStep` (a code is good once). */
-async function totpStep(
+/** A new authenticator-app secret, sealed for storage, with the otpauth:// address its QR code carries. */
+export function newTotpSecret(
+  secretKey: string,
+  label: { issuer: string; account: string },
+): { secret: string; sealed: string; otpauthUrl: string } {
+  const secret = generateSecret();
+  return {
+    secret,
+    sealed: sealField(secretKey, sealPurpose, secret),
+    otpauthUrl: generateURI({ issuer: label.issuer, label: label.account, secret }),
+  };
+}
+
+/** Whether `code` is the current TOTP code for a sealed secret, and after `lastStep` (a code is good once): its time step, or undefined. */
+export async function totpStep(
   sealed: string,
   code: string,
   lastStep: number | null,

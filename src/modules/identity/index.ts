@@ -3,3 +3,5 @@ export { identityModule, type IdentityModuleContext } from './identity.module.js
 export { IdentityService, type IdentityServiceDeps, type UserView } from './identity.service.js';
 export { verifyAuditChain } from './identity.audit.js';
 export type { Role } from './identity.tables.js';
+export { StaffService, setupLinkHours, type StaffView } from './identity.staff.js';
+export { SupportService, type GrantView } from './identity.support.js';

@@ -10,6 +10,8 @@ export interface ServingPlatform {
   /** Where people open it, and its HTTP port, for the terminal's banner. */
   readonly entryUrl?: string;
   readonly port?: number;
+  /** The staff console's address, for the banner. */
+  readonly consoleUrl?: string;
   /** On the start that made the demo workspace: its owner and a one-time link, for the banner. */
   readonly firstSignIn?: { readonly email: string; readonly tenant: string; readonly link: string };
   readonly fatal: Promise<Error>;

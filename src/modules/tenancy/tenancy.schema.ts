@@ -8,6 +8,7 @@ export const reservedSlugs = new Set([
   'admin',
   'status',
   'staff',
+  'console',
   'support',
   'help',
   'docs',

@@ -244,6 +244,8 @@ export const configSchema = z
     shutdownGraceSeconds: positiveInt.default(10),
     /** Proxies (addresses or CIDR ranges, comma-separated) whose X-Forwarded-For and X-Forwarded-Proto are believed: the client address for rate limits, allow-lists and audit entries. Empty: the connecting address is the client. */
     trustedProxies: peerList.default([]),
+    /** Addresses or CIDR ranges (comma-separated) the staff console answers; empty: every address. Staff still need a password and an authenticator code. */
+    staffAllowList: peerList.default([]),
     /** Requests one client address may make per minute to a workspace, on routes without a stricter limit of their own (sign-in has one). */
     rateLimitPerMinute: positiveInt.default(600),
     /** Sign-in attempts one client address may make per minute, over all accounts (each account also backs off after three failures). */
@@ -411,6 +413,7 @@ export const envNames: Record<ConfigKey, string> = {
   tenantPoolIdleSeconds: 'STEADFAST_TENANT_POOL_IDLE_SECONDS',
   shutdownGraceSeconds: 'STEADFAST_SHUTDOWN_GRACE_SECONDS',
   trustedProxies: 'STEADFAST_TRUSTED_PROXIES',
+  staffAllowList: 'STEADFAST_STAFF_ALLOW_LIST',
   rateLimitPerMinute: 'STEADFAST_RATE_LIMIT_PER_MINUTE',
   signInRateLimitPerMinute: 'STEADFAST_SIGN_IN_RATE_LIMIT_PER_MINUTE',
   smtpUrl: 'STEADFAST_SMTP_URL',

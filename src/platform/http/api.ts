@@ -45,7 +45,7 @@ export async function registerApiDescription(app: FastifyInstance, version: stri
         title: 'Steadfast API',
         version,
         description:
-          "The tenant API: served at each workspace's own address, `https://<workspace>.<base domain>/api/v1`. Errors are RFC 9457 problem documents (`application/problem+json`).",
+          "The tenant API, served at each workspace's own address, `https://<workspace>.<base domain>/api/v1`; the routes tagged `console` are the staff console's, served only at `https://console.<base domain>/api/v1/console`. Errors are RFC 9457 problem documents (`application/problem+json`).",
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
