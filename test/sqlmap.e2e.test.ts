@@ -141,13 +141,28 @@ test('the sign-in finds nothing injectable', async () => {
   }
 });
 
-test('the reset request and the invitation lookup find nothing injectable', async () => {
+test('the reset request, the invitation lookup and the support entry find nothing injectable', async () => {
   for (const [url, data] of [
     ['/api/v1/password-resets', '{"email":"max@example.com*"}'],
     ['/api/v1/invitations/lookup', '{"token":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa*"}'],
+    ['/api/v1/support/session', '{"token":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa*"}'],
   ] as const) {
     const printed = await sqlmap(['-u', `http://127.0.0.1:${port}${url}`, '--method=POST', `--data=${data}`]);
     assertNothingInjectable(printed, url);
+  }
+});
+
+test("the staff console's sign-in and setup link find nothing injectable", async () => {
+  const consoleHost = `console.localhost:${port}`;
+  for (const [url, data] of [
+    ['/api/v1/console/session', '{"email":"nobody@example.com*","password":"guess*","code":"123456"}'],
+    ['/api/v1/console/setup/open', '{"token":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa*"}'],
+  ] as const) {
+    const printed = await sqlmap(
+      ['-u', `http://127.0.0.1:${port}${url}`, '--method=POST', `--data=${data}`, '--ignore-code=401'],
+      consoleHost,
+    );
+    assertNothingInjectable(printed, `${url} on the console`);
   }
 });
 
