@@ -73,7 +73,7 @@ try {
 
   const session = await platform.identity.signIn('acme', { email, password }, { ip: '127.0.0.1' });
   if (session.kind !== 'session') throw new Error('the bench account has no second factor');
-  const { token } = await platform.identity.createToken(
+  const { token } = await platform.identity.accounts.createToken(
     'acme',
     { userId: owner.id, name: email },
     { name: 'bench', scope: 'read', expiresInDays: 1 },

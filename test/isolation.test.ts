@@ -130,8 +130,8 @@ async function snapshotOfB(): Promise<string> {
   const owner = members.find((m) => m.email === bObjects.ownerEmail)!;
   return JSON.stringify({
     members,
-    sessions: (await platform.identity.sessions(b.slug, owner.id)).map((s) => s.id),
-    tokens: await platform.identity.tokens(b.slug, owner.id),
+    sessions: (await platform.identity.accounts.sessions(b.slug, owner.id)).map((s) => s.id),
+    tokens: await platform.identity.accounts.tokens(b.slug, owner.id),
     invitations: await platform.identity.invitations(b.slug),
     security: await platform.identity.securitySettings(b.slug),
   });
@@ -179,7 +179,7 @@ before(async () => {
     memberEmail: bMember.email,
     ownerId: bOwner.id,
     memberId: bMember.id,
-    sessionId: (await platform.identity.sessions(b.slug, bOwner.id))[0]!.id,
+    sessionId: (await platform.identity.accounts.sessions(b.slug, bOwner.id))[0]!.id,
     tokenId: token.json().id,
     tokenSecret: token.json().token,
     invitationId: invitation.json().id,

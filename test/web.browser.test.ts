@@ -209,7 +209,7 @@ describe('the web app in Chromium', () => {
       if (await page.getByRole('heading', { name: 'Two-factor authentication' }).isVisible()) {
         // Olive set up an authenticator app in the first test: this sign-in passes it with a recovery code.
         await page.getByRole('button', { name: 'Lost your phone? Use a recovery code' }).click();
-        const codes = await platform.identity.twoFactorStatus(acme.slug, (await ownerOf()).id);
+        const codes = await platform.identity.accounts.twoFactorStatus(acme.slug, (await ownerOf()).id);
         assert.ok(codes.recoveryCodesLeft > 0);
         await page.getByLabel('Recovery code').fill(await renewedRecoveryCode());
         await page.getByRole('button', { name: 'Continue' }).click();
@@ -361,7 +361,7 @@ async function ownerOf() {
 /** A fresh recovery code of Olive's (her app is on a phone the test does not hold). */
 async function renewedRecoveryCode(): Promise<string> {
   const owner = await ownerOf();
-  const codes = await platform.identity.renewRecoveryCodes(
+  const codes = await platform.identity.accounts.renewRecoveryCodes(
     acme.slug,
     { kind: 'user', name: owner.email, userId: owner.id, role: 'owner' },
     password,

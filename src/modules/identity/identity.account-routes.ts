@@ -40,7 +40,7 @@ export function accountApi(
     },
     async (request, reply) => {
       const actor = assertAllowed(request.actor, canChangeOwnAccount, 'change your password');
-      await identity.changePassword(requireTenant(request).slug, actor, request.body, requestClient(request));
+      await identity.accounts.changePassword(requireTenant(request).slug, actor, request.body, requestClient(request));
       return reply.status(204).send(null);
     },
   );
@@ -58,7 +58,7 @@ export function accountApi(
     async (request) => {
       const actor = assertAllowed(request.actor, canChangeOwnAccount, 'set up two-factor authentication', duringSetup);
       const tenant = requireTenant(request);
-      return identity.beginTotp(tenant.slug, actor, tenant);
+      return identity.accounts.beginTotp(tenant.slug, actor, tenant);
     },
   );
 
@@ -75,7 +75,12 @@ export function accountApi(
     },
     async (request) => {
       const actor = assertAllowed(request.actor, canChangeOwnAccount, 'set up two-factor authentication', duringSetup);
-      return identity.confirmTotp(requireTenant(request).slug, actor, request.body.code, requestClient(request));
+      return identity.accounts.confirmTotp(
+        requireTenant(request).slug,
+        actor,
+        request.body.code,
+        requestClient(request),
+      );
     },
   );
 
@@ -92,7 +97,12 @@ export function accountApi(
     },
     async (request, reply) => {
       const actor = assertAllowed(request.actor, canChangeOwnAccount, 'remove two-factor authentication');
-      await identity.removeTotp(requireTenant(request).slug, actor, request.body.password, requestClient(request));
+      await identity.accounts.removeTotp(
+        requireTenant(request).slug,
+        actor,
+        request.body.password,
+        requestClient(request),
+      );
       return reply.status(204).send(null);
     },
   );
@@ -110,7 +120,7 @@ export function accountApi(
     },
     async (request) => {
       const actor = assertAllowed(request.actor, canChangeOwnAccount, 'renew recovery codes');
-      const recoveryCodes = await identity.renewRecoveryCodes(
+      const recoveryCodes = await identity.accounts.renewRecoveryCodes(
         requireTenant(request).slug,
         actor,
         request.body.password,
@@ -140,7 +150,7 @@ export function accountApi(
     { schema: { summary: 'Your passkeys', tags, response: { 200: z.array(passkeySchema) } } },
     async (request) => {
       const actor = assertAllowed(request.actor, canChangeOwnAccount, 'see your passkeys', duringSetup);
-      return (await identity.passkeys(requireTenant(request).slug, actor.userId)).map(presentPasskey);
+      return (await identity.accounts.passkeys(requireTenant(request).slug, actor.userId)).map(presentPasskey);
     },
   );
 
@@ -155,7 +165,9 @@ export function accountApi(
     },
     async (request) => {
       const actor = assertAllowed(request.actor, canChangeOwnAccount, 'add a passkey', duringSetup);
-      return json(await identity.passkeyRegistrationOptions(requireTenant(request).slug, actor, relyingParty(request)));
+      return json(
+        await identity.accounts.passkeyRegistrationOptions(requireTenant(request).slug, actor, relyingParty(request)),
+      );
     },
   );
 
@@ -175,7 +187,7 @@ export function accountApi(
     },
     async (request, reply) => {
       const actor = assertAllowed(request.actor, canChangeOwnAccount, 'add a passkey', duringSetup);
-      const added = await identity.addPasskey(
+      const added = await identity.accounts.addPasskey(
         requireTenant(request).slug,
         actor,
         relyingParty(request),
@@ -198,7 +210,12 @@ export function accountApi(
     },
     async (request, reply) => {
       const actor = assertAllowed(request.actor, canChangeOwnAccount, 'remove a passkey');
-      await identity.removePasskey(requireTenant(request).slug, actor, request.params.id, requestClient(request));
+      await identity.accounts.removePasskey(
+        requireTenant(request).slug,
+        actor,
+        request.params.id,
+        requestClient(request),
+      );
       return reply.status(204).send(null);
     },
   );

@@ -75,7 +75,7 @@ async function me(request: FastifyRequest, identity: IdentityService, secretKey:
     user: present(user),
     csrfToken: actor.sessionId ? csrfToken(secretKey, actor.sessionId) : null,
     twoFactor: {
-      ...(await identity.twoFactorStatus(slug, actor.userId)),
+      ...(await identity.accounts.twoFactorStatus(slug, actor.userId)),
       setupRequired: Boolean(actor.mustSetUpTwoFactor),
     },
   };
@@ -216,7 +216,7 @@ export function identityApi(
     { schema: { summary: "One's own live sessions", tags, response: { 200: z.array(sessionSchema) } } },
     async (request) => {
       const actor = requireUser(request.actor);
-      const sessions = await identity.sessions(requireTenant(request).slug, actor.userId);
+      const sessions = await identity.accounts.sessions(requireTenant(request).slug, actor.userId);
       return sessions.map((session) => ({
         ...session,
         createdAt: session.createdAt.toISOString(),
@@ -238,7 +238,7 @@ export function identityApi(
     },
     async (request, reply) => {
       const actor = assertAllowed(request.actor, canChangeOwnAccount, 'sign other devices out');
-      const ended = await identity.revokeSession(
+      const ended = await identity.accounts.revokeSession(
         requireTenant(request).slug,
         actor,
         request.params.id,

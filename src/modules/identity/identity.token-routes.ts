@@ -42,7 +42,7 @@ export function tokenApi(api: ApiScope, identity: IdentityService): void {
     },
     async (request) => {
       const actor = assertAllowed(request.actor, canRead, 'list API tokens');
-      return (await identity.tokens(requireTenant(request).slug, actor.userId)).map(present);
+      return (await identity.accounts.tokens(requireTenant(request).slug, actor.userId)).map(present);
     },
   );
 
@@ -64,7 +64,7 @@ export function tokenApi(api: ApiScope, identity: IdentityService): void {
       const actor = assertAllowed(request.actor, canChangeOwnAccount, 'make API tokens');
       if (!actor.sessionId)
         throw appError('FORBIDDEN', 'API tokens are made from a signed-in session, not with another token.');
-      const { token, view } = await identity.createToken(
+      const { token, view } = await identity.accounts.createToken(
         requireTenant(request).slug,
         actor,
         request.body,
@@ -86,7 +86,7 @@ export function tokenApi(api: ApiScope, identity: IdentityService): void {
     },
     async (request, reply) => {
       const actor = assertAllowed(request.actor, canChangeOwnAccount, 'revoke API tokens');
-      const revoked = await identity.revokeToken(
+      const revoked = await identity.accounts.revokeToken(
         requireTenant(request).slug,
         actor,
         request.params.id,
