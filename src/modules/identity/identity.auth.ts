@@ -58,7 +58,8 @@ export function sessionAuthenticator(identity: IdentityService, secretKey: strin
     if (!token) return undefined;
     const holder = await identity.holder(requireTenant(request).slug, token);
     if (!holder) {
-      if (isSignIn(request)) return undefined; // signing in again over a stale cookie is allowed
+      // Signing in again over a stale cookie is allowed, and the app's pages load to say so.
+      if (isSignIn(request) || !isApi(request)) return undefined;
       throw appError('UNAUTHENTICATED', 'Your session has ended (signed out, or unused for too long). Sign in again.');
     }
     assertCsrf(request, secretKey, holder.sessionId);
@@ -99,6 +100,9 @@ const signInPaths = new Set([
   '/api/v1/password-resets',
   '/api/v1/password-resets/complete',
 ]);
+/** Only the API refuses a stale cookie: pages and assets load, and the app shows the sign-in. */
+export const isApi = (request: FastifyRequest): boolean => request.url.startsWith('/api/');
+
 const isSignIn = (request: FastifyRequest): boolean =>
   request.method === 'POST' && signInPaths.has(request.url.split('?')[0]!);
 

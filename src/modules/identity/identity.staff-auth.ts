@@ -4,7 +4,7 @@ import { appError } from '../../platform/errors.js';
 import type { Authenticator, RequestGuard } from '../../platform/http/auth.js';
 import { requireTenant } from '../tenancy/index.js';
 import { AllowList } from './identity.allow-list.js';
-import { assertCsrf, cookieName } from './identity.auth.js';
+import { assertCsrf, cookieName, isApi } from './identity.auth.js';
 import type { StaffService } from './identity.staff.js';
 import type { SupportService } from './identity.support.js';
 import type { SupportActor } from './identity.policy.js';
@@ -24,7 +24,8 @@ export function staffAuthenticator(staff: StaffService, secretKey: string): Auth
     if (!token) return undefined;
     const holder = await staff.holder(token);
     if (!holder) {
-      if (request.method === 'POST' && consoleOpenPaths.has(request.url.split('?')[0]!)) return undefined;
+      if (!isApi(request) || (request.method === 'POST' && consoleOpenPaths.has(request.url.split('?')[0]!)))
+        return undefined;
       throw appError(
         'UNAUTHENTICATED',
         'Your console session has ended (signed out, or unused for 30 minutes). Sign in again.',
@@ -46,7 +47,8 @@ export function supportAuthenticator(support: SupportService, secretKey: string)
     if (!token) return undefined;
     const holder = await support.holder(requireTenant(request).slug, token);
     if (!holder) {
-      if (request.method === 'POST' && request.url.split('?')[0] === '/api/v1/support/session') return undefined;
+      if (!isApi(request) || (request.method === 'POST' && request.url.split('?')[0] === '/api/v1/support/session'))
+        return undefined;
       throw appError(
         'UNAUTHENTICATED',
         'Your support access to this workspace has ended (the grant expired or was revoked). Ask for a new grant in the console.',

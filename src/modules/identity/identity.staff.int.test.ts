@@ -119,6 +119,8 @@ describe('staff accounts', () => {
     assert.equal(opened.json().email, 'ada@steadfast.example');
     assert.match(opened.json().otpauthUrl, /^otpauth:\/\/totp\/Steadfast%20console:ada%40steadfast\.example\?/);
     const secret = opened.json().secret;
+    const reopened = await onConsole('POST', '/setup/open', undefined, { token });
+    assert.equal(reopened.json().secret, secret, 'a reloaded setup page shows the secret already scanned');
 
     const weak = await onConsole('POST', '/setup', undefined, {
       token,
@@ -307,6 +309,15 @@ describe('support grants', () => {
     const after = await call(hostOf(acme.slug), 'GET', '/members', { session: support });
     assert.equal(after.statusCode, 401);
     assert.match(after.json().detail, /support access to this workspace has ended/);
+    const page = await app.inject({
+      url: '/admin',
+      headers: { host: hostOf(acme.slug), cookie: support.cookie, accept: 'text/html' },
+    });
+    assert.equal(
+      page.statusCode,
+      200,
+      "the ended cookie refuses the API, not the app's pages (which say what happened)",
+    );
     const link = await onConsole('POST', `/grants/${grantId}/entry`, staff);
     assert.equal(link.statusCode, 403);
     assert.deepEqual(
@@ -345,7 +356,7 @@ describe('support grants', () => {
     clock.advance(10 * 60_000);
     const approved = await call(hostOf(acme.slug), 'POST', `/support/grants/${grantId}/approve`, { session: owner });
     assert.equal(approved.json().status, 'active');
-    assert.equal(approved.json().decidedBy, 'owner@example.com');
+    assert.equal(approved.json().decidedBy, 'user:owner@example.com');
     assert.equal(
       approved.json().expiresAt,
       new Date(clock.now().getTime() + 45 * 60_000).toISOString(),

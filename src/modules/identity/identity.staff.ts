@@ -5,7 +5,7 @@ import { appError } from '../../platform/errors.js';
 import { assertStrongPassword, checkPassword, decoyHash, hashPassword } from './identity.passwords.js';
 import type { StaffDatabase, StaffTable, StaffTables } from './identity.staff-tables.js';
 import { newSecret, secretHash } from './identity.tokens.js';
-import { newTotpSecret, totpStep } from './identity.totp.js';
+import { newTotpSecret, openTotpSecret, totpStep } from './identity.totp.js';
 
 /**
  * The platform's staff: accounts in the platform database with a password and a mandatory
@@ -221,13 +221,17 @@ export class StaffService {
   }
 
   /**
-   * Opens a setup link: who it is for, and a new authenticator secret to scan (kept sealed until
-   * the setup is finished with a code from it; opening the link again replaces it).
+   * Opens a setup link: who it is for, and the authenticator secret to scan (kept sealed until the
+   * setup is finished with a code from it; opening the link again shows the same one, so a page
+   * reloaded after scanning still matches the phone).
    */
   async openSetup(token: string): Promise<{ email: string; name: string; secret: string; otpauthUrl: string }> {
     return this.db.transaction().execute(async (tx) => {
       const row = await this.setupRow(tx, token);
-      const totp = newTotpSecret(this.deps.secretKey, { issuer, account: row.email });
+      const label = { issuer, account: row.email };
+      if (row.totp_secret)
+        return { email: row.email, name: row.name, ...openTotpSecret(this.deps.secretKey, row.totp_secret, label) };
+      const totp = newTotpSecret(this.deps.secretKey, label);
       await tx
         .updateTable('staff')
         .set({ totp_secret: totp.sealed, totp_last_step: null })

@@ -209,7 +209,7 @@ export class SupportService {
         .updateTable('support_grants')
         .set({
           status: approve ? 'active' : 'denied',
-          decided_by: by.name,
+          decided_by: `user:${by.name}`,
           decided_at: now,
           ...(approve ? { expires_at: new Date(now.getTime() + row.minutes * 60_000) } : {}),
         })

@@ -81,6 +81,16 @@ export function newTotpSecret(
   };
 }
 
+/** A sealed secret opened again, with its otpauth:// address (a setup page reloaded before it was confirmed). */
+export function openTotpSecret(
+  secretKey: string,
+  sealed: string,
+  label: { issuer: string; account: string },
+): { secret: string; otpauthUrl: string } {
+  const secret = openField(secretKey, sealPurpose, sealed);
+  return { secret, otpauthUrl: generateURI({ issuer: label.issuer, label: label.account, secret }) };
+}
+
 /** Whether `code` is the current TOTP code for a sealed secret, and after `lastStep` (a code is good once): its time step, or undefined. */
 export async function totpStep(
   sealed: string,
