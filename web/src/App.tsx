@@ -7,21 +7,30 @@ import { Account } from './pages/Account';
 import { Home } from './pages/Home';
 import { ResetPassword } from './pages/ResetPassword';
 import { SignIn } from './pages/SignIn';
+import { Support } from './pages/Support';
 
-/** A page for the signed-in: others go to sign in (and come back); someone who must set up 2FA goes there first. */
+/**
+ * A page for the signed-in: others go to sign in (and come back, to the same #section); someone who
+ * must set up 2FA goes there first. Support whose grant ended is told so; support has no `account` here.
+ */
 function SignedIn({
   children,
   setup = false,
   admin = false,
+  account = false,
 }: {
   children: ReactNode;
   setup?: boolean;
   admin?: boolean;
+  account?: boolean;
 }) {
-  const { me } = useSession();
+  const { me, supportEnded } = useSession();
   const location = useLocation();
   if (me === undefined) return <p className="page muted">Loading…</p>;
-  if (me === null) return <Navigate to={`/sign-in?next=${encodeURIComponent(location.pathname)}`} replace />;
+  if (me === null && supportEnded) return <Navigate to="/support" replace />;
+  if (me === null)
+    return <Navigate to={`/sign-in?next=${encodeURIComponent(location.pathname + location.hash)}`} replace />;
+  if (account && me.support) return <Navigate to="/admin" replace />;
   if (me.twoFactor.setupRequired && !setup) return <Navigate to="/account" replace />;
   if (admin && me.user.role !== 'owner' && me.user.role !== 'admin') return <Navigate to="/" replace />;
   return <>{children}</>;
@@ -33,6 +42,7 @@ export function App() {
       <Route path="/sign-in" element={<SignIn />} />
       <Route path="/reset-password" element={<ResetPassword />} />
       <Route path="/accept-invitation" element={<AcceptInvitation />} />
+      <Route path="/support" element={<Support />} />
       <Route
         path="/"
         element={
@@ -44,7 +54,7 @@ export function App() {
       <Route
         path="/account"
         element={
-          <SignedIn setup>
+          <SignedIn setup account>
             <Account />
           </SignedIn>
         }

@@ -65,6 +65,8 @@ export interface Me {
   user: { id: string; email: string; name: string; role: Role; createdAt: string };
   csrfToken: string | null;
   twoFactor: { totp: boolean; recoveryCodesLeft: number; passkeys: number; setupRequired: boolean };
+  /** Present when Steadfast's support staff are in the workspace under a grant: they see what an admin sees, and change nothing. */
+  support?: { grantId: string; reason: string; expiresAt: string };
 }
 
 export interface SecondFactorChallenge {

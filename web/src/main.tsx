@@ -2,15 +2,23 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { BrowserRouter } from 'react-router';
 import { App } from './App';
+import { ConsoleApp } from './console/ConsoleApp';
 import { SessionProvider } from './session';
 import './styles.css';
+
+/** One build serves both: the staff console on `console.<base domain>`, a workspace on `<slug>.<base domain>`. */
+const onConsole = window.location.hostname.startsWith('console.');
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <BrowserRouter>
-      <SessionProvider>
-        <App />
-      </SessionProvider>
+      {onConsole ? (
+        <ConsoleApp />
+      ) : (
+        <SessionProvider>
+          <App />
+        </SessionProvider>
+      )}
     </BrowserRouter>
   </StrictMode>,
 );

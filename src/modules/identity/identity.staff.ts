@@ -167,12 +167,7 @@ export class StaffService {
         .returning('id')
         .executeTakeFirst();
       if (!row) throw unknownStaff(email);
-      await tx
-        .updateTable('staff_sessions')
-        .set({ ended_at: now })
-        .where('staff_id', '=', row.id)
-        .where('ended_at', 'is', null)
-        .execute();
+      await endSessions(tx, row.id, now);
       await this.audit({ actor, action: 'staff.setup_renewed', detail: { email } }, tx);
     });
     return this.setupUrl(token);
@@ -190,12 +185,7 @@ export class StaffService {
         .returning('id')
         .executeTakeFirst();
       if (!row) throw unknownStaff(email);
-      await tx
-        .updateTable('staff_sessions')
-        .set({ ended_at: now })
-        .where('staff_id', '=', row.id)
-        .where('ended_at', 'is', null)
-        .execute();
+      await endSessions(tx, row.id, now);
       await this.audit({ actor, action: 'staff.disabled', detail: { email } }, tx);
     });
   }
@@ -377,6 +367,16 @@ export class StaffService {
       await this.audit({ actor: `staff:${holder.email}`, action: 'staff.signed_out', detail: { ip: client.ip } }, tx);
     });
   }
+}
+
+/** Ends every console session of an account (a renewed setup, a disabled account). */
+async function endSessions(db: StaffDatabase, staffId: string, at: Date): Promise<void> {
+  await db
+    .updateTable('staff_sessions')
+    .set({ ended_at: at })
+    .where('staff_id', '=', staffId)
+    .where('ended_at', 'is', null)
+    .execute();
 }
 
 function unknownStaff(email: string) {

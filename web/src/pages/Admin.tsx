@@ -5,6 +5,7 @@ import { ErrorAlert, Field, Notice } from '../ui/Field';
 import { Shell } from '../ui/Shell';
 import { TableHead } from '../ui/TableHead';
 import { useAction, useList, when } from '../ui/useAction';
+import { SupportAccess } from './SupportAccess';
 
 const roles: Role[] = ['owner', 'admin', 'member', 'viewer'];
 const rank: Record<Role, number> = { viewer: 0, member: 1, admin: 2, owner: 3 };
@@ -16,6 +17,7 @@ export function Admin() {
       <Members />
       <Invitations />
       <Security />
+      <SupportAccess />
       <Audit />
     </Shell>
   );
@@ -68,7 +70,7 @@ function Members() {
         <TableHead columns={['Name', 'Email', 'Role']} action />
         <tbody>
           {members.map((member) => {
-            const editable = member.id !== me.user.id && rank[member.role] <= mine;
+            const editable = !me.support && member.id !== me.user.id && rank[member.role] <= mine;
             return (
               <tr key={member.id}>
                 <td>{member.name}</td>
@@ -143,31 +145,37 @@ function Invitations() {
       await api('DELETE', `/invitations/${invitation.id}`);
       await load();
     });
+  // Support changes nothing: it sees the open invitations, without the form or the buttons.
+  const readOnly = me.support !== undefined;
   return (
     <section className="panel" aria-labelledby="invitations">
-      <h2 id="invitations">Invite people</h2>
-      <form onSubmit={invite} noValidate>
-        {sent && <Notice>{sent}</Notice>}
-        <ErrorAlert error={fieldError(error, 'email') ? undefined : error} />
-        <Field label="Email" name="email" type="email" required error={fieldError(error, 'email')} />
-        <div className="field">
-          <label htmlFor="invite-role">Role</label>
-          <select id="invite-role" name="role" defaultValue="member">
-            {roles
-              .filter((role) => rank[role] <= rank[me.user.role])
-              .map((role) => (
-                <option key={role} value={role}>
-                  {role}
-                </option>
-              ))}
-          </select>
-        </div>
-        <div>
-          <button className="primary" type="submit" disabled={busy}>
-            Send invitation
-          </button>
-        </div>
-      </form>
+      <h2 id="invitations">{readOnly ? 'Invitations' : 'Invite people'}</h2>
+      {readOnly && <ErrorAlert error={error} />}
+      {readOnly && invitations.length === 0 && <p className="muted">No open invitations.</p>}
+      {!readOnly && (
+        <form onSubmit={invite} noValidate>
+          {sent && <Notice>{sent}</Notice>}
+          <ErrorAlert error={fieldError(error, 'email') ? undefined : error} />
+          <Field label="Email" name="email" type="email" required error={fieldError(error, 'email')} />
+          <div className="field">
+            <label htmlFor="invite-role">Role</label>
+            <select id="invite-role" name="role" defaultValue="member">
+              {roles
+                .filter((role) => rank[role] <= rank[me.user.role])
+                .map((role) => (
+                  <option key={role} value={role}>
+                    {role}
+                  </option>
+                ))}
+            </select>
+          </div>
+          <div>
+            <button className="primary" type="submit" disabled={busy}>
+              Send invitation
+            </button>
+          </div>
+        </form>
+      )}
       {invitations.length > 0 && (
         <table className="table stack">
           <TableHead columns={['Invited', 'Role', 'Expires']} action />
@@ -178,9 +186,11 @@ function Invitations() {
                 <td>{invitation.role}</td>
                 <td>{when(invitation.expiresAt)}</td>
                 <td>
-                  <button className="danger" type="button" onClick={() => withdraw(invitation)}>
-                    Withdraw
-                  </button>
+                  {!readOnly && (
+                    <button className="danger" type="button" onClick={() => withdraw(invitation)}>
+                      Withdraw
+                    </button>
+                  )}
                 </td>
               </tr>
             ))}
@@ -191,12 +201,14 @@ function Invitations() {
   );
 }
 
-interface SecuritySettings {
+export interface SecuritySettings {
   requireTwoFactor: boolean;
   ipAllowList: string[];
+  supportApproval: boolean;
 }
 
 function Security() {
+  const readOnly = useSession().me?.support !== undefined;
   const [settings, setSettings] = useState<SecuritySettings | undefined>();
   const [lockout, setLockout] = useState<string | undefined>();
   const [saved, setSaved] = useState(false);
@@ -236,24 +248,26 @@ function Security() {
       <form id="security-form" onSubmit={save()} noValidate>
         {saved && <Notice>Saved.</Notice>}
         <ErrorAlert error={error} />
-        <div className="check">
-          <input id="two-factor-rule" name="twoFactor" type="checkbox" defaultChecked={settings.requireTwoFactor} />
-          <label htmlFor="two-factor-rule">Everyone must use two-factor authentication</label>
-        </div>
-        <div className="field">
-          <label htmlFor="allow-list">IP allow-list</label>
-          <textarea
-            id="allow-list"
-            name="allow"
-            rows={4}
-            defaultValue={settings.ipAllowList.join('\n')}
-            aria-describedby="allow-list-hint"
-            placeholder="203.0.113.0/24"
-          />
-          <span className="hint" id="allow-list-hint">
-            Addresses or CIDR blocks, one per line. Empty: every address may reach the workspace.
-          </span>
-        </div>
+        <fieldset disabled={readOnly}>
+          <div className="check">
+            <input id="two-factor-rule" name="twoFactor" type="checkbox" defaultChecked={settings.requireTwoFactor} />
+            <label htmlFor="two-factor-rule">Everyone must use two-factor authentication</label>
+          </div>
+          <div className="field">
+            <label htmlFor="allow-list">IP allow-list</label>
+            <textarea
+              id="allow-list"
+              name="allow"
+              rows={4}
+              defaultValue={settings.ipAllowList.join('\n')}
+              aria-describedby="allow-list-hint"
+              placeholder="203.0.113.0/24"
+            />
+            <span className="hint" id="allow-list-hint">
+              Addresses or CIDR blocks, one per line. Empty: every address may reach the workspace.
+            </span>
+          </div>
+        </fieldset>
         {lockout && (
           <div className="alert error" role="alert">
             <p>{lockout}</p>
@@ -262,11 +276,13 @@ function Security() {
             </button>
           </div>
         )}
-        <div>
-          <button className="primary" type="submit" disabled={busy}>
-            Save rules
-          </button>
-        </div>
+        {!readOnly && (
+          <div>
+            <button className="primary" type="submit" disabled={busy}>
+              Save rules
+            </button>
+          </div>
+        )}
       </form>
     </section>
   );

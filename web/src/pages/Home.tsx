@@ -5,6 +5,21 @@ import { Shell } from '../ui/Shell';
 export function Home() {
   const { me, workspace } = useSession();
   if (!me) return null;
+  if (me.support)
+    return (
+      <Shell>
+        <section className="panel">
+          <h1>Steadfast support in {workspace?.name ?? 'this workspace'}</h1>
+          <p className="muted">
+            You see what an admin of this workspace sees, and change nothing. Every page you open is written to its
+            audit log.
+          </p>
+          <p>
+            <Link to="/admin">Open the workspace settings</Link>
+          </p>
+        </section>
+      </Shell>
+    );
   return (
     <Shell>
       <section className="panel">

@@ -1,28 +1,30 @@
 import type { ReactNode } from 'react';
 import { Link } from 'react-router';
-import { useSession } from '../session';
+import { useWorkspaceName } from '../session';
 
-/** The frame of every screen before one is signed in: the workspace's name and one card. */
+/** The frame of every screen before one is signed in: the workspace's name (or `brand`, on the console) and one card. */
 export function AuthCard({
   title,
   intro,
   children,
   footer,
+  brand,
 }: {
   title: string;
   intro?: ReactNode;
   children: ReactNode;
   footer?: ReactNode;
+  brand?: string;
 }) {
-  const { workspace } = useSession();
+  const workspaceName = useWorkspaceName();
   return (
     <main className="auth">
       <div className="auth-card">
         <Link to="/" className="brand">
-          <span className="brand-mark" aria-hidden="true">
+          <span className={brand ? 'brand-mark console' : 'brand-mark'} aria-hidden="true">
             S
           </span>
-          <span>{workspace?.name ?? 'Steadfast'}</span>
+          <span>{brand ?? workspaceName ?? 'Steadfast'}</span>
         </Link>
         <h1>{title}</h1>
         {intro && <p className="muted">{intro}</p>}
