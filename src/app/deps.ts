@@ -106,10 +106,7 @@ export function createPlatform(
       clock,
       staff,
       identity,
-      workspace: async (slug) => {
-        await tenancy.resolveActive(slug);
-        return tenancy.get(slug);
-      },
+      workspace: async (slug) => tenancy.present(await tenancy.resolveActive(slug)),
       mail,
     }),
     async close() {

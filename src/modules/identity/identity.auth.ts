@@ -48,31 +48,52 @@ export const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
 export const csrfHeader = 'x-csrf-token';
 
 /**
- * Knows a workspace's people by their session cookie. A cookie that names no live session is
- * refused (401) rather than treated as anonymous, so a stale tab learns it was signed out; a write
- * with the cookie must carry the session's CSRF token in `X-CSRF-Token`.
+ * Knows a caller by a session cookie (a member's, support's, staff's): `find` looks the token up.
+ * A cookie that names no live session is refused on the API (401 with `ended`), so a stale tab
+ * learns it was signed out; it is ignored on the routes in `openPaths` (signing in again over it)
+ * and on pages (they load and the app says what ended). A write with the cookie must carry the
+ * session's CSRF token in `X-CSRF-Token`.
  */
-export function sessionAuthenticator(identity: IdentityService, secretKey: string): Authenticator {
+export function cookieAuthenticator<H extends { readonly sessionId: string }>(options: {
+  cookie: SessionCookie;
+  find: (request: FastifyRequest, token: string) => Promise<H | undefined>;
+  actor: (holder: H) => Actor;
+  openPaths: ReadonlySet<string>;
+  ended: string;
+  secretKey: string;
+  mePath?: string;
+}): Authenticator {
   return async (request) => {
-    const token = request.cookies[cookieName(request)];
+    const token = request.cookies[cookieName(request, options.cookie)];
     if (!token) return undefined;
-    const holder = await identity.holder(requireTenant(request).slug, token);
+    const holder = await options.find(request, token);
     if (!holder) {
-      // Signing in again over a stale cookie is allowed, and the app's pages load to say so.
-      if (isSignIn(request) || !isApi(request)) return undefined;
-      throw appError('UNAUTHENTICATED', 'Your session has ended (signed out, or unused for too long). Sign in again.');
+      const open = request.method === 'POST' && options.openPaths.has(request.url.split('?')[0]!);
+      if (open || !request.url.startsWith('/api/')) return undefined;
+      throw appError('UNAUTHENTICATED', options.ended);
     }
-    assertCsrf(request, secretKey, holder.sessionId);
-    const actor: Actor = {
+    assertCsrf(request, options.secretKey, holder.sessionId, options.mePath);
+    return options.actor(holder);
+  };
+}
+
+/** Knows a workspace's people by their session cookie. */
+export function sessionAuthenticator(identity: IdentityService, secretKey: string): Authenticator {
+  return cookieAuthenticator({
+    cookie: 'steadfast_session',
+    find: (request, token) => identity.holder(requireTenant(request).slug, token),
+    actor: (holder) => ({
       kind: 'user',
       name: holder.email,
       userId: holder.userId,
       role: holder.role,
       sessionId: holder.sessionId,
       ...(holder.secondFactorMissing ? { mustSetUpTwoFactor: true } : {}),
-    };
-    return actor;
-  };
+    }),
+    openPaths: signInPaths,
+    ended: 'Your session has ended (signed out, or unused for too long). Sign in again.',
+    secretKey,
+  });
 }
 
 /**
@@ -100,11 +121,6 @@ const signInPaths = new Set([
   '/api/v1/password-resets',
   '/api/v1/password-resets/complete',
 ]);
-/** Only the API refuses a stale cookie: pages and assets load, and the app shows the sign-in. */
-export const isApi = (request: FastifyRequest): boolean => request.url.startsWith('/api/');
-
-const isSignIn = (request: FastifyRequest): boolean =>
-  request.method === 'POST' && signInPaths.has(request.url.split('?')[0]!);
 
 /**
  * A workspace's IP allow-list, on its app and its API alike: an address outside it gets a 403

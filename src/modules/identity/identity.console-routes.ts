@@ -125,7 +125,7 @@ export function consoleApi(
     { schema: { summary: 'The signed-in member of staff', tags, response: { 200: consoleMeSchema } } },
     async (request) => {
       const actor = requireStaff(request.actor);
-      const me = (await staff.list()).find((row) => row.id === actor.staffId);
+      const me = await staff.find(actor.staffId);
       if (!me) throw appError('UNAUTHENTICATED', 'This staff account no longer exists.');
       return {
         staff: { id: me.id, email: me.email, name: me.name },

@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Clock } from '../../platform/clock/clock.js';
 import type { PlatformTables } from '../../platform/db/schema.js';
+import { appendPlatformAudit } from '../../platform/db/platform-audit.js';
 import { appError } from '../../platform/errors.js';
 import { assertStrongPassword, checkPassword, decoyHash, hashPassword } from './identity.passwords.js';
 import type { StaffDatabase, StaffTable, StaffTables } from './identity.staff-tables.js';
@@ -85,16 +86,13 @@ export class StaffService {
     entry: { actor: string; action: string; tenant?: string | undefined; detail?: Record<string, unknown> },
     db: StaffDatabase = this.db,
   ): Promise<void> {
-    await db
-      .insertInto('platform_audit')
-      .values({
-        at: this.deps.clock.now(),
-        actor: entry.actor,
-        action: entry.action,
-        tenant_slug: entry.tenant ?? null,
-        detail: JSON.stringify(entry.detail ?? {}) as never,
-      })
-      .execute();
+    await appendPlatformAudit(db, {
+      at: this.deps.clock.now(),
+      actor: entry.actor,
+      action: entry.action,
+      tenantSlug: entry.tenant ?? null,
+      detail: entry.detail,
+    });
   }
 
   /** The platform audit log, newest first. */
@@ -110,6 +108,11 @@ export class StaffService {
 
   async list(): Promise<StaffView[]> {
     return (await this.db.selectFrom('staff').selectAll().orderBy('email').execute()).map(present);
+  }
+
+  async find(id: string): Promise<StaffView | undefined> {
+    const row = await this.db.selectFrom('staff').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && present(row);
   }
 
   /** Makes a staff account and returns its one-time setup link (password and authenticator app are chosen there). */

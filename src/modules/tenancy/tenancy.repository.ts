@@ -1,5 +1,6 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { PlatformTables, TenantStatus, TenantsTable } from '../../platform/db/schema.js';
+import { appendPlatformAudit } from '../../platform/db/platform-audit.js';
 
 export type TenantRow = Selectable<TenantsTable>;
 type Db = Kysely<PlatformTables> | Transaction<PlatformTables>;
@@ -113,15 +114,7 @@ export class TenancyRepository {
     db: Db,
     entry: { actor: string; action: string; tenantSlug: string | null; detail?: Record<string, unknown> },
   ): Promise<void> {
-    await db
-      .insertInto('platform_audit')
-      .values({
-        actor: entry.actor,
-        action: entry.action,
-        tenant_slug: entry.tenantSlug,
-        detail: JSON.stringify(entry.detail ?? {}) as never,
-      })
-      .execute();
+    await appendPlatformAudit(db, entry);
   }
 
   auditTrail(
