@@ -1,4 +1,3 @@
-import QRCode from 'qrcode';
 import { useEffect, useState, type FormEvent } from 'react';
 import { useLocation, useNavigate } from 'react-router';
 import { api, ApiError, fieldError, tokenFromLink } from '../api';
@@ -6,6 +5,7 @@ import { passwordHint } from '../pages/ResetPassword';
 import { AuthCard } from '../ui/AuthCard';
 import { ErrorAlert, Field } from '../ui/Field';
 import { useAction } from '../ui/useAction';
+import { AuthenticatorKey, qrOf } from '../ui/AuthenticatorKey';
 import { useConsoleSession, type StaffMe } from './session';
 
 interface SetupOffer {
@@ -26,9 +26,6 @@ function openSetup(token: string): Promise<SetupOffer> {
   return offer;
 }
 
-/** A key as one types it from the screen: groups of four. */
-const grouped = (secret: string) => secret.replace(/(.{4})(?=.)/g, '$1 ');
-
 /** The one-time setup link (`/setup#token=…`): the authenticator app first, then a password and the app's first code. */
 export function Setup() {
   const token = tokenFromLink(useLocation().hash);
@@ -42,10 +39,7 @@ export function Setup() {
 
   useEffect(() => {
     if (!token) return;
-    openSetup(token).then(
-      async (found) => setOffer({ ...found, qr: await QRCode.toDataURL(found.otpauthUrl, { margin: 1, width: 180 }) }),
-      setLookupError,
-    );
+    openSetup(token).then(async (found) => setOffer({ ...found, qr: await qrOf(found.otpauthUrl) }), setLookupError);
   }, [token]);
 
   const submit = (event: FormEvent<HTMLFormElement>) => {
@@ -101,16 +95,7 @@ export function Setup() {
         <div className="step">
           <h2 className="step-title">1. Add Steadfast console to your authenticator app</h2>
           <p className="small">Scan this code, or type the key below.</p>
-          <img
-            className="qr"
-            src={offer.qr}
-            alt="QR code of the key for your authenticator app"
-            width={180}
-            height={180}
-          />
-          <p className="secret grouped" aria-label="Key to type into the app">
-            {grouped(offer.secret)}
-          </p>
+          <AuthenticatorKey qr={offer.qr} secret={offer.secret} grouped />
         </div>
         <div className="step">
           <h2 className="step-title">2. Choose a password</h2>

@@ -1,11 +1,11 @@
 import { startRegistration, type PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/browser';
-import QRCode from 'qrcode';
 import { useState, type FormEvent } from 'react';
 import { api, fieldError } from '../api';
 import { useSession } from '../session';
 import { ErrorAlert, Field, Notice } from '../ui/Field';
 import { Shell } from '../ui/Shell';
 import { TableHead } from '../ui/TableHead';
+import { AuthenticatorKey, qrOf } from '../ui/AuthenticatorKey';
 import { useAction, useList, when } from '../ui/useAction';
 import { passwordHint } from './ResetPassword';
 
@@ -84,7 +84,7 @@ function TwoFactor() {
   const begin = () =>
     void run(async () => {
       const started = await api<{ secret: string; otpauthUrl: string }>('POST', '/me/totp');
-      setSetup({ secret: started.secret, qr: await QRCode.toDataURL(started.otpauthUrl, { margin: 1, width: 180 }) });
+      setSetup({ secret: started.secret, qr: await qrOf(started.otpauthUrl) });
     });
   const confirm = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -149,16 +149,7 @@ function TwoFactor() {
       ) : setup ? (
         <form onSubmit={confirm} noValidate>
           <p>Scan this code with your authenticator app (or type the key), then type the 6-digit code it shows.</p>
-          <img
-            className="qr"
-            src={setup.qr}
-            alt="QR code of the key for your authenticator app"
-            width={180}
-            height={180}
-          />
-          <p className="secret" aria-label="Key to type into the app">
-            {setup.secret}
-          </p>
+          <AuthenticatorKey qr={setup.qr} secret={setup.secret} />
           <Field
             label="Code from the app"
             name="code"
