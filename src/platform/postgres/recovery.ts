@@ -113,11 +113,11 @@ export async function runRecovery(run: RecoveryRun): Promise<RecoveryOutcome> {
       connectWhenPromoted({ host: socketDir, port: server.port, user: run.role, database: 'postgres' }),
       crashed,
     ]).catch(async (error: unknown) => {
-      // No socket any more, or the connection cut while Postgres stopped (recovery failed): its own
-      // reason, which the crash handler brings a moment later, says more than this connect error.
-      if (['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes((error as { code?: string }).code ?? ''))
-        await Promise.race([crashed, sleep(5000)]);
-      throw error;
+      // No socket any more, or the connection cut while Postgres stopped (recovery failed, which pg
+      // reports as "Connection terminated unexpectedly", with no code): its own reason, which the
+      // crash handler brings a moment later, says more than this connect error.
+      if ((error as { code?: string }).code !== '57P03') await Promise.race([crashed, sleep(5000)]);
+      throw feed.failure ? explain(error as Error, run.target, feed.failure) : error;
     });
     try {
       await Promise.race([waitForPromotion(client), crashed]);

@@ -19,9 +19,9 @@ beforeEach(async () => {
 });
 afterEach(() => rm(scratch, { recursive: true, force: true }));
 
-/** Runs restore_command as PostgreSQL would, for `file`, into `<scratch>/got`; its exit code. */
-function askFor(file: string, unreadable: 'stop' | 'end'): Promise<number> {
-  const command = restoreCommand(dir, unreadable).replaceAll('%f', file).replaceAll('%p', path.join(scratch, 'got'));
+/** Runs restore_command as PostgreSQL would, for `file`, into `into` (`<scratch>/got`); its exit code. */
+function askFor(file: string, unreadable: 'stop' | 'end', into = path.join(scratch, 'got')): Promise<number> {
+  const command = restoreCommand(dir, unreadable).replaceAll('%f', file).replaceAll('%p', into);
   return new Promise((resolve) => {
     execFile('sh', ['-c', command], (error) => resolve(error ? Number(error.code) : 0));
   });
@@ -96,6 +96,16 @@ describe('WalFeed with restore_command', () => {
       }
     });
   }
+
+  test('a copy that keeps failing (a full or missing target) ends with 255 after a few tries, never loops for ever', async () => {
+    const feed = new WalFeed(dir, supplier({ [segment(1)]: Buffer.from('one') }), { log: silentLogger() });
+    feed.start();
+    try {
+      assert.equal(await askFor(segment(1), 'stop', path.join(scratch, 'no-such-directory', 'got')), 255);
+    } finally {
+      await feed.stop();
+    }
+  });
 
   test('a segment whose archived copy cannot be read but which the restored pg_wal holds is "not archived", so PostgreSQL reads its own', async () => {
     const localWal = path.join(scratch, 'pg_wal');

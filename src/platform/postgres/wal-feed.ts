@@ -251,6 +251,11 @@ export class WalFeed {
   }
 }
 
+/** Passed segments kept for recovery to read again (see forgetBefore). */
+const keptBehind = 4;
+/** How often restore_command tries to copy a file that is there before it gives up (a full disk, say). */
+const copyAttempts = 20;
+
 /**
  * restore_command for a `WalFeed` in `dir`: asks for the file and waits for the feed's answer.
  * Exit 1 means "not archived": recovery ends there (or tries the next timeline). A file that
@@ -260,16 +265,15 @@ export class WalFeed {
  * the target must not fail a recovery that reaches the target, and one before it ends recovery
  * short of the target, which PostgreSQL reports as an error.
  */
-/** Passed segments kept for recovery to read again (see forgetBefore). */
-const keptBehind = 4;
 
 export function restoreCommand(dir: string, unreadable: 'stop' | 'end'): string {
   if (/['\n]/.test(dir)) throw new Error(`the WAL directory may not contain quotes or newlines: ${dir}`);
   const d = `'${dir}'`;
   return [
-    `while :; do`,
+    `n=0; while :; do`,
     `[ -e ${d}/".want-%f" ] || : > ${d}/".want-%f" || exit 255;`,
-    `if [ -f ${d}/"%f" ]; then cp ${d}/"%f" "%p" && exit 0; exit 255; fi;`,
+    // A copy can fail because the feed dropped the file meanwhile (see forgetBefore): asking again fetches it again.
+    `if [ -f ${d}/"%f" ]; then cp ${d}/"%f" "%p" && exit 0; n=$((n+1)); [ $n -lt ${copyAttempts} ] || exit 255; fi;`,
     `if [ -f ${d}/"%f.missing" ]; then exit 1; fi;`,
     `if [ -f ${d}/"%f.failed" ]; then exit ${unreadable === 'stop' ? 255 : 1}; fi;`,
     `sleep 0.01; done`,
