@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import { IdentityService, StaffService, SupportService } from '../modules/identity/index.js';
 import { TenancyRepository, TenancyService, TenantProvisioner } from '../modules/tenancy/index.js';
+import { WorkService } from '../modules/work/index.js';
 import { systemClock, type Clock } from '../platform/clock/clock.js';
 import { tlsEnabled, type Config } from '../platform/config/config.js';
 import { createKysely, createPool } from '../platform/db/connect.js';
@@ -29,6 +30,7 @@ export interface Platform {
   readonly mail: Mail;
   readonly tenancy: TenancyService;
   readonly identity: IdentityService;
+  readonly work: WorkService;
   /** The platform's staff (the console) and their support grants into workspaces. */
   readonly staff: StaffService;
   readonly support: SupportService;
@@ -100,6 +102,7 @@ export function createPlatform(
     mail,
     tenancy,
     identity,
+    work: new WorkService({ databases: (slug, work) => tenancy.withDatabase(slug, work), clock }),
     staff,
     support: new SupportService({
       db,

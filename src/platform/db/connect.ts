@@ -21,6 +21,8 @@ export interface ConnectionTarget {
 
 // Postgres bigint and numeric arrive as strings by default; counts and sizes we keep fit in a double.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+// A calendar date stays the text it is (YYYY-MM-DD): as a Date it would shift with the time zone.
+pg.types.setTypeParser(pg.types.builtins.DATE, (value) => value);
 
 /**
  * Reads a postgres:// URL, with libpq's host list for a replicated cluster:

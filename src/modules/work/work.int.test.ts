@@ -1,0 +1,272 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { buildTenant } from '../../../test/helpers/factories.js';
+import { buildTestApp, hostOf } from '../../../test/helpers/http.js';
+import { createTestPlatform, type TestPlatform } from '../../../test/helpers/platform.js';
+import type { TenantView } from '../tenancy/index.js';
+
+let platform: TestPlatform;
+let app: FastifyInstance;
+let acme: TenantView;
+const password = 'correct horse battery staple 42';
+const people: Record<'ada' | 'bob' | 'cy' | 'vi', { cookie: string; csrf: string; id: string }> = {} as never;
+
+before(async () => {
+  platform = await createTestPlatform({ signInRateLimitPerMinute: 10_000, rateLimitPerMinute: 100_000 });
+  app = await buildTestApp(platform);
+  acme = await buildTenant(platform);
+  const roles = { ada: 'owner', bob: 'member', cy: 'member', vi: 'viewer' } as const;
+  for (const [name, role] of Object.entries(roles)) {
+    const user = await platform.identity.createUser(
+      acme.slug,
+      { email: `${name}@example.com`, name: name.toUpperCase(), role, password },
+      { actor: 'operator:test' },
+    );
+    const response = await app.inject({
+      method: 'POST',
+      url: '/api/v1/session',
+      headers: { host: hostOf(acme.slug) },
+      payload: { email: `${name}@example.com`, password },
+    });
+    assert.equal(response.statusCode, 200, response.body);
+    const cookie = response.cookies.find((c) => c.name === 'steadfast_session')!;
+    people[name as keyof typeof people] = {
+      cookie: `${cookie.name}=${cookie.value}`,
+      csrf: response.json().csrfToken,
+      id: user.id,
+    };
+  }
+});
+after(async () => {
+  await app.close();
+  await platform.destroy();
+});
+
+type Who = keyof typeof people;
+function call(
+  who: Who | null,
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE',
+  url: string,
+  payload?: object,
+  headers: Record<string, string> = {},
+): Promise<LightMyRequestResponse> {
+  const person = who ? people[who] : undefined;
+  return app.inject({
+    method,
+    url: `/api/v1${url}`,
+    headers: {
+      host: hostOf(acme.slug),
+      ...(person ? { cookie: person.cookie, 'x-csrf-token': person.csrf } : {}),
+      ...headers,
+    },
+    ...(payload ? { payload } : {}),
+  });
+}
+
+async function ok(response: Promise<LightMyRequestResponse>, status = 200) {
+  const answer = await response;
+  assert.equal(answer.statusCode, status, answer.body);
+  return answer.json();
+}
+
+let project: { id: string; key: string; states: Array<{ id: string; name: string }> };
+const stateId = (name: string) => project.states.find((state) => state.name === name)!.id;
+
+describe('projects', () => {
+  test('an owner starts a project with the default workflow and leads it; its key is taken once', async () => {
+    const made = await ok(call('ada', 'POST', '/projects', { key: 'ops', name: 'Operations' }), 201);
+    assert.equal(made.key, 'OPS');
+    assert.equal(made.yourRole, 'lead');
+    project = await ok(call('ada', 'GET', '/projects/OPS'));
+    assert.deepEqual(
+      project.states.map((state) => state.name),
+      ['Backlog', 'Todo', 'In Progress', 'Done', 'Cancelled'],
+    );
+    const again = await call('ada', 'POST', '/projects', { key: 'OPS', name: 'Again' });
+    assert.equal(again.statusCode, 409);
+    assert.match(again.json().detail, /OPS exists already/);
+    await ok(call('ada', 'PUT', `/projects/OPS/members/${people.bob.id}`, { role: 'member' }));
+    await ok(call('ada', 'PUT', `/projects/OPS/members/${people.vi.id}`, { role: 'viewer' }));
+  });
+
+  test('a project someone is not a member of is answered exactly as an unknown one', async () => {
+    const hidden = await call('cy', 'GET', '/projects/OPS');
+    const unknown = await call('cy', 'GET', '/projects/NOPE');
+    assert.equal(hidden.statusCode, 404);
+    assert.equal(hidden.json().detail.replace('OPS', 'X'), unknown.json().detail.replace('NOPE', 'X'));
+    assert.deepEqual(await ok(call('cy', 'GET', '/projects')), []);
+    assert.equal((await ok(call('bob', 'GET', '/projects'))).length, 1);
+  });
+
+  test('without a session nothing is answered but 401, whatever the body', async () => {
+    const response = await call(null, 'POST', '/projects', { key: 1 });
+    assert.equal(response.statusCode, 401);
+  });
+});
+
+describe('tasks', () => {
+  let task: { key: string; id: string; version: number };
+
+  test('a member makes a task numbered in its project; reading it gives its ETag', async () => {
+    task = await ok(
+      call('bob', 'POST', '/projects/OPS/tasks', { title: 'Deploy the new router', priority: 'high' }),
+      201,
+    );
+    assert.equal(task.key, 'OPS-1');
+    const read = await call('vi', 'GET', '/tasks/ops-1');
+    assert.equal(read.statusCode, 200, read.body);
+    assert.equal(read.headers.etag, '"1"');
+    assert.equal(read.json().state.name, 'Todo');
+    assert.equal((await call('vi', 'POST', '/projects/OPS/tasks', { title: 'x' })).statusCode, 403);
+  });
+
+  test('a change needs If-Match: none is 428, a stale one 412 with the current version, the right one applies', async () => {
+    const none = await call('bob', 'PATCH', '/tasks/OPS-1', { title: 'Deploy the router' });
+    assert.equal(none.statusCode, 428);
+    const first = await call('bob', 'PATCH', '/tasks/OPS-1', { title: 'Deploy the router' }, { 'if-match': '"1"' });
+    assert.equal(first.statusCode, 200, first.body);
+    assert.equal(first.headers.etag, '"2"');
+    const stale = await call('ada', 'PATCH', '/tasks/OPS-1', { title: 'Mine' }, { 'if-match': '"1"' });
+    assert.equal(stale.statusCode, 412);
+    assert.equal(stale.json().currentVersion, 2);
+    assert.equal((await ok(call('ada', 'GET', '/tasks/OPS-1'))).title, 'Deploy the router');
+  });
+
+  test('every change is in the history: who, which field, before and after', async () => {
+    const activity = await ok(call('vi', 'GET', '/tasks/OPS-1/activity'));
+    const title = activity.find((entry: { field: string }) => entry.field === 'title');
+    assert.deepEqual(
+      { actor: title.actor, before: title.before, after: title.after },
+      {
+        actor: 'user:bob@example.com'.replace('user:', ''),
+        before: 'Deploy the new router',
+        after: 'Deploy the router',
+      },
+    );
+  });
+
+  test('a move a transition rule forbids is refused, naming the states allowed', async () => {
+    await ok(
+      call('ada', 'PUT', '/projects/OPS/rules', {
+        rules: [{ fromStateId: stateId('Todo'), toStateId: stateId('In Progress'), roles: null }],
+      }),
+    );
+    const refused = await call('bob', 'PATCH', '/tasks/OPS-1', { stateId: stateId('Done') }, { 'if-match': '"2"' });
+    assert.equal(refused.statusCode, 409, refused.body);
+    assert.match(refused.json().detail, /cannot move from "Todo" to "Done".*allows only "In Progress"/);
+    assert.deepEqual(refused.json().allowedStateIds, [stateId('In Progress')]);
+    const moved = await ok(
+      call('bob', 'PATCH', '/tasks/OPS-1', { stateId: stateId('In Progress') }, { 'if-match': '"2"' }),
+    );
+    assert.equal(moved.state.group, 'started');
+  });
+
+  test('an Idempotency-Key makes a POST once: the retry gets the same answer, another body with it is refused', async () => {
+    const headers = { 'idempotency-key': 'retry-1' };
+    const first = await call('bob', 'POST', '/projects/OPS/tasks', { title: 'Once' }, headers);
+    const second = await call('bob', 'POST', '/projects/OPS/tasks', { title: 'Once' }, headers);
+    assert.equal(first.statusCode, 201, first.body);
+    assert.equal(second.statusCode, 201);
+    assert.equal(second.headers['idempotent-replayed'], 'true');
+    assert.equal(second.json().id, first.json().id);
+    const page = await ok(call('bob', 'GET', '/tasks?q=Once'));
+    assert.equal(page.items.length, 1);
+    const other = await call('bob', 'POST', '/projects/OPS/tasks', { title: 'Twice' }, headers);
+    assert.equal(other.statusCode, 422);
+  });
+
+  test('pages follow the cursor: every task once, none twice', async () => {
+    for (let index = 0; index < 5; index++)
+      await ok(call('bob', 'POST', '/projects/OPS/tasks', { title: `Paged task ${index}` }), 201);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { items: Array<{ key: string }>; nextCursor: string | null } = await ok(
+        call('bob', 'GET', `/tasks?project=OPS&sort=key&limit=2${cursor ? `&cursor=${cursor}` : ''}`),
+      );
+      seen.push(...page.items.map((item) => item.key));
+      cursor = page.nextCursor;
+    } while (cursor);
+    assert.equal(new Set(seen).size, seen.length);
+    assert.equal(seen.length, 7);
+    assert.deepEqual(seen.slice(0, 3), ['OPS-1', 'OPS-2', 'OPS-3']);
+    const bad = await call('bob', 'GET', '/tasks?sort=due&cursor=bm9wZQ');
+    assert.equal(bad.statusCode, 400);
+  });
+
+  test('search finds a part of a word in a title, a word in a comment, and a key', async () => {
+    await ok(call('bob', 'POST', '/tasks/OPS-2/comments', { body: 'The firewall needs a reboot, @ada' }), 201);
+    const keys = async (q: string) =>
+      (await ok(call('bob', 'GET', `/tasks?q=${encodeURIComponent(q)}`))).items.map(
+        (item: { key: string }) => item.key,
+      );
+    assert.deepEqual(await keys('rout'), ['OPS-1']);
+    assert.deepEqual(await keys('firewall'), ['OPS-2']);
+    assert.deepEqual(await keys('ops-3'), ['OPS-3']);
+  });
+
+  test('a comment mentions by handle, and its Markdown is rendered without running anything', async () => {
+    const comments = await ok(call('vi', 'GET', '/tasks/OPS-2/comments'));
+    assert.deepEqual(
+      comments[0].mentions.map((person: { handle: string }) => person.handle),
+      ['ada'],
+    );
+    assert.match(comments[0].bodyHtml, /<span class="mention">@ada<\/span>/);
+    const xss = await ok(
+      call('bob', 'POST', '/projects/OPS/tasks', {
+        title: '<img src=x onerror=alert(1)>',
+        description: '<script>alert(1)</script> [click](javascript:alert(1)) **bold**',
+      }),
+      201,
+    );
+    assert.doesNotMatch(xss.descriptionHtml, /<script|href="javascript:|<img/);
+    assert.match(xss.descriptionHtml, /&lt;script&gt;/, 'typed HTML is shown as text');
+    assert.match(xss.descriptionHtml, /<strong>bold<\/strong>/);
+  });
+
+  test('custom fields are typed: a value outside a select is refused naming the field, a good one kept', async () => {
+    const fields = await ok(
+      call('ada', 'POST', '/projects/OPS/fields', { name: 'Severity', kind: 'select', options: ['S1', 'S2'] }),
+      201,
+    );
+    const severity = fields[0].id;
+    const bad = await call('bob', 'POST', '/projects/OPS/tasks', { title: 'Sev', fields: { [severity]: 'S9' } });
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.json().detail, /Severity: choose one of "S1", "S2"/);
+    const good = await ok(
+      call('bob', 'POST', '/projects/OPS/tasks', { title: 'Sev', fields: { [severity]: 'S2' } }),
+      201,
+    );
+    const found = await ok(call('bob', 'GET', `/tasks?field=${severity}:S2`));
+    assert.deepEqual(
+      found.items.map((item: { key: string }) => item.key),
+      [good.key],
+    );
+  });
+
+  test('a task of a project one is not in is 404 exactly as an unknown one, for reads and changes', async () => {
+    for (const [method, suffix] of [
+      ['GET', ''],
+      ['GET', '/comments'],
+      ['GET', '/activity'],
+      ['PATCH', ''],
+      ['POST', '/comments'],
+    ] as const) {
+      const hidden = await call('cy', method, `/tasks/OPS-1${suffix}`, method === 'GET' ? undefined : { body: 'x' }, {
+        'if-match': '"1"',
+      });
+      const unknown = await call(
+        'cy',
+        method,
+        `/tasks/OPS-999${suffix}`,
+        method === 'GET' ? undefined : { body: 'x' },
+        {
+          'if-match': '"1"',
+        },
+      );
+      assert.equal(hidden.statusCode, unknown.statusCode, `${method} ${suffix}: ${hidden.body}`);
+      assert.equal(hidden.statusCode, method === 'PATCH' ? 400 : 404, `${method} ${suffix}: ${hidden.body}`);
+    }
+  });
+});

@@ -1,0 +1,30 @@
+import { fileURLToPath } from 'node:url';
+import type { SteadfastModule } from '../../platform/module.js';
+import type { TenantView } from '../tenancy/index.js';
+import { pruneJob, pruneSchedule } from './work.jobs.js';
+import { projectApi } from './work.routes.js';
+import type { WorkService } from './work.service.js';
+import { taskApi } from './work.task-routes.js';
+
+/** What work needs of the running platform. */
+export interface WorkModuleContext {
+  readonly work: WorkService;
+  readonly tenancy: { list(): Promise<TenantView[]> };
+}
+
+/** What a workspace's people work on: projects, workflows, tasks, comments, their history and live board. */
+export const workModule: SteadfastModule<WorkModuleContext> = {
+  name: 'work',
+  migrations: { tenant: fileURLToPath(new URL('./migrations/tenant', import.meta.url)) },
+  tenantApi: async (api, { work }) => {
+    // A scope of its own: its hook (the signed-in person, before any body is read) is work's alone.
+    await api.register(async (scope) => {
+      projectApi(scope, work);
+      taskApi(scope, work);
+    });
+  },
+  work: ({ work, tenancy }) => {
+    const prune = pruneJob(work, () => tenancy.list());
+    return { jobs: [prune], schedules: [pruneSchedule(prune)] };
+  },
+};

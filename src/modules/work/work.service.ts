@@ -1,0 +1,67 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Clock } from '../../platform/clock/clock.js';
+import type { TenantTables } from '../../platform/db/schema.js';
+import { oncePerKey, pruneIdempotencyKeys, type IdempotentRequest, type StoredResponse } from './work.idempotency.js';
+import type { WorkDatabase, WorkTables } from './work.tables.js';
+
+/** Runs work against an active workspace's database, as the workspace's own role (TenancyService.withDatabase). */
+export type TenantDatabases = <R>(slug: string, work: (db: Kysely<TenantTables>) => Promise<R>) => Promise<R>;
+
+/** How long a project's live events are kept for clients that reconnect. */
+export const eventsKeptHours = 24;
+
+export interface WorkServiceDeps {
+  /** Runs work against an active workspace's database, as its own role. */
+  readonly databases: TenantDatabases;
+  readonly clock: Clock;
+}
+
+/**
+ * A workspace's projects and tasks. Reads run on a connection of the workspace's pool; every
+ * change runs in one transaction, with its activity and its event, so a change is recorded and
+ * announced exactly when it is made. A POST with an Idempotency-Key stores its answer in the
+ * same transaction (see oncePerKey).
+ */
+export class WorkService {
+  constructor(private readonly deps: WorkServiceDeps) {}
+
+  now(): Date {
+    return this.deps.clock.now();
+  }
+
+  read<R>(slug: string, work: (db: Kysely<WorkDatabase>) => Promise<R>): Promise<R> {
+    return this.deps.databases(slug, (db) => work(db.withTables<WorkTables>()));
+  }
+
+  write<R>(slug: string, work: (tx: Transaction<WorkDatabase>, at: Date) => Promise<R>): Promise<R> {
+    const at = this.deps.clock.now();
+    return this.read(slug, (db) => db.transaction().execute((tx) => work(tx, at)));
+  }
+
+  /** A change that answers `status` and `body`, made once per Idempotency-Key when the request has one. */
+  respond(
+    slug: string,
+    once: Omit<IdempotentRequest, 'at'> | undefined,
+    work: (tx: Transaction<WorkDatabase>, at: Date) => Promise<StoredResponse>,
+  ): Promise<StoredResponse & { replayed: boolean }> {
+    return this.write(slug, async (tx, at) =>
+      once ? oncePerKey(tx, { ...once, at }, () => work(tx, at)) : { ...(await work(tx, at)), replayed: false },
+    );
+  }
+
+  /** Forgets one workspace's expired Idempotency-Keys, and live events older than a day (a client gone longer reloads). */
+  prune(slug: string): Promise<{ keys: number; events: number }> {
+    const now = this.deps.clock.now();
+    return this.read(slug, async (db) => ({
+      keys: await pruneIdempotencyKeys(db, now),
+      events: Number(
+        (
+          await db
+            .deleteFrom('work_events')
+            .where('at', '<', new Date(now.getTime() - eventsKeptHours * 3600_000))
+            .executeTakeFirst()
+        ).numDeletedRows,
+      ),
+    }));
+  }
+}
