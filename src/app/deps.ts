@@ -90,6 +90,12 @@ export function createPlatform(
     secretKey: database.secretKey,
     consoleUrl: publicUrl(config, `console.${config.baseDomain}`, options.publicPort),
   });
+  const work = new WorkService({
+    databases: (slug, work) => tenancy.withDatabase(slug, work),
+    clock,
+    listen: (slug, channel, handlers) => tenancy.listen(slug, channel, handlers),
+    log: log.child({ module: 'work' }),
+  });
   return {
     config,
     log,
@@ -102,7 +108,7 @@ export function createPlatform(
     mail,
     tenancy,
     identity,
-    work: new WorkService({ databases: (slug, work) => tenancy.withDatabase(slug, work), clock }),
+    work,
     staff,
     support: new SupportService({
       db,
@@ -114,6 +120,7 @@ export function createPlatform(
     }),
     async close() {
       mail.close();
+      await work.live.close();
       await tenantPools.closeAll();
       await db.destroy();
     },

@@ -4,6 +4,7 @@ import type { Clock } from '../../platform/clock/clock.js';
 import type { ConnectionTarget } from '../../platform/db/connect.js';
 import type { TenantTables } from '../../platform/db/schema.js';
 import type { TenantPoolRegistry } from '../../platform/db/tenant-pools.js';
+import type { ListenHandlers } from '../../platform/db/listener.js';
 import type { AppError } from '../../platform/errors.js';
 import { appError } from '../../platform/errors.js';
 import type { Logger } from '../../platform/log/log.js';
@@ -292,6 +293,12 @@ export class TenancyService {
   async withDatabase<R>(slug: string, work: (db: Kysely<TenantTables>) => Promise<R>): Promise<R> {
     const row = await this.resolveActive(slug);
     return this.deps.pools.use({ databaseName: row.database_name, roleName: row.role_name }, work);
+  }
+
+  /** Listens on `channel` of an active tenant's database; the listener is the caller's to close. */
+  async listen(slug: string, channel: string, handlers: ListenHandlers): Promise<{ close(): Promise<void> }> {
+    const row = await this.resolveActive(slug);
+    return this.deps.pools.listen({ databaseName: row.database_name, roleName: row.role_name }, channel, handlers);
   }
 
   /** The tenant's row if it is active; otherwise the 404 or 423 its requests get. */

@@ -1,10 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import type { SteadfastModule } from '../../platform/module.js';
 import type { TenantView } from '../tenancy/index.js';
+import { requireWorkActor } from './work.http.js';
 import { pruneJob, pruneSchedule } from './work.jobs.js';
 import { projectApi } from './work.routes.js';
 import type { WorkService } from './work.service.js';
 import { taskApi } from './work.task-routes.js';
+import { streamApi } from './work.stream-routes.js';
 
 /** What work needs of the running platform. */
 export interface WorkModuleContext {
@@ -19,8 +21,10 @@ export const workModule: SteadfastModule<WorkModuleContext> = {
   tenantApi: async (api, { work }) => {
     // A scope of its own: its hook (the signed-in person, before any body is read) is work's alone.
     await api.register(async (scope) => {
+      scope.addHook('preParsing', async (request) => requireWorkActor(request));
       projectApi(scope, work);
       taskApi(scope, work);
+      streamApi(scope, work);
     });
   },
   work: ({ work, tenancy }) => {

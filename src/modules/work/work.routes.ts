@@ -3,15 +3,7 @@ import type { Transaction } from 'kysely';
 import { z } from 'zod';
 import type { WorkDatabase } from './work.tables.js';
 import type { ApiScope } from '../../platform/http/api.js';
-import {
-  expectedVersion,
-  idempotencyOf,
-  json,
-  requireWorkActor,
-  sendStored,
-  slugOf,
-  workActorOf,
-} from './work.http.js';
+import { expectedVersion, idempotencyOf, json, sendStored, slugOf, workActorOf } from './work.http.js';
 import { assertProjectRole, canCreateProject, canManageProject } from './work.policy.js';
 import { createProject, listProjects, reachProject, updateProject, type ProjectAccess } from './work.projects.js';
 import {
@@ -56,8 +48,6 @@ const withId = (name: string) => z.object({ project: projectRef, id: z.uuid(`Giv
 
 /** Projects and their settings: workflow states and rules, labels, custom fields, members. */
 export function projectApi(api: ApiScope, work: WorkService): void {
-  api.addHook('preParsing', async (request) => requireWorkActor(request));
-
   api.get(
     '/projects',
     {

@@ -1,5 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from '../../platform/clock/clock.js';
+import type { Logger } from '../../platform/log/log.js';
+import { LiveStreams, type Listen } from './work.live.js';
 import type { TenantTables } from '../../platform/db/schema.js';
 import { oncePerKey, pruneIdempotencyKeys, type IdempotentRequest, type StoredResponse } from './work.idempotency.js';
 import type { WorkDatabase, WorkTables } from './work.tables.js';
@@ -14,6 +16,9 @@ export interface WorkServiceDeps {
   /** Runs work against an active workspace's database, as its own role. */
   readonly databases: TenantDatabases;
   readonly clock: Clock;
+  /** Listens on a channel of a workspace's database, for the live streams. */
+  readonly listen: Listen;
+  readonly log: Logger;
 }
 
 /**
@@ -23,7 +28,12 @@ export interface WorkServiceDeps {
  * same transaction (see oncePerKey).
  */
 export class WorkService {
-  constructor(private readonly deps: WorkServiceDeps) {}
+  /** This process's live streams of project events. */
+  readonly live: LiveStreams;
+
+  constructor(private readonly deps: WorkServiceDeps) {
+    this.live = new LiveStreams(deps.listen, (slug, work) => this.read(slug, work), deps.log);
+  }
 
   now(): Date {
     return this.deps.clock.now();

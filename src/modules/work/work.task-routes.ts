@@ -5,15 +5,7 @@ import { appError } from '../../platform/errors.js';
 import type { ApiScope } from '../../platform/http/api.js';
 import { validationFailed } from '../../platform/http/validation.js';
 import { addComment, deleteComment, editComment, findComment, listComments } from './work.comments.js';
-import {
-  expectedVersion,
-  idempotencyOf,
-  json,
-  requireWorkActor,
-  sendStored,
-  slugOf,
-  workActorOf,
-} from './work.http.js';
+import { expectedVersion, idempotencyOf, json, sendStored, slugOf, workActorOf } from './work.http.js';
 import type { WorkActor } from './work.policy.js';
 import { listProjects, reachProject, type ProjectAccess } from './work.projects.js';
 import {
@@ -76,8 +68,6 @@ function fieldValues(field: string | string[] | undefined): Record<string, strin
 
 /** Tasks: listed, searched and filtered; made, read, changed (If-Match), deleted; related; commented; their history. */
 export function taskApi(api: ApiScope, work: WorkService): void {
-  api.addHook('preParsing', async (request) => requireWorkActor(request));
-
   api.get(
     '/tasks',
     {

@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { derivePassword } from '../crypto/secrets.js';
 import { appError } from '../errors.js';
 import { createKysely, createPool, type ConnectionTarget } from './connect.js';
+import { NotificationListener, type ListenHandlers } from './listener.js';
 import type { TenantTables } from './schema.js';
 
 export interface TenantPoolOptions {
@@ -83,6 +84,17 @@ export class TenantPoolRegistry {
     void closing.finally(() => this.closing.delete(closing));
     this.waiters.shift()?.();
     return closing;
+  }
+
+  /** Listens on `channel` of the tenant's database as its role, on a connection of its own (not one of the pool's). */
+  async listen(ref: TenantDatabaseRef, channel: string, handlers: ListenHandlers): Promise<NotificationListener> {
+    const listener = new NotificationListener(
+      tenantTarget(this.options.cluster, this.options.secretKey, ref),
+      channel,
+      handlers,
+    );
+    await listener.start();
+    return listener;
   }
 
   /** Open pools and the connections they hold, for /readyz and metrics. */
