@@ -8,6 +8,12 @@ import { Home } from './pages/Home';
 import { ResetPassword } from './pages/ResetPassword';
 import { SignIn } from './pages/SignIn';
 import { Support } from './pages/Support';
+import { Board } from './work/board/Board';
+import { TaskList } from './work/list/TaskList';
+import { ProjectLayout } from './work/ProjectLayout';
+import { Search } from './work/Search';
+import { Settings } from './work/settings/Settings';
+import { TaskPage } from './work/task/TaskPage';
 
 /**
  * A page for the signed-in: others go to sign in (and come back, to the same #section); someone who
@@ -64,6 +70,27 @@ export function App() {
         element={
           <SignedIn admin>
             <Admin />
+          </SignedIn>
+        }
+      />
+      <Route
+        path="/projects/:key"
+        element={
+          <SignedIn>
+            <ProjectLayout />
+          </SignedIn>
+        }
+      >
+        <Route index element={<Board />} />
+        <Route path="list" element={<TaskList />} />
+        <Route path="tasks/:taskKey" element={<TaskPage />} />
+        <Route path="settings" element={<Settings />} />
+      </Route>
+      <Route
+        path="/search"
+        element={
+          <SignedIn>
+            <Search />
           </SignedIn>
         }
       />

@@ -6,6 +6,8 @@ export interface Problem {
   readonly detail?: string;
   readonly code?: string;
   readonly errors?: ReadonlyArray<{ readonly path?: string; readonly message: string }>;
+  /** Extensions some problems carry, e.g. `allowedStateIds` of a refused move or `currentVersion` of a stale write. */
+  readonly [extension: string]: unknown;
 }
 
 export class ApiError extends Error {
@@ -31,8 +33,9 @@ export async function api<T>(
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
   path: string,
   body?: unknown,
+  extraHeaders?: Record<string, string>,
 ): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' };
+  const headers: Record<string, string> = { accept: 'application/json', ...extraHeaders };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
   let response: Response;

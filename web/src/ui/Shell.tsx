@@ -1,18 +1,21 @@
 import type { ReactNode } from 'react';
 import { Link, NavLink } from 'react-router';
 import { useSession } from '../session';
+import { SearchBox } from '../work/SearchBox';
 import { moment } from './grants';
 
 /**
- * The signed-in app: the workspace, its sections, who is signed in, and the page. Steadfast
- * support under a grant sees a band saying so on every page, and leaves instead of signing out.
+ * The signed-in app: the workspace, its sections, a search across projects, who is signed in, and
+ * the page. Steadfast support under a grant sees a band saying so on every page, and leaves
+ * instead of signing out. `layout`: `narrow` for forms and settings, `wide` for lists and tasks,
+ * `board` fills the window (the board's columns scroll inside it).
  */
-export function Shell({ children }: { children: ReactNode }) {
+export function Shell({ children, layout = 'narrow' }: { children: ReactNode; layout?: 'narrow' | 'wide' | 'board' }) {
   const { me, workspace, signOut } = useSession();
   const admin = me?.user.role === 'owner' || me?.user.role === 'admin';
   const support = me?.support;
   return (
-    <>
+    <div className={`app app-${layout}`}>
       {support && (
         <div className="support-banner" role="status">
           <strong>Steadfast support</strong> — read-only access for: {support.reason}, until {moment(support.expiresAt)}
@@ -28,12 +31,13 @@ export function Shell({ children }: { children: ReactNode }) {
           </Link>
           <nav aria-label="Sections">
             <NavLink to="/" end>
-              Home
+              Projects
             </NavLink>
             {admin && <NavLink to="/admin">Workspace</NavLink>}
             {!support && <NavLink to="/account">Account</NavLink>}
           </nav>
-          <div className="row small">
+          <SearchBox />
+          <div className="row small topbar-who">
             <span className="muted who">{me?.user.email}</span>
             <button className="secondary" type="button" onClick={() => void signOut()}>
               {support ? 'Leave' : 'Sign out'}
@@ -41,7 +45,7 @@ export function Shell({ children }: { children: ReactNode }) {
           </div>
         </div>
       </header>
-      <main className="page">{children}</main>
-    </>
+      <main className={`page page-${layout}`}>{children}</main>
+    </div>
   );
 }

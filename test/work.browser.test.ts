@@ -1,0 +1,303 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { TenantView } from '../src/modules/tenancy/index.js';
+import { findFreePort } from '../src/platform/postgres/supervisor.js';
+import { assertAccessible, launchBrowser } from './helpers/browser.js';
+import { buildTenant } from './helpers/factories.js';
+import { buildTestApp, hostOf } from './helpers/http.js';
+import { createTestPlatform, type TestPlatform } from './helpers/platform.js';
+
+/**
+ * The work screens in Debian's Chromium, against the real server over real HTTP: a project
+ * started and filled from the UI, cards moved by mouse, keyboard and menu (and seen moving on
+ * another person's board through the live stream), a workflow rule refusing a move, a task
+ * commented with a mention, an edit conflict, the list and the search; every screen scanned by
+ * axe-core, and stored markup shown as text.
+ */
+
+const password = 'correct horse battery staple 42';
+const xssTitle = '<img src=x onerror=window.__xss=1>';
+const xssDescription = 'Before <script>window.__xss=1</script> after';
+let platform: TestPlatform;
+let app: FastifyInstance;
+let browser: Browser;
+let acme: TenantView;
+let origin: string;
+const contexts: BrowserContext[] = [];
+/** Olive, the workspace owner, who starts the project and leads it; one tab for the whole file. */
+let olive: Page;
+let projectKey = '';
+
+before(async () => {
+  const port = await findFreePort();
+  platform = await createTestPlatform(
+    { signInRateLimitPerMinute: 1000, rateLimitPerMinute: 100_000 },
+    { publicPort: port },
+  );
+  app = await buildTestApp(platform);
+  await app.listen({ host: '127.0.0.1', port });
+  acme = await buildTenant(platform, { name: 'Acme Rockets' });
+  origin = `http://${acme.slug}.localhost:${port}`;
+  for (const [email, name, role] of [
+    ['olive@example.com', 'Olive Owner', 'owner'],
+    ['max@example.com', 'Max Member', 'member'],
+  ] as const)
+    await platform.identity.createUser(acme.slug, { email, name, role, password }, { actor: 'operator:test' });
+  browser = await launchBrowser();
+  olive = await signedIn('olive@example.com', 'Olive Owner');
+});
+after(async () => {
+  for (const context of contexts) await context.close();
+  await browser?.close();
+  await app?.close();
+  await platform?.destroy();
+});
+
+/** A new browser (its own cookies) signed in as `email`, on the home page. */
+async function signedIn(email: string, name: string, viewport = { width: 1280, height: 860 }): Promise<Page> {
+  const context = await browser.newContext({ viewport });
+  contexts.push(context);
+  const page = await context.newPage();
+  await page.goto(`${origin}/sign-in`);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.getByRole('heading', { name: `Welcome, ${name}` }).waitFor();
+  return page;
+}
+
+const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** A board column, by its state's name. */
+const column = (page: Page, state: string) => page.getByRole('region', { name: state, exact: true });
+/** A card, by its task's title. */
+const card = (scope: Page | Locator, title: string) =>
+  scope.getByRole('article', { name: new RegExp(`^[A-Z0-9]+-\\d+: ${escaped(title)}$`) });
+
+/** Drags with the mouse from the card's key to a point, in small steps as a hand would. */
+async function drag(page: Page, from: Locator, to: { x: number; y: number }): Promise<void> {
+  const start = (await from.locator('.card-key').boundingBox())!;
+  await page.mouse.move(start.x + 4, start.y + start.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(start.x + 16, start.y + 16, { steps: 4 });
+  await page.mouse.move(to.x, to.y, { steps: 16 });
+  await page.mouse.up();
+}
+
+async function openBoard(page: Page): Promise<void> {
+  await page.goto(`${origin}/projects/${projectKey}`);
+  await page.getByRole('heading', { name: 'Launch Control', level: 1 }).waitFor();
+  await page.getByText('Live', { exact: true }).waitFor();
+}
+
+/** A session cookie and CSRF token for requests made beside the browser (another person's change). */
+async function apiSession(email: string): Promise<{ headers: Record<string, string> }> {
+  const response = await app.inject({
+    method: 'POST',
+    url: '/api/v1/session',
+    headers: { host: hostOf(acme.slug) },
+    payload: { email, password },
+  });
+  const cookie = response.cookies.find((c) => c.name === 'steadfast_session')!;
+  return {
+    headers: {
+      host: hostOf(acme.slug),
+      cookie: `${cookie.name}=${cookie.value}`,
+      'x-csrf-token': response.json().csrfToken,
+    },
+  };
+}
+
+describe('the work screens in Chromium', () => {
+  test('a project is started from the projects page, its tasks added on the board, a member added in settings', async () => {
+    await olive.getByText('No projects yet.').waitFor();
+    await assertAccessible(olive, 'projects');
+    await olive.getByRole('button', { name: 'New project' }).click();
+    await olive.getByLabel('Name').fill('Launch Control');
+    assert.equal(await olive.getByLabel('Key').inputValue(), 'LC', 'the key is suggested from the name');
+    await olive.getByLabel('Key').fill('LAUNCH');
+    await olive.getByLabel('Description').fill('Everything before lift-off.');
+    await olive.getByRole('button', { name: 'Create project' }).click();
+    await olive.getByRole('heading', { name: 'Launch Control', level: 1 }).waitFor();
+    projectKey = 'LAUNCH';
+    assert.match(olive.url(), /\/projects\/LAUNCH$/);
+
+    await olive.getByRole('button', { name: 'Add a task to Todo' }).click();
+    const title = olive.getByLabel('Title of the new task in Todo');
+    for (const name of ['Wire the countdown clock', 'Fuel the booster', 'Check the weather', xssTitle]) {
+      await title.fill(name);
+      await title.press('Enter');
+      await card(column(olive, 'Todo'), name).waitFor();
+    }
+    await title.press('Escape');
+    await assertAccessible(olive, 'board');
+
+    await olive.getByRole('link', { name: 'Settings' }).click();
+    await olive.getByRole('heading', { name: 'Members' }).waitFor();
+    await olive.getByLabel('Add a workspace member').selectOption({ label: 'Max Member (max@example.com)' });
+    await olive.getByRole('button', { name: 'Add member' }).click();
+    await olive.getByRole('combobox', { name: 'Role of Max Member' }).waitFor();
+
+    await olive.goto(`${origin}/`);
+    await olive.getByRole('link', { name: /Launch Control/ }).waitFor();
+  });
+
+  test('cards move by dragging, by the keyboard and from their menu, and the moves reach another person’s board', async () => {
+    const max = await signedIn('max@example.com', 'Max Member');
+    await Promise.all([openBoard(olive), openBoard(max)]);
+
+    // Dragged with the mouse from Todo to In Progress.
+    const target = (await column(olive, 'In Progress').boundingBox())!;
+    await drag(olive, card(olive, 'Wire the countdown clock'), { x: target.x + target.width / 2, y: target.y + 80 });
+    await card(column(olive, 'In Progress'), 'Wire the countdown clock').waitFor();
+    await card(column(max, 'In Progress'), 'Wire the countdown clock').waitFor({ timeout: 3000 });
+
+    // Dragged within Todo: "Check the weather" goes above "Fuel the booster".
+    const first = (await card(column(olive, 'Todo'), 'Fuel the booster').boundingBox())!;
+    await drag(olive, card(olive, 'Check the weather'), { x: first.x + first.width / 2, y: first.y + 4 });
+    const firstInTodo = (page: Page) =>
+      column(page, 'Todo')
+        .locator('.card-title')
+        .first()
+        .filter({ hasText: /^Check the weather$/ });
+    await firstInTodo(olive).waitFor();
+    const titles = await column(olive, 'Todo').locator('.card-title').allInnerTexts();
+    assert.deepEqual(titles.slice(0, 2), ['Check the weather', 'Fuel the booster']);
+    await firstInTodo(max).waitFor({ timeout: 3000 });
+
+    // Moved with the keyboard: Space on the handle, an arrow to the right, Space to drop.
+    const handle = card(olive, 'Fuel the booster').getByRole('button', { name: /^Drag / });
+    await handle.focus();
+    await handle.press('Space');
+    await olive.waitForTimeout(150);
+    await olive.keyboard.press('ArrowRight');
+    await olive.waitForTimeout(150);
+    await olive.keyboard.press('Space');
+    await card(column(olive, 'In Progress'), 'Fuel the booster').waitFor();
+    await card(column(max, 'In Progress'), 'Fuel the booster').waitFor({ timeout: 3000 });
+
+    // Moved from the card's "Move to…" menu, as on a phone.
+    await card(olive, 'Check the weather')
+      .getByRole('button', { name: /^Move .* to…$/ })
+      .click();
+    await olive.getByRole('menuitem', { name: 'Backlog' }).click();
+    await card(column(olive, 'Backlog'), 'Check the weather').waitFor();
+    await card(column(max, 'Backlog'), 'Check the weather').waitFor({ timeout: 3000 });
+    await assertAccessible(max, 'board of a member');
+  });
+
+  test('a transition rule set in settings refuses a move, and the board explains it and puts the card back', async () => {
+    await olive.goto(`${origin}/projects/${projectKey}/settings`);
+    await olive.getByRole('heading', { name: 'Transition rules' }).waitFor();
+    await olive.getByRole('checkbox', { name: 'Allow moves from In Progress to Done' }).check();
+    await olive.getByRole('button', { name: 'Save rules' }).click();
+    await olive.getByText('Rules saved.').waitFor();
+    await assertAccessible(olive, 'settings');
+
+    await openBoard(olive);
+    await card(olive, 'Wire the countdown clock')
+      .getByRole('button', { name: /^Move .* to…$/ })
+      .click();
+    await olive.getByRole('menuitem', { name: 'Todo' }).click();
+    const alert = olive.getByRole('alert').filter({ hasText: 'Not moved' });
+    await alert.waitFor();
+    assert.match((await alert.innerText()).replace(/\s+/g, ' '), /cannot move from "In Progress" to "Todo".*"Done"/);
+    await card(column(olive, 'In Progress'), 'Wire the countdown clock').waitFor();
+    assert.equal(await card(column(olive, 'Todo'), 'Wire the countdown clock').count(), 0, 'the card is back');
+  });
+
+  test('a task is opened from the board, commented with an @mention (rendered), and its history is in words', async () => {
+    await openBoard(olive);
+    await card(olive, 'Wire the countdown clock').getByRole('link').click();
+    await olive.getByRole('heading', { name: 'Wire the countdown clock', level: 1 }).waitFor();
+    await olive.getByLabel('Priority').selectOption('high');
+    await olive.getByText('changed priority from No priority to High').waitFor();
+
+    const comment = olive.getByLabel('Comment', { exact: true });
+    await comment.fill('Ready for the count, ');
+    await comment.pressSequentially('@ma');
+    await olive.getByRole('button', { name: /@max/ }).click();
+    assert.equal(await comment.inputValue(), 'Ready for the count, @max ');
+    await comment.pressSequentially('please check.');
+    await olive.getByRole('button', { name: 'Comment', exact: true }).click();
+    await olive.locator('.comment-body .mention', { hasText: '@max' }).waitFor();
+    await olive.getByText(/Olive Owner commented/).waitFor();
+    await assertAccessible(olive, 'task');
+  });
+
+  test('an edit made by someone else meanwhile is not overwritten: the page reloads the task and says so', async () => {
+    await olive.getByRole('button', { name: 'Edit description' }).click();
+    await olive.getByLabel('Description (Markdown)').fill('Olive’s plan for the clock.');
+    const maxApi = await apiSession('max@example.com');
+    const read = await app.inject({ url: '/api/v1/tasks/LAUNCH-1', headers: maxApi.headers });
+    const changed = await app.inject({
+      method: 'PATCH',
+      url: '/api/v1/tasks/LAUNCH-1',
+      headers: { ...maxApi.headers, 'if-match': read.headers.etag as string },
+      payload: { title: 'Wire and test the countdown clock' },
+    });
+    assert.equal(changed.statusCode, 200, changed.body);
+    await olive.getByRole('heading', { name: 'Wire and test the countdown clock', level: 1 }).waitFor();
+    await olive.getByRole('button', { name: 'Save description' }).click();
+    await olive.getByRole('alert').filter({ hasText: 'Someone else changed this task' }).waitFor();
+    assert.equal(await olive.getByLabel('Description (Markdown)').inputValue(), 'Olive’s plan for the clock.');
+    await olive.getByRole('button', { name: 'Save description' }).click();
+    await olive.locator('.task-description .prose').getByText('Olive’s plan for the clock.').waitFor();
+  });
+
+  test('the list filters and searches tasks, and the search in the top bar finds tasks across projects', async () => {
+    await olive.goto(`${origin}/projects/${projectKey}/list`);
+    await olive.getByRole('heading', { name: 'Launch Control', level: 1 }).waitFor();
+    const rows = olive.getByRole('table').getByRole('row');
+    await rows.nth(4).waitFor();
+    await assertAccessible(olive, 'list');
+    await olive.getByLabel('State').selectOption('started');
+    await olive.waitForURL(/group=started/);
+    await rows.filter({ hasText: 'Check the weather' }).waitFor({ state: 'detached' });
+    assert.equal(await olive.locator('tbody tr').count(), 2, 'the two started tasks');
+    await olive.getByLabel('Search', { exact: true }).fill('booster');
+    await rows.filter({ hasText: 'countdown' }).waitFor({ state: 'detached' });
+    await rows.filter({ hasText: 'Fuel the booster' }).waitFor();
+    assert.equal(await olive.locator('tbody tr').count(), 1);
+
+    await olive.getByLabel('Search tasks').fill('countdown');
+    await olive.getByLabel('Search tasks').press('Enter');
+    await olive.getByRole('heading', { name: 'Search', level: 1 }).waitFor();
+    await olive.getByRole('link', { name: /Wire and test the countdown clock/ }).click();
+    await olive.getByRole('heading', { name: 'Wire and test the countdown clock', level: 1 }).waitFor();
+    assert.match(olive.url(), /\/projects\/LAUNCH\/tasks\/LAUNCH-1$/);
+  });
+
+  test('a title and a description that look like HTML or script are shown as text everywhere, never run', async () => {
+    const dialogs: string[] = [];
+    olive.on('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.dismiss();
+    });
+    await openBoard(olive);
+    await card(olive, xssTitle).getByRole('link').click();
+    await olive.getByRole('heading', { name: xssTitle, level: 1 }).waitFor();
+    await olive.getByRole('button', { name: 'Edit description' }).click();
+    await olive.getByLabel('Description (Markdown)').fill(xssDescription);
+    await olive.getByRole('button', { name: 'Save description' }).click();
+    await olive.getByRole('button', { name: 'Edit description' }).waitFor();
+    const taskPath = new URL(olive.url()).pathname;
+    for (const path of [
+      `/projects/${projectKey}`,
+      `/projects/${projectKey}/list`,
+      taskPath,
+      `/search?q=${encodeURIComponent('onerror')}`,
+    ]) {
+      await olive.goto(`${origin}${path}`);
+      await olive.getByText(xssTitle).first().waitFor();
+      await olive.waitForLoadState('networkidle');
+      assert.equal(await olive.evaluate('window.__xss'), undefined, `${path} ran stored script`);
+      assert.equal(await olive.locator('img[src="x"], script:not([src])').count(), 0, path);
+    }
+    await olive.goto(`${origin}${taskPath}`);
+    await olive.getByText('Before').waitFor();
+    assert.doesNotMatch(await olive.locator('.task-description .prose').innerHTML(), /<script/i);
+    assert.deepEqual(dialogs, []);
+  });
+});

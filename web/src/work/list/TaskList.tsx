@@ -1,0 +1,136 @@
+import { useCallback, useEffect, useState } from 'react';
+import { Link, useSearchParams } from 'react-router';
+import { ErrorAlert } from '../../ui/Field';
+import { Shell } from '../../ui/Shell';
+import { useAction } from '../../ui/useAction';
+import { Ago, Avatars, DueDate, LabelChip, Loading, PriorityIcon, StateIcon } from '../bits';
+import { upsert } from '../board/useBoard';
+import { useLiveEvents } from '../live';
+import { ProjectHeader } from '../ProjectHeader';
+import { useProject } from '../ProjectLayout';
+import { taskPage } from '../requests';
+import type { Task } from '../types';
+import { ListFilters, sortOf } from './ListFilters';
+import { NewTask } from './NewTask';
+
+const pageSize = '50';
+
+/** The project's tasks as a list: filtered, searched and sorted, a page at a time. */
+export function TaskList() {
+  const { project, live, canEdit } = useProject();
+  const [params, setParams] = useSearchParams();
+  const [tasks, setTasks] = useState<Task[] | undefined>();
+  const [cursor, setCursor] = useState<string | null>(null);
+  const { error, busy, run } = useAction();
+
+  const query = useCallback(() => {
+    const query = new URLSearchParams({ project: project.key, limit: pageSize, sort: sortOf(params) });
+    for (const name of ['group', 'assignee', 'label', 'priority', 'dueBefore', 'q']) {
+      const value = params.get(name);
+      if (value) query.set(name, value);
+    }
+    return query;
+  }, [project.key, params]);
+
+  const load = useCallback(
+    (after?: string | null) =>
+      run(async () => {
+        const page = await taskPage(query(), after);
+        setTasks((shown) => (after ? [...(shown ?? []), ...page.items] : page.items));
+        setCursor(page.nextCursor);
+      }),
+    [run, query],
+  );
+  useEffect(() => void load(), [load]);
+
+  useLiveEvents(live, (event) => {
+    if (event.kind === 'task.updated')
+      setTasks((shown) => (shown?.some((task) => task.id === event.task.id) ? upsert(shown, event.task) : shown));
+    else if (event.kind === 'task.deleted') setTasks((shown) => shown?.filter((task) => task.id !== event.taskId));
+    else if (event.kind === 'task.created' && params.size === 0)
+      setTasks((shown) => (shown?.some((task) => task.id === event.task.id) ? shown : [event.task, ...(shown ?? [])]));
+    else if (event.kind === 'resync') void load();
+  });
+
+  return (
+    <Shell layout="wide">
+      <ProjectHeader actions={canEdit && <NewTask project={project} onAdded={() => void load()} />} />
+      <ListFilters key={project.key} project={project} params={params} setParams={setParams} />
+      <ErrorAlert error={error} />
+      {!tasks && !error && <Loading what="tasks" />}
+      {tasks?.length === 0 && (
+        <div className="empty panel">
+          <p>
+            <strong>{params.size > 0 ? 'No task matches these filters.' : 'No tasks yet.'}</strong>
+          </p>
+          <p className="muted">
+            {params.size > 0 ? 'Change or clear the filters to see more.' : 'Add one here or on the board.'}
+          </p>
+        </div>
+      )}
+      {tasks && tasks.length > 0 && (
+        <div className="panel flush">
+          <table className="table stack task-table">
+            <caption className="visually-hidden">Tasks of {project.name}</caption>
+            <thead>
+              <tr>
+                <th scope="col">Key</th>
+                <th scope="col">Title</th>
+                <th scope="col">State</th>
+                <th scope="col">Priority</th>
+                <th scope="col">Assignees</th>
+                <th scope="col">Due</th>
+                <th scope="col">Updated</th>
+              </tr>
+            </thead>
+            <tbody>
+              {tasks.map((task) => (
+                <tr key={task.id}>
+                  <td className="task-key nowrap">{task.key}</td>
+                  <td className="task-title-cell">
+                    <Link to={`/projects/${project.key}/tasks/${task.key}`}>{task.title}</Link>
+                    {task.labels.length > 0 && (
+                      <span className="chips">
+                        {task.labels.map((label) => (
+                          <LabelChip key={label.id} label={label} />
+                        ))}
+                      </span>
+                    )}
+                  </td>
+                  <td className="nowrap">
+                    <span className="state">
+                      <StateIcon group={task.state.group} color={task.state.color} /> {task.state.name}
+                    </span>
+                  </td>
+                  <td className="nowrap">
+                    <PriorityIcon priority={task.priority} labelled />
+                  </td>
+                  <td className={task.assignees.length > 0 ? undefined : 'blank'}>
+                    {task.assignees.length > 0 ? <Avatars people={task.assignees} /> : <span className="muted">—</span>}
+                  </td>
+                  <td className={task.dueDate ? 'nowrap' : 'nowrap blank'}>
+                    {task.dueDate ? (
+                      <DueDate date={task.dueDate} done={task.state.group === 'completed'} />
+                    ) : (
+                      <span className="muted">—</span>
+                    )}
+                  </td>
+                  <td className="nowrap muted small">
+                    <Ago iso={task.updatedAt} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {cursor && (
+        <div>
+          <button className="secondary" type="button" disabled={busy} onClick={() => void load(cursor)}>
+            {busy ? 'Loading…' : 'Load more'}
+          </button>
+        </div>
+      )}
+    </Shell>
+  );
+}

@@ -1,0 +1,122 @@
+import { useEffect, useState, type FormEvent } from 'react';
+import { api } from '../../api';
+import { useSession } from '../../session';
+import { ErrorAlert } from '../../ui/Field';
+import { useAction } from '../../ui/useAction';
+import { Avatar } from '../bits';
+import type { ProjectDetail, ProjectMember, ProjectRole, WorkspaceMember } from '../types';
+
+const roleWords: Record<ProjectRole, string> = { lead: 'Lead', member: 'Member', viewer: 'Viewer' };
+const roles: ProjectRole[] = ['lead', 'member', 'viewer'];
+
+/** Who is in the project and as what: workspace members added with a role, roles changed, people removed. */
+export function MembersSettings({
+  project,
+  readOnly,
+  reload,
+}: {
+  project: ProjectDetail;
+  readOnly: boolean;
+  reload(): Promise<void>;
+}) {
+  const me = useSession().me?.user.id;
+  const { error, busy, run } = useAction();
+  const [workspace, setWorkspace] = useState<WorkspaceMember[]>([]);
+  useEffect(() => {
+    if (!readOnly) void api<WorkspaceMember[]>('GET', '/members').then(setWorkspace, () => undefined);
+  }, [readOnly]);
+  const base = `/projects/${project.key}/members`;
+  const setRole = (userId: string, role: ProjectRole) =>
+    run(async () => {
+      await api('PUT', `${base}/${userId}`, { role });
+      await reload();
+    });
+  const remove = (member: ProjectMember) => {
+    if (!window.confirm(`Remove ${member.name} from ${project.name}?`)) return;
+    void run(async () => {
+      await api('DELETE', `${base}/${member.userId}`);
+      await reload();
+    });
+  };
+  const candidates = workspace.filter((person) => !project.members.some((member) => member.userId === person.id));
+  const add = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const data = new FormData(form);
+    const userId = String(data.get('person') ?? '');
+    if (userId) void setRole(userId, data.get('role') as ProjectRole).then(() => form.reset());
+  };
+  return (
+    <section className="panel" aria-labelledby="members-heading">
+      <h2 id="members-heading">Members</h2>
+      <p className="muted small">
+        Leads change settings; members change tasks; viewers read. Workspace owners and admins lead every project.
+      </p>
+      <ErrorAlert error={error} />
+      <ul className="settings-list members">
+        {project.members.map((member) => (
+          <li key={member.userId} className="member-row">
+            <Avatar person={member} />
+            <span className="member-text">
+              <span>
+                {member.name}
+                {member.userId === me && <span className="muted"> (you)</span>}
+              </span>
+              <span className="muted small">{member.email}</span>
+            </span>
+            {readOnly ? (
+              <span className="badge quiet">{roleWords[member.role]}</span>
+            ) : (
+              <span className="row tight">
+                <select
+                  aria-label={`Role of ${member.name}`}
+                  value={member.role}
+                  onChange={(event) => void setRole(member.userId, event.target.value as ProjectRole)}
+                >
+                  {roles.map((role) => (
+                    <option key={role} value={role}>
+                      {roleWords[role]}
+                    </option>
+                  ))}
+                </select>
+                <button type="button" className="link small danger-text" onClick={() => remove(member)}>
+                  Remove<span className="visually-hidden"> {member.name}</span>
+                </button>
+              </span>
+            )}
+          </li>
+        ))}
+      </ul>
+      {!readOnly && (
+        <form className="row top add-form" onSubmit={add} noValidate aria-label="Add a member">
+          <div className="field">
+            <label htmlFor="new-member">Add a workspace member</label>
+            <select id="new-member" name="person" defaultValue="" disabled={candidates.length === 0}>
+              <option value="">{candidates.length === 0 ? 'Everyone is in the project' : 'Choose someone…'}</option>
+              {candidates.map((person) => (
+                <option key={person.id} value={person.id}>
+                  {person.name} ({person.email})
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="field">
+            <label htmlFor="new-member-role">Role</label>
+            <select id="new-member-role" name="role" defaultValue="member">
+              {roles.map((role) => (
+                <option key={role} value={role}>
+                  {roleWords[role]}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="row">
+            <button className="secondary" type="submit" disabled={busy || candidates.length === 0}>
+              Add member
+            </button>
+          </div>
+        </form>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,152 @@
+/** The work API's shapes as the screens use them (see the `work` tag of /api/v1/openapi.json). */
+
+export type ProjectRole = 'lead' | 'member' | 'viewer';
+export type StateGroup = 'backlog' | 'unstarted' | 'started' | 'completed' | 'cancelled';
+export type Priority = 'none' | 'low' | 'medium' | 'high' | 'urgent';
+export type FieldKind = 'text' | 'number' | 'date' | 'select' | 'multi_select' | 'user';
+export type RelationKind = 'blocks' | 'blocked_by' | 'relates_to' | 'duplicates';
+
+export const stateGroups: readonly StateGroup[] = ['backlog', 'unstarted', 'started', 'completed', 'cancelled'];
+export const priorities: readonly Priority[] = ['urgent', 'high', 'medium', 'low', 'none'];
+export const fieldKinds: readonly FieldKind[] = ['text', 'number', 'date', 'select', 'multi_select', 'user'];
+export const relationKinds: readonly RelationKind[] = ['blocks', 'blocked_by', 'relates_to', 'duplicates'];
+
+export interface Project {
+  id: string;
+  key: string;
+  name: string;
+  description: string;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+  archivedAt: string | null;
+  yourRole: ProjectRole;
+}
+
+export interface WorkflowState {
+  id: string;
+  name: string;
+  group: StateGroup;
+  color: string;
+  position: number;
+  isDefault: boolean;
+}
+
+export interface TransitionRule {
+  fromStateId: string;
+  toStateId: string;
+  /** Project roles allowed the move; null: anyone who may edit tasks. */
+  roles: Array<'lead' | 'member'> | null;
+}
+
+export interface Label {
+  id: string;
+  name: string;
+  color: string;
+}
+
+export interface CustomField {
+  id: string;
+  name: string;
+  kind: FieldKind;
+  options: string[];
+  required: boolean;
+  position: number;
+}
+
+export interface ProjectMember {
+  userId: string;
+  name: string;
+  email: string;
+  role: ProjectRole;
+}
+
+export interface ProjectDetail extends Project {
+  states: WorkflowState[];
+  rules: TransitionRule[];
+  labels: Label[];
+  fields: CustomField[];
+  members: ProjectMember[];
+}
+
+export interface Person {
+  id: string;
+  name: string;
+  handle: string;
+}
+
+export interface TaskRef {
+  id: string;
+  key: string;
+  title: string;
+  stateGroup: StateGroup;
+}
+
+export interface Task {
+  id: string;
+  key: string;
+  number: number;
+  projectId: string;
+  projectKey: string;
+  title: string;
+  description: string;
+  /** Rendered and sanitised by the server: safe to show as HTML. */
+  descriptionHtml: string;
+  state: { id: string; name: string; group: StateGroup; color: string };
+  priority: Priority;
+  startDate: string | null;
+  dueDate: string | null;
+  estimate: number | null;
+  parent: TaskRef | null;
+  assignees: Person[];
+  labels: Label[];
+  fields: Record<string, unknown>;
+  subtaskCount: number;
+  commentCount: number;
+  position: number;
+  createdBy: Person | null;
+  createdAt: string;
+  updatedAt: string;
+  completedAt: string | null;
+  version: number;
+}
+
+export interface TaskDetail extends Task {
+  subtasks: TaskRef[];
+  relations: Array<{ kind: RelationKind; task: TaskRef }>;
+}
+
+export interface TaskPage {
+  items: Task[];
+  nextCursor: string | null;
+}
+
+export interface Comment {
+  id: string;
+  taskId: string;
+  author: Person | null;
+  body: string;
+  /** Rendered and sanitised by the server, mentions as <span class="mention">. */
+  bodyHtml: string;
+  mentions: Person[];
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Activity {
+  id: number;
+  actor: string;
+  at: string;
+  field: string;
+  before: unknown;
+  after: unknown;
+}
+
+/** A workspace member, as GET /members lists them (for adding people to a project). */
+export interface WorkspaceMember {
+  id: string;
+  email: string;
+  name: string;
+  role: 'owner' | 'admin' | 'member' | 'viewer';
+}
