@@ -45,6 +45,8 @@ let routes: Route[];
 let components: Record<string, JsonSchema>;
 /** Ids and addresses of B's objects: the markers that must never come back on A's credentials. */
 const bObjects: Record<string, string> = {};
+/** B's project, task, comment and attachment as B's owner reads them. */
+let workOfB: () => Promise<string> = async () => '';
 
 interface Credentials {
   headers: () => Promise<Record<string, string>>;
@@ -134,6 +136,7 @@ async function snapshotOfB(): Promise<string> {
     tokens: await platform.identity.accounts.tokens(b.slug, owner.id),
     invitations: await platform.identity.invitations(b.slug),
     security: await platform.identity.securitySettings(b.slug),
+    work: await workOfB(),
   });
 }
 
@@ -185,6 +188,41 @@ before(async () => {
     invitationId: invitation.json().id,
     invitedEmail: `invited@${b.slug}.example`,
   });
+
+  // B's work: a project, a task, a comment and an attachment, by id and by key.
+  const asB = (method: Method, url: string, payload?: object | Buffer, headers: Record<string, string> = {}) =>
+    app.inject({
+      method,
+      url: `/api/v1${url}`,
+      headers: { host: hostOf(b.slug), authorization: `Bearer ${bObjects.tokenSecret}`, ...headers },
+      ...(payload ? { payload } : {}),
+    });
+  const project = await asB('POST', '/projects', { key: 'BQZX', name: 'b secret project' });
+  assert.equal(project.statusCode, 201, project.body);
+  const task = await asB('POST', '/projects/BQZX/tasks', { title: 'b secret task' });
+  assert.equal(task.statusCode, 201, task.body);
+  const comment = await asB('POST', '/tasks/BQZX-1/comments', { body: 'b secret comment' });
+  assert.equal(comment.statusCode, 201, comment.body);
+  const file = await asB('POST', '/tasks/BQZX-1/attachments?name=b-secret.txt', Buffer.from('b secret file'), {
+    'content-type': 'text/plain',
+  });
+  assert.equal(file.statusCode, 201, file.body);
+  Object.assign(bObjects, {
+    projectId: project.json().id,
+    projectKey: 'BQZX',
+    taskId: task.json().id,
+    taskKey: 'BQZX-1',
+    commentId: comment.json().id,
+    attachmentId: file.json().id,
+  });
+  workOfB = async () =>
+    JSON.stringify(
+      await Promise.all(
+        ['/projects/BQZX', '/tasks/BQZX-1', '/tasks/BQZX-1/comments', '/tasks/BQZX-1/attachments'].map(async (url) =>
+          (await asB('GET', url)).json(),
+        ),
+      ),
+    );
 
   const document = (await app.inject({ url: '/api/v1/openapi.json', headers: { host: hostOf(a.slug) } })).json();
   components = document.components?.schemas ?? {};
@@ -239,6 +277,12 @@ const idsOfB = () => [
   bObjects.sessionId!,
   bObjects.tokenId!,
   bObjects.invitationId!,
+  bObjects.projectId!,
+  bObjects.projectKey!,
+  bObjects.taskId!,
+  bObjects.taskKey!,
+  bObjects.commentId!,
+  bObjects.attachmentId!,
 ];
 
 describe('tenant isolation, generated from the route table', () => {

@@ -223,6 +223,8 @@ describe('the OpenAPI document', () => {
       '/api/v1/tasks',
       '/api/v1/tasks/{task}',
       '/api/v1/tasks/{task}/activity',
+      '/api/v1/tasks/{task}/attachments',
+      '/api/v1/tasks/{task}/attachments/{id}',
       '/api/v1/tasks/{task}/comments',
       '/api/v1/tasks/{task}/comments/{id}',
       '/api/v1/tasks/{task}/relations',

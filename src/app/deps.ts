@@ -95,6 +95,10 @@ export function createPlatform(
     clock,
     listen: (slug, channel, handlers) => tenancy.listen(slug, channel, handlers),
     log: log.child({ module: 'work' }),
+    attachments: {
+      fileBytes: config.attachmentMaxMb * 1024 * 1024,
+      workspaceBytes: config.workspaceAttachmentsMb * 1024 * 1024,
+    },
   });
   return {
     config,

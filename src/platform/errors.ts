@@ -22,6 +22,7 @@ export const catalogue = {
   ROUTE_NOT_FOUND: { status: 404, kind: 'user', title: 'No such page or endpoint' },
   REQUEST_TOO_LARGE: { status: 413, kind: 'user', title: 'Request too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, kind: 'user', title: 'Unsupported media type' },
+  ATTACHMENTS_FULL: { status: 413, kind: 'user', title: "The workspace's attachments are full" },
   UNAUTHENTICATED: { status: 401, kind: 'user', title: 'Authentication required' },
   FORBIDDEN: { status: 403, kind: 'user', title: 'Not allowed' },
   SIGN_IN_FAILED: { status: 401, kind: 'user', title: 'Sign-in failed' },

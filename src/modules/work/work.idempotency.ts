@@ -15,9 +15,9 @@ export const idempotencyHours = 24;
 
 /** The request a key was first used for: method, path and body; a key reused for another is refused. */
 export function fingerprintOf(method: string, url: string, body: unknown): string {
-  return createHash('sha256')
-    .update(`${method} ${url}\n${JSON.stringify(body ?? null)}`)
-    .digest('base64url');
+  const hash = createHash('sha256').update(`${method} ${url}\n`);
+  // A file's bytes are hashed as they are; anything else as its JSON.
+  return (Buffer.isBuffer(body) ? hash.update(body) : hash.update(JSON.stringify(body ?? null))).digest('base64url');
 }
 
 export interface IdempotentRequest {

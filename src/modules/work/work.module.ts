@@ -7,6 +7,7 @@ import { projectApi } from './work.routes.js';
 import type { WorkService } from './work.service.js';
 import { taskApi } from './work.task-routes.js';
 import { streamApi } from './work.stream-routes.js';
+import { attachmentApi } from './work.attachment-routes.js';
 
 /** What work needs of the running platform. */
 export interface WorkModuleContext {
@@ -25,6 +26,7 @@ export const workModule: SteadfastModule<WorkModuleContext> = {
       projectApi(scope, work);
       taskApi(scope, work);
       streamApi(scope, work);
+      await attachmentApi(scope, work);
     });
   },
   work: ({ work, tenancy }) => {

@@ -257,3 +257,17 @@ export const activitySchema = z
     after: z.unknown(),
   })
   .meta({ id: 'Activity' });
+
+export const attachmentSchema = z
+  .object({
+    id: z.uuid(),
+    taskId: z.uuid(),
+    name: z.string(),
+    mediaType: z.string().describe('Read from the content; the file name and the Content-Type sent are not believed.'),
+    size: z.number().int().describe('Bytes.'),
+    sha256: z.string(),
+    inline: z.boolean().describe('A raster image the app may show; any other file is only downloaded.'),
+    uploadedBy: personSchema.nullable(),
+    createdAt: timestamp,
+  })
+  .meta({ id: 'Attachment' });

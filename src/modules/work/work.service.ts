@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from '../../platform/clock/clock.js';
 import type { Logger } from '../../platform/log/log.js';
+import type { AttachmentLimits } from './work.attachments.js';
 import { LiveStreams, type Listen } from './work.live.js';
 import type { TenantTables } from '../../platform/db/schema.js';
 import { oncePerKey, pruneIdempotencyKeys, type IdempotentRequest, type StoredResponse } from './work.idempotency.js';
@@ -19,6 +20,8 @@ export interface WorkServiceDeps {
   /** Listens on a channel of a workspace's database, for the live streams. */
   readonly listen: Listen;
   readonly log: Logger;
+  /** How big one attached file and all of a workspace's files may be. */
+  readonly attachments: AttachmentLimits;
 }
 
 /**
@@ -33,6 +36,10 @@ export class WorkService {
 
   constructor(private readonly deps: WorkServiceDeps) {
     this.live = new LiveStreams(deps.listen, (slug, work) => this.read(slug, work), deps.log);
+  }
+
+  get attachmentLimits(): AttachmentLimits {
+    return this.deps.attachments;
   }
 
   now(): Date {

@@ -126,6 +126,18 @@ export interface CommentsTable {
   updated_at: Timestamp;
 }
 
+export interface AttachmentsTable {
+  id: Generated<string>;
+  task_id: string;
+  name: string;
+  media_type: string;
+  size: number;
+  sha256: string;
+  content: Buffer;
+  uploaded_by: string | null;
+  created_at: Timestamp;
+}
+
 export interface ActivityTable {
   /** int8, read as a number (platform/db/connect.ts parses int8 so). */
   id: ColumnType<number, never, never>;
@@ -181,6 +193,7 @@ export type WorkTables = {
   task_relations: TaskRelationsTable;
   task_watchers: TaskWatchersTable;
   comments: CommentsTable;
+  attachments: AttachmentsTable;
   activity: ActivityTable;
   work_events: WorkEventsTable;
   idempotency_keys: IdempotencyKeysTable;

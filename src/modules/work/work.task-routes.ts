@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { Kysely, Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import { z } from 'zod';
 import { appError } from '../../platform/errors.js';
 import type { ApiScope } from '../../platform/http/api.js';
@@ -23,12 +23,12 @@ import {
 } from './work.schema.js';
 import type { WorkService } from './work.service.js';
 import { listTasks, type TaskFilters } from './work.task-list.js';
-import type { TaskRow } from './work.task-views.js';
 import {
   createTask,
   deleteTask,
   findTask,
   noSuchTask,
+  reachTask,
   relate,
   taskDetail,
   unrelate,
@@ -38,21 +38,6 @@ import type { WorkDatabase } from './work.tables.js';
 
 const tags = ['work'];
 const params = z.object({ task: taskRef });
-
-/** The task and the person's access to its project; 404 alike for unknown tasks and tasks of projects they may not see. */
-async function reachTask(
-  db: Kysely<WorkDatabase>,
-  actor: WorkActor,
-  ref: string,
-  lock = false,
-): Promise<{ row: TaskRow; access: ProjectAccess }> {
-  const row = await findTask(db, ref, lock);
-  if (!row) throw noSuchTask();
-  const access = await reachProject(db, actor, row.project_id).catch(() => {
-    throw noSuchTask();
-  });
-  return { row, access };
-}
 
 /** `field=<id>:<value>` query parameters as a map. */
 function fieldValues(field: string | string[] | undefined): Record<string, string> | undefined {

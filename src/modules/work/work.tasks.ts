@@ -3,7 +3,7 @@ import { appError } from '../../platform/errors.js';
 import { diff, publish, recordActivity, type Change } from './work.activity.js';
 import { checkFieldValues } from './work.fields.js';
 import { assertProjectRole, canEditTasks, ruleAllows, type WorkActor } from './work.policy.js';
-import { assertVersion, isUuid, type ProjectAccess } from './work.projects.js';
+import { assertVersion, isUuid, reachProject, type ProjectAccess } from './work.projects.js';
 import { listFields, listRules, listStates, type StateView } from './work.settings.js';
 import { detailOf, type TaskDetail, type TaskRow, type TaskView, viewsOf } from './work.task-views.js';
 import type { Priority, RelationKind, WorkDatabase } from './work.tables.js';
@@ -50,6 +50,21 @@ export async function findTask(db: Kysely<WorkDatabase>, ref: string, lock = fal
     : query.where('tasks.id', '=', ref);
   if (lock) query = query.forUpdate('tasks');
   return query.executeTakeFirst();
+}
+
+/** The task and the person's access to its project; 404 alike for unknown tasks and tasks of projects they may not see. */
+export async function reachTask(
+  db: Kysely<WorkDatabase>,
+  actor: WorkActor,
+  ref: string,
+  lock = false,
+): Promise<{ row: TaskRow; access: ProjectAccess }> {
+  const row = await findTask(db, ref, lock);
+  if (!row) throw noSuchTask();
+  const access = await reachProject(db, actor, row.project_id).catch(() => {
+    throw noSuchTask();
+  });
+  return { row, access };
 }
 
 export async function taskDetail(db: Kysely<WorkDatabase>, row: TaskRow): Promise<TaskDetail> {

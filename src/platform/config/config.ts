@@ -250,6 +250,10 @@ export const configSchema = z
     rateLimitPerMinute: positiveInt.default(600),
     /** Sign-in attempts one client address may make per minute, over all accounts (each account also backs off after three failures). */
     signInRateLimitPerMinute: positiveInt.default(10),
+    /** Megabytes one file attached to a task may hold; larger uploads are refused before they are read. */
+    attachmentMaxMb: positiveInt.default(25),
+    /** Megabytes all of one workspace's attachments may hold together (they live in its database, and so in its backups). */
+    workspaceAttachmentsMb: positiveInt.default(1024),
     /** Where mail goes: an SMTP server as `smtp://user:password@host:587` (STARTTLS when offered) or `smtps://…:465`. Unset: every message stays in the outbox, read with `steadfast mail outbox`. */
     smtpUrl: z
       .string()
@@ -416,6 +420,8 @@ export const envNames: Record<ConfigKey, string> = {
   staffAllowList: 'STEADFAST_STAFF_ALLOW_LIST',
   rateLimitPerMinute: 'STEADFAST_RATE_LIMIT_PER_MINUTE',
   signInRateLimitPerMinute: 'STEADFAST_SIGN_IN_RATE_LIMIT_PER_MINUTE',
+  attachmentMaxMb: 'STEADFAST_ATTACHMENT_MAX_MB',
+  workspaceAttachmentsMb: 'STEADFAST_WORKSPACE_ATTACHMENTS_MB',
   smtpUrl: 'STEADFAST_SMTP_URL',
   mailFrom: 'STEADFAST_MAIL_FROM',
   sessionIdleMinutes: 'STEADFAST_SESSION_IDLE_MINUTES',
