@@ -209,6 +209,8 @@ describe('the OpenAPI document', () => {
       '/api/v1/projects/{project}/states',
       '/api/v1/projects/{project}/states/{id}',
       '/api/v1/projects/{project}/tasks',
+      '/api/v1/projects/{project}/views',
+      '/api/v1/projects/{project}/views/{id}',
       '/api/v1/security',
       '/api/v1/session',
       '/api/v1/session/passkey',

@@ -270,3 +270,54 @@ describe('tasks', () => {
     }
   });
 });
+
+describe('saved views', () => {
+  test("a personal view is its owner's alone; GET /tasks?view= answers its filters", async () => {
+    const mine = await ok(
+      call('bob', 'POST', '/projects/OPS/views', { name: 'Started', query: { group: 'started', sort: 'key' } }),
+      201,
+    );
+    assert.equal(mine.shared, false);
+    assert.equal(mine.yours, true);
+    const page = await ok(call('bob', 'GET', `/tasks?view=${mine.id}`));
+    assert.ok(page.items.length >= 1);
+    assert.ok(page.items.every((task: { state: { group: string } }) => task.state.group === 'started'));
+    assert.equal((await ok(call('ada', 'GET', '/projects/OPS/views'))).length, 0, "a lead does not see bob's own");
+    assert.equal((await call('ada', 'GET', `/tasks?view=${mine.id}`)).statusCode, 404);
+    assert.equal((await call('cy', 'GET', `/tasks?view=${mine.id}`)).statusCode, 404);
+    const again = await call('bob', 'POST', '/projects/OPS/views', { name: 'started' });
+    assert.equal(again.statusCode, 409);
+    assert.match(again.json().detail, /A view named "started" exists already/);
+  });
+
+  test('filters are checked as the task list checks them, and named in the error', async () => {
+    const bad = await call('bob', 'POST', '/projects/OPS/views', { name: 'Bad', query: { group: 'nope' } });
+    assert.equal(bad.statusCode, 400, bad.body);
+    assert.ok(
+      bad.json().errors.some((error: { path: string }) => error.path.startsWith('query.group')),
+      bad.body,
+    );
+    const unknown = await call('bob', 'POST', '/projects/OPS/views', { name: 'Odd', query: { colour: 'red' } });
+    assert.equal(unknown.statusCode, 400, unknown.body);
+  });
+
+  test('a member shares a view with the project; a viewer sees it but keeps views only for themselves; a lead may rename it', async () => {
+    const shared = await ok(
+      call('bob', 'POST', '/projects/OPS/views', { name: 'High', shared: true, query: { priority: 'high,urgent' } }),
+      201,
+    );
+    const seen = await ok(call('vi', 'GET', '/projects/OPS/views'));
+    assert.deepEqual(
+      seen.map((view: { name: string; yours: boolean }) => [view.name, view.yours]),
+      [['High', false]],
+    );
+    assert.equal((await call('vi', 'POST', '/projects/OPS/views', { name: 'V', shared: true })).statusCode, 403);
+    assert.equal((await call('vi', 'POST', '/projects/OPS/views', { name: 'V' })).statusCode, 201);
+    const path = `/projects/OPS/views/${shared.id}`;
+    assert.equal((await call('vi', 'PATCH', path, { name: 'Mine' }, { 'if-match': '"1"' })).statusCode, 403);
+    const renamed = await ok(call('ada', 'PATCH', path, { name: 'High priority' }, { 'if-match': '"1"' }));
+    assert.equal(renamed.version, 2);
+    assert.equal((await call('bob', 'DELETE', path, undefined, { 'if-match': '"1"' })).statusCode, 412);
+    assert.equal((await call('bob', 'DELETE', path, undefined, { 'if-match': '"2"' })).statusCode, 204);
+  });
+});

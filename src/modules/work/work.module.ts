@@ -8,6 +8,7 @@ import type { WorkService } from './work.service.js';
 import { taskApi } from './work.task-routes.js';
 import { streamApi } from './work.stream-routes.js';
 import { attachmentApi } from './work.attachment-routes.js';
+import { viewApi } from './work.view-routes.js';
 
 /** What work needs of the running platform. */
 export interface WorkModuleContext {
@@ -27,6 +28,7 @@ export const workModule: SteadfastModule<WorkModuleContext> = {
       taskApi(scope, work);
       streamApi(scope, work);
       await attachmentApi(scope, work);
+      viewApi(scope, work);
     });
   },
   work: ({ work, tenancy }) => {

@@ -212,6 +212,10 @@ export const taskQuery = z.object({
   sort: z.enum(['updated', 'created', 'priority', 'due', 'key', 'board', 'relevance']).default('updated'),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(1000).optional(),
+  view: z
+    .uuid('Give the saved view id (a UUID).')
+    .optional()
+    .describe("A saved view: its project, filters and sort apply (this request's only add limit and cursor)."),
 });
 export const taskPageSchema = z
   .object({
@@ -271,3 +275,60 @@ export const attachmentSchema = z
     createdAt: timestamp,
   })
   .meta({ id: 'Attachment' });
+
+/** A saved view's filters: the task list's own query parameters (as text), checked as the list checks them. */
+export const viewQuery = z
+  .object({
+    state: z.string().max(4000).optional(),
+    group: z.string().max(200).optional(),
+    assignee: z.string().max(64).optional(),
+    label: z.string().max(4000).optional(),
+    priority: z.string().max(200).optional(),
+    dueBefore: z.string().max(10).optional(),
+    dueAfter: z.string().max(10).optional(),
+    field: z.union([z.string().max(1000), z.array(z.string().max(1000)).max(20)]).optional(),
+    q: z.string().max(200).optional(),
+    sort: z.string().max(20).optional(),
+  })
+  .strict()
+  .superRefine((value, context) => {
+    const checked = taskQuery.omit({ view: true }).safeParse(value);
+    if (!checked.success)
+      for (const issue of checked.error.issues)
+        context.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+  })
+  .describe('Filters and sort, as `GET /tasks` takes them (e.g. `{"group": "started", "assignee": "me"}`).');
+
+const viewName = z.string().trim().min(1, 'Give the view a name.').max(100, 'A view name has at most 100 characters.');
+const layout = z.enum(['list', 'board']);
+
+export const viewSchema = z
+  .object({
+    id: z.uuid(),
+    projectId: z.uuid(),
+    name: z.string(),
+    shared: z.boolean().describe('Shared with everyone in the project; otherwise only its owner sees it.'),
+    layout,
+    query: z.record(z.string(), z.union([z.string(), z.array(z.string())])),
+    owner: personSchema.nullable(),
+    yours: z.boolean(),
+    version: z.number().int(),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  })
+  .meta({ id: 'SavedView' });
+
+export const createViewBody = z.object({
+  name: viewName,
+  shared: z.boolean().default(false),
+  layout: layout.default('list'),
+  query: viewQuery.default({}),
+});
+export const updateViewBody = z
+  .object({
+    name: viewName.optional(),
+    shared: z.boolean().optional(),
+    layout: layout.optional(),
+    query: viewQuery.optional(),
+  })
+  .strict();

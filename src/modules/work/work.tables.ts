@@ -138,6 +138,22 @@ export interface AttachmentsTable {
   created_at: Timestamp;
 }
 
+export interface SavedViewsTable {
+  id: Generated<string>;
+  project_id: string;
+  owner_id: string;
+  name: string;
+  shared: boolean;
+  layout: 'list' | 'board';
+  query: ColumnType<ViewQuery, string, string>;
+  version: Version;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** A saved view's filters, as the task list's query parameters. */
+export type ViewQuery = Record<string, string | string[]>;
+
 export interface ActivityTable {
   /** int8, read as a number (platform/db/connect.ts parses int8 so). */
   id: ColumnType<number, never, never>;
@@ -194,6 +210,7 @@ export type WorkTables = {
   task_watchers: TaskWatchersTable;
   comments: CommentsTable;
   attachments: AttachmentsTable;
+  saved_views: SavedViewsTable;
   activity: ActivityTable;
   work_events: WorkEventsTable;
   idempotency_keys: IdempotencyKeysTable;

@@ -35,6 +35,7 @@ import {
   updateTask,
 } from './work.tasks.js';
 import type { WorkDatabase } from './work.tables.js';
+import { viewFilters } from './work.views.js';
 
 const tags = ['work'];
 const params = z.object({ task: taskRef });
@@ -65,9 +66,18 @@ export function taskApi(api: ApiScope, work: WorkService): void {
     },
     async (request) => {
       const actor = workActorOf(request.actor);
-      const query = request.query;
       return json(
         await work.read(slugOf(request), async (db) => {
+          const asked = request.query;
+          const saved = asked.view ? await viewFilters(db, actor, asked.view) : undefined;
+          const query = saved
+            ? {
+                ...taskQuery.parse(saved.query),
+                project: saved.projectId,
+                limit: asked.limit,
+                cursor: asked.cursor,
+              }
+            : asked;
           const projectIds = query.project
             ? [(await reachProject(db, actor, query.project)).project.id]
             : (await listProjects(db, actor, false)).map((project) => project.id);
