@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import { appError } from '../../platform/errors.js';
 import { publish, recordActivity } from './work.activity.js';
+import { notify } from './work.notifications.js';
 import { handleOf, mentionedHandles, renderMarkdown } from './work.markdown.js';
 import { assertProjectRole, canEditTasks, canManageProject, type WorkActor } from './work.policy.js';
 import { assertVersion, type ProjectAccess } from './work.projects.js';
@@ -66,6 +67,27 @@ export async function listComments(db: Kysely<WorkDatabase>, taskId: string): Pr
   return rows.map((row) => present(row, byHandle, byId));
 }
 
+/** Tells whoever a comment mentions (and an edit newly mentions) that they were. */
+async function tellMentioned(
+  tx: Tx,
+  actor: WorkActor,
+  access: ProjectAccess,
+  task: TaskRow,
+  comment: CommentView,
+  mentionedBefore: readonly string[],
+  at: Date,
+): Promise<void> {
+  const before = new Set(mentionedBefore);
+  await notify(tx, {
+    recipients: comment.mentions.filter((person) => !before.has(person.handle)).map((person) => person.id),
+    actor,
+    task: { id: task.id, key: `${access.project.key}-${task.number}`, title: task.title, projectId: task.project_id },
+    kind: 'mentioned',
+    data: { commentId: comment.id, excerpt: comment.body.slice(0, 200) },
+    at,
+  });
+}
+
 /** Comments on a task; whoever it mentions starts watching it (and is told, with the notifications). */
 export async function addComment(
   tx: Tx,
@@ -85,6 +107,7 @@ export async function addComment(
   const view = present(row, byHandle, new Map([...byHandle.values()].map((person) => [person.id, person])));
   if (actor.userId) await watch(tx, task.id, actor.userId);
   for (const person of view.mentions) await watch(tx, task.id, person.id);
+  await tellMentioned(tx, actor, access, task, view, [], at);
   await recordActivity(
     tx,
     { projectId: access.project.id, taskId: task.id },
@@ -138,6 +161,8 @@ export async function editComment(
     [{ field: 'comment.edited', before: row.body, after: body }],
     at,
   );
+  const task = await tx.selectFrom('tasks').selectAll().where('id', '=', row.task_id).executeTakeFirstOrThrow();
+  await tellMentioned(tx, actor, access, task, view, mentionedHandles(row.body), at);
   await publish(tx, access.project.id, 'comment.updated', { taskId: row.task_id, comment: view });
   return view;
 }

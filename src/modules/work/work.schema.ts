@@ -332,3 +332,40 @@ export const updateViewBody = z
     query: viewQuery.optional(),
   })
   .strict();
+
+const digestFrequency = z
+  .enum(['off', 'hourly', 'daily'])
+  .describe('How often unread notifications are mailed: never, each hour, or once a day.');
+
+export const notificationSchema = z
+  .object({
+    id: z.uuid(),
+    kind: z.enum(['assigned', 'mentioned', 'state_changed', 'due_soon']),
+    projectId: z.uuid(),
+    task: z.object({ id: z.uuid(), key: z.string(), title: z.string() }).nullable(),
+    actor: z.string().nullable(),
+    summary: z.string().describe('One line a person reads.'),
+    data: z.record(z.string(), z.unknown()),
+    createdAt: timestamp,
+    readAt: timestamp.nullable(),
+  })
+  .meta({ id: 'Notification' });
+export const notificationPageSchema = z
+  .object({
+    items: z.array(notificationSchema),
+    nextCursor: z.string().nullable(),
+    unreadCount: z.number().int(),
+  })
+  .meta({ id: 'NotificationPage' });
+export const notificationQuery = z.object({
+  unread: z.enum(['true', 'false']).default('false'),
+  limit: z.coerce.number().int().min(1).max(100).default(30),
+  cursor: z.string().max(200).optional(),
+});
+export const markReadBody = z
+  .object({
+    ids: z.array(z.uuid()).max(500).optional(),
+    all: z.boolean().optional(),
+  })
+  .strict();
+export const notificationSettingsSchema = z.object({ emailDigest: digestFrequency });

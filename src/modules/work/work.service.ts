@@ -2,6 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from '../../platform/clock/clock.js';
 import type { Logger } from '../../platform/log/log.js';
 import type { AttachmentLimits } from './work.attachments.js';
+import { markDigested, notifyDueSoon, pendingDigests, type PendingDigest } from './work.notifications.js';
 import { LiveStreams, type Listen } from './work.live.js';
 import type { TenantTables } from '../../platform/db/schema.js';
 import { oncePerKey, pruneIdempotencyKeys, type IdempotentRequest, type StoredResponse } from './work.idempotency.js';
@@ -64,6 +65,21 @@ export class WorkService {
     return this.write(slug, async (tx, at) =>
       once ? oncePerKey(tx, { ...once, at }, () => work(tx, at)) : { ...(await work(tx, at)), replayed: false },
     );
+  }
+
+  /** Tells assignees of the workspace's open tasks due today or tomorrow (UTC), once per task, person and date. */
+  notifyDueSoon(slug: string): Promise<number> {
+    const now = this.deps.clock.now();
+    return this.read(slug, (db) => notifyDueSoon(db, now.toISOString().slice(0, 10), now));
+  }
+
+  /** The workspace's notification digests due now. */
+  pendingDigests(slug: string): Promise<PendingDigest[]> {
+    return this.read(slug, (db) => pendingDigests(db, this.deps.clock.now()));
+  }
+
+  markDigested(slug: string, digest: PendingDigest): Promise<void> {
+    return this.write(slug, (tx, at) => markDigested(tx, digest, at));
   }
 
   /** Forgets one workspace's expired Idempotency-Keys, and live events older than a day (a client gone longer reloads). */

@@ -154,6 +154,31 @@ export interface SavedViewsTable {
 /** A saved view's filters, as the task list's query parameters. */
 export type ViewQuery = Record<string, string | string[]>;
 
+export type NotificationKind = 'assigned' | 'mentioned' | 'state_changed' | 'due_soon';
+export type DigestFrequency = 'off' | 'hourly' | 'daily';
+
+export interface NotificationsTable {
+  id: Generated<string>;
+  /** int8, read as a number. */
+  seq: ColumnType<number, never, never>;
+  user_id: string;
+  project_id: string;
+  task_id: string | null;
+  kind: NotificationKind;
+  actor: string | null;
+  data: ColumnType<Record<string, unknown>, string, never>;
+  dedupe: string | null;
+  created_at: Timestamp;
+  read_at: NullableTimestamp;
+  emailed_at: NullableTimestamp;
+}
+
+export interface NotificationSettingsTable {
+  user_id: string;
+  email_digest: ColumnType<DigestFrequency, DigestFrequency | undefined, DigestFrequency>;
+  last_digest_at: NullableTimestamp;
+}
+
 export interface ActivityTable {
   /** int8, read as a number (platform/db/connect.ts parses int8 so). */
   id: ColumnType<number, never, never>;
@@ -211,6 +236,8 @@ export type WorkTables = {
   comments: CommentsTable;
   attachments: AttachmentsTable;
   saved_views: SavedViewsTable;
+  notifications: NotificationsTable;
+  notification_settings: NotificationSettingsTable;
   activity: ActivityTable;
   work_events: WorkEventsTable;
   idempotency_keys: IdempotencyKeysTable;

@@ -2,6 +2,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import { appError } from '../../platform/errors.js';
 import { diff, publish, recordActivity, type Change } from './work.activity.js';
 import { checkFieldValues } from './work.fields.js';
+import { notify, watchersOf } from './work.notifications.js';
 import { assertProjectRole, canEditTasks, ruleAllows, type WorkActor } from './work.policy.js';
 import { assertVersion, isUuid, reachProject, type ProjectAccess } from './work.projects.js';
 import { listFields, listRules, listStates, type StateView } from './work.settings.js';
@@ -130,6 +131,7 @@ export async function createTask(
     [{ field: 'created', before: null, after: view!.key }],
     at,
   );
+  await notify(tx, { recipients: input.assigneeIds ?? [], actor, task: view!, kind: 'assigned', at });
   await publish(tx, projectId, 'task.created', { task: view });
   return view!;
 }
@@ -193,6 +195,7 @@ export async function updateTask(
   if (input.labelIds) await setLabels(tx, projectId, row.id, input.labelIds);
   const [after] = await viewsOf(tx, [updated]);
   await recordActivity(tx, { projectId, taskId: row.id }, actor, changesOf(before!, after!), at);
+  await tellPeople(tx, actor, before!, after!, at);
   await publish(tx, projectId, 'task.updated', { task: after });
   return after!;
 }
@@ -365,6 +368,24 @@ async function setLabels(tx: Tx, projectId: string, taskId: string, labelIds: re
       .insertInto('task_labels')
       .values(wanted.map((label_id) => ({ task_id: taskId, label_id })))
       .execute();
+}
+
+/** Whom a change concerns: people newly assigned, and the task's watchers when it moved to another state. */
+async function tellPeople(tx: Tx, actor: WorkActor, before: TaskView, after: TaskView, at: Date): Promise<void> {
+  const had = new Set(before.assignees.map((person) => person.id));
+  const added = after.assignees.map((person) => person.id).filter((id) => !had.has(id));
+  await notify(tx, { recipients: added, actor, task: after, kind: 'assigned', at });
+  if (before.state.id !== after.state.id) {
+    const told = new Set(added);
+    await notify(tx, {
+      recipients: (await watchersOf(tx, after.id)).filter((id) => !told.has(id)),
+      actor,
+      task: after,
+      kind: 'state_changed',
+      data: { from: before.state.name, to: after.state.name },
+      at,
+    });
+  }
 }
 
 export async function watch(tx: Tx, taskId: string, userId: string): Promise<void> {
