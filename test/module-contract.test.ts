@@ -232,6 +232,7 @@ describe('the OpenAPI document', () => {
       '/api/v1/tasks/{task}/attachments/{id}',
       '/api/v1/tasks/{task}/comments',
       '/api/v1/tasks/{task}/comments/{id}',
+      '/api/v1/tasks/{task}/recurrence',
       '/api/v1/tasks/{task}/relations',
       '/api/v1/tasks/{task}/relations/{other}',
       '/api/v1/tenant',

@@ -2,78 +2,30 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { buildTenant } from '../../../test/helpers/factories.js';
-import { buildTestApp, hostOf } from '../../../test/helpers/http.js';
-import { createTestPlatform, type TestPlatform } from '../../../test/helpers/platform.js';
-import type { TenantView } from '../tenancy/index.js';
+import { hostOf } from '../../../test/helpers/http.js';
+import { workFixture, type WorkFixture } from '../../../test/helpers/work.js';
 
-let platform: TestPlatform;
-let app: FastifyInstance;
-let acme: TenantView;
-const password = 'correct horse battery staple 42';
-const people: Record<'ada' | 'bob' | 'vi', { cookie: string; csrf: string; id: string }> = {} as never;
-type Who = keyof typeof people;
+let fixture: WorkFixture<'ada' | 'bob' | 'vi'>;
+type Who = 'ada' | 'bob' | 'vi';
 const png = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
   'base64',
 );
 const megabyte = 1024 * 1024;
+const call: WorkFixture<Who>['call'] = (...args) => fixture.call(...args);
 
 before(async () => {
-  platform = await createTestPlatform({
-    signInRateLimitPerMinute: 10_000,
-    rateLimitPerMinute: 100_000,
-    attachmentMaxMb: 1,
-    workspaceAttachmentsMb: 2,
-  });
-  app = await buildTestApp(platform);
-  acme = await buildTenant(platform);
-  for (const [name, role] of Object.entries({ ada: 'owner', bob: 'member', vi: 'viewer' } as const)) {
-    const user = await platform.identity.createUser(
-      acme.slug,
-      { email: `${name}@example.com`, name: name.toUpperCase(), role, password },
-      { actor: 'operator:test' },
-    );
-    const response = await app.inject({
-      method: 'POST',
-      url: '/api/v1/session',
-      headers: { host: hostOf(acme.slug) },
-      payload: { email: `${name}@example.com`, password },
-    });
-    const cookie = response.cookies.find((c) => c.name === 'steadfast_session')!;
-    people[name as Who] = { cookie: `${cookie.name}=${cookie.value}`, csrf: response.json().csrfToken, id: user.id };
-  }
-  await call('ada', 'POST', '/projects', { key: 'OPS', name: 'Operations' });
-  await call('ada', 'PUT', `/projects/OPS/members/${people.bob.id}`, { role: 'member' });
-  await call('ada', 'PUT', `/projects/OPS/members/${people.vi.id}`, { role: 'viewer' });
-  const task = await call('ada', 'POST', '/projects/OPS/tasks', { title: 'Runbook' });
-  assert.equal(task.statusCode, 201, task.body);
+  fixture = await workFixture(
+    { ada: 'owner', bob: 'member', vi: 'viewer' },
+    { config: { attachmentMaxMb: 1, workspaceAttachmentsMb: 2 } },
+  );
+  const { ok, people } = fixture;
+  await ok(call('ada', 'POST', '/projects', { key: 'OPS', name: 'Operations' }), 201);
+  await ok(call('ada', 'PUT', `/projects/OPS/members/${people.bob.id}`, { role: 'member' }));
+  await ok(call('ada', 'PUT', `/projects/OPS/members/${people.vi.id}`, { role: 'viewer' }));
+  await ok(call('ada', 'POST', '/projects/OPS/tasks', { title: 'Runbook' }), 201);
 });
-after(async () => {
-  await app.close();
-  await platform.destroy();
-});
-
-function call(
-  who: Who | null,
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
-  url: string,
-  payload?: object | Buffer,
-  headers: Record<string, string> = {},
-): Promise<LightMyRequestResponse> {
-  const person = who ? people[who] : undefined;
-  return app.inject({
-    method,
-    url: `/api/v1${url}`,
-    headers: {
-      host: hostOf(acme.slug),
-      ...(person ? { cookie: person.cookie, 'x-csrf-token': person.csrf } : {}),
-      ...headers,
-    },
-    ...(payload ? { payload } : {}),
-  });
-}
+after(() => fixture.close());
 
 const upload = (who: Who, name: string, content: Buffer, headers: Record<string, string> = {}) =>
   call(who, 'POST', `/tasks/OPS-1/attachments?name=${encodeURIComponent(name)}`, content, {
@@ -145,8 +97,8 @@ describe('attachments', () => {
   });
 
   test('a file over the limit is refused from its Content-Length, before its body is sent', async () => {
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const { port } = app.server.address() as AddressInfo;
+    await fixture.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = fixture.app.server.address() as AddressInfo;
     const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
       const request = http.request({
         port,
@@ -154,9 +106,9 @@ describe('attachments', () => {
         method: 'POST',
         path: '/api/v1/tasks/OPS-1/attachments?name=big.bin',
         headers: {
-          host: hostOf(acme.slug),
-          cookie: people.bob.cookie,
-          'x-csrf-token': people.bob.csrf,
+          host: hostOf(fixture.workspace.slug),
+          cookie: fixture.people.bob.cookie,
+          'x-csrf-token': fixture.people.bob.csrf,
           'content-type': 'application/octet-stream',
           'content-length': String(5 * megabyte),
         },

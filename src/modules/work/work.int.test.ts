@@ -1,74 +1,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { buildTenant } from '../../../test/helpers/factories.js';
-import { buildTestApp, hostOf } from '../../../test/helpers/http.js';
-import { createTestPlatform, type TestPlatform } from '../../../test/helpers/platform.js';
-import type { TenantView } from '../tenancy/index.js';
+import { workFixture, type WorkFixture } from '../../../test/helpers/work.js';
 
-let platform: TestPlatform;
-let app: FastifyInstance;
-let acme: TenantView;
-const password = 'correct horse battery staple 42';
-const people: Record<'ada' | 'bob' | 'cy' | 'vi', { cookie: string; csrf: string; id: string }> = {} as never;
+type Who = 'ada' | 'bob' | 'cy' | 'vi';
+let fixture: WorkFixture<Who>;
+let people: WorkFixture<Who>['people'];
+const call: WorkFixture<Who>['call'] = (...args) => fixture.call(...args);
+const ok: WorkFixture<Who>['ok'] = (...args) => fixture.ok(...args);
 
 before(async () => {
-  platform = await createTestPlatform({ signInRateLimitPerMinute: 10_000, rateLimitPerMinute: 100_000 });
-  app = await buildTestApp(platform);
-  acme = await buildTenant(platform);
-  const roles = { ada: 'owner', bob: 'member', cy: 'member', vi: 'viewer' } as const;
-  for (const [name, role] of Object.entries(roles)) {
-    const user = await platform.identity.createUser(
-      acme.slug,
-      { email: `${name}@example.com`, name: name.toUpperCase(), role, password },
-      { actor: 'operator:test' },
-    );
-    const response = await app.inject({
-      method: 'POST',
-      url: '/api/v1/session',
-      headers: { host: hostOf(acme.slug) },
-      payload: { email: `${name}@example.com`, password },
-    });
-    assert.equal(response.statusCode, 200, response.body);
-    const cookie = response.cookies.find((c) => c.name === 'steadfast_session')!;
-    people[name as keyof typeof people] = {
-      cookie: `${cookie.name}=${cookie.value}`,
-      csrf: response.json().csrfToken,
-      id: user.id,
-    };
-  }
+  fixture = await workFixture({ ada: 'owner', bob: 'member', cy: 'member', vi: 'viewer' });
+  people = fixture.people;
 });
-after(async () => {
-  await app.close();
-  await platform.destroy();
-});
-
-type Who = keyof typeof people;
-function call(
-  who: Who | null,
-  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE',
-  url: string,
-  payload?: object,
-  headers: Record<string, string> = {},
-): Promise<LightMyRequestResponse> {
-  const person = who ? people[who] : undefined;
-  return app.inject({
-    method,
-    url: `/api/v1${url}`,
-    headers: {
-      host: hostOf(acme.slug),
-      ...(person ? { cookie: person.cookie, 'x-csrf-token': person.csrf } : {}),
-      ...headers,
-    },
-    ...(payload ? { payload } : {}),
-  });
-}
-
-async function ok(response: Promise<LightMyRequestResponse>, status = 200) {
-  const answer = await response;
-  assert.equal(answer.statusCode, status, answer.body);
-  return answer.json();
-}
+after(() => fixture.close());
 
 let project: { id: string; key: string; states: Array<{ id: string; name: string }> };
 const stateId = (name: string) => project.states.find((state) => state.name === name)!.id;

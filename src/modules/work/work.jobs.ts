@@ -82,7 +82,7 @@ export function digestMail(workspace: JobWorkspace, digest: PendingDigest, shown
 
 /**
  * Work's scheduled jobs, each run by the leader's scheduler: forgetting expired Idempotency-Keys
- * and old live events; telling assignees of tasks due soon (once per task, person and due date);
+ * and old live events; copying recurring tasks due today (once per occurrence); telling assignees of tasks due soon (once per task, person and due date);
  * and mailing digests of unread notifications.
  */
 export function workJobs({ work, workspaces, mail }: WorkJobDeps): {
@@ -93,6 +93,7 @@ export function workJobs({ work, workspaces, mail }: WorkJobDeps): {
   const dueSoon = everyWorkspace('work.due-soon', workspaces, async (workspace) => ({
     notified: await work.notifyDueSoon(workspace.slug),
   }));
+  const recur = everyWorkspace('work.recur', workspaces, (workspace) => work.makeRecurringTasks(workspace.slug));
   const digest = everyWorkspace('work.digest', workspaces, async (workspace) => {
     let mailed = 0;
     // At least once: the mail is kept in the outbox before its notifications are marked carried.
@@ -104,7 +105,7 @@ export function workJobs({ work, workspaces, mail }: WorkJobDeps): {
     return { mailed };
   });
   return {
-    jobs: [prune, dueSoon, digest],
-    schedules: [hourly(prune, 17), hourly(dueSoon, 5), hourly(digest, 10)],
+    jobs: [prune, recur, dueSoon, digest],
+    schedules: [hourly(prune, 17), hourly(recur, 1), hourly(dueSoon, 5), hourly(digest, 10)],
   };
 }

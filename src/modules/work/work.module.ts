@@ -11,6 +11,7 @@ import { streamApi } from './work.stream-routes.js';
 import { attachmentApi } from './work.attachment-routes.js';
 import { viewApi } from './work.view-routes.js';
 import { notificationApi } from './work.notification-routes.js';
+import { recurrenceApi } from './work.recurrence-routes.js';
 
 /** What work needs of the running platform. */
 export interface WorkModuleContext {
@@ -33,6 +34,7 @@ export const workModule: SteadfastModule<WorkModuleContext> = {
       await attachmentApi(scope, work);
       viewApi(scope, work);
       notificationApi(scope, work);
+      recurrenceApi(scope, work);
     });
   },
   work: ({ work, tenancy, mail }) => workJobs({ work, workspaces: () => tenancy.list(), mail }),

@@ -1,88 +1,32 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { buildTenant } from '../../../test/helpers/factories.js';
-import { buildTestApp, hostOf } from '../../../test/helpers/http.js';
-import { createTestPlatform, type TestPlatform } from '../../../test/helpers/platform.js';
+import { workFixture, type WorkFixture } from '../../../test/helpers/work.js';
 import { manualClock } from '../../platform/clock/clock.js';
-import type { JobContext } from '../../platform/jobs/queue.js';
-import type { TenantView } from '../tenancy/index.js';
-import { workJobs } from './work.jobs.js';
 
-let platform: TestPlatform;
-let app: FastifyInstance;
-let acme: TenantView;
+type Who = 'ada' | 'bob' | 'cy';
+let fixture: WorkFixture<Who>;
 const clock = manualClock(new Date());
-const password = 'correct horse battery staple 42';
-const people: Record<'ada' | 'bob' | 'cy', { cookie: string; csrf: string; id: string }> = {} as never;
-type Who = keyof typeof people;
+const call: WorkFixture<Who>['call'] = (...args) => fixture.call(...args);
+const ok: WorkFixture<Who>['ok'] = (...args) => fixture.ok(...args);
 
 before(async () => {
-  platform = await createTestPlatform({ signInRateLimitPerMinute: 10_000, rateLimitPerMinute: 100_000 }, { clock });
-  app = await buildTestApp(platform);
-  acme = await buildTenant(platform);
-  for (const [name, role] of Object.entries({ ada: 'owner', bob: 'member', cy: 'member' } as const)) {
-    const user = await platform.identity.createUser(
-      acme.slug,
-      { email: `${name}@example.com`, name: name.toUpperCase(), role, password },
-      { actor: 'operator:test' },
-    );
-    const response = await app.inject({
-      method: 'POST',
-      url: '/api/v1/session',
-      headers: { host: hostOf(acme.slug) },
-      payload: { email: `${name}@example.com`, password },
-    });
-    const cookie = response.cookies.find((c) => c.name === 'steadfast_session')!;
-    people[name as Who] = { cookie: `${cookie.name}=${cookie.value}`, csrf: response.json().csrfToken, id: user.id };
-  }
+  fixture = await workFixture({ ada: 'owner', bob: 'member', cy: 'member' }, { clock });
   await ok(call('ada', 'POST', '/projects', { key: 'OPS', name: 'Operations' }), 201);
-  await ok(call('ada', 'PUT', `/projects/OPS/members/${people.bob.id}`, { role: 'member' }));
+  await ok(call('ada', 'PUT', `/projects/OPS/members/${fixture.people.bob.id}`, { role: 'member' }));
 });
-after(async () => {
-  await app.close();
-  await platform.destroy();
-});
-
-function call(
-  who: Who,
-  method: 'GET' | 'POST' | 'PUT' | 'PATCH',
-  url: string,
-  payload?: object,
-  headers: Record<string, string> = {},
-): Promise<LightMyRequestResponse> {
-  return app.inject({
-    method,
-    url: `/api/v1${url}`,
-    headers: { host: hostOf(acme.slug), cookie: people[who].cookie, 'x-csrf-token': people[who].csrf, ...headers },
-    ...(payload ? { payload } : {}),
-  });
-}
-
-async function ok(response: Promise<LightMyRequestResponse>, status = 200) {
-  const answer = await response;
-  assert.equal(answer.statusCode, status, answer.body);
-  return answer.json();
-}
+after(() => fixture.close());
 
 const summaries = async (who: Who, query = '') =>
   (await ok(call(who, 'GET', `/notifications${query}`))).items.map((item: { summary: string }) => item.summary);
 
-function runJob(type: string) {
-  const { jobs } = workJobs({ work: platform.work, workspaces: () => platform.tenancy.list(), mail: platform.mail });
-  const job = jobs.find((candidate) => candidate.type === type)!;
-  const context: JobContext = {
-    jobId: type,
-    attempt: 1,
-    signal: new AbortController().signal,
-    progress: async () => {},
-  };
-  return job.handle({}, context) as Promise<Record<string, number>>;
-}
+const runJob = (type: string) => fixture.runJob(type);
 
 describe('notifications', () => {
   test('an assignee is told, the person who assigned is not', async () => {
-    await ok(call('ada', 'POST', '/projects/OPS/tasks', { title: 'Rotate keys', assigneeIds: [people.bob.id] }), 201);
+    await ok(
+      call('ada', 'POST', '/projects/OPS/tasks', { title: 'Rotate keys', assigneeIds: [fixture.people.bob.id] }),
+      201,
+    );
     assert.deepEqual(await summaries('bob'), ['ADA assigned you OPS-1 "Rotate keys"']);
     assert.deepEqual(await summaries('ada'), []);
   });
@@ -128,7 +72,7 @@ describe('notifications', () => {
     assert.deepEqual(await ok(call('cy', 'GET', '/notifications/settings')), { emailDigest: 'off' });
     const result = await runJob('work.digest');
     assert.deepEqual(result, { mailed: 2 }, 'ada (a mention) and bob (due soon)');
-    const [mail] = await platform.mail.list({ limit: 5, to: 'bob@example.com' });
+    const [mail] = await fixture.platform.mail.list({ limit: 5, to: 'bob@example.com' });
     assert.equal(mail!.kind, 'work.digest');
     assert.match(mail!.subject, /OPS-1 "Rotate keys" is due/);
     assert.match(mail!.body!, /\/projects\/OPS\/tasks\/OPS-1/);

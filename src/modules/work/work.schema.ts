@@ -369,3 +369,27 @@ export const markReadBody = z
   })
   .strict();
 export const notificationSettingsSchema = z.object({ emailDigest: digestFrequency });
+
+export const recurrenceSchema = z
+  .object({
+    taskId: z.uuid(),
+    frequency: z.enum(['daily', 'weekly', 'monthly']),
+    every: z.number().int(),
+    weekdays: z.array(z.number().int()),
+    startsOn: z.string(),
+    endsOn: z.string().nullable(),
+    nextOn: z.string().nullable().describe('The next day a copy of the task is made, due that day; null once ended.'),
+    description: z.string().describe('The rule in words: "every 2 weeks on Monday and Thursday, from 2026-12-01".'),
+  })
+  .meta({ id: 'Recurrence' });
+export const recurrenceBody = z.object({
+  frequency: z.enum(['daily', 'weekly', 'monthly']),
+  every: z.number().int().min(1, 'Repeat at least every 1.').max(365, 'Repeat at most every 365.').default(1),
+  weekdays: z
+    .array(z.number().int().min(0).max(6))
+    .max(7)
+    .default([])
+    .describe('Weekly only: 0 = Sunday … 6 = Saturday; empty: the weekday of the start.'),
+  startsOn: date.optional().describe('The first day it may occur; today without it.'),
+  endsOn: date.nullable().optional().describe('The last day it may occur; without it, it repeats until stopped.'),
+});

@@ -2,6 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from '../../platform/clock/clock.js';
 import type { Logger } from '../../platform/log/log.js';
 import type { AttachmentLimits } from './work.attachments.js';
+import { dueRecurrences, makeOccurrences } from './work.recurring.js';
 import { markDigested, notifyDueSoon, pendingDigests, type PendingDigest } from './work.notifications.js';
 import { LiveStreams, type Listen } from './work.live.js';
 import type { TenantTables } from '../../platform/db/schema.js';
@@ -71,6 +72,25 @@ export class WorkService {
   notifyDueSoon(slug: string): Promise<number> {
     const now = this.deps.clock.now();
     return this.read(slug, (db) => notifyDueSoon(db, now.toISOString().slice(0, 10), now));
+  }
+
+  /**
+   * Makes the workspace's recurring tasks due today, each rule in its own transaction: one
+   * that cannot be copied (a required custom field added since, say) is logged and left for
+   * the next run, and holds up no other.
+   */
+  async makeRecurringTasks(slug: string): Promise<{ made: number; failed: number }> {
+    let made = 0;
+    let failed = 0;
+    for (const taskId of await this.read(slug, (db) => dueRecurrences(db, this.deps.clock.now()))) {
+      try {
+        made += await this.write(slug, (tx, at) => makeOccurrences(tx, taskId, at));
+      } catch (error) {
+        failed += 1;
+        this.deps.log.warn({ err: error, tenant: slug, taskId }, 'a recurring task could not be copied');
+      }
+    }
+    return { made, failed };
   }
 
   /** The workspace's notification digests due now. */

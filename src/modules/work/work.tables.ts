@@ -179,6 +179,30 @@ export interface NotificationSettingsTable {
   last_digest_at: NullableTimestamp;
 }
 
+export type Frequency = 'daily' | 'weekly' | 'monthly';
+
+export interface TaskRecurrencesTable {
+  task_id: string;
+  project_id: string;
+  frequency: Frequency;
+  every: number;
+  weekdays: number[];
+  /** date columns are read as YYYY-MM-DD text (platform/db/connect.ts). */
+  starts_on: string;
+  ends_on: string | null;
+  next_on: string | null;
+  version: Version;
+  created_by: string | null;
+  updated_at: Timestamp;
+}
+
+export interface TaskOccurrencesTable {
+  recurrence_task_id: string;
+  occurs_on: string;
+  made_task_id: string | null;
+  made_at: Timestamp;
+}
+
 export interface ActivityTable {
   /** int8, read as a number (platform/db/connect.ts parses int8 so). */
   id: ColumnType<number, never, never>;
@@ -238,6 +262,8 @@ export type WorkTables = {
   saved_views: SavedViewsTable;
   notifications: NotificationsTable;
   notification_settings: NotificationSettingsTable;
+  task_recurrences: TaskRecurrencesTable;
+  task_occurrences: TaskOccurrencesTable;
   activity: ActivityTable;
   work_events: WorkEventsTable;
   idempotency_keys: IdempotencyKeysTable;
