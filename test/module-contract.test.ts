@@ -157,6 +157,22 @@ describe('the drill write route, a module route behind a token', () => {
 });
 
 describe('the OpenAPI document', () => {
+  test("is readable as a page at /api/docs, on a workspace's address, without signing in", async () => {
+    const tenant = await buildTenant(platform);
+    const page = await app.inject({ url: '/api/docs/', headers: { host: hostOf(tenant.slug) } });
+    assert.equal(page.statusCode, 200, page.body);
+    assert.match(String(page.headers['content-type']), /text\/html/);
+    assert.match(page.body, /swagger-ui/);
+    const initializer = await app.inject({
+      url: '/api/docs/static/swagger-initializer.js',
+      headers: { host: hostOf(tenant.slug) },
+    });
+    assert.equal(initializer.statusCode, 200);
+    const document = await app.inject({ url: '/api/docs/json', headers: { host: hostOf(tenant.slug) } });
+    assert.equal(document.statusCode, 200);
+    assert.ok(document.json().paths['/api/v1/tasks'], 'the page reads the same document');
+  });
+
   test("lists every route of the API (a workspace's and the staff console's) from the routes' own schemas, and nothing else", async () => {
     const response = await app.inject({ url: '/api/v1/openapi.json', headers: { host: 'localhost:8080' } });
     assert.equal(response.statusCode, 200);

@@ -1,4 +1,5 @@
 import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
 import type {
   FastifyBaseLogger,
   FastifyInstance,
@@ -26,14 +27,16 @@ export type ApiScope = FastifyInstance<
 /** Where the tenant API lives, and where its OpenAPI document is served. */
 export const apiPrefix = '/api/v1';
 export const openApiPath = `${apiPrefix}/openapi.json`;
+/** The API's readable reference, made from the same document. */
+export const apiDocsPath = '/api/docs';
 
 const describe = createJsonSchemaTransform({});
 
 /**
  * Routes validate with their zod schemas and replies are serialized by them; every route
  * registered under `/api/v1` after this joins the OpenAPI 3.1 document served at
- * `/api/v1/openapi.json` (on any host: it describes the API, no tenant's data). Health checks,
- * pages and the document itself stay out of it.
+ * `/api/v1/openapi.json` (on any host: it describes the API, no tenant's data), and read as
+ * a page at `/api/docs`. Health checks, pages and the document itself stay out of it.
  */
 export async function registerApiDescription(app: FastifyInstance, version: string): Promise<void> {
   app.setValidatorCompiler(validatorCompiler);
@@ -58,4 +61,15 @@ export async function registerApiDescription(app: FastifyInstance, version: stri
     transformObject: jsonSchemaTransformObject,
   });
   app.get(openApiPath, { schema: { hide: true } }, async () => app.swagger());
+  await app.register(fastifySwaggerUi, {
+    routePrefix: apiDocsPath,
+    // Scripts only from itself; the inline styles Swagger UI sets on its elements are allowed.
+    staticCSP:
+      "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'",
+    theme: {
+      title: 'Steadfast API reference',
+      css: [{ filename: 'steadfast.css', content: '.swagger-ui .topbar { display: none }' }],
+    },
+    uiConfig: { docExpansion: 'list', deepLinking: true, defaultModelsExpandDepth: 0, tryItOutEnabled: false },
+  });
 }
