@@ -218,6 +218,7 @@ describe('the OpenAPI document', () => {
       '/api/v1/password-resets/complete',
       '/api/v1/projects',
       '/api/v1/projects/{project}',
+      '/api/v1/projects/{project}/activity',
       '/api/v1/projects/{project}/events',
       '/api/v1/projects/{project}/fields',
       '/api/v1/projects/{project}/fields/{id}',

@@ -43,6 +43,20 @@ describe('projects', () => {
     assert.equal((await ok(call('bob', 'GET', '/projects'))).length, 1);
   });
 
+  test("the project's history records who added whom, newest first, a page at a time", async () => {
+    const history = await ok(call('vi', 'GET', '/projects/OPS/activity?limit=2'));
+    assert.deepEqual(
+      history.map((entry: { field: string; after: { userId: string; role: string } }) => [entry.field, entry.after]),
+      [
+        ['project.member', { userId: people.vi.id, role: 'viewer' }],
+        ['project.member', { userId: people.bob.id, role: 'member' }],
+      ],
+    );
+    const older = await ok(call('vi', 'GET', `/projects/OPS/activity?before=${history[1].id}`));
+    assert.ok(older.every((entry: { id: number }) => entry.id < history[1].id));
+    assert.equal((await call('cy', 'GET', '/projects/OPS/activity')).statusCode, 404);
+  });
+
   test('without a session nothing is answered but 401, whatever the body', async () => {
     const response = await call(null, 'POST', '/projects', { key: 1 });
     assert.equal(response.statusCode, 401);

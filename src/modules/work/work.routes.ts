@@ -7,6 +7,7 @@ import { expectedVersion, idempotencyOf, json, sendStored, slugOf, workActorOf }
 import { assertProjectRole, canCreateProject, canManageProject } from './work.policy.js';
 import { createProject, listProjects, reachProject, updateProject, type ProjectAccess } from './work.projects.js';
 import {
+  activitySchema,
   createProjectBody,
   fieldBody,
   fieldSchema,
@@ -116,6 +117,43 @@ export function projectApi(api: ApiScope, work: WorkService): void {
       });
       return reply.header('etag', `"${detail.version}"`).send(json(detail));
     },
+  );
+
+  api.get(
+    '/projects/:project/activity',
+    {
+      schema: {
+        summary:
+          "The project's own history, newest first: members added, removed or changed, workflow, rules and settings (a task's is under the task)",
+        tags,
+        params,
+        querystring: z.object({
+          before: z.coerce
+            .number()
+            .int()
+            .positive()
+            .optional()
+            .describe('Only entries older than this id: the next page.'),
+          limit: z.coerce.number().int().min(1).max(200).default(50),
+        }),
+        response: { 200: z.array(activitySchema) },
+      },
+    },
+    async (request) =>
+      json(
+        await work.read(slugOf(request), async (db) => {
+          const { project } = await reachProject(db, workActorOf(request.actor), request.params.project);
+          let query = db
+            .selectFrom('activity')
+            .select(['id', 'actor', 'at', 'field', 'before', 'after'])
+            .where('project_id', '=', project.id)
+            .where('task_id', 'is', null)
+            .orderBy('id', 'desc')
+            .limit(request.query.limit);
+          if (request.query.before) query = query.where('id', '<', request.query.before);
+          return query.execute();
+        }),
+      ),
   );
 
   api.patch(
