@@ -13,11 +13,17 @@ import { createTestPlatform, type TestPlatform } from './helpers/platform.js';
  * The work screens in Debian's Chromium, against the real server over real HTTP: a project
  * started and filled from the UI, cards moved by mouse, keyboard and menu (and seen moving on
  * another person's board through the live stream), a workflow rule refusing a move, a task
- * commented with a mention, an edit conflict, the list and the search; every screen scanned by
- * axe-core, and stored markup shown as text.
+ * commented with a mention, an edit conflict, the list and the search, files attached to a task,
+ * saved views of the list; every screen scanned by axe-core, and stored markup shown as text.
  */
 
 const password = 'correct horse battery staple 42';
+/** A 1×1 PNG: the smallest picture the server recognises from its bytes. */
+const png = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+  'base64',
+);
+const longName = 'launch-checklist-with-every-step-of-the-final-countdown-written-down-for-the-crew-v3.txt';
 const xssTitle = '<img src=x onerror=window.__xss=1>';
 const xssDescription = 'Before <script>window.__xss=1</script> after';
 let platform: TestPlatform;
@@ -90,6 +96,24 @@ async function openBoard(page: Page): Promise<void> {
   await page.getByRole('heading', { name: 'Launch Control', level: 1 }).waitFor();
   await page.getByText('Live', { exact: true }).waitFor();
 }
+
+/** A file's row in a task's attachments. */
+const attachment = (page: Page, name: string) =>
+  page
+    .getByRole('region', { name: /^Attachments/ })
+    .getByRole('listitem')
+    .filter({ has: page.getByRole('link', { name, exact: true }) });
+
+/** Opens a task from the board, so the project's live stream is open already (a client-side navigation). */
+async function openTask(page: Page, title: string): Promise<void> {
+  await openBoard(page);
+  await card(page, title).getByRole('link').click();
+  await page.getByRole('heading', { name: title, level: 1 }).waitFor();
+}
+
+/** Whether the page is wider than the window (something pushes past a phone's screen). */
+const overflows = (page: Page) =>
+  page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth);
 
 /** A session cookie and CSRF token for requests made beside the browser (another person's change). */
 async function apiSession(email: string): Promise<{ headers: Record<string, string> }> {
@@ -267,6 +291,160 @@ describe('the work screens in Chromium', () => {
     await olive.getByRole('link', { name: /Wire and test the countdown clock/ }).click();
     await olive.getByRole('heading', { name: 'Wire and test the countdown clock', level: 1 }).waitFor();
     assert.match(olive.url(), /\/projects\/LAUNCH\/tasks\/LAUNCH-1$/);
+  });
+
+  test('files are attached from the picker, an image shown as a thumbnail, both reach another person live, and one is removed', async () => {
+    const max = await signedIn('max@example.com', 'Max Member');
+    await Promise.all([openTask(olive, 'Fuel the booster'), openTask(max, 'Fuel the booster')]);
+    await olive.getByText('No files attached.').waitFor();
+
+    const chooser = olive.waitForEvent('filechooser');
+    await olive.getByRole('button', { name: 'Attach files' }).click();
+    await (
+      await chooser
+    ).setFiles([
+      { name: 'booster.png', mimeType: 'image/png', buffer: png },
+      { name: longName, mimeType: 'text/plain', buffer: Buffer.from('T-10: close the valves.\n') },
+    ]);
+    await attachment(olive, longName).waitFor();
+    const image = attachment(olive, 'booster.png');
+    assert.match(await image.innerText(), /70 bytes · Olive Owner · just now/);
+    assert.match(await attachment(olive, longName).innerText(), /24 bytes · Olive Owner/);
+    await olive.waitForFunction(() => {
+      const thumbnail = document.querySelector<HTMLImageElement>('.attachment img');
+      return thumbnail?.complete && thumbnail.naturalWidth === 1;
+    });
+    assert.equal(await attachment(olive, longName).locator('img').count(), 0, 'only images have a thumbnail');
+
+    // The download, fetched by the page with its session: the bytes as sent, never shown as a page.
+    const href = await olive.getByRole('link', { name: `Download ${longName}` }).getAttribute('href');
+    const download = await olive.evaluate(async (url) => {
+      const response = await fetch(url!);
+      return { text: await response.text(), disposition: response.headers.get('content-disposition') };
+    }, href);
+    assert.equal(download.text, 'T-10: close the valves.\n');
+    assert.match(download.disposition ?? '', /^attachment;/);
+
+    // Max's page hears of both over the stream; he may not remove Olive's files (he is no lead).
+    await attachment(max, 'booster.png').waitFor({ timeout: 3000 });
+    await attachment(max, longName).waitFor();
+    assert.equal(await max.getByRole('button', { name: /^Remove / }).count(), 0);
+    await assertAccessible(olive, 'task with attachments');
+
+    // A file whose content is not what its name says is refused, with the server's reason.
+    await olive.locator('input[type="file"]').setInputFiles({
+      name: 'diagram.png',
+      mimeType: 'image/png',
+      buffer: Buffer.from('<html><script>alert(1)</script></html>'),
+    });
+    const refused = olive.getByRole('alert').filter({ hasText: 'Not attached' });
+    await refused.waitFor();
+    assert.match(await refused.innerText(), /"diagram\.png" is named as a \.png file, but its content is text/);
+    await olive.getByRole('button', { name: 'Dismiss the error about diagram.png' }).click();
+    await refused.waitFor({ state: 'detached' });
+
+    // Files dropped on the section are attached too (the drop made in the page, as a drag from the desktop ends).
+    const section = olive.getByRole('region', { name: /^Attachments/ });
+    const dropped = await olive.evaluateHandle(() => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File(['Go for launch.\n'], 'go-no-go.md', { type: 'text/markdown' }));
+      return transfer;
+    });
+    await section.dispatchEvent('dragenter', { dataTransfer: dropped });
+    await section.getByText(`Drop to attach to ${projectKey}-2`).waitFor();
+    await section.dispatchEvent('drop', { dataTransfer: dropped });
+    await attachment(olive, 'go-no-go.md').waitFor();
+    assert.equal(await section.getByText(`Drop to attach to ${projectKey}-2`).count(), 0);
+
+    olive.once('dialog', (dialog) => void dialog.accept());
+    await olive.getByRole('button', { name: 'Remove booster.png' }).click();
+    await image.waitFor({ state: 'detached' });
+    await attachment(max, 'booster.png').waitFor({ state: 'detached', timeout: 3000 });
+    await olive.getByText('removed the attachment “booster.png”').waitFor();
+    await olive.getByText('attached “booster.png”').waitFor();
+    assert.equal(await section.getByRole('listitem').count(), 2);
+  });
+
+  test('a view saved with filters is offered after a reload, and picking it filters the list; it is renamed, refused a taken name, and deleted', async () => {
+    const list = `${origin}/projects/${projectKey}/list`;
+    await olive.goto(list);
+    const rows = olive.locator('tbody tr');
+    await rows.nth(3).waitFor();
+    await olive.getByLabel('State').selectOption('started');
+    await olive.getByLabel('Priority').selectOption('high');
+    await olive.waitForURL(/group=started.*priority=high/);
+    await rows.nth(1).waitFor({ state: 'detached' });
+
+    await olive.getByRole('button', { name: 'Save view' }).click();
+    const form = olive.getByRole('form', { name: 'Save these filters as a view' });
+    await form.getByText('Started · High priority').waitFor();
+    await form.getByLabel('Name of the view').fill('Hot and moving');
+    await form.getByLabel('Share with the project').check();
+    await form.getByRole('button', { name: 'Save view' }).click();
+    await form.waitFor({ state: 'detached' });
+    await olive.waitForURL(/view=/);
+    const tab = (page: Page, name: string) =>
+      page
+        .getByRole('navigation', { name: 'Saved views' })
+        .getByRole('link', { name: new RegExp(`^${escaped(name)}`) });
+    await tab(olive, 'Hot and moving').and(olive.locator('[aria-current="true"]')).waitFor();
+
+    // The same name again (in any case) is taken: said under the name, the form kept.
+    await olive.getByRole('button', { name: 'Save view' }).click();
+    await form.getByLabel('Name of the view').fill('hot and moving');
+    await form.getByLabel('Share with the project').check();
+    await form.getByRole('button', { name: 'Save view' }).click();
+    await form.getByText('A view named "hot and moving" exists already here: choose another name.').waitFor();
+    assert.equal(await form.getByLabel('Name of the view').getAttribute('aria-invalid'), 'true');
+    await form.getByRole('button', { name: 'Cancel' }).click();
+
+    await olive.goto(list);
+    await rows.nth(3).waitFor();
+    await tab(olive, 'Hot and moving').click();
+    await olive.waitForURL(/view=/);
+    await rows.nth(1).waitFor({ state: 'detached' });
+    assert.deepEqual(await rows.locator('.task-title-cell a').allInnerTexts(), ['Wire and test the countdown clock']);
+    assert.equal(await olive.getByLabel('State').inputValue(), 'started');
+    assert.equal(await olive.getByLabel('Priority').inputValue(), 'high');
+
+    await olive.getByRole('button', { name: 'Change the view “Hot and moving”' }).click();
+    await olive.getByRole('menuitem', { name: 'Rename or share…' }).waitFor();
+    await assertAccessible(olive, 'list with the views menu');
+    await olive.getByRole('menuitem', { name: 'Rename or share…' }).click();
+    const rename = olive.getByRole('form', { name: 'Rename or share “Hot and moving”' });
+    await rename.getByLabel('Name of the view').fill('Moving fast');
+    await rename.getByRole('button', { name: 'Save' }).click();
+    await tab(olive, 'Moving fast').waitFor();
+
+    // Max sees the shared view, marked as shared, and may not change Olive's view.
+    const max = await signedIn('max@example.com', 'Max Member');
+    await max.goto(list);
+    await tab(max, 'Moving fast (shared)').click();
+    await max.locator('tbody tr').nth(1).waitFor({ state: 'detached' });
+    assert.equal(await max.getByRole('button', { name: /^Change the view/ }).count(), 0);
+
+    olive.once('dialog', (dialog) => void dialog.accept());
+    await olive.getByRole('button', { name: 'Change the view “Moving fast”' }).click();
+    await olive.getByRole('menuitem', { name: 'Delete view' }).click();
+    await tab(olive, 'Moving fast').waitFor({ state: 'detached' });
+    assert.doesNotMatch(olive.url(), /view=/);
+  });
+
+  test('on a phone the attachments and the saved views fit the screen, a long file name cut with an ellipsis', async () => {
+    const phone = await signedIn('olive@example.com', 'Olive Owner', { width: 375, height: 812 });
+    await openTask(phone, 'Fuel the booster');
+    await attachment(phone, longName).waitFor();
+    assert.equal(await overflows(phone), false, 'the task page is no wider than the phone');
+    const name = phone.getByRole('link', { name: longName, exact: true });
+    assert.ok(await name.evaluate((link) => link.scrollWidth > link.clientWidth), 'the name is cut, not wrapped');
+
+    await phone.goto(`${origin}/projects/${projectKey}/list`);
+    await phone.getByRole('button', { name: 'Save view' }).click();
+    await phone.getByLabel('Name of the view').fill('A name long enough to need cutting on a narrow screen, surely');
+    await phone.getByRole('button', { name: 'Save view' }).last().click();
+    await phone.getByRole('link', { name: /^A name long enough/ }).waitFor();
+    assert.equal(await overflows(phone), false, 'the list with its views is no wider than the phone');
+    await assertAccessible(phone, 'list with views on a phone');
   });
 
   test('a title and a description that look like HTML or script are shown as text everywhere, never run', async () => {

@@ -55,6 +55,20 @@ export function ago(iso: string): string {
 export const exactly = (iso: string): string =>
   new Date(iso).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' });
 
+const sizeUnits = ['KB', 'MB', 'GB'] as const;
+
+/** A size in bytes as one reads it: "512 bytes", "14 KB", "2.4 MB" (units of 1024, one decimal below 10). */
+export function fileSize(bytes: number): string {
+  if (bytes < 1024) return bytes === 1 ? '1 byte' : `${bytes} bytes`;
+  let value = bytes;
+  let unit: (typeof sizeUnits)[number] = 'KB';
+  for (unit of sizeUnits) {
+    value /= 1024;
+    if (value < 1024) break;
+  }
+  return `${value < 10 ? value.toFixed(1).replace(/\.0$/, '') : Math.round(value)} ${unit}`;
+}
+
 /** Initials of a name: "Ada Lovelace" → "AL", "max" → "MA". */
 export function initials(name: string): string {
   const words = name.trim().split(/\s+/).filter(Boolean);

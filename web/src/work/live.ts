@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import type { Comment, Task } from './types';
+import type { Attachment, Comment, Task } from './types';
 
 /** What a project's live stream (GET /projects/{key}/events, Server-Sent Events) tells its screens. */
 export type LiveEvent =
@@ -7,6 +7,8 @@ export type LiveEvent =
   | { kind: 'task.deleted'; taskId: string; key: string }
   | { kind: 'comment.created' | 'comment.updated'; taskId: string; comment: Comment }
   | { kind: 'comment.deleted'; taskId: string; commentId: string }
+  | { kind: 'attachment.created'; taskId: string; attachment: Attachment }
+  | { kind: 'attachment.deleted'; taskId: string; attachmentId: string }
   | { kind: 'project.updated' | 'project.states' | 'project.rules' | 'project.labels' | 'project.fields' }
   /** A new stream started after one was lost without resuming: what was missed must be read again. */
   | { kind: 'resync' };
@@ -20,6 +22,8 @@ const kinds = [
   'comment.created',
   'comment.updated',
   'comment.deleted',
+  'attachment.created',
+  'attachment.deleted',
   'project.updated',
   'project.states',
   'project.rules',

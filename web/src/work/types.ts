@@ -150,3 +150,38 @@ export interface WorkspaceMember {
   name: string;
   role: 'owner' | 'admin' | 'member' | 'viewer';
 }
+
+/** A file on a task (its content has its own address: /tasks/{task}/attachments/{id}). */
+export interface Attachment {
+  id: string;
+  taskId: string;
+  name: string;
+  /** Read by the server from the content, not from the name. */
+  mediaType: string;
+  /** Bytes. */
+  size: number;
+  sha256: string;
+  /** A raster image the app may show as a picture; any other file is only downloaded. */
+  inline: boolean;
+  uploadedBy: Person | null;
+  createdAt: string;
+}
+
+/** The task list's own query parameters, as a saved view keeps them. */
+export type ViewQuery = Record<string, string | string[]>;
+
+/** A saved view: filters and sort, one's own or shared with the project. */
+export interface SavedView {
+  id: string;
+  projectId: string;
+  name: string;
+  shared: boolean;
+  layout: 'list' | 'board';
+  query: ViewQuery;
+  owner: Person | null;
+  /** Saved by the person looking. */
+  yours: boolean;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}

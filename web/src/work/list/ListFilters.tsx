@@ -1,21 +1,12 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { SetURLSearchParams } from 'react-router';
 import { groupWords, priorityWords } from '../format';
 import type { ProjectDetail } from '../types';
 import { priorities, stateGroups } from '../types';
+import { describeQuery, hasFilters, queryOf, sortOf, sortWords, viewParam } from './viewQuery';
 
-export const sortWords = {
-  updated: 'Recently updated',
-  created: 'Recently created',
-  priority: 'Priority',
-  due: 'Due date',
-  key: 'Key',
-  board: 'Board order',
-} as const;
-
-/** The sort asked for; by default the best matches first when searching, the latest changed otherwise. */
-export const sortOf = (params: URLSearchParams): string =>
-  params.get('sort') ?? (params.get('q') ? 'relevance' : 'updated');
+/** Filters a saved view may hold that this bar has no control for. */
+const unshown = ['state', 'dueAfter', 'field'];
 
 /** A select of the filter bar, named by its visible label. */
 function Choice({
@@ -57,6 +48,14 @@ export function ListFilters({
 }) {
   const [text, setText] = useState(params.get('q') ?? '');
   const [open, setOpen] = useState(false);
+  // Words put in the address from elsewhere (a saved view picked) replace what the box holds.
+  const urlText = params.get('q') ?? '';
+  const typed = useRef(urlText);
+  useEffect(() => {
+    if (urlText === typed.current) return;
+    typed.current = urlText;
+    setText(urlText);
+  }, [urlText]);
   const set = (name: string, value: string) =>
     setParams(
       (current) => {
@@ -70,12 +69,31 @@ export function ListFilters({
   // Searching as one types, a moment after the last key.
   useEffect(() => {
     const timer = setTimeout(() => {
-      if ((params.get('q') ?? '') !== text.trim()) set('q', text.trim());
+      if (urlText === text.trim()) return;
+      typed.current = text.trim();
+      set('q', text.trim());
     }, 300);
     return () => clearTimeout(timer);
   });
-  const active = ['group', 'assignee', 'label', 'priority', 'dueBefore', 'q'].some((name) => params.has(name));
-  const chosen = ['group', 'assignee', 'label', 'priority', 'dueBefore'].filter((name) => params.has(name)).length;
+  const active =
+    hasFilters(new URLSearchParams([...params].filter(([name]) => name !== 'sort'))) || params.has(viewParam);
+  const chosen = ['group', 'assignee', 'label', 'priority', 'dueBefore', ...unshown].filter((name) =>
+    params.has(name),
+  ).length;
+  // A saved view may filter by what this bar has no control for: it is said in words, and cleared with the rest.
+  const more = queryOf(new URLSearchParams([...params].filter(([name]) => unshown.includes(name))));
+  const clear = (
+    <button
+      type="button"
+      className="link clear-filters"
+      onClick={() => {
+        setText('');
+        setParams(params.get('sort') ? { sort: params.get('sort')! } : {}, { replace: true });
+      }}
+    >
+      Clear filters
+    </button>
+  );
   return (
     <div className={open ? 'filters open' : 'filters'} role="group" aria-label="Filters">
       <div className="filter grow">
@@ -149,17 +167,12 @@ export function ListFilters({
           ...Object.entries(sortWords),
         ]}
       />
-      {active && (
-        <button
-          type="button"
-          className="link clear-filters"
-          onClick={() => {
-            setText('');
-            setParams(params.get('sort') ? { sort: params.get('sort')! } : {}, { replace: true });
-          }}
-        >
-          Clear filters
-        </button>
+      {Object.keys(more).length > 0 ? (
+        <p className="filters-more muted small">
+          Also: {describeQuery(more, project)} {clear}
+        </p>
+      ) : (
+        active && clear
       )}
     </div>
   );

@@ -10,14 +10,16 @@ import { ProjectHeader } from '../ProjectHeader';
 import { useProject } from '../ProjectLayout';
 import { taskPage } from '../requests';
 import type { Task } from '../types';
-import { ListFilters, sortOf } from './ListFilters';
+import { ListFilters } from './ListFilters';
+import { sortOf, viewKeys } from './viewQuery';
 import { NewTask } from './NewTask';
+import { SavedViews } from './SavedViews';
 
 const pageSize = '50';
 
 /** The project's tasks as a list: filtered, searched and sorted, a page at a time. */
 export function TaskList() {
-  const { project, live, canEdit } = useProject();
+  const { project, live, canEdit, isLead } = useProject();
   const [params, setParams] = useSearchParams();
   const [tasks, setTasks] = useState<Task[] | undefined>();
   const [cursor, setCursor] = useState<string | null>(null);
@@ -25,10 +27,8 @@ export function TaskList() {
 
   const query = useCallback(() => {
     const query = new URLSearchParams({ project: project.key, limit: pageSize, sort: sortOf(params) });
-    for (const name of ['group', 'assignee', 'label', 'priority', 'dueBefore', 'q']) {
-      const value = params.get(name);
-      if (value) query.set(name, value);
-    }
+    for (const name of viewKeys)
+      if (name !== 'sort') for (const value of params.getAll(name)) if (value) query.append(name, value);
     return query;
   }, [project.key, params]);
 
@@ -55,6 +55,13 @@ export function TaskList() {
   return (
     <Shell layout="wide">
       <ProjectHeader actions={canEdit && <NewTask project={project} onAdded={() => void load()} />} />
+      <SavedViews
+        key={`views-${project.key}`}
+        project={project}
+        isLead={isLead}
+        params={params}
+        setParams={setParams}
+      />
       <ListFilters key={project.key} project={project} params={params} setParams={setParams} />
       <ErrorAlert error={error} />
       {!tasks && !error && <Loading what="tasks" />}

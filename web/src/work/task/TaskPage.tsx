@@ -5,6 +5,7 @@ import { Shell } from '../../ui/Shell';
 import { Loading, StateIcon } from '../bits';
 import { useProject } from '../ProjectLayout';
 import { ActivityLog } from './ActivityLog';
+import { Attachments } from './Attachments';
 import { Comments } from './Comments';
 import { Relations } from './Relations';
 import { Subtasks } from './Subtasks';
@@ -13,7 +14,7 @@ import { TaskProperties } from './TaskProperties';
 import { TaskTitle } from './TaskTitle';
 import { useTask } from './useTask';
 
-/** A task's page: title, description, properties, subtasks, relations, comments and history. */
+/** A task's page: title, description, properties, attachments, subtasks, relations, comments and history. */
 export function TaskPage() {
   const { taskKey = '' } = useParams();
   const navigate = useNavigate();
@@ -84,6 +85,14 @@ export function TaskPage() {
         <TaskProperties task={task} project={project} canEdit={editable} save={save} />
         <div className="task-body">
           <TaskDescription task={task} canEdit={editable} save={save} latestVersion={latestVersion} />
+          <Attachments
+            key={task.id}
+            taskKey={task.key}
+            taskId={task.id}
+            live={live}
+            canEdit={editable}
+            isLead={isLead}
+          />
           <Subtasks task={task} canEdit={editable} onAdded={() => void reload()} />
           <Relations task={task} canEdit={editable} onChanged={() => void reload()} />
           <Comments

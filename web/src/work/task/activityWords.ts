@@ -95,6 +95,8 @@ export function activityWords(entry: Activity, context: ActivityContext): string
       return 'edited a comment';
     case 'comment.deleted':
       return 'deleted a comment';
+    case 'attachment':
+      return after ? `attached ${quoted(after)}` : `removed the attachment ${quoted(before)}`;
   }
   if (entry.field.startsWith('relation.')) {
     const kind = entry.field.slice('relation.'.length) as keyof typeof relationWords;

@@ -71,7 +71,13 @@ export function useTask(taskKey: string, live: LiveHub) {
     } else if ((event.kind === 'task.created' || event.kind === 'task.updated') && event.task.parent?.id === shown.id)
       void load();
     else if (event.kind === 'task.deleted' && event.taskId === shown.id) setDeleted(true);
-    else if (event.kind === 'comment.created' && event.taskId === shown.id) setChanges((n) => n + 1);
+    else if (
+      (event.kind === 'comment.created' ||
+        event.kind === 'attachment.created' ||
+        event.kind === 'attachment.deleted') &&
+      event.taskId === shown.id
+    )
+      setChanges((n) => n + 1);
     else if (event.kind === 'resync') void load();
   });
 
