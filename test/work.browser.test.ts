@@ -113,7 +113,8 @@ async function openTask(page: Page, title: string): Promise<void> {
 
 /** Whether the page is wider than the window (something pushes past a phone's screen). */
 const overflows = (page: Page) =>
-  page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth);
+  // A string: evaluated in the page, where the DOM is (this file is type-checked for Node).
+  page.evaluate<boolean>('document.documentElement.scrollWidth > document.documentElement.clientWidth');
 
 /** A session cookie and CSRF token for requests made beside the browser (another person's change). */
 async function apiSession(email: string): Promise<{ headers: Record<string, string> }> {
@@ -310,10 +311,9 @@ describe('the work screens in Chromium', () => {
     const image = attachment(olive, 'booster.png');
     assert.match(await image.innerText(), /70 bytes · Olive Owner · just now/);
     assert.match(await attachment(olive, longName).innerText(), /24 bytes · Olive Owner/);
-    await olive.waitForFunction(() => {
-      const thumbnail = document.querySelector<HTMLImageElement>('.attachment img');
-      return thumbnail?.complete && thumbnail.naturalWidth === 1;
-    });
+    await olive.waitForFunction(
+      "(() => { const thumbnail = document.querySelector('.attachment img'); return thumbnail?.complete && thumbnail.naturalWidth === 1; })()",
+    );
     assert.equal(await attachment(olive, longName).locator('img').count(), 0, 'only images have a thumbnail');
 
     // The download, fetched by the page with its session: the bytes as sent, never shown as a page.
@@ -345,11 +345,9 @@ describe('the work screens in Chromium', () => {
 
     // Files dropped on the section are attached too (the drop made in the page, as a drag from the desktop ends).
     const section = olive.getByRole('region', { name: /^Attachments/ });
-    const dropped = await olive.evaluateHandle(() => {
-      const transfer = new DataTransfer();
-      transfer.items.add(new File(['Go for launch.\n'], 'go-no-go.md', { type: 'text/markdown' }));
-      return transfer;
-    });
+    const dropped = await olive.evaluateHandle(
+      "(() => { const transfer = new DataTransfer(); transfer.items.add(new File(['Go for launch.\\n'], 'go-no-go.md', { type: 'text/markdown' })); return transfer; })()",
+    );
     await section.dispatchEvent('dragenter', { dataTransfer: dropped });
     await section.getByText(`Drop to attach to ${projectKey}-2`).waitFor();
     await section.dispatchEvent('drop', { dataTransfer: dropped });

@@ -1,5 +1,6 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { appError } from '../../platform/errors.js';
+import { publish } from './work.activity.js';
 import { handleOf } from './work.markdown.js';
 import { assertProjectRole, canEditTasks, canManageProject, type WorkActor } from './work.policy.js';
 import { assertVersion, isUuid, reachProject, type ProjectAccess } from './work.projects.js';
@@ -132,7 +133,9 @@ export async function createView(
       .returningAll()
       .executeTakeFirstOrThrow(),
   );
-  return (await present(tx, actor, [row]))[0]!;
+  const [view] = await present(tx, actor, [row]);
+  if (row.shared) await publish(tx, access.project.id, 'view.created', { viewId: row.id });
+  return view!;
 }
 
 /** Its owner changes a view; a shared one its owner or a project lead (who looks after what the project sees). */
@@ -170,6 +173,8 @@ export async function updateView(
       .returningAll()
       .executeTakeFirstOrThrow(),
   );
+  // Everyone in the project hears of a shared view's change (one that stops being shared, too); a personal one is nobody else's.
+  if (row.shared || updated.shared) await publish(tx, access.project.id, 'view.updated', { viewId: row.id });
   return (await present(tx, actor, [updated]))[0]!;
 }
 
@@ -183,6 +188,7 @@ export async function deleteView(
   assertMayChange(actor, access, row);
   assertVersion('view', row.version, expectedVersion);
   await tx.deleteFrom('saved_views').where('id', '=', row.id).execute();
+  if (row.shared) await publish(tx, access.project.id, 'view.deleted', { viewId: row.id });
 }
 
 /** The project and filters of a saved view the person may see, for `GET /tasks?view=`; 404 alike otherwise. */
