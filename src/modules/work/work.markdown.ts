@@ -53,7 +53,36 @@ const allowed: sanitizeHtml.IOptions = {
 };
 
 /** Markdown to HTML safe to put in a page: nothing in it runs. Mentions of known handles are marked. */
+/**
+ * Rendered texts kept by what they were rendered from, newest used last: a board or a list
+ * re-read shows the same descriptions again and again, and rendering and sanitising is most
+ * of the time a page of tasks takes. Bounded by the characters it holds, not by entries.
+ */
+const rendered = new Map<string, string>();
+const renderedBudget = 4_000_000;
+let renderedSize = 0;
+
 export function renderMarkdown(text: string, mentions: ReadonlySet<string> = new Set()): string {
+  if (text === '') return '';
+  const key = mentions.size > 0 ? `${[...mentions].sort().join(' ')}\u0000${text}` : text;
+  const cached = rendered.get(key);
+  if (cached !== undefined) {
+    rendered.delete(key);
+    rendered.set(key, cached);
+    return cached;
+  }
+  const html = render(text, mentions);
+  rendered.set(key, html);
+  renderedSize += key.length + html.length;
+  for (const [oldest, value] of rendered) {
+    if (renderedSize <= renderedBudget) break;
+    rendered.delete(oldest);
+    renderedSize -= oldest.length + value.length;
+  }
+  return html;
+}
+
+function render(text: string, mentions: ReadonlySet<string>): string {
   let html = markdown.render(text);
   if (mentions.size > 0)
     html = html.replace(/(^|[\s>(])@([a-z0-9][a-z0-9._-]{0,63})/gi, (whole, before: string, handle: string) =>

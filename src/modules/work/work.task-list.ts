@@ -48,9 +48,10 @@ const taskKey = /^([A-Za-z][A-Za-z0-9]{1,9})-(\d{1,9})$/;
 /**
  * One page of tasks, keyset-paged: the cursor holds the last task's sort value and id, so a page
  * is as fast at the 1,000th page as at the first and a task changed meanwhile is neither skipped
- * nor shown twice by a sort it did not move in. Search matches full words (PostgreSQL full text,
- * English stemming, in titles, descriptions and comments), parts of words in titles (trigrams)
- * and task keys.
+ * nor shown twice by a sort it did not move in. Each sort has an index in its order (project, value,
+ * id), so a page reads about as many rows as it shows. Search matches full words (PostgreSQL full
+ * text, as written and English-stemmed, in titles, descriptions and comments), parts of words in
+ * titles (trigrams) and task keys.
  */
 export async function listTasks(
   db: Kysely<WorkDatabase>,
@@ -105,24 +106,32 @@ export async function listTasks(
   };
 }
 
+/** Both readings of the words: titles are indexed as written ('simple'), descriptions and comments stemmed ('english'). */
+const tsquery = (q: string) => sql`(websearch_to_tsquery('simple', ${q}) || websearch_to_tsquery('english', ${q}))`;
+
 function relevance(q: string): { expression: string; type: string; direction: 'desc' } {
   // A literal in the expression, escaped as SQL: the expression is also compared in the cursor.
   const literal = `'${q.replaceAll("'", "''")}'`;
   return {
-    expression: `(ts_rank(t.search, websearch_to_tsquery('english', ${literal})) + similarity(t.title, ${literal}))::real`,
+    expression: `(ts_rank(t.search, websearch_to_tsquery('simple', ${literal}) || websearch_to_tsquery('english', ${literal})) + similarity(t.title, ${literal}))::real`,
     type: 'real',
     direction: 'desc',
   };
 }
 
+/**
+ * The tasks a search finds, as one set of ids from three searches each served by its own
+ * index (full text on tasks, trigrams on titles, full text on comments): an OR across them in
+ * one condition would read every task.
+ */
 function searchMatches(q: string): Expression<SqlBool> {
   const key = taskKey.exec(q);
   if (key)
     return sql<SqlBool>`(t.number = ${Number(key[2])} AND t.project_id IN (SELECT id FROM projects WHERE key = ${key[1]!.toUpperCase()}))`;
-  return sql<SqlBool>`(
-    t.search @@ websearch_to_tsquery('english', ${q})
-    OR t.title ILIKE ${`%${escapeLike(q)}%`}
-    OR EXISTS (SELECT 1 FROM comments c WHERE c.task_id = t.id AND c.search @@ websearch_to_tsquery('english', ${q}))
+  return sql<SqlBool>`t.id IN (
+    SELECT id FROM tasks WHERE search @@ ${tsquery(q)}
+    UNION SELECT id FROM tasks WHERE title ILIKE ${`%${escapeLike(q)}%`}
+    UNION SELECT task_id FROM comments WHERE search @@ ${tsquery(q)}
   )`;
 }
 
