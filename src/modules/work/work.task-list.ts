@@ -88,7 +88,7 @@ export async function listTasks(
       if (filters.dueAfter) all.push(sql<SqlBool>`t.due_date >= ${filters.dueAfter}::date`);
       if (filters.parentId) all.push(eb('t.parent_id', '=', filters.parentId));
       for (const [fieldId, value] of Object.entries(filters.fieldValues ?? {})) all.push(fieldMatches(fieldId, value));
-      if (q) all.push(searchMatches(q));
+      if (q) all.push(searchMatches(q, sort === 'relevance'));
       if (after)
         all.push(
           sql<SqlBool>`(${sql.raw(order.expression)}, t.id) ${sql.raw(order.direction === 'asc' ? '>' : '<')} (${after.value}::${sql.raw(order.type)}, ${after.id}::uuid)`,
@@ -121,19 +121,25 @@ function relevance(q: string): { expression: string; type: string; direction: 'd
 
 /**
  * The tasks a search finds, as one set of ids from three searches each served by its own
- * index (full text on tasks, trigrams on titles, full text on comments): an OR across them in
- * one condition would read every task.
+ * index (full text on tasks, trigrams on titles, full text on comments), fetched by primary
+ * key: an OR across them in one condition would read every task. Ranked by relevance, a
+ * search ranks the first `relevanceCandidates` matches of each kind, not every one, so a word
+ * in thousands of tasks is answered as fast as a rare one.
  */
-function searchMatches(q: string): Expression<SqlBool> {
+function searchMatches(q: string, capped: boolean): Expression<SqlBool> {
   const key = taskKey.exec(q);
   if (key)
     return sql<SqlBool>`(t.number = ${Number(key[2])} AND t.project_id IN (SELECT id FROM projects WHERE key = ${key[1]!.toUpperCase()}))`;
-  return sql<SqlBool>`t.id IN (
-    SELECT id FROM tasks WHERE search @@ ${tsquery(q)}
-    UNION SELECT id FROM tasks WHERE title ILIKE ${`%${escapeLike(q)}%`}
-    UNION SELECT task_id FROM comments WHERE search @@ ${tsquery(q)}
-  )`;
+  const cap = capped ? sql` LIMIT ${relevanceCandidates}` : sql``;
+  return sql<SqlBool>`t.id = ANY(ARRAY(
+    (SELECT id FROM tasks WHERE search @@ ${tsquery(q)}${cap})
+    UNION (SELECT id FROM tasks WHERE title ILIKE ${`%${escapeLike(q)}%`}${cap})
+    UNION (SELECT task_id FROM comments WHERE search @@ ${tsquery(q)}${cap})
+  ))`;
 }
+
+/** Matches of each kind a relevance-ranked search ranks. */
+export const relevanceCandidates = 400;
 
 function fieldMatches(fieldId: string, value: string): Expression<SqlBool> {
   const number = Number(value);
