@@ -70,14 +70,17 @@ export interface BenchServer {
 
 /**
  * Server processes a benchmark starts (node `args` with `env`, on a free PORT, ready when they
- * print "is running"), kept so a failure half-way still stops them all.
+ * print "is running"), kept so a failure half-way still stops them all. With BENCH_CPU_PROF set
+ * to a folder, each writes a CPU profile there as it stops.
  */
 export function benchServers() {
   const running = new Set<BenchServer>();
   return {
     async start(args: string[], env: NodeJS.ProcessEnv): Promise<BenchServer> {
       const port = await findFreePort();
-      const child = spawn(process.execPath, args, {
+      // BENCH_CPU_PROF=<dir>: each server writes a CPU profile there when it stops (where its time went).
+      const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+      const child = spawn(process.execPath, [...profile, ...args], {
         env: { ...process.env, ...env, PORT: String(port) },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
