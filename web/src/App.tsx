@@ -9,6 +9,7 @@ import { ResetPassword } from './pages/ResetPassword';
 import { SignIn } from './pages/SignIn';
 import { Support } from './pages/Support';
 import { Board } from './work/board/Board';
+import { NotificationsPage } from './work/notifications/NotificationsPage';
 import { TaskList } from './work/list/TaskList';
 import { ProjectLayout } from './work/ProjectLayout';
 import { Search } from './work/Search';
@@ -86,6 +87,14 @@ export function App() {
         <Route path="tasks/:taskKey" element={<TaskPage />} />
         <Route path="settings" element={<Settings />} />
       </Route>
+      <Route
+        path="/notifications"
+        element={
+          <SignedIn account>
+            <NotificationsPage />
+          </SignedIn>
+        }
+      />
       <Route
         path="/search"
         element={

@@ -4,6 +4,7 @@ import { BrowserRouter } from 'react-router';
 import { App } from './App';
 import { ConsoleApp } from './console/ConsoleApp';
 import { SessionProvider } from './session';
+import { NotificationsProvider } from './work/notifications/NotificationsProvider';
 import './styles.css';
 
 /** One build serves both: the staff console on `console.<base domain>`, a workspace on `<slug>.<base domain>`. */
@@ -16,7 +17,9 @@ createRoot(document.getElementById('root')!).render(
         <ConsoleApp />
       ) : (
         <SessionProvider>
-          <App />
+          <NotificationsProvider>
+            <App />
+          </NotificationsProvider>
         </SessionProvider>
       )}
     </BrowserRouter>

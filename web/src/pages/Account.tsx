@@ -7,6 +7,7 @@ import { Shell } from '../ui/Shell';
 import { TableHead } from '../ui/TableHead';
 import { AuthenticatorKey, qrOf } from '../ui/AuthenticatorKey';
 import { useAction, useList, when } from '../ui/useAction';
+import { DigestSetting } from '../work/notifications/DigestSetting';
 import { passwordHint } from './ResetPassword';
 
 export function Account() {
@@ -27,6 +28,7 @@ export function Account() {
           {me.user.name} · {me.user.email} · <span className="badge">{me.user.role}</span>
         </p>
       </section>
+      <DigestSetting />
       <TwoFactor />
       <Passkeys />
       <Password />

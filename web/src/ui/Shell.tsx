@@ -1,12 +1,13 @@
 import type { ReactNode } from 'react';
 import { Link, NavLink } from 'react-router';
 import { useSession } from '../session';
+import { Bell } from '../work/notifications/Bell';
 import { SearchBox } from '../work/SearchBox';
 import { moment } from './grants';
 
 /**
  * The signed-in app: the workspace, its sections, a search across projects, who is signed in, and
- * the page. Steadfast support under a grant sees a band saying so on every page, and leaves
+ * the page, with a bell for one's notifications. Steadfast support under a grant sees a band saying so on every page, and leaves
  * instead of signing out. `layout`: `narrow` for forms and settings, `wide` for lists and tasks,
  * `board` fills the window (the board's columns scroll inside it).
  */
@@ -38,6 +39,7 @@ export function Shell({ children, layout = 'narrow' }: { children: ReactNode; la
           </nav>
           <SearchBox />
           <div className="row small topbar-who">
+            {me && !support && <Bell />}
             <span className="muted who">{me?.user.email}</span>
             <button className="secondary" type="button" onClick={() => void signOut()}>
               {support ? 'Leave' : 'Sign out'}

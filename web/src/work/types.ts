@@ -185,3 +185,47 @@ export interface SavedView {
   createdAt: string;
   updatedAt: string;
 }
+
+/** What a notification tells of. */
+export type NotificationKind = 'assigned' | 'mentioned' | 'state_changed' | 'due_soon';
+
+/** Something that happened to one's work, as the bell and /notifications list it. */
+export interface Notification {
+  id: string;
+  kind: NotificationKind;
+  projectId: string;
+  /** The task it is about, as it was then; null once the task is gone. */
+  task: { id: string; key: string; title: string } | null;
+  actor: string | null;
+  /** One line a person reads, made by the server (plain text, never markup). */
+  summary: string;
+  data: Record<string, unknown>;
+  createdAt: string;
+  readAt: string | null;
+}
+
+export interface NotificationPage {
+  items: Notification[];
+  nextCursor: string | null;
+  unreadCount: number;
+}
+
+/** How often unread notifications are mailed. */
+export type DigestFrequency = 'off' | 'hourly' | 'daily';
+
+export type Frequency = 'daily' | 'weekly' | 'monthly';
+
+/** A task's repeat rule: a copy of the task, due that day, is made on each occurrence. */
+export interface Recurrence {
+  taskId: string;
+  frequency: Frequency;
+  every: number;
+  /** Weekly only: 0 = Sunday … 6 = Saturday; empty: the start's weekday. */
+  weekdays: number[];
+  startsOn: string;
+  endsOn: string | null;
+  /** The next day a copy is made; null once the rule has ended. */
+  nextOn: string | null;
+  /** The rule in words, from the server: "every 2 weeks on Monday and Thursday, from 2026-12-01". */
+  description: string;
+}

@@ -82,7 +82,13 @@ export function TaskPage() {
           )}
           <ErrorAlert error={saveError} />
         </div>
-        <TaskProperties task={task} project={project} canEdit={editable} save={save} />
+        <TaskProperties
+          task={task}
+          project={project}
+          canEdit={editable}
+          save={save}
+          onRepeatChanged={() => void reload()}
+        />
         <div className="task-body">
           <TaskDescription task={task} canEdit={editable} save={save} latestVersion={latestVersion} />
           <Attachments

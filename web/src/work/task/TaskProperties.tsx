@@ -5,6 +5,7 @@ import { priorityWords } from '../format';
 import { priorities, type ProjectDetail, type TaskDetail } from '../types';
 import { CustomFields } from './CustomFields';
 import { ChipPicker, Prop } from './Pickers';
+import { Repeat } from './Repeat';
 import type { TaskPatch } from './useTask';
 
 /** The estimate, saved when the field is left or Enter pressed. */
@@ -87,17 +88,20 @@ function Parent({
   );
 }
 
-/** The task's properties: state, priority, people, labels, dates, estimate, parent, custom fields. */
+/** The task's properties: state, priority, people, labels, dates, repeat rule, estimate, parent, custom fields. */
 export function TaskProperties({
   task,
   project,
   canEdit,
   save,
+  onRepeatChanged,
 }: {
   task: TaskDetail;
   project: ProjectDetail;
   canEdit: boolean;
   save(patch: TaskPatch): Promise<boolean>;
+  /** After the repeat rule changed (the history reads itself again). */
+  onRepeatChanged(): void;
 }) {
   const disabled = !canEdit;
   const states = [...project.states].sort((a, b) => a.position - b.position);
@@ -173,6 +177,7 @@ export function TaskProperties({
           onChange={(event) => void save({ dueDate: event.target.value || null })}
         />
       </Prop>
+      <Repeat task={task} canEdit={canEdit} onChanged={onRepeatChanged} />
       <Prop label="Estimate" htmlFor="task-estimate">
         <Estimate value={task.estimate} disabled={disabled} onSave={(estimate) => void save({ estimate })} />
       </Prop>

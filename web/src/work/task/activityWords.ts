@@ -97,6 +97,10 @@ export function activityWords(entry: Activity, context: ActivityContext): string
       return 'deleted a comment';
     case 'attachment':
       return after ? `attached ${quoted(after)}` : `removed the attachment ${quoted(before)}`;
+    case 'recurrence':
+      return after
+        ? `${before ? 'changed the task to repeat' : 'made the task repeat'} ${String(after)}`
+        : 'stopped the task repeating';
   }
   if (entry.field.startsWith('relation.')) {
     const kind = entry.field.slice('relation.'.length) as keyof typeof relationWords;
