@@ -15,10 +15,10 @@ export function recurrenceApi(api: ApiScope, work: WorkService): void {
     '/tasks/:task/recurrence',
     {
       schema: {
-        summary: 'How a task repeats (404 when it does not)',
+        summary: 'How a task repeats (null when it does not)',
         tags,
         params,
-        response: { 200: recurrenceSchema },
+        response: { 200: recurrenceSchema.nullable() },
       },
     },
     async (request) =>

@@ -80,7 +80,9 @@ describe('recurring tasks', () => {
 
   test('after a stop nothing more is made; the history says who set and stopped it', async () => {
     assert.equal((await call('bob', 'DELETE', '/tasks/OPS-1/recurrence')).statusCode, 204);
-    assert.equal((await call('bob', 'GET', '/tasks/OPS-1/recurrence')).statusCode, 404);
+    const stopped = await call('bob', 'GET', '/tasks/OPS-1/recurrence');
+    assert.equal(stopped.statusCode, 200);
+    assert.equal(stopped.json(), null, 'a task that does not repeat has no rule');
     clock.advance(3 * day);
     assert.deepEqual(await fixture.runJob('work.recur'), { made: 0, failed: 0 });
     const history = await ok(call('bob', 'GET', '/tasks/OPS-1/activity'));

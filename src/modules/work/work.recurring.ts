@@ -60,10 +60,10 @@ const present = (row: Row): RecurrenceView => ({
 
 const today = (at: Date): string => at.toISOString().slice(0, 10);
 
-export async function findRecurrence(db: Kysely<WorkDatabase>, taskId: string): Promise<RecurrenceView> {
+/** The task's rule, or null when it does not repeat. */
+export async function findRecurrence(db: Kysely<WorkDatabase>, taskId: string): Promise<RecurrenceView | null> {
   const row = await db.selectFrom('task_recurrences').selectAll().where('task_id', '=', taskId).executeTakeFirst();
-  if (!row) throw appError('NOT_FOUND', 'This task does not repeat. PUT a rule to make it repeat.');
-  return present(row);
+  return row ? present(row) : null;
 }
 
 /** Makes a task repeat, or changes how: copies are made from the next occurrence on (today's included). */

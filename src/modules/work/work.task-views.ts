@@ -131,50 +131,41 @@ export async function viewsOf(db: Kysely<WorkDatabase>, rows: readonly TaskRow[]
   });
 }
 
-/** Links to the tasks with these ids. */
-export async function refsOf(db: Kysely<WorkDatabase>, ids: readonly string[]): Promise<TaskRef[]> {
-  if (ids.length === 0) return [];
-  const rows = await db
-    .selectFrom('tasks')
-    .innerJoin('projects', 'projects.id', 'tasks.project_id')
-    .innerJoin('workflow_states', 'workflow_states.id', 'tasks.state_id')
-    .select(['tasks.id', 'projects.key', 'tasks.number', 'tasks.title', 'workflow_states.state_group'])
-    .where('tasks.id', 'in', ids)
-    .execute();
-  return rows.map((row) => ({
-    id: row.id,
-    key: `${row.key}-${row.number}`,
-    title: row.title,
-    stateGroup: row.state_group,
-  }));
-}
-
 /** The task's page: its view, subtasks (by number) and relations both ways. */
 export async function detailOf(db: Kysely<WorkDatabase>, row: TaskRow): Promise<TaskDetail> {
   const [view] = await viewsOf(db, [row]);
-  const children = await db
-    .selectFrom('tasks')
-    .select('id')
-    .where('parent_id', '=', row.id)
-    .orderBy('number')
-    .execute();
-  const relations = await db
-    .selectFrom('task_relations')
-    .select(['task_id', 'related_id', 'kind'])
-    .where((eb) => eb.or([eb('task_id', '=', row.id), eb('related_id', '=', row.id)]))
-    .orderBy('created_at')
-    .execute();
-  const otherOf = (relation: { task_id: string; related_id: string }) =>
-    relation.task_id === row.id ? relation.related_id : relation.task_id;
-  const refs = new Map(
-    (await refsOf(db, [...children.map((child) => child.id), ...relations.map(otherOf)])).map((ref) => [ref.id, ref]),
-  );
+  // Subtasks by number, then relations both ways by when they were made: one round trip.
+  const { rows: linked } = await sql<{
+    link: 'subtask' | RelationKind;
+    outgoing: boolean;
+    id: string;
+    key: string;
+    title: string;
+    state_group: StateGroup;
+  }>`
+    SELECT link, outgoing, o.id, op.key || '-' || o.number AS key, o.title, os.state_group
+      FROM (
+        SELECT 'subtask' AS link, true AS outgoing, c.id AS other, 0 AS part, c.number::bigint AS ord, NULL::timestamptz AS made
+          FROM tasks c WHERE c.parent_id = ${row.id}
+        UNION ALL
+        SELECT r.kind, r.task_id = ${row.id}, CASE WHEN r.task_id = ${row.id} THEN r.related_id ELSE r.task_id END, 1, 0, r.created_at
+          FROM task_relations r WHERE r.task_id = ${row.id} OR r.related_id = ${row.id}
+      ) l
+      JOIN tasks o ON o.id = l.other JOIN projects op ON op.id = o.project_id JOIN workflow_states os ON os.id = o.state_id
+     ORDER BY l.part, l.ord, l.made`.execute(db);
+  const ref = (link: (typeof linked)[number]): TaskRef => ({
+    id: link.id,
+    key: link.key,
+    title: link.title,
+    stateGroup: link.state_group,
+  });
   return {
     ...view!,
-    subtasks: children.map((child) => refs.get(child.id)!),
-    relations: relations.map((relation) => ({
-      kind: relation.kind === 'blocks' && relation.related_id === row.id ? 'blocked_by' : relation.kind,
-      task: refs.get(otherOf(relation))!,
-    })),
+    subtasks: linked.filter((link) => link.link === 'subtask').map(ref),
+    relations: linked.flatMap((link) =>
+      link.link === 'subtask'
+        ? []
+        : [{ kind: link.link === 'blocks' && !link.outgoing ? ('blocked_by' as const) : link.link, task: ref(link) }],
+    ),
   };
 }

@@ -29,7 +29,10 @@ export function validationFailed(issues: readonly ValidationIssue[], requestName
   const what = requestName ? `The ${requestName} request` : 'The request';
   // A whole-value issue (an unknown key, a missing body) is named by where it was.
   const listed = issues.map((issue) => `${issue.path || issue.in}: ${issue.message}`).join('; ');
-  return appError('VALIDATION_FAILED', `${what} is invalid: ${listed}.`, { extensions: { errors: issues } });
+  // One full stop at the end, whether or not the last message brought its own.
+  return appError('VALIDATION_FAILED', `${what} is invalid: ${listed.replace(/\.$/, '')}.`, {
+    extensions: { errors: issues },
+  });
 }
 
 /** The issues of a zod error, found in `place`. */
