@@ -1,14 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import type { TenantView } from '../src/modules/tenancy/index.js';
-import { findFreePort } from '../src/platform/postgres/supervisor.js';
-import { assertAccessible, launchBrowser } from './helpers/browser.js';
-import { buildTenant } from './helpers/factories.js';
-import { buildTestApp, hostOf } from './helpers/http.js';
-import { createTestPlatform, type TestPlatform } from './helpers/platform.js';
+import type { Browser, Page } from 'playwright-core';
+import { assertAccessible, launchBrowser, signInBrowsers } from './helpers/browser.js';
+import { fixturePassword, workFixture, type WorkFixture } from './helpers/work.js';
 
 /**
  * Notifications and repeating tasks in Debian's Chromium, against the real server over real HTTP:
@@ -17,35 +12,18 @@ import { createTestPlatform, type TestPlatform } from './helpers/platform.js';
  * email digest setting, and a weekly repeat set, refused, shown to a viewer and stopped.
  */
 
-const password = 'correct horse battery staple 42';
 type Person = 'olive' | 'max' | 'vic';
-let platform: TestPlatform;
-let app: FastifyInstance;
+let fixture: WorkFixture<Person>;
 let browser: Browser;
-let acme: TenantView;
+let browsers: ReturnType<typeof signInBrowsers>;
 let origin: string;
-const contexts: BrowserContext[] = [];
-const sessions = {} as Record<Person, { cookie: string; csrf: string; id: string }>;
+let sessions: WorkFixture<Person>['people'];
 /** Olive, the workspace owner, who is told of what Max does; one tab for most of the file. */
 let olive: Page;
-
-/** A request to `/api/v1<url>` as one of the people, beside the browser. */
-function call(who: Person, method: string, url: string, payload?: object, headers: Record<string, string> = {}) {
-  const session = sessions[who];
-  return app.inject({
-    method: method as 'GET',
-    url: `/api/v1${url}`,
-    headers: { host: hostOf(acme.slug), cookie: session.cookie, 'x-csrf-token': session.csrf, ...headers },
-    ...(payload ? { payload } : {}),
-  });
-}
-
-/** The answer's JSON, after asserting its status. */
-async function ok(response: Promise<LightMyRequestResponse>, status = 200) {
-  const answer = await response;
-  assert.equal(answer.statusCode, status, answer.body);
-  return answer.json();
-}
+const call: WorkFixture<Person>['call'] = (...args) => fixture.call(...args);
+const ok: WorkFixture<Person>['ok'] = (...args) => fixture.ok(...args);
+const signedIn = (email: string, name: string, viewport?: { width: number; height: number }) =>
+  browsers.signedIn(email, name, viewport);
 
 /** Max changes a task's assignees (with the version he read, as the app does). */
 async function assign(key: string, ids: string[]): Promise<void> {
@@ -57,61 +35,29 @@ const comment = (key: string, body: string) =>
   ok(call('max', 'POST', `/tasks/${key}/comments`, { body }, { 'idempotency-key': randomUUID() }), 201);
 
 before(async () => {
-  const port = await findFreePort();
-  platform = await createTestPlatform(
-    { signInRateLimitPerMinute: 1000, rateLimitPerMinute: 100_000 },
-    { publicPort: port },
+  fixture = await workFixture(
+    {
+      olive: { role: 'owner', name: 'Olive Owner' },
+      max: { role: 'member', name: 'Max Member' },
+      vic: { role: 'member', name: 'Vic Viewer' },
+    },
+    { listen: true, workspaceName: 'Acme Rockets' },
   );
-  app = await buildTestApp(platform);
-  await app.listen({ host: '127.0.0.1', port });
-  acme = await buildTenant(platform, { name: 'Acme Rockets' });
-  origin = `http://${acme.slug}.localhost:${port}`;
-  for (const [who, name, role] of [
-    ['olive', 'Olive Owner', 'owner'],
-    ['max', 'Max Member', 'member'],
-    ['vic', 'Vic Viewer', 'member'],
-  ] as const) {
-    const user = await platform.identity.createUser(
-      acme.slug,
-      { email: `${who}@example.com`, name, role, password },
-      { actor: 'operator:test' },
-    );
-    const response = await app.inject({
-      method: 'POST',
-      url: '/api/v1/session',
-      headers: { host: hostOf(acme.slug) },
-      payload: { email: `${who}@example.com`, password },
-    });
-    const cookie = response.cookies.find((c) => c.name === 'steadfast_session')!;
-    sessions[who] = { cookie: `${cookie.name}=${cookie.value}`, csrf: response.json().csrfToken, id: user.id };
-  }
+  ({ origin, people: sessions } = fixture);
   await ok(call('olive', 'POST', '/projects', { key: 'ROCK', name: 'Rockets' }), 201);
   await ok(call('olive', 'PUT', `/projects/ROCK/members/${sessions.max.id}`, { role: 'member' }));
   await ok(call('olive', 'PUT', `/projects/ROCK/members/${sessions.vic.id}`, { role: 'viewer' }));
   for (const title of ['Fuel the booster', 'Check the weather', 'Count down'])
     await ok(call('olive', 'POST', '/projects/ROCK/tasks', { title }, { 'idempotency-key': randomUUID() }), 201);
   browser = await launchBrowser();
+  browsers = signInBrowsers(browser, origin, fixturePassword);
   olive = await signedIn('olive@example.com', 'Olive Owner');
 });
 after(async () => {
-  for (const context of contexts) await context.close();
+  await browsers?.close();
   await browser?.close();
-  await app?.close();
-  await platform?.destroy();
+  await fixture?.close();
 });
-
-/** A new browser (its own cookies) signed in as `email`, on the home page. */
-async function signedIn(email: string, name: string, viewport = { width: 1280, height: 860 }): Promise<Page> {
-  const context = await browser.newContext({ viewport });
-  contexts.push(context);
-  const page = await context.newPage();
-  await page.goto(`${origin}/sign-in`);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.getByRole('heading', { name: `Welcome, ${name}` }).waitFor();
-  return page;
-}
 
 const bell = (page: Page) => page.getByRole('button', { name: /^Notifications, / });
 /** Tells the page its window got focus again, as coming back to the tab does (the bell asks then). */

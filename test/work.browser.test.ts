@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import type { TenantView } from '../src/modules/tenancy/index.js';
 import { findFreePort } from '../src/platform/postgres/supervisor.js';
-import { assertAccessible, launchBrowser } from './helpers/browser.js';
+import { assertAccessible, launchBrowser, signInBrowsers } from './helpers/browser.js';
 import { buildTenant } from './helpers/factories.js';
 import { buildTestApp, hostOf } from './helpers/http.js';
 import { createTestPlatform, type TestPlatform } from './helpers/platform.js';
@@ -31,7 +31,7 @@ let app: FastifyInstance;
 let browser: Browser;
 let acme: TenantView;
 let origin: string;
-const contexts: BrowserContext[] = [];
+let browsers: ReturnType<typeof signInBrowsers>;
 /** Olive, the workspace owner, who starts the project and leads it; one tab for the whole file. */
 let olive: Page;
 let projectKey = '';
@@ -52,27 +52,19 @@ before(async () => {
   ] as const)
     await platform.identity.createUser(acme.slug, { email, name, role, password }, { actor: 'operator:test' });
   browser = await launchBrowser();
+  browsers = signInBrowsers(browser, origin, password);
   olive = await signedIn('olive@example.com', 'Olive Owner');
 });
 after(async () => {
-  for (const context of contexts) await context.close();
+  await browsers?.close();
   await browser?.close();
   await app?.close();
   await platform?.destroy();
 });
 
 /** A new browser (its own cookies) signed in as `email`, on the home page. */
-async function signedIn(email: string, name: string, viewport = { width: 1280, height: 860 }): Promise<Page> {
-  const context = await browser.newContext({ viewport });
-  contexts.push(context);
-  const page = await context.newPage();
-  await page.goto(`${origin}/sign-in`);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.getByRole('heading', { name: `Welcome, ${name}` }).waitFor();
-  return page;
-}
+const signedIn = (email: string, name: string, viewport?: { width: number; height: number }) =>
+  browsers.signedIn(email, name, viewport);
 
 const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** A board column, by its state's name. */

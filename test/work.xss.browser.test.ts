@@ -1,14 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
-import type { TenantView } from '../src/modules/tenancy/index.js';
-import { findFreePort } from '../src/platform/postgres/supervisor.js';
-import { launchBrowser } from './helpers/browser.js';
-import { buildTenant } from './helpers/factories.js';
-import { buildTestApp, hostOf } from './helpers/http.js';
-import { createTestPlatform, type TestPlatform } from './helpers/platform.js';
+import { launchBrowser, signInBrowsers } from './helpers/browser.js';
+import { fixturePassword, workFixture, type WorkFixture } from './helpers/work.js';
 
 /**
  * Stored XSS, end to end: a workspace filled through the API with script-shaped text in every
@@ -19,7 +14,6 @@ import { createTestPlatform, type TestPlatform } from './helpers/platform.js';
  * text is shown as text where it belongs.
  */
 
-const password = 'correct horse battery staple 42';
 /** Classic payloads, each within the 60 characters a state, label or field name may have. */
 const payloads = [
   '<img src=x onerror=window.__xss=1>',
@@ -45,36 +39,14 @@ const mallory = `Mallory ${img}`;
 const fileNames = [`${img}.txt`, `${svg}.txt`];
 
 type Person = 'olive' | 'mallory';
-let platform: TestPlatform;
-let app: FastifyInstance;
+let fixture: WorkFixture<Person>;
 let browser: Browser;
-let acme: TenantView;
 let origin: string;
 let page: Page;
-const sessions = {} as Record<Person, { cookie: string; csrf: string; id: string }>;
+let sessions: WorkFixture<Person>['people'];
 const dialogs: string[] = [];
-
-function call(
-  who: Person,
-  method: string,
-  url: string,
-  payload?: object | Buffer,
-  headers: Record<string, string> = {},
-) {
-  const session = sessions[who];
-  return app.inject({
-    method: method as 'GET',
-    url: `/api/v1${url}`,
-    headers: { host: hostOf(acme.slug), cookie: session.cookie, 'x-csrf-token': session.csrf, ...headers },
-    ...(payload ? { payload } : {}),
-  });
-}
-
-async function ok(response: Promise<LightMyRequestResponse>, status = 200) {
-  const answer = await response;
-  assert.equal(answer.statusCode, status, answer.body);
-  return answer.json();
-}
+const call: WorkFixture<Person>['call'] = (...args) => fixture.call(...args);
+const ok: WorkFixture<Person>['ok'] = (...args) => fixture.ok(...args);
 
 const created = (who: Person, url: string, body: object) =>
   ok(call(who, 'POST', url, body, { 'idempotency-key': randomUUID() }), 201);
@@ -121,51 +93,25 @@ async function seed(): Promise<void> {
 }
 
 before(async () => {
-  const port = await findFreePort();
-  platform = await createTestPlatform(
-    { signInRateLimitPerMinute: 1000, rateLimitPerMinute: 100_000 },
-    { publicPort: port },
+  fixture = await workFixture(
+    { olive: { role: 'owner', name: 'Olive Owner' }, mallory: { role: 'member', name: mallory } },
+    { listen: true, workspaceName: 'Acme Rockets' },
   );
-  app = await buildTestApp(platform);
-  await app.listen({ host: '127.0.0.1', port });
-  acme = await buildTenant(platform, { name: 'Acme Rockets' });
-  origin = `http://${acme.slug}.localhost:${port}`;
-  for (const [who, name, role] of [
-    ['olive', 'Olive Owner', 'owner'],
-    ['mallory', mallory, 'member'],
-  ] as const) {
-    const user = await platform.identity.createUser(
-      acme.slug,
-      { email: `${who}@example.com`, name, role, password },
-      { actor: 'operator:test' },
-    );
-    const response = await app.inject({
-      method: 'POST',
-      url: '/api/v1/session',
-      headers: { host: hostOf(acme.slug) },
-      payload: { email: `${who}@example.com`, password },
-    });
-    const cookie = response.cookies.find((c) => c.name === 'steadfast_session')!;
-    sessions[who] = { cookie: `${cookie.name}=${cookie.value}`, csrf: response.json().csrfToken, id: user.id };
-  }
+  ({ origin, people: sessions } = fixture);
   await seed();
   browser = await launchBrowser();
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  page = await context.newPage();
+  page = await signInBrowsers(browser, origin, fixturePassword).signedIn('olive@example.com', 'Olive Owner', {
+    width: 1280,
+    height: 900,
+  });
   page.on('dialog', (dialog) => {
     dialogs.push(dialog.message());
     void dialog.dismiss();
   });
-  await page.goto(`${origin}/sign-in`);
-  await page.getByLabel('Email').fill('olive@example.com');
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.getByRole('heading', { name: 'Welcome, Olive Owner' }).waitFor();
 });
 after(async () => {
   await browser?.close();
-  await app?.close();
-  await platform?.destroy();
+  await fixture?.close();
 });
 
 /** What the page holds that could run: event-handler attributes, script URLs, frames, inline scripts. */

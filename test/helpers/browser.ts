@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 /**
  * Debian's Chromium, headless, as this machine runs it: no sandbox (tests run as root), no
@@ -53,4 +53,26 @@ export async function assertAccessible(page: Page, screen: string): Promise<void
   });
   const grave = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   assert.deepEqual(grave, [], `${screen}: ${JSON.stringify(grave, null, 2)}`);
+}
+
+/** Browsers (each its own cookies) signed in to one workspace, closed together. */
+export function signInBrowsers(browser: Browser, origin: string, password: string) {
+  const contexts: BrowserContext[] = [];
+  return {
+    /** A new browser signed in as `email`, on the home page that greets `name`. */
+    async signedIn(email: string, name: string, viewport = { width: 1280, height: 860 }): Promise<Page> {
+      const context = await browser.newContext({ viewport });
+      contexts.push(context);
+      const page = await context.newPage();
+      await page.goto(`${origin}/sign-in`);
+      await page.getByLabel('Email').fill(email);
+      await page.getByLabel('Password', { exact: true }).fill(password);
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await page.getByRole('heading', { name: `Welcome, ${name}` }).waitFor();
+      return page;
+    },
+    async close(): Promise<void> {
+      for (const context of contexts) await context.close();
+    },
+  };
 }

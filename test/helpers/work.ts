@@ -8,6 +8,7 @@ import type { JobContext } from '../../src/platform/jobs/queue.js';
 import { buildTenant } from './factories.js';
 import { buildTestApp, hostOf } from './http.js';
 import { createTestPlatform, type TestPlatform } from './platform.js';
+import { findFreePort } from '../../src/platform/postgres/supervisor.js';
 
 export type WorkspaceRole = 'owner' | 'admin' | 'member' | 'viewer';
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -24,6 +25,8 @@ export interface WorkFixture<P extends string> {
   readonly platform: TestPlatform;
   readonly app: FastifyInstance;
   readonly workspace: TenantView;
+  /** The workspace's address over HTTP, with `listen`. */
+  readonly origin: string;
   readonly people: Record<P, SignedIn>;
   /** A request to `/api/v1<url>` as `who` (anonymous with null); a Buffer is sent as it is. */
   call(
@@ -40,28 +43,39 @@ export interface WorkFixture<P extends string> {
   close(): Promise<void>;
 }
 
+/** A person of the fixture: a role (named NAME, in capitals), or a role and a display name. */
+export type PersonSpec = WorkspaceRole | { readonly role: WorkspaceRole; readonly name: string };
+
+export const fixturePassword = 'correct horse battery staple 42';
+
 export async function workFixture<P extends string>(
-  roles: Record<P, WorkspaceRole>,
+  roles: Record<P, PersonSpec>,
   options: {
+    /** Serve over real HTTP on a free port, as browsers need; `origin` is the workspace's address. */
+    listen?: boolean;
+    workspaceName?: string;
     config?: Partial<Record<keyof Config, unknown>>;
     clock?: Clock;
     /** Call with each person's read-write API token rather than their session (sessions end when a test clock runs days on). */
     bearer?: boolean;
   } = {},
 ): Promise<WorkFixture<P>> {
-  const password = 'correct horse battery staple 42';
+  const password = fixturePassword;
+  const port = options.listen ? await findFreePort() : undefined;
   const platform = await createTestPlatform(
     { signInRateLimitPerMinute: 10_000, rateLimitPerMinute: 100_000, ...options.config },
-    options.clock ? { clock: options.clock } : {},
+    { ...(options.clock ? { clock: options.clock } : {}), ...(port ? { publicPort: port } : {}) },
   );
   const app = await buildTestApp(platform);
-  const workspace = await buildTenant(platform);
+  if (port) await app.listen({ host: '127.0.0.1', port });
+  const workspace = await buildTenant(platform, options.workspaceName ? { name: options.workspaceName } : {});
   const people = {} as Record<P, SignedIn>;
   const tokens = new Map<P, string>();
-  for (const [name, role] of Object.entries(roles) as Array<[P, WorkspaceRole]>) {
+  for (const [name, spec] of Object.entries(roles) as Array<[P, PersonSpec]>) {
+    const { role, name: displayName } = typeof spec === 'string' ? { role: spec, name: name.toUpperCase() } : spec;
     const user = await platform.identity.createUser(
       workspace.slug,
-      { email: `${name}@example.com`, name: name.toUpperCase(), role, password },
+      { email: `${name}@example.com`, name: displayName, role, password },
       { actor: 'operator:test' },
     );
     const response = await app.inject({
@@ -105,6 +119,7 @@ export async function workFixture<P extends string>(
     platform,
     app,
     workspace,
+    origin: `http://${workspace.slug}.localhost:${port ?? 0}`,
     people,
     call,
     async ok(response, status = 200) {

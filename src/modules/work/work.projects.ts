@@ -72,6 +72,17 @@ const present = (row: ProjectRow, role: ProjectRole): ProjectView => ({
  * "No such project", said the same way for an unknown one and one the person may not see; the
  * reference is not repeated (the path has it), so an answer never carries what was asked for.
  */
+/** Projects with the person's membership of each (null where they have none). */
+const withMembership = (db: Kysely<WorkDatabase>, actor: WorkActor) =>
+  db
+    .selectFrom('projects')
+    .leftJoin('project_members', (join) =>
+      join
+        .onRef('project_members.project_id', '=', 'projects.id')
+        .on('project_members.user_id', '=', actor.userId || null),
+    )
+    .select([...projectColumns, 'project_members.role as membership']);
+
 export const noSuchProject = (): Error =>
   appError('NOT_FOUND', 'There is no such project here, or you are not a member of it. Check the project key.');
 
@@ -85,15 +96,11 @@ export async function reachProject(
   ref: string,
   options: { lock?: boolean } = {},
 ): Promise<ProjectAccess> {
-  let query = db
-    .selectFrom('projects')
-    .leftJoin('project_members', (join) =>
-      join
-        .onRef('project_members.project_id', '=', 'projects.id')
-        .on('project_members.user_id', '=', actor.userId || null),
-    )
-    .select([...projectColumns, 'project_members.role as membership'])
-    .where(isUuid(ref) ? 'projects.id' : 'projects.key', '=', isUuid(ref) ? ref : ref.toUpperCase());
+  let query = withMembership(db, actor).where(
+    isUuid(ref) ? 'projects.id' : 'projects.key',
+    '=',
+    isUuid(ref) ? ref : ref.toUpperCase(),
+  );
   if (options.lock) query = query.forUpdate('projects');
   const row = await query.executeTakeFirst();
   const role = row ? projectRoleOf(actor, row.membership ?? undefined) : null;
@@ -107,15 +114,7 @@ export async function listProjects(
   actor: WorkActor,
   includeArchived: boolean,
 ): Promise<ProjectView[]> {
-  let query = db
-    .selectFrom('projects')
-    .leftJoin('project_members', (join) =>
-      join
-        .onRef('project_members.project_id', '=', 'projects.id')
-        .on('project_members.user_id', '=', actor.userId || null),
-    )
-    .select([...projectColumns, 'project_members.role as membership'])
-    .orderBy('projects.key');
+  let query = withMembership(db, actor).orderBy('projects.key');
   if (!includeArchived) query = query.where('projects.archived_at', 'is', null);
   const rows = await query.execute();
   return rows.flatMap((row) => {
