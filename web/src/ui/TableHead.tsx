@@ -1,5 +1,8 @@
-/** A table's column headings; `action` adds the unnamed column of per-row buttons (named for screen readers). */
-export function TableHead({ columns, action = false }: { columns: string[]; action?: boolean }) {
+/**
+ * A table's column headings; `action` adds the unnamed column of per-row buttons, named for screen
+ * readers "Action" (or the words given).
+ */
+export function TableHead({ columns, action = false }: { columns: string[]; action?: boolean | string }) {
   return (
     <thead>
       <tr>
@@ -10,7 +13,7 @@ export function TableHead({ columns, action = false }: { columns: string[]; acti
         ))}
         {action && (
           <th scope="col">
-            <span className="visually-hidden">Action</span>
+            <span className="visually-hidden">{action === true ? 'Action' : action}</span>
           </th>
         )}
       </tr>

@@ -1,4 +1,5 @@
 import {
+  useCallback,
   useEffect,
   useId,
   useLayoutEffect,
@@ -49,16 +50,24 @@ export function MenuButton({
   const button = useRef<HTMLButtonElement>(null);
   const menu = useRef<HTMLDivElement>(null);
 
-  useLayoutEffect(() => {
-    if (!open || !button.current || !menu.current) return;
+  /** Puts the menu under its button (above it when there is no room below); false when the button is out of sight. */
+  const placeMenu = useCallback((): boolean => {
+    if (!button.current || !menu.current) return false;
     const anchor = button.current.getBoundingClientRect();
+    if (anchor.bottom < 0 || anchor.top > window.innerHeight) return false;
     const height = menu.current.offsetHeight;
     const left = Math.min(Math.max(marginPx, anchor.right - menuWidthPx), window.innerWidth - menuWidthPx - marginPx);
     const below = anchor.bottom + 4;
     const top = below + height > window.innerHeight - marginPx ? Math.max(marginPx, anchor.top - 4 - height) : below;
     setPlace({ top, left: Math.max(marginPx, left) });
-    menu.current.querySelector<HTMLElement>('[role="menuitem"]')?.focus();
-  }, [open]);
+    return true;
+  }, []);
+
+  useLayoutEffect(() => {
+    if (!open || !placeMenu()) return;
+    // No scrolling for the focus: the menu is placed already, and a scroll would move it.
+    menu.current?.querySelector<HTMLElement>('[role="menuitem"]')?.focus({ preventScroll: true });
+  }, [open, placeMenu]);
 
   useEffect(() => {
     if (!open) return;
@@ -66,18 +75,19 @@ export function MenuButton({
       const target = event.target as Node;
       if (!menu.current?.contains(target) && !button.current?.contains(target)) setOpen(false);
     };
-    const away = (event: Event) => {
-      if (!menu.current?.contains(event.target as Node)) setOpen(false);
+    // The menu follows its button as the page or a column scrolls, and closes once the button is gone from sight.
+    const follow = (event: Event) => {
+      if (!menu.current?.contains(event.target as Node) && !placeMenu()) setOpen(false);
     };
     document.addEventListener('pointerdown', outside);
-    window.addEventListener('scroll', away, true);
-    window.addEventListener('resize', away);
+    window.addEventListener('scroll', follow, true);
+    window.addEventListener('resize', follow);
     return () => {
       document.removeEventListener('pointerdown', outside);
-      window.removeEventListener('scroll', away, true);
-      window.removeEventListener('resize', away);
+      window.removeEventListener('scroll', follow, true);
+      window.removeEventListener('resize', follow);
     };
-  }, [open]);
+  }, [open, placeMenu]);
 
   const close = (focusButton: boolean) => {
     setOpen(false);

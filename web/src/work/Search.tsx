@@ -1,9 +1,10 @@
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, type FormEvent } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { ErrorAlert } from '../ui/Field';
 import { Shell } from '../ui/Shell';
 import { useAction } from '../ui/useAction';
 import { Ago, LabelChip, Loading, StateIcon } from './bits';
+import { LoadMore, useCursorPages } from './pages';
 import { taskPage } from './requests';
 import type { Task } from './types';
 
@@ -11,18 +12,12 @@ import type { Task } from './types';
 export function Search() {
   const [params, setParams] = useSearchParams();
   const q = params.get('q')?.trim() ?? '';
-  const [results, setResults] = useState<Task[] | undefined>();
-  const [cursor, setCursor] = useState<string | null>(null);
   const { error, busy, run } = useAction();
-  const load = useCallback(
-    (after?: string | null) =>
-      run(async () => {
-        const page = await taskPage(new URLSearchParams({ q, sort: 'relevance', limit: '25' }), after);
-        setResults((shown) => (after ? [...(shown ?? []), ...page.items] : page.items));
-        setCursor(page.nextCursor);
-      }),
-    [run, q],
+  const fetchPage = useCallback(
+    (after?: string | null) => taskPage(new URLSearchParams({ q, sort: 'relevance', limit: '25' }), after),
+    [q],
   );
+  const { items: results, setItems: setResults, cursor, load } = useCursorPages<Task>(run, fetchPage);
   useEffect(() => {
     setResults(undefined);
     if (q) void load();
@@ -90,13 +85,7 @@ export function Search() {
           </ul>
         </section>
       )}
-      {cursor && (
-        <div>
-          <button className="secondary" type="button" disabled={busy} onClick={() => void load(cursor)}>
-            Load more
-          </button>
-        </div>
-      )}
+      <LoadMore cursor={cursor} busy={busy} load={(after) => void load(after)} />
     </Shell>
   );
 }

@@ -16,6 +16,28 @@ export function ColorDot({ color, size = 10 }: { color: string; size?: number })
   );
 }
 
+/**
+ * A line icon drawn in the text's colour, `size` pixels square on a grid of as many units; it is
+ * decoration only, so the button or link that holds it carries the name.
+ */
+export function LineIcon({ size, d, strokeWidth = 1.5 }: { size: number; d: string | string[]; strokeWidth?: number }) {
+  return (
+    <svg width={size} height={size} viewBox={`0 0 ${size} ${size}`} aria-hidden="true" focusable="false">
+      {[d].flat().map((path) => (
+        <path
+          key={path}
+          d={path}
+          fill="none"
+          stroke="currentColor"
+          strokeWidth={strokeWidth}
+          strokeLinecap="round"
+          strokeLinejoin="round"
+        />
+      ))}
+    </svg>
+  );
+}
+
 /** A state's mark by its group, as Linear draws them: dashed, empty, half, done, crossed. */
 export function StateIcon({ group, color }: { group: StateGroup; color: string }) {
   const fill = safeColor(color);

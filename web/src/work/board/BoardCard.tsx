@@ -1,6 +1,6 @@
 import { useDraggable, useDroppable } from '@dnd-kit/core';
 import { Link } from 'react-router';
-import { Avatars, DueDate, LabelChip, PriorityIcon, StateIcon } from '../bits';
+import { Avatars, DueDate, LabelChip, LineIcon, PriorityIcon, StateIcon } from '../bits';
 import { MenuButton, type MenuItem } from '../Menu';
 import type { Task, WorkflowState } from '../types';
 import { cardData, type Target } from './placement';
@@ -21,9 +21,7 @@ export function CardBody({ task }: { task: Task }) {
         ))}
         {task.commentCount > 0 && (
           <span className="count" title={`${task.commentCount} comments`}>
-            <svg width="12" height="12" viewBox="0 0 12 12" aria-hidden="true" focusable="false">
-              <path d="M2 2h8v6H5L2 10.5z" fill="none" stroke="currentColor" strokeWidth="1.2" strokeLinejoin="round" />
-            </svg>
+            <LineIcon size={12} d="M2 2h8v6H5L2 10.5z" strokeWidth={1.2} />
             {task.commentCount}
             <span className="visually-hidden"> comments</span>
           </span>
@@ -131,16 +129,7 @@ export function BoardCard({
               heading={`Move ${task.key} to`}
               items={items}
             >
-              <svg width="14" height="14" viewBox="0 0 14 14" aria-hidden="true" focusable="false">
-                <path
-                  d="M2 7h9M8 4l3 3-3 3"
-                  fill="none"
-                  stroke="currentColor"
-                  strokeWidth="1.5"
-                  strokeLinecap="round"
-                  strokeLinejoin="round"
-                />
-              </svg>
+              <LineIcon size={14} d="M2 7h9M8 4l3 3-3 3" />
             </MenuButton>
           </span>
         )}

@@ -1,5 +1,5 @@
 import { useDroppable } from '@dnd-kit/core';
-import { StateIcon } from '../bits';
+import { LineIcon, StateIcon } from '../bits';
 import type { Task, WorkflowState } from '../types';
 import { BoardCard } from './BoardCard';
 import { columnData, type Target } from './placement';
@@ -53,9 +53,7 @@ export function BoardColumn({
             title="Add task"
             onClick={() => setAdding(true)}
           >
-            <svg width="14" height="14" viewBox="0 0 14 14" aria-hidden="true" focusable="false">
-              <path d="M7 2v10M2 7h10" stroke="currentColor" strokeWidth="1.6" strokeLinecap="round" />
-            </svg>
+            <LineIcon size={14} d="M7 2v10M2 7h10" strokeWidth={1.6} />
           </button>
         )}
       </header>

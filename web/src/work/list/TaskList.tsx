@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { ErrorAlert } from '../../ui/Field';
 import { Shell } from '../../ui/Shell';
@@ -8,6 +8,7 @@ import { upsert } from '../board/useBoard';
 import { useLiveEvents } from '../live';
 import { ProjectHeader } from '../ProjectHeader';
 import { useProject } from '../ProjectLayout';
+import { LoadMore, useCursorPages } from '../pages';
 import { taskPage } from '../requests';
 import type { Task } from '../types';
 import { ListFilters } from './ListFilters';
@@ -21,8 +22,6 @@ const pageSize = '50';
 export function TaskList() {
   const { project, live, canEdit, isLead } = useProject();
   const [params, setParams] = useSearchParams();
-  const [tasks, setTasks] = useState<Task[] | undefined>();
-  const [cursor, setCursor] = useState<string | null>(null);
   const { error, busy, run } = useAction();
 
   const query = useCallback(() => {
@@ -32,15 +31,8 @@ export function TaskList() {
     return query;
   }, [project.key, params]);
 
-  const load = useCallback(
-    (after?: string | null) =>
-      run(async () => {
-        const page = await taskPage(query(), after);
-        setTasks((shown) => (after ? [...(shown ?? []), ...page.items] : page.items));
-        setCursor(page.nextCursor);
-      }),
-    [run, query],
-  );
+  const fetchPage = useCallback((after?: string | null) => taskPage(query(), after), [query]);
+  const { items: tasks, setItems: setTasks, cursor, load } = useCursorPages<Task>(run, fetchPage);
   useEffect(() => void load(), [load]);
 
   useLiveEvents(live, (event) => {
@@ -131,13 +123,7 @@ export function TaskList() {
           </table>
         </div>
       )}
-      {cursor && (
-        <div>
-          <button className="secondary" type="button" disabled={busy} onClick={() => void load(cursor)}>
-            {busy ? 'Loading…' : 'Load more'}
-          </button>
-        </div>
-      )}
+      <LoadMore cursor={cursor} busy={busy} load={(after) => void load(after)} busyLabel="Loading…" />
     </Shell>
   );
 }

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import { Link, useLocation, useNavigate } from 'react-router';
 import { ErrorAlert } from '../../ui/Field';
 import { useAction } from '../../ui/useAction';
-import { Loading } from '../bits';
+import { LineIcon, Loading } from '../bits';
 import type { Notification } from '../types';
 import { NotificationItem } from './NotificationItem';
 import { useNotifications } from './NotificationsProvider';
@@ -12,6 +12,10 @@ import { notificationPage } from './requests';
 const panelSize = 12;
 /** Below this width the bell opens the notifications page instead of a panel. */
 const phoneQuery = '(max-width: 640px)';
+
+const bellPath =
+  'M9 2.25a4.5 4.5 0 0 0-4.5 4.5v3.1l-1.3 2.55a.6.6 0 0 0 .53.85h10.54a.6.6 0 0 0 .53-.85L13.5 9.85v-3.1A4.5 4.5 0 0 0 9 2.25Z';
+const clapperPath = 'M7.1 15.2a2 2 0 0 0 3.8 0';
 
 /** "Notifications, 3 unread": the bell's name says the count its badge shows. */
 export const bellLabel = (unread: number | undefined): string =>
@@ -77,22 +81,7 @@ export function Bell() {
         aria-controls={open ? `${id}-panel` : undefined}
         onClick={toggle}
       >
-        <svg width="18" height="18" viewBox="0 0 18 18" aria-hidden="true" focusable="false">
-          <path
-            d="M9 2.25a4.5 4.5 0 0 0-4.5 4.5v3.1l-1.3 2.55a.6.6 0 0 0 .53.85h10.54a.6.6 0 0 0 .53-.85L13.5 9.85v-3.1A4.5 4.5 0 0 0 9 2.25Z"
-            fill="none"
-            stroke="currentColor"
-            strokeWidth="1.5"
-            strokeLinejoin="round"
-          />
-          <path
-            d="M7.1 15.2a2 2 0 0 0 3.8 0"
-            fill="none"
-            stroke="currentColor"
-            strokeWidth="1.5"
-            strokeLinecap="round"
-          />
-        </svg>
+        <LineIcon size={18} d={[bellPath, clapperPath]} />
         {unread ? (
           <span className="bell-count" aria-hidden="true">
             {unread > 99 ? '99+' : unread}

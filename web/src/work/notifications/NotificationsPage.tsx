@@ -1,9 +1,10 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { ErrorAlert } from '../../ui/Field';
 import { Shell } from '../../ui/Shell';
 import { useAction } from '../../ui/useAction';
 import { Loading } from '../bits';
+import { LoadMore, useCursorPages } from '../pages';
 import type { Notification } from '../types';
 import { NotificationItem } from './NotificationItem';
 import { useNotifications } from './NotificationsProvider';
@@ -19,21 +20,12 @@ export function NotificationsPage() {
   const [params] = useSearchParams();
   const all = params.get('show') === 'all';
   const { unread, changes, markRead } = useNotifications();
-  const [items, setItems] = useState<Notification[] | undefined>();
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [pages, setPages] = useState(0);
   const { error, busy, run } = useAction();
-
-  const load = useCallback(
-    (after?: string | null) =>
-      run(async () => {
-        const page = await notificationPage({ unread: !all, limit: pageSize, cursor: after });
-        setItems((shown) => (after ? [...(shown ?? []), ...page.items] : page.items));
-        setCursor(page.nextCursor);
-        setPages((n) => (after ? n + 1 : 1));
-      }),
-    [run, all],
+  const fetchPage = useCallback(
+    (after?: string | null) => notificationPage({ unread: !all, limit: pageSize, cursor: after }),
+    [all],
   );
+  const { items, setItems, cursor, pages, load } = useCursorPages<Notification>(run, fetchPage);
   useEffect(() => {
     setItems(undefined);
     void load();
@@ -123,13 +115,7 @@ export function NotificationsPage() {
           ))}
         </ul>
       )}
-      {cursor && (
-        <div>
-          <button className="secondary" type="button" disabled={busy} onClick={() => void load(cursor)}>
-            Load more
-          </button>
-        </div>
-      )}
+      <LoadMore cursor={cursor} busy={busy} load={(after) => void load(after)} />
     </Shell>
   );
 }

@@ -1,9 +1,8 @@
-import { useState, type FormEvent } from 'react';
-import { api } from '../../api';
-import { ErrorAlert } from '../../ui/Field';
-import { useAction } from '../../ui/useAction';
-import { fieldKinds, type CustomField, type FieldKind, type ProjectDetail } from '../types';
+import { useState } from 'react';
+import { TableHead } from '../../ui/TableHead';
+import { fieldKinds, type CustomField, type FieldKind } from '../types';
 import { SavedText } from './SavedText';
+import { AddForm, RemoveButton, SettingsSection, useSettingsRequests, type SettingsProps } from './SettingsSection';
 
 export const kindWords: Record<FieldKind, string> = {
   text: 'Text',
@@ -22,68 +21,29 @@ const optionsOf = (text: string) =>
     .filter(Boolean);
 
 /** Custom fields: a name, a kind (options for lists), whether required; renamed, changed, removed. */
-export function FieldsSettings({
-  project,
-  readOnly,
-  reload,
-}: {
-  project: ProjectDetail;
-  readOnly: boolean;
-  reload(): Promise<void>;
-}) {
-  const { error, busy, run } = useAction();
+export function FieldsSettings({ project, readOnly, reload }: SettingsProps) {
+  const { error, busy, send, remove, adder } = useSettingsRequests(reload);
   const [kind, setKind] = useState<FieldKind>('text');
   const base = `/projects/${project.key}/fields`;
-  const change = (field: CustomField, body: Partial<CustomField>) =>
-    void run(async () => {
-      await api('PATCH', `${base}/${field.id}`, body);
-      await reload();
-    });
-  const remove = (field: CustomField) => {
-    if (!window.confirm(`Remove the field "${field.name}"? Its values stay in the tasks' history.`)) return;
-    void run(async () => {
-      await api('DELETE', `${base}/${field.id}`);
-      await reload();
-    });
-  };
-  const add = (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    const form = event.currentTarget;
-    const data = new FormData(form);
-    void run(async () => {
-      await api('POST', base, {
-        name: data.get('name'),
-        kind,
-        required: data.get('required') === 'on',
-        ...(hasOptions(kind) ? { options: optionsOf(String(data.get('options') ?? '')) } : {}),
-      });
-      form.reset();
-      setKind('text');
-      await reload();
-    });
-  };
+  const change = (field: CustomField, body: Partial<CustomField>) => void send('PATCH', `${base}/${field.id}`, body);
+  const add = adder(
+    base,
+    (data) => ({
+      name: data.get('name'),
+      kind,
+      required: data.get('required') === 'on',
+      ...(hasOptions(kind) ? { options: optionsOf(String(data.get('options') ?? '')) } : {}),
+    }),
+    () => setKind('text'),
+  );
   const fields = [...project.fields].sort((a, b) => a.position - b.position);
   return (
-    <section className="panel" aria-labelledby="fields-heading">
-      <h2 id="fields-heading">Custom fields</h2>
-      <ErrorAlert error={error} />
+    <SettingsSection id="fields" title="Custom fields" error={error}>
       {fields.length === 0 && <p className="muted small">No custom fields yet.</p>}
       {fields.length > 0 && (
         <div className="table-scroll">
           <table className="table settings-table">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Kind</th>
-                <th scope="col">Options</th>
-                <th scope="col">Required</th>
-                {!readOnly && (
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                )}
-              </tr>
-            </thead>
+            <TableHead columns={['Name', 'Kind', 'Options', 'Required']} action={!readOnly && 'Actions'} />
             <tbody>
               {fields.map((field) => (
                 <tr key={field.id}>
@@ -125,9 +85,15 @@ export function FieldsSettings({
                   </td>
                   {!readOnly && (
                     <td>
-                      <button type="button" className="link small danger-text" onClick={() => remove(field)}>
-                        Remove<span className="visually-hidden"> {field.name}</span>
-                      </button>
+                      <RemoveButton
+                        name={field.name}
+                        onClick={() =>
+                          remove(
+                            `${base}/${field.id}`,
+                            `Remove the field "${field.name}"? Its values stay in the tasks' history.`,
+                          )
+                        }
+                      />
                     </td>
                   )}
                 </tr>
@@ -137,7 +103,7 @@ export function FieldsSettings({
         </div>
       )}
       {!readOnly && (
-        <form className="row top add-form" onSubmit={add} noValidate aria-label="Add a custom field">
+        <AddForm label="Add a custom field" button="Add field" disabled={busy} onSubmit={add}>
           <div className="field">
             <label htmlFor="new-field-name">New field</label>
             <input id="new-field-name" name="name" required maxLength={60} placeholder="Severity" />
@@ -162,13 +128,8 @@ export function FieldsSettings({
             <input id="new-field-required" name="required" type="checkbox" />
             <label htmlFor="new-field-required">Required</label>
           </div>
-          <div className="row">
-            <button className="secondary" type="submit" disabled={busy}>
-              Add field
-            </button>
-          </div>
-        </form>
+        </AddForm>
       )}
-    </section>
+    </SettingsSection>
   );
 }

@@ -3,18 +3,11 @@ import { api, fieldError } from '../../api';
 import { ErrorAlert, Field, Notice } from '../../ui/Field';
 import { useAction } from '../../ui/useAction';
 import { ifMatch, isEditConflict } from '../requests';
-import type { Project, ProjectDetail } from '../types';
+import type { Project } from '../types';
+import { SettingsSection, type SettingsProps } from './SettingsSection';
 
 /** The project's name and description, and archiving it (If-Match: a change made meanwhile is not overwritten). */
-export function GeneralSettings({
-  project,
-  readOnly,
-  reload,
-}: {
-  project: ProjectDetail;
-  readOnly: boolean;
-  reload(): Promise<void>;
-}) {
+export function GeneralSettings({ project, readOnly, reload }: SettingsProps) {
   const { error, busy, run, setError } = useAction();
   const [saved, setSaved] = useState<string | undefined>();
   const patch = (body: Partial<{ name: string; description: string; archived: boolean }>, done: string) =>
@@ -48,8 +41,7 @@ export function GeneralSettings({
     void patch({ archived: archiving }, archiving ? 'The project is archived.' : 'The project is restored.');
   };
   return (
-    <section className="panel" aria-labelledby="general-heading">
-      <h2 id="general-heading">Project</h2>
+    <SettingsSection id="general" title="Project">
       <form onSubmit={submit} noValidate key={project.version}>
         {saved && <Notice>{saved}</Notice>}
         <ErrorAlert error={fieldError(error, 'name') ? undefined : error} />
@@ -97,6 +89,6 @@ export function GeneralSettings({
           </div>
         )}
       </form>
-    </section>
+    </SettingsSection>
   );
 }

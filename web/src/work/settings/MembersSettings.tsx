@@ -1,43 +1,23 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { api } from '../../api';
 import { useSession } from '../../session';
-import { ErrorAlert } from '../../ui/Field';
-import { useAction } from '../../ui/useAction';
 import { Avatar } from '../bits';
-import type { ProjectDetail, ProjectMember, ProjectRole, WorkspaceMember } from '../types';
+import type { ProjectRole, WorkspaceMember } from '../types';
+import { AddForm, RemoveButton, SettingsSection, useSettingsRequests, type SettingsProps } from './SettingsSection';
 
 const roleWords: Record<ProjectRole, string> = { lead: 'Lead', member: 'Member', viewer: 'Viewer' };
 const roles: ProjectRole[] = ['lead', 'member', 'viewer'];
 
 /** Who is in the project and as what: workspace members added with a role, roles changed, people removed. */
-export function MembersSettings({
-  project,
-  readOnly,
-  reload,
-}: {
-  project: ProjectDetail;
-  readOnly: boolean;
-  reload(): Promise<void>;
-}) {
+export function MembersSettings({ project, readOnly, reload }: SettingsProps) {
   const me = useSession().me?.user.id;
-  const { error, busy, run } = useAction();
+  const { error, busy, send, remove } = useSettingsRequests(reload);
   const [workspace, setWorkspace] = useState<WorkspaceMember[]>([]);
   useEffect(() => {
     if (!readOnly) void api<WorkspaceMember[]>('GET', '/members').then(setWorkspace, () => undefined);
   }, [readOnly]);
   const base = `/projects/${project.key}/members`;
-  const setRole = (userId: string, role: ProjectRole) =>
-    run(async () => {
-      await api('PUT', `${base}/${userId}`, { role });
-      await reload();
-    });
-  const remove = (member: ProjectMember) => {
-    if (!window.confirm(`Remove ${member.name} from ${project.name}?`)) return;
-    void run(async () => {
-      await api('DELETE', `${base}/${member.userId}`);
-      await reload();
-    });
-  };
+  const setRole = (userId: string, role: ProjectRole) => send('PUT', `${base}/${userId}`, { role });
   const candidates = workspace.filter((person) => !project.members.some((member) => member.userId === person.id));
   const add = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -47,12 +27,12 @@ export function MembersSettings({
     if (userId) void setRole(userId, data.get('role') as ProjectRole).then(() => form.reset());
   };
   return (
-    <section className="panel" aria-labelledby="members-heading">
-      <h2 id="members-heading">Members</h2>
-      <p className="muted small">
-        Leads change settings; members change tasks; viewers read. Workspace owners and admins lead every project.
-      </p>
-      <ErrorAlert error={error} />
+    <SettingsSection
+      id="members"
+      title="Members"
+      intro="Leads change settings; members change tasks; viewers read. Workspace owners and admins lead every project."
+      error={error}
+    >
       <ul className="settings-list members">
         {project.members.map((member) => (
           <li key={member.userId} className="member-row">
@@ -79,16 +59,17 @@ export function MembersSettings({
                     </option>
                   ))}
                 </select>
-                <button type="button" className="link small danger-text" onClick={() => remove(member)}>
-                  Remove<span className="visually-hidden"> {member.name}</span>
-                </button>
+                <RemoveButton
+                  name={member.name}
+                  onClick={() => remove(`${base}/${member.userId}`, `Remove ${member.name} from ${project.name}?`)}
+                />
               </span>
             )}
           </li>
         ))}
       </ul>
       {!readOnly && (
-        <form className="row top add-form" onSubmit={add} noValidate aria-label="Add a member">
+        <AddForm label="Add a member" button="Add member" disabled={busy || candidates.length === 0} onSubmit={add}>
           <div className="field">
             <label htmlFor="new-member">Add a workspace member</label>
             <select id="new-member" name="person" defaultValue="" disabled={candidates.length === 0}>
@@ -110,13 +91,8 @@ export function MembersSettings({
               ))}
             </select>
           </div>
-          <div className="row">
-            <button className="secondary" type="submit" disabled={busy || candidates.length === 0}>
-              Add member
-            </button>
-          </div>
-        </form>
+        </AddForm>
       )}
-    </section>
+    </SettingsSection>
   );
 }

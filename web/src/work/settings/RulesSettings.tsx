@@ -1,9 +1,9 @@
 import { useState } from 'react';
 import { api } from '../../api';
-import { ErrorAlert, Notice } from '../../ui/Field';
 import { useAction } from '../../ui/useAction';
 import { StateIcon } from '../bits';
-import type { ProjectDetail, TransitionRule } from '../types';
+import type { TransitionRule } from '../types';
+import { SettingsSection, type SettingsProps } from './SettingsSection';
 
 type Who = 'anyone' | 'lead';
 const keyOf = (from: string, to: string) => `${from}>${to}`;
@@ -13,15 +13,7 @@ const keyOf = (from: string, to: string) => `${from}>${to}`;
  * once one is ticked, only the ticked moves are allowed (each by anyone who may edit tasks, or
  * by leads only).
  */
-export function RulesSettings({
-  project,
-  readOnly,
-  reload,
-}: {
-  project: ProjectDetail;
-  readOnly: boolean;
-  reload(): Promise<void>;
-}) {
+export function RulesSettings({ project, readOnly, reload }: SettingsProps) {
   const states = [...project.states].sort((a, b) => a.position - b.position);
   const fromServer = () =>
     new Map(
@@ -57,14 +49,13 @@ export function RulesSettings({
     });
   const restricted = (from: string) => states.some((to) => rules.has(keyOf(from, to.id)));
   return (
-    <section className="panel" aria-labelledby="rules-heading">
-      <h2 id="rules-heading">Transition rules</h2>
-      <p className="muted small">
-        Rows are where a task is, columns where it may go. A row with nothing ticked allows every move; tick boxes to
-        allow only those moves from that state.
-      </p>
-      {saved && <Notice>Rules saved.</Notice>}
-      <ErrorAlert error={error} />
+    <SettingsSection
+      id="rules"
+      title="Transition rules"
+      intro="Rows are where a task is, columns where it may go. A row with nothing ticked allows every move; tick boxes to allow only those moves from that state."
+      notice={saved ? 'Rules saved.' : undefined}
+      error={error}
+    >
       <div className="table-scroll">
         <table className="table matrix">
           <caption className="visually-hidden">Allowed moves, from each state (rows) to each state (columns)</caption>
@@ -138,6 +129,6 @@ export function RulesSettings({
           )}
         </div>
       )}
-    </section>
+    </SettingsSection>
   );
 }

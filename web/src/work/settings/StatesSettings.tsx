@@ -1,71 +1,34 @@
-import { useState, type FormEvent } from 'react';
-import { api } from '../../api';
-import { ErrorAlert } from '../../ui/Field';
-import { useAction } from '../../ui/useAction';
+import { useState } from 'react';
+import { TableHead } from '../../ui/TableHead';
 import { groupWords } from '../format';
-import { stateGroups, type ProjectDetail, type StateGroup, type WorkflowState } from '../types';
+import { stateGroups, type StateGroup, type WorkflowState } from '../types';
 import { ColorSelect } from './ColorSelect';
-import { palette } from './palette';
 import { SavedText } from './SavedText';
+import { AddForm, PaletteField, SettingsSection, useSettingsRequests, type SettingsProps } from './SettingsSection';
 import { StateActions } from './StateActions';
 
 /** The workflow's states: added, renamed, regrouped, recoloured, reordered, made default, deleted (their tasks moved). */
-export function StatesSettings({
-  project,
-  readOnly,
-  reload,
-}: {
-  project: ProjectDetail;
-  readOnly: boolean;
-  reload(): Promise<void>;
-}) {
-  const { error, busy, run } = useAction();
+export function StatesSettings({ project, readOnly, reload }: SettingsProps) {
+  const { error, busy, send, adder } = useSettingsRequests(reload);
   // The default moves at once on the screen; the server's answer (or a reload) settles it.
   const [chosenDefault, setChosenDefault] = useState<string | undefined>();
   const states = [...project.states].sort((a, b) => a.position - b.position);
   const base = `/projects/${project.key}/states`;
   const change = (state: WorkflowState, body: Partial<WorkflowState>) =>
-    void run(async () => {
-      await api('PATCH', `${base}/${state.id}`, body);
-      await reload();
-    }).then(() => setChosenDefault(undefined));
+    void send('PATCH', `${base}/${state.id}`, body).then(() => setChosenDefault(undefined));
   const remove = (state: WorkflowState, moveTo: string) =>
-    void run(async () => {
-      await api('DELETE', `${base}/${state.id}${moveTo ? `?moveTo=${moveTo}` : ''}`);
-      await reload();
-    });
-  const add = (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    const form = event.currentTarget;
-    const data = new FormData(form);
-    void run(async () => {
-      await api('POST', base, { name: data.get('name'), group: data.get('group'), color: data.get('color') });
-      form.reset();
-      await reload();
-    });
-  };
+    void send('DELETE', `${base}/${state.id}${moveTo ? `?moveTo=${moveTo}` : ''}`);
+  const add = adder(base, (data) => ({ name: data.get('name'), group: data.get('group'), color: data.get('color') }));
   return (
-    <section className="panel" aria-labelledby="states-heading">
-      <h2 id="states-heading">Workflow states</h2>
-      <p className="muted small">
-        The board has a column per state, in this order. New tasks start in the default state.
-      </p>
-      <ErrorAlert error={error} />
+    <SettingsSection
+      id="states"
+      title="Workflow states"
+      intro="The board has a column per state, in this order. New tasks start in the default state."
+      error={error}
+    >
       <div className="table-scroll">
         <table className="table settings-table">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Group</th>
-              <th scope="col">Colour</th>
-              <th scope="col">Default</th>
-              {!readOnly && (
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              )}
-            </tr>
-          </thead>
+          <TableHead columns={['Name', 'Group', 'Colour', 'Default']} action={!readOnly && 'Actions'} />
           <tbody>
             {states.map((state, index) => (
               <tr key={state.id}>
@@ -136,7 +99,7 @@ export function StatesSettings({
         </table>
       </div>
       {!readOnly && (
-        <form className="row top add-form" onSubmit={add} noValidate aria-label="Add a state">
+        <AddForm label="Add a state" button="Add state" disabled={busy} onSubmit={add}>
           <div className="field">
             <label htmlFor="new-state-name">New state</label>
             <input id="new-state-name" name="name" required maxLength={60} placeholder="In Review" />
@@ -151,23 +114,9 @@ export function StatesSettings({
               ))}
             </select>
           </div>
-          <div className="field">
-            <label htmlFor="new-state-color">Colour</label>
-            <select id="new-state-color" name="color" defaultValue={palette[3]![0]}>
-              {palette.map(([color, name]) => (
-                <option key={color} value={color}>
-                  {name}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div className="row">
-            <button className="secondary" type="submit" disabled={busy}>
-              Add state
-            </button>
-          </div>
-        </form>
+          <PaletteField id="new-state-color" initial={3} />
+        </AddForm>
       )}
-    </section>
+    </SettingsSection>
   );
 }

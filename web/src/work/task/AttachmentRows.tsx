@@ -1,4 +1,4 @@
-import { Ago } from '../bits';
+import { Ago, LineIcon } from '../bits';
 import { fileSize } from '../format';
 import type { Attachment } from '../types';
 import type { PendingUpload } from './useUploads';
@@ -13,30 +13,14 @@ function FileTile({ name }: { name: string }) {
   );
 }
 
-const DownloadIcon = () => (
-  <svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true" focusable="false">
-    <path
-      d="M8 2.5v7.5M4.75 7 8 10.25 11.25 7M3 13h10"
-      fill="none"
-      stroke="currentColor"
-      strokeWidth="1.5"
-      strokeLinecap="round"
-      strokeLinejoin="round"
-    />
-  </svg>
-);
+const DownloadIcon = () => <LineIcon size={16} d="M8 2.5v7.5M4.75 7 8 10.25 11.25 7M3 13h10" />;
 
 const RemoveIcon = () => (
-  <svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true" focusable="false">
-    <path
-      d="M2.75 4.25h10.5M6.25 4.25V2.75h3.5v1.5M4.25 4.25l.6 8.6a1 1 0 0 0 1 .9h4.3a1 1 0 0 0 1-.9l.6-8.6M6.75 6.75v4.5M9.25 6.75v4.5"
-      fill="none"
-      stroke="currentColor"
-      strokeWidth="1.3"
-      strokeLinecap="round"
-      strokeLinejoin="round"
-    />
-  </svg>
+  <LineIcon
+    size={16}
+    d="M2.75 4.25h10.5M6.25 4.25V2.75h3.5v1.5M4.25 4.25l.6 8.6a1 1 0 0 0 1 .9h4.3a1 1 0 0 0 1-.9l.6-8.6M6.75 6.75v4.5M9.25 6.75v4.5"
+    strokeWidth={1.3}
+  />
 );
 
 /**

@@ -3,6 +3,7 @@ import { api } from '../../api';
 import { ErrorAlert } from '../../ui/Field';
 import { useAction } from '../../ui/useAction';
 import { relationKinds, type RelationKind, type TaskDetail } from '../types';
+import { InlineAddForm } from './InlineAddForm';
 import { TaskRefLink } from './Subtasks';
 
 export const relationWords: Record<RelationKind, string> = {
@@ -66,7 +67,12 @@ export function Relations({ task, canEdit, onChanged }: { task: TaskDetail; canE
         </ul>
       )}
       {open && (
-        <form className="inline-form" onSubmit={add} noValidate>
+        <InlineAddForm
+          button="Add relation"
+          disabled={busy || !other.trim()}
+          onSubmit={add}
+          onDone={() => setOpen(false)}
+        >
           <label htmlFor="relation-kind" className="visually-hidden">
             Relation
           </label>
@@ -88,13 +94,7 @@ export function Relations({ task, canEdit, onChanged }: { task: TaskDetail; canE
             size={10}
             onChange={(event) => setOther(event.target.value)}
           />
-          <button type="submit" className="primary small" disabled={busy || !other.trim()}>
-            Add relation
-          </button>
-          <button type="button" className="secondary small" onClick={() => setOpen(false)}>
-            Done
-          </button>
-        </form>
+        </InlineAddForm>
       )}
     </section>
   );

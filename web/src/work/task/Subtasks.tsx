@@ -5,6 +5,7 @@ import { useAction } from '../../ui/useAction';
 import { StateIcon } from '../bits';
 import { create, randomId } from '../requests';
 import type { StateGroup, TaskDetail, TaskRef } from '../types';
+import { InlineAddForm } from './InlineAddForm';
 
 /** A state group's usual colour, for task references that carry only the group. */
 export const groupColors: Record<StateGroup, string> = {
@@ -71,7 +72,12 @@ export function Subtasks({ task, canEdit, onAdded }: { task: TaskDetail; canEdit
         </ul>
       )}
       {open && (
-        <form className="inline-form" onSubmit={submit} noValidate>
+        <InlineAddForm
+          button="Add subtask"
+          disabled={busy || !title.trim()}
+          onSubmit={submit}
+          onDone={() => setOpen(false)}
+        >
           <ErrorAlert error={error} />
           <label htmlFor="subtask-title" className="visually-hidden">
             Title of the subtask
@@ -88,13 +94,7 @@ export function Subtasks({ task, canEdit, onAdded }: { task: TaskDetail; canEdit
             }}
             onKeyDown={(event) => event.key === 'Escape' && setOpen(false)}
           />
-          <button type="submit" className="primary small" disabled={busy || !title.trim()}>
-            Add subtask
-          </button>
-          <button type="button" className="secondary small" onClick={() => setOpen(false)}>
-            Done
-          </button>
-        </form>
+        </InlineAddForm>
       )}
     </section>
   );

@@ -1,38 +1,18 @@
-import { useState } from 'react';
-import type { TaskDetail } from '../types';
-import type { TaskPatch } from './useTask';
+import { EditButton, useTaskDraft, type TaskTextProps } from './TaskText';
 
 /**
  * The description: the server's sanitised HTML when reading, its Markdown when editing. After a
  * refused save (someone else changed the task) the person's text stays in the editor.
  */
-export function TaskDescription({
-  task,
-  canEdit,
-  save,
-  latestVersion,
-}: {
-  task: TaskDetail;
-  canEdit: boolean;
-  save(patch: TaskPatch, since?: number): Promise<boolean>;
-  latestVersion(): number;
-}) {
-  const [draft, setDraft] = useState<{ text: string; since: number } | undefined>();
-  const [busy, setBusy] = useState(false);
+export function TaskDescription(props: TaskTextProps) {
+  const { task, canEdit } = props;
+  const { draft, busy, edit, cancel, type, commit } = useTaskDraft(props, 'description');
   if (!draft)
     return (
       <section className="task-description" aria-labelledby="description-heading">
         <div className="section-head">
           <h2 id="description-heading">Description</h2>
-          {canEdit && (
-            <button
-              type="button"
-              className="secondary small"
-              onClick={() => setDraft({ text: task.description, since: task.version })}
-            >
-              Edit<span className="visually-hidden"> description</span>
-            </button>
-          )}
+          {canEdit && <EditButton what="description" onClick={edit} />}
         </div>
         {task.description.trim() ? (
           // Rendered and sanitised by the server (descriptionHtml is safe to show as HTML).
@@ -42,14 +22,6 @@ export function TaskDescription({
         )}
       </section>
     );
-  const submit = async () => {
-    setBusy(true);
-    const saved = await save({ description: draft.text }, draft.since);
-    setBusy(false);
-    // Refused: the editor keeps the text and now builds on the version just read.
-    if (saved) setDraft(undefined);
-    else setDraft({ text: draft.text, since: latestVersion() });
-  };
   return (
     <section className="task-description" aria-labelledby="description-heading">
       <h2 id="description-heading">Description</h2>
@@ -57,7 +29,7 @@ export function TaskDescription({
         className="field"
         onSubmit={(event) => {
           event.preventDefault();
-          void submit();
+          void commit(draft.text);
         }}
       >
         <label htmlFor="task-description" className="visually-hidden">
@@ -71,8 +43,8 @@ export function TaskDescription({
           value={draft.text}
           maxLength={100000}
           aria-describedby="task-description-hint"
-          onChange={(event) => setDraft({ ...draft, text: event.target.value })}
-          onKeyDown={(event) => event.key === 'Escape' && setDraft(undefined)}
+          onChange={(event) => type(event.target.value)}
+          onKeyDown={(event) => event.key === 'Escape' && cancel()}
         />
         <span className="hint" id="task-description-hint">
           Markdown: **bold**, _italic_, `code`, lists, [links](https://example.com).
@@ -81,7 +53,7 @@ export function TaskDescription({
           <button className="primary small" type="submit" disabled={busy}>
             Save description
           </button>
-          <button className="secondary small" type="button" onClick={() => setDraft(undefined)}>
+          <button className="secondary small" type="button" onClick={cancel}>
             Cancel
           </button>
         </div>

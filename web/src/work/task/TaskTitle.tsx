@@ -1,41 +1,22 @@
-import { useState, type FormEvent } from 'react';
-import type { TaskDetail } from '../types';
-import type { TaskPatch } from './useTask';
+import type { FormEvent } from 'react';
+import { EditButton, useTaskDraft, type TaskTextProps } from './TaskText';
 
 /** The task's title as its page's heading; "Edit" turns it into a field (Enter saves, Escape cancels). */
-export function TaskTitle({
-  task,
-  canEdit,
-  save,
-  latestVersion,
-}: {
-  task: TaskDetail;
-  canEdit: boolean;
-  save(patch: TaskPatch, since?: number): Promise<boolean>;
-  latestVersion(): number;
-}) {
-  const [draft, setDraft] = useState<{ text: string; since: number } | undefined>();
+export function TaskTitle(props: TaskTextProps) {
+  const { task, canEdit } = props;
+  const { draft, edit, cancel, type, commit } = useTaskDraft(props, 'title');
   if (!draft)
     return (
       <div className="task-title">
         <h1>{task.title}</h1>
-        {canEdit && (
-          <button
-            type="button"
-            className="secondary small"
-            onClick={() => setDraft({ text: task.title, since: task.version })}
-          >
-            Edit<span className="visually-hidden"> title</span>
-          </button>
-        )}
+        {canEdit && <EditButton what="title" onClick={edit} />}
       </div>
     );
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     const text = draft.text.trim();
-    if (!text || text === task.title) return setDraft(undefined);
-    if (await save({ title: text }, draft.since)) setDraft(undefined);
-    else setDraft({ text, since: latestVersion() });
+    if (!text || text === task.title) return cancel();
+    await commit(text);
   };
   return (
     <form className="task-title editing" onSubmit={(event) => void submit(event)}>
@@ -50,17 +31,17 @@ export function TaskTitle({
         autoFocus
         maxLength={500}
         value={draft.text}
-        onChange={(event) => setDraft({ ...draft, text: event.target.value })}
+        onChange={(event) => type(event.target.value)}
         onKeyDown={(event) => {
           if (event.key === 'Enter' && !event.shiftKey) void submit(event);
-          if (event.key === 'Escape') setDraft(undefined);
+          if (event.key === 'Escape') cancel();
         }}
       />
       <div className="row">
         <button className="primary small" type="submit">
           Save title
         </button>
-        <button className="secondary small" type="button" onClick={() => setDraft(undefined)}>
+        <button className="secondary small" type="button" onClick={cancel}>
           Cancel
         </button>
       </div>
