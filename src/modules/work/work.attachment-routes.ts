@@ -12,7 +12,7 @@ import {
   readAttachment,
   workspaceUsage,
 } from './work.attachments.js';
-import { idempotencyOf, json, sendStored, slugOf, workActorOf } from './work.http.js';
+import { idempotencyOf, json, sendStored, readTask, slugOf, workActorOf } from './work.http.js';
 import { attachmentSchema, taskRef } from './work.schema.js';
 import type { WorkService } from './work.service.js';
 import { reachTask } from './work.tasks.js';
@@ -41,12 +41,7 @@ export async function attachmentApi(api: ApiScope, work: WorkService): Promise<v
         response: { 200: z.array(attachmentSchema) },
       },
     },
-    async (request) =>
-      json(
-        await work.read(slugOf(request), async (db) =>
-          listAttachments(db, (await reachTask(db, workActorOf(request.actor), request.params.task)).row.id),
-        ),
-      ),
+    async (request) => json(await readTask(work, request, (db, task) => listAttachments(db, task.id))),
   );
 
   // Uploads in a scope of their own: any body is taken as raw bytes, up to the per-file limit.
@@ -103,13 +98,7 @@ export async function attachmentApi(api: ApiScope, work: WorkService): Promise<v
       },
     },
     async (request, reply) => {
-      const file = await work.read(slugOf(request), async (db) =>
-        readAttachment(
-          db,
-          (await reachTask(db, workActorOf(request.actor), request.params.task)).row.id,
-          request.params.id,
-        ),
-      );
+      const file = await readTask(work, request, (db, task) => readAttachment(db, task.id, request.params.id));
       const inline = isInline(file.media_type) && request.query.download !== '1';
       return reply
         .header('content-type', inline ? file.media_type : 'application/octet-stream')

@@ -1,10 +1,15 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
 import type { Actor } from '../../platform/actor.js';
 import { appError } from '../../platform/errors.js';
 import { validationFailed } from '../../platform/http/validation.js';
 import { requireTenant } from '../tenancy/index.js';
 import { fingerprintOf, type IdempotentRequest, type StoredResponse } from './work.idempotency.js';
 import type { WorkActor } from './work.policy.js';
+import type { WorkService } from './work.service.js';
+import type { TaskRow } from './work.task-views.js';
+import { reachTask } from './work.tasks.js';
+import type { WorkDatabase } from './work.tables.js';
 
 /**
  * The work API's edge: who acts (a signed-in member, or staff under a support grant, read-only),
@@ -33,6 +38,17 @@ export async function requireWorkActor(request: FastifyRequest): Promise<void> {
 }
 
 export const slugOf = (request: FastifyRequest): string => requireTenant(request).slug;
+
+/** A read about the task a route names (`:task`), once the person may see it: 404 alike for unknown and hidden tasks. */
+export function readTask<R>(
+  work: WorkService,
+  request: FastifyRequest & { params: { task: string } },
+  read: (db: Kysely<WorkDatabase>, task: TaskRow) => Promise<R>,
+): Promise<R> {
+  return work.read(slugOf(request), async (db) =>
+    read(db, (await reachTask(db, workActorOf(request.actor), request.params.task)).row),
+  );
+}
 
 export const etagOf = (version: number): string => `"${version}"`;
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ApiScope } from '../../platform/http/api.js';
-import { json, slugOf, workActorOf } from './work.http.js';
+import { json, readTask, slugOf, workActorOf } from './work.http.js';
 import { findRecurrence, setRecurrence, stopRecurrence } from './work.recurring.js';
 import { recurrenceBody, recurrenceSchema, taskRef } from './work.schema.js';
 import type { WorkService } from './work.service.js';
@@ -21,12 +21,7 @@ export function recurrenceApi(api: ApiScope, work: WorkService): void {
         response: { 200: recurrenceSchema.nullable() },
       },
     },
-    async (request) =>
-      json(
-        await work.read(slugOf(request), async (db) =>
-          findRecurrence(db, (await reachTask(db, workActorOf(request.actor), request.params.task)).row.id),
-        ),
-      ),
+    async (request) => json(await readTask(work, request, (db, task) => findRecurrence(db, task.id))),
   );
 
   api.put(

@@ -5,7 +5,7 @@ import { appError } from '../../platform/errors.js';
 import type { ApiScope } from '../../platform/http/api.js';
 import { validationFailed } from '../../platform/http/validation.js';
 import { addComment, deleteComment, editComment, findComment, listComments } from './work.comments.js';
-import { expectedVersion, idempotencyOf, json, sendStored, slugOf, workActorOf } from './work.http.js';
+import { expectedVersion, idempotencyOf, json, sendStored, readTask, slugOf, workActorOf } from './work.http.js';
 import type { WorkActor } from './work.policy.js';
 import { listProjects, reachProject, type ProjectAccess } from './work.projects.js';
 import {
@@ -129,9 +129,7 @@ export function taskApi(api: ApiScope, work: WorkService): void {
       schema: { summary: 'A task with its subtasks and relations', tags, params, response: { 200: taskDetailSchema } },
     },
     async (request, reply) => {
-      const detail = await work.read(slugOf(request), async (db) =>
-        taskDetail(db, (await reachTask(db, workActorOf(request.actor), request.params.task)).row),
-      );
+      const detail = await readTask(work, request, taskDetail);
       return reply.header('etag', `"${detail.version}"`).send(json(detail));
     },
   );
@@ -243,12 +241,7 @@ export function taskApi(api: ApiScope, work: WorkService): void {
         response: { 200: z.array(commentSchema) },
       },
     },
-    async (request) =>
-      json(
-        await work.read(slugOf(request), async (db) =>
-          listComments(db, (await reachTask(db, workActorOf(request.actor), request.params.task)).row.id),
-        ),
-      ),
+    async (request) => json(await readTask(work, request, (db, task) => listComments(db, task.id))),
   );
 
   api.post(
@@ -342,15 +335,14 @@ export function taskApi(api: ApiScope, work: WorkService): void {
     },
     async (request) =>
       json(
-        await work.read(slugOf(request), async (db) => {
-          const { row } = await reachTask(db, workActorOf(request.actor), request.params.task);
-          return db
+        await readTask(work, request, (db, task) =>
+          db
             .selectFrom('activity')
             .select(['id', 'actor', 'at', 'field', 'before', 'after'])
-            .where('task_id', '=', row.id)
+            .where('task_id', '=', task.id)
             .orderBy('id')
-            .execute();
-        }),
+            .execute(),
+        ),
       ),
   );
 }
