@@ -5,7 +5,7 @@ import { buildTenant } from './helpers/factories.js';
 import { buildTestApp, hostOf } from './helpers/http.js';
 import { createTestPlatform, type TestPlatform } from './helpers/platform.js';
 import type { TenantView } from '../src/modules/tenancy/index.js';
-import { pruneRateLimits } from '../src/platform/http/rate-limit.js';
+import { pruneRateLimits, SharedRateCounts } from '../src/platform/http/rate-limit.js';
 
 let platform: TestPlatform;
 let apps: FastifyInstance[];
@@ -83,4 +83,38 @@ test('counts of windows that are over are pruned', async () => {
   assert.ok((await pruneRateLimits(platform.db)) >= 1);
   const left = await platform.db.selectFrom('rate_limits').select('key').execute();
   assert.ok(left.every((row) => !row.key.includes('10.0.0.2')));
+});
+
+test('hits of one address arriving together are counted in batches, each in its own place: two processes let through exactly the limit', async () => {
+  const statements = { count: 0 };
+  // Two processes' counts on the one platform database, each counting the statements it sends.
+  const counting = {
+    query: (...args: Parameters<typeof platform.pool.query>) => {
+      statements.count++;
+      return (platform.pool.query as (...a: unknown[]) => unknown)(...args);
+    },
+  } as unknown as typeof platform.pool;
+  const processes = [new SharedRateCounts(counting), new SharedRateCounts(counting)];
+  const places: number[] = [];
+  for (let round = 0; round < 30; round++) {
+    const answers = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => processes[i % 2]!.incr('batch|10.0.0.9', 60_000)),
+    );
+    for (const answer of answers) {
+      assert.ok(answer.ttl > 0 && answer.ttl <= 60_000, `ttl ${answer.ttl}`);
+      places.push(answer.current);
+    }
+  }
+  assert.deepEqual(
+    places.sort((a, b) => a - b),
+    Array.from({ length: 3000 }, (_, i) => i + 1),
+    'every hit has its own place in the count: a limit of N lets exactly N through',
+  );
+  assert.ok(statements.count <= 3000 / 10, `${statements.count} statements for 3,000 hits`);
+  const row = await platform.db
+    .selectFrom('rate_limits')
+    .select('hits')
+    .where('key', '=', 'batch|10.0.0.9')
+    .executeTakeFirstOrThrow();
+  assert.equal(row.hits, 3000);
 });

@@ -10,7 +10,7 @@ import { countRows, createTestPlatform, type TestPlatform } from '../../../test/
 import { migrations } from '../../app/modules.js';
 import { TenantProvisioner } from './tenancy.provisioner.js';
 import { TenancyRepository } from './tenancy.repository.js';
-import { TenancyService } from './tenancy.service.js';
+import { activeSeenMs, TenancyService } from './tenancy.service.js';
 
 let platform: TestPlatform;
 
@@ -226,6 +226,49 @@ describe('suspending, resuming and deleting', () => {
     assert.equal(kept.length, 1);
     const actions = (await platform.tenancy.auditTrail(tenant.slug)).map((entry) => entry.action);
     assert.deepEqual(actions, ['tenant.created', 'tenant.suspended', 'tenant.resumed']);
+  });
+
+  test("work on a tenant this process just found active needs no second lookup; another process's suspension is refused within activeSeenMs", async () => {
+    const tenant = await buildTenant(platform);
+    const repository = new TenancyRepository(platform.db);
+    let lookups = 0;
+    const findBySlug = repository.findBySlug.bind(repository);
+    repository.findBySlug = (slug) => {
+      lookups++;
+      return findBySlug(slug);
+    };
+    const other = new TenancyService({
+      repository,
+      provisioner: ownProvisioner(),
+      pools: platform.tenantPools,
+      clock: platform.clock,
+      log: platform.log,
+      region: 'local',
+      baseDomain: 'localhost',
+    });
+    // As a request does: its tenant context resolves the tenant, then its handler works in it.
+    await other.resolveActive(tenant.slug);
+    await other.withDatabase(tenant.slug, (db) => db.selectFrom('settings').selectAll().execute());
+    assert.equal(lookups, 1);
+
+    await platform.tenancy.suspend(testOperator, tenant.slug, 'by another process');
+    // Its next request sees it at once, and then so does its work.
+    await assert.rejects(other.resolveActive(tenant.slug), rejectsWith('TENANT_SUSPENDED'));
+    await assert.rejects(
+      other.withDatabase(tenant.slug, async () => undefined),
+      rejectsWith('TENANT_SUSPENDED'),
+    );
+
+    // Work that no request looked up for: within activeSeenMs.
+    await platform.tenancy.resume(testOperator, tenant.slug);
+    await other.resolveActive(tenant.slug);
+    await platform.tenancy.suspend(testOperator, tenant.slug, 'by another process');
+    await new Promise((resolve) => setTimeout(resolve, activeSeenMs + 50));
+    await assert.rejects(
+      other.withDatabase(tenant.slug, async () => undefined),
+      rejectsWith('TENANT_SUSPENDED'),
+    );
+    await platform.tenancy.resume(testOperator, tenant.slug);
   });
 
   test('deletion drops the database, the role and the row, and keeps the audit record', async () => {

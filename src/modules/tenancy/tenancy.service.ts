@@ -40,8 +40,17 @@ export interface MigrateTenantsResult {
   readonly alreadyCurrent: number;
 }
 
+/**
+ * How long `withDatabase` and `listen` trust this process's last finding that a tenant is active:
+ * a request's tenant context has just looked it up, and the work it does then needs no second
+ * lookup. A change of status in this process is seen at once; made by another process, within it.
+ */
+export const activeSeenMs = 1000;
+
 /** Provisioning, lookup, suspension, deletion and migration of tenants. */
 export class TenancyService {
+  private readonly activeSeen = new Map<string, { row: TenantRow; until: number }>();
+
   constructor(private readonly deps: TenancyServiceDeps) {}
 
   /**
@@ -291,22 +300,35 @@ export class TenancyService {
    * store tenant data. Refuses tenants that are not active.
    */
   async withDatabase<R>(slug: string, work: (db: Kysely<TenantTables>) => Promise<R>): Promise<R> {
-    const row = await this.resolveActive(slug);
+    const row = await this.recentlyActive(slug);
     return this.deps.pools.use({ databaseName: row.database_name, roleName: row.role_name }, work);
   }
 
   /** Listens on `channel` of an active tenant's database; the listener is the caller's to close. */
   async listen(slug: string, channel: string, handlers: ListenHandlers): Promise<{ close(): Promise<void> }> {
-    const row = await this.resolveActive(slug);
+    const row = await this.recentlyActive(slug);
     return this.deps.pools.listen({ databaseName: row.database_name, roleName: row.role_name }, channel, handlers);
   }
 
   /** The tenant's row if it is active; otherwise the 404 or 423 its requests get. */
   async resolveActive(slug: string): Promise<TenantRow> {
     const row = await this.deps.repository.findBySlug(slug);
-    if (!row) throw appError('TENANT_NOT_FOUND', `There is no workspace at "${slug}". Check the address.`);
-    if (row.status !== 'active') throw this.unavailable(row);
+    if (!row || row.status !== 'active') {
+      this.activeSeen.delete(slug);
+      if (!row) throw appError('TENANT_NOT_FOUND', `There is no workspace at "${slug}". Check the address.`);
+      throw this.unavailable(row);
+    }
+    const now = performance.now();
+    if (this.activeSeen.size >= 10_000)
+      for (const [seen, entry] of this.activeSeen) if (entry.until <= now) this.activeSeen.delete(seen);
+    this.activeSeen.set(slug, { row, until: now + activeSeenMs });
     return row;
+  }
+
+  /** The tenant's row as resolveActive found it within `activeSeenMs`, or as it finds it now. */
+  private async recentlyActive(slug: string): Promise<TenantRow> {
+    const seen = this.activeSeen.get(slug);
+    return seen && seen.until > performance.now() ? seen.row : this.resolveActive(slug);
   }
 
   private unavailable(row: Pick<TenantRow, 'slug' | 'status' | 'status_reason'>): AppError {
@@ -352,24 +374,29 @@ export class TenancyService {
     reason: string | null,
   ): Promise<TenantRow> {
     const { repository } = this.deps;
-    return repository.transaction(async (tx) => {
-      const row = await repository.lockBySlug(tx, slug);
-      if (!row) throw notFound(slug);
-      if (!from.includes(row.status)) {
-        throw appError(
-          'TENANT_STATE_CONFLICT',
-          `The tenant "${slug}" is ${row.status}; this needs it to be ${from.join(' or ')}.`,
-        );
-      }
-      await repository.setStatus(tx, slug, to, reason);
-      await repository.audit(tx, {
-        actor: describeActor(actor),
-        action,
-        tenantSlug: slug,
-        detail: reason ? { reason } : {},
+    try {
+      return await repository.transaction(async (tx) => {
+        const row = await repository.lockBySlug(tx, slug);
+        if (!row) throw notFound(slug);
+        if (!from.includes(row.status)) {
+          throw appError(
+            'TENANT_STATE_CONFLICT',
+            `The tenant "${slug}" is ${row.status}; this needs it to be ${from.join(' or ')}.`,
+          );
+        }
+        await repository.setStatus(tx, slug, to, reason);
+        await repository.audit(tx, {
+          actor: describeActor(actor),
+          action,
+          tenantSlug: slug,
+          detail: reason ? { reason } : {},
+        });
+        return row;
       });
-      return row;
-    });
+    } finally {
+      // Also once it is made: a lookup while it was being made may have found it as it was.
+      this.activeSeen.delete(slug);
+    }
   }
 
   private async undoCreate(slug: string, names: { databaseName: string; roleName: string }): Promise<void> {
