@@ -35,7 +35,7 @@ const defaultStates: ReadonlyArray<{ name: string; group: StateGroup; color: str
   { name: 'Cancelled', group: 'cancelled', color: '#bdbdbd' },
 ];
 
-type ProjectRow = {
+export type ProjectRow = {
   id: string;
   key: string;
   name: string;
@@ -102,10 +102,18 @@ export async function reachProject(
     isUuid(ref) ? ref : ref.toUpperCase(),
   );
   if (options.lock) query = query.forUpdate('projects');
-  const row = await query.executeTakeFirst();
+  const access = accessOf(actor, await query.executeTakeFirst());
+  if (!access) throw noSuchProject();
+  return access;
+}
+
+/** The person's access to a project read with their membership; undefined when there is none or they may not see it. */
+export function accessOf(
+  actor: WorkActor,
+  row: (ProjectRow & { membership: ProjectRole | null }) | undefined,
+): ProjectAccess | undefined {
   const role = row ? projectRoleOf(actor, row.membership ?? undefined) : null;
-  if (!row || !role) throw noSuchProject();
-  return { project: present(row, role), role };
+  return row && role ? { project: present(row, role), role } : undefined;
 }
 
 /** The projects the person may see, by key; archived ones only when asked. */

@@ -1,6 +1,6 @@
 import { sql, type Expression, type Kysely, type SqlBool } from 'kysely';
 import { appError } from '../../platform/errors.js';
-import { viewsOf, type TaskView } from './work.task-views.js';
+import { decorated, taskColumns, viewOf, type Decoration, type TaskRow, type TaskView } from './work.task-views.js';
 import type { Priority, StateGroup, WorkDatabase } from './work.tables.js';
 
 /** How a list of tasks is narrowed; every filter given must hold. */
@@ -64,10 +64,11 @@ export async function listTasks(
   const q = filters.q?.trim();
   const order = sort === 'relevance' && q ? relevance(q) : sorts[sort === 'relevance' ? 'updated' : sort];
   const after = cursor ? decodeCursor(cursor, sort, order.type) : undefined;
-  const rows = await db
+  const page = db
     .selectFrom('tasks as t')
-    .selectAll('t')
+    .select(taskColumns('t'))
     .select(sql<string>`(${sql.raw(order.expression)})::text`.as('sort_value'))
+    .select(sql`${sql.raw(order.expression)}`.as('sort_key'))
     .where((eb) => {
       const all: Expression<SqlBool>[] = [eb('t.project_id', 'in', filters.projectIds)];
       if (filters.stateIds?.length) all.push(eb('t.state_id', 'in', filters.stateIds));
@@ -96,12 +97,16 @@ export async function listTasks(
       return eb.and(all);
     })
     .orderBy(sql.raw(`${order.expression} ${order.direction}, t.id ${order.direction}`))
-    .limit(limit + 1)
-    .execute();
-  const page = rows.slice(0, limit);
-  const last = page.at(-1);
+    .limit(limit + 1);
+  // The page and what its views refer to, in one statement, in the page's order.
+  const { rows } = await sql<
+    TaskRow & Decoration & { sort_value: string }
+  >`${decorated(sql`(${page}) t`, sql`, t.sort_value`)}
+    ORDER BY ${sql.raw(`t.sort_key ${order.direction}, t.id ${order.direction}`)}`.execute(db);
+  const shown = rows.slice(0, limit);
+  const last = shown.at(-1);
   return {
-    items: await viewsOf(db, page),
+    items: shown.map(viewOf),
     nextCursor: rows.length > limit && last ? encodeCursor(sort, last.sort_value, last.id) : null,
   };
 }

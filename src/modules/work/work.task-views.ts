@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { handleOf, renderMarkdown } from './work.markdown.js';
 import type { Priority, RelationKind, StateGroup, TasksTable, WorkDatabase } from './work.tables.js';
 import type { Selectable } from 'kysely';
@@ -62,9 +62,34 @@ const person = (row: { id: string; name: string; email: string }): PersonRef => 
   handle: handleOf(row.email),
 });
 
-/** What a view adds to a task's row, read for a page of tasks in one query. */
-interface Decoration {
-  id: string;
+/** The columns of a task's row: never `t.*`, which would carry the search vector to every answer. */
+const taskFieldNames = [
+  'id',
+  'project_id',
+  'number',
+  'title',
+  'description',
+  'state_id',
+  'priority',
+  'start_date',
+  'due_date',
+  'estimate',
+  'parent_id',
+  'position',
+  'fields',
+  'version',
+  'created_by',
+  'created_at',
+  'updated_at',
+  'completed_at',
+] as const satisfies ReadonlyArray<keyof TasksTable>;
+
+/** A task row's columns under `alias`, for Kysely's select. */
+export const taskColumns = <A extends string>(alias: A) =>
+  taskFieldNames.map((name) => `${alias}.${name}` as const) as ReadonlyArray<`${A}.${(typeof taskFieldNames)[number]}`>;
+
+/** What a view adds to a task's row. */
+export interface Decoration {
   project_key: string;
   state_name: string;
   state_group: StateGroup;
@@ -78,89 +103,100 @@ interface Decoration {
 }
 
 /**
- * The views of `rows`, in their order: what they refer to (project key, state, assignees,
- * labels, parent, counts, author) read in one query for the whole page, a round trip rather
- * than one per kind: under load, a list waits for connections more than for Postgres.
+ * A task row's columns and its decoration, selected from `source` (task rows, named `t`):
+ * what a view refers to (project key, state, assignees, labels, parent, counts, author) read in
+ * the same statement as the rows, a round trip rather than one per kind: under load, a list
+ * waits for connections more than for Postgres.
  */
+export const decorated = (source: RawBuilder<unknown>, more: RawBuilder<unknown> = sql``) => sql`
+  SELECT ${sql.raw(taskFieldNames.map((name) => `t.${name}`).join(', '))},
+    p.key AS project_key, s.name AS state_name, s.state_group, s.color AS state_color,
+    coalesce((SELECT json_agg(json_build_object('id', u.id, 'name', u.name, 'email', u.email) ORDER BY u.name, u.id)
+                FROM task_assignees a JOIN users u ON u.id = a.user_id WHERE a.task_id = t.id), '[]') AS assignees,
+    coalesce((SELECT json_agg(json_build_object('id', l.id, 'name', l.name, 'color', l.color) ORDER BY l.name, l.id)
+                FROM task_labels tl JOIN labels l ON l.id = tl.label_id WHERE tl.task_id = t.id), '[]') AS labels,
+    (SELECT json_build_object('id', pt.id, 'key', pp.key || '-' || pt.number, 'title', pt.title, 'stateGroup', ps.state_group)
+       FROM tasks pt JOIN projects pp ON pp.id = pt.project_id JOIN workflow_states ps ON ps.id = pt.state_id
+      WHERE pt.id = t.parent_id) AS parent,
+    (SELECT count(*) FROM tasks c WHERE c.parent_id = t.id) AS subtask_count,
+    (SELECT count(*) FROM comments c WHERE c.task_id = t.id) AS comment_count,
+    (SELECT json_build_object('id', u.id, 'name', u.name, 'email', u.email) FROM users u WHERE u.id = t.created_by) AS author
+    ${more}
+  FROM ${source} JOIN projects p ON p.id = t.project_id JOIN workflow_states s ON s.id = t.state_id`;
+
+/** The views of `rows`, in their order, decorated in one query. */
 export async function viewsOf(db: Kysely<WorkDatabase>, rows: readonly TaskRow[]): Promise<TaskView[]> {
   if (rows.length === 0) return [];
-  const { rows: decorations } = await sql<Decoration>`
-    SELECT t.id, p.key AS project_key, s.name AS state_name, s.state_group, s.color AS state_color,
-      coalesce((SELECT json_agg(json_build_object('id', u.id, 'name', u.name, 'email', u.email) ORDER BY u.name, u.id)
-                  FROM task_assignees a JOIN users u ON u.id = a.user_id WHERE a.task_id = t.id), '[]') AS assignees,
-      coalesce((SELECT json_agg(json_build_object('id', l.id, 'name', l.name, 'color', l.color) ORDER BY l.name, l.id)
-                  FROM task_labels tl JOIN labels l ON l.id = tl.label_id WHERE tl.task_id = t.id), '[]') AS labels,
-      (SELECT json_build_object('id', pt.id, 'key', pp.key || '-' || pt.number, 'title', pt.title, 'stateGroup', ps.state_group)
-         FROM tasks pt JOIN projects pp ON pp.id = pt.project_id JOIN workflow_states ps ON ps.id = pt.state_id
-        WHERE pt.id = t.parent_id) AS parent,
-      (SELECT count(*) FROM tasks c WHERE c.parent_id = t.id) AS subtask_count,
-      (SELECT count(*) FROM comments c WHERE c.task_id = t.id) AS comment_count,
-      (SELECT json_build_object('id', u.id, 'name', u.name, 'email', u.email) FROM users u WHERE u.id = t.created_by) AS author
-    FROM tasks t JOIN projects p ON p.id = t.project_id JOIN workflow_states s ON s.id = t.state_id
+  const { rows: found } = await sql<TaskRow & Decoration>`${decorated(sql`tasks t`)}
     WHERE t.id = ANY(${rows.map((row) => row.id)}::uuid[])`.execute(db);
-  const decorationOf = new Map(decorations.map((decoration) => [decoration.id, decoration]));
-  return rows.map((row) => {
-    const more = decorationOf.get(row.id)!;
-    return {
-      id: row.id,
-      key: `${more.project_key}-${row.number}`,
-      number: row.number,
-      projectId: row.project_id,
-      projectKey: more.project_key,
-      title: row.title,
-      description: row.description,
-      descriptionHtml: renderMarkdown(row.description),
-      state: { id: row.state_id, name: more.state_name, group: more.state_group, color: more.state_color },
-      priority: row.priority,
-      startDate: row.start_date,
-      dueDate: row.due_date,
-      estimate: row.estimate === null ? null : Number(row.estimate),
-      parent: more.parent,
-      assignees: more.assignees.map(person),
-      labels: more.labels,
-      fields: row.fields,
-      subtaskCount: Number(more.subtask_count),
-      commentCount: Number(more.comment_count),
-      position: row.position,
-      createdBy: more.author ? person(more.author) : null,
-      createdAt: row.created_at,
-      updatedAt: row.updated_at,
-      completedAt: row.completed_at,
-      version: row.version,
-    };
-  });
+  const byId = new Map(found.map((row) => [row.id, row]));
+  return rows.map((row) => viewOf(byId.get(row.id)!));
 }
 
-/** The task's page: its view, subtasks (by number) and relations both ways. */
+/** A task's view from its row and decoration. */
+export function viewOf(row: TaskRow & Decoration): TaskView {
+  return {
+    id: row.id,
+    key: `${row.project_key}-${row.number}`,
+    number: row.number,
+    projectId: row.project_id,
+    projectKey: row.project_key,
+    title: row.title,
+    description: row.description,
+    descriptionHtml: renderMarkdown(row.description),
+    state: { id: row.state_id, name: row.state_name, group: row.state_group, color: row.state_color },
+    priority: row.priority,
+    startDate: row.start_date,
+    dueDate: row.due_date,
+    estimate: row.estimate === null ? null : Number(row.estimate),
+    parent: row.parent,
+    assignees: row.assignees.map(person),
+    labels: row.labels,
+    fields: row.fields,
+    subtaskCount: Number(row.subtask_count),
+    commentCount: Number(row.comment_count),
+    position: row.position,
+    createdBy: row.author ? person(row.author) : null,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    completedAt: row.completed_at,
+    version: row.version,
+  };
+}
+
+interface Link {
+  link: 'subtask' | RelationKind;
+  outgoing: boolean;
+  id: string;
+  key: string;
+  title: string;
+  state_group: StateGroup;
+}
+
+/** The task's page: its view, subtasks (by number) and relations both ways (by when they were made), in one query. */
 export async function detailOf(db: Kysely<WorkDatabase>, row: TaskRow): Promise<TaskDetail> {
-  const [view] = await viewsOf(db, [row]);
-  // Subtasks by number, then relations both ways by when they were made: one round trip.
-  const { rows: linked } = await sql<{
-    link: 'subtask' | RelationKind;
-    outgoing: boolean;
-    id: string;
-    key: string;
-    title: string;
-    state_group: StateGroup;
-  }>`
-    SELECT link, outgoing, o.id, op.key || '-' || o.number AS key, o.title, os.state_group
+  const links = sql`, (SELECT coalesce(json_agg(json_build_object('link', link, 'outgoing', outgoing, 'id', o.id,
+        'key', op.key || '-' || o.number, 'title', o.title, 'state_group', os.state_group) ORDER BY l.part, l.ord, l.made), '[]')
       FROM (
         SELECT 'subtask' AS link, true AS outgoing, c.id AS other, 0 AS part, c.number::bigint AS ord, NULL::timestamptz AS made
-          FROM tasks c WHERE c.parent_id = ${row.id}
+          FROM tasks c WHERE c.parent_id = t.id
         UNION ALL
-        SELECT r.kind, r.task_id = ${row.id}, CASE WHEN r.task_id = ${row.id} THEN r.related_id ELSE r.task_id END, 1, 0, r.created_at
-          FROM task_relations r WHERE r.task_id = ${row.id} OR r.related_id = ${row.id}
+        SELECT r.kind, r.task_id = t.id, CASE WHEN r.task_id = t.id THEN r.related_id ELSE r.task_id END, 1, 0, r.created_at
+          FROM task_relations r WHERE r.task_id = t.id OR r.related_id = t.id
       ) l
       JOIN tasks o ON o.id = l.other JOIN projects op ON op.id = o.project_id JOIN workflow_states os ON os.id = o.state_id
-     ORDER BY l.part, l.ord, l.made`.execute(db);
-  const ref = (link: (typeof linked)[number]): TaskRef => ({
+    ) AS links`;
+  const { rows: found } = await sql<TaskRow & Decoration & { links: Link[] }>`${decorated(sql`tasks t`, links)}
+    WHERE t.id = ${row.id}`.execute(db);
+  const linked = found[0]!.links;
+  const ref = (link: Link): TaskRef => ({
     id: link.id,
     key: link.key,
     title: link.title,
     stateGroup: link.state_group,
   });
   return {
-    ...view!,
+    ...viewOf(found[0]!),
     subtasks: linked.filter((link) => link.link === 'subtask').map(ref),
     relations: linked.flatMap((link) =>
       link.link === 'subtask'

@@ -4,7 +4,7 @@ import { diff, publish, recordActivity, type Change } from './work.activity.js';
 import { checkFieldValues } from './work.fields.js';
 import { notify, watchersOf } from './work.notifications.js';
 import { assertProjectRole, canEditTasks, ruleAllows, type WorkActor } from './work.policy.js';
-import { assertVersion, isUuid, reachProject, type ProjectAccess } from './work.projects.js';
+import { accessOf, assertVersion, isUuid, type ProjectAccess } from './work.projects.js';
 import { listFields, listRules, listStates, type StateView } from './work.settings.js';
 import { detailOf, type TaskDetail, type TaskRow, type TaskView, viewsOf } from './work.task-views.js';
 import type { Priority, RelationKind, WorkDatabase } from './work.tables.js';
@@ -53,18 +53,57 @@ export async function findTask(db: Kysely<WorkDatabase>, ref: string, lock = fal
   return query.executeTakeFirst();
 }
 
-/** The task and the person's access to its project; 404 alike for unknown tasks and tasks of projects they may not see. */
+/**
+ * The task and the person's access to its project, read together; 404 alike for unknown tasks
+ * and tasks of projects they may not see.
+ */
 export async function reachTask(
   db: Kysely<WorkDatabase>,
   actor: WorkActor,
   ref: string,
   lock = false,
 ): Promise<{ row: TaskRow; access: ProjectAccess }> {
-  const row = await findTask(db, ref, lock);
-  if (!row) throw noSuchTask();
-  const access = await reachProject(db, actor, row.project_id).catch(() => {
-    throw noSuchTask();
+  const byKey = taskKeyPattern.exec(ref);
+  if (!byKey && !isUuid(ref)) throw noSuchTask();
+  let query = db
+    .selectFrom('tasks')
+    .innerJoin('projects', 'projects.id', 'tasks.project_id')
+    .leftJoin('project_members', (join) =>
+      join
+        .onRef('project_members.project_id', '=', 'projects.id')
+        .on('project_members.user_id', '=', actor.userId || null),
+    )
+    .selectAll('tasks')
+    .select([
+      'projects.key as p_key',
+      'projects.name as p_name',
+      'projects.description as p_description',
+      'projects.version as p_version',
+      'projects.created_at as p_created_at',
+      'projects.updated_at as p_updated_at',
+      'projects.archived_at as p_archived_at',
+      'project_members.role as p_membership',
+    ]);
+  query = byKey
+    ? query.where('projects.key', '=', byKey[1]!.toUpperCase()).where('tasks.number', '=', Number(byKey[2]))
+    : query.where('tasks.id', '=', ref);
+  if (lock) query = query.forUpdate('tasks');
+  const found = await query.executeTakeFirst();
+  if (!found) throw noSuchTask();
+  const { p_key, p_name, p_description, p_version, p_created_at, p_updated_at, p_archived_at, p_membership, ...row } =
+    found;
+  const access = accessOf(actor, {
+    id: row.project_id,
+    key: p_key,
+    name: p_name,
+    description: p_description,
+    version: p_version,
+    created_at: p_created_at,
+    updated_at: p_updated_at,
+    archived_at: p_archived_at,
+    membership: p_membership,
   });
+  if (!access) throw noSuchTask();
   return { row, access };
 }
 
