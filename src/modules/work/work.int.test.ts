@@ -181,6 +181,12 @@ describe('tasks', () => {
     assert.doesNotMatch(xss.descriptionHtml, /<script|href="javascript:|<img/);
     assert.match(xss.descriptionHtml, /&lt;script&gt;/, 'typed HTML is shown as text');
     assert.match(xss.descriptionHtml, /<strong>bold<\/strong>/);
+    // A task's own answers carry the rendered description; a list, only the Markdown.
+    assert.equal((await ok(call('bob', 'GET', `/tasks/${xss.key}`))).descriptionHtml, xss.descriptionHtml);
+    const listed = (await ok(call('bob', 'GET', '/tasks?project=OPS&sort=created&limit=1'))).items[0];
+    assert.equal(listed.key, xss.key);
+    assert.equal(listed.description, xss.description);
+    assert.ok(!('descriptionHtml' in listed));
   });
 
   test('custom fields are typed: a value outside a select is refused naming the field, a good one kept', async () => {

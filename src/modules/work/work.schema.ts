@@ -217,9 +217,11 @@ export const taskQuery = z.object({
     .optional()
     .describe("A saved view: its project, filters and sort apply (this request's only add limit and cursor)."),
 });
+/** A task in a list: the rendered description is only on a task's own answers. */
+export const taskListItemSchema = taskSchema.omit({ descriptionHtml: true }).meta({ id: 'TaskListItem' });
 export const taskPageSchema = z
   .object({
-    items: z.array(taskSchema),
+    items: z.array(taskListItemSchema),
     nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last.'),
   })
   .meta({ id: 'TaskPage' });

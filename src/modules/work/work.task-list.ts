@@ -1,6 +1,13 @@
 import { sql, type Expression, type Kysely, type SqlBool } from 'kysely';
 import { appError } from '../../platform/errors.js';
-import { decorated, taskColumns, viewOf, type Decoration, type TaskRow, type TaskView } from './work.task-views.js';
+import {
+  decorated,
+  listItemOf,
+  taskColumns,
+  type Decoration,
+  type TaskListItem,
+  type TaskRow,
+} from './work.task-views.js';
 import type { Priority, StateGroup, WorkDatabase } from './work.tables.js';
 
 /** How a list of tasks is narrowed; every filter given must hold. */
@@ -24,7 +31,7 @@ export interface TaskFilters {
 export type TaskSort = 'updated' | 'created' | 'priority' | 'due' | 'key' | 'board' | 'relevance';
 
 export interface TaskPage {
-  readonly items: TaskView[];
+  readonly items: TaskListItem[];
   /** Pass as `cursor` for the next page; null on the last. */
   readonly nextCursor: string | null;
 }
@@ -106,7 +113,7 @@ export async function listTasks(
   const shown = rows.slice(0, limit);
   const last = shown.at(-1);
   return {
-    items: shown.map(viewOf),
+    items: shown.map(listItemOf),
     nextCursor: rows.length > limit && last ? encodeCursor(sort, last.sort_value, last.id) : null,
   };
 }

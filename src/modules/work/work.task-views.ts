@@ -48,6 +48,9 @@ export interface TaskView {
   readonly version: number;
 }
 
+/** A task in a list: its view without the rendered description. */
+export type TaskListItem = Omit<TaskView, 'descriptionHtml'>;
+
 /** A task's page: the view with its subtasks and relations. */
 export interface TaskDetail extends TaskView {
   readonly subtasks: TaskRef[];
@@ -133,8 +136,16 @@ export async function viewsOf(db: Kysely<WorkDatabase>, rows: readonly TaskRow[]
   return rows.map((row) => viewOf(byId.get(row.id)!));
 }
 
-/** A task's view from its row and decoration. */
+/** A task's view from its row and decoration, its description rendered. */
 export function viewOf(row: TaskRow & Decoration): TaskView {
+  return { ...listItemOf(row), descriptionHtml: renderMarkdown(row.description) };
+}
+
+/**
+ * A task as a list shows it: its view without the rendered description, which only a task's own
+ * page shows (rendering 50 descriptions was most of a list's work in this process).
+ */
+export function listItemOf(row: TaskRow & Decoration): TaskListItem {
   return {
     id: row.id,
     key: `${row.project_key}-${row.number}`,
@@ -143,7 +154,6 @@ export function viewOf(row: TaskRow & Decoration): TaskView {
     projectKey: row.project_key,
     title: row.title,
     description: row.description,
-    descriptionHtml: renderMarkdown(row.description),
     state: { id: row.state_id, name: row.state_name, group: row.state_group, color: row.state_color },
     priority: row.priority,
     startDate: row.start_date,

@@ -90,8 +90,8 @@ export interface Task {
   projectKey: string;
   title: string;
   description: string;
-  /** Rendered and sanitised by the server: safe to show as HTML. */
-  descriptionHtml: string;
+  /** Rendered and sanitised by the server: safe to show as HTML. Only on a task's own answers, not in lists. */
+  descriptionHtml?: string;
   state: { id: string; name: string; group: StateGroup; color: string };
   priority: Priority;
   startDate: string | null;

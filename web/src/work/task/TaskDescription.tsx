@@ -16,7 +16,7 @@ export function TaskDescription(props: TaskTextProps) {
         </div>
         {task.description.trim() ? (
           // Rendered and sanitised by the server (descriptionHtml is safe to show as HTML).
-          <div className="prose" dangerouslySetInnerHTML={{ __html: task.descriptionHtml }} />
+          <div className="prose" dangerouslySetInnerHTML={{ __html: task.descriptionHtml ?? '' }} />
         ) : (
           <p className="muted">No description yet.</p>
         )}
