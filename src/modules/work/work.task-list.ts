@@ -74,7 +74,6 @@ export async function listTasks(
   const page = db
     .selectFrom('tasks as t')
     .select(taskColumns('t'))
-    .select(sql<string>`(${sql.raw(order.expression)})::text`.as('sort_value'))
     .select(sql`${sql.raw(order.expression)}`.as('sort_key'))
     .where((eb) => {
       const all: Expression<SqlBool>[] = [eb('t.project_id', 'in', filters.projectIds)];
@@ -108,7 +107,7 @@ export async function listTasks(
   // The page and what its views refer to, in one statement, in the page's order.
   const { rows } = await sql<
     TaskRow & Decoration & { sort_value: string }
-  >`${decorated(sql`(${page}) t`, sql`, t.sort_value`)}
+  >`${decorated(sql`(${page}) t`, sql`, t.sort_key::text AS sort_value`)}
     ORDER BY ${sql.raw(`t.sort_key ${order.direction}, t.id ${order.direction}`)}`.execute(db);
   const shown = rows.slice(0, limit);
   const last = shown.at(-1);
@@ -151,7 +150,7 @@ function searchMatches(q: string, capped: boolean): Expression<SqlBool> {
 }
 
 /** Matches of each kind a relevance-ranked search ranks. */
-export const relevanceCandidates = 400;
+export const relevanceCandidates = 100;
 
 function fieldMatches(fieldId: string, value: string): Expression<SqlBool> {
   const number = Number(value);
