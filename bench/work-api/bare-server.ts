@@ -70,10 +70,19 @@ app.get('/api/v1/tasks', async (request) => {
     else {
       const text = $(q);
       const words = `(websearch_to_tsquery('simple', ${text}) || websearch_to_tsquery('english', ${text}))`;
-      const cap = query.sort === 'relevance' ? ` LIMIT ${relevanceCandidates}` : '';
-      where.push(`t.id = ANY(ARRAY((SELECT id FROM tasks WHERE search @@ ${words}${cap})
-        UNION (SELECT id FROM tasks WHERE title ILIKE ${$(`%${q.replace(/[\\%_]/g, '\\$&')}%`)}${cap})
-        UNION (SELECT task_id FROM comments WHERE search @@ ${words}${cap})))`);
+      const pattern = $(`%${q.replace(/[\\%_]/g, '\\$&')}%`);
+      // Ranked, as ours: title and description words first, parts of titles and comments in the room left.
+      where.push(
+        query.sort === 'relevance'
+          ? `t.id = ANY(ARRAY(WITH words AS (SELECT id FROM tasks WHERE search @@ ${words} LIMIT ${relevanceCandidates}),
+               room AS (SELECT ${relevanceCandidates} - count(*) AS n FROM words)
+             (SELECT id FROM words)
+             UNION (SELECT id FROM tasks WHERE title ILIKE ${pattern} LIMIT (SELECT n FROM room))
+             UNION (SELECT task_id FROM comments WHERE search @@ ${words} LIMIT (SELECT n FROM room))))`
+          : `t.id = ANY(ARRAY((SELECT id FROM tasks WHERE search @@ ${words})
+             UNION (SELECT id FROM tasks WHERE title ILIKE ${pattern})
+             UNION (SELECT task_id FROM comments WHERE search @@ ${words})))`,
+      );
       if (query.sort === 'relevance')
         [order, direction] = [`(ts_rank(t.search, ${words}) + similarity(t.title, ${text}))::real`, 'desc'];
     }

@@ -155,13 +155,21 @@ describe('tasks', () => {
 
   test('search finds a part of a word in a title, a word in a comment, and a key', async () => {
     await ok(call('bob', 'POST', '/tasks/OPS-2/comments', { body: 'The firewall needs a reboot, @ada' }), 201);
-    const keys = async (q: string) =>
-      (await ok(call('bob', 'GET', `/tasks?q=${encodeURIComponent(q)}`))).items.map(
+    const keys = async (q: string, sort = 'updated') =>
+      (await ok(call('bob', 'GET', `/tasks?q=${encodeURIComponent(q)}&sort=${sort}`))).items.map(
         (item: { key: string }) => item.key,
       );
-    assert.deepEqual(await keys('rout'), ['OPS-1']);
-    assert.deepEqual(await keys('firewall'), ['OPS-2']);
-    assert.deepEqual(await keys('ops-3'), ['OPS-3']);
+    for (const sort of ['updated', 'relevance']) {
+      assert.deepEqual(await keys('rout', sort), ['OPS-1']);
+      assert.deepEqual(await keys('firewall', sort), ['OPS-2']);
+      assert.deepEqual(await keys('ops-3', sort), ['OPS-3']);
+    }
+    // Ranked: a task with the word in its title before one with it in a comment only.
+    const titled = await ok(
+      call('bob', 'POST', '/projects/OPS/tasks', { title: 'Firewall rules for the office' }),
+      201,
+    );
+    assert.deepEqual(await keys('firewall', 'relevance'), [titled.key, 'OPS-2']);
   });
 
   test('a comment mentions by handle, and its Markdown is rendered without running anything', async () => {

@@ -133,23 +133,33 @@ function relevance(q: string): { expression: string; type: string; direction: 'd
 /**
  * The tasks a search finds, as one set of ids from three searches each served by its own
  * index (full text on tasks, trigrams on titles, full text on comments), fetched by primary
- * key: an OR across them in one condition would read every task. Ranked by relevance, a
- * search ranks the first `relevanceCandidates` matches of each kind, not every one, so a word
- * in thousands of tasks is answered as fast as a rare one.
+ * key: an OR across them in one condition would read every task. Ranked by relevance, a search
+ * ranks at most `relevanceCandidates` matches, not every one, so a word in thousands of tasks is
+ * answered as fast as a rare one: the words of titles and descriptions first, then, in the room
+ * they leave, parts of titles and comments (which rank below them: their rank is the title's
+ * likeness alone).
  */
 function searchMatches(q: string, capped: boolean): Expression<SqlBool> {
   const key = taskKey.exec(q);
   if (key)
     return sql<SqlBool>`(t.number = ${Number(key[2])} AND t.project_id IN (SELECT id FROM projects WHERE key = ${key[1]!.toUpperCase()}))`;
-  const cap = capped ? sql` LIMIT ${relevanceCandidates}` : sql``;
+  const pattern = `%${escapeLike(q)}%`;
+  if (!capped)
+    return sql<SqlBool>`t.id = ANY(ARRAY(
+      (SELECT id FROM tasks WHERE search @@ ${tsquery(q)})
+      UNION (SELECT id FROM tasks WHERE title ILIKE ${pattern})
+      UNION (SELECT task_id FROM comments WHERE search @@ ${tsquery(q)})
+    ))`;
   return sql<SqlBool>`t.id = ANY(ARRAY(
-    (SELECT id FROM tasks WHERE search @@ ${tsquery(q)}${cap})
-    UNION (SELECT id FROM tasks WHERE title ILIKE ${`%${escapeLike(q)}%`}${cap})
-    UNION (SELECT task_id FROM comments WHERE search @@ ${tsquery(q)}${cap})
+    WITH words AS (SELECT id FROM tasks WHERE search @@ ${tsquery(q)} LIMIT ${relevanceCandidates}),
+         room AS (SELECT ${relevanceCandidates} - count(*) AS n FROM words)
+    (SELECT id FROM words)
+    UNION (SELECT id FROM tasks WHERE title ILIKE ${pattern} LIMIT (SELECT n FROM room))
+    UNION (SELECT task_id FROM comments WHERE search @@ ${tsquery(q)} LIMIT (SELECT n FROM room))
   ))`;
 }
 
-/** Matches of each kind a relevance-ranked search ranks. */
+/** Matches a relevance-ranked search ranks, at most. */
 export const relevanceCandidates = 100;
 
 function fieldMatches(fieldId: string, value: string): Expression<SqlBool> {
