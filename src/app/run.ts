@@ -132,6 +132,10 @@ async function startServing(
   ports: HttpPorts | undefined,
   stops: Array<() => Promise<void>>,
 ): Promise<{ http?: FastifyInstance; operatorPort?: number; worker?: Worker }> {
+  if (roles.http) {
+    const stopWatching = await context.tenancy.watchChanges(context.database.admin);
+    stops.push(stopWatching);
+  }
   const listening = roles.http ? await serve(context, ports!) : undefined;
   if (listening) stops.push(listening.stop);
   let worker: Worker | undefined;

@@ -33,6 +33,6 @@ export function registerTenantContext(app: FastifyInstance, tenancy: TenancyServ
       );
     }
     // A read: repeated while a failover is under way, whatever the request's method.
-    request.tenant = tenancy.present(await retryTransient(request, () => tenancy.resolveActive(target.slug), true));
+    request.tenant = tenancy.present(await retryTransient(request, () => tenancy.requestTenant(target.slug), true));
   });
 }

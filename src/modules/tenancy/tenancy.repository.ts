@@ -1,4 +1,4 @@
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { PlatformTables, TenantStatus, TenantsTable } from '../../platform/db/schema.js';
 import { appendPlatformAudit } from '../../platform/db/platform-audit.js';
 
@@ -85,6 +85,7 @@ export class TenancyRepository {
       .set({ status, status_reason: reason, updated_at: new Date() })
       .where('slug', '=', slug)
       .execute();
+    await announceChange(db, slug);
   }
 
   /** Marks a creation finished; false if the row is no longer `provisioning` (a delete or recovery took it). */
@@ -108,6 +109,7 @@ export class TenancyRepository {
 
   async remove(db: Db, slug: string): Promise<void> {
     await db.deleteFrom('tenants').where('slug', '=', slug).execute();
+    await announceChange(db, slug);
   }
 
   async audit(
@@ -127,4 +129,11 @@ export class TenancyRepository {
       .orderBy('id')
       .execute();
   }
+}
+
+/** The channel every change of a tenant's status is announced on, with its slug, as its transaction commits. */
+export const tenantChangesChannel = 'steadfast_tenant_changes';
+
+async function announceChange(db: Db, slug: string): Promise<void> {
+  await sql`SELECT pg_notify(${tenantChangesChannel}, ${slug})`.execute(db);
 }

@@ -271,6 +271,43 @@ describe('suspending, resuming and deleting', () => {
     await platform.tenancy.resume(testOperator, tenant.slug);
   });
 
+  test("a watching process looks a request's tenant up once a second, and hears another process's suspension at once", async () => {
+    const tenant = await buildTenant(platform);
+    const repository = new TenancyRepository(platform.db);
+    let lookups = 0;
+    const findBySlug = repository.findBySlug.bind(repository);
+    repository.findBySlug = (slug) => {
+      lookups++;
+      return findBySlug(slug);
+    };
+    const serving = new TenancyService({
+      repository,
+      provisioner: ownProvisioner(),
+      pools: platform.tenantPools,
+      clock: platform.clock,
+      log: platform.log,
+      region: 'local',
+      baseDomain: 'localhost',
+    });
+    await serving.requestTenant(tenant.slug);
+    await serving.requestTenant(tenant.slug);
+    assert.equal(lookups, 2, 'not watching: every request looks its tenant up');
+    const stopWatching = await serving.watchChanges(platform.database.admin);
+    try {
+      for (let request = 0; request < 5; request++) await serving.requestTenant(tenant.slug);
+      assert.equal(lookups, 2, 'watching: what it found a moment ago, no lookup');
+      await platform.tenancy.suspend(testOperator, tenant.slug, 'by another process');
+      // Well within activeSeenMs: the announcement, not the time, made it look again.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await assert.rejects(serving.requestTenant(tenant.slug), rejectsWith('TENANT_SUSPENDED'));
+      await platform.tenancy.resume(testOperator, tenant.slug);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await serving.requestTenant(tenant.slug);
+    } finally {
+      await stopWatching();
+    }
+  });
+
   test('deletion drops the database, the role and the row, and keeps the audit record', async () => {
     const tenant = await buildTenant(platform);
     // A query under way and an open pool must not block the drop.

@@ -4,13 +4,13 @@ import type { Clock } from '../../platform/clock/clock.js';
 import type { ConnectionTarget } from '../../platform/db/connect.js';
 import type { TenantTables } from '../../platform/db/schema.js';
 import type { TenantPoolRegistry } from '../../platform/db/tenant-pools.js';
-import type { ListenHandlers } from '../../platform/db/listener.js';
+import { NotificationListener, type ListenHandlers } from '../../platform/db/listener.js';
 import type { AppError } from '../../platform/errors.js';
 import { appError } from '../../platform/errors.js';
 import type { Logger } from '../../platform/log/log.js';
 import { assertCanManageTenants } from './tenancy.policy.js';
 import type { TenantProvisioner } from './tenancy.provisioner.js';
-import type { TenancyRepository, TenantRow } from './tenancy.repository.js';
+import { tenantChangesChannel, type TenancyRepository, type TenantRow } from './tenancy.repository.js';
 import { createTenantSchema, statusReasonSchema, type CreateTenantInput, type TenantView } from './tenancy.schema.js';
 
 export interface TenancyServiceDeps {
@@ -41,15 +41,17 @@ export interface MigrateTenantsResult {
 }
 
 /**
- * How long `withDatabase` and `listen` trust this process's last finding that a tenant is active:
- * a request's tenant context has just looked it up, and the work it does then needs no second
- * lookup. A change of status in this process is seen at once; made by another process, within it.
+ * How long this process trusts its last finding that a tenant is active: a change of status made
+ * here is seen at once, one made by another process when its announcement arrives (watchChanges)
+ * or, while no announcement can arrive, within this time.
  */
 export const activeSeenMs = 1000;
 
 /** Provisioning, lookup, suspension, deletion and migration of tenants. */
 export class TenancyService {
   private readonly activeSeen = new Map<string, { row: TenantRow; until: number }>();
+  /** True while this process hears every change of a tenant's status (watchChanges). */
+  private watching = false;
 
   constructor(private readonly deps: TenancyServiceDeps) {}
 
@@ -323,6 +325,32 @@ export class TenancyService {
       for (const [seen, entry] of this.activeSeen) if (entry.until <= now) this.activeSeen.delete(seen);
     this.activeSeen.set(slug, { row, until: now + activeSeenMs });
     return row;
+  }
+
+  /**
+   * The tenant a request's address names, if it is active: found within `activeSeenMs` while this
+   * process hears every change of a tenant's status, looked up otherwise.
+   */
+  async requestTenant(slug: string): Promise<TenantRow> {
+    return this.watching ? this.recentlyActive(slug) : this.resolveActive(slug);
+  }
+
+  /**
+   * Hears every change of a tenant's status, from any process (announced on the platform
+   * database as it commits), and forgets what it found of that tenant; after a gap in hearing,
+   * forgets all. Serving processes watch, so a request costs no registry lookup once a second.
+   */
+  async watchChanges(target: ConnectionTarget): Promise<() => Promise<void>> {
+    const listener = new NotificationListener(target, tenantChangesChannel, {
+      notify: (slug) => this.activeSeen.delete(slug),
+      resumed: () => this.activeSeen.clear(),
+    });
+    await listener.start();
+    this.watching = true;
+    return async () => {
+      this.watching = false;
+      await listener.close();
+    };
   }
 
   /** The tenant's row as resolveActive found it within `activeSeenMs`, or as it finds it now. */
