@@ -2,6 +2,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { listTasks, type TaskFilters, type TaskSort } from '../../src/modules/work/work.task-list.js';
 import type { WorkDatabase } from '../../src/modules/work/work.tables.js';
+import type { WorkActor } from '../../src/modules/work/work.policy.js';
 import { round } from '../lib.js';
 import type { SeedProject } from './seed.js';
 
@@ -37,7 +38,9 @@ export async function explainLists(
     },
   });
   const [project] = projects;
-  const base = { projectIds: [project!.id] };
+  // As the bench's token holder, the workspace's owner, sees them.
+  const owner: WorkActor = { userId: userIds[0]!, name: 'Ada Lovelace', workspaceRole: 'owner', readOnly: false };
+  const base = { projects: { actor: owner, ref: project!.id } };
   const cases: Array<[string, TaskFilters, TaskSort, number]> = [
     ['project', base, 'updated', 50],
     ['group, by priority', { ...base, groups: ['unstarted', 'started'] }, 'priority', 50],
@@ -52,7 +55,7 @@ export async function explainLists(
     ],
     ...terms.map(
       (q) =>
-        [`search "${q}"`, { projectIds: projects.map((p) => p.id), q }, 'relevance', 25] as [
+        [`search "${q}"`, { projects: { actor: owner }, q }, 'relevance', 25] as [
           string,
           TaskFilters,
           TaskSort,

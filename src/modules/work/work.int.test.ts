@@ -241,6 +241,22 @@ describe('tasks', () => {
       assert.equal(hidden.statusCode, method === 'PATCH' ? 400 : 404, `${method} ${suffix}: ${hidden.body}`);
     }
   });
+
+  test("lists show only the tasks of projects one may see; naming another's project is 404 as an unknown one", async () => {
+    assert.deepEqual((await ok(call('cy', 'GET', '/tasks'))).items, []);
+    assert.deepEqual((await ok(call('cy', 'GET', '/tasks?q=firewall&sort=relevance'))).items, []);
+    const ops = await ok(call('ada', 'GET', '/projects/OPS'));
+    for (const ref of ['OPS', 'ops', ops.id]) {
+      const hidden = await call('cy', 'GET', `/tasks?project=${ref}`);
+      assert.equal(hidden.statusCode, 404, hidden.body);
+      assert.equal(hidden.json().detail, (await call('cy', 'GET', '/tasks?project=NOPE')).json().detail);
+    }
+    for (const who of ['ada', 'bob', 'vi'] as const) {
+      const all = await ok(call(who, 'GET', '/tasks?limit=100'));
+      assert.ok(all.items.length > 0 && all.items.every((item: { projectKey: string }) => item.projectKey === 'OPS'));
+      assert.deepEqual((await ok(call(who, 'GET', '/tasks?project=ops&limit=100'))).items, all.items);
+    }
+  });
 });
 
 describe('saved views', () => {

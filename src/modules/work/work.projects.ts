@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import { appError } from '../../platform/errors.js';
 import { publish, recordActivity } from './work.activity.js';
 import { projectRoleOf, type WorkActor } from './work.policy.js';
@@ -114,6 +114,26 @@ export function accessOf(
 ): ProjectAccess | undefined {
   const role = row ? projectRoleOf(actor, row.membership ?? undefined) : null;
   return row && role ? { project: present(row, role), role } : undefined;
+}
+
+/**
+ * The ids of the projects `actor` may see, as a subquery for a statement that reads their tasks:
+ * the one named by `ref` (key or id, archived or not), or all that are not archived. The same
+ * rule as projectRoleOf: owners, admins and support see every project, others those they are
+ * members of.
+ */
+export function visibleProjectIds(actor: WorkActor, ref?: string): RawBuilder<string> {
+  const seesAll = ['owner', 'admin', 'support'].includes(actor.workspaceRole);
+  const which =
+    ref === undefined
+      ? sql`p.archived_at IS NULL`
+      : isUuid(ref)
+        ? sql`p.id = ${ref}`
+        : sql`p.key = ${ref.toUpperCase()}`;
+  const theirs = seesAll
+    ? sql`true`
+    : sql`EXISTS (SELECT 1 FROM project_members m WHERE m.project_id = p.id AND m.user_id = ${actor.userId || null})`;
+  return sql<string>`(SELECT p.id FROM projects p WHERE ${which} AND ${theirs})`;
 }
 
 /** The projects the person may see, by key; archived ones only when asked. */

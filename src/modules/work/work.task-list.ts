@@ -1,5 +1,7 @@
 import { sql, type Expression, type Kysely, type SqlBool } from 'kysely';
 import { appError } from '../../platform/errors.js';
+import type { WorkActor } from './work.policy.js';
+import { visibleProjectIds } from './work.projects.js';
 import {
   decorated,
   listItemOf,
@@ -12,7 +14,8 @@ import type { Priority, StateGroup, WorkDatabase } from './work.tables.js';
 
 /** How a list of tasks is narrowed; every filter given must hold. */
 export interface TaskFilters {
-  readonly projectIds: readonly string[];
+  /** Whose tasks: the projects this person may see, or the one of them named (key or id). */
+  readonly projects: { readonly actor: WorkActor; readonly ref?: string | undefined };
   readonly stateIds?: readonly string[] | undefined;
   readonly groups?: readonly StateGroup[] | undefined;
   /** A user id, or "none" for tasks nobody is assigned. */
@@ -67,7 +70,6 @@ export async function listTasks(
   limit: number,
   cursor: string | undefined,
 ): Promise<TaskPage> {
-  if (filters.projectIds.length === 0) return { items: [], nextCursor: null };
   const q = filters.q?.trim();
   const order = sort === 'relevance' && q ? relevance(q) : sorts[sort === 'relevance' ? 'updated' : sort];
   const after = cursor ? decodeCursor(cursor, sort, order.type) : undefined;
@@ -76,7 +78,9 @@ export async function listTasks(
     .select(taskColumns('t'))
     .select(sql`${sql.raw(order.expression)}`.as('sort_key'))
     .where((eb) => {
-      const all: Expression<SqlBool>[] = [eb('t.project_id', 'in', filters.projectIds)];
+      const all: Expression<SqlBool>[] = [
+        sql<SqlBool>`t.project_id IN ${visibleProjectIds(filters.projects.actor, filters.projects.ref)}`,
+      ];
       if (filters.stateIds?.length) all.push(eb('t.state_id', 'in', filters.stateIds));
       if (filters.groups?.length)
         all.push(

@@ -7,7 +7,7 @@ import { validationFailed } from '../../platform/http/validation.js';
 import { addComment, deleteComment, editComment, findComment, listComments } from './work.comments.js';
 import { expectedVersion, idempotencyOf, json, sendStored, readTask, slugOf, workActorOf } from './work.http.js';
 import type { WorkActor } from './work.policy.js';
-import { listProjects, reachProject, type ProjectAccess } from './work.projects.js';
+import { reachProject, type ProjectAccess } from './work.projects.js';
 import {
   activitySchema,
   commentBody,
@@ -78,12 +78,9 @@ export function taskApi(api: ApiScope, work: WorkService): void {
                 cursor: asked.cursor,
               }
             : asked;
-          const projectIds = query.project
-            ? [(await reachProject(db, actor, query.project)).project.id]
-            : (await listProjects(db, actor, false)).map((project) => project.id);
           const parent = query.parent ? await findTask(db, query.parent) : undefined;
           const filters: TaskFilters = {
-            projectIds,
+            projects: { actor, ref: query.project },
             stateIds: query.state,
             groups: query.group,
             assignee: query.assignee === 'me' ? actor.userId || 'none' : query.assignee,
@@ -95,7 +92,10 @@ export function taskApi(api: ApiScope, work: WorkService): void {
             fieldValues: fieldValues(query.field),
             q: query.q,
           };
-          return listTasks(db, filters, query.sort, query.limit, query.cursor);
+          const page = await listTasks(db, filters, query.sort, query.limit, query.cursor);
+          // Nothing shown of a named project: it may be one they may not see, which is a 404.
+          if (page.items.length === 0 && query.project) await reachProject(db, actor, query.project);
+          return page;
         }),
       );
     },
