@@ -79,7 +79,9 @@ export async function listTasks(
     .select(sql`${sql.raw(order.expression)}`.as('sort_key'))
     .where((eb) => {
       const all: Expression<SqlBool>[] = [
-        sql<SqlBool>`t.project_id IN ${visibleProjectIds(filters.projects.actor, filters.projects.ref)}`,
+        filters.projects.ref === undefined
+          ? sql<SqlBool>`t.project_id = ANY(ARRAY(${visibleProjectIds(filters.projects.actor)}))`
+          : sql<SqlBool>`t.project_id = (${visibleProjectIds(filters.projects.actor, filters.projects.ref)})`,
       ];
       if (filters.stateIds?.length) all.push(eb('t.state_id', 'in', filters.stateIds));
       if (filters.groups?.length)
