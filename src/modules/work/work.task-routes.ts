@@ -30,7 +30,7 @@ import {
   noSuchTask,
   reachTask,
   relate,
-  taskDetail,
+  reachTaskDetail,
   unrelate,
   updateTask,
 } from './work.tasks.js';
@@ -129,7 +129,8 @@ export function taskApi(api: ApiScope, work: WorkService): void {
       schema: { summary: 'A task with its subtasks and relations', tags, params, response: { 200: taskDetailSchema } },
     },
     async (request, reply) => {
-      const detail = await readTask(work, request, taskDetail);
+      const actor = workActorOf(request.actor);
+      const detail = await work.read(slugOf(request), (db) => reachTaskDetail(db, actor, request.params.task));
       return reply.header('etag', `"${detail.version}"`).send(json(detail));
     },
   );

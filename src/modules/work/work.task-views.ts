@@ -1,6 +1,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { handleOf, renderMarkdown } from './work.markdown.js';
-import type { Priority, RelationKind, StateGroup, TasksTable, WorkDatabase } from './work.tables.js';
+import type { ProjectRow } from './work.projects.js';
+import type { Priority, ProjectRole, RelationKind, StateGroup, TasksTable, WorkDatabase } from './work.tables.js';
 import type { Selectable } from 'kysely';
 
 /** Someone a task names: an assignee, its author. */
@@ -183,22 +184,49 @@ interface Link {
   state_group: StateGroup;
 }
 
-/** The task's page: its view, subtasks (by number) and relations both ways (by when they were made), in one query. */
-export async function detailOf(db: Kysely<WorkDatabase>, row: TaskRow): Promise<TaskDetail> {
-  const links = sql`, (SELECT coalesce(json_agg(json_build_object('link', link, 'outgoing', outgoing, 'id', o.id,
-        'key', op.key || '-' || o.number, 'title', o.title, 'state_group', os.state_group) ORDER BY l.part, l.ord, l.made), '[]')
-      FROM (
-        SELECT 'subtask' AS link, true AS outgoing, c.id AS other, 0 AS part, c.number::bigint AS ord, NULL::timestamptz AS made
-          FROM tasks c WHERE c.parent_id = t.id
-        UNION ALL
-        SELECT r.kind, r.task_id = t.id, CASE WHEN r.task_id = t.id THEN r.related_id ELSE r.task_id END, 1, 0, r.created_at
-          FROM task_relations r WHERE r.task_id = t.id OR r.related_id = t.id
-      ) l
-      JOIN tasks o ON o.id = l.other JOIN projects op ON op.id = o.project_id JOIN workflow_states os ON os.id = o.state_id
-    ) AS links`;
-  const { rows: found } = await sql<TaskRow & Decoration & { links: Link[] }>`${decorated(sql`tasks t`, links)}
-    WHERE t.id = ${row.id}`.execute(db);
-  const linked = found[0]!.links;
+/** Subtasks by number, then relations both ways by when they were made, of the task `t`. */
+const linksColumn = sql`(SELECT coalesce(json_agg(json_build_object('link', link, 'outgoing', outgoing, 'id', o.id,
+      'key', op.key || '-' || o.number, 'title', o.title, 'state_group', os.state_group) ORDER BY l.part, l.ord, l.made), '[]')
+    FROM (
+      SELECT 'subtask' AS link, true AS outgoing, c.id AS other, 0 AS part, c.number::bigint AS ord, NULL::timestamptz AS made
+        FROM tasks c WHERE c.parent_id = t.id
+      UNION ALL
+      SELECT r.kind, r.task_id = t.id, CASE WHEN r.task_id = t.id THEN r.related_id ELSE r.task_id END, 1, 0, r.created_at
+        FROM task_relations r WHERE r.task_id = t.id OR r.related_id = t.id
+    ) l
+    JOIN tasks o ON o.id = l.other JOIN projects op ON op.id = o.project_id JOIN workflow_states os ON os.id = o.state_id
+  ) AS links`;
+
+/** The project of a task read with its page, and the reader's membership of it, for ProjectAccess. */
+export type ProjectWithMembership = ProjectRow & { membership: ProjectRole | null };
+
+/**
+ * The page of the task `where` names (a condition on the task `t` and its project `p`): its view,
+ * subtasks and relations, with its project and `userId`'s membership of it, in one statement.
+ */
+export async function findDetail(
+  db: Kysely<WorkDatabase>,
+  where: RawBuilder<unknown>,
+  userId: string | null,
+): Promise<{ detail: TaskDetail; project: ProjectWithMembership } | undefined> {
+  const more = sql`, ${linksColumn}, p.name AS p_name, p.description AS p_description, p.version AS p_version,
+    p.created_at AS p_created_at, p.updated_at AS p_updated_at, p.archived_at AS p_archived_at,
+    (SELECT m.role FROM project_members m WHERE m.project_id = p.id AND m.user_id = ${userId}) AS p_membership`;
+  const { rows } = await sql<
+    TaskRow &
+      Decoration & {
+        links: Link[];
+        p_name: string;
+        p_description: string;
+        p_version: number;
+        p_created_at: Date;
+        p_updated_at: Date;
+        p_archived_at: Date | null;
+        p_membership: ProjectRole | null;
+      }
+  >`${decorated(sql`tasks t`, more)} WHERE ${where}`.execute(db);
+  const row = rows[0];
+  if (!row) return undefined;
   const ref = (link: Link): TaskRef => ({
     id: link.id,
     key: link.key,
@@ -206,12 +234,25 @@ export async function detailOf(db: Kysely<WorkDatabase>, row: TaskRow): Promise<
     stateGroup: link.state_group,
   });
   return {
-    ...viewOf(found[0]!),
-    subtasks: linked.filter((link) => link.link === 'subtask').map(ref),
-    relations: linked.flatMap((link) =>
-      link.link === 'subtask'
-        ? []
-        : [{ kind: link.link === 'blocks' && !link.outgoing ? ('blocked_by' as const) : link.link, task: ref(link) }],
-    ),
+    detail: {
+      ...viewOf(row),
+      subtasks: row.links.filter((link) => link.link === 'subtask').map(ref),
+      relations: row.links.flatMap((link) =>
+        link.link === 'subtask'
+          ? []
+          : [{ kind: link.link === 'blocks' && !link.outgoing ? ('blocked_by' as const) : link.link, task: ref(link) }],
+      ),
+    },
+    project: {
+      id: row.project_id,
+      key: row.project_key,
+      name: row.p_name,
+      description: row.p_description,
+      version: row.p_version,
+      created_at: row.p_created_at,
+      updated_at: row.p_updated_at,
+      archived_at: row.p_archived_at,
+      membership: row.p_membership,
+    },
   };
 }

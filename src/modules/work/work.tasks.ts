@@ -6,7 +6,7 @@ import { notify, watchersOf } from './work.notifications.js';
 import { assertProjectRole, canEditTasks, ruleAllows, type WorkActor } from './work.policy.js';
 import { accessOf, assertVersion, isUuid, type ProjectAccess } from './work.projects.js';
 import { listFields, listRules, listStates, type StateView } from './work.settings.js';
-import { detailOf, type TaskDetail, type TaskRow, type TaskView, viewsOf } from './work.task-views.js';
+import { findDetail, type TaskDetail, type TaskRow, type TaskView, viewsOf } from './work.task-views.js';
 import type { Priority, RelationKind, WorkDatabase } from './work.tables.js';
 
 type Tx = Transaction<WorkDatabase>;
@@ -107,8 +107,14 @@ export async function reachTask(
   return { row, access };
 }
 
-export async function taskDetail(db: Kysely<WorkDatabase>, row: TaskRow): Promise<TaskDetail> {
-  return detailOf(db, row);
+/** The task's page, read with the person's access to its project in one statement; 404 alike for unknown and hidden tasks. */
+export async function reachTaskDetail(db: Kysely<WorkDatabase>, actor: WorkActor, ref: string): Promise<TaskDetail> {
+  const byKey = taskKeyPattern.exec(ref);
+  if (!byKey && !isUuid(ref)) throw noSuchTask();
+  const where = byKey ? sql`p.key = ${byKey[1]!.toUpperCase()} AND t.number = ${Number(byKey[2])}` : sql`t.id = ${ref}`;
+  const found = await findDetail(db, where, actor.userId || null);
+  if (!found || !accessOf(actor, found.project)) throw noSuchTask();
+  return found.detail;
 }
 
 /** Makes a task in the project: numbered next (the project row is locked while it takes its number), placed at the bottom of its state. */
