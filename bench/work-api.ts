@@ -27,7 +27,7 @@ import { explainLists } from './work-api/explain.js';
 
 const seconds = Number(process.argv[2] ?? 15);
 const connections = 32;
-const rounds = 2;
+const rounds = 3;
 const moves = 200;
 const searchesPerKind = 100;
 const sizes = [

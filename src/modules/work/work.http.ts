@@ -112,6 +112,10 @@ function jsonValue(value: unknown): unknown {
   if (value instanceof Date) return value.toISOString();
   if (Array.isArray(value)) return value.map(jsonValue);
   const copy: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) if (item !== undefined) copy[key] = jsonValue(item);
+  const source = value as Record<string, unknown>;
+  for (const key in source) {
+    const item = source[key];
+    if (item !== undefined && Object.hasOwn(source, key)) copy[key] = jsonValue(item);
+  }
   return copy;
 }
