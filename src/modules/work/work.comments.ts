@@ -5,9 +5,12 @@ import { notify } from './work.notifications.js';
 import { handleOf, mentionedHandles, renderMarkdown } from './work.markdown.js';
 import { assertProjectRole, canEditTasks, canManageProject, type WorkActor } from './work.policy.js';
 import { assertVersion, type ProjectAccess } from './work.projects.js';
-import type { PersonRef, TaskRow } from './work.task-views.js';
+import { taskColumns, type PersonRef, type TaskRow } from './work.task-views.js';
 import { watch } from './work.tasks.js';
 import type { WorkDatabase } from './work.tables.js';
+
+/** A comment's columns: never the search vector, which no answer shows. */
+const commentColumns = ['id', 'task_id', 'author_id', 'body', 'version', 'created_at', 'updated_at'] as const;
 
 /** A comment as the task's page shows it: Markdown and its sanitised rendering, with mentions marked. */
 export interface CommentView {
@@ -57,7 +60,7 @@ function present(row: CommentRow, byHandle: Map<string, PersonRef>, byId: Map<st
 export async function listComments(db: Kysely<WorkDatabase>, taskId: string): Promise<CommentView[]> {
   const rows = await db
     .selectFrom('comments')
-    .selectAll()
+    .select(commentColumns)
     .where('task_id', '=', taskId)
     .orderBy('created_at')
     .orderBy('id')
@@ -101,7 +104,7 @@ export async function addComment(
   const row = await tx
     .insertInto('comments')
     .values({ task_id: task.id, author_id: actor.userId || null, body, created_at: at, updated_at: at })
-    .returningAll()
+    .returning(commentColumns)
     .executeTakeFirstOrThrow();
   const byHandle = await people(tx);
   const view = present(row, byHandle, new Map([...byHandle.values()].map((person) => [person.id, person])));
@@ -123,7 +126,7 @@ export async function addComment(
 export async function findComment(tx: Tx, taskId: string, commentId: string): Promise<CommentRow> {
   const row = await tx
     .selectFrom('comments')
-    .selectAll()
+    .select(commentColumns)
     .where('id', '=', commentId)
     .where('task_id', '=', taskId)
     .forUpdate()
@@ -150,7 +153,7 @@ export async function editComment(
     .updateTable('comments')
     .set({ body, version: row.version + 1, updated_at: at })
     .where('id', '=', row.id)
-    .returningAll()
+    .returning(commentColumns)
     .executeTakeFirstOrThrow();
   const byHandle = await people(tx);
   const view = present(updated, byHandle, new Map([...byHandle.values()].map((person) => [person.id, person])));
@@ -161,7 +164,11 @@ export async function editComment(
     [{ field: 'comment.edited', before: row.body, after: body }],
     at,
   );
-  const task = await tx.selectFrom('tasks').selectAll().where('id', '=', row.task_id).executeTakeFirstOrThrow();
+  const task = await tx
+    .selectFrom('tasks')
+    .select(taskColumns('tasks'))
+    .where('id', '=', row.task_id)
+    .executeTakeFirstOrThrow();
   await tellMentioned(tx, actor, access, task, view, mentionedHandles(row.body), at);
   await publish(tx, access.project.id, 'comment.updated', { taskId: row.task_id, comment: view });
   return view;

@@ -5,7 +5,7 @@ import { assertProjectRole, canEditTasks, type WorkActor } from './work.policy.j
 import { reachProject, type ProjectAccess } from './work.projects.js';
 import { addDays, describeRule, nextOccurrence, type RecurrenceRule } from './work.recurrence.js';
 import type { TaskRow } from './work.task-views.js';
-import { viewsOf } from './work.task-views.js';
+import { taskColumns, viewsOf } from './work.task-views.js';
 import { createTask } from './work.tasks.js';
 import type { Frequency, TaskRecurrencesTable, WorkDatabase } from './work.tables.js';
 
@@ -154,7 +154,11 @@ export async function makeOccurrences(tx: Tx, taskId: string, at: Date): Promise
     .skipLocked()
     .executeTakeFirst();
   if (!row || row.next_on === null || row.next_on > today(at)) return 0;
-  const template = await tx.selectFrom('tasks').selectAll().where('id', '=', taskId).executeTakeFirstOrThrow();
+  const template = await tx
+    .selectFrom('tasks')
+    .select(taskColumns('tasks'))
+    .where('id', '=', taskId)
+    .executeTakeFirstOrThrow();
   const [view] = await viewsOf(tx, [template]);
   const access = await reachProject(tx, scheduler, row.project_id);
   const rule = ruleOf(row);

@@ -6,7 +6,7 @@ import { notify, watchersOf } from './work.notifications.js';
 import { assertProjectRole, canEditTasks, ruleAllows, type WorkActor } from './work.policy.js';
 import { accessOf, assertVersion, isUuid, type ProjectAccess } from './work.projects.js';
 import { listFields, listRules, listStates, type StateView } from './work.settings.js';
-import { findDetail, type TaskDetail, type TaskRow, type TaskView, viewsOf } from './work.task-views.js';
+import { findDetail, taskColumns, type TaskDetail, type TaskRow, type TaskView, viewsOf } from './work.task-views.js';
 import type { Priority, RelationKind, WorkDatabase } from './work.tables.js';
 
 type Tx = Transaction<WorkDatabase>;
@@ -42,7 +42,7 @@ export const noSuchTask = (): Error =>
 export async function findTask(db: Kysely<WorkDatabase>, ref: string, lock = false): Promise<TaskRow | undefined> {
   const byKey = taskKeyPattern.exec(ref);
   if (!byKey && !isUuid(ref)) return undefined;
-  let query = db.selectFrom('tasks').selectAll('tasks');
+  let query = db.selectFrom('tasks').select(taskColumns('tasks'));
   query = byKey
     ? query
         .innerJoin('projects', 'projects.id', 'tasks.project_id')
@@ -73,7 +73,7 @@ export async function reachTask(
         .onRef('project_members.project_id', '=', 'projects.id')
         .on('project_members.user_id', '=', actor.userId || null),
     )
-    .selectAll('tasks')
+    .select(taskColumns('tasks'))
     .select([
       'projects.key as p_key',
       'projects.name as p_name',
@@ -162,7 +162,7 @@ export async function createTask(
       updated_at: at,
       completed_at: state.group === 'completed' ? at : null,
     })
-    .returningAll()
+    .returning(taskColumns('tasks'))
     .executeTakeFirstOrThrow();
   await setAssignees(tx, row.id, input.assigneeIds ?? []);
   await setLabels(tx, projectId, row.id, input.labelIds ?? []);
@@ -231,7 +231,7 @@ export async function updateTask(
       completed_at: completed,
     })
     .where('id', '=', row.id)
-    .returningAll()
+    .returning(taskColumns('tasks'))
     .executeTakeFirstOrThrow();
   if (input.assigneeIds) {
     await setAssignees(tx, row.id, input.assigneeIds);
