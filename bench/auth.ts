@@ -29,7 +29,7 @@ import {
 
 const seconds = Number(process.argv[2] ?? 10);
 const connections = 50;
-const rounds = 2;
+const rounds = 4;
 const password = 'correct horse battery staple 42';
 const email = 'ada@example.com';
 const host = 'acme.localhost';

@@ -50,9 +50,21 @@ function ownProvisioner(): TenantProvisioner {
   });
 }
 
-function serviceWith(provisioner: TenantProvisioner): TenancyService {
+/** Another process's service on the same platform database, counting its registry lookups. */
+function countingLookups(): { service: TenancyService; lookups: () => number } {
+  const repository = new TenancyRepository(platform.db);
+  let lookups = 0;
+  const findBySlug = repository.findBySlug.bind(repository);
+  repository.findBySlug = (slug) => {
+    lookups++;
+    return findBySlug(slug);
+  };
+  return { service: serviceWith(ownProvisioner(), repository), lookups: () => lookups };
+}
+
+function serviceWith(provisioner: TenantProvisioner, repository = new TenancyRepository(platform.db)): TenancyService {
   return new TenancyService({
-    repository: new TenancyRepository(platform.db),
+    repository,
     provisioner,
     pools: platform.tenantPools,
     clock: platform.clock,
@@ -230,26 +242,11 @@ describe('suspending, resuming and deleting', () => {
 
   test("work on a tenant this process just found active needs no second lookup; another process's suspension is refused within activeSeenMs", async () => {
     const tenant = await buildTenant(platform);
-    const repository = new TenancyRepository(platform.db);
-    let lookups = 0;
-    const findBySlug = repository.findBySlug.bind(repository);
-    repository.findBySlug = (slug) => {
-      lookups++;
-      return findBySlug(slug);
-    };
-    const other = new TenancyService({
-      repository,
-      provisioner: ownProvisioner(),
-      pools: platform.tenantPools,
-      clock: platform.clock,
-      log: platform.log,
-      region: 'local',
-      baseDomain: 'localhost',
-    });
+    const { service: other, lookups } = countingLookups();
     // As a request does: its tenant context resolves the tenant, then its handler works in it.
     await other.resolveActive(tenant.slug);
     await other.withDatabase(tenant.slug, (db) => db.selectFrom('settings').selectAll().execute());
-    assert.equal(lookups, 1);
+    assert.equal(lookups(), 1);
 
     await platform.tenancy.suspend(testOperator, tenant.slug, 'by another process');
     // Its next request sees it at once, and then so does its work.
@@ -273,29 +270,14 @@ describe('suspending, resuming and deleting', () => {
 
   test("a watching process looks a request's tenant up once a second, and hears another process's suspension at once", async () => {
     const tenant = await buildTenant(platform);
-    const repository = new TenancyRepository(platform.db);
-    let lookups = 0;
-    const findBySlug = repository.findBySlug.bind(repository);
-    repository.findBySlug = (slug) => {
-      lookups++;
-      return findBySlug(slug);
-    };
-    const serving = new TenancyService({
-      repository,
-      provisioner: ownProvisioner(),
-      pools: platform.tenantPools,
-      clock: platform.clock,
-      log: platform.log,
-      region: 'local',
-      baseDomain: 'localhost',
-    });
+    const { service: serving, lookups } = countingLookups();
     await serving.requestTenant(tenant.slug);
     await serving.requestTenant(tenant.slug);
-    assert.equal(lookups, 2, 'not watching: every request looks its tenant up');
+    assert.equal(lookups(), 2, 'not watching: every request looks its tenant up');
     const stopWatching = await serving.watchChanges(platform.database.admin);
     try {
       for (let request = 0; request < 5; request++) await serving.requestTenant(tenant.slug);
-      assert.equal(lookups, 2, 'watching: what it found a moment ago, no lookup');
+      assert.equal(lookups(), 2, 'watching: what it found a moment ago, no lookup');
       await platform.tenancy.suspend(testOperator, tenant.slug, 'by another process');
       // Well within activeSeenMs: the announcement, not the time, made it look again.
       await new Promise((resolve) => setTimeout(resolve, 100));
