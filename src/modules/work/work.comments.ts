@@ -108,8 +108,7 @@ export async function addComment(
     .executeTakeFirstOrThrow();
   const byHandle = await people(tx);
   const view = present(row, byHandle, new Map([...byHandle.values()].map((person) => [person.id, person])));
-  if (actor.userId) await watch(tx, task.id, actor.userId);
-  for (const person of view.mentions) await watch(tx, task.id, person.id);
+  await watch(tx, task.id, [actor.userId, ...view.mentions.map((person) => person.id)]);
   await tellMentioned(tx, actor, access, task, view, [], at);
   await recordActivity(
     tx,

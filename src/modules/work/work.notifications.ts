@@ -93,35 +93,17 @@ export async function notify(
   const named = [...new Set(input.recipients)].filter((id) => id && id !== input.actor.userId);
   if (named.length === 0) return;
   // Only people who see the project hear of it: a mention of someone outside it tells them nothing.
-  const recipients = (
-    await tx
-      .selectFrom('users as u')
-      .select('u.id')
-      .where('u.id', 'in', named)
-      .where('u.disabled_at', 'is', null)
-      .where(seesProject(input.task.projectId))
-      .execute()
-  ).map((row) => row.id);
-  if (recipients.length === 0) return;
+  // Who they are, the actor's name as it is now and the rows, in one statement.
   const actorName = input.actor.userId
-    ? ((await tx.selectFrom('users').select('name').where('id', '=', input.actor.userId).executeTakeFirst())?.name ??
-      input.actor.name)
-    : input.actor.name;
+    ? sql`coalesce((SELECT name FROM users WHERE id = ${input.actor.userId}), ${input.actor.name})`
+    : sql`${input.actor.name}`;
   const data = JSON.stringify({ taskKey: input.task.key, taskTitle: input.task.title, ...input.data });
-  await tx
-    .insertInto('notifications')
-    .values(
-      recipients.map((user_id) => ({
-        user_id,
-        project_id: input.task.projectId,
-        task_id: input.task.id,
-        kind: input.kind,
-        actor: actorName,
-        data,
-        created_at: input.at,
-      })),
-    )
-    .execute();
+  await sql`
+    INSERT INTO notifications (user_id, project_id, task_id, kind, actor, data, created_at)
+    SELECT u.id, ${input.task.projectId}::uuid, ${input.task.id}::uuid, ${input.kind}, ${actorName}, ${data}::jsonb,
+           ${input.at}::timestamptz
+      FROM users u
+     WHERE u.id = ANY(${named}::uuid[]) AND u.disabled_at IS NULL AND ${seesProject(input.task.projectId)}`.execute(tx);
 }
 
 /** Whether user `u` sees a project: owners and admins see all, anyone else as a member of it. */

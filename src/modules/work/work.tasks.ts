@@ -164,10 +164,9 @@ export async function createTask(
     })
     .returning(taskColumns('tasks'))
     .executeTakeFirstOrThrow();
-  await setAssignees(tx, row.id, input.assigneeIds ?? []);
-  await setLabels(tx, projectId, row.id, input.labelIds ?? []);
-  if (actor.userId) await watch(tx, row.id, actor.userId);
-  for (const userId of input.assigneeIds ?? []) await watch(tx, row.id, userId);
+  await setAssignees(tx, row.id, input.assigneeIds ?? [], true);
+  await setLabels(tx, projectId, row.id, input.labelIds ?? [], true);
+  await watch(tx, row.id, [actor.userId, ...(input.assigneeIds ?? [])]);
   const [view] = await viewsOf(tx, [row]);
   await recordActivity(
     tx,
@@ -235,7 +234,7 @@ export async function updateTask(
     .executeTakeFirstOrThrow();
   if (input.assigneeIds) {
     await setAssignees(tx, row.id, input.assigneeIds);
-    for (const userId of input.assigneeIds) await watch(tx, row.id, userId);
+    await watch(tx, row.id, input.assigneeIds);
   }
   if (input.labelIds) await setLabels(tx, projectId, row.id, input.labelIds);
   const [after] = await viewsOf(tx, [updated]);
@@ -382,16 +381,19 @@ async function activeUsers(tx: Tx): Promise<Set<string>> {
   return new Set(rows.map((row) => row.id));
 }
 
-async function setAssignees(tx: Tx, taskId: string, userIds: readonly string[]): Promise<void> {
+/** Sets the task's assignees; `isNew`: the task was just made, so there are none to remove. */
+async function setAssignees(tx: Tx, taskId: string, userIds: readonly string[], isNew = false): Promise<void> {
   const wanted = [...new Set(userIds)];
-  const active = await activeUsers(tx);
-  const unknown = wanted.filter((id) => !active.has(id));
-  if (unknown.length > 0)
-    throw appError(
-      'VALIDATION_FAILED',
-      `Assignees must be active members of the workspace; these are not: ${unknown.join(', ')}.`,
-    );
-  await tx.deleteFrom('task_assignees').where('task_id', '=', taskId).execute();
+  if (wanted.length > 0) {
+    const active = await activeUsers(tx);
+    const unknown = wanted.filter((id) => !active.has(id));
+    if (unknown.length > 0)
+      throw appError(
+        'VALIDATION_FAILED',
+        `Assignees must be active members of the workspace; these are not: ${unknown.join(', ')}.`,
+      );
+  }
+  if (!isNew) await tx.deleteFrom('task_assignees').where('task_id', '=', taskId).execute();
   if (wanted.length > 0)
     await tx
       .insertInto('task_assignees')
@@ -399,15 +401,24 @@ async function setAssignees(tx: Tx, taskId: string, userIds: readonly string[]):
       .execute();
 }
 
-async function setLabels(tx: Tx, projectId: string, taskId: string, labelIds: readonly string[]): Promise<void> {
+/** Sets the task's labels; `isNew`: the task was just made, so there are none to remove. */
+async function setLabels(
+  tx: Tx,
+  projectId: string,
+  taskId: string,
+  labelIds: readonly string[],
+  isNew = false,
+): Promise<void> {
   const wanted = [...new Set(labelIds)];
-  const known = new Set(
-    (await tx.selectFrom('labels').select('id').where('project_id', '=', projectId).execute()).map((row) => row.id),
-  );
-  const unknown = wanted.filter((id) => !known.has(id));
-  if (unknown.length > 0)
-    throw appError('VALIDATION_FAILED', `These labels are not labels of this project: ${unknown.join(', ')}.`);
-  await tx.deleteFrom('task_labels').where('task_id', '=', taskId).execute();
+  if (wanted.length > 0) {
+    const known = new Set(
+      (await tx.selectFrom('labels').select('id').where('project_id', '=', projectId).execute()).map((row) => row.id),
+    );
+    const unknown = wanted.filter((id) => !known.has(id));
+    if (unknown.length > 0)
+      throw appError('VALIDATION_FAILED', `These labels are not labels of this project: ${unknown.join(', ')}.`);
+  }
+  if (!isNew) await tx.deleteFrom('task_labels').where('task_id', '=', taskId).execute();
   if (wanted.length > 0)
     await tx
       .insertInto('task_labels')
@@ -433,10 +444,13 @@ async function tellPeople(tx: Tx, actor: WorkActor, before: TaskView, after: Tas
   }
 }
 
-export async function watch(tx: Tx, taskId: string, userId: string): Promise<void> {
+/** Makes these people watchers of the task (those who watch already stay as they are), in one statement. */
+export async function watch(tx: Tx, taskId: string, userIds: ReadonlyArray<string | undefined>): Promise<void> {
+  const people = [...new Set(userIds.filter((id): id is string => Boolean(id)))];
+  if (people.length === 0) return;
   await tx
     .insertInto('task_watchers')
-    .values({ task_id: taskId, user_id: userId })
+    .values(people.map((user_id) => ({ task_id: taskId, user_id })))
     .onConflict((conflict) => conflict.doNothing())
     .execute();
 }
