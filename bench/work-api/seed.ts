@@ -94,7 +94,10 @@ export async function seedWork(client: pg.Client, plan: SeedPlan, print: (line: 
   await checkNumbering(client, plan);
   // As pgbench does after its load: autovacuum's first pass over fresh rows must not run during the measurement.
   await client.query('VACUUM (FREEZE, ANALYZE)');
-  print(`seed: vacuumed and analysed (${elapsed()})`);
+  // And written out: a checkpoint the seed's WAL set off would otherwise run through the rounds,
+  // its full-page images falling on whichever server's writes come first after it starts.
+  await client.query('CHECKPOINT');
+  print(`seed: vacuumed, analysed and checkpointed (${elapsed()})`);
 }
 
 /**
