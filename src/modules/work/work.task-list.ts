@@ -140,10 +140,10 @@ function relevance(q: string): { expression: string; type: string; direction: 'd
  * The tasks a search finds, as one set of ids from three searches each served by its own
  * index (full text on tasks, trigrams on titles, full text on comments), fetched by primary
  * key: an OR across them in one condition would read every task. Ranked by relevance, a search
- * ranks at most `relevanceCandidates` matches, not every one, so a word in thousands of tasks is
- * answered as fast as a rare one: the words of titles and descriptions first, then, in the room
- * they leave, parts of titles and comments (which rank below them: their rank is the title's
- * likeness alone).
+ * ranks a bounded set of matches, not every one, so a word in thousands of tasks is answered as
+ * fast as a rare one: up to `relevanceCandidates` matches of the words of titles and
+ * descriptions, then, each up to the room those leave, parts of titles and matches in comments
+ * (which rank below them: their rank is the title's likeness alone).
  */
 function searchMatches(q: string, capped: boolean): Expression<SqlBool> {
   const key = taskKey.exec(q);
@@ -165,7 +165,7 @@ function searchMatches(q: string, capped: boolean): Expression<SqlBool> {
   ))`;
 }
 
-/** Matches a relevance-ranked search ranks, at most. */
+/** Matches of the words of titles and descriptions a relevance-ranked search ranks, at most. */
 export const relevanceCandidates = 100;
 
 function fieldMatches(fieldId: string, value: string): Expression<SqlBool> {
