@@ -107,11 +107,46 @@ export async function reachProject(
   return access;
 }
 
+/** A project read with the reader's membership of it. */
+export type ProjectWithMembership = ProjectRow & { membership: ProjectRole | null };
+
+/** A project's columns read beside a row of another table (its task's), each under `p_`, with the reader's membership. */
+export interface ProjectBeside {
+  project_id: string;
+  p_key: string;
+  p_name: string;
+  p_description: string;
+  p_version: number;
+  p_created_at: Date;
+  p_updated_at: Date;
+  p_archived_at: Date | null;
+  p_membership: ProjectRole | null;
+}
+
+/** Splits a row read with its project beside it into the project and the rest of the row. */
+export function splitProject<R extends ProjectBeside>(
+  found: R,
+): { project: ProjectWithMembership; rest: Omit<R, Exclude<keyof ProjectBeside, 'project_id'>> } {
+  const { p_key, p_name, p_description, p_version, p_created_at, p_updated_at, p_archived_at, p_membership, ...rest } =
+    found;
+  return {
+    project: {
+      id: found.project_id,
+      key: p_key,
+      name: p_name,
+      description: p_description,
+      version: p_version,
+      created_at: p_created_at,
+      updated_at: p_updated_at,
+      archived_at: p_archived_at,
+      membership: p_membership,
+    },
+    rest,
+  };
+}
+
 /** The person's access to a project read with their membership; undefined when there is none or they may not see it. */
-export function accessOf(
-  actor: WorkActor,
-  row: (ProjectRow & { membership: ProjectRole | null }) | undefined,
-): ProjectAccess | undefined {
+export function accessOf(actor: WorkActor, row: ProjectWithMembership | undefined): ProjectAccess | undefined {
   const role = row ? projectRoleOf(actor, row.membership ?? undefined) : null;
   return row && role ? { project: present(row, role), role } : undefined;
 }

@@ -1,7 +1,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { handleOf, renderMarkdown } from './work.markdown.js';
-import type { ProjectRow } from './work.projects.js';
-import type { Priority, ProjectRole, RelationKind, StateGroup, TasksTable, WorkDatabase } from './work.tables.js';
+import { splitProject, type ProjectBeside, type ProjectWithMembership } from './work.projects.js';
+import type { Priority, RelationKind, StateGroup, TasksTable, WorkDatabase } from './work.tables.js';
 import type { Selectable } from 'kysely';
 
 /** Someone a task names: an assignee, its author. */
@@ -197,9 +197,6 @@ const linksColumn = sql`(SELECT coalesce(json_agg(json_build_object('link', link
     JOIN tasks o ON o.id = l.other JOIN projects op ON op.id = o.project_id JOIN workflow_states os ON os.id = o.state_id
   ) AS links`;
 
-/** The project of a task read with its page, and the reader's membership of it, for ProjectAccess. */
-export type ProjectWithMembership = ProjectRow & { membership: ProjectRole | null };
-
 /**
  * The page of the task `where` names (a condition on the task `t` and its project `p`): its view,
  * subtasks and relations, with its project and `userId`'s membership of it, in one statement.
@@ -209,21 +206,11 @@ export async function findDetail(
   where: RawBuilder<unknown>,
   userId: string | null,
 ): Promise<{ detail: TaskDetail; project: ProjectWithMembership } | undefined> {
-  const more = sql`, ${linksColumn}, p.name AS p_name, p.description AS p_description, p.version AS p_version,
+  const more = sql`, ${linksColumn}, p.key AS p_key, p.name AS p_name, p.description AS p_description, p.version AS p_version,
     p.created_at AS p_created_at, p.updated_at AS p_updated_at, p.archived_at AS p_archived_at,
     (SELECT m.role FROM project_members m WHERE m.project_id = p.id AND m.user_id = ${userId}) AS p_membership`;
   const { rows } = await sql<
-    TaskRow &
-      Decoration & {
-        links: Link[];
-        p_name: string;
-        p_description: string;
-        p_version: number;
-        p_created_at: Date;
-        p_updated_at: Date;
-        p_archived_at: Date | null;
-        p_membership: ProjectRole | null;
-      }
+    TaskRow & Decoration & ProjectBeside & { links: Link[] }
   >`${decorated(sql`tasks t`, more)} WHERE ${where}`.execute(db);
   const row = rows[0];
   if (!row) return undefined;
@@ -243,16 +230,6 @@ export async function findDetail(
           : [{ kind: link.link === 'blocks' && !link.outgoing ? ('blocked_by' as const) : link.link, task: ref(link) }],
       ),
     },
-    project: {
-      id: row.project_id,
-      key: row.project_key,
-      name: row.p_name,
-      description: row.p_description,
-      version: row.p_version,
-      created_at: row.p_created_at,
-      updated_at: row.p_updated_at,
-      archived_at: row.p_archived_at,
-      membership: row.p_membership,
-    },
+    project: splitProject(row).project,
   };
 }

@@ -4,7 +4,7 @@ import { diff, publish, recordActivity, type Change } from './work.activity.js';
 import { checkFieldValues } from './work.fields.js';
 import { notify, watchersOf } from './work.notifications.js';
 import { assertProjectRole, canEditTasks, ruleAllows, type WorkActor } from './work.policy.js';
-import { accessOf, assertVersion, isUuid, type ProjectAccess } from './work.projects.js';
+import { accessOf, assertVersion, isUuid, splitProject, type ProjectAccess } from './work.projects.js';
 import { listFields, listRules, listStates, type StateView } from './work.settings.js';
 import { findDetail, taskColumns, type TaskDetail, type TaskRow, type TaskView, viewsOf } from './work.task-views.js';
 import type { Priority, RelationKind, WorkDatabase } from './work.tables.js';
@@ -90,19 +90,8 @@ export async function reachTask(
   if (lock) query = query.forUpdate('tasks');
   const found = await query.executeTakeFirst();
   if (!found) throw noSuchTask();
-  const { p_key, p_name, p_description, p_version, p_created_at, p_updated_at, p_archived_at, p_membership, ...row } =
-    found;
-  const access = accessOf(actor, {
-    id: row.project_id,
-    key: p_key,
-    name: p_name,
-    description: p_description,
-    version: p_version,
-    created_at: p_created_at,
-    updated_at: p_updated_at,
-    archived_at: p_archived_at,
-    membership: p_membership,
-  });
+  const { project, rest: row } = splitProject(found);
+  const access = accessOf(actor, project);
   if (!access) throw noSuchTask();
   return { row, access };
 }
