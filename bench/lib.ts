@@ -1,5 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
@@ -111,10 +112,31 @@ export function benchServers() {
   };
 }
 
+/**
+ * Pins a process, all its threads, to one core. A server pinned to one core and the load generator
+ * (the bench itself) to the other measures what one core of the server serves; left to share two
+ * cores, its requests/s is what it won in a tug-of-war with the load generator, which swings by
+ * 10 % between identical runs.
+ */
+export function pinToCpu(pid: number, cpu: number): void {
+  execFileSync('taskset', ['--all-tasks', '--cpu-list', '--pid', String(cpu), String(pid)], { stdio: 'ignore' });
+}
+
+/** CPU seconds a process (all its threads) has used, user and system, from /proc (Linux). */
+export function cpuSecondsOf(pid: number): number {
+  // Fields 14 and 15 of /proc/<pid>/stat, counted after the command name (which may hold spaces).
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
+}
+const clockTicksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+
 export interface Load {
   rps: number;
   p50: number;
   p99: number;
+  /** With `serverPid`: requests answered per CPU second the server used (its cost, free of what others took of the core). */
+  rpsPerCpu?: number;
 }
 
 /** Requests/s and latency of one route under autocannon, after a 2 s warm-up; any non-2xx answer fails the run. */
@@ -127,6 +149,8 @@ export async function loadRoute(
     method?: 'GET' | 'POST';
     headers?: Record<string, string>;
     body?: string;
+    /** The server's process: its CPU time during the measured run gives `rpsPerCpu`. */
+    serverPid?: number;
   },
 ): Promise<Load> {
   const request = {
@@ -137,10 +161,17 @@ export async function loadRoute(
     ...(options.body ? { body: options.body } : {}),
   };
   await autocannon({ ...request, duration: 2 }); // warm-up
+  const cpuBefore = options.serverPid === undefined ? 0 : cpuSecondsOf(options.serverPid);
   const result = await autocannon({ ...request, duration: options.seconds });
+  const cpu = options.serverPid === undefined ? undefined : cpuSecondsOf(options.serverPid) - cpuBefore;
   if (result.non2xx > 0 || result.errors > 0)
     throw new Error(`${url}: ${result.non2xx} non-2xx responses, ${result.errors} errors`);
-  return { rps: round(result.requests.average, 0), p50: result.latency.p50, p99: result.latency.p99 };
+  return {
+    rps: round(result.requests.average, 0),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    ...(cpu ? { rpsPerCpu: round(result.requests.total / cpu, 0) } : {}),
+  };
 }
 
 /** Mean of each figure over rounds. */

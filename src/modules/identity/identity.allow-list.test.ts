@@ -24,6 +24,17 @@ test('an empty list allows everyone; otherwise only addresses inside a block, IP
   assert.equal(list.allows('not an address'), false);
 });
 
+test('remembered answers stay right, asked again and after more addresses than are remembered', () => {
+  const list = new AllowList(['10.0.0.0/16']);
+  const inside = (i: number) => `10.0.${(i >> 8) & 255}.${i & 255}`;
+  const outside = (i: number) => `10.1.${(i >> 8) & 255}.${i & 255}`;
+  for (let round = 0; round < 2; round++)
+    for (let i = 0; i < 6000; i++) {
+      assert.equal(list.allows(inside(i)), true, inside(i));
+      assert.equal(list.allows(outside(i)), false, outside(i));
+    }
+});
+
 test('a list is read once per window, and again when forgotten or stale', async () => {
   const clock = manualClock(new Date());
   let reads = 0;

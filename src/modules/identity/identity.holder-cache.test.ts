@@ -45,3 +45,17 @@ test('forgetting a person or a workspace drops only theirs', async () => {
   await cache.get('acme', 'b', as('u2'));
   assert.equal(loads, 5);
 });
+
+test('expired holders are swept from memory as lookups miss, at most once a second', async () => {
+  const clock = manualClock(new Date());
+  const cache = new HolderCache<{ userId: string }>(clock);
+  const found = async () => ({ userId: 'u1' });
+  for (const token of ['a', 'b', 'c']) await cache.get('acme', token, found);
+  assert.equal(cache.size, 3);
+  clock.advance(holderCacheMs);
+  await cache.get('acme', 'd', found);
+  assert.equal(cache.size, 1, 'the three expired holders went with the first miss after they expired');
+  clock.advance(holderCacheMs / 2);
+  await cache.get('acme', 'e', found);
+  assert.equal(cache.size, 2, 'nothing had expired yet');
+});
