@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { IdentityService, StaffService, SupportService } from '../modules/identity/index.js';
 import { TenancyRepository, TenancyService, TenantProvisioner } from '../modules/tenancy/index.js';
 import { WorkService } from '../modules/work/index.js';
+import { StatusService } from '../modules/status/index.js';
 import { systemClock, type Clock } from '../platform/clock/clock.js';
 import { tlsEnabled, type Config } from '../platform/config/config.js';
 import { createKysely, createPool } from '../platform/db/connect.js';
@@ -14,6 +15,7 @@ import type { Logger } from '../platform/log/log.js';
 import type { BackupModuleContext } from '../modules/backup/index.js';
 import type { ReplicationModuleContext } from '../modules/replication/index.js';
 import type { DatabaseHandle } from '../platform/db/handle.js';
+import type { Probe } from '../platform/probes.js';
 import { migrations } from './modules.js';
 
 /** Everything a role of this process (HTTP, worker, CLI command) works with. */
@@ -34,6 +36,8 @@ export interface Platform {
   /** The platform's staff (the console) and their support grants into workspaces. */
   readonly staff: StaffService;
   readonly support: SupportService;
+  /** Monitoring's record: components, what probes found, incidents, maintenance, uptime. */
+  readonly status: StatusService;
   /** Closes pools; the database handle is stopped by whoever opened it. */
   close(): Promise<void>;
 }
@@ -47,6 +51,10 @@ export interface ModuleContext extends Platform {
   readonly restoreDrill?: BackupModuleContext['restoreDrill'];
   readonly shipping?: BackupModuleContext['shipping'];
   readonly replication?: ReplicationModuleContext['replication'];
+  /** Every module's probes for this round (the status module runs them). */
+  readonly probes?: () => Promise<readonly Probe[]>;
+  /** Where this process serves HTTP (`http://127.0.0.1:<port>`), when it does: the web app's and API's probes reach it there. */
+  readonly localUrl?: string | undefined;
 }
 
 export interface PlatformOptions {
@@ -122,6 +130,7 @@ export function createPlatform(
       workspace: async (slug) => tenancy.present(await tenancy.resolveActive(slug)),
       mail,
     }),
+    status: new StatusService({ db, clock, log: log.child({ module: 'status' }) }),
     async close() {
       mail.close();
       await work.live.close();

@@ -7,7 +7,7 @@ import type { Logger } from '../platform/log/log.js';
 import { findFreePort } from '../platform/postgres/supervisor.js';
 import { readReplicationState } from '../platform/postgres/replication-status.js';
 import type { BackupService } from '../modules/backup/index.js';
-import type { SteadfastModule } from '../platform/module.js';
+import type { LeaderLoop, SteadfastModule } from '../platform/module.js';
 import type { JobDefinition } from '../platform/jobs/queue.js';
 import type { Schedule } from '../platform/jobs/scheduler.js';
 import { createBackupService, createDrill, startWalShipping, type WalShipping } from './backup.js';
@@ -80,7 +80,8 @@ export async function startPlatform(
     layers.push([() => platform.close()]);
     const demoOwner = await prepareTenants(platform, roles);
 
-    const context = moduleContext(platform, database, shipping);
+    const localUrl = ports ? `${ports.https ? 'https' : 'http'}://127.0.0.1:${ports.https ?? ports.http}` : undefined;
+    const context = moduleContext(platform, database, shipping, localUrl);
     // After the jobs and the listeners: the repositories' connections (an open SFTP session would keep the process alive).
     layers.push([() => context.backups.close()]);
     const serving = await startServing(context, roles, ports, layers.push([]));
@@ -251,6 +252,7 @@ function moduleContext(
   platform: Platform,
   database: DatabaseHandle,
   shipping: WalShipping | undefined,
+  localUrl: string | undefined,
 ): ModuleContext & { backups: BackupService } {
   const { config, log } = platform;
   const backups = createBackupService(config, log, database);
@@ -258,16 +260,29 @@ function moduleContext(
     database.mode === 'external'
       ? undefined
       : { read: () => withServer(database, readReplicationState), expected: { mode: config.replicationMode } };
-  return { ...platform, backups, restoreDrill: createDrill(platform, backups), shipping, replication };
+  const context: ModuleContext & { backups: BackupService } = {
+    ...platform,
+    backups,
+    restoreDrill: createDrill(platform, backups),
+    shipping,
+    replication,
+    localUrl,
+    probes: async () => {
+      const modules: readonly SteadfastModule<ModuleContext>[] = allModules;
+      return (await Promise.all(modules.map((module) => module.probes?.(context) ?? []))).flat();
+    },
+  };
+  return context;
 }
 
-/** Every module's jobs and schedules, for the worker role. */
-function moduleWork(context: ModuleContext): { jobs: JobDefinition[]; schedules: Schedule[] } {
+/** Every module's jobs, schedules and leader loops, for the worker role. */
+function moduleWork(context: ModuleContext): { jobs: JobDefinition[]; schedules: Schedule[]; loops: LeaderLoop[] } {
   const modules: readonly SteadfastModule<ModuleContext>[] = allModules;
   const work = modules.map((module) => module.work?.(context) ?? { jobs: [] });
   return {
     jobs: work.flatMap((piece) => [...piece.jobs]),
     schedules: work.flatMap((piece) => [...(piece.schedules ?? [])]),
+    loops: work.flatMap((piece) => [...(piece.loops ?? [])]),
   };
 }
 

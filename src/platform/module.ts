@@ -4,11 +4,21 @@ import type { ApiScope } from './http/api.js';
 import type { JobDefinition } from './jobs/queue.js';
 import type { Schedule } from './jobs/scheduler.js';
 import type { GaugeDefinition } from './metrics.js';
+import type { Probe } from './probes.js';
+
+/** Work the leader repeats every `everyMs` while it leads (a probe round): never two runs at once. */
+export interface LeaderLoop {
+  readonly name: string;
+  readonly everyMs: number;
+  run(): Promise<void>;
+}
 
 /** What a module runs in the worker role: its job types, and the schedules the leader fires. */
 export interface ModuleWork {
   readonly jobs: readonly JobDefinition[];
   readonly schedules?: readonly Schedule[];
+  /** Repeated more often than a cron schedule can (every 30 s), on the leader only. */
+  readonly loops?: readonly LeaderLoop[];
 }
 
 /** Folders of forward-only migrations (`<yyyymmddhhmmss>-<what>.ts`) a module brings. */
@@ -49,6 +59,8 @@ export interface SteadfastModule<Ctx> {
   readonly authenticators?: (ctx: Ctx) => readonly Authenticator[];
   /** Job types and schedules, for processes with the worker role. */
   readonly work?: (ctx: Ctx) => ModuleWork;
+  /** Checks of the components this module owns (a standby, a repository), run every probe round; asked again each round. */
+  readonly probes?: (ctx: Ctx) => Promise<readonly Probe[]> | readonly Probe[];
   /** Gauges for `/metrics`, read when scraped. */
   readonly metrics?: (ctx: Ctx) => readonly GaugeDefinition[];
 }

@@ -1,7 +1,8 @@
 import { appError } from '../../platform/errors.js';
 import type { RecoveryTarget } from '../../platform/postgres/recovery.js';
 import { parseLsn } from '../../platform/postgres/lsn.js';
-import { readRecords, walFileOf } from './backup.catalog.js';
+import { readWhole } from '../../platform/storage/store.js';
+import { ownerKey, readRecords, walFileOf } from './backup.catalog.js';
 import { findMark } from './backup.marks.js';
 import type { BackupServiceDeps, Repository } from './backup.ports.js';
 import { backupIdSchema, type BackupListing, type BackupRecord } from './backup.schema.js';
@@ -103,6 +104,16 @@ export function repositoryNamed(deps: Pick<BackupServiceDeps, 'repositories'>, n
 export async function lastArchivedWal(repository: Repository): Promise<string | undefined> {
   const segments = (await repository.store.list('wal/')).map((object) => walFileOf(object.key)).filter(isSegmentName);
   return segments.sort().at(-1);
+}
+
+/** Reads the repository's claim (repository.json, absent before the first write): one small request, failing when the repository does not answer. */
+export async function reachRepository(repository: Repository): Promise<void> {
+  await readWhole(repository.store, ownerKey);
+}
+
+/** The newest complete backup one repository holds, for its probe. */
+export async function newestBackupIn(repository: Repository): Promise<BackupRecord | undefined> {
+  return (await readRecords(repository.store, () => undefined)).at(-1);
 }
 
 /**

@@ -4,9 +4,11 @@ import type { Config } from '../../platform/config/config.js';
 import type { PlatformTables } from '../../platform/db/schema.js';
 import type { GaugeDefinition } from '../../platform/metrics.js';
 import type { ModuleWork, SteadfastModule } from '../../platform/module.js';
+import type { Probe } from '../../platform/probes.js';
 import type { DrillProgress, DrillResult } from './backup.drill.js';
 import { baseBackupJob, baseBackupSchedule, restoreDrillJob, restoreDrillSchedule } from './backup.jobs.js';
 import { backupGauges, drillGauges, walPusherGauges, walStreamerGauges } from './backup.metrics.js';
+import { repositoryProbes, walArchiveProbe } from './backup.probes.js';
 import type { BackupService } from './backup.service.js';
 import type { WalPusher } from './backup.wal.js';
 import type { WalStreamer } from './backup.wal-stream.js';
@@ -42,10 +44,16 @@ function backupMetrics({ db, backups, shipping }: BackupModuleContext): GaugeDef
   ];
 }
 
-/** Backup's part of the platform: the nightly backup and drill, their record, and their gauges. */
+/** The WAL archive where this process ships WAL, and each repository where it has the backups. */
+function backupProbes({ backups, shipping }: BackupModuleContext): Probe[] {
+  return [...(shipping ? [walArchiveProbe(shipping.pusher)] : []), ...(backups ? repositoryProbes(backups) : [])];
+}
+
+/** Backup's part of the platform: the nightly backup and drill, their record, their gauges and probes. */
 export const backupModule: SteadfastModule<BackupModuleContext> = {
   name: 'backup',
   migrations: { platform: fileURLToPath(new URL('./migrations/platform', import.meta.url)) },
   work: backupWork,
+  probes: backupProbes,
   metrics: backupMetrics,
 };

@@ -1,9 +1,16 @@
-import { lastArchivedWal, listBackups, repositoryNamed, walHeldUpTo } from './backup.listing.js';
+import {
+  lastArchivedWal,
+  listBackups,
+  newestBackupIn,
+  reachRepository,
+  repositoryNamed,
+  walHeldUpTo,
+} from './backup.listing.js';
 import { createMark } from './backup.marks.js';
 import type { BackupServiceDeps } from './backup.ports.js';
 import { applyRetention, type RetentionReport } from './backup.prune.js';
 import { restoreBackup, type RestoreOptions, type RestoreResult } from './backup.restore.js';
-import type { BackupListing, TransferProgress } from './backup.schema.js';
+import type { BackupListing, BackupRecord, TransferProgress } from './backup.schema.js';
 import { takeBackup, type BackupResult } from './backup.take.js';
 import { verifyBackup, type VerifyResult } from './backup.verify.js';
 
@@ -45,6 +52,16 @@ export class BackupService {
   /** The newest WAL segment a repository holds, for status. */
   lastArchivedWal(name: string): Promise<string | undefined> {
     return lastArchivedWal(repositoryNamed(this.deps, name));
+  }
+
+  /** One small read of a repository (its claim), failing when it does not answer: its probe's round trip. */
+  reach(name: string): Promise<void> {
+    return reachRepository(repositoryNamed(this.deps, name));
+  }
+
+  /** The newest complete backup in one repository (reads every record there: not for every request). */
+  newestBackupIn(name: string): Promise<BackupRecord | undefined> {
+    return newestBackupIn(repositoryNamed(this.deps, name));
   }
 
   /** Whether some repository holds the WAL up to `lsn` on `timeline` (whole, or as streamed pieces). */

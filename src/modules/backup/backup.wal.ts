@@ -21,6 +21,8 @@ export interface WalPusherDeps {
 export interface ArchiveStatus {
   /** WAL files waiting in the spool. */
   readonly spooled: number;
+  /** When the pusher first saw the oldest file still waiting (within a poll of its arrival); absent when none waits. */
+  readonly oldestWaitingSince?: string;
   readonly repositories: Array<{
     readonly name: string;
     readonly lastArchived?: string;
@@ -64,6 +66,8 @@ export class WalPusher {
   private readonly state = new Map<string, RepositoryState>();
   /** Spool file -> repositories that already hold it. */
   private readonly held = new Map<string, Set<string>>();
+  /** Spool file -> when the pusher first saw it there, in the order they were seen (the oldest first). */
+  private readonly seenAt = new Map<string, number>();
   private key: BackupKey | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<number> | undefined;
@@ -102,8 +106,10 @@ export class WalPusher {
 
   async status(): Promise<ArchiveStatus> {
     const spooled = (await this.spooled()).length;
+    const oldestSeenAt = this.seenAt.values().next().value;
     return {
       spooled,
+      oldestWaitingSince: oldestSeenAt === undefined ? undefined : new Date(oldestSeenAt).toISOString(),
       repositories: [...this.state].map(([name, state]) => ({
         name,
         lastArchived: state.lastArchived,
@@ -211,10 +217,20 @@ export class WalPusher {
   }
 
   private async spooled(): Promise<string[]> {
-    return (await this.deps.spool.list(''))
+    const files = (await this.deps.spool.list(''))
       .map((object) => object.key)
       .filter((name) => !name.startsWith('.') && !name.includes('/'))
       .sort();
+    this.noteArrivals(files);
+    return files;
+  }
+
+  /** Notes when each spooled file was first seen, and forgets the files that have left the spool. */
+  private noteArrivals(files: readonly string[]): void {
+    const present = new Set(files);
+    for (const file of this.seenAt.keys()) if (!present.has(file)) this.seenAt.delete(file);
+    const now = this.deps.clock.now().getTime();
+    for (const file of files) if (!this.seenAt.has(file)) this.seenAt.set(file, now);
   }
 
   private schedule(delayMs: number): void {

@@ -1,8 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { generate } from 'otplib';
+import type { FastifyInstance } from 'fastify';
 import { buildTenant } from '../../../test/helpers/factories.js';
+import {
+  consoleHost,
+  sessionOf,
+  staffConsole,
+  staffPassword,
+  tokenOf,
+  type Session,
+} from '../../../test/helpers/console.js';
 import { buildTestApp, hostOf } from '../../../test/helpers/http.js';
 import { createTestPlatform, type TestPlatform } from '../../../test/helpers/platform.js';
 import { manualClock } from '../../platform/clock/clock.js';
@@ -14,55 +21,10 @@ let app: FastifyInstance;
 let acme: TenantView;
 let globex: TenantView;
 const password = 'correct horse battery staple 42';
-const staffPassword = 'lantern quietly orbit marmalade 7';
-const consoleHost = 'console.localhost:8080';
-
-interface Session {
-  cookie: string;
-  csrf: string;
-}
-
-function call(
-  host: string,
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
-  url: string,
-  options: { session?: Session | undefined; body?: unknown } = {},
-): Promise<LightMyRequestResponse> {
-  const headers: Record<string, string> = { host };
-  if (options.session) {
-    headers.cookie = options.session.cookie;
-    headers['x-csrf-token'] = options.session.csrf;
-  }
-  return app.inject({ method, url: `/api/v1${url}`, headers, ...(options.body ? { payload: options.body } : {}) });
-}
-
-const onConsole = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, session?: Session, body?: unknown) =>
-  call(consoleHost, method, `/console${url}`, { session, body });
-
-function sessionOf(response: LightMyRequestResponse, cookieName: string): Session {
-  assert.equal(response.statusCode, 200, response.body);
-  const cookie = response.cookies.find((c) => c.name === cookieName);
-  assert.ok(cookie, `a ${cookieName} cookie is set`);
-  return { cookie: `${cookie.name}=${cookie.value}`, csrf: response.json().csrfToken };
-}
-
-const code = (secret: string) => generate({ secret, epoch: Math.floor(clock.now().getTime() / 1000) });
-const tokenOf = (link: string) => /#token=([A-Za-z0-9_-]+)$/.exec(link)![1]!;
-
-/** A staff account set up through its link: its authenticator secret and a console session. */
-async function setUpStaff(email: string): Promise<{ secret: string; session: Session }> {
-  const { link } = await platform.staff.create({ email, name: email.split('@')[0]! }, 'operator:test');
-  const token = tokenOf(link);
-  const opened = await onConsole('POST', '/setup/open', undefined, { token });
-  assert.equal(opened.statusCode, 200, opened.body);
-  const { secret } = opened.json();
-  const done = await onConsole('POST', '/setup', undefined, {
-    token,
-    password: staffPassword,
-    code: await code(secret),
-  });
-  return { secret, session: sessionOf(done, 'steadfast_console') };
-}
+let call: ReturnType<typeof staffConsole>['call'];
+let onConsole: ReturnType<typeof staffConsole>['onConsole'];
+let code: ReturnType<typeof staffConsole>['code'];
+let setUpStaff: ReturnType<typeof staffConsole>['setUpStaff'];
 
 async function signInMember(email: string): Promise<Session> {
   const response = await call(hostOf(acme.slug), 'POST', '/session', { body: { email, password } });
@@ -91,6 +53,7 @@ async function tenantAudit(prefix: string): Promise<string[]> {
 before(async () => {
   platform = await createTestPlatform({ signInRateLimitPerMinute: 1000 }, { clock });
   app = await buildTestApp(platform);
+  ({ call, onConsole, code, setUpStaff } = staffConsole(app, platform, clock));
   acme = await buildTenant(platform);
   globex = await buildTenant(platform);
   for (const [email, role] of [

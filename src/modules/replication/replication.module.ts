@@ -4,6 +4,7 @@ import type { Config } from '../../platform/config/config.js';
 import type { PlatformTables } from '../../platform/db/schema.js';
 import type { SteadfastModule } from '../../platform/module.js';
 import { failoverDrillGauges, replicationGauges, type ReplicationSource } from './replication.metrics.js';
+import { standbyProbes } from './replication.probes.js';
 import { drillApi, drillAuthenticator } from './replication.routes.js';
 
 /** What replication needs of the running platform. */
@@ -15,8 +16,8 @@ export interface ReplicationModuleContext {
 }
 
 /**
- * Replication's part of the platform: its gauges and records, and, only in a failover drill's
- * own app process (STEADFAST_DRILL_WRITE_TOKEN), the drill's write route and its token.
+ * Replication's part of the platform: its gauges, its records, a probe per standby, and, only in
+ * a failover drill's own app process (STEADFAST_DRILL_WRITE_TOKEN), the drill's write route and its token.
  */
 export const replicationModule: SteadfastModule<ReplicationModuleContext> = {
   name: 'replication',
@@ -25,6 +26,7 @@ export const replicationModule: SteadfastModule<ReplicationModuleContext> = {
   tenantApi: async (api, { config, db }) => {
     if (config.drillWriteToken) await drillApi(api, db);
   },
+  probes: ({ replication }) => (replication ? standbyProbes(replication) : []),
   metrics: ({ db, replication }) => [
     ...(replication ? replicationGauges(replication) : []),
     ...failoverDrillGauges(db),

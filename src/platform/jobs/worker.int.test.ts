@@ -63,3 +63,41 @@ test('a running worker picks up a queued job without being asked', async () => {
     await worker.stop();
   }
 });
+
+test('a leader loop runs on the leader only, again and again but never twice at once, and moves to the next leader', async () => {
+  const runs: string[] = [];
+  let running = 0;
+  let overlapped = false;
+  const loopOf = (name: string) => ({
+    name: 'test.loop',
+    everyMs: 100,
+    run: async () => {
+      running++;
+      if (running > 1) overlapped = true;
+      runs.push(name);
+      await sleep(150); // longer than everyMs: the next run waits for this one
+      running--;
+    },
+  });
+  const first = startWorker(platform, { loops: [loopOf('first')] });
+  await once(first.leader, 'acquired');
+  const second = startWorker(platform, { loops: [loopOf('second')] });
+  try {
+    await sleep(1000);
+    assert.ok(runs.length >= 4, `${runs.length} runs in a second`);
+    assert.ok(runs.length <= 8, `${runs.length} runs in a second: a run that outlasts everyMs is not doubled`);
+    assert.ok(!runs.includes('second'), 'the follower does not run the loop');
+    assert.equal(overlapped, false);
+    const takeover = once(second.leader, 'acquired');
+    await first.stop();
+    const runsAtStop = runs.length;
+    assert.equal(running, 0, 'stopping waits for the run under way');
+    await takeover;
+    await sleep(500);
+    assert.ok(runs.slice(runsAtStop).includes('second'), 'the new leader runs it');
+    assert.ok(!runs.slice(runsAtStop).includes('first'), 'a stopped worker no longer runs it');
+  } finally {
+    await first.stop();
+    await second.stop();
+  }
+});

@@ -9,6 +9,7 @@ import { LeaderLock } from './leader.js';
 import type { JobDefinition, JobQueue } from './queue.js';
 import { JobRunner } from './runner.js';
 import { Scheduler, type Schedule } from './scheduler.js';
+import type { LeaderLoop } from '../module.js';
 
 /** What the worker role runs on (the platform is one). */
 export interface WorkerDeps {
@@ -40,7 +41,7 @@ const scheduleTickMs = 1000;
  */
 export function startWorker(
   platform: WorkerDeps,
-  extra: { jobs?: JobDefinition[]; schedules?: Schedule[] } = {},
+  extra: { jobs?: JobDefinition[]; schedules?: Schedule[]; loops?: readonly LeaderLoop[] } = {},
 ): Worker {
   const log = platform.log.child({ component: 'worker' });
   const prune = pruneJobsJob(platform.jobs, platform.clock);
@@ -67,13 +68,18 @@ export function startWorker(
   const tick = (): void => {
     scheduler.tick().catch((error: unknown) => log.warn({ err: error }, 'schedule tick failed'));
   };
+  const loops = (extra.loops ?? []).map((loop) => leaderLoop(loop, log));
   leader.on('acquired', () => {
     if (stopped) return;
     scheduler.reset();
     tick();
     ticker = setInterval(tick, scheduleTickMs);
+    for (const loop of loops) loop.start();
   });
-  leader.on('lost', () => clearInterval(ticker));
+  leader.on('lost', () => {
+    clearInterval(ticker);
+    for (const loop of loops) loop.stop();
+  });
   leader.start();
   runner.start();
 
@@ -84,8 +90,42 @@ export function startWorker(
     async stop() {
       stopped = true;
       clearInterval(ticker);
+      await Promise.all(loops.map((loop) => loop.stop()));
       await leader.stop();
       await runner.stop(platform.config.shutdownGraceSeconds * 1000);
+    },
+  };
+}
+
+/**
+ * A loop the leader runs: once at once, then every `everyMs` from the start of the last run; a run
+ * still going when the next is due is not doubled (the next starts when it ends). `stop` waits
+ * for the run under way.
+ */
+function leaderLoop(loop: LeaderLoop, log: Logger) {
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let active = false;
+  const run = (): void => {
+    const started = Date.now();
+    running = loop
+      .run()
+      .catch((error: unknown) => log.warn({ err: error, loop: loop.name }, 'leader loop failed'))
+      .finally(() => {
+        running = undefined;
+        if (active) timer = setTimeout(run, Math.max(0, loop.everyMs - (Date.now() - started)));
+      });
+  };
+  return {
+    start(): void {
+      if (active) return;
+      active = true;
+      run();
+    },
+    async stop(): Promise<void> {
+      active = false;
+      clearTimeout(timer);
+      await running;
     },
   };
 }

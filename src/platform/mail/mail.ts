@@ -83,6 +83,21 @@ export class Mail {
     return query.execute();
   }
 
+  /** Connects to the SMTP server and signs in, without sending (the email probe). */
+  async verify(): Promise<void> {
+    await this.transport?.verify();
+  }
+
+  /** Messages waiting for delivery, and since when the oldest has waited. */
+  async backlog(): Promise<{ queued: number; oldestQueuedAt: Date | undefined }> {
+    const row = await this.db
+      .selectFrom('mail_outbox')
+      .select((eb) => [eb.fn.countAll<string>().as('queued'), eb.fn.min('created_at').as('oldest')])
+      .where('status', '=', 'queued')
+      .executeTakeFirstOrThrow();
+    return { queued: Number(row.queued), oldestQueuedAt: row.oldest ? new Date(row.oldest) : undefined };
+  }
+
   /** Closes the SMTP connections, if any. */
   close(): void {
     this.transport?.close();

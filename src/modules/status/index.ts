@@ -1,0 +1,15 @@
+/** Status: probes of every component a workspace depends on, uptime, incidents and maintenance. */
+export { StatusService, localLocation, probeTimeoutMs, type Component, type ProbeResult } from './status.service.js';
+export { statusModule, type StatusModuleContext } from './status.module.js';
+export type { Incident } from './status.incidents.js';
+export type { Maintenance } from './status.maintenance.js';
+export type { CurrentState } from './status.readings.js';
+export { serviceComponents } from './status.routes.js';
+export {
+  downtimeBudget,
+  monthOf,
+  partialOutageWeight,
+  promisedAvailability,
+  uptime,
+  type UptimeFigures,
+} from './status.uptime.js';

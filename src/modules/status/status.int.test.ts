@@ -1,0 +1,333 @@
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import net from 'node:net';
+import tls from 'node:tls';
+import { after, before, describe, test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { staffConsole, type Session } from '../../../test/helpers/console.js';
+import { buildTestApp } from '../../../test/helpers/http.js';
+import { createTestPlatform, type TestPlatform } from '../../../test/helpers/platform.js';
+import { manualClock } from '../../platform/clock/clock.js';
+import { createCertificateAuthority, issueNodeCertificate } from '../../platform/crypto/certs.js';
+import type { ComponentState, Probe } from '../../platform/probes.js';
+import type { StatusService } from './status.service.js';
+
+const clock = manualClock(new Date('2027-03-10T12:00:05Z'));
+let platform: TestPlatform;
+let status: StatusService;
+let app: FastifyInstance;
+let onConsole: ReturnType<typeof staffConsole>['onConsole'];
+let staff: Session;
+const servers: { close(): unknown }[] = [];
+
+/** A probe of a made-up component whose state the test sets. */
+function fakeProbe(id: string, state: () => ComponentState): Probe {
+  return {
+    component: { id, name: id, description: `the ${id}` },
+    check: async () => ({ state: state(), responseMs: 5, message: `it is ${state()}` }),
+  };
+}
+
+async function listening<S extends net.Server>(server: S): Promise<number> {
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+before(async () => {
+  platform = await createTestPlatform({}, { clock });
+  status = platform.status;
+  app = await buildTestApp(platform);
+  const console = staffConsole(app, platform, clock);
+  onConsole = console.onConsole;
+  ({ session: staff } = await console.setUpStaff('ops@steadfast.example'));
+});
+after(async () => {
+  for (const server of servers) server.close();
+  await app.close();
+  await platform.destroy();
+});
+
+describe('probes', () => {
+  test("a round runs the modules' probes and the operator's HTTP, TCP and TLS checks, and keeps what each found", async () => {
+    const web = http.createServer((request, response) => {
+      response.writeHead(request.url === '/down' ? 503 : 200, { 'content-type': 'text/plain' });
+      response.end('all systems go');
+    });
+    const webPort = await listening(web);
+    const tcpPort = await listening(net.createServer((socket) => socket.end()));
+    const ca = await createCertificateAuthority('probe test CA');
+    const certificate = await issueNodeCertificate(ca, {
+      commonName: 'localhost',
+      addresses: ['127.0.0.1'],
+      validityDays: 10,
+    });
+    const tlsPort = await listening(tls.createServer({ cert: certificate.certificate, key: certificate.privateKey }));
+
+    const add = (body: unknown) => onConsole('POST', '/status/checks', staff, body);
+    assert.equal(
+      (
+        await add({
+          name: 'Marketing site',
+          kind: 'http',
+          target: { url: `http://127.0.0.1:${webPort}/`, keyword: 'systems go' },
+        })
+      ).statusCode,
+      201,
+    );
+    assert.equal(
+      (await add({ name: 'Broken page', kind: 'http', target: { url: `http://127.0.0.1:${webPort}/down` } }))
+        .statusCode,
+      201,
+    );
+    assert.equal(
+      (
+        await add({
+          name: 'Missing word',
+          kind: 'http',
+          target: { url: `http://127.0.0.1:${webPort}/`, keyword: 'on fire' },
+        })
+      ).statusCode,
+      201,
+    );
+    assert.equal(
+      (await add({ name: 'SMTP relay', kind: 'tcp', target: { host: '127.0.0.1', port: tcpPort } })).statusCode,
+      201,
+    );
+    assert.equal(
+      (await add({ name: 'Closed port', kind: 'tcp', target: { host: '127.0.0.1', port: 1 } })).statusCode,
+      201,
+    );
+    assert.equal(
+      (await add({ name: 'API certificate', kind: 'tls', target: { host: '127.0.0.1', port: tlsPort } })).statusCode,
+      201,
+    );
+    const refused = await add({ name: 'No target', kind: 'tcp', target: {} });
+    assert.equal(refused.statusCode, 400);
+    assert.match(refused.json().detail, /needs a host/);
+    const twice = await add({ name: 'Marketing  site!', kind: 'http', target: { url: 'http://127.0.0.1:1/' } });
+    assert.equal(twice.statusCode, 409, 'the same name, written differently, is the same check');
+
+    const results = await status.probeRound([fakeProbe('queue', () => 'operational')]);
+    const found = new Map(results.map((result) => [result.component.id, result.outcome]));
+    assert.equal(found.get('queue')?.state, 'operational');
+    assert.equal(found.get('check:marketing-site')?.state, 'operational');
+    assert.match(found.get('check:marketing-site')!.message, /^HTTP 200 in/);
+    assert.equal(found.get('check:broken-page')?.state, 'major_outage');
+    assert.match(found.get('check:broken-page')!.message, /HTTP 503 .* expected below 400/);
+    assert.equal(found.get('check:missing-word')?.state, 'major_outage');
+    assert.match(found.get('check:missing-word')!.message, /"on fire" is missing/);
+    assert.equal(found.get('check:smtp-relay')?.state, 'operational');
+    assert.equal(found.get('check:closed-port')?.state, 'major_outage');
+    assert.match(found.get('check:closed-port')!.message, /ECONNREFUSED/);
+    const certificateOutcome = found.get('check:api-certificate')!;
+    assert.equal(certificateOutcome.state, 'degraded');
+    assert.match(certificateOutcome.message, /not trusted/);
+    assert.ok(
+      [9, 10].includes(certificateOutcome.figures!.cert_days_left!),
+      `${certificateOutcome.figures!.cert_days_left} days left`,
+    );
+
+    const components = await onConsole('GET', '/status/components', staff);
+    assert.equal(components.statusCode, 200, components.body);
+    const byId = new Map(components.json().map((c: { id: string }) => [c.id, c]));
+    const broken = byId.get('check:broken-page') as {
+      state: string;
+      locations: { location: string; message: string }[];
+    };
+    assert.equal(broken.state, 'major_outage');
+    assert.deepEqual(
+      broken.locations.map((l) => l.location),
+      ['local'],
+    );
+    assert.ok(byId.has('queue'), "a module's component is put on record as it is first probed");
+
+    const actions = (await platform.staff.auditEntries()).map((entry) => `${entry.actor} ${entry.action}`);
+    assert.ok(actions.includes('staff:ops@steadfast.example status.check_added'));
+  });
+
+  test(
+    'a probe that hangs is a major outage when the round times out, and does not hold up the others',
+    { timeout: 30_000 },
+    async () => {
+      const hanging: Probe = {
+        component: { id: 'hangs', name: 'hangs', description: '' },
+        check: (signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
+      };
+      const started = Date.now();
+      const results = await status.probeRound([hanging, fakeProbe('quick', () => 'operational')]);
+      assert.ok(Date.now() - started < 15_000);
+      const outcome = results.find((result) => result.component.id === 'hangs')!.outcome;
+      assert.equal(outcome.state, 'major_outage');
+      assert.match(outcome.message, /no answer within 10 s/);
+    },
+  );
+
+  test('two locations disagreeing: the component is degraded, and says where it is seen down', async () => {
+    const at = clock.now();
+    await status.readings.record('local', [
+      { componentId: 'queue', at, outcome: { state: 'major_outage', message: 'refused' } },
+    ]);
+    await status.readings.record('dc2', [
+      { componentId: 'queue', at, outcome: { state: 'operational', message: 'ok' } },
+    ]);
+    const now = (await status.current()).get('queue')!;
+    assert.equal(now.state, 'degraded');
+    assert.deepEqual(now.seenDownFrom, ['local']);
+    await status.readings.record('dc2', [
+      { componentId: 'queue', at, outcome: { state: 'major_outage', message: 'refused' } },
+    ]);
+    assert.equal((await status.current()).get('queue')!.state, 'major_outage', 'the worst of the minute is kept');
+  });
+});
+
+describe('uptime', () => {
+  test('a month from the minutes measured, with an incident, late maintenance and a gap, rolled up by day', async () => {
+    await status.probeRound([fakeProbe('web', () => 'operational')]); // on record from now on
+    // April 2027, measured minute by minute for two days by two locations.
+    clock.set(new Date('2027-04-01T00:00:00Z'));
+    for (let minute = 0; minute < 2 * 24 * 60; minute++) {
+      const at = clock.now();
+      const down = minute >= 600 && minute < 630; // 10:00 to 10:30 on 1 April, seen from both
+      const state: ComponentState = down ? 'major_outage' : 'operational';
+      await status.readings.record('local', [{ componentId: 'web', at, outcome: { state, message: state } }]);
+      if (minute % 2 === 0)
+        await status.readings.record('dc2', [{ componentId: 'web', at, outcome: { state, message: state } }]);
+      clock.advance(60_000);
+    }
+    // Maintenance on 2 April from 02:00 to 03:00, scheduled the day before at 12:00 (14 h ahead).
+    clock.set(new Date('2027-04-01T12:00:00Z'));
+    await assert.rejects(
+      status.maintenance.schedule(
+        {
+          title: 'Database upgrade',
+          components: ['web'],
+          startsAt: new Date('2027-04-02T02:00:00Z'),
+          endsAt: new Date('2027-04-02T03:00:00Z'),
+        },
+        'staff:ops@steadfast.example',
+      ),
+      /less than 24 hours/,
+    );
+    const late = await status.maintenance.schedule(
+      {
+        title: 'Database upgrade',
+        components: ['web'],
+        startsAt: new Date('2027-04-02T02:00:00Z'),
+        endsAt: new Date('2027-04-02T03:00:00Z'),
+        reason: 'A security fix of PostgreSQL that cannot wait',
+      },
+      'staff:ops@steadfast.example',
+    );
+    assert.equal(late.shortNotice, true);
+    // A partial outage declared from 20:00 to 20:20 on 2 April, over operational probes.
+    clock.set(new Date('2027-04-02T20:00:00Z'));
+    const incident = await status.incidents.open(
+      { title: 'Slow uploads', message: 'Uploads time out for some', components: { web: 'partial_outage' } },
+      'staff:ops@steadfast.example',
+    );
+    clock.set(new Date('2027-04-02T20:20:00Z'));
+    await status.incidents.update(incident.id, { state: 'resolved', message: 'Fixed' }, 'staff:ops@steadfast.example');
+
+    clock.set(new Date('2027-04-03T00:00:00Z'));
+    const april = await status.uptime(['web'], {
+      start: new Date('2027-04-01T00:00:00Z'),
+      end: new Date('2027-05-01T00:00:00Z'),
+    });
+    assert.equal(april.minutes, 2 * 24 * 60, 'the month so far');
+    assert.equal(april.majorOutage, 30);
+    assert.equal(april.shortNoticeMaintenance, 60);
+    assert.equal(april.partialOutage, 20);
+    assert.equal(april.downtimeMinutes, 30 + 60 + 0.3 * 20);
+    assert.equal(april.availability, 1 - 96 / 2880);
+
+    assert.equal(await status.rollUp('2027-04-01'), (await status.components()).length);
+    await status.rollUp('2027-04-02');
+    const history = (await status.dailyHistory(90)).get('web')!.filter((d) => d.day.startsWith('2027-04-0'));
+    assert.deepEqual(
+      history.map((d) => [
+        d.day,
+        d.figures.minutes,
+        d.figures.majorOutage,
+        d.figures.shortNoticeMaintenance,
+        d.figures.partialOutage,
+      ]),
+      [
+        ['2027-04-01', 1440, 30, 0, 0],
+        ['2027-04-02', 1440, 0, 60, 20],
+        ['2027-04-03', 0, 0, 0, 0], // today, as far as it has come
+      ],
+    );
+
+    ({ session: staff } = await staffConsole(app, platform, clock).setUpStaff('ops3@steadfast.example'));
+    const report = await onConsole('GET', '/status/uptime?month=2027-04', staff);
+    assert.equal(report.statusCode, 200, report.body);
+    const budget = report.json().budget.find((row: { target: number }) => row.target === 0.999);
+    assert.equal(budget.met, false, `${report.json().downtimeMinutes} minutes of downtime in two days`);
+    assert.equal((await onConsole('GET', '/status/uptime?month=2027-13', staff)).statusCode, 400);
+  });
+});
+
+describe('incidents and maintenance in the console', () => {
+  test('only staff reach them, and every change is audited', async () => {
+    clock.set(new Date('2027-05-01T09:00:00Z'));
+    ({ session: staff } = await staffConsole(app, platform, clock).setUpStaff('ops2@steadfast.example'));
+    assert.equal((await onConsole('GET', '/status/incidents')).statusCode, 401);
+    const opened = await onConsole('POST', '/status/incidents', staff, {
+      title: 'Sign-in fails for some workspaces',
+      message: 'We are looking into it.',
+      components: { web: 'partial_outage' },
+    });
+    assert.equal(opened.statusCode, 201, opened.body);
+    const id = opened.json().id as string;
+    const resolved = await onConsole('POST', `/status/incidents/${id}/updates`, staff, {
+      state: 'resolved',
+      message: 'Fixed at 09:12.',
+    });
+    assert.equal(resolved.json().state, 'resolved');
+    assert.deepEqual(
+      resolved.json().updates.map((u: { state: string }) => u.state),
+      ['resolved', 'investigating'],
+    );
+    const again = await onConsole('POST', `/status/incidents/${id}/updates`, staff, {
+      state: 'monitoring',
+      message: 'x',
+    });
+    assert.equal(again.statusCode, 409);
+    assert.equal(
+      (await onConsole('POST', '/status/incidents/999999/updates', staff, { state: 'monitoring', message: 'x' }))
+        .statusCode,
+      404,
+    );
+
+    const scheduled = await onConsole('POST', '/status/maintenance', staff, {
+      title: 'Storage move',
+      components: ['database'],
+      startsAt: '2027-05-03T01:00:00Z',
+      endsAt: '2027-05-03T02:00:00Z',
+    });
+    assert.equal(scheduled.statusCode, 201, scheduled.body);
+    assert.equal(scheduled.json().shortNotice, false);
+    const soon = await onConsole('POST', '/status/maintenance', staff, {
+      title: 'Hotfix',
+      components: ['web'],
+      startsAt: '2027-05-01T12:00:00Z',
+      endsAt: '2027-05-01T12:30:00Z',
+    });
+    assert.equal(soon.statusCode, 400);
+    assert.equal(soon.json().code, 'MAINTENANCE_REASON_REQUIRED');
+    const cancelled = await onConsole('POST', `/status/maintenance/${scheduled.json().id}/cancel`, staff);
+    assert.ok(cancelled.json().cancelledAt);
+    assert.equal((await onConsole('POST', `/status/maintenance/${scheduled.json().id}/end`, staff)).statusCode, 409);
+
+    const actions = (await platform.staff.auditEntries()).map((entry) => `${entry.actor} ${entry.action}`);
+    for (const action of [
+      'status.incident_opened',
+      'status.incident_updated',
+      'status.maintenance_scheduled',
+      'status.maintenance_cancelled',
+    ])
+      assert.ok(actions.includes(`staff:ops2@steadfast.example ${action}`), action);
+  });
+});

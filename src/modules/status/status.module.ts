@@ -1,0 +1,95 @@
+import { fileURLToPath } from 'node:url';
+import type { Kysely } from 'kysely';
+import { z } from 'zod';
+import type { Clock } from '../../platform/clock/clock.js';
+import type { Config } from '../../platform/config/config.js';
+import type { PlatformTables } from '../../platform/db/schema.js';
+import { defineJob } from '../../platform/jobs/queue.js';
+import type { Mail } from '../../platform/mail/mail.js';
+import { cachedReading, gauge, type GaugeDefinition } from '../../platform/metrics.js';
+import type { ModuleWork, SteadfastModule } from '../../platform/module.js';
+import { severity, type Probe } from '../../platform/probes.js';
+import { platformProbes } from './status.platform-probes.js';
+import { statusConsoleApi } from './status.routes.js';
+import { defaultProbeIntervalSeconds, type StatusService } from './status.service.js';
+
+/** What the status module needs of the running platform. */
+export interface StatusModuleContext {
+  readonly config: Pick<Config, 'home'>;
+  readonly status: StatusService;
+  readonly db: Kysely<PlatformTables>;
+  readonly clock: Clock;
+  readonly mail: Mail;
+  readonly localUrl?: string | undefined;
+  /** Every module's probes (this one's included) for a round. */
+  readonly probes?: (() => Promise<readonly Probe[]>) | undefined;
+}
+
+/** The probe round every 30 s on the leader, and the daily roll-up and pruning at 00:10 UTC. */
+function statusWork(ctx: StatusModuleContext): ModuleWork {
+  const upkeep = defineJob({
+    type: 'status.upkeep',
+    schema: z.object({}),
+    timeoutSeconds: 3600,
+    maxAttempts: 3,
+    backoffSeconds: 300,
+    handle: async () => ({ ...(await ctx.status.dailyUpkeep()) }),
+  });
+  return {
+    jobs: [upkeep],
+    schedules: [{ name: 'status.upkeep', cron: '10 0 * * *', timeZone: 'UTC', job: upkeep, payload: {} }],
+    loops: [
+      {
+        name: 'status.probes',
+        everyMs: defaultProbeIntervalSeconds * 1000,
+        run: async () => {
+          await ctx.status.probeRound((await ctx.probes?.()) ?? []);
+        },
+      },
+    ],
+  };
+}
+
+/** Each component's state now (0 operational to 3 major outage) and mean response time this minute. */
+function statusMetrics(ctx: StatusModuleContext): GaugeDefinition[] {
+  const current = cachedReading(() => ctx.status.current(), 1000);
+  return [
+    gauge(
+      'steadfast_component_state',
+      'Each component as the probes find it now: 0 operational, 1 degraded, 2 partial outage, 3 major outage.',
+      async (g) => {
+        for (const [component, now] of await current()) g.set({ component }, severity(now.state));
+      },
+      ['component'],
+    ),
+    gauge(
+      'steadfast_component_maintenance',
+      '1 while a component is under maintenance.',
+      async (g) => {
+        for (const [component, now] of await current()) g.set({ component }, now.maintenance ? 1 : 0);
+      },
+      ['component'],
+    ),
+    gauge(
+      'steadfast_component_response_ms',
+      "Each probe location's latest response time per component, in milliseconds.",
+      async (g) => {
+        for (const [component, now] of await current())
+          for (const location of now.locations)
+            if (location.responseMs !== null) g.set({ component, location: location.location }, location.responseMs);
+      },
+      ['component', 'location'],
+    ),
+  ];
+}
+
+/** Monitoring: probes of every component, uptime, incidents and maintenance (status page and alerts build on it). */
+export const statusModule: SteadfastModule<StatusModuleContext> = {
+  name: 'status',
+  migrations: { platform: fileURLToPath(new URL('./migrations/platform', import.meta.url)) },
+  consoleApi: (api, ctx) => statusConsoleApi(api, ctx.status),
+  probes: (ctx) =>
+    platformProbes({ db: ctx.db, clock: ctx.clock, mail: ctx.mail, localUrl: ctx.localUrl, home: ctx.config.home }),
+  work: statusWork,
+  metrics: statusMetrics,
+};

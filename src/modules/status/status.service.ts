@@ -1,0 +1,449 @@
+import { sql, type Kysely } from 'kysely';
+import type { Clock } from '../../platform/clock/clock.js';
+import type { PlatformTables } from '../../platform/db/schema.js';
+import { appError } from '../../platform/errors.js';
+import type { Logger } from '../../platform/log/log.js';
+import {
+  worst,
+  type ComponentState,
+  type Probe,
+  type ProbeOutcome,
+  type ProbedComponent,
+} from '../../platform/probes.js';
+import { checkProbe, targetProblem } from './status.checks.js';
+import { Incidents, declaredImpacts } from './status.incidents.js';
+import { MaintenanceWindows, maintenanceSpans } from './status.maintenance.js';
+import { StatusReadings, type CurrentState, type Reading } from './status.readings.js';
+import { audit, type CheckKind, type CheckTarget, type StatusDb, type StatusTables } from './status.tables.js';
+import { figuresOf, uptime, type MinuteKind, type Span, type UptimeFigures } from './status.uptime.js';
+
+/** How often probes run unless configured otherwise. */
+export const defaultProbeIntervalSeconds = 30;
+/** A probe that has not answered within this is a major outage ("no answer"). */
+export const probeTimeoutMs = 10_000;
+/** Readings are kept this long: every day of it can be rolled up again (a late incident, a runner's backlog). */
+export const readingsKeepDays = 35;
+/** Daily figures are kept this long: 13 months. */
+export const daysKeepDays = 396;
+/** The location the platform's own runner reports as. */
+export const localLocation = 'local';
+
+export interface Component extends ProbedComponent {
+  readonly kind: 'builtin' | CheckKind;
+  readonly target: CheckTarget;
+  readonly public: boolean;
+  readonly position: number;
+}
+
+export interface ProbeResult {
+  readonly component: ProbedComponent;
+  readonly outcome: ProbeOutcome;
+  readonly at: Date;
+}
+
+export interface StatusServiceDeps {
+  readonly db: Kysely<PlatformTables>;
+  readonly clock: Clock;
+  readonly log: Logger;
+}
+
+const dayMs = 86_400_000;
+const utcDay = (at: Date): string => at.toISOString().slice(0, 10);
+const dayStart = (day: string): Date => new Date(`${day}T00:00:00.000Z`);
+
+/**
+ * Monitoring's record: the components a workspace depends on, what probes found of them per
+ * minute, daily figures, incidents and maintenance, and the uptime they come to.
+ */
+export class StatusService {
+  readonly readings: StatusReadings;
+  readonly incidents: Incidents;
+  readonly maintenance: MaintenanceWindows;
+  private readonly db: StatusDb;
+
+  constructor(private readonly deps: StatusServiceDeps) {
+    this.db = deps.db.withTables<StatusTables>();
+    this.readings = new StatusReadings(this.db);
+    this.incidents = new Incidents(this.db, deps.clock);
+    this.maintenance = new MaintenanceWindows(this.db, deps.clock);
+  }
+
+  /** The components on record, in the status page's order (hidden ones included). */
+  async components(): Promise<Component[]> {
+    const rows = await this.db
+      .selectFrom('status_components')
+      .selectAll()
+      .where('removed_at', 'is', null)
+      .orderBy('position')
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+    return rows.map((row) => ({
+      id: row.id,
+      name: row.name,
+      description: row.description,
+      kind: row.kind,
+      target: row.target,
+      public: row.public,
+      position: row.position,
+    }));
+  }
+
+  /**
+   * Runs one round: every probe at once, each within `probeTimeoutMs`, and keeps what they found
+   * under `location`. The modules' components are put on record as they are first probed.
+   */
+  async probeRound(moduleProbes: readonly Probe[], location = localLocation): Promise<ProbeResult[]> {
+    await this.remember(moduleProbes.map((probe) => probe.component));
+    const probes = [...moduleProbes, ...(await this.checkProbes())];
+    const results = await Promise.all(probes.map((probe) => this.run(probe)));
+    await this.readings.record(
+      location,
+      results.map((result): Reading => ({ componentId: result.component.id, at: result.at, outcome: result.outcome })),
+    );
+    return results;
+  }
+
+  /** The operator's own checks (HTTP, TCP, TLS) as probes. */
+  async checkProbes(): Promise<Probe[]> {
+    return (await this.components())
+      .filter((component) => component.kind !== 'builtin')
+      .map((component) => checkProbe(component, component.kind as CheckKind, component.target));
+  }
+
+  private async run(probe: Probe): Promise<ProbeResult> {
+    const at = this.deps.clock.now();
+    const signal = AbortSignal.timeout(probeTimeoutMs);
+    const outcome = await probe.check(signal).catch((error: unknown): ProbeOutcome => ({
+      state: 'major_outage',
+      message: signal.aborted
+        ? `no answer within ${probeTimeoutMs / 1000} s`
+        : `failed: ${error instanceof Error ? error.message : String(error)}`,
+    }));
+    return { component: probe.component, outcome, at };
+  }
+
+  /** Puts components a module probes on record (their name and description follow the module). */
+  private async remember(components: readonly ProbedComponent[]): Promise<void> {
+    if (components.length === 0) return;
+    await this.db
+      .insertInto('status_components')
+      .values(components.map((c) => ({ id: c.id, name: c.name, description: c.description, kind: 'builtin' as const })))
+      .onConflict((conflict) =>
+        conflict.column('id').doUpdateSet((eb) => ({
+          name: eb.ref('excluded.name'),
+          description: eb.ref('excluded.description'),
+          removed_at: null,
+        })),
+      )
+      .execute();
+  }
+
+  /** Adds an operator's check (its id is `check:<slug of its name>`). */
+  async addCheck(
+    input: {
+      name: string;
+      description?: string | undefined;
+      kind: CheckKind;
+      target: CheckTarget;
+      public?: boolean | undefined;
+    },
+    author: string,
+  ): Promise<Component> {
+    const problem = targetProblem(input.kind, input.target);
+    if (problem) throw appError('VALIDATION_FAILED', problem);
+    const slug = input.name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '');
+    if (!slug) throw appError('VALIDATION_FAILED', 'A check needs a name with a letter or digit in it.');
+    const id = `check:${slug}`;
+    const inserted = await this.db.transaction().execute(async (tx) => {
+      const inserted = await tx
+        .insertInto('status_components')
+        .values({
+          id,
+          name: input.name,
+          description: input.description ?? '',
+          kind: input.kind,
+          target: { ...input.target },
+          public: input.public ?? true,
+          position: 1000,
+        })
+        .onConflict((conflict) =>
+          // A check removed before comes back under its name; one on record is not replaced.
+          conflict
+            .column('id')
+            .doUpdateSet((eb) => ({
+              name: eb.ref('excluded.name'),
+              description: eb.ref('excluded.description'),
+              kind: eb.ref('excluded.kind'),
+              target: eb.ref('excluded.target'),
+              public: eb.ref('excluded.public'),
+              removed_at: null,
+            }))
+            .where('status_components.removed_at', 'is not', null),
+        )
+        .returning('id')
+        .executeTakeFirst();
+      if (inserted)
+        await audit(tx, {
+          actor: author,
+          action: 'status.check_added',
+          tenantSlug: null,
+          detail: { id, kind: input.kind, target: input.target },
+        });
+      return inserted;
+    });
+    if (!inserted) throw appError('ALREADY_EXISTS', `There is already a check named like "${input.name}" (${id}).`);
+    return this.component(id);
+  }
+
+  /** Changes how a component shows on the status page. */
+  async arrange(
+    id: string,
+    change: { public?: boolean | undefined; position?: number | undefined; name?: string | undefined },
+    author: string,
+  ): Promise<Component> {
+    await this.component(id);
+    const set = Object.fromEntries(Object.entries(change).filter(([, value]) => value !== undefined));
+    if (Object.keys(set).length > 0)
+      await this.db.transaction().execute(async (tx) => {
+        await tx.updateTable('status_components').set(set).where('id', '=', id).execute();
+        await audit(tx, {
+          actor: author,
+          action: 'status.component_changed',
+          tenantSlug: null,
+          detail: { id, ...set },
+        });
+      });
+    return this.component(id);
+  }
+
+  /** Removes an operator's check (its history stays for the months it counted in). */
+  async removeCheck(id: string, author: string): Promise<void> {
+    const component = await this.component(id);
+    if (component.kind === 'builtin')
+      throw appError('VALIDATION_FAILED', `${component.name} is probed by the platform itself; hide it instead.`);
+    await this.db.transaction().execute(async (tx) => {
+      await tx
+        .updateTable('status_components')
+        .set({ removed_at: this.deps.clock.now() })
+        .where('id', '=', id)
+        .execute();
+      await audit(tx, { actor: author, action: 'status.check_removed', tenantSlug: null, detail: { id } });
+    });
+  }
+
+  async component(id: string): Promise<Component> {
+    const found = (await this.components()).find((component) => component.id === id);
+    if (!found) throw appError('NOT_FOUND', `There is no component ${id}.`);
+    return found;
+  }
+
+  /** Each component's state now, with maintenance under way and open incidents applied. */
+  async current(): Promise<Map<string, CurrentState & { maintenance: boolean }>> {
+    const now = this.deps.clock.now();
+    const [measured, windows, open] = await Promise.all([
+      this.readings.current(now),
+      this.maintenance.overlapping({ start: now, end: new Date(now.getTime() + 1) }),
+      this.incidents.list({ span: { start: now, end: new Date(now.getTime() + 1) } }),
+    ]);
+    const states = new Map<string, CurrentState & { maintenance: boolean }>();
+    for (const component of await this.components()) {
+      const reading = measured.get(component.id);
+      const declared = declaredImpacts(open, [component.id], now);
+      const base = reading ?? {
+        componentId: component.id,
+        state: 'operational' as const,
+        seenDownFrom: [],
+        locations: [],
+        figures: {},
+      };
+      const state = declared.reduce((state, impact) => worst(state, impact.state), base.state);
+      states.set(component.id, {
+        ...base,
+        state,
+        maintenance: windows.some((window) => !window.tenants && window.components.includes(component.id)),
+      });
+    }
+    return states;
+  }
+
+  /**
+   * The uptime of components over a period: minute by minute from the readings while they are
+   * kept, the worst of the components each minute; `tenant` counts the incidents and maintenance
+   * of that workspace too. Days older than the readings come from the daily figures.
+   */
+  async uptime(componentIds: readonly string[], period: Span, tenant?: string): Promise<UptimeFigures> {
+    const now = this.deps.clock.now();
+    const end = new Date(Math.min(period.end.getTime(), now.getTime()));
+    const kept = new Date(
+      Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - (readingsKeepDays - 1) * dayMs,
+    );
+    const fromReadings = { start: new Date(Math.max(period.start.getTime(), kept.getTime())), end };
+    const parts: UptimeFigures[] = [];
+    if (period.start < kept && componentIds.length === 1)
+      parts.push(
+        await this.fromDays(componentIds[0]!, {
+          start: period.start,
+          end: new Date(Math.min(kept.getTime(), end.getTime())),
+        }),
+      );
+    if (fromReadings.start < fromReadings.end) {
+      const [minutes, incidents, windows] = await Promise.all([
+        this.readings.minutes(fromReadings, componentIds),
+        this.incidents.list({ span: fromReadings }),
+        this.maintenance.overlapping(fromReadings),
+      ]);
+      const worstEachMinute = new Map<number, ComponentState>();
+      for (const id of componentIds)
+        for (const [minute, state] of minutes.get(id) ?? []) {
+          const seen = worstEachMinute.get(minute);
+          worstEachMinute.set(minute, seen ? worst(seen, state) : state);
+        }
+      parts.push(
+        uptime(
+          fromReadings,
+          worstEachMinute,
+          declaredImpacts(incidents, componentIds, end, tenant),
+          maintenanceSpans(windows, componentIds, tenant),
+        ),
+      );
+    }
+    return sumFigures(parts);
+  }
+
+  private async fromDays(componentId: string, span: Span): Promise<UptimeFigures> {
+    const rows = await this.db
+      .selectFrom('status_days')
+      .selectAll()
+      .where('component_id', '=', componentId)
+      .where('day', '>=', utcDay(span.start))
+      .where('day', '<', utcDay(span.end))
+      .execute();
+    const counts = emptyCounts();
+    for (const row of rows) for (const kind of minuteKinds) counts[kind] += row[kind];
+    // Days with no figures (before monitoring began, or never rolled up) are minutes without data.
+    const spanMinutes = Math.round((span.end.getTime() - span.start.getTime()) / 60_000);
+    counts.no_data += Math.max(0, spanMinutes - Object.values(counts).reduce((a, b) => a + b, 0));
+    return figuresOf(counts);
+  }
+
+  /**
+   * Rolls a UTC day up into each component's daily figures, from its readings, the incidents and
+   * the platform-wide maintenance then (again, if it was before: a late report or incident).
+   */
+  async rollUp(day: string): Promise<number> {
+    // Today is rolled up as far as it has come: minutes still ahead are not missing data.
+    const end = Math.min(
+      dayStart(day).getTime() + dayMs,
+      Math.max(dayStart(day).getTime(), this.deps.clock.now().getTime()),
+    );
+    const span = { start: dayStart(day), end: new Date(end) };
+    const [components, minutes, incidents, windows, responses] = await Promise.all([
+      this.components(),
+      this.readings.minutes(span),
+      this.incidents.list({ span }),
+      this.maintenance.overlapping(span),
+      this.readings.responseTimes(span),
+    ]);
+    const rows = components.map((component) => {
+      const figures = uptime(
+        span,
+        minutes.get(component.id) ?? new Map(),
+        declaredImpacts(incidents, [component.id], span.end),
+        maintenanceSpans(windows, [component.id]),
+      );
+      return {
+        component_id: component.id,
+        day,
+        operational: figures.operational,
+        degraded: figures.degraded,
+        partial_outage: figures.partialOutage,
+        major_outage: figures.majorOutage,
+        maintenance: figures.maintenance,
+        short_notice_maintenance: figures.shortNoticeMaintenance,
+        no_data: figures.noData,
+        response_ms: responses.get(component.id) ?? null,
+      };
+    });
+    if (rows.length === 0) return 0;
+    await this.db
+      .insertInto('status_days')
+      .values(rows)
+      .onConflict((conflict) =>
+        conflict.columns(['component_id', 'day']).doUpdateSet((eb) => ({
+          operational: eb.ref('excluded.operational'),
+          degraded: eb.ref('excluded.degraded'),
+          partial_outage: eb.ref('excluded.partial_outage'),
+          major_outage: eb.ref('excluded.major_outage'),
+          maintenance: eb.ref('excluded.maintenance'),
+          short_notice_maintenance: eb.ref('excluded.short_notice_maintenance'),
+          no_data: eb.ref('excluded.no_data'),
+          response_ms: eb.ref('excluded.response_ms'),
+        })),
+      )
+      .execute();
+    return rows.length;
+  }
+
+  /** The daily job: rolls up yesterday and today so far, and drops what is past keeping. */
+  async dailyUpkeep(): Promise<{ rolledUp: number; readingsPruned: number; daysPruned: number }> {
+    const now = this.deps.clock.now();
+    let rolledUp = 0;
+    for (const day of [utcDay(new Date(now.getTime() - dayMs)), utcDay(now)]) rolledUp += await this.rollUp(day);
+    const readingsPruned = await this.readings.prune(new Date(now.getTime() - readingsKeepDays * dayMs));
+    const pruned = await this.db
+      .deleteFrom('status_days')
+      .where('day', '<', sql<string>`${utcDay(new Date(now.getTime() - daysKeepDays * dayMs))}::date`)
+      .executeTakeFirst();
+    return { rolledUp, readingsPruned, daysPruned: Number(pruned.numDeletedRows) };
+  }
+
+  /** Each component's daily figures over the last `days` UTC days (today included), for the 90-day bars. */
+  async dailyHistory(days: number): Promise<Map<string, { day: string; figures: UptimeFigures }[]>> {
+    const now = this.deps.clock.now();
+    const first = utcDay(new Date(now.getTime() - (days - 1) * dayMs));
+    await this.rollUp(utcDay(now));
+    const rows = await this.db.selectFrom('status_days').selectAll().where('day', '>=', first).execute();
+    const history = new Map<string, { day: string; figures: UptimeFigures }[]>();
+    for (const row of rows) {
+      const counts = emptyCounts();
+      for (const kind of minuteKinds) counts[kind] = row[kind];
+      const day = typeof row.day === 'string' ? row.day : utcDay(row.day as unknown as Date);
+      history.set(row.component_id, [...(history.get(row.component_id) ?? []), { day, figures: figuresOf(counts) }]);
+    }
+    for (const list of history.values()) list.sort((a, b) => a.day.localeCompare(b.day));
+    return history;
+  }
+}
+
+const minuteKinds = [
+  'operational',
+  'degraded',
+  'partial_outage',
+  'major_outage',
+  'maintenance',
+  'short_notice_maintenance',
+  'no_data',
+] as const satisfies readonly MinuteKind[];
+
+function emptyCounts(): Record<MinuteKind, number> {
+  return Object.fromEntries(minuteKinds.map((kind) => [kind, 0])) as Record<MinuteKind, number>;
+}
+
+/** Figures of consecutive periods as one. */
+function sumFigures(parts: readonly UptimeFigures[]): UptimeFigures {
+  const counts = emptyCounts();
+  for (const part of parts) {
+    counts.operational += part.operational;
+    counts.degraded += part.degraded;
+    counts.partial_outage += part.partialOutage;
+    counts.major_outage += part.majorOutage;
+    counts.maintenance += part.maintenance;
+    counts.short_notice_maintenance += part.shortNoticeMaintenance;
+    counts.no_data += part.noData;
+  }
+  return figuresOf(counts);
+}

@@ -1,0 +1,122 @@
+import type { ColumnType, Generated, Kysely } from 'kysely';
+import { appendPlatformAudit, type PlatformAuditEntry } from '../../platform/db/platform-audit.js';
+import type { NullableTimestamp, PlatformTables, Timestamp } from '../../platform/db/schema.js';
+import type { ComponentState } from '../../platform/probes.js';
+
+/** The tables of the status module's platform migrations (migrations/platform). */
+export type StatusTables = {
+  status_components: StatusComponentsTable;
+  status_locations: StatusLocationsTable;
+  status_readings: StatusReadingsTable;
+  status_days: StatusDaysTable;
+  status_incidents: StatusIncidentsTable;
+  status_incident_updates: StatusIncidentUpdatesTable;
+  status_maintenance: StatusMaintenanceTable;
+};
+
+/** The platform database as the status module sees it: its own tables beside the platform's (the audit log). */
+export type StatusDb = Kysely<PlatformTables & StatusTables>;
+
+/** Writes a staff action on monitoring to the platform audit log, in the transaction of the change. */
+export function audit(db: StatusDb, entry: PlatformAuditEntry): Promise<void> {
+  return appendPlatformAudit(db as unknown as Kysely<PlatformTables>, entry);
+}
+
+export type CheckKind = 'http' | 'tcp' | 'tls';
+
+/** What an operator's check reaches: `url` (http), `host` and `port` (tcp, tls), and what it expects. */
+export interface CheckTarget {
+  readonly url?: string;
+  readonly expectStatus?: number;
+  readonly keyword?: string;
+  readonly host?: string;
+  readonly port?: number;
+  /** tls: a certificate expiring within this many days is degraded (default 14). */
+  readonly warnDays?: number;
+}
+
+export interface StatusComponentsTable {
+  id: string;
+  name: string;
+  description: ColumnType<string, string | undefined, string>;
+  kind: 'builtin' | CheckKind;
+  target: ColumnType<CheckTarget, CheckTarget | undefined, CheckTarget>;
+  public: ColumnType<boolean, boolean | undefined, boolean>;
+  position: ColumnType<number, number | undefined, number>;
+  created_at: Generated<Date>;
+  removed_at: NullableTimestamp;
+}
+
+export interface StatusLocationsTable {
+  name: string;
+  token_hash: Buffer | null;
+  created_at: Generated<Date>;
+  last_report_at: NullableTimestamp;
+  revoked_at: NullableTimestamp;
+}
+
+export interface StatusReadingsTable {
+  component_id: string;
+  minute: Timestamp;
+  location: string;
+  state: ComponentState;
+  response_ms: number | null;
+  checks: ColumnType<number, number | undefined, number>;
+  message: string;
+  figures: ColumnType<Record<string, number>, Record<string, number> | undefined, Record<string, number>>;
+  checked_at: Timestamp;
+}
+
+export interface StatusDaysTable {
+  component_id: string;
+  day: ColumnType<string, string, string>;
+  operational: number;
+  degraded: number;
+  partial_outage: number;
+  major_outage: number;
+  maintenance: number;
+  short_notice_maintenance: number;
+  no_data: number;
+  response_ms: number | null;
+}
+
+export type IncidentState = 'investigating' | 'identified' | 'monitoring' | 'resolved';
+
+export interface StatusIncidentsTable {
+  id: Generated<string>;
+  title: string;
+  state: IncidentState;
+  draft: ColumnType<boolean, boolean | undefined, boolean>;
+  /** Component id -> the state the incident declares it in. */
+  components: Record<string, ComponentState>;
+  tenants: string[] | null;
+  opened_by: string;
+  started_at: Timestamp;
+  resolved_at: NullableTimestamp;
+  created_at: Generated<Date>;
+  alert_key: string | null;
+}
+
+export interface StatusIncidentUpdatesTable {
+  id: Generated<string>;
+  incident_id: string;
+  state: IncidentState;
+  message: string;
+  author: string;
+  at: Timestamp;
+}
+
+export interface StatusMaintenanceTable {
+  id: Generated<string>;
+  title: string;
+  description: ColumnType<string, string | undefined, string>;
+  components: string[];
+  tenants: string[] | null;
+  starts_at: Timestamp;
+  ends_at: Timestamp;
+  announced_at: Timestamp;
+  short_notice: boolean;
+  reason: string | null;
+  scheduled_by: string;
+  cancelled_at: NullableTimestamp;
+}
