@@ -181,6 +181,12 @@ describe('the OpenAPI document', () => {
     assert.deepEqual(Object.keys(document.paths).sort(), [
       '/api/v1/audit',
       '/api/v1/audit.csv',
+      '/api/v1/console/alerts',
+      '/api/v1/console/alerts/channels',
+      '/api/v1/console/alerts/channels/{id}',
+      '/api/v1/console/alerts/channels/{id}/test',
+      '/api/v1/console/alerts/rules',
+      '/api/v1/console/alerts/rules/{id}',
       '/api/v1/console/audit',
       '/api/v1/console/grants',
       '/api/v1/console/grants/{id}',

@@ -4,6 +4,7 @@ import { IdentityService, StaffService, SupportService } from '../modules/identi
 import { TenancyRepository, TenancyService, TenantProvisioner } from '../modules/tenancy/index.js';
 import { WorkService } from '../modules/work/index.js';
 import { StatusService } from '../modules/status/index.js';
+import { AlertsService, draftIncidents } from '../modules/alerts/index.js';
 import { systemClock, type Clock } from '../platform/clock/clock.js';
 import { tlsEnabled, type Config } from '../platform/config/config.js';
 import { createKysely, createPool } from '../platform/db/connect.js';
@@ -38,6 +39,8 @@ export interface Platform {
   readonly support: SupportService;
   /** Monitoring's record: components, what probes found, incidents, maintenance, uptime. */
   readonly status: StatusService;
+  /** Alert rules over each probe round, and where alerts go. */
+  readonly alerts: AlertsService;
   /** Closes pools; the database handle is stopped by whoever opened it. */
   close(): Promise<void>;
 }
@@ -108,6 +111,17 @@ export function createPlatform(
       workspaceBytes: config.workspaceAttachmentsMb * 1024 * 1024,
     },
   });
+  const status = new StatusService({ db, clock, log: log.child({ module: 'status' }) });
+  const alerts = new AlertsService({
+    db,
+    clock,
+    log: log.child({ module: 'alerts' }),
+    mail,
+    secretKey: database.secretKey,
+    platform: config.baseDomain,
+    consoleUrl: staff.consoleUrl,
+    onNotice: draftIncidents(status),
+  });
   return {
     config,
     log,
@@ -130,7 +144,8 @@ export function createPlatform(
       workspace: async (slug) => tenancy.present(await tenancy.resolveActive(slug)),
       mail,
     }),
-    status: new StatusService({ db, clock, log: log.child({ module: 'status' }) }),
+    status,
+    alerts,
     async close() {
       mail.close();
       await work.live.close();

@@ -1,6 +1,7 @@
 import { backupModule } from '../modules/backup/index.js';
 import { identityModule } from '../modules/identity/index.js';
 import { replicationModule } from '../modules/replication/index.js';
+import { alertsModule } from '../modules/alerts/index.js';
 import { statusModule } from '../modules/status/index.js';
 import { tenancyModule } from '../modules/tenancy/index.js';
 import { workModule } from '../modules/work/index.js';
@@ -17,6 +18,7 @@ export const modules = [
   backupModule,
   replicationModule,
   statusModule,
+  alertsModule,
 ] as const;
 
 /** The platform's and every module's migrations: one set for the platform database, one for each tenant's. */

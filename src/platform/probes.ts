@@ -16,6 +16,8 @@ export interface ProbedComponent {
   readonly name: string;
   /** One line on what it is, for the page. */
   readonly description: string;
+  /** Whether it is shown on the status page when first probed (staff may change it); default true. */
+  readonly public?: boolean;
 }
 
 export interface ProbeOutcome {

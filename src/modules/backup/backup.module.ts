@@ -8,7 +8,7 @@ import type { Probe } from '../../platform/probes.js';
 import type { DrillProgress, DrillResult } from './backup.drill.js';
 import { baseBackupJob, baseBackupSchedule, restoreDrillJob, restoreDrillSchedule } from './backup.jobs.js';
 import { backupGauges, drillGauges, walPusherGauges, walStreamerGauges } from './backup.metrics.js';
-import { repositoryProbes, walArchiveProbe } from './backup.probes.js';
+import { drillProbe, repositoryProbes, walArchiveProbe } from './backup.probes.js';
 import type { BackupService } from './backup.service.js';
 import type { WalPusher } from './backup.wal.js';
 import type { WalStreamer } from './backup.wal-stream.js';
@@ -45,8 +45,11 @@ function backupMetrics({ db, backups, shipping }: BackupModuleContext): GaugeDef
 }
 
 /** The WAL archive where this process ships WAL, and each repository where it has the backups. */
-function backupProbes({ backups, shipping }: BackupModuleContext): Probe[] {
-  return [...(shipping ? [walArchiveProbe(shipping.pusher)] : []), ...(backups ? repositoryProbes(backups) : [])];
+function backupProbes({ db, backups, shipping }: BackupModuleContext): Probe[] {
+  return [
+    ...(shipping ? [walArchiveProbe(shipping.pusher)] : []),
+    ...(backups ? [...repositoryProbes(backups), drillProbe(db)] : []),
+  ];
 }
 
 /** Backup's part of the platform: the nightly backup and drill, their record, their gauges and probes. */

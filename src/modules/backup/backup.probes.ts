@@ -1,7 +1,9 @@
 import { systemClock, type Clock } from '../../platform/clock/clock.js';
 import { asClause } from '../../platform/errors.js';
 import { timed, type Probe, type ProbeOutcome } from '../../platform/probes.js';
-import { backupStaleHours } from './backup.drill-log.js';
+import type { Kysely } from 'kysely';
+import type { PlatformTables } from '../../platform/db/schema.js';
+import { backupStaleHours, drillStaleHours, drillSummary, type DrillSummary } from './backup.drill-log.js';
 import type { BackupService } from './backup.service.js';
 import type { ArchiveStatus, WalPusher } from './backup.wal.js';
 
@@ -110,4 +112,38 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
     signal.addEventListener('abort', abort, { once: true });
     work.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
   });
+}
+
+/**
+ * The nightly restore drill as a component (kept off the status page; the trust page shows its
+ * figures): degraded when the last drill failed or none passed within `drillStaleHours`.
+ */
+export function drillOutcome(summary: DrillSummary, now: Date): ProbeOutcome {
+  const passedHoursAgo = summary.lastPassedAt
+    ? (now.getTime() - Date.parse(summary.lastPassedAt)) / 3_600_000
+    : undefined;
+  const failed = summary.last !== undefined && !summary.last.passed;
+  const figures = {
+    drill_failed: failed ? 1 : 0,
+    ...(passedHoursAgo === undefined ? {} : { drill_age_hours: tenths(passedHoursAgo) }),
+  };
+  const lastPassed =
+    passedHoursAgo === undefined ? 'no drill has passed yet' : `the last passed ${tenths(passedHoursAgo)} h ago`;
+  if (failed) return { state: 'degraded', figures, message: `the last restore drill failed; ${lastPassed}` };
+  if (passedHoursAgo === undefined || passedHoursAgo > drillStaleHours)
+    return { state: 'degraded', figures, message: `${lastPassed} (a drill is due every ${drillStaleHours} h)` };
+  return { state: 'operational', figures, message: lastPassed };
+}
+
+/** The restore drill's record, read each round. */
+export function drillProbe(db: Kysely<PlatformTables>, clock: Clock = systemClock): Probe {
+  return {
+    component: {
+      id: 'restore-drill',
+      name: 'Restore drill',
+      description: 'The nightly restore of the latest backup, checked against the primary',
+      public: false,
+    },
+    check: async () => drillOutcome(await drillSummary(db), clock.now()),
+  };
 }

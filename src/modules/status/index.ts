@@ -1,5 +1,12 @@
 /** Status: probes of every component a workspace depends on, uptime, incidents and maintenance. */
-export { StatusService, localLocation, probeTimeoutMs, type Component, type ProbeResult } from './status.service.js';
+export {
+  StatusService,
+  localLocation,
+  probeTimeoutMs,
+  type Component,
+  type ObservedComponent,
+  type ProbeResult,
+} from './status.service.js';
 export { statusModule, type StatusModuleContext } from './status.module.js';
 export type { Incident } from './status.incidents.js';
 export type { Maintenance } from './status.maintenance.js';
@@ -13,3 +20,4 @@ export {
   uptime,
   type UptimeFigures,
 } from './status.uptime.js';
+export { staffAuthor } from './status.policy.js';

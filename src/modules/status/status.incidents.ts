@@ -1,6 +1,6 @@
 import { sql, type Selectable } from 'kysely';
 import type { Clock } from '../../platform/clock/clock.js';
-import { audit } from './status.tables.js';
+import { audit, rowId } from './status.tables.js';
 import { appError } from '../../platform/errors.js';
 import type { ComponentState } from '../../platform/probes.js';
 import type { IncidentState, StatusIncidentsTable, StatusIncidentUpdatesTable, StatusDb } from './status.tables.js';
@@ -76,7 +76,7 @@ export class Incidents {
         tenantSlug: null,
         detail: { incident: row.id, title: input.title, components: input.components },
       });
-      return row.id;
+      return String(row.id);
     });
     return this.get(id);
   }
@@ -88,11 +88,12 @@ export class Incidents {
     author: string,
   ): Promise<Incident> {
     const now = this.clock.now();
+    const key = rowId(id, 'incident');
     await this.db.transaction().execute(async (tx) => {
       const incident = await tx
         .selectFrom('status_incidents')
         .select(['state'])
-        .where('id', '=', id)
+        .where('id', '=', key)
         .forUpdate()
         .executeTakeFirst();
       if (!incident) throw appError('NOT_FOUND', `There is no incident ${id}.`);
@@ -105,11 +106,11 @@ export class Incidents {
           ...(change.components ? { components: { ...change.components } } : {}),
           ...(change.state === 'resolved' ? { resolved_at: now } : {}),
         })
-        .where('id', '=', id)
+        .where('id', '=', key)
         .execute();
       await tx
         .insertInto('status_incident_updates')
-        .values({ incident_id: id, state: change.state, message: change.message, author, at: now })
+        .values({ incident_id: key, state: change.state, message: change.message, author, at: now })
         .execute();
       await audit(tx, {
         actor: author,
@@ -128,7 +129,7 @@ export class Incidents {
       const result = await tx
         .updateTable('status_incidents')
         .set({ draft: false })
-        .where('id', '=', id)
+        .where('id', '=', rowId(id, 'incident'))
         .where('draft', '=', true)
         .executeTakeFirst();
       if (result.numUpdatedRows === 0n) return false;
@@ -147,16 +148,17 @@ export class Incidents {
   /** Throws away a draft nobody confirmed (it was never published). */
   async discard(id: string, author: string): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
+      const key = rowId(id, 'incident');
       const draft = await tx
         .selectFrom('status_incidents')
         .select('draft')
-        .where('id', '=', id)
+        .where('id', '=', key)
         .forUpdate()
         .executeTakeFirst();
       if (!draft) throw appError('NOT_FOUND', `There is no incident ${id}.`);
       if (!draft.draft) throw appError('INCIDENT_RESOLVED', `Incident ${id} is published; resolve it instead.`);
-      await tx.deleteFrom('status_incident_updates').where('incident_id', '=', id).execute();
-      await tx.deleteFrom('status_incidents').where('id', '=', id).execute();
+      await tx.deleteFrom('status_incident_updates').where('incident_id', '=', key).execute();
+      await tx.deleteFrom('status_incidents').where('id', '=', key).execute();
       await audit(tx, {
         actor: author,
         action: 'status.incident_discarded',
@@ -167,16 +169,15 @@ export class Incidents {
   }
 
   async get(id: string): Promise<Incident> {
-    if (!/^\d{1,18}$/.test(id)) throw appError('NOT_FOUND', `There is no incident ${id}.`);
-    const [incident] = await this.list({ ids: [id], drafts: true });
+    const [incident] = await this.list({ ids: [rowId(id, 'incident')], drafts: true });
     if (!incident) throw appError('NOT_FOUND', `There is no incident ${id}.`);
     return incident;
   }
 
   /** Incidents that overlap `span` (or still open), newest first; drafts only when asked. */
-  async list(options: { span?: Span; drafts?: boolean; ids?: string[]; limit?: number } = {}): Promise<Incident[]> {
+  async list(options: { span?: Span; drafts?: boolean; ids?: number[]; limit?: number } = {}): Promise<Incident[]> {
     let query = this.db.selectFrom('status_incidents').selectAll().orderBy('started_at', 'desc').orderBy('id', 'desc');
-    if (options.ids) query = query.where('id', '=', sql<string>`ANY(${sql.val(options.ids)}::bigint[])`);
+    if (options.ids) query = query.where('id', '=', sql<number>`ANY(${sql.val(options.ids)}::bigint[])`);
     if (!options.drafts) query = query.where('draft', '=', false);
     if (options.span) {
       const { start, end } = options.span;
@@ -190,7 +191,7 @@ export class Incidents {
     const updates = await this.db
       .selectFrom('status_incident_updates')
       .selectAll()
-      .where('incident_id', '=', sql<string>`ANY(${sql.val(rows.map((row) => row.id))}::bigint[])`)
+      .where('incident_id', '=', sql<number>`ANY(${sql.val(rows.map((row) => row.id))}::bigint[])`)
       .orderBy('at', 'desc')
       .orderBy('id', 'desc')
       .execute();
@@ -205,7 +206,7 @@ export class Incidents {
       .where('alert_key', '=', alertKey)
       .where('state', '!=', 'resolved')
       .executeTakeFirst();
-    return row ? this.get(row.id) : undefined;
+    return row ? this.get(String(row.id)) : undefined;
   }
 }
 
@@ -214,7 +215,7 @@ function incidentOf(
   updates: readonly Selectable<StatusIncidentUpdatesTable>[],
 ): Incident {
   return {
-    id: row.id,
+    id: String(row.id),
     title: row.title,
     state: row.state,
     draft: row.draft,

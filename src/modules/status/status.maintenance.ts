@@ -1,6 +1,6 @@
 import { sql, type Selectable } from 'kysely';
 import type { Clock } from '../../platform/clock/clock.js';
-import { audit } from './status.tables.js';
+import { audit, rowId } from './status.tables.js';
 import { appError } from '../../platform/errors.js';
 import type { StatusMaintenanceTable, StatusDb } from './status.tables.js';
 import { maintenanceNoticeMs, type MaintenanceSpan, type Span } from './status.uptime.js';
@@ -125,15 +125,17 @@ export class MaintenanceWindows {
     action: string,
   ): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
-      await tx.updateTable('status_maintenance').set(set).where('id', '=', id).execute();
+      await tx.updateTable('status_maintenance').set(set).where('id', '=', rowId(id, 'maintenance window')).execute();
       await audit(tx, { actor: author, action, tenantSlug: null, detail: { maintenance: id } });
     });
   }
 
   async get(id: string): Promise<Maintenance> {
-    const row = /^\d{1,18}$/.test(id)
-      ? await this.db.selectFrom('status_maintenance').selectAll().where('id', '=', id).executeTakeFirst()
-      : undefined;
+    const row = await this.db
+      .selectFrom('status_maintenance')
+      .selectAll()
+      .where('id', '=', rowId(id, 'maintenance window'))
+      .executeTakeFirst();
     if (!row) throw appError('NOT_FOUND', `There is no maintenance window ${id}.`);
     return maintenanceOf(row);
   }
@@ -163,7 +165,7 @@ export class MaintenanceWindows {
 
 function maintenanceOf(row: Selectable<StatusMaintenanceTable>): Maintenance {
   return {
-    id: row.id,
+    id: String(row.id),
     title: row.title,
     description: row.description,
     components: row.components,

@@ -35,6 +35,16 @@ export interface Component extends ProbedComponent {
   readonly position: number;
 }
 
+/** A component as all probe locations see it now. */
+export interface ObservedComponent {
+  readonly id: string;
+  readonly name: string;
+  readonly state: ComponentState;
+  readonly maintenance: boolean;
+  readonly figures: Readonly<Record<string, number>>;
+  readonly messages: readonly string[];
+}
+
 export interface ProbeResult {
   readonly component: ProbedComponent;
   readonly outcome: ProbeOutcome;
@@ -60,6 +70,7 @@ export class StatusService {
   readonly incidents: Incidents;
   readonly maintenance: MaintenanceWindows;
   private readonly db: StatusDb;
+  private readonly roundListeners: ((components: ObservedComponent[]) => Promise<unknown>)[] = [];
 
   constructor(private readonly deps: StatusServiceDeps) {
     this.db = deps.db.withTables<StatusTables>();
@@ -101,7 +112,37 @@ export class StatusService {
       location,
       results.map((result): Reading => ({ componentId: result.component.id, at: result.at, outcome: result.outcome })),
     );
+    if (this.roundListeners.length > 0) {
+      const observed = await this.observed();
+      for (const listener of this.roundListeners)
+        await listener(observed).catch((error: unknown) =>
+          this.deps.log.error({ err: error }, 'acting on a probe round failed'),
+        );
+    }
     return results;
+  }
+
+  /** Called after each round this process runs, with every component as all locations see it now (alerts). */
+  onRound(listener: (components: ObservedComponent[]) => Promise<unknown>): void {
+    this.roundListeners.push(listener);
+  }
+
+  /** Every component on record as all locations see it now: state, maintenance, figures and what each said. */
+  async observed(): Promise<ObservedComponent[]> {
+    const [components, current] = await Promise.all([this.components(), this.current()]);
+    return components.map((component) => {
+      const now = current.get(component.id);
+      return {
+        id: component.id,
+        name: component.name,
+        state: now?.state ?? 'operational',
+        maintenance: now?.maintenance ?? false,
+        figures: now?.figures ?? {},
+        messages: (now?.locations ?? []).map((location) =>
+          now!.locations.length > 1 ? `${location.location}: ${location.message}` : location.message,
+        ),
+      };
+    });
   }
 
   /** The operator's own checks (HTTP, TCP, TLS) as probes. */
@@ -128,7 +169,15 @@ export class StatusService {
     if (components.length === 0) return;
     await this.db
       .insertInto('status_components')
-      .values(components.map((c) => ({ id: c.id, name: c.name, description: c.description, kind: 'builtin' as const })))
+      .values(
+        components.map((c) => ({
+          id: c.id,
+          name: c.name,
+          description: c.description,
+          kind: 'builtin' as const,
+          public: c.public ?? true,
+        })),
+      )
       .onConflict((conflict) =>
         conflict.column('id').doUpdateSet((eb) => ({
           name: eb.ref('excluded.name'),

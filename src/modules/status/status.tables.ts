@@ -1,5 +1,6 @@
 import type { ColumnType, Generated, Kysely } from 'kysely';
 import { appendPlatformAudit, type PlatformAuditEntry } from '../../platform/db/platform-audit.js';
+import { appError } from '../../platform/errors.js';
 import type { NullableTimestamp, PlatformTables, Timestamp } from '../../platform/db/schema.js';
 import type { ComponentState } from '../../platform/probes.js';
 
@@ -16,6 +17,12 @@ export type StatusTables = {
 
 /** The platform database as the status module sees it: its own tables beside the platform's (the audit log). */
 export type StatusDb = Kysely<PlatformTables & StatusTables>;
+
+/** A row's id as the API gives it, as the table's key; a malformed one is as unknown as a missing one. */
+export function rowId(id: string, what: string): number {
+  if (!/^\d{1,15}$/.test(id)) throw appError('NOT_FOUND', `There is no ${what} ${id}.`);
+  return Number(id);
+}
 
 /** Writes a staff action on monitoring to the platform audit log, in the transaction of the change. */
 export function audit(db: StatusDb, entry: PlatformAuditEntry): Promise<void> {
@@ -82,8 +89,9 @@ export interface StatusDaysTable {
 
 export type IncidentState = 'investigating' | 'identified' | 'monitoring' | 'resolved';
 
+/** Identity columns are bigint, which the pool reads as numbers (platform/db/connect.ts); the API writes them as strings. */
 export interface StatusIncidentsTable {
-  id: Generated<string>;
+  id: Generated<number>;
   title: string;
   state: IncidentState;
   draft: ColumnType<boolean, boolean | undefined, boolean>;
@@ -98,8 +106,8 @@ export interface StatusIncidentsTable {
 }
 
 export interface StatusIncidentUpdatesTable {
-  id: Generated<string>;
-  incident_id: string;
+  id: Generated<number>;
+  incident_id: number;
   state: IncidentState;
   message: string;
   author: string;
@@ -107,7 +115,7 @@ export interface StatusIncidentUpdatesTable {
 }
 
 export interface StatusMaintenanceTable {
-  id: Generated<string>;
+  id: Generated<number>;
   title: string;
   description: ColumnType<string, string | undefined, string>;
   components: string[];

@@ -53,26 +53,32 @@ export class Mail {
     return this.transport !== undefined;
   }
 
-  /** Keeps the message and, with SMTP configured, queues its delivery: both or neither. */
-  async send(message: OutgoingMail): Promise<{ id: string }> {
-    return this.db.transaction().execute(async (tx) => {
-      const row = await tx
-        .insertInto('mail_outbox')
-        .values({
-          created_at: this.clock.now(),
-          tenant_slug: message.tenant ?? null,
-          kind: message.kind,
-          recipient: message.to,
-          subject: message.subject,
-          body: message.text,
-          status: this.transport ? 'queued' : 'kept',
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      if (this.transport)
-        await new JobQueue(tx).enqueue(this.deliveryJob, { id: row.id }, { dedupeKey: `mail:${row.id}` });
-      return row;
-    });
+  /**
+   * Keeps the message and, with SMTP configured, queues its delivery: both or neither. Given the
+   * transaction of a change (`within`), the message commits with it, or not at all.
+   */
+  async send(message: OutgoingMail, within?: Kysely<PlatformTables>): Promise<{ id: string }> {
+    if (within) return this.keep(within, message);
+    return this.db.transaction().execute((tx) => this.keep(tx, message));
+  }
+
+  private async keep(tx: Kysely<PlatformTables>, message: OutgoingMail): Promise<{ id: string }> {
+    const row = await tx
+      .insertInto('mail_outbox')
+      .values({
+        created_at: this.clock.now(),
+        tenant_slug: message.tenant ?? null,
+        kind: message.kind,
+        recipient: message.to,
+        subject: message.subject,
+        body: message.text,
+        status: this.transport ? 'queued' : 'kept',
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    if (this.transport)
+      await new JobQueue(tx).enqueue(this.deliveryJob, { id: row.id }, { dedupeKey: `mail:${row.id}` });
+    return row;
   }
 
   /** The newest messages first, optionally only those to one address or about one workspace. */
