@@ -111,7 +111,12 @@ export function createPlatform(
       workspaceBytes: config.workspaceAttachmentsMb * 1024 * 1024,
     },
   });
-  const status = new StatusService({ db, clock, log: log.child({ module: 'status' }) });
+  const status = new StatusService({
+    db,
+    clock,
+    log: log.child({ module: 'status' }),
+    publicUrl: publicUrl(config, config.baseDomain, options.publicPort),
+  });
   const alerts = new AlertsService({
     db,
     clock,

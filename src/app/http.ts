@@ -126,6 +126,14 @@ async function platformScope(
   bindToHost(scope, context.config.baseDomain);
   registerAuthentication(scope, authenticators);
   for (const module of modules) await module.platformRoutes?.(scope, context);
+  await scope.register(
+    async (api) => {
+      await registerRateLimit(api, context.pool, { max: context.config.rateLimitPerMinute, windowMs: 60_000 });
+      const typed = api.withTypeProvider<ZodTypeProvider>();
+      for (const module of modules) await module.platformApi?.(typed, context);
+    },
+    { prefix: apiPrefix },
+  );
 }
 
 /** Every route of `scope` answers only on `host` (any port): a tenant's routes on other hosts never shadow it. */

@@ -12,6 +12,7 @@ import { registerAuditCommand } from './audit.js';
 import { registerMailCommand } from './mail.js';
 import { registerUserCommand } from './user.js';
 import { registerStaffCommand } from './staff.js';
+import { registerProbeCommand } from './probe.js';
 import { registerTenantCommands } from './tenant/index.js';
 import { registerServerCommands } from './up.js';
 
@@ -39,5 +40,6 @@ export function buildProgram(): Command {
   registerMailCommand(program);
   registerUserCommand(program);
   registerStaffCommand(program);
+  registerProbeCommand(program);
   return program;
 }

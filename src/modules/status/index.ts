@@ -21,3 +21,5 @@ export {
   type UptimeFigures,
 } from './status.uptime.js';
 export { staffAuthor } from './status.policy.js';
+export { ProbeRunner, type PendingReading, type RoundSummary } from './status.runner.js';
+export type { ProbePlan } from './status.service.js';

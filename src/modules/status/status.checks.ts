@@ -50,7 +50,7 @@ export function probeGet(
 }
 
 async function httpCheck(target: CheckTarget, signal: AbortSignal): Promise<ProbeOutcome> {
-  const { value, ms } = await timed(() => probeGet(target.url!, signal));
+  const { value, ms } = await timed(() => probeGet(target.url!, signal, { insecure: target.insecure === true }));
   const statusOk = target.expectStatus ? value.status === target.expectStatus : value.status < 400;
   if (!statusOk)
     return {

@@ -10,6 +10,7 @@ import { cachedReading, gauge, type GaugeDefinition } from '../../platform/metri
 import type { ModuleWork, SteadfastModule } from '../../platform/module.js';
 import { severity, type Probe } from '../../platform/probes.js';
 import { platformProbes } from './status.platform-probes.js';
+import { locationsConsoleApi, probeApi } from './status.probe-routes.js';
 import { statusConsoleApi } from './status.routes.js';
 import { defaultProbeIntervalSeconds, type StatusService } from './status.service.js';
 
@@ -87,7 +88,11 @@ function statusMetrics(ctx: StatusModuleContext): GaugeDefinition[] {
 export const statusModule: SteadfastModule<StatusModuleContext> = {
   name: 'status',
   migrations: { platform: fileURLToPath(new URL('./migrations/platform', import.meta.url)) },
-  consoleApi: (api, ctx) => statusConsoleApi(api, ctx.status),
+  consoleApi: (api, ctx) => {
+    statusConsoleApi(api, ctx.status);
+    locationsConsoleApi(api, ctx.status);
+  },
+  platformApi: (api, ctx) => probeApi(api, ctx.status),
   probes: (ctx) =>
     platformProbes({ db: ctx.db, clock: ctx.clock, mail: ctx.mail, localUrl: ctx.localUrl, home: ctx.config.home }),
   work: statusWork,

@@ -13,6 +13,10 @@ export const mailBacklogWarnSeconds = 600;
 /** The database answering slower than this is degraded. */
 const slowDatabaseMs = 1000;
 
+/** The web app and the API: probed by the platform where it serves, and by every remote runner at its public address. */
+export const webComponent = { id: 'web', name: 'Web app', description: 'The workspace app in the browser' };
+export const apiComponent = { id: 'api', name: 'API', description: 'The REST API under /api/v1, ready to serve' };
+
 export interface PlatformProbeDeps {
   readonly db: Kysely<PlatformTables>;
   readonly clock: Clock;
@@ -67,11 +71,11 @@ export function platformProbes(deps: PlatformProbeDeps): Probe[] {
     const base = deps.localUrl;
     probes.unshift(
       {
-        component: { id: 'web', name: 'Web app', description: 'The workspace app in the browser' },
+        component: webComponent,
         check: (signal) => answered(`${base}/healthz`, signal),
       },
       {
-        component: { id: 'api', name: 'API', description: 'The REST API under /api/v1, ready to serve' },
+        component: apiComponent,
         check: (signal) => answered(`${base}/readyz`, signal),
       },
     );

@@ -13,6 +13,8 @@ import {
 import { checkProbe, targetProblem } from './status.checks.js';
 import { Incidents, declaredImpacts } from './status.incidents.js';
 import { MaintenanceWindows, maintenanceSpans } from './status.maintenance.js';
+import { ProbeLocations } from './status.locations.js';
+import { apiComponent, webComponent } from './status.platform-probes.js';
 import { StatusReadings, type CurrentState, type Reading } from './status.readings.js';
 import { audit, type CheckKind, type CheckTarget, type StatusDb, type StatusTables } from './status.tables.js';
 import { figuresOf, uptime, type MinuteKind, type Span, type UptimeFigures } from './status.uptime.js';
@@ -55,6 +57,22 @@ export interface StatusServiceDeps {
   readonly db: Kysely<PlatformTables>;
   readonly clock: Clock;
   readonly log: Logger;
+  /** The platform's public address (`https://example.com`): remote probe runners check the web app and API there. */
+  readonly publicUrl: string;
+}
+
+/** What a remote probe runner is asked to check, and how often. */
+export interface ProbePlan {
+  readonly location: string;
+  readonly intervalSeconds: number;
+  readonly checks: { id: string; name: string; description: string; kind: CheckKind; target: CheckTarget }[];
+}
+
+/** One reading a remote runner sends (now, or later from its backlog). */
+export interface ReportedReading {
+  readonly componentId: string;
+  readonly at: Date;
+  readonly outcome: ProbeOutcome;
 }
 
 const dayMs = 86_400_000;
@@ -69,6 +87,7 @@ export class StatusService {
   readonly readings: StatusReadings;
   readonly incidents: Incidents;
   readonly maintenance: MaintenanceWindows;
+  readonly locations: ProbeLocations;
   private readonly db: StatusDb;
   private readonly roundListeners: ((components: ObservedComponent[]) => Promise<unknown>)[] = [];
 
@@ -77,6 +96,53 @@ export class StatusService {
     this.readings = new StatusReadings(this.db);
     this.incidents = new Incidents(this.db, deps.clock);
     this.maintenance = new MaintenanceWindows(this.db, deps.clock);
+    this.locations = new ProbeLocations(this.db, deps.clock);
+  }
+
+  /**
+   * What a remote runner checks: the web app and the API at the platform's public address (as a
+   * browser reaches them), and the operator's own checks. What only the platform can see (its
+   * database, disk, WAL) is probed by its own runner.
+   */
+  async plan(location: string): Promise<ProbePlan> {
+    const checks = (await this.components()).filter((component) => component.kind !== 'builtin');
+    return {
+      location,
+      intervalSeconds: defaultProbeIntervalSeconds,
+      checks: [
+        { ...webComponent, kind: 'http', target: { url: `${this.deps.publicUrl}/healthz`, insecure: true } },
+        { ...apiComponent, kind: 'http', target: { url: `${this.deps.publicUrl}/readyz`, insecure: true } },
+        ...checks.map((check) => ({
+          id: check.id,
+          name: check.name,
+          description: check.description,
+          kind: check.kind as CheckKind,
+          target: check.target,
+        })),
+      ],
+    };
+  }
+
+  /**
+   * Keeps a remote location's readings: only of the components its plan names, and only from
+   * the last `readingsKeepDays` up to a minute ahead (a runner's clock may be a little off);
+   * a backlog sent after an outage lands in the minutes it was measured.
+   */
+  async acceptReport(
+    location: string,
+    readings: readonly ReportedReading[],
+  ): Promise<{ accepted: number; refused: number }> {
+    const now = this.deps.clock.now().getTime();
+    const planned = new Set((await this.plan(location)).checks.map((check) => check.id));
+    const kept = readings.filter(
+      (reading) =>
+        planned.has(reading.componentId) &&
+        reading.at.getTime() > now - readingsKeepDays * dayMs &&
+        reading.at.getTime() < now + 60_000,
+    );
+    await this.remember([webComponent, apiComponent]);
+    await this.readings.record(location, kept);
+    return { accepted: kept.length, refused: readings.length - kept.length };
   }
 
   /** The components on record, in the status page's order (hidden ones included). */

@@ -40,6 +40,8 @@ export interface CheckTarget {
   readonly port?: number;
   /** tls: a certificate expiring within this many days is degraded (default 14). */
   readonly warnDays?: number;
+  /** http: read a server whose certificate is not trusted here (the platform's own, probed for liveness). */
+  readonly insecure?: boolean;
 }
 
 export interface StatusComponentsTable {
