@@ -115,7 +115,8 @@ export function createPlatform(
     db,
     clock,
     log: log.child({ module: 'status' }),
-    publicUrl: publicUrl(config, config.baseDomain, options.publicPort),
+    publicUrl: config.publicUrl ?? publicUrl(config, config.baseDomain, options.publicPort),
+    probeIntervalSeconds: config.probeIntervalSeconds,
   });
   const alerts = new AlertsService({
     db,

@@ -13,6 +13,7 @@ import { registerMailCommand } from './mail.js';
 import { registerUserCommand } from './user.js';
 import { registerStaffCommand } from './staff.js';
 import { registerProbeCommand } from './probe.js';
+import { registerAlertsCommand } from './alerts.js';
 import { registerTenantCommands } from './tenant/index.js';
 import { registerServerCommands } from './up.js';
 
@@ -41,5 +42,6 @@ export function buildProgram(): Command {
   registerUserCommand(program);
   registerStaffCommand(program);
   registerProbeCommand(program);
+  registerAlertsCommand(program);
   return program;
 }

@@ -99,6 +99,8 @@ export class AlertsService {
     input: { name: string; kind: 'email' | 'webhook'; target: string },
     author: string,
   ): Promise<{ channel: Channel; secret?: string }> {
+    const problem = channelProblem(input);
+    if (problem) throw appError('VALIDATION_FAILED', problem);
     const secret = input.kind === 'webhook' ? `whsec_${randomBytes(24).toString('base64url')}` : undefined;
     const channel = await this.db.transaction().execute(async (tx) => {
       const row = await tx
@@ -278,6 +280,21 @@ export class AlertsService {
         tx as unknown as Kysely<PlatformTables>,
       );
     }
+  }
+}
+
+/** Why a channel cannot work, or undefined. */
+function channelProblem(input: { name: string; kind: 'email' | 'webhook'; target: string }): string | undefined {
+  if (!input.name.trim()) return 'A channel needs a name.';
+  if (input.kind === 'email')
+    return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(input.target) ? undefined : `${input.target} is not an email address.`;
+  try {
+    const url = new URL(input.target);
+    return ['http:', 'https:'].includes(url.protocol)
+      ? undefined
+      : `A webhook is an http or https URL, not ${url.protocol}`;
+  } catch {
+    return `${input.target} is not a URL.`;
   }
 }
 

@@ -12,11 +12,11 @@ import { severity, type Probe } from '../../platform/probes.js';
 import { platformProbes } from './status.platform-probes.js';
 import { locationsConsoleApi, probeApi } from './status.probe-routes.js';
 import { statusConsoleApi } from './status.routes.js';
-import { defaultProbeIntervalSeconds, type StatusService } from './status.service.js';
+import type { StatusService } from './status.service.js';
 
 /** What the status module needs of the running platform. */
 export interface StatusModuleContext {
-  readonly config: Pick<Config, 'home'>;
+  readonly config: Pick<Config, 'home' | 'publicUrl'>;
   readonly status: StatusService;
   readonly db: Kysely<PlatformTables>;
   readonly clock: Clock;
@@ -42,7 +42,7 @@ function statusWork(ctx: StatusModuleContext): ModuleWork {
     loops: [
       {
         name: 'status.probes',
-        everyMs: defaultProbeIntervalSeconds * 1000,
+        everyMs: ctx.status.intervalSeconds * 1000,
         run: async () => {
           await ctx.status.probeRound((await ctx.probes?.()) ?? []);
         },
@@ -94,7 +94,14 @@ export const statusModule: SteadfastModule<StatusModuleContext> = {
   },
   platformApi: (api, ctx) => probeApi(api, ctx.status),
   probes: (ctx) =>
-    platformProbes({ db: ctx.db, clock: ctx.clock, mail: ctx.mail, localUrl: ctx.localUrl, home: ctx.config.home }),
+    platformProbes({
+      db: ctx.db,
+      clock: ctx.clock,
+      mail: ctx.mail,
+      // The web app and API as browsers reach them: the public address when one is set.
+      localUrl: ctx.config.publicUrl ?? ctx.localUrl,
+      home: ctx.config.home,
+    }),
   work: statusWork,
   metrics: statusMetrics,
 };

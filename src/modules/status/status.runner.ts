@@ -86,12 +86,14 @@ export class ProbeRunner {
             : `checked ${summary.checked}; no platform process answered, ${summary.backlog} readings wait`,
         );
       const interval = ((await this.deps.plan.read())?.intervalSeconds ?? 30) * 1000;
-      await new Promise((resolve) => {
-        const timer = setTimeout(resolve, Math.max(0, interval - (Date.now() - started)));
-        signal.addEventListener('abort', () => {
+      await new Promise<void>((resolve) => {
+        const done = () => {
           clearTimeout(timer);
-          resolve(undefined);
-        });
+          signal.removeEventListener('abort', done);
+          resolve();
+        };
+        const timer = setTimeout(done, Math.max(0, interval - (Date.now() - started)));
+        signal.addEventListener('abort', done, { once: true });
       });
     }
   }

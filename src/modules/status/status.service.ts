@@ -59,6 +59,8 @@ export interface StatusServiceDeps {
   readonly log: Logger;
   /** The platform's public address (`https://example.com`): remote probe runners check the web app and API there. */
   readonly publicUrl: string;
+  /** Seconds between probe rounds (default 30). */
+  readonly probeIntervalSeconds?: number;
 }
 
 /** What a remote probe runner is asked to check, and how often. */
@@ -108,7 +110,7 @@ export class StatusService {
     const checks = (await this.components()).filter((component) => component.kind !== 'builtin');
     return {
       location,
-      intervalSeconds: defaultProbeIntervalSeconds,
+      intervalSeconds: this.intervalSeconds,
       checks: [
         { ...webComponent, kind: 'http', target: { url: `${this.deps.publicUrl}/healthz`, insecure: true } },
         { ...apiComponent, kind: 'http', target: { url: `${this.deps.publicUrl}/readyz`, insecure: true } },
@@ -143,6 +145,11 @@ export class StatusService {
     await this.remember([webComponent, apiComponent]);
     await this.readings.record(location, kept);
     return { accepted: kept.length, refused: readings.length - kept.length };
+  }
+
+  /** Seconds between probe rounds, here and in every remote runner's plan. */
+  get intervalSeconds(): number {
+    return this.deps.probeIntervalSeconds ?? defaultProbeIntervalSeconds;
   }
 
   /** The components on record, in the status page's order (hidden ones included). */

@@ -264,6 +264,13 @@ export const configSchema = z
       .optional(),
     /** The From of the mail Steadfast sends. Default: `Steadfast <no-reply@<baseDomain>>`. */
     mailFrom: z.string().min(3).optional(),
+    /** The platform's address as browsers reach it (`https://example.com`, a load balancer's): probes check the web app and API there. Default: this process's own address. */
+    publicUrl: z
+      .url({ protocol: /^https?$/ })
+      .transform((url) => url.replace(/\/+$/, ''))
+      .optional(),
+    /** Seconds between probe rounds (the status page's checks, and the alerts on them). */
+    probeIntervalSeconds: positiveInt.max(3600).default(30),
     /** Minutes a signed-in session may go unused before it ends (OWASP ASVS level 2: 30). Raise it for a trusted intranet. */
     sessionIdleMinutes: positiveInt.default(30),
     /** Hours after sign-in when a session ends however busy it is (ASVS level 2: 12); one must sign in again. */
@@ -424,6 +431,8 @@ export const envNames: Record<ConfigKey, string> = {
   workspaceAttachmentsMb: 'STEADFAST_WORKSPACE_ATTACHMENTS_MB',
   smtpUrl: 'STEADFAST_SMTP_URL',
   mailFrom: 'STEADFAST_MAIL_FROM',
+  publicUrl: 'STEADFAST_PUBLIC_URL',
+  probeIntervalSeconds: 'STEADFAST_PROBE_INTERVAL_SECONDS',
   sessionIdleMinutes: 'STEADFAST_SESSION_IDLE_MINUTES',
   sessionAbsoluteHours: 'STEADFAST_SESSION_ABSOLUTE_HOURS',
   jobConcurrency: 'STEADFAST_JOB_CONCURRENCY',
