@@ -299,6 +299,54 @@ describe('the web app in Chromium', () => {
   });
 });
 
+describe('maintenance in Chromium', () => {
+  test('the sign-in page shows the windows ahead from when they are scheduled, and the app a band while one is under way', async () => {
+    const now = Date.now();
+    const author = 'staff:ops@steadfast.example';
+    await platform.status.maintenance.schedule(
+      {
+        title: 'Database upgrade',
+        description: 'Saving may pause for a few minutes.',
+        components: ['database'],
+        startsAt: new Date(now + 3 * 86_400_000),
+        endsAt: new Date(now + 3 * 86_400_000 + 3_600_000),
+      },
+      author,
+    );
+    const { context, page } = await freshPage({ width: 390, height: 844 });
+    try {
+      await page.goto(`${origin}/sign-in`);
+      const notices = page.getByRole('region', { name: 'Scheduled maintenance' });
+      await notices.getByText('Scheduled maintenance: Database upgrade').waitFor();
+      await notices.getByText('Saving may pause for a few minutes.').waitFor();
+      assert.equal(await page.locator('.maintenance-banner').count(), 0);
+      await assertAccessible(page, 'sign-in with a maintenance notice');
+
+      const window = await platform.status.maintenance.schedule(
+        {
+          title: 'Storage failover',
+          components: ['web'],
+          tenants: [acme.slug],
+          startsAt: new Date(now - 60_000),
+          endsAt: new Date(now + 3_600_000),
+          reason: 'A disk of the primary reported errors',
+        },
+        author,
+      );
+      await page.reload();
+      await notices.getByText('Maintenance under way: Storage failover').waitFor();
+      await notices.getByText('Announced at short notice: A disk of the primary reported errors').waitFor();
+      await signIn(page, 'max@example.com');
+      const band = page.getByRole('status').filter({ hasText: 'Maintenance under way' });
+      await band.getByText('Storage failover').waitFor();
+      await assertAccessible(page, 'the app with a maintenance band');
+      await platform.status.maintenance.end(window.id, author);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
 describe('passkeys in Chromium, with its virtual authenticator', () => {
   test('a passkey is added from the account page, signs in alone, and then stands as the second step after a password', async () => {
     const { context, page } = await freshPage();

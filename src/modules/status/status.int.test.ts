@@ -6,7 +6,8 @@ import tls from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { staffConsole, type Session } from '../../../test/helpers/console.js';
-import { buildTestApp } from '../../../test/helpers/http.js';
+import { buildTenant } from '../../../test/helpers/factories.js';
+import { buildTestApp, hostOf } from '../../../test/helpers/http.js';
 import { createTestPlatform, type TestPlatform } from '../../../test/helpers/platform.js';
 import { manualClock } from '../../platform/clock/clock.js';
 import { createCertificateAuthority, issueNodeCertificate } from '../../platform/crypto/certs.js';
@@ -329,5 +330,51 @@ describe('incidents and maintenance in the console', () => {
       'status.maintenance_cancelled',
     ])
       assert.ok(actions.includes(`staff:ops2@steadfast.example ${action}`), action);
+  });
+});
+
+describe("a workspace's maintenance", () => {
+  test('its people see the windows that affect it from the moment they are scheduled, before signing in', async () => {
+    clock.set(new Date('2027-07-01T09:00:00Z'));
+    const acme = await buildTenant(platform);
+    const globex = await buildTenant(platform);
+    const author = 'staff:ops@steadfast.example';
+    await status.maintenance.schedule(
+      {
+        title: 'Everyone: storage move',
+        components: ['database'],
+        startsAt: new Date('2027-07-03T01:00:00Z'),
+        endsAt: new Date('2027-07-03T02:00:00Z'),
+      },
+      author,
+    );
+    await status.maintenance.schedule(
+      {
+        title: 'Acme only: moving its database',
+        components: ['database'],
+        tenants: [acme.slug],
+        startsAt: new Date('2027-07-01T09:30:00Z'),
+        endsAt: new Date('2027-07-01T10:00:00Z'),
+        reason: 'Acme asked for it today',
+      },
+      author,
+    );
+    const seen = async (slug: string) => {
+      const response = await app.inject({ url: '/api/v1/maintenance', headers: { host: hostOf(slug) } });
+      assert.equal(response.statusCode, 200, response.body);
+      return response.json() as { title: string; underWay: boolean; shortNotice: boolean; reason: string | null }[];
+    };
+    assert.deepEqual(
+      (await seen(acme.slug)).map((w) => `${w.title} ${w.shortNotice} ${w.reason}`),
+      ['Acme only: moving its database true Acme asked for it today', 'Everyone: storage move false null'],
+    );
+    assert.deepEqual(
+      (await seen(globex.slug)).map((w) => w.title),
+      ['Everyone: storage move'],
+    );
+    clock.set(new Date('2027-07-01T09:45:00Z'));
+    assert.equal((await seen(acme.slug))[0]!.underWay, true, 'under way: the app shows a banner');
+    clock.set(new Date('2027-07-03T02:00:00Z'));
+    assert.deepEqual(await seen(globex.slug), [], 'over: gone');
   });
 });

@@ -11,7 +11,7 @@ import type { ModuleWork, SteadfastModule } from '../../platform/module.js';
 import { severity, type Probe } from '../../platform/probes.js';
 import { platformProbes } from './status.platform-probes.js';
 import { locationsConsoleApi, probeApi } from './status.probe-routes.js';
-import { statusConsoleApi } from './status.routes.js';
+import { maintenanceTenantApi, statusConsoleApi } from './status.routes.js';
 import type { StatusService } from './status.service.js';
 
 /** What the status module needs of the running platform. */
@@ -93,6 +93,7 @@ export const statusModule: SteadfastModule<StatusModuleContext> = {
     locationsConsoleApi(api, ctx.status);
   },
   platformApi: (api, ctx) => probeApi(api, ctx.status),
+  tenantApi: (api, ctx) => maintenanceTenantApi(api, ctx.status, ctx.clock),
   probes: (ctx) =>
     platformProbes({
       db: ctx.db,

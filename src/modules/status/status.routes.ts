@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ApiScope } from '../../platform/http/api.js';
+import { requireTenant } from '../tenancy/index.js';
 import { promisedAvailability, downtimeBudget, monthOf } from './status.uptime.js';
 import type { Incident } from './status.incidents.js';
 import type { Maintenance } from './status.maintenance.js';
@@ -282,3 +283,48 @@ export function statusConsoleApi(api: ApiScope, status: StatusService): void {
 
 /** What a workspace's service is: its availability is the worst of these each minute. */
 export const serviceComponents = ['web', 'api', 'database'] as const;
+
+const workspaceMaintenanceSchema = z
+  .object({
+    id: z.string(),
+    title: z.string(),
+    description: z.string(),
+    startsAt: z.iso.datetime(),
+    endsAt: z.iso.datetime(),
+    underWay: z.boolean(),
+    shortNotice: z.boolean(),
+    reason: z.string().nullable(),
+  })
+  .meta({ id: 'WorkspaceMaintenance' });
+
+/**
+ * A workspace's own view of maintenance, under `/api/v1` on its host: the windows under way or
+ * ahead that affect it, from the moment each is scheduled. Open to everyone who can reach the
+ * workspace (its sign-in page shows them before anyone signs in).
+ */
+export function maintenanceTenantApi(api: ApiScope, status: StatusService, clock: { now(): Date }): void {
+  api.get(
+    '/maintenance',
+    {
+      schema: {
+        summary: 'Maintenance under way or scheduled that affects this workspace, soonest first',
+        tags,
+        response: { 200: z.array(workspaceMaintenanceSchema) },
+      },
+    },
+    async (request) => {
+      const now = clock.now();
+      const windows = await status.maintenance.upcoming(now, requireTenant(request).slug);
+      return windows.map((window) => ({
+        id: window.id,
+        title: window.title,
+        description: window.description,
+        startsAt: window.startsAt.toISOString(),
+        endsAt: window.endsAt.toISOString(),
+        underWay: window.startsAt <= now,
+        shortNotice: window.shortNotice,
+        reason: window.reason ?? null,
+      }));
+    },
+  );
+}

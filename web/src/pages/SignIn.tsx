@@ -7,6 +7,7 @@ import { useState, type FormEvent } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { api, fieldError, type Me, type SecondFactorChallenge } from '../api';
 import { AuthCard } from '../ui/AuthCard';
+import { MaintenanceNotices } from '../ui/Maintenance';
 import { ErrorAlert, Field } from '../ui/Field';
 import { useSession } from '../session';
 import { useAction } from '../ui/useAction';
@@ -64,6 +65,7 @@ export function SignIn() {
   return (
     <AuthCard
       title="Sign in"
+      notices={<MaintenanceNotices />}
       footer={
         <>
           <Link to="/reset-password">Forgot your password?</Link>

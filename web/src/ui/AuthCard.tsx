@@ -9,8 +9,11 @@ export function AuthCard({
   children,
   footer,
   brand,
+  notices,
 }: {
   title: string;
+  /** Shown under the title (the sign-in page's maintenance notices). */
+  notices?: ReactNode;
   intro?: ReactNode;
   children: ReactNode;
   footer?: ReactNode;
@@ -27,6 +30,7 @@ export function AuthCard({
           <span>{brand ?? workspaceName ?? 'Steadfast'}</span>
         </Link>
         <h1>{title}</h1>
+        {notices}
         {intro && <p className="muted">{intro}</p>}
         {children}
         {footer && <div className="auth-footer">{footer}</div>}

@@ -4,6 +4,7 @@ import { useSession } from '../session';
 import { Bell } from '../work/notifications/Bell';
 import { SearchBox } from '../work/SearchBox';
 import { moment } from './grants';
+import { MaintenanceBanner } from './Maintenance';
 
 /**
  * The signed-in app: the workspace, its sections, a search across projects, who is signed in, and
@@ -22,6 +23,7 @@ export function Shell({ children, layout = 'narrow' }: { children: ReactNode; la
           <strong>Steadfast support</strong> — read-only access for: {support.reason}, until {moment(support.expiresAt)}
         </div>
       )}
+      <MaintenanceBanner />
       <header className="topbar">
         <div className="topbar-inner">
           <Link to="/" className="brand">
