@@ -1,10 +1,20 @@
 import type { Command } from 'commander';
 import { collectStatus, type PlatformStatus } from '../app/status.js';
-import { commandSetup } from './context.js';
+import path from 'node:path';
+import {
+  publicFileMode,
+  publishSite,
+  renderStatusSite,
+  statusTargetsOf,
+  statusTitleOf,
+  type StatusTarget,
+} from '../modules/status/index.js';
+import { FsStore } from '../platform/storage/fs-store.js';
+import { commandSetup, globalOptions, withPlatform } from './context.js';
 import { printJson } from './output.js';
 
 export function registerStatusCommand(program: Command): void {
-  program
+  const status = program
     .command('status')
     .description(
       'what runs, the tenants, the latest backup and WAL archiving, and what needs attention (starts nothing)',
@@ -17,6 +27,36 @@ export function registerStatusCommand(program: Command): void {
       if (options.json) printJson(status);
       else printStatus(status);
       if (options.check && status.warnings.length) process.exitCode = 1;
+    });
+  status
+    .command('publish')
+    .description(
+      'render the public status page (no script, with Atom and JSON feeds) and write it to the statusTargets, or to --to <dir>',
+    )
+    .option('--to <dir>', 'write it to this directory instead (a web server on another machine serves it)')
+    .action(async (options: { to?: string }, command: Command) => {
+      const results = await withPlatform(globalOptions(command), async (platform) => {
+        const targets: StatusTarget[] = options.to
+          ? [{ name: options.to, store: new FsStore(path.resolve(options.to), publicFileMode) }]
+          : statusTargetsOf(platform.config);
+        if (targets.length === 0)
+          throw new Error(
+            'There is nowhere to publish to: set statusTargets in the configuration, or give a directory with --to <dir>.',
+          );
+        try {
+          return await publishSite(
+            renderStatusSite(await platform.status.pageModel(statusTitleOf(platform.config), undefined)),
+            targets,
+          );
+        } finally {
+          await Promise.all(targets.map((target) => target.store.close?.()));
+        }
+      });
+      for (const result of results)
+        process.stdout.write(
+          result.ok ? `Published to ${result.target}.\n` : `Could not publish to ${result.target}: ${result.error}\n`,
+        );
+      if (results.some((result) => !result.ok)) process.exitCode = 1;
     });
 }
 

@@ -23,3 +23,12 @@ export {
 export { staffAuthor } from './status.policy.js';
 export { ProbeRunner, type PendingReading, type RoundSummary } from './status.runner.js';
 export type { ProbePlan } from './status.service.js';
+export {
+  publicFileMode,
+  publishSite,
+  statusTargetsOf,
+  statusTitleOf,
+  StatusPublisher,
+  type StatusTarget,
+} from './status.publish.js';
+export { renderStatusSite, type StatusPageModel, type SiteFile } from './status.page.js';

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -12,6 +15,9 @@ import { createTestPlatform, type TestPlatform } from '../../../test/helpers/pla
 import { manualClock } from '../../platform/clock/clock.js';
 import { createCertificateAuthority, issueNodeCertificate } from '../../platform/crypto/certs.js';
 import type { ComponentState, Probe } from '../../platform/probes.js';
+import { FsStore } from '../../platform/storage/fs-store.js';
+import { renderStatusSite } from './status.page.js';
+import { StatusPublisher } from './status.publish.js';
 import type { StatusService } from './status.service.js';
 
 const clock = manualClock(new Date('2027-03-10T12:00:05Z'));
@@ -376,5 +382,71 @@ describe("a workspace's maintenance", () => {
     assert.equal((await seen(acme.slug))[0]!.underWay, true, 'under way: the app shows a banner');
     clock.set(new Date('2027-07-03T02:00:00Z'));
     assert.deepEqual(await seen(globex.slug), [], 'over: gone');
+  });
+});
+
+describe('the status page', () => {
+  test('is static files under 100 KB with no script: components with 90 days each, incidents, maintenance, feeds; published when it changes', async () => {
+    // Ten minutes of the web app down on 15 June, one location, the rest of that hour fine.
+    for (let minute = 0; minute < 60; minute++) {
+      const state = minute < 10 ? 'major_outage' : 'operational';
+      const at = new Date(Date.parse('2027-06-15T10:00:00Z') + minute * 60_000);
+      await status.readings.record('local', [{ componentId: 'web', at, outcome: { state, message: state } }]);
+    }
+    clock.set(new Date('2027-07-02T12:00:00Z'));
+    await status.rollUp('2027-06-15');
+    await status.incidents.open(
+      {
+        title: 'Uploads <script>alert(1)</script> fail',
+        message: 'Looking into it & more',
+        components: { web: 'partial_outage' },
+      },
+      'staff:ops@steadfast.example',
+    );
+    const model = await status.pageModel('steadfast.example status', 'https://status.steadfast.example');
+    const files = new Map(renderStatusSite(model).map((file) => [file.path, file]));
+    const html = files.get('index.html')!.body;
+    assert.ok(Buffer.byteLength(html) < 100_000, `${Buffer.byteLength(html)} bytes`);
+    assert.doesNotMatch(html, /<script/i, 'no script, and stored text is escaped');
+    assert.match(html, /Uploads &lt;script&gt;alert\(1\)&lt;\/script&gt; fail/);
+    assert.match(html, /Partial outage/);
+    assert.match(html, /Updated 2027-07-02 12:00 UTC/);
+    assert.match(html, /Everyone: storage move/, 'platform-wide maintenance is on the public page');
+    assert.doesNotMatch(html, /Acme only/, "a workspace's own window is not");
+    const publicComponents = model.components.length;
+    assert.equal((html.match(/<li class="[a-z]" tabindex="0">/g) ?? []).length, publicComponents * 90);
+    assert.match(html, /<li class="x" tabindex="0"><span>2027-06-15: 83\.333 %, 10 minutes major outage<\/span>/);
+    assert.match(html, /<li class="n" tabindex="0"><span>2027-04-04: no data<\/span>/, 'the first of the 90 days');
+
+    const atom = files.get('feed.atom')!.body;
+    assert.match(atom, /<title>Incident: Uploads &lt;script&gt;/);
+    assert.match(atom, /<id>https:\/\/status\.steadfast\.example\/incident-\d+<\/id>/);
+    const json = JSON.parse(files.get('feed.json')!.body) as { version: string; items: { title: string }[] };
+    assert.equal(json.version, 'https://jsonfeed.org/version/1.1');
+    assert.ok(json.items.some((item) => item.title === 'Maintenance: Everyone: storage move'));
+
+    const dir = await mkdtemp(path.join(tmpdir(), 'sf-status-'));
+    try {
+      const publisher = new StatusPublisher(
+        () => status.pageModel('steadfast.example status', undefined),
+        [{ name: 'dir', store: new FsStore(dir) }],
+      );
+      assert.deepEqual(await publisher.tick(0), [{ target: 'dir', ok: true }]);
+      assert.match(await readFile(path.join(dir, 'index.html'), 'utf8'), /steadfast\.example status/);
+      assert.equal(await publisher.tick(1000), undefined, 'nothing changed: not published again');
+      await status.incidents.open(
+        { title: 'Slow search', message: 'x', components: { api: 'degraded' } },
+        'staff:ops@steadfast.example',
+      );
+      assert.deepEqual(await publisher.tick(2000), [{ target: 'dir', ok: true }], 'a new incident: published');
+      assert.match(await readFile(path.join(dir, 'index.html'), 'utf8'), /Slow search/);
+      assert.deepEqual(
+        await publisher.tick(2000 + 5 * 60_000),
+        [{ target: 'dir', ok: true }],
+        'and every five minutes',
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -7,7 +7,8 @@ import type { PlatformTables } from '../../platform/db/schema.js';
 import { defineJob } from '../../platform/jobs/queue.js';
 import type { Mail } from '../../platform/mail/mail.js';
 import { cachedReading, gauge, type GaugeDefinition } from '../../platform/metrics.js';
-import type { ModuleWork, SteadfastModule } from '../../platform/module.js';
+import type { LeaderLoop, ModuleWork, SteadfastModule } from '../../platform/module.js';
+import { StatusPublisher, statusTargetsOf, statusTitleOf } from './status.publish.js';
 import { severity, type Probe } from '../../platform/probes.js';
 import { platformProbes } from './status.platform-probes.js';
 import { locationsConsoleApi, probeApi } from './status.probe-routes.js';
@@ -16,7 +17,7 @@ import type { StatusService } from './status.service.js';
 
 /** What the status module needs of the running platform. */
 export interface StatusModuleContext {
-  readonly config: Pick<Config, 'home' | 'publicUrl'>;
+  readonly config: Pick<Config, 'home' | 'publicUrl' | 'statusTargets' | 'statusTitle' | 'baseDomain'>;
   readonly status: StatusService;
   readonly db: Kysely<PlatformTables>;
   readonly clock: Clock;
@@ -40,6 +41,7 @@ function statusWork(ctx: StatusModuleContext): ModuleWork {
     jobs: [upkeep],
     schedules: [{ name: 'status.upkeep', cron: '10 0 * * *', timeZone: 'UTC', job: upkeep, payload: {} }],
     loops: [
+      ...publishLoop(ctx),
       {
         name: 'status.probes',
         everyMs: ctx.status.intervalSeconds * 1000,
@@ -49,6 +51,22 @@ function statusWork(ctx: StatusModuleContext): ModuleWork {
       },
     ],
   };
+}
+
+/** With status targets configured: the page published when it changes, and every five minutes regardless. */
+function publishLoop(ctx: StatusModuleContext): LeaderLoop[] {
+  const targets = statusTargetsOf(ctx.config);
+  if (targets.length === 0) return [];
+  const log = ctx.status.log;
+  const publisher = new StatusPublisher(
+    () => ctx.status.pageModel(statusTitleOf(ctx.config), undefined),
+    targets,
+    (results) => {
+      for (const result of results)
+        if (!result.ok) log.warn({ target: result.target, err: result.error }, 'could not publish the status page');
+    },
+  );
+  return [{ name: 'status.publish', everyMs: 30_000, run: async () => void (await publisher.tick()) }];
 }
 
 /** Each component's state now (0 operational to 3 major outage) and mean response time this minute. */

@@ -17,7 +17,8 @@ import { ProbeLocations } from './status.locations.js';
 import { apiComponent, webComponent } from './status.platform-probes.js';
 import { StatusReadings, type CurrentState, type Reading } from './status.readings.js';
 import { audit, type CheckKind, type CheckTarget, type StatusDb, type StatusTables } from './status.tables.js';
-import { figuresOf, uptime, type MinuteKind, type Span, type UptimeFigures } from './status.uptime.js';
+import type { StatusPageModel } from './status.page.js';
+import { figuresOf, monthOf, uptime, type MinuteKind, type Span, type UptimeFigures } from './status.uptime.js';
 
 /** How often probes run unless configured otherwise. */
 export const defaultProbeIntervalSeconds = 30;
@@ -145,6 +146,10 @@ export class StatusService {
     await this.remember([webComponent, apiComponent]);
     await this.readings.record(location, kept);
     return { accepted: kept.length, refused: readings.length - kept.length };
+  }
+
+  get log(): Logger {
+    return this.deps.log;
   }
 
   /** Seconds between probe rounds, here and in every remote runner's plan. */
@@ -521,6 +526,46 @@ export class StatusService {
       .where('day', '<', sql<string>`${utcDay(new Date(now.getTime() - daysKeepDays * dayMs))}::date`)
       .executeTakeFirst();
     return { rolledUp, readingsPruned, daysPruned: Number(pruned.numDeletedRows) };
+  }
+
+  /** What the public status page shows now: public components, incidents of the last 14 days, maintenance ahead. */
+  async pageModel(title: string, siteUrl: string | undefined): Promise<StatusPageModel> {
+    const now = this.deps.clock.now();
+    const [components, current, history, incidents, maintenance] = await Promise.all([
+      this.components(),
+      this.current(),
+      this.dailyHistory(90),
+      this.incidents.list({ span: { start: new Date(now.getTime() - 14 * dayMs), end: new Date(now.getTime() + 1) } }),
+      this.maintenance.upcoming(now),
+    ]);
+    const days = Array.from({ length: 90 }, (_, i) => utcDay(new Date(now.getTime() - (89 - i) * dayMs)));
+    const month = monthOf(now);
+    const shown = components.filter((component) => component.public);
+    return {
+      title,
+      siteUrl,
+      generatedAt: now,
+      components: await Promise.all(
+        shown.map(async (component) => {
+          const byDay = new Map((history.get(component.id) ?? []).map((entry) => [entry.day, entry.figures]));
+          const state = current.get(component.id);
+          return {
+            id: component.id,
+            name: component.name,
+            description: component.description,
+            state: state?.state ?? 'operational',
+            maintenance: state?.maintenance ?? false,
+            days: days.map((day) => ({ day, figures: byDay.get(day) })),
+            month: await this.uptime([component.id], month),
+          };
+        }),
+      ),
+      incidents: [
+        ...incidents.filter((incident) => incident.state !== 'resolved'),
+        ...incidents.filter((incident) => incident.state === 'resolved'),
+      ],
+      maintenance: maintenance.filter((window) => window.tenants === undefined),
+    };
   }
 
   /** Each component's daily figures over the last `days` UTC days (today included), for the 90-day bars. */

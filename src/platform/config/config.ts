@@ -269,6 +269,10 @@ export const configSchema = z
       .url({ protocol: /^https?$/ })
       .transform((url) => url.replace(/\/+$/, ''))
       .optional(),
+    /** Where the public status page is published, away from the platform: a JSON array of places as backupRepositories has them (a directory a web server serves, an S3 bucket, an SFTP host). Unset: `steadfast status publish --to <dir>` only. */
+    statusTargets: jsonArray.optional(),
+    /** The status page's title. Default: `<baseDomain> status`. */
+    statusTitle: z.string().min(1).max(100).optional(),
     /** Seconds between probe rounds (the status page's checks, and the alerts on them). */
     probeIntervalSeconds: positiveInt.max(3600).default(30),
     /** Minutes a signed-in session may go unused before it ends (OWASP ASVS level 2: 30). Raise it for a trusted intranet. */
@@ -382,8 +386,9 @@ function parsedDatabase(url: string): string | undefined {
 const platformConnectionReserve = 20;
 
 export type Config = Readonly<
-  Omit<z.infer<typeof configSchema>, 'backupRepositories' | 'backupKeyFile'> & {
+  Omit<z.infer<typeof configSchema>, 'backupRepositories' | 'backupKeyFile' | 'statusTargets'> & {
     backupRepositories: RepositoryConfig[];
+    statusTargets: RepositoryConfig[];
     backupKeyFile: string;
   }
 >;
@@ -432,6 +437,8 @@ export const envNames: Record<ConfigKey, string> = {
   smtpUrl: 'STEADFAST_SMTP_URL',
   mailFrom: 'STEADFAST_MAIL_FROM',
   publicUrl: 'STEADFAST_PUBLIC_URL',
+  statusTargets: 'STEADFAST_STATUS_TARGETS',
+  statusTitle: 'STEADFAST_STATUS_TITLE',
   probeIntervalSeconds: 'STEADFAST_PROBE_INTERVAL_SECONDS',
   sessionIdleMinutes: 'STEADFAST_SESSION_IDLE_MINUTES',
   sessionAbsoluteHours: 'STEADFAST_SESSION_ABSOLUTE_HOURS',
@@ -500,6 +507,9 @@ export function loadConfig(sources: ConfigSources = {}): Config {
       repository.type === 'fs' ? { ...repository, path: path.resolve(home, repository.path) } : repository,
     ),
     backupKeyFile: path.resolve(home, parsed.data.backupKeyFile ?? 'backup.key'),
+    statusTargets: (parsed.data.statusTargets ?? []).map((target): RepositoryConfig =>
+      target.type === 'fs' ? { ...target, path: path.resolve(home, target.path) } : target,
+    ),
   };
   return Object.freeze(config);
 }

@@ -17,7 +17,11 @@ const flushEveryBytes = 32 * 1024 * 1024;
  * either complete or absent (temporary files are ignored and cleaned up).
  */
 export class FsStore implements ObjectStore {
-  constructor(private readonly root: string) {}
+  /** `fileMode`: 0o600 for backups (only this user reads them); 0o644 for files a web server serves (the status page). */
+  constructor(
+    private readonly root: string,
+    private readonly fileMode = 0o600,
+  ) {}
 
   describe(): string {
     return `directory ${this.root}`;
@@ -29,7 +33,7 @@ export class FsStore implements ObjectStore {
     const content = measured(body);
     try {
       await mkdir(path.dirname(file), { recursive: true });
-      await writeDurably(temporary, content.stream);
+      await writeDurably(temporary, content.stream, this.fileMode);
       await rename(temporary, file);
       await fsync(path.dirname(file));
     } catch (error) {
@@ -111,8 +115,8 @@ export class FsStore implements ObjectStore {
 }
 
 /** Writes `body` to a new `file` and fsyncs it; on the way, each 32 MiB is flushed while writing goes on. */
-async function writeDurably(file: string, body: AsyncIterable<Buffer>): Promise<void> {
-  const handle = await open(file, 'w', 0o600);
+async function writeDurably(file: string, body: AsyncIterable<Buffer>, mode: number): Promise<void> {
+  const handle = await open(file, 'w', mode);
   let flushing: Promise<void> | undefined;
   let unflushed = 0;
   try {

@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { publicFileMode, publishSite, renderStatusSite } from '../src/modules/status/index.js';
+import { manualClock } from '../src/platform/clock/clock.js';
+import { FsStore } from '../src/platform/storage/fs-store.js';
+import { assertAccessible, launchBrowser } from './helpers/browser.js';
+import { createTestPlatform, type TestPlatform } from './helpers/platform.js';
+
+/** The public status page as published (static files), in Debian's Chromium: read without JavaScript, scanned by axe-core. */
+
+const clock = manualClock(new Date('2027-03-01T10:00:00Z'));
+let platform: TestPlatform;
+let browser: Browser;
+let dir: string;
+
+before(async () => {
+  platform = await createTestPlatform({}, { clock });
+  browser = await launchBrowser();
+  dir = await mkdtemp(path.join(tmpdir(), 'sf-status-page-'));
+  const { status } = platform;
+  // Two days of the web app and the database, measured every fifth minute; four of the web app's measured minutes down.
+  const database = { id: 'database', name: 'Database', description: 'The PostgreSQL primary' };
+  await status.probeRound([{ component: database, check: async () => ({ state: 'operational', message: 'ok' }) }]);
+  clock.set(new Date('2027-02-27T00:00:00Z'));
+  for (let minute = 0; minute < 2 * 24 * 60; minute += 5) {
+    const at = new Date(clock.now().getTime() + minute * 60_000);
+    const web = minute >= 600 && minute < 620 ? 'major_outage' : 'operational';
+    await status.readings.record('local', [
+      { componentId: 'web', at, outcome: { state: web, message: web } },
+      { componentId: 'database', at, outcome: { state: 'operational', message: 'ok' } },
+    ]);
+  }
+  await status.acceptReport('local', []); // puts the web app and API on record
+  clock.set(new Date('2027-03-01T10:00:00Z'));
+  for (const day of ['2027-02-27', '2027-02-28']) await status.rollUp(day);
+  await status.incidents.open(
+    { title: 'Slow sign-in', message: 'Sign-in takes 10 s for some people.', components: { web: 'degraded' } },
+    'staff:ops@steadfast.example',
+  );
+  await status.maintenance.schedule(
+    {
+      title: 'Database upgrade',
+      components: ['database'],
+      startsAt: new Date('2027-03-05T01:00:00Z'),
+      endsAt: new Date('2027-03-05T02:00:00Z'),
+    },
+    'staff:ops@steadfast.example',
+  );
+  const model = await status.pageModel('steadfast.example status', undefined);
+  const results = await publishSite(renderStatusSite(model), [
+    { name: 'dir', store: new FsStore(dir, publicFileMode) },
+  ]);
+  assert.deepEqual(results, [{ target: 'dir', ok: true }]);
+});
+after(async () => {
+  await browser?.close();
+  await platform.destroy();
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('the page reads without JavaScript: state, incidents, maintenance, and each day of the bars by keyboard', async () => {
+  const file = path.join(dir, 'index.html');
+  assert.ok((await stat(file)).size < 100_000);
+  assert.equal((await stat(file)).mode & 0o777, 0o644, 'a web server can read it');
+  const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 390, height: 844 } });
+  try {
+    const page = await context.newPage();
+    await page.goto(`file://${file}`);
+    await page.getByRole('heading', { name: 'steadfast.example status', level: 1 }).waitFor();
+    await page.getByRole('status').filter({ hasText: 'Degraded performance' }).waitFor();
+    await page.getByRole('heading', { name: 'Slow sign-in' }).waitFor();
+    await page.getByRole('heading', { name: 'Database upgrade' }).waitFor();
+    const bars = page.getByRole('list', { name: /the last 90 days/ });
+    assert.equal(await bars.count(), 3, 'the web app, the API and the database');
+    // Keyboard: tab into the web app's bar; each day says what it was in words.
+    const webDays = page
+      .getByRole('list', { name: 'Web app, the last 90 days, one entry a day' })
+      .getByRole('listitem');
+    assert.equal(await webDays.count(), 90);
+    const outageDay = webDays.filter({ hasText: '2027-02-27' });
+    await outageDay.focus();
+    assert.match((await outageDay.textContent()) ?? '', /2027-02-27: 98\.611 %, 4 minutes major outage/);
+    assert.match(
+      (await page.locator('ol.bar li:focus').textContent()) ?? '',
+      /^2027-02-27: /,
+      'the day has keyboard focus',
+    );
+    assert.equal(await page.locator('script').count(), 0);
+  } finally {
+    await context.close();
+  }
+  const scanned = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  try {
+    const page = await scanned.newPage();
+    await page.goto(`file://${file}`);
+    await assertAccessible(page, 'the status page');
+  } finally {
+    await scanned.close();
+  }
+});
