@@ -216,6 +216,7 @@ describe('the OpenAPI document', () => {
       '/api/v1/invitations/accept',
       '/api/v1/invitations/lookup',
       '/api/v1/invitations/{id}',
+      '/api/v1/maintenance',
       '/api/v1/me',
       '/api/v1/me/passkeys',
       '/api/v1/me/passkeys/options',

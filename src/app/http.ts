@@ -68,6 +68,10 @@ export async function buildHttp(
   await app.register((scope) => tenantScope(scope, context, modules, authenticators));
   await app.register((scope) => platformScope(scope, context, modules, authenticators));
   await app.register((scope) => consoleScope(scope, context, modules));
+  await app.register(async (scope) => {
+    bindToHost(scope, `status.${context.config.baseDomain}`);
+    for (const module of modules) await module.statusHost?.(scope, context);
+  });
   return app;
 }
 

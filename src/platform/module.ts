@@ -47,6 +47,8 @@ export interface SteadfastModule<Ctx> {
   readonly platformRoutes?: (app: FastifyInstance, ctx: Ctx) => Promise<void> | void;
   /** Routes on the platform's own host under `/api/v1`, behind the per-address rate limit (remote probe runners report there). */
   readonly platformApi?: (api: ApiScope, ctx: Ctx) => Promise<void> | void;
+  /** Routes on the status page's host (`status.<base domain>`): the public status page as the platform serves it. */
+  readonly statusHost?: (app: FastifyInstance, ctx: Ctx) => Promise<void> | void;
   /** Routes on the staff console's host (`console.<base domain>`) under `/api/v1`, after its guards, rate limit and staff authentication. */
   readonly consoleApi?: (api: ApiScope, ctx: Ctx) => Promise<void> | void;
   /** Checks every request to the staff console must pass first (the staff IP allow-list). */

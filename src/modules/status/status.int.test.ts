@@ -406,7 +406,8 @@ describe('the status page', () => {
     const model = await status.pageModel('steadfast.example status', 'https://status.steadfast.example');
     const files = new Map(renderStatusSite(model).map((file) => [file.path, file]));
     const html = files.get('index.html')!.body;
-    assert.ok(Buffer.byteLength(html) < 100_000, `${Buffer.byteLength(html)} bytes`);
+    const weight = Buffer.byteLength(html) + Buffer.byteLength(files.get('style.css')!.body);
+    assert.ok(weight < 100_000, `${weight} bytes, the page and its style`);
     assert.doesNotMatch(html, /<script/i, 'no script, and stored text is escaped');
     assert.match(html, /Uploads &lt;script&gt;alert\(1\)&lt;\/script&gt; fail/);
     assert.match(html, /Partial outage/);
@@ -449,4 +450,18 @@ describe('the status page', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+});
+
+test('the platform serves the status page itself at status.<base domain>, under its CSP', async () => {
+  const get = (url: string) => app.inject({ url, headers: { host: 'status.localhost:8080' } });
+  const page = await get('/');
+  assert.equal(page.statusCode, 200, page.body);
+  assert.match(page.headers['content-type'] as string, /^text\/html/);
+  assert.match(page.body, /<link rel="stylesheet" href="style.css">/);
+  assert.match(page.headers['content-security-policy'] as string, /style-src 'self'/);
+  assert.match((await get('/style.css')).headers['content-type'] as string, /^text\/css/);
+  assert.match((await get('/feed.atom')).body, /<feed xmlns="http:\/\/www.w3.org\/2005\/Atom">/);
+  const missing = await get('/wp-login.php');
+  assert.equal(missing.statusCode, 404);
+  assert.match(missing.json().detail, /index.html, style.css, feed.atom and feed.json/);
 });

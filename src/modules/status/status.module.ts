@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import type { FastifyReply } from 'fastify';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Clock } from '../../platform/clock/clock.js';
@@ -8,7 +9,8 @@ import { defineJob } from '../../platform/jobs/queue.js';
 import type { Mail } from '../../platform/mail/mail.js';
 import { cachedReading, gauge, type GaugeDefinition } from '../../platform/metrics.js';
 import type { LeaderLoop, ModuleWork, SteadfastModule } from '../../platform/module.js';
-import { StatusPublisher, statusTargetsOf, statusTitleOf } from './status.publish.js';
+import { StatusPublisher, servedSite, statusTargetsOf, statusTitleOf } from './status.publish.js';
+import { appError } from '../../platform/errors.js';
 import { severity, type Probe } from '../../platform/probes.js';
 import { platformProbes } from './status.platform-probes.js';
 import { locationsConsoleApi, probeApi } from './status.probe-routes.js';
@@ -112,6 +114,26 @@ export const statusModule: SteadfastModule<StatusModuleContext> = {
   },
   platformApi: (api, ctx) => probeApi(api, ctx.status),
   tenantApi: (api, ctx) => maintenanceTenantApi(api, ctx.status, ctx.clock),
+  statusHost: (app, ctx) => {
+    const site = servedSite(() => ctx.status.pageModel(statusTitleOf(ctx.config), undefined));
+    const serve = async (wanted: string, reply: FastifyReply) => {
+      const file = (await site()).get(wanted);
+      if (!file)
+        throw appError(
+          'ROUTE_NOT_FOUND',
+          `The status page has index.html, style.css, feed.atom and feed.json; not ${wanted}.`,
+        );
+      return reply
+        .header('content-type', file.contentType)
+        .header('cache-control', 'public, max-age=10')
+        .send(file.body);
+    };
+    // Each file by its own path (a path of the workspaces' app is matched before a wildcard here).
+    app.get('/', (_request, reply) => serve('index.html', reply));
+    for (const name of ['index.html', 'style.css', 'feed.atom', 'feed.json'])
+      app.get(`/${name}`, (_request, reply) => serve(name, reply));
+    app.get('/*', (request, reply) => serve(request.url.split('?')[0]!.replace(/^\/+/, ''), reply));
+  },
   probes: (ctx) =>
     platformProbes({
       db: ctx.db,

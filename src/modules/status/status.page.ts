@@ -84,10 +84,12 @@ const overall = (model: StatusPageModel): { text: string; level: string } => {
 
 const css = `body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#101828;background:#f8f9fc}main{max-width:52rem;margin:0 auto;padding:1rem}h1{font-size:1.6rem;margin:.5rem 0}h2{font-size:1.2rem;margin:2rem 0 .5rem}section,article{background:#fff;border:1px solid #e4e7ec;border-radius:8px;padding:1rem;margin:.75rem 0}.banner{padding:1rem;border-radius:8px;font-weight:600;color:#fff}.o{background:#067647}.d{background:#b54708}.p{background:#c4320a}.x{background:#b42318}.m{background:#175cd3}.n{background:#98a2b3}.row{display:flex;justify-content:space-between;align-items:baseline;gap:0 1rem;flex-wrap:wrap}h3{font-size:1.05rem;margin:0 0 .25rem}.muted{color:#475467;font-size:.9rem}ol.bar{display:flex;gap:1px;list-style:none;padding:0;margin:.5rem 0;height:2rem}ol.bar li{flex:1;position:relative;border-radius:1px}ol.bar li.x{height:100%}ol.bar li.p,ol.bar li.d{height:85%;margin-top:auto}ol.bar li.o{height:70%;margin-top:auto}ol.bar li.n{height:40%;margin-top:auto}ol.bar li span{position:absolute;left:-9999px}ol.bar li:focus,ol.bar li:hover{outline:2px solid #101828}ol.bar li:focus span,ol.bar li:hover span{left:auto;right:0;top:2.3rem;z-index:1;width:16rem;background:#101828;color:#fff;padding:.4rem;border-radius:4px;font-size:.8rem}.state{font-weight:600}.up{list-style:none;padding:0}.up li{margin:.5rem 0}dl{display:grid;grid-template-columns:minmax(0,max-content) 1fr;gap:.25rem 1rem}dt{font-weight:600}dd{margin:0}@media(max-width:40rem){dl{grid-template-columns:1fr}dd{margin-bottom:.5rem}}.legend{display:grid;grid-template-columns:auto 1fr auto;gap:.5rem;text-align:center;margin:0}a{color:#1849a9}`;
 
-/** The status page as static files: index.html (no script), feed.atom and feed.json. */
+/** The status page as static files: index.html (no script), style.css, feed.atom and feed.json. */
 export function renderStatusSite(model: StatusPageModel): SiteFile[] {
   return [
     { path: 'index.html', contentType: 'text/html; charset=utf-8', body: renderHtml(model) },
+    // A file of its own, not inline: the platform serves the page under a CSP that allows no inline style.
+    { path: 'style.css', contentType: 'text/css; charset=utf-8', body: `${css}\n` },
     { path: 'feed.atom', contentType: 'application/atom+xml; charset=utf-8', body: renderAtom(model) },
     { path: 'feed.json', contentType: 'application/feed+json; charset=utf-8', body: renderJsonFeed(model) },
   ];
@@ -132,7 +134,7 @@ function renderHtml(model: StatusPageModel): string {
   const feeds = `<link rel="alternate" type="application/atom+xml" href="feed.atom" title="Incidents and maintenance (Atom)"><link rel="alternate" type="application/feed+json" href="feed.json" title="Incidents and maintenance (JSON Feed)">`;
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(
     model.title,
-  )}</title>${feeds}<style>${css}</style></head><body><main><h1>${escapeHtml(model.title)}</h1><p class="muted">Updated ${utc(
+  )}</title>${feeds}<link rel="stylesheet" href="style.css"></head><body><main><h1>${escapeHtml(model.title)}</h1><p class="muted">Updated ${utc(
     model.generatedAt,
   )}. This page is published away from the platform, so it stays up when the platform is down; if that time is long ago, the platform could not update it since.</p><p class="banner ${now.level}" role="status">${now.text}</p>${
     open.length ? `<h2>Incidents now</h2>${open.map(incidentHtml).join('')}` : ''

@@ -92,3 +92,26 @@ export const publicFileMode = 0o644;
 /** The page's title: configured, or the platform's domain. */
 export const statusTitleOf = (config: Pick<Config, 'statusTitle' | 'baseDomain'>): string =>
   config.statusTitle ?? `${config.baseDomain} status`;
+
+/** How long the platform serves one rendering of its status page before rendering it again. */
+export const servedFreshMs = 10_000;
+
+/**
+ * The status page as the platform itself serves it at `status.<base domain>`: the same files it
+ * publishes elsewhere, rendered at most every `servedFreshMs` (requests meanwhile share one
+ * rendering, and wait for it only when there is none yet).
+ */
+export function servedSite(model: () => Promise<StatusPageModel>): () => Promise<Map<string, SiteFile>> {
+  let current: { at: number; files: Promise<Map<string, SiteFile>> } | undefined;
+  return () => {
+    if (!current || Date.now() - current.at > servedFreshMs) {
+      const files = model().then((m) => new Map(renderStatusSite(m).map((file) => [file.path, file])));
+      // A failed rendering is not kept: the next request tries again.
+      files.catch(() => (current = undefined));
+      const previous = current;
+      current = { at: Date.now(), files };
+      if (previous) return previous.files.catch(() => files);
+    }
+    return current.files;
+  };
+}
