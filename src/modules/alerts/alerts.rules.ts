@@ -1,19 +1,12 @@
 import type { Selectable } from 'kysely';
 import type { ComponentState } from '../../platform/probes.js';
+import type { ObservedComponent } from '../status/index.js';
 import type { AlertRulesTable } from './alerts.tables.js';
 
 export type Rule = Selectable<AlertRulesTable>;
 
-/** A component as the rules see it after a probe round (the status module's current state). */
-export interface Observed {
-  readonly id: string;
-  readonly name: string;
-  readonly state: ComponentState;
-  readonly maintenance: boolean;
-  readonly figures: Readonly<Record<string, number>>;
-  /** What the probes said, in words (each location's message). */
-  readonly messages: readonly string[];
-}
+/** A component as the rules see it after a probe round (the status module's view of it now). */
+export type Observed = ObservedComponent;
 
 /** One rule's verdict on one subject in this round. */
 export interface Signal {
