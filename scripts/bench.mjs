@@ -3,7 +3,9 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 
 const names = readdirSync(new URL('../bench/', import.meta.url))
-  .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !['lib.ts', 'bare-server.ts'].includes(f))
+  .filter(
+    (f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !['lib.ts', 'bare-server.ts', 'static-server.ts'].includes(f),
+  )
   .map((f) => f.slice(0, -3));
 const [name, ...rest] = process.argv.slice(2);
 if (!name || !names.includes(name)) {
