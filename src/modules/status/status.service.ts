@@ -462,6 +462,29 @@ export class StatusService {
    * the platform-wide maintenance then (again, if it was before: a late report or incident).
    */
   async rollUp(day: string): Promise<number> {
+    const rows = await this.dayRows(day);
+    if (rows.length === 0) return 0;
+    await this.db
+      .insertInto('status_days')
+      .values(rows)
+      .onConflict((conflict) =>
+        conflict.columns(['component_id', 'day']).doUpdateSet((eb) => ({
+          operational: eb.ref('excluded.operational'),
+          degraded: eb.ref('excluded.degraded'),
+          partial_outage: eb.ref('excluded.partial_outage'),
+          major_outage: eb.ref('excluded.major_outage'),
+          maintenance: eb.ref('excluded.maintenance'),
+          short_notice_maintenance: eb.ref('excluded.short_notice_maintenance'),
+          no_data: eb.ref('excluded.no_data'),
+          response_ms: eb.ref('excluded.response_ms'),
+        })),
+      )
+      .execute();
+    return rows.length;
+  }
+
+  /** A UTC day's figures per component, as far as the day has come: computed, not stored. */
+  private async dayRows(day: string) {
     // Today is rolled up as far as it has come: minutes still ahead are not missing data.
     const end = Math.min(
       dayStart(day).getTime() + dayMs,
@@ -475,7 +498,7 @@ export class StatusService {
       this.maintenance.overlapping(span),
       this.readings.responseTimes(span),
     ]);
-    const rows = components.map((component) => {
+    return components.map((component) => {
       const figures = uptime(
         span,
         minutes.get(component.id) ?? new Map(),
@@ -495,24 +518,6 @@ export class StatusService {
         response_ms: responses.get(component.id) ?? null,
       };
     });
-    if (rows.length === 0) return 0;
-    await this.db
-      .insertInto('status_days')
-      .values(rows)
-      .onConflict((conflict) =>
-        conflict.columns(['component_id', 'day']).doUpdateSet((eb) => ({
-          operational: eb.ref('excluded.operational'),
-          degraded: eb.ref('excluded.degraded'),
-          partial_outage: eb.ref('excluded.partial_outage'),
-          major_outage: eb.ref('excluded.major_outage'),
-          maintenance: eb.ref('excluded.maintenance'),
-          short_notice_maintenance: eb.ref('excluded.short_notice_maintenance'),
-          no_data: eb.ref('excluded.no_data'),
-          response_ms: eb.ref('excluded.response_ms'),
-        })),
-      )
-      .execute();
-    return rows.length;
   }
 
   /** The daily job: rolls up yesterday and today so far, and drops what is past keeping. */
@@ -572,14 +577,23 @@ export class StatusService {
   async dailyHistory(days: number): Promise<Map<string, { day: string; figures: UptimeFigures }[]>> {
     const now = this.deps.clock.now();
     const first = utcDay(new Date(now.getTime() - (days - 1) * dayMs));
-    await this.rollUp(utcDay(now));
-    const rows = await this.db.selectFrom('status_days').selectAll().where('day', '>=', first).execute();
+    // Today as far as it has come, computed here: reading the page writes nothing.
+    const today = utcDay(now);
+    const stored = await this.db
+      .selectFrom('status_days')
+      .selectAll()
+      .where('day', '>=', first)
+      .where('day', '<', today)
+      .execute();
+    const rows = [...stored, ...(await this.dayRows(today))];
     const history = new Map<string, { day: string; figures: UptimeFigures }[]>();
     for (const row of rows) {
       const counts = emptyCounts();
       for (const kind of minuteKinds) counts[kind] = row[kind];
-      const day = typeof row.day === 'string' ? row.day : utcDay(row.day as unknown as Date);
-      history.set(row.component_id, [...(history.get(row.component_id) ?? []), { day, figures: figuresOf(counts) }]);
+      history.set(row.component_id, [
+        ...(history.get(row.component_id) ?? []),
+        { day: row.day, figures: figuresOf(counts) },
+      ]);
     }
     for (const list of history.values()) list.sort((a, b) => a.day.localeCompare(b.day));
     return history;
