@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { idleStandbyState } from '../../../test/helpers/replication-states.js';
 import type { ReplicationState } from '../../platform/postgres/replication-status.js';
 import { samplesOf } from './replication.history.js';
 
@@ -56,20 +57,5 @@ test('a sample per standby: the connected ones with their lag and slot, the away
 });
 
 test('a standby has nothing to sample', () => {
-  assert.deepEqual(
-    samplesOf(
-      {
-        role: 'standby',
-        timeline: 1,
-        receiver: null,
-        receivedLsn: null,
-        replayedLsn: null,
-        replayBacklogBytes: null,
-        lastReplayedCommitAt: null,
-      },
-      'node_b',
-      at,
-    ),
-    [],
-  );
+  assert.deepEqual(samplesOf(idleStandbyState, 'node_b', at), []);
 });

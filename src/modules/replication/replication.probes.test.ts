@@ -1,17 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ReplicationState, SlotSeen, StandbySeen } from '../../platform/postgres/replication-status.js';
+import { idleStandbyState, primaryState } from '../../../test/helpers/replication-states.js';
+import type { SlotSeen, StandbySeen } from '../../platform/postgres/replication-status.js';
 import { knownStandbys, sizeOf, standbyOutcome, standbyProbes } from './replication.probes.js';
 
-const primary = (over: Partial<Extract<ReplicationState, { role: 'primary' }>> = {}): ReplicationState => ({
-  role: 'primary',
-  timeline: 1,
-  currentLsn: '0/5000000',
-  standbys: [],
-  slots: [],
-  synchronousStandbyNames: '',
-  ...over,
-});
 const seen = (over: Partial<StandbySeen> = {}): StandbySeen => ({
   name: 'node_b',
   address: '10.0.0.2',
@@ -81,7 +73,7 @@ test('a standby whose slot lost WAL is a major outage that says it must join aga
 
 test('a primary knows the standbys of its slots and those replicating, not base backups or slots of others', () => {
   const known = knownStandbys(
-    primary({
+    primaryState({
       standbys: [
         seen({ name: 'node_c' }),
         seen({ name: 'steadfast-backup', state: 'backup' }),
@@ -101,20 +93,15 @@ test('a primary knows the standbys of its slots and those replicating, not base 
 });
 
 test('a standby node probes no standbys', () => {
-  const standby: ReplicationState = {
-    role: 'standby',
-    timeline: 1,
-    receiver: null,
-    receivedLsn: null,
-    replayedLsn: null,
-    replayBacklogBytes: null,
-    lastReplayedCommitAt: null,
-  };
+  const standby = idleStandbyState;
   assert.deepEqual(knownStandbys(standby), []);
 });
 
 test('probes are named by standby, and there are none when replication cannot be read', async () => {
-  const probes = await standbyProbes({ read: async () => primary({ slots: [slot()] }), expected: { mode: 'async' } });
+  const probes = await standbyProbes({
+    read: async () => primaryState({ slots: [slot()] }),
+    expected: { mode: 'async' },
+  });
   assert.deepEqual(
     probes.map((probe) => [probe.component.id, probe.component.name]),
     [['standby:node_b', 'Standby node_b']],

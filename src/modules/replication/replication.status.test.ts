@@ -1,17 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { primaryState } from '../../../test/helpers/replication-states.js';
 import type { ReplicationState } from '../../platform/postgres/replication-status.js';
 import { replicationWarnings } from './replication.status.js';
 
-const primary = (over: Partial<Extract<ReplicationState, { role: 'primary' }>> = {}): ReplicationState => ({
-  role: 'primary',
-  timeline: 1,
-  currentLsn: '0/5000000',
-  standbys: [],
-  slots: [],
-  synchronousStandbyNames: '',
-  ...over,
-});
 const streaming = {
   name: 'node_b',
   address: '10.0.0.2',
@@ -28,7 +20,7 @@ const streaming = {
 test('a primary with a streaming standby, caught up, needs nothing', () => {
   assert.deepEqual(
     replicationWarnings(
-      primary({
+      primaryState({
         standbys: [streaming],
         slots: [{ name: 'steadfast_node_b', active: true, walStatus: 'reserved', retainedBytes: 0, safeWalBytes: 8e9 }],
       }),
@@ -40,7 +32,7 @@ test('a primary with a streaming standby, caught up, needs nothing', () => {
 
 test('a lost slot says the standby must re-join, and how', () => {
   const [warning] = replicationWarnings(
-    primary({
+    primaryState({
       slots: [{ name: 'steadfast_node_b', active: false, walStatus: 'lost', retainedBytes: null, safeWalBytes: null }],
     }),
     { mode: 'async' },
@@ -53,7 +45,7 @@ test('a standby far behind is reported with how far', () => {
   const behind = { ...streaming, lagBytes: 200 * 1048576 };
   assert.deepEqual(
     replicationWarnings(
-      primary({
+      primaryState({
         standbys: [behind],
         slots: [
           {
@@ -86,7 +78,7 @@ test('a standby without its walreceiver, and a promoted node still marked standb
     /not receiving WAL from 10\.0\.0\.1:54329/,
   );
   assert.match(
-    replicationWarnings(primary(), { mode: 'async', standbyOf: { host: '10.0.0.1', port: 54329 } }).join(),
+    replicationWarnings(primaryState(), { mode: 'async', standbyOf: { host: '10.0.0.1', port: 54329 } }).join(),
     /but its PostgreSQL is a primary/,
   );
 });
