@@ -117,6 +117,8 @@ export function createPlatform(
     log: log.child({ module: 'status' }),
     publicUrl: config.publicUrl ?? publicUrl(config, config.baseDomain, options.publicPort),
     probeIntervalSeconds: config.probeIntervalSeconds,
+    tenants: async () =>
+      (await tenancy.list()).filter((tenant) => tenant.status === 'active' || tenant.status === 'suspended'),
   });
   const alerts = new AlertsService({
     db,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { toCsvLines } from '../../platform/csv.js';
 import type { ApiScope } from '../../platform/http/api.js';
 import { requireTenant } from '../tenancy/index.js';
 import {
@@ -219,16 +220,10 @@ export function adminApi(api: ApiScope, identity: IdentityService): void {
   );
 }
 
-/** RFC 4180 CSV; a cell that a spreadsheet would run as a formula is prefixed with a quote (CWE-1236). */
+/** The audit log as CSV (platform/csv.ts). */
 export function toCsv(entries: readonly AuditEntry[]): string {
-  const cell = (value: unknown): string => {
-    let text = value === null || value === undefined ? '' : typeof value === 'string' ? value : JSON.stringify(value);
-    if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-    return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-  };
-  const header = 'id,at,actor,action,target,ip,detail';
-  const lines = entries.map((e) =>
-    [e.id, e.at.toISOString(), e.actor, e.action, e.target, e.ip, e.detail].map(cell).join(','),
+  return toCsvLines(
+    ['id', 'at', 'actor', 'action', 'target', 'ip', 'detail'],
+    entries.map((e) => [e.id, e.at.toISOString(), e.actor, e.action, e.target, e.ip, e.detail]),
   );
-  return `${[header, ...lines].join('\r\n')}\r\n`;
 }

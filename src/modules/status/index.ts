@@ -11,7 +11,7 @@ export { statusModule, type StatusModuleContext } from './status.module.js';
 export type { Incident } from './status.incidents.js';
 export type { Maintenance } from './status.maintenance.js';
 export type { CurrentState } from './status.readings.js';
-export { serviceComponents } from './status.routes.js';
+export { serviceComponents, SlaReports, type SlaReport } from './status.reports.js';
 export {
   downtimeBudget,
   monthOf,

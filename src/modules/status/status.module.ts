@@ -15,6 +15,7 @@ import { severity, type Probe } from '../../platform/probes.js';
 import { platformProbes } from './status.platform-probes.js';
 import { locationsConsoleApi, probeApi } from './status.probe-routes.js';
 import { maintenanceTenantApi, statusConsoleApi } from './status.routes.js';
+import { reportsConsoleApi } from './status.report-routes.js';
 import type { StatusService } from './status.service.js';
 
 /** What the status module needs of the running platform. */
@@ -111,6 +112,7 @@ export const statusModule: SteadfastModule<StatusModuleContext> = {
   consoleApi: (api, ctx) => {
     statusConsoleApi(api, ctx.status);
     locationsConsoleApi(api, ctx.status);
+    reportsConsoleApi(api, ctx.status, ctx.config.baseDomain);
   },
   platformApi: (api, ctx) => probeApi(api, ctx.status),
   tenantApi: (api, ctx) => maintenanceTenantApi(api, ctx.status, ctx.clock),

@@ -42,7 +42,8 @@ const stateWords: Record<ComponentState, string> = {
 const escapeHtml = (text: string): string =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-const percent = (availability: number | undefined): string =>
+/** Availability as a percentage, rounded down (99.9996 % is not 100 %). */
+export const percent = (availability: number | undefined): string =>
   availability === undefined ? 'no data' : `${(Math.floor(availability * 100_000) / 1000).toFixed(3)} %`;
 
 const minutes = (n: number): string => (n === 1 ? '1 minute' : `${Math.round(n * 10) / 10} minutes`);

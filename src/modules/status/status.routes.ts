@@ -19,6 +19,7 @@ import {
   uptimeSchema,
 } from './status.schema.js';
 import type { StatusService } from './status.service.js';
+import { serviceComponents } from './status.reports.js';
 
 const tags = ['status'];
 
@@ -280,9 +281,6 @@ export function statusConsoleApi(api: ApiScope, status: StatusService): void {
     },
   );
 }
-
-/** What a workspace's service is: its availability is the worst of these each minute. */
-export const serviceComponents = ['web', 'api', 'database'] as const;
 
 const workspaceMaintenanceSchema = z
   .object({

@@ -16,6 +16,7 @@ import { MaintenanceWindows, maintenanceSpans } from './status.maintenance.js';
 import { ProbeLocations } from './status.locations.js';
 import { apiComponent, webComponent } from './status.platform-probes.js';
 import { StatusReadings, type CurrentState, type Reading } from './status.readings.js';
+import { SlaReports, type ReportedTenant } from './status.reports.js';
 import { audit, type CheckKind, type CheckTarget, type StatusDb, type StatusTables } from './status.tables.js';
 import type { StatusPageModel } from './status.page.js';
 import { figuresOf, monthOf, uptime, type MinuteKind, type Span, type UptimeFigures } from './status.uptime.js';
@@ -62,6 +63,8 @@ export interface StatusServiceDeps {
   readonly publicUrl: string;
   /** Seconds between probe rounds (default 30). */
   readonly probeIntervalSeconds?: number;
+  /** The workspaces SLA reports cover (active and suspended); none when left out. */
+  readonly tenants?: () => Promise<readonly ReportedTenant[]>;
 }
 
 /** What a remote probe runner is asked to check, and how often. */
@@ -91,6 +94,7 @@ export class StatusService {
   readonly incidents: Incidents;
   readonly maintenance: MaintenanceWindows;
   readonly locations: ProbeLocations;
+  readonly reports: SlaReports;
   private readonly db: StatusDb;
   private readonly roundListeners: ((components: ObservedComponent[]) => Promise<unknown>)[] = [];
 
@@ -100,6 +104,12 @@ export class StatusService {
     this.incidents = new Incidents(this.db, deps.clock);
     this.maintenance = new MaintenanceWindows(this.db, deps.clock);
     this.locations = new ProbeLocations(this.db, deps.clock);
+    this.reports = new SlaReports({
+      status: this,
+      db: this.db,
+      clock: deps.clock,
+      tenants: deps.tenants ?? (async () => []),
+    });
   }
 
   /**
@@ -403,58 +413,78 @@ export class StatusService {
    * of that workspace too. Days older than the readings come from the daily figures.
    */
   async uptime(componentIds: readonly string[], period: Span, tenant?: string): Promise<UptimeFigures> {
+    return (await this.uptimeEach(componentIds, period, [tenant]))[0]!;
+  }
+
+  /** `uptime` for several workspaces at once (`undefined`: the platform as a whole), reading the period once. */
+  async uptimeEach(
+    componentIds: readonly string[],
+    period: Span,
+    tenants: readonly (string | undefined)[],
+  ): Promise<UptimeFigures[]> {
     const now = this.deps.clock.now();
     const end = new Date(Math.min(period.end.getTime(), now.getTime()));
     const kept = new Date(
       Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - (readingsKeepDays - 1) * dayMs,
     );
     const fromReadings = { start: new Date(Math.max(period.start.getTime(), kept.getTime())), end };
-    const parts: UptimeFigures[] = [];
-    if (period.start < kept && componentIds.length === 1)
-      parts.push(
-        await this.fromDays(componentIds[0]!, {
-          start: period.start,
-          end: new Date(Math.min(kept.getTime(), end.getTime())),
-        }),
-      );
-    if (fromReadings.start < fromReadings.end) {
-      const [minutes, incidents, windows] = await Promise.all([
-        this.readings.minutes(fromReadings, componentIds),
-        this.incidents.list({ span: fromReadings }),
-        this.maintenance.overlapping(fromReadings),
-      ]);
-      const worstEachMinute = new Map<number, ComponentState>();
-      for (const id of componentIds)
-        for (const [minute, state] of minutes.get(id) ?? []) {
-          const seen = worstEachMinute.get(minute);
-          worstEachMinute.set(minute, seen ? worst(seen, state) : state);
-        }
-      parts.push(
+    const older =
+      period.start < kept
+        ? await this.fromDays(componentIds, {
+            start: period.start,
+            end: new Date(Math.min(kept.getTime(), end.getTime())),
+          })
+        : undefined;
+    if (fromReadings.start >= fromReadings.end) return tenants.map(() => older ?? figuresOf(emptyCounts()));
+    const [minutes, incidents, windows] = await Promise.all([
+      this.readings.minutes(fromReadings, componentIds),
+      this.incidents.list({ span: fromReadings }),
+      this.maintenance.overlapping(fromReadings),
+    ]);
+    const worstEachMinute = new Map<number, ComponentState>();
+    for (const id of componentIds)
+      for (const [minute, state] of minutes.get(id) ?? []) {
+        const seen = worstEachMinute.get(minute);
+        worstEachMinute.set(minute, seen ? worst(seen, state) : state);
+      }
+    return tenants.map((tenant) =>
+      sumFigures([
+        ...(older ? [older] : []),
         uptime(
           fromReadings,
           worstEachMinute,
           declaredImpacts(incidents, componentIds, end, tenant),
           maintenanceSpans(windows, componentIds, tenant),
         ),
-      );
-    }
-    return sumFigures(parts);
+      ]),
+    );
   }
 
-  private async fromDays(componentId: string, span: Span): Promise<UptimeFigures> {
+  /**
+   * Figures of days older than the readings, from the daily figures. Those keep each component's
+   * minutes by kind, not which minutes: for several components a day counts as the one with the
+   * most downtime that day (what they came to together was at least that).
+   */
+  private async fromDays(componentIds: readonly string[], span: Span): Promise<UptimeFigures> {
     const rows = await this.db
       .selectFrom('status_days')
       .selectAll()
-      .where('component_id', '=', componentId)
+      .where('component_id', 'in', [...componentIds])
       .where('day', '>=', utcDay(span.start))
       .where('day', '<', utcDay(span.end))
       .execute();
-    const counts = emptyCounts();
-    for (const row of rows) for (const kind of minuteKinds) counts[kind] += row[kind];
+    const worstOfDay = new Map<string, UptimeFigures>();
+    for (const row of rows) {
+      const counts = emptyCounts();
+      for (const kind of minuteKinds) counts[kind] = row[kind];
+      const figures = figuresOf(counts);
+      const seen = worstOfDay.get(row.day);
+      if (!seen || figures.downtimeMinutes > seen.downtimeMinutes) worstOfDay.set(row.day, figures);
+    }
+    const counted = sumFigures([...worstOfDay.values()]);
     // Days with no figures (before monitoring began, or never rolled up) are minutes without data.
     const spanMinutes = Math.round((span.end.getTime() - span.start.getTime()) / 60_000);
-    counts.no_data += Math.max(0, spanMinutes - Object.values(counts).reduce((a, b) => a + b, 0));
-    return figuresOf(counts);
+    return sumFigures([counted, figuresOf({ ...emptyCounts(), no_data: Math.max(0, spanMinutes - counted.minutes) })]);
   }
 
   /**
@@ -520,17 +550,24 @@ export class StatusService {
     });
   }
 
-  /** The daily job: rolls up yesterday and today so far, and drops what is past keeping. */
-  async dailyUpkeep(): Promise<{ rolledUp: number; readingsPruned: number; daysPruned: number }> {
+  /** The daily job: rolls up yesterday and today so far, issues last month's SLA reports, and drops what is past keeping. */
+  async dailyUpkeep(): Promise<{
+    rolledUp: number;
+    reportsIssued: number;
+    readingsPruned: number;
+    daysPruned: number;
+  }> {
     const now = this.deps.clock.now();
     let rolledUp = 0;
     for (const day of [utcDay(new Date(now.getTime() - dayMs)), utcDay(now)]) rolledUp += await this.rollUp(day);
+    // Before the readings are pruned: a report counts its month minute by minute.
+    const reportsIssued = await this.reports.issueDue();
     const readingsPruned = await this.readings.prune(new Date(now.getTime() - readingsKeepDays * dayMs));
     const pruned = await this.db
       .deleteFrom('status_days')
       .where('day', '<', sql<string>`${utcDay(new Date(now.getTime() - daysKeepDays * dayMs))}::date`)
       .executeTakeFirst();
-    return { rolledUp, readingsPruned, daysPruned: Number(pruned.numDeletedRows) };
+    return { rolledUp, reportsIssued, readingsPruned, daysPruned: Number(pruned.numDeletedRows) };
   }
 
   /** What the public status page shows now: public components, incidents of the last 14 days, maintenance ahead. */

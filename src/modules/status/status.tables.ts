@@ -13,6 +13,7 @@ export type StatusTables = {
   status_incidents: StatusIncidentsTable;
   status_incident_updates: StatusIncidentUpdatesTable;
   status_maintenance: StatusMaintenanceTable;
+  status_sla_reports: StatusSlaReportsTable;
 };
 
 /** The platform database as the status module sees it: its own tables beside the platform's (the audit log). */
@@ -129,4 +130,12 @@ export interface StatusMaintenanceTable {
   reason: string | null;
   scheduled_by: string;
   cancelled_at: NullableTimestamp;
+}
+
+/** A workspace's report of a month as issued (status.reports.ts `SlaReport`). */
+export interface StatusSlaReportsTable {
+  month: string;
+  tenant_slug: string;
+  report: ColumnType<unknown, string, string>;
+  issued_at: Timestamp;
 }
