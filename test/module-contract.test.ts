@@ -208,6 +208,8 @@ describe('the OpenAPI document', () => {
       '/api/v1/console/status/maintenance',
       '/api/v1/console/status/maintenance/{id}/cancel',
       '/api/v1/console/status/maintenance/{id}/end',
+      '/api/v1/console/status/reports/{month}',
+      '/api/v1/console/status/reports/{month}/{tenant}',
       '/api/v1/console/status/uptime',
       '/api/v1/console/tenants',
       '/api/v1/drill/writes',

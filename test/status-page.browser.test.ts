@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
+import { evidenceOf } from '../src/app/http.js';
+import { recordDrill } from '../src/modules/backup/index.js';
+import { recordFailoverDrill } from '../src/modules/replication/index.js';
 import { publicFileMode, publishSite, renderStatusSite } from '../src/modules/status/index.js';
 import { manualClock } from '../src/platform/clock/clock.js';
 import { FsStore } from '../src/platform/storage/fs-store.js';
@@ -50,7 +53,46 @@ before(async () => {
     },
     'staff:ops@steadfast.example',
   );
-  const model = await status.pageModel('steadfast.example status', undefined);
+  // What the trust page shows: last night's restore drill, a failover drill 40 days ago, a standby's lag.
+  await recordDrill(platform.db, {
+    startedAt: '2027-03-01T02:00:00.000Z',
+    finishedAt: '2027-03-01T02:01:12.000Z',
+    passed: true,
+    backupId: '20270301T010000Z',
+    restoredBytes: 2.5 * 1024 ** 3,
+    durationSeconds: 72,
+    rpoSeconds: 0.8,
+    compared: 3,
+    changed: [],
+    amcheck: { databases: 4, indexes: 40, tables: 30 },
+    problems: [],
+  });
+  await recordFailoverDrill(platform.db, {
+    mode: 'sync',
+    startedAt: new Date('2027-01-20T10:00:00Z'),
+    finishedAt: new Date('2027-01-20T10:05:00Z'),
+    passed: true,
+    trials: [{}],
+    acknowledged: 900,
+    lost: 0,
+    rpoP99Ms: 0,
+    rtoP99Seconds: 6.4,
+    rtoMaxSeconds: 6.4,
+    problems: [],
+  });
+  for (let minute = 0; minute < 100; minute++)
+    await status.readings.record('local', [
+      {
+        componentId: 'standby:dc2',
+        at: new Date(clock.now().getTime() - (100 - minute) * 60_000),
+        outcome: {
+          state: 'operational',
+          message: 'streaming',
+          figures: { lag_seconds: minute === 50 || minute === 51 ? 4 : 0.02 },
+        },
+      },
+    ]);
+  const model = await status.pageModel('steadfast.example status', undefined, evidenceOf(platform));
   const results = await publishSite(renderStatusSite(model), [
     { name: 'dir', store: new FsStore(dir, publicFileMode) },
   ]);
@@ -98,6 +140,50 @@ test('the page reads without JavaScript: state, incidents, maintenance, and each
     const page = await scanned.newPage();
     await page.goto(`file://${file}`);
     await assertAccessible(page, 'the status page');
+  } finally {
+    await scanned.close();
+  }
+});
+
+test('the trust page reads without JavaScript: each figure dated, an old one marked stale in words', async () => {
+  const file = path.join(dir, 'trust.html');
+  const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 390, height: 844 } });
+  try {
+    const page = await context.newPage();
+    await page.goto(`file://${path.join(dir, 'index.html')}`);
+    await page.getByRole('link', { name: 'Backups and recovery, measured' }).click();
+    await page.getByRole('heading', { name: 'Backups and recovery, measured', level: 1 }).waitFor();
+    assert.equal(page.url(), `file://${file}`);
+    const figure = (label: string) =>
+      page.locator('article').filter({ has: page.getByRole('heading', { name: label }) });
+    const restore = figure('Last verified restore');
+    assert.match(
+      (await restore.textContent()) ?? '',
+      /Passed: 2\.5 GB restored and checked in 72 s\.Measured 2027-03-01 02:01 UTC \(8 hours ago\)\./,
+    );
+    assert.match(
+      (await figure('Recovery point if the data centre is lost (RPO)').textContent()) ?? '',
+      /0\.8 s of writes at most/,
+    );
+    const failover = figure('Stale Failover to a standby (sync replication)');
+    assert.match(
+      (await failover.textContent()) ?? '',
+      /writes accepted again within 6\.4 s \(p99\); no acknowledged write lost\..*Stale: measured 2027-01-20 10:05 UTC \(40 days ago\), but it is promised every 31 days/,
+    );
+    assert.match((await figure('Replication lag of dc2 now').textContent()) ?? '', /0\.02 s behind the primary/);
+    assert.match(
+      (await figure('Replication lag of dc2, 30-day p99').textContent()) ?? '',
+      /^[^.]*4 s \(99 % of 100 minutes measured/,
+    );
+    assert.equal(await page.locator('script').count(), 0);
+  } finally {
+    await context.close();
+  }
+  const scanned = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  try {
+    const page = await scanned.newPage();
+    await page.goto(`file://${file}`);
+    await assertAccessible(page, 'the trust page');
   } finally {
     await scanned.close();
   }

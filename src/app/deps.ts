@@ -16,6 +16,7 @@ import type { Logger } from '../platform/log/log.js';
 import type { BackupModuleContext } from '../modules/backup/index.js';
 import type { ReplicationModuleContext } from '../modules/replication/index.js';
 import type { DatabaseHandle } from '../platform/db/handle.js';
+import type { Evidence } from '../platform/evidence.js';
 import type { Probe } from '../platform/probes.js';
 import { migrations } from './modules.js';
 
@@ -56,6 +57,8 @@ export interface ModuleContext extends Platform {
   readonly replication?: ReplicationModuleContext['replication'];
   /** Every module's probes for this round (the status module runs them). */
   readonly probes?: () => Promise<readonly Probe[]>;
+  /** Every module's evidence for the trust page (the status module publishes it). */
+  readonly evidence?: () => Promise<readonly Evidence[]>;
   /** Where this process serves HTTP (`http://127.0.0.1:<port>`), when it does: the web app's and API's probes reach it there. */
   readonly localUrl?: string | undefined;
 }

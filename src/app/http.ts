@@ -15,12 +15,18 @@ import { registerRateLimit } from '../platform/http/rate-limit.js';
 import { registerDatabaseRetry } from '../platform/http/retry.js';
 import type { SteadfastModule } from '../platform/module.js';
 import type { ModuleContext } from './deps.js';
+import type { Evidence } from '../platform/evidence.js';
 import { migrations, modules as allModules } from './modules.js';
 import { registerWebApp } from './web.js';
 import { version } from '../platform/version.js';
 import type { WebTls } from '../platform/crypto/web-tls.js';
 
 type Modules = readonly SteadfastModule<ModuleContext>[];
+
+/** Every module's evidence for the trust page, gathered when asked. */
+export function evidenceOf(context: ModuleContext, modules: Modules = allModules): () => Promise<Evidence[]> {
+  return async () => (await Promise.all(modules.map((module) => module.evidence?.(context) ?? []))).flat();
+}
 
 /**
  * Builds the tenant-facing HTTP server (not listening): plugins, health, then the modules'
@@ -70,7 +76,11 @@ export async function buildHttp(
   await app.register((scope) => consoleScope(scope, context, modules));
   await app.register(async (scope) => {
     bindToHost(scope, `status.${context.config.baseDomain}`);
-    for (const module of modules) await module.statusHost?.(scope, context);
+    // The trust page shows every module's evidence; a context made without the gatherer (tests) gets it here.
+    const withEvidence: ModuleContext = context.evidence
+      ? context
+      : { ...context, evidence: evidenceOf(context, modules) };
+    for (const module of modules) await module.statusHost?.(scope, withEvidence);
   });
   return app;
 }

@@ -14,7 +14,7 @@ import { createBackupService, createDrill, startWalShipping, type WalShipping } 
 import { withServer, type DatabaseHandle } from '../platform/db/handle.js';
 import { attachDatabase, bootstrapPlatform, startEmbedded } from './database.js';
 import { createPlatform, type ModuleContext, type Platform } from './deps.js';
-import { buildHttp, buildHttpsRedirect } from './http.js';
+import { buildHttp, buildHttpsRedirect, evidenceOf } from './http.js';
 import { buildOperatorHttp, createMetrics } from './metrics.js';
 import { recordInstance } from '../platform/process/instance.js';
 import { modules as allModules } from './modules.js';
@@ -271,6 +271,7 @@ function moduleContext(
       const modules: readonly SteadfastModule<ModuleContext>[] = allModules;
       return (await Promise.all(modules.map((module) => module.probes?.(context) ?? []))).flat();
     },
+    evidence: () => evidenceOf(context)(),
   };
   return context;
 }

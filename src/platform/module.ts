@@ -1,3 +1,4 @@
+import type { Evidence } from './evidence.js';
 import type { FastifyInstance } from 'fastify';
 import type { Authenticator, RequestGuard } from './http/auth.js';
 import type { ApiScope } from './http/api.js';
@@ -65,6 +66,8 @@ export interface SteadfastModule<Ctx> {
   readonly work?: (ctx: Ctx) => ModuleWork;
   /** Checks of the components this module owns (a standby, a repository), run every probe round; asked again each round. */
   readonly probes?: (ctx: Ctx) => Promise<readonly Probe[]> | readonly Probe[];
+  /** Measured, dated figures for the public trust page (the last verified restore, a repository's newest backup). */
+  readonly evidence?: (ctx: Ctx) => Promise<readonly Evidence[]>;
   /** Gauges for `/metrics`, read when scraped. */
   readonly metrics?: (ctx: Ctx) => readonly GaugeDefinition[];
 }

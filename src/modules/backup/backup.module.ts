@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { Kysely } from 'kysely';
+import type { Clock } from '../../platform/clock/clock.js';
 import type { Config } from '../../platform/config/config.js';
 import type { PlatformTables } from '../../platform/db/schema.js';
 import type { GaugeDefinition } from '../../platform/metrics.js';
@@ -8,6 +9,7 @@ import type { Probe } from '../../platform/probes.js';
 import type { DrillProgress, DrillResult } from './backup.drill.js';
 import { baseBackupJob, baseBackupSchedule, restoreDrillJob, restoreDrillSchedule } from './backup.jobs.js';
 import { backupGauges, drillGauges, walPusherGauges, walStreamerGauges } from './backup.metrics.js';
+import { backupEvidence } from './backup.evidence.js';
 import { drillProbe, repositoryProbes, walArchiveProbe } from './backup.probes.js';
 import type { BackupService } from './backup.service.js';
 import type { WalPusher } from './backup.wal.js';
@@ -17,6 +19,7 @@ import type { WalStreamer } from './backup.wal-stream.js';
 export interface BackupModuleContext {
   readonly config: Pick<Config, 'backupSchedule' | 'drillSchedule' | 'timeZone'>;
   readonly db: Kysely<PlatformTables>;
+  readonly clock: Clock;
   readonly backups?: BackupService | undefined;
   /** Restores the latest backup to scratch space, checks it and records the result. */
   readonly restoreDrill?: ((onProgress: (progress: DrillProgress) => void) => Promise<DrillResult>) | undefined;
@@ -58,5 +61,6 @@ export const backupModule: SteadfastModule<BackupModuleContext> = {
   migrations: { platform: fileURLToPath(new URL('./migrations/platform', import.meta.url)) },
   work: backupWork,
   probes: backupProbes,
+  evidence: ({ db, backups, clock }) => backupEvidence(db, backups, clock),
   metrics: backupMetrics,
 };

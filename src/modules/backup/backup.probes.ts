@@ -93,7 +93,7 @@ type Newest = RepositoryLook['newestBackup'];
 const newestBackups = new WeakMap<BackupService, Map<string, { readonly at: number; readonly newest: Newest }>>();
 
 /** The repository's newest backup, listed at most every few minutes (its age is judged in hours). */
-async function cachedNewestBackup(backups: BackupService, name: string, now: Date): Promise<Newest> {
+export async function cachedNewestBackup(backups: BackupService, name: string, now: Date): Promise<Newest> {
   const known = newestBackups.get(backups) ?? new Map<string, { at: number; newest: Newest }>();
   newestBackups.set(backups, known);
   const cached = known.get(name);

@@ -33,7 +33,8 @@ export interface RetentionReport {
   readonly dryRun: boolean;
 }
 
-const defaultRetention: RetentionPolicy = { daily: 7, weekly: 4, monthly: 3 };
+/** What a repository keeps when its configuration says nothing. */
+export const defaultRetention: RetentionPolicy = { daily: 7, weekly: 4, monthly: 3 };
 /**
  * A backup without a record this long after its start has failed or died; retention removes its
  * objects (and temporary files this old are of writes that died). No backup runs this long here.

@@ -8,7 +8,8 @@ import {
 } from './backup.listing.js';
 import { createMark } from './backup.marks.js';
 import type { BackupServiceDeps } from './backup.ports.js';
-import { applyRetention, type RetentionReport } from './backup.prune.js';
+import { applyRetention, defaultRetention, type RetentionReport } from './backup.prune.js';
+import type { RetentionPolicy } from './backup.retention.js';
 import { restoreBackup, type RestoreOptions, type RestoreResult } from './backup.restore.js';
 import type { BackupListing, BackupRecord, TransferProgress } from './backup.schema.js';
 import { takeBackup, type BackupResult } from './backup.take.js';
@@ -47,6 +48,11 @@ export class BackupService {
 
   repositoryNames(): string[] {
     return this.deps.repositories.map((repository) => repository.name);
+  }
+
+  /** The retention a repository applies (its own, or the default). */
+  retentionOf(name: string): RetentionPolicy {
+    return repositoryNamed(this.deps, name).retention ?? defaultRetention;
   }
 
   /** The newest WAL segment a repository holds, for status. */

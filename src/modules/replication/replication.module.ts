@@ -4,6 +4,7 @@ import type { Config } from '../../platform/config/config.js';
 import type { PlatformTables } from '../../platform/db/schema.js';
 import type { SteadfastModule } from '../../platform/module.js';
 import { failoverDrillGauges, replicationGauges, type ReplicationSource } from './replication.metrics.js';
+import { failoverEvidence } from './replication.evidence.js';
 import { standbyProbes } from './replication.probes.js';
 import { drillApi, drillAuthenticator } from './replication.routes.js';
 
@@ -27,6 +28,7 @@ export const replicationModule: SteadfastModule<ReplicationModuleContext> = {
     if (config.drillWriteToken) await drillApi(api, db);
   },
   probes: ({ replication }) => (replication ? standbyProbes(replication) : []),
+  evidence: ({ db }) => failoverEvidence(db),
   metrics: ({ db, replication }) => [
     ...(replication ? replicationGauges(replication) : []),
     ...failoverDrillGauges(db),

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { idleStandbyState, primaryState } from '../../../test/helpers/replication-states.js';
 import type { SlotSeen, StandbySeen } from '../../platform/postgres/replication-status.js';
-import { knownStandbys, sizeOf, standbyOutcome, standbyProbes } from './replication.probes.js';
+import { sizeOf } from '../../platform/units.js';
+import { knownStandbys, standbyOutcome, standbyProbes } from './replication.probes.js';
 
 const seen = (over: Partial<StandbySeen> = {}): StandbySeen => ({
   name: 'node_b',

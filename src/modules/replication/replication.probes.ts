@@ -1,4 +1,5 @@
 import type { Probe, ProbeOutcome } from '../../platform/probes.js';
+import { sizeOf } from '../../platform/units.js';
 import type { ReplicationState, SlotSeen, StandbySeen } from '../../platform/postgres/replication-status.js';
 import type { ReplicationSource } from './replication.metrics.js';
 import { nodeOfSlot, slotPrefix } from './replication.state.js';
@@ -32,18 +33,6 @@ export function knownStandbys(state: ReplicationState): KnownStandby[] {
     if (expected || replicating.has(seen.state)) known.set(seen.name, { ...expected, name: seen.name, seen });
   }
   return [...known.values()].sort((a, b) => a.name.localeCompare(b.name));
-}
-
-/** Bytes for people: `512 B`, `1.2 kB`, `64.0 MB`. */
-export function sizeOf(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let unit = 0;
-  let value = bytes;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
 /** One standby's state: gone (or lost) is a major outage, catching up or behind is degraded. */

@@ -463,5 +463,5 @@ test('the platform serves the status page itself at status.<base domain>, under 
   assert.match((await get('/feed.atom')).body, /<feed xmlns="http:\/\/www.w3.org\/2005\/Atom">/);
   const missing = await get('/wp-login.php');
   assert.equal(missing.statusCode, 404);
-  assert.match(missing.json().detail, /index.html, style.css, feed.atom and feed.json/);
+  assert.match(missing.json().detail, /index.html, style.css, feed.atom, feed.json, trust.html; not/);
 });

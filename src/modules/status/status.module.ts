@@ -12,6 +12,7 @@ import type { LeaderLoop, ModuleWork, SteadfastModule } from '../../platform/mod
 import { StatusPublisher, servedSite, statusTargetsOf, statusTitleOf } from './status.publish.js';
 import { appError } from '../../platform/errors.js';
 import { severity, type Probe } from '../../platform/probes.js';
+import type { Evidence } from '../../platform/evidence.js';
 import { platformProbes } from './status.platform-probes.js';
 import { locationsConsoleApi, probeApi } from './status.probe-routes.js';
 import { maintenanceTenantApi, statusConsoleApi } from './status.routes.js';
@@ -28,6 +29,8 @@ export interface StatusModuleContext {
   readonly localUrl?: string | undefined;
   /** Every module's probes (this one's included) for a round. */
   readonly probes?: (() => Promise<readonly Probe[]>) | undefined;
+  /** Every module's evidence for the trust page. */
+  readonly evidence?: (() => Promise<readonly Evidence[]>) | undefined;
 }
 
 /** The probe round every 30 s on the leader, and the daily roll-up and pruning at 00:10 UTC. */
@@ -62,7 +65,7 @@ function publishLoop(ctx: StatusModuleContext): LeaderLoop[] {
   if (targets.length === 0) return [];
   const log = ctx.status.log;
   const publisher = new StatusPublisher(
-    () => ctx.status.pageModel(statusTitleOf(ctx.config), undefined),
+    () => ctx.status.pageModel(statusTitleOf(ctx.config), undefined, ctx.evidence),
     targets,
     (results) => {
       for (const result of results)
@@ -105,6 +108,9 @@ function statusMetrics(ctx: StatusModuleContext): GaugeDefinition[] {
   ];
 }
 
+/** The files of the status site, each served by its own path. */
+const siteFiles = ['index.html', 'style.css', 'feed.atom', 'feed.json', 'trust.html'];
+
 /** Monitoring: probes of every component, uptime, incidents and maintenance (status page and alerts build on it). */
 export const statusModule: SteadfastModule<StatusModuleContext> = {
   name: 'status',
@@ -117,14 +123,10 @@ export const statusModule: SteadfastModule<StatusModuleContext> = {
   platformApi: (api, ctx) => probeApi(api, ctx.status),
   tenantApi: (api, ctx) => maintenanceTenantApi(api, ctx.status, ctx.clock),
   statusHost: (app, ctx) => {
-    const site = servedSite(() => ctx.status.pageModel(statusTitleOf(ctx.config), undefined));
+    const site = servedSite(() => ctx.status.pageModel(statusTitleOf(ctx.config), undefined, ctx.evidence));
     const serve = async (wanted: string, reply: FastifyReply) => {
       const file = (await site()).get(wanted);
-      if (!file)
-        throw appError(
-          'ROUTE_NOT_FOUND',
-          `The status page has index.html, style.css, feed.atom and feed.json; not ${wanted}.`,
-        );
+      if (!file) throw appError('ROUTE_NOT_FOUND', `The status page has ${siteFiles.join(', ')}; not ${wanted}.`);
       return reply
         .header('content-type', file.contentType)
         .header('cache-control', 'public, max-age=10')
@@ -132,8 +134,7 @@ export const statusModule: SteadfastModule<StatusModuleContext> = {
     };
     // Each file by its own path (a path of the workspaces' app is matched before a wildcard here).
     app.get('/', (_request, reply) => serve('index.html', reply));
-    for (const name of ['index.html', 'style.css', 'feed.atom', 'feed.json'])
-      app.get(`/${name}`, (_request, reply) => serve(name, reply));
+    for (const name of siteFiles) app.get(`/${name}`, (_request, reply) => serve(name, reply));
     app.get('/*', (request, reply) => serve(request.url.split('?')[0]!.replace(/^\/+/, ''), reply));
   },
   probes: (ctx) =>

@@ -2,6 +2,8 @@ import type { ComponentState } from '../../platform/probes.js';
 import type { Incident } from './status.incidents.js';
 import type { Maintenance } from './status.maintenance.js';
 import { partialOutageWeight, type UptimeFigures } from './status.uptime.js';
+import { renderTrustHtml } from './status.trust.js';
+import type { Evidence } from '../../platform/evidence.js';
 
 /** Everything the public status page shows, read at one moment. */
 export interface StatusPageModel {
@@ -24,6 +26,8 @@ export interface StatusPageModel {
   readonly incidents: readonly Incident[];
   /** Windows under way or ahead. */
   readonly maintenance: readonly Maintenance[];
+  /** The trust page's measured figures (backups, restores, replication, failover). */
+  readonly evidence: readonly Evidence[];
 }
 
 export interface SiteFile {
@@ -39,7 +43,7 @@ const stateWords: Record<ComponentState, string> = {
   major_outage: 'Major outage',
 };
 
-const escapeHtml = (text: string): string =>
+export const escapeHtml = (text: string): string =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** Availability as a percentage, rounded down (99.9996 % is not 100 %). */
@@ -48,7 +52,7 @@ export const percent = (availability: number | undefined): string =>
 
 const minutes = (n: number): string => (n === 1 ? '1 minute' : `${Math.round(n * 10) / 10} minutes`);
 
-const utc = (date: Date): string => `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+export const utc = (date: Date): string => `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 
 /** A day's words: its availability and what took from it, for the bar's label. */
 function dayLabel(day: string, figures: UptimeFigures | undefined): { text: string; level: string } {
@@ -83,9 +87,9 @@ const overall = (model: StatusPageModel): { text: string; level: string } => {
   return { text: 'All systems operational', level: 'o' };
 };
 
-const css = `body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#101828;background:#f8f9fc}main{max-width:52rem;margin:0 auto;padding:1rem}h1{font-size:1.6rem;margin:.5rem 0}h2{font-size:1.2rem;margin:2rem 0 .5rem}section,article{background:#fff;border:1px solid #e4e7ec;border-radius:8px;padding:1rem;margin:.75rem 0}.banner{padding:1rem;border-radius:8px;font-weight:600;color:#fff}.o{background:#067647}.d{background:#b54708}.p{background:#c4320a}.x{background:#b42318}.m{background:#175cd3}.n{background:#98a2b3}.row{display:flex;justify-content:space-between;align-items:baseline;gap:0 1rem;flex-wrap:wrap}h3{font-size:1.05rem;margin:0 0 .25rem}.muted{color:#475467;font-size:.9rem}ol.bar{display:flex;gap:1px;list-style:none;padding:0;margin:.5rem 0;height:2rem}ol.bar li{flex:1;position:relative;border-radius:1px}ol.bar li.x{height:100%}ol.bar li.p,ol.bar li.d{height:85%;margin-top:auto}ol.bar li.o{height:70%;margin-top:auto}ol.bar li.n{height:40%;margin-top:auto}ol.bar li span{position:absolute;left:-9999px}ol.bar li:focus,ol.bar li:hover{outline:2px solid #101828}ol.bar li:focus span,ol.bar li:hover span{left:auto;right:0;top:2.3rem;z-index:1;width:16rem;background:#101828;color:#fff;padding:.4rem;border-radius:4px;font-size:.8rem}.state{font-weight:600}.up{list-style:none;padding:0}.up li{margin:.5rem 0}dl{display:grid;grid-template-columns:minmax(0,max-content) 1fr;gap:.25rem 1rem}dt{font-weight:600}dd{margin:0}@media(max-width:40rem){dl{grid-template-columns:1fr}dd{margin-bottom:.5rem}}.legend{display:grid;grid-template-columns:auto 1fr auto;gap:.5rem;text-align:center;margin:0}a{color:#1849a9}`;
+const css = `body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#101828;background:#f8f9fc}main{max-width:52rem;margin:0 auto;padding:1rem}h1{font-size:1.6rem;margin:.5rem 0}h2{font-size:1.2rem;margin:2rem 0 .5rem}section,article{background:#fff;border:1px solid #e4e7ec;border-radius:8px;padding:1rem;margin:.75rem 0}.banner{padding:1rem;border-radius:8px;font-weight:600;color:#fff}.o{background:#067647}.d{background:#b54708}.p{background:#c4320a}.x{background:#b42318}.m{background:#175cd3}.n{background:#98a2b3}.row{display:flex;justify-content:space-between;align-items:baseline;gap:0 1rem;flex-wrap:wrap}h3{font-size:1.05rem;margin:0 0 .25rem}.muted{color:#475467;font-size:.9rem}ol.bar{display:flex;gap:1px;list-style:none;padding:0;margin:.5rem 0;height:2rem}ol.bar li{flex:1;position:relative;border-radius:1px}ol.bar li.x{height:100%}ol.bar li.p,ol.bar li.d{height:85%;margin-top:auto}ol.bar li.o{height:70%;margin-top:auto}ol.bar li.n{height:40%;margin-top:auto}ol.bar li span{position:absolute;left:-9999px}ol.bar li:focus,ol.bar li:hover{outline:2px solid #101828}ol.bar li:focus span,ol.bar li:hover span{left:auto;right:0;top:2.3rem;z-index:1;width:16rem;background:#101828;color:#fff;padding:.4rem;border-radius:4px;font-size:.8rem}.state{font-weight:600}.up{list-style:none;padding:0}.up li{margin:.5rem 0}dl{display:grid;grid-template-columns:minmax(0,max-content) 1fr;gap:.25rem 1rem}dt{font-weight:600}dd{margin:0}@media(max-width:40rem){dl{grid-template-columns:1fr}dd{margin-bottom:.5rem}}.legend{display:grid;grid-template-columns:auto 1fr auto;gap:.5rem;text-align:center;margin:0}a{color:#1849a9}.value{font-size:1.15rem;font-weight:600;margin:.25rem 0}article.stale{border-left:4px solid #b54708}article.failed{border-left:4px solid #b42318}.warn{color:#93370d;font-weight:600}.tag{display:inline-block;padding:0 .4rem;border-radius:4px;font-size:.8rem;color:#fff;vertical-align:middle}nav.links{display:flex;gap:1rem;flex-wrap:wrap}`;
 
-/** The status page as static files: index.html (no script), style.css, feed.atom and feed.json. */
+/** The status page as static files: index.html (no script), style.css, feed.atom, feed.json, and the trust page. */
 export function renderStatusSite(model: StatusPageModel): SiteFile[] {
   return [
     { path: 'index.html', contentType: 'text/html; charset=utf-8', body: renderHtml(model) },
@@ -93,6 +97,11 @@ export function renderStatusSite(model: StatusPageModel): SiteFile[] {
     { path: 'style.css', contentType: 'text/css; charset=utf-8', body: `${css}\n` },
     { path: 'feed.atom', contentType: 'application/atom+xml; charset=utf-8', body: renderAtom(model) },
     { path: 'feed.json', contentType: 'application/feed+json; charset=utf-8', body: renderJsonFeed(model) },
+    {
+      path: 'trust.html',
+      contentType: 'text/html; charset=utf-8',
+      body: renderTrustHtml(model.title, model.generatedAt, model.evidence),
+    },
   ];
 }
 
@@ -135,7 +144,7 @@ function renderHtml(model: StatusPageModel): string {
   const feeds = `<link rel="alternate" type="application/atom+xml" href="feed.atom" title="Incidents and maintenance (Atom)"><link rel="alternate" type="application/feed+json" href="feed.json" title="Incidents and maintenance (JSON Feed)">`;
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(
     model.title,
-  )}</title>${feeds}<link rel="stylesheet" href="style.css"></head><body><main><h1>${escapeHtml(model.title)}</h1><p class="muted">Updated ${utc(
+  )}</title>${feeds}<link rel="stylesheet" href="style.css"></head><body><main><h1>${escapeHtml(model.title)}</h1><nav class="links" aria-label="More"><a href="trust.html">Backups and recovery, measured</a><a href="feed.atom">Atom feed</a></nav><p class="muted">Updated ${utc(
     model.generatedAt,
   )}. This page is published away from the platform, so it stays up when the platform is down; if that time is long ago, the platform could not update it since.</p><p class="banner ${now.level}" role="status">${now.text}</p>${
     open.length ? `<h2>Incidents now</h2>${open.map(incidentHtml).join('')}` : ''

@@ -16,6 +16,8 @@ import { MaintenanceWindows, maintenanceSpans } from './status.maintenance.js';
 import { ProbeLocations } from './status.locations.js';
 import { apiComponent, webComponent } from './status.platform-probes.js';
 import { StatusReadings, type CurrentState, type Reading } from './status.readings.js';
+import type { Evidence } from '../../platform/evidence.js';
+import { readingsEvidence } from './status.trust.js';
 import { SlaReports, type ReportedTenant } from './status.reports.js';
 import { audit, type CheckKind, type CheckTarget, type StatusDb, type StatusTables } from './status.tables.js';
 import type { StatusPageModel } from './status.page.js';
@@ -571,8 +573,20 @@ export class StatusService {
   }
 
   /** What the public status page shows now: public components, incidents of the last 14 days, maintenance ahead. */
-  async pageModel(title: string, siteUrl: string | undefined): Promise<StatusPageModel> {
+  async pageModel(
+    title: string,
+    siteUrl: string | undefined,
+    moduleEvidence?: () => Promise<readonly Evidence[]>,
+  ): Promise<StatusPageModel> {
     const now = this.deps.clock.now();
+    const evidence = Promise.all([
+      readingsEvidence(this.db, now),
+      // What other modules measured: the page is published without it rather than not at all.
+      (moduleEvidence?.() ?? Promise.resolve([])).catch((error: unknown) => {
+        this.log.warn({ err: error }, 'could not gather the trust page’s evidence');
+        return [];
+      }),
+    ]).then((parts) => parts.flat());
     const [components, current, history, incidents, maintenance] = await Promise.all([
       this.components(),
       this.current(),
@@ -607,6 +621,7 @@ export class StatusService {
         ...incidents.filter((incident) => incident.state === 'resolved'),
       ],
       maintenance: maintenance.filter((window) => window.tenants === undefined),
+      evidence: await evidence,
     };
   }
 
