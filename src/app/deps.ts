@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { IdentityService, StaffService, SupportService } from '../modules/identity/index.js';
 import { TenancyRepository, TenancyService, TenantProvisioner } from '../modules/tenancy/index.js';
 import { WorkService } from '../modules/work/index.js';
-import { StatusService } from '../modules/status/index.js';
+import { StatusService, statusTitleOf } from '../modules/status/index.js';
 import { AlertsService, draftIncidents } from '../modules/alerts/index.js';
 import { systemClock, type Clock } from '../platform/clock/clock.js';
 import { tlsEnabled, type Config } from '../platform/config/config.js';
@@ -120,6 +120,10 @@ export function createPlatform(
     log: log.child({ module: 'status' }),
     publicUrl: config.publicUrl ?? publicUrl(config, config.baseDomain, options.publicPort),
     probeIntervalSeconds: config.probeIntervalSeconds,
+    mail,
+    secretKey: database.secretKey,
+    statusUrl: publicUrl(config, `status.${config.baseDomain}`, options.publicPort),
+    statusTitle: statusTitleOf(config),
     tenants: async () =>
       (await tenancy.list()).filter((tenant) => tenant.status === 'active' || tenant.status === 'suspended'),
   });

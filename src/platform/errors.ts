@@ -47,6 +47,7 @@ export const catalogue = {
   IDEMPOTENCY_KEY_REUSED: { status: 422, kind: 'user', title: 'Idempotency-Key used for another request' },
   IDEMPOTENCY_KEY_IN_USE: { status: 409, kind: 'user', title: 'Idempotency-Key request still running' },
   MAINTENANCE_REASON_REQUIRED: { status: 400, kind: 'user', title: 'Short-notice maintenance needs a reason' },
+  SUBSCRIPTION_LINK_INVALID: { status: 400, kind: 'user', title: 'Link not valid' },
   MAINTENANCE_STATE: { status: 409, kind: 'user', title: 'The maintenance window is not in a state that allows this' },
   INCIDENT_RESOLVED: { status: 409, kind: 'user', title: 'The incident is resolved' },
   TENANT_NOT_FOUND: { status: 404, kind: 'user', title: 'Tenant not found' },

@@ -39,3 +39,27 @@ export async function startSmtp(): Promise<{ port: number; received: Received[];
   const { port } = server.server.address() as AddressInfo;
   return { port, received, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
+
+/** A message as a person reads it: headers unfolded, quoted-printable decoded. */
+export function readable(message: Received): string {
+  return message.data
+    .replace(/\r\n[ \t]+/g, ' ')
+    .replace(/=\r\n/g, '')
+    .replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+}
+
+/** The first message `received` holds that `match` accepts, waiting up to `ms` for it. */
+export async function arrival(
+  received: readonly Received[],
+  what: string,
+  match: (message: Received) => boolean,
+  ms = 10_000,
+): Promise<Received> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const found = received.find(match);
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

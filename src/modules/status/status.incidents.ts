@@ -1,6 +1,7 @@
 import { sql, type Selectable } from 'kysely';
 import type { Clock } from '../../platform/clock/clock.js';
 import { audit, rowId } from './status.tables.js';
+import { queueNotice } from './status.subscribers.js';
 import { appError } from '../../platform/errors.js';
 import type { ComponentState } from '../../platform/probes.js';
 import type { IncidentState, StatusIncidentsTable, StatusIncidentUpdatesTable, StatusDb } from './status.tables.js';
@@ -70,6 +71,8 @@ export class Incidents {
         .insertInto('status_incident_updates')
         .values({ incident_id: row.id, state: input.state ?? 'investigating', message: input.message, author, at: now })
         .execute();
+      if (!input.draft)
+        await queueNotice(tx, incidentNotice(input.title, input.state ?? 'investigating', input.message, now));
       await audit(tx, {
         actor: author,
         action: input.draft ? 'status.incident_drafted' : 'status.incident_opened',
@@ -92,7 +95,7 @@ export class Incidents {
     await this.db.transaction().execute(async (tx) => {
       const incident = await tx
         .selectFrom('status_incidents')
-        .select(['state'])
+        .select(['state', 'draft', 'title'])
         .where('id', '=', key)
         .forUpdate()
         .executeTakeFirst();
@@ -112,6 +115,7 @@ export class Incidents {
         .insertInto('status_incident_updates')
         .values({ incident_id: key, state: change.state, message: change.message, author, at: now })
         .execute();
+      if (!incident.draft) await queueNotice(tx, incidentNotice(incident.title, change.state, change.message, now));
       await audit(tx, {
         actor: author,
         action: 'status.incident_updated',
@@ -124,7 +128,7 @@ export class Incidents {
 
   /** Publishes a draft an alert opened: from now on it is on the status page. */
   async confirm(id: string, author: string): Promise<Incident> {
-    await this.get(id); // 404 when there is no such incident
+    const draft = await this.get(id); // 404 when there is no such incident
     const confirmed = await this.db.transaction().execute(async (tx) => {
       const result = await tx
         .updateTable('status_incidents')
@@ -133,6 +137,8 @@ export class Incidents {
         .where('draft', '=', true)
         .executeTakeFirst();
       if (result.numUpdatedRows === 0n) return false;
+      // Published from now on: subscribers hear of it as it stands.
+      await queueNotice(tx, incidentNotice(draft.title, draft.state, draft.updates[0]!.message, this.clock.now()));
       await audit(tx, {
         actor: author,
         action: 'status.incident_confirmed',
@@ -252,4 +258,20 @@ export function declaredImpacts(
           state: incident.components[id]!,
         })),
     );
+}
+
+const stateWords: Record<IncidentState, string> = {
+  investigating: 'Investigating',
+  identified: 'Identified',
+  monitoring: 'Monitoring',
+  resolved: 'Resolved',
+};
+
+/** What subscribers are told of an incident's update. */
+function incidentNotice(title: string, state: IncidentState, message: string, at: Date) {
+  return {
+    subject: `${stateWords[state]}: ${title}`,
+    body: `${title}\n\n${stateWords[state]}: ${message}\n\nPosted ${at.toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
+    at,
+  };
 }

@@ -1,5 +1,6 @@
 import { sql, type Selectable } from 'kysely';
 import type { Clock } from '../../platform/clock/clock.js';
+import { queueNotice } from './status.subscribers.js';
 import { audit, rowId } from './status.tables.js';
 import { appError } from '../../platform/errors.js';
 import type { StatusMaintenanceTable, StatusDb } from './status.tables.js';
@@ -76,6 +77,8 @@ export class MaintenanceWindows {
         })
         .returningAll()
         .executeTakeFirstOrThrow();
+      // Subscribers of the public page hear of windows for everyone; a workspace's own shows on its sign-in page.
+      if (!input.tenants) await queueNotice(tx, maintenanceNotice('Scheduled maintenance', maintenanceOf(row)));
       await audit(tx, {
         actor: author,
         action: 'status.maintenance_scheduled',
@@ -104,7 +107,9 @@ export class MaintenanceWindows {
         'MAINTENANCE_STATE',
         `Maintenance ${id} has started; end it instead (what happened stays on record).`,
       );
-    await this.change(id, { cancelled_at: now }, author, 'status.maintenance_cancelled');
+    await this.change(id, { cancelled_at: now }, author, 'status.maintenance_cancelled', (tx) =>
+      window.tenants ? Promise.resolve() : queueNotice(tx, maintenanceNotice('Maintenance cancelled', window, now)),
+    );
     return this.get(id);
   }
 
@@ -123,9 +128,11 @@ export class MaintenanceWindows {
     set: { cancelled_at?: Date; ends_at?: Date },
     author: string,
     action: string,
+    alsoInTransaction?: (tx: StatusDb) => Promise<void>,
   ): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
       await tx.updateTable('status_maintenance').set(set).where('id', '=', rowId(id, 'maintenance window')).execute();
+      await alsoInTransaction?.(tx);
       await audit(tx, { actor: author, action, tenantSlug: null, detail: { maintenance: id } });
     });
   }
@@ -191,4 +198,16 @@ export function maintenanceSpans(
     .filter((window) => window.tenants === undefined || (tenant !== undefined && window.tenants.includes(tenant)))
     .filter((window) => window.components.some((id) => componentIds.includes(id)))
     .map((window) => ({ start: window.startsAt, end: window.endsAt, announcedAt: window.announcedAt }));
+}
+
+/** What subscribers are told of a window: when, and why it is short notice. */
+function maintenanceNotice(what: string, window: Maintenance, at: Date = window.announcedAt) {
+  const utc = (date: Date) => `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  return {
+    subject: `${what}: ${window.title}`,
+    body: `${what}: ${window.title}\n\n${utc(window.startsAt)} to ${utc(window.endsAt)}.${
+      window.shortNotice ? `\nAnnounced at short notice: ${window.reason ?? ''}` : ''
+    }${window.description ? `\n\n${window.description}` : ''}`,
+    at,
+  };
 }

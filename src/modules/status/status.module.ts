@@ -1,6 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import type { FastifyReply } from 'fastify';
 import type { Kysely } from 'kysely';
+import { registerRateLimit } from '../../platform/http/rate-limit.js';
+import { subscribeRoutes } from './status.subscribe-routes.js';
 import { z } from 'zod';
 import type { Clock } from '../../platform/clock/clock.js';
 import type { Config } from '../../platform/config/config.js';
@@ -24,6 +26,8 @@ export interface StatusModuleContext {
   readonly config: Pick<Config, 'home' | 'publicUrl' | 'statusTargets' | 'statusTitle' | 'baseDomain'>;
   readonly status: StatusService;
   readonly db: Kysely<PlatformTables>;
+  /** The pool the rate limit counts in. */
+  readonly pool: Parameters<typeof registerRateLimit>[1];
   readonly clock: Clock;
   readonly mail: Mail;
   readonly localUrl?: string | undefined;
@@ -48,6 +52,11 @@ function statusWork(ctx: StatusModuleContext): ModuleWork {
     schedules: [{ name: 'status.upkeep', cron: '10 0 * * *', timeZone: 'UTC', job: upkeep, payload: {} }],
     loops: [
       ...publishLoop(ctx),
+      {
+        name: 'status.subscribers',
+        everyMs: 15_000,
+        run: async () => void (await ctx.status.subscribers.sendPending()),
+      },
       {
         name: 'status.probes',
         everyMs: ctx.status.intervalSeconds * 1000,
@@ -108,6 +117,9 @@ function statusMetrics(ctx: StatusModuleContext): GaugeDefinition[] {
   ];
 }
 
+/** Requests per minute and address to the subscription routes. */
+const subscribeRequestsPerMinute = 20;
+
 /** The files of the status site, each served by its own path. */
 const siteFiles = ['index.html', 'style.css', 'feed.atom', 'feed.json', 'trust.html'];
 
@@ -122,7 +134,12 @@ export const statusModule: SteadfastModule<StatusModuleContext> = {
   },
   platformApi: (api, ctx) => probeApi(api, ctx.status),
   tenantApi: (api, ctx) => maintenanceTenantApi(api, ctx.status, ctx.clock),
-  statusHost: (app, ctx) => {
+  statusHost: async (app, ctx) => {
+    // Subscribing sends mail: limited per address, apart from the page (which serves thousands a second).
+    await app.register(async (scope) => {
+      await registerRateLimit(scope, ctx.pool, { max: subscribeRequestsPerMinute, windowMs: 60_000 });
+      subscribeRoutes(scope, ctx.status.subscribers, () => statusTitleOf(ctx.config));
+    });
     const site = servedSite(() => ctx.status.pageModel(statusTitleOf(ctx.config), undefined, ctx.evidence));
     const serve = async (wanted: string, reply: FastifyReply) => {
       const file = (await site()).get(wanted);

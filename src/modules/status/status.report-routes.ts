@@ -15,6 +15,9 @@ const tenantParams = monthParams.extend({ tenant: z.string().min(1).max(63) }).s
 const formatQuery = z
   .object({ format: z.enum(['json', 'csv', 'pdf']).default('json').describe('json (default), csv or pdf.') })
   .strict();
+const monthFormatQuery = z
+  .object({ format: z.enum(['json', 'csv']).default('json').describe('json (default) or csv.') })
+  .strict();
 
 const summary = {
   tenant: z.string(),
@@ -100,7 +103,7 @@ export function reportsConsoleApi(api: ApiScope, status: StatusService, platform
         summary: "Every workspace's availability in a month against the 99.9 % target",
         tags,
         params: monthParams,
-        querystring: formatQuery,
+        querystring: monthFormatQuery,
         produces: ['application/json', 'text/csv'],
         response: { 200: monthReportSchema },
       },

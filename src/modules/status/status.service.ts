@@ -16,8 +16,11 @@ import { MaintenanceWindows, maintenanceSpans } from './status.maintenance.js';
 import { ProbeLocations } from './status.locations.js';
 import { apiComponent, webComponent } from './status.platform-probes.js';
 import { StatusReadings, type CurrentState, type Reading } from './status.readings.js';
+import { randomBytes } from 'node:crypto';
 import type { Evidence } from '../../platform/evidence.js';
+import type { Mail } from '../../platform/mail/mail.js';
 import { readingsEvidence } from './status.trust.js';
+import { StatusSubscribers } from './status.subscribers.js';
 import { SlaReports, type ReportedTenant } from './status.reports.js';
 import { audit, type CheckKind, type CheckTarget, type StatusDb, type StatusTables } from './status.tables.js';
 import type { StatusPageModel } from './status.page.js';
@@ -65,6 +68,14 @@ export interface StatusServiceDeps {
   readonly publicUrl: string;
   /** Seconds between probe rounds (default 30). */
   readonly probeIntervalSeconds?: number;
+  /** Subscribers' mail goes out through the outbox; without it, notices wait unsent. */
+  readonly mail?: Mail | undefined;
+  /** Signs the links in subscribers' mail. */
+  readonly secretKey?: string;
+  /** Where the platform serves the status page (`https://status.example.com`): subscription links point there. */
+  readonly statusUrl?: string;
+  /** The status page's title. */
+  readonly statusTitle?: string;
   /** The workspaces SLA reports cover (active and suspended); none when left out. */
   readonly tenants?: () => Promise<readonly ReportedTenant[]>;
 }
@@ -97,6 +108,7 @@ export class StatusService {
   readonly maintenance: MaintenanceWindows;
   readonly locations: ProbeLocations;
   readonly reports: SlaReports;
+  readonly subscribers: StatusSubscribers;
   private readonly db: StatusDb;
   private readonly roundListeners: ((components: ObservedComponent[]) => Promise<unknown>)[] = [];
 
@@ -106,12 +118,25 @@ export class StatusService {
     this.incidents = new Incidents(this.db, deps.clock);
     this.maintenance = new MaintenanceWindows(this.db, deps.clock);
     this.locations = new ProbeLocations(this.db, deps.clock);
+    this.subscribers = new StatusSubscribers({
+      db: this.db,
+      clock: deps.clock,
+      mail: deps.mail,
+      secretKey: deps.secretKey ?? randomBytes(32).toString('base64url'),
+      statusUrl: this.statusUrl,
+      title: () => deps.statusTitle ?? 'Status',
+    });
     this.reports = new SlaReports({
       status: this,
       db: this.db,
       clock: deps.clock,
       tenants: deps.tenants ?? (async () => []),
     });
+  }
+
+  /** Where the platform serves the status page: the subscription form posts there. */
+  get statusUrl(): string {
+    return this.deps.statusUrl ?? this.deps.publicUrl.replace('://', '://status.');
   }
 
   /**
@@ -600,6 +625,7 @@ export class StatusService {
     return {
       title,
       siteUrl,
+      subscribeUrl: this.statusUrl,
       generatedAt: now,
       components: await Promise.all(
         shown.map(async (component) => {

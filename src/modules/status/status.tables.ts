@@ -14,6 +14,8 @@ export type StatusTables = {
   status_incident_updates: StatusIncidentUpdatesTable;
   status_maintenance: StatusMaintenanceTable;
   status_sla_reports: StatusSlaReportsTable;
+  status_subscribers: StatusSubscribersTable;
+  status_notices: StatusNoticesTable;
 };
 
 /** The platform database as the status module sees it: its own tables beside the platform's (the audit log). */
@@ -25,9 +27,12 @@ export function rowId(id: string, what: string): number {
   return Number(id);
 }
 
+/** The same connection or transaction, for the platform's own code (the audit log, the mail outbox). */
+export const platformView = (db: StatusDb): Kysely<PlatformTables> => db as unknown as Kysely<PlatformTables>;
+
 /** Writes a staff action on monitoring to the platform audit log, in the transaction of the change. */
 export function audit(db: StatusDb, entry: PlatformAuditEntry): Promise<void> {
-  return appendPlatformAudit(db as unknown as Kysely<PlatformTables>, entry);
+  return appendPlatformAudit(platformView(db), entry);
 }
 
 export type CheckKind = 'http' | 'tcp' | 'tls';
@@ -138,4 +143,24 @@ export interface StatusSlaReportsTable {
   tenant_slug: string;
   report: ColumnType<unknown, string, string>;
   issued_at: Timestamp;
+}
+
+/** An address subscribed to the status page: confirmed once its link was opened, until unsubscribed. */
+export interface StatusSubscribersTable {
+  id: Generated<number>;
+  email: string;
+  created_at: Timestamp;
+  confirm_sent_at: Timestamp;
+  confirmed_at: NullableTimestamp;
+  unsubscribed_at: NullableTimestamp;
+}
+
+/** What subscribers are to be told (an incident's update, maintenance announced), until sent. */
+export interface StatusNoticesTable {
+  id: Generated<number>;
+  subject: string;
+  body: string;
+  created_at: Timestamp;
+  sent_at: NullableTimestamp;
+  recipients: number | null;
 }

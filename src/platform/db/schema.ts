@@ -94,6 +94,8 @@ export interface MailOutboxTable {
   attempts: ColumnType<number, number | undefined, number>;
   last_error: string | null;
   sent_at: NullableTimestamp;
+  /** Extra headers (List-Unsubscribe); null for none. */
+  headers: ColumnType<Record<string, string> | null, Record<string, string> | null | undefined, never>;
 }
 
 export interface PlatformTables {

@@ -13,7 +13,10 @@ export interface OutgoingMail {
   /** What it is for (`identity.invitation`, `identity.reset` …), shown in the outbox. */
   readonly kind: string;
   /** The workspace it concerns, if any. */
-  readonly tenant?: string | undefined;
+  readonly tenant?:
+    | string
+    | undefined; /** Extra headers: List-Unsubscribe and List-Unsubscribe-Post for mail to subscribers (RFC 8058). */
+  readonly headers?: Readonly<Record<string, string>> | undefined;
 }
 
 export type OutboxEntry = Selectable<MailOutboxTable>;
@@ -73,6 +76,7 @@ export class Mail {
         subject: message.subject,
         body: message.text,
         status: this.transport ? 'queued' : 'kept',
+        headers: message.headers ? { ...message.headers } : null,
       })
       .returning('id')
       .executeTakeFirstOrThrow();
@@ -127,6 +131,7 @@ export class Mail {
             to: message.recipient,
             subject: message.subject,
             text: message.body,
+            ...(message.headers ? { headers: message.headers } : {}),
           })) as { messageId?: string };
           await this.db
             .updateTable('mail_outbox')
