@@ -104,6 +104,18 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** An axe-core scan of a published file, at desktop width, scripts allowed (axe runs as one). */
+async function scanPublished(file: string, what: string): Promise<void> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  try {
+    const page = await context.newPage();
+    await page.goto(`file://${file}`);
+    await assertAccessible(page, what);
+  } finally {
+    await context.close();
+  }
+}
+
 test('the page reads without JavaScript: state, incidents, maintenance, and each day of the bars by keyboard', async () => {
   const file = path.join(dir, 'index.html');
   assert.ok((await stat(file)).size < 100_000);
@@ -135,14 +147,7 @@ test('the page reads without JavaScript: state, incidents, maintenance, and each
   } finally {
     await context.close();
   }
-  const scanned = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  try {
-    const page = await scanned.newPage();
-    await page.goto(`file://${file}`);
-    await assertAccessible(page, 'the status page');
-  } finally {
-    await scanned.close();
-  }
+  await scanPublished(file, 'the status page');
 });
 
 test('the trust page reads without JavaScript: each figure dated, an old one marked stale in words', async () => {
@@ -179,12 +184,5 @@ test('the trust page reads without JavaScript: each figure dated, an old one mar
   } finally {
     await context.close();
   }
-  const scanned = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  try {
-    const page = await scanned.newPage();
-    await page.goto(`file://${file}`);
-    await assertAccessible(page, 'the trust page');
-  } finally {
-    await scanned.close();
-  }
+  await scanPublished(file, 'the trust page');
 });

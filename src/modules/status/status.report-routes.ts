@@ -2,6 +2,7 @@ import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { ApiScope } from '../../platform/http/api.js';
 import { staffAuthor } from './status.policy.js';
+import { budgetRowSchema } from './status.schema.js';
 import { monthCsv, reportCsv, reportPdf } from './status.report-files.js';
 import type { SlaReport } from './status.reports.js';
 import type { StatusService } from './status.service.js';
@@ -54,15 +55,7 @@ const tenantReportSchema = z
         impact: z.string(),
       }),
     ),
-    budget: z.array(
-      z.object({
-        target: z.number(),
-        allowedMinutes: z.number(),
-        usedMinutes: z.number(),
-        remainingMinutes: z.number(),
-        met: z.boolean(),
-      }),
-    ),
+    budget: z.array(budgetRowSchema),
   })
   .meta({ id: 'SlaReport' });
 

@@ -141,6 +141,17 @@ export const uptimeQuery = z
   })
   .strict();
 
+/** One row of the downtime-budget table: what a target allows of the period, and what is left. */
+export const budgetRowSchema = z
+  .object({
+    target: z.number(),
+    allowedMinutes: z.number(),
+    usedMinutes: z.number(),
+    remainingMinutes: z.number(),
+    met: z.boolean(),
+  })
+  .meta({ id: 'BudgetRow' });
+
 export const uptimeSchema = z
   .object({
     month: z.string(),
@@ -157,15 +168,7 @@ export const uptimeSchema = z
     countedMinutes: z.number(),
     availability: z.number().nullable(),
     target: z.number(),
-    budget: z.array(
-      z.object({
-        target: z.number(),
-        allowedMinutes: z.number(),
-        usedMinutes: z.number(),
-        remainingMinutes: z.number(),
-        met: z.boolean(),
-      }),
-    ),
+    budget: z.array(budgetRowSchema),
   })
   .meta({ id: 'Uptime' });
 
