@@ -100,7 +100,8 @@ export async function cachedNewestBackup(backups: BackupService, name: string, n
   if (cached && now.getTime() - cached.at < newestBackupTtlMs) return cached.newest;
   const record = await backups.newestBackupIn(name);
   const newest = record && { id: record.id, finishedAt: record.finishedAt };
-  known.set(name, { at: now.getTime(), newest });
+  // An empty repository is cheap to list, and its first backup should show at once.
+  if (newest) known.set(name, { at: now.getTime(), newest });
   return newest;
 }
 

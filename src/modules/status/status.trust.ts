@@ -43,8 +43,8 @@ export async function readingsEvidence(db: StatusDb, now: Date): Promise<Evidenc
       section: 'Replication',
       label: 'Replication to a standby',
       value: 'No standby has been seen in the last 30 days: recovery is from the backups.',
-      measuredAt: undefined,
-      renewedWithinHours: undefined,
+      measuredAt: now,
+      renewedWithinHours: currentWithinHours,
       how: lagHow,
     });
   for (const row of standbys) {
@@ -96,11 +96,13 @@ export async function readingsEvidence(db: StatusDb, now: Date): Promise<Evidenc
 }
 
 const hoursText = (hours: number): string =>
-  hours < 1
-    ? `${Math.round(hours * 60)} minutes`
-    : hours < 48
-      ? `${Math.round(hours)} hours`
-      : `${Math.round(hours / 24)} days`;
+  hours < 1 / 60
+    ? 'under a minute'
+    : hours < 1
+      ? `${Math.round(hours * 60)} minutes`
+      : hours < 48
+        ? `${Math.round(hours)} hours`
+        : `${Math.round(hours / 24)} days`;
 
 /** The trust page's words for one figure's age against its promise. */
 export function freshnessText(evidence: Evidence, now: Date): { text: string; stale: boolean } {
