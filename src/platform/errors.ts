@@ -83,6 +83,7 @@ export const catalogue = {
   BACKUP_NOT_FOUND: { status: 404, kind: 'user', title: 'Backup not found' },
   BACKUP_FAILED: { status: 500, kind: 'operational', title: 'Backup failed' },
   REPOSITORY_UNAVAILABLE: { status: 503, kind: 'operational', title: 'Backup repository unavailable' },
+  WAL_CONFLICT: { status: 409, kind: 'operational', title: 'Archived WAL differs' },
   REPOSITORY_OF_ANOTHER_CLUSTER: { status: 409, kind: 'user', title: 'Backup repository belongs to another cluster' },
   RESTORE_TARGET_NOT_EMPTY: { status: 400, kind: 'user', title: 'Restore target not empty' },
   RESTORE_FAILED: { status: 500, kind: 'operational', title: 'Restore failed' },

@@ -9,6 +9,7 @@ import { FsStore } from '../../platform/storage/fs-store.js';
 import { startScratchCluster, type ScratchCluster } from '../../../test/helpers/scratch-cluster.js';
 import { WalPusher } from './backup.wal.js';
 import { observeWalSpool } from './backup.status.js';
+import { archiveOutcome } from './backup.probes.js';
 
 let cluster: ScratchCluster;
 
@@ -146,4 +147,48 @@ test('WAL never goes to a repository claimed by another cluster; the others get 
     systemIdentifier: string;
   };
   assert.equal(claim.systemIdentifier, row!.id);
+});
+
+test('an archived segment is never written over: the same bytes are accepted, other bytes refused and reported', async () => {
+  const repository = { name: 'kept', store: new FsStore(path.join(cluster.dir, 'repos', 'kept')) };
+  const pusher = (spool: string) =>
+    new WalPusher({
+      spool: new FsStore(spool),
+      repositories: [repository],
+      keyFile: path.join(cluster.dir, 'backup.key'),
+      clock: systemClock,
+      log: silentLogger(),
+    });
+  const segment = await switchSegment();
+  const original = await readFile(path.join(cluster.spool, segment));
+  await pusher(cluster.spool).pass();
+  const archived = path.join(cluster.dir, 'repos', 'kept', 'wal', `${segment}.sealed`);
+  const stored = await readFile(archived);
+
+  // An old primary of this cluster, still archiving after a failover: the same segment, other bytes.
+  const oldPrimarySpool = path.join(cluster.dir, 'old-primary-spool');
+  await mkdir(oldPrimarySpool, { recursive: true });
+  const diverged = Buffer.from(original);
+  diverged.fill(0x5a, 8192, 16384); // the header (and the cluster it names) as it was; a later page differs
+  await writeFile(path.join(oldPrimarySpool, segment), diverged);
+  const old = pusher(oldPrimarySpool);
+  await old.pass();
+  const status = await old.status();
+  assert.match(
+    status.repositories[0]!.lastError!,
+    new RegExp(`${segment} is already archived in kept with other contents; it is not written over`),
+  );
+  assert.equal(
+    archiveOutcome(status, new Date()).state,
+    'major_outage',
+    'the WAL archive component goes down: an alert',
+  );
+  assert.ok((await readFile(archived)).equals(stored), 'the archived segment is untouched');
+  assert.ok((await readdir(oldPrimarySpool)).includes(segment), 'the refused copy stays in its spool');
+
+  // The same bytes again (a retry after a crash between storing and freeing the spool) are taken as stored.
+  await writeFile(path.join(oldPrimarySpool, segment), original);
+  await pusher(oldPrimarySpool).pass();
+  assert.ok(!(await readdir(oldPrimarySpool)).includes(segment), 'accepted as already archived');
+  assert.ok((await readFile(archived)).equals(stored), 'and not written again');
 });

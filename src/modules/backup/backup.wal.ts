@@ -1,6 +1,7 @@
 import type { Clock } from '../../platform/clock/clock.js';
 import type { BackupKey } from '../../platform/crypto/backup-key.js';
-import { seal } from '../../platform/crypto/sealed.js';
+import { seal, unseal } from '../../platform/crypto/sealed.js';
+import { appError, isAppError } from '../../platform/errors.js';
 import type { Logger } from '../../platform/log/log.js';
 import { readWhole, type ObjectStore } from '../../platform/storage/store.js';
 import { claimRepository, walKey, walSystemIdentifier } from './backup.catalog.js';
@@ -154,7 +155,10 @@ export class WalPusher {
     try {
       // WAL of another cluster must never overwrite this repository's (nor this cluster's another's).
       if (cluster) await claimRepository(repository.store, cluster);
-      await repository.store.put(walKey(file), seal(spool.get(file), key, walKey(file)));
+      // An archived segment is never written over: the same bytes are already stored; others are refused.
+      const stored = await storedCopy(repository, file, key);
+      if (stored === undefined) await repository.store.put(walKey(file), seal(spool.get(file), key, walKey(file)));
+      else await refuseIfDifferent(repository.name, file, stored, await readWhole(spool, file));
     } catch (error) {
       state.failures++;
       state.retryAt = clock.now().getTime() + Math.min(60_000, 1000 * 2 ** state.failures);
@@ -241,4 +245,38 @@ export class WalPusher {
         .finally(() => this.schedule(this.deps.pollMs ?? 500));
     }, delayMs);
   }
+}
+
+/** The plaintext of `file` as a repository holds it, or undefined when it holds none; unreadable: the reason. */
+async function storedCopy(repository: Repository, file: string, key: BackupKey): Promise<Buffer | Error | undefined> {
+  const chunks: Buffer[] = [];
+  try {
+    for await (const chunk of unseal(repository.store.get(walKey(file)), key, walKey(file))) chunks.push(chunk);
+  } catch (error) {
+    if (isAppError(error) && error.code === 'BACKUP_NOT_FOUND') return undefined;
+    if (isAppError(error) && error.code === 'REPOSITORY_UNAVAILABLE') throw error;
+    return error as Error;
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * A segment already archived is accepted when it holds the same bytes (a retry after a crash
+ * between storing and freeing the spool); anything else is refused, never stored over: two
+ * primaries of one cluster wrote the same segment differently (an old primary still archiving
+ * after a failover), and the one in the repository is what restores and standbys replay.
+ */
+function refuseIfDifferent(
+  repository: string,
+  file: string,
+  stored: Buffer | Error,
+  spooled: Buffer | undefined,
+): void {
+  if (spooled !== undefined && Buffer.isBuffer(stored) && stored.equals(spooled)) return;
+  throw appError(
+    'WAL_CONFLICT',
+    `${file} is already archived in ${repository} with other contents${
+      Buffer.isBuffer(stored) ? '' : ` (it cannot be read: ${(stored as Error).message})`
+    }; it is not written over. Another primary of this cluster archived it (an old primary still running after a failover?): stop the server that should not be primary; the copy in the spool is kept for you to compare.`,
+  );
 }
