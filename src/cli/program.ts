@@ -1,3 +1,4 @@
+import { registerRecoverCommand } from './recover.js';
 import { Command } from 'commander';
 import { version } from '../platform/version.js';
 import { registerBackupCommands } from './backup/index.js';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerMigrateCommand(program);
   registerTenantCommands(program);
   registerBackupCommands(program);
+  registerRecoverCommand(program);
   registerCertsCommands(program);
   registerStandbyCommands(program);
   registerFailoverCommands(program);

@@ -1,0 +1,240 @@
+import { chown, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { TransferProgress } from '../modules/backup/index.js';
+import type { Config } from '../platform/config/config.js';
+import { derivePassword, loadOrCreateSecretKey } from '../platform/crypto/secrets.js';
+import { withClient, type ConnectionTarget } from '../platform/db/connect.js';
+import { quoteIdent, quoteLiteral } from '../platform/db/sql.js';
+import { appError } from '../platform/errors.js';
+import type { Logger } from '../platform/log/log.js';
+import { embeddedDataDir, embeddedSuperuser } from '../platform/postgres/embedded.js';
+import { ensurePostgresOsUser, type RunAs } from '../platform/postgres/os-user.js';
+import type { RecoveryTarget } from '../platform/postgres/recovery.js';
+import { leaveStartable, prepareRestoreTarget } from '../platform/postgres/restore-target.js';
+import { createBackupService, startWalShipping } from './backup.js';
+import { startEmbedded } from './database.js';
+
+export interface RecoverOptions {
+  /** A backup id; default the latest that restores. */
+  readonly id?: string | undefined;
+  readonly recovery: RecoveryTarget;
+  /** The backup key, if not at `backupKeyFile` already: copied there (backups of the new timeline need it). */
+  readonly keyFile?: string | undefined;
+  /** The lost home's secret.key, if it was kept: copied into this home. Without it a new one is made. */
+  readonly secretKeyFile?: string | undefined;
+  readonly onProgress?: ((progress: TransferProgress) => void) | undefined;
+  /** Each step as it begins, in words. */
+  readonly onStep?: ((step: string) => void) | undefined;
+}
+
+export interface RecoverResult {
+  readonly backupId: string;
+  readonly repository: string;
+  readonly restoredBytes: number;
+  readonly walFiles: number;
+  readonly reachedLsn: string | null;
+  readonly timeline: number | null;
+  /** Commit time of the last transaction recovered: what a person's last saved work is. */
+  readonly lastTransactionAt: string | null;
+  readonly tenants: number;
+  /** kept: the lost home's key was given; new: made here, and every role's password reset to it. */
+  readonly secretKey: 'kept' | 'new';
+  /** Secrets the lost key sealed, which a new key cannot open (set up again): authenticator apps, webhook secrets. */
+  readonly sealedUnderLostKey: { readonly authenticators: number; readonly webhookSecrets: number } | null;
+  readonly firstBackup: { readonly id: string; readonly repositories: readonly string[] };
+  readonly seconds: number;
+}
+
+/**
+ * Brings a lost platform back on this machine from its repositories and backup key alone: the
+ * latest backup (or the one `recovery` chooses) restored into this home and its WAL replayed, a
+ * new timeline (whose WAL and backups never overwrite the lost primary's: segment names carry
+ * the timeline), every role's password made the one this home's secret key derives, and a
+ * first backup of the new timeline taken. `steadfast up` then serves the home at once.
+ */
+export async function recoverPlatform(config: Config, log: Logger, options: RecoverOptions): Promise<RecoverResult> {
+  const started = Date.now();
+  const step = options.onStep ?? (() => undefined);
+  if (config.databaseUrl)
+    throw appError(
+      'VALIDATION_FAILED',
+      'This home is set up for an external PostgreSQL (databaseUrl): recover restores the embedded one. Unset STEADFAST_DATABASE_URL, or restore your own server with its own tools.',
+    );
+  const runAs = await ensurePostgresOsUser(config.postgresOsUser);
+  const dataDir = await embeddedDataDir(config, runAs);
+  if ((await readdir(dataDir).catch(() => [])).length > 0)
+    throw appError(
+      'RESTORE_TARGET_NOT_EMPTY',
+      `This home already has a database at ${dataDir}. Recover into a new, empty home (another STEADFAST_HOME); nothing was changed.`,
+    );
+  await placeBackupKey(config, options.keyFile);
+  const secretKey = await placeSecretKey(config, options.secretKeyFile);
+  const lostKey = secretKey.state === 'new';
+
+  step('restoring the latest backup and replaying the archived WAL');
+  const prepared = await prepareRestoreTarget(dataDir, runAs);
+  const backups = createBackupService(config, log);
+  let tenants = 0;
+  let sealedUnderLostKey: RecoverResult['sealedUnderLostKey'] = null;
+  const restored = await backups
+    .restore({
+      id: options.id,
+      target: prepared.dataDir,
+      recovery: options.recovery,
+      owner: runAs,
+      onProgress: options.onProgress,
+      // While the recovered cluster runs (a private socket, no one else connected): its roles' passwords.
+      inspect: async (target) => {
+        tenants = await resetPasswords(target(config.platformDatabase), secretKey.key);
+        if (lostKey) sealedUnderLostKey = await sealedSecrets(target, config.platformDatabase);
+      },
+    })
+    .catch(async (error: unknown) => {
+      await prepared.discard();
+      throw error;
+    })
+    .finally(() => backups.close());
+  await leaveStartable(prepared.dataDir, runAs);
+  await markHistoryForArchiving(prepared.dataDir, runAs);
+
+  step('taking the first backup of the new timeline, and archiving its WAL');
+  const database = await startEmbedded(config, log);
+  const shipping = startWalShipping(config, log, database);
+  let first;
+  try {
+    const fresh = createBackupService(config, log, database);
+    try {
+      first = await fresh.take(options.onProgress);
+    } finally {
+      await fresh.close();
+    }
+  } finally {
+    // The new timeline's history and WAL reach the repositories before this ends.
+    await shipping?.stopStreamer();
+    await database.stop();
+    await shipping?.stopPusher();
+  }
+  return {
+    backupId: restored.record.id,
+    repository: restored.repository,
+    restoredBytes: restored.bytes,
+    walFiles: restored.walFiles,
+    reachedLsn: restored.recovery?.reachedLsn ?? null,
+    timeline: restored.recovery?.timeline ?? null,
+    lastTransactionAt: restored.recovery?.lastTransactionAt ?? null,
+    tenants,
+    secretKey: secretKey.state,
+    sealedUnderLostKey,
+    firstBackup: { id: first.record.id, repositories: first.stored },
+    seconds: (Date.now() - started) / 1000,
+  };
+}
+
+/** The backup key at `backupKeyFile`: copied there from `keyFile` when given elsewhere; one must be found. */
+async function placeBackupKey(config: Config, keyFile: string | undefined): Promise<void> {
+  const home = config.backupKeyFile;
+  const given = keyFile === undefined ? undefined : path.resolve(keyFile);
+  const present = await readFile(home, 'utf8').catch(() => undefined);
+  if (given === undefined || given === home) {
+    if (present === undefined)
+      throw appError(
+        'BACKUP_KEY_MISSING',
+        `No backup key at ${home}: give the one the lost platform used with --key-file <file> (the backups cannot be read without it).`,
+      );
+    return;
+  }
+  const wanted = await readFile(given, 'utf8').catch(() => {
+    throw appError('BACKUP_KEY_MISSING', `Cannot read the backup key ${given}: check the path.`);
+  });
+  if (present !== undefined && present.trim() !== wanted.trim())
+    throw appError(
+      'BACKUP_KEY_MISMATCH',
+      `${home} holds another backup key than ${given}. Recover into a new, empty home; nothing was changed.`,
+    );
+  if (present === undefined) await writeFile(home, wanted, { mode: 0o600 });
+}
+
+/** This home's secret key: the lost home's when given, else this home's own (made now if new). */
+async function placeSecretKey(
+  config: Config,
+  secretKeyFile: string | undefined,
+): Promise<{ key: string; state: 'kept' | 'new' }> {
+  if (config.secretKey) return { key: config.secretKey, state: secretKeyFile ? 'kept' : 'new' };
+  const file = path.join(config.home, 'secret.key');
+  const present = await readFile(file, 'utf8').catch(() => undefined);
+  if (secretKeyFile === undefined) return { key: await loadOrCreateSecretKey(config.home), state: 'new' };
+  const kept = (
+    await readFile(secretKeyFile, 'utf8').catch(() => {
+      throw appError('VALIDATION_FAILED', `Cannot read the secret key ${secretKeyFile}: check the path.`);
+    })
+  ).trim();
+  if (present !== undefined && present.trim() !== kept)
+    throw appError(
+      'VALIDATION_FAILED',
+      `${file} holds another secret key than ${secretKeyFile}. Recover into a new, empty home; nothing was changed.`,
+    );
+  if (present === undefined) await writeFile(file, `${kept}\n`, { mode: 0o600 });
+  return { key: kept, state: 'kept' };
+}
+
+/** Sets the superuser's and every workspace role's password to what `secretKey` derives; returns how many workspaces there are. */
+async function resetPasswords(platform: ConnectionTarget, secretKey: string): Promise<number> {
+  return withClient(platform, async (client) => {
+    const { rows } = await client.query<{ role_name: string }>(
+      "SELECT role_name FROM tenants WHERE status <> 'deleting' ORDER BY slug",
+    );
+    for (const role of [embeddedSuperuser, ...rows.map((row) => row.role_name)])
+      await client.query(
+        `ALTER ROLE ${quoteIdent(role)} WITH PASSWORD ${quoteLiteral(derivePassword(secretKey, role))}`,
+      );
+    return rows.length;
+  });
+}
+
+/** How many secrets the lost key sealed: staff and people's authenticator apps, webhook signing secrets. */
+async function sealedSecrets(
+  target: (database: string) => ConnectionTarget,
+  platformDatabase: string,
+): Promise<{ authenticators: number; webhookSecrets: number }> {
+  const count = (database: string, table: string, column: string) =>
+    withClient(target(database), async (client) => {
+      const exists = await client.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [table]);
+      if (!exists.rows[0]?.t) return 0;
+      const { rows } = await client.query<{ n: string }>(
+        `SELECT count(*)::text AS n FROM ${quoteIdent(table)} WHERE ${quoteIdent(column)} IS NOT NULL`,
+      );
+      return Number(rows[0]!.n);
+    });
+  const databases = await withClient(target(platformDatabase), async (client) => {
+    const { rows } = await client.query<{ database_name: string }>(
+      "SELECT database_name FROM tenants WHERE status IN ('active', 'suspended')",
+    );
+    return rows.map((row) => row.database_name);
+  });
+  let authenticators = await count(platformDatabase, 'staff', 'totp_secret');
+  for (const database of databases) authenticators += await count(database, 'users', 'totp_secret');
+  return { authenticators, webhookSecrets: await count(platformDatabase, 'alert_channels', 'secret_sealed') };
+}
+
+/**
+ * Marks the new timeline's history files for archiving: recovery ran with archiving off, so
+ * PostgreSQL did not. Archived, they tell a later recovery that this timeline is taken, so it
+ * picks the next (its WAL never overwrites this one's).
+ */
+async function markHistoryForArchiving(dataDir: string, runAs: RunAs | undefined): Promise<void> {
+  const walDir = path.join(dataDir, 'pg_wal');
+  for (const name of await readdir(walDir)) {
+    if (!/^[0-9A-F]{8}\.history$/.test(name)) continue;
+    const done = path.join(walDir, 'archive_status', `${name}.done`);
+    if (
+      await stat(done).then(
+        () => true,
+        () => false,
+      )
+    )
+      continue;
+    const ready = path.join(walDir, 'archive_status', `${name}.ready`);
+    await writeFile(ready, '');
+    if (runAs) await chown(ready, runAs.uid, runAs.gid);
+  }
+}
