@@ -1,7 +1,9 @@
 import { useEffect } from 'react';
 import { api } from '../api';
+import { ActionButton } from '../ui/ActionButton';
 import { ErrorAlert, Notice } from '../ui/Field';
 import { grantTiming, GrantStatusBadge, type Grant } from '../ui/grants';
+import { RefreshHead } from '../ui/RefreshHead';
 import { TableHead } from '../ui/TableHead';
 
 /** While one of mine waits for a workspace's approval, the list is asked again this often (ms). */
@@ -51,12 +53,9 @@ export function Grants({
 
   return (
     <section className="panel" aria-labelledby="grants">
-      <div className="section-head">
+      <RefreshHead onRefresh={load}>
         <h2 id="grants">Support grants</h2>
-        <button className="secondary small" type="button" onClick={() => void load()}>
-          Refresh
-        </button>
-      </div>
+      </RefreshHead>
       {notice && <Notice>{notice}</Notice>}
       <ErrorAlert error={error} />
       {grants.length === 0 ? (
@@ -83,13 +82,13 @@ export function Grants({
                     {own && (grant.status === 'active' || grant.status === 'pending') && (
                       <div className="row">
                         {grant.status === 'active' && (
-                          <button className="primary" type="button" onClick={() => enter(grant)}>
-                            Enter<span className="visually-hidden"> {name}</span>
-                          </button>
+                          <ActionButton tone="primary" about={name} onClick={() => enter(grant)}>
+                            Enter
+                          </ActionButton>
                         )}
-                        <button className="danger" type="button" onClick={() => end(grant)}>
-                          End<span className="visually-hidden"> the grant to {name}</span>
-                        </button>
+                        <ActionButton tone="danger" about={`the grant to ${name}`} onClick={() => end(grant)}>
+                          End
+                        </ActionButton>
                       </div>
                     )}
                   </td>

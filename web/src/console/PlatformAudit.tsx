@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { ErrorAlert } from '../ui/Field';
 import { moment } from '../ui/grants';
+import { RefreshHead } from '../ui/RefreshHead';
 import { TableHead } from '../ui/TableHead';
 
 export interface PlatformAuditEntry {
@@ -30,12 +31,9 @@ export function PlatformAudit({
   const [shown, setShown] = useState(pageSize);
   return (
     <section className="panel" aria-labelledby="platform-audit">
-      <div className="section-head">
+      <RefreshHead onRefresh={load}>
         <h2 id="platform-audit">Platform audit log</h2>
-        <button className="secondary small" type="button" onClick={() => void load()}>
-          Refresh
-        </button>
-      </div>
+      </RefreshHead>
       <ErrorAlert error={error} />
       <table className="table stack">
         <TableHead columns={['When', 'Who', 'What', 'Workspace']} />

@@ -1,6 +1,7 @@
-import { useEffect, useId, useRef, type FormEvent } from 'react';
+import { useId } from 'react';
 import { api, fieldError } from '../api';
-import { ErrorAlert } from '../ui/Field';
+import { ErrorAlert, TextAreaField } from '../ui/Field';
+import { FormDialog } from '../ui/FormDialog';
 import { grantDurations, type Grant } from '../ui/grants';
 import { useStaffAction } from './session';
 
@@ -25,16 +26,9 @@ export function RequestAccess({
   onClose(): void;
   onRequested(grant: Grant): void;
 }) {
-  const dialog = useRef<HTMLDialogElement>(null);
   const id = useId();
   const { error, busy, run } = useStaffAction();
-  useEffect(() => {
-    if (!dialog.current?.open) dialog.current?.showModal();
-  }, []);
-
-  const submit = (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
+  const request = (form: FormData, close: () => void) =>
     void run(async () => {
       const grant = await api<Grant>('POST', '/console/grants', {
         tenant: workspace.slug,
@@ -42,61 +36,44 @@ export function RequestAccess({
         minutes: Number(form.get('minutes')),
       });
       onRequested(grant);
-      dialog.current?.close();
+      close();
     });
-  };
 
   const reasonError = fieldError(error, 'reason');
   return (
-    <dialog ref={dialog} className="dialog" aria-labelledby={`${id}-title`} onClose={onClose}>
-      <form onSubmit={submit} noValidate>
-        <h2 id={`${id}-title`}>Request access to {workspace.name}</h2>
-        <p className="muted small">
-          Its owners and admins see who asked and why, and every page you open. Some workspaces approve each request
-          first.
-        </p>
-        <ErrorAlert error={reasonError || fieldError(error, 'minutes') ? undefined : error} />
-        <div className="field">
-          <label htmlFor={`${id}-reason`}>Reason</label>
-          <textarea
-            id={`${id}-reason`}
-            name="reason"
-            className="prose"
-            rows={3}
-            maxLength={500}
-            required
-            autoFocus
-            aria-invalid={reasonError ? true : undefined}
-            aria-describedby={`${id}-reason-hint${reasonError ? ` ${id}-reason-error` : ''}`}
-          />
-          <span className="hint" id={`${id}-reason-hint`}>
-            What you need to look at and why, with the ticket: 10 to 500 characters.
-          </span>
-          {reasonError && (
-            <span className="error" id={`${id}-reason-error`}>
-              {reasonError}
-            </span>
-          )}
-        </div>
-        <div className="field">
-          <label htmlFor={`${id}-minutes`}>Duration</label>
-          <select id={`${id}-minutes`} name="minutes" defaultValue="60">
-            {grantDurations.map(([minutes, label]) => (
-              <option key={minutes} value={minutes}>
-                {label}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="row">
-          <button className="primary" type="submit" disabled={busy}>
-            {busy ? 'Requesting…' : 'Request access'}
-          </button>
-          <button className="secondary" type="button" onClick={() => dialog.current?.close()}>
-            Cancel
-          </button>
-        </div>
-      </form>
-    </dialog>
+    <FormDialog
+      title={`Request access to ${workspace.name}`}
+      submit={['Request access', 'Requesting…']}
+      busy={busy}
+      onSubmit={request}
+      onClose={onClose}
+    >
+      <p className="muted small">
+        Its owners and admins see who asked and why, and every page you open. Some workspaces approve each request
+        first.
+      </p>
+      <ErrorAlert error={reasonError || fieldError(error, 'minutes') ? undefined : error} />
+      <TextAreaField
+        label="Reason"
+        name="reason"
+        className="prose"
+        rows={3}
+        maxLength={500}
+        required
+        autoFocus
+        hint="What you need to look at and why, with the ticket: 10 to 500 characters."
+        error={reasonError}
+      />
+      <div className="field">
+        <label htmlFor={`${id}-minutes`}>Duration</label>
+        <select id={`${id}-minutes`} name="minutes" defaultValue="60">
+          {grantDurations.map(([minutes, label]) => (
+            <option key={minutes} value={minutes}>
+              {label}
+            </option>
+          ))}
+        </select>
+      </div>
+    </FormDialog>
   );
 }

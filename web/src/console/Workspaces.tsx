@@ -1,4 +1,5 @@
 import { useCallback, useState } from 'react';
+import { ActionButton } from '../ui/ActionButton';
 import { ErrorAlert } from '../ui/Field';
 import { moment, type Grant } from '../ui/grants';
 import { TableHead } from '../ui/TableHead';
@@ -57,17 +58,17 @@ export function Workspaces() {
                 </td>
                 <td>{new Date(workspace.createdAt).toLocaleDateString()}</td>
                 <td>
-                  <button
-                    className="secondary"
-                    type="button"
+                  <ActionButton
+                    tone="secondary"
+                    about={`to ${workspace.name}`}
                     disabled={workspace.status !== 'active'}
                     onClick={() => {
                       setNotice(undefined);
                       setAsking(workspace);
                     }}
                   >
-                    Request access<span className="visually-hidden"> to {workspace.name}</span>
-                  </button>
+                    Request access
+                  </ActionButton>
                 </td>
               </tr>
             ))}

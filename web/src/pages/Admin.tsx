@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { api, ApiError, fieldError, type Role } from '../api';
 import { useSession } from '../session';
+import { ActionButton } from '../ui/ActionButton';
 import { ErrorAlert, Field, Notice } from '../ui/Field';
 import { Shell } from '../ui/Shell';
 import { TableHead } from '../ui/TableHead';
@@ -97,12 +98,12 @@ function Members() {
                 <td>
                   {editable && (
                     <div className="row">
-                      <button className="secondary" type="button" onClick={() => resetFactors(member)}>
+                      <ActionButton tone="secondary" onClick={() => resetFactors(member)}>
                         Reset 2FA
-                      </button>
-                      <button className="danger" type="button" onClick={() => remove(member)}>
+                      </ActionButton>
+                      <ActionButton tone="danger" onClick={() => remove(member)}>
                         Remove
-                      </button>
+                      </ActionButton>
                     </div>
                   )}
                 </td>

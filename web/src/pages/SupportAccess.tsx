@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { useLocation } from 'react-router';
 import { api } from '../api';
 import { useSession } from '../session';
+import { ActionButton } from '../ui/ActionButton';
 import { ErrorAlert, Notice } from '../ui/Field';
 import { grantTiming, GrantStatusBadge, moment, type Grant } from '../ui/grants';
 import { TableHead } from '../ui/TableHead';
@@ -99,30 +100,24 @@ export function SupportAccess() {
                     <div className="row">
                       {grant.status === 'pending' && (
                         <>
-                          <button
-                            className="primary"
-                            type="button"
+                          <ActionButton
+                            tone="primary"
                             onClick={() => act('POST', `/support/grants/${grant.id}/approve`)}
                           >
                             Approve
-                          </button>
-                          <button
-                            className="secondary"
-                            type="button"
+                          </ActionButton>
+                          <ActionButton
+                            tone="secondary"
                             onClick={() => act('POST', `/support/grants/${grant.id}/deny`)}
                           >
                             Deny
-                          </button>
+                          </ActionButton>
                         </>
                       )}
                       {grant.status === 'active' && (
-                        <button
-                          className="danger"
-                          type="button"
-                          onClick={() => act('DELETE', `/support/grants/${grant.id}`)}
-                        >
+                        <ActionButton tone="danger" onClick={() => act('DELETE', `/support/grants/${grant.id}`)}>
                           Revoke
-                        </button>
+                        </ActionButton>
                       )}
                     </div>
                   </td>

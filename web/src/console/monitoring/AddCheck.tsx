@@ -1,4 +1,4 @@
-import { useId, useState, type FormEvent } from 'react';
+import { useId, useState, type FormEvent, type InputHTMLAttributes } from 'react';
 import { api, fieldError } from '../../api';
 import { ErrorAlert, Field, Notice } from '../../ui/Field';
 import { useStaffAction } from '../session';
@@ -11,20 +11,67 @@ const kinds: ReadonlyArray<[kind: CheckKind, label: string, hint: string]> = [
   ['tls', 'TLS certificate', 'A host’s certificate is further from expiry than the warning days.'],
 ];
 
+/** A field of what a check looks at; its value is sent as a number when `type` is number. */
+type TargetField = { name: string; label: string; hint?: string } & Pick<
+  InputHTMLAttributes<HTMLInputElement>,
+  'type' | 'min' | 'max' | 'maxLength' | 'inputMode' | 'placeholder' | 'required'
+>;
+
+const host: TargetField = {
+  name: 'host',
+  label: 'Host',
+  maxLength: 253,
+  placeholder: 'db.example.com',
+  required: true,
+};
+const port = { name: 'port', type: 'number', min: 1, max: 65535, inputMode: 'numeric' } as const;
+
+/** Each kind's target fields, in the form's order, as `POST /console/status/checks` takes them. */
+const targetFields: Record<CheckKind, TargetField[]> = {
+  http: [
+    { name: 'url', label: 'URL', type: 'url', placeholder: 'https://example.com/health', required: true },
+    {
+      name: 'expectStatus',
+      label: 'Expected status (optional)',
+      type: 'number',
+      min: 100,
+      max: 599,
+      inputMode: 'numeric',
+      hint: 'Empty: any status below 400.',
+    },
+    { name: 'keyword', label: 'Keyword (optional)', maxLength: 200, hint: "Text the answer's body must contain." },
+  ],
+  tcp: [host, { ...port, label: 'Port', required: true }],
+  tls: [
+    host,
+    { ...port, label: 'Port (optional)', hint: 'Empty: 443.' },
+    {
+      name: 'warnDays',
+      label: 'Warn days before expiry (optional)',
+      type: 'number',
+      min: 1,
+      max: 365,
+      inputMode: 'numeric',
+      hint: 'Degraded from this many days before the certificate expires. Empty: 14.',
+    },
+  ],
+};
+
+/** Every field the server may name in an error, of whichever kind. */
+const fieldNames = ['name', ...Object.values(targetFields).flatMap((fields) => fields.map((field) => field.name))];
+
 /** A form value as a number, or undefined when the field was left empty. */
 const numberOr = (value: FormDataEntryValue | null) => (value === null || value === '' ? undefined : Number(value));
 const textOr = (value: FormDataEntryValue | null) => String(value ?? '').trim() || undefined;
 
-/** What the form says for a kind, as `POST /console/status/checks` takes it. */
-function targetOf(kind: CheckKind, form: FormData): Record<string, string | number | undefined> {
-  if (kind === 'http')
-    return {
-      url: textOr(form.get('url')),
-      expectStatus: numberOr(form.get('expectStatus')),
-      keyword: textOr(form.get('keyword')),
-    };
-  if (kind === 'tcp') return { host: textOr(form.get('host')), port: numberOr(form.get('port')) };
-  return { host: textOr(form.get('host')), port: numberOr(form.get('port')), warnDays: numberOr(form.get('warnDays')) };
+/** What the form says for a kind, its empty fields left out. */
+function targetOf(kind: CheckKind, form: FormData): Record<string, string | number> {
+  const target: Record<string, string | number> = {};
+  for (const { name, type } of targetFields[kind]) {
+    const value = type === 'number' ? numberOr(form.get(name)) : textOr(form.get(name));
+    if (value !== undefined) target[name] = value;
+  }
+  return target;
 }
 
 /** An operator's own check: HTTP (status code, keyword), TCP connect, or TLS certificate expiry. */
@@ -38,7 +85,7 @@ export function AddCheck({ onAdded }: { onAdded(): Promise<void> }) {
     event.preventDefault();
     const element = event.currentTarget;
     const form = new FormData(element);
-    const target = Object.fromEntries(Object.entries(targetOf(kind, form)).filter(([, value]) => value !== undefined));
+    const target = targetOf(kind, form);
     const name = String(form.get('name') ?? '').trim();
     setAdded(undefined);
     void run(async () => {
@@ -57,7 +104,7 @@ export function AddCheck({ onAdded }: { onAdded(): Promise<void> }) {
   };
 
   const errorOf = (field: string) => fieldError(error, field);
-  const named = ['name', 'url', 'expectStatus', 'keyword', 'host', 'port', 'warnDays'].some(errorOf);
+  const named = fieldNames.some(errorOf);
   return (
     <section className="panel" aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>Add a check</h2>
@@ -90,75 +137,10 @@ export function AddCheck({ onAdded }: { onAdded(): Promise<void> }) {
             hint="As the status page shows it, e.g. Marketing site."
           />
           <Field label="Description (optional)" name="description" maxLength={300} />
-          {kind === 'http' ? (
-            <>
-              <Field
-                key="url"
-                label="URL"
-                name="url"
-                type="url"
-                placeholder="https://example.com/health"
-                required
-                error={errorOf('url')}
-              />
-              <Field
-                key="expectStatus"
-                label="Expected status (optional)"
-                name="expectStatus"
-                type="number"
-                min={100}
-                max={599}
-                inputMode="numeric"
-                hint="Empty: any status below 400."
-                error={errorOf('expectStatus')}
-              />
-              <Field
-                key="keyword"
-                label="Keyword (optional)"
-                name="keyword"
-                maxLength={200}
-                hint="Text the answer's body must contain."
-                error={errorOf('keyword')}
-              />
-            </>
-          ) : (
-            <>
-              <Field
-                key={`${kind}-host`}
-                label="Host"
-                name="host"
-                maxLength={253}
-                placeholder="db.example.com"
-                required
-                error={errorOf('host')}
-              />
-              <Field
-                key={`${kind}-port`}
-                label={kind === 'tls' ? 'Port (optional)' : 'Port'}
-                name="port"
-                type="number"
-                min={1}
-                max={65535}
-                inputMode="numeric"
-                required={kind === 'tcp'}
-                hint={kind === 'tls' ? 'Empty: 443.' : undefined}
-                error={errorOf('port')}
-              />
-              {kind === 'tls' && (
-                <Field
-                  key="warnDays"
-                  label="Warn days before expiry (optional)"
-                  name="warnDays"
-                  type="number"
-                  min={1}
-                  max={365}
-                  inputMode="numeric"
-                  hint="Degraded from this many days before the certificate expires. Empty: 14."
-                  error={errorOf('warnDays')}
-                />
-              )}
-            </>
-          )}
+          {targetFields[kind].map(({ name, ...field }) => (
+            // Keyed by kind too: a field another kind also has starts empty when the kind changes.
+            <Field key={`${kind}-${name}`} name={name} {...field} error={errorOf(name)} />
+          ))}
           <label className="check">
             <input type="checkbox" name="public" defaultChecked />
             <span>Show on the public status page</span>

@@ -1,5 +1,6 @@
 import { useId, useState, type FormEvent } from 'react';
 import { api, fieldError } from '../../api';
+import { ActionButton } from '../../ui/ActionButton';
 import { ErrorAlert, Field, Notice } from '../../ui/Field';
 import { TableHead } from '../../ui/TableHead';
 import { useList } from '../../ui/useAction';
@@ -73,12 +74,12 @@ export function AlertChannels() {
                 <td className="detail">{channel.target}</td>
                 <td>
                   <div className="row tight">
-                    <button className="secondary small" type="button" onClick={() => test(channel)}>
-                      Send test<span className="visually-hidden"> to {channel.name}</span>
-                    </button>
-                    <button className="danger small" type="button" onClick={() => remove(channel)}>
-                      Remove<span className="visually-hidden"> {channel.name}</span>
-                    </button>
+                    <ActionButton tone="secondary" small about={`to ${channel.name}`} onClick={() => test(channel)}>
+                      Send test
+                    </ActionButton>
+                    <ActionButton tone="danger" small about={channel.name} onClick={() => remove(channel)}>
+                      Remove
+                    </ActionButton>
                   </div>
                 </td>
               </tr>

@@ -1,6 +1,8 @@
-import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { api, fieldError } from '../../api';
+import { ActionButton } from '../../ui/ActionButton';
 import { ErrorAlert, Field } from '../../ui/Field';
+import { FormDialog } from '../../ui/FormDialog';
 import { TableHead } from '../../ui/TableHead';
 import { useStaffAction } from '../session';
 import type { AlertRule } from './types';
@@ -13,64 +15,51 @@ export function condition(rule: AlertRule): string {
 
 /** A rule's threshold and how many checks in a row it waits, in a modal dialog. */
 function EditRule({ rule, onClose, onSaved }: { rule: AlertRule; onClose(): void; onSaved(): Promise<void> }) {
-  const dialog = useRef<HTMLDialogElement>(null);
-  const id = useId();
   const { error, busy, run } = useStaffAction();
-  useEffect(() => {
-    if (!dialog.current?.open) dialog.current?.showModal();
-  }, []);
-  const submit = (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
+  const save = (form: FormData, close: () => void) =>
     void run(async () => {
       await api('PATCH', `/console/alerts/rules/${encodeURIComponent(rule.id)}`, {
         forChecks: Number(form.get('forChecks')),
         ...(rule.kind === 'figure' ? { threshold: Number(form.get('threshold')) } : {}),
       });
       await onSaved();
-      dialog.current?.close();
+      close();
     });
-  };
   const thresholdError = fieldError(error, 'threshold');
   const forChecksError = fieldError(error, 'forChecks');
   return (
-    <dialog ref={dialog} className="dialog" aria-labelledby={`${id}-title`} onClose={onClose}>
-      <form onSubmit={submit} noValidate>
-        <h2 id={`${id}-title`}>Edit “{rule.name}”</h2>
-        <ErrorAlert error={thresholdError || forChecksError ? undefined : error} />
-        {rule.kind === 'figure' && (
-          <Field
-            label={`Threshold (fires when ${rule.figure} ${rule.op} it)`}
-            name="threshold"
-            type="number"
-            step="any"
-            required
-            defaultValue={rule.threshold ?? ''}
-            error={thresholdError}
-          />
-        )}
+    <FormDialog
+      title={`Edit “${rule.name}”`}
+      submit={['Save', 'Saving…']}
+      busy={busy}
+      onSubmit={save}
+      onClose={onClose}
+    >
+      <ErrorAlert error={thresholdError || forChecksError ? undefined : error} />
+      {rule.kind === 'figure' && (
         <Field
-          label="Checks in a row"
-          name="forChecks"
+          label={`Threshold (fires when ${rule.figure} ${rule.op} it)`}
+          name="threshold"
           type="number"
-          min={1}
-          max={100}
-          step={1}
+          step="any"
           required
-          defaultValue={rule.forChecks}
-          hint="Bad checks in a row before it fires, and good ones before it recovers (1 to 100)."
-          error={forChecksError}
+          defaultValue={rule.threshold ?? ''}
+          error={thresholdError}
         />
-        <div className="row">
-          <button className="primary" type="submit" disabled={busy}>
-            {busy ? 'Saving…' : 'Save'}
-          </button>
-          <button className="secondary" type="button" onClick={() => dialog.current?.close()}>
-            Cancel
-          </button>
-        </div>
-      </form>
-    </dialog>
+      )}
+      <Field
+        label="Checks in a row"
+        name="forChecks"
+        type="number"
+        min={1}
+        max={100}
+        step={1}
+        required
+        defaultValue={rule.forChecks}
+        hint="Bad checks in a row before it fires, and good ones before it recovers (1 to 100)."
+        error={forChecksError}
+      />
+    </FormDialog>
   );
 }
 
@@ -127,9 +116,9 @@ export function AlertRules({ rules, load }: { rules: AlertRule[]; load(): Promis
                 </label>
               </td>
               <td>
-                <button className="secondary small" type="button" onClick={() => setEditing(rule)}>
-                  Edit<span className="visually-hidden"> {rule.name}</span>
-                </button>
+                <ActionButton tone="secondary" small about={rule.name} onClick={() => setEditing(rule)}>
+                  Edit
+                </ActionButton>
               </td>
             </tr>
           ))}

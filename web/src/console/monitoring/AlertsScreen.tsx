@@ -1,4 +1,5 @@
 import { ErrorAlert } from '../../ui/Field';
+import { RefreshHead } from '../../ui/RefreshHead';
 import { TableHead } from '../../ui/TableHead';
 import { useList } from '../../ui/useAction';
 import { ConsoleShell } from '../ConsoleShell';
@@ -32,12 +33,9 @@ export function AlertsScreen() {
   return (
     <ConsoleShell>
       <section className="panel" aria-labelledby="firing-title">
-        <div className="section-head">
+        <RefreshHead onRefresh={load} busy={action.busy}>
           <h1 id="firing-title">Alerts</h1>
-          <button className="secondary small" type="button" onClick={() => void load()} disabled={action.busy}>
-            Refresh
-          </button>
-        </div>
+        </RefreshHead>
         <ErrorAlert error={action.error} />
         <h2 className="subhead">Firing now</h2>
         {now === undefined ? (

@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { api } from '../../api';
+import { ActionButton } from '../../ui/ActionButton';
 import { ErrorAlert } from '../../ui/Field';
 import { TableHead } from '../../ui/TableHead';
 import { useStaffAction } from '../session';
@@ -113,13 +114,13 @@ export function ComponentsTable({ components, load }: { components: StatusCompon
                 </td>
                 <td>
                   <div className="row tight">
-                    <button className="secondary small" type="button" onClick={() => setEditing(component)}>
-                      Edit<span className="visually-hidden"> {component.name}</span>
-                    </button>
+                    <ActionButton tone="secondary" small about={component.name} onClick={() => setEditing(component)}>
+                      Edit
+                    </ActionButton>
                     {component.kind !== 'builtin' && (
-                      <button className="danger small" type="button" onClick={() => remove(component)}>
-                        Remove<span className="visually-hidden"> {component.name}</span>
-                      </button>
+                      <ActionButton tone="danger" small about={component.name} onClick={() => remove(component)}>
+                        Remove
+                      </ActionButton>
                     )}
                   </div>
                 </td>

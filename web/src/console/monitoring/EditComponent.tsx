@@ -1,6 +1,6 @@
-import { useEffect, useId, useRef, type FormEvent } from 'react';
 import { api, fieldError } from '../../api';
 import { ErrorAlert, Field } from '../../ui/Field';
+import { FormDialog } from '../../ui/FormDialog';
 import { useStaffAction } from '../session';
 import type { StatusComponent } from './types';
 
@@ -14,16 +14,8 @@ export function EditComponent({
   onClose(): void;
   onSaved(): Promise<void>;
 }) {
-  const dialog = useRef<HTMLDialogElement>(null);
-  const id = useId();
   const { error, busy, run } = useStaffAction();
-  useEffect(() => {
-    if (!dialog.current?.open) dialog.current?.showModal();
-  }, []);
-
-  const submit = (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
+  const save = (form: FormData, close: () => void) =>
     void run(async () => {
       await api('PATCH', `/console/status/components/${encodeURIComponent(component.id)}`, {
         name: String(form.get('name') ?? '').trim(),
@@ -31,45 +23,39 @@ export function EditComponent({
         public: form.get('public') === 'on',
       });
       await onSaved();
-      dialog.current?.close();
+      close();
     });
-  };
 
   const nameError = fieldError(error, 'name');
   const positionError = fieldError(error, 'position');
   return (
-    <dialog ref={dialog} className="dialog" aria-labelledby={`${id}-title`} onClose={onClose}>
-      <form onSubmit={submit} noValidate>
-        <h2 id={`${id}-title`}>Edit {component.name}</h2>
-        <ErrorAlert error={nameError || positionError ? undefined : error} />
-        <Field label="Name" name="name" defaultValue={component.name} maxLength={100} required error={nameError} />
-        <Field
-          label="Position"
-          name="position"
-          type="number"
-          min={0}
-          max={100000}
-          step={1}
-          defaultValue={component.position}
-          hint="Lower numbers come first on the status page."
-          error={positionError}
-        />
-        <label className="check">
-          <input type="checkbox" name="public" defaultChecked={component.public} />
-          <span>
-            Show on the public status page
-            <span className="hint-line">Hidden components are still probed and alerted on.</span>
-          </span>
-        </label>
-        <div className="row">
-          <button className="primary" type="submit" disabled={busy}>
-            {busy ? 'Saving…' : 'Save'}
-          </button>
-          <button className="secondary" type="button" onClick={() => dialog.current?.close()}>
-            Cancel
-          </button>
-        </div>
-      </form>
-    </dialog>
+    <FormDialog
+      title={`Edit ${component.name}`}
+      submit={['Save', 'Saving…']}
+      busy={busy}
+      onSubmit={save}
+      onClose={onClose}
+    >
+      <ErrorAlert error={nameError || positionError ? undefined : error} />
+      <Field label="Name" name="name" defaultValue={component.name} maxLength={100} required error={nameError} />
+      <Field
+        label="Position"
+        name="position"
+        type="number"
+        min={0}
+        max={100000}
+        step={1}
+        defaultValue={component.position}
+        hint="Lower numbers come first on the status page."
+        error={positionError}
+      />
+      <label className="check">
+        <input type="checkbox" name="public" defaultChecked={component.public} />
+        <span>
+          Show on the public status page
+          <span className="hint-line">Hidden components are still probed and alerted on.</span>
+        </span>
+      </label>
+    </FormDialog>
   );
 }

@@ -1,6 +1,8 @@
 import { useId, useState, type FormEvent } from 'react';
 import { api, fieldError } from '../../api';
-import { ErrorAlert } from '../../ui/Field';
+import { ActionButton } from '../../ui/ActionButton';
+import { ErrorAlert, TextAreaField } from '../../ui/Field';
+import { FormButtons } from '../../ui/FormButtons';
 import { useStaffAction } from '../session';
 import { ImpactPicker, type Impacts } from './Pickers';
 import { authorName, IncidentStateBadge, incidentStateWords, StateBadge } from './states';
@@ -74,24 +76,15 @@ function PostUpdate({
           ))}
         </select>
       </div>
-      <div className="field">
-        <label htmlFor={`${id}-message`}>Update</label>
-        <textarea
-          id={`${id}-message`}
-          name="message"
-          className="prose"
-          rows={3}
-          maxLength={5000}
-          required
-          aria-invalid={messageError ? true : undefined}
-          aria-describedby={messageError ? `${id}-message-error` : undefined}
-        />
-        {messageError && (
-          <span className="error" id={`${id}-message-error`}>
-            {messageError}
-          </span>
-        )}
-      </div>
+      <TextAreaField
+        label="Update"
+        name="message"
+        className="prose"
+        rows={3}
+        maxLength={5000}
+        required
+        error={messageError}
+      />
       <label className="check">
         <input type="checkbox" checked={changing} onChange={(event) => setChanging(event.target.checked)} />
         <span>Change the affected components</span>
@@ -99,14 +92,7 @@ function PostUpdate({
       {changing && (
         <ImpactPicker components={components} value={impacts} onChange={setImpacts} legend="Affected components now" />
       )}
-      <div className="row">
-        <button className="primary" type="submit" disabled={busy}>
-          {busy ? 'Posting…' : 'Post update'}
-        </button>
-        <button className="secondary" type="button" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
+      <FormButtons submit={['Post update', 'Posting…']} busy={busy} onCancel={onCancel} />
     </form>
   );
 }
@@ -163,9 +149,9 @@ export function IncidentCard({
               />
             ) : (
               <div>
-                <button className="secondary small" type="button" onClick={() => setUpdating(true)}>
-                  Post an update<span className="visually-hidden"> to {incident.title}</span>
-                </button>
+                <ActionButton tone="secondary" small about={`to ${incident.title}`} onClick={() => setUpdating(true)}>
+                  Post an update
+                </ActionButton>
               </div>
             ))}
         </>

@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { api } from '../../api';
+import { ActionButton } from '../../ui/ActionButton';
 import { ErrorAlert, Notice } from '../../ui/Field';
 import { useList } from '../../ui/useAction';
 import { ConsoleShell } from '../ConsoleShell';
@@ -26,12 +27,12 @@ function Draft({
       </p>
       <IncidentCard incident={incident} components={components} onChanged={async () => undefined} />
       <div className="row">
-        <button className="primary" type="button" onClick={() => act(incident, 'confirm')}>
-          Confirm and publish<span className="visually-hidden"> {incident.title}</span>
-        </button>
-        <button className="danger" type="button" onClick={() => act(incident, 'discard')}>
-          Discard draft<span className="visually-hidden"> {incident.title}</span>
-        </button>
+        <ActionButton tone="primary" about={incident.title} onClick={() => act(incident, 'confirm')}>
+          Confirm and publish
+        </ActionButton>
+        <ActionButton tone="danger" about={incident.title} onClick={() => act(incident, 'discard')}>
+          Discard draft
+        </ActionButton>
       </div>
     </div>
   );

@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { api } from '../../api';
+import { ActionButton } from '../../ui/ActionButton';
 import { ErrorAlert, Notice } from '../../ui/Field';
 import { useList } from '../../ui/useAction';
 import { ConsoleShell } from '../ConsoleShell';
@@ -61,13 +62,13 @@ function WindowCard({
       {(phase === 'scheduled' || phase === 'under way') && (
         <div className="row">
           {phase === 'scheduled' ? (
-            <button className="danger small" type="button" onClick={() => act(window, 'cancel')}>
-              Cancel window<span className="visually-hidden"> {window.title}</span>
-            </button>
+            <ActionButton tone="danger" small about={window.title} onClick={() => act(window, 'cancel')}>
+              Cancel window
+            </ActionButton>
           ) : (
-            <button className="secondary small" type="button" onClick={() => act(window, 'end')}>
-              End now<span className="visually-hidden"> {window.title}</span>
-            </button>
+            <ActionButton tone="secondary" small about={window.title} onClick={() => act(window, 'end')}>
+              End now
+            </ActionButton>
           )}
         </div>
       )}

@@ -1,6 +1,7 @@
 import { useId, useState, type FormEvent } from 'react';
 import { api, fieldError } from '../../api';
-import { ErrorAlert, Field } from '../../ui/Field';
+import { ErrorAlert, Field, TextAreaField } from '../../ui/Field';
+import { FormButtons } from '../../ui/FormButtons';
 import type { Workspace } from '../RequestAccess';
 import { useStaffAction } from '../session';
 import { ImpactPicker, WorkspacePicker, type Impacts } from './Pickers';
@@ -77,27 +78,16 @@ export function OpenIncident({
           </select>
           <span className="hint">An incident opens unresolved; post a Resolved update to close it.</span>
         </div>
-        <div className="field">
-          <label htmlFor={`${id}-message`}>Message</label>
-          <textarea
-            id={`${id}-message`}
-            name="message"
-            className="prose"
-            rows={4}
-            maxLength={5000}
-            required
-            aria-invalid={messageError ? true : undefined}
-            aria-describedby={`${id}-message-hint${messageError ? ` ${id}-message-error` : ''}`}
-          />
-          <span className="hint" id={`${id}-message-hint`}>
-            The first entry of its timeline, as the status page shows it.
-          </span>
-          {messageError && (
-            <span className="error" id={`${id}-message-error`}>
-              {messageError}
-            </span>
-          )}
-        </div>
+        <TextAreaField
+          label="Message"
+          name="message"
+          className="prose"
+          rows={4}
+          maxLength={5000}
+          required
+          hint="The first entry of its timeline, as the status page shows it."
+          error={messageError}
+        />
         <ImpactPicker components={components} value={impacts} onChange={setImpacts} error={componentsError} />
         <WorkspacePicker workspaces={workspaces} value={tenants} onChange={setTenants} />
         <Field
@@ -106,14 +96,7 @@ export function OpenIncident({
           type="datetime-local"
           hint={`If before now. In your time zone, ${timeZoneLabel()}.`}
         />
-        <div className="row">
-          <button className="primary" type="submit" disabled={busy}>
-            {busy ? 'Opening…' : 'Open incident'}
-          </button>
-          <button className="secondary" type="button" onClick={onCancel}>
-            Cancel
-          </button>
-        </div>
+        <FormButtons submit={['Open incident', 'Opening…']} busy={busy} onCancel={onCancel} />
       </form>
     </section>
   );

@@ -1,10 +1,59 @@
-import { useId } from 'react';
+import { useId, type HTMLAttributes, type ReactNode } from 'react';
 import type { Workspace } from '../RequestAccess';
 import { impacts, stateWords } from './states';
 import type { ComponentState, StatusComponent } from './types';
 
 /** Each component's impact, as an incident declares it; components left out are not affected. */
 export type Impacts = Record<string, ComponentState>;
+
+/** A picker's fieldset: its legend, its controls, and the error about them that the fieldset is described by. */
+function Picker({ legend, error, children }: { legend: string; error: string | undefined; children: ReactNode }) {
+  const id = useId();
+  return (
+    <fieldset className="picker" aria-describedby={error ? `${id}-error` : undefined}>
+      <legend>{legend}</legend>
+      {children}
+      {error && (
+        <span className="error" id={`${id}-error`}>
+          {error}
+        </span>
+      )}
+    </fieldset>
+  );
+}
+
+/** Checkboxes in columns, one for each item (by its key); `value` holds the keys of those ticked. */
+function CheckColumns<T>({
+  items,
+  keyOf,
+  labelOf,
+  value,
+  onChange,
+  className,
+  ...box
+}: {
+  items: T[];
+  keyOf(item: T): string;
+  labelOf(item: T): ReactNode;
+  value: string[];
+  onChange(next: string[]): void;
+} & Pick<HTMLAttributes<HTMLDivElement>, 'className' | 'role' | 'aria-label'>) {
+  const toggle = (key: string, on: boolean) => onChange(on ? [...value, key] : value.filter((other) => other !== key));
+  return (
+    <div className={className ? `check-columns ${className}` : 'check-columns'} {...box}>
+      {items.map((item) => (
+        <label className="check" key={keyOf(item)}>
+          <input
+            type="checkbox"
+            checked={value.includes(keyOf(item))}
+            onChange={(event) => toggle(keyOf(item), event.target.checked)}
+          />
+          <span>{labelOf(item)}</span>
+        </label>
+      ))}
+    </div>
+  );
+}
 
 /** One select per component: not affected, or how badly. */
 export function ImpactPicker({
@@ -28,8 +77,7 @@ export function ImpactPicker({
     onChange(next);
   };
   return (
-    <fieldset className="picker" aria-describedby={error ? `${id}-error` : undefined}>
-      <legend>{legend}</legend>
+    <Picker legend={legend} error={error}>
       {components.length === 0 && <p className="muted small">No components on record yet.</p>}
       <div className="impact-list">
         {components.map((component) => (
@@ -51,12 +99,7 @@ export function ImpactPicker({
           </div>
         ))}
       </div>
-      {error && (
-        <span className="error" id={`${id}-error`}>
-          {error}
-        </span>
-      )}
-    </fieldset>
+    </Picker>
   );
 }
 
@@ -72,30 +115,16 @@ export function ComponentChecks({
   onChange(next: string[]): void;
   error?: string | undefined;
 }) {
-  const id = useId();
-  const toggle = (componentId: string, on: boolean) =>
-    onChange(on ? [...value, componentId] : value.filter((other) => other !== componentId));
   return (
-    <fieldset className="picker" aria-describedby={error ? `${id}-error` : undefined}>
-      <legend>Affected components</legend>
-      <div className="check-columns">
-        {components.map((component) => (
-          <label className="check" key={component.id}>
-            <input
-              type="checkbox"
-              checked={value.includes(component.id)}
-              onChange={(event) => toggle(component.id, event.target.checked)}
-            />
-            <span>{component.name}</span>
-          </label>
-        ))}
-      </div>
-      {error && (
-        <span className="error" id={`${id}-error`}>
-          {error}
-        </span>
-      )}
-    </fieldset>
+    <Picker legend="Affected components" error={error}>
+      <CheckColumns
+        items={components}
+        keyOf={(component) => component.id}
+        labelOf={(component) => component.name}
+        value={value}
+        onChange={onChange}
+      />
+    </Picker>
   );
 }
 
@@ -110,8 +139,6 @@ export function WorkspacePicker({
   onChange(next: string[] | null): void;
 }) {
   const id = useId();
-  const toggle = (slug: string, on: boolean) =>
-    onChange(on ? [...(value ?? []), slug] : (value ?? []).filter((other) => other !== slug));
   return (
     <fieldset className="picker choices">
       <legend>Affected workspaces</legend>
@@ -130,20 +157,20 @@ export function WorkspacePicker({
         </span>
       </label>
       {value !== null && (
-        <div className="check-columns scroll-box" role="group" aria-label="Workspaces">
-          {workspaces.map((workspace) => (
-            <label className="check" key={workspace.slug}>
-              <input
-                type="checkbox"
-                checked={value.includes(workspace.slug)}
-                onChange={(event) => toggle(workspace.slug, event.target.checked)}
-              />
-              <span>
-                {workspace.name} <span className="muted small">({workspace.slug})</span>
-              </span>
-            </label>
-          ))}
-        </div>
+        <CheckColumns
+          className="scroll-box"
+          role="group"
+          aria-label="Workspaces"
+          items={workspaces}
+          keyOf={(workspace) => workspace.slug}
+          labelOf={(workspace) => (
+            <>
+              {workspace.name} <span className="muted small">({workspace.slug})</span>
+            </>
+          )}
+          value={value}
+          onChange={onChange}
+        />
       )}
     </fieldset>
   );

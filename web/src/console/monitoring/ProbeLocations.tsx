@@ -1,5 +1,6 @@
 import { useId, useState, type FormEvent } from 'react';
 import { api, fieldError } from '../../api';
+import { ActionButton } from '../../ui/ActionButton';
 import { ErrorAlert, Field } from '../../ui/Field';
 import { TableHead } from '../../ui/TableHead';
 import { useList } from '../../ui/useAction';
@@ -79,9 +80,9 @@ export function ProbeLocations() {
                   </td>
                   <td>
                     {!location.revokedAt && (
-                      <button className="danger small" type="button" onClick={() => revoke(location.name)}>
-                        Revoke<span className="visually-hidden"> {location.name}</span>
-                      </button>
+                      <ActionButton tone="danger" small about={location.name} onClick={() => revoke(location.name)}>
+                        Revoke
+                      </ActionButton>
                     )}
                   </td>
                 </tr>

@@ -1,6 +1,6 @@
 import { useId, useState, type FormEvent } from 'react';
 import { api, fieldError } from '../../api';
-import { ErrorAlert, Field } from '../../ui/Field';
+import { ErrorAlert, Field, TextAreaField } from '../../ui/Field';
 import type { Workspace } from '../RequestAccess';
 import { useStaffAction } from '../session';
 import { ComponentChecks, WorkspacePicker } from './Pickers';
@@ -76,10 +76,7 @@ export function ScheduleMaintenance({
       <form className="wide-form" onSubmit={submit} noValidate>
         <ErrorAlert error={titleError ? undefined : error} />
         <Field label="Title" name="title" maxLength={200} required error={titleError} hint="e.g. Database upgrade" />
-        <div className="field">
-          <label htmlFor={`${id}-description`}>Description (optional)</label>
-          <textarea id={`${id}-description`} name="description" className="prose" rows={3} maxLength={5000} />
-        </div>
+        <TextAreaField label="Description (optional)" name="description" className="prose" rows={3} maxLength={5000} />
         <div className="row top">
           <Field
             label="Starts"

@@ -1,4 +1,5 @@
 import { ErrorAlert } from '../../ui/Field';
+import { RefreshHead } from '../../ui/RefreshHead';
 import { ConsoleShell } from '../ConsoleShell';
 import { useStaffAction } from '../session';
 import { AddCheck } from './AddCheck';
@@ -27,12 +28,9 @@ export function StatusScreen() {
   return (
     <ConsoleShell>
       <section className="panel" aria-labelledby="status-title">
-        <div className="section-head">
+        <RefreshHead onRefresh={load} busy={action.busy}>
           <h1 id="status-title">Status</h1>
-          <button className="secondary small" type="button" onClick={() => void load()} disabled={action.busy}>
-            Refresh
-          </button>
-        </div>
+        </RefreshHead>
         {headline && (
           <p className={`status-headline headline-${headline.state}`} role="status">
             <StateBadge state={headline.state} />
