@@ -138,6 +138,17 @@ export async function claimRepository(store: ObjectStore, systemIdentifier: stri
   claimed.set(store, systemIdentifier);
 }
 
+/** The cluster this process has claimed `store` for, if it has (a claim is read or written before the first write). */
+export function claimedBy(store: ObjectStore): string | undefined {
+  return claimed.get(store);
+}
+
+/** The cluster a repository is claimed for (its repository.json), if it is. */
+export function repositoryOwner(store: ObjectStore): Promise<string | undefined> {
+  const known = claimed.get(store);
+  return known === undefined ? readOwner(store) : Promise.resolve(known);
+}
+
 async function readOwner(store: ObjectStore): Promise<string | undefined> {
   const body = await readWhole(store, ownerKey);
   if (!body) return undefined;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { withClient } from '../../platform/db/connect.js';
@@ -288,6 +288,42 @@ describe('repositories at other providers', () => {
 });
 
 describe('restoring refuses what would lose data or cannot work', () => {
+  test("a backup copied in from another cluster's repository is refused on read, naming both clusters", async () => {
+    const other = await startScratchCluster('other-cluster');
+    try {
+      const keyFile = path.join(cluster.dir, 'backup.key');
+      const ours = repositories('ours-claimed');
+      await service(ours).take(); // the repository is this cluster's
+      const theirs = path.join(other.dir, 'repositories', 'theirs');
+      clockAt += 60_000;
+      const taken = await new BackupService({
+        repositories: [{ name: 'theirs', store: new FsStore(theirs) }],
+        source: other.target(),
+        sourceDataDir: other.dataDir,
+        keyFile, // the same key: only the cluster an object names tells them apart
+        clock: manualClock(new Date(clockAt)),
+        log: silentLogger(),
+      }).take();
+      const [row] = await cluster.sql<{ id: string }>('SELECT system_identifier::text AS id FROM pg_control_system()');
+      await cp(path.join(theirs, 'backups'), path.join(cluster.dir, 'repositories', 'ours-claimed', 'backups'), {
+        recursive: true,
+      });
+      const target = path.join(cluster.dir, 'copied-in');
+      await assert.rejects(
+        service(ours).restore({ id: taken.record.id, target, recovery: 'none' }),
+        failsWith(
+          'RESTORE_FAILED',
+          new RegExp(
+            `Backup ${taken.record.id} in ours-claimed belongs to the PostgreSQL cluster ${taken.record.systemIdentifier}, but the repository is cluster ${row!.id}'s`,
+          ),
+        ),
+      );
+      assert.deepEqual(await readdir(target).catch(() => []), [], 'nothing restored');
+    } finally {
+      await other.stop();
+    }
+  });
+
   test('a non-empty target is refused and left untouched', async () => {
     const repos = repositories('first-false', 'second-false');
     const target = path.join(cluster.dir, 'occupied');

@@ -4,7 +4,7 @@ import { Crc32c } from '../../platform/checksum.js';
 import { unseal } from '../../platform/crypto/sealed.js';
 import { appError } from '../../platform/errors.js';
 import type { TransferMeter } from '../../platform/progress.js';
-import { readRecords, recordIsAuthentic } from './backup.catalog.js';
+import { readRecords, recordIsAuthentic, repositoryOwner } from './backup.catalog.js';
 import type { Repository } from './backup.ports.js';
 import type { BackupRecord, TransferProgress } from './backup.schema.js';
 
@@ -23,6 +23,12 @@ export async function authenticRecord(repository: Repository, id: string, key: B
   }
   if (!recordIsAuthentic(record, key))
     throw appError('BACKUP_CORRUPT', `The metadata of backup ${id} in ${repository.name} was altered or damaged.`);
+  const owner = await repositoryOwner(repository.store);
+  if (owner !== undefined && owner !== record.systemIdentifier)
+    throw appError(
+      'REPOSITORY_OF_ANOTHER_CLUSTER',
+      `Backup ${id} in ${repository.name} belongs to the PostgreSQL cluster ${record.systemIdentifier}, but the repository is cluster ${owner}'s: it was copied in from another cluster's repository, and is refused. Restore that cluster from its own repository.`,
+    );
   return record;
 }
 
@@ -32,9 +38,17 @@ export function objectOf(record: BackupRecord, name: string): ObjectEntry {
   return object;
 }
 
-/** The object's plaintext, its stored bytes checked against the recorded checksum. */
-export function openObject(repository: Repository, object: ObjectEntry, key: BackupKey): AsyncIterable<Buffer> {
-  return unseal(checked(repository.store.get(object.key), object, repository.name), key, object.key);
+/** The object's plaintext, its stored bytes checked against the recorded checksum, refused if another cluster's. */
+export function openObject(
+  repository: Repository,
+  object: ObjectEntry,
+  key: BackupKey,
+  cluster: string,
+): AsyncIterable<Buffer> {
+  return unseal(checked(repository.store.get(object.key), object, repository.name), key, object.key, {
+    cluster,
+    where: repository.name,
+  });
 }
 
 /** The whole plaintext of a backup's object named `name` (a small one: the manifest). */
@@ -45,7 +59,8 @@ export async function readObject(
   key: BackupKey,
 ): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of openObject(repository, objectOf(record, name), key)) chunks.push(chunk);
+  for await (const chunk of openObject(repository, objectOf(record, name), key, record.systemIdentifier))
+    chunks.push(chunk);
   return Buffer.concat(chunks);
 }
 

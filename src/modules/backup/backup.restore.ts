@@ -238,11 +238,15 @@ async function extractBase(
   let bytes = 0;
   for (const object of record.objects.filter((entry) => entry.name.endsWith('.tar'))) {
     const meter = new TransferMeter(deps.clock, `restoring from ${repository.name}`, object.plainBytes);
-    const extracted = await deps.scratch.extractTar(openObject(repository, object, key), options.target, {
-      owner: options.owner,
-      handOver: true,
-      onBytes: (done) => options.onProgress?.(meter.update(done)),
-    });
+    const extracted = await deps.scratch.extractTar(
+      openObject(repository, object, key, record.systemIdentifier),
+      options.target,
+      {
+        owner: options.owner,
+        handOver: true,
+        onBytes: (done) => options.onProgress?.(meter.update(done)),
+      },
+    );
     files += extracted.files;
     bytes += extracted.bytes;
   }

@@ -42,7 +42,7 @@ export async function takeBackup(
   const id = backupIdAt(startedAt);
   const identity = await identify(source);
   const failures = await claimRepositories(deps.repositories, identity.systemIdentifier);
-  const upload = new BackupUpload(deps.repositories, id, key, failures);
+  const upload = new BackupUpload(deps.repositories, id, key, failures, identity.systemIdentifier);
   const streamed = await storeStream(deps, source, upload, `steadfast ${id}`, onProgress, signal);
   // In the schema's order: the record's MAC is over its JSON.
   const stored = await writeRecords(deps, upload, key, (objects) => ({

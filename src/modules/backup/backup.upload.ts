@@ -27,6 +27,8 @@ export class BackupUpload {
     private readonly id: string,
     private readonly key: BackupKey,
     readonly failures: Map<string, string>,
+    /** The cluster's system identifier, bound to every object. */
+    private readonly cluster: string,
   ) {
     this.objects = new Map(repositories.map((repository) => [repository.name, []]));
   }
@@ -38,7 +40,7 @@ export class BackupUpload {
     this.sink = new ArchiveSink(
       name,
       `${backupPrefix(this.id)}${name}.sealed`,
-      this.key,
+      { sealing: this.key, cluster: this.cluster },
       healthy,
       name.endsWith('.tar'),
     );
@@ -81,12 +83,15 @@ class ArchiveSink {
   constructor(
     readonly name: string,
     key: string,
-    sealing: BackupKey,
+    sealed: { sealing: BackupKey; cluster: string },
     repositories: readonly Repository[],
     private readonly tar: boolean,
   ) {
     // The chunks pushed here come from the replication stream and are not used again: they move to the workers uncopied.
-    const fan = broadcast(seal(this.input, sealing, key, { handOver: true }), repositories.length);
+    const fan = broadcast(
+      seal(this.input, sealed.sealing, key, { handOver: true, cluster: sealed.cluster }),
+      repositories.length,
+    );
     const errors: string[] = [];
     const puts = repositories.map((repository, index) =>
       repository.store.put(key, fan.outputs[index]!).then(

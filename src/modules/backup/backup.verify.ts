@@ -59,7 +59,10 @@ async function verifyIn(
   const manifest = parseManifest((await readObject(repository, record, 'backup_manifest', key)).toString('utf8'));
   const base = objectOf(record, 'base.tar');
   const meter = new TransferMeter(deps.clock, `verifying in ${repository.name}`, base.plainBytes);
-  const check = await checkTarAgainstManifest(metered(openObject(repository, base, key), meter, onProgress), manifest);
+  const check = await checkTarAgainstManifest(
+    metered(openObject(repository, base, key, record.systemIdentifier), meter, onProgress),
+    manifest,
+  );
   const walMeter = new TransferMeter(deps.clock, `verifying WAL in ${repository.name}`, undefined);
   const wal = await verifyWal(deps, repository, record, key, (done, total) => {
     walMeter.total = total;

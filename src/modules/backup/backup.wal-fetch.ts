@@ -29,7 +29,9 @@ export async function walSupplier(
   const planned = new Set(plan.files);
   const open = (file: string): AsyncIterable<Buffer> => {
     const source = sources.get(file)!;
-    return named(unseal(source.store.get(walKey(file)), key, walKey(file)), file, source.name);
+    const sealed = source.store.get(walKey(file));
+    const expected = { cluster: record.systemIdentifier, where: source.name };
+    return named(unseal(sealed, key, walKey(file), expected), file, source.name);
   };
   const supplier: WalSupplier = {
     open: (file) => {

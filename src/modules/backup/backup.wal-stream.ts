@@ -168,7 +168,10 @@ export class WalStreamer {
       const objectKey = walKey(partialName(segment.name, have.end, end));
       try {
         if (this.systemIdentifier) await claimRepository(repository.store, this.systemIdentifier);
-        await repository.store.put(objectKey, seal(once(bytes.subarray(have.end - from)), key, objectKey));
+        await repository.store.put(
+          objectKey,
+          seal(once(bytes.subarray(have.end - from)), key, objectKey, { cluster: this.systemIdentifier }),
+        );
         segment.stored.set(repository.name, { end, keys: [...have.keys, objectKey] });
         storedSomewhere = true;
       } catch (error) {

@@ -4,7 +4,7 @@ import { seal, unseal } from '../../platform/crypto/sealed.js';
 import { appError, isAppError } from '../../platform/errors.js';
 import type { Logger } from '../../platform/log/log.js';
 import { readWhole, type ObjectStore } from '../../platform/storage/store.js';
-import { claimRepository, walKey, walSystemIdentifier } from './backup.catalog.js';
+import { claimedBy, claimRepository, walKey, walSystemIdentifier } from './backup.catalog.js';
 import { backupKey } from './backup.keys.js';
 import type { Repository } from './backup.ports.js';
 
@@ -156,8 +156,11 @@ export class WalPusher {
       // WAL of another cluster must never overwrite this repository's (nor this cluster's another's).
       if (cluster) await claimRepository(repository.store, cluster);
       // An archived segment is never written over: the same bytes are already stored; others are refused.
-      const stored = await storedCopy(repository, file, key);
-      if (stored === undefined) await repository.store.put(walKey(file), seal(spool.get(file), key, walKey(file)));
+      // A history file has no header to tell its cluster: the repository's claim does.
+      const bindTo = cluster ?? claimedBy(repository.store);
+      const stored = await storedCopy(repository, file, key, bindTo);
+      if (stored === undefined)
+        await repository.store.put(walKey(file), seal(spool.get(file), key, walKey(file), { cluster: bindTo }));
       else await refuseIfDifferent(repository.name, file, stored, await readWhole(spool, file));
     } catch (error) {
       state.failures++;
@@ -248,10 +251,17 @@ export class WalPusher {
 }
 
 /** The plaintext of `file` as a repository holds it, or undefined when it holds none; unreadable: the reason. */
-async function storedCopy(repository: Repository, file: string, key: BackupKey): Promise<Buffer | Error | undefined> {
+async function storedCopy(
+  repository: Repository,
+  file: string,
+  key: BackupKey,
+  cluster: string | undefined,
+): Promise<Buffer | Error | undefined> {
   const chunks: Buffer[] = [];
   try {
-    for await (const chunk of unseal(repository.store.get(walKey(file)), key, walKey(file))) chunks.push(chunk);
+    const expected = { cluster, where: repository.name };
+    for await (const chunk of unseal(repository.store.get(walKey(file)), key, walKey(file), expected))
+      chunks.push(chunk);
   } catch (error) {
     if (isAppError(error) && error.code === 'BACKUP_NOT_FOUND') return undefined;
     if (isAppError(error) && error.code === 'REPOSITORY_UNAVAILABLE') throw error;

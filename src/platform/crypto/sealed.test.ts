@@ -146,3 +146,31 @@ test("leaves the caller's buffers alone unless they are handed over, and seals t
   for (const stored of [storedKept, storedGiven])
     assert.ok((await collect(unseal(pieces(stored, 65_536), sealing, context))).equals(data));
 });
+
+test('an object bound to its cluster opens for that cluster, is refused for another naming both, and its identifier cannot be changed', async () => {
+  const data = sample(sealedChunkBytes + 1000);
+  const ours = '7400000000000000001';
+  const bound = await collect(seal(pieces(data, 100_000), sealing, context, { cluster: ours }));
+  assert.ok((await collect(unseal(pieces(bound, 7000), sealing, context, { cluster: ours }))).equals(data));
+  assert.ok((await collect(unseal(pieces(bound, 7000), sealing, context))).equals(data), 'a reader expecting none');
+  await assert.rejects(
+    collect(unseal(pieces(bound, 7000), sealing, context, { cluster: '7400000000000000002', where: 'offsite' })),
+    failsWith(
+      'REPOSITORY_OF_ANOTHER_CLUSTER',
+      new RegExp(
+        `${context} in offsite belongs to the PostgreSQL cluster ${ours}, not to this one \\(7400000000000000002\\)`,
+      ),
+    ),
+  );
+  // Writing another cluster's identifier into the header is caught by every chunk's authentication.
+  const relabelled = Buffer.from(bound);
+  relabelled.writeBigUInt64BE(7400000000000000002n, 32);
+  await assert.rejects(
+    collect(unseal(pieces(relabelled, 7000), sealing, context, { cluster: '7400000000000000002' })),
+    failsWith('BACKUP_CORRUPT', /fails authentication/),
+  );
+  // Objects sealed before the binding name no cluster: still read.
+  assert.ok(
+    (await collect(unseal(pieces(await sealed(data), 7000), sealing, context, { cluster: ours }))).equals(data),
+  );
+});

@@ -11,10 +11,16 @@ import { sealPool } from './seal-pool.js';
  * short is detected (the STREAM construction).
  *
  *   header (32 bytes): "SFSEAL1\0" | version 1 | 3 reserved | key id (8) | base nonce (12)
+ *   version 2 adds:    the PostgreSQL system identifier of the cluster it belongs to (u64 BE): 40 bytes
  *   frame:             flags (1: final, compressed) | length (u32 BE) | ciphertext | tag (16)
+ *
+ * The header is authenticated with every chunk, so the cluster an object names cannot be changed:
+ * an object copied in from another cluster's repository is refused on read, naming both.
  */
 const magic = Buffer.from('SFSEAL1\0', 'latin1');
 const headerBytes = 32;
+/** A version 2 header: the cluster's system identifier after the version 1 fields. */
+const clusterHeaderBytes = 40;
 const frameHeaderBytes = 5;
 const tagBytes = 16;
 const flagFinal = 1;
@@ -37,12 +43,13 @@ function nonceFor(base: Buffer, index: number): Buffer {
 
 /** Authenticated with every chunk: the header, where the object belongs, the chunk's index and flags. */
 function aadFor(header: Buffer, context: Buffer, index: number, flags: number): Buffer {
-  const aad = Buffer.alloc(headerBytes + 4 + context.length + 9);
+  const at = header.length;
+  const aad = Buffer.alloc(at + 4 + context.length + 9);
   header.copy(aad, 0);
-  aad.writeUInt32BE(context.length, headerBytes);
-  context.copy(aad, headerBytes + 4);
-  aad.writeBigUInt64BE(BigInt(index), headerBytes + 4 + context.length);
-  aad[headerBytes + 4 + context.length + 8] = flags;
+  aad.writeUInt32BE(context.length, at);
+  context.copy(aad, at + 4);
+  aad.writeBigUInt64BE(BigInt(index), at + 4 + context.length);
+  aad[at + 4 + context.length + 8] = flags;
   return aad;
 }
 
@@ -110,6 +117,16 @@ export interface SealOptions {
    * a worker without a copy (afterwards it is empty). Off by default: buffers are copied.
    */
   readonly handOver?: boolean;
+  /** The PostgreSQL system identifier of the cluster the object belongs to, bound to it (a version 2 header). */
+  readonly cluster?: string | undefined;
+}
+
+/** What a reader expects of a sealed object beyond its key and name. */
+export interface UnsealOptions {
+  /** The cluster it must belong to; an object naming another is refused (one naming none predates the binding). */
+  readonly cluster?: string | undefined;
+  /** Where it was read from, for the refusal (a repository's name). */
+  readonly where?: string | undefined;
 }
 
 /**
@@ -125,9 +142,10 @@ export async function* seal(
   options: SealOptions = {},
 ): AsyncGenerator<Buffer> {
   const bound = Buffer.from(context, 'utf8');
-  const header = Buffer.alloc(headerBytes);
+  const header = Buffer.alloc(options.cluster === undefined ? headerBytes : clusterHeaderBytes);
   magic.copy(header, 0);
-  header[8] = 1;
+  header[8] = options.cluster === undefined ? 1 : 2;
+  if (options.cluster !== undefined) header.writeBigUInt64BE(BigInt(options.cluster), headerBytes);
   sealing.id.copy(header, 12, 0, 8);
   const baseNonce = randomBytes(12);
   baseNonce.copy(header, 20);
@@ -175,10 +193,11 @@ export async function* unseal(
   source: AsyncIterable<Buffer>,
   sealing: SealingKey,
   context: string,
+  expected: UnsealOptions = {},
 ): AsyncGenerator<Buffer> {
   const name = Buffer.from(context, 'utf8');
   const chunks = new InOrder<Buffer>();
-  for await (const frame of readFrames(source, sealing)) {
+  for await (const frame of readFrames(source, sealing, context, expected)) {
     const { index, flags, sealed, fresh, header } = frame;
     const opened = sealPool.open({
       key: sealing.key,
@@ -212,10 +231,25 @@ export async function* unseal(
 async function* readFrames(
   source: AsyncIterable<Buffer>,
   sealing: SealingKey,
+  context: string,
+  expected: UnsealOptions,
 ): AsyncGenerator<{ index: number; flags: number; sealed: Buffer; fresh: boolean; header: Buffer }> {
   const reader = new ByteReader(source);
-  const header = await reader.read(headerBytes);
-  if (!header) throw appError('BACKUP_CORRUPT', 'The backup object is empty or cut short before its header.');
+  const first = await reader.read(headerBytes);
+  if (!first) throw appError('BACKUP_CORRUPT', 'The backup object is empty or cut short before its header.');
+  let header = Buffer.from(first);
+  if (header[8] === 2) {
+    const cluster = await reader.read(clusterHeaderBytes - headerBytes);
+    if (!cluster) throw appError('BACKUP_CORRUPT', 'The backup object is cut short inside its header.');
+    header = Buffer.concat([header, cluster]);
+    // Read from the header before any chunk is authenticated: a changed identifier fails authentication next.
+    const belongs = header.readBigUInt64BE(headerBytes).toString();
+    if (expected.cluster !== undefined && belongs !== expected.cluster)
+      throw appError(
+        'REPOSITORY_OF_ANOTHER_CLUSTER',
+        `${context}${expected.where ? ` in ${expected.where}` : ''} belongs to the PostgreSQL cluster ${belongs}, not to this one (${expected.cluster}): it was copied in from another cluster's repository, and is refused. Remove it, or restore that cluster from its own repository.`,
+      );
+  }
   if (!sealedKeyId(header).equals(sealing.id.subarray(0, 8))) {
     throw appError(
       'BACKUP_KEY_MISMATCH',
