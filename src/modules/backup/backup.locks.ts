@@ -10,8 +10,11 @@ import type { BackupServiceDeps, Repository } from './backup.ports.js';
 export type LockKind = 'restore' | 'retention';
 
 export interface RepositoryLock {
-  readonly key: string;
+  /** Whether the lock object was written: false in a repository this process cannot write to. */
+  readonly held: boolean;
   release(): Promise<void>;
+  /** Writes the lock anew at the current time, if it is older than `olderThanMs` (a long retention keeps it live). */
+  refresh(olderThanMs: number): Promise<void>;
 }
 
 /** A restore's lock older than this is taken to be left over from a crash. */
@@ -31,13 +34,29 @@ export async function lockRepository(
   repository: Repository,
   what: LockKind,
 ): Promise<RepositoryLock> {
-  const key = `locks/${what}-${backupIdAt(deps.clock.now())}-${Math.random().toString(16).slice(2, 10)}.json`;
+  const write = async (): Promise<{ key: string; at: number }> => {
+    const at = deps.clock.now();
+    const key = `locks/${what}-${backupIdAt(at)}-${Math.random().toString(16).slice(2, 10)}.json`;
+    await writeJson(repository.store, key, { what, since: at.toISOString() });
+    return { key, at: at.getTime() };
+  };
+  let current: { key: string; at: number };
   try {
-    await writeJson(repository.store, key, { what, since: deps.clock.now().toISOString() });
+    current = await write();
   } catch {
-    return { key, release: async () => undefined }; // a read-only repository: nothing to protect from this process
+    // A read-only repository: nothing to protect from this process (and nothing it may remove).
+    return { held: false, release: async () => undefined, refresh: async () => undefined };
   }
-  return { key, release: () => repository.store.delete(key).catch(() => undefined) };
+  return {
+    held: true,
+    release: () => repository.store.delete(current.key).catch(() => undefined),
+    refresh: async (olderThanMs) => {
+      if (deps.clock.now().getTime() - current.at < olderThanMs) return;
+      const previous = current.key;
+      current = await write(); // the new one first: the repository is never without the lock
+      await repository.store.delete(previous).catch(() => undefined);
+    },
+  };
 }
 
 /** The key of a live lock of this kind in the repository. */

@@ -10,7 +10,7 @@ import {
   walKey,
 } from './backup.catalog.js';
 import { backupKey } from './backup.keys.js';
-import { activeLock, lockRepository } from './backup.locks.js';
+import { activeLock, lockRepository, type RepositoryLock } from './backup.locks.js';
 import type { BackupServiceDeps, Repository } from './backup.ports.js';
 import { planRetention, type RetentionPolicy } from './backup.retention.js';
 import { backupIdSchema } from './backup.schema.js';
@@ -84,26 +84,35 @@ async function retain(
   key: BackupKey,
   dryRun: boolean,
 ): Promise<RetentionReport> {
-  const pruning = await planPruning(deps, repository, key, dryRun);
-  // Intent first, then the check: a restore starting meanwhile sees this lock and waits, or
-  // this retention sees the restore's lock and removes nothing. One of them always sees the other.
-  const lock = dryRun ? undefined : await lockRepository(deps, repository, 'retention');
+  if (dryRun) return (await planPruning(deps, repository, key, true)).report;
+  // Intent first, then the check, then what to remove, decided under the lock: a restore starting
+  // meanwhile sees this lock and waits, or this retention sees the restore's and removes nothing.
+  const lock = await lockRepository(deps, repository, 'retention');
   try {
-    const restoring = await activeLock(deps, repository, 'restore');
-    if (restoring)
-      return {
-        ...pruning.report,
-        remove: [],
-        abandoned: [],
-        walFilesRemoved: 0,
-        skipped: 'a restore is running; retention waits for it to end',
-      };
-    if (dryRun) return pruning.report;
-    return await prune(deps, repository, pruning);
+    const pruning = await planPruning(deps, repository, key, false);
+    const nothing = (skipped: string): RetentionReport => ({
+      ...pruning.report,
+      remove: [],
+      abandoned: [],
+      walFilesRemoved: 0,
+      skipped,
+    });
+    if (!lock.held) return nothing('its lock could not be written there, and retention removes nothing without one');
+    if (await activeLock(deps, repository, 'restore'))
+      return nothing('a restore is running; retention waits for it to end');
+    return await prune(deps, repository, pruning, lock);
   } finally {
-    await lock?.release();
+    await lock.release();
   }
 }
+
+/** A retention's lock is written anew this often while it removes things, so it never looks stale to a restore. */
+const retentionLockRefreshMs = 5 * 60_000;
+/** WAL files removed between two looks for a restore's lock. */
+const walRemovalsPerLook = 200;
+
+/** Thrown inside `prune` when a restore's lock appears: retention stops where it is. */
+class RestoreStarted extends Error {}
 
 async function planPruning(
   deps: BackupServiceDeps,
@@ -146,16 +155,46 @@ async function planPruning(
   return { report, walToRemove, abandonedBefore };
 }
 
-async function prune(deps: BackupServiceDeps, repository: Repository, pruning: Pruning): Promise<RetentionReport> {
+async function prune(
+  deps: BackupServiceDeps,
+  repository: Repository,
+  pruning: Pruning,
+  lock: RepositoryLock,
+): Promise<RetentionReport> {
   const { store } = repository;
   const { report, walToRemove, abandonedBefore } = pruning;
-  for (const id of report.remove) {
-    await store.delete(recordKey(id)); // the record first: the backup is gone from listings at once
-    for (const object of await store.list(backupPrefix(id))) await store.delete(object.key);
+  const removed: string[] = [];
+  let walFilesRemoved = 0;
+  // Before each backup and every few hundred WAL files: the lock kept live, and a restore that
+  // started anyway (its host's clock ahead, a lock written past ours) stops the removal there.
+  const look = async (): Promise<void> => {
+    await lock.refresh(retentionLockRefreshMs);
+    if (await activeLock(deps, repository, 'restore')) throw new RestoreStarted();
+  };
+  try {
+    for (const id of report.remove) {
+      await look();
+      await store.delete(recordKey(id)); // the record first: the backup is gone from listings at once
+      for (const object of await store.list(backupPrefix(id))) await store.delete(object.key);
+      removed.push(id);
+    }
+    for (const id of report.abandoned)
+      for (const object of await store.list(backupPrefix(id))) await store.delete(object.key);
+    for (const file of walToRemove) {
+      if (walFilesRemoved % walRemovalsPerLook === 0) await look();
+      await store.delete(walKey(file));
+      walFilesRemoved++;
+    }
+  } catch (error) {
+    if (!(error instanceof RestoreStarted)) throw error;
+    deps.log.warn({ repository: repository.name, removed, walFilesRemoved }, 'a restore started; retention stopped');
+    return {
+      ...report,
+      remove: removed,
+      walFilesRemoved,
+      skipped: `a restore started while it ran: it stopped after removing ${removed.length} backup(s) and ${walFilesRemoved} WAL file(s)`,
+    };
   }
-  for (const id of report.abandoned)
-    for (const object of await store.list(backupPrefix(id))) await store.delete(object.key);
-  for (const file of walToRemove) await store.delete(walKey(file));
   const unfinishedWritesRemoved = (await store.removeUnfinished?.(abandonedBefore)) ?? 0;
   if (report.remove.length || report.abandoned.length || unfinishedWritesRemoved) {
     deps.log.info(

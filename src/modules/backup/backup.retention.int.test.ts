@@ -8,6 +8,7 @@ import { silentLogger } from '../../platform/log/log.js';
 import { FsStore } from '../../platform/storage/fs-store.js';
 import { startScratchCluster, type ScratchCluster } from '../../../test/helpers/scratch-cluster.js';
 import { BackupService, type Repository } from '../../../test/helpers/backup-service.js';
+import { activeLock, lockRepository } from './backup.locks.js';
 
 /** A directory repository that notes which locks were in place at each removal of a backup's object. */
 class WatchedStore extends FsStore {
@@ -162,4 +163,56 @@ test('a restore waits while a retention is removing things, and not for one that
   const result = await restoring;
   assert.ok(result.files > 0);
   await rm(dead);
+});
+
+test('a restore that starts while retention removes things (its lock written anyway) stops it there', async () => {
+  const dir = path.join(cluster.dir, 'repository-interrupted');
+  /** Writes a restore's lock as the first backup's record is removed: a restore started just then. */
+  class RestoreArrives extends FsStore {
+    arrived = false;
+    override async delete(key: string): Promise<void> {
+      if (!this.arrived && key.startsWith('backups/')) {
+        this.arrived = true;
+        await mkdir(path.join(dir, 'locks'), { recursive: true });
+        await writeFile(path.join(dir, 'locks', `restore-${stamp()}-feed0000.json`), '{}');
+      }
+      return super.delete(key);
+    }
+  }
+  const interrupted = new BackupService({
+    repositories: [
+      { name: 'interrupted', store: new RestoreArrives(dir), retention: { daily: 1, weekly: 0, monthly: 0 } },
+    ],
+    source: cluster.target(),
+    sourceDataDir: cluster.dataDir,
+    keyFile: path.join(cluster.dir, 'backup.key'),
+    clock,
+    log: silentLogger(),
+    timeZone: 'UTC',
+  });
+  for (let day = 0; day < 3; day++) {
+    await interrupted.take();
+    clock.advance(86_400_000);
+  }
+  const [report] = await interrupted.retention({ dryRun: false });
+  assert.match(
+    report!.skipped!,
+    /a restore started while it ran: it stopped after removing 1 backup\(s\) and 0 WAL file\(s\)/,
+  );
+  assert.equal(report!.remove.length, 1);
+  assert.equal((await readdir(path.join(dir, 'backups'))).length, 2, 'the second backup to go is still there, whole');
+});
+
+test("a long retention's lock is written anew, so it never looks stale to a restore", async () => {
+  const lockClock = manualClock(new Date('2026-12-01T00:00:00Z'));
+  const locked = { name: 'locked', store: new FsStore(path.join(cluster.dir, 'repository-locked')) };
+  const lock = await lockRepository({ clock: lockClock }, locked, 'retention');
+  assert.ok(lock.held);
+  lockClock.advance(6 * 60_000);
+  await lock.refresh(5 * 60_000);
+  lockClock.advance(12 * 60_000); // 18 minutes after it began: the first lock would be stale
+  assert.ok(await activeLock({ clock: lockClock }, locked, 'retention'), 'still holding restores back');
+  assert.equal((await locked.store.list('locks/')).length, 1, 'one lock at a time');
+  await lock.release();
+  assert.equal(await activeLock({ clock: lockClock }, locked, 'retention'), undefined);
 });
