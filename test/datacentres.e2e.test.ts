@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { createCa, createNodeCertificate, tlsPaths } from '../src/modules/replication/index.js';
 import { findFreePort } from '../src/platform/postgres/supervisor.js';
 import { runCli, startUp, type RunningCli } from './helpers/cli.js';
+import { TcpProxy } from './helpers/tcp-proxy.js';
 
 /**
  * Two simulated data centres: network namespaces joined by a veth pair (made and removed here),
@@ -38,7 +39,7 @@ interface Side {
 let root: string;
 let a: Side;
 let b: Side;
-let proxy: Proxy;
+let proxy: TcpProxy;
 
 /** A SQL agent in a namespace: one request per line, one answer per line. */
 class Agent {
@@ -70,40 +71,6 @@ class Agent {
       this.waiting.set(id, { resolve: resolve as (rows: Array<Record<string, unknown>>) => void, reject });
       this.child.stdin!.write(`${JSON.stringify({ id, sql: text, values })}\n`);
     });
-  }
-
-  async stop(): Promise<void> {
-    this.child.stdin!.end();
-    if (this.child.exitCode === null) await new Promise((resolve) => this.child.once('exit', resolve));
-  }
-}
-
-/** The TCP proxy (helpers/tcp-proxy.mjs) running in a namespace, driven over its stdin. */
-class Proxy {
-  private readonly child: ChildProcess;
-  private readonly lines: string[] = [];
-
-  constructor(ns: string, listen: string, target: string) {
-    this.child = spawn(
-      'ip',
-      ['netns', 'exec', ns, process.execPath, path.join(helpers, 'tcp-proxy.mjs'), listen, target],
-      { stdio: ['pipe', 'pipe', 'inherit'] },
-    );
-    readline.createInterface({ input: this.child.stdout! }).on('line', (line) => this.lines.push(line));
-  }
-
-  async ready(): Promise<void> {
-    await until('the proxy listens', async () => this.lines.some((line) => line.startsWith('listening')), 10_000);
-  }
-
-  async command(line: string): Promise<void> {
-    const before = this.lines.length;
-    this.child.stdin!.write(`${line}\n`);
-    await until(
-      `the proxy took "${line}"`,
-      async () => this.lines.slice(before).includes(`ok ${line.split(' ')[0]}`),
-      5000,
-    );
   }
 
   async stop(): Promise<void> {
@@ -189,7 +156,7 @@ before(async () => {
   await a.agent.sql(
     "CREATE TABLE ledger (id int PRIMARY KEY, note text); INSERT INTO ledger SELECT g, 'first' FROM generate_series(1, 100) g",
   );
-  proxy = new Proxy(b.ns, `127.0.0.1:${proxyPort}`, `${dc.a.address}:${pgA}`);
+  proxy = new TcpProxy(`127.0.0.1:${proxyPort}`, `${dc.a.address}:${pgA}`, { netns: b.ns });
   await proxy.ready();
   const joined = await runCli(['standby', 'join', `127.0.0.1:${proxyPort}`], b.env, { netns: b.ns });
   assert.equal(joined.code, 0, joined.stderr);

@@ -7,6 +7,8 @@ import { systemClock } from '../../platform/clock/clock.js';
 import { silentLogger } from '../../platform/log/log.js';
 import { FsStore } from '../../platform/storage/fs-store.js';
 import { startScratchCluster, type ScratchCluster } from '../../../test/helpers/scratch-cluster.js';
+import { startFakeS3 } from '../../../test/helpers/s3.js';
+import { TcpProxy } from '../../../test/helpers/tcp-proxy.js';
 import { WalPusher } from './backup.wal.js';
 import { observeWalSpool } from './backup.status.js';
 import { archiveOutcome } from './backup.probes.js';
@@ -191,4 +193,44 @@ test('an archived segment is never written over: the same bytes are accepted, ot
   await pusher(oldPrimarySpool).pass();
   assert.ok(!(await readdir(oldPrimarySpool)).includes(segment), 'accepted as already archived');
   assert.ok((await readFile(archived)).equals(stored), 'and not written again');
+});
+
+test('a repository that hangs is reported with where, holds up nothing else, and catches up when it answers again', async () => {
+  const s3 = await startFakeS3();
+  const proxy = new TcpProxy('127.0.0.1:0', s3.endpoint.replace('http://', ''));
+  try {
+    const port = await proxy.ready();
+    const slow = {
+      name: 'slow',
+      store: s3.store('hangs', { endpoint: `http://127.0.0.1:${port}`, timeouts: { connectMs: 1000, idleMs: 500 } }),
+    };
+    const local = { name: 'near', store: new FsStore(path.join(cluster.dir, 'repos', 'near')) };
+    const pusher = new WalPusher({
+      spool: new FsStore(cluster.spool),
+      repositories: [local, slow],
+      keyFile: path.join(cluster.dir, 'backup.key'),
+      clock: systemClock,
+      log: silentLogger(),
+    });
+    await proxy.command('partition'); // bytes held, never answered: slow, not down
+    const segment = await switchSegment();
+    await pusher.pass();
+    assert.ok((await walIn('near')).includes(segment), 'the repository that answers has it at once');
+    const hung = (await pusher.status()).repositories.find((r) => r.name === 'slow')!;
+    assert.ok(hung.failingSince, 'the hanging repository is reported');
+    assert.match(hung.lastError!, new RegExp(`at http://127\\.0\\.0\\.1:${port}`), 'with where');
+    assert.ok((await readdir(cluster.spool)).includes(segment), 'kept in the spool for it');
+
+    await proxy.command('heal');
+    for (let i = 0; i < 100 && (await readdir(cluster.spool)).includes(segment); i++) {
+      await sleep(200);
+      await pusher.pass();
+    }
+    assert.ok(!(await readdir(cluster.spool)).includes(segment), 'caught up once it answered');
+    assert.equal((await pusher.status()).repositories.find((r) => r.name === 'slow')!.failingSince, undefined);
+    assert.ok((await s3.store('hangs').list('wal/')).some((object) => object.key.startsWith(`wal/${segment}`)));
+  } finally {
+    await proxy.stop();
+    await s3.stop();
+  }
 });
