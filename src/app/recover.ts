@@ -1,4 +1,4 @@
-import { chown, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chown, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { TransferProgress } from '../modules/backup/index.js';
 import type { Config } from '../platform/config/config.js';
@@ -67,12 +67,14 @@ export async function recoverPlatform(config: Config, log: Logger, options: Reco
       'RESTORE_TARGET_NOT_EMPTY',
       `This home already has a database at ${dataDir}. Recover into a new, empty home (another STEADFAST_HOME); nothing was changed.`,
     );
-  await placeBackupKey(config, options.keyFile);
-  const secretKey = await placeSecretKey(config, options.secretKeyFile);
-  const lostKey = secretKey.state === 'new';
+  const keys = await placeKeys(config, options.keyFile, options.secretKeyFile);
+  const lostKey = keys.state === 'new';
 
   step('restoring the latest backup and replaying the archived WAL');
-  const prepared = await prepareRestoreTarget(dataDir, runAs);
+  const prepared = await prepareRestoreTarget(dataDir, runAs).catch(async (error: unknown) => {
+    await keys.undo();
+    throw error;
+  });
   const backups = createBackupService(config, log);
   let tenants = 0;
   let sealedUnderLostKey: RecoverResult['sealedUnderLostKey'] = null;
@@ -85,12 +87,14 @@ export async function recoverPlatform(config: Config, log: Logger, options: Reco
       onProgress: options.onProgress,
       // While the recovered cluster runs (a private socket, no one else connected): its roles' passwords.
       inspect: async (target) => {
-        tenants = await resetPasswords(target(config.platformDatabase), secretKey.key);
+        tenants = await resetPasswords(target(config.platformDatabase), keys.secretKey);
         if (lostKey) sealedUnderLostKey = await sealedSecrets(target, config.platformDatabase);
       },
     })
     .catch(async (error: unknown) => {
+      // The home as it was: the restore empties its target; the keys this run wrote go too.
       await prepared.discard();
+      await keys.undo();
       throw error;
     })
     .finally(() => backups.close());
@@ -123,71 +127,125 @@ export async function recoverPlatform(config: Config, log: Logger, options: Reco
     timeline: restored.recovery?.timeline ?? null,
     lastTransactionAt: restored.recovery?.lastTransactionAt ?? null,
     tenants,
-    secretKey: secretKey.state,
+    secretKey: keys.state,
     sealedUnderLostKey,
     firstBackup: { id: first.record.id, repositories: first.stored },
     seconds: (Date.now() - started) / 1000,
   };
 }
 
-/** The backup key at `backupKeyFile`: copied there from `keyFile` when given elsewhere; one must be found. */
-async function placeBackupKey(config: Config, keyFile: string | undefined): Promise<void> {
-  const home = config.backupKeyFile;
-  const given = keyFile === undefined ? undefined : path.resolve(keyFile);
-  const present = await readFile(home, 'utf8').catch(() => undefined);
-  if (given === undefined || given === home) {
-    if (present === undefined)
-      throw appError(
-        'BACKUP_KEY_MISSING',
-        `No backup key at ${home}: give the one the lost platform used with --key-file <file> (the backups cannot be read without it).`,
-      );
-    return;
-  }
-  const wanted = await readFile(given, 'utf8').catch(() => {
-    throw appError('BACKUP_KEY_MISSING', `Cannot read the backup key ${given}: check the path.`);
-  });
-  if (present !== undefined && present.trim() !== wanted.trim())
-    throw appError(
-      'BACKUP_KEY_MISMATCH',
-      `${home} holds another backup key than ${given}. Recover into a new, empty home; nothing was changed.`,
-    );
-  if (present === undefined) await writeFile(home, wanted, { mode: 0o600 });
+/** The keys a recovery writes into the home, checked before anything is written; `undo` removes what it wrote. */
+interface PlacedKeys {
+  readonly secretKey: string;
+  readonly state: 'kept' | 'new';
+  undo(): Promise<void>;
 }
 
-/** This home's secret key: the lost home's when given, else this home's own (made now if new). */
-async function placeSecretKey(
+/**
+ * Puts the backup key at `backupKeyFile` (from `keyFile` when given elsewhere) and the secret key
+ * in the home: the lost home's (`secretKeyFile`, or the one configured), or a new one. Every
+ * input is read and checked first, so a refusal changes nothing.
+ */
+async function placeKeys(
   config: Config,
+  keyFile: string | undefined,
   secretKeyFile: string | undefined,
-): Promise<{ key: string; state: 'kept' | 'new' }> {
-  if (config.secretKey) return { key: config.secretKey, state: secretKeyFile ? 'kept' : 'new' };
-  const file = path.join(config.home, 'secret.key');
-  const present = await readFile(file, 'utf8').catch(() => undefined);
-  if (secretKeyFile === undefined) return { key: await loadOrCreateSecretKey(config.home), state: 'new' };
-  const kept = (
-    await readFile(secretKeyFile, 'utf8').catch(() => {
-      throw appError('VALIDATION_FAILED', `Cannot read the secret key ${secretKeyFile}: check the path.`);
-    })
-  ).trim();
-  if (present !== undefined && present.trim() !== kept)
+): Promise<PlacedKeys> {
+  const read = (file: string, what: string) =>
+    readFile(file, 'utf8').then(
+      (text) => text.trim(),
+      () => {
+        throw appError(
+          what === 'backup' ? 'BACKUP_KEY_MISSING' : 'VALIDATION_FAILED',
+          `Cannot read the ${what} key ${file}: check the path.`,
+        );
+      },
+    );
+  const backupHome = config.backupKeyFile;
+  const backupPresent = await readFile(backupHome, 'utf8').then(
+    (text) => text.trim(),
+    () => undefined,
+  );
+  const backupGiven =
+    keyFile === undefined || path.resolve(keyFile) === backupHome ? undefined : await read(keyFile, 'backup');
+  if (backupGiven === undefined && backupPresent === undefined)
+    throw appError(
+      'BACKUP_KEY_MISSING',
+      `No backup key at ${backupHome}: give the one the lost platform used with --key-file <file> (the backups cannot be read without it).`,
+    );
+  if (backupGiven !== undefined && backupPresent !== undefined && backupGiven !== backupPresent)
+    throw appError(
+      'BACKUP_KEY_MISMATCH',
+      `${backupHome} holds another backup key than ${keyFile}. Recover into a new, empty home; nothing was changed.`,
+    );
+
+  const secretHome = path.join(config.home, 'secret.key');
+  const secretPresent = await readFile(secretHome, 'utf8').then(
+    (text) => text.trim(),
+    () => undefined,
+  );
+  const secretGiven = secretKeyFile === undefined ? undefined : await read(secretKeyFile, 'secret');
+  const configured = config.secretKey;
+  if (secretGiven !== undefined && configured !== undefined && secretGiven !== configured)
     throw appError(
       'VALIDATION_FAILED',
-      `${file} holds another secret key than ${secretKeyFile}. Recover into a new, empty home; nothing was changed.`,
+      `${secretKeyFile} holds another secret key than the one configured (STEADFAST_SECRET_KEY); the platform would run under the configured one. Give one of them; nothing was changed.`,
     );
-  if (present === undefined) await writeFile(file, `${kept}\n`, { mode: 0o600 });
-  return { key: kept, state: 'kept' };
+  if (
+    secretGiven !== undefined &&
+    secretPresent !== undefined &&
+    secretGiven !== secretPresent &&
+    configured === undefined
+  )
+    throw appError(
+      'VALIDATION_FAILED',
+      `${secretHome} holds another secret key than ${secretKeyFile}. Recover into a new, empty home; nothing was changed.`,
+    );
+
+  const written: string[] = [];
+  const write = async (file: string, text: string) => {
+    await writeFile(file, `${text}\n`, { mode: 0o600, flag: 'wx' });
+    written.push(file);
+  };
+  if (backupGiven !== undefined && backupPresent === undefined) await write(backupHome, backupGiven);
+  let secretKey: string;
+  let state: 'kept' | 'new';
+  if (configured !== undefined) {
+    // A key in the configuration is the operator's choice: kept, whichever home made it.
+    [secretKey, state] = [configured, 'kept'];
+  } else if (secretGiven !== undefined) {
+    if (secretPresent === undefined) await write(secretHome, secretGiven);
+    [secretKey, state] = [secretGiven, 'kept'];
+  } else if (secretPresent !== undefined) {
+    [secretKey, state] = [secretPresent, 'new'];
+  } else {
+    secretKey = await loadOrCreateSecretKey(config.home);
+    written.push(secretHome);
+    state = 'new';
+  }
+  return {
+    secretKey,
+    state,
+    undo: async () => {
+      for (const file of written) await rm(file, { force: true });
+    },
+  };
 }
 
 /** Sets the superuser's and every workspace role's password to what `secretKey` derives; returns how many workspaces there are. */
 async function resetPasswords(platform: ConnectionTarget, secretKey: string): Promise<number> {
   return withClient(platform, async (client) => {
-    const { rows } = await client.query<{ role_name: string }>(
-      "SELECT role_name FROM tenants WHERE status <> 'deleting' ORDER BY slug",
+    // A workspace caught half-made (its row written, its role not yet) has no role to reset.
+    const { rows } = await client.query<{ role_name: string; serving: boolean }>(
+      `SELECT t.role_name, t.status IN ('active', 'suspended') AS serving
+         FROM tenants t JOIN pg_roles r ON r.rolname = t.role_name
+        WHERE t.status <> 'deleting' ORDER BY t.slug`,
     );
     for (const role of [embeddedSuperuser, ...rows.map((row) => row.role_name)])
       await client.query(
         `ALTER ROLE ${quoteIdent(role)} WITH PASSWORD ${quoteLiteral(derivePassword(secretKey, role))}`,
       );
-    return rows.length;
+    return rows.filter((row) => row.serving).length;
   });
 }
 

@@ -37,7 +37,8 @@ export async function backupEvidence(
         ? 'No restore drill has run yet.'
         : last.passed
           ? `Passed: ${sizeOf(last.restoredBytes)} restored and checked in ${seconds(last.durationSeconds)}.`
-          : `Failed: ${last.problems[0] ?? 'no reason recorded'}.`,
+          : // What failed names workspaces and places: it stays in the operators' record, not on a public page.
+            'Failed. The operators were alerted; the next drill will say whether it is mended.',
       measuredAt: drilledAt,
       renewedWithinHours: drillStaleHours,
       how: drillHow,

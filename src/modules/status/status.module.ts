@@ -136,10 +136,12 @@ export const statusModule: SteadfastModule<StatusModuleContext> = {
   tenantApi: (api, ctx) => maintenanceTenantApi(api, ctx.status, ctx.clock),
   statusHost: async (app, ctx) => {
     // Subscribing sends mail: limited per address, apart from the page (which serves thousands a second).
-    await app.register(async (scope) => {
-      await registerRateLimit(scope, ctx.pool, { max: subscribeRequestsPerMinute, windowMs: 60_000 });
-      subscribeRoutes(scope, ctx.status.subscribers, () => statusTitleOf(ctx.config));
-    });
+    await subscribeRoutes(
+      app,
+      ctx.status.subscribers,
+      () => statusTitleOf(ctx.config),
+      (scope) => registerRateLimit(scope, ctx.pool, { max: subscribeRequestsPerMinute, windowMs: 60_000 }),
+    );
     const site = servedSite(() => ctx.status.pageModel(statusTitleOf(ctx.config), undefined, ctx.evidence));
     const serve = async (wanted: string, reply: FastifyReply) => {
       const file = (await site()).get(wanted);

@@ -119,7 +119,7 @@ export function reportPdf(report: SlaReport, platform: string): Promise<Buffer> 
   table(doc, [
     ['Downtime', `${minutes(figures.downtimeMinutes)} min`],
     ['Major outage', `${figures.majorOutage} min`],
-    ['Partial outage (counted by 0.3)', `${figures.partialOutage} min`],
+    [`Partial outage (counted by ${partialOutageWeight})`, `${figures.partialOutage} min`],
     ['Maintenance on short notice (counted)', `${figures.shortNoticeMaintenance} min`],
     ['Maintenance announced 24 h ahead (not counted)', `${figures.maintenance} min`],
     ['No data (left out)', `${figures.noData} min`],

@@ -604,13 +604,15 @@ export class StatusService {
     moduleEvidence?: () => Promise<readonly Evidence[]>,
   ): Promise<StatusPageModel> {
     const now = this.deps.clock.now();
-    const evidence = Promise.all([
-      readingsEvidence(this.db, now),
-      // What other modules measured: the page is published without it rather than not at all.
-      (moduleEvidence?.() ?? Promise.resolve([])).catch((error: unknown) => {
+    // The trust page's figures: the status page is published without them rather than not at all.
+    const gathered = (evidence: Promise<readonly Evidence[]>) =>
+      evidence.catch((error: unknown) => {
         this.log.warn({ err: error }, 'could not gather the trust page’s evidence');
         return [];
-      }),
+      });
+    const evidence = Promise.all([
+      gathered(readingsEvidence(this.db, now)),
+      gathered(moduleEvidence?.() ?? Promise.resolve([])),
     ]).then((parts) => parts.flat());
     const [components, current, history, incidents, maintenance] = await Promise.all([
       this.components(),

@@ -27,9 +27,31 @@ const field = (request: FastifyRequest, name: string): string => {
  * scanner's GET changes nothing); mail clients' one-click unsubscribe posts to the same address
  * (RFC 8058). Answers are pages, since people arrive from a form or a mail; a bad link says why.
  */
-export function subscribeRoutes(app: FastifyInstance, subscribers: StatusSubscribers, title: () => string): void {
+export async function subscribeRoutes(
+  parent: FastifyInstance,
+  subscribers: StatusSubscribers,
+  title: () => string,
+  /** Limits the route that sends mail to a new address (the links carry their own proof). */
+  rateLimited: (scope: FastifyInstance) => Promise<void>,
+): Promise<void> {
+  await parent.register((app) => subscriptionScope(app, subscribers, title, rateLimited));
+}
+
+async function subscriptionScope(
+  app: FastifyInstance,
+  subscribers: StatusSubscribers,
+  title: () => string,
+  rateLimited: (scope: FastifyInstance) => Promise<void>,
+): Promise<void> {
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) =>
     done(null, Object.fromEntries(new URLSearchParams(body as string))),
+  );
+  // A mail client's one-click unsubscribe (RFC 8058) posts "List-Unsubscribe=One-Click" as
+  // multipart/form-data; the token is in the address, so the body is read and set aside.
+  app.addContentTypeParser(
+    'multipart/form-data',
+    { parseAs: 'string', bodyLimit: 64 * 1024 },
+    (_request, _body, done) => done(null, {}),
   );
   const html = (reply: FastifyReply, status: number, heading: string, body: string) =>
     reply
@@ -47,18 +69,21 @@ export function subscribeRoutes(app: FastifyInstance, subscribers: StatusSubscri
     }
   };
 
-  app.post('/subscribe', (request, reply) =>
-    answer(reply, async () => {
-      const email = field(request, 'email');
-      await subscribers.subscribe(email);
-      return html(
-        reply,
-        200,
-        'Check your inbox',
-        `<p>If ${escapeHtml(email.trim())} is not subscribed yet, a link to confirm is on its way to it. Open it within 48 hours; until then nothing else is sent.</p>`,
-      );
-    }),
-  );
+  await app.register(async (limited) => {
+    await rateLimited(limited);
+    limited.post('/subscribe', (request, reply) =>
+      answer(reply, async () => {
+        const email = field(request, 'email');
+        await subscribers.subscribe(email);
+        return html(
+          reply,
+          200,
+          'Check your inbox',
+          `<p>If ${escapeHtml(email.trim())} is not subscribed yet, a link to confirm is on its way to it. Open it within 48 hours; until then nothing else is sent.</p>`,
+        );
+      }),
+    );
+  });
   app.get('/subscribe/confirm', (request, reply) =>
     html(
       reply,

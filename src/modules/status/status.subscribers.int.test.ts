@@ -132,8 +132,9 @@ test('subscribe, confirm, get notices of what the page publishes, and unsubscrib
   const gone = await app.inject({
     method: 'POST',
     url: unsubscribe.replace('http://status.localhost:8080', ''),
-    headers: { host: statusHost, 'content-type': 'application/x-www-form-urlencoded' },
-    payload: 'List-Unsubscribe=One-Click',
+    // As RFC 8058 has mail providers send it.
+    headers: { host: statusHost, 'content-type': 'multipart/form-data; boundary=b' },
+    payload: '--b\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click\r\n--b--\r\n',
   });
   assert.equal(gone.statusCode, 200, gone.body);
   assert.match(gone.body, /You are unsubscribed/);

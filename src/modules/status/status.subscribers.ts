@@ -69,8 +69,11 @@ export class StatusSubscribers {
         : await tx
             .insertInto('status_subscribers')
             .values({ email: address, created_at: now, confirm_sent_at: now })
+            // Asked twice at once: the other request sends the confirmation.
+            .onConflict((conflict) => conflict.column('email').doNothing())
             .returning(['id', 'confirm_sent_at'])
-            .executeTakeFirstOrThrow();
+            .executeTakeFirst();
+      if (!row) return;
       const link = `${this.deps.statusUrl}/subscribe/confirm?token=${this.token('confirm', row.id, row.confirm_sent_at)}`;
       await this.deps.mail?.send(
         {

@@ -174,3 +174,20 @@ test('an object bound to its cluster opens for that cluster, is refused for anot
     (await collect(unseal(pieces(await sealed(data), 7000), sealing, context, { cluster: ours }))).equals(data),
   );
 });
+
+test('a sealed format this version does not know is refused as such, and a foreign object as corrupt', async () => {
+  const newer = await sealed(sample(1000));
+  newer[8] = 3;
+  await assert.rejects(
+    collect(unseal(pieces(newer, 7000), sealing, context)),
+    failsWith(
+      'BACKUP_CORRUPT',
+      /sealed format version 3, which this Steadfast does not read: a newer version wrote it/,
+    ),
+  );
+  const foreign = Buffer.alloc(64, 2); // byte 8 says 2, but it is no sealed object
+  await assert.rejects(
+    collect(unseal(pieces(foreign, 7000), sealing, context)),
+    failsWith('BACKUP_CORRUPT', /bad header/),
+  );
+});

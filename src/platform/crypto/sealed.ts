@@ -238,6 +238,12 @@ async function* readFrames(
   const first = await reader.read(headerBytes);
   if (!first) throw appError('BACKUP_CORRUPT', 'The backup object is empty or cut short before its header.');
   let header = Buffer.from(first);
+  sealedKeyId(header); // the magic first: not a sealed object at all is corrupt, whatever byte 8 says
+  if (header[8] !== 1 && header[8] !== 2)
+    throw appError(
+      'BACKUP_CORRUPT',
+      `${context} is in sealed format version ${header[8]}, which this Steadfast does not read: a newer version wrote it. Upgrade Steadfast to read it.`,
+    );
   if (header[8] === 2) {
     const cluster = await reader.read(clusterHeaderBytes - headerBytes);
     if (!cluster) throw appError('BACKUP_CORRUPT', 'The backup object is cut short inside its header.');

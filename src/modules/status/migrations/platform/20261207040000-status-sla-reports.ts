@@ -14,7 +14,3 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       PRIMARY KEY (month, tenant_slug)
     )`.execute(db);
 }
-
-export async function down(db: Kysely<unknown>): Promise<void> {
-  await sql`DROP TABLE status_sla_reports`.execute(db);
-}
