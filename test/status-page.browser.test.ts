@@ -39,7 +39,7 @@ before(async () => {
   }
   await status.acceptReport('local', []); // puts the web app and API on record
   clock.set(new Date('2027-03-01T10:00:00Z'));
-  for (const day of ['2027-02-27', '2027-02-28']) await status.rollUp(day);
+  for (const day of ['2027-02-27', '2027-02-28']) await status.history.rollUp(day);
   await status.incidents.open(
     { title: 'Slow sign-in', message: 'Sign-in takes 10 s for some people.', components: { web: 'degraded' } },
     'staff:ops@steadfast.example',

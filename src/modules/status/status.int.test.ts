@@ -238,7 +238,7 @@ describe('uptime', () => {
     await status.incidents.update(incident.id, { state: 'resolved', message: 'Fixed' }, 'staff:ops@steadfast.example');
 
     clock.set(new Date('2027-04-03T00:00:00Z'));
-    const april = await status.uptime(['web'], {
+    const april = await status.history.uptime(['web'], {
       start: new Date('2027-04-01T00:00:00Z'),
       end: new Date('2027-05-01T00:00:00Z'),
     });
@@ -249,9 +249,9 @@ describe('uptime', () => {
     assert.equal(april.downtimeMinutes, 30 + 60 + 0.3 * 20);
     assert.equal(april.availability, 1 - 96 / 2880);
 
-    assert.equal(await status.rollUp('2027-04-01'), (await status.components()).length);
-    await status.rollUp('2027-04-02');
-    const history = (await status.dailyHistory(90)).get('web')!.filter((d) => d.day.startsWith('2027-04-0'));
+    assert.equal(await status.history.rollUp('2027-04-01'), (await status.components()).length);
+    await status.history.rollUp('2027-04-02');
+    const history = (await status.history.dailyHistory(90)).get('web')!.filter((d) => d.day.startsWith('2027-04-0'));
     assert.deepEqual(
       history.map((d) => [
         d.day,
@@ -394,7 +394,7 @@ describe('the status page', () => {
       await status.readings.record('local', [{ componentId: 'web', at, outcome: { state, message: state } }]);
     }
     clock.set(new Date('2027-07-02T12:00:00Z'));
-    await status.rollUp('2027-06-15');
+    await status.history.rollUp('2027-06-15');
     await status.incidents.open(
       {
         title: 'Uploads <script>alert(1)</script> fail',

@@ -177,9 +177,9 @@ describe('SLA reports', () => {
         check: async () => ({ state: 'operational' as const, message: 'ok' }),
       })),
     );
-    for (let day = 1; day <= 30; day++) await platform.status.rollUp(`2027-06-${String(day).padStart(2, '0')}`);
+    for (let day = 1; day <= 30; day++) await platform.status.history.rollUp(`2027-06-${String(day).padStart(2, '0')}`);
     clock.set(new Date('2027-08-20T00:00:00Z'));
-    const figures = await platform.status.uptime(serviceComponents, june);
+    const figures = await platform.status.history.uptime(serviceComponents, june);
     assert.equal(figures.minutes, juneMinutes);
     // The database's 10 minutes (platform-wide), and the web outage found later (from 25 June on, still open).
     assert.equal(figures.majorOutage, 10 + 6 * 24 * 60);

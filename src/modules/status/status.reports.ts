@@ -142,7 +142,7 @@ export class SlaReports {
   ): Promise<SlaReport[]> {
     const { status } = this.deps;
     const [figures, incidents] = await Promise.all([
-      status.uptimeEach(
+      status.history.uptimeEach(
         serviceComponents,
         period,
         tenants.map((tenant) => tenant.slug),

@@ -269,7 +269,7 @@ export function statusConsoleApi(api: ApiScope, status: StatusService): void {
       staffAuthor(request.actor);
       const month = request.query.month ?? new Date().toISOString().slice(0, 7);
       const period = monthOf(new Date(`${month}-01T00:00:00Z`));
-      const figures = await status.uptime(serviceComponents, period, request.query.tenant);
+      const figures = await status.history.uptime(serviceComponents, period, request.query.tenant);
       return {
         month,
         components: [...serviceComponents],

@@ -2,7 +2,8 @@ import type { Clock } from '../../platform/clock/clock.js';
 import type { ProbeOutcome } from '../../platform/probes.js';
 import type { StateFile } from '../../platform/storage/state-file.js';
 import { checkProbe } from './status.checks.js';
-import { probeTimeoutMs, readingsKeepDays, type ProbePlan } from './status.service.js';
+import { readingsKeepDays } from './status.history.js';
+import { probeTimeoutMs, type ProbePlan } from './status.service.js';
 
 /** A reading kept until some platform process has it. */
 export interface PendingReading {

@@ -12,7 +12,7 @@ import {
 } from '../../platform/probes.js';
 import { checkProbe, targetProblem } from './status.checks.js';
 import { Incidents, declaredImpacts } from './status.incidents.js';
-import { MaintenanceWindows, maintenanceSpans } from './status.maintenance.js';
+import { MaintenanceWindows } from './status.maintenance.js';
 import { ProbeLocations } from './status.locations.js';
 import { apiComponent, webComponent } from './status.platform-probes.js';
 import { StatusReadings, type CurrentState, type Reading } from './status.readings.js';
@@ -21,17 +21,16 @@ import type { Evidence } from '../../platform/evidence.js';
 import type { Mail } from '../../platform/mail/mail.js';
 import { readingsEvidence } from './status.trust.js';
 import { StatusSubscribers } from './status.subscribers.js';
+import { UptimeHistory, dayMs, readingsKeepDays, utcDay } from './status.history.js';
 import { SlaReports, type ReportedTenant } from './status.reports.js';
 import { audit, type CheckKind, type CheckTarget, type StatusDb, type StatusTables } from './status.tables.js';
 import type { StatusPageModel } from './status.page.js';
-import { figuresOf, monthOf, uptime, type MinuteKind, type Span, type UptimeFigures } from './status.uptime.js';
+import { monthOf } from './status.uptime.js';
 
 /** How often probes run unless configured otherwise. */
 export const defaultProbeIntervalSeconds = 30;
 /** A probe that has not answered within this is a major outage ("no answer"). */
 export const probeTimeoutMs = 10_000;
-/** Readings are kept this long: every day of it can be rolled up again (a late incident, a runner's backlog). */
-export const readingsKeepDays = 35;
 /** Daily figures are kept this long: 13 months. */
 export const daysKeepDays = 396;
 /** The location the platform's own runner reports as. */
@@ -94,10 +93,6 @@ export interface ReportedReading {
   readonly outcome: ProbeOutcome;
 }
 
-const dayMs = 86_400_000;
-const utcDay = (at: Date): string => at.toISOString().slice(0, 10);
-const dayStart = (day: string): Date => new Date(`${day}T00:00:00.000Z`);
-
 /**
  * Monitoring's record: the components a workspace depends on, what probes found of them per
  * minute, daily figures, incidents and maintenance, and the uptime they come to.
@@ -109,6 +104,8 @@ export class StatusService {
   readonly locations: ProbeLocations;
   readonly reports: SlaReports;
   readonly subscribers: StatusSubscribers;
+  /** Uptime over time: periods, the daily roll-up, the bars' days. */
+  readonly history: UptimeHistory;
   private readonly db: StatusDb;
   private readonly roundListeners: ((components: ObservedComponent[]) => Promise<unknown>)[] = [];
 
@@ -118,6 +115,14 @@ export class StatusService {
     this.incidents = new Incidents(this.db, deps.clock);
     this.maintenance = new MaintenanceWindows(this.db, deps.clock);
     this.locations = new ProbeLocations(this.db, deps.clock);
+    this.history = new UptimeHistory({
+      db: this.db,
+      clock: deps.clock,
+      readings: this.readings,
+      incidents: this.incidents,
+      maintenance: this.maintenance,
+      components: () => this.components(),
+    });
     this.subscribers = new StatusSubscribers({
       db: this.db,
       clock: deps.clock,
@@ -434,149 +439,6 @@ export class StatusService {
     return states;
   }
 
-  /**
-   * The uptime of components over a period: minute by minute from the readings while they are
-   * kept, the worst of the components each minute; `tenant` counts the incidents and maintenance
-   * of that workspace too. Days older than the readings come from the daily figures.
-   */
-  async uptime(componentIds: readonly string[], period: Span, tenant?: string): Promise<UptimeFigures> {
-    return (await this.uptimeEach(componentIds, period, [tenant]))[0]!;
-  }
-
-  /** `uptime` for several workspaces at once (`undefined`: the platform as a whole), reading the period once. */
-  async uptimeEach(
-    componentIds: readonly string[],
-    period: Span,
-    tenants: readonly (string | undefined)[],
-  ): Promise<UptimeFigures[]> {
-    const now = this.deps.clock.now();
-    const end = new Date(Math.min(period.end.getTime(), now.getTime()));
-    const kept = new Date(
-      Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - (readingsKeepDays - 1) * dayMs,
-    );
-    const fromReadings = { start: new Date(Math.max(period.start.getTime(), kept.getTime())), end };
-    const older =
-      period.start < kept
-        ? await this.fromDays(componentIds, {
-            start: period.start,
-            end: new Date(Math.min(kept.getTime(), end.getTime())),
-          })
-        : undefined;
-    if (fromReadings.start >= fromReadings.end) return tenants.map(() => older ?? figuresOf(emptyCounts()));
-    const [minutes, incidents, windows] = await Promise.all([
-      this.readings.minutes(fromReadings, componentIds),
-      this.incidents.list({ span: fromReadings }),
-      this.maintenance.overlapping(fromReadings),
-    ]);
-    const worstEachMinute = new Map<number, ComponentState>();
-    for (const id of componentIds)
-      for (const [minute, state] of minutes.get(id) ?? []) {
-        const seen = worstEachMinute.get(minute);
-        worstEachMinute.set(minute, seen ? worst(seen, state) : state);
-      }
-    return tenants.map((tenant) =>
-      sumFigures([
-        ...(older ? [older] : []),
-        uptime(
-          fromReadings,
-          worstEachMinute,
-          declaredImpacts(incidents, componentIds, end, tenant),
-          maintenanceSpans(windows, componentIds, tenant),
-        ),
-      ]),
-    );
-  }
-
-  /**
-   * Figures of days older than the readings, from the daily figures. Those keep each component's
-   * minutes by kind, not which minutes: for several components a day counts as the one with the
-   * most downtime that day (what they came to together was at least that).
-   */
-  private async fromDays(componentIds: readonly string[], span: Span): Promise<UptimeFigures> {
-    const rows = await this.db
-      .selectFrom('status_days')
-      .selectAll()
-      .where('component_id', 'in', [...componentIds])
-      .where('day', '>=', utcDay(span.start))
-      .where('day', '<', utcDay(span.end))
-      .execute();
-    const worstOfDay = new Map<string, UptimeFigures>();
-    for (const row of rows) {
-      const counts = emptyCounts();
-      for (const kind of minuteKinds) counts[kind] = row[kind];
-      const figures = figuresOf(counts);
-      const seen = worstOfDay.get(row.day);
-      if (!seen || figures.downtimeMinutes > seen.downtimeMinutes) worstOfDay.set(row.day, figures);
-    }
-    const counted = sumFigures([...worstOfDay.values()]);
-    // Days with no figures (before monitoring began, or never rolled up) are minutes without data.
-    const spanMinutes = Math.round((span.end.getTime() - span.start.getTime()) / 60_000);
-    return sumFigures([counted, figuresOf({ ...emptyCounts(), no_data: Math.max(0, spanMinutes - counted.minutes) })]);
-  }
-
-  /**
-   * Rolls a UTC day up into each component's daily figures, from its readings, the incidents and
-   * the platform-wide maintenance then (again, if it was before: a late report or incident).
-   */
-  async rollUp(day: string): Promise<number> {
-    const rows = await this.dayRows(day);
-    if (rows.length === 0) return 0;
-    await this.db
-      .insertInto('status_days')
-      .values(rows)
-      .onConflict((conflict) =>
-        conflict.columns(['component_id', 'day']).doUpdateSet((eb) => ({
-          operational: eb.ref('excluded.operational'),
-          degraded: eb.ref('excluded.degraded'),
-          partial_outage: eb.ref('excluded.partial_outage'),
-          major_outage: eb.ref('excluded.major_outage'),
-          maintenance: eb.ref('excluded.maintenance'),
-          short_notice_maintenance: eb.ref('excluded.short_notice_maintenance'),
-          no_data: eb.ref('excluded.no_data'),
-          response_ms: eb.ref('excluded.response_ms'),
-        })),
-      )
-      .execute();
-    return rows.length;
-  }
-
-  /** A UTC day's figures per component, as far as the day has come: computed, not stored. */
-  private async dayRows(day: string) {
-    // Today is rolled up as far as it has come: minutes still ahead are not missing data.
-    const end = Math.min(
-      dayStart(day).getTime() + dayMs,
-      Math.max(dayStart(day).getTime(), this.deps.clock.now().getTime()),
-    );
-    const span = { start: dayStart(day), end: new Date(end) };
-    const [components, minutes, incidents, windows, responses] = await Promise.all([
-      this.components(),
-      this.readings.minutes(span),
-      this.incidents.list({ span }),
-      this.maintenance.overlapping(span),
-      this.readings.responseTimes(span),
-    ]);
-    return components.map((component) => {
-      const figures = uptime(
-        span,
-        minutes.get(component.id) ?? new Map(),
-        declaredImpacts(incidents, [component.id], span.end),
-        maintenanceSpans(windows, [component.id]),
-      );
-      return {
-        component_id: component.id,
-        day,
-        operational: figures.operational,
-        degraded: figures.degraded,
-        partial_outage: figures.partialOutage,
-        major_outage: figures.majorOutage,
-        maintenance: figures.maintenance,
-        short_notice_maintenance: figures.shortNoticeMaintenance,
-        no_data: figures.noData,
-        response_ms: responses.get(component.id) ?? null,
-      };
-    });
-  }
-
   /** The daily job: rolls up yesterday and today so far, issues last month's SLA reports, and drops what is past keeping. */
   async dailyUpkeep(): Promise<{
     rolledUp: number;
@@ -586,7 +448,8 @@ export class StatusService {
   }> {
     const now = this.deps.clock.now();
     let rolledUp = 0;
-    for (const day of [utcDay(new Date(now.getTime() - dayMs)), utcDay(now)]) rolledUp += await this.rollUp(day);
+    for (const day of [utcDay(new Date(now.getTime() - dayMs)), utcDay(now)])
+      rolledUp += await this.history.rollUp(day);
     // Before the readings are pruned: a report counts its month minute by minute.
     const reportsIssued = await this.reports.issueDue();
     const readingsPruned = await this.readings.prune(new Date(now.getTime() - readingsKeepDays * dayMs));
@@ -617,7 +480,7 @@ export class StatusService {
     const [components, current, history, incidents, maintenance] = await Promise.all([
       this.components(),
       this.current(),
-      this.dailyHistory(90),
+      this.history.dailyHistory(90),
       this.incidents.list({ span: { start: new Date(now.getTime() - 14 * dayMs), end: new Date(now.getTime() + 1) } }),
       this.maintenance.upcoming(now),
     ]);
@@ -640,7 +503,7 @@ export class StatusService {
             state: state?.state ?? 'operational',
             maintenance: state?.maintenance ?? false,
             days: days.map((day) => ({ day, figures: byDay.get(day) })),
-            month: await this.uptime([component.id], month),
+            month: await this.history.uptime([component.id], month),
           };
         }),
       ),
@@ -652,59 +515,4 @@ export class StatusService {
       evidence: await evidence,
     };
   }
-
-  /** Each component's daily figures over the last `days` UTC days (today included), for the 90-day bars. */
-  async dailyHistory(days: number): Promise<Map<string, { day: string; figures: UptimeFigures }[]>> {
-    const now = this.deps.clock.now();
-    const first = utcDay(new Date(now.getTime() - (days - 1) * dayMs));
-    // Today as far as it has come, computed here: reading the page writes nothing.
-    const today = utcDay(now);
-    const stored = await this.db
-      .selectFrom('status_days')
-      .selectAll()
-      .where('day', '>=', first)
-      .where('day', '<', today)
-      .execute();
-    const rows = [...stored, ...(await this.dayRows(today))];
-    const history = new Map<string, { day: string; figures: UptimeFigures }[]>();
-    for (const row of rows) {
-      const counts = emptyCounts();
-      for (const kind of minuteKinds) counts[kind] = row[kind];
-      history.set(row.component_id, [
-        ...(history.get(row.component_id) ?? []),
-        { day: row.day, figures: figuresOf(counts) },
-      ]);
-    }
-    for (const list of history.values()) list.sort((a, b) => a.day.localeCompare(b.day));
-    return history;
-  }
-}
-
-const minuteKinds = [
-  'operational',
-  'degraded',
-  'partial_outage',
-  'major_outage',
-  'maintenance',
-  'short_notice_maintenance',
-  'no_data',
-] as const satisfies readonly MinuteKind[];
-
-function emptyCounts(): Record<MinuteKind, number> {
-  return Object.fromEntries(minuteKinds.map((kind) => [kind, 0])) as Record<MinuteKind, number>;
-}
-
-/** Figures of consecutive periods as one. */
-function sumFigures(parts: readonly UptimeFigures[]): UptimeFigures {
-  const counts = emptyCounts();
-  for (const part of parts) {
-    counts.operational += part.operational;
-    counts.degraded += part.degraded;
-    counts.partial_outage += part.partialOutage;
-    counts.major_outage += part.majorOutage;
-    counts.maintenance += part.maintenance;
-    counts.short_notice_maintenance += part.shortNoticeMaintenance;
-    counts.no_data += part.noData;
-  }
-  return figuresOf(counts);
 }
