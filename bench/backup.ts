@@ -11,12 +11,16 @@
  *    lag of each segment (closed by Postgres -> stored in the repository) under that load
  *  - RPO from backups alone: kill -9 the primary under load, restore from the repository
  *    only, and measure how much acknowledged time was lost
+ *  - recover_s: that lost platform brought back on a new, empty home (other directory, other
+ *    ports) from the repository and the backup key alone, timed from `steadfast recover` to the
+ *    first tenant page `steadfast up` serves (goal <= 30 s), with the split between the two
  *  - peak memory of a backup of a cluster with `tenantsForMemory` (default 1000) databases
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
@@ -30,6 +34,10 @@ import { loadConfig, type Config } from '../src/platform/config/config.js';
 import { seal } from '../src/platform/crypto/sealed.js';
 import { createLogger } from '../src/platform/log/log.js';
 import { ensurePostgresOsUser } from '../src/platform/postgres/os-user.js';
+import { pollUntil } from '../src/platform/clock/clock.js';
+import { runSteadfast, startSteadfast, type RunningChild } from '../src/platform/process/child.js';
+import { homeEnv } from '../test/helpers/cli.js';
+import { getWithHost } from '../test/helpers/http.js';
 import { percentile, printResult, round, startBenchCluster } from './lib.js';
 
 const run = promisify(execFile);
@@ -142,6 +150,7 @@ try {
 
   await settle();
   const rpo = await measureRpo(slugs, archiver!);
+  const recovery = await measureRecovery(slugs[0]!);
   const peakRss = await backupMemory();
 
   const figures = {
@@ -155,6 +164,7 @@ try {
     archive_lag_p50_ms: round(percentile(lags, 50), 0),
     archive_lag_p99_ms: round(percentile(lags, 99), 0),
     rpo_s: round(rpo, 2),
+    recover_s: round(recovery.totalSeconds, 1),
     sealing_only_mb_s: round(codecMbS, 1),
     peak_rss_mb_1000_tenants: round(peakRss, 0),
   };
@@ -182,6 +192,9 @@ try {
   );
   console.log(
     `RPO from backups alone (kill -9 under load, restore from the repository only): ${figures.rpo_s} s of acknowledged commits lost (goal <= 10 s)`,
+  );
+  console.log(
+    `recovery on a new home (\`steadfast recover\` to ${slugs[0]}'s first page from \`steadfast up\`): ${figures.recover_s} s = recover ${round(recovery.recoverSeconds, 1)} s + up to the first page ${round(recovery.upSeconds + recovery.pageSeconds, 1)} s (${round(recovery.upSeconds, 1)} s to "is running", then ${round(recovery.pageSeconds, 1)} s) (goal <= 30 s)`,
   );
   console.log(
     `peak RSS of \`steadfast backup now\` with ${memoryTenants} tenant databases: ${figures.peak_rss_mb_1000_tenants} MB`,
@@ -414,6 +427,61 @@ async function measureRpo(slugs: string[], archiver: Archiver): Promise<number> 
     await restoredDb.stop();
     // The original cluster is gone for the rest of the run: restart it for the memory phase.
     await restart(false);
+  }
+}
+
+interface RecoveryFigures {
+  /** `steadfast recover`, start to exit: restore, WAL replay, first backup of the new timeline. */
+  readonly recoverSeconds: number;
+  /** `steadfast up`, start to "Steadfast is running". */
+  readonly upSeconds: number;
+  /** From "is running" to the tenant page's first 200. */
+  readonly pageSeconds: number;
+  readonly totalSeconds: number;
+}
+
+/**
+ * The platform lost by measureRpo's kill -9, brought back as an operator would on a new machine:
+ * a new, empty home (its own directory and ports), `steadfast recover` with the repository and the
+ * backup key alone, then `steadfast up`, timed until `slug`'s page answers 200. Both are real
+ * processes; `up` is stopped cleanly and the home removed, whatever happens.
+ */
+async function measureRecovery(slug: string): Promise<RecoveryFigures> {
+  const home = await mkdtemp(path.join(tmpdir(), 'steadfast-bench-recover-'));
+  await chmod(home, 0o755); // the Postgres OS user reaches the data directory through it
+  const env = {
+    ...(await homeEnv(home)),
+    STEADFAST_BACKUP_REPOSITORIES: JSON.stringify(config.backupRepositories),
+    LOG_LEVEL: 'warn',
+  };
+  const port = Number(env.PORT);
+  let up: RunningChild | undefined;
+  try {
+    await run('sync');
+    const started = performance.now();
+    const recovered = await runSteadfast(['recover', '--key-file', config.backupKeyFile], { env });
+    const recoveredAt = performance.now();
+    // Its summary and steps, without the once-a-second progress lines.
+    const said = `${recovered.stdout}${recovered.stderr.replace(/^recovering: .*\n/gm, '')}`.trim();
+    if (recovered.code !== 0) throw new Error(`steadfast recover exited with ${recovered.code}:\n${said}`);
+    console.log(`recover detail:\n  ${said.replace(/\n/g, '\n  ')}`);
+    up = await startSteadfast(['up'], { env, ready: 'Steadfast is running', timeoutSeconds: 600 });
+    const runningAt = performance.now();
+    await pollUntil(
+      async () => (await getWithHost(port, '/api/v1/tenant', `${slug}.localhost:${port}`)).status === 200,
+      { timeoutMs: 600_000, intervalMs: 50 },
+    );
+    const servedAt = performance.now();
+    return {
+      recoverSeconds: (recoveredAt - started) / 1000,
+      upSeconds: (runningAt - recoveredAt) / 1000,
+      pageSeconds: (servedAt - runningAt) / 1000,
+      totalSeconds: (servedAt - started) / 1000,
+    };
+  } finally {
+    const code = await up?.stop();
+    if (code !== undefined && code !== 0) console.log(`steadfast up exited with ${code} on SIGTERM:\n${up!.output()}`);
+    await rm(home, { recursive: true, force: true });
   }
 }
 
