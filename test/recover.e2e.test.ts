@@ -80,7 +80,10 @@ test('recover on a new home from the repository and the backup key alone, then u
   assert.match(recovered.stdout, /^Recovered the platform from backup \d{8}T\d{6}Z in shared in [\d.]+ s: /);
   assert.match(recovered.stdout, /Everything committed up to \d{4}-\d\d-\d\dT[\d:.]+Z is back .*timeline [2-9]/);
   assert.match(recovered.stdout, /This home has a new secret key: every database role’s password was reset to it\./);
-  assert.match(recovered.stdout, /First backup of the new timeline: \d{8}T\d{6}Z, in shared\./);
+  assert.match(
+    recovered.stdout,
+    /The first backup of the new timeline is queued: `steadfast up` takes it while it already serves\./,
+  );
   assert.match(recovered.stderr, /recover: restoring the latest backup/, 'each step is shown');
   assert.match(recovered.stderr, /recovering: \d+\/\d+/, 'and progress');
 
@@ -97,6 +100,14 @@ test('recover on a new home from the repository and the backup key alone, then u
     const workspace = await getWithHost(Number(fresh.PORT), '/api/v1/tenant', `acme.localhost:${fresh.PORT}`);
     assert.equal(workspace.status, 200, workspace.body);
     assert.equal(JSON.parse(workspace.body).name, 'Acme Rockets');
+    // The queued first backup: taken on the new timeline while the platform serves.
+    const newTimeline = async () => {
+      const listed = await runCli(['backup', 'list', '--json'], fresh);
+      const backups = JSON.parse(listed.stdout) as { record: { timeline: number } }[];
+      return backups.some((backup) => backup.record.timeline > 1);
+    };
+    for (let i = 0; i < 120 && !(await newTimeline()); i++) await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.ok(await newTimeline(), 'a backup of the new timeline is in the repository');
   } finally {
     await up.stop();
   }
@@ -111,12 +122,17 @@ test('recover on a new home from the repository and the backup key alone, then u
 test("with the lost home's secret.key kept, recover keeps it and everything opens as before", async () => {
   const kept = await home('kept');
   const recovered = await runCli(
-    ['recover', '--key-file', keys.backup, '--secret-key-file', keys.secret, '--json'],
+    ['recover', '--key-file', keys.backup, '--secret-key-file', keys.secret, '--backup-first', '--json'],
     kept,
   );
   ok(recovered, 'recover');
-  const result = JSON.parse(recovered.stdout) as { secretKey: string; tenants: number; lastTransactionAt: string };
+  const result = JSON.parse(recovered.stdout) as {
+    secretKey: string;
+    tenants: number;
+    firstBackup: { id: string; repositories: string[] };
+  };
   assert.equal(result.secretKey, 'kept');
+  assert.deepEqual(result.firstBackup.repositories, ['shared'], 'taken before recover ended (--backup-first)');
   assert.ok(result.tenants >= 1);
   assert.equal(
     (await readFile(path.join(kept.STEADFAST_HOME!, 'secret.key'), 'utf8')).trim(),

@@ -1,6 +1,8 @@
 import { chown, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { TransferProgress } from '../modules/backup/index.js';
+import type { BackupResult, TransferProgress } from '../modules/backup/index.js';
+import type { JobDefinition } from '../platform/jobs/queue.js';
+import type { Platform } from './deps.js';
 import type { Config } from '../platform/config/config.js';
 import { derivePassword, loadOrCreateSecretKey } from '../platform/crypto/secrets.js';
 import { withClient, type ConnectionTarget } from '../platform/db/connect.js';
@@ -23,6 +25,12 @@ export interface RecoverOptions {
   /** The lost home's secret.key, if it was kept: copied into this home. Without it a new one is made. */
   readonly secretKeyFile?: string | undefined;
   readonly onProgress?: ((progress: TransferProgress) => void) | undefined;
+  /**
+   * Take the first backup of the new timeline before returning. Otherwise it is queued for
+   * `steadfast up`, which takes it while it already serves (the archived WAL of the new
+   * timeline, on top of the backup restored, keeps it recoverable meanwhile).
+   */
+  readonly backupFirst?: boolean | undefined;
   /** Each step as it begins, in words. */
   readonly onStep?: ((step: string) => void) | undefined;
 }
@@ -41,7 +49,8 @@ export interface RecoverResult {
   readonly secretKey: 'kept' | 'new';
   /** Secrets the lost key sealed, which a new key cannot open (set up again): authenticator apps, webhook secrets. */
   readonly sealedUnderLostKey: { readonly authenticators: number; readonly webhookSecrets: number } | null;
-  readonly firstBackup: { readonly id: string; readonly repositories: readonly string[] };
+  /** Taken (with --backup-first), or queued for `steadfast up`. */
+  readonly firstBackup: { readonly id: string; readonly repositories: readonly string[] } | 'queued';
   readonly seconds: number;
 }
 
@@ -101,23 +110,12 @@ export async function recoverPlatform(config: Config, log: Logger, options: Reco
   await leaveStartable(prepared.dataDir, runAs);
   await markHistoryForArchiving(prepared.dataDir, runAs);
 
-  step('taking the first backup of the new timeline, and archiving its WAL');
-  const database = await startEmbedded(config, log);
-  const shipping = startWalShipping(config, log, database);
-  let first;
-  try {
-    const fresh = createBackupService(config, log, database);
-    try {
-      first = await fresh.take(options.onProgress);
-    } finally {
-      await fresh.close();
-    }
-  } finally {
-    // The new timeline's history and WAL reach the repositories before this ends.
-    await shipping?.stopStreamer();
-    await database.stop();
-    await shipping?.stopPusher();
-  }
+  let firstBackup: RecoverResult['firstBackup'] = 'queued';
+  if (options.backupFirst) {
+    step('taking the first backup of the new timeline, and archiving its WAL');
+    const first = await firstBackupNow(config, log, options.onProgress);
+    firstBackup = { id: first.record.id, repositories: first.stored };
+  } else await writeFile(firstBackupDueFile(config), `${JSON.stringify({ after: restored.record.id })}\n`);
   return {
     backupId: restored.record.id,
     repository: restored.repository,
@@ -129,7 +127,7 @@ export async function recoverPlatform(config: Config, log: Logger, options: Reco
     tenants,
     secretKey: keys.state,
     sealedUnderLostKey,
-    firstBackup: { id: first.record.id, repositories: first.stored },
+    firstBackup,
     seconds: (Date.now() - started) / 1000,
   };
 }
@@ -295,4 +293,48 @@ async function markHistoryForArchiving(dataDir: string, runAs: RunAs | undefined
     await writeFile(ready, '');
     if (runAs) await chown(ready, runAs.uid, runAs.gid);
   }
+}
+
+/** Present in a recovered home until its first backup is queued: `steadfast up` queues it as it starts. */
+const firstBackupDueFile = (config: Pick<Config, 'home'>): string => path.join(config.home, 'first-backup-due.json');
+
+/** The first backup of the new timeline, with WAL shipping on so its history and WAL reach the repositories. */
+async function firstBackupNow(
+  config: Config,
+  log: Logger,
+  onProgress: ((progress: TransferProgress) => void) | undefined,
+): Promise<BackupResult> {
+  const database = await startEmbedded(config, log);
+  const shipping = startWalShipping(config, log, database);
+  try {
+    const fresh = createBackupService(config, log, database);
+    try {
+      return await fresh.take(onProgress);
+    } finally {
+      await fresh.close();
+    }
+  } finally {
+    await shipping?.stopStreamer();
+    await database.stop();
+    await shipping?.stopPusher();
+  }
+}
+
+/**
+ * In a home `recover` left: queues the first backup of the new timeline on the worker's queue,
+ * once (the job is durable from here on), and forgets it was due.
+ */
+export async function queueFirstBackupIfDue(
+  context: Pick<Platform, 'config' | 'jobs' | 'log'>,
+  jobs: readonly JobDefinition[],
+): Promise<void> {
+  const due = firstBackupDueFile(context.config);
+  const marker = await readFile(due, 'utf8').catch(() => undefined);
+  if (marker === undefined) return;
+  const backup = jobs.find((job) => job.type === 'backup.base');
+  if (!backup) return;
+  // No retention with it: what the lost platform left is removed only when an operator asks, or by the next nightly backup.
+  await context.jobs.enqueue(backup, { retention: false }, { dedupeKey: `recover:first-backup:${marker.trim()}` });
+  await rm(due, { force: true });
+  context.log.info('queued the first backup of the timeline recovery started');
 }

@@ -15,6 +15,7 @@ import { withServer, type DatabaseHandle } from '../platform/db/handle.js';
 import { attachDatabase, bootstrapPlatform, startEmbedded } from './database.js';
 import { createPlatform, type ModuleContext, type Platform } from './deps.js';
 import { buildHttp, buildHttpsRedirect, evidenceOf } from './http.js';
+import { queueFirstBackupIfDue } from './recover.js';
 import { buildOperatorHttp, createMetrics } from './metrics.js';
 import { recordInstance } from '../platform/process/instance.js';
 import { modules as allModules } from './modules.js';
@@ -141,9 +142,12 @@ async function startServing(
   if (listening) stops.push(listening.stop);
   let worker: Worker | undefined;
   if (roles.worker) {
-    const started = startWorker(context, moduleWork(context));
+    const work = moduleWork(context);
+    const started = startWorker(context, work);
     worker = started;
     stops.push(() => started.stop());
+    // A home `steadfast recover` left: its first backup, taken while it serves.
+    await queueFirstBackupIfDue(context, work.jobs);
   }
   return { http: listening?.http, operatorPort: listening?.operatorPort, worker };
 }

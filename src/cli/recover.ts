@@ -10,6 +10,7 @@ interface RecoverFlags {
   name?: string;
   keyFile?: string;
   secretKeyFile?: string;
+  backupFirst?: boolean;
   json?: boolean;
 }
 
@@ -32,7 +33,9 @@ function printRecovered(result: RecoverResult, home: string): void {
       `warning: ${lost.authenticators} authenticator app(s) and ${lost.webhookSecrets} webhook secret(s) were sealed under the lost secret key and cannot be opened: those people set up their authenticator again (an owner or staff member resets their second factor), and each webhook channel is added again with a new secret.`,
     );
   lines.push(
-    `First backup of the new timeline: ${result.firstBackup.id}, in ${result.firstBackup.repositories.join(', ')}.`,
+    result.firstBackup === 'queued'
+      ? 'The first backup of the new timeline is queued: `steadfast up` takes it while it already serves.'
+      : `First backup of the new timeline: ${result.firstBackup.id}, in ${result.firstBackup.repositories.join(', ')}.`,
     `Next: STEADFAST_HOME=${home} steadfast up`,
   );
   process.stdout.write(`${lines.join('\n')}\n`);
@@ -51,6 +54,10 @@ export function registerRecoverCommand(program: Command): void {
       '--secret-key-file <file>',
       'the lost home’s secret.key, if it was kept (without it a new key is made and every role’s password reset)',
     )
+    .option(
+      '--backup-first',
+      'take the first backup of the new timeline before ending (else `up` takes it as it starts)',
+    )
     .option('--json', 'print the result as JSON')
     .action(async (id: string | undefined, flags: RecoverFlags, command: Command) => {
       const { config, log } = commandSetup(command);
@@ -63,6 +70,7 @@ export function registerRecoverCommand(program: Command): void {
           recovery,
           keyFile: flags.keyFile,
           secretKeyFile: flags.secretKeyFile,
+          backupFirst: flags.backupFirst,
           onProgress: (p) => progress.update(p),
           onStep: (step) => process.stderr.write(`recover: ${step}\n`),
         });

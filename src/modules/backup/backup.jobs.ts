@@ -4,17 +4,20 @@ import type { Schedule } from '../../platform/jobs/scheduler.js';
 import type { DrillProgress, DrillResult } from './backup.drill.js';
 import type { BackupService } from './backup.service.js';
 
-/** The scheduled full backup, followed by each repository's retention. */
+/**
+ * The scheduled full backup, followed by each repository's retention (`retention: false`: not
+ * this time, as after a recovery, when nothing of the lost platform's is removed unasked).
+ */
 export function baseBackupJob(backups: BackupService): JobDefinition {
   return defineJob({
     type: 'backup.base',
-    schema: z.object({}),
+    schema: z.object({ retention: z.boolean().default(true) }),
     timeoutSeconds: 6 * 3600,
     maxAttempts: 2,
     backoffSeconds: 600,
-    async handle(_payload, { progress, signal }) {
+    async handle(payload, { progress, signal }) {
       const result = await backups.take(throttled(progress), signal);
-      const retention = await backups.retention({ dryRun: false });
+      const retention = payload.retention ? await backups.retention({ dryRun: false }) : [];
       return {
         id: result.record.id,
         stored: result.stored,

@@ -3,6 +3,7 @@ import type { Incident } from './status.incidents.js';
 import type { Maintenance } from './status.maintenance.js';
 import { partialOutageWeight, type UptimeFigures } from './status.uptime.js';
 import { renderTrustHtml } from './status.trust.js';
+import { escapeHtml, utc } from './status.html.js';
 import type { Evidence } from '../../platform/evidence.js';
 
 /** Everything the public status page shows, read at one moment. */
@@ -45,16 +46,11 @@ const stateWords: Record<ComponentState, string> = {
   major_outage: 'Major outage',
 };
 
-export const escapeHtml = (text: string): string =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-
 /** Availability as a percentage, rounded down (99.9996 % is not 100 %). */
 export const percent = (availability: number | undefined): string =>
   availability === undefined ? 'no data' : `${(Math.floor(availability * 100_000) / 1000).toFixed(3)} %`;
 
 const minutes = (n: number): string => (n === 1 ? '1 minute' : `${Math.round(n * 10) / 10} minutes`);
-
-export const utc = (date: Date): string => `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 
 /** A day's words: its availability and what took from it, for the bar's label. */
 function dayLabel(day: string, figures: UptimeFigures | undefined): { text: string; level: string } {

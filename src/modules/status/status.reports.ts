@@ -1,8 +1,8 @@
 import type { Clock } from '../../platform/clock/clock.js';
 import { appError } from '../../platform/errors.js';
 import { severity, type ComponentState } from '../../platform/probes.js';
-import type { Incident } from './status.incidents.js';
-import type { StatusService } from './status.service.js';
+import type { Incident, Incidents } from './status.incidents.js';
+import type { UptimeHistory } from './status.history.js';
 import type { StatusDb } from './status.tables.js';
 import {
   downtimeBudget,
@@ -47,7 +47,8 @@ export interface SlaReport {
 }
 
 export interface SlaReportsDeps {
-  readonly status: StatusService;
+  readonly history: Pick<UptimeHistory, 'uptimeEach'>;
+  readonly incidents: Pick<Incidents, 'list'>;
   readonly db: StatusDb;
   readonly clock: Clock;
   /** Every workspace a report covers (active and suspended). */
@@ -140,14 +141,14 @@ export class SlaReports {
     tenants: readonly ReportedTenant[],
     issuedAt: string | null,
   ): Promise<SlaReport[]> {
-    const { status } = this.deps;
+    const { history, incidents: allIncidents } = this.deps;
     const [figures, incidents] = await Promise.all([
-      status.history.uptimeEach(
+      history.uptimeEach(
         serviceComponents,
         period,
         tenants.map((tenant) => tenant.slug),
       ),
-      status.incidents.list({ span: period }),
+      allIncidents.list({ span: period }),
     ]);
     return tenants.map((tenant, i) => {
       const monthFigures = figures[i]!;

@@ -132,7 +132,8 @@ export class StatusService {
       title: () => deps.statusTitle ?? 'Status',
     });
     this.reports = new SlaReports({
-      status: this,
+      history: this.history,
+      incidents: this.incidents,
       db: this.db,
       clock: deps.clock,
       tenants: deps.tenants ?? (async () => []),

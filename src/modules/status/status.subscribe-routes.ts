@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isAppError } from '../../platform/errors.js';
-import { escapeHtml } from './status.page.js';
+import { escapeHtml } from './status.html.js';
 import type { StatusSubscribers } from './status.subscribers.js';
 
 /** A small page in the status page's style: a heading, a message, and perhaps a form. */

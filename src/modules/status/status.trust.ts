@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { evidenceSections, isStale, type Evidence } from '../../platform/evidence.js';
-import { escapeHtml, utc } from './status.page.js';
+import { escapeHtml, utc } from './status.html.js';
 import type { StatusDb } from './status.tables.js';
 
 /** A reading of now older than this is stale: the probes run every 30 s. */
