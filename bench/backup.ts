@@ -4,7 +4,8 @@
  * On an embedded cluster of about `mb` MiB (default 2048) across `tenants` (default 100)
  * tenant databases, with durable settings, in one run:
  *  - base backup rate (LZ4 + AES-256-GCM, to a directory) vs `tar cf` of the data directory
- *    (without pg_wal's segments, as a base backup; fsynced, as the backup's objects are)
+ *    (without pg_wal's segments, as a base backup; fsynced, as the backup's objects are), and vs
+ *    sealing alone on every core from memory (ratio_vs_sealing: the ceiling, goal >= 0.9)
  *  - restore rate vs `tar xf` of that tar, both into a new directory on the same disk
  *    (each of these four twice, in turn)
  *  - write transactions/s with WAL archiving on vs off (six pairs, off-on then on-off), and the archive
@@ -166,6 +167,8 @@ try {
     rpo_s: round(rpo, 2),
     recover_s: round(recovery.totalSeconds, 1),
     sealing_only_mb_s: round(codecMbS, 1),
+    // The ceiling no compressed, encrypted backup here can pass (issue 17's goal: >= 0.9).
+    ratio_vs_sealing: round(sourceMb / backupSeconds / codecMbS),
     peak_rss_mb_1000_tenants: round(peakRss, 0),
   };
   const perPair = offRuns.map((off, index) => `${round(off.tps, 0)}/${round(onRuns[index]!.tps, 0)}`).join(', '); // in pair order
@@ -176,7 +179,7 @@ try {
     `tar cf of the data directory without pg_wal, fsynced (two rounds): ${round(2 * tarMb, 0)} MB in ${round(tarSeconds)} s = ${figures.tar_mb_s} MB/s; ratio ${figures.ratio_vs_tar} (goal >= 0.9)`,
   );
   console.log(
-    `sealing alone (LZ4 + AES-256-GCM on every core, up to 1 GiB of the table files from memory, no I/O): ${figures.sealing_only_mb_s} MB/s`,
+    `sealing alone (LZ4 + AES-256-GCM on every core, up to 1 GiB of the table files from memory, no I/O): ${figures.sealing_only_mb_s} MB/s; backup/sealing ratio ${figures.ratio_vs_sealing} (goal >= 0.9)`,
   );
   console.log(
     `restore (two rounds): ${round(restoredMb, 0)} MB in ${round(restoreSeconds)} s = ${figures.restore_mb_s} MB/s; tar xf ${figures.untar_mb_s} MB/s; ratio ${figures.restore_ratio_vs_untar} (goal >= 0.75)`,

@@ -26,12 +26,9 @@ const clock = manualClock(new Date('2026-11-20T02:00:00Z'));
 let service: BackupService;
 let repoDir: string;
 
-before(async () => {
-  cluster = await startScratchCluster('retention');
-  repoDir = path.join(cluster.dir, 'repository');
-  store = new WatchedStore(repoDir);
-  repository = { name: 'main', store, retention: { daily: 2, weekly: 0, monthly: 0 } };
-  service = new BackupService({
+/** A service backing the scratch cluster up to `repository`, after `days` daily backups, a day apart. */
+async function dailyBackups(repository: Repository, days: number): Promise<BackupService> {
+  const backups = new BackupService({
     repositories: [repository],
     source: cluster.target(),
     sourceDataDir: cluster.dataDir,
@@ -40,10 +37,19 @@ before(async () => {
     log: silentLogger(),
     timeZone: 'UTC',
   });
-  for (let day = 0; day < 4; day++) {
-    await service.take();
+  for (let day = 0; day < days; day++) {
+    await backups.take();
     clock.advance(86_400_000);
   }
+  return backups;
+}
+
+before(async () => {
+  cluster = await startScratchCluster('retention');
+  repoDir = path.join(cluster.dir, 'repository');
+  store = new WatchedStore(repoDir);
+  repository = { name: 'main', store, retention: { daily: 2, weekly: 0, monthly: 0 } };
+  service = await dailyBackups(repository, 4);
   // Archived WAL from before and after the backups (content does not matter to retention).
   await mkdir(path.join(repoDir, 'wal'), { recursive: true });
   // Streamed partial copies: one of a segment since stored whole (tidied), one of a segment that only it holds (kept).
@@ -179,21 +185,10 @@ test('a restore that starts while retention removes things (its lock written any
       return super.delete(key);
     }
   }
-  const interrupted = new BackupService({
-    repositories: [
-      { name: 'interrupted', store: new RestoreArrives(dir), retention: { daily: 1, weekly: 0, monthly: 0 } },
-    ],
-    source: cluster.target(),
-    sourceDataDir: cluster.dataDir,
-    keyFile: path.join(cluster.dir, 'backup.key'),
-    clock,
-    log: silentLogger(),
-    timeZone: 'UTC',
-  });
-  for (let day = 0; day < 3; day++) {
-    await interrupted.take();
-    clock.advance(86_400_000);
-  }
+  const interrupted = await dailyBackups(
+    { name: 'interrupted', store: new RestoreArrives(dir), retention: { daily: 1, weekly: 0, monthly: 0 } },
+    3,
+  );
   const [report] = await interrupted.retention({ dryRun: false });
   assert.match(
     report!.skipped!,
