@@ -58,8 +58,9 @@ export interface RecoverResult {
  * Brings a lost platform back on this machine from its repositories and backup key alone: the
  * latest backup (or the one `recovery` chooses) restored into this home and its WAL replayed, a
  * new timeline (whose WAL and backups never overwrite the lost primary's: segment names carry
- * the timeline), every role's password made the one this home's secret key derives, and a
- * first backup of the new timeline taken. `steadfast up` then serves the home at once.
+ * the timeline), every role's password made the one this home's secret key derives, and the
+ * first backup of the new timeline queued for `steadfast up` (or taken now, `backupFirst`).
+ * `steadfast up` then serves the home at once.
  */
 export async function recoverPlatform(config: Config, log: Logger, options: RecoverOptions): Promise<RecoverResult> {
   const started = Date.now();
