@@ -335,7 +335,11 @@ export async function queueFirstBackupIfDue(
   const backup = jobs.find((job) => job.type === 'backup.base');
   if (!backup) return;
   // No retention with it: what the lost platform left is removed only when an operator asks, or by the next nightly backup.
-  await context.jobs.enqueue(backup, { retention: false }, { dedupeKey: `recover:first-backup:${marker.trim()}` });
+  await context.jobs.enqueue(
+    backup,
+    { retention: false, full: true },
+    { dedupeKey: `recover:first-backup:${marker.trim()}` },
+  );
   await rm(due, { force: true });
   context.log.info('queued the first backup of the timeline recovery started');
 }

@@ -82,6 +82,7 @@ export const catalogue = {
   BACKUP_KEY_MISSING: { status: 500, kind: 'user', title: 'Backup key missing' },
   BACKUP_NOT_FOUND: { status: 404, kind: 'user', title: 'Backup not found' },
   BACKUP_FAILED: { status: 500, kind: 'operational', title: 'Backup failed' },
+  BACKUP_CHAIN_BROKEN: { status: 409, kind: 'operational', title: 'Backup chain broken' },
   REPOSITORY_UNAVAILABLE: { status: 503, kind: 'operational', title: 'Backup repository unavailable' },
   WAL_CONFLICT: { status: 409, kind: 'operational', title: 'Archived WAL differs' },
   REPOSITORY_OF_ANOTHER_CLUSTER: { status: 409, kind: 'user', title: 'Backup repository belongs to another cluster' },

@@ -25,6 +25,7 @@ export function fakeSource(
   events: BaseBackupEvent[] = backupEvents(),
   identify: BackupSource['identify'] = async () => ({
     systemIdentifier: '7400000000000000001',
+    timeline: 1,
     serverVersionNum: 180000,
   }),
 ): BackupSource & { readonly points: string[] } {

@@ -23,20 +23,26 @@ function registerBackupNow(backup: Command): void {
   backup
     .command('now')
     .description('take a base backup now and store it in every configured repository')
+    .option(
+      '--incremental',
+      'store only the files changed since the latest backup (taken full when there is none to build on)',
+    )
     .option('--json', 'print the result as JSON')
-    .action(async (options: { json?: boolean }, command: Command) => {
+    .action(async (options: { json?: boolean; incremental?: boolean }, command: Command) => {
       const { config, log } = commandSetup(command);
       const database = await attachDatabase(config, log);
       try {
         const result = await withBackups(
           { config, log, source: database, label: 'backing up' },
-          (backups, onProgress) => backups.take(onProgress),
+          (backups, onProgress) => backups.take(onProgress, undefined, { incremental: Boolean(options.incremental) }),
         );
         if (options.json) return printJson(result);
         const stored = result.record.objects.reduce((sum, object) => sum + object.bytes, 0);
+        const { references } = result.record;
         process.stdout.write(
-          `Backup ${result.record.id}: ${mb(result.record.sourceBytes)} from PostgreSQL, ${mb(stored)} stored (compressed, encrypted) in ${result.stored.join(', ')} in ${result.seconds.toFixed(1)} s.\n`,
+          `${references ? `Incremental backup ${result.record.id} (unchanged files kept in ${references.join(', ')})` : `Backup ${result.record.id}`}: ${mb(result.record.sourceBytes)} from PostgreSQL, ${mb(stored)} stored (compressed, encrypted) in ${result.stored.join(', ')} in ${result.seconds.toFixed(1)} s.\n`,
         );
+        if (result.fullBecause) process.stdout.write(`  taken full: ${result.fullBecause}.\n`);
         for (const failure of result.failed)
           process.stdout.write(`  not stored in ${failure.repository}: ${failure.error}\n`);
         if (result.failed.length) process.exitCode = 1;
@@ -59,6 +65,7 @@ function registerBackupList(backup: Command): void {
       printTable(
         backups.map(({ record, repositories }) => ({
           id: record.id,
+          type: record.references ? `incremental (needs ${record.references.join(', ')})` : 'full',
           finished: record.finishedAt.slice(0, 19).replace('T', ' '),
           size: mb(record.sourceBytes),
           stored: mb(record.objects.reduce((sum, object) => sum + object.bytes, 0)),
@@ -117,6 +124,10 @@ function registerBackupRetention(backup: Command): void {
         else
           process.stdout.write(
             `${report.repository}: keeps ${report.keep.length} backup(s); ${verb} ${report.remove.length} backup(s)${report.remove.length ? ` (${report.remove.join(', ')})` : ''} and ${report.walFilesRemoved} WAL file(s).\n`,
+          );
+        for (const [id, neededBy] of Object.entries(report.keptForChains))
+          process.stdout.write(
+            `  keeps ${id} beyond its policy: incremental backup(s) ${neededBy.join(', ')} need its files.\n`,
           );
         if (report.abandoned.length)
           process.stdout.write(

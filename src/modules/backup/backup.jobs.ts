@@ -1,25 +1,34 @@
 import { z } from 'zod';
 import { defineJob, type JobDefinition, type JobProgress } from '../../platform/jobs/queue.js';
-import type { Schedule } from '../../platform/jobs/scheduler.js';
+import { latestFireAtOrBefore, type Schedule } from '../../platform/jobs/scheduler.js';
+import type { Clock } from '../../platform/clock/clock.js';
 import type { DrillProgress, DrillResult } from './backup.drill.js';
 import type { BackupService } from './backup.service.js';
 
 /**
- * The scheduled full backup, followed by each repository's retention (`retention: false`: not
- * this time, as after a recovery, when nothing of the lost platform's is removed unasked).
+ * The scheduled backup, followed by each repository's retention (`retention: false`: not this
+ * time, as after a recovery, when nothing of the lost platform's is removed unasked). It is full
+ * when one is due by `fulls` (the first since its latest moment), or `full` asks; else
+ * incremental. Without `fulls` every backup is full.
  */
-export function baseBackupJob(backups: BackupService): JobDefinition {
+export function baseBackupJob(
+  backups: BackupService,
+  options: { fulls?: { cron: string; timeZone: string } | undefined; clock: Clock },
+): JobDefinition {
   return defineJob({
     type: 'backup.base',
-    schema: z.object({ retention: z.boolean().default(true) }),
+    schema: z.object({ retention: z.boolean().default(true), full: z.boolean().default(false) }),
     timeoutSeconds: 6 * 3600,
     maxAttempts: 2,
     backoffSeconds: 600,
     async handle(payload, { progress, signal }) {
-      const result = await backups.take(throttled(progress), signal);
+      const incremental =
+        !payload.full && options.fulls !== undefined && !(await fullIsDue(backups, options.fulls, options.clock.now()));
+      const result = await backups.take(throttled(progress), signal, { incremental });
       const retention = payload.retention ? await backups.retention({ dryRun: false }) : [];
       return {
         id: result.record.id,
+        incremental: result.record.references !== undefined,
         stored: result.stored,
         failed: result.failed,
         seconds: result.seconds,
@@ -27,6 +36,17 @@ export function baseBackupJob(backups: BackupService): JobDefinition {
       };
     },
   });
+}
+
+/** Whether a moment of the full-backup schedule has come since the latest full backup started. */
+async function fullIsDue(
+  backups: BackupService,
+  fulls: { cron: string; timeZone: string },
+  now: Date,
+): Promise<boolean> {
+  const lastFull = (await backups.list()).filter((listing) => !listing.record.references).at(-1);
+  if (!lastFull) return true;
+  return latestFireAtOrBefore(fulls.cron, fulls.timeZone, now).getTime() > Date.parse(lastFull.record.startedAt);
 }
 
 /**

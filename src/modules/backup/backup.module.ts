@@ -17,7 +17,7 @@ import type { WalStreamer } from './backup.wal-stream.js';
 
 /** What the backup module needs of the running platform; the services exist where this process has them. */
 export interface BackupModuleContext {
-  readonly config: Pick<Config, 'backupSchedule' | 'drillSchedule' | 'timeZone'>;
+  readonly config: Pick<Config, 'backupSchedule' | 'backupFullSchedule' | 'drillSchedule' | 'timeZone'>;
   readonly db: Kysely<PlatformTables>;
   readonly clock: Clock;
   readonly backups?: BackupService | undefined;
@@ -28,9 +28,10 @@ export interface BackupModuleContext {
 }
 
 /** The backup and the restore drill, each scheduled when a schedule is configured. */
-function backupWork({ config, backups, restoreDrill }: BackupModuleContext): ModuleWork {
+function backupWork({ config, backups, restoreDrill, clock }: BackupModuleContext): ModuleWork {
   if (!backups || !restoreDrill) return { jobs: [] };
-  const backup = baseBackupJob(backups);
+  const fulls = config.backupFullSchedule ? { cron: config.backupFullSchedule, timeZone: config.timeZone } : undefined;
+  const backup = baseBackupJob(backups, { fulls, clock });
   const drill = restoreDrillJob(restoreDrill);
   const schedules = [];
   if (config.backupSchedule) schedules.push(baseBackupSchedule(backup, config.backupSchedule, config.timeZone));

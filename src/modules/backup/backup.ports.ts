@@ -3,6 +3,7 @@ import type { Logger } from '../../platform/log/log.js';
 import type { Inspect, RecoveryOutcome, RecoveryTarget } from '../../platform/postgres/recovery.js';
 import type { WalSupplier } from '../../platform/postgres/wal-feed.js';
 import type { BaseBackupEvent } from '../../platform/postgres/replication.js';
+import type { ReusableFile } from '../../platform/postgres/file-backup.js';
 import type { RestorePoint } from '../../platform/postgres/restore-point.js';
 import type { ObjectStore } from '../../platform/storage/store.js';
 import type { RetentionPolicy } from './backup.retention.js';
@@ -23,9 +24,21 @@ export interface BackupSource {
   /** The role backups are taken as, recorded so a restore knows who owns the cluster. */
   readonly role: string;
   /** IDENTIFY_SYSTEM: repositories are claimed for the system identifier. */
-  identify(): Promise<{ readonly systemIdentifier: string; readonly serverVersionNum: number }>;
+  identify(): Promise<{
+    readonly systemIdentifier: string;
+    readonly timeline: number;
+    readonly serverVersionNum: number;
+  }>;
   /** A base backup of the cluster: its archives, the manifest, its start and end in the WAL. */
-  stream(options: { label: string; chunkBytes: number }): Promise<AsyncIterable<BaseBackupEvent>>;
+  /**
+   * `reuse`: files an earlier backup holds, left out when unchanged since (an incremental). A
+   * source that cannot (BASE_BACKUP) sends every file; the end event's `references` tell.
+   */
+  stream(options: {
+    label: string;
+    chunkBytes: number;
+    reuse?: ReadonlyMap<string, ReusableFile> | undefined;
+  }): Promise<AsyncIterable<BaseBackupEvent>>;
   /** A named restore point, its WAL segment closed so the point is archived at once. */
   createRestorePoint(name: string): Promise<RestorePoint>;
 }
@@ -36,11 +49,17 @@ export interface ScratchSpace {
   requireEmpty(dir: string): Promise<void>;
   /** Empties `dir` after a failed attempt, for the next repository's. */
   empty(dir: string): Promise<void>;
-  /** Unpacks one tar archive into `dir`; returns the files and bytes written. */
+  /** Unpacks one tar archive into `dir` (or some of its files); returns the files and bytes written. */
   extractTar(
     archive: AsyncIterable<Buffer>,
     dir: string,
-    options: { owner?: { uid: number; gid: number } | undefined; handOver: boolean; onBytes: (bytes: number) => void },
+    options: {
+      owner?: { uid: number; gid: number } | undefined;
+      handOver: boolean;
+      /** Only these files (paths in the archive) are written. */
+      only?: ReadonlySet<string> | undefined;
+      onBytes: (bytes: number) => void;
+    },
   ): Promise<{ files: number; bytes: number }>;
 }
 

@@ -12,6 +12,7 @@ import {
 import { backupKey } from './backup.keys.js';
 import { activeLock, lockRepository, type RepositoryLock } from './backup.locks.js';
 import type { BackupServiceDeps, Repository } from './backup.ports.js';
+import { neededBy } from './backup.chain.js';
 import { planRetention, type RetentionPolicy } from './backup.retention.js';
 import { backupIdSchema } from './backup.schema.js';
 import { isSegmentName, segmentOf } from './backup.wal-plan.js';
@@ -26,6 +27,8 @@ export interface RetentionReport {
   readonly recoverableFrom?: string;
   /** Backups that never finished (no record, started over a day ago): their objects go too. */
   readonly abandoned: string[];
+  /** Backups the policy would remove, kept because a kept incremental needs them: by id, the backups needing each. */
+  readonly keptForChains: Record<string, string[]>;
   /** Temporary files of writes a process died in (over a day old); counted when removed, not in a dry run. */
   readonly unfinishedWritesRemoved?: number;
   /** Why nothing was removed, when something held it back (a restore in progress). */
@@ -68,6 +71,7 @@ export async function applyRetention(
         repository: repository.name,
         keep: [],
         remove: [],
+        keptForChains: {},
         abandoned: [],
         walFilesRemoved: 0,
         skipped: `it could not be read: ${(error as Error).message}`,
@@ -129,7 +133,14 @@ async function planPruning(
     repository.retention ?? defaultRetention,
     deps.timeZone ?? 'UTC',
   );
-  const oldestKept = records.find((record) => record.id === plan.keep[0]);
+  // An incremental's chain stays as long as it does: what it needs is kept, and said so.
+  const chains = neededBy(records, new Set(plan.keep));
+  const keep = plan.keep.concat(plan.remove.filter((id) => chains.has(id))).sort();
+  const remove = plan.remove.filter((id) => !chains.has(id));
+  const keptForChains = Object.fromEntries(
+    plan.remove.filter((id) => chains.has(id)).map((id) => [id, chains.get(id)!.sort()]),
+  );
+  const oldestKept = records.find((record) => record.id === keep[0]);
   const firstNeeded = oldestKept ? segmentOf(oldestKept.startLsn, oldestKept.timeline) : undefined;
   const walObjects = (await repository.store.list('wal/')).map((object) => walFileOf(object.key));
   const whole = new Set(walObjects.filter(isSegmentName));
@@ -145,8 +156,9 @@ async function planPruning(
   );
   const report = {
     repository: repository.name,
-    keep: plan.keep,
-    remove: plan.remove,
+    keep,
+    remove,
+    keptForChains,
     abandoned,
     walFilesRemoved: walToRemove.length,
     recoverableFrom: oldestKept?.finishedAt,

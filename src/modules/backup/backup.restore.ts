@@ -2,6 +2,7 @@ import type { BackupKey } from '../../platform/crypto/backup-key.js';
 import { appError, asClause, isAppError } from '../../platform/errors.js';
 import { TransferMeter } from '../../platform/progress.js';
 import type { Inspect, RecoveryOutcome, RecoveryTarget } from '../../platform/postgres/recovery.js';
+import { chainOf } from './backup.chain.js';
 import { backupKey } from './backup.keys.js';
 import { backupBefore, backupsFor, findBackup, repositoryNamed } from './backup.listing.js';
 import { awaitRetention, lockRepository } from './backup.locks.js';
@@ -122,7 +123,7 @@ function targetFlags(recovery: RecoveryTarget | 'none'): string {
 type Tried = { result: Omit<RestoreResult, 'passedOver'> } | { errors: string[]; copiesDamaged: boolean };
 
 /** Failures that are about a repository's copy of the backup (not the WAL, the key, or this machine): an older backup may do. */
-const copyFailures = new Set(['BACKUP_CORRUPT', 'BACKUP_NOT_FOUND', 'REPOSITORY_UNAVAILABLE']);
+const copyFailures = new Set(['BACKUP_CORRUPT', 'BACKUP_NOT_FOUND', 'BACKUP_CHAIN_BROKEN', 'REPOSITORY_UNAVAILABLE']);
 
 /** One backup, from each repository that holds it in turn; the target is emptied after each failure. */
 async function restoreListing(
@@ -227,6 +228,10 @@ async function restoreFrom(
   };
 }
 
+/**
+ * Unpacks the backup's archives, and for an incremental the files it left out from the earlier
+ * backups that hold them (see chainOf), into the target.
+ */
 async function extractBase(
   deps: BackupServiceDeps,
   repository: Repository,
@@ -234,19 +239,35 @@ async function extractBase(
   key: BackupKey,
   options: RestoreOptions,
 ): Promise<{ files: number; bytes: number }> {
+  const links = await chainOf(repository, record, key);
+  const archives = links.flatMap((link) =>
+    link.record.objects.filter((entry) => entry.name.endsWith('.tar')).map((object) => ({ ...link, object })),
+  );
+  const meter = new TransferMeter(
+    deps.clock,
+    `restoring from ${repository.name}`,
+    archives.reduce((sum, archive) => sum + archive.object.plainBytes, 0),
+  );
   let files = 0;
   let bytes = 0;
-  for (const object of record.objects.filter((entry) => entry.name.endsWith('.tar'))) {
-    const meter = new TransferMeter(deps.clock, `restoring from ${repository.name}`, object.plainBytes);
+  for (const [index, { record: holder, object, only }] of archives.entries()) {
+    const before = bytes;
     const extracted = await deps.scratch.extractTar(
-      openObject(repository, object, key, record.systemIdentifier),
+      openObject(repository, object, key, holder.systemIdentifier),
       options.target,
       {
-        owner: options.owner,
+        // Ownership is set once, after the last archive.
+        owner: index === archives.length - 1 ? options.owner : undefined,
         handOver: true,
-        onBytes: (done) => options.onProgress?.(meter.update(done)),
+        only,
+        onBytes: (done) => options.onProgress?.(meter.update(before + done)),
       },
     );
+    if (only && extracted.files !== only.size)
+      throw appError(
+        'BACKUP_CHAIN_BROKEN',
+        `Backup ${record.id} needs ${only.size} files from backup ${holder.id}, but its ${object.name} in ${repository.name} holds only ${extracted.files} of them.`,
+      );
     files += extracted.files;
     bytes += extracted.bytes;
   }

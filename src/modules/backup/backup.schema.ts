@@ -27,6 +27,11 @@ export const backupRecordSchema = z.object({
   includesWal: z.boolean(),
   /** Bytes Postgres sent (the uncompressed archives and manifest). */
   sourceBytes: z.number(),
+  /**
+   * An incremental backup's chain: the earlier backups that hold the files it left out as
+   * unchanged (its manifest names each file's). Absent on a full backup, which holds them all.
+   */
+  references: z.array(backupIdSchema).optional(),
   objects: z.array(
     z.object({
       /** `base.tar`, a tablespace's `<oid>.tar`, or `backup_manifest`. */

@@ -12,10 +12,10 @@ import { applyRetention, defaultRetention, type RetentionReport } from './backup
 import type { RetentionPolicy } from './backup.retention.js';
 import { restoreBackup, type RestoreOptions, type RestoreResult } from './backup.restore.js';
 import type { BackupListing, BackupRecord, TransferProgress } from './backup.schema.js';
-import { takeBackup, type BackupResult } from './backup.take.js';
+import { takeBackup, type BackupResult, type TakeOptions } from './backup.take.js';
 import { verifyBackup, type VerifyResult } from './backup.verify.js';
 
-export type { BackupResult } from './backup.take.js';
+export type { BackupResult, TakeOptions } from './backup.take.js';
 export type { BackupServiceDeps, BackupSource, Recover, Repository, ScratchSpace } from './backup.ports.js';
 export type { PassedOver, RestoreOptions, RestoreResult } from './backup.restore.js';
 export type { RetentionReport } from './backup.prune.js';
@@ -31,9 +31,13 @@ export type { VerifyResult } from './backup.verify.js';
 export class BackupService {
   constructor(private readonly deps: BackupServiceDeps) {}
 
-  /** Takes a base backup now. Fails only if no repository could store it; `signal` stops it cleanly. */
-  take(onProgress?: (progress: TransferProgress) => void, signal?: AbortSignal): Promise<BackupResult> {
-    return takeBackup(this.deps, onProgress, signal);
+  /** Takes a base backup now (full, or incremental when asked). Fails only if no repository could store it; `signal` stops it cleanly. */
+  take(
+    onProgress?: (progress: TransferProgress) => void,
+    signal?: AbortSignal,
+    options?: TakeOptions,
+  ): Promise<BackupResult> {
+    return takeBackup(this.deps, onProgress, signal, options);
   }
 
   /** Applies each repository's retention (see backup.prune.ts). */

@@ -1,8 +1,10 @@
 import type { BackupKey } from '../../platform/crypto/backup-key.js';
 import { sealedChunkBytes } from '../../platform/crypto/sealed.js';
 import { appError } from '../../platform/errors.js';
+import type { ReusableFile } from '../../platform/postgres/file-backup.js';
 import { TransferMeter } from '../../platform/progress.js';
 import { backupIdAt, claimRepository, sealRecord, writeRecord } from './backup.catalog.js';
+import { basisFor } from './backup.chain.js';
 import { backupKey } from './backup.keys.js';
 import { findBackup } from './backup.listing.js';
 import type { ObjectEntry } from './backup.objects.js';
@@ -10,11 +12,21 @@ import type { BackupServiceDeps, BackupSource, Repository } from './backup.ports
 import type { BackupRecord, TransferProgress } from './backup.schema.js';
 import { BackupUpload } from './backup.upload.js';
 
+export interface TakeOptions {
+  /**
+   * Store only the files changed since the latest backup every repository holds (see
+   * backup.chain.ts). Taken full when there is none to build on, or the source cannot.
+   */
+  readonly incremental?: boolean;
+}
+
 export interface BackupResult {
   readonly record: BackupRecord;
   readonly stored: string[];
   readonly failed: Array<{ repository: string; error: string }>;
   readonly seconds: number;
+  /** Why a backup asked to be incremental was taken full. */
+  readonly fullBecause?: string;
 }
 
 /** What the source's stream told of the backup, once it ended well. */
@@ -23,6 +35,7 @@ interface Streamed {
   readonly timeline: number;
   readonly endLsn: string;
   readonly sourceBytes: number;
+  readonly references: readonly string[];
 }
 
 /**
@@ -34,6 +47,7 @@ export async function takeBackup(
   deps: BackupServiceDeps,
   onProgress?: (progress: TransferProgress) => void,
   signal?: AbortSignal,
+  options: TakeOptions = {},
 ): Promise<BackupResult> {
   const { clock, log, source } = deps;
   if (!source) throw appError('BACKUP_FAILED', 'There is no database to back up in this process.');
@@ -42,8 +56,11 @@ export async function takeBackup(
   const id = backupIdAt(startedAt);
   const identity = await identify(source);
   const failures = await claimRepositories(deps.repositories, identity.systemIdentifier);
+  const basis = options.incremental ? await basisFor(deps, key, identity) : undefined;
   const upload = new BackupUpload(deps.repositories, id, key, failures, identity.systemIdentifier);
-  const streamed = await storeStream(deps, source, upload, `steadfast ${id}`, onProgress, signal);
+  const label = `steadfast ${id}`;
+  const reuse = basis && 'reuse' in basis ? basis.reuse : undefined;
+  const streamed = await storeStream(deps, source, upload, { label, reuse }, onProgress, signal);
   // In the schema's order: the record's MAC is over its JSON.
   const stored = await writeRecords(deps, upload, key, (objects) => ({
     format: 1,
@@ -60,6 +77,7 @@ export async function takeBackup(
     role: source.role,
     includesWal: true,
     sourceBytes: streamed.sourceBytes,
+    ...(streamed.references.length > 0 ? { references: [...streamed.references] } : {}),
     objects,
   }));
   const failed = [...failures].map(([repository, error]) => ({ repository, error }));
@@ -70,8 +88,18 @@ export async function takeBackup(
       `No repository stored backup ${id}: ${failed.map((f) => `${f.repository}: ${f.error}`).join('; ')}`,
     );
   const record = (await findBackup(deps, id)).record;
-  log.info({ id, stored, sourceBytes: streamed.sourceBytes }, 'base backup complete');
-  return { record, stored, failed, seconds: (clock.now().getTime() - startedAt.getTime()) / 1000 };
+  const fullBecause = basis && 'full' in basis ? basis.full : undefined;
+  log.info(
+    { id, stored, sourceBytes: streamed.sourceBytes, references: record.references, fullBecause },
+    record.references ? 'incremental backup complete' : 'base backup complete',
+  );
+  return {
+    record,
+    stored,
+    failed,
+    seconds: (clock.now().getTime() - startedAt.getTime()) / 1000,
+    ...(fullBecause ? { fullBecause } : {}),
+  };
 }
 
 async function identify(source: BackupSource): ReturnType<BackupSource['identify']> {
@@ -108,17 +136,17 @@ async function storeStream(
   deps: BackupServiceDeps,
   source: BackupSource,
   upload: BackupUpload,
-  label: string,
+  request: { label: string; reuse: ReadonlyMap<string, ReusableFile> | undefined },
   onProgress?: (progress: TransferProgress) => void,
   signal?: AbortSignal,
 ): Promise<Streamed> {
   const meter = new TransferMeter(deps.clock, 'backing up');
   let start: { startLsn: string; timeline: number } | undefined;
-  let endLsn: string | undefined;
+  let end: { endLsn: string; references: readonly string[] } | undefined;
   let manifest: Buffer[] | undefined;
   let sourceBytes = 0;
   try {
-    for await (const event of await source.stream({ label, chunkBytes: sealedChunkBytes })) {
+    for await (const event of await source.stream({ ...request, chunkBytes: sealedChunkBytes })) {
       signal?.throwIfAborted();
       if (event.kind === 'start') {
         start = event;
@@ -132,7 +160,7 @@ async function storeStream(
         if (manifest) manifest.push(event.chunk);
         else await upload.push(event.chunk);
         onProgress?.(meter.update(sourceBytes));
-      } else if (event.kind === 'end') endLsn = event.endLsn;
+      } else if (event.kind === 'end') end = { endLsn: event.endLsn, references: event.references ?? [] };
     }
   } catch (error) {
     // Uploads under way are failed, so their temporary objects are removed, then the error goes on.
@@ -140,12 +168,12 @@ async function storeStream(
     throw error;
   }
   await upload.close();
-  if (!start || !endLsn || !manifest)
+  if (!start || !end || !manifest)
     throw appError('BACKUP_FAILED', 'PostgreSQL ended the base backup stream early; no backup was recorded.');
   await upload.open('backup_manifest');
   for (const chunk of manifest) await upload.push(chunk);
   await upload.close();
-  return { startLsn: start.startLsn, timeline: start.timeline, endLsn, sourceBytes };
+  return { startLsn: start.startLsn, timeline: start.timeline, ...end, sourceBytes };
 }
 
 /** A record in each repository that stored every object; returns their names. */

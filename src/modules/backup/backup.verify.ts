@@ -1,9 +1,10 @@
 import type { BackupKey } from '../../platform/crypto/backup-key.js';
 import { TransferMeter } from '../../platform/progress.js';
-import { checkTarAgainstManifest, parseManifest } from '../../platform/postgres/manifest.js';
+import { checkTarAgainstManifest } from '../../platform/postgres/manifest.js';
+import { chainProblems, manifestOf } from './backup.chain.js';
 import { backupKey } from './backup.keys.js';
 import { findBackup, repositoryNamed } from './backup.listing.js';
-import { authenticRecord, metered, objectOf, openObject, readObject } from './backup.objects.js';
+import { authenticRecord, metered, objectOf, openObject } from './backup.objects.js';
 import type { BackupServiceDeps, Repository } from './backup.ports.js';
 import type { TransferProgress } from './backup.schema.js';
 import { verifyWal } from './backup.verify-wal.js';
@@ -56,19 +57,21 @@ async function verifyIn(
   onProgress?: (progress: TransferProgress) => void,
 ): Promise<VerifyResult> {
   const record = await authenticRecord(repository, id, key);
-  const manifest = parseManifest((await readObject(repository, record, 'backup_manifest', key)).toString('utf8'));
+  const manifest = await manifestOf(repository, record, key);
+  const chain = await chainProblems(repository, record, manifest, key);
   const base = objectOf(record, 'base.tar');
   const meter = new TransferMeter(deps.clock, `verifying in ${repository.name}`, base.plainBytes);
+  // An incremental's archive holds the files it stored; those it left out are checked in the chain.
   const check = await checkTarAgainstManifest(
     metered(openObject(repository, base, key, record.systemIdentifier), meter, onProgress),
-    manifest,
+    { ...manifest, Files: manifest.Files.filter((file) => file.Reference === undefined) },
   );
   const walMeter = new TransferMeter(deps.clock, `verifying WAL in ${repository.name}`, undefined);
   const wal = await verifyWal(deps, repository, record, key, (done, total) => {
     walMeter.total = total;
     onProgress?.(walMeter.update(done));
   });
-  const problems = [...check.problems, ...wal.problems];
+  const problems = [...chain, ...check.problems, ...wal.problems];
   return {
     id: record.id,
     repository: repository.name,

@@ -305,8 +305,14 @@ export const configSchema = z
         }
       }, 'must be an IANA time zone such as Europe/Berlin or UTC')
       .default('UTC'),
-    /** When the full backup runs (cron, in timeZone). Daily at 02:00 by default; empty to take none automatically. */
+    /** When the backup runs (cron, in timeZone). Daily at 02:00 by default; empty to take none automatically. */
     backupSchedule: z.string().default('0 2 * * *'),
+    /**
+     * When a full backup is due (cron, in timeZone): the first scheduled backup at or after each
+     * of these moments is full, the others incremental (only the files changed since the backup
+     * before). Sundays at 02:00 by default; empty to make every scheduled backup full.
+     */
+    backupFullSchedule: z.string().default('0 2 * * 0'),
     /** When the restore drill runs (cron, in timeZone): the latest backup plus WAL restored, checked and compared with the primary. Nightly at 03:30 by default; empty to run none automatically. */
     drillSchedule: z.string().default('30 3 * * *'),
     /** Where the drill restores its scratch copy (room for the whole cluster). Default: beside the Postgres data directory. */
@@ -344,7 +350,7 @@ export const configSchema = z
         message:
           'tlsCertFile and tlsKeyFile go together: give both, or neither for a certificate made for this machine',
       });
-    for (const key of ['backupSchedule', 'drillSchedule'] as const) {
+    for (const key of ['backupSchedule', 'backupFullSchedule', 'drillSchedule'] as const) {
       if (!config[key]) continue;
       try {
         validateSchedule(config[key], 'UTC');
@@ -451,6 +457,7 @@ export const envNames: Record<ConfigKey, string> = {
   walArchiveTimeoutSeconds: 'STEADFAST_WAL_ARCHIVE_TIMEOUT_SECONDS',
   timeZone: 'STEADFAST_TIME_ZONE',
   backupSchedule: 'STEADFAST_BACKUP_SCHEDULE',
+  backupFullSchedule: 'STEADFAST_BACKUP_FULL_SCHEDULE',
   drillSchedule: 'STEADFAST_DRILL_SCHEDULE',
   drillDirectory: 'STEADFAST_DRILL_DIRECTORY',
   demoTenant: 'STEADFAST_DEMO_TENANT',

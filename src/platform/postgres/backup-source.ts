@@ -1,5 +1,5 @@
 import type { ConnectionTarget } from '../db/connect.js';
-import { canBackUpFiles, streamFileBackup } from './file-backup.js';
+import { canBackUpFiles, streamFileBackup, type ReusableFile } from './file-backup.js';
 import { identifySystem, streamBaseBackup, type BaseBackupEvent, type SystemIdentity } from './replication.js';
 import { createRestorePoint, type RestorePoint } from './restore-point.js';
 
@@ -7,7 +7,11 @@ import { createRestorePoint, type RestorePoint } from './restore-point.js';
 export interface PostgresBackupSource {
   readonly role: string;
   identify(): Promise<SystemIdentity>;
-  stream(options: { label: string; chunkBytes: number }): Promise<AsyncIterable<BaseBackupEvent>>;
+  stream(options: {
+    label: string;
+    chunkBytes: number;
+    reuse?: ReadonlyMap<string, ReusableFile> | undefined;
+  }): Promise<AsyncIterable<BaseBackupEvent>>;
   createRestorePoint(name: string): Promise<RestorePoint>;
 }
 
@@ -20,9 +24,9 @@ export function postgresBackupSource(target: ConnectionTarget, dataDir?: string)
   return {
     role: target.user,
     identify: () => identifySystem(target),
-    async stream({ label, chunkBytes }) {
+    async stream({ label, chunkBytes, reuse }) {
       if (dataDir && (await canBackUpFiles(dataDir)))
-        return streamFileBackup(target, dataDir, { label, fastCheckpoint: true, chunkBytes });
+        return streamFileBackup(target, dataDir, { label, fastCheckpoint: true, chunkBytes, reuse });
       return streamBaseBackup(target, { label, includeWal: true, fastCheckpoint: true, chunkBytes });
     },
     // The segment is closed at once, so `restore --name` can reach the point as soon as it is made.

@@ -6,7 +6,9 @@ import pg from 'pg';
 import type { ConnectionTarget } from '../db/connect.js';
 import { startWorker } from '../process/workers.js';
 import { takeSlab } from '../slabs.js';
-import type { ExtraEntry, FileBackupCommand, FileBackupReply } from './file-backup.worker.js';
+import type { ExtraEntry, FileBackupCommand, FileBackupReply, ReusableFile } from './file-backup.worker.js';
+
+export type { ReusableFile } from './file-backup.worker.js';
 import { formatLsn, parseLsn, segmentBytes, segmentEnding, segmentOf, timelineHex } from './lsn.js';
 import type { BaseBackupEvent } from './replication.js';
 
@@ -16,6 +18,8 @@ export interface FileBackupOptions {
   readonly fastCheckpoint: boolean;
   /** Size of the pieces the archive comes in (slabs of shared memory). */
   readonly chunkBytes: number;
+  /** Files an earlier backup holds, by path: left out when unchanged since (an incremental backup). */
+  readonly reuse?: ReadonlyMap<string, ReusableFile> | undefined;
 }
 
 /** Slabs lent to the reading thread at once: what it may read ahead of the consumer. */
@@ -50,7 +54,10 @@ export async function* streamFileBackup(
   let reader: ReturnType<typeof startWorker> | undefined;
   try {
     const { system, startLsn, timeline } = await startBackup(clients, options);
-    reader = startWorker(new URL('./file-backup.worker.ts', import.meta.url), { dataDir });
+    reader = startWorker(new URL('./file-backup.worker.ts', import.meta.url), {
+      dataDir,
+      reuse: options.reuse,
+    });
     const replies = new Replies(reader);
     for (let i = 0; i < slabsLent; i++) lend(reader, options.chunkBytes);
     let idles = 0;
@@ -84,7 +91,7 @@ export async function* streamFileBackup(
           endLsn: end!.lsn,
         }))
           yield { kind: 'data', chunk };
-        yield { kind: 'end', endLsn: end!.lsn, timeline };
+        yield { kind: 'end', endLsn: end!.lsn, timeline, references: reply.references };
         return;
       }
     }

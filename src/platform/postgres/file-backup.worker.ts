@@ -27,8 +27,31 @@ export type FileBackupReply =
   /** Everything asked for so far is in the slabs handed back (but the one being filled). */
   | { readonly kind: 'idle' }
   /** The manifest's file lines, `,\n`-separated as PostgreSQL writes them, in pieces of about 1 MiB (moved, not copied). */
-  | { readonly kind: 'done'; readonly manifestLines: readonly Uint8Array[] }
+  | {
+      readonly kind: 'done';
+      readonly manifestLines: readonly Uint8Array[];
+      /** The earlier backups holding files this one left out (unchanged since). */
+      readonly references: readonly string[];
+    }
   | { readonly kind: 'failed'; readonly message: string; readonly code?: string | undefined };
+
+/**
+ * A file an earlier backup holds, left out of this one when it is unchanged since: of the same
+ * size, with the same modification time (to the second, as the manifest keeps it), and last
+ * modified before `modifiedBeforeMs`, the start of the backup that holds it. A file modified in
+ * the second that backup started, or after, may have changed after it was copied; it is copied
+ * again. (pgBackRest decides at file level the same way, without reading the file.)
+ */
+export interface ReusableFile {
+  readonly size: number;
+  /** Its modification time in the manifest, in whole seconds since 1970. */
+  readonly modifiedSeconds: number;
+  readonly modifiedBeforeMs: number;
+  /** Its manifest checksum (CRC-32C), carried over. */
+  readonly checksum: string;
+  /** The backup whose archive holds it. */
+  readonly backup: string;
+}
 
 /** Directories whose contents no base backup carries (PostgreSQL's basebackup.c), kept as empty directories. */
 const emptiedDirectories = new Set([
@@ -71,6 +94,8 @@ interface Planned {
   readonly content?: Buffer;
   /** In the manifest (WAL is not: it is checked by its own headers on replay). */
   readonly listed: boolean;
+  /** Left out: unchanged since the earlier backup that holds it. */
+  readonly reused?: ReusableFile;
 }
 
 /** Lines kept as UTF-8 outside the JavaScript heap, in pieces that can move to another thread. */
@@ -99,7 +124,10 @@ class LinePieces {
   }
 }
 
-const { dataDir } = (workerData as { data: { dataDir: string } }).data;
+const { dataDir, reuse } = (
+  workerData as { data: { dataDir: string; reuse?: ReadonlyMap<string, ReusableFile> | undefined } }
+).data;
+const references = new Set<string>();
 const port = parentPort!;
 const emptySlabs: Buffer[] = [];
 let waitingForSlab: (() => void) | undefined;
@@ -123,7 +151,7 @@ work = work
     const planned = walk();
     port.postMessage({
       kind: 'walked',
-      totalBytes: planned.reduce((sum, entry) => sum + entry.size, 0),
+      totalBytes: planned.reduce((sum, entry) => sum + (entry.reused ? 0 : entry.size), 0),
       files: planned.length,
     } satisfies FileBackupReply);
     return write(planned, true);
@@ -165,12 +193,26 @@ function walk(): Planned[] {
       } else if (info.isSymbolicLink()) {
         planned.push({ ...entryOf(child, 'symlink', info), linkname: readlinkSync(path.join(dir, name)) });
       } else if (info.isFile() && !emptied) {
-        planned.push(entryOf(child, 'file', info));
+        const reused = reusable(child, info);
+        planned.push(reused ? { ...entryOf(child, 'file', info), reused } : entryOf(child, 'file', info));
       }
     }
   };
   visit('', false);
   return planned;
+}
+
+/** The earlier backup's copy of this file, if it is unchanged since (see ReusableFile). */
+function reusable(name: string, info: Stats): ReusableFile | undefined {
+  const earlier = reuse?.get(name);
+  if (
+    !earlier ||
+    earlier.size !== info.size ||
+    earlier.modifiedSeconds !== Math.floor(info.mtimeMs / 1000) ||
+    info.mtimeMs >= earlier.modifiedBeforeMs
+  )
+    return undefined;
+  return earlier;
 }
 
 function addDirectory(planned: Planned[], name: string): void {
@@ -221,6 +263,13 @@ async function write(entries: readonly Planned[], idle: boolean): Promise<void> 
 }
 
 async function writeEntry(entry: Planned): Promise<void> {
+  if (entry.reused) {
+    references.add(entry.reused.backup);
+    manifest.add(
+      manifestLine(entry.name, entry.size, new Date(entry.mtimeMs), entry.reused.checksum, entry.reused.backup),
+    );
+    return;
+  }
   let fd: number | undefined;
   if (entry.type === 'file' && !entry.content) {
     try {
@@ -308,13 +357,16 @@ async function finish(): Promise<void> {
   handBack();
   const manifestLines = manifest.finish();
   port.postMessage(
-    { kind: 'done', manifestLines } satisfies FileBackupReply,
+    { kind: 'done', manifestLines, references: [...references].sort() } satisfies FileBackupReply,
     manifestLines.map((piece) => piece.buffer as ArrayBuffer),
   );
 }
 
-/** A file's line in backup_manifest, as PostgreSQL writes it. */
-function manifestLine(name: string, size: number, mtime: Date, crc32c: string): string {
+/**
+ * A file's line in backup_manifest, as PostgreSQL writes it; a file left out as unchanged also
+ * names the backup that holds it (`Reference`, as pgBackRest's manifest does).
+ */
+function manifestLine(name: string, size: number, mtime: Date, crc32c: string, reference?: string): string {
   const iso = mtime.toISOString();
   return JSON.stringify({
     Path: name,
@@ -322,5 +374,6 @@ function manifestLine(name: string, size: number, mtime: Date, crc32c: string): 
     'Last-Modified': `${iso.slice(0, 10)} ${iso.slice(11, 19)} GMT`,
     'Checksum-Algorithm': 'CRC32C',
     Checksum: crc32c,
+    ...(reference === undefined ? {} : { Reference: reference }),
   });
 }

@@ -11,8 +11,11 @@ const manifestSchema = z.object({
       Path: z.string().optional(),
       'Encoded-Path': z.string().optional(),
       Size: z.number(),
+      'Last-Modified': z.string().optional(),
       'Checksum-Algorithm': z.string().optional(),
       Checksum: z.string().optional(),
+      /** Ours: the earlier backup that holds this file, left out of this one as unchanged (an incremental). */
+      Reference: z.string().optional(),
     }),
   ),
   'WAL-Ranges': z.array(z.object({ Timeline: z.number(), 'Start-LSN': z.string(), 'End-LSN': z.string() })).optional(),
@@ -21,6 +24,19 @@ export type BackupManifest = z.infer<typeof manifestSchema>;
 
 export function parseManifest(text: string): BackupManifest {
   return manifestSchema.parse(JSON.parse(text));
+}
+
+export type ManifestFile = BackupManifest['Files'][number];
+
+/** A manifest file's path in the archive. */
+export function manifestPath(file: ManifestFile): string {
+  return file.Path ?? Buffer.from(file['Encoded-Path'] ?? '', 'hex').toString('utf8');
+}
+
+/** A manifest's `Last-Modified` (`2026-12-07 02:00:01 GMT`) in whole seconds since 1970. */
+export function modifiedSeconds(file: ManifestFile): number | undefined {
+  const at = file['Last-Modified'] ? Date.parse(file['Last-Modified'].replace(' ', 'T').replace(' GMT', 'Z')) : NaN;
+  return Number.isNaN(at) ? undefined : at / 1000;
 }
 
 export interface TarCheck {
@@ -41,7 +57,7 @@ export async function checkTarAgainstManifest(
 ): Promise<TarCheck> {
   const expected = new Map<string, { size: number; algorithm?: string; checksum?: string }>();
   for (const file of manifest.Files) {
-    const name = file.Path ?? Buffer.from(file['Encoded-Path'] ?? '', 'hex').toString('utf8');
+    const name = manifestPath(file);
     expected.set(name, { size: file.Size, algorithm: file['Checksum-Algorithm'], checksum: file.Checksum });
   }
   const problems: string[] = [];

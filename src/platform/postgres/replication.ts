@@ -16,7 +16,13 @@ export type BaseBackupEvent =
   | { readonly kind: 'data'; readonly chunk: Buffer }
   | { readonly kind: 'progress'; readonly bytes: number }
   | { readonly kind: 'manifest' }
-  | { readonly kind: 'end'; readonly endLsn: string; readonly timeline: number };
+  | {
+      readonly kind: 'end';
+      readonly endLsn: string;
+      readonly timeline: number;
+      /** The earlier backups holding files this one left out as unchanged (an incremental file backup). */
+      readonly references?: readonly string[];
+    };
 
 export interface BaseBackupOptions {
   readonly label: string;

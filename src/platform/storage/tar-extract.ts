@@ -17,6 +17,8 @@ export interface ExtractOptions {
    * moves to the writing thread without a copy (afterwards it is empty). Off by default.
    */
   readonly handOver?: boolean;
+  /** Only these files are written (paths in the archive); its other entries are passed over. */
+  readonly only?: ReadonlySet<string> | undefined;
 }
 
 /** Bytes of the archive posted to the writing thread and not yet written. */
@@ -34,7 +36,7 @@ export async function extractTar(
   target: string,
   options: ExtractOptions = {},
 ): Promise<{ files: number; bytes: number }> {
-  const writer = new ExtractWriter(path.resolve(target), options.onBytes);
+  const writer = new ExtractWriter(path.resolve(target), options.only, options.onBytes);
   try {
     for await (const chunk of source) {
       writer.post(chunk, options.handOver === true);
@@ -60,9 +62,10 @@ class ExtractWriter {
 
   constructor(
     target: string,
+    only: ReadonlySet<string> | undefined,
     private readonly onBytes?: (bytes: number) => void,
   ) {
-    this.worker = startWorker(new URL('./tar-extract.worker.ts', import.meta.url), { target });
+    this.worker = startWorker(new URL('./tar-extract.worker.ts', import.meta.url), { target, only });
     this.worker.on('message', (reply: ExtractReply) => this.receive(reply));
     this.worker.on('error', (error) => this.fail(error));
     this.worker.on('exit', (code) => this.fail(new Error(`the thread writing the files stopped (exit code ${code})`)));

@@ -20,7 +20,7 @@ export type ExtractReply =
   | { readonly kind: 'done'; readonly files: number; readonly bytes: number }
   | { readonly kind: 'failed'; readonly message: string; readonly code?: string | undefined };
 
-const { target } = (workerData as { data: { target: string } }).data;
+const { target, only } = (workerData as { data: { target: string; only?: ReadonlySet<string> | undefined } }).data;
 const root = path.resolve(target);
 const port = parentPort!;
 const dirs = new Set<string>([root]);
@@ -29,6 +29,8 @@ let bytes = 0;
 let fed = 0;
 let fd: number | undefined;
 let failed = false;
+/** The entry being read is passed over (not among `only`). */
+let passing = false;
 
 function ensureDir(dir: string, mode = 0o700): void {
   if (dirs.has(dir)) return;
@@ -38,6 +40,8 @@ function ensureDir(dir: string, mode = 0o700): void {
 
 const reader = new TarReader({
   entry(entry) {
+    passing = only !== undefined && !(entry.type === 'file' && only.has(entry.name.replace(/^\.\//, '')));
+    if (passing) return;
     const destination = path.resolve(root, entry.name);
     if (destination !== root && !destination.startsWith(`${root}${path.sep}`))
       throw new Error(`archive entry ${entry.name} points outside ${root}`);
@@ -47,11 +51,12 @@ const reader = new TarReader({
     fd = openSync(destination, 'w', entry.mode || 0o600);
   },
   data(data) {
+    if (passing) return;
     for (let offset = 0; offset < data.length;) offset += writeSync(fd!, data, offset);
     bytes += data.length;
   },
   end(entry) {
-    if (entry.type !== 'file') return;
+    if (entry.type !== 'file' || passing) return;
     closeSync(fd!);
     fd = undefined;
     files++;

@@ -1,0 +1,161 @@
+import type { BackupKey } from '../../platform/crypto/backup-key.js';
+import { appError } from '../../platform/errors.js';
+import type { ReusableFile } from '../../platform/postgres/file-backup.js';
+import { manifestPath, modifiedSeconds, parseManifest, type BackupManifest } from '../../platform/postgres/manifest.js';
+import { listBackups } from './backup.listing.js';
+import { authenticRecord, readObject } from './backup.objects.js';
+import type { BackupServiceDeps, Repository } from './backup.ports.js';
+import type { BackupRecord } from './backup.schema.js';
+
+/**
+ * Incremental backups, at file level as pgBackRest takes them: a backup stores only the files
+ * changed since the backup it builds on, and its manifest names, for every file it left out,
+ * the earlier backup that holds it (`Reference`). Its record lists those backups (`references`):
+ * restore, verify and retention follow them.
+ */
+
+/** What an incremental builds on, or why it cannot (and the backup is taken full). */
+export type Basis =
+  { readonly id: string; readonly reuse: ReadonlyMap<string, ReusableFile> } | { readonly full: string };
+
+/**
+ * The latest backup every repository holds, with its chain, taken from this cluster and
+ * timeline under this key: its files, each with the backup holding it and the moment that
+ * backup started (a file modified since may have changed after it was copied).
+ */
+export async function basisFor(
+  deps: Pick<BackupServiceDeps, 'repositories' | 'log'>,
+  key: BackupKey,
+  cluster: { systemIdentifier: string; timeline: number },
+): Promise<Basis> {
+  const everywhere = (await listBackups(deps)).filter(
+    (listing) => listing.repositories.length === deps.repositories.length,
+  );
+  const latest = everywhere.at(-1)?.record;
+  if (!latest) return { full: 'no backup is in every repository yet' };
+  if (latest.systemIdentifier !== cluster.systemIdentifier || latest.timeline !== cluster.timeline)
+    return { full: `the latest backup, ${latest.id}, is of another cluster or timeline` };
+  if (latest.keyFingerprint !== key.fingerprint)
+    return { full: `the latest backup, ${latest.id}, was sealed with another key` };
+  const started = new Map(everywhere.map((listing) => [listing.record.id, Date.parse(listing.record.startedAt)]));
+  const missing = (latest.references ?? []).filter((id) => !started.has(id));
+  if (missing.length > 0)
+    return { full: `the latest backup, ${latest.id}, needs ${missing.join(', ')}, which not every repository holds` };
+  const repository = deps.repositories[0]!;
+  const record = await authenticRecord(repository, latest.id, key);
+  const manifest = await manifestOf(repository, record, key);
+  const reuse = new Map<string, ReusableFile>();
+  for (const file of manifest.Files) {
+    const seconds = modifiedSeconds(file);
+    const backup = file.Reference ?? record.id;
+    if (seconds === undefined || file['Checksum-Algorithm'] !== 'CRC32C' || !file.Checksum) continue;
+    reuse.set(manifestPath(file), {
+      size: file.Size,
+      modifiedSeconds: seconds,
+      modifiedBeforeMs: Math.floor(started.get(backup)! / 1000) * 1000,
+      checksum: file.Checksum,
+      backup,
+    });
+  }
+  return { id: record.id, reuse };
+}
+
+/** One backup of a chain and the files a restore takes from its archives. */
+export interface ChainLink {
+  readonly record: BackupRecord;
+  /** Every file of its archives (the backup restored), or only these (an earlier one it builds on). */
+  readonly only?: ReadonlySet<string>;
+}
+
+/**
+ * The backups a restore of `record` reads, the backup itself first: for an incremental, each
+ * earlier backup holding files of it, with the files to take from it. Throws
+ * BACKUP_CHAIN_BROKEN, naming the missing link, when one is no longer in the repository.
+ */
+export async function chainOf(repository: Repository, record: BackupRecord, key: BackupKey): Promise<ChainLink[]> {
+  if (!record.references?.length) return [{ record }];
+  const manifest = await manifestOf(repository, record, key);
+  const wanted = new Map<string, Set<string>>(record.references.map((id) => [id, new Set()]));
+  for (const file of manifest.Files) {
+    if (file.Reference === undefined) continue;
+    const names = wanted.get(file.Reference);
+    if (!names)
+      throw appError(
+        'BACKUP_CORRUPT',
+        `The manifest of backup ${record.id} names backup ${file.Reference} for ${manifestPath(file)}, which its record does not list.`,
+      );
+    names.add(manifestPath(file));
+  }
+  const links: ChainLink[] = [{ record }];
+  for (const [id, only] of wanted) {
+    const earlier = await authenticRecord(repository, id, key).catch((error: Error) => {
+      throw appError(
+        'BACKUP_CHAIN_BROKEN',
+        `Backup ${record.id} is incremental: ${only.size} of its files are kept in backup ${id}, which ${repository.name} cannot give (${error.message.replace(/\.$/, '')}). The chain is broken there; restore an older backup, or take a full one with "steadfast backup now".`,
+        { cause: error },
+      );
+    });
+    links.push({ record: earlier, only });
+  }
+  return links;
+}
+
+/**
+ * The problems of an incremental's chain in one repository, one sentence each: an earlier
+ * backup it needs that is missing or unreadable (a broken link), or whose manifest does not
+ * hold a file as this one's says it does. Their archives are checked when they are verified.
+ */
+export async function chainProblems(
+  repository: Repository,
+  record: BackupRecord,
+  manifest: BackupManifest,
+  key: BackupKey,
+): Promise<string[]> {
+  const problems: string[] = [];
+  for (const id of record.references ?? []) {
+    const files = manifest.Files.filter((file) => file.Reference === id);
+    try {
+      const holder = await authenticRecord(repository, id, key);
+      const held = new Map((await manifestOf(repository, holder, key)).Files.map((file) => [manifestPath(file), file]));
+      for (const file of files) {
+        const copy = held.get(manifestPath(file));
+        if (!copy || copy.Reference !== undefined || copy.Size !== file.Size || copy.Checksum !== file.Checksum)
+          problems.push(`${manifestPath(file)} is not in backup ${id} as this incremental's manifest says`);
+      }
+    } catch (error) {
+      problems.push(
+        `the chain is broken: backup ${id}, which holds ${files.length} files of this incremental, cannot be read (${(error as Error).message.replace(/\.$/, '')})`,
+      );
+    }
+  }
+  return problems;
+}
+
+export async function manifestOf(
+  repository: Repository,
+  record: BackupRecord,
+  key: BackupKey,
+): Promise<BackupManifest> {
+  return parseManifest((await readObject(repository, record, 'backup_manifest', key)).toString('utf8'));
+}
+
+/**
+ * For each backup a kept one needs, the kept ones that need it: what retention keeps besides its
+ * policy. A backup kept for another keeps its own chain too, so every backup listed restores.
+ */
+export function neededBy(records: readonly BackupRecord[], kept: ReadonlySet<string>): Map<string, string[]> {
+  const byId = new Map(records.map((record) => [record.id, record]));
+  const needs = new Map<string, string[]>();
+  const pending = [...kept];
+  const seen = new Set(kept);
+  for (let id = pending.pop(); id !== undefined; id = pending.pop()) {
+    for (const needed of byId.get(id)?.references ?? []) {
+      needs.set(needed, [...(needs.get(needed) ?? []), id]);
+      if (!seen.has(needed)) {
+        seen.add(needed);
+        pending.push(needed);
+      }
+    }
+  }
+  return needs;
+}
