@@ -88,7 +88,7 @@ function printStatus(status: PlatformStatus): void {
 function printBackups(status: PlatformStatus): void {
   const latest = status.backups.latest;
   line(
-    `Backups:    ${status.backups.count}${latest ? `; latest ${latest.id}, ${latest.ageHours} h ago, in ${latest.repositories.join(', ')}` : ''}`,
+    `Backups:    ${status.backups.count}${latest ? `; latest ${latest.id} (${latest.type}${status.backups.latestFull ? ` on full ${status.backups.latestFull.id}` : ''}), ${latest.ageHours} h ago, in ${latest.repositories.join(', ')}` : ''}`,
   );
   for (const repository of status.backups.repositories)
     line(

@@ -65,6 +65,8 @@ export interface ChainLink {
   readonly record: BackupRecord;
   /** Every file of its archives (the backup restored), or only these (an earlier one it builds on). */
   readonly only?: ReadonlySet<string>;
+  /** The bytes of those files (for progress: the rest of its archives is read, not written). */
+  readonly onlyBytes?: number;
 }
 
 /**
@@ -75,19 +77,20 @@ export interface ChainLink {
 export async function chainOf(repository: Repository, record: BackupRecord, key: BackupKey): Promise<ChainLink[]> {
   if (!record.references?.length) return [{ record }];
   const manifest = await manifestOf(repository, record, key);
-  const wanted = new Map<string, Set<string>>(record.references.map((id) => [id, new Set()]));
+  const wanted = new Map(record.references.map((id) => [id, { names: new Set<string>(), bytes: 0 }]));
   for (const file of manifest.Files) {
     if (file.Reference === undefined) continue;
-    const names = wanted.get(file.Reference);
-    if (!names)
+    const held = wanted.get(file.Reference);
+    if (!held)
       throw appError(
         'BACKUP_CORRUPT',
         `The manifest of backup ${record.id} names backup ${file.Reference} for ${manifestPath(file)}, which its record does not list.`,
       );
-    names.add(manifestPath(file));
+    held.names.add(manifestPath(file));
+    held.bytes += file.Size;
   }
   const links: ChainLink[] = [{ record }];
-  for (const [id, only] of wanted) {
+  for (const [id, { names: only, bytes }] of wanted) {
     const earlier = await authenticRecord(repository, id, key).catch((error: Error) => {
       throw appError(
         'BACKUP_CHAIN_BROKEN',
@@ -95,7 +98,7 @@ export async function chainOf(repository: Repository, record: BackupRecord, key:
         { cause: error },
       );
     });
-    links.push({ record: earlier, only });
+    links.push({ record: earlier, only, onlyBytes: bytes });
   }
   return links;
 }

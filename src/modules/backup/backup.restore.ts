@@ -246,7 +246,7 @@ async function extractBase(
   const meter = new TransferMeter(
     deps.clock,
     `restoring from ${repository.name}`,
-    archives.reduce((sum, archive) => sum + archive.object.plainBytes, 0),
+    archives.reduce((sum, archive) => sum + (archive.onlyBytes ?? archive.object.plainBytes), 0),
   );
   let files = 0;
   let bytes = 0;

@@ -11,7 +11,8 @@ export const backupIdSchema = z
  * with an HMAC under the backup key so that it cannot be altered unnoticed.
  */
 export const backupRecordSchema = z.object({
-  format: z.literal(1),
+  /** 2: an incremental, which versions that cannot follow its chain do not list (they would restore it incomplete). */
+  format: z.union([z.literal(1), z.literal(2)]),
   id: backupIdSchema,
   label: z.string(),
   startedAt: z.string(),

@@ -7,7 +7,15 @@ import { readArchiveState } from './backup.wal.js';
 /** The backups as `steadfast status` shows them. */
 export interface BackupsStatus {
   readonly count: number;
-  readonly latest?: { id: string; finishedAt: string; ageHours: number; repositories: string[] };
+  readonly latest?: {
+    id: string;
+    finishedAt: string;
+    ageHours: number;
+    repositories: string[];
+    type: 'full' | 'incremental';
+  };
+  /** The latest full backup, when the latest is incremental: where its chain starts. */
+  readonly latestFull?: { id: string; finishedAt: string };
   readonly repositories: Array<{ name: string; backups: number; lastWal?: string; error?: string }>;
 }
 
@@ -42,11 +50,19 @@ export async function observeBackups(
     warnings.push(
       `The latest backup (${latest.record.id}) is ${Math.floor(ageHours)} hours old; backups are due daily.`,
     );
-  const { id, finishedAt } = latest.record;
+  const { id, finishedAt, references } = latest.record;
+  const full = listings.filter((listing) => !listing.record.references).at(-1)?.record;
   return {
     status: {
       count: listings.length,
-      latest: { id, finishedAt, ageHours: Math.round(ageHours * 10) / 10, repositories: latest.repositories },
+      latest: {
+        id,
+        finishedAt,
+        ageHours: Math.round(ageHours * 10) / 10,
+        repositories: latest.repositories,
+        type: references ? 'incremental' : 'full',
+      },
+      ...(references && full ? { latestFull: { id: full.id, finishedAt: full.finishedAt } } : {}),
       repositories,
     },
     oldestFinishedAt: listings[0]!.record.finishedAt,

@@ -63,7 +63,7 @@ export async function takeBackup(
   const streamed = await storeStream(deps, source, upload, { label, reuse }, onProgress, signal);
   // In the schema's order: the record's MAC is over its JSON.
   const stored = await writeRecords(deps, upload, key, (objects) => ({
-    format: 1,
+    format: streamed.references.length > 0 ? 2 : 1,
     id,
     label: `steadfast ${id}`,
     startedAt: startedAt.toISOString(),
