@@ -31,6 +31,14 @@ export function backupGauges(backups: BackupService): GaugeDefinition[] {
         if (latest) g.set(Date.parse(latest.record.finishedAt) / 1000);
       },
     ),
+    gauge(
+      'steadfast_backup_last_full_timestamp_seconds',
+      'When the latest complete full backup finished (Unix time), where the chains of the incrementals after it start.',
+      async (g) => {
+        const full = (await list()).filter((entry) => !entry.record.references).at(-1);
+        if (full) g.set(Date.parse(full.record.finishedAt) / 1000);
+      },
+    ),
     gauge('steadfast_backup_ok', `1 when a backup finished within the last ${backupStaleHours} hours.`, async (g) => {
       const latest = (await list()).at(-1);
       g.set(latest && Date.now() - Date.parse(latest.record.finishedAt) <= backupStaleHours * 3_600_000 ? 1 : 0);
