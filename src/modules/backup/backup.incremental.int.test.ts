@@ -166,6 +166,7 @@ describe('incremental backups', () => {
     const [result] = await service.verify(tuesday.record.id);
     assert.deepEqual(result!.problems, []);
     assert.ok(result!.ok);
+    assert.ok(result!.chainFiles! > result!.files, `${result!.chainFiles} files in the chain, ${result!.files} stored`);
   });
 
   test('retention keeps what a kept incremental needs, and says so', async () => {

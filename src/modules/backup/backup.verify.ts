@@ -14,6 +14,8 @@ export interface VerifyResult {
   readonly repository: string;
   readonly ok: boolean;
   readonly files: number;
+  /** An incremental's files kept in earlier backups: checked against their manifests (their archives when those are verified). */
+  readonly chainFiles?: number;
   /** Archived WAL segments read and checked: the backup's own and the chain after it. */
   readonly walFiles: number;
   readonly problems: string[];
@@ -77,6 +79,7 @@ async function verifyIn(
     repository: repository.name,
     ok: problems.length === 0,
     files: check.files,
+    ...(record.references ? { chainFiles: manifest.Files.filter((file) => file.Reference !== undefined).length } : {}),
     walFiles: wal.files,
     problems,
   };
