@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdir, rm } from 'node:fs/promises';
+import { readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -127,6 +127,26 @@ describe('the restore drill', () => {
     assert.deepEqual(describeDifference(a, await withClient(cluster.target('fp_b'), fingerprintDatabase)), [
       'table public.notes has 499 rows instead of 500',
     ]);
+  });
+
+  test('drills an incremental through its chain; a missing link fails the drill, naming it', async () => {
+    await sleep(1100); // the next backup starts in a second of its own
+    const incremental = await service.take(undefined, undefined, { incremental: true });
+    const [full] = incremental.record.references ?? [];
+    assert.ok(full, 'the backup was taken incremental, on the full one');
+    const passed = await runDrill(drillDeps);
+    assert.deepEqual(passed.problems, []);
+    assert.equal(passed.backupId, incremental.record.id);
+
+    const record = path.join(repositoryDir(), 'backups', full, 'backup.json');
+    await rename(record, `${record}.aside`);
+    try {
+      const broken = await runDrill(drillDeps);
+      assert.equal(broken.passed, false);
+      assert.match(broken.problems.join('\n'), new RegExp(`kept in backup ${full}, which local cannot give`));
+    } finally {
+      await rename(`${record}.aside`, record);
+    }
   });
 
   test('fails, saying why, when the archived WAL has a hole between the backup and the restore point', async () => {
