@@ -1,9 +1,15 @@
 import type { BackupKey } from '../../platform/crypto/backup-key.js';
 import { appError } from '../../platform/errors.js';
 import type { ReusableFile } from '../../platform/postgres/file-backup.js';
-import { manifestPath, modifiedSeconds, parseManifest, type BackupManifest } from '../../platform/postgres/manifest.js';
+import {
+  checkTarAgainstManifest,
+  manifestPath,
+  modifiedSeconds,
+  parseManifest,
+  type BackupManifest,
+} from '../../platform/postgres/manifest.js';
 import { listBackups } from './backup.listing.js';
-import { authenticRecord, readObject } from './backup.objects.js';
+import { authenticRecord, readObject, type ObjectEntry } from './backup.objects.js';
 import type { BackupServiceDeps, Repository } from './backup.ports.js';
 import type { BackupRecord } from './backup.schema.js';
 
@@ -24,7 +30,7 @@ export type Basis =
  * backup started (a file modified since may have changed after it was copied).
  */
 export async function basisFor(
-  deps: Pick<BackupServiceDeps, 'repositories' | 'log'>,
+  deps: Pick<BackupServiceDeps, 'repositories' | 'log' | 'clock'>,
   key: BackupKey,
   cluster: { systemIdentifier: string; timeline: number },
 ): Promise<Basis> {
@@ -37,22 +43,41 @@ export async function basisFor(
     return { full: `the latest backup, ${latest.id}, is of another cluster or timeline` };
   if (latest.keyFingerprint !== key.fingerprint)
     return { full: `the latest backup, ${latest.id}, was sealed with another key` };
-  const started = new Map(everywhere.map((listing) => [listing.record.id, Date.parse(listing.record.startedAt)]));
-  const missing = (latest.references ?? []).filter((id) => !started.has(id));
+  // Files are judged by their modification times against this clock: one that went back since proves nothing.
+  if (deps.clock.now().getTime() <= Date.parse(latest.startedAt))
+    return { full: `the clock is behind the start of the latest backup, ${latest.id}` };
+  const missing = (latest.references ?? []).filter((id) => !everywhere.some((listing) => listing.record.id === id));
   if (missing.length > 0)
     return { full: `the latest backup, ${latest.id}, needs ${missing.join(', ')}, which not every repository holds` };
-  const repository = deps.repositories[0]!;
-  const record = await authenticRecord(repository, latest.id, key);
-  const manifest = await manifestOf(repository, record, key);
+  // The first repository that gives the chain's records and the manifest intact; a damaged one is not built on.
+  const failures: string[] = [];
+  for (const repository of deps.repositories) {
+    try {
+      return await basisIn(repository, latest.id, key);
+    } catch (error) {
+      failures.push(`${repository.name}: ${(error as Error).message.replace(/\.$/, '')}`);
+    }
+  }
+  return { full: `the latest backup, ${latest.id}, could not be read to build on (${failures.join('; ')})` };
+}
+
+/** The files of backup `id` as kept in `repository`, each with the start of the backup holding it (records authenticated). */
+async function basisIn(repository: Repository, id: string, key: BackupKey): Promise<Basis> {
+  const record = await authenticRecord(repository, id, key);
+  const started = new Map([[record.id, Date.parse(record.startedAt)]]);
+  for (const earlier of record.references ?? [])
+    started.set(earlier, Date.parse((await authenticRecord(repository, earlier, key)).startedAt));
   const reuse = new Map<string, ReusableFile>();
-  for (const file of manifest.Files) {
+  for (const file of (await manifestOf(repository, record, key)).Files) {
     const seconds = modifiedSeconds(file);
     const backup = file.Reference ?? record.id;
-    if (seconds === undefined || file['Checksum-Algorithm'] !== 'CRC32C' || !file.Checksum) continue;
+    const holderStarted = started.get(backup);
+    if (seconds === undefined || holderStarted === undefined) continue;
+    if (file['Checksum-Algorithm'] !== 'CRC32C' || !file.Checksum) continue;
     reuse.set(manifestPath(file), {
       size: file.Size,
       modifiedSeconds: seconds,
-      modifiedBeforeMs: Math.floor(started.get(backup)! / 1000) * 1000,
+      modifiedBeforeMs: Math.floor(holderStarted / 1000) * 1000,
       checksum: file.Checksum,
       backup,
     });
@@ -105,14 +130,16 @@ export async function chainOf(repository: Repository, record: BackupRecord, key:
 
 /**
  * The problems of an incremental's chain in one repository, one sentence each: an earlier
- * backup it needs that is missing or unreadable (a broken link), or whose manifest does not
- * hold a file as this one's says it does. Their archives are checked when they are verified.
+ * backup it needs that is missing or unreadable (a broken link), whose manifest does not hold a
+ * file as this one's says it does, or whose archives do not (each file this one needs read and
+ * checked against its size and checksum, as a restore would read it).
  */
 export async function chainProblems(
   repository: Repository,
   record: BackupRecord,
   manifest: BackupManifest,
   key: BackupKey,
+  read: (holder: BackupRecord, object: ObjectEntry) => AsyncIterable<Buffer>,
 ): Promise<string[]> {
   const problems: string[] = [];
   for (const id of record.references ?? []) {
@@ -125,6 +152,17 @@ export async function chainProblems(
         if (!copy || copy.Reference !== undefined || copy.Size !== file.Size || copy.Checksum !== file.Checksum)
           problems.push(`${manifestPath(file)} is not in backup ${id} as this incremental's manifest says`);
       }
+      const wanted = { ...manifest, Files: files };
+      const archives = holder.objects.filter((object) => object.name.endsWith('.tar'));
+      const lacking = new Map<string, number>();
+      for (const object of archives) {
+        const check = await checkTarAgainstManifest(read(holder, object), wanted, { partOf: true });
+        problems.push(...check.problems.map((problem) => `in backup ${id}: ${problem}`));
+        for (const name of check.missing ?? []) lacking.set(name, (lacking.get(name) ?? 0) + 1);
+      }
+      for (const [name, count] of lacking)
+        if (count === archives.length)
+          problems.push(`${name}, which this incremental needs, is missing from backup ${id}'s archives`);
     } catch (error) {
       problems.push(
         `the chain is broken: backup ${id}, which holds ${files.length} files of this incremental, cannot be read (${(error as Error).message.replace(/\.$/, '')})`,

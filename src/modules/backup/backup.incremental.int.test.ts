@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdir, rename } from 'node:fs/promises';
+import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -167,6 +167,26 @@ describe('incremental backups', () => {
     assert.deepEqual(result!.problems, []);
     assert.ok(result!.ok);
     assert.ok(result!.chainFiles! > result!.files, `${result!.chainFiles} files in the chain, ${result!.files} stored`);
+  });
+
+  test('verify reads the files an incremental needs from the backups it builds on: a damaged archive of the full one is reported', async () => {
+    const archive = path.join(cluster.dir, 'repository', 'backups', full.record.id, 'base.tar.sealed');
+    const intact = await readFile(archive);
+    const damaged = Buffer.from(intact);
+    damaged[Math.floor(damaged.length / 2)]! ^= 0xff;
+    await writeFile(archive, damaged);
+    try {
+      const [result] = await service.verify(tuesday.record.id);
+      assert.equal(result!.ok, false);
+      assert.match(
+        result!.problems.join('\n'),
+        new RegExp(
+          `backup ${full.record.id}, which holds \\d+ files of this incremental, cannot be read \\(.*base.tar.sealed fails authentication`,
+        ),
+      );
+    } finally {
+      await writeFile(archive, intact);
+    }
   });
 
   test('retention keeps what a kept incremental needs, and says so', async () => {

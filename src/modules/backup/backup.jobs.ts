@@ -29,6 +29,7 @@ export function baseBackupJob(
       return {
         id: result.record.id,
         incremental: result.record.references !== undefined,
+        ...(result.fullBecause ? { fullBecause: result.fullBecause } : {}),
         stored: result.stored,
         failed: result.failed,
         seconds: result.seconds,

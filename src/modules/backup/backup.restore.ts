@@ -250,6 +250,8 @@ async function extractBase(
   );
   let files = 0;
   let bytes = 0;
+  /** Files taken so far from each earlier backup (over all of its archives). */
+  const taken = new Map<string, number>();
   for (const [index, { record: holder, object, only }] of archives.entries()) {
     const before = bytes;
     const extracted = await deps.scratch.extractTar(
@@ -263,13 +265,16 @@ async function extractBase(
         onBytes: (done) => options.onProgress?.(meter.update(before + done)),
       },
     );
-    if (only && extracted.files !== only.size)
-      throw appError(
-        'BACKUP_CHAIN_BROKEN',
-        `Backup ${record.id} needs ${only.size} files from backup ${holder.id}, but its ${object.name} in ${repository.name} holds only ${extracted.files} of them.`,
-      );
+    if (only) taken.set(holder.id, (taken.get(holder.id) ?? 0) + extracted.files);
     files += extracted.files;
     bytes += extracted.bytes;
+  }
+  for (const { record: holder, only } of links) {
+    if (only && taken.get(holder.id) !== only.size)
+      throw appError(
+        'BACKUP_CHAIN_BROKEN',
+        `Backup ${record.id} needs ${only.size} files from backup ${holder.id}, but its archives in ${repository.name} hold only ${taken.get(holder.id) ?? 0} of them.`,
+      );
   }
   return { files, bytes };
 }

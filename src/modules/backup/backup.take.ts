@@ -4,9 +4,10 @@ import { appError } from '../../platform/errors.js';
 import type { ReusableFile } from '../../platform/postgres/file-backup.js';
 import { TransferMeter } from '../../platform/progress.js';
 import { backupIdAt, claimRepository, sealRecord, writeRecord } from './backup.catalog.js';
-import { basisFor } from './backup.chain.js';
+import { basisFor, type Basis } from './backup.chain.js';
 import { backupKey } from './backup.keys.js';
 import { findBackup } from './backup.listing.js';
+import { authenticRecord } from './backup.objects.js';
 import type { ObjectEntry } from './backup.objects.js';
 import type { BackupServiceDeps, BackupSource, Repository } from './backup.ports.js';
 import type { BackupRecord, TransferProgress } from './backup.schema.js';
@@ -62,7 +63,7 @@ export async function takeBackup(
   const reuse = basis && 'reuse' in basis ? basis.reuse : undefined;
   const streamed = await storeStream(deps, source, upload, { label, reuse }, onProgress, signal);
   // In the schema's order: the record's MAC is over its JSON.
-  const stored = await writeRecords(deps, upload, key, (objects) => ({
+  const stored = await writeRecords(deps, upload, key, streamed.references, (objects) => ({
     format: streamed.references.length > 0 ? 2 : 1,
     id,
     label: `steadfast ${id}`,
@@ -88,7 +89,7 @@ export async function takeBackup(
       `No repository stored backup ${id}: ${failed.map((f) => `${f.repository}: ${f.error}`).join('; ')}`,
     );
   const record = (await findBackup(deps, id)).record;
-  const fullBecause = basis && 'full' in basis ? basis.full : undefined;
+  const fullBecause = !options.incremental || record.references ? undefined : whyFull(basis);
   log.info(
     { id, stored, sourceBytes: streamed.sourceBytes, references: record.references, fullBecause },
     record.references ? 'incremental backup complete' : 'base backup complete',
@@ -176,17 +177,34 @@ async function storeStream(
   return { startLsn: start.startLsn, timeline: start.timeline, ...end, sourceBytes };
 }
 
-/** A record in each repository that stored every object; returns their names. */
+/** Why a backup asked to be incremental came out full. */
+function whyFull(basis: Basis | undefined): string {
+  if (basis && 'full' in basis) return basis.full;
+  return 'no file was unchanged since the backup before, or the source sends every file (a cluster on another machine, or with tablespaces)';
+}
+
+/**
+ * A record in each repository that stored every object; returns their names. An incremental's
+ * record is written only where every backup it needs is still there (a retention may have run
+ * meanwhile): elsewhere it would be a chain broken from the start.
+ */
 async function writeRecords(
   deps: BackupServiceDeps,
   upload: BackupUpload,
   key: BackupKey,
+  references: readonly string[],
   recordOf: (objects: ObjectEntry[]) => Omit<BackupRecord, 'mac'>,
 ): Promise<string[]> {
   const stored: string[] = [];
   for (const repository of deps.repositories) {
     if (upload.failures.has(repository.name)) continue;
     try {
+      for (const id of references)
+        await authenticRecord(repository, id, key).catch((error: Error) => {
+          throw new Error(
+            `backup ${id}, which this incremental needs, is gone from it (${error.message.replace(/\.$/, '')})`,
+          );
+        });
       await writeRecord(repository.store, sealRecord(recordOf(upload.objects.get(repository.name)!), key));
       stored.push(repository.name);
     } catch (error) {

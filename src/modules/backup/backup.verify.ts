@@ -60,7 +60,17 @@ async function verifyIn(
 ): Promise<VerifyResult> {
   const record = await authenticRecord(repository, id, key);
   const manifest = await manifestOf(repository, record, key);
-  const chain = await chainProblems(repository, record, manifest, key);
+  const chain = await chainProblems(repository, record, manifest, key, (holder, object) =>
+    metered(
+      openObject(repository, object, key, holder.systemIdentifier),
+      new TransferMeter(
+        deps.clock,
+        `verifying ${holder.id}, which it builds on, in ${repository.name}`,
+        object.plainBytes,
+      ),
+      onProgress,
+    ),
+  );
   const base = objectOf(record, 'base.tar');
   const meter = new TransferMeter(deps.clock, `verifying in ${repository.name}`, base.plainBytes);
   // An incremental's archive holds the files it stored; those it left out are checked in the chain.

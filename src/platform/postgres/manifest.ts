@@ -44,16 +44,22 @@ export interface TarCheck {
   readonly bytes: number;
   /** What does not match, one sentence each; empty when the archive is intact. */
   readonly problems: string[];
+  /** With `partOf` (the archive is one of several holding the manifest's files): the listed files it does not hold. */
+  readonly missing?: string[];
 }
 
 /**
  * Reads a base backup's tar stream and checks every file against the manifest, as
  * pg_verifybackup does: present, of the listed size, with the listed checksum (CRC32C, what
  * we ask for, or SHA256; files listed with another algorithm or none are checked by size).
+ * With `partOf`, the archive is one of several holding the listed files (an earlier backup's,
+ * for the files an incremental needs of it): files it holds unlisted are passed over, and the
+ * listed ones it lacks are returned as `missing`, for the caller to look for in the others.
  */
 export async function checkTarAgainstManifest(
   source: AsyncIterable<Buffer>,
   manifest: BackupManifest,
+  options: { partOf?: boolean } = {},
 ): Promise<TarCheck> {
   const expected = new Map<string, { size: number; algorithm?: string; checksum?: string }>();
   for (const file of manifest.Files) {
@@ -82,13 +88,15 @@ export async function checkTarAgainstManifest(
       const want = expected.get(name);
       expected.delete(name);
       if (!want) {
-        if (!name.startsWith('pg_wal/')) problems.push(`${name} is in the archive but not in the manifest`);
+        if (!name.startsWith('pg_wal/') && !options.partOf)
+          problems.push(`${name} is in the archive but not in the manifest`);
       } else if (want.size !== size) problems.push(`${name} has ${size} bytes; the manifest says ${want.size}`);
       else if (sum && want.checksum !== sum.digest()) problems.push(`${name} does not match its checksum`);
     },
   });
   for await (const chunk of source) reader.feed(chunk);
   reader.finish();
+  if (options.partOf) return { files, bytes, problems, missing: [...expected.keys()] };
   for (const name of expected.keys()) problems.push(`${name} is in the manifest but missing from the archive`);
   return { files, bytes, problems };
 }
