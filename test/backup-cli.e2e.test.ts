@@ -113,3 +113,35 @@ test('steadfast backup now, list, verify and restore work from the command line'
   assert.equal(noTarget.code, 1);
   assert.match(noTarget.stderr, /required option '--to <dir>'/);
 });
+
+test('steadfast backup now --incremental stores the changed files; list, verify and retention show its chain', async () => {
+  const [full] = JSON.parse((await runCli(['backup', 'list', '--json'], setup.env)).stdout) as Array<{
+    record: { id: string };
+  }>;
+  const written = await runCli(['tenant', 'create', 'globex', '--name', 'Globex'], setup.env);
+  assert.equal(written.code, 0, written.stderr);
+
+  const taken = await runCli(['backup', 'now', '--incremental'], setup.env);
+  assert.equal(taken.code, 0, taken.stderr);
+  const id = new RegExp(
+    `^Incremental backup (\\d{8}T\\d{6}Z) \\(unchanged files kept in ${full!.record.id}\\): [\\d.]+ MB from PostgreSQL`,
+  ).exec(taken.stdout)?.[1];
+  assert.ok(id, taken.stdout);
+
+  const listed = await runCli(['backup', 'list'], setup.env);
+  assert.match(listed.stdout, new RegExp(`${id} +incremental \\(needs ${full!.record.id}\\)`));
+  assert.match(listed.stdout, new RegExp(`${full!.record.id} +full`));
+
+  const verified = await runCli(['backup', 'verify'], setup.env);
+  assert.equal(verified.code, 0, verified.stdout + verified.stderr);
+  assert.match(verified.stdout, new RegExp(`^OK +${id} in local: \\d+ files \\(and \\d+ kept in its chain`));
+
+  // Both were taken today: the policy keeps only the newer, and the chain keeps the full one.
+  const retention = await runCli(['backup', 'retention', '--dry-run'], setup.env);
+  assert.equal(retention.code, 0, retention.stderr);
+  assert.match(
+    retention.stdout,
+    new RegExp(`keeps ${full!.record.id} beyond its policy: incremental backup\\(s\\) ${id} need its files`),
+  );
+  assert.match(retention.stdout, /would remove 0 backup\(s\)/);
+});
