@@ -119,6 +119,15 @@ async function restored(
   }
 }
 
+/** What a restore to the latest WAL finds, from `backup`. */
+const everything = (backup: BackupResult): Awaited<ReturnType<typeof restored>> => ({
+  id: backup.record.id,
+  monday: 1000,
+  tuesday: 1000,
+  quiet: 60000,
+  events: ['A', 'B', 'C'],
+});
+
 describe('incremental backups', () => {
   test('store only the files changed since the backup before, and name the backups holding the rest', () => {
     assert.equal(full.record.references, undefined);
@@ -153,13 +162,7 @@ describe('incremental backups', () => {
 
   test('the latest incremental restores through its whole chain, and the WAL after it', async () => {
     const latest = await restored({ recovery: { kind: 'latest' } });
-    assert.deepEqual(latest, {
-      id: tuesday.record.id,
-      monday: 1000,
-      tuesday: 1000,
-      quiet: 60000,
-      events: ['A', 'B', 'C'],
-    });
+    assert.deepEqual(latest, everything(tuesday));
   });
 
   test('verify checks the files an incremental stored and the links of its chain', async () => {
@@ -222,13 +225,7 @@ describe('incremental backups', () => {
 
       // Replaying the WAL from Sunday's full backup reaches the same commits.
       const fallen = await restored({ recovery: { kind: 'latest' } });
-      assert.deepEqual(fallen, {
-        id: full.record.id,
-        monday: 1000,
-        tuesday: 1000,
-        quiet: 60000,
-        events: ['A', 'B', 'C'],
-      });
+      assert.deepEqual(fallen, everything(full));
     } finally {
       await rename(`${kept}.aside`, kept);
     }
