@@ -96,7 +96,7 @@ function registerBackupVerify(backup: Command): void {
       else {
         for (const result of results) {
           process.stdout.write(
-            `${result.ok ? 'OK    ' : 'FAILED'} ${result.id} in ${result.repository}: ${result.files} files${result.chainFiles === undefined ? '' : ` (and ${result.chainFiles} kept in its chain, against their backups' manifests)`} and ${result.walFiles} WAL segment(s) checked${result.problems.length ? `; ${result.problems.length} problem(s):` : ''}\n`,
+            `${result.ok ? 'OK    ' : 'FAILED'} ${result.id} in ${result.repository}: ${result.files} files${result.chainFiles === undefined ? '' : ` (and ${result.chainFiles} kept in its chain, read from the backups holding them)`} and ${result.walFiles} WAL segment(s) checked${result.problems.length ? `; ${result.problems.length} problem(s):` : ''}\n`,
           );
           for (const problem of result.problems.slice(0, 20)) process.stdout.write(`         ${problem}\n`);
         }

@@ -1,5 +1,5 @@
 import type { BackupKey } from '../../platform/crypto/backup-key.js';
-import { appError } from '../../platform/errors.js';
+import { appError, asClause } from '../../platform/errors.js';
 import type { ReusableFile } from '../../platform/postgres/file-backup.js';
 import {
   checkTarAgainstManifest,
@@ -55,7 +55,7 @@ export async function basisFor(
     try {
       return await basisIn(repository, latest.id, key);
     } catch (error) {
-      failures.push(`${repository.name}: ${(error as Error).message.replace(/\.$/, '')}`);
+      failures.push(`${repository.name}: ${asClause((error as Error).message)}`);
     }
   }
   return { full: `the latest backup, ${latest.id}, could not be read to build on (${failures.join('; ')})` };
@@ -119,7 +119,7 @@ export async function chainOf(repository: Repository, record: BackupRecord, key:
     const earlier = await authenticRecord(repository, id, key).catch((error: Error) => {
       throw appError(
         'BACKUP_CHAIN_BROKEN',
-        `Backup ${record.id} is incremental: ${only.size} of its files are kept in backup ${id}, which ${repository.name} cannot give (${error.message.replace(/\.$/, '')}). The chain is broken there; restore an older backup, or take a full one with "steadfast backup now".`,
+        `Backup ${record.id} is incremental: ${only.size} of its files are kept in backup ${id}, which ${repository.name} cannot give (${asClause(error.message)}). The chain is broken there; restore an older backup, or take a full one with "steadfast backup now".`,
         { cause: error },
       );
     });
@@ -165,7 +165,7 @@ export async function chainProblems(
           problems.push(`${name}, which this incremental needs, is missing from backup ${id}'s archives`);
     } catch (error) {
       problems.push(
-        `the chain is broken: backup ${id}, which holds ${files.length} files of this incremental, cannot be read (${(error as Error).message.replace(/\.$/, '')})`,
+        `the chain is broken: backup ${id}, which holds ${files.length} files of this incremental, cannot be read (${asClause((error as Error).message)})`,
       );
     }
   }

@@ -135,11 +135,10 @@ async function planPruning(
   );
   // An incremental's chain stays as long as it does: what it needs is kept, and said so.
   const chains = neededBy(records, new Set(plan.keep));
-  const keep = plan.keep.concat(plan.remove.filter((id) => chains.has(id))).sort();
+  const keptForChain = plan.remove.filter((id) => chains.has(id));
+  const keep = plan.keep.concat(keptForChain).sort();
   const remove = plan.remove.filter((id) => !chains.has(id));
-  const keptForChains = Object.fromEntries(
-    plan.remove.filter((id) => chains.has(id)).map((id) => [id, chains.get(id)!.sort()]),
-  );
+  const keptForChains = Object.fromEntries(keptForChain.map((id) => [id, chains.get(id)!.sort()]));
   const oldestKept = records.find((record) => record.id === keep[0]);
   const firstNeeded = oldestKept ? segmentOf(oldestKept.startLsn, oldestKept.timeline) : undefined;
   const walObjects = (await repository.store.list('wal/')).map((object) => walFileOf(object.key));

@@ -1,6 +1,6 @@
 import type { BackupKey } from '../../platform/crypto/backup-key.js';
 import { sealedChunkBytes } from '../../platform/crypto/sealed.js';
-import { appError } from '../../platform/errors.js';
+import { appError, asClause } from '../../platform/errors.js';
 import type { ReusableFile } from '../../platform/postgres/file-backup.js';
 import { TransferMeter } from '../../platform/progress.js';
 import { backupIdAt, claimRepository, sealRecord, writeRecord } from './backup.catalog.js';
@@ -66,7 +66,7 @@ export async function takeBackup(
   const stored = await writeRecords(deps, upload, key, streamed.references, (objects) => ({
     format: streamed.references.length > 0 ? 2 : 1,
     id,
-    label: `steadfast ${id}`,
+    label,
     startedAt: startedAt.toISOString(),
     finishedAt: clock.now().toISOString(),
     startLsn: streamed.startLsn,
@@ -201,9 +201,7 @@ async function writeRecords(
     try {
       for (const id of references)
         await authenticRecord(repository, id, key).catch((error: Error) => {
-          throw new Error(
-            `backup ${id}, which this incremental needs, is gone from it (${error.message.replace(/\.$/, '')})`,
-          );
+          throw new Error(`backup ${id}, which this incremental needs, is gone from it (${asClause(error.message)})`);
         });
       await writeRecord(repository.store, sealRecord(recordOf(upload.objects.get(repository.name)!), key));
       stored.push(repository.name);

@@ -14,7 +14,7 @@ export interface VerifyResult {
   readonly repository: string;
   readonly ok: boolean;
   readonly files: number;
-  /** An incremental's files kept in earlier backups: checked against their manifests (their archives when those are verified). */
+  /** An incremental's files kept in earlier backups: checked against their manifests and read from their archives. */
   readonly chainFiles?: number;
   /** Archived WAL segments read and checked: the backup's own and the chain after it. */
   readonly walFiles: number;
