@@ -37,9 +37,29 @@ export function isSlab(buffer: Buffer): boolean {
   );
 }
 
-/** Returns a buffer taken with takeSlab for reuse; anything else is left to the garbage collector. */
-export function giveSlab(buffer: Buffer): void {
-  if (!isSlab(buffer)) return;
+/** The slab behind each view made by slabView, the only view of it. */
+const viewed = new WeakMap<Buffer, Buffer>();
+
+/** The first `length` bytes of a slab of `size` bytes: given back (giveSlab) as a whole slab. */
+export function slabView(size: number, length: number): Buffer {
+  const slab = takeSlab(size);
+  const view = slab.subarray(0, length);
+  viewed.set(view, slab);
+  return view;
+}
+
+/** The slab `buffer` is, or is the view of (slabView), to give back; undefined for anything else. */
+export function slabOf(buffer: Buffer): Buffer | undefined {
+  return isSlab(buffer) ? buffer : viewed.get(buffer);
+}
+
+/**
+ * Returns a buffer taken with takeSlab (or a view made by slabView) for reuse; anything else
+ * is left to the garbage collector.
+ */
+export function giveSlab(given: Buffer): void {
+  const buffer = slabOf(given);
+  if (!buffer) return;
   touched();
   const list = kept.get(buffer.byteLength) ?? [];
   if (list.length >= keepPerSize) return;
@@ -58,4 +78,27 @@ export function copyIntoSlab(source: Buffer, slab: Buffer, offset: number): numb
   const count = Math.min(source.length, slab.length - offset);
   if (count > 0) slab.fill(source.length === count ? source : source.subarray(0, count), offset, offset + count);
   return count;
+}
+
+/** Memory handed over by its producer: nobody but the reader of the piece keeps it (see disposable). */
+const handedOver = new WeakSet<ArrayBuffer>();
+
+/**
+ * Marks `piece` as its reader's to let go of: a producer that keeps nothing of a piece once it
+ * hands it on (a file read into memory of its own) says so, and the reader that consumes it
+ * may then move its memory away (sealPool.release) instead of leaving it to the collector.
+ * Only a piece owning all of its memory is marked; returns it.
+ */
+export function disposable(piece: Buffer): Buffer {
+  const memory = piece.buffer;
+  if (!(memory instanceof SharedArrayBuffer) && piece.byteOffset === 0 && piece.byteLength === memory.byteLength)
+    handedOver.add(memory);
+  return piece;
+}
+
+/** The memory behind `piece`, if it was marked disposable and not taken yet (taking it unmarks it). */
+export function takeDisposable(piece: Buffer): ArrayBuffer | undefined {
+  const memory = piece.buffer;
+  if (memory instanceof SharedArrayBuffer || !handedOver.delete(memory)) return undefined;
+  return memory;
 }

@@ -10,8 +10,11 @@ export interface Pushable<T> extends AsyncIterable<T> {
   fail(error: Error): void;
 }
 
-/** An async iterable fed by `push`, holding at most `capacity` values. */
-export function pushable<T>(capacity = 4): Pushable<T> {
+/**
+ * An async iterable fed by `push`, holding at most `capacity` values. `consumed` is told of a
+ * value once its reader has asked for the one after it (or stopped reading).
+ */
+export function pushable<T>(capacity = 4, consumed?: (value: T) => void): Pushable<T> {
   const values: T[] = [];
   let ended = false;
   let failure: Error | undefined;
@@ -44,7 +47,11 @@ export function pushable<T>(capacity = 4): Pushable<T> {
         if (values.length > 0) {
           const value = values.shift() as T;
           wakeWriters.shift()?.();
-          yield value;
+          try {
+            yield value;
+          } finally {
+            consumed?.(value);
+          }
           continue;
         }
         if (failure) throw failure;
@@ -58,20 +65,40 @@ export function pushable<T>(capacity = 4): Pushable<T> {
 /**
  * Feeds every value of `source` to each of `count` consumers, advancing at the pace of the
  * slowest one. A consumer that fails stops receiving; the others go on. Resolves when the
- * source is exhausted and every live consumer has been given everything.
+ * source is exhausted and every live consumer has been given everything. With `release`, a
+ * value every consumer given it has gone past (asked for the next) is handed to it: only for
+ * consumers that keep nothing of a value once they ask for the next.
  */
-export function broadcast<T>(
+export function broadcast<T extends object>(
   source: AsyncIterable<T>,
   count: number,
+  release?: (value: T) => void,
 ): { outputs: Array<AsyncIterable<T>>; done: Promise<void>; drop(index: number, error: Error): void } {
-  const outputs = Array.from({ length: count }, () => pushable<T>(2));
+  /** Per value handed out, the consumers that have it and have not gone past it. */
+  const holders = new WeakMap<T, number>();
+  const passed = (value: T): void => {
+    const left = (holders.get(value) ?? 1) - 1;
+    if (left > 0) holders.set(value, left);
+    else {
+      holders.delete(value);
+      release?.(value);
+    }
+  };
+  const outputs = Array.from({ length: count }, () => pushable<T>(2, release && passed));
   const dropped = new Set<number>();
   const done = (async () => {
     try {
       for await (const value of source) {
+        // What a dropped consumer was given and never went past is never released.
+        if (release) holders.set(value, count - dropped.size);
         await Promise.all(
           outputs.map((output, index) =>
-            dropped.has(index) ? undefined : output.push(value).catch(() => dropped.add(index)),
+            dropped.has(index)
+              ? undefined
+              : output.push(value).catch(() => {
+                  dropped.add(index);
+                  if (release) passed(value); // never given to it
+                }),
           ),
         );
         if (dropped.size === count) return;

@@ -1,4 +1,5 @@
 import type { BackupKey } from '../../platform/crypto/backup-key.js';
+import { sealPool } from '../../platform/crypto/seal-pool.js';
 import { seal } from '../../platform/crypto/sealed.js';
 import { appError } from '../../platform/errors.js';
 import type { StoredObject } from '../../platform/storage/store.js';
@@ -88,9 +89,14 @@ class ArchiveSink {
     private readonly tar: boolean,
   ) {
     // The chunks pushed here come from the replication stream and are not used again: they move to the workers uncopied.
+    // Where every repository writes a frame before it asks for the next, the frame's memory
+    // leaves this thread then, not at a full garbage collection (see sealPool.release).
     const fan = broadcast(
       seal(this.input, sealed.sealing, key, { handOver: true, cluster: sealed.cluster }),
       repositories.length,
+      repositories.every((repository) => repository.store.forgetsPieces)
+        ? (frame) => sealPool.release(frame)
+        : undefined,
     );
     const errors: string[] = [];
     const puts = repositories.map((repository, index) =>

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { giveSlab, isSlab } from '../slabs.js';
+import { copyIntoSlab, disposable, giveSlab, slabOf, slabView, takeDisposable } from '../slabs.js';
 
 /** One chunk to compress, encrypt and frame (see sealed.ts for the format). */
 export interface SealJob {
@@ -27,14 +27,37 @@ export interface OpenJob {
 }
 
 /**
- * `data` as a buffer the worker can have without a copy: a slab (shared memory) as it is, a
- * buffer owning all of its memory to be moved; a view, or what is not ours to take, is copied.
+ * Slabs for data copied on its way to a worker: a frame opened on a restore is read into one
+ * (see sealed.ts's ByteReader), as is any view not ours to move. Memory allocated anew on this
+ * thread for every megabyte-sized piece cost a full garbage collection every hundred megabytes
+ * or so (see slabs.ts); a slab is reused. Large enough for any frame a reader accepts.
  */
-function owned(data: Buffer, handOver: boolean): Buffer {
-  if (handOver && (isSlab(data) || (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength))) return data;
+export const lentSlabBytes = 5 * 1024 * 1024 + 64 * 1024;
+
+/** `data` as a worker gets it, and the slab to give back once the worker is done with it. */
+interface Lent {
+  readonly data: Buffer;
+  readonly slab?: Buffer | undefined;
+}
+
+/**
+ * `data` as the worker can have it with the fewest copies and no new memory on this thread:
+ * a slab (or the view slabView made of one) as it is, given back afterwards when it is ours;
+ * a buffer owning all of its memory moved; anything else copied into a slab.
+ */
+function lend(data: Buffer, handOver: boolean): Lent {
+  const slab = handOver ? slabOf(data) : undefined;
+  if (slab) return { data, slab };
+  if (handOver && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength) return { data };
+  if (data.length === 0) return { data: Buffer.alloc(0) };
+  if (data.length <= lentSlabBytes) {
+    const view = slabView(lentSlabBytes, data.length);
+    copyIntoSlab(data, view, 0);
+    return { data: view, slab: view };
+  }
   const copy = Buffer.allocUnsafeSlow(data.length);
   data.copy(copy);
-  return copy;
+  return { data: copy };
 }
 
 /** A small buffer on its own memory: posting a view would copy the whole (pooled) memory behind it. */
@@ -71,39 +94,59 @@ class SealPool {
   }
 
   seal(job: SealJob): Promise<Buffer> {
-    const plain = owned(job.plain, job.handOver);
-    const args = { key: small(job.key), nonce: small(job.nonce), aad: small(job.aad), plain, final: job.final };
-    const frame = this.run('seal', args, plain) as Promise<Buffer>;
-    // A slab of shared memory goes back for the next chunk once the worker is done with it.
-    if (isSlab(plain)) void frame.finally(() => giveSlab(plain)).catch(() => undefined);
-    return frame;
-  }
-
-  /** The plaintext, or null when the frame fails authentication. */
-  open(job: OpenJob): Promise<Buffer | null> {
-    const sealed = owned(job.sealed, job.handOver);
+    const plain = lend(job.plain, job.handOver);
     const args = {
       key: small(job.key),
       nonce: small(job.nonce),
       aad: small(job.aad),
-      sealed,
+      plain: plain.data,
+      final: job.final,
+    };
+    return this.run('seal', args, plain) as Promise<Buffer>;
+  }
+
+  /**
+   * Hands a buffer nobody uses any more to a worker, which lets it go. Memory a thread lets go
+   * of is collected by its own garbage collector; a buffer moved away from this thread leaves
+   * at once, without the full collection of this thread's (large) heap that hundreds of
+   * megabytes of dead buffers a second would otherwise cost it. Only memory marked disposable
+   * (slabs.ts) moves, once; any other is left to the collector. Nobody may use `data` afterwards.
+   */
+  release(data: Buffer): void {
+    const slot = this.workers[0];
+    const memory = slot && takeDisposable(data);
+    if (memory) slot.worker.postMessage({ op: 'release' }, [memory]);
+  }
+
+  /** The plaintext, or null when the frame fails authentication. */
+  open(job: OpenJob): Promise<Buffer | null> {
+    const sealed = lend(job.sealed, job.handOver);
+    const args = {
+      key: small(job.key),
+      nonce: small(job.nonce),
+      aad: small(job.aad),
+      sealed: sealed.data,
       compressed: job.compressed,
     };
     return this.run('open', args, sealed);
   }
 
-  private run(op: 'seal' | 'open', args: Record<string, unknown>, data: Buffer): Promise<Buffer | null> {
+  private run(op: 'seal' | 'open', args: Record<string, unknown>, lent: Lent): Promise<Buffer | null> {
     const slot = this.pick();
     const id = this.nextId++;
-    return new Promise<Buffer | null>((resolve, reject) => {
+    const result = new Promise<Buffer | null>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, worker: slot.worker });
       if (slot.busy++ === 0) slot.worker.ref();
       // Shared memory is shared by posting it; other memory moves (is transferred).
+      const { data } = lent;
       slot.worker.postMessage(
         { id, op, args },
-        data.byteLength > 0 && !isSlab(data) ? [data.buffer as ArrayBuffer] : [],
+        data.byteLength > 0 && !(data.buffer instanceof SharedArrayBuffer) ? [data.buffer as ArrayBuffer] : [],
       );
     });
+    // A slab goes back for the next piece once the worker is done with it.
+    if (lent.slab) void result.finally(() => giveSlab(lent.slab!)).catch(() => undefined);
+    return result;
   }
 
   private pick(): { worker: Worker; busy: number } {
@@ -123,7 +166,8 @@ class SealPool {
       this.pending.delete(id);
       if (--slot.busy === 0) worker.unref();
       if (error !== undefined) job.reject(new Error(`sealing failed: ${error}`));
-      else job.resolve(result ? Buffer.from(result.buffer, result.byteOffset, result.byteLength) : null);
+      // The pool keeps nothing of what it hands out: its reader may let it go (sealPool.release).
+      else job.resolve(result ? disposable(Buffer.from(result.buffer, result.byteOffset, result.byteLength)) : null);
     });
     const fail = (error: Error): void => {
       const at = this.workers.indexOf(slot);

@@ -64,6 +64,7 @@ if (workerData?.nice) lowerPriority(workerData.nice);
 
 parentPort.on('message', ({ id, op, args }) => {
   if (op === 'nice') return lowerPriority(args.nice);
+  if (op === 'release') return; // a buffer the parent let go of: this thread's collector frees it
   try {
     for (const name of ['key', 'nonce', 'aad', 'plain', 'sealed'])
       if (args[name]) args[name] = Buffer.from(args[name].buffer, args[name].byteOffset, args[name].byteLength);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { AppError } from '../errors.js';
+import { disposable } from '../slabs.js';
 import { seal, sealedChunkBytes, unseal, type SealingKey } from './sealed.js';
 
 const sealing: SealingKey = { key: randomBytes(32), id: randomBytes(8) };
@@ -145,6 +146,40 @@ test("leaves the caller's buffers alone unless they are handed over, and seals t
   assert.equal(given[0]!.length, 0, 'a whole chunk handed over moved to a worker');
   for (const stored of [storedKept, storedGiven])
     assert.ok((await collect(unseal(pieces(stored, 65_536), sealing, context))).equals(data));
+});
+
+test('pieces their producer let go of leave this thread once read; unmarked ones are left alone; the data opens intact', async () => {
+  const data = sample(sealedChunkBytes * 2 + 4321);
+  const stored = await sealed(data);
+  // Cut as a file is read, each piece on memory of its own; every other one marked disposable.
+  const read: Buffer[] = [];
+  for (let offset = 0; offset < stored.length; offset += 300_000) {
+    const piece = Buffer.from(stored.subarray(offset, offset + 300_000));
+    read.push(read.length % 2 === 0 ? disposable(piece) : piece);
+  }
+  const back = await collect(
+    unseal(
+      (async function* () {
+        yield* read;
+      })(),
+      sealing,
+      context,
+    ),
+  );
+  assert.ok(back.equals(data));
+  const marked = read.filter((_, index) => index % 2 === 0);
+  const unmarked = read.filter((_, index) => index % 2 === 1);
+  // Moved to a worker once used up (the last may be held to the end of the stream): its memory here is gone.
+  assert.ok(
+    marked.slice(0, -1).every((piece) => piece.length === 0),
+    'disposable pieces moved away',
+  );
+  assert.ok(
+    unmarked.every(
+      (piece) => piece.length > 0 && piece.equals(stored.subarray(read.indexOf(piece) * 300_000).subarray(0, 300_000)),
+    ),
+    'pieces not marked are untouched',
+  );
 });
 
 test('an object bound to its cluster opens for that cluster, is refused for another naming both, and its identifier cannot be changed', async () => {

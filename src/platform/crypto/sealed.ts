@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { appError } from '../errors.js';
-import { copyIntoSlab, takeSlab } from '../slabs.js';
-import { sealPool } from './seal-pool.js';
+import { copyIntoSlab, slabView, takeSlab } from '../slabs.js';
+import { lentSlabBytes, sealPool } from './seal-pool.js';
 
 /**
  * The sealed stream: how backup data is stored. The plaintext is cut into chunks; each is
@@ -286,11 +286,20 @@ async function* readFrames(
   }
 }
 
-/** Reads exact byte counts from a stream of arbitrarily cut buffers. */
+/** Reads of this size or more that span pieces are made in a slab. */
+const slabbedReadBytes = 64 * 1024;
+
+/**
+ * Reads exact byte counts from a stream of arbitrarily cut buffers. What a read returns is
+ * valid until the next read: pieces of the source it has used up are then let go of (moved to
+ * a worker, when their producer marked them disposable: see slabs.ts).
+ */
 class ByteReader {
   private readonly iterator: AsyncIterator<Buffer>;
   private buffered: Buffer[] = [];
   private bufferedBytes = 0;
+  /** Pieces used up by the last read, let go of at the next. */
+  private spent: Buffer[] = [];
   /** Whether the last read made a buffer of its own (rather than a view into the source's). */
   fresh = false;
 
@@ -298,8 +307,13 @@ class ByteReader {
     this.iterator = source[Symbol.asyncIterator]();
   }
 
-  /** Exactly `count` bytes, or undefined if the stream ends first. A read spanning pieces is copied once into a buffer of its own. */
+  /**
+   * Exactly `count` bytes, or undefined if the stream ends first. A read spanning pieces is
+   * copied once into a buffer of its own: a frame-sized one into a slab (given back by the
+   * sealing pool), so a restore allocates no new memory per frame on this thread.
+   */
   async read(count: number): Promise<Buffer | undefined> {
+    for (const piece of this.spent.splice(0)) sealPool.release(piece);
     while (this.bufferedBytes < count) {
       const { value, done } = await this.iterator.next();
       if (done) return undefined;
@@ -313,7 +327,10 @@ class ByteReader {
       return first.subarray(0, count);
     }
     this.fresh = true;
-    const out = Buffer.allocUnsafeSlow(count);
+    const out =
+      count >= slabbedReadBytes && count <= lentSlabBytes
+        ? slabView(lentSlabBytes, count)
+        : Buffer.allocUnsafeSlow(count);
     let filled = 0;
     for (const piece of this.buffered) {
       if (filled === count) break;
@@ -330,7 +347,7 @@ class ByteReader {
       const first = this.buffered[0]!;
       if (first.length <= count) {
         count -= first.length;
-        this.buffered.shift();
+        this.spent.push(this.buffered.shift()!);
       } else {
         this.buffered[0] = first.subarray(count);
         count = 0;

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, rmdir, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { appError } from '../errors.js';
+import { disposable } from '../slabs.js';
 import { isTemporaryName, measured, temporaryNameFor, type ObjectStore, type StoredObject } from './store.js';
 
 /**
@@ -17,6 +18,9 @@ const flushEveryBytes = 32 * 1024 * 1024;
  * either complete or absent (temporary files are ignored and cleaned up).
  */
 export class FsStore implements ObjectStore {
+  /** put writes each piece before it asks for the next. */
+  readonly forgetsPieces = true;
+
   /** `fileMode`: 0o600 for backups (only this user reads them); 0o644 for files a web server serves (the status page). */
   constructor(
     private readonly root: string,
@@ -45,8 +49,9 @@ export class FsStore implements ObjectStore {
 
   async *get(key: string): AsyncIterable<Buffer> {
     try {
+      // Each piece is read into memory of its own, which the stream keeps nothing of.
       for await (const chunk of createReadStream(this.pathOf(key), { highWaterMark: 1024 * 1024 }))
-        yield chunk as Buffer;
+        yield disposable(chunk as Buffer);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT')
         throw appError('BACKUP_NOT_FOUND', `${key} does not exist in ${this.describe()}.`);

@@ -12,6 +12,11 @@ export interface ObjectStore {
   describe(): string;
   /** Writes the object atomically; returns its size and CRC-32C. */
   put(key: string, body: AsyncIterable<Buffer>): Promise<StoredObject>;
+  /**
+   * `put` keeps nothing of a piece of the body once it asks for the next (it has written it),
+   * so the writer may let the piece's memory go then (see streams.ts's broadcast).
+   */
+  readonly forgetsPieces?: boolean;
   /** Reads the object; throws REPOSITORY_UNAVAILABLE or BACKUP_NOT_FOUND. */
   get(key: string): AsyncIterable<Buffer>;
   /** Objects whose keys start with `prefix`, in key order. */
