@@ -252,14 +252,13 @@ async function extractBase(
   let bytes = 0;
   /** Files taken so far from each earlier backup (over all of its archives). */
   const taken = new Map<string, number>();
-  for (const [index, { record: holder, object, only }] of archives.entries()) {
+  for (const { record: holder, object, only } of archives) {
     const before = bytes;
     const extracted = await deps.scratch.extractTar(
       openObject(repository, object, key, holder.systemIdentifier),
       options.target,
       {
-        // Ownership is set once, after the last archive.
-        owner: index === archives.length - 1 ? options.owner : undefined,
+        owner: options.owner,
         handOver: true,
         only,
         onBytes: (done) => options.onProgress?.(meter.update(before + done)),

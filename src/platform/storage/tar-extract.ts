@@ -1,11 +1,7 @@
-import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { startWorker } from '../process/workers.js';
 import type { ExtractCommand, ExtractReply } from './tar-extract.worker.js';
-
-const run = promisify(execFile);
 
 export interface ExtractOptions {
   /** Owner of everything written (the Postgres OS user when we are root). */
@@ -28,7 +24,7 @@ const bytesInFlight = 64 * 1024 * 1024;
  * Unpacks a tar stream into `target`, refusing entries that would land outside it, and
  * returns the number of files and bytes written. The writing runs on a thread of its own
  * with synchronous calls (see tar-extract.worker.ts), up to 64 MiB behind the reading, so
- * unpacking overlaps decryption and decompression. Ownership is set in one pass at the end.
+ * unpacking overlaps decryption and decompression. Ownership is set as each entry is made.
  * On any failure the writing thread has stopped before this throws.
  */
 export async function extractTar(
@@ -36,16 +32,13 @@ export async function extractTar(
   target: string,
   options: ExtractOptions = {},
 ): Promise<{ files: number; bytes: number }> {
-  const writer = new ExtractWriter(path.resolve(target), options.only, options.onBytes);
+  const writer = new ExtractWriter(path.resolve(target), options, options.onBytes);
   try {
     for await (const chunk of source) {
       writer.post(chunk, options.handOver === true);
       await writer.room();
     }
-    const result = await writer.finish();
-    if (options.owner)
-      await run('chown', ['-R', '--no-dereference', `${options.owner.uid}:${options.owner.gid}`, target]);
-    return result;
+    return await writer.finish();
   } finally {
     await writer.stop();
   }
@@ -62,10 +55,10 @@ class ExtractWriter {
 
   constructor(
     target: string,
-    only: ReadonlySet<string> | undefined,
+    { only, owner }: ExtractOptions,
     private readonly onBytes?: (bytes: number) => void,
   ) {
-    this.worker = startWorker(new URL('./tar-extract.worker.ts', import.meta.url), { target, only });
+    this.worker = startWorker(new URL('./tar-extract.worker.ts', import.meta.url), { target, only, owner });
     this.worker.on('message', (reply: ExtractReply) => this.receive(reply));
     this.worker.on('error', (error) => this.fail(error));
     this.worker.on('exit', (code) => this.fail(new Error(`the thread writing the files stopped (exit code ${code})`)));

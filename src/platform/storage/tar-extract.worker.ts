@@ -6,7 +6,7 @@
  * writes done in line (measured on a fresh ext4). A thread of its own keeps the parent's event
  * loop free while the writes block.
  */
-import { closeSync, mkdirSync, openSync, symlinkSync, writeSync } from 'node:fs';
+import { chownSync, closeSync, fchownSync, lchownSync, mkdirSync, openSync, symlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { TarReader } from './tar-reader.js';
@@ -20,10 +20,20 @@ export type ExtractReply =
   | { readonly kind: 'done'; readonly files: number; readonly bytes: number }
   | { readonly kind: 'failed'; readonly message: string; readonly code?: string | undefined };
 
-const { target, only } = (workerData as { data: { target: string; only?: ReadonlySet<string> | undefined } }).data;
+const { target, only, owner } = (
+  workerData as {
+    data: {
+      target: string;
+      only?: ReadonlySet<string> | undefined;
+      owner?: { uid: number; gid: number } | undefined;
+    };
+  }
+).data;
 const root = path.resolve(target);
 const port = parentPort!;
 const dirs = new Set<string>([root]);
+// Everything written belongs to `owner`, set as it is made (as tar does): the target too.
+if (owner) chownSync(root, owner.uid, owner.gid);
 let files = 0;
 let bytes = 0;
 let fed = 0;
@@ -32,9 +42,16 @@ let failed = false;
 /** The entry being read is passed over (not among `only`). */
 let passing = false;
 
+/** Makes `dir` and any parent missing under the root, each owned by `owner`. */
 function ensureDir(dir: string, mode = 0o700): void {
   if (dirs.has(dir)) return;
-  mkdirSync(dir, { recursive: true, mode });
+  ensureDir(path.dirname(dir));
+  try {
+    mkdirSync(dir, { mode });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  if (owner) chownSync(dir, owner.uid, owner.gid);
   dirs.add(dir);
 }
 
@@ -47,8 +64,13 @@ const reader = new TarReader({
       throw new Error(`archive entry ${entry.name} points outside ${root}`);
     if (entry.type === 'directory') return ensureDir(destination, entry.mode || 0o700);
     ensureDir(path.dirname(destination));
-    if (entry.type === 'symlink') return symlinkSync(entry.linkname, destination);
+    if (entry.type === 'symlink') {
+      symlinkSync(entry.linkname, destination);
+      if (owner) lchownSync(destination, owner.uid, owner.gid);
+      return;
+    }
     fd = openSync(destination, 'w', entry.mode || 0o600);
+    if (owner) fchownSync(fd, owner.uid, owner.gid);
   },
   data(data) {
     if (passing) return;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -78,6 +78,27 @@ test('extracts files small and large, empty ones, directories and symlinks, with
   assert.equal((await stat(path.join(target, 'base/1/empty'))).size, 0);
   assert.equal(await readFile(path.join(target, longDir, 'deep'), 'utf8'), 'deep');
   assert.equal(await readlink(path.join(target, 'link')), '/elsewhere/tablespace');
+});
+
+test('everything extracted belongs to the owner given: the target, every directory made, file and symlink', async (t) => {
+  // Root gives files away (as a restore does, to the PostgreSQL user); anyone else can only keep them.
+  const owner = process.getuid!() === 0 ? { uid: 4242, gid: 4343 } : { uid: process.getuid!(), gid: process.getgid!() };
+  if (process.getuid!() !== 0) t.diagnostic('not root: the owner given is this user, so the test shows less');
+  const target = path.join(dir, 'owned');
+  await mkdir(target);
+  await extractTar(
+    (async function* () {
+      yield archive;
+    })(),
+    target,
+    { owner },
+  );
+  const all = [target, ...(await readdir(target, { recursive: true })).map((name) => path.join(target, name))];
+  assert.ok(all.length >= 8, `made ${all.length} entries`);
+  for (const entry of all) {
+    const info = await lstat(entry);
+    assert.deepEqual([info.uid, info.gid], [owner.uid, owner.gid], entry);
+  }
 });
 
 test('refuses an entry that would land outside the target, having written nothing outside it', async () => {
