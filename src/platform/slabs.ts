@@ -42,7 +42,11 @@ const viewed = new WeakMap<Buffer, Buffer>();
 
 /** The first `length` bytes of a slab of `size` bytes: given back (giveSlab) as a whole slab. */
 export function slabView(size: number, length: number): Buffer {
-  const slab = takeSlab(size);
+  return viewOfSlab(takeSlab(size), length);
+}
+
+/** The first `length` bytes of `slab`, as the one view of it that gives it back (giveSlab). */
+export function viewOfSlab(slab: Buffer, length: number): Buffer {
   const view = slab.subarray(0, length);
   viewed.set(view, slab);
   return view;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { BackupKey } from '../../platform/crypto/backup-key.js';
 import { Crc32c } from '../../platform/checksum.js';
-import { unseal } from '../../platform/crypto/sealed.js';
+import { unseal, type UnsealOptions } from '../../platform/crypto/sealed.js';
 import { appError } from '../../platform/errors.js';
 import type { TransferMeter } from '../../platform/progress.js';
 import { readRecords, recordIsAuthentic, repositoryOwner } from './backup.catalog.js';
@@ -44,8 +44,10 @@ export function openObject(
   object: ObjectEntry,
   key: BackupKey,
   cluster: string,
+  options: Pick<UnsealOptions, 'intoSlabs'> = {},
 ): AsyncIterable<Buffer> {
   return unseal(checked(repository.store.get(object.key), object, repository.name), key, object.key, {
+    ...options,
     cluster,
     where: repository.name,
   });

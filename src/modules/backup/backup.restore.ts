@@ -255,7 +255,8 @@ async function extractBase(
   for (const { record: holder, object, only } of archives) {
     const before = bytes;
     const extracted = await deps.scratch.extractTar(
-      openObject(repository, object, key, holder.systemIdentifier),
+      // The writing thread gives back the slabs it has written out (see extractTar).
+      openObject(repository, object, key, holder.systemIdentifier, { intoSlabs: true }),
       options.target,
       {
         owner: options.owner,

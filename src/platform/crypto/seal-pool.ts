@@ -1,6 +1,15 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { copyIntoSlab, disposable, giveSlab, slabOf, slabView, takeDisposable } from '../slabs.js';
+import {
+  copyIntoSlab,
+  disposable,
+  giveSlab,
+  slabOf,
+  slabView,
+  takeDisposable,
+  takeSlab,
+  viewOfSlab,
+} from '../slabs.js';
 
 /** One chunk to compress, encrypt and frame (see sealed.ts for the format). */
 export interface SealJob {
@@ -24,7 +33,18 @@ export interface OpenJob {
   readonly compressed: boolean;
   /** As for SealJob. */
   readonly handOver: boolean;
+  /**
+   * The plaintext is written into a slab of shared memory, reused: the caller gives it back
+   * (giveSlab) once done with it. Otherwise it is on memory of its own, moved here.
+   */
+  readonly intoSlab?: boolean;
 }
+
+/**
+ * Plaintext per chunk of a sealed stream (sealed.ts cuts streams into chunks of this size):
+ * large enough for good compression, small enough to keep memory flat.
+ */
+export const sealedChunkBytes = 4 * 1024 * 1024;
 
 /**
  * Slabs for data copied on its way to a worker: a frame opened on a restore is read into one
@@ -68,6 +88,8 @@ function small(data: Buffer): Uint8Array {
 interface Pending {
   resolve(value: Buffer | null): void;
   reject(error: Error): void;
+  /** The slab the worker writes the result into, if it fits. */
+  out?: Buffer | undefined;
 }
 
 /**
@@ -121,21 +143,23 @@ class SealPool {
   /** The plaintext, or null when the frame fails authentication. */
   open(job: OpenJob): Promise<Buffer | null> {
     const sealed = lend(job.sealed, job.handOver);
+    const out = job.intoSlab ? takeSlab(sealedChunkBytes) : undefined;
     const args = {
       key: small(job.key),
       nonce: small(job.nonce),
       aad: small(job.aad),
       sealed: sealed.data,
       compressed: job.compressed,
+      out,
     };
-    return this.run('open', args, sealed);
+    return this.run('open', args, sealed, out);
   }
 
-  private run(op: 'seal' | 'open', args: Record<string, unknown>, lent: Lent): Promise<Buffer | null> {
+  private run(op: 'seal' | 'open', args: Record<string, unknown>, lent: Lent, out?: Buffer): Promise<Buffer | null> {
     const slot = this.pick();
     const id = this.nextId++;
     const result = new Promise<Buffer | null>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, worker: slot.worker });
+      this.pending.set(id, { resolve, reject, worker: slot.worker, out });
       if (slot.busy++ === 0) slot.worker.ref();
       // Shared memory is shared by posting it; other memory moves (is transferred).
       const { data } = lent;
@@ -160,14 +184,22 @@ class SealPool {
     const worker = new Worker(new URL('./seal-worker.mjs', import.meta.url), { workerData: { nice: this.nice } });
     const slot = { worker, busy: 0 };
     worker.unref();
-    worker.on('message', ({ id, result, error }: { id: number; result?: Uint8Array | null; error?: string }) => {
-      const job = this.pending.get(id);
+    worker.on('message', (reply: { id: number; result?: Uint8Array | null; written?: number; error?: string }) => {
+      const job = this.pending.get(reply.id);
       if (!job) return;
-      this.pending.delete(id);
+      this.pending.delete(reply.id);
       if (--slot.busy === 0) worker.unref();
-      if (error !== undefined) job.reject(new Error(`sealing failed: ${error}`));
+      // Written into the slab lent: the caller gives it back. Otherwise the slab was not used.
+      if (job.out && reply.written !== undefined) return job.resolve(viewOfSlab(job.out, reply.written));
+      if (job.out) giveSlab(job.out);
+      if (reply.error !== undefined) job.reject(new Error(`sealing failed: ${reply.error}`));
       // The pool keeps nothing of what it hands out: its reader may let it go (sealPool.release).
-      else job.resolve(result ? disposable(Buffer.from(result.buffer, result.byteOffset, result.byteLength)) : null);
+      else
+        job.resolve(
+          reply.result
+            ? disposable(Buffer.from(reply.result.buffer, reply.result.byteOffset, reply.result.byteLength))
+            : null,
+        );
     });
     const fail = (error: Error): void => {
       const at = this.workers.indexOf(slot);

@@ -66,9 +66,15 @@ parentPort.on('message', ({ id, op, args }) => {
   if (op === 'nice') return lowerPriority(args.nice);
   if (op === 'release') return; // a buffer the parent let go of: this thread's collector frees it
   try {
-    for (const name of ['key', 'nonce', 'aad', 'plain', 'sealed'])
+    for (const name of ['key', 'nonce', 'aad', 'plain', 'sealed', 'out'])
       if (args[name]) args[name] = Buffer.from(args[name].buffer, args[name].byteOffset, args[name].byteLength);
     const result = op === 'seal' ? sealChunk(args) : openChunk(args);
+    // Into the slab lent for it, when it fits: shared memory the parent reuses, nothing moved.
+    if (result && args.out && result.length <= args.out.length) {
+      // Buffer#fill with a buffer of the range's length is one memcpy (a copy into shared memory is not).
+      if (result.length > 0) args.out.fill(result, 0, result.length);
+      return parentPort.postMessage({ id, written: result.length });
+    }
     const out = result && owned(result);
     parentPort.postMessage({ id, result: out }, out && out.byteLength > 0 ? [out.buffer] : []);
   } catch (error) {

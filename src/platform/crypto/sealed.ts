@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { appError } from '../errors.js';
 import { copyIntoSlab, slabView, takeSlab } from '../slabs.js';
-import { lentSlabBytes, sealPool } from './seal-pool.js';
+import { lentSlabBytes, sealedChunkBytes, sealPool } from './seal-pool.js';
 
 /**
  * The sealed stream: how backup data is stored. The plaintext is cut into chunks; each is
@@ -25,8 +25,8 @@ const frameHeaderBytes = 5;
 const tagBytes = 16;
 const flagFinal = 1;
 const flagCompressed = 2;
-/** Plaintext per chunk: large enough for good compression, small enough to keep memory flat. */
-export const sealedChunkBytes = 4 * 1024 * 1024;
+/** Plaintext per chunk (defined beside the pool, which lends slabs of it). */
+export { sealedChunkBytes };
 
 export interface SealingKey {
   readonly key: Buffer;
@@ -127,6 +127,12 @@ export interface UnsealOptions {
   readonly cluster?: string | undefined;
   /** Where it was read from, for the refusal (a repository's name). */
   readonly where?: string | undefined;
+  /**
+   * Each piece of plaintext is a view of a slab (shared memory, reused) that its reader gives
+   * back with giveSlab once done with it (or drops, to the collector): for a reader moving
+   * gigabytes to another thread, which then neither allocates nor moves memory per piece.
+   */
+  readonly intoSlabs?: boolean | undefined;
 }
 
 /**
@@ -206,6 +212,7 @@ export async function* unseal(
       sealed,
       compressed: (flags & flagCompressed) !== 0,
       handOver: fresh,
+      intoSlab: expected.intoSlabs === true,
     });
     chunks.add(
       opened.then((plain) => {

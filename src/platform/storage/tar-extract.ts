@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import path from 'node:path';
 import { startWorker } from '../process/workers.js';
+import { giveSlab, slabOf } from '../slabs.js';
 import type { ExtractCommand, ExtractReply } from './tar-extract.worker.js';
 
 export interface ExtractOptions {
@@ -10,7 +11,8 @@ export interface ExtractOptions {
   readonly onBytes?: (bytes: number) => void;
   /**
    * The source's buffers are not used again by anyone, so a buffer owning all of its memory
-   * moves to the writing thread without a copy (afterwards it is empty). Off by default.
+   * moves to the writing thread without a copy (afterwards it is empty), and a slab (slabs.ts)
+   * is shared with it and given back once written. Off by default.
    */
   readonly handOver?: boolean;
   /** Only these files are written (paths in the archive); its other entries are passed over. */
@@ -49,6 +51,8 @@ class ExtractWriter {
   private readonly worker;
   private posted = 0;
   private written = 0;
+  /** Slabs shared with the writing thread, each with the archive offset its end reaches. */
+  private readonly lent: Array<{ slab: Buffer; end: number }> = [];
   private failure: Error | undefined;
   private result: { files: number; bytes: number } | undefined;
   private wake: (() => void) | undefined;
@@ -66,13 +70,20 @@ class ExtractWriter {
 
   post(chunk: Buffer, handOver: boolean): void {
     if (this.failure) throw this.failure;
+    this.posted += chunk.length;
+    // A slab handed over is shared with the writing thread, and given back once it is written.
+    const slab = handOver ? slabOf(chunk) : undefined;
+    if (slab) {
+      this.lent.push({ slab, end: this.posted });
+      this.worker.postMessage({ chunk } satisfies ExtractCommand);
+      return;
+    }
     const owned =
       handOver &&
       !(chunk.buffer instanceof SharedArrayBuffer) &&
       chunk.byteOffset === 0 &&
       chunk.byteLength === chunk.buffer.byteLength;
     const data = owned ? chunk : Buffer.from(chunk);
-    this.posted += data.length;
     this.worker.postMessage(
       { chunk: data } satisfies ExtractCommand,
       data.length > 0 ? [data.buffer as ArrayBuffer] : [],
@@ -104,6 +115,7 @@ class ExtractWriter {
   private receive(reply: ExtractReply): void {
     if (reply.kind === 'written') {
       this.written = reply.fed;
+      while (this.lent.length > 0 && this.lent[0]!.end <= reply.fed) giveSlab(this.lent.shift()!.slab);
       this.onBytes?.(reply.bytes);
     } else if (reply.kind === 'done') {
       this.result = { files: reply.files, bytes: reply.bytes };
