@@ -12,8 +12,8 @@
  *    lag of each segment (closed by Postgres -> stored in the repository) under that load
  *  - RPO from backups alone: kill -9 the primary under load, restore from the repository
  *    only, and measure how much acknowledged time was lost
- *  - an incremental backup after 5 of the tenants were written to, against the full one before it:
- *    the bytes it stores and the time it takes (goals <= 0.1 and <= 0.2)
+ *  - an incremental backup after 5 of the tenants were written to, against the full one before it
+ *    (taken after the same writes): the bytes it stores and the time it takes (goals <= 0.1 and <= 0.2)
  *  - recover_s: that lost platform brought back on a new, empty home (other directory, other
  *    ports) from the repository and the backup key alone, timed from `steadfast recover` to the
  *    first tenant page `steadfast up` serves (goal <= 30 s), with the split between the two
@@ -109,13 +109,11 @@ try {
   let tarSeconds = 0;
   let sourceMb = 0;
   let storedMb = 0;
-  let lastBackupSeconds = 0;
   for (let round = 0; round < 2; round++) {
     await run('sync');
     let started = performance.now();
     const backup = await service.take();
-    lastBackupSeconds = (performance.now() - started) / 1000;
-    backupSeconds += lastBackupSeconds;
+    backupSeconds += (performance.now() - started) / 1000;
     sourceMb += backup.record.sourceBytes / 1048576;
     storedMb = backup.record.objects.reduce((sum, object) => sum + object.bytes, 0) / 1048576;
     await rm(tarFile, { force: true });
@@ -174,11 +172,21 @@ try {
   }
   await rm(scratch, { recursive: true, force: true });
 
-  // Five tenants written to, then the incremental on top of the second full backup, taken as it was.
-  // Five the loads above left alone: those hold several times the rows of the others by now.
+  // The full backup the incremental is set against, then the incremental on top of it, each
+  // taken right after the same 10 s of writes to the same five tenants (five the loads above left
+  // alone: those hold several times the rows of the others by now). Each then pays the same
+  // checkpoint at its start (pg_backup_start's, flushing what the writes left dirty: 0.5 s of an
+  // incremental's 0.9 s in a scratch run), as a nightly backup after a day's writes does; set
+  // against the full backups above, taken on a settled cluster, the incremental alone paid it.
   await writeLoad(slugs.slice(-5), 10);
   await run('sync');
-  const started = performance.now();
+  let started = performance.now();
+  const basisFull = await service.take();
+  const basisSeconds = (performance.now() - started) / 1000;
+  const basisMb = basisFull.record.objects.reduce((sum, object) => sum + object.bytes, 0) / 1048576;
+  await writeLoad(slugs.slice(-5), 10);
+  await run('sync');
+  started = performance.now();
   const incremental = await service.take(undefined, undefined, { incremental: true });
   const incrementalSeconds = (performance.now() - started) / 1000;
   if (!incremental.record.references) throw new Error(`the incremental was taken full: ${incremental.fullBecause}`);
@@ -201,8 +209,8 @@ try {
     archive_lag_p99_ms: round(percentile(lags, 99), 0),
     rpo_s: round(rpo, 2),
     recover_s: round(recovery.totalSeconds, 1),
-    incremental_bytes_ratio: round(incrementalMb / storedMb, 3),
-    incremental_time_ratio: round(incrementalSeconds / lastBackupSeconds),
+    incremental_bytes_ratio: round(incrementalMb / basisMb, 3),
+    incremental_time_ratio: round(incrementalSeconds / basisSeconds),
     sealing_only_mb_s: round(codecMbS, 1),
     // The ceiling no compressed, encrypted backup here can pass (issue 17's goal: >= 0.9).
     ratio_vs_sealing: round(sourceMb / backupSeconds / codecMbS),
@@ -234,7 +242,7 @@ try {
     `RPO from backups alone (kill -9 under load, restore from the repository only): ${figures.rpo_s} s of acknowledged commits lost (goal <= 10 s)`,
   );
   console.log(
-    `incremental backup after writes to 5 of ${tenantCount} tenants: ${round(incrementalMb, 1)} MB stored in ${round(incrementalSeconds)} s (${round(incremental.record.sourceBytes / 1048576, 0)} MB from PostgreSQL), against the full one before it: ${round(storedMb, 0)} MB in ${round(lastBackupSeconds)} s; bytes ratio ${figures.incremental_bytes_ratio} (goal <= 0.1), time ratio ${figures.incremental_time_ratio} (goal <= 0.2)`,
+    `incremental backup after writes to 5 of ${tenantCount} tenants: ${round(incrementalMb, 1)} MB stored in ${round(incrementalSeconds)} s (${round(incremental.record.sourceBytes / 1048576, 0)} MB from PostgreSQL), against the full one before it, after the same writes: ${round(basisMb, 0)} MB in ${round(basisSeconds)} s; bytes ratio ${figures.incremental_bytes_ratio} (goal <= 0.1), time ratio ${figures.incremental_time_ratio} (goal <= 0.2)`,
   );
   console.log(
     `recovery on a new home (\`steadfast recover\` to ${slugs[0]}'s first page from \`steadfast up\`): ${figures.recover_s} s = recover ${round(recovery.recoverSeconds, 1)} s + up to the first page ${round(recovery.upSeconds + recovery.pageSeconds, 1)} s (${round(recovery.upSeconds, 1)} s to "is running", then ${round(recovery.pageSeconds, 1)} s) (goal <= 30 s)`,

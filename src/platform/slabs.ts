@@ -6,8 +6,11 @@
  * copy or a transfer. A buffer given back must not be used by anyone afterwards.
  */
 const kept = new Map<number, Buffer[]>();
-/** Buffers kept per size: enough for the pieces in flight between a reader and the sealing workers. */
-const keepPerSize = 16;
+/**
+ * Buffers kept per size: enough for the pieces in flight between a reader and the sealing
+ * workers, and on a restore for the 64 MiB the writing thread may be behind (16 chunks).
+ */
+const keepPerSize = 32;
 /** Kept buffers are let go after this long without use, so an idle process does not hold them. */
 const idleMs = 10_000;
 let forget: ReturnType<typeof setTimeout> | undefined;

@@ -242,54 +242,59 @@ async function* readFrames(
   expected: UnsealOptions,
 ): AsyncGenerator<{ index: number; flags: number; sealed: Buffer; fresh: boolean; header: Buffer }> {
   const reader = new ByteReader(source);
-  const first = await reader.read(headerBytes);
-  if (!first) throw appError('BACKUP_CORRUPT', 'The backup object is empty or cut short before its header.');
-  let header = Buffer.from(first);
-  sealedKeyId(header); // the magic first: not a sealed object at all is corrupt, whatever byte 8 says
-  if (header[8] !== 1 && header[8] !== 2)
-    throw appError(
-      'BACKUP_CORRUPT',
-      `${context} is in sealed format version ${header[8]}, which this Steadfast does not read: a newer version wrote it. Upgrade Steadfast to read it.`,
-    );
-  if (header[8] === 2) {
-    const cluster = await reader.read(clusterHeaderBytes - headerBytes);
-    if (!cluster) throw appError('BACKUP_CORRUPT', 'The backup object is cut short inside its header.');
-    header = Buffer.concat([header, cluster]);
-    // Read from the header before any chunk is authenticated: a changed identifier fails authentication next.
-    const belongs = header.readBigUInt64BE(headerBytes).toString();
-    if (expected.cluster !== undefined && belongs !== expected.cluster)
-      throw appError(
-        'REPOSITORY_OF_ANOTHER_CLUSTER',
-        `${context}${expected.where ? ` in ${expected.where}` : ''} belongs to the PostgreSQL cluster ${belongs}, not to this one (${expected.cluster}): it was copied in from another cluster's repository, and is refused. Remove it, or restore that cluster from its own repository.`,
-      );
-  }
-  if (!sealedKeyId(header).equals(sealing.id.subarray(0, 8))) {
-    throw appError(
-      'BACKUP_KEY_MISMATCH',
-      `This backup was encrypted with key ${sealedKeyId(header).toString('hex')}, not with the key given (${sealing.id.subarray(0, 8).toString('hex')}). Use the backup key that was in use when it was taken.`,
-    );
-  }
-  for (let index = 0; ; index++) {
-    const frameHeader = await reader.read(frameHeaderBytes);
-    if (!frameHeader)
+  try {
+    const first = await reader.read(headerBytes);
+    if (!first) throw appError('BACKUP_CORRUPT', 'The backup object is empty or cut short before its header.');
+    let header = Buffer.from(first);
+    sealedKeyId(header); // the magic first: not a sealed object at all is corrupt, whatever byte 8 says
+    if (header[8] !== 1 && header[8] !== 2)
       throw appError(
         'BACKUP_CORRUPT',
-        `The backup object is truncated: it ends after ${index} chunk(s) without its final chunk.`,
+        `${context} is in sealed format version ${header[8]}, which this Steadfast does not read: a newer version wrote it. Upgrade Steadfast to read it.`,
       );
-    const flags = frameHeader[0]!;
-    const length = frameHeader.readUInt32BE(1);
-    if (length > sealedChunkBytes + 1024 * 1024)
-      throw appError(
-        'BACKUP_CORRUPT',
-        `Chunk ${index} claims ${length} bytes, more than any chunk can hold: the object is corrupt.`,
-      );
-    const sealed = await reader.read(length + tagBytes);
-    if (!sealed) throw appError('BACKUP_CORRUPT', `The backup object is truncated inside chunk ${index}.`);
-    yield { index, flags, sealed, fresh: reader.fresh, header };
-    if (flags & flagFinal) {
-      if (await reader.read(1)) throw appError('BACKUP_CORRUPT', 'The backup object has data after its final chunk.');
-      return;
+    if (header[8] === 2) {
+      const cluster = await reader.read(clusterHeaderBytes - headerBytes);
+      if (!cluster) throw appError('BACKUP_CORRUPT', 'The backup object is cut short inside its header.');
+      header = Buffer.concat([header, cluster]);
+      // Read from the header before any chunk is authenticated: a changed identifier fails authentication next.
+      const belongs = header.readBigUInt64BE(headerBytes).toString();
+      if (expected.cluster !== undefined && belongs !== expected.cluster)
+        throw appError(
+          'REPOSITORY_OF_ANOTHER_CLUSTER',
+          `${context}${expected.where ? ` in ${expected.where}` : ''} belongs to the PostgreSQL cluster ${belongs}, not to this one (${expected.cluster}): it was copied in from another cluster's repository, and is refused. Remove it, or restore that cluster from its own repository.`,
+        );
     }
+    if (!sealedKeyId(header).equals(sealing.id.subarray(0, 8))) {
+      throw appError(
+        'BACKUP_KEY_MISMATCH',
+        `This backup was encrypted with key ${sealedKeyId(header).toString('hex')}, not with the key given (${sealing.id.subarray(0, 8).toString('hex')}). Use the backup key that was in use when it was taken.`,
+      );
+    }
+    for (let index = 0; ; index++) {
+      const frameHeader = await reader.read(frameHeaderBytes);
+      if (!frameHeader)
+        throw appError(
+          'BACKUP_CORRUPT',
+          `The backup object is truncated: it ends after ${index} chunk(s) without its final chunk.`,
+        );
+      const flags = frameHeader[0]!;
+      const length = frameHeader.readUInt32BE(1);
+      if (length > sealedChunkBytes + 1024 * 1024)
+        throw appError(
+          'BACKUP_CORRUPT',
+          `Chunk ${index} claims ${length} bytes, more than any chunk can hold: the object is corrupt.`,
+        );
+      const sealed = await reader.read(length + tagBytes);
+      if (!sealed) throw appError('BACKUP_CORRUPT', `The backup object is truncated inside chunk ${index}.`);
+      yield { index, flags, sealed, fresh: reader.fresh, header };
+      if (flags & flagFinal) {
+        if (await reader.read(1)) throw appError('BACKUP_CORRUPT', 'The backup object has data after its final chunk.');
+        return;
+      }
+    }
+  } finally {
+    // Stopped early (a failure, or a reader that gave up): the source is closed, not left open.
+    await reader.close();
   }
 }
 
@@ -312,6 +317,12 @@ class ByteReader {
 
   constructor(source: AsyncIterable<Buffer>) {
     this.iterator = source[Symbol.asyncIterator]();
+  }
+
+  /** Ends the source (its file closed, its connection given back); what it buffered is dropped. */
+  async close(): Promise<void> {
+    this.buffered = [];
+    await this.iterator.return?.();
   }
 
   /**

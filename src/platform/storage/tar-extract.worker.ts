@@ -6,7 +6,17 @@
  * writes done in line (measured on a fresh ext4). A thread of its own keeps the parent's event
  * loop free while the writes block.
  */
-import { chownSync, closeSync, fchownSync, lchownSync, mkdirSync, openSync, symlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fchownSync,
+  lchownSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  symlinkSync,
+  writeSync,
+} from 'node:fs';
 import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { TarReader } from './tar-reader.js';
@@ -33,7 +43,8 @@ const root = path.resolve(target);
 const port = parentPort!;
 const dirs = new Set<string>([root]);
 // Everything written belongs to `owner`, set as it is made (as tar does): the target too.
-if (owner) chownSync(root, owner.uid, owner.gid);
+if (owner) lchownSync(root, owner.uid, owner.gid);
+const writeFlags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
 let files = 0;
 let bytes = 0;
 let fed = 0;
@@ -42,16 +53,21 @@ let failed = false;
 /** The entry being read is passed over (not among `only`). */
 let passing = false;
 
-/** Makes `dir` and any parent missing under the root, each owned by `owner`. */
+/**
+ * Makes `dir` and any parent missing under the root, each owned by `owner`. One already there
+ * (an earlier archive of the same restore made it) must be a directory, not a link to one.
+ */
 function ensureDir(dir: string, mode = 0o700): void {
   if (dirs.has(dir)) return;
+  if (!dir.startsWith(`${root}${path.sep}`)) throw new Error(`${dir} is not inside ${root}`);
   ensureDir(path.dirname(dir));
   try {
     mkdirSync(dir, { mode });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    if (!lstatSync(dir).isDirectory()) throw new Error(`${dir} is in the way of a directory of the archive`);
   }
-  if (owner) chownSync(dir, owner.uid, owner.gid);
+  if (owner) lchownSync(dir, owner.uid, owner.gid);
   dirs.add(dir);
 }
 
@@ -63,13 +79,16 @@ const reader = new TarReader({
     if (destination !== root && !destination.startsWith(`${root}${path.sep}`))
       throw new Error(`archive entry ${entry.name} points outside ${root}`);
     if (entry.type === 'directory') return ensureDir(destination, entry.mode || 0o700);
+    if (destination === root)
+      throw new Error(`archive entry "${entry.name}" is a ${entry.type} in the place of ${root}`);
     ensureDir(path.dirname(destination));
     if (entry.type === 'symlink') {
       symlinkSync(entry.linkname, destination);
       if (owner) lchownSync(destination, owner.uid, owner.gid);
       return;
     }
-    fd = openSync(destination, 'w', entry.mode || 0o600);
+    // Never through a link already there: a file of the archive is written where it names.
+    fd = openSync(destination, writeFlags, entry.mode || 0o600);
     if (owner) fchownSync(fd, owner.uid, owner.gid);
   },
   data(data) {

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { extractTar } from './tar-extract.js';
+import { tarHeader, tarPadding } from './tar-writer.js';
 import { readTarEntries } from '../../../test/helpers/tar.js';
 
 const run = promisify(execFile);
@@ -120,6 +121,42 @@ test('refuses an entry that would land outside the target, having written nothin
     /points outside/,
   );
   await assert.rejects(stat(path.join(dir, 'escaped')), { code: 'ENOENT' });
+});
+
+test('refuses a file in the place of the target, and a link or file in the way of a directory, writing through neither', async () => {
+  const once = (data: Buffer) =>
+    (async function* () {
+      yield data;
+    })();
+  const entry = (name: string, type: 'file' | 'directory', content = '') =>
+    Buffer.concat([
+      tarHeader({ name, type, mode: 0o600, size: content.length, mtime: new Date() }),
+      Buffer.from(content),
+      Buffer.alloc(tarPadding(content.length)),
+    ]);
+  const itself = path.join(dir, 'itself');
+  await mkdir(itself);
+  await assert.rejects(extractTar(once(entry('.', 'file')), itself), /"\." is a file in the place of/);
+
+  // A later archive of the same restore finds a link where it expects a directory (or a file).
+  const linked = path.join(dir, 'linked');
+  const elsewhere = path.join(dir, 'elsewhere');
+  await mkdir(linked);
+  await mkdir(elsewhere);
+  await symlink(elsewhere, path.join(linked, 'base'));
+  await writeFile(path.join(linked, 'global'), 'not a directory');
+  await assert.rejects(
+    extractTar(once(entry('base/1/2600', 'file', 'x')), linked),
+    /base is in the way of a directory/,
+  );
+  await assert.rejects(
+    extractTar(once(entry('global/1262', 'file', 'x')), linked),
+    /global is in the way of a directory/,
+  );
+  // A file of the archive where a link is: the link is not followed.
+  await symlink(path.join(elsewhere, 'target-file'), path.join(linked, 'PG_VERSION'));
+  await assert.rejects(extractTar(once(entry('PG_VERSION', 'file', '17\n')), linked), /ELOOP/);
+  assert.deepEqual(await readdir(elsewhere), []);
 });
 
 test('stops writing when its source fails half-way, and reports the failure', async () => {
