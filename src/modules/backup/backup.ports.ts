@@ -31,13 +31,15 @@ export interface BackupSource {
   }>;
   /** A base backup of the cluster: its archives, the manifest, its start and end in the WAL. */
   /**
-   * `reuse`: files an earlier backup holds, left out when unchanged since (an incremental). A
-   * source that cannot (BASE_BACKUP) sends every file; the end event's `references` tell.
+   * `reuse`: files an earlier backup holds, left out when unchanged since (an incremental); it
+   * may still be being read from the repositories, and is waited for once the backup has
+   * started (its checkpoint done). A source that cannot (BASE_BACKUP) sends every file; the end
+   * event's `references` tell.
    */
   stream(options: {
     label: string;
     chunkBytes: number;
-    reuse?: ReadonlyMap<string, ReusableFile> | undefined;
+    reuse?: PromiseLike<ReadonlyMap<string, ReusableFile> | undefined> | undefined;
   }): Promise<AsyncIterable<BaseBackupEvent>>;
   /** A named restore point, its WAL segment closed so the point is archived at once. */
   createRestorePoint(name: string): Promise<RestorePoint>;

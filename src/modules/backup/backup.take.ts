@@ -57,11 +57,15 @@ export async function takeBackup(
   const id = backupIdAt(startedAt);
   const identity = await identify(source);
   const failures = await claimRepositories(deps.repositories, identity.systemIdentifier);
-  const basis = options.incremental ? await basisFor(deps, key, identity) : undefined;
+  // The earlier backup's files are read while PostgreSQL checkpoints for this one.
+  const basisRead = options.incremental ? basisFor(deps, key, identity) : Promise.resolve(undefined);
+  basisRead.catch(() => undefined); // a source that does not wait for it (BASE_BACKUP) leaves its failure here
   const upload = new BackupUpload(deps.repositories, id, key, failures, identity.systemIdentifier);
   const label = `steadfast ${id}`;
-  const reuse = basis && 'reuse' in basis ? basis.reuse : undefined;
+  const reuse = basisRead.then((basis) => (basis && 'reuse' in basis ? basis.reuse : undefined));
+  reuse.then(undefined, () => undefined); // as for basisRead: its failure is thrown below
   const streamed = await storeStream(deps, source, upload, { label, reuse }, onProgress, signal);
+  const basis = await basisRead;
   // In the schema's order: the record's MAC is over its JSON.
   const stored = await writeRecords(deps, upload, key, streamed.references, (objects) => ({
     format: streamed.references.length > 0 ? 2 : 1,
@@ -137,7 +141,7 @@ async function storeStream(
   deps: BackupServiceDeps,
   source: BackupSource,
   upload: BackupUpload,
-  request: { label: string; reuse: ReadonlyMap<string, ReusableFile> | undefined },
+  request: { label: string; reuse: PromiseLike<ReadonlyMap<string, ReusableFile> | undefined> },
   onProgress?: (progress: TransferProgress) => void,
   signal?: AbortSignal,
 ): Promise<Streamed> {

@@ -10,7 +10,7 @@ export interface PostgresBackupSource {
   stream(options: {
     label: string;
     chunkBytes: number;
-    reuse?: ReadonlyMap<string, ReusableFile> | undefined;
+    reuse?: PromiseLike<ReadonlyMap<string, ReusableFile> | undefined> | undefined;
   }): Promise<AsyncIterable<BaseBackupEvent>>;
   createRestorePoint(name: string): Promise<RestorePoint>;
 }

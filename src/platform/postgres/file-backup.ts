@@ -18,8 +18,11 @@ export interface FileBackupOptions {
   readonly fastCheckpoint: boolean;
   /** Size of the pieces the archive comes in (slabs of shared memory). */
   readonly chunkBytes: number;
-  /** Files an earlier backup holds, by path: left out when unchanged since (an incremental backup). */
-  readonly reuse?: ReadonlyMap<string, ReusableFile> | undefined;
+  /**
+   * Files an earlier backup holds, by path: left out when unchanged since (an incremental
+   * backup). Waited for after the backup has started, so reading it overlaps the checkpoint.
+   */
+  readonly reuse?: PromiseLike<ReadonlyMap<string, ReusableFile> | undefined> | undefined;
 }
 
 /** Slabs lent to the reading thread at once: what it may read ahead of the consumer. */
@@ -56,7 +59,7 @@ export async function* streamFileBackup(
     const { system, startLsn, timeline } = await startBackup(clients, options);
     reader = startWorker(new URL('./file-backup.worker.ts', import.meta.url), {
       dataDir,
-      reuse: options.reuse,
+      reuse: await options.reuse,
     });
     const replies = new Replies(reader);
     for (let i = 0; i < slabsLent; i++) lend(reader, options.chunkBytes);
