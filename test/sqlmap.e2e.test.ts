@@ -95,9 +95,15 @@ function sqlmap(args: string[], host = hostOf(acme.slug, port)): Promise<string>
 function assertNothingInjectable(printed: string, what: string): void {
   assert.doesNotMatch(
     printed,
-    /is vulnerable|appears to be '.*' injectable|sqlmap identified the following injection point/i,
+    /is vulnerable|sqlmap identified the following injection point/i,
     `${what}:\n${printed}`,
   );
+  // A heuristic hit sqlmap then tests and rejects itself is not a finding. Every problem document
+  // carries its request's id, so no two answers are alike, and a payload the schema refuses (400)
+  // against one it lets through (410) once looked like a boolean-based blind injection to it.
+  const suspected = printed.match(/appears to be '.*' injectable/gi)?.length ?? 0;
+  const rejected = printed.match(/false positive or unexploitable injection point detected/gi)?.length ?? 0;
+  assert.ok(suspected <= rejected, `${what}: a suspected injection sqlmap did not reject:\n${printed}`);
   assert.match(printed, /testing '.*boolean-based blind/, `${what}: sqlmap tried its payloads:\n${printed}`);
   assert.match(
     printed,
