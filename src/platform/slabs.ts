@@ -97,10 +97,17 @@ const handedOver = new WeakSet<ArrayBuffer>();
  * Only a piece owning all of its memory is marked; returns it.
  */
 export function disposable(piece: Buffer): Buffer {
-  const memory = piece.buffer;
-  if (!(memory instanceof SharedArrayBuffer) && piece.byteOffset === 0 && piece.byteLength === memory.byteLength)
-    handedOver.add(memory);
+  if (ownsItsMemory(piece)) handedOver.add(piece.buffer as ArrayBuffer);
   return piece;
+}
+
+/** Whether `buffer` is all of memory of its own (not shared, not a view into more), so it can be moved to another thread. */
+export function ownsItsMemory(buffer: Buffer): boolean {
+  return (
+    !(buffer.buffer instanceof SharedArrayBuffer) &&
+    buffer.byteOffset === 0 &&
+    buffer.byteLength === buffer.buffer.byteLength
+  );
 }
 
 /** The memory behind `piece`, if it was marked disposable and not taken yet (taking it unmarks it). */

@@ -4,6 +4,7 @@ import {
   copyIntoSlab,
   disposable,
   giveSlab,
+  ownsItsMemory,
   slabOf,
   slabView,
   takeDisposable,
@@ -68,7 +69,7 @@ interface Lent {
 function lend(data: Buffer, handOver: boolean): Lent {
   const slab = handOver ? slabOf(data) : undefined;
   if (slab) return { data, slab };
-  if (handOver && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength) return { data };
+  if (handOver && ownsItsMemory(data)) return { data };
   if (data.length === 0) return { data: Buffer.alloc(0) };
   if (data.length <= lentSlabBytes) {
     const view = slabView(lentSlabBytes, data.length);

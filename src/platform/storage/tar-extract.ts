@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import path from 'node:path';
 import { startWorker } from '../process/workers.js';
-import { giveSlab, slabOf } from '../slabs.js';
+import { giveSlab, ownsItsMemory, slabOf } from '../slabs.js';
 import type { ExtractCommand, ExtractReply } from './tar-extract.worker.js';
 
 export interface ExtractOptions {
@@ -34,7 +34,7 @@ export async function extractTar(
   target: string,
   options: ExtractOptions = {},
 ): Promise<{ files: number; bytes: number }> {
-  const writer = new ExtractWriter(path.resolve(target), options, options.onBytes);
+  const writer = new ExtractWriter(path.resolve(target), options);
   try {
     for await (const chunk of source) {
       writer.post(chunk, options.handOver === true);
@@ -57,11 +57,10 @@ class ExtractWriter {
   private result: { files: number; bytes: number } | undefined;
   private wake: (() => void) | undefined;
 
-  constructor(
-    target: string,
-    { only, owner }: ExtractOptions,
-    private readonly onBytes?: (bytes: number) => void,
-  ) {
+  private readonly onBytes: ((bytes: number) => void) | undefined;
+
+  constructor(target: string, { only, owner, onBytes }: ExtractOptions) {
+    this.onBytes = onBytes;
     this.worker = startWorker(new URL('./tar-extract.worker.ts', import.meta.url), { target, only, owner });
     this.worker.on('message', (reply: ExtractReply) => this.receive(reply));
     this.worker.on('error', (error) => this.fail(error));
@@ -78,11 +77,7 @@ class ExtractWriter {
       this.worker.postMessage({ chunk } satisfies ExtractCommand);
       return;
     }
-    const owned =
-      handOver &&
-      !(chunk.buffer instanceof SharedArrayBuffer) &&
-      chunk.byteOffset === 0 &&
-      chunk.byteLength === chunk.buffer.byteLength;
+    const owned = handOver && ownsItsMemory(chunk);
     const data = owned ? chunk : Buffer.from(chunk);
     this.worker.postMessage(
       { chunk: data } satisfies ExtractCommand,
