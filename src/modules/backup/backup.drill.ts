@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../../platform/clock/clock.js';
@@ -9,7 +10,12 @@ import {
   fingerprintDatabase,
   type DatabaseFingerprint,
 } from '../../platform/postgres/fingerprint.js';
-import { createRestorePoint } from '../../platform/postgres/restore-point.js';
+import {
+  awaitTransactionsEnd,
+  committedAmong,
+  createRestorePoint,
+  transactionsUnderWay,
+} from '../../platform/postgres/restore-point.js';
 import { removeTree } from '../../platform/storage/dirs.js';
 import { backupIdAt } from './backup.catalog.js';
 import type { TransferProgress } from './backup.schema.js';
@@ -40,6 +46,12 @@ export interface DrillResult {
   readonly compared: number;
   /** Databases written to while the drill took the primary's fingerprints: checked with amcheck only. */
   readonly changed: string[];
+  /**
+   * Transactions whose commit reached the WAL before the restore point but was still not
+   * visible on the primary when the drill fingerprinted it (a commit waiting for a synchronous
+   * standby does that). With any, no database can be compared exactly: all are checked by amcheck only.
+   */
+  readonly unsettledTransactions?: number;
   readonly amcheck: { databases: number; indexes: number; tables: number };
   /** Why it failed; empty when it passed. */
   readonly problems: string[];
@@ -60,6 +72,8 @@ export interface DrillDeps {
   readonly log: Logger;
   /** How long to wait for the restore point's WAL to reach a repository. Default 5 minutes. */
   readonly archiveWaitMs?: number;
+  /** How long to wait for the transactions under way at the restore point to end before fingerprinting again. Default 10 s. */
+  readonly settleWaitMs?: number;
 }
 
 export type DrillProgress = TransferProgress;
@@ -74,6 +88,9 @@ export type DrillProgress = TransferProgress;
  * on the primary before and after the restore point is made. Where the two agree, nothing
  * changed across the point and the copy must match them exactly; where they differ, the
  * database was written to meanwhile and is reported as such and checked by amcheck only.
+ * A commit can be in the WAL before the point yet not visible for a moment after it (its
+ * flush, or a synchronous standby, is still pending), so the second fingerprints wait for the
+ * transactions under way at the point to end; one that never does is looked up in the copy.
  */
 export async function runDrill(deps: DrillDeps, onProgress?: (progress: DrillProgress) => void): Promise<DrillResult> {
   const { clock, log } = deps;
@@ -83,7 +100,13 @@ export async function runDrill(deps: DrillDeps, onProgress?: (progress: DrillPro
     started,
     scratch: path.join(deps.scratchDir, `drill-${backupIdAt(started)}`),
     partial: {},
-    findings: { problems: [], changed: [], amcheck: { databases: 0, indexes: 0, tables: 0 }, compared: 0 },
+    findings: {
+      problems: [],
+      changed: [],
+      amcheck: { databases: 0, indexes: 0, tables: 0 },
+      compared: 0,
+      unsettled: 0,
+    },
     onProgress,
     phase: (name) => onProgress?.({ phase: name, doneBytes: 0, bytesPerSecond: 0 }),
   };
@@ -96,7 +119,7 @@ export async function runDrill(deps: DrillDeps, onProgress?: (progress: DrillPro
     await removeTree(`${run.scratch}.wal-restore`);
   }
   const finished = clock.now();
-  const { problems, changed, amcheck, compared } = run.findings;
+  const { problems, changed, amcheck, compared, unsettled } = run.findings;
   const drill: DrillResult = {
     ...run.partial,
     startedAt: started.toISOString(),
@@ -106,6 +129,7 @@ export async function runDrill(deps: DrillDeps, onProgress?: (progress: DrillPro
     durationSeconds: round((finished.getTime() - started.getTime()) / 1000),
     compared,
     changed,
+    ...(unsettled ? { unsettledTransactions: unsettled } : {}),
     amcheck,
     problems,
   };
@@ -125,6 +149,8 @@ interface DrillRun {
     readonly changed: string[];
     readonly amcheck: { databases: number; indexes: number; tables: number };
     compared: number;
+    /** Transactions committed in the copy that the primary's second fingerprints did not see. */
+    unsettled: number;
   };
   readonly onProgress: ((progress: DrillProgress) => void) | undefined;
   phase(name: string): void;
@@ -140,7 +166,8 @@ async function drillSteps(run: DrillRun): Promise<void> {
   phase('fingerprinting the primary');
   const databases = await deps.databases();
   const before = await fingerprintAll(deps.source, databases);
-  const restorePoint = `steadfast-drill-${backupIdAt(run.started)}`;
+  // Recovery stops at the first point of a name: two drills in one second must not share one.
+  const restorePoint = `steadfast-drill-${backupIdAt(run.started)}-${randomBytes(4).toString('hex')}`;
   const point = await createRestorePoint(deps.source, restorePoint, { switchWal: false });
   const pointAt = deps.clock.now();
   partial.restorePoint = restorePoint;
@@ -148,12 +175,17 @@ async function drillSteps(run: DrillRun): Promise<void> {
   // The wait for the point to reach a repository runs alongside the second fingerprints, so it measures only itself.
   const archived = waitForArchive(deps.backups, point, pointAt, deps.clock, deps.archiveWaitMs ?? 300_000);
   archived.catch(() => undefined);
+  const lingering = await awaitTransactionsEnd(
+    deps.source,
+    await transactionsUnderWay(deps.source),
+    deps.settleWaitMs ?? 10_000,
+  );
   const after = await fingerprintAll(deps.source, databases);
 
   phase('waiting for the restore point to be archived');
   partial.rpoSeconds = await archived;
 
-  const restored = await restoreAndCheck(run, latest.record.id, restorePoint, databases);
+  const restored = await restoreAndCheck(run, latest.record.id, restorePoint, databases, lingering);
   compareWithPrimary(run, databases, before, after, restored);
 }
 
@@ -163,6 +195,7 @@ async function restoreAndCheck(
   id: string,
   restorePoint: string,
   databases: readonly DrilledDatabase[],
+  lingering: readonly string[],
 ): Promise<Map<string, DatabaseFingerprint>> {
   const { deps, partial, findings } = run;
   const restored = new Map<string, DatabaseFingerprint>();
@@ -174,6 +207,13 @@ async function restoreAndCheck(
     onProgress: run.onProgress,
     inspect: async (restoredTarget) => {
       run.phase('checking the restored copy');
+      if (lingering.length) {
+        // Where the copy cannot say, every one of them is taken as committed: that only forgoes the exact comparison.
+        const committed = await withClient(restoredTarget('postgres'), (client) =>
+          committedAmong(client, lingering),
+        ).catch(() => lingering);
+        findings.unsettled = committed.length;
+      }
       for (const database of [...databases.map((entry) => entry.database), ...(deps.checkOnly ?? [])]) {
         await withClient(restoredTarget(database), async (client) => {
           if (databases.some((entry) => entry.database === database))
@@ -208,7 +248,7 @@ function compareWithPrimary(
     const first = before.get(database);
     const second = after.get(database);
     if (!first || !second) continue; // gone from the primary while the drill ran (a deleted tenant)
-    if (first.digest !== second.digest) {
+    if (first.digest !== second.digest || findings.unsettled > 0) {
       findings.changed.push(name);
       continue;
     }
