@@ -17,6 +17,8 @@ export type ExtraEntry =
   { readonly name: string; readonly path: string } | { readonly name: string; readonly content: Uint8Array };
 
 export type FileBackupCommand =
+  /** The backup has started: walk the data directory and read it, skipping the files `reuse` vouches for. */
+  | { readonly kind: 'walk'; readonly reuse?: ReadonlyMap<string, ReusableFile> | undefined }
   | { readonly kind: 'slab'; readonly slab: Uint8Array }
   | { readonly kind: 'add'; readonly entries: readonly ExtraEntry[] }
   | { readonly kind: 'end' };
@@ -124,9 +126,8 @@ class LinePieces {
   }
 }
 
-const { dataDir, reuse } = (
-  workerData as { data: { dataDir: string; reuse?: ReadonlyMap<string, ReusableFile> | undefined } }
-).data;
+const { dataDir } = (workerData as { data: { dataDir: string } }).data;
+let reuse: ReadonlyMap<string, ReusableFile> | undefined;
 const references = new Set<string>();
 const port = parentPort!;
 const emptySlabs: Buffer[] = [];
@@ -142,21 +143,21 @@ port.on('message', (command: FileBackupCommand) => {
     waitingForSlab?.();
     return;
   }
-  work = work
-    .then(() => (command.kind === 'add' ? write(command.entries.map(plannedExtra), true) : finish()))
-    .catch(fail);
+  work = work.then(() => perform(command)).catch(fail);
 });
-work = work
-  .then(() => {
-    const planned = walk();
-    port.postMessage({
-      kind: 'walked',
-      totalBytes: planned.reduce((sum, entry) => sum + (entry.reused ? 0 : entry.size), 0),
-      files: planned.length,
-    } satisfies FileBackupReply);
-    return write(planned, true);
-  })
-  .catch(fail);
+
+async function perform(command: Exclude<FileBackupCommand, { kind: 'slab' }>): Promise<void> {
+  if (command.kind === 'add') return write(command.entries.map(plannedExtra), true);
+  if (command.kind === 'end') return finish();
+  reuse = command.reuse;
+  const planned = walk();
+  port.postMessage({
+    kind: 'walked',
+    totalBytes: planned.reduce((sum, entry) => sum + (entry.reused ? 0 : entry.size), 0),
+    files: planned.length,
+  } satisfies FileBackupReply);
+  return write(planned, true);
+}
 
 function fail(error: unknown): void {
   const { message, code } = error as NodeJS.ErrnoException;
