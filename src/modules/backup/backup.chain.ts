@@ -1,6 +1,6 @@
 import type { BackupKey } from '../../platform/crypto/backup-key.js';
 import { appError, asClause } from '../../platform/errors.js';
-import type { ReusableFile } from '../../platform/postgres/file-backup.js';
+import { packReusable, type ReusableFile, type ReusableFiles } from '../../platform/postgres/file-backup.js';
 import {
   checkTarAgainstManifest,
   manifestPath,
@@ -21,8 +21,7 @@ import type { BackupRecord } from './backup.schema.js';
  */
 
 /** What an incremental builds on, or why it cannot (and the backup is taken full). */
-export type Basis =
-  { readonly id: string; readonly reuse: ReadonlyMap<string, ReusableFile> } | { readonly full: string };
+export type Basis = { readonly id: string; readonly reuse: ReusableFiles } | { readonly full: string };
 
 /**
  * The latest backup every repository holds, with its chain, taken from this cluster and
@@ -67,22 +66,26 @@ async function basisIn(repository: Repository, id: string, key: BackupKey): Prom
   const started = new Map([[record.id, Date.parse(record.startedAt)]]);
   for (const earlier of record.references ?? [])
     started.set(earlier, Date.parse((await authenticRecord(repository, earlier, key)).startedAt));
-  const reuse = new Map<string, ReusableFile>();
+  const reuse: [string, ReusableFile][] = [];
   for (const file of (await manifestOf(repository, record, key)).Files) {
     const seconds = modifiedSeconds(file);
     const backup = file.Reference ?? record.id;
     const holderStarted = started.get(backup);
     if (seconds === undefined || holderStarted === undefined) continue;
     if (file['Checksum-Algorithm'] !== 'CRC32C' || !file.Checksum) continue;
-    reuse.set(manifestPath(file), {
-      size: file.Size,
-      modifiedSeconds: seconds,
-      modifiedBeforeMs: Math.floor(holderStarted / 1000) * 1000,
-      checksum: file.Checksum,
-      backup,
-    });
+    reuse.push([
+      manifestPath(file),
+      {
+        size: file.Size,
+        lastModified: file['Last-Modified']!,
+        modifiedSeconds: seconds,
+        modifiedBeforeMs: Math.floor(holderStarted / 1000) * 1000,
+        checksum: file.Checksum,
+        backup,
+      },
+    ]);
   }
-  return { id: record.id, reuse };
+  return { id: record.id, reuse: packReusable(reuse) };
 }
 
 /** One backup of a chain and the files a restore takes from its archives. */

@@ -3,7 +3,7 @@ import type { Logger } from '../../platform/log/log.js';
 import type { Inspect, RecoveryOutcome, RecoveryTarget } from '../../platform/postgres/recovery.js';
 import type { WalSupplier } from '../../platform/postgres/wal-feed.js';
 import type { BaseBackupEvent } from '../../platform/postgres/replication.js';
-import type { ReusableFile } from '../../platform/postgres/file-backup.js';
+import type { ReusableFiles } from '../../platform/postgres/file-backup.js';
 import type { RestorePoint } from '../../platform/postgres/restore-point.js';
 import type { ObjectStore } from '../../platform/storage/store.js';
 import type { RetentionPolicy } from './backup.retention.js';
@@ -39,7 +39,7 @@ export interface BackupSource {
   stream(options: {
     label: string;
     chunkBytes: number;
-    reuse?: PromiseLike<ReadonlyMap<string, ReusableFile> | undefined> | undefined;
+    reuse?: PromiseLike<ReusableFiles | undefined> | undefined;
   }): Promise<AsyncIterable<BaseBackupEvent>>;
   /** A named restore point, its WAL segment closed so the point is archived at once. */
   createRestorePoint(name: string): Promise<RestorePoint>;

@@ -1,7 +1,7 @@
 import type { BackupKey } from '../../platform/crypto/backup-key.js';
 import { sealedChunkBytes } from '../../platform/crypto/sealed.js';
 import { appError, asClause } from '../../platform/errors.js';
-import type { ReusableFile } from '../../platform/postgres/file-backup.js';
+import type { ReusableFiles } from '../../platform/postgres/file-backup.js';
 import { TransferMeter } from '../../platform/progress.js';
 import { backupIdAt, claimRepository, sealRecord, writeRecord } from './backup.catalog.js';
 import { basisFor, type Basis } from './backup.chain.js';
@@ -141,7 +141,7 @@ async function storeStream(
   deps: BackupServiceDeps,
   source: BackupSource,
   upload: BackupUpload,
-  request: { label: string; reuse: PromiseLike<ReadonlyMap<string, ReusableFile> | undefined> },
+  request: { label: string; reuse: PromiseLike<ReusableFiles | undefined> },
   onProgress?: (progress: TransferProgress) => void,
   signal?: AbortSignal,
 ): Promise<Streamed> {

@@ -1,5 +1,5 @@
 import type { ConnectionTarget } from '../db/connect.js';
-import { canBackUpFiles, streamFileBackup, type ReusableFile } from './file-backup.js';
+import { canBackUpFiles, streamFileBackup, type ReusableFiles } from './file-backup.js';
 import { identifySystem, streamBaseBackup, type BaseBackupEvent, type SystemIdentity } from './replication.js';
 import { createRestorePoint, type RestorePoint } from './restore-point.js';
 
@@ -10,7 +10,7 @@ export interface PostgresBackupSource {
   stream(options: {
     label: string;
     chunkBytes: number;
-    reuse?: PromiseLike<ReadonlyMap<string, ReusableFile> | undefined> | undefined;
+    reuse?: PromiseLike<ReusableFiles | undefined> | undefined;
   }): Promise<AsyncIterable<BaseBackupEvent>>;
   createRestorePoint(name: string): Promise<RestorePoint>;
 }

@@ -6,9 +6,10 @@ import pg from 'pg';
 import type { ConnectionTarget } from '../db/connect.js';
 import { startWorker } from '../process/workers.js';
 import { takeSlab } from '../slabs.js';
-import type { ExtraEntry, FileBackupCommand, FileBackupReply, ReusableFile } from './file-backup.worker.js';
+import type { ExtraEntry, FileBackupCommand, FileBackupReply } from './file-backup.worker.js';
+import { reusableTransferList, type ReusableFiles } from './reusable-files.js';
 
-export type { ReusableFile } from './file-backup.worker.js';
+export { packReusable, type ReusableFile, type ReusableFiles } from './reusable-files.js';
 import { formatLsn, parseLsn, segmentBytes, segmentEnding, segmentOf, timelineHex } from './lsn.js';
 import type { BaseBackupEvent } from './replication.js';
 
@@ -22,7 +23,7 @@ export interface FileBackupOptions {
    * Files an earlier backup holds, by path: left out when unchanged since (an incremental
    * backup). Waited for after the backup has started, so reading it overlaps the checkpoint.
    */
-  readonly reuse?: PromiseLike<ReadonlyMap<string, ReusableFile> | undefined> | undefined;
+  readonly reuse?: PromiseLike<ReusableFiles | undefined> | undefined;
 }
 
 /** Slabs lent to the reading thread at once: what it may read ahead of the consumer. */
@@ -59,7 +60,8 @@ export async function* streamFileBackup(
   const replies = new Replies(reader);
   try {
     const { system, startLsn, timeline } = await startBackup(clients, options);
-    reader.postMessage({ kind: 'walk', reuse: await options.reuse } satisfies FileBackupCommand);
+    const reuse = await options.reuse;
+    reader.postMessage({ kind: 'walk', reuse } satisfies FileBackupCommand, reuse ? reusableTransferList(reuse) : []);
     for (let i = 0; i < slabsLent; i++) lend(reader, options.chunkBytes);
     let idles = 0;
     let end: { lsn: string } | undefined;
