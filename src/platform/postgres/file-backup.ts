@@ -26,6 +26,8 @@ export interface FileBackupOptions {
   readonly reuse?: PromiseLike<ReusableFiles | undefined> | undefined;
 }
 
+const walkHeap = { maxYoungGenerationSizeMb: 96 };
+
 /** Slabs lent to the reading thread at once: what it may read ahead of the consumer. */
 const slabsLent = 4;
 
@@ -56,7 +58,9 @@ export async function* streamFileBackup(
 ): AsyncGenerator<BaseBackupEvent> {
   const clients = backupClients(target);
   // The reading thread loads (a fifth of a second) while PostgreSQL checkpoints, and walks once the backup has started.
-  const reader = startWorker(new URL('./file-backup.worker.ts', import.meta.url), { dataDir });
+  // A young generation room for the walk's tens of thousands of entries, which all live until
+  // the end: with the default the thread spent 140-180 ms of an incremental copying them between collections.
+  const reader = startWorker(new URL('./file-backup.worker.ts', import.meta.url), { dataDir }, walkHeap);
   const replies = new Replies(reader);
   try {
     const { system, startLsn, timeline } = await startBackup(clients, options);
