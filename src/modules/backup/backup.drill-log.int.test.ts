@@ -50,7 +50,11 @@ test('drills are recorded, and the summary gives the last one and the last that 
     problems: [
       'tenant acme differs from the primary at the restore point: table public.items has 9 rows instead of 10',
     ],
+    unsettledTransactions: 0,
   });
+  // A drill that could compare nothing exactly keeps the count of transactions that stopped it.
+  await recordDrill(platform.db, { ...result('2026-11-25T03:31:00.000Z', true), unsettledTransactions: 2 });
+  assert.equal((await drillSummary(platform.db)).last?.unsettledTransactions, 2);
   const [row] = await backupDb(platform.db)
     .selectFrom('backup_drills')
     .select(['target_lsn', 'changed', 'amcheck'])

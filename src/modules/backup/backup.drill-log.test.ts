@@ -13,6 +13,7 @@ const drill = (passed: boolean, hours: number, problems: string[] = []): NonNull
   rpoSeconds: 1.2,
   restoredBytes: 1e9,
   problems,
+  unsettledTransactions: 0,
 });
 
 test('a drill that passed last night needs no attention', () => {
@@ -27,6 +28,19 @@ test('a failed last drill is reported with its first problem, even with a pass t
   );
   assert.equal(warnings.length, 1);
   assert.match(warnings[0]!, /FAILED: tenant acme differs from the primary/);
+});
+
+test('a drill that could compare nothing, because commits were held back on the primary, says so', () => {
+  const warnings = drillWarnings(
+    { last: { ...drill(true, 2), unsettledTransactions: 1 }, lastPassedAt: hoursAgo(2) },
+    now,
+    hoursAgo(80),
+  );
+  assert.equal(warnings.length, 1);
+  assert.match(
+    warnings[0]!,
+    /compared no database with the primary: 1 transaction\(s\) committed before its restore point/,
+  );
 });
 
 test('no pass for more than 26 hours is reported with its age', () => {

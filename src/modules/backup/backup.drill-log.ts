@@ -14,6 +14,8 @@ export interface DrillSummary {
     rpoSeconds: number | null;
     restoredBytes: number;
     problems: string[];
+    /** Transactions that kept it from comparing any database exactly (DrillResult.unsettledTransactions). */
+    unsettledTransactions: number;
   };
   readonly lastPassedAt?: string;
 }
@@ -42,6 +44,7 @@ export async function recordDrill(db: Kysely<PlatformTables>, drill: DrillResult
       changed: JSON.stringify(drill.changed),
       amcheck: JSON.stringify(drill.amcheck),
       problems: JSON.stringify(drill.problems),
+      unsettled_transactions: drill.unsettledTransactions ?? 0,
     })
     .execute();
 }
@@ -70,6 +73,7 @@ export async function drillSummary(db: Kysely<PlatformTables>): Promise<DrillSum
       rpoSeconds: last.rpo_seconds,
       restoredBytes: Number(last.restored_bytes),
       problems: last.problems,
+      unsettledTransactions: last.unsettled_transactions,
     },
     lastPassedAt: passed?.finished_at.toISOString(),
   };
@@ -85,6 +89,10 @@ export function drillWarnings(summary: DrillSummary, now: Date, oldestBackupAt: 
   if (summary.last && !summary.last.passed) {
     warnings.push(
       `The last restore drill (${summary.last.finishedAt}) FAILED: ${summary.last.problems[0] ?? 'no reason recorded'}. Run "steadfast backup drill" after fixing it.`,
+    );
+  } else if (summary.last && summary.last.unsettledTransactions > 0) {
+    warnings.push(
+      `The last restore drill (${summary.last.finishedAt}) passed its amcheck but compared no database with the primary: ${summary.last.unsettledTransactions} transaction(s) committed before its restore point were still not visible on the primary after 10 s. A commit waits like that for a synchronous standby that does not answer: see "steadfast status".`,
     );
   }
   if (summary.lastPassedAt) {

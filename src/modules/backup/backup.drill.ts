@@ -133,6 +133,11 @@ export async function runDrill(deps: DrillDeps, onProgress?: (progress: DrillPro
     amcheck,
     problems,
   };
+  if (unsettled)
+    log.warn(
+      { unsettled },
+      'the restore drill compared no database exactly: transactions committed before its restore point were not yet visible on the primary (a synchronous standby not answering?)',
+    );
   if (drill.passed) log.info({ ...drill, changed: changed.length }, 'restore drill passed');
   else log.error(drill, 'restore drill FAILED: the latest backup did not restore to what the primary had');
   return drill;
@@ -211,7 +216,10 @@ async function restoreAndCheck(
         // Where the copy cannot say, every one of them is taken as committed: that only forgoes the exact comparison.
         const committed = await withClient(restoredTarget('postgres'), (client) =>
           committedAmong(client, lingering),
-        ).catch(() => lingering);
+        ).catch((error: Error) => {
+          deps.log.warn({ err: error }, 'the restored copy could not say which transactions it holds committed');
+          return lingering;
+        });
         findings.unsettled = committed.length;
       }
       for (const database of [...databases.map((entry) => entry.database), ...(deps.checkOnly ?? [])]) {

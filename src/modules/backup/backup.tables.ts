@@ -24,6 +24,7 @@ export interface BackupDrillsTable {
   changed: ColumnType<string[], string, string>;
   amcheck: ColumnType<{ databases: number; indexes: number; tables: number }, string, string>;
   problems: ColumnType<string[], string, string>;
+  unsettled_transactions: ColumnType<number, number | undefined, number>;
 }
 
 /** The platform database as this module sees it: the platform's tables and its own. */

@@ -61,6 +61,8 @@ export async function* streamFileBackup(
   // A young generation room for the walk's tens of thousands of entries, which all live until
   // the end: with the default the thread spent 140-180 ms of an incremental copying them between collections.
   const reader = startWorker(new URL('./file-backup.worker.ts', import.meta.url), { dataDir }, walkHeap);
+  // Listened for now: a thread that dies while PostgreSQL checkpoints has exited before the end, and would never say so again.
+  const exited = once(reader, 'exit').catch(() => undefined);
   const replies = new Replies(reader);
   try {
     const { system, startLsn, timeline } = await startBackup(clients, options);
@@ -103,7 +105,6 @@ export async function* streamFileBackup(
       }
     }
   } finally {
-    const exited = once(reader, 'exit').catch(() => undefined);
     await reader.terminate();
     await exited;
     await Promise.all([clients.session.end().catch(() => undefined), clients.slot.end().catch(() => undefined)]);

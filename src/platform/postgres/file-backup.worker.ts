@@ -339,12 +339,8 @@ async function finish(): Promise<void> {
 }
 
 /**
- * A file's line in backup_manifest, as PostgreSQL writes it; a file left out as unchanged also
- * names the backup that holds it (`Reference`, as pgBackRest's manifest does).
- */
-/**
- * One file of backup_manifest, as PostgreSQL writes it, with `Reference` for a file an earlier
- * backup holds. Written out rather than through an object: an incremental lists tens of
+ * One file of backup_manifest, as PostgreSQL writes it; a file left out as unchanged also names
+ * the backup that holds it (`Reference`, as pgBackRest's manifest does). Written out rather than through an object: an incremental lists tens of
  * thousands of files it does not copy, and this was most of the time it spent on them.
  */
 function manifestLine(name: string, size: number, lastModified: string, crc32c: string, reference?: string): string {
