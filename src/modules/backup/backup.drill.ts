@@ -11,10 +11,9 @@ import {
   type DatabaseFingerprint,
 } from '../../platform/postgres/fingerprint.js';
 import {
-  awaitTransactionsEnd,
+  awaitTransactionsUnderWay,
   committedAmong,
   createRestorePoint,
-  transactionsUnderWay,
 } from '../../platform/postgres/restore-point.js';
 import { removeTree } from '../../platform/storage/dirs.js';
 import { backupIdAt } from './backup.catalog.js';
@@ -180,11 +179,7 @@ async function drillSteps(run: DrillRun): Promise<void> {
   // The wait for the point to reach a repository runs alongside the second fingerprints, so it measures only itself.
   const archived = waitForArchive(deps.backups, point, pointAt, deps.clock, deps.archiveWaitMs ?? 300_000);
   archived.catch(() => undefined);
-  const lingering = await awaitTransactionsEnd(
-    deps.source,
-    await transactionsUnderWay(deps.source),
-    deps.settleWaitMs ?? 10_000,
-  );
+  const lingering = await awaitTransactionsUnderWay(deps.source, deps.settleWaitMs ?? 10_000);
   const after = await fingerprintAll(deps.source, databases);
 
   phase('waiting for the restore point to be archived');

@@ -26,6 +26,11 @@ export interface FileBackupOptions {
   readonly reuse?: PromiseLike<ReusableFiles | undefined> | undefined;
 }
 
+/**
+ * The reading thread's young generation, with room for the walk's tens of thousands of entries,
+ * which all live until the end: with the default the thread spent 140-180 ms of an incremental
+ * copying them from one collection to the next.
+ */
 const walkHeap = { maxYoungGenerationSizeMb: 96 };
 
 /** Slabs lent to the reading thread at once: what it may read ahead of the consumer. */
@@ -58,8 +63,6 @@ export async function* streamFileBackup(
 ): AsyncGenerator<BaseBackupEvent> {
   const clients = backupClients(target);
   // The reading thread loads (a fifth of a second) while PostgreSQL checkpoints, and walks once the backup has started.
-  // A young generation room for the walk's tens of thousands of entries, which all live until
-  // the end: with the default the thread spent 140-180 ms of an incremental copying them between collections.
   const reader = startWorker(new URL('./file-backup.worker.ts', import.meta.url), { dataDir }, walkHeap);
   // Listened for now: a thread that dies while PostgreSQL checkpoints has exited before the end, and would never say so again.
   const exited = once(reader, 'exit').catch(() => undefined);

@@ -340,8 +340,9 @@ async function finish(): Promise<void> {
 
 /**
  * One file of backup_manifest, as PostgreSQL writes it; a file left out as unchanged also names
- * the backup that holds it (`Reference`, as pgBackRest's manifest does). Written out rather than through an object: an incremental lists tens of
- * thousands of files it does not copy, and this was most of the time it spent on them.
+ * the backup that holds it (`Reference`, as pgBackRest's manifest does). Written out rather
+ * than stringified from an object: an incremental lists tens of thousands of files it does not
+ * copy, and that was most of the time it spent on them.
  */
 function manifestLine(name: string, size: number, lastModified: string, crc32c: string, reference?: string): string {
   const held = reference === undefined ? '' : `,"Reference":${JSON.stringify(reference)}`;

@@ -30,16 +30,17 @@ export async function createRestorePoint(
 }
 
 /**
- * The transactions the server has under way now, by id. One of them may already have its
+ * Waits up to `timeoutMs` for the transactions the server has under way now to end (visibly
+ * committed or rolled back); returns those still under way. One of them may already have its
  * commit record in the WAL, before a restore point made just now, while no new snapshot sees
  * it yet: a commit becomes visible only once its WAL is flushed (and, with synchronous
  * replication, once a standby has confirmed it).
  */
-export async function transactionsUnderWay(server: ConnectionTarget): Promise<string[]> {
+export async function awaitTransactionsUnderWay(server: ConnectionTarget, timeoutMs: number): Promise<string[]> {
   return withClient({ ...server, database: 'postgres' }, async (client) => {
     // Not a snapshot's list of running transactions: it leaves out those newer than every
     // finished one. Each backend's 32-bit xid is widened against the newest full one.
-    const { rows } = await client.query<{ xid: string }>(
+    const listed = await client.query<{ xid: string }>(
       `WITH next AS (SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS full_xid),
             running AS (SELECT backend_xid::text::bigint AS xid FROM pg_stat_activity WHERE backend_xid IS NOT NULL)
        SELECT (full_xid - full_xid % 4294967296 + xid
@@ -47,19 +48,8 @@ export async function transactionsUnderWay(server: ConnectionTarget): Promise<st
                + CASE WHEN full_xid % 4294967296 - xid > 2147483648 THEN 4294967296 ELSE 0 END)::text AS xid
        FROM next, running`,
     );
-    return rows.map((row) => row.xid);
-  });
-}
-
-/** Waits up to `timeoutMs` for the transactions to end (visibly committed or rolled back); returns those still under way. */
-export async function awaitTransactionsEnd(
-  server: ConnectionTarget,
-  xids: readonly string[],
-  timeoutMs: number,
-): Promise<string[]> {
-  if (xids.length === 0) return [];
-  return withClient({ ...server, database: 'postgres' }, async (client) => {
-    let running = [...xids];
+    let running = listed.rows.map((row) => row.xid);
+    if (running.length === 0) return running;
     await pollUntil(
       async () => {
         const { rows } = await client.query<{ xid: string }>(
